@@ -1,0 +1,84 @@
+/* Interrupt and exception entry stubs. Each stub pushes (error code, vector) so every
+ * trap reaches arch_trap_dispatch with the same TrapFrame layout (see traps.h). */
+
+    .section .text
+    .code64
+
+.macro TRAP_WITHOUT_ERROR vector
+trap_stub_\vector:
+    pushq $0
+    pushq $\vector
+    jmp trap_common
+.endm
+
+.macro TRAP_WITH_ERROR vector
+trap_stub_\vector:
+    pushq $\vector
+    jmp trap_common
+.endm
+
+/* Vectors that push an error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX. */
+.irp vector, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+    TRAP_WITHOUT_ERROR \vector
+.endr
+.irp vector, 8,10,11,12,13,14,17,21,29,30
+    TRAP_WITH_ERROR \vector
+.endr
+/* Device and inter-processor vectors the nucleus uses. */
+.irp vector, 32,240,241,255
+    TRAP_WITHOUT_ERROR \vector
+.endr
+
+trap_common:
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    cld
+    mov %rsp, %rdi
+    call arch_trap_dispatch
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
+
+    .section .rodata
+    .align 8
+    .global trap_stub_vectors
+    .global trap_stub_addresses
+    .global trap_stub_count
+/* Parallel tables: which vector each stub serves, and where it is. */
+trap_stub_vectors:
+.irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,255
+    .quad \vector
+.endr
+trap_stub_addresses:
+.irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,255
+    .quad trap_stub_\vector
+.endr
+trap_stub_count:
+    .quad 36

@@ -1,0 +1,47 @@
+// Interrupt controller, clocks, inter-processor signalling and power, as generic code
+// sees them. x86-64 implements these with the local APIC, the ACPI PM timer (or the PIT)
+// and ACPI sleep control.
+#pragma once
+
+#include <stdint.h>
+
+#include "nucleus/acpi/acpi_tables.h"
+#include "nucleus/lib/status.h"
+
+namespace umka {
+struct Cpu;
+}
+
+namespace umka::arch {
+
+// Boot CPU: sets up the local interrupt controller and masks legacy controllers.
+Status initialize_interrupt_controller(const acpi::Summary& acpi);
+// Secondary CPUs: enables their local controller.
+void initialize_secondary_interrupt_controller();
+uint32_t current_hardware_cpu_id();
+
+enum class ReferenceClock : uint8_t { AcpiPmTimer, LegacyIntervalTimer };
+const char* reference_clock_name(ReferenceClock clock);
+
+struct ClockCalibration {
+    uint64_t cycle_counter_hz;  // time-stamp counter
+    uint64_t timer_hz;          // local timer input after its divider
+    ReferenceClock reference;
+};
+Result<ClockCalibration> calibrate_clocks(const acpi::Summary& acpi);
+void start_periodic_timer(const ClockCalibration& calibration, uint32_t ticks_per_second);
+
+void send_rendezvous_interrupt(uint32_t hardware_id);
+// Stops every other CPU (used on fatal errors); does not return to them.
+void stop_other_cpus();
+
+// Starts a secondary CPU at its nucleus entry; the CPU then calls
+// secondary_cpu_main(cpu). Returns once the start-up signals were sent.
+Status start_secondary_cpu(Cpu& cpu);
+
+// Spins for roughly `microseconds` using the calibrated cycle counter.
+void delay_microseconds(uint64_t microseconds);
+
+[[noreturn]] void power_off(const acpi::Summary& acpi);
+
+}  // namespace umka::arch

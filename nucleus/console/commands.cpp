@@ -1,0 +1,179 @@
+// Console commands of the boot console.
+#include <arch/cpu.h>
+#include <arch/interrupts.h>
+#include <arch/memory.h>
+
+#include "nucleus/boot/timeline.h"
+#include "nucleus/console/console.h"
+#include "nucleus/lib/log.h"
+#include "nucleus/mm/physical_memory.h"
+#include "nucleus/smp/cpu_table.h"
+#include "nucleus/smp/rendezvous.h"
+#include "nucleus/system.h"
+#include "nucleus/time/clock.h"
+
+namespace umka::console {
+namespace {
+
+void help(const char*);
+
+void cpus(const char*) {
+    log("cpu  hw-id  state     online-at-us\n");
+    for (Cpu& cpu : cpu_table()) {
+        CpuState state = cpu.state.load(std::memory_order_acquire);
+        uint64_t online_us = state == CpuState::Online && cpu.online_cycles >= timeline::entry_cycles()
+                                 ? clock::cycles_to_microseconds(cpu.online_cycles - timeline::entry_cycles())
+                                 : 0;
+        log("%3u  %5u  %-8s  %lu\n", cpu.index, cpu.hardware_id, cpu_state_name(state), online_us);
+    }
+    log("%u of %u CPUs online\n", cpu_table().online_count(), cpu_table().count());
+}
+
+void mem(const char*) {
+    FrameAllocatorStatistics statistics = physical_memory().statistics();
+    const SystemDescription& system = system_description();
+    log("frames: total %lu, free %lu, used %lu, reserved %lu (4 KiB each)\n",
+        statistics.total_frames, statistics.free_frames,
+        statistics.total_frames - statistics.free_frames, system.reserved_frames_at_boot);
+    log("free blocks by order:");
+    for (unsigned order = 0; order <= FrameAllocator::kMaxOrder; ++order) {
+        log(" %u:%lu", order, statistics.free_blocks_by_order[order]);
+    }
+    log("\nmemory map:\n");
+    for (const MemoryRegion& region : system.memory_map) {
+        log("  %016lx-%016lx %s\n", region.base, region.end() - 1,
+            memory_region_kind_name(region.kind));
+    }
+}
+
+void timeline_command(const char*) {
+    uint64_t entry = timeline::entry_cycles();
+    uint64_t previous = entry;
+    log("      since entry      step time  step\n");
+    for (size_t index = 0; index < timeline::count(); ++index) {
+        const timeline::Step& step = timeline::step(index);
+        log("  %10lu us  %10lu us  %s\n", clock::cycles_to_microseconds(step.cycles - entry),
+            clock::cycles_to_microseconds(step.cycles - previous), step.name);
+        previous = step.cycles;
+    }
+}
+
+void count_cpu(void* argument) {
+    static_cast<std::atomic<uint32_t>*>(argument)->fetch_add(1, std::memory_order_relaxed);
+}
+
+void rendezvous_command(const char*) {
+    std::atomic<uint32_t> ran{0};
+    Result<smp::RendezvousResult> everywhere =
+        smp::rendezvous(smp::RendezvousMode::RunEverywhere, count_cpu, &ran);
+    if (everywhere.is_error()) {
+        log("rendezvous: %s\n", errno_name(everywhere.error()));
+        return;
+    }
+    log("rendezvous run-everywhere: function ran on %u of %u CPUs, %lu ns\n",
+        ran.load(), everywhere.value().participants,
+        clock::cycles_to_nanoseconds(everywhere.value().cycles_total));
+    ran.store(0);
+    Result<smp::RendezvousResult> held =
+        smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, count_cpu, &ran);
+    if (held.is_error()) {
+        log("rendezvous: %s\n", errno_name(held.error()));
+        return;
+    }
+    log("rendezvous stop-the-world: %u CPUs held, gathered in %lu ns, released after %lu ns\n",
+        held.value().participants, clock::cycles_to_nanoseconds(held.value().cycles_to_gather),
+        clock::cycles_to_nanoseconds(held.value().cycles_total));
+}
+
+// Prints every ACPI table as hex, in a form test/data/acpi/ captures can be made from.
+void dump_table(uint64_t physical) {
+    PhysicalView view = arch::kernel_physical_view();
+    const acpi::TableHeader* header = view.as<acpi::TableHeader>(physical);
+    if (header == nullptr) return;
+    const uint8_t* bytes = view.as<uint8_t>(physical, header->length);
+    if (bytes == nullptr) return;
+    char signature[5] = {header->signature[0], header->signature[1], header->signature[2],
+                         header->signature[3], '\0'};
+    log("table %s at 0x%lx length %u\n", signature, physical, header->length);
+    for (uint32_t offset = 0; offset < header->length; offset += 32) {
+        char line[80];
+        size_t used = 0;
+        for (uint32_t index = offset; index < header->length && index < offset + 32; ++index) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            line[used++] = kHex[bytes[index] >> 4];
+            line[used++] = kHex[bytes[index] & 15];
+        }
+        line[used] = '\0';
+        log("  %s\n", line);
+    }
+}
+
+void acpidump(const char*) {
+    const SystemDescription& system = system_description();
+    if (system.acpi_rsdp == 0) {
+        log("acpidump: firmware gave no RSDP\n");
+        return;
+    }
+    PhysicalView view = arch::kernel_physical_view();
+    const acpi::Rsdp* rsdp = view.as<acpi::Rsdp>(system.acpi_rsdp);
+    if (rsdp == nullptr) {
+        log("acpidump: RSDP unreadable\n");
+        return;
+    }
+    size_t rsdp_length = rsdp->revision >= 2 ? sizeof(acpi::Rsdp) : 20;
+    const uint8_t* bytes = view.as<uint8_t>(system.acpi_rsdp, rsdp_length);
+    char line[80];
+    for (size_t index = 0; index < rsdp_length; ++index) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        line[index * 2] = kHex[bytes[index] >> 4];
+        line[index * 2 + 1] = kHex[bytes[index] & 15];
+    }
+    line[rsdp_length * 2] = '\0';
+    log("rsdp at 0x%lx length %zu\n  %s\n", system.acpi_rsdp, rsdp_length, line);
+    uint64_t root = system.acpi.root_kind == acpi::RootTableKind::Xsdt ? rsdp->xsdt_address
+                                                                       : rsdp->rsdt_address;
+    dump_table(root);
+    const acpi::TableHeader* root_header = view.as<acpi::TableHeader>(root);
+    if (root_header == nullptr) return;
+    size_t entry_size = system.acpi.root_kind == acpi::RootTableKind::Xsdt ? 8 : 4;
+    const uint8_t* entries = view.as<uint8_t>(root, root_header->length) + sizeof(acpi::TableHeader);
+    for (size_t offset = 0; offset + entry_size <= root_header->length - sizeof(acpi::TableHeader);
+         offset += entry_size) {
+        uint64_t table = 0;
+        __builtin_memcpy(&table, entries + offset, entry_size);
+        dump_table(table);
+    }
+    if (system.acpi.dsdt_physical != 0) dump_table(system.acpi.dsdt_physical);
+    log("acpidump: end\n");
+}
+
+void poweroff(const char*) {
+    const SystemDescription& system = system_description();
+    if (system.acpi.power_off == acpi::PowerOffMethod::Unavailable) {
+        log("poweroff: firmware describes no ACPI S5 state; halting instead\n");
+    } else {
+        log("poweroff: entering ACPI S5\n");
+    }
+    arch::power_off(system.acpi);
+}
+
+constexpr Command kCommands[] = {
+    {"help", "list the commands", help},
+    {"cpus", "one line per CPU: index, hardware id, state", cpus},
+    {"mem", "physical frames: total, free, reserved; the memory map", mem},
+    {"timeline", "every boot step, microseconds since nucleus entry", timeline_command},
+    {"rendezvous", "run a function on every CPU, then stop all CPUs briefly; print timings", rendezvous_command},
+    {"acpidump", "print the ACPI tables in hex", acpidump},
+    {"poweroff", "power the machine off (ACPI S5)", poweroff},
+};
+
+void help(const char*) {
+    for (const Command& command : kCommands) log("  %-11s %s\n", command.name, command.help);
+}
+
+}  // namespace
+
+const Command* commands() { return kCommands; }
+size_t command_count() { return sizeof(kCommands) / sizeof(kCommands[0]); }
+
+}  // namespace umka::console

@@ -1,0 +1,43 @@
+// The few libc routines the compiler may call on its own in freestanding code.
+#include <stddef.h>
+#include <stdint.h>
+
+extern "C" {
+
+void* memcpy(void* destination, const void* source, size_t length) {
+    auto* to = static_cast<uint8_t*>(destination);
+    auto* from = static_cast<const uint8_t*>(source);
+    asm volatile("rep movsb" : "+D"(to), "+S"(from), "+c"(length)::"memory");
+    return destination;
+}
+
+void* memmove(void* destination, const void* source, size_t length) {
+    auto* to = static_cast<uint8_t*>(destination);
+    auto* from = static_cast<const uint8_t*>(source);
+    if (to <= from || to >= from + length) return memcpy(destination, source, length);
+    while (length-- > 0) to[length] = from[length];
+    return destination;
+}
+
+void* memset(void* destination, int value, size_t length) {
+    auto* to = static_cast<uint8_t*>(destination);
+    asm volatile("rep stosb" : "+D"(to), "+c"(length) : "a"(value) : "memory");
+    return destination;
+}
+
+int memcmp(const void* left, const void* right, size_t length) {
+    auto* a = static_cast<const uint8_t*>(left);
+    auto* b = static_cast<const uint8_t*>(right);
+    for (size_t index = 0; index < length; ++index) {
+        if (a[index] != b[index]) return a[index] < b[index] ? -1 : 1;
+    }
+    return 0;
+}
+
+size_t strlen(const char* text) {
+    size_t length = 0;
+    while (text[length] != '\0') ++length;
+    return length;
+}
+
+}  // extern "C"

@@ -1,0 +1,164 @@
+#include "nucleus/mm/frame_allocator.h"
+
+namespace umka {
+
+Status FrameAllocator::initialize(FrameRecord* records, uint64_t first_frame,
+                                  uint64_t frame_count) {
+    if (records == nullptr || frame_count == 0 || frame_count >= kNone) return Errno::InvalidArgument;
+    records_ = records;
+    first_frame_ = first_frame;
+    frame_count_ = frame_count;
+    total_frames_ = 0;
+    free_frames_ = 0;
+    for (unsigned order = 0; order <= kMaxOrder; ++order) {
+        free_heads_[order] = kNone;
+        free_block_counts_[order] = 0;
+    }
+    for (uint64_t index = 0; index < frame_count; ++index) {
+        records_[index] = FrameRecord{kNone, kNone, FrameState::Unavailable, 0, 0};
+    }
+    return Status::ok();
+}
+
+void FrameAllocator::push_free(uint32_t index, unsigned order) {
+    FrameRecord& record = records_[index];
+    record.state = FrameState::FreeHead;
+    record.order = static_cast<uint8_t>(order);
+    record.prev = kNone;
+    record.next = free_heads_[order];
+    if (record.next != kNone) records_[record.next].prev = index;
+    free_heads_[order] = index;
+    ++free_block_counts_[order];
+}
+
+void FrameAllocator::remove_free(uint32_t index, unsigned order) {
+    FrameRecord& record = records_[index];
+    if (record.prev != kNone) {
+        records_[record.prev].next = record.next;
+    } else {
+        free_heads_[order] = record.next;
+    }
+    if (record.next != kNone) records_[record.next].prev = record.prev;
+    record.next = record.prev = kNone;
+    --free_block_counts_[order];
+}
+
+void FrameAllocator::mark_block(uint32_t index, unsigned order, FrameState head,
+                                FrameState tail) {
+    records_[index].state = head;
+    records_[index].order = static_cast<uint8_t>(order);
+    for (uint64_t offset = 1; offset < (1ull << order); ++offset) {
+        records_[index + offset].state = tail;
+    }
+}
+
+// Frees a block and merges it with its buddy while the buddy is a free block of the same
+// order. Buddies are computed on absolute frame numbers so alignment survives any base.
+void FrameAllocator::free_block(uint32_t index, unsigned order) {
+    uint64_t frame = first_frame_ + index;
+    while (order < kMaxOrder) {
+        uint64_t buddy_frame = frame ^ (1ull << order);
+        if (buddy_frame < first_frame_ || buddy_frame >= first_frame_ + frame_count_) break;
+        uint32_t buddy = static_cast<uint32_t>(buddy_frame - first_frame_);
+        if (records_[buddy].state != FrameState::FreeHead || records_[buddy].order != order) {
+            break;
+        }
+        remove_free(buddy, order);
+        records_[buddy].state = FrameState::FreeTail;
+        frame &= ~(1ull << order);
+        ++order;
+    }
+    uint32_t head = static_cast<uint32_t>(frame - first_frame_);
+    mark_block(head, order, FrameState::FreeHead, FrameState::FreeTail);
+    push_free(head, order);
+}
+
+Status FrameAllocator::add_free_range(uint64_t physical_base, uint64_t length) {
+    uint64_t first = (physical_base + kFrameSize - 1) >> kFrameShift;
+    uint64_t end = (physical_base + length) >> kFrameShift;
+    if (first < first_frame_) first = first_frame_;
+    if (end > first_frame_ + frame_count_) end = first_frame_ + frame_count_;
+    for (uint64_t frame = first; frame < end; ++frame) {
+        if (records_[frame - first_frame_].state != FrameState::Unavailable) {
+            return Errno::InvalidArgument;
+        }
+    }
+    // Insert maximal naturally aligned blocks; free_block merges with neighbours.
+    uint64_t frame = first;
+    while (frame < end) {
+        unsigned order = 0;
+        while (order < kMaxOrder && (frame & ((2ull << order) - 1)) == 0 &&
+               frame + (2ull << order) <= end) {
+            ++order;
+        }
+        uint32_t index = static_cast<uint32_t>(frame - first_frame_);
+        mark_block(index, order, FrameState::FreeTail, FrameState::FreeTail);
+        free_block(index, order);
+        total_frames_ += 1ull << order;
+        free_frames_ += 1ull << order;
+        frame += 1ull << order;
+    }
+    return Status::ok();
+}
+
+Result<uint64_t> FrameAllocator::allocate(unsigned order) {
+    return allocate_below(~0ull, order);
+}
+
+Result<uint64_t> FrameAllocator::allocate_below(uint64_t limit, unsigned order) {
+    if (order > kMaxOrder) return Errno::InvalidArgument;
+    for (unsigned candidate = order; candidate <= kMaxOrder; ++candidate) {
+        uint32_t index = free_heads_[candidate];
+        // With a limit, walk the list for a block that ends low enough; without one the
+        // head always fits, so the common path stays O(1) per order.
+        while (index != kNone &&
+               ((first_frame_ + index + (1ull << candidate)) << kFrameShift) > limit) {
+            index = records_[index].next;
+        }
+        if (index == kNone) continue;
+        remove_free(index, candidate);
+        // Split: keep the lower half, return upper halves to the lists below.
+        while (candidate > order) {
+            --candidate;
+            uint32_t upper = index + (1u << candidate);
+            mark_block(upper, candidate, FrameState::FreeHead, FrameState::FreeTail);
+            push_free(upper, candidate);
+        }
+        mark_block(index, order, FrameState::Allocated, FrameState::AllocatedTail);
+        free_frames_ -= 1ull << order;
+        return (first_frame_ + index) << kFrameShift;
+    }
+    return Errno::OutOfMemory;
+}
+
+Status FrameAllocator::free(uint64_t physical_address) {
+    if ((physical_address & (kFrameSize - 1)) != 0) return Errno::InvalidArgument;
+    uint64_t frame = physical_address >> kFrameShift;
+    if (frame < first_frame_ || frame >= first_frame_ + frame_count_) return Errno::InvalidArgument;
+    uint32_t index = static_cast<uint32_t>(frame - first_frame_);
+    if (records_[index].state != FrameState::Allocated) return Errno::InvalidArgument;
+    unsigned order = records_[index].order;
+    free_frames_ += 1ull << order;
+    free_block(index, order);
+    return Status::ok();
+}
+
+FrameState FrameAllocator::state_of(uint64_t physical_address) const {
+    uint64_t frame = physical_address >> kFrameShift;
+    if (frame < first_frame_ || frame >= first_frame_ + frame_count_) {
+        return FrameState::Unavailable;
+    }
+    return records_[frame - first_frame_].state;
+}
+
+FrameAllocatorStatistics FrameAllocator::statistics() const {
+    FrameAllocatorStatistics statistics{};
+    statistics.total_frames = total_frames_;
+    statistics.free_frames = free_frames_;
+    for (unsigned order = 0; order <= kMaxOrder; ++order) {
+        statistics.free_blocks_by_order[order] = free_block_counts_[order];
+    }
+    return statistics;
+}
+
+}  // namespace umka

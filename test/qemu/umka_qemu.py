@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Boots UmkaOS in QEMU: `./umka run` and the QEMU tests both go through here.
+
+Without --script the serial console is attached to this terminal. With --script, each
+line of the file is typed into the console after the `umka> ` prompt appears, and the
+run ends when the guest powers off: exit status 0 only if QEMU exited cleanly within
+--timeout. Everything the guest prints goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import esp_image  # noqa: E402
+
+PROMPT = b"umka> "
+FATAL_MARKERS = (b"FATAL EXCEPTION", b"PANIC: ")
+EXIT_TIMEOUT = 124
+
+
+def kvm_usable() -> bool:
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="umka run", description=__doc__.splitlines()[0])
+    parser.add_argument("--build", required=True, type=Path, help="build directory")
+    parser.add_argument("--smp", type=int, default=1, help="number of CPUs (default 1)")
+    parser.add_argument("--uefi", action="store_true", help="boot through OVMF and BOOTX64.EFI")
+    parser.add_argument("--accel", choices=("kvm", "tcg"), help="default: kvm when /dev/kvm is usable")
+    parser.add_argument("--bundle", type=Path, help="boot bundle (default: the build's bundle.cpio)")
+    parser.add_argument("--script", type=Path, help="console lines to type, one per prompt")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds (with --script)")
+    parser.add_argument("--memory", default="512M", help="guest RAM (default 512M)")
+    parser.add_argument("--image", default="nucleus", help="nucleus image name in the build (default nucleus)")
+    parser.add_argument("--cmdline", default="", help="nucleus command line")
+    parser.add_argument("--wait-for", action="append", default=[],
+                        help="with no script: text to wait for before ending the run (repeatable)")
+    arguments = parser.parse_args(argv)
+    if arguments.smp < 1:
+        parser.error("--smp must be at least 1")
+    if arguments.accel == "kvm" and not kvm_usable():
+        parser.error("--accel kvm: /dev/kvm is missing or not accessible")
+    return arguments
+
+
+def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
+    accel = arguments.accel or ("kvm" if kvm_usable() else "tcg")
+    build = arguments.build
+    bundle = arguments.bundle or build / "bundle.cpio"
+    if not bundle.is_file():
+        raise SystemExit(f"umka run: bundle not found: {bundle}")
+    command = [
+        "qemu-system-x86_64",
+        "-machine", "pc",
+        "-accel", accel,
+        "-cpu", "host" if accel == "kvm" else "max",
+        "-smp", str(arguments.smp),
+        "-m", arguments.memory,
+        "-display", "none",
+        "-no-reboot",
+    ]
+    if arguments.uefi:
+        image = esp_image.make_esp_image(
+            work / "esp.img",
+            build / "arch/x86_64/uefi-loader/BOOTX64.EFI",
+            build / f"{arguments.image}.elf",
+            bundle=bundle,
+            cmdline=arguments.cmdline or None)
+        command += esp_image.ovmf_qemu_args(work) + esp_image.esp_drive_args(image)
+    else:
+        kernel = build / f"{arguments.image}.bin"
+        if not kernel.is_file():
+            raise SystemExit(f"umka run: nucleus image not found: {kernel}")
+        command += ["-kernel", str(kernel), "-initrd", str(bundle)]
+        if arguments.cmdline:
+            command += ["-append", arguments.cmdline]
+    return command
+
+
+def run_interactive(command: list[str]) -> int:
+    # mon:stdio multiplexes the QEMU monitor (Ctrl-A c) and the serial console.
+    return subprocess.call(command + ["-serial", "mon:stdio"])
+
+
+def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], timeout: float) -> int:
+    process = subprocess.Popen(command + ["-serial", "stdio"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = bytearray()
+    pending = list(lines)
+    waiting = list(wait_for)
+    deadline = time.monotonic() + timeout
+    out = sys.stdout.buffer
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                out.write(f"\numka run: timed out after {timeout:.0f} s\n".encode())
+                return EXIT_TIMEOUT
+            ready, _, _ = select.select([process.stdout], [], [], min(remaining, 0.5))
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                out.write(chunk)
+                out.flush()
+                output += chunk
+                marker_at = max(output.find(marker) for marker in FATAL_MARKERS)
+                if marker_at >= 0 and output.find(b"halted", marker_at) >= 0:
+                    out.write(b"\numka run: the guest halted after a fatal error\n")
+                    return 1
+                waiting = [text for text in waiting if text not in output]
+                if not lines and not waiting and wait_for:
+                    return 0
+                if pending and output.endswith(PROMPT):
+                    line = pending.pop(0)
+                    process.stdin.write(line.encode() + b"\n")
+                    process.stdin.flush()
+            elif process.poll() is not None:
+                break
+        status = process.wait()
+        if status != 0:
+            out.write(f"\numka run: QEMU exited with status {status}\n".encode())
+            return status
+        if pending:
+            out.write(f"\numka run: the guest stopped before {len(pending)} script line(s) ran\n".encode())
+            return 1
+        return 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        out.flush()
+
+
+def main(argv: list[str]) -> int:
+    arguments = parse_arguments(argv)
+    with tempfile.TemporaryDirectory(prefix="umka-run-") as scratch:
+        command = qemu_command(arguments, Path(scratch))
+        if arguments.script is None and not arguments.wait_for:
+            return run_interactive(command)
+        lines = []
+        if arguments.script is not None:
+            if not arguments.script.is_file():
+                raise SystemExit(f"umka run: script not found: {arguments.script}")
+            lines = [line.rstrip("\r\n") for line in arguments.script.read_text().splitlines()]
+            lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        return run_scripted(command, lines, [text.encode() for text in arguments.wait_for],
+                            arguments.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
