@@ -310,14 +310,16 @@ private:
         for (const Method& method : before.methods) {
             const Method* same_slot = after.method_at(method.ordinal);
             std::string qualified = "'" + before.name + "." + method.name + "'";
+            auto moved = after_names.find(method.name);
+            if (moved != after_names.end() && moved->second->ordinal != method.ordinal) {
+                add(Compatibility::Incompatible, "method-renumbered",
+                    qualified + " moved from @" + std::to_string(method.ordinal) + " to @" +
+                        std::to_string(moved->second->ordinal),
+                    method.ordinal_location, moved->second->ordinal_location);
+                continue;
+            }
             if (!same_slot) {
-                auto moved = after_names.find(method.name);
-                if (moved != after_names.end()) {
-                    add(Compatibility::Incompatible, "method-renumbered",
-                        qualified + " moved from @" + std::to_string(method.ordinal) + " to @" +
-                            std::to_string(moved->second->ordinal),
-                        method.ordinal_location, moved->second->ordinal_location);
-                } else {
+                {
                     add(Compatibility::Incompatible, "method-removed",
                         qualified + " (@" + std::to_string(method.ordinal) +
                             ") was removed; keep the slot as a tombstone",

@@ -76,17 +76,22 @@ std::string DiagnosticSink::render_all() const {
 }
 
 size_t edit_distance(std::string_view left, std::string_view right) {
-    std::vector<size_t> previous(right.size() + 1), current(right.size() + 1);
-    for (size_t column = 0; column <= right.size(); ++column) previous[column] = column;
+    // Optimal string alignment: like Levenshtein, plus swapping two adjacent characters
+    // costs one edit, since transposed letters (u23 for u32) are the commonest typo.
+    std::vector<std::vector<size_t>> distance(left.size() + 1, std::vector<size_t>(right.size() + 1));
+    for (size_t row = 0; row <= left.size(); ++row) distance[row][0] = row;
+    for (size_t column = 0; column <= right.size(); ++column) distance[0][column] = column;
     for (size_t row = 1; row <= left.size(); ++row) {
-        current[0] = row;
         for (size_t column = 1; column <= right.size(); ++column) {
-            size_t substitute = previous[column - 1] + (left[row - 1] == right[column - 1] ? 0 : 1);
-            current[column] = std::min({previous[column] + 1, current[column - 1] + 1, substitute});
+            size_t cost = left[row - 1] == right[column - 1] ? 0 : 1;
+            distance[row][column] = std::min({distance[row - 1][column] + 1, distance[row][column - 1] + 1,
+                                              distance[row - 1][column - 1] + cost});
+            if (row > 1 && column > 1 && left[row - 1] == right[column - 2] && left[row - 2] == right[column - 1]) {
+                distance[row][column] = std::min(distance[row][column], distance[row - 2][column - 2] + 1);
+            }
         }
-        std::swap(previous, current);
     }
-    return previous[right.size()];
+    return distance[left.size()][right.size()];
 }
 
 std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {

@@ -161,7 +161,12 @@ private:
                        std::isalnum(static_cast<unsigned char>(text_[position_]))) {
                     advance();
                 }
-                return false;
+                // Still yield an integer (value 1, harmless as a size or version) so the
+                // parser does not report a second, cascading error.
+                token.kind = TokenKind::Integer;
+                token.text = std::string(text_.substr(start, position_ - start));
+                token.value = 1;
+                return true;
             }
             if (value > (UINT64_MAX - static_cast<uint64_t>(digit)) / static_cast<uint64_t>(base)) {
                 overflow = true;
@@ -179,7 +184,7 @@ private:
             sink_.error("bad-integer", location,
                         overflow ? "integer '" + token.text + "' does not fit in 64 bits"
                                  : "integer '" + token.text + "' has no digits");
-            return false;
+            token.value = 1;  // as above: no cascading errors
         }
         return true;
     }

@@ -25,9 +25,10 @@ constexpr const char* usage_text = R"(usage:
       Check only; print diagnostics.
   kabi-gen [-I DIR]... --graph OUT.dot FILE.kabi...
       Write a Graphviz graph of modules and the vtables they provide and require.
-  kabi-gen [-I DIR]... --compat OLD.kabi NEW.kabi
+  kabi-gen [-I DIR]... [--old-include DIR]... --compat OLD.kabi NEW.kabi
       Classify every change from OLD to NEW as compatible, needs-review or incompatible.
-      Imports of OLD resolve next to OLD; imports of NEW next to NEW and in -I dirs.
+      Imports of OLD resolve next to OLD and in --old-include dirs; imports of NEW next
+      to NEW and in -I dirs.
 Exit status: 0 success, 1 errors in the input (or an incompatible change), 2 bad usage.
 )";
 
@@ -36,6 +37,7 @@ enum class Mode { Generate, Check, Graph, Compat };
 struct Options {
     Mode mode = Mode::Generate;
     std::vector<std::string> include_directories;
+    std::vector<std::string> old_include_directories;  // --compat: where OLD's imports are
     std::string out_directory;
     std::string graph_path;
     std::set<std::string> emit = {"base", "cpp", "c", "ring", "manifest", "state"};
@@ -91,7 +93,7 @@ int report(const kabi::DiagnosticSink& sink) {
 int run_compat(const Options& options) {
     if (options.inputs.size() != 2) return usage_error("--compat takes exactly OLD and NEW");
     kabi::DiagnosticSink old_sink, new_sink;
-    kabi::Workspace old_workspace(old_sink, {});
+    kabi::Workspace old_workspace(old_sink, options.old_include_directories);
     kabi::Workspace new_workspace(new_sink, options.include_directories);
     const kabi::File* old_file = old_workspace.load(options.inputs[0]);
     const kabi::File* new_file = new_workspace.load(options.inputs[1]);
@@ -170,6 +172,10 @@ int main(int argc, char** argv) {
             options.include_directories.push_back(*directory);
         } else if (argument.rfind("-I", 0) == 0 && argument.size() > 2) {
             options.include_directories.push_back(argument.substr(2));
+        } else if (argument == "--old-include") {
+            const std::string* directory = value("--old-include");
+            if (!directory) return usage_error("--old-include needs a directory");
+            options.old_include_directories.push_back(*directory);
         } else if (argument == "--out-dir") {
             const std::string* directory = value("--out-dir");
             if (!directory) return usage_error("--out-dir needs a directory");

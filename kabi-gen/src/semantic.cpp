@@ -12,6 +12,7 @@ namespace {
 
 bool is_power_of_two(uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
 uint64_t align_up(uint64_t value, uint64_t alignment) {
+    if (alignment == 0) return value;  // unresolved types have no alignment; already reported
     return (value + alignment - 1) / alignment * alignment;
 }
 
@@ -237,6 +238,13 @@ private:
                 sink_.error("parameter-only-type", type.location,
                             "'" + std::string(builtin_name(type.builtin)) + "' cannot be an array element",
                             "spans are (pointer, length) parameters; use u8[N] for inline bytes");
+                return false;
+            }
+            // Keeps every size far from overflow; no interface passes gigabytes inline.
+            if (type.array_length > (uint64_t{1} << 20)) {
+                sink_.error("array-too-large", type.array_location,
+                            "array of " + std::to_string(type.array_length) + " elements is too large",
+                            "inline arrays hold at most 1048576 elements; pass bulk data as a span or a handle");
                 return false;
             }
             type.size *= type.array_length;
@@ -482,7 +490,9 @@ private:
             }
         }
         check_errors(method);
-        if (vtable.transport.mask & (TransportRing | TransportIpc)) {
+        bool resolved = !method.result || method.result->kind != TypeKind::Unresolved;
+        for (const Param& param : method.params) resolved = resolved && param.type.kind != TypeKind::Unresolved;
+        if (resolved && (vtable.transport.mask & (TransportRing | TransportIpc))) {
             RingRecordSizes sizes = ring_record_sizes(method);
             uint64_t largest = std::max(sizes.request, sizes.completion);
             if (largest > ring_payload_size) {
@@ -523,13 +533,6 @@ private:
                             "ordinals are dense slots; a removed method stays as '@" + std::to_string(ordinal) +
                                 " tombstone NAME since A removed B;'");
             }
-        }
-        uint32_t newest = 0;
-        for (const Method& method : vtable.methods) newest = std::max({newest, method.since, method.removed});
-        if (newest != 0 && newest < vtable.version) {
-            sink_.warning("version-without-change", vtable.version_location,
-                          "vtable '" + vtable.name + "' is version " + std::to_string(vtable.version) +
-                              " but no method was added or removed after version " + std::to_string(newest));
         }
     }
 

@@ -65,6 +65,7 @@ File* Workspace::load_resolved(const std::string& path, const SourceLocation* im
         return nullptr;
     }
     for (Import& import : file->imports) {
+        if (import.package == file->package) continue;  // reported as self-import
         std::string found = find_import(*file, import);
         if (found.empty()) {
             std::string searched = std::filesystem::path(file->path).parent_path().string();

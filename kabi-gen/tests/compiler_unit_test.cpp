@@ -1,0 +1,190 @@
+// Unit tests of kabi-gen's own pieces: lexer, parser, layout rules, diagnostics format,
+// naming, imports. End-to-end behaviour is covered by the golden/diagnostic/compat runs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "compat.h"
+#include "diagnostics.h"
+#include "lexer.h"
+#include "naming.h"
+#include "parser.h"
+#include "semantic.h"
+#include "workspace.h"
+
+namespace {
+
+const kabi::File* check(kabi::Workspace& workspace, const std::string& text) {
+    return workspace.load_text("test.kabi", text);
+}
+
+TEST(Lexer, TokensCarryLineColumnAndDoc) {
+    kabi::DiagnosticSink sink;
+    auto tokens = kabi::tokenize("x.kabi", "/// doc one\n/// doc two\nstruct  A 0x1_0 ->", sink);
+    ASSERT_EQ(tokens.size(), 5u);
+    EXPECT_EQ(tokens[0].text, "struct");
+    EXPECT_EQ(tokens[0].doc, "doc one\ndoc two");
+    EXPECT_EQ(tokens[0].location.line, 3u);
+    EXPECT_EQ(tokens[1].location.column, 9u);
+    EXPECT_EQ(tokens[2].value, 16u);
+    EXPECT_EQ(tokens[3].kind, kabi::TokenKind::Arrow);
+    EXPECT_EQ(tokens[4].kind, kabi::TokenKind::EndOfFile);
+    EXPECT_FALSE(sink.has_errors());
+}
+
+TEST(Lexer, ReportsBadCharactersAndKeepsGoing) {
+    kabi::DiagnosticSink sink;
+    auto tokens = kabi::tokenize("x.kabi", "a $ b 99999999999999999999", sink);
+    EXPECT_EQ(sink.error_count(), 2u);
+    EXPECT_EQ(sink.diagnostics()[0].code, "unexpected-character");
+    EXPECT_EQ(sink.diagnostics()[1].code, "bad-integer");
+    ASSERT_GE(tokens.size(), 3u);
+    EXPECT_EQ(tokens[1].text, "b");
+}
+
+TEST(Parser, RecoversAndReportsEveryBrokenDeclaration) {
+    kabi::DiagnosticSink sink;
+    auto file = kabi::parse_file("x.kabi",
+                                 "package x version 1;\n"
+                                 "struct A size 4 align 4 { a u32; }\n"
+                                 "enum B : u8 { One = 1, }\n"
+                                 "vtable C version 1 { @0 f( -> status since 1; }\n"
+                                 "handle D;\n",
+                                 sink);
+    EXPECT_EQ(sink.error_count(), 2u);
+    EXPECT_EQ(file->enums.size(), 1u);
+    EXPECT_EQ(file->handles.size(), 1u);
+}
+
+TEST(Semantic, ComputesOffsetsAndRejectsImplicitPadding) {
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    const kabi::File* file = check(workspace,
+                                   "package test version 1;\n"
+                                   "struct A size 16 align 8 { a: u32; b: u16; c: u8[2]; d: u64; }\n"
+                                   "struct B size 16 align 8 { a: u32; d: u64; }\n");
+    ASSERT_NE(file, nullptr);
+    EXPECT_EQ(file->structs[0].fields[3].offset, 8u);
+    ASSERT_EQ(sink.error_count(), 1u);
+    const kabi::Diagnostic& diagnostic = sink.diagnostics()[0];
+    EXPECT_EQ(diagnostic.code, "implicit-padding");
+    EXPECT_EQ(diagnostic.location.line, 3u);
+    EXPECT_EQ(diagnostic.location.column, 36u);
+    EXPECT_NE(diagnostic.fix.find("reserved_4: u8[4];"), std::string::npos);
+}
+
+TEST(Diagnostics, RenderQuotesTheLineUnderlinesAndSuggests) {
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    check(workspace, "package test version 1;\nstruct A size 4 align 4 { a: u23; }\n");
+    std::string text = sink.render_all();
+    EXPECT_NE(text.find("test.kabi:2:30: error[unknown-type]: unknown type 'u23'"), std::string::npos) << text;
+    EXPECT_NE(text.find("    struct A size 4 align 4 { a: u23; }\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("^~~\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("fix: did you mean 'u32'?"), std::string::npos) << text;
+}
+
+TEST(Semantic, RingRecordSizes) {
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    const kabi::File* file = check(workspace,
+                                   "package test version 1;\n"
+                                   "struct S size 24 align 8 { a: u64; b: u64; c: u64; }\n"
+                                   "vtable V version 1 {\n"
+                                   "  @0 f(x: u8, data: bytes, in s: S, out o: u32, inout io: u16) -> u64 since 1;\n"
+                                   "}\n");
+    ASSERT_FALSE(sink.has_errors()) << sink.render_all();
+    kabi::RingRecordSizes sizes = kabi::ring_record_sizes(file->vtables[0].methods[0]);
+    EXPECT_EQ(sizes.request, 8u + 16u + 24u + 8u);  // u8 padded, span, S, u16 padded to 8
+    EXPECT_EQ(sizes.completion, 16u);               // u32 + u16 + pad + u64
+}
+
+TEST(Semantic, StateStepsAppendOnlyOrBreaking) {
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    const kabi::File* file = check(workspace,
+                                   "package test version 1;\n"
+                                   "state S version 3 {\n"
+                                   "  a: u64 since 1; b: u64 since 1 removed 3; c: u64 since 2;\n"
+                                   "  migrate from 2;\n"
+                                   "}\n");
+    ASSERT_FALSE(sink.has_errors()) << sink.render_all();
+    const kabi::StateDecl& state = file->states[0];
+    EXPECT_FALSE(kabi::state_step_is_breaking(state, 2));
+    EXPECT_TRUE(kabi::state_step_is_breaking(state, 3));
+    EXPECT_EQ(kabi::state_layout(state, 1).size, 16u);
+    EXPECT_EQ(kabi::state_layout(state, 2).size, 24u);
+    EXPECT_EQ(kabi::state_layout(state, 3).size, 16u);
+}
+
+TEST(Naming, CaseConversions) {
+    EXPECT_EQ(kabi::to_snake_case("BlockDevice"), "block_device");
+    EXPECT_EQ(kabi::to_snake_case("PCIBus"), "pci_bus");
+    EXPECT_EQ(kabi::to_snake_case("MsiX"), "msi_x");
+    EXPECT_EQ(kabi::to_upper_case("Below4g"), "BELOW4G");
+    EXPECT_EQ(kabi::to_camel_case("get_geometry"), "GetGeometry");
+}
+
+TEST(Diagnostics, ClosestNameFindsTyposOnly) {
+    EXPECT_EQ(kabi::closest_name("EOI", {"EIO", "ENOENT"}), "EIO");
+    EXPECT_EQ(kabi::closest_name("completely", {"EIO", "ENOENT"}), "");
+}
+
+class TempDirectory {
+public:
+    TempDirectory() {
+        path_ = std::filesystem::temp_directory_path() /
+                ("kabi_unit_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDirectory() { std::filesystem::remove_all(path_); }
+    std::string write(const std::string& name, const std::string& text) {
+        std::ofstream(path_ / name) << text;
+        return (path_ / name).string();
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+TEST(Workspace, ResolvesImportsAndQualifiedTypes) {
+    TempDirectory directory;
+    directory.write("base.kabi", "package base version 1;\nhandle H;\n");
+    std::string top = directory.write("top.kabi",
+                                      "package top version 1;\nimport base;\n"
+                                      "struct S size 8 align 8 { h: base.H; }\n");
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    const kabi::File* file = workspace.load(top);
+    ASSERT_NE(file, nullptr);
+    EXPECT_FALSE(sink.has_errors()) << sink.render_all();
+    EXPECT_EQ(workspace.files().size(), 2u);
+    EXPECT_EQ(workspace.files()[0]->package, "base");  // imports come first
+    EXPECT_EQ(file->structs[0].fields[0].type.owner->package, "base");
+}
+
+TEST(Workspace, ReportsImportCycles) {
+    TempDirectory directory;
+    std::string a = directory.write("a.kabi", "package a version 1;\nimport b;\n");
+    directory.write("b.kabi", "package b version 1;\nimport a;\n");
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    workspace.load(a);
+    ASSERT_TRUE(sink.has_errors());
+    EXPECT_EQ(sink.diagnostics()[0].code, "import-cycle");
+}
+
+TEST(Compat, IdenticalFilesHaveNoFindings) {
+    kabi::DiagnosticSink sink;
+    kabi::Workspace old_workspace(sink, {}), new_workspace(sink, {});
+    std::string text = "package p version 1;\nvtable V version 1 { @0 f() -> status since 1; }\n";
+    const kabi::File* before = old_workspace.load_text("p.kabi", text);
+    const kabi::File* after = new_workspace.load_text("p.kabi", text);
+    ASSERT_TRUE(before && after);
+    EXPECT_TRUE(kabi::compare_packages(*before, *after).empty());
+}
+
+}  // namespace
