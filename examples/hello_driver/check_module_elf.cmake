@@ -1,0 +1,20 @@
+# Example-local sanity check of the built module with binutils' readelf: a manifest
+# section, no DT_NEEDED, no undefined symbols. The real checker (libelf, plus the
+# no-writable-globals and relocation rules) and signing come with the SDK in issue 4.
+execute_process(COMMAND readelf -S -W ${MODULE} OUTPUT_VARIABLE sections RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "readelf failed on ${MODULE}")
+endif()
+if(NOT sections MATCHES "\\.kabi_manifest")
+  message(FATAL_ERROR "${MODULE} has no .kabi_manifest section")
+endif()
+execute_process(COMMAND readelf -d -W ${MODULE} OUTPUT_VARIABLE dynamic)
+if(dynamic MATCHES "\\(NEEDED\\)")
+  message(FATAL_ERROR "${MODULE} depends on shared libraries:\n${dynamic}")
+endif()
+execute_process(COMMAND readelf --dyn-syms -W ${MODULE} OUTPUT_VARIABLE symbols)
+string(REGEX MATCHALL "[^\n]* UND [^\n]*[A-Za-z_][^\n]*" undefined "${symbols}")
+if(undefined)
+  message(FATAL_ERROR "${MODULE} has undefined symbols:\n${undefined}")
+endif()
+message(STATUS "${MODULE}: manifest present, no DT_NEEDED, no undefined symbols")
