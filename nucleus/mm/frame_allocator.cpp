@@ -109,10 +109,10 @@ Result<uint64_t> FrameAllocator::allocate_below(uint64_t limit, unsigned order) 
     if (order > kMaxOrder) return Errno::InvalidArgument;
     for (unsigned candidate = order; candidate <= kMaxOrder; ++candidate) {
         uint32_t index = free_heads_[candidate];
-        // With a limit, walk the list for a block that ends low enough; without one the
-        // head always fits, so the common path stays O(1) per order.
+        // Splitting keeps the lowest part, so a larger block fits if its first 2^order
+        // frames end below the limit. Without a limit the head always fits: O(1) per order.
         while (index != kNone &&
-               ((first_frame_ + index + (1ull << candidate)) << kFrameShift) > limit) {
+               ((first_frame_ + index + (1ull << order)) << kFrameShift) > limit) {
             index = records_[index].next;
         }
         if (index == kNone) continue;

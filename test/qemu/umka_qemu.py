@@ -42,6 +42,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--memory", default="512M", help="guest RAM (default 512M)")
     parser.add_argument("--image", default="nucleus", help="nucleus image name in the build (default nucleus)")
     parser.add_argument("--cmdline", default="", help="nucleus command line")
+    parser.add_argument("--no-acpi", action="store_true",
+                        help="firmware without ACPI tables (exercises the nucleus's fallbacks)")
     parser.add_argument("--wait-for", action="append", default=[],
                         help="with no script: text to wait for before ending the run (repeatable)")
     arguments = parser.parse_args(argv)
@@ -60,7 +62,7 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
         raise SystemExit(f"umka run: bundle not found: {bundle}")
     command = [
         "qemu-system-x86_64",
-        "-machine", "pc",
+        "-machine", "pc,acpi=off" if arguments.no_acpi else "pc",
         "-accel", accel,
         "-cpu", "host" if accel == "kvm" else "max",
         "-smp", str(arguments.smp),
@@ -114,11 +116,12 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 out.flush()
                 output += chunk
                 marker_at = max(output.find(marker) for marker in FATAL_MARKERS)
-                if marker_at >= 0 and output.find(b"halted", marker_at) >= 0:
+                halted_at = output.find(b"halted", marker_at) if marker_at >= 0 else -1
+                if halted_at >= 0 and output.find(b"\n", halted_at) >= 0:  # the whole line
                     out.write(b"\numka run: the guest halted after a fatal error\n")
                     return 1
                 waiting = [text for text in waiting if text not in output]
-                if not lines and not waiting and wait_for:
+                if wait_for and not waiting and not pending:
                     return 0
                 if pending and output.endswith(PROMPT):
                     line = pending.pop(0)

@@ -1,0 +1,121 @@
+// ACPI parsing against table bytes captured from QEMU (pc machine, SeaBIOS).
+#include "nucleus/acpi/acpi_tables.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "test/host/acpi_capture.h"
+
+namespace umka::acpi {
+namespace {
+
+using testing::load_acpi_capture;
+
+std::string data(const char* name) { return std::string(UMKA_TEST_DATA) + "/acpi/" + name; }
+
+void collect_processor(void* context, const Processor& processor) {
+    static_cast<std::vector<Processor>*>(context)->push_back(processor);
+}
+void collect_controller(void* context, const IoController& controller) {
+    static_cast<std::vector<IoController>*>(context)->push_back(controller);
+}
+
+TEST(AcpiTablesTest, QemuFourCpusFromTheMadt) {
+    auto capture = load_acpi_capture(data("qemu-pc-smp4.txt"));
+    Summary summary;
+    const char* warning = nullptr;
+    ASSERT_TRUE(parse(capture.memory.view(), capture.rsdp, summary, &warning).is_ok());
+    EXPECT_EQ(warning, nullptr) << warning;
+    EXPECT_EQ(summary.root_kind, RootTableKind::Rsdt);  // SeaBIOS publishes ACPI 1.0 RSDP
+    EXPECT_EQ(summary.table_count, 4u);                 // FACP APIC HPET WAET
+    EXPECT_EQ(summary.processor_count, 4u);
+    EXPECT_EQ(summary.enabled_processor_count, 4u);
+    EXPECT_EQ(summary.io_controller_count, 1u);
+    EXPECT_EQ(summary.local_controller_address, 0xFEE00000u);
+    EXPECT_TRUE(summary.legacy_pics_present);
+    EXPECT_GE(summary.interrupt_override_count, 1u);
+
+    std::vector<Processor> processors;
+    for_each_processor(capture.memory.view(), summary, collect_processor, &processors);
+    ASSERT_EQ(processors.size(), 4u);
+    for (uint32_t index = 0; index < 4; ++index) {
+        EXPECT_EQ(processors[index].hardware_id, index);
+        EXPECT_EQ(processors[index].state, ProcessorState::Enabled);
+    }
+    std::vector<IoController> controllers;
+    for_each_io_controller(capture.memory.view(), summary, collect_controller, &controllers);
+    ASSERT_EQ(controllers.size(), 1u);
+    EXPECT_EQ(controllers[0].address, 0xFEC00000u);
+    EXPECT_EQ(controllers[0].interrupt_base, 0u);
+}
+
+TEST(AcpiTablesTest, QemuPiix4PowerManagementFromFadtAndDsdt) {
+    auto capture = load_acpi_capture(data("qemu-pc-smp1.txt"));
+    Summary summary;
+    const char* warning = nullptr;
+    ASSERT_TRUE(parse(capture.memory.view(), capture.rsdp, summary, &warning).is_ok());
+    EXPECT_EQ(summary.processor_count, 1u);
+    // QEMU's PIIX4 power-management block sits at I/O port 0x600.
+    EXPECT_EQ(summary.pm1a_control_port, 0x604u);
+    EXPECT_EQ(summary.pm_timer_port, 0x608u);
+    EXPECT_EQ(summary.pm_timer_width, PmTimerWidth::Bits24);
+    EXPECT_NE(summary.dsdt_physical, 0u);
+    EXPECT_EQ(summary.power_off, PowerOffMethod::SleepControlPm1);
+    EXPECT_EQ(summary.s5_sleep_type_a, 0u);
+}
+
+TEST(AcpiTablesTest, FindTableBySignature) {
+    auto capture = load_acpi_capture(data("qemu-pc-smp4.txt"));
+    EXPECT_NE(find_table(capture.memory.view(), capture.rsdp, "HPET"), 0u);
+    EXPECT_EQ(find_table(capture.memory.view(), capture.rsdp, "MCFG"), 0u);
+}
+
+TEST(AcpiTablesTest, NoRsdpIsReportedNotFatal) {
+    testing::FakePhysicalMemory memory;
+    Summary summary;
+    const char* warning = nullptr;
+    EXPECT_EQ(parse(memory.view(), 0, summary, &warning).error(), Errno::NoDevice);
+    EXPECT_STREQ(warning, "acpi: firmware gave no RSDP");
+}
+
+TEST(AcpiTablesTest, CorruptRsdpChecksumIsRejected) {
+    auto capture = load_acpi_capture(data("qemu-pc-smp4.txt"));
+    capture.memory.writable(capture.rsdp, 20)[8] ^= 0x55;
+    Summary summary;
+    const char* warning = nullptr;
+    EXPECT_EQ(parse(capture.memory.view(), capture.rsdp, summary, &warning).error(), Errno::BadMessage);
+    EXPECT_STREQ(warning, "acpi: RSDP checksum is wrong");
+}
+
+TEST(AcpiTablesTest, CorruptMadtIsSkippedAndNamed) {
+    auto capture = load_acpi_capture(data("qemu-pc-smp4.txt"));
+    uint64_t madt = find_table(capture.memory.view(), capture.rsdp, "APIC");
+    ASSERT_NE(madt, 0u);
+    capture.memory.writable(madt, 64)[50] ^= 0xFF;  // inside the processor entries
+    Summary summary;
+    const char* warning = nullptr;
+    ASSERT_TRUE(parse(capture.memory.view(), capture.rsdp, summary, &warning).is_ok());
+    EXPECT_EQ(summary.bad_checksums, 1u);
+    EXPECT_EQ(summary.madt_physical, 0u);
+    EXPECT_EQ(summary.processor_count, 0u);
+    EXPECT_STREQ(warning, "acpi: a table has a wrong checksum and was skipped");
+    EXPECT_EQ(summary.power_off, PowerOffMethod::SleepControlPm1);  // the FADT still works
+}
+
+TEST(AcpiTablesTest, S5PackageForms) {
+    // Name(\_S5, Package(4){0x05, One, Zero, Zero}) with a root prefix and byte prefix.
+    const uint8_t with_prefix[] = {0x10, 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, 0x05, 0x01, 0x00, 0x00};
+    uint8_t a = 99, b = 99;
+    ASSERT_TRUE(find_s5_sleep_types(with_prefix, sizeof with_prefix, a, b));
+    EXPECT_EQ(a, 5u);
+    EXPECT_EQ(b, 1u);
+    // The name used as a reference, not a definition, does not count.
+    const uint8_t reference_only[] = {0x70, '_', 'S', '5', '_', 0x12, 0x04, 0x02, 0x00, 0x00};
+    EXPECT_FALSE(find_s5_sleep_types(reference_only, sizeof reference_only, a, b));
+    const uint8_t absent[] = {0x08, '_', 'S', '4', '_', 0x12, 0x04, 0x02, 0x00, 0x00};
+    EXPECT_FALSE(find_s5_sleep_types(absent, sizeof absent, a, b));
+}
+
+}  // namespace
+}  // namespace umka::acpi

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""QEMU boot tests, run by ctest: boot a scenario, read the serial console, assert.
+
+    boot_test.py --build DIR --accel kvm|tcg SCENARIO
+
+Each scenario boots through test/qemu/umka_qemu.py (the same path as `./umka run`) and
+checks what the guest printed. Exit status 0 means every assertion held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RUNNER = HERE / "umka_qemu.py"
+BOOT_STEPS = ("early serial", "memory map", "frame allocator", "page tables", "descriptors and traps",
+              "acpi", "interrupt controller", "timer calibration", "secondary cpus", "rendezvous",
+              "bundle", "console ready")
+
+
+class Failure(Exception):
+    pass
+
+
+def boot(build: Path, accel: str, script: list[str], *options: str, timeout: int = 240) -> tuple[int, str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as handle:
+        handle.write("\n".join(script) + "\n")
+        handle.flush()
+        command = [sys.executable, str(RUNNER), "--build", str(build), "--accel", accel,
+                   "--timeout", str(timeout), "--script", handle.name, *options]
+        result = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    output = result.stdout.replace("\r", "")
+    sys.stdout.write(output)
+    return result.returncode, output
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise Failure(message)
+
+
+def expect_text(output: str, text: str) -> None:
+    expect(text in output, f"expected {text!r} in the console output")
+
+
+def expect_clean_power_off(status: int, output: str) -> None:
+    expect_text(output, "poweroff: entering ACPI S5")
+    expect(status == 0, f"QEMU should exit 0 after poweroff, got {status}")
+
+
+def check_timeline(output: str) -> None:
+    table = output.split("umka> timeline", 1)
+    expect(len(table) == 2, "the timeline command did not run")
+    rows = re.findall(r"^\s+(\d+) us\s+(\d+) us\s+(.+)$", table[1], re.MULTILINE)
+    names = [name.strip() for _, _, name in rows]
+    for step in BOOT_STEPS:
+        expect(step in names, f"timeline lacks the step {step!r}")
+    since_entry = [int(value) for value, _, _ in rows]
+    expect(since_entry == sorted(since_entry), "timeline is not monotonic")
+
+
+def scenario_boot(build: Path, accel: str, smp: int, uefi: bool) -> None:
+    options = ["--smp", str(smp)] + (["--uefi"] if uefi else [])
+    status, output = boot(build, accel, ["cpus", "timeline", "poweroff"], *options)
+    expect_text(output, f"booted by {'uefi' if uefi else 'multiboot1'}")
+    expect_text(output, f"{smp} of {smp} CPUs online")
+    cpu_rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+(\w+)\s+\d+$", output.split("umka> cpus", 1)[1], re.MULTILINE)
+    expect(len(cpu_rows) == smp, f"cpus listed {len(cpu_rows)} CPUs, expected {smp}")
+    expect(all(state == "online" for _, _, state in cpu_rows), "a CPU is not online")
+    expect_text(output, "W^X holds")
+    check_timeline(output)
+    expect_clean_power_off(status, output)
+
+
+def scenario_rendezvous(build: Path, accel: str) -> None:
+    status, output = boot(build, accel, ["rendezvous", "poweroff"], "--smp", "4")
+    expect_text(output, "function ran on 4 of 4 CPUs")
+    expect_text(output, "rendezvous stop-the-world: 4 CPUs held")
+    expect_clean_power_off(status, output)
+
+
+def symbol_range(elf: Path, name: str) -> tuple[int, int]:
+    listing = subprocess.run(["nm", "-S", "--defined-only", str(elf)], capture_output=True, text=True,
+                             check=True).stdout
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) == 4 and fields[3] == name:
+            start = int(fields[0], 16)
+            return start, start + int(fields[1], 16)
+    raise Failure(f"{name} not found in {elf}")
+
+
+def scenario_fault(build: Path, accel: str) -> None:
+    status, output = boot(build, accel, ["poweroff"], "--image", "nucleus-faulttest", timeout=120)
+    expect(status != 0, "a fatal exception must not end the run successfully")
+    expect_text(output, "FATAL EXCEPTION on cpu 0: vector 14 (#PF page fault)")
+    match = re.search(r"rip 0x([0-9a-f]+)\s+error code 0x([0-9a-f]+)\s+cr2 0x([0-9a-f]+)", output)
+    expect(match is not None, "the report lacks rip/error code/cr2")
+    rip, error_code, cr2 = (int(group, 16) for group in match.groups())
+    start, end = symbol_range(build / "nucleus-faulttest.elf", "fault_injection_trigger")
+    expect(start <= rip < end, f"rip {rip:#x} is not inside fault_injection_trigger [{start:#x}, {end:#x})")
+    expect(cr2 == 0x10, f"cr2 should be the faulting address 0x10, got {cr2:#x}")
+    expect(error_code & 0x2 != 0, "error code should say it was a write")
+    caller_start, caller_end = symbol_range(build / "nucleus-faulttest.elf", "fault_injection_caller")
+    frames = [int(value, 16) for value in re.findall(r"#\d+ 0x([0-9a-f]+)", output)]
+    expect(any(caller_start <= frame < caller_end for frame in frames),
+           "the backtrace does not pass through fault_injection_caller")
+    expect_text(output, "halted: cpu 0 stopped the other CPUs")
+
+
+def scenario_bad_input(build: Path, accel: str) -> None:
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as corrupt:
+        corrupt.write(b"this is not a cpio archive" * 40)
+        corrupt.flush()
+        status, output = boot(build, accel, ["frobnicate now", "help", "poweroff"], "--bundle", corrupt.name)
+    expect_text(output, "bundle: corrupt at byte 0: bad cpio magic (want newc 070701); continuing without modules")
+    expect_text(output, "unknown command 'frobnicate'; type 'help' for the list")
+    expect_text(output, "poweroff  ")  # help still answers after the error
+    expect_clean_power_off(status, output)
+
+
+def scenario_no_acpi(build: Path, accel: str) -> None:
+    # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
+    # when that message has been seen rather than at power-off.
+    status, output = boot(build, accel, ["cpus", "poweroff"], "--no-acpi", "--smp", "2",
+                          "--wait-for", "halting instead")
+    expect(status == 0, f"the run should end once the halt message appears, got {status}")
+    expect_text(output, "acpi: firmware gave no RSDP")
+    expect_text(output, "against pit")
+    expect_text(output, "1 of 1 CPUs online")
+    expect_text(output, "poweroff: firmware describes no ACPI S5 state; halting instead")
+
+
+SCENARIOS = {
+    "multiboot-smp1": lambda build, accel: scenario_boot(build, accel, 1, False),
+    "multiboot-smp4": lambda build, accel: scenario_boot(build, accel, 4, False),
+    "uefi-smp1": lambda build, accel: scenario_boot(build, accel, 1, True),
+    "uefi-smp4": lambda build, accel: scenario_boot(build, accel, 4, True),
+    "rendezvous": scenario_rendezvous,
+    "fault-report": scenario_fault,
+    "bad-input": scenario_bad_input,
+    "no-acpi": scenario_no_acpi,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", required=True, type=Path)
+    parser.add_argument("--accel", required=True, choices=("kvm", "tcg"))
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    arguments = parser.parse_args()
+    try:
+        SCENARIOS[arguments.scenario](arguments.build, arguments.accel)
+    except Failure as failure:
+        print(f"\nFAILED {arguments.scenario} ({arguments.accel}): {failure}")
+        return 1
+    print(f"\nPASSED {arguments.scenario} ({arguments.accel})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
