@@ -43,17 +43,9 @@ void FrameAllocator::remove_free(uint32_t index, unsigned order) {
     --free_block_counts_[order];
 }
 
-void FrameAllocator::mark_block(uint32_t index, unsigned order, FrameState head,
-                                FrameState tail) {
-    records_[index].state = head;
-    records_[index].order = static_cast<uint8_t>(order);
-    for (uint64_t offset = 1; offset < (1ull << order); ++offset) {
-        records_[index + offset].state = tail;
-    }
-}
-
 // Frees a block and merges it with its buddy while the buddy is a free block of the same
 // order. Buddies are computed on absolute frame numbers so alignment survives any base.
+// Of each merged pair the higher head becomes Interior, so heads stay exact in O(1).
 void FrameAllocator::free_block(uint32_t index, unsigned order) {
     uint64_t frame = first_frame_ + index;
     while (order < kMaxOrder) {
@@ -64,13 +56,12 @@ void FrameAllocator::free_block(uint32_t index, unsigned order) {
             break;
         }
         remove_free(buddy, order);
-        records_[buddy].state = FrameState::FreeTail;
+        uint64_t higher = buddy_frame > frame ? buddy_frame : frame;
+        records_[higher - first_frame_].state = FrameState::Interior;
         frame &= ~(1ull << order);
         ++order;
     }
-    uint32_t head = static_cast<uint32_t>(frame - first_frame_);
-    mark_block(head, order, FrameState::FreeHead, FrameState::FreeTail);
-    push_free(head, order);
+    push_free(static_cast<uint32_t>(frame - first_frame_), order);
 }
 
 Status FrameAllocator::add_free_range(uint64_t physical_base, uint64_t length) {
@@ -92,7 +83,9 @@ Status FrameAllocator::add_free_range(uint64_t physical_base, uint64_t length) {
             ++order;
         }
         uint32_t index = static_cast<uint32_t>(frame - first_frame_);
-        mark_block(index, order, FrameState::FreeTail, FrameState::FreeTail);
+        for (uint64_t offset = 1; offset < (1ull << order); ++offset) {
+            records_[index + offset].state = FrameState::Interior;
+        }
         free_block(index, order);
         total_frames_ += 1ull << order;
         free_frames_ += 1ull << order;
@@ -120,11 +113,10 @@ Result<uint64_t> FrameAllocator::allocate_below(uint64_t limit, unsigned order) 
         // Split: keep the lower half, return upper halves to the lists below.
         while (candidate > order) {
             --candidate;
-            uint32_t upper = index + (1u << candidate);
-            mark_block(upper, candidate, FrameState::FreeHead, FrameState::FreeTail);
-            push_free(upper, candidate);
+            push_free(index + (1u << candidate), candidate);
         }
-        mark_block(index, order, FrameState::Allocated, FrameState::AllocatedTail);
+        records_[index].state = FrameState::Allocated;
+        records_[index].order = static_cast<uint8_t>(order);
         free_frames_ -= 1ull << order;
         return (first_frame_ + index) << kFrameShift;
     }

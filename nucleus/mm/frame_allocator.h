@@ -21,12 +21,14 @@ namespace umka {
 inline constexpr uint64_t kFrameSize = 4096;
 inline constexpr unsigned kFrameShift = 12;
 
+// Only the first frame of a block carries its state and order; the frames inside a block
+// are Interior. Keeping it that way costs O(1) per split or merge, which is what makes
+// allocate and free O(kMaxOrder) rather than O(block size).
 enum class FrameState : uint8_t {
     Unavailable = 0,  // not RAM we own: hole, reserved, firmware, nucleus image
-    FreeHead = 1,     // first frame of a free block; `order` is valid
-    FreeTail = 2,     // inside a free block, not its first frame
-    Allocated = 3,    // first frame of an allocated block; `order` is valid
-    AllocatedTail = 4,
+    FreeHead = 1,     // first frame of a free block
+    Allocated = 2,    // first frame of an allocated block
+    Interior = 3,     // any other frame of a free or allocated block
 };
 
 struct FrameRecord {
@@ -82,7 +84,6 @@ public:
 private:
     void push_free(uint32_t index, unsigned order);
     void remove_free(uint32_t index, unsigned order);
-    void mark_block(uint32_t index, unsigned order, FrameState head, FrameState tail);
     void free_block(uint32_t index, unsigned order);
 
     FrameRecord* records_ = nullptr;

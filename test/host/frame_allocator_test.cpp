@@ -84,6 +84,14 @@ TEST_F(FrameAllocatorTest, DoubleFreeAndForeignAddressesAreRefused) {
     EXPECT_EQ(allocator_.free(frame + 1).error(), Errno::InvalidArgument);
     EXPECT_EQ(allocator_.free(0).error(), Errno::InvalidArgument);
     EXPECT_EQ(allocator_.free(kMiB + 1000 * kFrameSize).error(), Errno::InvalidArgument);
+    // A frame inside an allocated block is not a block of its own, even if it once was.
+    uint64_t single = allocator_.allocate(0).value();
+    ASSERT_TRUE(allocator_.free(single).is_ok());
+    uint64_t block = allocator_.allocate(2).value();
+    for (uint64_t offset = 1; offset < 4; ++offset) {
+        EXPECT_EQ(allocator_.free(block + offset * kFrameSize).error(), Errno::InvalidArgument);
+    }
+    EXPECT_TRUE(allocator_.free(block).is_ok());
 }
 
 TEST_F(FrameAllocatorTest, AddingAnOverlappingRangeIsRefused) {
