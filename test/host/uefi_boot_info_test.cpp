@@ -36,7 +36,8 @@ public:
         descriptor.number_of_pages = pages;
         descriptor.attribute = 0xf;  // UC | WC | WT | WB
         // A stride below 40 (only in rejection tests) keeps what fits.
-        std::memcpy(bytes_.data() + offset, &descriptor, std::min<size_t>(stride_, sizeof(descriptor)));
+        std::memcpy(bytes_.data() + offset, &descriptor,
+                    std::min<size_t>(stride_, sizeof(descriptor)));
         return *this;
     }
 
@@ -59,7 +60,9 @@ private:
 };
 
 // BootInfo is several KiB; keep it off the test's stack.
-std::unique_ptr<BootInfo> fresh_boot_info() { return std::make_unique<BootInfo>(); }
+std::unique_ptr<BootInfo> fresh_boot_info() {
+    return std::make_unique<BootInfo>();
+}
 
 void expect_region(const BootInfo& info, uint32_t index, uint64_t base, uint64_t length,
                    MemoryRegionKind kind) {
@@ -97,12 +100,12 @@ TEST(UefiMemoryKind, UnknownAndVendorTypesAreReserved) {
 
 TEST(UefiBootInfo, ConvertsEachKindIntoItsOwnRegion) {
     MapBuilder map;
-    map.add(7, 0x0, 0xa0)            // conventional
-        .add(0, 0xa0000, 0x60)       // reserved (legacy VGA/BIOS hole)
-        .add(8, 0x100000, 1)         // unusable
-        .add(9, 0x101000, 2)         // ACPI reclaim
-        .add(10, 0x103000, 3)        // ACPI NVS
-        .add(11, 0xfec00000, 1);     // MMIO
+    map.add(7, 0x0, 0xa0)         // conventional
+        .add(0, 0xa0000, 0x60)    // reserved (legacy VGA/BIOS hole)
+        .add(8, 0x100000, 1)      // unusable
+        .add(9, 0x101000, 2)      // ACPI reclaim
+        .add(10, 0x103000, 3)     // ACPI NVS
+        .add(11, 0xfec00000, 1);  // MMIO
     auto info = fresh_boot_info();
     const char* reason = nullptr;
     ASSERT_TRUE(boot_info_from_uefi(map.handoff(), map.data(), *info, &reason).is_ok()) << reason;
@@ -119,14 +122,14 @@ TEST(UefiBootInfo, ConvertsEachKindIntoItsOwnRegion) {
 
 TEST(UefiBootInfo, MergesAdjacentDescriptorsOfTheSameResultingKind) {
     MapBuilder map;
-    map.add(7, 0x100000, 16)        // conventional
-        .add(2, 0x110000, 4)        // loader data: also usable, adjacent
-        .add(4, 0x114000, 4)        // boot services data: usable, adjacent
-        .add(3, 0x118000, 4)        // boot services code
-        .add(5, 0x11c000, 1)        // runtime code: reserved, breaks the run
-        .add(6, 0x11d000, 1)        // runtime data: reserved, merges with the previous
-        .add(7, 0x11e000, 2)        // conventional again
-        .add(7, 0x200000, 2);       // conventional but not adjacent: a separate region
+    map.add(7, 0x100000, 16)   // conventional
+        .add(2, 0x110000, 4)   // loader data: also usable, adjacent
+        .add(4, 0x114000, 4)   // boot services data: usable, adjacent
+        .add(3, 0x118000, 4)   // boot services code
+        .add(5, 0x11c000, 1)   // runtime code: reserved, breaks the run
+        .add(6, 0x11d000, 1)   // runtime data: reserved, merges with the previous
+        .add(7, 0x11e000, 2)   // conventional again
+        .add(7, 0x200000, 2);  // conventional but not adjacent: a separate region
     auto info = fresh_boot_info();
     ASSERT_TRUE(boot_info_from_uefi(map.handoff(), map.data(), *info).is_ok());
     ASSERT_EQ(info->region_count, 4u);

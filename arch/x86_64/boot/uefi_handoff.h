@@ -2,11 +2,23 @@
 //
 // The loader loads nucleus.elf's PT_LOAD segments at their p_paddr, zeroes their bss
 // tails, reads bundle.cpio into loader-allocated pages, gets the final memory map,
-// calls ExitBootServices and jumps to the ELF entry point (e_entry, a physical address)
-// in 64-bit mode with interrupts off and RDI = physical address of a UefiHandoff.
+// calls ExitBootServices and calls the ELF entry point (e_entry, a physical address)
+// as `void entry(const struct UmkaUefiHandoff*)` under the System V ABI: RDI = physical
+// address of the handoff, a return address pushed on a 16-byte-aligned stack, DF clear.
 // Everything the handoff points to is below 4 GiB and stays untouched until the nucleus
 // has copied it into BootInfo. The structure is plain C so the loader (C, gnu-efi) and
 // the nucleus (C++) share this one header.
+//
+// CPU state at entry is what the firmware left: 64-bit long mode, interrupts off, the
+// firmware's GDT and IDT, and firmware page tables identity-mapping RAM and MMIO (OVMF
+// maps at least the low 4 GiB 1:1). RSP is on the loader's stack. The GDT, IDT, page
+// tables and stack all live in EfiBootServices* memory, which the memory map lets the
+// nucleus reuse: it must load its own before handing out any Usable frame.
+//
+// The nucleus image, the bundle, this handoff and the memory-map buffer are
+// EfiLoaderData, i.e. Usable in BootInfo terms; the nucleus reserves the image and
+// bundle ranges itself (it knows both) and drops the handoff once BootInfo is filled.
+// docs/uefi-boot.md has the details.
 #ifndef UMKA_ARCH_X86_64_UEFI_HANDOFF_H
 #define UMKA_ARCH_X86_64_UEFI_HANDOFF_H
 
