@@ -76,10 +76,11 @@ int main(int argc, char** argv) {
     };
     double direct = time("direct_call"), virtual_time = time("virtual_call"), kabi = time("kabi_vtable_call");
     if (direct > 0 && virtual_time > 0 && kabi > 0) {
-        std::printf("\nratios (same run):\n");
-        std::printf("  kabi_vtable_call / virtual_call = %.3f  (goal <= 1.05)\n", kabi / virtual_time);
-        std::printf("  kabi_vtable_call / direct_call  = %.3f\n", kabi / direct);
-        std::printf("  virtual_call / direct_call      = %.3f\n", virtual_time / direct);
+        // stderr, so --benchmark_format=json output on stdout stays valid JSON.
+        std::fprintf(stderr, "\nratios (same run):\n");
+        std::fprintf(stderr, "  kabi_vtable_call / virtual_call = %.3f  (goal <= 1.05)\n", kabi / virtual_time);
+        std::fprintf(stderr, "  kabi_vtable_call / direct_call  = %.3f\n", kabi / direct);
+        std::fprintf(stderr, "  virtual_call / direct_call      = %.3f\n", virtual_time / direct);
     }
     return 0;
 }
