@@ -48,16 +48,19 @@ void kabi_vtable_call(benchmark::State& state) {
 }
 BENCHMARK(kabi_vtable_call);
 
-// Collects each benchmark's time per iteration while printing the usual table.
-class RatioReporter : public benchmark::ConsoleReporter {
+// Collects each benchmark's time per iteration while printing the usual output: the
+// console table, or JSON for --benchmark_format=json (what ./umka bench parses).
+template <typename Base>
+class RatioReporter : public Base {
 public:
+    using Run = typename Base::Run;
     void ReportRuns(const std::vector<Run>& runs) override {
         for (const Run& run : runs) {
             if (run.run_type == Run::RT_Iteration && !run.error_occurred) {
                 nanoseconds[run.benchmark_name()] = run.GetAdjustedRealTime();
             }
         }
-        ConsoleReporter::ReportRuns(runs);
+        Base::ReportRuns(runs);
     }
     std::map<std::string, double> nanoseconds;
 };
@@ -65,14 +68,24 @@ public:
 }  // namespace
 
 int main(int argc, char** argv) {
+    bool json = false;
+    for (int index = 1; index < argc; ++index) json = json || std::string(argv[index]) == "--benchmark_format=json";
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    RatioReporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
+    RatioReporter<benchmark::ConsoleReporter> console;
+    RatioReporter<benchmark::JSONReporter> json_reporter;
+    std::map<std::string, double>* nanoseconds = nullptr;
+    if (json) {
+        benchmark::RunSpecifiedBenchmarks(&json_reporter);
+        nanoseconds = &json_reporter.nanoseconds;
+    } else {
+        benchmark::RunSpecifiedBenchmarks(&console);
+        nanoseconds = &console.nanoseconds;
+    }
     benchmark::Shutdown();
     auto time = [&](const char* name) {
-        auto found = reporter.nanoseconds.find(name);
-        return found == reporter.nanoseconds.end() ? 0.0 : found->second;
+        auto found = nanoseconds->find(name);
+        return found == nanoseconds->end() ? 0.0 : found->second;
     };
     double direct = time("direct_call"), virtual_time = time("virtual_call"), kabi = time("kabi_vtable_call");
     if (direct > 0 && virtual_time > 0 && kabi > 0) {
