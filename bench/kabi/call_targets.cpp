@@ -22,7 +22,8 @@ struct CounterImpl {
     }
 };
 
-constexpr umka::kabi::bench_call::CounterVtable vtable = umka::kabi::bench_call::make_counter_vtable<CounterImpl>();
+constexpr umka::kabi::bench_call::CounterVtable vtable =
+    umka::kabi::bench_call::make_counter_vtable<CounterImpl>();
 
 }  // namespace
 
@@ -31,8 +32,12 @@ constexpr umka::kabi::bench_call::CounterVtable vtable = umka::kabi::bench_call:
     return 0;
 }
 
-VirtualCounter* make_virtual_counter(Counter* counter) { return new VirtualCounterImpl(counter); }
+VirtualCounter* make_virtual_counter(Counter* counter) {
+    return new VirtualCounterImpl(counter);
+}
 
-const umka::kabi::bench_call::CounterVtable* counter_vtable() { return &vtable; }
+const umka::kabi::bench_call::CounterVtable* counter_vtable() {
+    return &vtable;
+}
 
 }  // namespace bench

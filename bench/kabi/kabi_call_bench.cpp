@@ -69,7 +69,8 @@ public:
 
 int main(int argc, char** argv) {
     bool json = false;
-    for (int index = 1; index < argc; ++index) json = json || std::string(argv[index]) == "--benchmark_format=json";
+    for (int index = 1; index < argc; ++index)
+        json = json || std::string(argv[index]) == "--benchmark_format=json";
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     RatioReporter<benchmark::ConsoleReporter> console;
@@ -87,11 +88,13 @@ int main(int argc, char** argv) {
         auto found = nanoseconds->find(name);
         return found == nanoseconds->end() ? 0.0 : found->second;
     };
-    double direct = time("direct_call"), virtual_time = time("virtual_call"), kabi = time("kabi_vtable_call");
+    double direct = time("direct_call"), virtual_time = time("virtual_call"),
+           kabi = time("kabi_vtable_call");
     if (direct > 0 && virtual_time > 0 && kabi > 0) {
         // stderr, so --benchmark_format=json output on stdout stays valid JSON.
         std::fprintf(stderr, "\nratios (same run):\n");
-        std::fprintf(stderr, "  kabi_vtable_call / virtual_call = %.3f  (goal <= 1.05)\n", kabi / virtual_time);
+        std::fprintf(stderr, "  kabi_vtable_call / virtual_call = %.3f  (goal <= 1.05)\n",
+                     kabi / virtual_time);
         std::fprintf(stderr, "  kabi_vtable_call / direct_call  = %.3f\n", kabi / direct);
         std::fprintf(stderr, "  virtual_call / direct_call      = %.3f\n", virtual_time / direct);
     }

@@ -1,11 +1,12 @@
 // An example driver module: provides Greeter (its own interface) and CharDevice (an SDK
 // interface). Like every module it is stateless code: all state is HelloState, reached
 // through the context pointer the binding hands to each call.
+#include "umka/kabi/hello_driver.hpp"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "umka/kabi/char_device.hpp"
-#include "umka/kabi/hello_driver.hpp"
 #include "umka/kabi/hello_driver_manifest.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
 
@@ -15,13 +16,15 @@ using umka::kabi::Status;
 
 namespace {
 
-hello::HelloState& state_of(void* context) { return *static_cast<hello::HelloState*>(context); }
+hello::HelloState& state_of(void* context) {
+    return *static_cast<hello::HelloState*>(context);
+}
 
 constexpr char greeting_prefix[] = "hello, ";
 
 struct Greeter {
-    static Status greet(void* context, const char* name, uint64_t name_length, void* buffer, uint64_t buffer_length,
-                        uint64_t* written) {
+    static Status greet(void* context, const char* name, uint64_t name_length, void* buffer,
+                        uint64_t buffer_length, uint64_t* written) {
         if (name == nullptr && name_length != 0) return UMKA_KABI_EINVAL;
         uint64_t needed = sizeof(greeting_prefix) - 1 + name_length + 1;
         if (buffer_length < needed) return UMKA_KABI_ENOSPC;

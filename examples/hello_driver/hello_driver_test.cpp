@@ -1,12 +1,13 @@
 // Host test of the example module's code through the generated consumer helpers and the
 // ring transport, exactly as another module would call it.
+#include "umka/kabi/hello_driver.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 
 #include "umka/kabi/char_device.hpp"
-#include "umka/kabi/hello_driver.hpp"
 #include "umka/kabi/hello_driver_ring.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
 
@@ -71,7 +72,9 @@ TEST(HelloDriver, GreetsOverTheRingTransport) {
 TEST(HelloDriver, StateMigrationIsGenerated) {
     hello::HelloState saved{3, 40};
     hello::HelloState loaded{};
-    ASSERT_TRUE(hello::import_hello_state<umka::kabi::NoMigrationHooks>(&saved, sizeof(saved), 1, &loaded).is_ok());
+    ASSERT_TRUE(
+        hello::import_hello_state<umka::kabi::NoMigrationHooks>(&saved, sizeof(saved), 1, &loaded)
+            .is_ok());
     EXPECT_EQ(loaded.greetings, 3u);
 }
 

@@ -21,13 +21,20 @@ struct VtableDecl;
 struct File;
 
 enum class BuiltinType {
-    U8, U16, U32, U64, I8, I16, I32, I64,
-    Bool8,    // one byte, 0 or 1
-    Status,   // int32: 0 or a positive Linux errno value
-    DmaAddr,  // a device-visible (bus) address: what a device's DMA engine is given
-    String,   // parameter only: (const char* data, uint64 length), not NUL-terminated
-    Bytes,    // parameter only: (const void* data, uint64 length)
-    BytesMut, // parameter only: (void* data, uint64 length)
+    U8,
+    U16,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+    Bool8,     // one byte, 0 or 1
+    Status,    // int32: 0 or a positive Linux errno value
+    DmaAddr,   // a device-visible (bus) address: what a device's DMA engine is given
+    String,    // parameter only: (const char* data, uint64 length), not NUL-terminated
+    Bytes,     // parameter only: (const void* data, uint64 length)
+    BytesMut,  // parameter only: (void* data, uint64 length)
 };
 
 enum class TypeKind { Unresolved, Builtin, Enum, Flags, Struct, Handle };
@@ -46,7 +53,7 @@ struct TypeRef {
     const StructDecl* struct_decl = nullptr;
     const HandleDecl* handle_decl = nullptr;
     const File* owner = nullptr;  // the file declaring the named type
-    uint64_t size = 0;       // whole type, including the array
+    uint64_t size = 0;            // whole type, including the array
     uint64_t alignment = 0;
 
     // `u32`, `Geometry`, `kernel_services.Handle[4]`: how the user spelled it.

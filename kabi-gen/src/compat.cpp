@@ -9,9 +9,12 @@ namespace kabi {
 
 const char* compatibility_name(Compatibility compatibility) {
     switch (compatibility) {
-    case Compatibility::Compatible: return "compatible";
-    case Compatibility::NeedsReview: return "needs-review";
-    case Compatibility::Incompatible: return "incompatible";
+    case Compatibility::Compatible:
+        return "compatible";
+    case Compatibility::NeedsReview:
+        return "needs-review";
+    case Compatibility::Incompatible:
+        return "incompatible";
     }
     return "?";
 }
@@ -19,10 +22,12 @@ const char* compatibility_name(Compatibility compatibility) {
 std::string render_finding(const CompatFinding& finding) {
     auto where = [](const SourceLocation& location) {
         if (location.line == 0) return std::string("(none)");
-        return location.file + ":" + std::to_string(location.line) + ":" + std::to_string(location.column);
+        return location.file + ":" + std::to_string(location.line) + ":" +
+               std::to_string(location.column);
     };
-    return std::string(compatibility_name(finding.compatibility)) + "[" + finding.rule + "]: " + finding.message +
-           "\n    old: " + where(finding.old_location) + "\n    new: " + where(finding.new_location) + "\n";
+    return std::string(compatibility_name(finding.compatibility)) + "[" + finding.rule +
+           "]: " + finding.message + "\n    old: " + where(finding.old_location) +
+           "\n    new: " + where(finding.new_location) + "\n";
 }
 
 namespace {
@@ -30,18 +35,22 @@ namespace {
 // Identity of a type across two trees: package-qualified name plus array length and size.
 std::string type_key(const TypeRef& type) {
     std::string owner = type.owner ? type.owner->package + "." : "";
-    return owner + type.name + (type.array_length ? "[" + std::to_string(type.array_length) + "]" : "") + "/" +
+    return owner + type.name +
+           (type.array_length ? "[" + std::to_string(type.array_length) + "]" : "") + "/" +
            std::to_string(type.size);
 }
 
 const char* direction_name(ParamDirection direction) {
-    return direction == ParamDirection::In ? "in" : direction == ParamDirection::Out ? "out" : "inout";
+    return direction == ParamDirection::In    ? "in"
+           : direction == ParamDirection::Out ? "out"
+                                              : "inout";
 }
 
 std::string signature(const Method& method) {
     std::string text = "(";
     for (const Param& param : method.params) {
-        text += std::string(text.size() > 1 ? ", " : "") + direction_name(param.direction) + " " + param.type.spelling();
+        text += std::string(text.size() > 1 ? ", " : "") + direction_name(param.direction) + " " +
+                param.type.spelling();
     }
     return text + ")" + (method.result ? " -> " + method.result->spelling() : "");
 }
@@ -71,10 +80,10 @@ public:
     }
 
 private:
-    void add(Compatibility compatibility, std::string rule, std::string message, SourceLocation old_location,
-             SourceLocation new_location) {
-        findings_.push_back(CompatFinding{compatibility, std::move(rule), std::move(message), std::move(old_location),
-                                          std::move(new_location)});
+    void add(Compatibility compatibility, std::string rule, std::string message,
+             SourceLocation old_location, SourceLocation new_location) {
+        findings_.push_back(CompatFinding{compatibility, std::move(rule), std::move(message),
+                                          std::move(old_location), std::move(new_location)});
     }
 
     template <typename Decl>
@@ -86,14 +95,16 @@ private:
 
     // Reports removed/added declarations; calls `same` for each pair present in both.
     template <typename Decl, typename Same>
-    void pair_up(const std::vector<Decl>& olds, const std::vector<Decl>& news, const char* kind, Same same) {
+    void pair_up(const std::vector<Decl>& olds, const std::vector<Decl>& news, const char* kind,
+                 Same same) {
         auto new_map = by_name(news);
         auto old_map = by_name(olds);
         for (const Decl& old_decl : olds) {
             auto found = new_map.find(old_decl.name);
             if (found == new_map.end()) {
                 add(Compatibility::Incompatible, std::string(kind) + "-removed",
-                    std::string(kind) + " '" + old_decl.name + "' was removed", old_decl.location, {});
+                    std::string(kind) + " '" + old_decl.name + "' was removed", old_decl.location,
+                    {});
             } else {
                 same(old_decl, *found->second);
             }
@@ -109,12 +120,13 @@ private:
     void compare_package() {
         if (old_.package != new_.package) {
             add(Compatibility::Incompatible, "package-renamed",
-                "package '" + old_.package + "' became '" + new_.package + "'", old_.package_location,
-                new_.package_location);
+                "package '" + old_.package + "' became '" + new_.package + "'",
+                old_.package_location, new_.package_location);
         }
         if (new_.version < old_.version) {
             add(Compatibility::Incompatible, "package-version-decreased",
-                "package version went from " + std::to_string(old_.version) + " to " + std::to_string(new_.version),
+                "package version went from " + std::to_string(old_.version) + " to " +
+                    std::to_string(new_.version),
                 old_.version_location, new_.version_location);
         }
     }
@@ -123,13 +135,14 @@ private:
         pair_up(old_.enums, new_.enums, "enum", [&](const EnumDecl& before, const EnumDecl& after) {
             if (before.is_flags != after.is_flags) {
                 add(Compatibility::Incompatible, "enum-kind-changed",
-                    "'" + before.name + "' changed between enum and flags", before.location, after.location);
+                    "'" + before.name + "' changed between enum and flags", before.location,
+                    after.location);
                 return;
             }
             if (type_key(before.underlying) != type_key(after.underlying)) {
                 add(Compatibility::Incompatible, "enum-underlying-changed",
-                    "'" + before.name + "' changed its underlying type from " + before.underlying.name + " to " +
-                        after.underlying.name,
+                    "'" + before.name + "' changed its underlying type from " +
+                        before.underlying.name + " to " + after.underlying.name,
                     before.underlying.location, after.underlying.location);
             }
             std::map<std::string, const EnumMember*> after_names;
@@ -146,7 +159,8 @@ private:
                     if (found->second->value != member.value) {
                         add(Compatibility::Incompatible, "enum-value-changed",
                             "'" + before.name + "::" + member.name + "' changed value from " +
-                                std::to_string(member.value) + " to " + std::to_string(found->second->value),
+                                std::to_string(member.value) + " to " +
+                                std::to_string(found->second->value),
                             member.value_location, found->second->value_location);
                     }
                     continue;
@@ -154,12 +168,14 @@ private:
                 auto same_value = after_values.find(member.value);
                 if (same_value != after_values.end()) {
                     add(Compatibility::NeedsReview, "enum-member-renamed",
-                        "'" + before.name + "::" + member.name + "' was renamed to '" + same_value->second->name +
+                        "'" + before.name + "::" + member.name + "' was renamed to '" +
+                            same_value->second->name +
                             "' (same value: binary compatible, breaks source)",
                         member.location, same_value->second->location);
                 } else {
                     add(Compatibility::Incompatible, "enum-member-removed",
-                        "'" + before.name + "::" + member.name + "' was removed", member.location, {});
+                        "'" + before.name + "::" + member.name + "' was removed", member.location,
+                        {});
                 }
             }
             std::set<uint64_t> before_values;
@@ -167,29 +183,37 @@ private:
             for (const EnumMember& member : after.members) {
                 if (before_names.count(member.name) || before_values.count(member.value)) continue;
                 bool strict = new_.policy.policy == Policy::Strict;
-                add(strict ? Compatibility::NeedsReview : Compatibility::Compatible, "enum-member-added",
+                add(strict ? Compatibility::NeedsReview : Compatibility::Compatible,
+                    "enum-member-added",
                     "'" + after.name + "::" + member.name + "' is new" +
-                        (strict ? " (strict policy: old consumers may refuse values they do not know)" : ""),
+                        (strict
+                             ? " (strict policy: old consumers may refuse values they do not know)"
+                             : ""),
                     {}, member.location);
             }
         });
     }
 
     void compare_structs() {
-        pair_up(old_.structs, new_.structs, "struct", [&](const StructDecl& before, const StructDecl& after) {
-            if (before.declared_size != after.declared_size || before.declared_alignment != after.declared_alignment) {
-                add(Compatibility::Incompatible, "struct-layout-changed",
-                    "'" + before.name + "' changed from size " + std::to_string(before.declared_size) + " align " +
-                        std::to_string(before.declared_alignment) + " to size " + std::to_string(after.declared_size) +
-                        " align " + std::to_string(after.declared_alignment),
-                    before.size_location, after.size_location);
-            }
-            compare_fields(before.name, before.fields, after.fields, before.declared_size == after.declared_size);
-        });
+        pair_up(old_.structs, new_.structs, "struct",
+                [&](const StructDecl& before, const StructDecl& after) {
+                    if (before.declared_size != after.declared_size ||
+                        before.declared_alignment != after.declared_alignment) {
+                        add(Compatibility::Incompatible, "struct-layout-changed",
+                            "'" + before.name + "' changed from size " +
+                                std::to_string(before.declared_size) + " align " +
+                                std::to_string(before.declared_alignment) + " to size " +
+                                std::to_string(after.declared_size) + " align " +
+                                std::to_string(after.declared_alignment),
+                            before.size_location, after.size_location);
+                    }
+                    compare_fields(before.name, before.fields, after.fields,
+                                   before.declared_size == after.declared_size);
+                });
     }
 
-    void compare_fields(const std::string& owner, const std::vector<Field>& before, const std::vector<Field>& after,
-                        bool same_size) {
+    void compare_fields(const std::string& owner, const std::vector<Field>& before,
+                        const std::vector<Field>& after, bool same_size) {
         std::map<std::string, const Field*> after_names;
         std::map<uint64_t, const Field*> after_offsets;
         for (const Field& field : after) {
@@ -206,29 +230,33 @@ private:
                 const Field& moved = *found->second;
                 if (type_key(moved.type) != type_key(field.type)) {
                     add(Compatibility::Incompatible, "field-retyped",
-                        "'" + owner + "." + field.name + "' changed type from " + field.type.spelling() + " to " +
-                            moved.type.spelling(),
+                        "'" + owner + "." + field.name + "' changed type from " +
+                            field.type.spelling() + " to " + moved.type.spelling(),
                         field.type.location, moved.type.location);
                 } else if (moved.offset != field.offset) {
                     add(Compatibility::Incompatible, "field-moved",
-                        "'" + owner + "." + field.name + "' moved from offset " + std::to_string(field.offset) +
-                            " to " + std::to_string(moved.offset) + " (fields were reordered or inserted)",
+                        "'" + owner + "." + field.name + "' moved from offset " +
+                            std::to_string(field.offset) + " to " + std::to_string(moved.offset) +
+                            " (fields were reordered or inserted)",
                         field.location, moved.location);
                 }
                 continue;
             }
             auto same_place = after_offsets.find(field.offset);
-            if (same_place != after_offsets.end() && !before_names.count(same_place->second->name) &&
+            if (same_place != after_offsets.end() &&
+                !before_names.count(same_place->second->name) &&
                 type_key(same_place->second->type) == type_key(field.type) &&
                 !after_names.count(field.name)) {
                 add(Compatibility::NeedsReview, "field-renamed",
-                    "'" + owner + "." + field.name + "' was renamed to '" + same_place->second->name +
+                    "'" + owner + "." + field.name + "' was renamed to '" +
+                        same_place->second->name +
                         "' (same offset and type: binary compatible, breaks source)",
                     field.location, same_place->second->location);
             } else if (field.name.rfind("reserved", 0) == 0 && same_size) {
                 add(Compatibility::NeedsReview, "reserved-field-used",
                     "reserved space '" + owner + "." + field.name +
-                        "' now holds new fields: old writers leave it zero, check zero means 'absent'",
+                        "' now holds new fields: old writers leave it zero, check zero means "
+                        "'absent'",
                     field.location, {});
             } else {
                 add(Compatibility::Incompatible, "field-removed",
@@ -240,7 +268,8 @@ private:
             if (before_offsets.count(field.offset)) {
                 bool renamed = false;
                 for (const Field& old_field : before) {
-                    if (old_field.offset == field.offset && type_key(old_field.type) == type_key(field.type) &&
+                    if (old_field.offset == field.offset &&
+                        type_key(old_field.type) == type_key(field.type) &&
                         !after_names.count(old_field.name)) {
                         renamed = true;
                     }
@@ -249,7 +278,8 @@ private:
             }
             if (same_size) {
                 add(Compatibility::Compatible, "field-added",
-                    "'" + owner + "." + field.name + "' is new (in previously reserved space)", {}, field.location);
+                    "'" + owner + "." + field.name + "' is new (in previously reserved space)", {},
+                    field.location);
             }
         }
     }
@@ -259,51 +289,58 @@ private:
     }
 
     void compare_vtables() {
-        pair_up(old_.vtables, new_.vtables, "vtable", [&](const VtableDecl& before, const VtableDecl& after) {
-            compare_vtable(before, after);
-        });
+        pair_up(old_.vtables, new_.vtables, "vtable",
+                [&](const VtableDecl& before, const VtableDecl& after) {
+                    compare_vtable(before, after);
+                });
     }
 
     void compare_vtable(const VtableDecl& before, const VtableDecl& after) {
         if (after.version < before.version) {
             add(Compatibility::Incompatible, "vtable-version-decreased",
-                "'" + before.name + "' went from version " + std::to_string(before.version) + " to " +
-                    std::to_string(after.version),
+                "'" + before.name + "' went from version " + std::to_string(before.version) +
+                    " to " + std::to_string(after.version),
                 before.version_location, after.version_location);
         }
         Policy before_policy = effective_policy(old_, before.policy);
         Policy after_policy = effective_policy(new_, after.policy);
         if (before_policy == Policy::Flexible && after_policy == Policy::Strict) {
             add(Compatibility::Incompatible, "policy-tightened",
-                "'" + before.name + "' went from flexible to strict: older providers would be refused",
+                "'" + before.name +
+                    "' went from flexible to strict: older providers would be refused",
                 before.location, after.location);
         } else if (before_policy == Policy::Strict && after_policy == Policy::Flexible) {
             add(Compatibility::NeedsReview, "policy-relaxed",
-                "'" + before.name + "' went from strict to flexible: consumers must now handle ENOSYS",
+                "'" + before.name +
+                    "' went from strict to flexible: consumers must now handle ENOSYS",
                 before.location, after.location);
         }
         if ((before.transport.mask & after.transport.mask) != before.transport.mask) {
             add(Compatibility::Incompatible, "transport-narrowed",
-                "'" + before.name + "' transports went from " + transport_text(before.transport.mask) + " to " +
+                "'" + before.name + "' transports went from " +
+                    transport_text(before.transport.mask) + " to " +
                     transport_text(after.transport.mask),
                 before.transport.location.line ? before.transport.location : before.location,
                 after.transport.location.line ? after.transport.location : after.location);
         } else if (before.transport.mask != after.transport.mask) {
             add(Compatibility::Compatible, "transport-widened",
-                "'" + before.name + "' transports went from " + transport_text(before.transport.mask) + " to " +
+                "'" + before.name + "' transports went from " +
+                    transport_text(before.transport.mask) + " to " +
                     transport_text(after.transport.mask),
                 before.location, after.transport.location);
         }
         if (after.tier.minimum > before.tier.minimum || after.tier.maximum < before.tier.maximum) {
             add(Compatibility::Incompatible, "tier-narrowed",
-                "'" + before.name + "' tier range went from " + std::to_string(before.tier.minimum) + ".." +
-                    std::to_string(before.tier.maximum) + " to " + std::to_string(after.tier.minimum) + ".." +
-                    std::to_string(after.tier.maximum),
+                "'" + before.name + "' tier range went from " +
+                    std::to_string(before.tier.minimum) + ".." +
+                    std::to_string(before.tier.maximum) + " to " +
+                    std::to_string(after.tier.minimum) + ".." + std::to_string(after.tier.maximum),
                 before.tier.location.line ? before.tier.location : before.location,
                 after.tier.location.line ? after.tier.location : after.location);
-        } else if (after.tier.minimum != before.tier.minimum || after.tier.maximum != before.tier.maximum) {
-            add(Compatibility::Compatible, "tier-widened", "'" + before.name + "' accepts more tiers", before.location,
-                after.tier.location);
+        } else if (after.tier.minimum != before.tier.minimum ||
+                   after.tier.maximum != before.tier.maximum) {
+            add(Compatibility::Compatible, "tier-widened",
+                "'" + before.name + "' accepts more tiers", before.location, after.tier.location);
         }
         std::map<std::string, const Method*> after_names;
         for (const Method& method : after.methods) after_names[method.name] = &method;
@@ -339,9 +376,10 @@ private:
                     {}, method.location);
             } else {
                 add(Compatibility::Incompatible, "method-appended-without-version-bump",
-                    qualified + " was appended but says 'since " + std::to_string(method.since) + "' and '" +
-                        after.name + "' is version " + std::to_string(after.version) + " (was " +
-                        std::to_string(before.version) + "); bump the vtable version and use it as 'since'",
+                    qualified + " was appended but says 'since " + std::to_string(method.since) +
+                        "' and '" + after.name + "' is version " + std::to_string(after.version) +
+                        " (was " + std::to_string(before.version) +
+                        "); bump the vtable version and use it as 'since'",
                     {}, method.since_location);
             }
         }
@@ -352,7 +390,8 @@ private:
         std::string qualified = "'" + vtable.name + "." + before.name + "'";
         if (before.tombstone && !after.tombstone) {
             add(Compatibility::Incompatible, "tombstone-revived",
-                "slot @" + std::to_string(before.ordinal) + " was a tombstone and now holds '" + after.name +
+                "slot @" + std::to_string(before.ordinal) + " was a tombstone and now holds '" +
+                    after.name +
                     "': consumers of the old method would call it; append a new method instead",
                 before.location, after.location);
             return;
@@ -360,7 +399,8 @@ private:
         if (!before.tombstone && after.tombstone) {
             if (returns_status(before)) {
                 add(Compatibility::Compatible, "method-tombstoned",
-                    qualified + " became a tombstone: old consumers get ENOSYS", before.location, after.location);
+                    qualified + " became a tombstone: old consumers get ENOSYS", before.location,
+                    after.location);
             } else {
                 add(Compatibility::NeedsReview, "method-tombstoned",
                     qualified + " became a tombstone but returned " +
@@ -380,29 +420,32 @@ private:
         if (before.name != after.name) {
             if (!after_names.count(before.name)) {
                 add(Compatibility::NeedsReview, "method-renamed",
-                    qualified + " at @" + std::to_string(before.ordinal) + " was renamed to '" + after.name + "'",
+                    qualified + " at @" + std::to_string(before.ordinal) + " was renamed to '" +
+                        after.name + "'",
                     before.location, after.location);
             }
         }
-        bool same_signature = before.params.size() == after.params.size() &&
-                              before.result.has_value() == after.result.has_value() &&
-                              (!before.result || type_key(*before.result) == type_key(*after.result));
+        bool same_signature =
+            before.params.size() == after.params.size() &&
+            before.result.has_value() == after.result.has_value() &&
+            (!before.result || type_key(*before.result) == type_key(*after.result));
         for (size_t index = 0; same_signature && index < before.params.size(); ++index) {
             const Param& left = before.params[index];
             const Param& right = after.params[index];
-            same_signature = left.direction == right.direction && type_key(left.type) == type_key(right.type);
+            same_signature =
+                left.direction == right.direction && type_key(left.type) == type_key(right.type);
         }
         if (!same_signature) {
             add(Compatibility::Incompatible, "method-signature-changed",
-                qualified + " changed from " + signature(before) + " to " + signature(after), before.location,
-                after.location);
+                qualified + " changed from " + signature(before) + " to " + signature(after),
+                before.location, after.location);
             return;
         }
         for (size_t index = 0; index < before.params.size(); ++index) {
             if (before.params[index].name != after.params[index].name) {
                 add(Compatibility::Compatible, "parameter-renamed",
-                    qualified + " parameter '" + before.params[index].name + "' is now '" + after.params[index].name +
-                        "'",
+                    qualified + " parameter '" + before.params[index].name + "' is now '" +
+                        after.params[index].name + "'",
                     before.params[index].location, after.params[index].location);
             }
         }
@@ -412,116 +455,139 @@ private:
             after_errors.insert(error.name);
             if (!before_errors.count(error.name)) {
                 add(Compatibility::NeedsReview, "error-added",
-                    qualified + " may now return " + error.name + ": check old callers handle it", before.location,
-                    error.location);
+                    qualified + " may now return " + error.name + ": check old callers handle it",
+                    before.location, error.location);
             }
         }
         for (const ErrorRef& error : before.errors) {
             if (!after_errors.count(error.name)) {
-                add(Compatibility::Compatible, "error-removed", qualified + " no longer returns " + error.name,
-                    error.location, after.location);
+                add(Compatibility::Compatible, "error-removed",
+                    qualified + " no longer returns " + error.name, error.location, after.location);
             }
         }
     }
 
     void compare_states() {
-        pair_up(old_.states, new_.states, "state", [&](const StateDecl& before, const StateDecl& after) {
-            if (after.version < before.version) {
-                add(Compatibility::Incompatible, "state-version-decreased",
-                    "state '" + before.name + "' went from version " + std::to_string(before.version) + " to " +
-                        std::to_string(after.version),
-                    before.version_location, after.version_location);
-            }
-            std::map<std::string, const Field*> after_fields;
-            for (const Field& field : after.fields) after_fields[field.name] = &field;
-            std::set<std::string> before_fields;
-            for (const Field& field : before.fields) {
-                before_fields.insert(field.name);
-                std::string qualified = "'" + before.name + "." + field.name + "'";
-                auto found = after_fields.find(field.name);
-                if (found == after_fields.end()) {
-                    add(Compatibility::Incompatible, "state-field-removed",
-                        qualified + " was deleted; keep it and mark it 'removed N' so old state still imports",
-                        field.location, after.location);
-                    continue;
+        pair_up(
+            old_.states, new_.states, "state",
+            [&](const StateDecl& before, const StateDecl& after) {
+                if (after.version < before.version) {
+                    add(Compatibility::Incompatible, "state-version-decreased",
+                        "state '" + before.name + "' went from version " +
+                            std::to_string(before.version) + " to " + std::to_string(after.version),
+                        before.version_location, after.version_location);
                 }
-                const Field& now = *found->second;
-                if (type_key(now.type) != type_key(field.type) || now.since != field.since) {
-                    add(Compatibility::Incompatible, "state-field-changed",
-                        qualified + " changed type or 'since'; add a new field and retire this one instead",
-                        field.location, now.location);
-                } else if (field.removed == 0 && now.removed != 0) {
-                    add(Compatibility::NeedsReview, "state-field-retired",
-                        qualified + " is removed in version " + std::to_string(now.removed) +
-                            ": review the migration hook",
-                        field.location, now.location);
-                } else if (field.removed != now.removed) {
-                    add(Compatibility::Incompatible, "state-field-changed",
-                        qualified + " changed its 'removed' version", field.location, now.location);
+                std::map<std::string, const Field*> after_fields;
+                for (const Field& field : after.fields) after_fields[field.name] = &field;
+                std::set<std::string> before_fields;
+                for (const Field& field : before.fields) {
+                    before_fields.insert(field.name);
+                    std::string qualified = "'" + before.name + "." + field.name + "'";
+                    auto found = after_fields.find(field.name);
+                    if (found == after_fields.end()) {
+                        add(Compatibility::Incompatible, "state-field-removed",
+                            qualified +
+                                " was deleted; keep it and mark it 'removed N' so old state still "
+                                "imports",
+                            field.location, after.location);
+                        continue;
+                    }
+                    const Field& now = *found->second;
+                    if (type_key(now.type) != type_key(field.type) || now.since != field.since) {
+                        add(Compatibility::Incompatible, "state-field-changed",
+                            qualified +
+                                " changed type or 'since'; add a new field and retire this one "
+                                "instead",
+                            field.location, now.location);
+                    } else if (field.removed == 0 && now.removed != 0) {
+                        add(Compatibility::NeedsReview, "state-field-retired",
+                            qualified + " is removed in version " + std::to_string(now.removed) +
+                                ": review the migration hook",
+                            field.location, now.location);
+                    } else if (field.removed != now.removed) {
+                        add(Compatibility::Incompatible, "state-field-changed",
+                            qualified + " changed its 'removed' version", field.location,
+                            now.location);
+                    }
                 }
-            }
-            for (const Field& field : after.fields) {
-                if (before_fields.count(field.name)) continue;
-                std::string qualified = "'" + after.name + "." + field.name + "'";
-                if (field.since > before.version) {
-                    add(Compatibility::Compatible, "state-field-appended",
-                        qualified + " added in version " + std::to_string(field.since), {}, field.location);
-                } else {
-                    add(Compatibility::Incompatible, "state-field-added-without-version-bump",
-                        qualified + " is new but says 'since " + std::to_string(field.since) +
-                            "'; bump the state version and use it",
-                        {}, field.since_location);
+                for (const Field& field : after.fields) {
+                    if (before_fields.count(field.name)) continue;
+                    std::string qualified = "'" + after.name + "." + field.name + "'";
+                    if (field.since > before.version) {
+                        add(Compatibility::Compatible, "state-field-appended",
+                            qualified + " added in version " + std::to_string(field.since), {},
+                            field.location);
+                    } else {
+                        add(Compatibility::Incompatible, "state-field-added-without-version-bump",
+                            qualified + " is new but says 'since " + std::to_string(field.since) +
+                                "'; bump the state version and use it",
+                            {}, field.since_location);
+                    }
                 }
-            }
-        });
+            });
     }
 
     void compare_modules() {
-        pair_up(old_.modules, new_.modules, "module", [&](const ModuleDecl& before, const ModuleDecl& after) {
-            auto key = [](const InterfaceRef& reference) { return reference.package + "." + reference.name; };
-            std::map<std::string, const InterfaceRef*> after_provides, after_requires, before_requires;
-            for (const InterfaceRef& reference : after.provides) after_provides[key(reference)] = &reference;
-            for (const InterfaceRef& reference : after.requires_) after_requires[key(reference)] = &reference;
-            for (const InterfaceRef& reference : before.requires_) before_requires[key(reference)] = &reference;
-            for (const InterfaceRef& reference : before.provides) {
-                auto found = after_provides.find(key(reference));
-                if (found == after_provides.end()) {
-                    add(Compatibility::Incompatible, "provides-removed",
-                        "module '" + before.name + "' no longer provides '" + reference.name + "'",
-                        reference.location, after.location);
-                } else if (found->second->version < reference.version) {
-                    add(Compatibility::Incompatible, "provides-version-decreased",
-                        "module '" + before.name + "' provides '" + reference.name + "' at version " +
-                            std::to_string(found->second->version) + " instead of " + std::to_string(reference.version),
-                        reference.location, found->second->location);
+        pair_up(
+            old_.modules, new_.modules, "module",
+            [&](const ModuleDecl& before, const ModuleDecl& after) {
+                auto key = [](const InterfaceRef& reference) {
+                    return reference.package + "." + reference.name;
+                };
+                std::map<std::string, const InterfaceRef*> after_provides, after_requires,
+                    before_requires;
+                for (const InterfaceRef& reference : after.provides)
+                    after_provides[key(reference)] = &reference;
+                for (const InterfaceRef& reference : after.requires_)
+                    after_requires[key(reference)] = &reference;
+                for (const InterfaceRef& reference : before.requires_)
+                    before_requires[key(reference)] = &reference;
+                for (const InterfaceRef& reference : before.provides) {
+                    auto found = after_provides.find(key(reference));
+                    if (found == after_provides.end()) {
+                        add(Compatibility::Incompatible, "provides-removed",
+                            "module '" + before.name + "' no longer provides '" + reference.name +
+                                "'",
+                            reference.location, after.location);
+                    } else if (found->second->version < reference.version) {
+                        add(Compatibility::Incompatible, "provides-version-decreased",
+                            "module '" + before.name + "' provides '" + reference.name +
+                                "' at version " + std::to_string(found->second->version) +
+                                " instead of " + std::to_string(reference.version),
+                            reference.location, found->second->location);
+                    }
                 }
-            }
-            for (const InterfaceRef& reference : after.requires_) {
-                auto found = before_requires.find(key(reference));
-                if (found == before_requires.end()) {
-                    add(Compatibility::NeedsReview, "requires-added",
-                        "module '" + after.name + "' now requires '" + reference.name + "'; bundles must provide it",
-                        before.location, reference.location);
-                } else if (reference.version > found->second->version) {
-                    add(Compatibility::NeedsReview, "requires-raised",
-                        "module '" + after.name + "' now requires '" + reference.name + "' >= " +
-                            std::to_string(reference.version) + " (was " + std::to_string(found->second->version) + ")",
-                        found->second->location, reference.location);
+                for (const InterfaceRef& reference : after.requires_) {
+                    auto found = before_requires.find(key(reference));
+                    if (found == before_requires.end()) {
+                        add(Compatibility::NeedsReview, "requires-added",
+                            "module '" + after.name + "' now requires '" + reference.name +
+                                "'; bundles must provide it",
+                            before.location, reference.location);
+                    } else if (reference.version > found->second->version) {
+                        add(Compatibility::NeedsReview, "requires-raised",
+                            "module '" + after.name + "' now requires '" + reference.name +
+                                "' >= " + std::to_string(reference.version) + " (was " +
+                                std::to_string(found->second->version) + ")",
+                            found->second->location, reference.location);
+                    }
                 }
-            }
-            if ((before.transport.mask & after.transport.mask) != before.transport.mask) {
-                add(Compatibility::Incompatible, "transport-narrowed",
-                    "module '" + before.name + "' transports went from " + transport_text(before.transport.mask) +
-                        " to " + transport_text(after.transport.mask),
-                    before.transport.location.line ? before.transport.location : before.location,
-                    after.transport.location.line ? after.transport.location : after.location);
-            }
-            if (after.tier.minimum > before.tier.minimum || after.tier.maximum < before.tier.maximum) {
-                add(Compatibility::Incompatible, "tier-narrowed",
-                    "module '" + before.name + "' tier range narrowed", before.location,
-                    after.tier.location.line ? after.tier.location : after.location);
-            }
-        });
+                if ((before.transport.mask & after.transport.mask) != before.transport.mask) {
+                    add(Compatibility::Incompatible, "transport-narrowed",
+                        "module '" + before.name + "' transports went from " +
+                            transport_text(before.transport.mask) + " to " +
+                            transport_text(after.transport.mask),
+                        before.transport.location.line ? before.transport.location
+                                                       : before.location,
+                        after.transport.location.line ? after.transport.location : after.location);
+                }
+                if (after.tier.minimum > before.tier.minimum ||
+                    after.tier.maximum < before.tier.maximum) {
+                    add(Compatibility::Incompatible, "tier-narrowed",
+                        "module '" + before.name + "' tier range narrowed", before.location,
+                        after.tier.location.line ? after.tier.location : after.location);
+                }
+            });
     }
 
     const File& old_;

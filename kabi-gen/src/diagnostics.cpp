@@ -50,9 +50,15 @@ std::string DiagnosticSink::render(const Diagnostic& diagnostic) const {
     std::string out = location.file + ":" + std::to_string(location.line) + ":" +
                       std::to_string(location.column) + ": ";
     switch (diagnostic.severity) {
-    case Severity::Error: out += "error[" + diagnostic.code + "]: "; break;
-    case Severity::Warning: out += "warning[" + diagnostic.code + "]: "; break;
-    case Severity::Note: out += "note: "; break;
+    case Severity::Error:
+        out += "error[" + diagnostic.code + "]: ";
+        break;
+    case Severity::Warning:
+        out += "warning[" + diagnostic.code + "]: ";
+        break;
+    case Severity::Note:
+        out += "note: ";
+        break;
     }
     out += diagnostic.message + "\n";
     std::string line = source_line(location.file, location.line);
@@ -78,16 +84,20 @@ std::string DiagnosticSink::render_all() const {
 size_t edit_distance(std::string_view left, std::string_view right) {
     // Optimal string alignment: like Levenshtein, plus swapping two adjacent characters
     // costs one edit, since transposed letters (u23 for u32) are the commonest typo.
-    std::vector<std::vector<size_t>> distance(left.size() + 1, std::vector<size_t>(right.size() + 1));
+    std::vector<std::vector<size_t>> distance(left.size() + 1,
+                                              std::vector<size_t>(right.size() + 1));
     for (size_t row = 0; row <= left.size(); ++row) distance[row][0] = row;
     for (size_t column = 0; column <= right.size(); ++column) distance[0][column] = column;
     for (size_t row = 1; row <= left.size(); ++row) {
         for (size_t column = 1; column <= right.size(); ++column) {
             size_t cost = left[row - 1] == right[column - 1] ? 0 : 1;
-            distance[row][column] = std::min({distance[row - 1][column] + 1, distance[row][column - 1] + 1,
-                                              distance[row - 1][column - 1] + cost});
-            if (row > 1 && column > 1 && left[row - 1] == right[column - 2] && left[row - 2] == right[column - 1]) {
-                distance[row][column] = std::min(distance[row][column], distance[row - 2][column - 2] + 1);
+            distance[row][column] =
+                std::min({distance[row - 1][column] + 1, distance[row][column - 1] + 1,
+                          distance[row - 1][column - 1] + cost});
+            if (row > 1 && column > 1 && left[row - 1] == right[column - 2] &&
+                left[row - 2] == right[column - 1]) {
+                distance[row][column] =
+                    std::min(distance[row][column], distance[row - 2][column - 2] + 1);
             }
         }
     }

@@ -10,8 +10,8 @@
 namespace kabi {
 
 struct SourceLocation {
-    std::string file;  // path as given on the command line or found by import search
-    uint32_t line = 0;  // 1-based
+    std::string file;     // path as given on the command line or found by import search
+    uint32_t line = 0;    // 1-based
     uint32_t column = 0;  // 1-based, in bytes
     uint32_t length = 0;  // bytes of offending text, for the caret underline
 };
@@ -30,7 +30,8 @@ struct Diagnostic {
 class DiagnosticSink {
 public:
     void add_source(const std::string& file, std::string_view text);
-    void error(std::string code, SourceLocation location, std::string message, std::string fix = {});
+    void error(std::string code, SourceLocation location, std::string message,
+               std::string fix = {});
     void warning(std::string code, SourceLocation location, std::string message,
                  std::string fix = {});
     void note(SourceLocation location, std::string message);

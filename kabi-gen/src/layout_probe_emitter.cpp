@@ -16,8 +16,10 @@ std::string probe(const std::vector<const File*>& files, ProbeLanguage language)
     for (const File* file : files) {
         out += "#include \"umka/kabi/" + file->package + (c ? ".h\"\n" : ".hpp\"\n");
     }
-    out += c ? "\nstatic void line(const char* key, size_t value) { printf(\"%s %zu\\n\", key, value); }\n"
-             : "\nstatic void line(const char* key, size_t value) { printf(\"%s %zu\\n\", key, value); }\n";
+    out += c ? "\nstatic void line(const char* key, size_t value) { printf(\"%s %zu\\n\", key, "
+               "value); }\n"
+             : "\nstatic void line(const char* key, size_t value) { printf(\"%s %zu\\n\", key, "
+               "value); }\n";
     out += "\nint main(void) {\n";
     auto type_name = [&](const File& file, const std::string& name) {
         return c ? c_type_name(file.package, name) : "umka::kabi::" + file.package + "::" + name;
@@ -27,14 +29,17 @@ std::string probe(const std::vector<const File*>& files, ProbeLanguage language)
         out += "    line(\"" + key + " align\", " + (c ? "_Alignof(" : "alignof(") + type + "));\n";
     };
     for (const File* file : files) {
-        for (const EnumDecl& decl : file->enums) size_lines(file->package + "." + decl.name, type_name(*file, decl.name));
-        for (const HandleDecl& decl : file->handles) size_lines(file->package + "." + decl.name, type_name(*file, decl.name));
+        for (const EnumDecl& decl : file->enums)
+            size_lines(file->package + "." + decl.name, type_name(*file, decl.name));
+        for (const HandleDecl& decl : file->handles)
+            size_lines(file->package + "." + decl.name, type_name(*file, decl.name));
         for (const StructDecl& decl : file->structs) {
             std::string key = file->package + "." + decl.name;
             std::string type = type_name(*file, decl.name);
             size_lines(key, type);
             for (const Field& field : decl.fields) {
-                out += "    line(\"" + key + "." + field.name + " offset\", offsetof(" + type + ", " + field.name + "));\n";
+                out += "    line(\"" + key + "." + field.name + " offset\", offsetof(" + type +
+                       ", " + field.name + "));\n";
             }
         }
         for (const VtableDecl& vtable : file->vtables) {
@@ -44,7 +49,8 @@ std::string probe(const std::vector<const File*>& files, ProbeLanguage language)
             size_lines(key, type);
             for (const Method& method : vtable.methods) {
                 std::string member = method.tombstone ? "removed_" + method.name : method.name;
-                out += "    line(\"" + key + "." + member + " offset\", offsetof(" + type + ", " + member + "));\n";
+                out += "    line(\"" + key + "." + member + " offset\", offsetof(" + type + ", " +
+                       member + "));\n";
             }
         }
     }
@@ -54,7 +60,11 @@ std::string probe(const std::vector<const File*>& files, ProbeLanguage language)
 
 }  // namespace
 
-std::string emit_layout_probe_c(const std::vector<const File*>& files) { return probe(files, ProbeLanguage::C); }
-std::string emit_layout_probe_cpp(const std::vector<const File*>& files) { return probe(files, ProbeLanguage::Cpp); }
+std::string emit_layout_probe_c(const std::vector<const File*>& files) {
+    return probe(files, ProbeLanguage::C);
+}
+std::string emit_layout_probe_cpp(const std::vector<const File*>& files) {
+    return probe(files, ProbeLanguage::Cpp);
+}
 
 }  // namespace kabi

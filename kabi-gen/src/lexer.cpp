@@ -6,25 +6,44 @@ namespace kabi {
 
 const char* token_kind_name(TokenKind kind) {
     switch (kind) {
-    case TokenKind::Identifier: return "identifier";
-    case TokenKind::Integer: return "integer";
-    case TokenKind::LeftBrace: return "'{'";
-    case TokenKind::RightBrace: return "'}'";
-    case TokenKind::LeftParen: return "'('";
-    case TokenKind::RightParen: return "')'";
-    case TokenKind::LeftBracket: return "'['";
-    case TokenKind::RightBracket: return "']'";
-    case TokenKind::Semicolon: return "';'";
-    case TokenKind::Colon: return "':'";
-    case TokenKind::Comma: return "','";
-    case TokenKind::Dot: return "'.'";
-    case TokenKind::DotDot: return "'..'";
-    case TokenKind::At: return "'@'";
-    case TokenKind::Equals: return "'='";
-    case TokenKind::Arrow: return "'->'";
-    case TokenKind::GreaterEqual: return "'>='";
-    case TokenKind::Pipe: return "'|'";
-    case TokenKind::EndOfFile: return "end of file";
+    case TokenKind::Identifier:
+        return "identifier";
+    case TokenKind::Integer:
+        return "integer";
+    case TokenKind::LeftBrace:
+        return "'{'";
+    case TokenKind::RightBrace:
+        return "'}'";
+    case TokenKind::LeftParen:
+        return "'('";
+    case TokenKind::RightParen:
+        return "')'";
+    case TokenKind::LeftBracket:
+        return "'['";
+    case TokenKind::RightBracket:
+        return "']'";
+    case TokenKind::Semicolon:
+        return "';'";
+    case TokenKind::Colon:
+        return "':'";
+    case TokenKind::Comma:
+        return "','";
+    case TokenKind::Dot:
+        return "'.'";
+    case TokenKind::DotDot:
+        return "'..'";
+    case TokenKind::At:
+        return "'@'";
+    case TokenKind::Equals:
+        return "'='";
+    case TokenKind::Arrow:
+        return "'->'";
+    case TokenKind::GreaterEqual:
+        return "'>='";
+    case TokenKind::Pipe:
+        return "'|'";
+    case TokenKind::EndOfFile:
+        return "end of file";
     }
     return "token";
 }
@@ -154,8 +173,8 @@ private:
             if (digit >= base) {
                 SourceLocation location = here(1);
                 sink_.error("bad-integer", location,
-                            std::string("'") + current + "' is not a base-" +
-                                std::to_string(base) + " digit",
+                            std::string("'") + current + "' is not a base-" + std::to_string(base) +
+                                " digit",
                             base == 10 ? "write hexadecimal values with a 0x prefix" : "");
                 while (position_ < text_.size() &&
                        std::isalnum(static_cast<unsigned char>(text_[position_]))) {
@@ -195,14 +214,14 @@ private:
             TokenKind kind;
         };
         static constexpr Punctuation table[] = {
-            {"->", TokenKind::Arrow},      {">=", TokenKind::GreaterEqual},
-            {"..", TokenKind::DotDot},     {"{", TokenKind::LeftBrace},
-            {"}", TokenKind::RightBrace},  {"(", TokenKind::LeftParen},
-            {")", TokenKind::RightParen},  {"[", TokenKind::LeftBracket},
+            {"->", TokenKind::Arrow},       {">=", TokenKind::GreaterEqual},
+            {"..", TokenKind::DotDot},      {"{", TokenKind::LeftBrace},
+            {"}", TokenKind::RightBrace},   {"(", TokenKind::LeftParen},
+            {")", TokenKind::RightParen},   {"[", TokenKind::LeftBracket},
             {"]", TokenKind::RightBracket}, {";", TokenKind::Semicolon},
-            {":", TokenKind::Colon},       {",", TokenKind::Comma},
-            {".", TokenKind::Dot},         {"@", TokenKind::At},
-            {"=", TokenKind::Equals},      {"|", TokenKind::Pipe},
+            {":", TokenKind::Colon},        {",", TokenKind::Comma},
+            {".", TokenKind::Dot},          {"@", TokenKind::At},
+            {"=", TokenKind::Equals},       {"|", TokenKind::Pipe},
         };
         for (const Punctuation& entry : table) {
             if (starts_with(entry.spelling)) {
@@ -214,7 +233,7 @@ private:
         }
         unsigned char bad = static_cast<unsigned char>(text_[position_]);
         std::string shown = std::isprint(bad) ? std::string(1, static_cast<char>(bad))
-                                               : "\\x" + std::to_string(bad);
+                                              : "\\x" + std::to_string(bad);
         sink_.error("unexpected-character", here(1), "unexpected character '" + shown + "'",
                     "remove it; .kabi files use only identifiers, integers and { } ( ) [ ] ; : "
                     ", . .. @ = -> >= |");

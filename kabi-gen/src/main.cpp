@@ -75,8 +75,10 @@ bool load_all(kabi::Workspace& workspace, const std::vector<std::string>& inputs
     bool ok = true;
     for (const std::string& input : inputs) {
         const kabi::File* file = workspace.load(input);
-        if (!file) ok = false;
-        else files.push_back(file);
+        if (!file)
+            ok = false;
+        else
+            files.push_back(file);
     }
     return ok;
 }
@@ -107,14 +109,15 @@ int run_compat(const Options& options) {
         if (finding.compatibility == kabi::Compatibility::Incompatible) ++incompatible;
         if (finding.compatibility == kabi::Compatibility::NeedsReview) ++review;
     }
-    std::cout << "kabi-gen: " << new_file->package << ": " << findings.size() << " change(s), " << review
-              << " need review, " << incompatible << " incompatible\n";
+    std::cout << "kabi-gen: " << new_file->package << ": " << findings.size() << " change(s), "
+              << review << " need review, " << incompatible << " incompatible\n";
     return incompatible ? 1 : 0;
 }
 
 int run(const Options& options) {
     if (options.mode == Mode::Compat) return run_compat(options);
-    if (options.inputs.empty() && !(options.mode == Mode::Generate && options.emit == std::set<std::string>{"base"})) {
+    if (options.inputs.empty() &&
+        !(options.mode == Mode::Generate && options.emit == std::set<std::string>{"base"})) {
         return usage_error("no input files");
     }
     kabi::DiagnosticSink sink;
@@ -134,19 +137,30 @@ int run(const Options& options) {
     if (wants("base")) ok = write_if_changed(root / "kabi_base.h", kabi::emit_base_header()) && ok;
     for (const kabi::File* file : files) {
         const std::string& package = file->package;
-        if (wants("cpp")) ok = write_if_changed(root / (package + ".hpp"), kabi::emit_cpp_header(*file)) && ok;
-        if (wants("c")) ok = write_if_changed(root / (package + ".h"), kabi::emit_c_header(*file)) && ok;
-        if (wants("ring")) ok = write_if_changed(root / (package + "_ring.hpp"), kabi::emit_ring_header(*file)) && ok;
+        if (wants("cpp"))
+            ok = write_if_changed(root / (package + ".hpp"), kabi::emit_cpp_header(*file)) && ok;
+        if (wants("c"))
+            ok = write_if_changed(root / (package + ".h"), kabi::emit_c_header(*file)) && ok;
+        if (wants("ring"))
+            ok = write_if_changed(root / (package + "_ring.hpp"), kabi::emit_ring_header(*file)) &&
+                 ok;
         if (wants("manifest")) {
-            ok = write_if_changed(root / (package + "_manifest.hpp"), kabi::emit_manifest_header(*file)) && ok;
+            ok = write_if_changed(root / (package + "_manifest.hpp"),
+                                  kabi::emit_manifest_header(*file)) &&
+                 ok;
         }
-        if (wants("state")) ok = write_if_changed(root / (package + "_state.hpp"), kabi::emit_state_header(*file)) && ok;
+        if (wants("state"))
+            ok =
+                write_if_changed(root / (package + "_state.hpp"), kabi::emit_state_header(*file)) &&
+                ok;
     }
     if (wants("layout-probe")) {
         ok = write_if_changed(std::filesystem::path(options.out_directory) / "layout_probe.c",
-                              kabi::emit_layout_probe_c(files)) && ok;
+                              kabi::emit_layout_probe_c(files)) &&
+             ok;
         ok = write_if_changed(std::filesystem::path(options.out_directory) / "layout_probe.cpp",
-                              kabi::emit_layout_probe_cpp(files)) && ok;
+                              kabi::emit_layout_probe_cpp(files)) &&
+             ok;
     }
     return ok ? 0 : 1;
 }
@@ -186,7 +200,8 @@ int main(int argc, char** argv) {
             options.emit.clear();
             std::stringstream stream(*kinds);
             std::string kind;
-            const std::set<std::string> known = {"base", "cpp", "c", "ring", "manifest", "state", "layout-probe"};
+            const std::set<std::string> known = {"base",     "cpp",   "c",           "ring",
+                                                 "manifest", "state", "layout-probe"};
             while (std::getline(stream, kind, ',')) {
                 if (!known.count(kind)) return usage_error("unknown --emit kind '" + kind + "'");
                 options.emit.insert(kind);

@@ -7,15 +7,18 @@
 namespace kabi {
 namespace {
 
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+std::string quoted(const std::string& text) {
+    return "\"" + text + "\"";
+}
 
 std::string interface_entry(const InterfaceRef& reference, const std::string& fallback_package) {
     const VtableDecl* vtable = reference.resolved;
     std::string package = reference.owner ? reference.owner->package : fallback_package;
-    return "{" + quoted(package) + ", " + quoted(reference.name) + ", " + std::to_string(reference.version) +
-           "u, " + std::to_string(vtable ? vtable->transport.mask : 0) + ", " +
-           std::to_string(vtable ? vtable->tier.minimum : 0) + ", " + std::to_string(vtable ? vtable->tier.maximum : 0) +
-           ", 0}";
+    return "{" + quoted(package) + ", " + quoted(reference.name) + ", " +
+           std::to_string(reference.version) + "u, " +
+           std::to_string(vtable ? vtable->transport.mask : 0) + ", " +
+           std::to_string(vtable ? vtable->tier.minimum : 0) + ", " +
+           std::to_string(vtable ? vtable->tier.maximum : 0) + ", 0}";
 }
 
 }  // namespace
@@ -34,24 +37,32 @@ std::string emit_manifest_header(const File& file) {
         out += doc_comment(module.doc, "");
         out += "struct " + type + " {\n    umka_kabi_manifest_header header;\n";
         if (!module.provides.empty()) {
-            out += "    umka_kabi_manifest_interface provides[" + std::to_string(module.provides.size()) + "];\n";
+            out += "    umka_kabi_manifest_interface provides[" +
+                   std::to_string(module.provides.size()) + "];\n";
         }
         if (!module.requires_.empty()) {
-            out += "    umka_kabi_manifest_interface requires_[" + std::to_string(module.requires_.size()) + "];\n";
+            out += "    umka_kabi_manifest_interface requires_[" +
+                   std::to_string(module.requires_.size()) + "];\n";
         }
         if (!module.states.empty()) {
-            out += "    umka_kabi_manifest_state states[" + std::to_string(module.states.size()) + "];\n";
+            out += "    umka_kabi_manifest_state states[" + std::to_string(module.states.size()) +
+                   "];\n";
         }
-        out += "};\nstatic_assert(std::is_standard_layout_v<" + type + "> && sizeof(" + type + ") == " +
-               std::to_string(80 + 104 * (module.provides.size() + module.requires_.size()) + 56 * module.states.size()) +
+        out += "};\nstatic_assert(std::is_standard_layout_v<" + type + "> && sizeof(" + type +
+               ") == " +
+               std::to_string(80 + 104 * (module.provides.size() + module.requires_.size()) +
+                              56 * module.states.size()) +
                ");\n\n";
         out += "inline constexpr " + type + " " + module.name + "_manifest = {\n";
-        out += "    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, sizeof(umka_kabi_manifest_header), " +
-               quoted(module.name) + ", " + std::to_string(module.version) + "u, " +
-               std::to_string(module.transport.mask) + ", " + std::to_string(module.tier.minimum) + ", " +
-               std::to_string(module.tier.maximum) + ", 0, " + std::to_string(module.provides.size()) + ", " +
-               std::to_string(module.requires_.size()) + ", " + std::to_string(module.states.size()) + ", 0, sizeof(" +
-               type + "), 0},\n";
+        out +=
+            "    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, "
+            "sizeof(umka_kabi_manifest_header), " +
+            quoted(module.name) + ", " + std::to_string(module.version) + "u, " +
+            std::to_string(module.transport.mask) + ", " + std::to_string(module.tier.minimum) +
+            ", " + std::to_string(module.tier.maximum) + ", 0, " +
+            std::to_string(module.provides.size()) + ", " +
+            std::to_string(module.requires_.size()) + ", " + std::to_string(module.states.size()) +
+            ", 0, sizeof(" + type + "), 0},\n";
         auto list = [&](const std::vector<InterfaceRef>& references) {
             if (references.empty()) return;
             out += "    {\n";
@@ -76,12 +87,15 @@ std::string emit_manifest_header(const File& file) {
     }
     out += "}  // namespace umka::kabi::" + file.package + "\n\n";
     for (const ModuleDecl& module : file.modules) {
-        std::string type = "::umka::kabi::" + file.package + "::" + to_camel_case(module.name) + "Manifest";
-        out += "// Use once, at namespace scope, in one source file of module " + module.name + ".\n";
+        std::string type =
+            "::umka::kabi::" + file.package + "::" + to_camel_case(module.name) + "Manifest";
+        out +=
+            "// Use once, at namespace scope, in one source file of module " + module.name + ".\n";
         out += "#define UMKA_KABI_DEFINE_MANIFEST_" + to_upper_case(module.name) + "()  \\\n";
-        out += "    extern \"C\" [[gnu::used, gnu::section(\".kabi_manifest\")]] const " + type + " \\\n";
-        out += "        umka_kabi_manifest_" + module.name + " = ::umka::kabi::" + file.package + "::" + module.name +
-               "_manifest\n\n";
+        out += "    extern \"C\" [[gnu::used, gnu::section(\".kabi_manifest\")]] const " + type +
+               " \\\n";
+        out += "        umka_kabi_manifest_" + module.name + " = ::umka::kabi::" + file.package +
+               "::" + module.name + "_manifest\n\n";
     }
     return out;
 }

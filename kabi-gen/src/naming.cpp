@@ -11,10 +11,13 @@ std::string to_snake_case(std::string_view name) {
     for (size_t index = 0; index < name.size(); ++index) {
         char current = name[index];
         if (std::isupper(static_cast<unsigned char>(current))) {
-            bool previous_lower = index > 0 && (std::islower(static_cast<unsigned char>(name[index - 1])) ||
-                                                std::isdigit(static_cast<unsigned char>(name[index - 1])));
-            bool next_lower = index + 1 < name.size() && std::islower(static_cast<unsigned char>(name[index + 1]));
-            bool previous_upper = index > 0 && std::isupper(static_cast<unsigned char>(name[index - 1]));
+            bool previous_lower =
+                index > 0 && (std::islower(static_cast<unsigned char>(name[index - 1])) ||
+                              std::isdigit(static_cast<unsigned char>(name[index - 1])));
+            bool next_lower = index + 1 < name.size() &&
+                              std::islower(static_cast<unsigned char>(name[index + 1]));
+            bool previous_upper =
+                index > 0 && std::isupper(static_cast<unsigned char>(name[index - 1]));
             if (index > 0 && (previous_lower || (previous_upper && next_lower))) out += '_';
             out += static_cast<char>(std::tolower(static_cast<unsigned char>(current)));
         } else {
@@ -26,7 +29,8 @@ std::string to_snake_case(std::string_view name) {
 
 std::string to_upper_case(std::string_view name) {
     std::string out = to_snake_case(name);
-    for (char& current : out) current = static_cast<char>(std::toupper(static_cast<unsigned char>(current)));
+    for (char& current : out)
+        current = static_cast<char>(std::toupper(static_cast<unsigned char>(current)));
     return out;
 }
 
@@ -38,7 +42,8 @@ std::string to_camel_case(std::string_view name) {
             upper = true;
             continue;
         }
-        out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(current))) : current;
+        out +=
+            upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(current))) : current;
         upper = false;
     }
     return out;
@@ -52,23 +57,37 @@ std::string c_constant_prefix(const std::string& package, const std::string& nam
     return "UMKA_" + to_upper_case(package) + "_" + to_upper_case(name);
 }
 
-std::string cpp_namespace(const std::string& package) { return "::umka::kabi::" + package; }
+std::string cpp_namespace(const std::string& package) {
+    return "::umka::kabi::" + package;
+}
 
 namespace {
 const char* c_builtin(BuiltinType type) {
     switch (type) {
-    case BuiltinType::U8: return "uint8_t";
-    case BuiltinType::U16: return "uint16_t";
-    case BuiltinType::U32: return "uint32_t";
-    case BuiltinType::U64: return "uint64_t";
-    case BuiltinType::I8: return "int8_t";
-    case BuiltinType::I16: return "int16_t";
-    case BuiltinType::I32: return "int32_t";
-    case BuiltinType::I64: return "int64_t";
-    case BuiltinType::Bool8: return "uint8_t";
-    case BuiltinType::Status: return "int32_t";
-    case BuiltinType::DmaAddr: return "umka_kabi_dma_addr";
-    default: return "void";
+    case BuiltinType::U8:
+        return "uint8_t";
+    case BuiltinType::U16:
+        return "uint16_t";
+    case BuiltinType::U32:
+        return "uint32_t";
+    case BuiltinType::U64:
+        return "uint64_t";
+    case BuiltinType::I8:
+        return "int8_t";
+    case BuiltinType::I16:
+        return "int16_t";
+    case BuiltinType::I32:
+        return "int32_t";
+    case BuiltinType::I64:
+        return "int64_t";
+    case BuiltinType::Bool8:
+        return "uint8_t";
+    case BuiltinType::Status:
+        return "int32_t";
+    case BuiltinType::DmaAddr:
+        return "umka_kabi_dma_addr";
+    default:
+        return "void";
     }
 }
 }  // namespace
@@ -88,7 +107,9 @@ bool returns_status(const Method& method) {
            method.result->builtin == BuiltinType::Status;
 }
 
-bool returns_nothing(const Method& method) { return !method.result.has_value(); }
+bool returns_nothing(const Method& method) {
+    return !method.result.has_value();
+}
 
 bool is_span_param(const Param& param) {
     return param.type.kind == TypeKind::Builtin && is_span(param.type.builtin);
@@ -103,7 +124,8 @@ std::string slot_parameters(const Method& method, Language language) {
             const char* pointer = type.builtin == BuiltinType::String  ? "const char*"
                                   : type.builtin == BuiltinType::Bytes ? "const void*"
                                                                        : "void*";
-            out += std::string(", ") + pointer + " " + param.name + "_data, uint64_t " + param.name + "_length";
+            out += std::string(", ") + pointer + " " + param.name + "_data, uint64_t " +
+                   param.name + "_length";
         } else if (param.direction != ParamDirection::In) {
             out += ", " + spelled + "* " + param.name;
         } else if (type.kind == TypeKind::Struct) {
@@ -123,8 +145,10 @@ std::string slot_result(const Method& method, Language language) {
 std::string slot_arguments(const Method& method) {
     std::string out;
     for (const Param& param : method.params) {
-        if (is_span_param(param)) out += ", " + param.name + "_data, " + param.name + "_length";
-        else out += ", " + param.name;
+        if (is_span_param(param))
+            out += ", " + param.name + "_data, " + param.name + "_length";
+        else
+            out += ", " + param.name;
     }
     return out;
 }

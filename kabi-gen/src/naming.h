@@ -9,8 +9,8 @@
 namespace kabi {
 
 std::string to_snake_case(std::string_view name);  // BlockDevice -> block_device
-std::string to_upper_case(std::string_view name);   // block_device -> BLOCK_DEVICE
-std::string to_camel_case(std::string_view name);   // get_geometry -> GetGeometry
+std::string to_upper_case(std::string_view name);  // block_device -> BLOCK_DEVICE
+std::string to_camel_case(std::string_view name);  // get_geometry -> GetGeometry
 
 // C: umka_<package>_<snake name>; C++: ::umka::kabi::<package>::<Name>.
 std::string c_type_name(const std::string& package, const std::string& name);
@@ -34,7 +34,9 @@ bool returns_nothing(const Method& method);
 bool is_span_param(const Param& param);
 
 // Byte offset just past a method's slot: the vtable_size a provider must have for it.
-inline uint32_t slot_end(uint32_t ordinal) { return 8 + 8 * (ordinal + 1); }
+inline uint32_t slot_end(uint32_t ordinal) {
+    return 8 + 8 * (ordinal + 1);
+}
 
 // `/// text` lines for a doc comment at `indent`.
 std::string doc_comment(const std::string& doc, const std::string& indent);

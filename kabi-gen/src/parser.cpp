@@ -54,7 +54,8 @@ private:
     }
 
     [[noreturn]] void fail(const Token& token, const std::string& expected, std::string fix = {}) {
-        std::string found = token.kind == TokenKind::EndOfFile ? "end of file" : "'" + token.text + "'";
+        std::string found =
+            token.kind == TokenKind::EndOfFile ? "end of file" : "'" + token.text + "'";
         sink_.error("syntax", token.location, "expected " + expected + ", found " + found,
                     std::move(fix));
         throw SyntaxError{};
@@ -91,7 +92,8 @@ private:
         uint64_t value = expect_integer(what, &where);
         if (location) *location = where;
         if (value == 0 || value > UINT32_MAX) {
-            sink_.error("bad-version", where, "version " + std::to_string(value) + " is out of range",
+            sink_.error("bad-version", where,
+                        "version " + std::to_string(value) + " is out of range",
                         "versions count from 1 and fit in 32 bits");
         }
         return static_cast<uint32_t>(value);
@@ -160,9 +162,12 @@ private:
         while (true) {
             const Token& word = expect_identifier("'direct', 'ring' or 'ipc'");
             uint8_t bit = 0;
-            if (word.text == "direct") bit = TransportDirect;
-            else if (word.text == "ring") bit = TransportRing;
-            else if (word.text == "ipc") bit = TransportIpc;
+            if (word.text == "direct")
+                bit = TransportDirect;
+            else if (word.text == "ring")
+                bit = TransportRing;
+            else if (word.text == "ipc")
+                bit = TransportIpc;
             else {
                 std::string guess = closest_name(word.text, {"direct", "ring", "ipc"});
                 sink_.error("bad-transport", word.location, "unknown transport '" + word.text + "'",
@@ -192,10 +197,11 @@ private:
         expect(TokenKind::DotDot, " between the minimum and maximum tier");
         uint64_t maximum = expect_integer("a maximum tier (0, 1 or 2)");
         if (minimum > 2 || maximum > 2 || minimum > maximum) {
-            sink_.error("bad-tier", spec.location,
-                        "tier range " + std::to_string(minimum) + ".." + std::to_string(maximum) +
-                            " is not valid",
-                        "tiers are 0 (direct), 1 (ring) and 2 (user process); write e.g. 'tier 0..1'");
+            sink_.error(
+                "bad-tier", spec.location,
+                "tier range " + std::to_string(minimum) + ".." + std::to_string(maximum) +
+                    " is not valid",
+                "tiers are 0 (direct), 1 (ring) and 2 (user process); write e.g. 'tier 0..1'");
         }
         spec.minimum = static_cast<uint8_t>(std::min<uint64_t>(minimum, 2));
         spec.maximum = static_cast<uint8_t>(std::min<uint64_t>(maximum, 2));
@@ -212,21 +218,23 @@ private:
             const Token& second = expect_identifier("a type name after '" + first.text + ".'");
             type.package = first.text;
             type.name = second.text;
-            type.location.length = second.location.column + second.location.length - first.location.column;
+            type.location.length =
+                second.location.column + second.location.length - first.location.column;
         }
         if (at(TokenKind::LeftBracket)) {
             type.array_location = take().location;
             type.array_length = expect_integer("an array length");
             expect(TokenKind::RightBracket);
             if (type.array_length == 0) {
-                sink_.error("zero-length-array", type.array_location, "arrays must have at least one element",
+                sink_.error("zero-length-array", type.array_location,
+                            "arrays must have at least one element",
                             "remove the field, or give the array a length");
                 type.array_length = 1;
             }
             if (at(TokenKind::LeftBracket)) {
-                sink_.error("nested-array", peek().location,
-                            "arrays of arrays are not supported",
-                            "flatten it: '" + type.spelling() + "' of N*M elements, or an array of a struct");
+                sink_.error("nested-array", peek().location, "arrays of arrays are not supported",
+                            "flatten it: '" + type.spelling() +
+                                "' of N*M elements, or an array of a struct");
                 throw SyntaxError{};
             }
         }
@@ -239,8 +247,8 @@ private:
         if (keyword.kind != TokenKind::Identifier || !declaration_keywords.count(keyword.text)) {
             std::string fix;
             if (keyword.kind == TokenKind::Identifier) {
-                std::string guess = closest_name(keyword.text, {declaration_keywords.begin(),
-                                                               declaration_keywords.end()});
+                std::string guess = closest_name(
+                    keyword.text, {declaration_keywords.begin(), declaration_keywords.end()});
                 if (!guess.empty()) fix = "did you mean '" + guess + "'?";
                 if (keyword.text == "import" || keyword.text == "policy") {
                     fix = "'" + keyword.text + "' belongs right after the package line";
@@ -248,18 +256,25 @@ private:
             }
             take();
             sink_.error("syntax", keyword.location,
-                        "expected a declaration (enum, flags, struct, handle, vtable, state, module), found '" +
+                        "expected a declaration (enum, flags, struct, handle, vtable, state, "
+                        "module), found '" +
                             keyword.text + "'",
                         fix);
             throw SyntaxError{};
         }
         take();
-        if (keyword.text == "enum" || keyword.text == "flags") parse_enum(keyword.text == "flags", doc);
-        else if (keyword.text == "struct") parse_struct(doc);
-        else if (keyword.text == "handle") parse_handle(doc);
-        else if (keyword.text == "vtable") parse_vtable(doc);
-        else if (keyword.text == "state") parse_state(doc);
-        else parse_module(doc);
+        if (keyword.text == "enum" || keyword.text == "flags")
+            parse_enum(keyword.text == "flags", doc);
+        else if (keyword.text == "struct")
+            parse_struct(doc);
+        else if (keyword.text == "handle")
+            parse_handle(doc);
+        else if (keyword.text == "vtable")
+            parse_vtable(doc);
+        else if (keyword.text == "state")
+            parse_state(doc);
+        else
+            parse_module(doc);
     }
 
     void record(DeclarationKind kind, size_t index) { file_->order.push_back({kind, index}); }
@@ -271,8 +286,9 @@ private:
         const Token& name = expect_identifier(is_flags ? "a flags name" : "an enum name");
         decl.name = name.text;
         decl.location = name.location;
-        expect(TokenKind::Colon, is_flags ? " and an unsigned type (flags need a width: 'flags F : u32')"
-                                          : " and an underlying type ('enum E : u32')");
+        expect(TokenKind::Colon, is_flags
+                                     ? " and an unsigned type (flags need a width: 'flags F : u32')"
+                                     : " and an underlying type ('enum E : u32')");
         decl.underlying = parse_type();
         expect(TokenKind::LeftBrace);
         while (!at(TokenKind::RightBrace)) {
@@ -288,8 +304,10 @@ private:
             take();
             member.value = expect_integer("a value", &member.value_location);
             decl.members.push_back(std::move(member));
-            if (at(TokenKind::Comma)) take();
-            else if (!at(TokenKind::RightBrace)) fail(peek(), "',' or '}'");
+            if (at(TokenKind::Comma))
+                take();
+            else if (!at(TokenKind::RightBrace))
+                fail(peek(), "',' or '}'");
         }
         take();
         file_->enums.push_back(std::move(decl));
@@ -303,13 +321,15 @@ private:
         decl.name = name.text;
         decl.location = name.location;
         if (!at_word("size")) {
-            fail(peek(), "'size N align A'",
-                 "structs declare their layout: 'struct " + decl.name + " size 16 align 8 { ... }'");
+            fail(
+                peek(), "'size N align A'",
+                "structs declare their layout: 'struct " + decl.name + " size 16 align 8 { ... }'");
         }
         take();
         decl.declared_size = expect_integer("the struct size in bytes", &decl.size_location);
         expect_word("align", " after the struct size");
-        decl.declared_alignment = expect_integer("the struct alignment in bytes", &decl.alignment_location);
+        decl.declared_alignment =
+            expect_integer("the struct alignment in bytes", &decl.alignment_location);
         expect(TokenKind::LeftBrace);
         while (!at(TokenKind::RightBrace)) {
             Field field;
@@ -344,13 +364,18 @@ private:
         const Token& name = expect_identifier("a vtable name");
         decl.name = name.text;
         decl.location = name.location;
-        expect_word("version", " after the vtable name ('vtable " + decl.name + " version 1 { ... }')");
+        expect_word("version",
+                    " after the vtable name ('vtable " + decl.name + " version 1 { ... }')");
         decl.version = expect_version("the vtable version", &decl.version_location);
         while (!at(TokenKind::LeftBrace)) {
-            if (at_word("policy")) decl.policy = parse_policy_clause(false);
-            else if (at_word("transport")) decl.transport = parse_transport_clause();
-            else if (at_word("tier")) decl.tier = parse_tier_clause();
-            else fail(peek(), "'{' or a vtable attribute (policy, transport, tier)");
+            if (at_word("policy"))
+                decl.policy = parse_policy_clause(false);
+            else if (at_word("transport"))
+                decl.transport = parse_transport_clause();
+            else if (at_word("tier"))
+                decl.tier = parse_tier_clause();
+            else
+                fail(peek(), "'{' or a vtable attribute (policy, transport, tier)");
         }
         take();
         while (!at(TokenKind::RightBrace)) decl.methods.push_back(parse_method());
@@ -376,7 +401,8 @@ private:
             method.name = name.text;
             method.location = name.location;
             expect_word("since", " (a tombstone keeps the version that added the method)");
-            method.since = expect_version("the version that added the method", &method.since_location);
+            method.since =
+                expect_version("the version that added the method", &method.since_location);
             expect_word("removed", " and the version that removed the method");
             method.removed = expect_version("the version that removed the method");
             expect(TokenKind::Semicolon);
@@ -402,8 +428,10 @@ private:
             expect(TokenKind::Colon, " between the parameter name and its type");
             param.type = parse_type();
             method.params.push_back(std::move(param));
-            if (at(TokenKind::Comma)) take();
-            else if (!at(TokenKind::RightParen)) fail(peek(), "',' or ')'");
+            if (at(TokenKind::Comma))
+                take();
+            else if (!at(TokenKind::RightParen))
+                fail(peek(), "',' or ')'");
         }
         take();
         if (at(TokenKind::Arrow)) {
@@ -421,8 +449,10 @@ private:
             while (!at(TokenKind::RightParen)) {
                 const Token& error = expect_identifier("an errno name such as EIO");
                 method.errors.push_back(ErrorRef{error.text, 0, error.location});
-                if (at(TokenKind::Comma)) take();
-                else if (!at(TokenKind::RightParen)) fail(peek(), "',' or ')'");
+                if (at(TokenKind::Comma))
+                    take();
+                else if (!at(TokenKind::RightParen))
+                    fail(peek(), "',' or ')'");
             }
             take();
         }
@@ -436,12 +466,14 @@ private:
         const Token& name = expect_identifier("a state name");
         decl.name = name.text;
         decl.location = name.location;
-        expect_word("version", " after the state name ('state " + decl.name + " version 1 { ... }')");
+        expect_word("version",
+                    " after the state name ('state " + decl.name + " version 1 { ... }')");
         decl.version = expect_version("the state schema version", &decl.version_location);
         if (at_word("policy")) decl.policy = parse_policy_clause(false);
         expect(TokenKind::LeftBrace);
         while (!at(TokenKind::RightBrace)) {
-            if (at_word("migrate") && peek(1).kind == TokenKind::Identifier && peek(1).text == "from") {
+            if (at_word("migrate") && peek(1).kind == TokenKind::Identifier &&
+                peek(1).text == "from") {
                 Migration migration;
                 migration.location = take().location;
                 take();
@@ -461,7 +493,8 @@ private:
                 fail(peek(), "'since N'", "state fields record the schema version that added them");
             }
             take();
-            field.since = expect_version("the schema version that added the field", &field.since_location);
+            field.since =
+                expect_version("the schema version that added the field", &field.since_location);
             if (at_word("removed")) {
                 take();
                 field.removed = expect_version("the schema version that removed the field");

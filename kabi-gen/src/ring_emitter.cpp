@@ -24,8 +24,10 @@ public:
         out_ += "#include \"umka/kabi/" + file_.package + ".hpp\"\n\n";
         out_ += "namespace umka::kabi::" + file_.package + " {\n\n";
         for (const VtableDecl& vtable : file_.vtables) {
-            if (vtable.transport.mask & (TransportRing | TransportIpc)) emit_vtable(vtable);
-            else out_ += "// " + vtable.name + " is transport(direct) only: no ring code.\n\n";
+            if (vtable.transport.mask & (TransportRing | TransportIpc))
+                emit_vtable(vtable);
+            else
+                out_ += "// " + vtable.name + " is transport(direct) only: no ring code.\n\n";
         }
         out_ += "}  // namespace umka::kabi::" + file_.package + "\n";
         return out_;
@@ -54,16 +56,19 @@ private:
                 members.push_back({cpp_type(param.type), param.name});
             }
         }
-        if (method.result && !returns_status(method)) members.push_back({cpp_type(*method.result), "kabi_result"});
+        if (method.result && !returns_status(method))
+            members.push_back({cpp_type(*method.result), "kabi_result"});
         return members;
     }
 
     void emit_record(const std::string& name, const std::vector<RecordMember>& members) {
         if (members.empty()) return;
         out_ += "struct " + name + " {\n";
-        for (const RecordMember& member : members) out_ += "    " + member.type + " " + member.name + ";\n";
-        out_ += "};\nstatic_assert(sizeof(" + name + ") <= UMKA_KABI_RING_PAYLOAD_SIZE && std::is_trivially_copyable_v<" +
-                name + ">);\n";
+        for (const RecordMember& member : members)
+            out_ += "    " + member.type + " " + member.name + ";\n";
+        out_ += "};\nstatic_assert(sizeof(" + name +
+                ") <= UMKA_KABI_RING_PAYLOAD_SIZE && std::is_trivially_copyable_v<" + name +
+                ">);\n";
     }
 
     // Parameters of complete_X: pointers for out/inout values and the result.
@@ -74,7 +79,8 @@ private:
                 out += ", " + cpp_type(param.type) + "* " + param.name;
             }
         }
-        if (method.result && !returns_status(method)) out += ", " + cpp_type(*method.result) + "* kabi_result";
+        if (method.result && !returns_status(method))
+            out += ", " + cpp_type(*method.result) + "* kabi_result";
         return out;
     }
 
@@ -84,7 +90,8 @@ private:
         out_ += "// Opcodes are the method ordinals of " + vtable.name + ".\n";
         out_ += "enum class " + opcode + " : uint32_t {\n";
         for (const Method& method : vtable.methods) {
-            if (!method.tombstone) out_ += "    " + method.name + " = " + std::to_string(method.ordinal) + ",\n";
+            if (!method.tombstone)
+                out_ += "    " + method.name + " = " + std::to_string(method.ordinal) + ",\n";
         }
         out_ += "};\n\nnamespace " + space + " {\n\n";
         for (const Method& method : vtable.methods) {
@@ -105,9 +112,11 @@ private:
         std::string base = to_camel_case(method.name);
         std::string parameters = slot_parameters(method, Language::Cpp);
         out_ += "// Fills a request entry for " + method.name + "; the ring assigns request_id.\n";
-        out_ += "inline void marshal_" + method.name + "(umka_kabi_ring_request& kabi_entry" + parameters + ") {\n";
+        out_ += "inline void marshal_" + method.name + "(umka_kabi_ring_request& kabi_entry" +
+                parameters + ") {\n";
         std::vector<RecordMember> members = request_members(method);
-        out_ += "    kabi_entry.opcode = static_cast<uint32_t>(" + opcode + "::" + method.name + ");\n";
+        out_ +=
+            "    kabi_entry.opcode = static_cast<uint32_t>(" + opcode + "::" + method.name + ");\n";
         if (members.empty()) {
             for (const Param& param : method.params) out_ += "    (void)" + param.name + ";\n";
             out_ += "    kabi_entry.payload_size = 0;\n}\n";
@@ -116,10 +125,12 @@ private:
         out_ += "    " + base + "Request kabi_record{};\n";
         for (const Param& param : method.params) {
             if (is_span_param(param)) {
-                out_ += "    kabi_record." + param.name + "_data = reinterpret_cast<uint64_t>(" + param.name + "_data);\n";
+                out_ += "    kabi_record." + param.name + "_data = reinterpret_cast<uint64_t>(" +
+                        param.name + "_data);\n";
                 out_ += "    kabi_record." + param.name + "_length = " + param.name + "_length;\n";
             } else if (param.direction == ParamDirection::Out) {
-                out_ += "    (void)" + param.name + ";  // filled by complete_" + method.name + "\n";
+                out_ +=
+                    "    (void)" + param.name + ";  // filled by complete_" + method.name + "\n";
             } else if (param.direction == ParamDirection::InOut || is_struct(param)) {
                 out_ += "    kabi_record." + param.name + " = *" + param.name + ";\n";
             } else {
@@ -135,14 +146,18 @@ private:
         std::string opcode_value = std::to_string(method.ordinal);
         out_ += "// Reads a completion for " + method.name +
                 ": EBADMSG if it answers another opcode; the method's status otherwise.\n";
-        out_ += "inline ::umka::kabi::Status complete_" + method.name + "(const umka_kabi_ring_completion& kabi_completion" +
+        out_ += "inline ::umka::kabi::Status complete_" + method.name +
+                "(const umka_kabi_ring_completion& kabi_completion" +
                 completion_parameters(method) + ") {\n";
-        out_ += "    if (kabi_completion.opcode != " + opcode_value + "u) return UMKA_KABI_EBADMSG;\n";
+        out_ +=
+            "    if (kabi_completion.opcode != " + opcode_value + "u) return UMKA_KABI_EBADMSG;\n";
         out_ += "    if (kabi_completion.status != 0) return kabi_completion.status;\n";
         std::vector<RecordMember> members = completion_members(method);
         if (!members.empty()) {
             out_ += "    " + base + "Completion kabi_record;\n";
-            out_ += "    __builtin_memcpy(&kabi_record, kabi_completion.payload, sizeof(kabi_record));\n";
+            out_ +=
+                "    __builtin_memcpy(&kabi_record, kabi_completion.payload, "
+                "sizeof(kabi_record));\n";
             for (const RecordMember& member : members) {
                 out_ += "    *" + member.name + " = kabi_record." + member.name + ";\n";
             }
@@ -151,11 +166,16 @@ private:
     }
 
     void emit_dispatch(const VtableDecl& vtable, const std::string& opcode) {
-        out_ += "// Provider side: runs one request against `vtable`, fills `completion`. Malformed\n"
-                "// entries complete with EBADMSG, unknown or missing methods with ENOSYS.\n";
-        out_ += "inline void dispatch(const " + vtable.name + "Vtable* vtable, void* context,\n"
-                "                     const umka_kabi_ring_request& request, umka_kabi_ring_completion& completion) {\n";
-        out_ += "    completion.request_id = request.request_id;\n    completion.opcode = request.opcode;\n";
+        out_ +=
+            "// Provider side: runs one request against `vtable`, fills `completion`. Malformed\n"
+            "// entries complete with EBADMSG, unknown or missing methods with ENOSYS.\n";
+        out_ += "inline void dispatch(const " + vtable.name +
+                "Vtable* vtable, void* context,\n"
+                "                     const umka_kabi_ring_request& request, "
+                "umka_kabi_ring_completion& completion) {\n";
+        out_ +=
+            "    completion.request_id = request.request_id;\n    completion.opcode = "
+            "request.opcode;\n";
         out_ += "    completion.status = 0;\n";
         out_ += "    switch (request.opcode) {\n";
         for (const Method& method : vtable.methods) {
@@ -165,13 +185,19 @@ private:
             std::vector<RecordMember> completion = completion_members(method);
             out_ += "    case static_cast<uint32_t>(" + opcode + "::" + method.name + "): {\n";
             std::string size = request.empty() ? "0" : "sizeof(" + base + "Request)";
-            out_ += "        if (request.payload_size != " + size + ") {\n"
-                    "            completion.status = UMKA_KABI_EBADMSG;\n            return;\n        }\n";
-            out_ += "        if (vtable->vtable_size < " + std::to_string(slot_end(method.ordinal)) + "u) {\n"
-                    "            completion.status = UMKA_KABI_ENOSYS;\n            return;\n        }\n";
+            out_ += "        if (request.payload_size != " + size +
+                    ") {\n"
+                    "            completion.status = UMKA_KABI_EBADMSG;\n            return;\n     "
+                    "   }\n";
+            out_ += "        if (vtable->vtable_size < " +
+                    std::to_string(slot_end(method.ordinal)) +
+                    "u) {\n"
+                    "            completion.status = UMKA_KABI_ENOSYS;\n            return;\n      "
+                    "  }\n";
             if (!request.empty()) {
                 out_ += "        " + base + "Request arguments;\n";
-                out_ += "        __builtin_memcpy(&arguments, request.payload, sizeof(arguments));\n";
+                out_ +=
+                    "        __builtin_memcpy(&arguments, request.payload, sizeof(arguments));\n";
             }
             if (!completion.empty()) out_ += "        " + base + "Completion results{};\n";
             std::string arguments;
@@ -180,8 +206,8 @@ private:
                     const char* pointer = param.type.builtin == BuiltinType::String  ? "const char*"
                                           : param.type.builtin == BuiltinType::Bytes ? "const void*"
                                                                                      : "void*";
-                    arguments += std::string(", reinterpret_cast<") + pointer + ">(arguments." + param.name +
-                                 "_data), arguments." + param.name + "_length";
+                    arguments += std::string(", reinterpret_cast<") + pointer + ">(arguments." +
+                                 param.name + "_data), arguments." + param.name + "_length";
                 } else if (param.direction == ParamDirection::Out) {
                     arguments += ", &results." + param.name;
                 } else if (param.direction == ParamDirection::InOut) {
@@ -194,27 +220,34 @@ private:
                 }
             }
             std::string call = "vtable->" + method.name + "(context" + arguments + ")";
-            if (returns_status(method)) out_ += "        completion.status = " + call + ";\n";
-            else if (returns_nothing(method)) out_ += "        " + call + ";\n";
-            else out_ += "        results.kabi_result = " + call + ";\n";
+            if (returns_status(method))
+                out_ += "        completion.status = " + call + ";\n";
+            else if (returns_nothing(method))
+                out_ += "        " + call + ";\n";
+            else
+                out_ += "        results.kabi_result = " + call + ";\n";
             if (!completion.empty()) {
-                out_ += "        __builtin_memcpy(completion.payload, &results, sizeof(results));\n";
+                out_ +=
+                    "        __builtin_memcpy(completion.payload, &results, sizeof(results));\n";
             }
             out_ += "        return;\n    }\n";
         }
-        out_ += "    default:\n        completion.status = UMKA_KABI_ENOSYS;\n        return;\n    }\n}\n\n";
+        out_ +=
+            "    default:\n        completion.status = UMKA_KABI_ENOSYS;\n        return;\n    "
+            "}\n}\n\n";
     }
 
     void emit_proxy(const VtableDecl& vtable, const std::string& space) {
         const std::string proxy = vtable.name + "RingProxy";
-        out_ += "// Caller side over a ring type providing:\n"
-                "//   umka_kabi_ring_request* reserve();      // nullptr when the ring is full\n"
-                "//   const umka_kabi_ring_completion* call(umka_kabi_ring_request& entry);\n"
-                "//       // assigns request_id, publishes, waits for the matching completion;\n"
-                "//       // nullptr if the binding was torn down\n"
-                "//   void release(const umka_kabi_ring_completion& completion);\n"
-                "// Status methods return EAGAIN (ring full) or EIO (binding gone) for transport\n"
-                "// failures; value methods return zero then, like a missing method.\n";
+        out_ +=
+            "// Caller side over a ring type providing:\n"
+            "//   umka_kabi_ring_request* reserve();      // nullptr when the ring is full\n"
+            "//   const umka_kabi_ring_completion* call(umka_kabi_ring_request& entry);\n"
+            "//       // assigns request_id, publishes, waits for the matching completion;\n"
+            "//       // nullptr if the binding was torn down\n"
+            "//   void release(const umka_kabi_ring_completion& completion);\n"
+            "// Status methods return EAGAIN (ring full) or EIO (binding gone) for transport\n"
+            "// failures; value methods return zero then, like a missing method.\n";
         out_ += "template <typename Ring>\nclass " + proxy + " {\npublic:\n";
         out_ += "    explicit " + proxy + "(Ring& ring) : ring_(ring) {}\n\n";
         for (const Method& method : vtable.methods) {
@@ -222,36 +255,48 @@ private:
             std::string parameters = slot_parameters(method, Language::Cpp);
             if (!parameters.empty()) parameters = parameters.substr(2);
             bool status = returns_status(method);
-            std::string result_type = status ? "::umka::kabi::Status" : slot_result(method, Language::Cpp);
-            std::string failure = status ? " UMKA_KABI_EAGAIN" : returns_nothing(method) ? "" : " " + zero(method);
+            std::string result_type =
+                status ? "::umka::kabi::Status" : slot_result(method, Language::Cpp);
+            std::string failure = status                    ? " UMKA_KABI_EAGAIN"
+                                  : returns_nothing(method) ? ""
+                                                            : " " + zero(method);
             std::string gone = status ? " UMKA_KABI_EIO" : failure;
             out_ += "    " + result_type + " " + method.name + "(" + parameters + ") {\n";
             out_ += "        umka_kabi_ring_request* kabi_entry = ring_.reserve();\n";
             out_ += "        if (kabi_entry == nullptr) return" + failure + ";\n";
-            out_ += "        " + space + "::marshal_" + method.name + "(*kabi_entry" + slot_arguments(method) + ");\n";
-            out_ += "        const umka_kabi_ring_completion* kabi_completion = ring_.call(*kabi_entry);\n";
+            out_ += "        " + space + "::marshal_" + method.name + "(*kabi_entry" +
+                    slot_arguments(method) + ");\n";
+            out_ +=
+                "        const umka_kabi_ring_completion* kabi_completion = "
+                "ring_.call(*kabi_entry);\n";
             out_ += "        if (kabi_completion == nullptr) return" + gone + ";\n";
             std::string outs;
             for (const Param& param : method.params) {
-                if (!is_span_param(param) && param.direction != ParamDirection::In) outs += ", " + param.name;
+                if (!is_span_param(param) && param.direction != ParamDirection::In)
+                    outs += ", " + param.name;
             }
             if (method.result && !status) {
                 out_ += "        " + cpp_type(*method.result) + " kabi_result{};\n";
                 outs += ", &kabi_result";
             }
-            out_ += "        ::umka::kabi::Status kabi_status = " + space + "::complete_" + method.name + "(*kabi_completion" +
-                    outs + ");\n";
+            out_ += "        ::umka::kabi::Status kabi_status = " + space + "::complete_" +
+                    method.name + "(*kabi_completion" + outs + ");\n";
             out_ += "        ring_.release(*kabi_completion);\n";
-            if (status) out_ += "        return kabi_status;\n";
-            else if (returns_nothing(method)) out_ += "        (void)kabi_status;\n";
-            else out_ += "        return kabi_status.is_ok() ? kabi_result : " + zero(method) + ";\n";
+            if (status)
+                out_ += "        return kabi_status;\n";
+            else if (returns_nothing(method))
+                out_ += "        (void)kabi_status;\n";
+            else
+                out_ +=
+                    "        return kabi_status.is_ok() ? kabi_result : " + zero(method) + ";\n";
             out_ += "    }\n";
         }
         out_ += "\nprivate:\n    Ring& ring_;\n};\n\n";
     }
 
     static std::string zero(const Method& method) {
-        return method.result->kind == TypeKind::Builtin && method.result->builtin != BuiltinType::DmaAddr
+        return method.result->kind == TypeKind::Builtin &&
+                       method.result->builtin != BuiltinType::DmaAddr
                    ? "0"
                    : cpp_type(*method.result) + "{}";
     }
@@ -262,6 +307,8 @@ private:
 
 }  // namespace
 
-std::string emit_ring_header(const File& file) { return RingEmitter(file).run(); }
+std::string emit_ring_header(const File& file) {
+    return RingEmitter(file).run();
+}
 
 }  // namespace kabi

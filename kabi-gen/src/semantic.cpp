@@ -10,7 +10,9 @@
 namespace kabi {
 namespace {
 
-bool is_power_of_two(uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
+bool is_power_of_two(uint64_t value) {
+    return value != 0 && (value & (value - 1)) == 0;
+}
 uint64_t align_up(uint64_t value, uint64_t alignment) {
     if (alignment == 0) return value;  // unresolved types have no alignment; already reported
     return (value + alignment - 1) / alignment * alignment;
@@ -26,12 +28,23 @@ public:
         collect_names();
         for (const DeclarationEntry& entry : file_.order) {
             switch (entry.kind) {
-            case DeclarationKind::Enum: check_enum(file_.enums[entry.index]); break;
-            case DeclarationKind::Struct: check_struct(file_.structs[entry.index]); break;
-            case DeclarationKind::Handle: break;
-            case DeclarationKind::Vtable: check_vtable(file_.vtables[entry.index]); break;
-            case DeclarationKind::State: check_state(file_.states[entry.index]); break;
-            case DeclarationKind::Module: check_module(file_.modules[entry.index]); break;
+            case DeclarationKind::Enum:
+                check_enum(file_.enums[entry.index]);
+                break;
+            case DeclarationKind::Struct:
+                check_struct(file_.structs[entry.index]);
+                break;
+            case DeclarationKind::Handle:
+                break;
+            case DeclarationKind::Vtable:
+                check_vtable(file_.vtables[entry.index]);
+                break;
+            case DeclarationKind::State:
+                check_state(file_.states[entry.index]);
+                break;
+            case DeclarationKind::Module:
+                check_module(file_.modules[entry.index]);
+                break;
             }
             declared_.insert(declaration_name(entry));
         }
@@ -40,24 +53,36 @@ public:
 private:
     std::string declaration_name(const DeclarationEntry& entry) const {
         switch (entry.kind) {
-        case DeclarationKind::Enum: return file_.enums[entry.index].name;
-        case DeclarationKind::Struct: return file_.structs[entry.index].name;
-        case DeclarationKind::Handle: return file_.handles[entry.index].name;
-        case DeclarationKind::Vtable: return file_.vtables[entry.index].name;
-        case DeclarationKind::State: return file_.states[entry.index].name;
-        case DeclarationKind::Module: return file_.modules[entry.index].name;
+        case DeclarationKind::Enum:
+            return file_.enums[entry.index].name;
+        case DeclarationKind::Struct:
+            return file_.structs[entry.index].name;
+        case DeclarationKind::Handle:
+            return file_.handles[entry.index].name;
+        case DeclarationKind::Vtable:
+            return file_.vtables[entry.index].name;
+        case DeclarationKind::State:
+            return file_.states[entry.index].name;
+        case DeclarationKind::Module:
+            return file_.modules[entry.index].name;
         }
         return {};
     }
 
     SourceLocation declaration_location(const DeclarationEntry& entry) const {
         switch (entry.kind) {
-        case DeclarationKind::Enum: return file_.enums[entry.index].location;
-        case DeclarationKind::Struct: return file_.structs[entry.index].location;
-        case DeclarationKind::Handle: return file_.handles[entry.index].location;
-        case DeclarationKind::Vtable: return file_.vtables[entry.index].location;
-        case DeclarationKind::State: return file_.states[entry.index].location;
-        case DeclarationKind::Module: return file_.modules[entry.index].location;
+        case DeclarationKind::Enum:
+            return file_.enums[entry.index].location;
+        case DeclarationKind::Struct:
+            return file_.structs[entry.index].location;
+        case DeclarationKind::Handle:
+            return file_.handles[entry.index].location;
+        case DeclarationKind::Vtable:
+            return file_.vtables[entry.index].location;
+        case DeclarationKind::State:
+            return file_.states[entry.index].location;
+        case DeclarationKind::Module:
+            return file_.modules[entry.index].location;
         }
         return {};
     }
@@ -79,17 +104,21 @@ private:
         std::set<std::string> seen;
         for (const Import& import : file_.imports) {
             if (import.package == file_.package) {
-                sink_.error("self-import", import.location, "package '" + import.package + "' imports itself",
+                sink_.error("self-import", import.location,
+                            "package '" + import.package + "' imports itself",
                             "remove this import");
             } else if (!seen.insert(import.package).second) {
                 sink_.error("duplicate-import", import.location,
-                            "package '" + import.package + "' is imported twice", "remove one import");
+                            "package '" + import.package + "' is imported twice",
+                            "remove one import");
             }
         }
     }
 
-    void check_identifier(const std::string& name, const SourceLocation& location, const char* what) {
-        if (name.rfind("kabi_", 0) == 0 || name.rfind("umka_", 0) == 0 || (!name.empty() && name.back() == '_')) {
+    void check_identifier(const std::string& name, const SourceLocation& location,
+                          const char* what) {
+        if (name.rfind("kabi_", 0) == 0 || name.rfind("umka_", 0) == 0 ||
+            (!name.empty() && name.back() == '_')) {
             sink_.error("reserved-name", location,
                         std::string(what) + " name '" + name +
                             "' is reserved for generated code (prefix kabi_/umka_ or trailing '_')",
@@ -122,7 +151,8 @@ private:
                 auto found = names_.find(vtable.name + suffix);
                 if (found != names_.end()) {
                     sink_.error("generated-name-collision", declaration_location(found->second),
-                                "'" + found->first + "' collides with a name kabi-gen generates for vtable '" +
+                                "'" + found->first +
+                                    "' collides with a name kabi-gen generates for vtable '" +
                                     vtable.name + "'",
                                 "rename '" + found->first + "'");
                 }
@@ -145,8 +175,9 @@ private:
             if (!declared_.count(type.name)) {
                 sink_.error("type-used-before-declaration", type.location,
                             "'" + type.name + "' is used before its declaration",
-                            "move the declaration of '" + type.name + "' above this use; "
-                            "generated C needs declaration order");
+                            "move the declaration of '" + type.name +
+                                "' above this use; "
+                                "generated C needs declaration order");
                 return false;
             }
             return bind_named(type, file_, found->second);
@@ -159,13 +190,16 @@ private:
             return false;
         }
         for (const DeclarationEntry& entry : owner->order) {
-            if (entry.kind == DeclarationKind::Enum && owner->enums[entry.index].name == type.name) {
+            if (entry.kind == DeclarationKind::Enum &&
+                owner->enums[entry.index].name == type.name) {
                 return bind_named(type, *owner, entry);
             }
-            if (entry.kind == DeclarationKind::Struct && owner->structs[entry.index].name == type.name) {
+            if (entry.kind == DeclarationKind::Struct &&
+                owner->structs[entry.index].name == type.name) {
                 return bind_named(type, *owner, entry);
             }
-            if (entry.kind == DeclarationKind::Handle && owner->handles[entry.index].name == type.name) {
+            if (entry.kind == DeclarationKind::Handle &&
+                owner->handles[entry.index].name == type.name) {
                 return bind_named(type, *owner, entry);
             }
         }
@@ -173,9 +207,9 @@ private:
     }
 
     bool unknown_type(const TypeRef& type, const File& owner) {
-        std::vector<std::string> candidates = {"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
-                                               "bool8", "status", "dma_addr", "string", "bytes",
-                                               "bytes_mut"};
+        std::vector<std::string> candidates = {"u8",       "u16",    "u32",   "u64",      "i8",
+                                               "i16",      "i32",    "i64",   "bool8",    "status",
+                                               "dma_addr", "string", "bytes", "bytes_mut"};
         for (const EnumDecl& decl : owner.enums) candidates.push_back(decl.name);
         for (const StructDecl& decl : owner.structs) candidates.push_back(decl.name);
         for (const HandleDecl& decl : owner.handles) candidates.push_back(decl.name);
@@ -183,7 +217,8 @@ private:
         std::string fix = guess.empty() ? "declare it, or import the package that declares it"
                                         : "did you mean '" + guess + "'?";
         if (type.name == "bool") fix = "use 'bool8' (one byte, 0 or 1)";
-        if (type.name == "usize" || type.name == "size_t") fix = "use 'u64': KABI types have fixed widths";
+        if (type.name == "usize" || type.name == "size_t")
+            fix = "use 'u64': KABI types have fixed widths";
         sink_.error("unknown-type", type.location,
                     "unknown type '" + type.spelling() + "'" +
                         (&owner == &file_ ? "" : " in package '" + owner.package + "'"),
@@ -235,16 +270,19 @@ private:
     bool finish_array(TypeRef& type) {
         if (type.array_length != 0) {
             if (type.kind == TypeKind::Builtin && is_span(type.builtin)) {
-                sink_.error("parameter-only-type", type.location,
-                            "'" + std::string(builtin_name(type.builtin)) + "' cannot be an array element",
-                            "spans are (pointer, length) parameters; use u8[N] for inline bytes");
+                sink_.error(
+                    "parameter-only-type", type.location,
+                    "'" + std::string(builtin_name(type.builtin)) + "' cannot be an array element",
+                    "spans are (pointer, length) parameters; use u8[N] for inline bytes");
                 return false;
             }
             // Keeps every size far from overflow; no interface passes gigabytes inline.
             if (type.array_length > (uint64_t{1} << 20)) {
-                sink_.error("array-too-large", type.array_location,
-                            "array of " + std::to_string(type.array_length) + " elements is too large",
-                            "inline arrays hold at most 1048576 elements; pass bulk data as a span or a handle");
+                sink_.error(
+                    "array-too-large", type.array_location,
+                    "array of " + std::to_string(type.array_length) + " elements is too large",
+                    "inline arrays hold at most 1048576 elements; pass bulk data as a span or a "
+                    "handle");
                 return false;
             }
             type.size *= type.array_length;
@@ -262,10 +300,11 @@ private:
     bool resolve_data_type(TypeRef& type, const char* where) {
         if (!resolve(type)) return false;
         if (type.kind == TypeKind::Builtin && is_span(type.builtin)) {
-            sink_.error("parameter-only-type", type.location,
-                        "'" + type.name + "' cannot be used in a " + where,
-                        "spans are (pointer, length) method parameters; store a fixed array (u8[N]) "
-                        "or a handle instead");
+            sink_.error(
+                "parameter-only-type", type.location,
+                "'" + type.name + "' cannot be used in a " + where,
+                "spans are (pointer, length) method parameters; store a fixed array (u8[N]) "
+                "or a handle instead");
             return false;
         }
         return true;
@@ -287,13 +326,15 @@ private:
             return;
         }
         if (decl.members.empty()) {
-            sink_.error("empty-enum", decl.location, std::string(kind) + " '" + decl.name + "' has no members",
+            sink_.error("empty-enum", decl.location,
+                        std::string(kind) + " '" + decl.name + "' has no members",
                         "add at least one member");
         }
         uint64_t bits = underlying.size * 8;
         bool is_signed = !is_unsigned_integer(underlying.builtin);
-        uint64_t limit = bits == 64 ? (is_signed ? INT64_MAX : UINT64_MAX)
-                                    : (is_signed ? (uint64_t{1} << (bits - 1)) - 1 : (uint64_t{1} << bits) - 1);
+        uint64_t limit =
+            bits == 64 ? (is_signed ? INT64_MAX : UINT64_MAX)
+                       : (is_signed ? (uint64_t{1} << (bits - 1)) - 1 : (uint64_t{1} << bits) - 1);
         std::map<std::string, const EnumMember*> names;
         std::map<uint64_t, const EnumMember*> values;
         for (const EnumMember& member : decl.members) {
@@ -318,15 +359,17 @@ private:
             }
             auto [existing, inserted] = values.emplace(member.value, &member);
             if (!inserted) {
-                sink_.error("duplicate-value", member.value_location,
-                            "'" + member.name + "' has the same value as '" + existing->second->name + "'",
-                            "each value has one meaning forever: pick an unused value");
+                sink_.error(
+                    "duplicate-value", member.value_location,
+                    "'" + member.name + "' has the same value as '" + existing->second->name + "'",
+                    "each value has one meaning forever: pick an unused value");
             }
         }
     }
 
     // Lays out fields in order; reports implicit padding. Returns the end offset.
-    uint64_t lay_out(std::vector<Field*> fields, const std::string& owner_name, uint64_t* max_alignment) {
+    uint64_t lay_out(std::vector<Field*> fields, const std::string& owner_name,
+                     uint64_t* max_alignment) {
         uint64_t offset = 0;
         for (Field* field : fields) {
             if (field->type.size == 0) continue;
@@ -352,7 +395,8 @@ private:
             check_identifier(field.name, field.location, "field");
             if (!seen.insert(field.name).second) {
                 sink_.error("duplicate-field", field.location,
-                            "'" + field.name + "' is already a field of '" + owner + "'", "rename it");
+                            "'" + field.name + "' is already a field of '" + owner + "'",
+                            "rename it");
             }
         }
     }
@@ -371,7 +415,8 @@ private:
         }
         if (!is_power_of_two(decl.declared_alignment) || decl.declared_alignment > 4096) {
             sink_.error("bad-alignment", decl.alignment_location,
-                        "alignment " + std::to_string(decl.declared_alignment) + " is not a power of two up to 4096",
+                        "alignment " + std::to_string(decl.declared_alignment) +
+                            " is not a power of two up to 4096",
                         "use 1, 2, 4, 8, 16, 32 or 64");
             decl.declared_size = 0;
             return;
@@ -384,24 +429,27 @@ private:
         }
         if (decl.declared_alignment < natural) {
             sink_.error("bad-alignment", decl.alignment_location,
-                        "struct '" + decl.name + "' declares align " + std::to_string(decl.declared_alignment) +
-                            " but its fields need " + std::to_string(natural),
+                        "struct '" + decl.name + "' declares align " +
+                            std::to_string(decl.declared_alignment) + " but its fields need " +
+                            std::to_string(natural),
                         "declare 'align " + std::to_string(natural) + "'");
             decl.declared_size = 0;
             return;
         }
         if (decl.declared_size != end || end % decl.declared_alignment != 0) {
             uint64_t padded = align_up(end, decl.declared_alignment);
-            std::string fix = end == padded
-                                  ? "declare 'size " + std::to_string(end) + "'"
-                                  : "add 'reserved_" + std::to_string(end) + ": u8[" +
-                                        std::to_string(padded - end) + "];' at the end and declare 'size " +
-                                        std::to_string(padded) + "'";
-            sink_.error("size-mismatch", decl.size_location,
-                        "struct '" + decl.name + "' declares size " + std::to_string(decl.declared_size) +
-                            " but its fields end at byte " + std::to_string(end) +
-                            (end % decl.declared_alignment != 0 ? " (not a multiple of its alignment)" : ""),
-                        fix);
+            std::string fix = end == padded ? "declare 'size " + std::to_string(end) + "'"
+                                            : "add 'reserved_" + std::to_string(end) + ": u8[" +
+                                                  std::to_string(padded - end) +
+                                                  "];' at the end and declare 'size " +
+                                                  std::to_string(padded) + "'";
+            sink_.error(
+                "size-mismatch", decl.size_location,
+                "struct '" + decl.name + "' declares size " + std::to_string(decl.declared_size) +
+                    " but its fields end at byte " + std::to_string(end) +
+                    (end % decl.declared_alignment != 0 ? " (not a multiple of its alignment)"
+                                                        : ""),
+                fix);
             decl.declared_size = 0;
         }
     }
@@ -414,14 +462,16 @@ private:
             auto value = errno_value(error.name);
             if (!value) {
                 std::string guess = closest_name(error.name, errno_names());
-                sink_.error("unknown-errno", error.location, "'" + error.name + "' is not a Linux errno name",
-                            guess.empty() ? "use a name from Linux errno.h, e.g. EIO" : "did you mean '" + guess + "'?");
+                sink_.error("unknown-errno", error.location,
+                            "'" + error.name + "' is not a Linux errno name",
+                            guess.empty() ? "use a name from Linux errno.h, e.g. EIO"
+                                          : "did you mean '" + guess + "'?");
                 continue;
             }
             error.value = *value;
             if (!seen.insert(error.name).second) {
-                sink_.error("duplicate-error", error.location, "'" + error.name + "' is listed twice",
-                            "remove one");
+                sink_.error("duplicate-error", error.location,
+                            "'" + error.name + "' is listed twice", "remove one");
             }
         }
         if (!method.errors.empty() && !returns_status) {
@@ -433,18 +483,22 @@ private:
 
     void check_method(const VtableDecl& vtable, Method& method) {
         check_identifier(method.name, method.location, "method");
-        static const std::set<std::string> ref_members = {"version", "vtable_size", "bind", "vtable", "context",
-                                                          "is_bound", "provider_version", "interface_version"};
+        static const std::set<std::string> ref_members = {
+            "version",          "vtable_size",      "bind", "vtable", "context", "is_bound",
+            "provider_version", "interface_version"};
         if (ref_members.count(method.name) || method.name.rfind("has_", 0) == 0 ||
             method.name.rfind("removed_", 0) == 0) {
-            sink_.error("reserved-name", method.location,
-                        "method name '" + method.name + "' collides with a member of the generated vtable or Ref",
-                        "rename the method, e.g. '" + method.name + "_" + to_snake_case(vtable.name) + "'");
+            sink_.error(
+                "reserved-name", method.location,
+                "method name '" + method.name +
+                    "' collides with a member of the generated vtable or Ref",
+                "rename the method, e.g. '" + method.name + "_" + to_snake_case(vtable.name) + "'");
         }
         if (method.since > vtable.version) {
             sink_.error("since-after-version", method.since_location,
-                        "method '" + method.name + "' is added in version " + std::to_string(method.since) +
-                            " but vtable '" + vtable.name + "' is version " + std::to_string(vtable.version),
+                        "method '" + method.name + "' is added in version " +
+                            std::to_string(method.since) + " but vtable '" + vtable.name +
+                            "' is version " + std::to_string(vtable.version),
                         "bump the vtable to 'version " + std::to_string(method.since) + "'");
         }
         if (method.tombstone) {
@@ -453,7 +507,8 @@ private:
                             "tombstone '" + method.name + "' must be removed after version " +
                                 std::to_string(method.since) + " and no later than version " +
                                 std::to_string(vtable.version),
-                            "write 'removed " + std::to_string(std::max(method.since + 1, vtable.version)) + "'");
+                            "write 'removed " +
+                                std::to_string(std::max(method.since + 1, vtable.version)) + "'");
             }
             return;
         }
@@ -467,40 +522,47 @@ private:
             }
             if (!seen.insert(param.name).second) {
                 sink_.error("duplicate-parameter", param.location,
-                            "'" + param.name + "' is already a parameter of '" + method.name + "'", "rename it");
+                            "'" + param.name + "' is already a parameter of '" + method.name + "'",
+                            "rename it");
             }
             if (!resolve(param.type)) continue;
             if (param.type.array_length != 0) {
-                sink_.error("array-parameter", param.type.location,
-                            "array parameter '" + param.name + "' has no defined calling convention",
-                            "wrap the array in a struct and pass 'in " + param.name + ": ThatStruct'");
+                sink_.error(
+                    "array-parameter", param.type.location,
+                    "array parameter '" + param.name + "' has no defined calling convention",
+                    "wrap the array in a struct and pass 'in " + param.name + ": ThatStruct'");
             }
             if (param.type.kind == TypeKind::Builtin && is_span(param.type.builtin) &&
                 param.direction != ParamDirection::In) {
                 sink_.error("bad-direction", param.location,
-                            "'" + param.type.name + "' parameter '" + param.name + "' cannot be 'out' or 'inout'",
+                            "'" + param.type.name + "' parameter '" + param.name +
+                                "' cannot be 'out' or 'inout'",
                             "use 'bytes_mut' for a buffer the provider fills");
             }
         }
         if (method.result) {
             if (resolve(*method.result) && !is_scalar(*method.result)) {
-                sink_.error("bad-result-type", method.result->location,
-                            "'" + method.result->spelling() + "' cannot be returned",
-                            "return status and pass 'out result: " + method.result->spelling() + "'");
+                sink_.error(
+                    "bad-result-type", method.result->location,
+                    "'" + method.result->spelling() + "' cannot be returned",
+                    "return status and pass 'out result: " + method.result->spelling() + "'");
             }
         }
         check_errors(method);
         bool resolved = !method.result || method.result->kind != TypeKind::Unresolved;
-        for (const Param& param : method.params) resolved = resolved && param.type.kind != TypeKind::Unresolved;
+        for (const Param& param : method.params)
+            resolved = resolved && param.type.kind != TypeKind::Unresolved;
         if (resolved && (vtable.transport.mask & (TransportRing | TransportIpc))) {
             RingRecordSizes sizes = ring_record_sizes(method);
             uint64_t largest = std::max(sizes.request, sizes.completion);
             if (largest > ring_payload_size) {
-                sink_.error("ring-record-too-large", method.location,
-                            "method '" + method.name + "' needs " + std::to_string(largest) +
-                                " bytes of ring payload; a ring entry holds " + std::to_string(ring_payload_size),
-                            "pass large data through a 'bytes'/'bytes_mut' span or a handle, or declare "
-                            "the vtable 'transport(direct)'");
+                sink_.error(
+                    "ring-record-too-large", method.location,
+                    "method '" + method.name + "' needs " + std::to_string(largest) +
+                        " bytes of ring payload; a ring entry holds " +
+                        std::to_string(ring_payload_size),
+                    "pass large data through a 'bytes'/'bytes_mut' span or a handle, or declare "
+                    "the vtable 'transport(direct)'");
             }
         }
     }
@@ -518,20 +580,23 @@ private:
             }
             if (!names.emplace(method.name, &method).second) {
                 sink_.error("duplicate-method", method.location,
-                            "'" + method.name + "' is already a method of '" + vtable.name + "'", "rename it");
+                            "'" + method.name + "' is already a method of '" + vtable.name + "'",
+                            "rename it");
             }
             check_method(vtable, method);
         }
         if (vtable.methods.empty()) {
-            sink_.error("empty-vtable", vtable.location, "vtable '" + vtable.name + "' has no methods",
+            sink_.error("empty-vtable", vtable.location,
+                        "vtable '" + vtable.name + "' has no methods",
                         "add a method: '@0 name() -> status since 1;'");
         }
         for (uint32_t ordinal = 0; ordinal < vtable.slot_count(); ++ordinal) {
             if (!ordinals.count(ordinal)) {
                 sink_.error("ordinal-gap", vtable.location,
-                            "vtable '" + vtable.name + "' has no method at ordinal @" + std::to_string(ordinal),
-                            "ordinals are dense slots; a removed method stays as '@" + std::to_string(ordinal) +
-                                " tombstone NAME since A removed B;'");
+                            "vtable '" + vtable.name + "' has no method at ordinal @" +
+                                std::to_string(ordinal),
+                            "ordinals are dense slots; a removed method stays as '@" +
+                                std::to_string(ordinal) + " tombstone NAME since A removed B;'");
             }
         }
     }
@@ -543,11 +608,13 @@ private:
             resolve_data_type(field.type, "state field");
             if (field.since > state.version) {
                 sink_.error("since-after-version", field.since_location,
-                            "field '" + field.name + "' is added in version " + std::to_string(field.since) +
-                                " but state '" + state.name + "' is version " + std::to_string(state.version),
+                            "field '" + field.name + "' is added in version " +
+                                std::to_string(field.since) + " but state '" + state.name +
+                                "' is version " + std::to_string(state.version),
                             "bump the state to 'version " + std::to_string(field.since) + "'");
             }
-            if (field.removed != 0 && (field.removed <= field.since || field.removed > state.version)) {
+            if (field.removed != 0 &&
+                (field.removed <= field.since || field.removed > state.version)) {
                 sink_.error("bad-removal", field.location,
                             "field '" + field.name + "' must be removed after version " +
                                 std::to_string(field.since) + " and no later than version " +
@@ -559,7 +626,8 @@ private:
             if (migration.from_version == 0 || migration.from_version >= state.version) {
                 sink_.error("bad-migration", migration.location,
                             "'migrate from " + std::to_string(migration.from_version) +
-                                "' must name an older version than " + std::to_string(state.version),
+                                "' must name an older version than " +
+                                std::to_string(state.version),
                             "a hook migrates from version N to N+1");
             }
         }
@@ -571,26 +639,30 @@ private:
                 const Field* field = layout.fields[index];
                 if (layout.offsets[index] != offset) {
                     sink_.error("implicit-padding", field->location,
-                                "in version " + std::to_string(version) + " of state '" + state.name +
-                                    "', field '" + field->name + "' needs " +
-                                    std::to_string(layout.offsets[index] - offset) + " byte(s) of padding before it",
+                                "in version " + std::to_string(version) + " of state '" +
+                                    state.name + "', field '" + field->name + "' needs " +
+                                    std::to_string(layout.offsets[index] - offset) +
+                                    " byte(s) of padding before it",
                                 "add a 'reserved_" + std::to_string(offset) + ": u8[" +
-                                    std::to_string(layout.offsets[index] - offset) + "]' field before it");
+                                    std::to_string(layout.offsets[index] - offset) +
+                                    "]' field before it");
                 }
                 offset = layout.offsets[index] + field->type.size;
             }
             if (offset % layout.alignment != 0) {
-                sink_.error("implicit-padding", state.location,
-                            "version " + std::to_string(version) + " of state '" + state.name + "' ends at byte " +
-                                std::to_string(offset) + ", not a multiple of its alignment " +
-                                std::to_string(layout.alignment),
-                            "append a reserved field of " +
-                                std::to_string(align_up(offset, layout.alignment) - offset) + " byte(s)");
+                sink_.error(
+                    "implicit-padding", state.location,
+                    "version " + std::to_string(version) + " of state '" + state.name +
+                        "' ends at byte " + std::to_string(offset) +
+                        ", not a multiple of its alignment " + std::to_string(layout.alignment),
+                    "append a reserved field of " +
+                        std::to_string(align_up(offset, layout.alignment) - offset) + " byte(s)");
             }
-            if (version > 1 && state_step_is_breaking(state, version) && !state_has_hook(state, version - 1)) {
+            if (version > 1 && state_step_is_breaking(state, version) &&
+                !state_has_hook(state, version - 1)) {
                 sink_.error("missing-migration", state.version_location,
-                            "state '" + state.name + "' removes a field in version " + std::to_string(version) +
-                                " but has no migration hook",
+                            "state '" + state.name + "' removes a field in version " +
+                                std::to_string(version) + " but has no migration hook",
                             "declare 'migrate from " + std::to_string(version - 1) +
                                 ";' and implement the generated hook");
             }
@@ -667,9 +739,10 @@ private:
                 if (decl.name == state.name) state.resolved = &decl;
             }
             if (!state.resolved) {
-                sink_.error("unknown-state", state.location,
-                            "module '" + module.name + "' names unknown state schema '" + state.name + "'",
-                            "declare 'state " + state.name + " version 1 { ... }' in this file");
+                sink_.error(
+                    "unknown-state", state.location,
+                    "module '" + module.name + "' names unknown state schema '" + state.name + "'",
+                    "declare 'state " + state.name + " version 1 { ... }' in this file");
             }
         }
     }
@@ -706,7 +779,8 @@ RingRecordSizes ring_record_sizes(const Method& method) {
             continue;
         }
         if (param.direction != ParamDirection::Out) request.push_back({type.size, type.alignment});
-        if (param.direction != ParamDirection::In) completion.push_back({type.size, type.alignment});
+        if (param.direction != ParamDirection::In)
+            completion.push_back({type.size, type.alignment});
     }
     if (method.result && !(method.result->kind == TypeKind::Builtin &&
                            method.result->builtin == BuiltinType::Status)) {
@@ -740,8 +814,10 @@ bool state_step_is_breaking(const StateDecl& state, uint32_t version) {
     bool saw_new = false;
     for (const Field& field : state.fields) {
         if (field.since > version || (field.removed != 0 && field.removed < version)) continue;
-        if (field.since == version) saw_new = true;
-        else if (saw_new) return true;
+        if (field.since == version)
+            saw_new = true;
+        else if (saw_new)
+            return true;
     }
     return false;
 }

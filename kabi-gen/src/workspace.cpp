@@ -43,9 +43,10 @@ File* Workspace::load_resolved(const std::string& path, const SourceLocation* im
     std::string key = canonical(path);
     if (auto found = by_path_.find(key); found != by_path_.end()) return found->second;
     if (in_progress_.count(key)) {
-        sink_.error("import-cycle", imported_from ? *imported_from : SourceLocation{path, 1, 1, 0},
-                    "importing '" + path + "' forms a cycle",
-                    "packages form a tree: move the shared declarations into a package both import");
+        sink_.error(
+            "import-cycle", imported_from ? *imported_from : SourceLocation{path, 1, 1, 0},
+            "importing '" + path + "' forms a cycle",
+            "packages form a tree: move the shared declarations into a package both import");
         return nullptr;
     }
     std::ifstream stream(path, std::ios::binary);
@@ -71,8 +72,8 @@ File* Workspace::load_resolved(const std::string& path, const SourceLocation* im
             std::string searched = std::filesystem::path(file->path).parent_path().string();
             for (const std::string& directory : include_directories_) searched += ", " + directory;
             sink_.error("import-not-found", import.location,
-                        "cannot find '" + import.package + ".kabi' (searched: " +
-                            (searched.empty() ? "." : searched) + ")",
+                        "cannot find '" + import.package +
+                            ".kabi' (searched: " + (searched.empty() ? "." : searched) + ")",
                         "add its directory with -I DIR, or check the package name");
             continue;
         }
@@ -82,12 +83,14 @@ File* Workspace::load_resolved(const std::string& path, const SourceLocation* im
 
     File* raw = file.get();
     if (auto existing = by_package_.find(raw->package); existing != by_package_.end()) {
-        sink_.error("duplicate-package", raw->package_location,
-                    "package '" + raw->package + "' is also declared in '" + existing->second->path + "'",
-                    "give each file its own package name");
+        sink_.error(
+            "duplicate-package", raw->package_location,
+            "package '" + raw->package + "' is also declared in '" + existing->second->path + "'",
+            "give each file its own package name");
         return nullptr;
     }
-    check_file(*raw, [this](const std::string& package) { return find_package(package); }, sink_);
+    check_file(
+        *raw, [this](const std::string& package) { return find_package(package); }, sink_);
     storage_.push_back(std::move(file));
     by_path_[key] = raw;
     by_package_[raw->package] = raw;
@@ -99,7 +102,8 @@ const File* Workspace::load_text(const std::string& name, std::string_view text)
     std::unique_ptr<File> file = parse_file(name, text, sink_);
     if (file->package.empty()) return nullptr;
     File* raw = file.get();
-    check_file(*raw, [this](const std::string& package) { return find_package(package); }, sink_);
+    check_file(
+        *raw, [this](const std::string& package) { return find_package(package); }, sink_);
     storage_.push_back(std::move(file));
     ordered_.push_back(raw);
     return raw;

@@ -60,10 +60,11 @@ TEST(Parser, RecoversAndReportsEveryBrokenDeclaration) {
 TEST(Semantic, ComputesOffsetsAndRejectsImplicitPadding) {
     kabi::DiagnosticSink sink;
     kabi::Workspace workspace(sink, {});
-    const kabi::File* file = check(workspace,
-                                   "package test version 1;\n"
-                                   "struct A size 16 align 8 { a: u32; b: u16; c: u8[2]; d: u64; }\n"
-                                   "struct B size 16 align 8 { a: u32; d: u64; }\n");
+    const kabi::File* file =
+        check(workspace,
+              "package test version 1;\n"
+              "struct A size 16 align 8 { a: u32; b: u16; c: u8[2]; d: u64; }\n"
+              "struct B size 16 align 8 { a: u32; d: u64; }\n");
     ASSERT_NE(file, nullptr);
     EXPECT_EQ(file->structs[0].fields[3].offset, 8u);
     ASSERT_EQ(sink.error_count(), 1u);
@@ -79,7 +80,9 @@ TEST(Diagnostics, RenderQuotesTheLineUnderlinesAndSuggests) {
     kabi::Workspace workspace(sink, {});
     check(workspace, "package test version 1;\nstruct A size 4 align 4 { a: u23; }\n");
     std::string text = sink.render_all();
-    EXPECT_NE(text.find("test.kabi:2:30: error[unknown-type]: unknown type 'u23'"), std::string::npos) << text;
+    EXPECT_NE(text.find("test.kabi:2:30: error[unknown-type]: unknown type 'u23'"),
+              std::string::npos)
+        << text;
     EXPECT_NE(text.find("    struct A size 4 align 4 { a: u23; }\n"), std::string::npos) << text;
     EXPECT_NE(text.find("^~~\n"), std::string::npos) << text;
     EXPECT_NE(text.find("fix: did you mean 'u32'?"), std::string::npos) << text;
@@ -88,12 +91,13 @@ TEST(Diagnostics, RenderQuotesTheLineUnderlinesAndSuggests) {
 TEST(Semantic, RingRecordSizes) {
     kabi::DiagnosticSink sink;
     kabi::Workspace workspace(sink, {});
-    const kabi::File* file = check(workspace,
-                                   "package test version 1;\n"
-                                   "struct S size 24 align 8 { a: u64; b: u64; c: u64; }\n"
-                                   "vtable V version 1 {\n"
-                                   "  @0 f(x: u8, data: bytes, in s: S, out o: u32, inout io: u16) -> u64 since 1;\n"
-                                   "}\n");
+    const kabi::File* file =
+        check(workspace,
+              "package test version 1;\n"
+              "struct S size 24 align 8 { a: u64; b: u64; c: u64; }\n"
+              "vtable V version 1 {\n"
+              "  @0 f(x: u8, data: bytes, in s: S, out o: u32, inout io: u16) -> u64 since 1;\n"
+              "}\n");
     ASSERT_FALSE(sink.has_errors()) << sink.render_all();
     kabi::RingRecordSizes sizes = kabi::ring_record_sizes(file->vtables[0].methods[0]);
     EXPECT_EQ(sizes.request, 8u + 16u + 24u + 8u);  // u8 padded, span, S, u16 padded to 8
@@ -135,8 +139,8 @@ class TempDirectory {
 public:
     TempDirectory() {
         path_ = std::filesystem::temp_directory_path() /
-                ("kabi_unit_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                ("kabi_unit_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                 "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::remove_all(path_);
         std::filesystem::create_directories(path_);
     }

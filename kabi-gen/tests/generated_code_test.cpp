@@ -27,7 +27,9 @@ struct DeviceContext {
     device::Mode poked = device::Mode::Idle;
 };
 
-DeviceContext& state_of(void* context) { return *static_cast<DeviceContext*>(context); }
+DeviceContext& state_of(void* context) {
+    return *static_cast<DeviceContext*>(context);
+}
 
 // Stateless, as modules must be: everything lives behind the context pointer.
 struct DeviceImpl {
@@ -150,7 +152,8 @@ namespace ring = device::device_ring;
 // end to end without the module system's real rings.
 class LoopbackRing {
 public:
-    LoopbackRing(const device::DeviceVtable* vtable, void* context) : vtable_(vtable), context_(context) {}
+    LoopbackRing(const device::DeviceVtable* vtable, void* context)
+        : vtable_(vtable), context_(context) {}
     umka_kabi_ring_request* reserve() { return full ? nullptr : &request_; }
     const umka_kabi_ring_completion* call(umka_kabi_ring_request& entry) {
         entry.request_id = ++next_id_;
@@ -194,7 +197,7 @@ TEST(GeneratedRing, ProxyRoundTripsEveryParameterKind) {
     EXPECT_TRUE(proxy.adjust(&value, -1).is_ok());  // inout
     EXPECT_EQ(value, 99u);
     EXPECT_EQ(proxy.adjust(&value, 5000), Status(UMKA_KABI_ERANGE));
-    EXPECT_EQ(value, 99u);  // not written back on error
+    EXPECT_EQ(value, 99u);                                        // not written back on error
     EXPECT_EQ(proxy.measure("xyz", 3, device::Token{1}), 1004u);  // string span + handle
     proxy.poke(device::Mode::Active);
     EXPECT_EQ(context.poked, device::Mode::Active);
@@ -252,7 +255,8 @@ TEST(GeneratedRing, DispatchAgainstOlderProviderAnswersEnosys) {
 
 struct Hooks {
     static int hook_calls;
-    static Status migrate_device_state_from_v2(const device::DeviceStateV2& old_state, device::DeviceStateV3& next) {
+    static Status migrate_device_state_from_v2(const device::DeviceStateV2& old_state,
+                                               device::DeviceStateV3& next) {
         ++hook_calls;
         next.count = old_state.count;
         next.level = old_state.level + old_state.old_flags;  // fold the retired field in
@@ -263,7 +267,8 @@ struct Hooks {
 int Hooks::hook_calls = 0;
 
 struct FailingHooks {
-    static Status migrate_device_state_from_v2(const device::DeviceStateV2&, device::DeviceStateV3&) {
+    static Status migrate_device_state_from_v2(const device::DeviceStateV2&,
+                                               device::DeviceStateV3&) {
         return UMKA_KABI_EINVAL;
     }
 };
@@ -298,9 +303,12 @@ TEST(GeneratedState, AppendOnlyStepZeroExtendsThenHookRuns) {
 TEST(GeneratedState, RejectsWrongSizesAndFailingHooks) {
     device::DeviceStateV2 saved{1, 2, 3, 4};
     device::DeviceState loaded{};
-    EXPECT_EQ(device::import_device_state<Hooks>(&saved, sizeof(saved) - 1, 2, &loaded), Status(UMKA_KABI_EINVAL));
-    EXPECT_EQ(device::import_device_state<Hooks>(&saved, sizeof(saved), 0, &loaded), Status(UMKA_KABI_EINVAL));
-    EXPECT_EQ(device::import_device_state<FailingHooks>(&saved, sizeof(saved), 2, &loaded), Status(UMKA_KABI_EINVAL));
+    EXPECT_EQ(device::import_device_state<Hooks>(&saved, sizeof(saved) - 1, 2, &loaded),
+              Status(UMKA_KABI_EINVAL));
+    EXPECT_EQ(device::import_device_state<Hooks>(&saved, sizeof(saved), 0, &loaded),
+              Status(UMKA_KABI_EINVAL));
+    EXPECT_EQ(device::import_device_state<FailingHooks>(&saved, sizeof(saved), 2, &loaded),
+              Status(UMKA_KABI_EINVAL));
 }
 
 TEST(GeneratedState, NewerStateFollowsThePolicy) {
@@ -311,9 +319,11 @@ TEST(GeneratedState, NewerStateFollowsThePolicy) {
     EXPECT_EQ(loaded.threshold, 3u);
     // Strict: refused.
     device::StrictState strict{};
-    EXPECT_EQ(device::import_strict_state<umka::kabi::NoMigrationHooks>(newer, sizeof(newer), 2, &strict),
-              Status(UMKA_KABI_EINVAL));
-    EXPECT_TRUE(device::import_strict_state<umka::kabi::NoMigrationHooks>(newer, 8, 1, &strict).is_ok());
+    EXPECT_EQ(
+        device::import_strict_state<umka::kabi::NoMigrationHooks>(newer, sizeof(newer), 2, &strict),
+        Status(UMKA_KABI_EINVAL));
+    EXPECT_TRUE(
+        device::import_strict_state<umka::kabi::NoMigrationHooks>(newer, 8, 1, &strict).is_ok());
     EXPECT_EQ(strict.value, 1u);
 }
 
@@ -331,7 +341,8 @@ TEST(GeneratedManifest, DescribesTheModule) {
     EXPECT_EQ(manifest.header.magic, UMKA_KABI_MANIFEST_MAGIC);
     EXPECT_STREQ(manifest.header.name, "sample_driver");
     EXPECT_EQ(manifest.header.module_version, 4u);
-    EXPECT_EQ(manifest.header.transport_mask, UMKA_KABI_TRANSPORT_DIRECT | UMKA_KABI_TRANSPORT_RING);
+    EXPECT_EQ(manifest.header.transport_mask,
+              UMKA_KABI_TRANSPORT_DIRECT | UMKA_KABI_TRANSPORT_RING);
     EXPECT_EQ(manifest.header.min_tier, 0);
     EXPECT_EQ(manifest.header.max_tier, 1);
     EXPECT_EQ(manifest.header.provides_count, 2);
