@@ -23,6 +23,8 @@ import esp_image  # noqa: E402
 
 PROMPT = b"umka> "
 FATAL_MARKERS = (b"FATAL EXCEPTION", b"PANIC: ")
+# The UEFI loader reports a refused boot and powers off cleanly; that is still a failure.
+LOADER_FAILURE = b"umka-uefi: boot stopped"
 EXIT_TIMEOUT = 124
 
 
@@ -130,9 +132,15 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
             elif process.poll() is not None:
                 break
         status = process.wait()
+        if LOADER_FAILURE in output:
+            out.write(b"\numka run: the UEFI loader refused to boot the nucleus\n")
+            return 1
         if status != 0:
             out.write(f"\numka run: QEMU exited with status {status}\n".encode())
             return status
+        if waiting:
+            out.write(f"\numka run: the guest stopped before printing {waiting[0].decode()!r}\n".encode())
+            return 1
         if pending:
             out.write(f"\numka run: the guest stopped before {len(pending)} script line(s) ran\n".encode())
             return 1

@@ -21,16 +21,59 @@ void mask_legacy_pics() {
     x86::outb(0xA1, 0xFF);
 }
 
-// Waits `milliseconds` on the ACPI PM timer; handles the 24-bit wrap.
-void wait_pm_timer(const acpi::Summary& acpi, uint32_t milliseconds) {
-    uint32_t mask = acpi.pm_timer_width == acpi::PmTimerWidth::Bits32 ? 0xFFFFFFFFu : 0xFFFFFFu;
-    uint64_t target = kPmTimerHz * milliseconds / 1000;
-    uint32_t start = x86::inl(acpi.pm_timer_port) & mask;
-    for (;;) {
-        uint32_t now = x86::inl(acpi.pm_timer_port) & mask;
-        if (((now - start) & mask) >= target) return;
-        cpu_relax();
+uint32_t pm_timer_mask(const acpi::Summary& acpi) {
+    return acpi.pm_timer_width == acpi::PmTimerWidth::Bits32 ? 0xFFFFFFFFu : 0xFFFFFFu;
+}
+
+// One reading of the cycle counter and the local timer, bracketed by two reads of the PM
+// timer. A vCPU can be descheduled, and a port read can cost microseconds (an exit to
+// the hypervisor), so the best of several brackets is kept and its width is known.
+struct ClockSample {
+    uint64_t cycles;
+    uint32_t timer_count;
+    uint32_t reference;  // middle of the bracket
+    uint32_t width;      // bracket width in PM-timer ticks
+};
+
+constexpr int kSampleAttempts = 8;
+// The window is stretched until the two brackets are at most 1/500 of it (0.2% error).
+constexpr uint32_t kWindowPerBracketTick = 500;
+constexpr uint64_t kMaximumWindowMilliseconds = 50;
+
+ClockSample take_sample(const acpi::Summary& acpi) {
+    uint32_t mask = pm_timer_mask(acpi);
+    ClockSample best{0, 0, 0, ~0u};
+    for (int attempt = 0; attempt < kSampleAttempts; ++attempt) {
+        uint32_t before = x86::inl(acpi.pm_timer_port) & mask;
+        uint64_t cycles = x86::rdtsc();
+        uint32_t timer_count = local_apic::timer_current_count();
+        uint32_t after = x86::inl(acpi.pm_timer_port) & mask;
+        uint32_t width = (after - before) & mask;
+        if (width < best.width) best = ClockSample{cycles, timer_count, (before + width / 2) & mask, width};
     }
+    return best;
+}
+
+Result<ClockCalibration> calibrate_against_pm_timer(const acpi::Summary& acpi) {
+    uint32_t mask = pm_timer_mask(acpi);
+    ClockSample start = take_sample(acpi);
+    uint64_t window = kPmTimerHz * kCalibrationMilliseconds / 1000;
+    uint64_t stretched = uint64_t(start.width + 1) * 2 * kWindowPerBracketTick;
+    if (stretched > window) window = stretched;
+    if (window > kPmTimerHz * kMaximumWindowMilliseconds / 1000) {
+        window = kPmTimerHz * kMaximumWindowMilliseconds / 1000;
+    }
+    while ((((x86::inl(acpi.pm_timer_port) & mask) - start.reference) & mask) < window) cpu_relax();
+    ClockSample end = take_sample(acpi);
+    // The elapsed reference time comes from the samples themselves, so a pause anywhere
+    // outside the brackets lengthens the window without skewing the ratio.
+    uint64_t elapsed = (end.reference - start.reference) & mask;
+    if (elapsed == 0) return Errno::IoError;
+    ClockCalibration calibration{};
+    calibration.reference = ReferenceClock::AcpiPmTimer;
+    calibration.cycle_counter_hz = (end.cycles - start.cycles) * kPmTimerHz / elapsed;
+    calibration.timer_hz = uint64_t(start.timer_count - end.timer_count) * kPmTimerHz / elapsed;
+    return calibration;
 }
 
 // Waits on PIT channel 2 in one-shot mode, gated through port 0x61 (no interrupt needed).
@@ -68,26 +111,28 @@ void initialize_secondary_interrupt_controller() { local_apic::enable(); }
 uint32_t current_hardware_cpu_id() { return local_apic::id(); }
 
 Result<ClockCalibration> calibrate_clocks(const acpi::Summary& acpi) {
-    ClockCalibration calibration{};
-    calibration.reference = acpi.pm_timer_width != acpi::PmTimerWidth::Absent
-                                ? ReferenceClock::AcpiPmTimer
-                                : ReferenceClock::LegacyIntervalTimer;
     InterruptState state = save_and_disable_interrupts();
     local_apic::timer_one_shot_masked(0xFFFFFFFFu);
-    uint64_t cycles_before = x86::rdtsc();
-    if (calibration.reference == ReferenceClock::AcpiPmTimer) {
-        wait_pm_timer(acpi, kCalibrationMilliseconds);
+    Result<ClockCalibration> result = Errno::IoError;
+    if (acpi.pm_timer_width != acpi::PmTimerWidth::Absent) {
+        result = calibrate_against_pm_timer(acpi);
     } else {
+        // Without ACPI: PIT channel 2, unbracketed (the PIT cannot be read cheaply).
+        uint64_t cycles_before = x86::rdtsc();
         wait_interval_timer(kCalibrationMilliseconds);
+        uint64_t cycles_after = x86::rdtsc();
+        uint32_t remaining = local_apic::timer_current_count();
+        ClockCalibration calibration{};
+        calibration.reference = ReferenceClock::LegacyIntervalTimer;
+        calibration.cycle_counter_hz = (cycles_after - cycles_before) * (1000 / kCalibrationMilliseconds);
+        calibration.timer_hz = uint64_t(0xFFFFFFFFu - remaining) * (1000 / kCalibrationMilliseconds);
+        result = calibration;
     }
-    uint64_t cycles_after = x86::rdtsc();
-    uint32_t remaining = local_apic::timer_current_count();
     restore_interrupts(state);
-
-    calibration.cycle_counter_hz = (cycles_after - cycles_before) * (1000 / kCalibrationMilliseconds);
-    calibration.timer_hz = uint64_t(0xFFFFFFFFu - remaining) * (1000 / kCalibrationMilliseconds);
-    if (calibration.cycle_counter_hz == 0 || calibration.timer_hz == 0) return Errno::IoError;
-    return calibration;
+    if (result.is_ok() && (result.value().cycle_counter_hz == 0 || result.value().timer_hz == 0)) {
+        return Errno::IoError;
+    }
+    return result;
 }
 
 void start_periodic_timer(const ClockCalibration& calibration, uint32_t ticks_per_second) {

@@ -6,10 +6,7 @@
 #include <arch/traps.h>
 
 #include "arch/x86_64/boot/multiboot_boot_info.h"
-#if __has_include("arch/x86_64/boot/uefi_boot_info.h")  // TEMPORARY-BRINGUP
 #include "arch/x86_64/boot/uefi_boot_info.h"
-#define HAVE_UEFI 1
-#endif
 #include "arch/x86_64/boot/uefi_handoff.h"
 #include "nucleus/boot/timeline.h"
 #include "nucleus/lib/log.h"
@@ -48,9 +45,7 @@ extern "C" [[noreturn]] void arch_boot_main(uint32_t protocol, uint64_t informat
         if (handoff == nullptr) panic("boot: UEFI handoff at 0x%lx is unreadable", information);
         const void* memory_map = view.as<uint8_t>(handoff->memory_map_physical,
                                                   handoff->memory_map_size);
-#ifdef HAVE_UEFI
         status = arch::boot_info_from_uefi(*handoff, memory_map, boot_info, &reason);
-#endif
     }
     if (status.is_error()) panic("boot: %s (%s)", reason, errno_name(status.error()));
     timeline::mark("boot information");
