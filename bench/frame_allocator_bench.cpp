@@ -45,7 +45,8 @@ void BM_BuddyAllocateFreeFragmented(benchmark::State& state) {
     (void)allocator.initialize(records.data(), kBase / 4096, kFrames);
     (void)allocator.add_free_range(kBase, kFrames * 4096);
     std::vector<uint64_t> held;
-    for (uint64_t index = 0; index < kFrames; ++index) held.push_back(allocator.allocate(0).value());
+    for (uint64_t index = 0; index < kFrames; ++index)
+        held.push_back(allocator.allocate(0).value());
     for (uint64_t index = 0; index < kFrames; index += 2) (void)allocator.free(held[index]);
     for (auto _ : state) {
         umka::Result<uint64_t> frame = allocator.allocate(0);

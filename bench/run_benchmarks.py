@@ -27,6 +27,7 @@ RUNNER = HERE.parent / "test" / "qemu" / "umka_qemu.py"
 # Host benchmark executables and, for each, the case every other case is divided by.
 HOST_BENCHMARKS = {
     "bench/frame_allocator_bench": "BM_BaselineFreeListPushPop",
+    "bench/kabi/kabi_call_bench": "virtual_call",
 }
 
 

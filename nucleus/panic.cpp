@@ -1,12 +1,11 @@
 #include "nucleus/panic.h"
 
-#include <stdarg.h>
-
-#include <atomic>
-
 #include <arch/cpu.h>
 #include <arch/early_console.h>
 #include <arch/interrupts.h>
+#include <stdarg.h>
+
+#include <atomic>
 
 #include "nucleus/lib/format.h"
 #include "nucleus/smp/cpu_table.h"
@@ -16,7 +15,9 @@ namespace {
 constinit std::atomic<bool> panicking{false};
 }
 
-bool panic_in_progress() { return panicking.load(std::memory_order_acquire); }
+bool panic_in_progress() {
+    return panicking.load(std::memory_order_acquire);
+}
 
 bool begin_panic() {
     bool expected = false;

@@ -2,9 +2,8 @@
 // Written once during bring-up on the boot CPU; read-only afterwards.
 #pragma once
 
-#include <stdint.h>
-
 #include <arch/interrupts.h>
+#include <stdint.h>
 
 #include "nucleus/acpi/acpi_tables.h"
 #include "nucleus/boot/boot_info.h"

@@ -55,7 +55,8 @@ Status open_root(const PhysicalView& memory, uint64_t rsdp_physical, RootTable& 
     if (rsdp->revision >= 2) {
         const Rsdp* extended = memory.as<Rsdp>(rsdp_physical, sizeof(Rsdp));
         if (extended != nullptr && extended->xsdt_address != 0 &&
-            checksum_ok(extended, extended->length < sizeof(Rsdp) ? sizeof(Rsdp) : extended->length)) {
+            checksum_ok(extended,
+                        extended->length < sizeof(Rsdp) ? sizeof(Rsdp) : extended->length)) {
             root_physical = extended->xsdt_address;
             root.kind = RootTableKind::Xsdt;
         }
@@ -117,18 +118,21 @@ void parse_madt(const PhysicalView& memory, Summary& summary) {
     summary.local_controller_address = read_field<uint32_t>(bytes, sizeof(TableHeader));
     summary.legacy_pics_present =
         (read_field<uint32_t>(bytes, sizeof(TableHeader) + 4) & kMadtFlagPcAtCompatible) != 0;
-    walk_madt(memory, summary.madt_physical, [&](uint8_t type, const uint8_t* entry, uint8_t length) {
-        if ((type == kMadtLocalApic && length >= 8) || (type == kMadtLocalX2Apic && length >= 16)) {
-            uint32_t flags = type == kMadtLocalApic ? read_field<uint32_t>(entry, 4)
-                                                    : read_field<uint32_t>(entry, 8);
-            ++summary.processor_count;
-            if (processor_state(flags) == ProcessorState::Enabled) ++summary.enabled_processor_count;
-        } else if (type == kMadtIoApic && length >= 12) {
-            ++summary.io_controller_count;
-        } else if (type == kMadtInterruptOverride && length >= 10) {
-            ++summary.interrupt_override_count;
-        }
-    });
+    walk_madt(memory, summary.madt_physical,
+              [&](uint8_t type, const uint8_t* entry, uint8_t length) {
+                  if ((type == kMadtLocalApic && length >= 8) ||
+                      (type == kMadtLocalX2Apic && length >= 16)) {
+                      uint32_t flags = type == kMadtLocalApic ? read_field<uint32_t>(entry, 4)
+                                                              : read_field<uint32_t>(entry, 8);
+                      ++summary.processor_count;
+                      if (processor_state(flags) == ProcessorState::Enabled)
+                          ++summary.enabled_processor_count;
+                  } else if (type == kMadtIoApic && length >= 12) {
+                      ++summary.io_controller_count;
+                  } else if (type == kMadtInterruptOverride && length >= 10) {
+                      ++summary.interrupt_override_count;
+                  }
+              });
 }
 
 // FADT offsets (ACPI 6.5, table 5.9).
@@ -145,7 +149,8 @@ void parse_fadt(const PhysicalView& memory, Summary& summary, const char** warni
     const TableHeader* fadt = map_table(memory, summary.fadt_physical);
     const uint8_t* bytes = reinterpret_cast<const uint8_t*>(fadt);
     if (fadt->length < kFadtFlags + 4) {
-        if (*warning == nullptr) *warning = "acpi: FADT is too short for the power-management blocks";
+        if (*warning == nullptr)
+            *warning = "acpi: FADT is too short for the power-management blocks";
         return;
     }
     uint64_t dsdt = read_field<uint32_t>(bytes, kFadtDsdt);
@@ -154,8 +159,10 @@ void parse_fadt(const PhysicalView& memory, Summary& summary, const char** warni
         if (extended != 0) dsdt = extended;
     }
     summary.dsdt_physical = dsdt;
-    summary.pm1a_control_port = static_cast<uint16_t>(read_field<uint32_t>(bytes, kFadtPm1aControlBlock));
-    summary.pm1b_control_port = static_cast<uint16_t>(read_field<uint32_t>(bytes, kFadtPm1bControlBlock));
+    summary.pm1a_control_port =
+        static_cast<uint16_t>(read_field<uint32_t>(bytes, kFadtPm1aControlBlock));
+    summary.pm1b_control_port =
+        static_cast<uint16_t>(read_field<uint32_t>(bytes, kFadtPm1bControlBlock));
     uint32_t timer_port = read_field<uint32_t>(bytes, kFadtPmTimerBlock);
     if (timer_port != 0 && bytes[kFadtPmTimerLength] == 4) {
         summary.pm_timer_port = static_cast<uint16_t>(timer_port);
@@ -212,7 +219,8 @@ bool find_s5_sleep_types(const uint8_t* aml, size_t length, uint8_t& type_a, uin
             continue;
         }
         // A NameOp (0x08) precedes the name, optionally with a root prefix '\'.
-        bool named = aml[offset - 1] == 0x08 || (aml[offset - 1] == '\\' && offset >= 2 && aml[offset - 2] == 0x08);
+        bool named = aml[offset - 1] == 0x08 ||
+                     (aml[offset - 1] == '\\' && offset >= 2 && aml[offset - 2] == 0x08);
         size_t cursor = offset + 4;
         if (!named || cursor >= length || aml[cursor] != 0x12) continue;  // PackageOp
         ++cursor;
@@ -262,7 +270,8 @@ Status parse(const PhysicalView& memory, uint64_t rsdp_physical, Summary& summar
         if (header == nullptr) continue;
         if (!checksum_ok(header, header->length)) {
             ++summary.bad_checksums;
-            if (*warning == nullptr) *warning = "acpi: a table has a wrong checksum and was skipped";
+            if (*warning == nullptr)
+                *warning = "acpi: a table has a wrong checksum and was skipped";
             continue;
         }
         if (signature_is(header->signature, "APIC", 4)) summary.madt_physical = physical;
@@ -285,26 +294,30 @@ Status parse(const PhysicalView& memory, uint64_t rsdp_physical, Summary& summar
 void for_each_processor(const PhysicalView& memory, const Summary& summary,
                         void (*visit)(void* context, const Processor& processor), void* context) {
     if (summary.madt_physical == 0) return;
-    walk_madt(memory, summary.madt_physical, [&](uint8_t type, const uint8_t* entry, uint8_t length) {
-        if (type == kMadtLocalApic && length >= 8) {
-            visit(context, Processor{entry[2], entry[3], processor_state(read_field<uint32_t>(entry, 4))});
-        } else if (type == kMadtLocalX2Apic && length >= 16) {
-            visit(context, Processor{read_field<uint32_t>(entry, 12), read_field<uint32_t>(entry, 4),
-                                     processor_state(read_field<uint32_t>(entry, 8))});
-        }
-    });
+    walk_madt(
+        memory, summary.madt_physical, [&](uint8_t type, const uint8_t* entry, uint8_t length) {
+            if (type == kMadtLocalApic && length >= 8) {
+                visit(context, Processor{entry[2], entry[3],
+                                         processor_state(read_field<uint32_t>(entry, 4))});
+            } else if (type == kMadtLocalX2Apic && length >= 16) {
+                visit(context,
+                      Processor{read_field<uint32_t>(entry, 12), read_field<uint32_t>(entry, 4),
+                                processor_state(read_field<uint32_t>(entry, 8))});
+            }
+        });
 }
 
 void for_each_io_controller(const PhysicalView& memory, const Summary& summary,
                             void (*visit)(void* context, const IoController& controller),
                             void* context) {
     if (summary.madt_physical == 0) return;
-    walk_madt(memory, summary.madt_physical, [&](uint8_t type, const uint8_t* entry, uint8_t length) {
-        if (type == kMadtIoApic && length >= 12) {
-            visit(context, IoController{entry[2], read_field<uint32_t>(entry, 4),
-                                        read_field<uint32_t>(entry, 8)});
-        }
-    });
+    walk_madt(memory, summary.madt_physical,
+              [&](uint8_t type, const uint8_t* entry, uint8_t length) {
+                  if (type == kMadtIoApic && length >= 12) {
+                      visit(context, IoController{entry[2], read_field<uint32_t>(entry, 4),
+                                                  read_field<uint32_t>(entry, 8)});
+                  }
+              });
 }
 
 }  // namespace umka::acpi

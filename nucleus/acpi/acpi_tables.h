@@ -44,8 +44,8 @@ enum class PmTimerWidth : uint8_t { Absent, Bits24, Bits32 };
 struct Summary {
     RootTableKind root_kind = RootTableKind::None;
     uint8_t rsdp_revision = 0;
-    uint32_t table_count = 0;        // entries in the root table
-    uint32_t bad_checksums = 0;      // tables skipped for a wrong checksum
+    uint32_t table_count = 0;    // entries in the root table
+    uint32_t bad_checksums = 0;  // tables skipped for a wrong checksum
 
     uint64_t madt_physical = 0;
     uint64_t fadt_physical = 0;
@@ -53,7 +53,7 @@ struct Summary {
 
     // From the MADT.
     uint64_t local_controller_address = 0;
-    uint32_t processor_count = 0;       // every processor entry
+    uint32_t processor_count = 0;  // every processor entry
     uint32_t enabled_processor_count = 0;
     uint32_t io_controller_count = 0;
     uint32_t interrupt_override_count = 0;

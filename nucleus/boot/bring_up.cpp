@@ -113,8 +113,8 @@ void set_up_acpi() {
 void add_processor(void* context, const acpi::Processor& processor) {
     uint32_t boot_hardware_id = *static_cast<uint32_t*>(context);
     if (processor.hardware_id == boot_hardware_id) return;  // already entry 0
-    CpuState state = processor.state == acpi::ProcessorState::Disabled ? CpuState::Absent
-                                                                       : CpuState::Offline;
+    CpuState state =
+        processor.state == acpi::ProcessorState::Disabled ? CpuState::Absent : CpuState::Offline;
     if (cpu_table().add(processor.hardware_id, state) == nullptr) {
         log("smp: more processor entries than the MADT counted; cpu %u ignored\n",
             processor.hardware_id);
@@ -151,14 +151,17 @@ void set_up_clocks() {
     timeline::mark("timer calibration");
 }
 
-void count_bundle_entry(void* context, const bundle::Entry&) { ++*static_cast<uint32_t*>(context); }
+void count_bundle_entry(void* context, const bundle::Entry&) {
+    ++*static_cast<uint32_t*>(context);
+}
 
 void open_bundle() {
     if (description.bundle_size == 0) {
         log("bundle: none loaded\n");
     } else {
-        Result<void*> mapped = arch::map_physical(description.bundle_physical, description.bundle_size,
-                                                  arch::DeviceAccess::ReadOnlyCached);
+        Result<void*> mapped =
+            arch::map_physical(description.bundle_physical, description.bundle_size,
+                               arch::DeviceAccess::ReadOnlyCached);
         bundle::ArchiveError error{};
         Status status = mapped.is_error()
                             ? mapped.status()
@@ -180,7 +183,9 @@ void noop_on_cpu(void*) {}
 
 }  // namespace
 
-const SystemDescription& system_description() { return description; }
+const SystemDescription& system_description() {
+    return description;
+}
 
 void nucleus_main(const BootInfo& boot_info) {
     description.boot_protocol = boot_info.boot_protocol;

@@ -5,13 +5,20 @@ namespace {
 
 int priority(MemoryRegionKind kind) {
     switch (kind) {
-    case MemoryRegionKind::Usable: return 0;
-    case MemoryRegionKind::AcpiReclaimable: return 1;
-    case MemoryRegionKind::AcpiNvs: return 2;
-    case MemoryRegionKind::Nucleus: return 3;
-    case MemoryRegionKind::Bundle: return 4;
-    case MemoryRegionKind::Reserved: return 5;
-    case MemoryRegionKind::Bad: return 6;
+    case MemoryRegionKind::Usable:
+        return 0;
+    case MemoryRegionKind::AcpiReclaimable:
+        return 1;
+    case MemoryRegionKind::AcpiNvs:
+        return 2;
+    case MemoryRegionKind::Nucleus:
+        return 3;
+    case MemoryRegionKind::Bundle:
+        return 4;
+    case MemoryRegionKind::Reserved:
+        return 5;
+    case MemoryRegionKind::Bad:
+        return 6;
     }
     return 5;
 }
@@ -42,13 +49,20 @@ void insertion_sort(T* items, size_t count) {
 
 const char* memory_region_kind_name(MemoryRegionKind kind) {
     switch (kind) {
-    case MemoryRegionKind::Usable: return "usable";
-    case MemoryRegionKind::Reserved: return "reserved";
-    case MemoryRegionKind::AcpiReclaimable: return "acpi-reclaimable";
-    case MemoryRegionKind::AcpiNvs: return "acpi-nvs";
-    case MemoryRegionKind::Bad: return "bad";
-    case MemoryRegionKind::Nucleus: return "nucleus";
-    case MemoryRegionKind::Bundle: return "bundle";
+    case MemoryRegionKind::Usable:
+        return "usable";
+    case MemoryRegionKind::Reserved:
+        return "reserved";
+    case MemoryRegionKind::AcpiReclaimable:
+        return "acpi-reclaimable";
+    case MemoryRegionKind::AcpiNvs:
+        return "acpi-nvs";
+    case MemoryRegionKind::Bad:
+        return "bad";
+    case MemoryRegionKind::Nucleus:
+        return "nucleus";
+    case MemoryRegionKind::Bundle:
+        return "bundle";
     }
     return "unknown";
 }
@@ -107,7 +121,8 @@ MemoryMapReport MemoryMap::build(const MemoryRegion* entries, size_t entry_count
         if (best < 0) continue;  // a hole between entries
 
         if (have_previous && start != previous_end) ++report.holes;
-        if (count_ > 0 && regions_[count_ - 1].kind == kind && regions_[count_ - 1].end() == start) {
+        if (count_ > 0 && regions_[count_ - 1].kind == kind &&
+            regions_[count_ - 1].end() == start) {
             regions_[count_ - 1].length += end - start;
         } else if (count_ < kCapacity) {
             regions_[count_++] = MemoryRegion{start, end - start, kind};

@@ -12,13 +12,13 @@
 namespace umka {
 
 struct MemoryMapReport {
-    uint32_t overlaps = 0;          // places where two entries of different kinds overlap
+    uint32_t overlaps = 0;  // places where two entries of different kinds overlap
     uint64_t first_overlap_base = 0;
     MemoryRegionKind first_overlap_winner = MemoryRegionKind::Usable;
     MemoryRegionKind first_overlap_loser = MemoryRegionKind::Usable;
-    uint32_t holes = 0;             // gaps between described regions
-    uint32_t empty_entries = 0;     // zero-length or wrapping entries ignored
-    bool truncated = false;         // the result did not fit
+    uint32_t holes = 0;          // gaps between described regions
+    uint32_t empty_entries = 0;  // zero-length or wrapping entries ignored
+    bool truncated = false;      // the result did not fit
 };
 
 class MemoryMap {

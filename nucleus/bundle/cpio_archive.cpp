@@ -10,16 +10,22 @@ bool parse_hex(const uint8_t* text, uint32_t& value) {
     for (int index = 0; index < 8; ++index) {
         uint8_t character = text[index];
         uint32_t digit;
-        if (character >= '0' && character <= '9') digit = character - '0';
-        else if (character >= 'a' && character <= 'f') digit = character - 'a' + 10;
-        else if (character >= 'A' && character <= 'F') digit = character - 'A' + 10;
-        else return false;
+        if (character >= '0' && character <= '9')
+            digit = character - '0';
+        else if (character >= 'a' && character <= 'f')
+            digit = character - 'a' + 10;
+        else if (character >= 'A' && character <= 'F')
+            digit = character - 'A' + 10;
+        else
+            return false;
         value = (value << 4) | digit;
     }
     return true;
 }
 
-size_t align4(size_t value) { return (value + 3) & ~size_t(3); }
+size_t align4(size_t value) {
+    return (value + 3) & ~size_t(3);
+}
 
 bool is_trailer(const uint8_t* name, size_t length) {
     static constexpr char kTrailer[] = "TRAILER!!!";
@@ -56,7 +62,8 @@ Status for_each_entry(const uint8_t* archive, size_t size,
         uint32_t fields[13];
         for (int field = 0; field < 13; ++field) {
             if (!parse_hex(header + 6 + field * 8, fields[field])) {
-                error = ArchiveError{offset + 6 + size_t(field) * 8, "non-hex digit in cpio header"};
+                error =
+                    ArchiveError{offset + 6 + size_t(field) * 8, "non-hex digit in cpio header"};
                 return Errno::BadMessage;
             }
         }

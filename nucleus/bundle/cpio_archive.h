@@ -10,15 +10,15 @@
 namespace umka::bundle {
 
 struct Entry {
-    const char* name;       // not NUL-terminated
-    size_t name_length;     // without the terminating NUL
+    const char* name;    // not NUL-terminated
+    size_t name_length;  // without the terminating NUL
     const uint8_t* data;
     size_t size;
     uint32_t mode;
 };
 
 struct ArchiveError {
-    size_t offset;          // byte offset in the archive where the problem was found
+    size_t offset;  // byte offset in the archive where the problem was found
     const char* reason;
 };
 

@@ -21,9 +21,10 @@ void cpus(const char*) {
     log("cpu  hw-id  state     online-at-us\n");
     for (Cpu& cpu : cpu_table()) {
         CpuState state = cpu.state.load(std::memory_order_acquire);
-        uint64_t online_us = state == CpuState::Online && cpu.online_cycles >= timeline::entry_cycles()
-                                 ? clock::cycles_to_microseconds(cpu.online_cycles - timeline::entry_cycles())
-                                 : 0;
+        uint64_t online_us =
+            state == CpuState::Online && cpu.online_cycles >= timeline::entry_cycles()
+                ? clock::cycles_to_microseconds(cpu.online_cycles - timeline::entry_cycles())
+                : 0;
         log("%3u  %5u  %-8s  %lu\n", cpu.index, cpu.hardware_id, cpu_state_name(state), online_us);
     }
     log("%u of %u CPUs online\n", cpu_table().online_count(), cpu_table().count());
@@ -70,8 +71,8 @@ void rendezvous_command(const char*) {
         log("rendezvous: %s\n", errno_name(everywhere.error()));
         return;
     }
-    log("rendezvous run-everywhere: function ran on %u of %u CPUs, %lu ns\n",
-        ran.load(), everywhere.value().participants,
+    log("rendezvous run-everywhere: function ran on %u of %u CPUs, %lu ns\n", ran.load(),
+        everywhere.value().participants,
         clock::cycles_to_nanoseconds(everywhere.value().cycles_total));
     ran.store(0);
     Result<smp::RendezvousResult> held =
@@ -85,7 +86,21 @@ void rendezvous_command(const char*) {
         clock::cycles_to_nanoseconds(held.value().cycles_total));
 }
 
-// Prints every ACPI table as hex, in a form test/data/acpi/ captures can be made from.
+// Prints bytes as hex, 32 to a line, in the form test/data/acpi/ captures are made from.
+void print_hex(const uint8_t* bytes, size_t length) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (size_t offset = 0; offset < length; offset += 32) {
+        char line[65];
+        size_t used = 0;
+        for (size_t index = offset; index < length && index < offset + 32; ++index) {
+            line[used++] = kHex[bytes[index] >> 4];
+            line[used++] = kHex[bytes[index] & 15];
+        }
+        line[used] = '\0';
+        log("  %s\n", line);
+    }
+}
+
 void dump_table(uint64_t physical) {
     PhysicalView view = arch::kernel_physical_view();
     const acpi::TableHeader* header = view.as<acpi::TableHeader>(physical);
@@ -95,17 +110,7 @@ void dump_table(uint64_t physical) {
     char signature[5] = {header->signature[0], header->signature[1], header->signature[2],
                          header->signature[3], '\0'};
     log("table %s at 0x%lx length %u\n", signature, physical, header->length);
-    for (uint32_t offset = 0; offset < header->length; offset += 32) {
-        char line[80];
-        size_t used = 0;
-        for (uint32_t index = offset; index < header->length && index < offset + 32; ++index) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            line[used++] = kHex[bytes[index] >> 4];
-            line[used++] = kHex[bytes[index] & 15];
-        }
-        line[used] = '\0';
-        log("  %s\n", line);
-    }
+    print_hex(bytes, header->length);
 }
 
 void acpidump(const char*) {
@@ -121,22 +126,16 @@ void acpidump(const char*) {
         return;
     }
     size_t rsdp_length = rsdp->revision >= 2 ? sizeof(acpi::Rsdp) : 20;
-    const uint8_t* bytes = view.as<uint8_t>(system.acpi_rsdp, rsdp_length);
-    char line[80];
-    for (size_t index = 0; index < rsdp_length; ++index) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        line[index * 2] = kHex[bytes[index] >> 4];
-        line[index * 2 + 1] = kHex[bytes[index] & 15];
-    }
-    line[rsdp_length * 2] = '\0';
-    log("rsdp at 0x%lx length %zu\n  %s\n", system.acpi_rsdp, rsdp_length, line);
+    log("rsdp at 0x%lx length %zu\n", system.acpi_rsdp, rsdp_length);
+    print_hex(view.as<uint8_t>(system.acpi_rsdp, rsdp_length), rsdp_length);
     uint64_t root = system.acpi.root_kind == acpi::RootTableKind::Xsdt ? rsdp->xsdt_address
                                                                        : rsdp->rsdt_address;
     dump_table(root);
     const acpi::TableHeader* root_header = view.as<acpi::TableHeader>(root);
     if (root_header == nullptr) return;
     size_t entry_size = system.acpi.root_kind == acpi::RootTableKind::Xsdt ? 8 : 4;
-    const uint8_t* entries = view.as<uint8_t>(root, root_header->length) + sizeof(acpi::TableHeader);
+    const uint8_t* entries =
+        view.as<uint8_t>(root, root_header->length) + sizeof(acpi::TableHeader);
     for (size_t offset = 0; offset + entry_size <= root_header->length - sizeof(acpi::TableHeader);
          offset += entry_size) {
         uint64_t table = 0;
@@ -162,7 +161,8 @@ constexpr Command kCommands[] = {
     {"cpus", "one line per CPU: index, hardware id, state", cpus},
     {"mem", "physical frames: total, free, reserved; the memory map", mem},
     {"timeline", "every boot step, microseconds since nucleus entry", timeline_command},
-    {"rendezvous", "run a function on every CPU, then stop all CPUs briefly; print timings", rendezvous_command},
+    {"rendezvous", "run a function on every CPU, then stop all CPUs briefly; print timings",
+     rendezvous_command},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };
@@ -173,7 +173,11 @@ void help(const char*) {
 
 }  // namespace
 
-const Command* commands() { return kCommands; }
-size_t command_count() { return sizeof(kCommands) / sizeof(kCommands[0]); }
+const Command* commands() {
+    return kCommands;
+}
+size_t command_count() {
+    return sizeof(kCommands) / sizeof(kCommands[0]);
+}
 
 }  // namespace umka::console

@@ -10,7 +10,9 @@ namespace {
 
 constexpr size_t kLineCapacity = 256;
 
-bool is_space(char character) { return character == ' ' || character == '\t'; }
+bool is_space(char character) {
+    return character == ' ' || character == '\t';
+}
 
 }  // namespace
 

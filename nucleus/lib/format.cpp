@@ -86,7 +86,9 @@ size_t vformat(char* buffer, size_t capacity, const char* pattern, va_list argum
             put_padded(output, text, length, width, left, ' ');
             break;
         }
-        case 'c': output.put(char(va_arg(arguments, int))); break;
+        case 'c':
+            output.put(char(va_arg(arguments, int)));
+            break;
         case 'd':
         case 'i': {
             int64_t value = longness ? va_arg(arguments, int64_t) : va_arg(arguments, int);
@@ -106,8 +108,12 @@ size_t vformat(char* buffer, size_t capacity, const char* pattern, va_list argum
             put_unsigned(output, uint64_t(va_arg(arguments, void*)), 16, false, 16, false, '0');
             break;
         }
-        case '%': output.put('%'); break;
-        case '\0': --cursor; break;
+        case '%':
+            output.put('%');
+            break;
+        case '\0':
+            --cursor;
+            break;
         default:
             output.put('%');
             output.put(*cursor);

@@ -16,22 +16,32 @@ void log_write(const char* text, size_t length) {
     arch::early_console_write(text, length);
 }
 
-void log(const char* pattern, ...) {
+namespace {
+enum class Locking : uint8_t { Serialised, PanicSafe };
+
+void vlog(Locking locking, const char* pattern, va_list arguments) {
     char line[kLineCapacity];
+    size_t length = vformat(line, sizeof line, pattern, arguments);
+    if (locking == Locking::Serialised) {
+        log_write(line, length);
+    } else {
+        arch::early_console_write(line, length);
+    }
+}
+}  // namespace
+
+void log(const char* pattern, ...) {
     va_list arguments;
     va_start(arguments, pattern);
-    size_t length = vformat(line, sizeof line, pattern, arguments);
+    vlog(Locking::Serialised, pattern, arguments);
     va_end(arguments);
-    log_write(line, length);
 }
 
 void log_panic(const char* pattern, ...) {
-    char line[kLineCapacity];
     va_list arguments;
     va_start(arguments, pattern);
-    size_t length = vformat(line, sizeof line, pattern, arguments);
+    vlog(Locking::PanicSafe, pattern, arguments);
     va_end(arguments);
-    arch::early_console_write(line, length);
 }
 
 }  // namespace umka

@@ -3,11 +3,10 @@
 // Lock order is documented where locks are declared; a lock is never held across a wait.
 #pragma once
 
+#include <arch/cpu.h>
 #include <stdint.h>
 
 #include <atomic>
-
-#include <arch/cpu.h>
 
 namespace umka {
 

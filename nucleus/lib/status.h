@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+
 #include <type_traits>
 #include <utility>
 
@@ -76,15 +77,17 @@ private:
 }  // namespace umka
 
 // Propagate an error out of the current function; yields the value otherwise.
-#define TRY(expression)                                   \
-    ({                                                    \
-        auto&& try_result_ = (expression);                \
+#define TRY(expression)                                         \
+    ({                                                          \
+        auto&& try_result_ = (expression);                      \
         if (try_result_.is_error()) return try_result_.error(); \
-        ::umka::detail::try_value(try_result_);           \
+        ::umka::detail::try_value(try_result_);                 \
     })
 
 namespace umka::detail {
 template <typename T>
-constexpr T try_value(Result<T>& result) { return result.release_value(); }
+constexpr T try_value(Result<T>& result) {
+    return result.release_value();
+}
 constexpr void try_value(Status&) {}
 }  // namespace umka::detail

@@ -4,7 +4,8 @@ namespace umka {
 
 Status FrameAllocator::initialize(FrameRecord* records, uint64_t first_frame,
                                   uint64_t frame_count) {
-    if (records == nullptr || frame_count == 0 || frame_count >= kNone) return Errno::InvalidArgument;
+    if (records == nullptr || frame_count == 0 || frame_count >= kNone)
+        return Errno::InvalidArgument;
     records_ = records;
     first_frame_ = first_frame;
     frame_count_ = frame_count;

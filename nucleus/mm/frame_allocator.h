@@ -41,7 +41,7 @@ struct FrameRecord {
 static_assert(sizeof(FrameRecord) == 12);
 
 struct FrameAllocatorStatistics {
-    uint64_t total_frames;        // frames that were ever handed to add_free_range
+    uint64_t total_frames;  // frames that were ever handed to add_free_range
     uint64_t free_frames;
     uint64_t free_blocks_by_order[16];
 };

@@ -6,7 +6,9 @@ constinit PhysicalMemory instance;
 constexpr uint64_t kMetadataLimit = 4ull << 30;  // reachable through the boot identity map
 }  // namespace
 
-PhysicalMemory& physical_memory() { return instance; }
+PhysicalMemory& physical_memory() {
+    return instance;
+}
 
 Result<PhysicalMemorySetup> PhysicalMemory::initialize(const MemoryMap& memory_map,
                                                        void* (*to_virtual)(uint64_t)) {

@@ -7,16 +7,24 @@ namespace {
 constinit CpuTable instance;
 }
 
-CpuTable& cpu_table() { return instance; }
+CpuTable& cpu_table() {
+    return instance;
+}
 
 const char* cpu_state_name(CpuState state) {
     switch (state) {
-    case CpuState::Absent: return "absent";
-    case CpuState::Offline: return "offline";
-    case CpuState::Starting: return "starting";
-    case CpuState::Online: return "online";
-    case CpuState::Failed: return "failed";
-    case CpuState::Halted: return "halted";
+    case CpuState::Absent:
+        return "absent";
+    case CpuState::Offline:
+        return "offline";
+    case CpuState::Starting:
+        return "starting";
+    case CpuState::Online:
+        return "online";
+    case CpuState::Failed:
+        return "failed";
+    case CpuState::Halted:
+        return "halted";
     }
     return "?";
 }
@@ -50,6 +58,8 @@ uint32_t CpuTable::online_count() const {
     return online;
 }
 
-Cpu& CpuTable::current() { return cpus_[arch::current_cpu_index()]; }
+Cpu& CpuTable::current() {
+    return cpus_[arch::current_cpu_index()];
+}
 
 }  // namespace umka

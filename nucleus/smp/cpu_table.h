@@ -2,11 +2,10 @@
 // Each CPU reaches its own record through the per-CPU register (arch::current_cpu_index).
 #pragma once
 
+#include <arch/cpu_local.h>
 #include <stdint.h>
 
 #include <atomic>
-
-#include <arch/cpu_local.h>
 
 #include "nucleus/lib/status.h"
 
@@ -17,8 +16,8 @@ enum class CpuState : uint8_t {
     Offline,   // present, not started yet
     Starting,  // start-up signal sent, waiting for it to check in
     Online,
-    Failed,    // did not check in within the time limit
-    Halted,    // stopped after a fatal report
+    Failed,  // did not check in within the time limit
+    Halted,  // stopped after a fatal report
 };
 
 const char* cpu_state_name(CpuState state);

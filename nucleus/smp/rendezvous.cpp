@@ -1,9 +1,9 @@
 #include "nucleus/smp/rendezvous.h"
 
-#include <atomic>
-
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
+
+#include <atomic>
 
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/smp/cpu_table.h"
@@ -20,7 +20,7 @@ struct Call {
     CpuFunction function = nullptr;
     void* argument = nullptr;
     RendezvousMode mode = RendezvousMode::RunEverywhere;
-    std::atomic<bool> active{false};   // a CPU signalled after a timed-out call returns at once
+    std::atomic<bool> active{false};  // a CPU signalled after a timed-out call returns at once
     std::atomic<uint32_t> arrived{0};
     std::atomic<uint32_t> released{0};  // generation counter for HoldUntilReleased
 };
@@ -59,7 +59,8 @@ Result<RendezvousResult> rendezvous(RendezvousMode mode, CpuFunction function, v
     uint64_t start = arch::read_cycle_counter();
     uint32_t signalled = 0;
     for (Cpu& cpu : cpus) {
-        if (&cpu == &self || cpu.state.load(std::memory_order_acquire) != CpuState::Online) continue;
+        if (&cpu == &self || cpu.state.load(std::memory_order_acquire) != CpuState::Online)
+            continue;
         arch::send_rendezvous_interrupt(cpu.hardware_id);
         ++signalled;
     }

@@ -8,8 +8,12 @@ constinit std::atomic<uint64_t> frequency{0};
 constinit std::atomic<uint64_t> tick_count{0};
 }  // namespace
 
-void set_cycle_frequency(uint64_t hertz) { frequency.store(hertz, std::memory_order_release); }
-uint64_t cycle_frequency() { return frequency.load(std::memory_order_acquire); }
+void set_cycle_frequency(uint64_t hertz) {
+    frequency.store(hertz, std::memory_order_release);
+}
+uint64_t cycle_frequency() {
+    return frequency.load(std::memory_order_acquire);
+}
 
 namespace {
 // value * numerator / denominator without a 128-bit division (no libgcc in the nucleus).
@@ -34,7 +38,11 @@ uint64_t microseconds_to_cycles(uint64_t microseconds) {
     return scale(microseconds, cycle_frequency(), 1000000u);
 }
 
-void on_timer_tick() { tick_count.fetch_add(1, std::memory_order_relaxed); }
-uint64_t ticks() { return tick_count.load(std::memory_order_relaxed); }
+void on_timer_tick() {
+    tick_count.fetch_add(1, std::memory_order_relaxed);
+}
+uint64_t ticks() {
+    return tick_count.load(std::memory_order_relaxed);
+}
 
 }  // namespace umka::clock

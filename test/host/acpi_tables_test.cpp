@@ -12,7 +12,9 @@ namespace {
 
 using testing::load_acpi_capture;
 
-std::string data(const char* name) { return std::string(UMKA_TEST_DATA) + "/acpi/" + name; }
+std::string data(const char* name) {
+    return std::string(UMKA_TEST_DATA) + "/acpi/" + name;
+}
 
 void collect_processor(void* context, const Processor& processor) {
     static_cast<std::vector<Processor>*>(context)->push_back(processor);
@@ -84,7 +86,8 @@ TEST(AcpiTablesTest, CorruptRsdpChecksumIsRejected) {
     capture.memory.writable(capture.rsdp, 20)[8] ^= 0x55;
     Summary summary;
     const char* warning = nullptr;
-    EXPECT_EQ(parse(capture.memory.view(), capture.rsdp, summary, &warning).error(), Errno::BadMessage);
+    EXPECT_EQ(parse(capture.memory.view(), capture.rsdp, summary, &warning).error(),
+              Errno::BadMessage);
     EXPECT_STREQ(warning, "acpi: RSDP checksum is wrong");
 }
 
@@ -105,7 +108,8 @@ TEST(AcpiTablesTest, CorruptMadtIsSkippedAndNamed) {
 
 TEST(AcpiTablesTest, S5PackageForms) {
     // Name(\_S5, Package(4){0x05, One, Zero, Zero}) with a root prefix and byte prefix.
-    const uint8_t with_prefix[] = {0x10, 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, 0x05, 0x01, 0x00, 0x00};
+    const uint8_t with_prefix[] = {0x10, 0x08, '\\', '_',  'S',  '5',  '_', 0x12,
+                                   0x08, 0x04, 0x0A, 0x05, 0x01, 0x00, 0x00};
     uint8_t a = 99, b = 99;
     ASSERT_TRUE(find_s5_sleep_types(with_prefix, sizeof with_prefix, a, b));
     EXPECT_EQ(a, 5u);

@@ -15,9 +15,10 @@ std::vector<uint8_t> make_archive(const std::vector<std::pair<std::string, std::
     std::vector<uint8_t> archive;
     auto append_entry = [&](const std::string& name, const std::string& data, uint32_t mode) {
         char header[111];
-        std::snprintf(header, sizeof header, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-                      1u, mode, 0u, 0u, 1u, 0u, unsigned(data.size()), 0u, 0u, 0u, 0u,
-                      unsigned(name.size() + 1), 0u);
+        std::snprintf(header, sizeof header,
+                      "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", 1u, mode, 0u,
+                      0u, 1u, 0u, unsigned(data.size()), 0u, 0u, 0u, 0u, unsigned(name.size() + 1),
+                      0u);
         archive.insert(archive.end(), header, header + 110);
         archive.insert(archive.end(), name.begin(), name.end());
         archive.push_back(0);
@@ -64,7 +65,8 @@ TEST(CpioArchiveTest, BadMagicNamesTheOffset) {
     auto archive = make_archive({{"a", "x"}});
     archive[3] = '9';
     ArchiveError error{};
-    EXPECT_EQ(for_each_entry(archive.data(), archive.size(), nullptr, nullptr, error).error(), Errno::BadMessage);
+    EXPECT_EQ(for_each_entry(archive.data(), archive.size(), nullptr, nullptr, error).error(),
+              Errno::BadMessage);
     EXPECT_EQ(error.offset, 0u);
     EXPECT_NE(std::string(error.reason).find("magic"), std::string::npos);
 }
@@ -72,14 +74,16 @@ TEST(CpioArchiveTest, BadMagicNamesTheOffset) {
 TEST(CpioArchiveTest, TruncationIsDetected) {
     auto archive = make_archive({{"a", std::string(100, 'x')}});
     ArchiveError error{};
-    EXPECT_EQ(for_each_entry(archive.data(), 150, nullptr, nullptr, error).error(), Errno::BadMessage);
+    EXPECT_EQ(for_each_entry(archive.data(), 150, nullptr, nullptr, error).error(),
+              Errno::BadMessage);
     EXPECT_NE(std::string(error.reason).find("past the end"), std::string::npos);
 }
 
 TEST(CpioArchiveTest, MissingTrailerIsDetected) {
     auto archive = make_archive({{"a", "x"}}, false);
     ArchiveError error{};
-    EXPECT_EQ(for_each_entry(archive.data(), archive.size(), nullptr, nullptr, error).error(), Errno::BadMessage);
+    EXPECT_EQ(for_each_entry(archive.data(), archive.size(), nullptr, nullptr, error).error(),
+              Errno::BadMessage);
     EXPECT_NE(std::string(error.reason).find("TRAILER"), std::string::npos);
 }
 
@@ -87,7 +91,8 @@ TEST(CpioArchiveTest, NonHexHeaderDigitsAreRejected) {
     auto archive = make_archive({{"a", "x"}});
     archive[6 + 8 * 6] = 'G';  // inside the file size field
     ArchiveError error{};
-    EXPECT_EQ(for_each_entry(archive.data(), archive.size(), nullptr, nullptr, error).error(), Errno::BadMessage);
+    EXPECT_EQ(for_each_entry(archive.data(), archive.size(), nullptr, nullptr, error).error(),
+              Errno::BadMessage);
     EXPECT_EQ(error.offset, 6u + 8u * 6u);
 }
 

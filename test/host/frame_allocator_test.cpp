@@ -97,7 +97,8 @@ TEST_F(FrameAllocatorTest, DoubleFreeAndForeignAddressesAreRefused) {
 TEST_F(FrameAllocatorTest, AddingAnOverlappingRangeIsRefused) {
     set_up(64);
     ASSERT_TRUE(allocator_.add_free_range(kMiB, 16 * kFrameSize).is_ok());
-    EXPECT_EQ(allocator_.add_free_range(kMiB + 8 * kFrameSize, 16 * kFrameSize).error(), Errno::InvalidArgument);
+    EXPECT_EQ(allocator_.add_free_range(kMiB + 8 * kFrameSize, 16 * kFrameSize).error(),
+              Errno::InvalidArgument);
 }
 
 TEST_F(FrameAllocatorTest, HolesAreNeverHandedOut) {
@@ -141,7 +142,9 @@ TEST_F(FrameAllocatorTest, RandomisedSequencesKeepEveryInvariant) {
             uint64_t length = 1 + random() % 300;
             if (random() % 3 != 0) {
                 uint64_t end = std::min(kFrames, frame + length);
-                ASSERT_TRUE(allocator_.add_free_range(kMiB + frame * kFrameSize, (end - frame) * kFrameSize).is_ok());
+                ASSERT_TRUE(
+                    allocator_.add_free_range(kMiB + frame * kFrameSize, (end - frame) * kFrameSize)
+                        .is_ok());
                 for (uint64_t index = frame; index < end; ++index) ram.insert(index);
             }
             frame += length + random() % 50;

@@ -9,7 +9,8 @@ namespace {
 
 using Kind = MemoryRegionKind;
 
-std::unique_ptr<MemoryMap> build(std::initializer_list<MemoryRegion> entries, MemoryMapReport* report = nullptr) {
+std::unique_ptr<MemoryMap> build(std::initializer_list<MemoryRegion> entries,
+                                 MemoryMapReport* report = nullptr) {
     auto map = std::make_unique<MemoryMap>();
     std::vector<MemoryRegion> list(entries);
     MemoryMapReport result = map->build(list.data(), list.size());
@@ -18,7 +19,8 @@ std::unique_ptr<MemoryMap> build(std::initializer_list<MemoryRegion> entries, Me
 }
 
 TEST(MemoryMapTest, SortsAndMergesAdjacentRegionsOfTheSameKind) {
-    auto map = build({{0x200000, 0x100000, Kind::Usable}, {0x0, 0x9f000, Kind::Usable},
+    auto map = build({{0x200000, 0x100000, Kind::Usable},
+                      {0x0, 0x9f000, Kind::Usable},
                       {0x100000, 0x100000, Kind::Usable}});
     ASSERT_EQ(map->count(), 2u);
     EXPECT_EQ((*map)[0].base, 0u);
@@ -28,18 +30,19 @@ TEST(MemoryMapTest, SortsAndMergesAdjacentRegionsOfTheSameKind) {
 
 TEST(MemoryMapTest, HolesAreCountedAndLeftUndescribed) {
     MemoryMapReport report;
-    auto map = build({{0x0, 0x9f000, Kind::Usable}, {0x100000, 0x100000, Kind::Usable},
+    auto map = build({{0x0, 0x9f000, Kind::Usable},
+                      {0x100000, 0x100000, Kind::Usable},
                       {0xF0000, 0x10000, Kind::Reserved}},
                      &report);
-    EXPECT_EQ(report.holes, 1u);  // 0x9f000..0xf0000
+    EXPECT_EQ(report.holes, 1u);                       // 0x9f000..0xf0000
     EXPECT_EQ(map->kind_at(0xA0000), Kind::Reserved);  // undescribed means unusable
     EXPECT_EQ(map->total_bytes(Kind::Usable), 0x9f000u + 0x100000u);
 }
 
 TEST(MemoryMapTest, OverlapsResolveToTheMoreRestrictiveKind) {
     MemoryMapReport report;
-    auto map = build({{0x100000, 0x400000, Kind::Usable}, {0x200000, 0x1000, Kind::Reserved}},
-                     &report);
+    auto map =
+        build({{0x100000, 0x400000, Kind::Usable}, {0x200000, 0x1000, Kind::Reserved}}, &report);
     EXPECT_EQ(report.overlaps, 1u);
     EXPECT_EQ(report.first_overlap_base, 0x200000u);
     EXPECT_EQ(report.first_overlap_winner, Kind::Reserved);
@@ -52,7 +55,8 @@ TEST(MemoryMapTest, OverlapsResolveToTheMoreRestrictiveKind) {
 }
 
 TEST(MemoryMapTest, NucleusAndBundleClaimsCarveUsableMemory) {
-    auto map = build({{0x100000, 0x7F00000, Kind::Usable}, {0x100000, 0x80000, Kind::Nucleus},
+    auto map = build({{0x100000, 0x7F00000, Kind::Usable},
+                      {0x100000, 0x80000, Kind::Nucleus},
                       {0x400000, 0x2000, Kind::Bundle}});
     EXPECT_EQ(map->kind_at(0x100000), Kind::Nucleus);
     EXPECT_EQ(map->kind_at(0x400000), Kind::Bundle);
@@ -62,7 +66,8 @@ TEST(MemoryMapTest, NucleusAndBundleClaimsCarveUsableMemory) {
 
 TEST(MemoryMapTest, EmptyAndWrappingEntriesAreIgnoredAndCounted) {
     MemoryMapReport report;
-    auto map = build({{0x1000, 0, Kind::Usable}, {~0ull - 10, 100, Kind::Usable},
+    auto map = build({{0x1000, 0, Kind::Usable},
+                      {~0ull - 10, 100, Kind::Usable},
                       {0x100000, 0x1000, Kind::Usable}},
                      &report);
     EXPECT_EQ(report.empty_entries, 2u);

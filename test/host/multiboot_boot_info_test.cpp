@@ -43,7 +43,8 @@ TEST(MultibootBootInfoTest, ConvertsTheMemoryMapKinds) {
     fixture.commit();
     auto boot_info = std::make_unique<BootInfo>();
     const char* reason = nullptr;
-    ASSERT_TRUE(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
+    ASSERT_TRUE(
+        boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
     ASSERT_EQ(boot_info->region_count, 6u);
     EXPECT_EQ(boot_info->regions[0].kind, MemoryRegionKind::Usable);
     EXPECT_EQ(boot_info->regions[1].kind, MemoryRegionKind::Reserved);
@@ -61,7 +62,8 @@ TEST(MultibootBootInfoTest, HonoursTheEntrySizeField) {
     fixture.commit();
     auto boot_info = std::make_unique<BootInfo>();
     const char* reason = nullptr;
-    ASSERT_TRUE(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
+    ASSERT_TRUE(
+        boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
     ASSERT_EQ(boot_info->region_count, 2u);
     EXPECT_EQ(boot_info->regions[1].base, 0x100000u);
 }
@@ -73,7 +75,8 @@ TEST(MultibootBootInfoTest, ShortEntryIsRejectedWithAReason) {
     fixture.commit();
     auto boot_info = std::make_unique<BootInfo>();
     const char* reason = nullptr;
-    EXPECT_EQ(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).error(), Errno::InvalidArgument);
+    EXPECT_EQ(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).error(),
+              Errno::InvalidArgument);
     ASSERT_NE(reason, nullptr);
     EXPECT_NE(std::string(reason).find("shorter than 20"), std::string::npos);
 }
@@ -86,7 +89,8 @@ TEST(MultibootBootInfoTest, FallsBackToMemorySizesWithoutAMap) {
     fixture.memory.place(0x8000, fixture.info);
     auto boot_info = std::make_unique<BootInfo>();
     const char* reason = nullptr;
-    ASSERT_TRUE(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
+    ASSERT_TRUE(
+        boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
     ASSERT_EQ(boot_info->region_count, 2u);
     EXPECT_EQ(boot_info->regions[1].length, 130048u * 1024);
 }
@@ -96,7 +100,8 @@ TEST(MultibootBootInfoTest, NoMemoryInformationAtAllIsAnError) {
     fixture.memory.place(0x8000, fixture.info);
     auto boot_info = std::make_unique<BootInfo>();
     const char* reason = nullptr;
-    EXPECT_EQ(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).error(), Errno::NoData);
+    EXPECT_EQ(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).error(),
+              Errno::NoData);
 }
 
 TEST(MultibootBootInfoTest, ReadsCommandLineAndBundleModule) {
@@ -113,7 +118,8 @@ TEST(MultibootBootInfoTest, ReadsCommandLineAndBundleModule) {
     fixture.commit();
     auto boot_info = std::make_unique<BootInfo>();
     const char* reason = nullptr;
-    ASSERT_TRUE(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
+    ASSERT_TRUE(
+        boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
     EXPECT_STREQ(boot_info->command_line, "console=serial smp.test");
     EXPECT_EQ(boot_info->bundle_physical, 0x200000u);
     EXPECT_EQ(boot_info->bundle_size, 0x400u);
@@ -127,7 +133,8 @@ TEST(MultibootBootInfoTest, MapBeyondCapacityCountsDroppedEntries) {
     fixture.commit();
     auto boot_info = std::make_unique<BootInfo>();
     const char* reason = nullptr;
-    ASSERT_TRUE(boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
+    ASSERT_TRUE(
+        boot_info_from_multiboot(fixture.memory.view(), 0x8000, *boot_info, &reason).is_ok());
     EXPECT_EQ(boot_info->region_count, kBootMemoryRegionCapacity);
     EXPECT_EQ(boot_info->regions_dropped, 5u);
 }

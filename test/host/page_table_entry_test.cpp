@@ -6,27 +6,32 @@ namespace umka::arch {
 namespace {
 
 TEST(PageTableEntryTest, EncodesEachAccessWithWriteXorExecute) {
-    PageMapping text{0x123000, PageAccess::ReadExecute, PageCaching::WriteBack, PageSize::Small4K, true};
+    PageMapping text{0x123000, PageAccess::ReadExecute, PageCaching::WriteBack, PageSize::Small4K,
+                     true};
     uint64_t entry = encode_leaf(text);
     EXPECT_EQ(entry, 0x123000u | pte::kPresent);
     EXPECT_FALSE(violates_write_xor_execute(entry));
 
-    PageMapping data{0x456000, PageAccess::ReadWrite, PageCaching::WriteBack, PageSize::Small4K, true};
+    PageMapping data{0x456000, PageAccess::ReadWrite, PageCaching::WriteBack, PageSize::Small4K,
+                     true};
     entry = encode_leaf(data);
     EXPECT_EQ(entry, 0x456000u | pte::kPresent | pte::kWritable | pte::kNoExecute);
     EXPECT_FALSE(violates_write_xor_execute(entry));
 
-    PageMapping rodata{0x789000, PageAccess::ReadOnly, PageCaching::WriteBack, PageSize::Small4K, true};
+    PageMapping rodata{0x789000, PageAccess::ReadOnly, PageCaching::WriteBack, PageSize::Small4K,
+                       true};
     EXPECT_EQ(encode_leaf(rodata), 0x789000u | pte::kPresent | pte::kNoExecute);
 }
 
 TEST(PageTableEntryTest, RoundTripsEveryCombination) {
-    for (PageAccess access : {PageAccess::ReadOnly, PageAccess::ReadWrite, PageAccess::ReadExecute}) {
+    for (PageAccess access :
+         {PageAccess::ReadOnly, PageAccess::ReadWrite, PageAccess::ReadExecute}) {
         for (PageCaching caching : {PageCaching::WriteBack, PageCaching::Uncached}) {
             for (PageSize size : {PageSize::Small4K, PageSize::Large2M}) {
                 for (bool global : {false, true}) {
                     PageMapping mapping{0x40000000, access, caching, size, true, global, false};
-                    PageMapping decoded = decode_leaf(encode_leaf(mapping), size == PageSize::Large2M ? 2 : 1);
+                    PageMapping decoded =
+                        decode_leaf(encode_leaf(mapping), size == PageSize::Large2M ? 2 : 1);
                     EXPECT_EQ(decoded.physical, mapping.physical);
                     EXPECT_EQ(decoded.access, access);
                     EXPECT_EQ(decoded.caching, caching);
@@ -41,7 +46,8 @@ TEST(PageTableEntryTest, RoundTripsEveryCombination) {
 }
 
 TEST(PageTableEntryTest, LargePagesDropLowAddressBits) {
-    PageMapping mapping{0x40123000, PageAccess::ReadWrite, PageCaching::WriteBack, PageSize::Large2M, true};
+    PageMapping mapping{0x40123000, PageAccess::ReadWrite, PageCaching::WriteBack,
+                        PageSize::Large2M, true};
     EXPECT_EQ(encode_leaf(mapping) & pte::kAddressMask, 0x40000000u);
     EXPECT_TRUE(encode_leaf(mapping) & pte::kLargePage);
 }

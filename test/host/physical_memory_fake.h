@@ -15,10 +15,13 @@ class FakePhysicalMemory {
 public:
     void place(uint64_t physical, const void* bytes, size_t length) {
         auto& chunk = chunks_[physical];
-        chunk.assign(static_cast<const uint8_t*>(bytes), static_cast<const uint8_t*>(bytes) + length);
+        chunk.assign(static_cast<const uint8_t*>(bytes),
+                     static_cast<const uint8_t*>(bytes) + length);
     }
     template <typename T>
-    void place(uint64_t physical, const T& value) { place(physical, &value, sizeof(T)); }
+    void place(uint64_t physical, const T& value) {
+        place(physical, &value, sizeof(T));
+    }
 
     uint8_t* writable(uint64_t physical, size_t length) {
         return const_cast<uint8_t*>(static_cast<const uint8_t*>(map(physical, length)));
@@ -35,7 +38,8 @@ public:
 
     PhysicalView view() const {
         return PhysicalView{[](void* context, uint64_t physical, size_t length) {
-                                return static_cast<const FakePhysicalMemory*>(context)->map(physical, length);
+                                return static_cast<const FakePhysicalMemory*>(context)->map(
+                                    physical, length);
                             },
                             const_cast<FakePhysicalMemory*>(this)};
     }

@@ -49,7 +49,8 @@ ClockSample take_sample(const acpi::Summary& acpi) {
         uint32_t timer_count = local_apic::timer_current_count();
         uint32_t after = x86::inl(acpi.pm_timer_port) & mask;
         uint32_t width = (after - before) & mask;
-        if (width < best.width) best = ClockSample{cycles, timer_count, (before + width / 2) & mask, width};
+        if (width < best.width)
+            best = ClockSample{cycles, timer_count, (before + width / 2) & mask, width};
     }
     return best;
 }
@@ -106,9 +107,13 @@ Status initialize_interrupt_controller(const acpi::Summary& acpi) {
     return Status::ok();
 }
 
-void initialize_secondary_interrupt_controller() { local_apic::enable(); }
+void initialize_secondary_interrupt_controller() {
+    local_apic::enable();
+}
 
-uint32_t current_hardware_cpu_id() { return local_apic::id(); }
+uint32_t current_hardware_cpu_id() {
+    return local_apic::id();
+}
 
 Result<ClockCalibration> calibrate_clocks(const acpi::Summary& acpi) {
     InterruptState state = save_and_disable_interrupts();
@@ -124,8 +129,10 @@ Result<ClockCalibration> calibrate_clocks(const acpi::Summary& acpi) {
         uint32_t remaining = local_apic::timer_current_count();
         ClockCalibration calibration{};
         calibration.reference = ReferenceClock::LegacyIntervalTimer;
-        calibration.cycle_counter_hz = (cycles_after - cycles_before) * (1000 / kCalibrationMilliseconds);
-        calibration.timer_hz = uint64_t(0xFFFFFFFFu - remaining) * (1000 / kCalibrationMilliseconds);
+        calibration.cycle_counter_hz =
+            (cycles_after - cycles_before) * (1000 / kCalibrationMilliseconds);
+        calibration.timer_hz =
+            uint64_t(0xFFFFFFFFu - remaining) * (1000 / kCalibrationMilliseconds);
         result = calibration;
     }
     restore_interrupts(state);
@@ -158,7 +165,8 @@ void power_off(const acpi::Summary& acpi) {
         constexpr uint16_t kSleepEnable = 1u << 13;
         x86::outw(acpi.pm1a_control_port, uint16_t((acpi.s5_sleep_type_a << 10) | kSleepEnable));
         if (acpi.pm1b_control_port != 0) {
-            x86::outw(acpi.pm1b_control_port, uint16_t((acpi.s5_sleep_type_b << 10) | kSleepEnable));
+            x86::outw(acpi.pm1b_control_port,
+                      uint16_t((acpi.s5_sleep_type_b << 10) | kSleepEnable));
         }
     }
     halt_forever();

@@ -26,8 +26,12 @@ constexpr uint32_t kDivideBy16 = 0x3;
 
 constinit volatile uint32_t* registers = nullptr;
 
-uint32_t read(uint32_t offset) { return registers[offset / 4]; }
-void write(uint32_t offset, uint32_t value) { registers[offset / 4] = value; }
+uint32_t read(uint32_t offset) {
+    return registers[offset / 4];
+}
+void write(uint32_t offset, uint32_t value) {
+    registers[offset / 4] = value;
+}
 
 }  // namespace
 
@@ -37,11 +41,17 @@ Status map(uint64_t physical_base) {
     return Status::ok();
 }
 
-void enable() { write(kSpuriousVector, kSoftwareEnable | kVectorSpurious); }
+void enable() {
+    write(kSpuriousVector, kSoftwareEnable | kVectorSpurious);
+}
 
-uint32_t id() { return read(kId) >> 24; }
+uint32_t id() {
+    return read(kId) >> 24;
+}
 
-void end_of_interrupt() { write(kEndOfInterrupt, 0); }
+void end_of_interrupt() {
+    write(kEndOfInterrupt, 0);
+}
 
 void send(uint32_t hardware_id, Delivery delivery, uint8_t vector, Destination destination) {
     InterruptState state = save_and_disable_interrupts();
@@ -58,7 +68,9 @@ void timer_one_shot_masked(uint32_t initial_count) {
     write(kTimerInitialCount, initial_count);
 }
 
-uint32_t timer_current_count() { return read(kTimerCurrentCount); }
+uint32_t timer_current_count() {
+    return read(kTimerCurrentCount);
+}
 
 void timer_periodic(uint8_t vector, uint32_t initial_count) {
     write(kTimerDivide, kDivideBy16);

@@ -43,8 +43,8 @@ extern "C" [[noreturn]] void arch_boot_main(uint32_t protocol, uint64_t informat
     } else if (BootProtocol(protocol) == BootProtocol::Uefi) {
         const UmkaUefiHandoff* handoff = view.as<UmkaUefiHandoff>(information);
         if (handoff == nullptr) panic("boot: UEFI handoff at 0x%lx is unreadable", information);
-        const void* memory_map = view.as<uint8_t>(handoff->memory_map_physical,
-                                                  handoff->memory_map_size);
+        const void* memory_map =
+            view.as<uint8_t>(handoff->memory_map_physical, handoff->memory_map_size);
         status = arch::boot_info_from_uefi(*handoff, memory_map, boot_info, &reason);
     }
     if (status.is_error()) panic("boot: %s (%s)", reason, errno_name(status.error()));

@@ -5,11 +5,16 @@ namespace {
 
 MemoryRegionKind kind_from_multiboot_type(uint32_t type) {
     switch (type) {
-    case 1: return MemoryRegionKind::Usable;
-    case 3: return MemoryRegionKind::AcpiReclaimable;
-    case 4: return MemoryRegionKind::AcpiNvs;
-    case 5: return MemoryRegionKind::Bad;
-    default: return MemoryRegionKind::Reserved;
+    case 1:
+        return MemoryRegionKind::Usable;
+    case 3:
+        return MemoryRegionKind::AcpiReclaimable;
+    case 4:
+        return MemoryRegionKind::AcpiNvs;
+    case 5:
+        return MemoryRegionKind::Bad;
+    default:
+        return MemoryRegionKind::Reserved;
     }
 }
 
@@ -43,8 +48,8 @@ uint64_t scan_for_rsdp(const PhysicalView& memory, uint64_t start, uint64_t leng
 
 }  // namespace
 
-Status boot_info_from_multiboot(const PhysicalView& memory, uint64_t info_physical,
-                                BootInfo& out, const char** reason) {
+Status boot_info_from_multiboot(const PhysicalView& memory, uint64_t info_physical, BootInfo& out,
+                                const char** reason) {
     out.boot_protocol = "multiboot1";
     const MultibootInfo* info = memory.as<MultibootInfo>(info_physical);
     if (info == nullptr) {

@@ -48,8 +48,8 @@ inline constexpr uint32_t kMultibootFlagMemoryMap = 1u << 6;
 // Fills `out` from the Multiboot information at `info_physical`. The first module, if
 // any, is the bundle. The RSDP is not part of Multiboot1; the caller finds it separately.
 // On error `*reason` names the problem.
-Status boot_info_from_multiboot(const PhysicalView& memory, uint64_t info_physical,
-                                BootInfo& out, const char** reason);
+Status boot_info_from_multiboot(const PhysicalView& memory, uint64_t info_physical, BootInfo& out,
+                                const char** reason);
 
 // Scans the BIOS areas (first KiB of the EBDA, then 0xE0000-0xFFFFF) for the ACPI RSDP
 // signature with a valid checksum. Returns its physical address or 0.

@@ -38,10 +38,14 @@ constexpr size_t kInterruptStackBytes = 16 * 1024;
 
 unsigned interrupt_stack_for(uint64_t vector) {
     switch (vector) {
-    case kVectorDoubleFault: return kDoubleFaultStack;
-    case kVectorNmi: return kNmiStack;
-    case kVectorMachineCheck: return kMachineCheckStack;
-    default: return 0;
+    case kVectorDoubleFault:
+        return kDoubleFaultStack;
+    case kVectorNmi:
+        return kNmiStack;
+    case kVectorMachineCheck:
+        return kMachineCheckStack;
+    default:
+        return 0;
     }
 }
 
@@ -54,9 +58,13 @@ void initialize_interrupt_table() {
     for (uint64_t stub = 0; stub < trap_stub_count; ++stub) {
         uint64_t vector = trap_stub_vectors[stub];
         uint64_t address = trap_stub_addresses[stub];
-        interrupt_table[vector] = GateDescriptor{
-            uint16_t(address), kKernelCodeSelector, uint8_t(interrupt_stack_for(vector)),
-            kInterruptGatePresent, uint16_t(address >> 16), uint32_t(address >> 32), 0};
+        interrupt_table[vector] = GateDescriptor{uint16_t(address),
+                                                 kKernelCodeSelector,
+                                                 uint8_t(interrupt_stack_for(vector)),
+                                                 kInterruptGatePresent,
+                                                 uint16_t(address >> 16),
+                                                 uint32_t(address >> 32),
+                                                 0};
     }
 }
 

@@ -17,15 +17,38 @@ namespace umka::arch {
 namespace {
 
 const char* exception_name(uint64_t vector) {
-    static const char* const kNames[32] = {
-        "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-        "#BR bound range", "#UD invalid opcode", "#NM device not available",
-        "#DF double fault", "coprocessor overrun", "#TS invalid TSS", "#NP segment not present",
-        "#SS stack fault", "#GP general protection", "#PF page fault", "reserved",
-        "#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD error",
-        "#VE virtualization", "#CP control protection", "reserved", "reserved", "reserved",
-        "reserved", "reserved", "reserved", "#HV hypervisor injection", "#VC VMM communication",
-        "#SX security", "reserved"};
+    static const char* const kNames[32] = {"#DE divide error",
+                                           "#DB debug",
+                                           "NMI",
+                                           "#BP breakpoint",
+                                           "#OF overflow",
+                                           "#BR bound range",
+                                           "#UD invalid opcode",
+                                           "#NM device not available",
+                                           "#DF double fault",
+                                           "coprocessor overrun",
+                                           "#TS invalid TSS",
+                                           "#NP segment not present",
+                                           "#SS stack fault",
+                                           "#GP general protection",
+                                           "#PF page fault",
+                                           "reserved",
+                                           "#MF x87 error",
+                                           "#AC alignment check",
+                                           "#MC machine check",
+                                           "#XM SIMD error",
+                                           "#VE virtualization",
+                                           "#CP control protection",
+                                           "reserved",
+                                           "reserved",
+                                           "reserved",
+                                           "reserved",
+                                           "reserved",
+                                           "reserved",
+                                           "#HV hypervisor injection",
+                                           "#VC VMM communication",
+                                           "#SX security",
+                                           "reserved"};
     return vector < 32 ? kNames[vector] : "interrupt";
 }
 
@@ -34,7 +57,8 @@ constexpr int kBacktraceDepth = 16;
 void print_backtrace(uint64_t frame_pointer) {
     log_panic("  backtrace (frame pointers):\n");
     for (int depth = 0; depth < kBacktraceDepth && frame_pointer != 0; ++depth) {
-        if ((frame_pointer & 7) != 0 || !is_mapped(frame_pointer) || !is_mapped(frame_pointer + 8)) {
+        if ((frame_pointer & 7) != 0 || !is_mapped(frame_pointer) ||
+            !is_mapped(frame_pointer + 8)) {
             log_panic("    #%d <frame pointer %p unreadable>\n", depth + 1,
                       reinterpret_cast<void*>(frame_pointer));
             return;

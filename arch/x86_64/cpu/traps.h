@@ -1,9 +1,8 @@
 // Trap frames, vectors and the per-CPU descriptor tables (GDT, TSS, IDT).
 #pragma once
 
-#include <stdint.h>
-
 #include <arch/traps.h>
+#include <stdint.h>
 
 #include "nucleus/lib/status.h"
 

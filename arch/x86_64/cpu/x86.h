@@ -5,8 +5,12 @@
 
 namespace umka::arch::x86 {
 
-inline void outb(uint16_t port, uint8_t value) { asm volatile("outb %0, %1" ::"a"(value), "Nd"(port)); }
-inline void outw(uint16_t port, uint16_t value) { asm volatile("outw %0, %1" ::"a"(value), "Nd"(port)); }
+inline void outb(uint16_t port, uint8_t value) {
+    asm volatile("outb %0, %1" ::"a"(value), "Nd"(port));
+}
+inline void outw(uint16_t port, uint16_t value) {
+    asm volatile("outw %0, %1" ::"a"(value), "Nd"(port));
+}
 inline uint8_t inb(uint16_t port) {
     uint8_t value;
     asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
@@ -53,7 +57,9 @@ inline uint64_t read_cr3() {
     asm volatile("mov %%cr3, %0" : "=r"(value));
     return value;
 }
-inline void write_cr3(uint64_t value) { asm volatile("mov %0, %%cr3" ::"r"(value) : "memory"); }
+inline void write_cr3(uint64_t value) {
+    asm volatile("mov %0, %%cr3" ::"r"(value) : "memory");
+}
 
 inline uint64_t rdtsc() {
     uint32_t low, high;

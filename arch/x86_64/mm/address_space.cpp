@@ -66,7 +66,8 @@ Status map_one(uint64_t virtual_address, const PageMapping& mapping, ExistingMap
     if (mapping.size == PageSize::Large2M) {
         uint64_t pd = TRY(descend(pd_entry));
         uint64_t& leaf = table_at(pd)[table_index(virtual_address, 2)];
-        if (leaf & pte::kPresent) return existing == ExistingMapping::Keep ? Status::ok() : Status(Errno::Exists);
+        if (leaf & pte::kPresent)
+            return existing == ExistingMapping::Keep ? Status::ok() : Status(Errno::Exists);
         leaf = encode_leaf(mapping);
         return Status::ok();
     }
@@ -77,7 +78,8 @@ Status map_one(uint64_t virtual_address, const PageMapping& mapping, ExistingMap
     }
     uint64_t pt = TRY(descend(pt_entry));
     uint64_t& leaf = table_at(pt)[table_index(virtual_address, 1)];
-    if (leaf & pte::kPresent) return existing == ExistingMapping::Keep ? Status::ok() : Status(Errno::Exists);
+    if (leaf & pte::kPresent)
+        return existing == ExistingMapping::Keep ? Status::ok() : Status(Errno::Exists);
     leaf = encode_leaf(mapping);
     return Status::ok();
 }
@@ -144,8 +146,12 @@ NucleusImage nucleus_image() {
                         reinterpret_cast<uint64_t>(__nucleus_physical_end)};
 }
 
-PhysicalView boot_physical_view() { return PhysicalView{identity_map, nullptr}; }
-PhysicalView kernel_physical_view() { return PhysicalView{on_demand_map, nullptr}; }
+PhysicalView boot_physical_view() {
+    return PhysicalView{identity_map, nullptr};
+}
+PhysicalView kernel_physical_view() {
+    return PhysicalView{on_demand_map, nullptr};
+}
 
 void* physical_to_virtual(uint64_t physical) {
     return reinterpret_cast<void*>(physical + window_offset);
@@ -170,8 +176,13 @@ Status build_kernel_address_space(PhysicalMemory& frames, const MemoryMap& memor
         uint64_t start = reinterpret_cast<uint64_t>(section.start);
         uint64_t length = reinterpret_cast<uint64_t>(section.end) - start;
         for (uint64_t offset = 0; offset < length; offset += kFrameSize) {
-            PageMapping mapping{physical_of(section.start) + offset, section.access,
-                                PageCaching::WriteBack, PageSize::Small4K, true, true, false};
+            PageMapping mapping{physical_of(section.start) + offset,
+                                section.access,
+                                PageCaching::WriteBack,
+                                PageSize::Small4K,
+                                true,
+                                true,
+                                false};
             TRY(map_one(start + offset, mapping, ExistingMapping::Refuse));
         }
     }
@@ -196,7 +207,9 @@ Status build_kernel_address_space(PhysicalMemory& frames, const MemoryMap& memor
     return Status::ok();
 }
 
-uint64_t kernel_root_table() { return root_table; }
+uint64_t kernel_root_table() {
+    return root_table;
+}
 
 Result<void*> map_physical(uint64_t physical, size_t length, DeviceAccess access) {
     if (length == 0 || physical + length < physical) return Errno::InvalidArgument;
@@ -223,8 +236,9 @@ Result<uint64_t> allocate_kernel_stack(size_t bytes) {
     uint64_t base = next_stack_slot + kFrameSize;  // the page below stays unmapped: guard
     for (uint64_t page = 0; page < pages; ++page) {
         uint64_t frame = TRY(table_frames->allocate());
-        PageMapping mapping{frame, PageAccess::ReadWrite, PageCaching::WriteBack,
-                            PageSize::Small4K, true, true, false};
+        PageMapping mapping{
+            frame, PageAccess::ReadWrite, PageCaching::WriteBack, PageSize::Small4K, true, true,
+            false};
         TRY(map_one(base + page * kFrameSize, mapping, ExistingMapping::Refuse));
     }
     next_stack_slot = base + pages * kFrameSize;

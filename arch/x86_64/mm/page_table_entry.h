@@ -7,14 +7,14 @@
 namespace umka::arch {
 
 enum class PageAccess : uint8_t {
-    ReadOnly,        // R, NX
-    ReadWrite,       // RW, NX
-    ReadExecute,     // RX
+    ReadOnly,     // R, NX
+    ReadWrite,    // RW, NX
+    ReadExecute,  // RX
 };
 
 enum class PageCaching : uint8_t {
     WriteBack,
-    Uncached,        // PCD | PWT: device registers
+    Uncached,  // PCD | PWT: device registers
 };
 
 enum class PageSize : uint8_t { Small4K, Large2M };

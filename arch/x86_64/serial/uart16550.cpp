@@ -32,9 +32,9 @@ void early_console_init() {
     x86::outb(kLineControl, 0x80);  // divisor latch
     x86::outb(kData, 0x01);         // 115200 baud
     x86::outb(kInterruptEnable, 0x00);
-    x86::outb(kLineControl, 0x03);  // 8N1
-    x86::outb(kFifoControl, 0xC7);  // enable and clear FIFOs
-    x86::outb(kModemControl, 0x03); // DTR, RTS
+    x86::outb(kLineControl, 0x03);   // 8N1
+    x86::outb(kFifoControl, 0xC7);   // enable and clear FIFOs
+    x86::outb(kModemControl, 0x03);  // DTR, RTS
 }
 
 void early_console_write(const char* text, size_t length) {

@@ -8,7 +8,9 @@ namespace umka::arch {
 
 enum class InterruptState : uint8_t { Disabled, Enabled };
 
-inline void cpu_relax() { asm volatile("pause" ::: "memory"); }
+inline void cpu_relax() {
+    asm volatile("pause" ::: "memory");
+}
 
 inline uint64_t read_cycle_counter() {
     uint32_t low, high;
@@ -26,11 +28,15 @@ inline void restore_interrupts(InterruptState state) {
     if (state == InterruptState::Enabled) asm volatile("sti" ::: "memory");
 }
 
-inline void enable_interrupts() { asm volatile("sti" ::: "memory"); }
+inline void enable_interrupts() {
+    asm volatile("sti" ::: "memory");
+}
 
 // Sleeps until the next interrupt. Enables interrupts atomically with the wait so a wake-up
 // between the caller's check and the halt is never lost.
-inline void wait_for_interrupt() { asm volatile("sti; hlt" ::: "memory"); }
+inline void wait_for_interrupt() {
+    asm volatile("sti; hlt" ::: "memory");
+}
 
 [[noreturn]] inline void halt_forever() {
     for (;;) asm volatile("cli; hlt" ::: "memory");
@@ -40,6 +46,8 @@ inline void wait_for_interrupt() { asm volatile("sti; hlt" ::: "memory"); }
 uint32_t current_cpu_index();
 
 // The frame pointer of the caller, for backtraces.
-inline uintptr_t current_frame_pointer() { return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)); }
+inline uintptr_t current_frame_pointer() {
+    return reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+}
 
 }  // namespace umka::arch
