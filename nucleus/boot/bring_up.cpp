@@ -199,7 +199,6 @@ void nucleus_main(const BootInfo& boot_info) {
     set_up_memory_map(boot_info);
     set_up_physical_memory();
     set_up_address_space();
-    arch::initialize_interrupt_table();
     Status status = arch::load_cpu_descriptors(arch::bootstrap_cpu());
     if (status.is_error()) panic("traps: %s", errno_name(status.error()));
     timeline::mark("descriptors and traps");

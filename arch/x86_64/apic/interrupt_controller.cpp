@@ -151,6 +151,8 @@ void send_rendezvous_interrupt(uint32_t hardware_id) {
 }
 
 void stop_other_cpus() {
+    // Before the local APIC is mapped only the boot CPU runs: there is no one to stop.
+    if (!local_apic::is_mapped()) return;
     local_apic::send(0, local_apic::Delivery::Nmi, 0, local_apic::Destination::AllButSelf);
 }
 

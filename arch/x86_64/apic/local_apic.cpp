@@ -41,6 +41,8 @@ Status map(uint64_t physical_base) {
     return Status::ok();
 }
 
+bool is_mapped() { return registers != nullptr; }
+
 void enable() {
     write(kSpuriousVector, kSoftwareEnable | kVectorSpurious);
 }

@@ -11,6 +11,7 @@ enum class Delivery : uint32_t { Fixed = 0, Nmi = 4u << 8, Init = 5u << 8, Start
 enum class Destination : uint32_t { Single = 0, AllButSelf = 3u << 18 };
 
 Status map(uint64_t physical_base);
+bool is_mapped();
 void enable();
 uint32_t id();
 void end_of_interrupt();

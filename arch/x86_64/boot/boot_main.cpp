@@ -27,6 +27,7 @@ extern "C" [[noreturn]] void arch_boot_main(uint32_t protocol, uint64_t informat
     timeline::set_entry(arch::read_cycle_counter());
     arch::set_current_cpu(nullptr);
     arch::early_console_init();
+    arch::initialize_interrupt_table();
     log("\n");
     timeline::mark("early serial");
 

@@ -52,20 +52,29 @@ unsigned interrupt_stack_for(uint64_t vector) {
 // Per-CPU register: the GS base holds the Cpu record (its first field points to itself).
 constinit Cpu bootstrap_cpu_record = {};
 
+void load_interrupt_table() {
+    TablePointer idt{uint16_t(sizeof(interrupt_table) - 1),
+                     reinterpret_cast<uint64_t>(interrupt_table)};
+    asm volatile("lidt %0" ::"m"(idt));
+}
+
 }  // namespace
 
+// Gates start without interrupt stacks: until a TSS is loaded an IST index would itself
+// fault. load_cpu_descriptors moves the critical vectors onto their stacks afterwards.
 void initialize_interrupt_table() {
     for (uint64_t stub = 0; stub < trap_stub_count; ++stub) {
         uint64_t vector = trap_stub_vectors[stub];
         uint64_t address = trap_stub_addresses[stub];
         interrupt_table[vector] = GateDescriptor{uint16_t(address),
                                                  kKernelCodeSelector,
-                                                 uint8_t(interrupt_stack_for(vector)),
+                                                 0,
                                                  kInterruptGatePresent,
                                                  uint16_t(address >> 16),
                                                  uint32_t(address >> 32),
                                                  0};
     }
+    load_interrupt_table();
 }
 
 void set_current_cpu(Cpu* cpu) {
@@ -127,9 +136,11 @@ Status load_cpu_descriptors(Cpu& cpu) {
         : "rax", "memory");
     asm volatile("ltr %0" ::"r"(kTaskStateSelector));
 
-    TablePointer idt{uint16_t(sizeof(interrupt_table) - 1),
-                     reinterpret_cast<uint64_t>(interrupt_table)};
-    asm volatile("lidt %0" ::"m"(idt));
+    // Every CPU writes the same values, so updating the shared table here is idempotent.
+    for (uint64_t vector : {kVectorNmi, kVectorDoubleFault, kVectorMachineCheck}) {
+        interrupt_table[vector].interrupt_stack = uint8_t(interrupt_stack_for(vector));
+    }
+    load_interrupt_table();
     // lgdt/segment reloads clear nothing in GS base, but set it last for clarity.
     set_current_cpu(&cpu);
     return Status::ok();

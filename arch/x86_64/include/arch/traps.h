@@ -9,7 +9,8 @@ struct Cpu;
 
 namespace umka::arch {
 
-// Builds the shared interrupt table once.
+// Builds the shared interrupt table and loads it on the boot CPU: the first thing after
+// the early console, so a fault anywhere in bring-up is reported, not a triple fault.
 void initialize_interrupt_table();
 // Loads this CPU's descriptor tables and interrupt stacks; sets the per-CPU register.
 Status load_cpu_descriptors(Cpu& cpu);
