@@ -5,7 +5,7 @@
 #include <arch/traps.h>
 
 #include "nucleus/boot/timeline.h"
-#include "nucleus/bundle/cpio_archive.h"
+#include "nucleus/bundle/bundle_inventory.h"
 #include "nucleus/console/console.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/mm/physical_memory.h"
@@ -151,8 +151,30 @@ void set_up_clocks() {
     timeline::mark("timer calibration");
 }
 
-void count_bundle_entry(void* context, const bundle::Entry&) {
-    ++*static_cast<uint32_t*>(context);
+void report_bundle(const bundle::Inventory& inventory) {
+    const char* manifest = bundle::kManifestName;
+    switch (inventory.problem) {
+    case bundle::InventoryProblem::None:
+        log("bundle: %lu bytes, %u entries, %u modules requested\n", description.bundle_size,
+            inventory.entries, inventory.modules_requested);
+        break;
+    case bundle::InventoryProblem::Archive:
+        log("bundle: corrupt at byte %zu: %s; continuing without modules\n",
+            inventory.archive_error.offset, inventory.archive_error.reason);
+        break;
+    case bundle::InventoryProblem::ManifestMissing:
+        log("bundle: no %s; no modules to load\n", manifest);
+        break;
+    case bundle::InventoryProblem::Manifest:
+        log("bundle: %s:%u:%u: %s; continuing without modules\n", manifest,
+            inventory.manifest_error.line, inventory.manifest_error.column,
+            inventory.manifest_error.reason);
+        break;
+    case bundle::InventoryProblem::ModuleMissing:
+        log("bundle: %s names '%.*s', which the bundle does not hold; it is skipped\n", manifest,
+            int(inventory.missing_module.length), inventory.missing_module.text);
+        break;
+    }
 }
 
 void open_bundle() {
@@ -162,18 +184,15 @@ void open_bundle() {
         Result<void*> mapped =
             arch::map_physical(description.bundle_physical, description.bundle_size,
                                arch::DeviceAccess::ReadOnlyCached);
-        bundle::ArchiveError error{};
-        Status status = mapped.is_error()
-                            ? mapped.status()
-                            : bundle::for_each_entry(static_cast<const uint8_t*>(mapped.value()),
-                                                     description.bundle_size, count_bundle_entry,
-                                                     &description.bundle_entries, error);
-        if (status.is_error()) {
-            log("bundle: corrupt at byte %zu: %s; continuing without modules\n", error.offset,
-                error.reason ? error.reason : errno_name(status.error()));
+        if (mapped.is_error()) {
+            log("bundle: cannot map %lu bytes at 0x%lx (%s)\n", description.bundle_size,
+                description.bundle_physical, errno_name(mapped.error()));
         } else {
-            log("bundle: %lu bytes, %u entries\n", description.bundle_size,
-                description.bundle_entries);
+            bundle::Inventory inventory =
+                bundle::inspect_bundle(static_cast<const uint8_t*>(mapped.value()),
+                                       description.bundle_size, bundle::ManifestVisitor{});
+            description.bundle_entries = inventory.entries;
+            report_bundle(inventory);
         }
     }
     timeline::mark("bundle");

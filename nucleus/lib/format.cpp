@@ -72,6 +72,17 @@ size_t vformat(char* buffer, size_t capacity, const char* pattern, va_list argum
         }
         int width = 0;
         while (*cursor >= '0' && *cursor <= '9') width = width * 10 + (*cursor++ - '0');
+        int precision = -1;  // for %s: at most this many characters
+        if (*cursor == '.') {
+            ++cursor;
+            if (*cursor == '*') {
+                precision = va_arg(arguments, int);
+                ++cursor;
+            } else {
+                precision = 0;
+                while (*cursor >= '0' && *cursor <= '9') precision = precision * 10 + (*cursor++ - '0');
+            }
+        }
         int longness = 0;
         while (*cursor == 'l' || *cursor == 'z') {
             longness = *cursor == 'z' ? 2 : longness + 1;
@@ -82,7 +93,7 @@ size_t vformat(char* buffer, size_t capacity, const char* pattern, va_list argum
             const char* text = va_arg(arguments, const char*);
             if (text == nullptr) text = "(null)";
             size_t length = 0;
-            while (text[length] != '\0') ++length;
+            while ((precision < 0 || length < size_t(precision)) && text[length] != '\0') ++length;
             put_padded(output, text, length, width, left, ' ');
             break;
         }

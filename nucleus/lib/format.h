@@ -1,5 +1,6 @@
 // printf-style formatting into a fixed buffer: %s %c %d %i %u %x %p and %%, with the
-// length modifiers l/ll/z and a field width (e.g. %8u, %016lx, %-12s). No floating point.
+// length modifiers l/ll/z, a field width (e.g. %8u, %016lx, %-12s) and a precision for
+// strings (%.4s, %.*s: at most that many characters). No floating point.
 #pragma once
 
 #include <stdarg.h>

@@ -30,6 +30,7 @@ TEST(FormatTest, StringsCharactersPointers) {
     EXPECT_EQ(formatted("%s", missing), "(null)");
     EXPECT_EQ(formatted("%p", reinterpret_cast<void*>(0x1234)), "0x0000000000001234");
     EXPECT_EQ(formatted("100%%"), "100%");
+    EXPECT_EQ(formatted("%.3s|%.*s|%.9s", "abcdef", 2, "xyz", "ab"), "abc|xy|ab");
 }
 
 TEST(FormatTest, TruncatesAndAlwaysTerminates) {

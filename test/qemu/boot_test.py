@@ -124,6 +124,17 @@ def scenario_bad_input(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_bad_manifest(build: Path, accel: str) -> None:
+    sys.path.insert(0, str(HERE.parent.parent / "initramfs"))
+    import make_bundle  # noqa: E402
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as bundle:
+        bundle.write(make_bundle.build([("manifest.txt", b"# broken\nmodule serial.umod tier=7\n")]))
+        bundle.flush()
+        status, output = boot(build, accel, ["poweroff"], "--bundle", bundle.name)
+    expect_text(output, "bundle: manifest.txt:2:20: tier must be 0, 1 or 2; continuing without modules")
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -144,6 +155,7 @@ SCENARIOS = {
     "rendezvous": scenario_rendezvous,
     "fault-report": scenario_fault,
     "bad-input": scenario_bad_input,
+    "bad-manifest": scenario_bad_manifest,
     "no-acpi": scenario_no_acpi,
 }
 

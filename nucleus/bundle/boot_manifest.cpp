@@ -1,0 +1,148 @@
+#include "nucleus/bundle/boot_manifest.h"
+
+namespace umka::bundle {
+namespace {
+
+bool is_blank(char character) { return character == ' ' || character == '\t' || character == '\r'; }
+
+struct Cursor {
+    const char* line;
+    size_t length;
+    size_t position = 0;
+
+    void skip_blanks() {
+        while (position < length && is_blank(line[position])) ++position;
+    }
+    bool at_end() {
+        skip_blanks();
+        return position >= length || line[position] == '#';
+    }
+    TextSpan word() {
+        skip_blanks();
+        size_t start = position;
+        while (position < length && !is_blank(line[position])) ++position;
+        return TextSpan{line + start, position - start};
+    }
+    uint32_t column_of(const TextSpan& span) const { return uint32_t(span.text - line) + 1; }
+};
+
+bool starts_with(const TextSpan& span, const char* prefix, TextSpan& rest) {
+    size_t length = 0;
+    while (prefix[length] != '\0') ++length;
+    if (span.length < length) return false;
+    for (size_t index = 0; index < length; ++index) {
+        if (span.text[index] != prefix[index]) return false;
+    }
+    rest = TextSpan{span.text + length, span.length - length};
+    return true;
+}
+
+Status fail(ManifestError& error, uint32_t line, uint32_t column, const char* reason) {
+    error = ManifestError{line, column, reason};
+    return Errno::InvalidArgument;
+}
+
+Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor& visitor,
+                    ManifestError& error) {
+    ModuleRequest request;
+    request.file = cursor.word();
+    if (request.file.length == 0) {
+        return fail(error, line_number, uint32_t(cursor.position) + 1,
+                    "'module' needs a file name from the bundle");
+    }
+    while (!cursor.at_end()) {
+        TextSpan option = cursor.word();
+        TextSpan value;
+        uint32_t column = cursor.column_of(option);
+        if (starts_with(option, "tier=", value)) {
+            if (value.length != 1 || value.text[0] < '0' || value.text[0] > '0' + kMaximumTier) {
+                return fail(error, line_number, column, "tier must be 0, 1 or 2");
+            }
+            request.tier = uint8_t(value.text[0] - '0');
+        } else if (starts_with(option, "transport=", value)) {
+            if (value.equals("direct")) {
+                request.transport = Transport::Direct;
+            } else if (value.equals("ring")) {
+                request.transport = Transport::Ring;
+            } else if (value.equals("ipc")) {
+                request.transport = Transport::Ipc;
+            } else {
+                return fail(error, line_number, column, "transport must be direct, ring or ipc");
+            }
+        } else if (option.equals("critical")) {
+            request.criticality = Criticality::Critical;
+        } else {
+            return fail(error, line_number, column,
+                        "unknown module option (expected tier=N, transport=T or critical)");
+        }
+    }
+    if (visitor.module != nullptr) visitor.module(visitor.context, request);
+    return Status::ok();
+}
+
+Status parse_parameter(Cursor& cursor, uint32_t line_number, const ManifestVisitor& visitor,
+                       ManifestError& error) {
+    TextSpan assignment = cursor.word();
+    uint32_t column = cursor.column_of(assignment);
+    size_t equals = 0;
+    while (equals < assignment.length && assignment.text[equals] != '=') ++equals;
+    if (assignment.length == 0 || equals == 0 || equals == assignment.length) {
+        return fail(error, line_number, column, "'param' needs key=value");
+    }
+    if (!cursor.at_end()) {
+        return fail(error, line_number, uint32_t(cursor.position) + 1,
+                    "text after key=value (values cannot contain blanks)");
+    }
+    Parameter parameter{TextSpan{assignment.text, equals},
+                        TextSpan{assignment.text + equals + 1, assignment.length - equals - 1}};
+    if (visitor.parameter != nullptr) visitor.parameter(visitor.context, parameter);
+    return Status::ok();
+}
+
+}  // namespace
+
+bool TextSpan::equals(const char* other) const {
+    size_t index = 0;
+    for (; index < length; ++index) {
+        if (other[index] == '\0' || other[index] != text[index]) return false;
+    }
+    return other[index] == '\0';
+}
+
+const char* transport_name(Transport transport) {
+    switch (transport) {
+    case Transport::Direct: return "direct";
+    case Transport::Ring: return "ring";
+    case Transport::Ipc: return "ipc";
+    }
+    return "?";
+}
+
+Status parse_boot_manifest(const char* text, size_t length, const ManifestVisitor& visitor,
+                           ManifestError& error) {
+    uint32_t line_number = 0;
+    size_t start = 0;
+    while (start < length) {
+        size_t end = start;
+        while (end < length && text[end] != '\n') ++end;
+        ++line_number;
+        Cursor cursor{text + start, end - start};
+        if (!cursor.at_end()) {
+            TextSpan keyword = cursor.word();
+            Status status = Status::ok();
+            if (keyword.equals("module")) {
+                status = parse_module(cursor, line_number, visitor, error);
+            } else if (keyword.equals("param")) {
+                status = parse_parameter(cursor, line_number, visitor, error);
+            } else {
+                status = fail(error, line_number, cursor.column_of(keyword),
+                              "unknown keyword (expected 'module' or 'param')");
+            }
+            if (status.is_error()) return status;
+        }
+        start = end + 1;
+    }
+    return Status::ok();
+}
+
+}  // namespace umka::bundle

@@ -1,0 +1,62 @@
+// The boot manifest (manifest.txt in the bundle): which modules to load, at which tier
+// and over which transport, plus boot parameters. Line-oriented text, documented in
+// initramfs/README.md:
+//
+//   # comment
+//   module serial_console.umod tier=0 transport=direct critical
+//   module console.umod tier=1 transport=ring
+//   param console.prompt=umka>
+//
+// Pure: parsed in place, names point into the text.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nucleus/lib/status.h"
+
+namespace umka::bundle {
+
+struct TextSpan {
+    const char* text;
+    size_t length;
+
+    bool equals(const char* other) const;
+};
+
+enum class Transport : uint8_t { Direct, Ring, Ipc };
+enum class Criticality : uint8_t { Optional, Critical };
+inline constexpr uint8_t kMaximumTier = 2;
+
+const char* transport_name(Transport transport);
+
+struct ModuleRequest {
+    TextSpan file;           // entry name in the bundle
+    uint8_t tier = 0;
+    Transport transport = Transport::Direct;
+    Criticality criticality = Criticality::Optional;
+};
+
+struct Parameter {
+    TextSpan key;
+    TextSpan value;
+};
+
+struct ManifestVisitor {
+    void* context = nullptr;
+    void (*module)(void* context, const ModuleRequest& request) = nullptr;
+    void (*parameter)(void* context, const Parameter& parameter) = nullptr;
+};
+
+struct ManifestError {
+    uint32_t line;    // 1-based
+    uint32_t column;  // 1-based
+    const char* reason;
+};
+
+// Visits each line in order. On the first malformed line returns InvalidArgument with the
+// line, column and reason; lines before it have already been visited.
+Status parse_boot_manifest(const char* text, size_t length, const ManifestVisitor& visitor,
+                           ManifestError& error);
+
+}  // namespace umka::bundle

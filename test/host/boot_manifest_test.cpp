@@ -1,0 +1,93 @@
+#include "nucleus/bundle/boot_manifest.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace umka::bundle {
+namespace {
+
+struct Parsed {
+    std::vector<ModuleRequest> modules;
+    std::vector<std::pair<std::string, std::string>> parameters;
+};
+
+Status parse(const std::string& text, Parsed& parsed, ManifestError& error) {
+    ManifestVisitor visitor;
+    visitor.context = &parsed;
+    visitor.module = [](void* context, const ModuleRequest& request) {
+        static_cast<Parsed*>(context)->modules.push_back(request);
+    };
+    visitor.parameter = [](void* context, const Parameter& parameter) {
+        static_cast<Parsed*>(context)->parameters.emplace_back(
+            std::string(parameter.key.text, parameter.key.length),
+            std::string(parameter.value.text, parameter.value.length));
+    };
+    return parse_boot_manifest(text.data(), text.size(), visitor, error);
+}
+
+TEST(BootManifestTest, ModulesOptionsParametersAndComments) {
+    Parsed parsed;
+    ManifestError error{};
+    std::string text =
+        "# the default bundle\n"
+        "module serial_console.umod tier=0 transport=direct critical\n"
+        "\n"
+        "   module console.umod transport=ring tier=1   # trailing comment\r\n"
+        "param console.prompt=umka>\n";
+    ASSERT_TRUE(parse(text, parsed, error).is_ok()) << error.reason;
+    ASSERT_EQ(parsed.modules.size(), 2u);
+    EXPECT_TRUE(parsed.modules[0].file.equals("serial_console.umod"));
+    EXPECT_EQ(parsed.modules[0].criticality, Criticality::Critical);
+    EXPECT_EQ(parsed.modules[0].transport, Transport::Direct);
+    EXPECT_TRUE(parsed.modules[1].file.equals("console.umod"));
+    EXPECT_EQ(parsed.modules[1].tier, 1);
+    EXPECT_EQ(parsed.modules[1].transport, Transport::Ring);
+    EXPECT_EQ(parsed.modules[1].criticality, Criticality::Optional);
+    ASSERT_EQ(parsed.parameters.size(), 1u);
+    EXPECT_EQ(parsed.parameters[0].first, "console.prompt");
+    EXPECT_EQ(parsed.parameters[0].second, "umka>");
+}
+
+TEST(BootManifestTest, EmptyManifestIsValid) {
+    Parsed parsed;
+    ManifestError error{};
+    EXPECT_TRUE(parse("", parsed, error).is_ok());
+    EXPECT_TRUE(parse("# nothing\n\n", parsed, error).is_ok());
+    EXPECT_TRUE(parsed.modules.empty());
+}
+
+struct BadCase {
+    const char* text;
+    uint32_t line;
+    uint32_t column;
+    const char* reason_fragment;
+};
+
+TEST(BootManifestTest, EveryMistakeNamesLineColumnAndReason) {
+    const BadCase cases[] = {
+        {"modul x.umod\n", 1, 1, "unknown keyword"},
+        {"module\n", 1, 7, "needs a file name"},
+        {"# ok\nmodule a.umod tier=3\n", 2, 15, "tier must be 0, 1 or 2"},
+        {"module a.umod tier=10\n", 1, 15, "tier must be"},
+        {"module a.umod transport=pipe\n", 1, 15, "transport must be"},
+        {"module a.umod fast\n", 1, 15, "unknown module option"},
+        {"param novalue\n", 1, 7, "key=value"},
+        {"param =x\n", 1, 7, "key=value"},
+        {"param a=b c\n", 1, 11, "text after key=value"},
+    };
+    for (const BadCase& bad : cases) {
+        Parsed parsed;
+        ManifestError error{};
+        EXPECT_EQ(parse(bad.text, parsed, error).error(), Errno::InvalidArgument) << bad.text;
+        EXPECT_EQ(error.line, bad.line) << bad.text;
+        EXPECT_EQ(error.column, bad.column) << bad.text;
+        ASSERT_NE(error.reason, nullptr);
+        EXPECT_NE(std::string(error.reason).find(bad.reason_fragment), std::string::npos)
+            << bad.text << " -> " << error.reason;
+    }
+}
+
+}  // namespace
+}  // namespace umka::bundle
