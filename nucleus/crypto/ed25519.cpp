@@ -59,7 +59,8 @@ Ed25519Verdict ed25519_check(const uint8_t public_key[kEd25519PublicKeySize],
     uint8_t encoded_recomputed[32];
     edwards_encode(encoded_recomputed, recomputed);
     uint8_t difference = 0;
-    for (int index = 0; index < 32; ++index) difference |= encoded_recomputed[index] ^ encoded_r[index];
+    for (int index = 0; index < 32; ++index)
+        difference |= encoded_recomputed[index] ^ encoded_r[index];
     return difference == 0 ? Ed25519Verdict::Valid : Ed25519Verdict::Mismatch;
 }
 

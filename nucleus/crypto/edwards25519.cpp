@@ -100,7 +100,8 @@ const EdwardsPoint& edwards_base_point() {
 
 // RFC 8032 §5.1.4, "add" for a = -1 (complete: also correct for doubling and identity).
 EdwardsPoint edwards_add(const EdwardsPoint& left, const EdwardsPoint& right) {
-    FieldElement a = field_multiply(field_subtract(left.y, left.x), field_subtract(right.y, right.x));
+    FieldElement a =
+        field_multiply(field_subtract(left.y, left.x), field_subtract(right.y, right.x));
     FieldElement b = field_multiply(field_add(left.y, left.x), field_add(right.y, right.x));
     FieldElement c = field_multiply(field_multiply(left.t, kCurveTwoD), right.t);
     FieldElement d = field_multiply(field_add(left.z, left.z), right.z);
@@ -138,7 +139,8 @@ bool edwards_has_small_order(const EdwardsPoint& point) {
     return field_is_zero(eight_times.x);
 }
 
-EdwardsPoint edwards_double_scalar_multiply(const uint8_t base_scalar[32], const EdwardsPoint& point,
+EdwardsPoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
+                                            const EdwardsPoint& point,
                                             const uint8_t point_scalar[32]) {
     // table[bit of base_scalar + 2 * bit of point_scalar]; entry 0 (identity) is skipped.
     const EdwardsPoint table[4] = {

@@ -42,7 +42,8 @@ bool edwards_has_small_order(const EdwardsPoint& point);
 
 // [base_scalar] B + [point_scalar] P for 32-byte little-endian scalars, by
 // Straus-Shamir: one doubling per bit and at most one addition from a 3-entry table.
-EdwardsPoint edwards_double_scalar_multiply(const uint8_t base_scalar[32], const EdwardsPoint& point,
+EdwardsPoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
+                                            const EdwardsPoint& point,
                                             const uint8_t point_scalar[32]);
 
 }  // namespace umka::crypto

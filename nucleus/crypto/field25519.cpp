@@ -41,9 +41,9 @@ FieldElement square_repeatedly(FieldElement element, int count) {
 // The shared prefix of the two exponentiation chains (the addition chain of the ref10
 // Ed25519 code): returns element^(2^250 - 1) and, through `power_eleven`, element^11.
 FieldElement power_2_250_minus_1(const FieldElement& element, FieldElement& power_eleven) {
-    FieldElement power2 = field_square(element);                          // 2
+    FieldElement power2 = field_square(element);                                  // 2
     FieldElement power9 = field_multiply(square_repeatedly(power2, 2), element);  // 8 + 1
-    power_eleven = field_multiply(power9, power2);                        // 11
+    power_eleven = field_multiply(power9, power2);                                // 11
     FieldElement power_2_5 = field_multiply(field_square(power_eleven), power9);  // 2^5 - 1
     FieldElement power_2_10 = field_multiply(square_repeatedly(power_2_5, 5), power_2_5);
     FieldElement power_2_20 = field_multiply(square_repeatedly(power_2_10, 10), power_2_10);
@@ -120,12 +120,12 @@ FieldElement field_multiply(const FieldElement& left, const FieldElement& right)
     const uint64_t* g = right.limb;
     uint64_t g1_19 = 19 * g[1], g2_19 = 19 * g[2], g3_19 = 19 * g[3], g4_19 = 19 * g[4];
     Wide column[5];
-    column[0] = Wide(f[0]) * g[0] + Wide(f[1]) * g4_19 + Wide(f[2]) * g3_19 +
-                Wide(f[3]) * g2_19 + Wide(f[4]) * g1_19;
-    column[1] = Wide(f[0]) * g[1] + Wide(f[1]) * g[0] + Wide(f[2]) * g4_19 +
-                Wide(f[3]) * g3_19 + Wide(f[4]) * g2_19;
-    column[2] = Wide(f[0]) * g[2] + Wide(f[1]) * g[1] + Wide(f[2]) * g[0] +
-                Wide(f[3]) * g4_19 + Wide(f[4]) * g3_19;
+    column[0] = Wide(f[0]) * g[0] + Wide(f[1]) * g4_19 + Wide(f[2]) * g3_19 + Wide(f[3]) * g2_19 +
+                Wide(f[4]) * g1_19;
+    column[1] = Wide(f[0]) * g[1] + Wide(f[1]) * g[0] + Wide(f[2]) * g4_19 + Wide(f[3]) * g3_19 +
+                Wide(f[4]) * g2_19;
+    column[2] = Wide(f[0]) * g[2] + Wide(f[1]) * g[1] + Wide(f[2]) * g[0] + Wide(f[3]) * g4_19 +
+                Wide(f[4]) * g3_19;
     column[3] = Wide(f[0]) * g[3] + Wide(f[1]) * g[2] + Wide(f[2]) * g[1] + Wide(f[3]) * g[0] +
                 Wide(f[4]) * g4_19;
     column[4] = Wide(f[0]) * g[4] + Wide(f[1]) * g[3] + Wide(f[2]) * g[2] + Wide(f[3]) * g[1] +

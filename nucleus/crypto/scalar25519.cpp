@@ -45,7 +45,8 @@ void scalar_reduce_wide(uint8_t reduced[32], const uint8_t wide[64]) {
         carry = digit[position] >> 8;
         digit[position] &= 255;
     }
-    for (int position = 0; position < 32; ++position) digit[position] -= carry * kGroupOrder[position];
+    for (int position = 0; position < 32; ++position)
+        digit[position] -= carry * kGroupOrder[position];
     for (int position = 0; position < 32; ++position) {
         digit[position + 1] += digit[position] >> 8;
         reduced[position] = uint8_t(digit[position] & 255);

@@ -1,0 +1,45 @@
+// The ELF contract of DESIGN.md §5, checked on a module image at build time (umka-modcheck).
+// The nucleus loader checks the same rules again at load time; this checker's job is to
+// name, for the module's author, the section, symbol or relocation behind each violation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace umka::tools {
+
+// Rule identifiers, as printed in "umka-modcheck: <file>: <rule>: <detail>".
+namespace rule {
+inline constexpr const char* kElfHeader = "elf-header";
+inline constexpr const char* kInterpreter = "interpreter";
+inline constexpr const char* kNeeded = "needed";
+inline constexpr const char* kUndefinedSymbol = "undefined-symbol";
+inline constexpr const char* kRelocation = "relocation";
+inline constexpr const char* kWritableData = "writable-data";
+inline constexpr const char* kThreadLocal = "tls";
+inline constexpr const char* kInitializer = "initializer";
+inline constexpr const char* kManifest = "kabi-manifest";
+inline constexpr const char* kWriteExecute = "wx-segment";
+inline constexpr const char* kSignature = "signature";
+}  // namespace rule
+
+struct Violation {
+    std::string rule;
+    std::string detail;
+};
+
+// What a clean module's summary line reports.
+struct ModuleFacts {
+    std::string module_name;  // from the manifest, when it parsed
+    uint32_t module_version = 0;
+    size_t relative_relocations = 0;
+    size_t section_count = 0;
+};
+
+// Checks an unsigned ELF image (strip a signature trailer first). Returns every violation
+// found, in a stable order; empty means the module follows the contract.
+std::vector<Violation> check_module(const uint8_t* image, size_t size, ModuleFacts& facts);
+
+}  // namespace umka::tools

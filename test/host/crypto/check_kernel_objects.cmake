@@ -1,0 +1,38 @@
+# ctest script: the nucleus crypto objects, compiled with the kernel flags, may call nothing
+# outside themselves but the routines nucleus/lib/string.cpp provides (no libgcc helpers
+# such as __udivti3, no libc). Arguments: -DNM=<nm> -DOBJECTS=<object>|<object>...
+cmake_minimum_required(VERSION 3.25)  # IN_LIST and other current policies in -P mode
+string(REPLACE "|" ";" objects "${OBJECTS}")
+set(allowed memcpy memmove memset memcmp)
+set(defined)
+set(undefined)
+foreach(object ${objects})
+  execute_process(COMMAND ${NM} --defined-only --format=just-symbols ${object}
+                  OUTPUT_VARIABLE symbols RESULT_VARIABLE result)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "nm failed on ${object}")
+  endif()
+  string(REPLACE "\n" ";" symbols "${symbols}")
+  list(APPEND defined ${symbols})
+  execute_process(COMMAND ${NM} --undefined-only --format=just-symbols ${object}
+                  OUTPUT_VARIABLE symbols)
+  string(REPLACE "\n" ";" symbols "${symbols}")
+  foreach(symbol ${symbols})
+    list(APPEND undefined "${symbol}|${object}")
+  endforeach()
+endforeach()
+set(problems "")
+foreach(entry ${undefined})
+  string(REPLACE "|" ";" parts "${entry}")
+  list(GET parts 0 symbol)
+  list(GET parts 1 object)
+  if(symbol STREQUAL "" OR symbol IN_LIST defined OR symbol IN_LIST allowed)
+    continue()
+  endif()
+  string(APPEND problems "  ${symbol} (needed by ${object})\n")
+endforeach()
+list(LENGTH objects count)
+if(problems)
+  message(FATAL_ERROR "kernel crypto objects need symbols the nucleus does not provide:\n${problems}")
+endif()
+message(STATUS "${count} kernel crypto objects: no external symbols beyond ${allowed}")
