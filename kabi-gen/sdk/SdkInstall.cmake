@@ -1,6 +1,7 @@
 # The "sdk" install component: what an out-of-tree driver project needs.
 #   bin/kabi-gen
 #   include/umka/kabi/*.h, *.hpp              generated headers of every kabi-idl/ package
+#   include/umka/module_entry.h                the module entry contract (docs/module-contract.md)
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/cmake/UmkaSDK/                         find_package(UmkaSDK) and its functions
 #   share/umka-sdk/kabi-idl/*.kabi             the IDL, so your .kabi files can import it
@@ -22,6 +23,7 @@ install(TARGETS kabi-gen RUNTIME DESTINATION bin COMPONENT sdk)
 install(TARGETS umka_runtime ARCHIVE DESTINATION lib COMPONENT sdk)
 install(DIRECTORY ${KABI_GENERATED_DIR}/umka DESTINATION include COMPONENT sdk
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
+install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfigVersion.cmake
               ${KABI_SDK_DIR}/cmake/UmkaSDKModules.cmake

@@ -1,0 +1,196 @@
+/* The module entry contract: how the nucleus hands a loaded module its state, the services
+   it requires and the slots for the interfaces it provides. C11 and C++20; needs only
+   <stdint.h>, <stddef.h> (and <type_traits> in C++), so it is freestanding-safe.
+   docs/module-contract.md is the prose version of this file.
+
+   A module exports exactly one symbol, umka_module_entry (default visibility, found through
+   .dynsym). The nucleus calls it once per load with a binding it owns:
+
+     UMKA_MODULE_ENTRY(binding) {
+         if (!umka_module_binding_matches(binding, 2, 1, 1)) return UMKA_KABI_EINVAL;
+         return umka_module_provide(binding, 0, &my_vtable, binding);
+     }
+
+   Modules are stateless code. The binding, the arrays it points to, the state regions and
+   the service slots are nucleus memory that stays put for as long as the module is loaded,
+   so a module may (and usually does) pass `binding` itself as the context of the
+   interfaces it provides: every call then reaches the state and the required services
+   through the context argument. */
+#ifndef UMKA_MODULE_ENTRY_H
+#define UMKA_MODULE_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "umka/kabi/kabi_base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped when a field changes meaning; fields are only ever appended, and binding_size
+   tells a module how much of the structure this nucleus fills. */
+#define UMKA_MODULE_ABI_VERSION 1u
+#define UMKA_MODULE_ENTRY_SYMBOL "umka_module_entry"
+
+/* What a service slot points at: one provider of one interface. Immutable once published;
+   a swap publishes a new record instead of editing this one, so a caller that loaded the
+   pointer sees a consistent (vtable, context, version) triple. */
+typedef struct UmkaServiceRecord {
+    const umka_kabi_vtable_header* vtable; /* the provider's vtable; starts with its header */
+    void* context;                         /* first argument of every method */
+    uint32_t interface_version;            /* == vtable->version, readable without the vtable */
+    uint32_t transport;                    /* UMKA_KABI_TRANSPORT_DIRECT (ring: later) */
+} UmkaServiceRecord;
+
+/* A nucleus-owned slot through which callers reach a provider. `record` is accessed only
+   with an acquire load (callers) and a release store (the nucleus: publish, live swap), so
+   a call costs one atomic load and a swap is one store. Never NULL once the module that
+   requires it has been bound. */
+typedef struct UmkaServiceSlot {
+    const UmkaServiceRecord* record;
+} UmkaServiceSlot;
+
+/* One manifest `requires` entry, bound. `capability` is the handle of this binding in the
+   nucleus capability table (kernel_services.Capability); pass it back to the nucleus where
+   an interface asks for a capability. */
+typedef struct UmkaRequiredService {
+    const UmkaServiceSlot* slot;
+    uint64_t capability;
+} UmkaRequiredService;
+
+/* One manifest `provides` entry; the module fills it during umka_module_entry. `vtable`
+   must point into the module's own (read-only after relocation) image and carry a header
+   whose version is at least the manifest's. */
+typedef struct UmkaProvidedInterface {
+    const void* vtable;
+    void* context;
+} UmkaProvidedInterface;
+
+/* How a state region came to hold what it holds. */
+#define UMKA_STATE_ORIGIN_FRESH 0u   /* zero-filled, first load of this module */
+#define UMKA_STATE_ORIGIN_CARRIED 1u /* kept from a previous instance (swap, restart) */
+
+/* One manifest `states` entry: nucleus memory that outlives the module's code. */
+typedef struct UmkaStateRegion {
+    void* base;              /* at least 16-byte aligned */
+    uint64_t size;           /* >= the manifest's size for this state */
+    uint32_t schema_version; /* version of the data in the region (manifest version if fresh) */
+    uint32_t origin;         /* UMKA_STATE_ORIGIN_* */
+} UmkaStateRegion;
+
+typedef struct UmkaModuleBinding {
+    uint32_t abi_version;    /* UMKA_MODULE_ABI_VERSION of the nucleus */
+    uint32_t binding_size;   /* sizeof(UmkaModuleBinding) as the nucleus built it */
+    uint32_t required_count; /* == manifest requires_count */
+    uint32_t provided_count; /* == manifest provides_count */
+    uint32_t state_count;    /* == manifest state_count */
+    uint32_t reserved;
+    const UmkaRequiredService* required; /* manifest `requires` order */
+    UmkaProvidedInterface* provided;     /* manifest `provides` order; zeroed before entry */
+    const UmkaStateRegion* states;       /* manifest `states` order */
+} UmkaModuleBinding;
+
+/* Returns 0 (UMKA_KABI_OK) or a positive errno; any error refuses the load. */
+typedef int32_t (*UmkaModuleEntryFunction)(UmkaModuleBinding* binding);
+
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaServiceRecord) == 24, "service record size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaServiceSlot) == 8, "service slot size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaRequiredService) == 16, "required service size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaProvidedInterface) == 16, "provided interface size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaStateRegion) == 24, "state region size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaModuleBinding) == 48, "module binding size");
+
+/* Defines the entry point: UMKA_MODULE_ENTRY(binding) { ... }. Default visibility so it is
+   in .dynsym even when the module is built with -fvisibility=hidden. */
+#ifdef __cplusplus
+#define UMKA_MODULE_EXPORT extern "C" __attribute__((visibility("default"), used))
+#else
+#define UMKA_MODULE_EXPORT __attribute__((visibility("default"), used))
+#endif
+#define UMKA_MODULE_ENTRY(binding_name) \
+    UMKA_MODULE_EXPORT int32_t umka_module_entry(UmkaModuleBinding* binding_name)
+
+/* The caller's hot path: one acquire load; pairs with the nucleus's release store so the
+   record's fields are visible. The GCC/Clang builtin is used because C11 <stdatomic.h> is
+   not available to C++20 and std::atomic is not available to C; both compile it to a
+   plain load on x86-64. */
+static inline const UmkaServiceRecord* umka_service_slot_load(const UmkaServiceSlot* slot) {
+    return __atomic_load_n(&slot->record, __ATOMIC_ACQUIRE);
+}
+
+/* True when the nucleus filled at least this header's binding and the counts are the ones
+   the module's own manifest declares (a mismatch means a binding built for another
+   manifest). */
+static inline int umka_module_binding_matches(const UmkaModuleBinding* binding,
+                                              uint32_t required_count, uint32_t provided_count,
+                                              uint32_t state_count) {
+    return binding != NULL && binding->abi_version == UMKA_MODULE_ABI_VERSION &&
+           binding->binding_size >= (uint32_t)sizeof(UmkaModuleBinding) &&
+           binding->required_count == required_count && binding->provided_count == provided_count &&
+           binding->state_count == state_count;
+}
+
+/* The record currently behind `requires` entry `index`, or NULL for a bad index. Load it
+   per call (or per operation): never cache it across calls, or a live swap is missed. */
+static inline const UmkaServiceRecord* umka_module_required(const UmkaModuleBinding* binding,
+                                                            uint32_t index) {
+    if (index >= binding->required_count) return NULL;
+    return umka_service_slot_load(binding->required[index].slot);
+}
+
+/* Base of state region `index` if it holds at least `minimum_size` bytes, else NULL. */
+static inline void* umka_module_state(const UmkaModuleBinding* binding, uint32_t index,
+                                      uint64_t minimum_size) {
+    if (index >= binding->state_count || binding->states[index].size < minimum_size) return NULL;
+    return binding->states[index].base;
+}
+
+/* Fills `provides` entry `index`; UMKA_KABI_EINVAL for a bad index or a NULL vtable. */
+static inline int32_t umka_module_provide(UmkaModuleBinding* binding, uint32_t index,
+                                          const void* vtable, void* context) {
+    if (index >= binding->provided_count || vtable == NULL) return UMKA_KABI_EINVAL;
+    binding->provided[index].vtable = vtable;
+    binding->provided[index].context = context;
+    return UMKA_KABI_OK;
+}
+
+#ifdef __cplusplus
+} /* extern "C" */
+
+namespace umka::kabi {
+
+// Binds a generated consumer Ref (e.g. kernel_services::LogRef) to whatever provider the
+// slot holds right now: one acquire load, then the Ref's own header checks. ENOENT if
+// nothing is published; the Ref's bind() status (EINVAL, or ENOSYS for an older provider
+// of a strict interface) otherwise.
+template <typename Ref>
+Status bind_service(const UmkaServiceSlot* slot, Ref* out) {
+    using Vtable = std::remove_cv_t<std::remove_pointer_t<decltype(Ref().vtable())>>;
+    const UmkaServiceRecord* record = umka_service_slot_load(slot);
+    if (record == nullptr) return UMKA_KABI_ENOENT;
+    return Ref::bind(reinterpret_cast<const Vtable*>(record->vtable), record->context, out);
+}
+
+// The same for `requires` entry `index` of a binding; EINVAL for a bad index.
+template <typename Ref>
+Status bind_required(const UmkaModuleBinding* binding, uint32_t index, Ref* out) {
+    if (index >= binding->required_count) return UMKA_KABI_EINVAL;
+    return bind_service(binding->required[index].slot, out);
+}
+
+// State region `index` as a State, or nullptr when it is missing or smaller than State.
+template <typename State>
+State* module_state(const UmkaModuleBinding* binding, uint32_t index = 0) {
+    return static_cast<State*>(umka_module_state(binding, index, sizeof(State)));
+}
+
+// For provider functions whose context is the binding (the recommended convention).
+inline const UmkaModuleBinding* binding_of(void* context) {
+    return static_cast<const UmkaModuleBinding*>(context);
+}
+
+}  // namespace umka::kabi
+#endif
+
+#endif /* UMKA_MODULE_ENTRY_H */

@@ -1,0 +1,266 @@
+#include "nucleus/module/module_binder.h"
+
+namespace umka::modules {
+namespace {
+
+constexpr uintptr_t kStateAlignment = 16;
+
+// Undoes a partial bind: published slots, bindings, capabilities.
+void roll_back(ModuleBindingBlock& block, size_t published_count, ServiceRegistry& registry,
+               CapabilityTable& capabilities) {
+    Diagnostic ignored;
+    for (size_t index = 0; index < published_count; ++index) {
+        // Nobody is bound to these (a failed bind: consumers bind only after this module
+        // loads; an unbind: checked by the caller), so they can go at once.
+        if (block.published[index] != nullptr) {
+            (void)registry.unpublish(block.published[index], ignored);
+        }
+        block.published[index] = nullptr;
+    }
+    registry.unbind_consumer(block.owner);
+    capabilities.revoke_owned(block.owner);
+}
+
+Status check_states(const BindRequest& request, const ManifestView& manifest,
+                    Diagnostic& diagnostic) {
+    if (request.state_count != manifest.state_count()) {
+        return refuse(diagnostic, Errno::InvalidArgument,
+                      "module '%s' declares %zu state(s) but %zu region(s) were given",
+                      manifest.name(), manifest.state_count(), request.state_count);
+    }
+    for (size_t index = 0; index < manifest.state_count(); ++index) {
+        StateEntry state = manifest.state(index);
+        const UmkaStateRegion& region = request.states[index];
+        if (region.base == nullptr || reinterpret_cast<uintptr_t>(region.base) % kStateAlignment) {
+            return refuse(diagnostic, Errno::InvalidArgument,
+                          "state '%s' of '%s': region %p is not %zu-byte aligned memory",
+                          state.name, manifest.name(), region.base, size_t(kStateAlignment));
+        }
+        if (region.size < state.size) {
+            return refuse(diagnostic, Errno::InvalidArgument,
+                          "state '%s' of '%s': region holds %lu bytes, the manifest needs %u",
+                          state.name, manifest.name(), region.size, state.size);
+        }
+    }
+    return Status::ok();
+}
+
+// The module's answer for provides[index]: a vtable inside its own read-only image whose
+// header is well formed and at least the manifest's version, every slot pointing into the
+// image (a slot pointing elsewhere would jump out of the module on a call).
+Status check_provided(const LoadedModule& module, const ManifestView& manifest, size_t index,
+                      const UmkaProvidedInterface& provided, Diagnostic& diagnostic) {
+    InterfaceEntry entry = manifest.provided(index);
+    const auto* header = static_cast<const umka_kabi_vtable_header*>(provided.vtable);
+    if (header == nullptr) {
+        return refuse(diagnostic, Errno::ExecFormat,
+                      "module '%s' did not provide %s.%s (provides[%zu] left empty)",
+                      manifest.name(), entry.package, entry.name, index);
+    }
+    if (!module.contains(header, sizeof(*header))) {
+        return refuse(diagnostic, Errno::ExecFormat,
+                      "module '%s': vtable of %s.%s at %p is outside the module image",
+                      manifest.name(), entry.package, entry.name, provided.vtable);
+    }
+    if (const char* problem = vtable_header_problem(header, entry.version)) {
+        return refuse(diagnostic, Errno::ExecFormat,
+                      "module '%s': vtable of %s.%s (size %u, version %u, manifest version %u): %s",
+                      manifest.name(), entry.package, entry.name, header->vtable_size,
+                      header->version, entry.version, problem);
+    }
+    if (!module.contains(header, header->vtable_size)) {
+        return refuse(diagnostic, Errno::ExecFormat,
+                      "module '%s': vtable of %s.%s (%u bytes) runs past the module image",
+                      manifest.name(), entry.package, entry.name, header->vtable_size);
+    }
+    const uint8_t* slots = reinterpret_cast<const uint8_t*>(header) + UMKA_KABI_VTABLE_HEADER_SIZE;
+    size_t slot_count = (header->vtable_size - UMKA_KABI_VTABLE_HEADER_SIZE) / sizeof(void*);
+    for (size_t slot = 0; slot < slot_count; ++slot) {
+        uintptr_t target;
+        __builtin_memcpy(&target, slots + slot * sizeof(void*), sizeof(target));
+        if (!module.contains(reinterpret_cast<const void*>(target), 1)) {
+            return refuse(diagnostic, Errno::ExecFormat,
+                          "module '%s': slot %zu of the %s.%s vtable points to 0x%lx, outside "
+                          "the module",
+                          manifest.name(), slot, entry.package, entry.name, uint64_t(target));
+        }
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+Status bind_module(const BindRequest& request, ModuleBindingBlock& block, ServiceRegistry& registry,
+                   CapabilityTable& capabilities, Diagnostic& diagnostic) {
+    const LoadedModule& module = *request.module;
+    const ManifestView& manifest = module.manifest_view;
+    const char* name = manifest.name();
+    if (manifest.required_count() > kMaximumRequired ||
+        manifest.provided_count() > kMaximumProvided ||
+        manifest.state_count() > kMaximumBoundStates) {
+        return refuse(diagnostic, Errno::NoSpace,
+                      "module '%s' has %zu requires, %zu provides, %zu states; this nucleus "
+                      "binds at most %zu, %zu, %zu",
+                      name, manifest.required_count(), manifest.provided_count(),
+                      manifest.state_count(), kMaximumRequired, kMaximumProvided,
+                      kMaximumBoundStates);
+    }
+    TRY(check_states(request, manifest, diagnostic));
+    block = ModuleBindingBlock{};
+    block.owner = request.owner;
+
+    for (size_t index = 0; index < manifest.required_count(); ++index) {
+        InterfaceEntry needed = manifest.required(index);
+        const char* provider = request.providers != nullptr ? request.providers[index] : nullptr;
+        Result<UmkaServiceSlot*> slot = registry.find(needed.package, needed.name, provider);
+        if (slot.is_error()) {
+            roll_back(block, 0, registry, capabilities);
+            if (provider != nullptr) {
+                return refuse(diagnostic, Errno::NotFound,
+                              "module '%s' requires %s.%s >= %u but '%s' has not published it",
+                              name, needed.package, needed.name, needed.version, provider);
+            }
+            return refuse(diagnostic, Errno::NotFound,
+                          "module '%s' requires %s.%s >= %u but no provider has published it", name,
+                          needed.package, needed.name, needed.version);
+        }
+        Status bound = registry.bind(name, request.owner, slot.value(), needed.version, diagnostic);
+        if (bound.is_error()) {
+            roll_back(block, 0, registry, capabilities);
+            return bound;
+        }
+        Result<CapabilityHandle> capability = capabilities.insert(
+            slot.value(), CapabilityKind::ServiceBinding, Rights::Call, request.owner);
+        if (capability.is_error()) {
+            roll_back(block, 0, registry, capabilities);
+            return refuse(diagnostic, capability.error(), "no capability for '%s' -> %s.%s (%s)",
+                          name, needed.package, needed.name, errno_name(capability.error()));
+        }
+        block.required[index] = UmkaRequiredService{slot.value(), capability.value().value};
+    }
+    for (size_t index = 0; index < manifest.state_count(); ++index) {
+        block.states[index] = request.states[index];
+    }
+    block.binding = UmkaModuleBinding{UMKA_MODULE_ABI_VERSION,
+                                      uint32_t(sizeof(UmkaModuleBinding)),
+                                      uint32_t(manifest.required_count()),
+                                      uint32_t(manifest.provided_count()),
+                                      uint32_t(manifest.state_count()),
+                                      0,
+                                      block.required,
+                                      block.provided,
+                                      block.states};
+
+    int32_t result = module.entry(&block.binding);
+    if (result != 0) {
+        roll_back(block, 0, registry, capabilities);
+        Errno error = (result > 0 && result < 4096) ? Errno(result) : Errno::InvalidArgument;
+        return refuse(diagnostic, error, "umka_module_entry of '%s' returned %d (%s)", name,
+                      int(result), errno_name(Errno(result)));
+    }
+    for (size_t index = 0; index < manifest.provided_count(); ++index) {
+        Status checked = check_provided(module, manifest, index, block.provided[index], diagnostic);
+        if (checked.is_error()) {
+            roll_back(block, 0, registry, capabilities);
+            return checked;
+        }
+    }
+    for (size_t index = 0; index < manifest.provided_count(); ++index) {
+        if (request.publication == Publication::Withhold) break;
+        InterfaceEntry entry = manifest.provided(index);
+        ServiceProvider provider{
+            name, static_cast<const umka_kabi_vtable_header*>(block.provided[index].vtable),
+            block.provided[index].context, entry.version};
+        Result<UmkaServiceSlot*> slot =
+            registry.publish(entry.package, entry.name, provider, diagnostic);
+        if (slot.is_error()) {
+            roll_back(block, index, registry, capabilities);
+            return slot.error();
+        }
+        block.published[index] = slot.value();
+    }
+    block.bound = 1;
+    return Status::ok();
+}
+
+Status swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacement,
+                     const ManifestView& current_manifest, const ManifestView& replacement_manifest,
+                     ServiceRegistry& registry, const UmkaServiceRecord** retired,
+                     size_t* retired_count, Diagnostic& diagnostic) {
+    *retired_count = 0;
+    size_t count = current_manifest.provided_count();
+    if (!current.bound || !replacement.bound) {
+        return refuse(diagnostic, Errno::InvalidArgument, "swap of '%s': a module is not bound",
+                      current_manifest.name());
+    }
+    if (replacement_manifest.provided_count() != count) {
+        return refuse(diagnostic, Errno::InvalidArgument,
+                      "swap of '%s' by '%s': they provide %zu and %zu interfaces; a replacement "
+                      "provides exactly what it replaces",
+                      current_manifest.name(), replacement_manifest.name(), count,
+                      replacement_manifest.provided_count());
+    }
+    // Everything is checked before the first store, so a refusal leaves the old module in
+    // place (the evolution protocol's "a failed swap leaves the old module running").
+    size_t matching[kMaximumProvided];
+    for (size_t index = 0; index < count; ++index) {
+        InterfaceEntry entry = current_manifest.provided(index);
+        size_t found = replacement_manifest.find_provided(entry.package, entry.name);
+        if (found == ManifestView::kNotFound || current.published[index] == nullptr ||
+            replacement.published[found] != nullptr) {
+            return refuse(diagnostic, Errno::InvalidArgument,
+                          "swap of '%s': %s.%s is not published by it or not withheld by '%s'",
+                          current_manifest.name(), entry.package, entry.name,
+                          replacement_manifest.name());
+        }
+        const auto* header =
+            static_cast<const umka_kabi_vtable_header*>(replacement.provided[found].vtable);
+        const ServiceEntry* service = registry.entry_of(current.published[index]);
+        if (service == nullptr || header->version < service->required_minimum) {
+            return refuse(diagnostic, Errno::InvalidArgument,
+                          "swap of %s.%s to '%s' version %u refused: consumers need >= %u",
+                          entry.package, entry.name, replacement_manifest.name(), header->version,
+                          service ? service->required_minimum : 0);
+        }
+        matching[index] = found;
+    }
+    if (registry.free_record_count() < count) {
+        return refuse(diagnostic, Errno::NoSpace,
+                      "swap of '%s': %zu service records needed, %zu free", current_manifest.name(),
+                      count, registry.free_record_count());
+    }
+    for (size_t index = 0; index < count; ++index) {
+        size_t found = matching[index];
+        ServiceProvider provider{
+            replacement_manifest.name(),
+            static_cast<const umka_kabi_vtable_header*>(replacement.provided[found].vtable),
+            replacement.provided[found].context, replacement_manifest.provided(found).version};
+        Result<const UmkaServiceRecord*> old =
+            registry.swap(current.published[index], provider, diagnostic);
+        if (old.is_error()) return old.error();  // not reached: checked above
+        retired[(*retired_count)++] = old.value();
+        replacement.published[found] = current.published[index];
+        current.published[index] = nullptr;
+    }
+    return Status::ok();
+}
+
+Status unbind_module(ModuleBindingBlock& block, const char* module_name, ServiceRegistry& registry,
+                     CapabilityTable& capabilities, Diagnostic& diagnostic) {
+    if (!block.bound) {
+        return refuse(diagnostic, Errno::InvalidArgument, "module '%s' is not bound", module_name);
+    }
+    // Check every slot first so a refusal changes nothing.
+    for (size_t index = 0; index < block.binding.provided_count; ++index) {
+        const ServiceEntry* entry = registry.entry_of(block.published[index]);
+        if (entry != nullptr && entry->consumer_count > 0) {
+            Status status = registry.unpublish(block.published[index], diagnostic);
+            return status.is_error() ? status : Status(Errno::Busy);
+        }
+    }
+    roll_back(block, block.binding.provided_count, registry, capabilities);
+    block.bound = 0;
+    return Status::ok();
+}
+
+}  // namespace umka::modules

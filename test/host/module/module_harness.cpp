@@ -1,0 +1,208 @@
+#include "module_harness.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace umka::harness {
+
+namespace services = kabi::kernel_services;
+
+bool read_file(const std::string& path, std::vector<uint8_t>& contents, std::string* error) {
+    std::ifstream stream(path, std::ios::binary);
+    if (!stream) {
+        if (error) *error = "cannot open " + path + ": " + std::strerror(errno);
+        return false;
+    }
+    contents.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
+    return true;
+}
+
+// --- mmap-backed module memory ----------------------------------------------------------
+
+MmapModuleMemory::MmapModuleMemory() : memory_{this, &reserve, &protect, &release} {}
+
+Result<void*> MmapModuleMemory::reserve(void* context, size_t bytes) {
+    auto* self = static_cast<MmapModuleMemory*>(context);
+    if (self->fail_next_reserve_) {
+        self->fail_next_reserve_ = false;
+        return Errno::OutOfMemory;
+    }
+    void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return Errno::OutOfMemory;
+    ++self->live_reservations_;
+    return memory;
+}
+
+Status MmapModuleMemory::protect(void* context, void* start, size_t bytes,
+                                 modules::SegmentAccess access) {
+    auto* self = static_cast<MmapModuleMemory*>(context);
+    if (self->protect_calls_++ >= self->fail_protect_after_) return Errno::NotPermitted;
+    int protection = PROT_READ;
+    if (access == modules::SegmentAccess::ReadWrite) protection |= PROT_WRITE;
+    if (access == modules::SegmentAccess::ReadExecute) protection |= PROT_EXEC;
+    if (mprotect(start, bytes, protection) != 0) return Errno::InvalidArgument;
+    return Status::ok();
+}
+
+void MmapModuleMemory::release(void* context, void* start, size_t bytes) {
+    auto* self = static_cast<MmapModuleMemory*>(context);
+    munmap(start, bytes);
+    --self->live_reservations_;
+}
+
+// --- host providers ---------------------------------------------------------------------
+
+RecordingLog::RecordingLog() {
+    vtable_ = services::LogVtable{};
+    vtable_.vtable_size = sizeof(vtable_);
+    vtable_.version = 1;
+    vtable_.write = [](void* context, services::LogLevel, const char* text, uint64_t length) {
+        static_cast<RecordingLog*>(context)->lines_.emplace_back(text, length);
+    };
+    vtable_.level = [](void*) { return services::LogLevel::Debug; };
+}
+
+ManualClock::ManualClock() {
+    vtable_ = services::ClockVtable{};
+    vtable_.vtable_size = sizeof(vtable_);
+    vtable_.version = 1;
+    vtable_.now_ns = [](void* context) { return static_cast<ManualClock*>(context)->now_ns_; };
+    vtable_.resolution_ns = [](void*) -> uint64_t { return 1; };
+}
+
+// --- the harness ------------------------------------------------------------------------
+
+ModuleHarness::ModuleHarness(size_t capability_capacity, size_t service_capacity)
+    : capability_entries_(capability_capacity),
+      service_entries_(service_capacity),
+      record_cells_(service_capacity * 2),
+      binding_entries_(service_capacity * 4),
+      capabilities_(capability_entries_.data(), capability_entries_.size()),
+      registry_(modules::ServiceRegistryStorage{service_entries_.data(), service_entries_.size(),
+                                                record_cells_.data(), record_cells_.size(),
+                                                binding_entries_.data(), binding_entries_.size()}) {
+    // The host stands in for the nucleus: its Log and Clock are what modules bind to.
+    (void)provide("kernel_services", "Log", log_.vtable(), &log_);
+    (void)provide("kernel_services", "Clock", clock_.vtable(), &clock_);
+}
+
+ModuleHarness::~ModuleHarness() {
+    // Consumers first: unload in reverse load order.
+    while (!modules_.empty()) {
+        HostModule* module = modules_.back().get();
+        Diagnostic ignored;
+        if (module->block && module->block->bound) {
+            (void)modules::unbind_module(*module->block, module->name(), registry_, capabilities_,
+                                         ignored);
+        }
+        modules::unload_module(module->loaded, memory_.memory());
+        modules_.pop_back();
+    }
+}
+
+Errno ModuleHarness::fail(Errno error, const std::string& reason) {
+    last_error_ = error;
+    last_reason_ = reason;
+    return error;
+}
+
+Status ModuleHarness::provide(const char* package, const char* name,
+                              const umka_kabi_vtable_header* vtable, void* context,
+                              const char* provider) {
+    Diagnostic diagnostic;
+    Result<UmkaServiceSlot*> slot = registry_.publish(
+        package, name, modules::ServiceProvider{provider, vtable, context, 1}, diagnostic);
+    if (slot.is_error()) return fail(slot.error(), diagnostic.text());
+    return Status::ok();
+}
+
+HostModule* ModuleHarness::load(const std::string& path, const LoadOptions& options) {
+    auto module = std::make_unique<HostModule>();
+    module->path = path;
+    std::string error;
+    if (!read_file(path, module->file, &error)) {
+        fail(Errno::NotFound, error);
+        return nullptr;
+    }
+    Diagnostic diagnostic;
+    Result<modules::LoadedModule> loaded = modules::load_module(
+        module->file.data(), module->file.size(), memory_.memory(), diagnostic);
+    if (loaded.is_error()) {
+        fail(loaded.error(), diagnostic.text());
+        return nullptr;
+    }
+    module->loaded = loaded.value();
+    const modules::ManifestView& manifest = module->manifest();
+
+    // State regions: carried over, or fresh zeroed memory sized by the manifest.
+    if (!options.carried_states.empty()) {
+        module->states = options.carried_states;
+        module->state_memory = options.carried_memory;
+    } else {
+        for (size_t index = 0; index < manifest.state_count(); ++index) {
+            modules::StateEntry state = manifest.state(index);
+            size_t size = (size_t(state.size) + 63) & ~size_t(63);
+            void* memory = aligned_alloc(64, size);
+            std::memset(memory, 0, size);
+            module->state_memory.emplace_back(memory, &free);
+            module->states.push_back(
+                UmkaStateRegion{memory, size, state.version, UMKA_STATE_ORIGIN_FRESH});
+        }
+    }
+
+    module->block = std::make_unique<modules::ModuleBindingBlock>();
+    module->owner = next_owner_++;
+    modules::BindRequest request{
+        &module->loaded,       options.providers.empty() ? nullptr : options.providers.data(),
+        module->states.data(), module->states.size(),
+        module->owner,         options.publication};
+    if (!options.providers.empty() && options.providers.size() != manifest.required_count()) {
+        modules::unload_module(module->loaded, memory_.memory());
+        fail(Errno::InvalidArgument, "LoadOptions.providers does not match the requires count");
+        return nullptr;
+    }
+    Status bound =
+        modules::bind_module(request, *module->block, registry_, capabilities_, diagnostic);
+    if (bound.is_error()) {
+        modules::unload_module(module->loaded, memory_.memory());
+        fail(bound.error(), diagnostic.text());
+        return nullptr;
+    }
+    modules_.push_back(std::move(module));
+    last_error_ = Errno::Ok;
+    last_reason_.clear();
+    return modules_.back().get();
+}
+
+Status ModuleHarness::unload(HostModule* module) {
+    Diagnostic diagnostic;
+    Status unbound = modules::unbind_module(*module->block, module->name(), registry_,
+                                            capabilities_, diagnostic);
+    if (unbound.is_error()) return fail(unbound.error(), diagnostic.text());
+    modules::unload_module(module->loaded, memory_.memory());
+    for (auto it = modules_.begin(); it != modules_.end(); ++it) {
+        if (it->get() == module) {
+            modules_.erase(it);
+            break;
+        }
+    }
+    return Status::ok();
+}
+
+Status ModuleHarness::swap(HostModule* current, HostModule* replacement) {
+    Diagnostic diagnostic;
+    const UmkaServiceRecord* retired[modules::kMaximumProvided];
+    size_t retired_count = 0;
+    Status swapped = modules::swap_provided(*current->block, *replacement->block,
+                                            current->manifest(), replacement->manifest(), registry_,
+                                            retired, &retired_count, diagnostic);
+    if (swapped.is_error()) return fail(swapped.error(), diagnostic.text());
+    for (size_t index = 0; index < retired_count; ++index) registry_.retire(retired[index]);
+    return Status::ok();
+}
+
+}  // namespace umka::harness

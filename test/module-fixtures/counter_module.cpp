@@ -1,0 +1,71 @@
+// The well-formed fixture module: provides module_fixture.Counter, requires the nucleus's
+// Log and Clock. Stateless code: the total lives in CounterState (nucleus memory), reached
+// through the binding, which is the context of every call.
+#include "umka/kabi/kernel_services.hpp"
+#include "umka/kabi/module_fixture.hpp"
+#include "umka/kabi/module_fixture_manifest.hpp"
+#include "umka/kabi/module_fixture_state.hpp"
+#include "umka/module_entry.h"
+
+namespace fixture = umka::kabi::module_fixture;
+namespace services = umka::kabi::kernel_services;
+using umka::kabi::Status;
+
+namespace {
+
+enum Required : uint32_t { kLog = 0, kClock = 1 };
+
+fixture::CounterState& state_of(void* context) {
+    return *umka::kabi::module_state<fixture::CounterState>(umka::kabi::binding_of(context));
+}
+
+// Decimal digits of `value` into `out`; returns the count. No libc in a module.
+uint64_t put_decimal(uint64_t value, char* out) {
+    char digits[20];
+    uint64_t count = 0;
+    do {
+        digits[count++] = char('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    for (uint64_t index = 0; index < count; ++index) out[index] = digits[count - 1 - index];
+    return count;
+}
+
+struct Counter {
+    static uint64_t add(void* context, uint64_t amount) {
+        fixture::CounterState& state = state_of(context);
+        state.total += amount;
+        state.calls += 1;
+        return state.total;
+    }
+    static uint64_t total(void* context) { return state_of(context).total; }
+    static Status announce(void* context) {
+        services::LogRef log;
+        if (umka::kabi::bind_required(umka::kabi::binding_of(context), kLog, &log).is_error()) {
+            return UMKA_KABI_EIO;
+        }
+        char line[32] = "total ";
+        uint64_t length = 6 + put_decimal(state_of(context).total, line + 6);
+        log.write(services::LogLevel::Info, line, length);
+        return Status::ok();
+    }
+};
+static_assert(__is_empty(Counter));
+
+constexpr fixture::CounterVtable counter_vtable = fixture::make_counter_vtable<Counter>();
+
+}  // namespace
+
+UMKA_KABI_DEFINE_MANIFEST_COUNTER_MODULE();
+
+UMKA_MODULE_ENTRY(binding) {
+    if (!umka_module_binding_matches(binding, 2, 1, 1)) return UMKA_KABI_EINVAL;
+    if (umka::kabi::module_state<fixture::CounterState>(binding) == nullptr)
+        return UMKA_KABI_EINVAL;
+    services::ClockRef clock;
+    if (umka::kabi::bind_required(binding, kClock, &clock).is_error()) return UMKA_KABI_ENOENT;
+    services::LogRef log;
+    if (umka::kabi::bind_required(binding, kLog, &log).is_error()) return UMKA_KABI_ENOENT;
+    log.write(services::LogLevel::Info, "counter_module bound", 20);
+    return umka_module_provide(binding, 0, &counter_vtable, binding);
+}
