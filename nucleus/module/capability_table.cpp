@@ -5,11 +5,7 @@ namespace {
 
 enum : uint8_t { kStateFree = 0, kStateLive = 1, kStateRetired = 2 };
 
-// The seqlock's field accesses: relaxed atomics (the generation loads/stores order them).
-template <typename T>
-T load_relaxed(const T& field) {
-    return __atomic_load_n(&field, __ATOMIC_RELAXED);
-}
+// The seqlock's field stores: relaxed atomics (the generation stores order them).
 template <typename T>
 void store_relaxed(T& field, T value) {
     __atomic_store_n(&field, value, __ATOMIC_RELAXED);
@@ -113,34 +109,6 @@ size_t CapabilityTable::revoke_owned(uint32_t owner) {
         if (revoke(CapabilityHandle::make(uint32_t(index), entry.generation)).is_ok()) ++revoked;
     }
     return revoked;
-}
-
-CapabilityCheck CapabilityTable::check(CapabilityHandle handle, Rights wanted,
-                                       CapabilityInfo* info) const {
-    uint32_t index = handle.index();
-    uint32_t generation = handle.generation();
-    if (generation == 0 || index >= capacity_) return CapabilityCheck::Malformed;
-    const CapabilityEntry& entry = entries_[index];
-    if (__atomic_load_n(&entry.generation, __ATOMIC_ACQUIRE) != generation) {
-        return CapabilityCheck::Stale;
-    }
-    CapabilityInfo seen{load_relaxed(entry.object), CapabilityKind(load_relaxed(entry.kind)),
-                        Rights(load_relaxed(entry.rights)), load_relaxed(entry.owner)};
-    // Seqlock read: the fields belong to `generation` only if it is still current.
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&entry.generation, __ATOMIC_RELAXED) != generation) {
-        return CapabilityCheck::Stale;
-    }
-    if (!has_all(seen.rights, wanted)) return CapabilityCheck::MissingRights;
-    if (info != nullptr) *info = seen;
-    return CapabilityCheck::Valid;
-}
-
-Result<CapabilityInfo> CapabilityTable::lookup(CapabilityHandle handle, Rights wanted) const {
-    CapabilityInfo info{};
-    CapabilityCheck result = check(handle, wanted, &info);
-    if (result != CapabilityCheck::Valid) return capability_check_errno(result);
-    return info;
 }
 
 Result<CapabilityToken> CapabilityTable::validate(CapabilityHandle handle, Rights wanted) const {

@@ -133,8 +133,34 @@ public:
     // Revokes every live capability of `owner` (module unload). Returns how many.
     size_t revoke_owned(uint32_t owner);
 
-    CapabilityCheck check(CapabilityHandle handle, Rights wanted, CapabilityInfo* info) const;
-    Result<CapabilityInfo> lookup(CapabilityHandle handle, Rights wanted) const;
+    // Inline: this is the hot path (one acquire load, the fields, a fence, one re-load).
+    CapabilityCheck check(CapabilityHandle handle, Rights wanted, CapabilityInfo* info) const {
+        uint32_t index = handle.index();
+        uint32_t generation = handle.generation();
+        if (generation == 0 || index >= capacity_) return CapabilityCheck::Malformed;
+        const CapabilityEntry& entry = entries_[index];
+        if (__atomic_load_n(&entry.generation, __ATOMIC_ACQUIRE) != generation) {
+            return CapabilityCheck::Stale;
+        }
+        CapabilityInfo seen{__atomic_load_n(&entry.object, __ATOMIC_RELAXED),
+                            CapabilityKind(__atomic_load_n(&entry.kind, __ATOMIC_RELAXED)),
+                            Rights(__atomic_load_n(&entry.rights, __ATOMIC_RELAXED)),
+                            __atomic_load_n(&entry.owner, __ATOMIC_RELAXED)};
+        // Seqlock read: the fields belong to `generation` only if it is still current.
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&entry.generation, __ATOMIC_RELAXED) != generation) {
+            return CapabilityCheck::Stale;
+        }
+        if (!has_all(seen.rights, wanted)) return CapabilityCheck::MissingRights;
+        if (info != nullptr) *info = seen;
+        return CapabilityCheck::Valid;
+    }
+    Result<CapabilityInfo> lookup(CapabilityHandle handle, Rights wanted) const {
+        CapabilityInfo info{};
+        CapabilityCheck result = check(handle, wanted, &info);
+        if (result != CapabilityCheck::Valid) return capability_check_errno(result);
+        return info;
+    }
     Result<CapabilityToken> validate(CapabilityHandle handle, Rights wanted) const;
 
     // Writer side (the console's `caps`): visits every live capability of `owner`.
