@@ -235,6 +235,14 @@ TEST(CapabilityTableConcurrency, ReadersNeverSeeAnotherGenerationsObject) {
         readers.emplace_back([&] {
             while (!stop.load(std::memory_order_relaxed)) {
                 CapabilityHandle handle{current.load(std::memory_order_acquire)};
+                // A guessed handle for the next generation races with the writer's insert:
+                // if it answers, it must answer with the next generation's object.
+                CapabilityHandle guess =
+                    CapabilityHandle::make(handle.index(), handle.generation() + 1);
+                auto guessed = t.table.lookup(guess, Rights::Call);
+                if (guessed.is_ok() && guessed.value().object != object_for(guess.generation())) {
+                    mismatches.fetch_add(1);
+                }
                 auto token = t.table.validate(handle, Rights::Call);
                 if (token.is_error()) {
                     if (token.error() == Errno::BadAddress)
