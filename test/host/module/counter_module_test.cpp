@@ -174,6 +174,28 @@ TEST(CounterModule, MissingServiceIsNamed) {
     EXPECT_EQ(harness.capabilities().live_count(), 0u);
 }
 
+TEST(CounterModule, BindsToTheProviderTheResolverChose) {
+    ModuleHarness harness;
+    umka::harness::RecordingLog private_log;
+    ASSERT_TRUE(
+        harness.provide("kernel_services", "Log", private_log.vtable(), &private_log, "test_log")
+            .is_ok());
+    LoadOptions options;
+    options.providers = {"test_log", umka::modules::kNucleusProviderName};
+    HostModule* counter = harness.load(umka::harness::module_under_test(), options);
+    ASSERT_NE(counter, nullptr) << harness.last_reason();
+    EXPECT_EQ(private_log.lines(), (std::vector<std::string>{"counter_module bound"}));
+    EXPECT_TRUE(harness.log().lines().empty());
+    EXPECT_THAT(services(harness),
+                ::testing::Contains("counter_module -> test_log kernel_services.Log v1"));
+
+    options.providers = {"nobody", umka::modules::kNucleusProviderName};
+    EXPECT_EQ(harness.load(umka::harness::module_under_test(), options), nullptr);
+    EXPECT_EQ(harness.last_reason(),
+              "module 'counter_module' requires kernel_services.Log >= 1 but 'nobody' has not "
+              "published it");
+}
+
 TEST(CounterModule, ProbeWithoutCounterIsRefused) {
     ModuleHarness harness;
     EXPECT_EQ(harness.load(UMKA_PROBE_MODULE), nullptr);

@@ -91,17 +91,17 @@ ModuleHarness::ModuleHarness(size_t capability_capacity, size_t service_capacity
 }
 
 ModuleHarness::~ModuleHarness() {
-    // Consumers first: unload in reverse load order.
-    while (!modules_.empty()) {
-        HostModule* module = modules_.back().get();
-        Diagnostic ignored;
-        if (module->block && module->block->bound) {
-            (void)modules::unbind_module(*module->block, module->name(), registry_, capabilities_,
-                                         ignored);
+    // Consumers before providers: each pass unloads every module nobody is bound to (a swap
+    // can leave a provider after its consumers in load order). What never frees up (only a
+    // test that left a cycle of bindings) is unmapped anyway.
+    bool progress = true;
+    while (!modules_.empty() && progress) {
+        progress = false;
+        for (size_t index = modules_.size(); index-- > 0;) {
+            if (unload(modules_[index].get()).is_ok()) progress = true;
         }
-        modules::unload_module(module->loaded, memory_.memory());
-        modules_.pop_back();
     }
+    for (auto& module : modules_) modules::unload_module(module->loaded, memory_.memory());
 }
 
 Errno ModuleHarness::fail(Errno error, const std::string& reason) {
