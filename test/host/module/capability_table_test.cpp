@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <random>
 #include <thread>
@@ -263,7 +264,17 @@ TEST(CapabilityTableConcurrency, ReadersNeverSeeAnotherGenerationsObject) {
             }
         });
     }
+    // Each round waits (bounded) until a reader has looked at the current handle, so the
+    // test interleaves even when the machine is busy and the readers start late.
+    auto wait_for_a_reader = [&](uint64_t seen) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        while (answers.load() + stale.load() == seen &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::yield();
+        }
+    };
     for (int round = 0; round < 5000; ++round) {
+        if (round % 16 == 0) wait_for_a_reader(answers.load() + stale.load());
         CapabilityHandle handle{current.load()};
         ASSERT_TRUE(t.table.revoke(handle).is_ok());
         auto next = t.table.insert(object_for(handle.generation() + 1),
