@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "manifest_builder.h"
+#include "umka/kabi/nucleus_manifest.hpp"
+#include "umka/kabi/serial_console_manifest.hpp"
 
 namespace {
 
@@ -70,6 +72,31 @@ TEST(Manifest, ReadsEveryField) {
     char buffer[100];
     EXPECT_STREQ(umka::modules::qualified_name(view.required(0), buffer, sizeof(buffer)),
                  "char_device.CharDevice");
+}
+
+// The manifests kabi-gen generates for kabi-idl/modules/ are what the loader reads: same
+// layout, accepted, every field where kabi-gen put it.
+TEST(Manifest, ReadsWhatKabiGenGenerates) {
+    const auto& serial = umka::kabi::serial_console::serial_console_manifest;
+    Diagnostic diagnostic;
+    auto parsed = ManifestView::parse(&serial, sizeof(serial), diagnostic);
+    ASSERT_TRUE(parsed.is_ok()) << diagnostic.text();
+    const ManifestView& view = parsed.value();
+    EXPECT_STREQ(view.name(), "serial_console");
+    ASSERT_EQ(view.provided_count(), 2u);
+    ASSERT_EQ(view.required_count(), 3u);
+    EXPECT_STREQ(view.provided(0).package, "char_device");
+    EXPECT_STREQ(view.provided(0).name, "CharDevice");
+    EXPECT_STREQ(view.required(1).package, "bus_access");
+    EXPECT_STREQ(view.required(1).name, "PortIo");
+    EXPECT_EQ(view.transport_mask(), UMKA_KABI_TRANSPORT_DIRECT);
+
+    const auto& nucleus = umka::kabi::nucleus::nucleus_manifest;
+    auto nucleus_view = ManifestView::parse(&nucleus, sizeof(nucleus), diagnostic);
+    ASSERT_TRUE(nucleus_view.is_ok()) << diagnostic.text();
+    EXPECT_NE(nucleus_view.value().find_provided("kernel_services", "Log"),
+              ManifestView::kNotFound);
+    EXPECT_NE(nucleus_view.value().find_provided("bus_access", "PortIo"), ManifestView::kNotFound);
 }
 
 TEST(Manifest, ParsesAtAnyAlignment) {
