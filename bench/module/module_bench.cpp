@@ -238,16 +238,18 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    // With --benchmark_format=json (./umka bench) the default reporter is used.
+    // With --benchmark_format=json (./umka bench) the default reporter writes JSON; look
+    // before Initialize, which removes the flags it knows from argv.
     bool console = true;
     for (int index = 1; index < argc; ++index) {
-        if (std::string(argv[index]).rfind("--benchmark_format=", 0) == 0 &&
-            std::string(argv[index]) != "--benchmark_format=console") {
+        std::string argument = argv[index];
+        if (argument.rfind("--benchmark_format=", 0) == 0 &&
+            argument != "--benchmark_format=console") {
             console = false;
         }
     }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     if (console) {
         RatioReporter reporter;
         benchmark::RunSpecifiedBenchmarks(&reporter);
