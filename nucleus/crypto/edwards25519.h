@@ -40,8 +40,9 @@ EdwardsPoint edwards_negate(const EdwardsPoint& point);
 // point as a public key makes signatures meaningless, so the verifier refuses it.
 bool edwards_has_small_order(const EdwardsPoint& point);
 
-// [base_scalar] B + [point_scalar] P for 32-byte little-endian scalars, by
-// Straus-Shamir: one doubling per bit and at most one addition from a 3-entry table.
+// [base_scalar] B + [point_scalar] P for 32-byte little-endian scalars below 2^253 (reduced
+// mod L), by Straus-Shamir over signed window digits: one shared chain of doublings and about
+// one addition per five bits of each scalar.
 EdwardsPoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
                                             const EdwardsPoint& point,
                                             const uint8_t point_scalar[32]);

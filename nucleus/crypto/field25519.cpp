@@ -7,7 +7,8 @@ using Wide = unsigned __int128;  // GCC inlines 64x64->128 multiplication; no li
 
 // Moves each limb's bits above 51 into the next limb; the carry out of the top limb is
 // worth 2^255 = 19 (mod p) and goes back into limb 0. The value mod p is unchanged.
-void carry_propagate(uint64_t limb[5]) {
+// Inlined: it sits on every field operation's path.
+[[gnu::always_inline]] inline void carry_propagate(uint64_t limb[5]) {
     for (int index = 0; index < 4; ++index) {
         limb[index + 1] += limb[index] >> 51;
         limb[index] &= kLimbMask;
@@ -19,7 +20,8 @@ void carry_propagate(uint64_t limb[5]) {
 
 // Carries five 128-bit column sums down to loosely reduced 51-bit limbs. Column sums stay
 // below 2^112 for loosely reduced inputs, so the top carry times 19 fits in 64 bits.
-FieldElement reduce_columns(Wide column[5]) {
+// Inlined so the 128-bit columns stay in registers instead of a stack array.
+[[gnu::always_inline]] inline FieldElement reduce_columns(Wide column[5]) {
     FieldElement result;
     for (int index = 0; index < 4; ++index) {
         column[index + 1] += uint64_t(column[index] >> 51);

@@ -1,12 +1,28 @@
 # ctest script: the nucleus crypto objects, compiled with the kernel flags, may call nothing
 # outside themselves but the routines nucleus/lib/string.cpp provides (no libgcc helpers
-# such as __udivti3, no libc). Arguments: -DNM=<nm> -DOBJECTS=<object>|<object>...
+# such as __udivti3, no libc), and keep no global state: no writable data, no
+# constructors. Arguments: -DNM=<nm> -DOBJDUMP=<objdump> -DOBJECTS=<object>|<object>...
 cmake_minimum_required(VERSION 3.25)  # IN_LIST and other current policies in -P mode
 string(REPLACE "|" ";" objects "${OBJECTS}")
 set(allowed memcpy memmove memset memcmp)
 set(defined)
 set(undefined)
+set(problems "")
 foreach(object ${objects})
+  execute_process(COMMAND ${OBJDUMP} -h ${object} OUTPUT_VARIABLE headers RESULT_VARIABLE result)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "objdump failed on ${object}")
+  endif()
+  string(REGEX MATCHALL "[ \t](\\.data[^ \t]*|\\.bss[^ \t]*|\\.init_array[^ \t]*|\\.ctors[^ \t]*)[ \t]+[0-9a-f]+"
+         sections "${headers}")
+  foreach(section ${sections})
+    string(REGEX MATCH "(\\.[^ \t]+)[ \t]+([0-9a-f]+)" parsed "${section}")
+    set(name ${CMAKE_MATCH_1})
+    set(size ${CMAKE_MATCH_2})
+    if(NOT size MATCHES "^0+$")  # (MATCHES resets CMAKE_MATCH_n, hence the copies)
+      string(APPEND problems "  section ${name} (0x${size} bytes) in ${object}: global state or constructors\n")
+    endif()
+  endforeach()
   execute_process(COMMAND ${NM} --defined-only --format=just-symbols ${object}
                   OUTPUT_VARIABLE symbols RESULT_VARIABLE result)
   if(NOT result EQUAL 0)
@@ -21,7 +37,6 @@ foreach(object ${objects})
     list(APPEND undefined "${symbol}|${object}")
   endforeach()
 endforeach()
-set(problems "")
 foreach(entry ${undefined})
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 symbol)
@@ -33,6 +48,7 @@ foreach(entry ${undefined})
 endforeach()
 list(LENGTH objects count)
 if(problems)
-  message(FATAL_ERROR "kernel crypto objects need symbols the nucleus does not provide:\n${problems}")
+  message(FATAL_ERROR "kernel crypto objects break the nucleus rules:\n${problems}")
 endif()
-message(STATUS "${count} kernel crypto objects: no external symbols beyond ${allowed}")
+message(STATUS "${count} kernel crypto objects: no external symbols beyond ${allowed}, "
+               "no writable data, no constructors")

@@ -20,9 +20,9 @@ target_include_directories(umka_crypto_host PUBLIC ${PROJECT_SOURCE_DIR})
 # budget per function: proves they build for the nucleus, and feeds the symbol check.
 add_library(umka_crypto_kernel_objects OBJECT ${UMKA_CRYPTO_SOURCES})
 umka_kernel_target(umka_crypto_kernel_objects)
-target_compile_options(umka_crypto_kernel_objects PRIVATE -Werror -Wstack-usage=2048)
+target_compile_options(umka_crypto_kernel_objects PRIVATE -Werror -Wstack-usage=3072)
 add_test(NAME crypto_kernel_objects
-  COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM}
+  COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} -DOBJDUMP=${CMAKE_OBJDUMP}
           "-DOBJECTS=$<JOIN:$<TARGET_OBJECTS:umka_crypto_kernel_objects>,|>"
           -P ${UMKA_CRYPTO_TEST_DIR}/check_kernel_objects.cmake)
 set_tests_properties(crypto_kernel_objects PROPERTIES LABELS host)

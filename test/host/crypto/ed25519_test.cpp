@@ -152,6 +152,11 @@ struct MalformedKey {
     Ed25519Verdict verdict;
 };
 
+// gtest prints parameters on failure: the description, not the struct's bytes.
+void PrintTo(const MalformedKey& key_case, std::ostream* stream) {
+    *stream << key_case.what << " (" << key_case.encoding << ")";
+}
+
 class Ed25519MalformedKey : public ::testing::TestWithParam<MalformedKey> {};
 
 TEST_P(Ed25519MalformedKey, IsRefusedAsInvalidArgument) {

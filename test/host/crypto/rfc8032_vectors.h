@@ -3,6 +3,8 @@
 // typo here cannot silently weaken the vector tests.
 #pragma once
 
+#include <ostream>
+
 namespace umka::crypto::test {
 
 struct Rfc8032Vector {
@@ -12,6 +14,11 @@ struct Rfc8032Vector {
     const char* message;
     const char* signature;
 };
+
+// gtest prints parameters on failure: the RFC's name for the vector.
+inline void PrintTo(const Rfc8032Vector& vector, std::ostream* stream) {
+    *stream << vector.name;
+}
 
 inline constexpr Rfc8032Vector kRfc8032Vectors[] = {
     {"TEST 1", "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
