@@ -11,10 +11,9 @@ set(UMKA_CRYPTO_SOURCES
 set(UMKA_CRYPTO_TEST_DIR ${PROJECT_SOURCE_DIR}/test/host/crypto)
 set(UMKA_CRYPTO_BINARY_DIR ${CMAKE_CURRENT_BINARY_DIR}/crypto)
 
-# The pure crypto code with sanitizers, for the tests (status.cpp for errno_name()).
-add_library(umka_crypto_host STATIC ${UMKA_CRYPTO_SOURCES} ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp)
-umka_host_sanitized(umka_crypto_host)
-target_include_directories(umka_crypto_host PUBLIC ${PROJECT_SOURCE_DIR})
+# The pure crypto code with sanitizers is part of umka_nucleus_host.
+add_library(umka_crypto_host INTERFACE)
+target_link_libraries(umka_crypto_host INTERFACE umka_nucleus_host)
 
 # The same sources with the kernel's freestanding flags, warnings as errors and a stack
 # budget per function: proves they build for the nucleus, and feeds the symbol check.
