@@ -5,6 +5,7 @@
 
 #include "nucleus/boot/timeline.h"
 #include "nucleus/console/console.h"
+#include "nucleus/console/text_output.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/smp/cpu_table.h"
@@ -15,45 +16,45 @@
 namespace umka::console {
 namespace {
 
-void help(const char*);
+void help(const char*, TextOutput& out);
 
-void cpus(const char*) {
-    log("cpu  hw-id  state     online-at-us\n");
+void cpus(const char*, TextOutput& out) {
+    out.print("cpu  hw-id  state     online-at-us\n");
     for (Cpu& cpu : cpu_table()) {
         CpuState state = cpu.state.load(std::memory_order_acquire);
         uint64_t online_us =
             state == CpuState::Online && cpu.online_cycles >= timeline::entry_cycles()
                 ? clock::cycles_to_microseconds(cpu.online_cycles - timeline::entry_cycles())
                 : 0;
-        log("%3u  %5u  %-8s  %lu\n", cpu.index, cpu.hardware_id, cpu_state_name(state), online_us);
+        out.print("%3u  %5u  %-8s  %lu\n", cpu.index, cpu.hardware_id, cpu_state_name(state), online_us);
     }
-    log("%u of %u CPUs online\n", cpu_table().online_count(), cpu_table().count());
+    out.print("%u of %u CPUs online\n", cpu_table().online_count(), cpu_table().count());
 }
 
-void mem(const char*) {
+void mem(const char*, TextOutput& out) {
     FrameAllocatorStatistics statistics = physical_memory().statistics();
     const SystemDescription& system = system_description();
-    log("frames: total %lu, free %lu, used %lu, reserved %lu (4 KiB each)\n",
+    out.print("frames: total %lu, free %lu, used %lu, reserved %lu (4 KiB each)\n",
         statistics.total_frames, statistics.free_frames,
         statistics.total_frames - statistics.free_frames, system.reserved_frames_at_boot);
-    log("free blocks by order:");
+    out.print("free blocks by order:");
     for (unsigned order = 0; order <= FrameAllocator::kMaxOrder; ++order) {
-        log(" %u:%lu", order, statistics.free_blocks_by_order[order]);
+        out.print(" %u:%lu", order, statistics.free_blocks_by_order[order]);
     }
-    log("\nmemory map:\n");
+    out.print("\nmemory map:\n");
     for (const MemoryRegion& region : system.memory_map) {
-        log("  %016lx-%016lx %s\n", region.base, region.end() - 1,
+        out.print("  %016lx-%016lx %s\n", region.base, region.end() - 1,
             memory_region_kind_name(region.kind));
     }
 }
 
-void timeline_command(const char*) {
+void timeline_command(const char*, TextOutput& out) {
     uint64_t entry = timeline::entry_cycles();
     uint64_t previous = entry;
-    log("      since entry      step time  step\n");
+    out.print("      since entry      step time  step\n");
     for (size_t index = 0; index < timeline::count(); ++index) {
         const timeline::Step& step = timeline::step(index);
-        log("  %10lu us  %10lu us  %s\n", clock::cycles_to_microseconds(step.cycles - entry),
+        out.print("  %10lu us  %10lu us  %s\n", clock::cycles_to_microseconds(step.cycles - entry),
             clock::cycles_to_microseconds(step.cycles - previous), step.name);
         previous = step.cycles;
     }
@@ -63,31 +64,31 @@ void count_cpu(void* argument) {
     static_cast<std::atomic<uint32_t>*>(argument)->fetch_add(1, std::memory_order_relaxed);
 }
 
-void rendezvous_command(const char*) {
+void rendezvous_command(const char*, TextOutput& out) {
     std::atomic<uint32_t> ran{0};
     Result<smp::RendezvousResult> everywhere =
         smp::rendezvous(smp::RendezvousMode::RunEverywhere, count_cpu, &ran);
     if (everywhere.is_error()) {
-        log("rendezvous: %s\n", errno_name(everywhere.error()));
+        out.print("rendezvous: %s\n", errno_name(everywhere.error()));
         return;
     }
-    log("rendezvous run-everywhere: function ran on %u of %u CPUs, %lu ns\n", ran.load(),
+    out.print("rendezvous run-everywhere: function ran on %u of %u CPUs, %lu ns\n", ran.load(),
         everywhere.value().participants,
         clock::cycles_to_nanoseconds(everywhere.value().cycles_total));
     ran.store(0);
     Result<smp::RendezvousResult> held =
         smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, count_cpu, &ran);
     if (held.is_error()) {
-        log("rendezvous: %s\n", errno_name(held.error()));
+        out.print("rendezvous: %s\n", errno_name(held.error()));
         return;
     }
-    log("rendezvous stop-the-world: %u CPUs held, gathered in %lu ns, released after %lu ns\n",
+    out.print("rendezvous stop-the-world: %u CPUs held, gathered in %lu ns, released after %lu ns\n",
         held.value().participants, clock::cycles_to_nanoseconds(held.value().cycles_to_gather),
         clock::cycles_to_nanoseconds(held.value().cycles_total));
 }
 
 // Prints bytes as hex, 32 to a line, in the form test/data/acpi/ captures are made from.
-void print_hex(const uint8_t* bytes, size_t length) {
+void print_hex(const uint8_t* bytes, size_t length, TextOutput& out) {
     static constexpr char kHex[] = "0123456789abcdef";
     for (size_t offset = 0; offset < length; offset += 32) {
         char line[65];
@@ -97,11 +98,11 @@ void print_hex(const uint8_t* bytes, size_t length) {
             line[used++] = kHex[bytes[index] & 15];
         }
         line[used] = '\0';
-        log("  %s\n", line);
+        out.print("  %s\n", line);
     }
 }
 
-void dump_table(uint64_t physical) {
+void dump_table(uint64_t physical, TextOutput& out) {
     PhysicalView view = arch::kernel_physical_view();
     const acpi::TableHeader* header = view.as<acpi::TableHeader>(physical);
     if (header == nullptr) return;
@@ -109,28 +110,28 @@ void dump_table(uint64_t physical) {
     if (bytes == nullptr) return;
     char signature[5] = {header->signature[0], header->signature[1], header->signature[2],
                          header->signature[3], '\0'};
-    log("table %s at 0x%lx length %u\n", signature, physical, header->length);
-    print_hex(bytes, header->length);
+    out.print("table %s at 0x%lx length %u\n", signature, physical, header->length);
+    print_hex(bytes, header->length, out);
 }
 
-void acpidump(const char*) {
+void acpidump(const char*, TextOutput& out) {
     const SystemDescription& system = system_description();
     if (system.acpi_rsdp == 0) {
-        log("acpidump: firmware gave no RSDP\n");
+        out.print("acpidump: firmware gave no RSDP\n");
         return;
     }
     PhysicalView view = arch::kernel_physical_view();
     const acpi::Rsdp* rsdp = view.as<acpi::Rsdp>(system.acpi_rsdp);
     if (rsdp == nullptr) {
-        log("acpidump: RSDP unreadable\n");
+        out.print("acpidump: RSDP unreadable\n");
         return;
     }
     size_t rsdp_length = rsdp->revision >= 2 ? sizeof(acpi::Rsdp) : 20;
-    log("rsdp at 0x%lx length %zu\n", system.acpi_rsdp, rsdp_length);
-    print_hex(view.as<uint8_t>(system.acpi_rsdp, rsdp_length), rsdp_length);
+    out.print("rsdp at 0x%lx length %zu\n", system.acpi_rsdp, rsdp_length);
+    print_hex(view.as<uint8_t>(system.acpi_rsdp, rsdp_length), rsdp_length, out);
     uint64_t root = system.acpi.root_kind == acpi::RootTableKind::Xsdt ? rsdp->xsdt_address
                                                                        : rsdp->rsdt_address;
-    dump_table(root);
+    dump_table(root, out);
     const acpi::TableHeader* root_header = view.as<acpi::TableHeader>(root);
     if (root_header == nullptr) return;
     size_t entry_size = system.acpi.root_kind == acpi::RootTableKind::Xsdt ? 8 : 4;
@@ -140,19 +141,20 @@ void acpidump(const char*) {
          offset += entry_size) {
         uint64_t table = 0;
         __builtin_memcpy(&table, entries + offset, entry_size);
-        dump_table(table);
+        dump_table(table, out);
     }
-    if (system.acpi.dsdt_physical != 0) dump_table(system.acpi.dsdt_physical);
-    log("acpidump: end\n");
+    if (system.acpi.dsdt_physical != 0) dump_table(system.acpi.dsdt_physical, out);
+    out.print("acpidump: end\n");
 }
 
-void poweroff(const char*) {
+void poweroff(const char*, TextOutput& out) {
     const SystemDescription& system = system_description();
     if (system.acpi.power_off == acpi::PowerOffMethod::Unavailable) {
-        log("poweroff: firmware describes no ACPI S5 state; halting instead\n");
+        out.print("poweroff: firmware describes no ACPI S5 state; halting instead\n");
     } else {
-        log("poweroff: entering ACPI S5\n");
+        out.print("poweroff: entering ACPI S5\n");
     }
+    out.show_now();
     arch::power_off(system.acpi);
 }
 
@@ -167,17 +169,15 @@ constexpr Command kCommands[] = {
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };
 
-void help(const char*) {
-    for (const Command& command : kCommands) log("  %-11s %s\n", command.name, command.help);
-}
+void help(const char*, TextOutput& out) { describe(out); }
 
 }  // namespace
 
-const Command* commands() {
-    return kCommands;
-}
-size_t command_count() {
-    return sizeof(kCommands) / sizeof(kCommands[0]);
+const Command* commands() { return kCommands; }
+size_t command_count() { return sizeof(kCommands) / sizeof(kCommands[0]); }
+
+void describe(TextOutput& out) {
+    for (const Command& command : kCommands) out.print("  %-11s %s\n", command.name, command.help);
 }
 
 }  // namespace umka::console

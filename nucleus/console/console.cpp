@@ -9,6 +9,9 @@ namespace umka::console {
 namespace {
 
 constexpr size_t kLineCapacity = 256;
+constexpr size_t kOutputCapacity = 64 * 1024;
+// Only the boot CPU runs the fallback console; the buffer is too large for its stack.
+constinit char output_buffer[kOutputCapacity];
 
 bool is_space(char character) {
     return character == ' ' || character == '\t';
@@ -16,27 +19,35 @@ bool is_space(char character) {
 
 }  // namespace
 
-void execute(const char* line) {
-    while (is_space(*line)) ++line;
-    if (*line == '\0') return;
-    size_t name_length = 0;
-    while (line[name_length] != '\0' && !is_space(line[name_length])) ++name_length;
-    const char* arguments = line + name_length;
-    while (is_space(*arguments)) ++arguments;
+Status execute(const char* line, size_t length, TextOutput& out) {
+    size_t start = 0;
+    while (start < length && is_space(line[start])) ++start;
+    size_t name_end = start;
+    while (name_end < length && !is_space(line[name_end])) ++name_end;
+    if (name_end == start) return Status::ok();
 
+    // Arguments are passed NUL-terminated; lines are short, so copy them once.
+    char arguments[kLineCapacity];
+    size_t argument_start = name_end;
+    while (argument_start < length && is_space(line[argument_start])) ++argument_start;
+    size_t argument_length = length - argument_start;
+    if (argument_length >= sizeof arguments) argument_length = sizeof arguments - 1;
+    __builtin_memcpy(arguments, line + argument_start, argument_length);
+    arguments[argument_length] = '\0';
+
+    size_t name_length = name_end - start;
     for (size_t index = 0; index < command_count(); ++index) {
         const Command& command = commands()[index];
-        size_t length = 0;
-        while (command.name[length] != '\0') ++length;
-        if (length == name_length && __builtin_memcmp(command.name, line, length) == 0) {
-            command.run(arguments);
-            return;
+        size_t command_length = 0;
+        while (command.name[command_length] != '\0') ++command_length;
+        if (command_length == name_length &&
+            __builtin_memcmp(command.name, line + start, name_length) == 0) {
+            command.run(arguments, out);
+            return Status::ok();
         }
     }
-    char name[kLineCapacity];
-    __builtin_memcpy(name, line, name_length);
-    name[name_length] = '\0';
-    log("unknown command '%s'; type 'help' for the list\n", name);
+    out.print("unknown command '%.*s'; type 'help' for the list\n", int(name_length), line + start);
+    return Errno::NotFound;
 }
 
 void run() {
@@ -56,8 +67,10 @@ void run() {
         if (crlf_tail) continue;
         if (character == '\r' || character == '\n') {
             log("\n");
-            line[length] = '\0';
-            execute(line);
+            TextOutput out(output_buffer, sizeof output_buffer);
+            (void)execute(line, length, out);
+            log_write(out.data(), out.length());
+            if (out.state() == OutputState::Truncated) log("(output truncated)\n");
             length = 0;
             log("%s", kPrompt);
         } else if (character == '\b' || character == 0x7F) {

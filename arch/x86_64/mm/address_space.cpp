@@ -272,3 +272,87 @@ bool is_mapped(uint64_t virtual_address) {
 }
 
 }  // namespace umka::arch
+
+namespace umka::arch {
+namespace {
+
+// Module images: each reservation is followed by an unmapped guard page. The area is
+// never reused in this version (a swapped-out module's range stays reserved).
+constexpr uint64_t kModuleAreaBase = 0xFFFFFC0000000000ull;
+constinit uint64_t next_module_address = kModuleAreaBase;
+
+uint64_t* leaf_entry(uint64_t virtual_address) {
+    uint64_t table = root_table;
+    for (unsigned level = 4; level > 1; --level) {
+        uint64_t entry = table_at(table)[table_index(virtual_address, level)];
+        if ((entry & pte::kPresent) == 0 || (entry & pte::kLargePage)) return nullptr;
+        table = entry & pte::kAddressMask;
+    }
+    uint64_t* leaf = &table_at(table)[table_index(virtual_address, 1)];
+    return (*leaf & pte::kPresent) ? leaf : nullptr;
+}
+
+void invalidate(uint64_t virtual_address) {
+    asm volatile("invlpg (%0)" ::"r"(virtual_address) : "memory");
+}
+
+}  // namespace
+
+Result<void*> reserve_module_pages(size_t bytes) {
+    if (bytes == 0 || bytes % kFrameSize != 0) return Errno::InvalidArgument;
+    SpinLockGuard guard(address_space_lock);
+    uint64_t base = next_module_address;
+    for (uint64_t offset = 0; offset < bytes; offset += kFrameSize) {
+        Result<uint64_t> frame = table_frames->allocate();
+        Status status = frame.status();
+        if (frame.is_ok()) {
+            PageMapping mapping{frame.value(), PageAccess::ReadWrite, PageCaching::WriteBack,
+                                PageSize::Small4K,  true, true, false};
+            status = map_one(base + offset, mapping, ExistingMapping::Refuse);
+            if (status.is_error()) (void)table_frames->free(frame.value());
+        }
+        if (status.is_error()) {
+            for (uint64_t undo = 0; undo < offset; undo += kFrameSize) {
+                uint64_t* leaf = leaf_entry(base + undo);
+                (void)table_frames->free(*leaf & pte::kAddressMask);
+                *leaf = 0;
+                invalidate(base + undo);
+            }
+            return status.error();
+        }
+    }
+    next_module_address = base + bytes + kFrameSize;  // guard page
+    return reinterpret_cast<void*>(base);
+}
+
+Status protect_module_pages(void* start, size_t bytes, ModulePageAccess module_access) {
+    PageAccess access = module_access == ModulePageAccess::ReadExecute ? PageAccess::ReadExecute
+                        : module_access == ModulePageAccess::ReadWrite ? PageAccess::ReadWrite
+                                                                       : PageAccess::ReadOnly;
+    uint64_t first = reinterpret_cast<uint64_t>(start);
+    if (first % kFrameSize != 0 || first < kModuleAreaBase) return Errno::InvalidArgument;
+    SpinLockGuard guard(address_space_lock);
+    for (uint64_t page = first; page < first + bytes; page += kFrameSize) {
+        uint64_t* leaf = leaf_entry(page);
+        if (leaf == nullptr) return Errno::BadAddress;
+        PageMapping mapping{*leaf & pte::kAddressMask, access, PageCaching::WriteBack,
+                            PageSize::Small4K, true, true, false};
+        *leaf = encode_leaf(mapping);
+        invalidate(page);
+    }
+    return Status::ok();
+}
+
+void release_module_pages(void* start, size_t bytes) {
+    uint64_t first = reinterpret_cast<uint64_t>(start);
+    SpinLockGuard guard(address_space_lock);
+    for (uint64_t page = first; page < first + bytes; page += kFrameSize) {
+        uint64_t* leaf = leaf_entry(page);
+        if (leaf == nullptr) continue;
+        (void)table_frames->free(*leaf & pte::kAddressMask);
+        *leaf = 0;
+        invalidate(page);
+    }
+}
+
+}  // namespace umka::arch

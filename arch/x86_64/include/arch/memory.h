@@ -1,5 +1,6 @@
 // Address-space operations the generic nucleus uses. The x86-64 layout:
 //   0xFFFF800000000000  direct map of physical memory ("physical window"), NX
+//   0xFFFFFC0000000000  module images, each followed by an unmapped guard page
 //   0xFFFFFE0000000000  kernel stacks, each below an unmapped guard page
 //   0xFFFFFFFF80000000  the nucleus image (text RX, rodata R, data RW NX)
 #pragma once
@@ -49,6 +50,16 @@ struct AddressSpaceAudit {
     uint64_t table_frames;
 };
 AddressSpaceAudit audit_kernel_address_space();
+
+// Module images (0xFFFFFC0000000000 up): fresh frames mapped read-write, re-protected by the
+// loader once relocated, released when the module is unloaded. Every reservation is
+// followed by an unmapped guard page. Pages are only changed while no other CPU can run
+// module code from them (at load, or after a swap's quiescence), so a local invalidation
+// suffices.
+enum class ModulePageAccess : uint8_t { ReadOnly, ReadWrite, ReadExecute };
+Result<void*> reserve_module_pages(size_t bytes);
+Status protect_module_pages(void* start, size_t bytes, ModulePageAccess access);
+void release_module_pages(void* start, size_t bytes);
 
 // True if the address is mapped in the current tables (lock-free; for fault reports).
 bool is_mapped(uint64_t virtual_address);
