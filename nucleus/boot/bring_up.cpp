@@ -8,6 +8,7 @@
 #include "nucleus/bundle/bundle_inventory.h"
 #include "nucleus/console/console.h"
 #include "nucleus/lib/log.h"
+#include "nucleus/loader/boot_modules.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/panic.h"
 #include "nucleus/smp/cpu_table.h"
@@ -177,7 +178,9 @@ void report_bundle(const bundle::Inventory& inventory) {
     }
 }
 
-void open_bundle() {
+// Returns the bundle's bytes (nullptr when there is none or it cannot be mapped).
+const uint8_t* open_bundle() {
+    const uint8_t* bytes = nullptr;
     if (description.bundle_size == 0) {
         log("bundle: none loaded\n");
     } else {
@@ -188,14 +191,15 @@ void open_bundle() {
             log("bundle: cannot map %lu bytes at 0x%lx (%s)\n", description.bundle_size,
                 description.bundle_physical, errno_name(mapped.error()));
         } else {
+            bytes = static_cast<const uint8_t*>(mapped.value());
             bundle::Inventory inventory =
-                bundle::inspect_bundle(static_cast<const uint8_t*>(mapped.value()),
-                                       description.bundle_size, bundle::ManifestVisitor{});
+                bundle::inspect_bundle(bytes, description.bundle_size, bundle::ManifestVisitor{});
             description.bundle_entries = inventory.entries;
             report_bundle(inventory);
         }
     }
     timeline::mark("bundle");
+    return bytes;
 }
 
 void noop_on_cpu(void*) {}
@@ -248,12 +252,16 @@ void nucleus_main(const BootInfo& boot_info) {
     }
     timeline::mark("rendezvous");
 
-    open_bundle();
+    const uint8_t* bundle = open_bundle();
+    if (bundle != nullptr) {
+        loader::load_boot_modules(bundle, description.bundle_size);
+        timeline::mark("modules");
+    }
     boot_test_hook();
     timeline::mark("console ready");
     log("boot timeline (us since nucleus entry):\n");
     print_timeline_so_far();
-    console::run();
+    loader::start_console();
 }
 
 }  // namespace umka

@@ -37,6 +37,46 @@ bool starts_with(const TextSpan& span, const char* prefix, TextSpan& rest) {
     return true;
 }
 
+// Parses a decimal or 0x-prefixed hexadecimal number; false on anything else or overflow.
+bool parse_number(const TextSpan& text, uint32_t limit, uint32_t& value) {
+    size_t index = 0;
+    uint32_t base = 10;
+    if (text.length > 2 && text.text[0] == '0' && (text.text[1] == 'x' || text.text[1] == 'X')) {
+        base = 16;
+        index = 2;
+    }
+    if (index == text.length) return false;
+    uint64_t result = 0;
+    for (; index < text.length; ++index) {
+        char character = text.text[index];
+        uint32_t digit;
+        if (character >= '0' && character <= '9') digit = uint32_t(character - '0');
+        else if (base == 16 && character >= 'a' && character <= 'f') digit = uint32_t(character - 'a' + 10);
+        else if (base == 16 && character >= 'A' && character <= 'F') digit = uint32_t(character - 'A' + 10);
+        else return false;
+        result = result * base + digit;
+        if (result > limit) return false;
+    }
+    value = uint32_t(result);
+    return true;
+}
+
+// ports=BASE+COUNT, within the 64 Ki port space.
+bool parse_ports(const TextSpan& text, uint16_t& base, uint16_t& count) {
+    size_t plus = 0;
+    while (plus < text.length && text.text[plus] != '+') ++plus;
+    if (plus == text.length) return false;
+    uint32_t first = 0, length = 0;
+    if (!parse_number(TextSpan{text.text, plus}, 0xFFFF, first) ||
+        !parse_number(TextSpan{text.text + plus + 1, text.length - plus - 1}, 0x10000, length)) {
+        return false;
+    }
+    if (length == 0 || first + length > 0x10000) return false;
+    base = uint16_t(first);
+    count = uint16_t(length == 0x10000 ? 0xFFFF : length);
+    return true;
+}
+
 Status fail(ManifestError& error, uint32_t line, uint32_t column, const char* reason) {
     error = ManifestError{line, column, reason};
     return Errno::InvalidArgument;
@@ -69,11 +109,16 @@ Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor&
             } else {
                 return fail(error, line_number, column, "transport must be direct, ring or ipc");
             }
+        } else if (starts_with(option, "ports=", value)) {
+            if (!parse_ports(value, request.port_base, request.port_count)) {
+                return fail(error, line_number, column,
+                            "ports must be BASE+COUNT inside 0..0xffff (e.g. ports=0x3f8+8)");
+            }
         } else if (option.equals("critical")) {
             request.criticality = Criticality::Critical;
         } else {
             return fail(error, line_number, column,
-                        "unknown module option (expected tier=N, transport=T or critical)");
+                        "unknown module option (expected tier=N, transport=T, ports=B+N or critical)");
         }
     }
     if (visitor.module != nullptr) visitor.module(visitor.context, request);

@@ -3,7 +3,7 @@
 // initramfs/README.md:
 //
 //   # comment
-//   module serial_console.umod tier=0 transport=direct critical
+//   module serial_console.umod tier=0 transport=direct critical ports=0x3f8+8
 //   module console.umod tier=1 transport=ring
 //   param console.prompt=umka>
 //
@@ -35,6 +35,9 @@ struct ModuleRequest {
     uint8_t tier = 0;
     Transport transport = Transport::Direct;
     Criticality criticality = Criticality::Optional;
+    // I/O ports granted to the module (bus_access.PortIo): [port_base, port_base + port_count).
+    uint16_t port_base = 0;
+    uint16_t port_count = 0;
 };
 
 struct Parameter {

@@ -7,6 +7,7 @@
 #include "nucleus/console/console.h"
 #include "nucleus/console/text_output.h"
 #include "nucleus/lib/log.h"
+#include "nucleus/loader/module_system.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/smp/rendezvous.h"
@@ -158,6 +159,10 @@ void poweroff(const char*, TextOutput& out) {
     arch::power_off(system.acpi);
 }
 
+void mods(const char*, TextOutput& out) { loader::print_modules(out); }
+void services(const char*, TextOutput& out) { loader::print_services(out); }
+void caps(const char* arguments, TextOutput& out) { loader::print_capabilities(arguments, out); }
+
 constexpr Command kCommands[] = {
     {"help", "list the commands", help},
     {"cpus", "one line per CPU: index, hardware id, state", cpus},
@@ -165,6 +170,9 @@ constexpr Command kCommands[] = {
     {"timeline", "every boot step, microseconds since nucleus entry", timeline_command},
     {"rendezvous", "run a function on every CPU, then stop all CPUs briefly; print timings",
      rendezvous_command},
+    {"mods", "modules: version, tier, transport, text size, load time, signature", mods},
+    {"services", "service bindings: consumer -> provider, interface, version, transport", services},
+    {"caps", "caps <module>: the capabilities a module holds", caps},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };

@@ -32,7 +32,7 @@ TEST(BootManifestTest, ModulesOptionsParametersAndComments) {
     ManifestError error{};
     std::string text =
         "# the default bundle\n"
-        "module serial_console.umod tier=0 transport=direct critical\n"
+        "module serial_console.umod tier=0 transport=direct critical ports=0x3f8+8\n"
         "\n"
         "   module console.umod transport=ring tier=1   # trailing comment\r\n"
         "param console.prompt=umka>\n";
@@ -41,6 +41,9 @@ TEST(BootManifestTest, ModulesOptionsParametersAndComments) {
     EXPECT_TRUE(parsed.modules[0].file.equals("serial_console.umod"));
     EXPECT_EQ(parsed.modules[0].criticality, Criticality::Critical);
     EXPECT_EQ(parsed.modules[0].transport, Transport::Direct);
+    EXPECT_EQ(parsed.modules[0].port_base, 0x3f8);
+    EXPECT_EQ(parsed.modules[0].port_count, 8);
+    EXPECT_EQ(parsed.modules[1].port_count, 0);
     EXPECT_TRUE(parsed.modules[1].file.equals("console.umod"));
     EXPECT_EQ(parsed.modules[1].tier, 1);
     EXPECT_EQ(parsed.modules[1].transport, Transport::Ring);
@@ -73,6 +76,10 @@ TEST(BootManifestTest, EveryMistakeNamesLineColumnAndReason) {
         {"module a.umod tier=10\n", 1, 15, "tier must be"},
         {"module a.umod transport=pipe\n", 1, 15, "transport must be"},
         {"module a.umod fast\n", 1, 15, "unknown module option"},
+        {"module a.umod ports=0x3f8\n", 1, 15, "ports must be BASE+COUNT"},
+        {"module a.umod ports=0xfff8+9\n", 1, 15, "ports must be"},
+        {"module a.umod ports=0x3f8+0\n", 1, 15, "ports must be"},
+        {"module a.umod ports=0x3g8+8\n", 1, 15, "ports must be"},
         {"param novalue\n", 1, 7, "key=value"},
         {"param =x\n", 1, 7, "key=value"},
         {"param a=b c\n", 1, 11, "text after key=value"},

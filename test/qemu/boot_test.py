@@ -135,6 +135,82 @@ def scenario_bad_manifest(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def bundle_with(build: Path, manifest: str, files: dict[str, bytes]) -> bytes:
+    sys.path.insert(0, str(HERE.parent.parent / "initramfs"))
+    import make_bundle  # noqa: E402
+    return make_bundle.build([("manifest.txt", manifest.encode())] + list(files.items()))
+
+
+DEFAULT_MANIFEST = ("module serial_console.umod tier=0 transport=direct ports=0x3f8+8\n"
+                    "module console_service.umod tier=0 transport=direct\n")
+
+
+def module_bytes(build: Path, name: str) -> bytes:
+    return (build / "modules" / f"{name}.umod").read_bytes()
+
+
+def boot_bundle(build: Path, accel: str, bundle: bytes, script: list[str]) -> tuple[int, str]:
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
+        handle.write(bundle)
+        handle.flush()
+        return boot(build, accel, script, "--bundle", handle.name)
+
+
+def scenario_modules(build: Path, accel: str) -> None:
+    status, output = boot(build, accel, ["mods", "services", "caps serial_console", "poweroff"])
+    expect_text(output, "module serial_console 1 loaded from serial_console.umod")
+    expect_text(output, "module console_service 1 loaded from console_service.umod")
+    expect("the nucleus console takes over" not in output, "the console module did not run")
+    rows = re.findall(r"^(\w+)\s+1\s+0 direct\s+\d+\s+\d+\s+verified\s+loaded$", output, re.MULTILINE)
+    expect(sorted(rows) == ["console_service", "serial_console"], f"mods rows: {rows}")
+    expect(re.search(r"console_service\s+-> serial_console\s+char_device.CharDevice v1", output) is not None,
+           "services lacks console_service -> serial_console")
+    expect(re.search(r"serial_console\s+-> nucleus\s+bus_access.PortIo v1", output) is not None,
+           "services lacks serial_console -> nucleus PortIo")
+    expect(re.search(r"console_service\s+-> nucleus\s+nucleus_shell.Shell v1", output) is not None,
+           "services lacks console_service -> nucleus Shell")
+    expect_text(output, "capabilities of serial_console")
+    expect(re.search(r"0x[0-9a-f]{16}\s+service-binding\s+c", output) is not None,
+           "caps lists no service-binding capability")
+    expect_clean_power_off(status, output)
+
+
+def scenario_module_tampered(build: Path, accel: str) -> None:
+    serial = bytearray(module_bytes(build, "serial_console"))
+    serial[len(serial) // 2] ^= 0x40
+    bundle = bundle_with(build, DEFAULT_MANIFEST, {"serial_console.umod": bytes(serial),
+                                                   "console_service.umod": module_bytes(build, "console_service")})
+    status, output = boot_bundle(build, accel, bundle, ["mods", "poweroff"])
+    expect(re.search(r"module serial_console.umod refused: ENOEXEC: .*signature", output) is not None,
+           "the tampered module was not refused with ENOEXEC and a signature reason")
+    expect(re.search(r"module console_service.umod refused: \w+", output) is not None,
+           "the console module should be refused without its char device")
+    expect_text(output, "the nucleus console takes over")
+    expect_clean_power_off(status, output)
+
+
+def scenario_module_unsigned(build: Path, accel: str) -> None:
+    serial = module_bytes(build, "serial_console")[:-80]  # drop signature and trailer
+    bundle = bundle_with(build, DEFAULT_MANIFEST, {"serial_console.umod": serial,
+                                                   "console_service.umod": module_bytes(build, "console_service")})
+    status, output = boot_bundle(build, accel, bundle, ["poweroff"])
+    expect(re.search(r"module serial_console.umod refused: ENOEXEC: module is unsigned", output) is not None,
+           "the unsigned module was not refused as unsigned")
+    expect_clean_power_off(status, output)
+
+
+def scenario_module_cycle(build: Path, accel: str) -> None:
+    manifest = DEFAULT_MANIFEST + "module cycle_a.umod\nmodule cycle_b.umod\n"
+    files = {name + ".umod": module_bytes(build, name)
+             for name in ("serial_console", "console_service", "cycle_a", "cycle_b")}
+    status, output = boot_bundle(build, accel, bundle_with(build, manifest, files), ["mods", "poweroff"])
+    expect(re.search(r"module cycle_a.umod refused: .*cycle: cycle_a -> cycle_b -> cycle_a", output) is not None
+           or re.search(r"module cycle_a.umod refused: .*cycle: cycle_b -> cycle_a -> cycle_b", output) is not None,
+           "the cycle was not named")
+    expect_text(output, "module console_service 1 loaded")  # the rest of the bundle still loads
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -157,6 +233,10 @@ SCENARIOS = {
     "bad-input": scenario_bad_input,
     "bad-manifest": scenario_bad_manifest,
     "no-acpi": scenario_no_acpi,
+    "modules": scenario_modules,
+    "module-tampered": scenario_module_tampered,
+    "module-unsigned": scenario_module_unsigned,
+    "module-cycle": scenario_module_cycle,
 }
 
 

@@ -11,6 +11,7 @@ inline void outb(uint16_t port, uint8_t value) {
 inline void outw(uint16_t port, uint16_t value) {
     asm volatile("outw %0, %1" ::"a"(value), "Nd"(port));
 }
+inline void outl(uint16_t port, uint32_t value) { asm volatile("outl %0, %1" ::"a"(value), "Nd"(port)); }
 inline uint8_t inb(uint16_t port) {
     uint8_t value;
     asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));

@@ -1,0 +1,89 @@
+// The nucleus's module system at run time: the capability table, the service registry, and
+// one record per module the boot manifest asked for. Boot loading (boot_modules.cpp), the
+// nucleus's own services (nucleus_services.cpp) and the console commands (mods, services,
+// caps) all work on this one instance.
+//
+// Lock discipline: modules are loaded and bound on the boot CPU during bring-up, before any
+// module code runs; afterwards the registry and capability table are only read (lock-free by
+// design). The live-swap issue adds the writer lock.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nucleus/bundle/boot_manifest.h"
+#include "nucleus/console/text_output.h"
+#include "nucleus/lib/status.h"
+#include "nucleus/module/capability_table.h"
+#include "nucleus/module/elf_module.h"
+#include "nucleus/module/module_binder.h"
+#include "nucleus/module/service_registry.h"
+
+namespace umka::loader {
+
+enum class SignatureState : uint8_t { NotChecked, Verified, Refused };
+enum class ModuleState : uint8_t { Requested, Loaded, Refused };
+
+const char* signature_state_name(SignatureState state);
+
+inline constexpr size_t kReasonCapacity = 192;
+inline constexpr size_t kFileNameCapacity = 64;
+
+struct ModuleRecord {
+    char file[kFileNameCapacity];  // the bundle entry
+    uint8_t tier;
+    bundle::Transport transport;
+    bundle::Criticality criticality;
+    uint16_t port_base;
+    uint16_t port_count;
+    SignatureState signature;
+    ModuleState state;
+    char reason[kReasonCapacity];  // why it was refused (empty when loaded)
+    modules::LoadedModule image;   // valid once the ELF loaded
+    bool image_loaded;
+    modules::ModuleBindingBlock* binding;  // nucleus frames, valid once bound
+    uint32_t owner;                        // capability owner / consumer id
+    uint64_t load_cycles;                  // signature check + ELF load + bind
+    uint64_t file_size;
+};
+
+class ModuleSystem {
+public:
+    // Sizes every table for `module_count` requested modules (capacity from the bundle).
+    Status initialize(size_t module_count);
+
+    modules::CapabilityTable& capabilities() { return *capabilities_; }
+    modules::ServiceRegistry& registry() { return *registry_; }
+
+    ModuleRecord* add_record();
+    size_t record_count() const { return record_count_; }
+    ModuleRecord& record(size_t index) { return records_[index]; }
+    // The module whose capabilities `owner` holds; nullptr for the nucleus or unknown.
+    ModuleRecord* record_of_owner(uint32_t owner);
+    // The loaded module whose image contains `address` (for attributing calls and faults).
+    ModuleRecord* record_containing(const void* address);
+
+    bool initialized() const { return records_ != nullptr; }
+
+private:
+    modules::CapabilityTable* capabilities_ = nullptr;
+    modules::ServiceRegistry* registry_ = nullptr;
+    ModuleRecord* records_ = nullptr;
+    size_t record_capacity_ = 0;
+    size_t record_count_ = 0;
+};
+
+ModuleSystem& module_system();
+
+// Memory for module images: reserved and protected through the kernel address space.
+const modules::ModuleMemory& kernel_module_memory();
+
+// Nucleus frames for nucleus-owned module data (binding blocks, state regions), zeroed.
+Result<void*> allocate_zeroed(size_t bytes);
+
+// Console views.
+void print_modules(console::TextOutput& out);
+void print_services(console::TextOutput& out);
+void print_capabilities(const char* module_name, console::TextOutput& out);
+
+}  // namespace umka::loader
