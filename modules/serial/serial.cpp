@@ -61,7 +61,7 @@ constexpr uint8_t kModemControlReady = 0x0B;
 constexpr uint8_t kInterruptsOff = 0x00;
 
 constexpr uint8_t kLineStatusDataReady = 0x01;
-constexpr uint8_t kLineStatusTransmitEmpty = 0x20;      // THRE: FIFO (or THR) empty
+constexpr uint8_t kLineStatusTransmitEmpty = 0x20;     // THRE: FIFO (or THR) empty
 constexpr uint8_t kLineStatusReceiveFifoError = 0x80;  // parity/framing/break in the FIFO
 
 // THRE in FIFO mode means the whole 16-byte transmit FIFO is empty, so one status read
@@ -131,8 +131,8 @@ public:
     }
     Status read(Register reg, uint8_t* value) const {
         uint32_t wide = 0;
-        Status status = port_io_.read(range_, static_cast<uint16_t>(reg), bus::AccessWidth::Byte,
-                                      &wide);
+        Status status =
+            port_io_.read(range_, static_cast<uint16_t>(reg), bus::AccessWidth::Byte, &wide);
         if (status.is_ok()) *value = static_cast<uint8_t>(wide);
         return status;
     }
@@ -221,8 +221,7 @@ uint64_t ring_take(serial::SerialState& state, uint8_t* out, uint64_t capacity) 
 
 // Moves bytes from the UART's receive FIFO into `out` while data is ready and there is
 // room. Returns the PortIo status; *moved counts what arrived before any error.
-Status fifo_take(const Uart& uart, uint8_t* out, uint64_t capacity, uint64_t* moved,
-                 bool* saw_data_ready) {
+Status fifo_take(const Uart& uart, uint8_t* out, uint64_t capacity, uint64_t* moved) {
     *moved = 0;
     while (*moved < capacity) {
         uint8_t status = 0;
@@ -230,7 +229,6 @@ Status fifo_take(const Uart& uart, uint8_t* out, uint64_t capacity, uint64_t* mo
             return result;
         }
         if ((status & kLineStatusDataReady) == 0) return Status::ok();
-        *saw_data_ready = true;
         if (Status result = uart.read(Register::Data, &out[*moved]); result.is_error()) {
             return result;
         }
@@ -259,7 +257,11 @@ struct SerialCharDevice {
         serial::SerialState& state = state_of(context);
         if (state.configured == 0) {
             Uart uart;
-            if (Status status = uart.bind(context); status.is_error()) return UMKA_KABI_ENODEV;
+            if (uart.bind(context).is_error()) {
+                log_line(context, services::LogLevel::Error,
+                         "ttyS0: no bus_access.PortIo bound: no way to reach the UART");
+                return UMKA_KABI_ENODEV;
+            }
             Status status = configure(uart);
             if (status.is_error()) {
                 if (status.code() == UMKA_KABI_ENODEV) {
@@ -275,10 +277,10 @@ struct SerialCharDevice {
             state.configured = 1;
         }
         bool non_blocking = umka::kabi::char_device::any(mode & chardev::OpenMode::NonBlocking);
-        __atomic_store_n(&state.opened,
-                         static_cast<uint8_t>(non_blocking ? OpenState::NonBlocking
-                                                           : OpenState::Blocking),
-                         __ATOMIC_RELAXED);
+        __atomic_store_n(
+            &state.opened,
+            static_cast<uint8_t>(non_blocking ? OpenState::NonBlocking : OpenState::Blocking),
+            __ATOMIC_RELAXED);
         return Status::ok();
     }
 
@@ -309,8 +311,7 @@ struct SerialCharDevice {
         for (;;) {
             uint64_t total = ring_take(state, out, length);
             uint64_t moved = 0;
-            bool saw_data_ready = false;
-            Status status = fifo_take(uart, out + total, length - total, &moved, &saw_data_ready);
+            Status status = fifo_take(uart, out + total, length - total, &moved);
             total += moved;
             state.bytes_read += total;
             *transferred = total;
@@ -352,7 +353,8 @@ struct SerialCharDevice {
                 }
                 break;
             }
-            uint64_t burst = length - sent < kTransmitFifoDepth ? length - sent : kTransmitFifoDepth;
+            uint64_t burst =
+                length - sent < kTransmitFifoDepth ? length - sent : kTransmitFifoDepth;
             for (uint64_t index = 0; index < burst && result.is_ok(); ++index) {
                 result = uart.write(Register::Data, bytes[sent]);
                 if (result.is_ok()) ++sent;
@@ -448,7 +450,8 @@ UMKA_MODULE_ENTRY(binding) {
     auto* state = umka::kabi::module_state<serial::SerialState>(binding);
     // Schema 1 is the only one; a newer (append-only) schema starts with it.
     if (state == nullptr || binding->states[0].schema_version == 0) return UMKA_KABI_EINVAL;
-    if (binding->states[0].origin == UMKA_STATE_ORIGIN_CARRIED && ring_fill(*state) > kReceiveCapacity) {
+    if (binding->states[0].origin == UMKA_STATE_ORIGIN_CARRIED &&
+        ring_fill(*state) > kReceiveCapacity) {
         // A ring that claims more than it can hold cannot be trusted byte by byte.
         state->receive_head = state->receive_tail;
         log_line(binding, services::LogLevel::Warning,

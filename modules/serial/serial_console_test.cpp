@@ -45,7 +45,8 @@ protected:
         ASSERT_NO_FATAL_FAILURE(bind());
     }
     void bind() {
-        ASSERT_TRUE(harness_.bind_provided(*module_, "char_device", "CharDevice", &device_).is_ok());
+        ASSERT_TRUE(
+            harness_.bind_provided(*module_, "char_device", "CharDevice", &device_).is_ok());
         ASSERT_TRUE(harness_.bind_provided(*module_, "bus_access", "IrqHandler", &irq_).is_ok());
     }
 
@@ -96,8 +97,8 @@ TEST_F(SerialConsole, InfoNamesTtyS0WithLinuxNumbers) {
 
 TEST_F(SerialConsole, FirstOpenProgramsDivisorOne8N1AndFifos) {
     ASSERT_TRUE(device_.open(kReadWrite).is_ok()) << port_io_.last_refusal();
-    EXPECT_EQ(uart_.divisor(), 1u);            // 115200 baud
-    EXPECT_EQ(uart_.line_control(), 0x03u);    // 8N1, divisor latch closed again
+    EXPECT_EQ(uart_.divisor(), 1u);          // 115200 baud
+    EXPECT_EQ(uart_.line_control(), 0x03u);  // 8N1, divisor latch closed again
     EXPECT_TRUE(uart_.fifo_enabled());
     EXPECT_EQ(uart_.last_fifo_control(), 0xC7u);  // enable, clear both, 14-byte trigger
     EXPECT_EQ(uart_.interrupt_enable(), 0u);      // polled
@@ -109,7 +110,8 @@ TEST_F(SerialConsole, FirstOpenProgramsDivisorOne8N1AndFifos) {
     std::vector<std::string> latch_writes;
     for (const Uart16550Model::Write& write : uart_.writes()) {
         if (write.divisor_latch && write.offset <= 1) {
-            latch_writes.push_back(std::to_string(write.offset) + "=" + std::to_string(write.value));
+            latch_writes.push_back(std::to_string(write.offset) + "=" +
+                                   std::to_string(write.value));
         }
     }
     EXPECT_EQ(latch_writes, (std::vector<std::string>{"0=1", "1=0"}));
@@ -291,7 +293,8 @@ TEST_F(SerialConsole, LiveSwapKeepsBufferedBytesAndCounters) {
 }
 
 TEST_F(SerialConsole, RevokedPortRangeIsRefusedAndTheStatusPropagates) {
-    ASSERT_TRUE(harness_.capabilities().revoke(umka::modules::CapabilityHandle{port_range()}).is_ok());
+    ASSERT_TRUE(
+        harness_.capabilities().revoke(umka::modules::CapabilityHandle{port_range()}).is_ok());
     EXPECT_EQ(device_.open(kReadWrite).code(), UMKA_KABI_EINVAL);
     EXPECT_THAT(port_io_.last_refusal(), HasSubstr("not a live capability (EFAULT)"));
     EXPECT_EQ(state().configured, 0u);

@@ -176,8 +176,8 @@ int32_t HostPortIo::check(bus::PortRange range, uint16_t offset, bus::AccessWidt
     Result<modules::CapabilityInfo> info =
         harness_.capabilities().lookup(handle, modules::Rights::Call);
     if (info.is_error()) {
-        last_refusal_ = "PortRange " + std::to_string(range.value) +
-                        " is not a live capability (" + errno_name(info.error()) + ")";
+        last_refusal_ = "PortRange " + std::to_string(range.value) + " is not a live capability (" +
+                        errno_name(info.error()) + ")";
         return UMKA_KABI_EINVAL;
     }
     Result<UmkaServiceSlot*> slot = harness_.registry().find("bus_access", "PortIo", nullptr);
@@ -188,13 +188,13 @@ int32_t HostPortIo::check(bus::PortRange range, uint16_t offset, bus::AccessWidt
         return UMKA_KABI_EINVAL;
     }
     if (granted_owner_ == 0 || info.value().owner != granted_owner_) {
-        last_refusal_ = "no ports are granted to module instance " +
-                        std::to_string(info.value().owner);
+        last_refusal_ =
+            "no ports are granted to module instance " + std::to_string(info.value().owner);
         return UMKA_KABI_EINVAL;
     }
     if (width != bus::AccessWidth::Byte) {
-        last_refusal_ = "16550 registers are byte-wide; width " +
-                        std::to_string(unsigned(width)) + " refused";
+        last_refusal_ =
+            "16550 registers are byte-wide; width " + std::to_string(unsigned(width)) + " refused";
         return UMKA_KABI_EINVAL;
     }
     if (offset >= granted_length_) {

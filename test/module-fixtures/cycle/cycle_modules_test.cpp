@@ -38,8 +38,8 @@ void load_file(const char* path, umka::harness::MmapModuleMemory& memory, Loaded
     std::string error;
     ASSERT_TRUE(umka::harness::read_file(path, file.bytes, &error)) << error;
     Diagnostic diagnostic;
-    auto loaded =
-        umka::modules::load_module(file.bytes.data(), file.bytes.size(), memory.memory(), diagnostic);
+    auto loaded = umka::modules::load_module(file.bytes.data(), file.bytes.size(), memory.memory(),
+                                             diagnostic);
     ASSERT_TRUE(loaded.is_ok()) << path << ": " << diagnostic.text();
     file.loaded = loaded.value();
 }
@@ -62,9 +62,9 @@ TEST(CycleModules, ResolverRefusesBothNamingTheCycle) {
     std::vector<umka::modules::ResolverModule> modules(4);
     std::vector<umka::modules::ProviderChoice> choices(8);
     std::vector<uint16_t> order(4);
-    DependencyResolver resolver({modules.data(), modules.size(), choices.data(), choices.size(),
-                                 order.data()},
-                                &nucleus.value());
+    DependencyResolver resolver(
+        {modules.data(), modules.size(), choices.data(), choices.size(), order.data()},
+        &nucleus.value());
     auto index_a = resolver.add(a.loaded.manifest_view, diagnostic);
     auto index_b = resolver.add(b.loaded.manifest_view, diagnostic);
     ASSERT_TRUE(index_a.is_ok() && index_b.is_ok()) << diagnostic.text();
@@ -108,13 +108,13 @@ void expect_module_counts(const char* path, const char* provided, const char* re
 TEST(CycleModules, CycleALoadsAndCountsAgainstAHostB) {
     constexpr cycle::BVtable host_b = cycle::make_b_vtable<HostCounter>();
     expect_module_counts<cycle::ARef, cycle::BVtable, cycle::CycleAState>(kCycleA, "A", "B",
-                                                                         host_b);
+                                                                          host_b);
 }
 
 TEST(CycleModules, CycleBLoadsAndCountsAgainstAHostA) {
     constexpr cycle::AVtable host_a = cycle::make_a_vtable<HostCounter>();
     expect_module_counts<cycle::BRef, cycle::AVtable, cycle::CycleBState>(kCycleB, "B", "A",
-                                                                         host_a);
+                                                                          host_a);
 }
 
 // Loading one half without the other is refused by the binder, naming the interface.

@@ -1,0 +1,356 @@
+// console_service through the host harness: the real console_service.elf (the file that
+// is signed and boots), bound to a fake char device (scripted input, captured output) and
+// a fake shell (records lines, canned answers). The fake device answers EIO once its input
+// is used up, which is how run() ends in every test.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "module_harness.h"
+#include "umka/kabi/char_device.hpp"
+#include "umka/kabi/console.hpp"
+#include "umka/kabi/console_service_state.hpp"
+#include "umka/kabi/nucleus_shell.hpp"
+
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using umka::harness::HostModule;
+using umka::harness::LoadOptions;
+using umka::harness::ModuleHarness;
+namespace chardev = umka::kabi::char_device;
+namespace shell = umka::kabi::nucleus_shell;
+using ConsoleState = umka::kabi::console_service::ConsoleState;
+using umka::kabi::Status;
+
+// char_device.CharDevice with scripted input and captured output.
+struct FakeDevice {
+    std::string input;
+    size_t position = 0;
+    std::string output;
+    int32_t open_status = UMKA_KABI_OK;
+    chardev::OpenMode opened_mode{};
+    int open_calls = 0;
+    size_t write_budget = SIZE_MAX;  // bytes accepted before writes fail with EIO
+    size_t write_chunk = SIZE_MAX;   // at most this many bytes per write (short writes)
+    int reads_answering_eagain = 0;  // EAGAIN before each of the first reads is served
+
+    static FakeDevice& of(void* context) { return *static_cast<FakeDevice*>(context); }
+    static Status info(void*, chardev::CharDeviceInfo* info) {
+        *info = chardev::CharDeviceInfo{};
+        std::memcpy(info->name, "ttyFAKE", 7);
+        return Status::ok();
+    }
+    static Status open(void* context, chardev::OpenMode mode) {
+        FakeDevice& self = of(context);
+        ++self.open_calls;
+        self.opened_mode = mode;
+        return self.open_status;
+    }
+    static Status close(void*) { return Status::ok(); }
+    static Status read(void* context, void* buffer, uint64_t length, uint64_t* transferred) {
+        FakeDevice& self = of(context);
+        *transferred = 0;
+        if (self.reads_answering_eagain > 0) {
+            --self.reads_answering_eagain;
+            return UMKA_KABI_EAGAIN;
+        }
+        if (self.position == self.input.size()) return UMKA_KABI_EIO;
+        size_t count = std::min<size_t>(length, self.input.size() - self.position);
+        std::memcpy(buffer, self.input.data() + self.position, count);
+        self.position += count;
+        *transferred = count;
+        return Status::ok();
+    }
+    static Status write(void* context, const void* data, uint64_t length, uint64_t* transferred) {
+        FakeDevice& self = of(context);
+        *transferred = 0;
+        if (self.write_budget == 0) return UMKA_KABI_EIO;
+        size_t count = std::min<size_t>({length, self.write_budget, self.write_chunk});
+        self.output.append(static_cast<const char*>(data), count);
+        if (self.write_budget != SIZE_MAX) self.write_budget -= count;
+        *transferred = count;
+        return Status::ok();
+    }
+    static Status control(void*, uint32_t, void*, uint64_t) { return UMKA_KABI_ENOTTY; }
+    static Status poll(void*, chardev::PollEvents, chardev::PollEvents* ready) {
+        *ready = chardev::PollEvents::Writable;
+        return Status::ok();
+    }
+};
+
+// nucleus_shell.Shell: records each line; answers from `answers`, else ENOENT naming it.
+struct FakeShell {
+    struct Answer {
+        int32_t status;
+        std::string text;
+    };
+    std::vector<std::string> lines;
+    std::map<std::string, Answer> answers;
+    std::string description = "mods  lists modules\nservices  lists bindings\n";
+    int describe_calls = 0;
+    void* last_output = nullptr;
+    uint64_t last_output_length = 0;
+
+    static FakeShell& of(void* context) { return *static_cast<FakeShell*>(context); }
+    // Copies as much of `text` as fits; ENOSPC (with the part that fit) when it did not.
+    static Status answer(const std::string& text, int32_t status, void* output, uint64_t length,
+                         uint64_t* written) {
+        uint64_t count = std::min<uint64_t>(text.size(), length);
+        std::memcpy(output, text.data(), count);
+        *written = count;
+        return count < text.size() ? Status(UMKA_KABI_ENOSPC) : Status(status);
+    }
+    static Status execute(void* context, const char* line, uint64_t line_length, void* output,
+                          uint64_t output_length, uint64_t* written) {
+        FakeShell& self = of(context);
+        std::string command(line, line_length);
+        self.lines.push_back(command);
+        self.last_output = output;
+        self.last_output_length = output_length;
+        auto found = self.answers.find(command);
+        if (found == self.answers.end()) {
+            return answer(command + ": no such command\n", UMKA_KABI_ENOENT, output, output_length,
+                          written);
+        }
+        if (found->second.status == UMKA_KABI_ENOSPC) {  // a canned truncation
+            uint64_t count = std::min<uint64_t>(found->second.text.size(), output_length);
+            std::memcpy(output, found->second.text.data(), count);
+            *written = count;
+            return UMKA_KABI_ENOSPC;
+        }
+        return answer(found->second.text, found->second.status, output, output_length, written);
+    }
+    static Status describe(void* context, void* output, uint64_t output_length, uint64_t* written) {
+        FakeShell& self = of(context);
+        ++self.describe_calls;
+        return answer(self.description, UMKA_KABI_OK, output, output_length, written);
+    }
+};
+
+constexpr chardev::CharDeviceVtable kDeviceVtable = chardev::make_char_device_vtable<FakeDevice>();
+constexpr shell::ShellVtable kShellVtable = shell::make_shell_vtable<FakeShell>();
+
+class ConsoleService : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(
+            harness_
+                .provide("char_device", "CharDevice", &kDeviceVtable, &device_, "serial_console")
+                .is_ok())
+            << harness_.last_reason();
+        ASSERT_TRUE(harness_.provide("nucleus_shell", "Shell", &kShellVtable, &shell_).is_ok())
+            << harness_.last_reason();
+        ASSERT_NO_FATAL_FAILURE(load());
+    }
+    void load(const LoadOptions& options = {}) {
+        module_ = harness_.load(umka::harness::module_under_test(), options);
+        ASSERT_NE(module_, nullptr) << harness_.last_reason();
+        ASSERT_TRUE(harness_.bind_provided(*module_, "console", "Console", &console_).is_ok());
+    }
+
+    // Runs the console over `input`; returns run()'s status code.
+    int32_t run(const std::string& input) {
+        device_.input = input;
+        device_.position = 0;
+        return console_.run().code();
+    }
+    ConsoleState& state() { return *static_cast<ConsoleState*>(module_->states[0].base); }
+    std::string line() {
+        return std::string(reinterpret_cast<char*>(state().line), state().line_length);
+    }
+    size_t prompts() {
+        size_t count = 0;
+        for (size_t at = device_.output.find("umka> "); at != std::string::npos;
+             at = device_.output.find("umka> ", at + 1)) {
+            ++count;
+        }
+        return count;
+    }
+
+    ModuleHarness harness_;
+    FakeDevice device_;
+    FakeShell shell_;
+    HostModule* module_ = nullptr;
+    umka::kabi::console::ConsoleRef console_;
+};
+
+TEST_F(ConsoleService, OpensBlockingPrintsThePromptAndStopsWithEIOWhenInputEnds) {
+    EXPECT_EQ(run(""), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> ");
+    EXPECT_EQ(device_.open_calls, 1);
+    EXPECT_EQ(device_.opened_mode, chardev::OpenMode::Read | chardev::OpenMode::Write);
+    EXPECT_THAT(harness_.log().lines(), Contains("console: serving ttyFAKE"));
+    EXPECT_THAT(harness_.log().lines(),
+                Contains("console: char device read failed (errno 5); console stops"));
+}
+
+TEST_F(ConsoleService, EchoesWhatIsTypedAndKeepsTheLineInState) {
+    EXPECT_EQ(run("ls -l"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> ls -l");
+    EXPECT_EQ(line(), "ls -l");
+    EXPECT_TRUE(shell_.lines.empty());
+}
+
+TEST_F(ConsoleService, ExecutesALineAndWritesItsOutputWithCrLf) {
+    shell_.answers["mods"] = {UMKA_KABI_OK, "serial_console 1\nconsole_service 1\n"};
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> mods\r\nserial_console 1\r\nconsole_service 1\r\numka> ");
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"mods"}));
+    // The shell renders into ConsoleState.output, all of it.
+    EXPECT_EQ(shell_.last_output, static_cast<void*>(state().output));
+    EXPECT_EQ(shell_.last_output_length, sizeof(state().output));
+    EXPECT_EQ(state().lines_executed, 1u);
+    EXPECT_EQ(state().line_length, 0u);
+}
+
+TEST_F(ConsoleService, OutputGetsAFinalLineEndAndKeepsExistingCrLf) {
+    shell_.answers["a"] = {UMKA_KABI_OK, "one\r\ntwo"};
+    EXPECT_EQ(run("a\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> a\r\none\r\ntwo\r\numka> ");
+}
+
+TEST_F(ConsoleService, BackspaceAndDeleteErase) {
+    shell_.answers["mods"] = {UMKA_KABI_OK, ""};
+    EXPECT_EQ(run("\b\x7fmx\x7fod\bds\r"), UMKA_KABI_EIO);
+    // Erasing on an empty line writes nothing; each erase is "\b \b".
+    EXPECT_EQ(device_.output, "umka> mx\b \bod\b \bds\r\numka> ");
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"mods"}));
+}
+
+TEST_F(ConsoleService, FoldsCrLfAndLfCrIntoOneLineEnd) {
+    for (const char* name : {"a", "b", "c", "d"}) shell_.answers[name] = {UMKA_KABI_OK, ""};
+    // CR LF, LF CR, CR alone, then CR LF CR LF (two line ends), then an empty line.
+    EXPECT_EQ(run("a\r\nb\n\rc\rd\r\n\r\n"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"a", "b", "c", "d"}));
+    EXPECT_EQ(prompts(), 6u);  // first, after a, b, c, d and the empty line
+    EXPECT_EQ(state().lines_executed, 4u);
+}
+
+TEST_F(ConsoleService, EmptyAndBlankLinesOnlyPromptAgain) {
+    EXPECT_EQ(run("\r  \t\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> \r\numka>   \r\numka> ");
+    EXPECT_TRUE(shell_.lines.empty());
+    EXPECT_EQ(state().lines_executed, 0u);
+}
+
+TEST_F(ConsoleService, BlanksAroundACommandAreDropped) {
+    shell_.answers["mods"] = {UMKA_KABI_OK, "ok\n"};
+    EXPECT_EQ(run("  mods \r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"mods"}));
+}
+
+TEST_F(ConsoleService, HelpPrintsItsOwnLineAndTheShellsDescription) {
+    EXPECT_EQ(run("help\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output,
+              "umka> help\r\nhelp  lists the commands\r\nmods  lists modules\r\n"
+              "services  lists bindings\r\numka> ");
+    EXPECT_EQ(shell_.describe_calls, 1);
+    EXPECT_TRUE(shell_.lines.empty());
+}
+
+TEST_F(ConsoleService, UnknownCommandShowsTheShellsMessage) {
+    EXPECT_EQ(run("nope\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> nope\r\nnope: no such command\r\numka> ");
+}
+
+TEST_F(ConsoleService, UnknownCommandWithoutAMessageIsNamedByTheConsole) {
+    shell_.answers["nope"] = {UMKA_KABI_ENOENT, ""};
+    EXPECT_EQ(run("nope\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> nope\r\nnope: unknown command\r\numka> ");
+}
+
+TEST_F(ConsoleService, TruncatedOutputIsWrittenWithANotice) {
+    shell_.answers["log"] = {UMKA_KABI_ENOSPC, "line 1\nline 2\npart"};
+    EXPECT_EQ(run("log\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output,
+              "umka> log\r\nline 1\r\nline 2\r\npart\r\n(output truncated)\r\numka> ");
+}
+
+TEST_F(ConsoleService, OutputLargerThanTheStateBufferIsTruncatedThere) {
+    std::string big(sizeof(ConsoleState::output) + 100, 'x');
+    shell_.answers["big"] = {UMKA_KABI_OK, big};  // FakeShell answers ENOSPC: it does not fit
+    EXPECT_EQ(run("big\r"), UMKA_KABI_EIO);
+    std::string expected = "umka> big\r\n" + std::string(sizeof(ConsoleState::output), 'x') +
+                           "\r\n(output truncated)\r\numka> ";
+    EXPECT_EQ(device_.output, expected);
+}
+
+TEST_F(ConsoleService, OtherShellErrorsNameTheErrno) {
+    shell_.answers["poweroff"] = {UMKA_KABI_EPERM, ""};
+    EXPECT_EQ(run("poweroff\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> poweroff\r\npoweroff: failed with errno 1\r\numka> ");
+}
+
+TEST_F(ConsoleService, CtrlCDropsTheLine) {
+    shell_.answers["ls"] = {UMKA_KABI_OK, ""};
+    EXPECT_EQ(run("abc\x03ls\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> abc^C\r\numka> ls\r\numka> ");
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"ls"}));
+}
+
+TEST_F(ConsoleService, EscapeSequencesAndNonAsciiBytesAreSwallowed) {
+    shell_.answers["ls"] = {UMKA_KABI_OK, ""};
+    // Up arrow (CSI A), F1 (SS3 P), a CSI with parameters, a UTF-8 'é'.
+    EXPECT_EQ(run("l\x1b[A\x1bOP\x1b[1;5C\xc3\xa9s\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"ls"}));
+    EXPECT_EQ(device_.output, "umka> ls\r\numka> ");
+}
+
+TEST_F(ConsoleService, AFullLineRingsTheBell) {
+    std::string typed(300, 'a');
+    EXPECT_EQ(run(typed), UMKA_KABI_EIO);
+    EXPECT_EQ(state().line_length, sizeof(ConsoleState::line));
+    EXPECT_EQ(std::count(device_.output.begin(), device_.output.end(), '\a'), 300 - 256);
+}
+
+TEST_F(ConsoleService, RetriesEagainAndCompletesShortWrites) {
+    shell_.answers["mods"] = {UMKA_KABI_OK, "a\nb\n"};
+    device_.write_chunk = 2;
+    device_.reads_answering_eagain = 3;
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> mods\r\na\r\nb\r\numka> ");
+}
+
+TEST_F(ConsoleService, WriteFailureEndsRunWithEIO) {
+    device_.write_budget = 3;  // half the prompt, then EIO
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umk");
+    EXPECT_EQ(device_.position, 0u);  // never got to read
+    EXPECT_THAT(harness_.log().lines(),
+                Contains("console: char device write failed (errno 5); console stops"));
+}
+
+TEST_F(ConsoleService, OpenFailureIsENODEV) {
+    device_.open_status = UMKA_KABI_EBUSY;
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_ENODEV);
+    EXPECT_EQ(device_.output, "");
+    EXPECT_THAT(harness_.log().lines(), Contains("console: opening ttyFAKE failed (errno 16)"));
+}
+
+TEST_F(ConsoleService, TheLineBeingTypedSurvivesAReloadOfTheModule) {
+    shell_.answers["part"] = {UMKA_KABI_OK, "done\n"};
+    EXPECT_EQ(run("pa"), UMKA_KABI_EIO);
+    ASSERT_EQ(line(), "pa");
+
+    LoadOptions options;
+    options.carried_states = module_->states;
+    options.carried_states[0].origin = UMKA_STATE_ORIGIN_CARRIED;
+    options.carried_memory = module_->state_memory;
+    ASSERT_TRUE(harness_.unload(module_).is_ok()) << harness_.last_reason();
+    ASSERT_NO_FATAL_FAILURE(load(options));
+
+    device_.output.clear();
+    EXPECT_EQ(run("rt\r"), UMKA_KABI_EIO);
+    // The new instance shows the kept line after its prompt and goes on with it.
+    EXPECT_EQ(device_.output, "umka> part\r\ndone\r\numka> ");
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"part"}));
+}
+
+}  // namespace
