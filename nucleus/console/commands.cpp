@@ -177,7 +177,10 @@ constexpr Command kCommands[] = {
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };
 
-void help(const char*, TextOutput& out) { describe(out); }
+void help(const char*, TextOutput& out) {
+    out.print("  %-11s %s\n", "help", "list the commands");
+    describe(out);
+}
 
 }  // namespace
 
@@ -185,7 +188,10 @@ const Command* commands() { return kCommands; }
 size_t command_count() { return sizeof(kCommands) / sizeof(kCommands[0]); }
 
 void describe(TextOutput& out) {
-    for (const Command& command : kCommands) out.print("  %-11s %s\n", command.name, command.help);
+    // `help` itself belongs to whichever console is asking (this one or a console module).
+    for (const Command& command : kCommands) {
+        if (command.run != help) out.print("  %-11s %s\n", command.name, command.help);
+    }
 }
 
 }  // namespace umka::console

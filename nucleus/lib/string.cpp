@@ -1,4 +1,5 @@
-// The few libc routines the compiler may call on its own in freestanding code.
+// The few libc routines the compiler may call on its own in freestanding code (and strcmp,
+// which __builtin_strcmp falls back to for strings it cannot see at compile time).
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,14 @@ size_t strlen(const char* text) {
     size_t length = 0;
     while (text[length] != '\0') ++length;
     return length;
+}
+
+int strcmp(const char* left, const char* right) {
+    while (*left != '\0' && *left == *right) {
+        ++left;
+        ++right;
+    }
+    return int(static_cast<unsigned char>(*left)) - int(static_cast<unsigned char>(*right));
 }
 
 }  // extern "C"

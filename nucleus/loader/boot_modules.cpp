@@ -218,8 +218,10 @@ void start_console() {
             umka::kabi::Status status = console.run();
             log("console: the console module returned (%s); the nucleus console takes over\n",
                 errno_name(Errno(status.code())));
+            console::run();
         }
     }
+    log("console: no console module is loaded; the nucleus console takes over\n");
     console::run();
 }
 

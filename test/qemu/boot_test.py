@@ -185,7 +185,7 @@ def scenario_module_tampered(build: Path, accel: str) -> None:
            "the tampered module was not refused with ENOEXEC and a signature reason")
     expect(re.search(r"module console_service.umod refused: \w+", output) is not None,
            "the console module should be refused without its char device")
-    expect_text(output, "the nucleus console takes over")
+    expect_text(output, "console: no console module is loaded; the nucleus console takes over")
     expect_clean_power_off(status, output)
 
 

@@ -24,6 +24,13 @@ Result<uint16_t> port_for(bus::PortRange range, uint16_t offset, bus::AccessWidt
         info.kind != modules::CapabilityKind::ServiceBinding) {
         return Errno::InvalidArgument;
     }
+    // The handle must be the caller's PortIo binding itself, not any other of its bindings.
+    const modules::ServiceEntry* entry = loader::module_system().registry().entry_of(
+        static_cast<const UmkaServiceSlot*>(info.object));
+    if (entry == nullptr || __builtin_strcmp(entry->package, "bus_access") != 0 ||
+        __builtin_strcmp(entry->name, "PortIo") != 0) {
+        return Errno::InvalidArgument;
+    }
     loader::ModuleRecord* owner = loader::module_system().record_of_owner(info.owner);
     if (owner == nullptr || owner->port_count == 0) return Errno::InvalidArgument;
     if (uint32_t(offset) + bytes > owner->port_count) return Errno::OutOfRange;
