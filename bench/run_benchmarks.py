@@ -54,20 +54,35 @@ def run_host_benchmarks(build: Path) -> None:
             print(f"  {name:48s} {value:10.2f} {unit}{ratio}")
 
 
-def boot_once(build: Path, accel: str, smp: int) -> dict[str, int]:
+def boot_once(build: Path, accel: str, smp: int, extra: list[str] | None = None) -> dict[str, int]:
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as script:
-        script.write("timeline\npoweroff\n")
+        script.write("\n".join((extra or []) + ["timeline", "poweroff"]) + "\n")
         script.flush()
         result = subprocess.run([sys.executable, str(RUNNER), "--build", str(build), "--accel", accel,
                                  "--smp", str(smp), "--script", script.name, "--timeout", "240"],
                                 capture_output=True, text=True, errors="replace")
     if result.returncode != 0:
         raise SystemExit(f"bench: boot failed ({accel}, smp {smp}):\n{result.stdout[-2000:]}")
-    table = result.stdout.replace("\r", "").split("umka> timeline", 1)[1]
+    boot_once.last_output = result.stdout.replace("\r", "")
+    table = boot_once.last_output.split("umka> timeline", 1)[1]
     steps = {}
     for since_entry, step_time, name in re.findall(r"^\s+(\d+) us\s+(\d+) us\s+(.+)$", table, re.MULTILINE):
         steps[name.strip()] = (int(since_entry), int(step_time))
     return steps
+
+
+def report_modules(build: Path, accel: str) -> None:
+    boot_once(build, accel, 1, ["mods", "measure caps"])
+    output = boot_once.last_output
+    print(f"\nguest ({accel}): modules of the default bundle")
+    pattern = (r"^(\w+)\s+\d+\s+\d+ \w+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+verified\s+loaded$")
+    for name, text_kib, file_kib, load_us, verify_us in re.findall(pattern, output, re.MULTILINE):
+        per_kib = int(load_us) / max(int(file_kib), 1)
+        print(f"  {name:18s} {file_kib:>4s} KiB file, {text_kib:>3s} KiB text: load {load_us} us "
+              f"({per_kib:.0f} us/KiB), of which signature {verify_us} us")
+    match = re.search(r"capability lookup: .*", output)
+    if match:
+        print(f"  {match.group(0)}")
 
 
 def report_boots(build: Path, accel: str, smp: int, boots: int) -> float:
@@ -98,6 +113,7 @@ def main() -> int:
         run_host_benchmarks(arguments.build)
     single = report_boots(arguments.build, accel, 1, arguments.boots)
     quad = report_boots(arguments.build, accel, 4, arguments.boots)
+    report_modules(arguments.build, accel)
     print(f"\nguest ({accel}): smp 4 boot is {quad / single:.2f}x the smp 1 boot (baseline, same run)")
     return 0
 

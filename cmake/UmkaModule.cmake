@@ -55,7 +55,10 @@ set(UMKA_MODULE_COMPILE_OPTIONS
 # pages; no build id (the signature already identifies the image).
 set(UMKA_MODULE_LINK_OPTIONS
   -nostdlib -shared -Wl,--no-undefined -Wl,-z,now -Wl,-z,text -Wl,-z,noexecstack
-  -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code -Wl,--build-id=none)
+  -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code -Wl,--build-id=none
+  # Debug info is most of a module file and is signed and verified at every boot; the
+  # symbol table stays (modcheck and fault reports name symbols with it).
+  -Wl,--strip-debug)
 set(UMKA_MODULE_OUTPUT_DIR ${CMAKE_BINARY_DIR}/modules)
 set(UMKA_MODULE_SCRIPT ${CMAKE_CURRENT_LIST_FILE})
 

@@ -162,6 +162,13 @@ void poweroff(const char*, TextOutput& out) {
 void mods(const char*, TextOutput& out) { loader::print_modules(out); }
 void services(const char*, TextOutput& out) { loader::print_services(out); }
 void caps(const char* arguments, TextOutput& out) { loader::print_capabilities(arguments, out); }
+void measure(const char* arguments, TextOutput& out) {
+    if (__builtin_strcmp(arguments, "caps") == 0) {
+        loader::measure_capability_lookup(out);
+    } else {
+        out.print("usage: measure caps\n");
+    }
+}
 
 constexpr Command kCommands[] = {
     {"help", "list the commands", help},
@@ -173,6 +180,7 @@ constexpr Command kCommands[] = {
     {"mods", "modules: version, tier, transport, text size, load time, signature", mods},
     {"services", "service bindings: consumer -> provider, interface, version, transport", services},
     {"caps", "caps <module>: the capabilities a module holds", caps},
+    {"measure", "measure caps: cycles per capability lookup, beside a baseline", measure},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };

@@ -62,6 +62,7 @@ void verify_and_load(ModuleRecord& record, const uint8_t* bundle, size_t size) {
         return;
     }
     record.signature = SignatureState::Verified;
+    record.verify_cycles = arch::read_cycle_counter() - start;
 
     modules::Diagnostic diagnostic;
     Result<modules::LoadedModule> image = modules::load_module(
@@ -100,10 +101,12 @@ Status bind(ModuleRecord& record, modules::Diagnostic& diagnostic) {
 
 void report(const ModuleRecord& record) {
     if (record.state == ModuleState::Loaded) {
-        log("module %s %u loaded from %s: tier %u, %s, %zu KiB text, signature %s, %lu us\n",
+        log("module %s %u loaded from %s: tier %u, %s, %zu KiB text, signature %s (%lu us), "
+            "%lu us in all\n",
             record.image.manifest_view.name(), record.image.manifest_view.module_version(),
             record.file, record.tier, bundle::transport_name(record.transport),
             (record.image.text_size + 1023) / 1024, signature_state_name(record.signature),
+            clock::cycles_to_microseconds(record.verify_cycles),
             clock::cycles_to_microseconds(record.load_cycles));
     } else {
         log("module %s refused: %s\n", record.file, record.reason);

@@ -161,7 +161,8 @@ def scenario_modules(build: Path, accel: str) -> None:
     expect_text(output, "module serial_console 1 loaded from serial_console.umod")
     expect_text(output, "module console_service 1 loaded from console_service.umod")
     expect("the nucleus console takes over" not in output, "the console module did not run")
-    rows = re.findall(r"^(\w+)\s+1\s+0 direct\s+\d+\s+\d+\s+verified\s+loaded$", output, re.MULTILINE)
+    rows = re.findall(r"^(\w+)\s+1\s+0 direct\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
+                      re.MULTILINE)
     expect(sorted(rows) == ["console_service", "serial_console"], f"mods rows: {rows}")
     expect(re.search(r"console_service\s+-> serial_console\s+char_device.CharDevice v1", output) is not None,
            "services lacks console_service -> serial_console")
