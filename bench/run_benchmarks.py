@@ -28,6 +28,7 @@ RUNNER = HERE.parent / "test" / "qemu" / "umka_qemu.py"
 HOST_BENCHMARKS = {
     "bench/frame_allocator_bench": "BM_BaselineFreeListPushPop",
     "bench/kabi/kabi_call_bench": "virtual_call",
+    "bench/module/module_bench": "BM_BaselineArrayIndex",
 }
 
 
