@@ -92,6 +92,7 @@ Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Dia
     TRY(publish(registry, "kernel_services", "Log", kLogVtable, diagnostic));
     TRY(publish(registry, "kernel_services", "Clock", kClockVtable, diagnostic));
     TRY(publish(registry, "nucleus_shell", "Shell", kShellVtable, diagnostic));
+    TRY(publish_module_memory(registry, diagnostic));
     return arch::publish_bus_services(registry, diagnostic);
 }
 

@@ -9,6 +9,9 @@
 
 namespace umka::loader {
 
+// kernel_services.ModuleMemory (module_memory_service.cpp).
+Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+
 Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 
 }  // namespace umka::loader

@@ -23,6 +23,8 @@ const char* capability_kind_name(CapabilityKind kind) {
         return "state-region";
     case CapabilityKind::Module:
         return "module";
+    case CapabilityKind::MemoryRegion:
+        return "memory-region";
     }
     return "?";
 }

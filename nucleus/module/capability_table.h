@@ -30,6 +30,7 @@ enum class CapabilityKind : uint8_t {
     ServiceBinding = 1,  // object: the UmkaServiceSlot a module calls through
     StateRegion = 2,     // object: a module's state region
     Module = 3,          // object: a loaded module (for unload, swap)
+    MemoryRegion = 4,    // object: nucleus memory handed to a module (kernel_services.ModuleMemory)
 };
 const char* capability_kind_name(CapabilityKind kind);
 

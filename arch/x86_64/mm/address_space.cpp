@@ -157,6 +157,10 @@ void* physical_to_virtual(uint64_t physical) {
     return reinterpret_cast<void*>(physical + window_offset);
 }
 
+uint64_t direct_map_to_physical(const void* pointer) {
+    return reinterpret_cast<uint64_t>(pointer) - window_offset;
+}
+
 Status build_kernel_address_space(PhysicalMemory& frames, const MemoryMap& memory_map) {
     table_frames = &frames;
     root_table = TRY(new_table());

@@ -32,6 +32,8 @@ Status build_kernel_address_space(PhysicalMemory& frames, const MemoryMap& memor
 
 // Physical address -> pointer through the current window (identity during early boot).
 void* physical_to_virtual(uint64_t physical);
+// The inverse, for pointers physical_to_virtual returned.
+uint64_t direct_map_to_physical(const void* pointer);
 
 // Maps a physical range that is not RAM (firmware tables in reserved memory, device
 // registers) into the direct map on demand. Idempotent.
