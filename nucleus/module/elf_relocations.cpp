@@ -48,8 +48,12 @@ const char* relocation_type_name(uint32_t type) {
         "R_X86_64_TLSDESC",
         "R_X86_64_IRELATIVE",
         "R_X86_64_RELATIVE64",
+        nullptr,  // 39 and 40 are unused
+        nullptr,
+        "R_X86_64_GOTPCRELX",
+        "R_X86_64_REX_GOTPCRELX",
     };
-    if (type < sizeof(kNames) / sizeof(kNames[0])) return kNames[type];
+    if (type < sizeof(kNames) / sizeof(kNames[0]) && kNames[type] != nullptr) return kNames[type];
     return "unknown";
 }
 

@@ -8,9 +8,9 @@
 #include "nucleus/smp/cpu_table.h"
 
 extern "C" {
-extern const uint64_t trap_stub_vectors[];
-extern const uint64_t trap_stub_addresses[];
-extern const uint64_t trap_stub_count;
+extern const uint64_t trap_entry_vectors[];
+extern const uint64_t trap_entry_addresses[];
+extern const uint64_t trap_entry_count;
 }
 
 namespace umka::arch {
@@ -63,9 +63,9 @@ void load_interrupt_table() {
 // Gates start without interrupt stacks: until a TSS is loaded an IST index would itself
 // fault. load_cpu_descriptors moves the critical vectors onto their stacks afterwards.
 void initialize_interrupt_table() {
-    for (uint64_t stub = 0; stub < trap_stub_count; ++stub) {
-        uint64_t vector = trap_stub_vectors[stub];
-        uint64_t address = trap_stub_addresses[stub];
+    for (uint64_t entry = 0; entry < trap_entry_count; ++entry) {
+        uint64_t vector = trap_entry_vectors[entry];
+        uint64_t address = trap_entry_addresses[entry];
         interrupt_table[vector] = GateDescriptor{uint16_t(address),
                                                  kKernelCodeSelector,
                                                  0,

@@ -1,32 +1,32 @@
-/* Interrupt and exception entry stubs. Each stub pushes (error code, vector) so every
+/* Interrupt and exception entry points. Each pushes (error code, vector) so every
  * trap reaches arch_trap_dispatch with the same TrapFrame layout (see traps.h). */
 
     .section .text
     .code64
 
-.macro TRAP_WITHOUT_ERROR vector
-trap_stub_\vector:
+.macro TRAP_ENTRY_WITHOUT_ERROR vector
+trap_entry_\vector:
     pushq $0
     pushq $\vector
     jmp trap_common
 .endm
 
-.macro TRAP_WITH_ERROR vector
-trap_stub_\vector:
+.macro TRAP_ENTRY_WITH_ERROR vector
+trap_entry_\vector:
     pushq $\vector
     jmp trap_common
 .endm
 
 /* Vectors that push an error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX. */
 .irp vector, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
-    TRAP_WITHOUT_ERROR \vector
+    TRAP_ENTRY_WITHOUT_ERROR \vector
 .endr
 .irp vector, 8,10,11,12,13,14,17,21,29,30
-    TRAP_WITH_ERROR \vector
+    TRAP_ENTRY_WITH_ERROR \vector
 .endr
 /* Device and inter-processor vectors the nucleus uses. */
 .irp vector, 32,240,241,255
-    TRAP_WITHOUT_ERROR \vector
+    TRAP_ENTRY_WITHOUT_ERROR \vector
 .endr
 
 trap_common:
@@ -68,17 +68,17 @@ trap_common:
 
     .section .rodata
     .align 8
-    .global trap_stub_vectors
-    .global trap_stub_addresses
-    .global trap_stub_count
-/* Parallel tables: which vector each stub serves, and where it is. */
-trap_stub_vectors:
+    .global trap_entry_vectors
+    .global trap_entry_addresses
+    .global trap_entry_count
+/* Parallel tables: which vector each entry point serves, and where it is. */
+trap_entry_vectors:
 .irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,255
     .quad \vector
 .endr
-trap_stub_addresses:
+trap_entry_addresses:
 .irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,255
-    .quad trap_stub_\vector
+    .quad trap_entry_\vector
 .endr
-trap_stub_count:
+trap_entry_count:
     .quad 36

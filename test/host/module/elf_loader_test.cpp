@@ -392,7 +392,12 @@ TEST_F(PatchedModule, RelocationTypeTargetAndAddend) {
     relocation = good;
     relocation.r_info = ELF64_R_INFO(0, 42);
     elf.write(first, relocation);
-    EXPECT_THAT(verdict(), HasSubstr("relocation type 42 (unknown)"));
+    EXPECT_THAT(verdict(), HasSubstr("relocation type 42 (R_X86_64_REX_GOTPCRELX)"));
+
+    relocation = good;
+    relocation.r_info = ELF64_R_INFO(0, 77);
+    elf.write(first, relocation);
+    EXPECT_THAT(verdict(), HasSubstr("relocation type 77 (unknown)"));
 
     relocation = good;
     relocation.r_offset =
