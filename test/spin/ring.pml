@@ -1,0 +1,212 @@
+/*
+ * The doorbell protocol of nucleus/ring/spsc_ring.{h,cpp} as a Promela model, checked by
+ * spin in ctest (test/spin/check_model.py, registered by test/host/ring/ring.cmake).
+ *
+ * One ring of CAPACITY slots; the producer sends MESSAGES messages (message i carries i).
+ * Modelled steps, one Promela statement per shared-memory access, mirror the C++:
+ *   producer  try_reserve (reload tail only when the cached copy says full),
+ *             wait_for_space (announce Sleeping, re-check tail, futex-sleep, take the
+ *             word back), write slot, publish (store head, load consumer state, CAS the
+ *             state to Running and count a doorbell if it was Sleeping);
+ *   consumer  peek (reload head only when the cached copy says empty), take the slot,
+ *             release now or later (batching; always before sleeping), wait_for_entries
+ *             (announce Sleeping, RE-CHECK head, futex-sleep, take the word back).
+ * Promela interleaves statements with sequential consistency. The C++ makes exactly the
+ * accesses that need it sequentially consistent (the head/tail stores, the state loads,
+ * the announcements and their re-checks: two Dekker pairs); the rest is acquire/release,
+ * which the data checks below do not depend on beyond the slot-then-index order.
+ *
+ * A futex sleep is "block until the state word is no longer Sleeping" (what RingSignals
+ * wait() promises); SPURIOUS bounded early returns check the loops around it.
+ *
+ * Checked:
+ *   - every message arrives once and in order, and no slot is overwritten before it is
+ *     taken (assert on each message, and delivered == MESSAGES at the end);
+ *   - no lost wake-up: a party asleep forever is a process blocked outside an end state,
+ *     which spin reports as "invalid end state" (the safety run), and the LTL property
+ *     all_delivered (<> delivered == MESSAGES) fails on such a run (the liveness run, -a);
+ *   - with -DWITH_CLOSE the producer closes the ring after the last message and the
+ *     consumer stops only at "closed and empty": nothing published before close is lost.
+ *     (Close also wakes sleepers, which would hide a lost doorbell; that is why the
+ *     default run has no close.)
+ * -DNO_RECHECK removes the consumer's re-check after announcing sleep: ring_no_recheck.pml
+ * does that, and the test expects spin to find the lost wake-up there.
+ */
+
+#ifndef CAPACITY
+#define CAPACITY 2
+#endif
+#ifndef MESSAGES
+#define MESSAGES 5
+#endif
+#ifndef SPURIOUS
+#define SPURIOUS 1
+#endif
+
+#define RUNNING 0
+#define SLEEPING 1
+
+byte slots[CAPACITY];
+byte head = 0;               /* SpscRingControl::head, producer-written */
+byte tail = 0;               /* SpscRingControl::tail, consumer-written */
+bit consumer_state = RUNNING;
+bit producer_state = RUNNING;
+bit closed = 0;
+byte delivered = 0;          /* messages the consumer took, each checked in order */
+byte doorbells = 0;          /* producer -> sleeping consumer wake-ups */
+byte space_wakeups = 0;      /* consumer -> waiting producer wake-ups */
+byte full_waits = 0;
+byte spurious = SPURIOUS;    /* early returns from wait() left to hand out */
+
+/* claim_wake(): Sleeping -> Running by compare-exchange; one party wins. */
+#define CLAIM(state, won) atomic { if :: state == SLEEPING -> state = RUNNING; won = 1 :: else -> won = 0 fi }
+
+/* signals.wait(): sleep while the word reads Sleeping, or return early (bounded). */
+#define FUTEX_WAIT(state) if :: state == RUNNING -> skip :: atomic { spurious > 0 -> spurious-- } fi
+
+proctype Producer() {
+    byte next = 0;           /* SpscProducer::head_ */
+    byte cached_tail = 0;
+    bit won;
+    do
+    :: next == MESSAGES -> break
+    :: next < MESSAGES ->
+        /* try_reserve(): the cached tail says full -> reload it */
+        if
+        :: next - cached_tail >= CAPACITY -> cached_tail = tail
+        :: else -> skip
+        fi;
+        if
+        :: next - cached_tail >= CAPACITY ->
+            /* wait_for_space() */
+            full_waits++;
+            do
+            :: producer_state = SLEEPING;            /* announce_sleep */
+               cached_tail = tail;                   /* re-check */
+               if
+               :: next - cached_tail < CAPACITY || closed ->
+                  CLAIM(producer_state, won);        /* cancel */
+                  break
+               :: else ->
+                  FUTEX_WAIT(producer_state);
+                  CLAIM(producer_state, won);
+                  cached_tail = tail;
+                  if
+                  :: next - cached_tail < CAPACITY -> break
+                  :: else -> skip
+                  fi
+               fi
+            od
+        :: else -> skip
+        fi;
+        assert(next - tail < CAPACITY);              /* never overwrite an untaken slot */
+        slots[next % CAPACITY] = next;
+        next++;
+        head = next;                                 /* publish(): seq_cst store */
+        if                                           /* seq_cst load of the consumer state */
+        :: consumer_state == SLEEPING ->
+           CLAIM(consumer_state, won);               /* wake_consumer() */
+           if :: won -> doorbells++ :: else -> skip fi
+        :: else -> skip
+        fi
+    od;
+#ifdef WITH_CLOSE
+    closed = 1;                                      /* SpscRing::close() */
+    CLAIM(consumer_state, won);
+    CLAIM(producer_state, won)
+#endif
+}
+
+#ifdef WITH_CLOSE
+#define FINISHED false                               /* only "closed and empty" ends it */
+#else
+#define FINISHED (next == MESSAGES)
+#endif
+
+proctype Consumer() {
+    byte next = 0;           /* SpscConsumer::tail_ */
+    byte released = 0;       /* the tail last stored for the producer */
+    byte cached_head = 0;
+    bit won;
+    do
+    :: FINISHED -> break
+    :: next != cached_head ->
+        /* peek() hit: the slot must hold exactly the next message */
+        assert(slots[next % CAPACITY] == next);
+        next++;
+        delivered++;
+        if                                           /* release() now, or batch it */
+        :: released = next;
+           tail = next;                              /* seq_cst store */
+           if
+           :: producer_state == SLEEPING ->
+              CLAIM(producer_state, won);            /* wake_producer() */
+              if :: won -> space_wakeups++ :: else -> skip fi
+           :: else -> skip
+           fi
+        :: skip
+        fi
+    :: next == cached_head && !FINISHED ->
+        cached_head = head;                          /* peek() reload */
+        if
+        :: cached_head != next -> skip
+        :: else ->
+            /* wait_for_entries(): hand back what we took before sleeping */
+            if
+            :: released != next ->
+               released = next;
+               tail = next;
+               if
+               :: producer_state == SLEEPING ->
+                  CLAIM(producer_state, won);
+                  if :: won -> space_wakeups++ :: else -> skip fi
+               :: else -> skip
+               fi
+            :: else -> skip
+            fi;
+            do
+            :: closed ->
+               cached_head = head;
+               if
+               :: cached_head != next -> break       /* leftovers first */
+               :: else -> goto drained               /* WaitOutcome::Closed */
+               fi
+            :: !closed ->
+               consumer_state = SLEEPING;            /* announce_sleep */
+#ifndef NO_RECHECK
+               cached_head = head;                   /* the re-check */
+               if
+               :: cached_head != next || closed ->
+                  CLAIM(consumer_state, won);        /* cancel */
+                  if
+                  :: cached_head != next -> break
+                  :: else -> skip
+                  fi
+               :: else ->
+#endif
+                  FUTEX_WAIT(consumer_state);
+                  CLAIM(consumer_state, won);
+                  cached_head = head;
+                  if
+                  :: cached_head != next -> break
+                  :: else -> skip
+                  fi
+#ifndef NO_RECHECK
+               fi
+#endif
+            od
+        fi
+    od;
+drained:
+    assert(delivered == MESSAGES);
+    assert(doorbells <= MESSAGES)
+}
+
+init {
+    atomic {
+        run Producer();
+        run Consumer()
+    }
+}
+
+ltl all_delivered { <> (delivered == MESSAGES) }
