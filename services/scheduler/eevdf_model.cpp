@@ -198,7 +198,8 @@ uint32_t EevdfModel::pick(uint32_t cpu, uint64_t now_ns) {
 }
 
 bool EevdfModel::tick(uint32_t cpu, uint64_t now_ns) {
-    return charge(cpu, now_ns);
+    bool pending = charge(cpu, now_ns);
+    return pending || (queues_[cpu].current == kNone && !queues_[cpu].queued.empty());
 }
 
 void EevdfModel::yield(uint32_t cpu, uint64_t now_ns) {

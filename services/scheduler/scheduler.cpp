@@ -292,7 +292,13 @@ struct SchedulerPolicy {
             status.is_error()) {
             return status;
         }
-        *preempt_current = call.memory.queue(cpu).charge_current(now_ns) ? 1 : 0;
+        eevdf::RunQueue queue = call.memory.queue(cpu);
+        bool pending = queue.charge_current(now_ns);
+        // An idle CPU with queued tasks missed its wake-up (an IPI lost or not yet taken):
+        // the tick is the backstop.
+        bool idle_with_work =
+            queue.current() == kNone && call.memory.run_queues[cpu].runnable_count != 0;
+        *preempt_current = pending || idle_with_work ? 1 : 0;
         return Status::ok();
     }
 
@@ -479,10 +485,14 @@ UMKA_MODULE_ENTRY(binding) {
                                      module::kStateCount)) {
         return UMKA_KABI_EINVAL;
     }
-    if (umka::kabi::module_state<SchedulerGlobals>(binding, module::kGlobals) == nullptr) {
-        return UMKA_KABI_EINVAL;
-    }
     void* context = binding;
+    if (umka::kabi::module_state<SchedulerGlobals>(binding, module::kGlobals) == nullptr) {
+        LineText text;
+        text.add("the SchedulerGlobals region is missing or smaller than ")
+            .number(sizeof(SchedulerGlobals))
+            .add(" bytes");
+        return refuse(context, UMKA_KABI_EINVAL, text).code();
+    }
     const UmkaStateRegion& region = binding->states[module::kGlobals];
     if (region.schema_version != schema::scheduler_globals_version) {
         LineText text;

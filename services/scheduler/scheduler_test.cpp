@@ -236,6 +236,19 @@ TEST_F(Scheduler, ASoleTaskRunsOnWithoutPreemptionAndRenewsItsDeadline) {
     EXPECT_EQ(task.virtual_lag, 0);
 }
 
+TEST_F(Scheduler, ATickOnAnIdleCpuWithQueuedTasksAsksForAPick) {
+    ASSERT_TRUE(module_.attach(2, 2));
+    uint8_t preempt = 9;
+    ASSERT_EQ(scheduler().timer_tick(1, kMs, &preempt).code(), 0);
+    EXPECT_EQ(preempt, 0) << "idle and nothing queued";
+    ASSERT_NO_FATAL_FAILURE(start(0, 0, 1, kMs));  // the wake-up IPI is "lost"
+    ASSERT_EQ(scheduler().timer_tick(1, 2 * kMs, &preempt).code(), 0);
+    EXPECT_EQ(preempt, 1);
+    EXPECT_EQ(pick(1, 2 * kMs), 0u);
+    ASSERT_EQ(scheduler().timer_tick(1, 3 * kMs, &preempt).code(), 0);
+    EXPECT_EQ(preempt, 0) << "running alone";
+}
+
 TEST_F(Scheduler, ASleeperWithPositiveLagPreemptsOnWakeUp) {
     ASSERT_TRUE(module_.attach(1, 4));
     ASSERT_NO_FATAL_FAILURE(start(0, 0, 0, 0));
