@@ -3,6 +3,10 @@
 // state region) or in kernel_services.ModuleMemory regions it obtained, laid out as the
 // Heap* structs of memory_service.kabi (layout version 1). README.md explains the design.
 //
+// The parts, by concept: size_classes.h, page_map.h, slabs.h, magazines.h (each with its
+// .cpp), large.cpp, regions.cpp (memory from the nucleus, the metadata pool, log lines),
+// heap_module.cpp (entry and vtable).
+//
 // Concurrency rules every part follows:
 //  * A CPU's HeapCpuCache is touched only by calls naming that CPU (the caller runs them on
 //    that CPU with preemption disabled, one at a time); other CPUs only read its counters
@@ -30,7 +34,6 @@ namespace umka::heap {
 namespace services = umka::kabi::kernel_services;
 namespace memory = umka::kabi::memory;
 namespace layout = umka::kabi::memory_service;
-using umka::kabi::Status;
 using layout::HeapClassDepot;
 using layout::HeapCpuCache;
 using layout::HeapCpuClass;
@@ -39,6 +42,7 @@ using layout::HeapLargeAllocation;
 using layout::HeapMagazine;
 using layout::HeapSlab;
 using layout::HeapState;
+using umka::kabi::Status;
 
 // Manifest order of module kernel_heap.
 enum Required : uint32_t { kLog = 0, kModuleMemory = 1, kRequiredCount = 2 };
@@ -121,32 +125,10 @@ struct Heap {
 
 inline Heap heap_of(void* context) {
     const UmkaModuleBinding* binding = umka::kabi::binding_of(context);
-    // umka_module_entry refused the binding unless the state region is there and large.
-    return Heap{binding, umka::kabi::module_state<HeapState>(binding)};
+    // umka_module_entry refused the binding unless state region 0 is there and large
+    // enough, and the nucleus never changes a bound module's binding: no check per call.
+    return Heap{binding, static_cast<HeapState*>(binding->states[0].base)};
 }
-
-// --- size classes (size_classes.cpp) -----------------------------------------------------
-struct ClassShape {
-    uint32_t object_size;
-    uint32_t slab_bytes;
-    uint32_t objects_per_slab;
-    uint32_t magazine_capacity;
-    uint32_t reciprocal;  // ceil(2^32 / object_size): offset / size without a divide
-};
-// The shape of class `index` (< kClassCount) as this code lays it out.
-ClassShape class_shape(uint32_t index);
-constexpr uint32_t kNoClass = 0xFFFFFFFF;
-// Smallest class holding `size` bytes at `alignment` (a power of two), or kNoClass when
-// the request is for whole pages.
-uint32_t class_for(uint64_t size, uint64_t alignment);
-// Index of the object at `offset` bytes into a slab of class `index`, or kNoObject if
-// `offset` is not the start of an object there.
-constexpr uint32_t kNoObject = 0xFFFFFFFF;
-uint32_t object_index(uint32_t index, uint64_t offset);
-// Writes the class table into a fresh state; checks a carried one against it (false and
-// the first difference in *mismatch_class when they differ).
-void set_up_classes(HeapState& state);
-bool classes_match(const HeapState& state, uint32_t* mismatch_class);
 
 // --- log lines (regions.cpp) -------------------------------------------------------------
 class LineText {
@@ -181,74 +163,6 @@ HeapMagazine* take_magazine(const Heap& heap);  // an empty magazine, or nullptr
 void return_magazine(const Heap& heap, HeapMagazine* magazine);
 HeapLargeAllocation* take_large_record(const Heap& heap);
 void return_large_record(const Heap& heap, HeapLargeAllocation* record);
-
-// --- page map (page_map.cpp) -------------------------------------------------------------
-constexpr uint64_t kLargeTag = 1;  // low bit of an entry naming a HeapLargeAllocation
-// The entry of the page holding `address`, 0 when the heap owns no such page.
-uint64_t page_map_lookup(const HeapState& state, uint64_t address);
-// Sets the entries of `pages` pages from `address` (page aligned) to `entry`, making
-// nodes as needed; ENOMEM (and every entry set so far cleared) when a node cannot be made.
-Status page_map_set(const Heap& heap, uint64_t address, uint64_t pages, uint64_t entry);
-void page_map_clear(HeapState& state, uint64_t address, uint64_t pages);
-// Clears the entry of `address`'s page if it is `expected`; false when it was not (another
-// free took it first).
-bool page_map_take(HeapState& state, uint64_t address, uint64_t expected);
-
-// --- slabs (slabs.cpp); the class lock is held unless a function says otherwise ----------
-// Slabs taken off their class to be given back once the lock is dropped (HeapSlab.next).
-struct SlabChain {
-    HeapSlab* first = nullptr;
-    uint64_t bytes = 0;
-};
-// Up to `wanted` objects from the class's slabs into `out`; how many it took.
-uint32_t slab_take(HeapClassDepot& depot, uint64_t* out, uint32_t wanted);
-// Puts free `object` back into `slab`; a slab it empties goes to `chain` when the class
-// already keeps `retained_empty` empty slabs.
-void slab_put(HeapClassDepot& depot, HeapSlab* slab, uint64_t object, uint32_t retained_empty,
-              SlabChain& chain);
-// Every empty slab of the class into `chain` (reclaim).
-void slab_take_all_empty(HeapClassDepot& depot, SlabChain& chain);
-// Class lock NOT held: one new slab for class `index`, added empty. ENOMEM when the
-// nucleus has no memory (nothing is left allocated then).
-Status slab_grow(const Heap& heap, uint32_t index);
-// Class lock NOT held: unmaps and gives back every slab of `chain`.
-void release_slabs(const Heap& heap, SlabChain& chain);
-// The slab named by page map `entry` (not a large one) if `address` is the start of an
-// object of it that was handed out at some time; nullptr otherwise.
-HeapSlab* checked_slab(uint64_t entry, uint64_t address);
-// The slab of an object known to be valid (one taken from a magazine).
-inline HeapSlab* slab_of_object(const HeapState& state, uint64_t object) {
-    return at<HeapSlab>(page_map_lookup(state, object));
-}
-// Empty slabs a class keeps before further empty ones go back to the nucleus: 64 KiB
-// worth (at least one), so a class whose live count swings does not trade slabs with the
-// nucleus on every swing, while a burst's memory still goes back (reclaim takes all).
-constexpr uint32_t kRetainedEmptyBytes = 65536;
-inline uint32_t retained_empty_slabs(const HeapClassDepot& depot) {
-    uint32_t slabs = kRetainedEmptyBytes / depot.slab_bytes;
-    return slabs == 0 ? 1 : slabs;
-}
-
-// --- magazines and CPU caches (magazines.cpp) --------------------------------------------
-// `*address` is an object of class `index`; ENOMEM or EBUSY otherwise.
-Status allocate_small(const Heap& heap, uint32_t cpu, uint32_t index, uint64_t* address);
-// `slab` holds object `address` of class slab->class_index (already checked).
-Status free_small(const Heap& heap, uint32_t cpu, HeapSlab* slab, uint64_t address);
-// Empties `cpu`'s magazines and every depot into the slabs and gives back empty slabs.
-Status reclaim(const Heap& heap, uint32_t cpu, uint64_t* released_bytes);
-// The cache of `cpu` if it exists (statistics), nullptr otherwise.
-HeapCpuCache* existing_cpu_cache(const HeapState& state, uint32_t cpu);
-// Calls fn(cache) for every CPU cache (statistics; racy but memory-safe).
-template <typename Function>
-void for_each_cpu_cache(const HeapState& state, Function&& function) {
-    const auto* directory = at<const HeapCpuDirectory>(load_acquire(state.cpu_directory));
-    if (directory == nullptr) return;
-    const auto* entries = reinterpret_cast<const uint64_t*>(directory + 1);
-    for (uint32_t cpu = 0; cpu < directory->capacity; ++cpu) {
-        uint64_t cache = load_acquire(entries[cpu]);
-        if (cache != 0) function(*at<const HeapCpuCache>(cache));
-    }
-}
 
 // --- large allocations (large.cpp) -------------------------------------------------------
 Status allocate_large(const Heap& heap, uint64_t size, uint64_t alignment, uint64_t* address);

@@ -2,12 +2,14 @@
 // provides memory.Heap; requires kernel_services.Log and kernel_services.ModuleMemory.
 // This file is the entry point and the Heap vtable; the parts are in heap.h.
 #include "heap.h"
+#include "magazines.h"
+#include "page_map.h"
+#include "size_classes.h"
+#include "slabs.h"
 #include "umka/kabi/memory_service_manifest.hpp"
 
 namespace umka::heap {
 namespace {
-
-constexpr uint64_t kDefaultAlignment = 16;
 
 Status refuse_address(const Heap& heap, const char* operation, uint32_t cpu, uint64_t address) {
     LineText line;
@@ -31,12 +33,14 @@ struct HeapService {
         if (address == nullptr) return UMKA_KABI_EINVAL;
         *address = 0;
         if (size == 0) return UMKA_KABI_EINVAL;
-        if (alignment == 0) alignment = kDefaultAlignment;
+        if (alignment == 0) alignment = kMinimumAlignment;
         if ((alignment & (alignment - 1)) != 0) return UMKA_KABI_EINVAL;
         Heap heap = heap_of(context);
         uint32_t index = class_for(size, alignment);
-        if (index != kNoClass) return allocate_small(heap, cpu, index, address);
-        return allocate_large(heap, size, alignment, address);
+        if (index == kNoClass) return allocate_large(heap, size, alignment, address);
+        HeapCpuCache* cache = existing_cpu_cache(*heap.state, cpu);
+        if (cache != nullptr && pop_cached(*cache, index, address)) return Status::ok();
+        return allocate_small(heap, cpu, index, address);
     }
 
     static Status free(void* context, uint32_t cpu, uint64_t address) {
@@ -52,6 +56,10 @@ struct HeapService {
         }
         HeapSlab* slab = checked_slab(entry, address);
         if (slab == nullptr) return refuse_address(heap, "free", cpu, address);
+        HeapCpuCache* cache = existing_cpu_cache(*heap.state, cpu);
+        if (cache != nullptr && push_cached(*cache, slab->class_index, address)) {
+            return Status::ok();
+        }
         return free_small(heap, cpu, slab, address);
     }
 

@@ -18,8 +18,8 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -147,7 +147,8 @@ protected:
         uint64_t alignment = 0;
         pick_request(worker, &size, &alignment);
         Allocation allocation{0, size, 0, worker.random(), 0};
-        umka::kabi::Status status = heap_.allocate(worker.cpu, size, alignment, &allocation.address);
+        umka::kabi::Status status =
+            heap_.allocate(worker.cpu, size, alignment, &allocation.address);
         if (status.is_error()) {
             ADD_FAILURE() << "CPU " << worker.cpu << ": allocate(" << size << ", " << alignment
                           << ") failed with errno " << status.code();
@@ -202,7 +203,8 @@ protected:
         uint32_t count = 200 + uint32_t(worker.random() % 1000);
         std::vector<Allocation> batch;
         for (uint32_t object = 0; object < count; ++object) {
-            Allocation allocation{0, kClassSizes[index], kClassSizes[index], worker.random(), index};
+            Allocation allocation{0, kClassSizes[index], kClassSizes[index], worker.random(),
+                                  index};
             umka::kabi::Status status =
                 heap_.allocate(worker.cpu, allocation.size, 0, &allocation.address);
             if (status.is_error()) {
@@ -242,8 +244,8 @@ protected:
             if (ok && step % kCheckEvery == 0) {
                 for (const Allocation& allocation : worker.live) {
                     if (std::string damaged = damage(allocation); !damaged.empty()) {
-                        ADD_FAILURE() << "CPU " << worker.cpu << " at step " << step << ": "
-                                      << damaged;
+                        ADD_FAILURE()
+                            << "CPU " << worker.cpu << " at step " << step << ": " << damaged;
                         ok = false;
                         break;
                     }

@@ -91,7 +91,8 @@ TEST_F(HeapSwap, ASecondInstanceOnTheSameStateFreesEverythingTheFirstHandedOut) 
         ASSERT_NE(address, 0u);
         for (const Held& old : held) {
             ASSERT_TRUE(address + size <= old.address || old.address + old.size <= address)
-                << hex(address) << " overlaps " << hex(old.address) << " handed out before the swap";
+                << hex(address) << " overlaps " << hex(old.address)
+                << " handed out before the swap";
         }
         std::memset(reinterpret_cast<void*>(address), 0xEE, size);
         fresh.push_back(Held{address, size, 0xEE});
@@ -115,9 +116,8 @@ TEST_F(HeapSwap, ASecondInstanceOnTheSameStateFreesEverythingTheFirstHandedOut) 
 
 TEST_F(HeapSwap, AStateInAnotherMetadataLayoutIsRefused) {
     free(0, allocate(0, 64));
-    LoadOptions options = edited_copy([](HeapState& state, UmkaStateRegion&) {
-        state.layout_version = 2;
-    });
+    LoadOptions options =
+        edited_copy([](HeapState& state, UmkaStateRegion&) { state.layout_version = 2; });
     EXPECT_EQ(harness_.load(umka::harness::module_under_test(), options), nullptr);
     EXPECT_THAT(harness_.last_reason(), HasSubstr("returned 22 (EINVAL)"));
     EXPECT_THAT(harness_.log().lines(),
@@ -125,9 +125,8 @@ TEST_F(HeapSwap, AStateInAnotherMetadataLayoutIsRefused) {
 }
 
 TEST_F(HeapSwap, AStateWithOtherSizeClassesIsRefused) {
-    LoadOptions options = edited_copy([](HeapState& state, UmkaStateRegion&) {
-        state.classes[5].object_size = 88;
-    });
+    LoadOptions options =
+        edited_copy([](HeapState& state, UmkaStateRegion&) { state.classes[5].object_size = 88; });
     EXPECT_EQ(harness_.load(umka::harness::module_under_test(), options), nullptr);
     EXPECT_THAT(harness_.log().lines(),
                 Contains("heap: refusing the state region: its size classes differ from this "
@@ -135,18 +134,16 @@ TEST_F(HeapSwap, AStateWithOtherSizeClassesIsRefused) {
 }
 
 TEST_F(HeapSwap, AStateOfAnotherSchemaVersionIsRefused) {
-    LoadOptions options = edited_copy([](HeapState&, UmkaStateRegion& region) {
-        region.schema_version = 2;
-    });
+    LoadOptions options =
+        edited_copy([](HeapState&, UmkaStateRegion& region) { region.schema_version = 2; });
     EXPECT_EQ(harness_.load(umka::harness::module_under_test(), options), nullptr);
     EXPECT_THAT(harness_.log().lines(),
                 Contains("heap: refusing the state region: schema version is 2"));
 }
 
 TEST_F(HeapSwap, ACarriedStateNeverSetUpIsSetUpAsFresh) {
-    LoadOptions options = edited_copy([](HeapState& state, UmkaStateRegion&) {
-        std::memset(&state, 0, sizeof(state));
-    });
+    LoadOptions options = edited_copy(
+        [](HeapState& state, UmkaStateRegion&) { std::memset(&state, 0, sizeof(state)); });
     options.publication = umka::modules::Publication::Publish;
     ASSERT_TRUE(harness_.unload(module_).is_ok()) << harness_.last_reason();
     ASSERT_NO_FATAL_FAILURE(load(options));

@@ -24,8 +24,8 @@ using umka::harness::LoadOptions;
 using umka::harness::ModuleHarness;
 
 // The class sizes the interface documents, written out independently of the module.
-inline constexpr uint32_t kClassSizes[] = {16,  32,  48,  64,  80,   96,   112,  128,
-                                           160, 192, 224, 256, 320,  384,  448,  512,
+inline constexpr uint32_t kClassSizes[] = {16,  32,  48,  64,   80,   96,   112,  128,
+                                           160, 192, 224, 256,  320,  384,  448,  512,
                                            640, 768, 896, 1024, 1280, 1536, 1792, 2048};
 inline constexpr uint32_t kClassCount = sizeof(kClassSizes) / sizeof(kClassSizes[0]);
 inline constexpr uint64_t kLargestClass = 2048;
@@ -48,8 +48,8 @@ inline std::string hex(uint64_t value) {
 class HeapTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        ASSERT_TRUE(harness_.provide("kernel_services", "ModuleMemory", memory_.vtable(), &memory_)
-                        .is_ok())
+        ASSERT_TRUE(
+            harness_.provide("kernel_services", "ModuleMemory", memory_.vtable(), &memory_).is_ok())
             << harness_.last_reason();
         ASSERT_NO_FATAL_FAILURE(load());
     }
@@ -68,9 +68,8 @@ protected:
     uint64_t allocate(uint32_t cpu, uint64_t size, uint64_t alignment = 0) {
         uint64_t address = 0;
         umka::kabi::Status status = heap_.allocate(cpu, size, alignment, &address);
-        EXPECT_TRUE(status.is_ok()) << "allocate(cpu " << cpu << ", size " << size
-                                    << ", alignment " << alignment << ") failed with errno "
-                                    << status.code();
+        EXPECT_TRUE(status.is_ok()) << "allocate(cpu " << cpu << ", size " << size << ", alignment "
+                                    << alignment << ") failed with errno " << status.code();
         return address;
     }
 
@@ -83,8 +82,8 @@ protected:
     uint64_t usable_size(uint64_t address) {
         uint64_t size = 0;
         umka::kabi::Status status = heap_.usable_size(address, &size);
-        EXPECT_TRUE(status.is_ok()) << "usable_size(" << hex(address) << ") failed with errno "
-                                    << status.code();
+        EXPECT_TRUE(status.is_ok())
+            << "usable_size(" << hex(address) << ") failed with errno " << status.code();
         return size;
     }
 
@@ -107,10 +106,10 @@ protected:
             memory::HeapClassStatistics figures = class_statistics(index);
             EXPECT_EQ(figures.slabs * figures.objects_per_slab,
                       figures.live_objects + figures.cached_objects + figures.slab_free_objects)
-                << when << ": class " << index << " (" << kClassSizes[index] << " bytes): "
-                << figures.slabs << " slabs of " << figures.objects_per_slab << " objects, "
-                << figures.live_objects << " live, " << figures.cached_objects << " cached, "
-                << figures.slab_free_objects << " free in slabs";
+                << when << ": class " << index << " (" << kClassSizes[index]
+                << " bytes): " << figures.slabs << " slabs of " << figures.objects_per_slab
+                << " objects, " << figures.live_objects << " live, " << figures.cached_objects
+                << " cached, " << figures.slab_free_objects << " free in slabs";
             EXPECT_EQ(figures.live_objects, figures.allocations - figures.frees) << when;
         }
         EXPECT_EQ(statistics().regions, memory_.live_regions())

@@ -96,7 +96,8 @@ umka::kabi::Status HostModuleMemory::allocate(void* context, uint64_t length,
         ++self->failures_;
         return UMKA_KABI_ENOMEM;
     }
-    void* memory = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* memory =
+        mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) return UMKA_KABI_ENOMEM;
     if (uint32_t(flags & services::MemoryFlags::Zeroed) == 0) std::memset(memory, kGarbage, mapped);
     uint64_t handle = kHandleBase + self->next_handle_++;

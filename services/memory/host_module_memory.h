@@ -36,9 +36,9 @@ public:
 
     size_t live_regions() const;
     uint64_t live_bytes() const;
-    uint64_t allocations() const;    // successful allocate calls
-    uint64_t failures() const;       // allocate calls answered ENOMEM by injection
-    uint64_t bad_requests() const;   // calls with a bad handle or length
+    uint64_t allocations() const;   // successful allocate calls
+    uint64_t failures() const;      // allocate calls answered ENOMEM by injection
+    uint64_t bad_requests() const;  // calls with a bad handle or length
     // True when [address, address + length) lies inside one live region.
     bool owns(uint64_t address, uint64_t length) const;
 

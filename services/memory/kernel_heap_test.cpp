@@ -29,8 +29,7 @@ TEST_F(HeapTest, ReportsTheSizeClassTable) {
         EXPECT_EQ(figures.slab_bytes & (figures.slab_bytes - 1), 0u)
             << "class " << index << ": slabs are power-of-two runs of pages";
         EXPECT_GE(figures.objects_per_slab, 8u) << "class " << index;
-        EXPECT_LE(uint64_t(figures.objects_per_slab) * figures.object_size + 64,
-                  figures.slab_bytes)
+        EXPECT_LE(uint64_t(figures.objects_per_slab) * figures.object_size + 64, figures.slab_bytes)
             << "class " << index << ": objects and the 64-byte slab record must fit";
         EXPECT_GE(figures.magazine_capacity, 8u) << "class " << index;
         EXPECT_LE(figures.magazine_capacity, 62u) << "class " << index;
@@ -138,7 +137,8 @@ TEST_F(HeapTest, AlignmentIsHonouredForSmallAndLargeRequests) {
     EXPECT_EQ(address % 16, 0u);
     free(0, address);
     uint64_t ignored = 1;
-    EXPECT_EQ(heap_.allocate(0, 64, 48, &ignored).code(), UMKA_KABI_EINVAL) << "48 is no power of 2";
+    EXPECT_EQ(heap_.allocate(0, 64, 48, &ignored).code(), UMKA_KABI_EINVAL)
+        << "48 is no power of 2";
     EXPECT_EQ(ignored, 0u) << "a refused allocate leaves address 0";
     EXPECT_EQ(heap_.allocate(0, 0, 16, &ignored).code(), UMKA_KABI_EINVAL) << "size 0";
     expect_books_balance("after the alignment requests");
@@ -218,14 +218,18 @@ TEST_F(HeapTest, OutOfMemoryIsENOMEMAndLeavesNothingBehind) {
 TEST_F(HeapTest, AddressesItNeverHandedOutAreRefusedWithALogLine) {
     uint64_t object = allocate(0, 64);
     int on_stack = 0;
-    const uint64_t bad[] = {reinterpret_cast<uint64_t>(&on_stack), object + 16, object + 1,
-                            0x8000000000000000ull, 0xFFFF800000000000ull, 4096};
+    const uint64_t bad[] = {reinterpret_cast<uint64_t>(&on_stack),
+                            object + 16,
+                            object + 1,
+                            0x8000000000000000ull,
+                            0xFFFF800000000000ull,
+                            4096};
     for (uint64_t address : bad) {
         harness_.log().clear();
         EXPECT_EQ(heap_.free(0, address).code(), UMKA_KABI_EINVAL) << hex(address);
-        EXPECT_THAT(harness_.log().lines(),
-                    Contains(HasSubstr("heap: free of " + hex(address) + " on CPU 0: not the "
-                                       "start of an allocation")))
+        EXPECT_THAT(harness_.log().lines(), Contains(HasSubstr("heap: free of " + hex(address) +
+                                                               " on CPU 0: not the "
+                                                               "start of an allocation")))
             << hex(address);
         uint64_t size = 1;
         EXPECT_EQ(heap_.usable_size(address, &size).code(), UMKA_KABI_EINVAL) << hex(address);
@@ -251,7 +255,8 @@ TEST_F(HeapTest, AddressesItNeverHandedOutAreRefusedWithALogLine) {
 
 TEST_F(HeapTest, ACallFindingItsCpuBusyIsRefusedWithEBUSY) {
     uint64_t object = allocate(3, 128);  // makes CPU 3's cache
-    const auto* directory = reinterpret_cast<const layout::HeapCpuDirectory*>(state().cpu_directory);
+    const auto* directory =
+        reinterpret_cast<const layout::HeapCpuDirectory*>(state().cpu_directory);
     ASSERT_NE(directory, nullptr);
     ASSERT_GT(directory->capacity, 3u);
     auto* cache = reinterpret_cast<layout::HeapCpuCache*>(
@@ -276,7 +281,8 @@ TEST_F(HeapTest, ACallFindingItsCpuBusyIsRefusedWithEBUSY) {
 
 TEST_F(HeapTest, CpuIndicesGrowTheDirectoryAndAnyIndexIsServed) {
     std::vector<std::pair<uint32_t, uint64_t>> objects;
-    for (uint32_t cpu : {0u, 1u, 5u, 63u, 64u, 700u, 5000u}) objects.emplace_back(cpu, allocate(cpu, 96));
+    for (uint32_t cpu : {0u, 1u, 5u, 63u, 64u, 700u, 5000u})
+        objects.emplace_back(cpu, allocate(cpu, 96));
     EXPECT_EQ(statistics().cpu_caches, 7u);
     // An index no directory may cover is served through the class locks, correctly.
     uint64_t beyond = allocate(0xFFFFFFFFu, 96);

@@ -3,7 +3,7 @@
 // from the metadata pool. The page map entry of the returned address's page names the
 // record (tagged with kLargeTag), which is how free() finds it; free() claims that entry
 // with a compare-and-swap, so of two frees of the same address exactly one succeeds.
-#include "heap.h"
+#include "page_map.h"
 
 namespace umka::heap {
 namespace {

@@ -15,7 +15,7 @@
 //
 // A CPU's magazines are its own: only calls naming that CPU touch them, and the caller
 // guarantees one such call at a time (heap.h). HeapCpuCache.busy checks that cheaply.
-#include "heap.h"
+#include "magazines.h"
 
 namespace umka::heap {
 namespace {
@@ -35,20 +35,6 @@ uint64_t* directory_entries(HeapCpuDirectory* directory) {
 }
 
 // --- the one-call-per-CPU check ----------------------------------------------------------
-
-bool enter(HeapCpuCache* cache) {
-    if (load_relaxed(cache->busy) != 0) return false;
-    store_relaxed(cache->busy, 1u);
-    // Only the same CPU (an interrupted call) must see the flag: a compiler barrier is
-    // enough to keep the magazine accesses after it.
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    return true;
-}
-
-void leave(HeapCpuCache* cache) {
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    store_relaxed(cache->busy, 0u);
-}
 
 Status refuse_busy(const Heap& heap, uint32_t cpu, const char* operation) {
     LineText line;
@@ -312,16 +298,10 @@ void make_room(const Heap& heap, HeapCpuClass& slot, uint32_t index) {
 
 }  // namespace
 
-HeapCpuCache* existing_cpu_cache(const HeapState& state, uint32_t cpu) {
-    auto* directory = at<HeapCpuDirectory>(load_acquire(state.cpu_directory));
-    if (directory == nullptr || cpu >= directory->capacity) return nullptr;
-    return at<HeapCpuCache>(load_acquire(directory_entries(directory)[cpu]));
-}
-
 Status allocate_small(const Heap& heap, uint32_t cpu, uint32_t index, uint64_t* address) {
     HeapCpuCache* cache = cpu_cache(heap, cpu);
     if (cache == nullptr) return shared_allocate(heap, index, address);
-    if (!enter(cache)) return refuse_busy(heap, cpu, "allocate");
+    if (!enter_cache(*cache)) return refuse_busy(heap, cpu, "allocate");
     HeapCpuClass& slot = cache->classes[index];
     Status status = Status::ok();
     HeapMagazine* loaded = magazine_at(slot.loaded);
@@ -339,7 +319,7 @@ Status allocate_small(const Heap& heap, uint32_t cpu, uint32_t index, uint64_t* 
     }
     // Counted here unless the shared path counted it.
     if (status.is_ok() && slot.loaded != 0) bump_owned(slot.allocations);
-    leave(cache);
+    leave_cache(*cache);
     return status;
 }
 
@@ -350,7 +330,7 @@ Status free_small(const Heap& heap, uint32_t cpu, HeapSlab* slab, uint64_t addre
         put_in_slab(heap, index, slab, address, true);
         return Status::ok();
     }
-    if (!enter(cache)) return refuse_busy(heap, cpu, "free");
+    if (!enter_cache(*cache)) return refuse_busy(heap, cpu, "free");
     HeapCpuClass& slot = cache->classes[index];
     uint32_t capacity = heap.state->classes[index].magazine_capacity;
     HeapMagazine* loaded = magazine_at(slot.loaded);
@@ -367,7 +347,7 @@ Status free_small(const Heap& heap, uint32_t cpu, HeapSlab* slab, uint64_t addre
         push(magazine_at(slot.loaded), address);
     }
     if (slot.loaded != 0) bump_owned(slot.frees);
-    leave(cache);
+    leave_cache(*cache);
     return Status::ok();
 }
 
@@ -375,7 +355,7 @@ Status reclaim(const Heap& heap, uint32_t cpu, uint64_t* released_bytes) {
     HeapState& state = *heap.state;
     *released_bytes = 0;
     HeapCpuCache* cache = existing_cpu_cache(state, cpu);  // reclaim makes no cache
-    if (cache != nullptr && !enter(cache)) return refuse_busy(heap, cpu, "reclaim");
+    if (cache != nullptr && !enter_cache(*cache)) return refuse_busy(heap, cpu, "reclaim");
     for (uint32_t index = 0; index < kClassCount; ++index) {
         HeapClassDepot& depot = state.classes[index];
         SlabChain chain;
@@ -404,7 +384,7 @@ Status reclaim(const Heap& heap, uint32_t cpu, uint64_t* released_bytes) {
             return_magazine(heap, magazine);
         }
     }
-    if (cache != nullptr) leave(cache);
+    if (cache != nullptr) leave_cache(*cache);
     return Status::ok();
 }
 

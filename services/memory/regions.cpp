@@ -152,8 +152,7 @@ uint64_t take_chunk(const Heap& heap, ChunkKind kind) {
         {
             SpinGuard guard(state.pool_lock);
             // Another CPU may have refilled the pool meanwhile; then this region goes back.
-            if (state.pool_cursor == 0 ||
-                state.pool_cursor + chunk_bytes(kind) > state.pool_end) {
+            if (state.pool_cursor == 0 || state.pool_cursor + chunk_bytes(kind) > state.pool_end) {
                 state.pool_cursor = region.address;
                 state.pool_end = region.address + region.length;
                 add_relaxed(state.metadata_bytes, region.length);

@@ -7,7 +7,7 @@
 // one more empty slab goes back to the nucleus, so a burst of frees returns its memory.
 //
 // Lists link HeapSlab addresses and end in 0: no node points into HeapState (heap.h).
-#include "heap.h"
+#include "slabs.h"
 
 namespace umka::heap {
 namespace {
@@ -127,8 +127,8 @@ Status slab_grow(const Heap& heap, uint32_t index) {
     slab->region = region.handle;
     slab->base = region.address;
     slab->list = HeapSlabList::Full;  // on no list until added below
-    if (Status status = page_map_set(heap, region.address, shape.slab_bytes / kPageSize,
-                                     address_of(slab));
+    if (Status status =
+            page_map_set(heap, region.address, shape.slab_bytes / kPageSize, address_of(slab));
         status.is_error()) {
         give_back_region(heap, region.handle, "slab");
         return status;
@@ -155,17 +155,6 @@ void release_slabs(const Heap& heap, SlabChain& chain) {
         slab = next;
     }
     chain.first = nullptr;
-}
-
-HeapSlab* checked_slab(uint64_t entry, uint64_t address) {
-    if (entry == 0 || (entry & kLargeTag) != 0) return nullptr;
-    HeapSlab* slab = at<HeapSlab>(entry);
-    if (slab->magic != kSlabMagic || slab->class_index >= kClassCount || address < slab->base) {
-        return nullptr;
-    }
-    uint32_t object = object_index(slab->class_index, address - slab->base);
-    if (object == kNoObject || object >= load_relaxed(slab->untouched)) return nullptr;
-    return slab;
 }
 
 }  // namespace umka::heap
