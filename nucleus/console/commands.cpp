@@ -180,6 +180,7 @@ constexpr Command kCommands[] = {
     {"mods", "modules: version, tier, transport, text size, load time, signature", mods},
     {"services", "service bindings: consumer -> provider, interface, version, transport", services},
     {"caps", "caps <module>: the capabilities a module holds", caps},
+    {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
     {"measure", "measure caps: cycles per capability lookup, beside a baseline", measure},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},

@@ -86,6 +86,9 @@ Result<void*> allocate_zeroed(size_t bytes);
 void print_modules(console::TextOutput& out);
 void print_services(console::TextOutput& out);
 void print_capabilities(const char* module_name, console::TextOutput& out);
+// `heap` / `heap exercise N`: the kernel heap module's usage, and a checked workout.
+void heap_command(const char* arguments, console::TextOutput& out);
+
 // In-guest cost of a capability lookup, in cycles, beside a plain array read (same run).
 void measure_capability_lookup(console::TextOutput& out);
 

@@ -157,13 +157,18 @@ def boot_bundle(build: Path, accel: str, bundle: bytes, script: list[str]) -> tu
 
 
 def scenario_modules(build: Path, accel: str) -> None:
-    status, output = boot(build, accel, ["mods", "services", "caps serial_console", "poweroff"])
+    status, output = boot(build, accel, ["mods", "services", "caps serial_console",
+                                         "heap exercise 5000", "heap", "poweroff"])
     expect_text(output, "module serial_console 1 loaded from serial_console.umod")
     expect_text(output, "module console_service 1 loaded from console_service.umod")
     expect("the nucleus console takes over" not in output, "the console module did not run")
     rows = re.findall(r"^(\w+)\s+1\s+0 direct\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
-    expect(sorted(rows) == ["console_service", "serial_console"], f"mods rows: {rows}")
+    expect(sorted(rows) == ["console_service", "kernel_heap", "serial_console"], f"mods rows: {rows}")
+    expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
+           is not None, "the heap module did not serve 5000 checked allocations")
+    expect(re.search(r"kernel_heap\s+-> nucleus\s+kernel_services.ModuleMemory v1", output) is not None,
+           "services lacks kernel_heap -> nucleus ModuleMemory")
     expect(re.search(r"console_service\s+-> serial_console\s+char_device.CharDevice v1", output) is not None,
            "services lacks console_service -> serial_console")
     expect(re.search(r"serial_console\s+-> nucleus\s+bus_access.PortIo v1", output) is not None,

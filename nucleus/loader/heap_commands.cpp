@@ -1,0 +1,112 @@
+// The console's view of the kernel heap module (memory.Heap): `heap` prints per size class
+// usage; `heap exercise N` allocates and frees N objects of mixed sizes through the module on
+// this CPU, checking every byte it wrote, and reports what changed.
+#include <arch/cpu.h>
+
+#include "nucleus/loader/module_system.h"
+#include "nucleus/time/clock.h"
+#include "umka/kabi/memory.hpp"
+
+namespace umka::loader {
+namespace {
+
+namespace memory = umka::kabi::memory;
+
+bool bind_heap(memory::HeapRef& heap, console::TextOutput& out) {
+    ModuleSystem& system = module_system();
+    Result<UmkaServiceSlot*> slot =
+        system.initialized() ? system.registry().find("memory", "Heap", nullptr)
+                             : Result<UmkaServiceSlot*>(Errno::NotFound);
+    if (slot.is_error() || umka::kabi::bind_service(slot.value(), &heap).is_error()) {
+        out.print("heap: no module provides memory.Heap (see 'mods')\n");
+        return false;
+    }
+    return true;
+}
+
+void print_classes(const memory::HeapRef& heap, console::TextOutput& out) {
+    out.print("class  size  per-slab  slabs-KiB  allocations      frees   live  cached\n");
+    uint32_t classes = heap.class_count();
+    for (uint32_t index = 0; index < classes; ++index) {
+        memory::HeapClassStatistics statistics{};
+        if (heap.class_statistics(index, &statistics).is_error()) continue;
+        out.print("%5u %5u %9u %10lu %12lu %10lu %6lu %7lu\n", index, statistics.object_size,
+                  statistics.objects_per_slab, statistics.slabs * statistics.slab_bytes / 1024,
+                  statistics.allocations, statistics.frees, statistics.live_objects,
+                  statistics.cached_objects);
+    }
+    memory::HeapStatistics totals{};
+    if (heap.statistics(&totals).is_ok()) {
+        out.print("large: %lu live (%lu KiB); slabs %lu KiB; metadata %lu KiB; %u CPU caches\n",
+                  totals.large_allocations, totals.large_bytes / 1024, totals.slab_bytes / 1024,
+                  totals.metadata_bytes / 1024, totals.cpu_caches);
+    }
+}
+
+// Sizes cycle through every class and into large allocations.
+uint64_t exercise_size(uint64_t round) {
+    static constexpr uint64_t kSizes[] = {8, 24, 40, 100, 200, 500, 1000, 2000, 3000, 9000};
+    return kSizes[round % (sizeof kSizes / sizeof kSizes[0])];
+}
+
+void exercise(const memory::HeapRef& heap, uint64_t count, console::TextOutput& out) {
+    constexpr uint64_t kBatch = 64;  // live at once: frees interleave with allocations
+    uint64_t addresses[kBatch] = {};
+    uint32_t cpu = arch::current_cpu_index();
+    uint64_t failures = 0, corrupted = 0;
+    uint64_t start = arch::read_cycle_counter();
+    for (uint64_t round = 0; round < count; ++round) {
+        uint64_t& held = addresses[round % kBatch];
+        if (held != 0) {
+            // Check the pattern written at allocation, then free.
+            uint8_t expected = uint8_t(held >> 4);
+            if (*reinterpret_cast<volatile uint8_t*>(held) != expected) ++corrupted;
+            if (heap.free(cpu, held).is_error()) ++failures;
+            held = 0;
+        }
+        uint64_t address = 0;
+        if (heap.allocate(cpu, exercise_size(round), 0, &address).is_error()) {
+            ++failures;
+            continue;
+        }
+        *reinterpret_cast<volatile uint8_t*>(address) = uint8_t(address >> 4);
+        held = address;
+    }
+    for (uint64_t& held : addresses) {
+        if (held != 0 && heap.free(cpu, held).is_error()) ++failures;
+    }
+    uint64_t cycles = arch::read_cycle_counter() - start;
+    out.print("heap exercise: %lu allocate+free pairs on cpu %u, %lu failures, %lu corrupted, "
+              "%lu cycles per pair\n",
+              count, cpu, failures, corrupted, count ? cycles / count : 0);
+}
+
+uint64_t parse_count(const char* text) {
+    uint64_t value = 0;
+    while (*text >= '0' && *text <= '9') value = value * 10 + uint64_t(*text++ - '0');
+    return *text == '\0' ? value : 0;
+}
+
+}  // namespace
+
+void heap_command(const char* arguments, console::TextOutput& out) {
+    memory::HeapRef heap;
+    if (!bind_heap(heap, out)) return;
+    if (arguments[0] == '\0') {
+        print_classes(heap, out);
+        return;
+    }
+    static constexpr char kExercise[] = "exercise ";
+    if (__builtin_memcmp(arguments, kExercise, sizeof kExercise - 1) == 0) {
+        uint64_t count = parse_count(arguments + sizeof kExercise - 1);
+        if (count == 0) {
+            out.print("usage: heap exercise N   (N > 0)\n");
+            return;
+        }
+        exercise(heap, count, out);
+        return;
+    }
+    out.print("usage: heap | heap exercise N\n");
+}
+
+}  // namespace umka::loader
