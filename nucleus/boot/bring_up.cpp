@@ -11,6 +11,7 @@
 #include "nucleus/loader/boot_modules.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/panic.h"
+#include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/smp/rendezvous.h"
 #include "nucleus/smp/secondary.h"
@@ -257,6 +258,14 @@ void nucleus_main(const BootInfo& boot_info) {
         loader::load_boot_modules(bundle, description.bundle_size);
         timeline::mark("modules");
     }
+    Status scheduler = sched::initialize();
+    if (scheduler.is_ok()) {
+        log("sched: threads run under the scheduler policy module on %u CPUs\n", cpu_table().count());
+    } else {
+        log("sched: no scheduler policy module (%s); the console runs without threads\n",
+            errno_name(scheduler.error()));
+    }
+    timeline::mark("scheduler");
     boot_test_hook();
     timeline::mark("console ready");
     log("boot timeline (us since nucleus entry):\n");

@@ -8,6 +8,8 @@
 #include "nucleus/console/text_output.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
+#include "nucleus/sched/load.h"
+#include "nucleus/sched/scheduler.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/smp/rendezvous.h"
@@ -161,6 +163,29 @@ void poweroff(const char*, TextOutput& out) {
 
 void mods(const char*, TextOutput& out) { loader::print_modules(out); }
 void services(const char*, TextOutput& out) { loader::print_services(out); }
+void threads(const char*, TextOutput& out) { sched::print_threads(out); }
+
+// For scripts: lets other threads run for a while (the console keeps yielding).
+void wait_command(const char* arguments, TextOutput& out) {
+    uint64_t milliseconds = 0;
+    const char* cursor = arguments;
+    while (*cursor >= '0' && *cursor <= '9') milliseconds = milliseconds * 10 + uint64_t(*cursor++ - '0');
+    if (cursor == arguments || *cursor != '\0' || milliseconds > 600000) {
+        out.print("usage: wait MS   (0..600000)\n");
+        return;
+    }
+    uint64_t start = arch::read_cycle_counter();
+    uint64_t cycles = clock::microseconds_to_cycles(milliseconds * 1000);
+    while (arch::read_cycle_counter() - start < cycles) {
+        if (sched::running()) {
+            sched::yield();
+        } else {
+            arch::cpu_relax();
+        }
+    }
+    out.print("waited %lu ms\n", milliseconds);
+}
+
 void caps(const char* arguments, TextOutput& out) { loader::print_capabilities(arguments, out); }
 void measure(const char* arguments, TextOutput& out) {
     if (__builtin_strcmp(arguments, "caps") == 0) {
@@ -180,6 +205,9 @@ constexpr Command kCommands[] = {
     {"mods", "modules: version, tier, transport, text size, load time, signature", mods},
     {"services", "service bindings: consumer -> provider, interface, version, transport", services},
     {"caps", "caps <module>: the capabilities a module holds", caps},
+    {"wait", "wait MS: let other threads run for MS milliseconds", wait_command},
+    {"threads", "threads: id, name, CPU, state, switches, nice, virtual runtime, lag", threads},
+    {"load", "load start cpu N | load stats | load stop: counting threads that prove progress", sched::load_command},
     {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
     {"measure", "measure caps: cycles per capability lookup, beside a baseline", measure},
     {"acpidump", "print the ACPI tables in hex", acpidump},

@@ -4,6 +4,7 @@
 #include <arch/interrupts.h>
 
 #include "nucleus/lib/log.h"
+#include "nucleus/sched/scheduler.h"
 #include "nucleus/time/clock.h"
 
 namespace umka {
@@ -45,9 +46,12 @@ SecondaryStartReport start_secondary_cpus() {
 void secondary_cpu_main(Cpu& cpu) {
     cpu.online_cycles = arch::read_cycle_counter();
     cpu.state.store(CpuState::Online, std::memory_order_release);
-    // Idle: interrupts (rendezvous signals) are the only work a secondary CPU has until
-    // the scheduler arrives.
-    for (;;) arch::wait_for_interrupt();
+    // Until the scheduler starts, interrupts (rendezvous signals) are the only work; then
+    // this boot context becomes the CPU's idle context.
+    for (;;) {
+        if (sched::running()) sched::run_idle();
+        arch::wait_for_interrupt();
+    }
 }
 
 }  // namespace umka

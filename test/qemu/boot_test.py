@@ -162,9 +162,10 @@ def scenario_modules(build: Path, accel: str) -> None:
     expect_text(output, "module serial_console 1 loaded from serial_console.umod")
     expect_text(output, "module console_service 1 loaded from console_service.umod")
     expect("the nucleus console takes over" not in output, "the console module did not run")
-    rows = re.findall(r"^(\w+)\s+1\s+0 direct\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
+    rows = re.findall(r"^(\w+)\s+\d+\s+0 direct\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
-    expect(sorted(rows) == ["console_service", "kernel_heap", "serial_console"], f"mods rows: {rows}")
+    expect(sorted(rows) == ["console_service", "kernel_heap", "scheduler", "serial_console"],
+           f"mods rows: {rows}")
     expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
            is not None, "the heap module did not serve 5000 checked allocations")
     expect(re.search(r"kernel_heap\s+-> nucleus\s+kernel_services.ModuleMemory v1", output) is not None,
@@ -217,6 +218,33 @@ def scenario_module_cycle(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def load_counters(section: str) -> tuple[list[int], list[int]]:
+    threads = [int(value) for value in re.findall(r"^  thread\s+\d+: (\d+)$", section, re.MULTILINE)]
+    cpus = [int(value) for value in re.findall(r"^  cpu \d+: (\d+)$", section, re.MULTILINE)]
+    return threads, cpus
+
+
+def scenario_threads(build: Path, accel: str) -> None:
+    status, output = boot(build, accel, ["load start cpu 16", "wait 500", "load stats", "threads",
+                                         "wait 500", "load stats", "load stop", "threads", "poweroff"],
+                          "--smp", "4")
+    expect_text(output, "sched: threads run under the scheduler policy module on 4 CPUs")
+    expect_text(output, "load: 16 counting threads started")
+    sections = output.split("umka> load stats")
+    expect(len(sections) == 3, "load stats did not run twice")
+    first_threads, first_cpus = load_counters(sections[1].split("umka>")[0])
+    second_threads, second_cpus = load_counters(sections[2].split("umka>")[0])
+    expect(len(first_threads) == 16 and len(second_threads) == 16, "load stats lists 16 threads")
+    expect(len(second_cpus) == 4 and all(count > 0 for count in second_cpus),
+           f"every CPU must have run counting threads: {second_cpus}")
+    stalled = [index for index in range(16) if second_threads[index] <= first_threads[index]]
+    expect(not stalled, f"threads {stalled} made no progress between the two samples")
+    placed = set(re.findall(r"^\s+\d+\s+cpu-load-\d+\s+(\d+)\s", output, re.MULTILINE))
+    expect(placed == {"0", "1", "2", "3"}, f"threads were placed on CPUs {sorted(placed)}")
+    expect_text(output, "load: stopped 16 threads")
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -240,6 +268,7 @@ SCENARIOS = {
     "bad-manifest": scenario_bad_manifest,
     "no-acpi": scenario_no_acpi,
     "modules": scenario_modules,
+    "threads": scenario_threads,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,

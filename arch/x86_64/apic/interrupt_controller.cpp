@@ -142,8 +142,18 @@ Result<ClockCalibration> calibrate_clocks(const acpi::Summary& acpi) {
     return result;
 }
 
+namespace {
+// The boot CPU's timer period, reused by every secondary CPU (same bus clock).
+constinit uint32_t timer_initial_count = 0;
+}  // namespace
+
 void start_periodic_timer(const ClockCalibration& calibration, uint32_t ticks_per_second) {
-    local_apic::timer_periodic(kVectorTimer, uint32_t(calibration.timer_hz / ticks_per_second));
+    timer_initial_count = uint32_t(calibration.timer_hz / ticks_per_second);
+    local_apic::timer_periodic(kVectorTimer, timer_initial_count);
+}
+
+void start_secondary_periodic_timer() {
+    if (timer_initial_count != 0) local_apic::timer_periodic(kVectorTimer, timer_initial_count);
 }
 
 void send_rendezvous_interrupt(uint32_t hardware_id) {

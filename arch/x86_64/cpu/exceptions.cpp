@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu/x86.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/panic.h"
+#include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/smp/rendezvous.h"
 #include "nucleus/time/clock.h"
@@ -103,8 +104,14 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
     using namespace umka::arch;
     switch (frame->vector) {
     case kVectorTimer:
-        umka::clock::on_timer_tick();
+        // Acknowledge first: the tick may switch to another thread before returning here.
         local_apic::end_of_interrupt();
+        umka::clock::on_timer_tick();
+        umka::sched::on_timer_interrupt();
+        return;
+    case kVectorReschedule:
+        local_apic::end_of_interrupt();
+        umka::sched::on_reschedule_interrupt();
         return;
     case kVectorRendezvous:
         // Acknowledge first: a HoldUntilReleased call keeps this CPU here for a while.

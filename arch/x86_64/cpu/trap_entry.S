@@ -25,7 +25,7 @@ trap_entry_\vector:
     TRAP_ENTRY_WITH_ERROR \vector
 .endr
 /* Device and inter-processor vectors the nucleus uses. */
-.irp vector, 32,240,241,255
+.irp vector, 32,240,241,242,255
     TRAP_ENTRY_WITHOUT_ERROR \vector
 .endr
 
@@ -73,12 +73,12 @@ trap_common:
     .global trap_entry_count
 /* Parallel tables: which vector each entry point serves, and where it is. */
 trap_entry_vectors:
-.irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,255
+.irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,242,255
     .quad \vector
 .endr
 trap_entry_addresses:
-.irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,255
+.irp vector, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,240,241,242,255
     .quad trap_entry_\vector
 .endr
 trap_entry_count:
-    .quad 36
+    .quad 37

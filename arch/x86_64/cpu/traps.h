@@ -26,6 +26,7 @@ inline constexpr uint8_t kVectorMachineCheck = 18;
 inline constexpr uint8_t kVectorTimer = 32;
 inline constexpr uint8_t kVectorRendezvous = 240;
 inline constexpr uint8_t kVectorHalt = 241;
+inline constexpr uint8_t kVectorReschedule = 242;
 inline constexpr uint8_t kVectorSpurious = 255;
 
 inline constexpr uint16_t kKernelCodeSelector = 0x08;

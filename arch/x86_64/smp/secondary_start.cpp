@@ -90,5 +90,6 @@ extern "C" [[noreturn]] void arch_secondary_cpu_entry(umka::Cpu* cpu) {
         arch::halt_forever();
     }
     arch::initialize_secondary_interrupt_controller();
+    arch::start_secondary_periodic_timer();
     secondary_cpu_main(*cpu);
 }

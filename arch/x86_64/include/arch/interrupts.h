@@ -30,6 +30,8 @@ struct ClockCalibration {
 };
 Result<ClockCalibration> calibrate_clocks(const acpi::Summary& acpi);
 void start_periodic_timer(const ClockCalibration& calibration, uint32_t ticks_per_second);
+// On a secondary CPU: the same period as the boot CPU's timer.
+void start_secondary_periodic_timer();
 
 void send_rendezvous_interrupt(uint32_t hardware_id);
 // Stops every other CPU (used on fatal errors); does not return to them.

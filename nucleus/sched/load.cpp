@@ -1,0 +1,143 @@
+#include "nucleus/sched/load.h"
+
+#include <arch/cpu.h>
+
+#include <atomic>
+
+#include "nucleus/loader/module_system.h"
+#include "nucleus/sched/scheduler.h"
+#include "nucleus/smp/cpu_table.h"
+
+namespace umka::sched {
+namespace {
+
+enum class LoadState : uint8_t { Idle, Running, Stopping };
+
+// One counter per workload thread and one per CPU, each on its own cache line so the
+// counting threads do not share lines.
+struct alignas(64) Counter {
+    std::atomic<uint64_t> value;
+};
+
+struct Workload {
+    LoadState state;
+    uint32_t thread_count;
+    std::atomic<uint32_t> running_threads;
+    Counter* per_thread;  // thread_count entries
+    Counter* per_cpu;     // cpu_table().count() entries
+};
+
+constinit Workload workload{};
+
+void count_forever(void* argument) {
+    Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
+    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+        mine.value.fetch_add(1, std::memory_order_relaxed);
+        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+    }
+    workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+uint32_t parse_count(const char* text) {
+    uint32_t value = 0;
+    while (*text >= '0' && *text <= '9') value = value * 10 + uint32_t(*text++ - '0');
+    return *text == '\0' ? value : 0;
+}
+
+void start(const char* arguments, console::TextOutput& out) {
+    static constexpr char kCpu[] = "cpu ";
+    if (__builtin_memcmp(arguments, kCpu, sizeof kCpu - 1) != 0) {
+        out.print("usage: load start cpu N   (N counting threads)\n");
+        return;
+    }
+    uint32_t count = parse_count(arguments + sizeof kCpu - 1);
+    if (count == 0) {
+        out.print("load: N must be a positive number\n");
+        return;
+    }
+    if (workload.state != LoadState::Idle) {
+        out.print("load: a workload is running; 'load stop' first\n");
+        return;
+    }
+    // Counters are nucleus memory kept across workloads only as long as needed.
+    Result<void*> threads = loader::allocate_zeroed(count * sizeof(Counter));
+    Result<void*> cpus = loader::allocate_zeroed(cpu_table().count() * sizeof(Counter));
+    if (threads.is_error() || cpus.is_error()) {
+        out.print("load: no memory for %u counters\n", count);
+        return;
+    }
+    workload.per_thread = static_cast<Counter*>(threads.value());
+    workload.per_cpu = static_cast<Counter*>(cpus.value());
+    workload.thread_count = 0;
+    __atomic_store_n(&workload.state, LoadState::Running, __ATOMIC_RELEASE);
+    for (uint32_t index = 0; index < count; ++index) {
+        char name[24] = "cpu-load-";
+        name[9] = char('0' + index / 10 % 10);
+        name[10] = char('0' + index % 10);
+        workload.running_threads.fetch_add(1, std::memory_order_acq_rel);
+        Result<Task*> task = spawn(name, count_forever, reinterpret_cast<void*>(uintptr_t(index)),
+                                   0, Placement::Anywhere, 0);
+        if (task.is_error()) {
+            workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
+            out.print("load: thread %u not started (%s)\n", index, errno_name(task.error()));
+            break;
+        }
+        ++workload.thread_count;
+    }
+    out.print("load: %u counting threads started\n", workload.thread_count);
+}
+
+void stats(console::TextOutput& out) {
+    if (workload.per_thread == nullptr) {
+        out.print("load: no workload has run\n");
+        return;
+    }
+    out.print("load: %u threads, %u still running\n", workload.thread_count,
+              workload.running_threads.load(std::memory_order_acquire));
+    for (uint32_t index = 0; index < workload.thread_count; ++index) {
+        out.print("  thread %2u: %lu\n", index, workload.per_thread[index].value.load(std::memory_order_relaxed));
+    }
+    for (uint32_t index = 0; index < cpu_table().count(); ++index) {
+        out.print("  cpu %u: %lu\n", index, workload.per_cpu[index].value.load(std::memory_order_relaxed));
+    }
+}
+
+void stop(console::TextOutput& out) {
+    if (workload.state != LoadState::Running) {
+        out.print("load: nothing running\n");
+        return;
+    }
+    __atomic_store_n(&workload.state, LoadState::Stopping, __ATOMIC_RELEASE);
+    // The threads see the flag within a slice; yielding lets the ones on this CPU run.
+    for (int round = 0; round < 100000 && workload.running_threads.load(std::memory_order_acquire) != 0; ++round) {
+        yield();
+    }
+    uint32_t left = workload.running_threads.load(std::memory_order_acquire);
+    if (left != 0) {
+        out.print("load: %u threads have not stopped yet\n", left);
+        return;
+    }
+    __atomic_store_n(&workload.state, LoadState::Idle, __ATOMIC_RELEASE);
+    out.print("load: stopped %u threads\n", workload.thread_count);
+}
+
+}  // namespace
+
+void load_command(const char* arguments, console::TextOutput& out) {
+    if (!running()) {
+        out.print("load: no scheduler policy module is loaded\n");
+        return;
+    }
+    static constexpr char kStart[] = "start ";
+    if (__builtin_memcmp(arguments, kStart, sizeof kStart - 1) == 0) {
+        start(arguments + sizeof kStart - 1, out);
+    } else if (__builtin_strcmp(arguments, "stats") == 0) {
+        stats(out);
+    } else if (__builtin_strcmp(arguments, "stop") == 0) {
+        stop(out);
+    } else {
+        out.print("usage: load start cpu N | load stats | load stop\n");
+    }
+}
+
+}  // namespace umka::sched

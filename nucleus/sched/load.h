@@ -1,0 +1,11 @@
+// Built-in workloads whose counters prove that threads make progress (and, later, that a
+// live swap under load loses nothing): `load start cpu N`, `load stats`, `load stop`.
+#pragma once
+
+#include "nucleus/console/text_output.h"
+
+namespace umka::sched {
+
+void load_command(const char* arguments, console::TextOutput& out);
+
+}  // namespace umka::sched

@@ -1,0 +1,336 @@
+#include "nucleus/sched/scheduler.h"
+
+#include <arch/context.h>
+#include <arch/cpu.h>
+#include <arch/memory.h>
+
+#include "nucleus/boot/timeline.h"
+#include "nucleus/lib/log.h"
+#include "nucleus/lib/spinlock.h"
+#include "nucleus/loader/module_system.h"
+#include "nucleus/smp/cpu_table.h"
+#include "nucleus/time/clock.h"
+#include "umka/kabi/scheduler_policy.hpp"
+
+namespace umka::sched {
+namespace {
+
+namespace policy_api = umka::kabi::scheduler_policy;
+
+constexpr uint32_t kNone = 0xFFFFFFFFu;
+// Task slots per CPU at start-up. The policy accepts a larger array later (re-attach under
+// a rendezvous, services/scheduler/README.md §1); the nucleus does not grow it yet.
+constexpr size_t kTaskSlotsPerCpu = 64;
+constexpr size_t kStackBytes = 16 * 1024;
+
+struct CpuScheduler {
+    SpinLock lock;           // the run-queue lock of this CPU
+    Task* current;
+    Task* switching_from;    // set across a switch, read by the resumed side
+    Task idle;               // this CPU's idle context (not known to the policy)
+};
+
+constinit policy_api::SchedulerPolicyRef policy;
+constinit Task* tasks = nullptr;
+constinit size_t task_capacity = 0;
+constinit CpuScheduler* cpus = nullptr;
+constinit std::atomic<bool> started{false};
+constinit SpinLock slot_lock;  // slot allocation only
+
+uint64_t now_ns() {
+    return clock::cycles_to_nanoseconds(arch::read_cycle_counter() - timeline::entry_cycles());
+}
+
+uint32_t this_cpu() { return arch::current_cpu_index(); }
+
+void report(const char* call, umka::kabi::Status status) {
+    if (status.is_error()) log("sched: %s failed: %s\n", call, errno_name(Errno(status.code())));
+}
+
+// Runs on the resumed side of every switch, interrupts off: the task we left is now saved,
+// so it may be enqueued elsewhere; an exited one gives its slot back to the policy.
+void finish_switch() {
+    CpuScheduler& cpu = cpus[this_cpu()];
+    Task* previous = cpu.switching_from;
+    cpu.switching_from = nullptr;
+    if (previous == nullptr) return;
+    if (previous->state.load(std::memory_order_relaxed) == TaskState::Exited) {
+        report("task_exit", policy.task_exit(previous->slot));
+        previous->state.store(TaskState::Free, std::memory_order_release);
+    }
+    previous->on_cpu.store(0, std::memory_order_release);
+}
+
+// Called with rq(cpu) held and interrupts off; releases the lock before switching.
+void switch_to(uint32_t cpu_index, Task* next) {
+    CpuScheduler& cpu = cpus[cpu_index];
+    Task* previous = cpu.current;
+    if (next == previous) {
+        cpu.lock.unlock(arch::InterruptState::Disabled);
+        return;
+    }
+    next->on_cpu.store(1, std::memory_order_relaxed);
+    if (next != &cpu.idle) next->state.store(TaskState::Running, std::memory_order_relaxed);
+    next->cpu = cpu_index;
+    ++next->switches;
+    TaskState previous_state = previous->state.load(std::memory_order_relaxed);
+    if (previous != &cpu.idle && previous_state == TaskState::Running) {
+        previous->state.store(TaskState::Runnable, std::memory_order_relaxed);
+    }
+    cpu.current = next;
+    cpu.switching_from = previous;
+    cpu.lock.unlock(arch::InterruptState::Disabled);
+    arch::arch_switch_stacks(&previous->stack_pointer, next->stack_pointer);
+    finish_switch();
+}
+
+// Interrupts off. Picks and switches on this CPU.
+void reschedule(uint32_t cpu_index) {
+    CpuScheduler& cpu = cpus[cpu_index];
+    (void)cpu.lock.lock();
+    uint32_t next = kNone;
+    report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+}
+
+void signal_cpu(uint32_t cpu_index) {
+    if (cpu_index == this_cpu()) {
+        reschedule(cpu_index);
+    } else {
+        arch::send_reschedule_interrupt(cpu_table()[cpu_index].hardware_id);
+    }
+}
+
+// Work stealing for an idle CPU: locks in CPU-id order, as the policy requires.
+void try_steal(uint32_t cpu_index) {
+    uint32_t busiest = kNone;
+    if (policy.find_busiest(cpu_index, &busiest).is_error() || busiest == kNone ||
+        busiest == cpu_index) {
+        return;
+    }
+    CpuScheduler& first = cpus[busiest < cpu_index ? busiest : cpu_index];
+    CpuScheduler& second = cpus[busiest < cpu_index ? cpu_index : busiest];
+    (void)first.lock.lock();
+    (void)second.lock.lock();
+    uint32_t task = kNone;
+    if (policy.steal(busiest, cpu_index, now_ns(), &task).is_ok() && task != kNone) {
+        tasks[task].cpu = cpu_index;
+    }
+    second.lock.unlock(arch::InterruptState::Disabled);
+    first.lock.unlock(arch::InterruptState::Disabled);
+}
+
+[[noreturn]] void idle_loop() {
+    for (;;) {
+        (void)arch::save_and_disable_interrupts();
+        uint32_t cpu_index = this_cpu();
+        try_steal(cpu_index);
+        reschedule(cpu_index);
+        arch::wait_for_interrupt();
+    }
+}
+
+void start_task(uint64_t slot) {
+    finish_switch();
+    arch::enable_interrupts();
+    Task& task = tasks[slot];
+    task.entry(task.argument);
+    exit_current();
+}
+
+void start_idle(uint64_t) {
+    finish_switch();
+    idle_loop();
+}
+
+Result<void*> zeroed(size_t bytes) { return loader::allocate_zeroed(bytes); }
+
+}  // namespace
+
+const char* task_state_name(TaskState state) {
+    switch (state) {
+    case TaskState::Free: return "free";
+    case TaskState::Runnable: return "runnable";
+    case TaskState::Running: return "running";
+    case TaskState::Blocked: return "blocked";
+    case TaskState::Exited: return "exited";
+    }
+    return "?";
+}
+
+bool running() { return started.load(std::memory_order_acquire); }
+
+Status initialize() {
+    loader::ModuleSystem& system = loader::module_system();
+    if (!system.initialized()) return Errno::NotFound;
+    Result<UmkaServiceSlot*> slot = system.registry().find("scheduler_policy", "SchedulerPolicy", nullptr);
+    if (slot.is_error()) return Errno::NotFound;
+    if (umka::kabi::bind_service(slot.value(), &policy).is_error()) return Errno::InvalidArgument;
+
+    policy_api::PolicyLayout layout{};
+    if (policy.layout(&layout).is_error()) return Errno::InvalidArgument;
+    uint32_t cpu_count = cpu_table().count();
+    task_capacity = kTaskSlotsPerCpu * cpu_count;
+    uint64_t queue_bytes = uint64_t(layout.run_queue_state_size) * cpu_count;
+    uint64_t task_bytes = uint64_t(layout.task_state_size) * task_capacity;
+    void* queues = TRY(zeroed(queue_bytes));
+    void* task_states = TRY(zeroed(task_bytes));
+    if (policy.attach(queues, queue_bytes, task_states, task_bytes).is_error()) return Errno::InvalidArgument;
+
+    tasks = static_cast<Task*>(TRY(zeroed(task_capacity * sizeof(Task))));
+    cpus = static_cast<CpuScheduler*>(TRY(zeroed(cpu_count * sizeof(CpuScheduler))));
+    for (size_t index = 0; index < task_capacity; ++index) tasks[index].slot = uint32_t(index);
+    for (uint32_t index = 0; index < cpu_count; ++index) {
+        Task& idle = cpus[index].idle;
+        idle.slot = kNone;
+        __builtin_memcpy(idle.name, "idle", 5);
+        idle.cpu = index;
+        cpus[index].current = &idle;
+    }
+
+    // The boot CPU's current context (the console) becomes task 0, pinned to CPU 0; the
+    // boot CPU gets an idle context of its own. Secondary CPUs idle on their boot stacks.
+    uint64_t idle_stack = TRY(arch::allocate_kernel_stack(kStackBytes));
+    cpus[0].idle.stack_pointer = arch::prepare_thread_stack(idle_stack, start_idle, 0);
+    Task& console = tasks[0];
+    __builtin_memcpy(console.name, "console", 8);
+    console.state.store(TaskState::Running, std::memory_order_relaxed);
+    console.on_cpu.store(1, std::memory_order_relaxed);
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    uint8_t preempt = 0;
+    uint32_t picked = kNone;
+    Status status = Status::ok();
+    if (policy.task_create(0, 0, 0, policy_api::TaskFlags::Pinned).is_error() ||
+        policy.enqueue_task(0, 0, policy_api::WakeReason::Created, now_ns(), &preempt).is_error() ||
+        policy.pick_next_task(0, now_ns(), &picked).is_error() || picked != 0) {
+        status = Errno::InvalidArgument;
+    } else {
+        cpus[0].current = &console;
+        started.store(true, std::memory_order_release);
+    }
+    arch::restore_interrupts(interrupts);
+    return status;
+}
+
+Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t nice,
+                    Placement placement, uint32_t cpu_index) {
+    if (!running()) return Errno::NoFunction;
+    if (cpu_index >= cpu_table().count()) return Errno::InvalidArgument;
+    Task* task = nullptr;
+    {
+        SpinLockGuard guard(slot_lock);
+        for (size_t index = 1; index < task_capacity && task == nullptr; ++index) {
+            if (tasks[index].state.load(std::memory_order_acquire) == TaskState::Free &&
+                tasks[index].on_cpu.load(std::memory_order_acquire) == 0) {
+                task = &tasks[index];
+                task->state.store(TaskState::Runnable, std::memory_order_relaxed);
+            }
+        }
+    }
+    if (task == nullptr) return Errno::TryAgain;
+    if (task->stack_top == 0) {
+        Result<uint64_t> stack = arch::allocate_kernel_stack(kStackBytes);
+        if (stack.is_error()) {
+            task->state.store(TaskState::Free, std::memory_order_release);
+            return stack.error();
+        }
+        task->stack_top = stack.value();  // kept with the slot for its next task
+    }
+    size_t length = 0;
+    while (name[length] != '\0' && length + 1 < sizeof task->name) ++length;
+    __builtin_memcpy(task->name, name, length);
+    task->name[length] = '\0';
+    task->entry = entry;
+    task->argument = argument;
+    task->switches = 0;
+    task->stack_pointer = arch::prepare_thread_stack(task->stack_top, start_task, task->slot);
+
+    policy_api::TaskFlags flags =
+        placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
+    umka::kabi::Status created = policy.task_create(task->slot, nice, cpu_index, flags);
+    if (created.is_error()) {
+        task->state.store(TaskState::Free, std::memory_order_release);
+        return Errno(created.code());
+    }
+    uint32_t target = cpu_index;
+    if (placement == Placement::Anywhere) report("select_task_cpu", policy.select_task_cpu(task->slot, this_cpu(), &target));
+    task->cpu = target;
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    (void)cpus[target].lock.lock();
+    uint8_t preempt = 0;
+    report("enqueue_task", policy.enqueue_task(target, task->slot, policy_api::WakeReason::Created,
+                                               now_ns(), &preempt));
+    cpus[target].lock.unlock(arch::InterruptState::Disabled);
+    if (preempt != 0) signal_cpu(target);
+    arch::restore_interrupts(interrupts);
+    return task;
+}
+
+void yield() {
+    if (!running()) return;
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    uint32_t cpu_index = this_cpu();
+    (void)cpus[cpu_index].lock.lock();
+    report("yield_current", policy.yield_current(cpu_index, now_ns()));
+    uint32_t next = kNone;
+    report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
+    switch_to(cpu_index, next == kNone ? &cpus[cpu_index].idle : &tasks[next]);
+    arch::restore_interrupts(interrupts);
+}
+
+void exit_current() {
+    (void)arch::save_and_disable_interrupts();
+    uint32_t cpu_index = this_cpu();
+    CpuScheduler& cpu = cpus[cpu_index];
+    Task* task = cpu.current;
+    (void)cpu.lock.lock();
+    task->state.store(TaskState::Exited, std::memory_order_relaxed);
+    report("dequeue_task", policy.dequeue_task(cpu_index, task->slot, now_ns()));
+    uint32_t next = kNone;
+    report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+    arch::halt_forever();  // an exited task is never resumed
+}
+
+void on_timer_interrupt() {
+    if (!running()) return;
+    uint32_t cpu_index = this_cpu();
+    CpuScheduler& cpu = cpus[cpu_index];
+    (void)cpu.lock.lock();
+    uint8_t preempt = 0;
+    report("timer_tick", policy.timer_tick(cpu_index, now_ns(), &preempt));
+    cpu.lock.unlock(arch::InterruptState::Disabled);
+    if (preempt != 0) reschedule(cpu_index);
+}
+
+void on_reschedule_interrupt() {
+    if (running()) reschedule(this_cpu());
+}
+
+void run_idle() {
+    // A secondary CPU's boot context becomes its idle context.
+    idle_loop();
+}
+
+void print_threads(console::TextOutput& out) {
+    if (!running()) {
+        out.print("threads: no scheduler policy module is loaded\n");
+        return;
+    }
+    out.print("  id  name                cpu  state     switches  nice  vruntime-us  lag-us\n");
+    for (size_t index = 0; index < task_capacity; ++index) {
+        Task& task = tasks[index];
+        TaskState state = task.state.load(std::memory_order_acquire);
+        if (state == TaskState::Free) continue;
+        policy_api::TaskInfo info{};
+        uint32_t cpu_index = task.cpu < cpu_table().count() ? task.cpu : 0;
+        arch::InterruptState interrupts = cpus[cpu_index].lock.lock();
+        (void)policy.task_info(task.slot, &info);
+        cpus[cpu_index].lock.unlock(interrupts);
+        out.print("%4u  %-18s %4u  %-8s %9lu %5d %12lu %7ld\n", task.slot, task.name, task.cpu,
+                  task_state_name(state), task.switches, int(info.nice),
+                  info.virtual_runtime / 1000, info.virtual_lag / 1000);
+    }
+}
+
+}  // namespace umka::sched
