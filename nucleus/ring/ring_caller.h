@@ -53,10 +53,11 @@ public:
     // --- The generated proxy's Ring interface ---------------------------------------
 
     // A request slot to fill. Waits (FullRingPolicy::Wait) while entry_count requests are
-    // outstanding or the provider has not handed back a slot yet; returns nullptr only
-    // under FullRingPolicy::Fail, or when completions must be reaped to make room but
-    // there is no CompletionHandler to take them. On a closed binding it returns a
-    // private scratch entry that call()/submit() then refuse, so the proxy reports EIO.
+    // outstanding or the provider has not handed back a slot yet; returns nullptr (the
+    // proxy's EAGAIN) only under FullRingPolicy::Fail, while the last call()'s completion
+    // has not been released, or when completions must be reaped to make room but there is
+    // no CompletionHandler to take them. On a closed binding it returns a private scratch
+    // entry that call()/submit() then refuse, so the proxy reports EIO.
     umka_kabi_ring_request* reserve();
 
     // Publishes `entry` (from reserve(); its request_id is assigned here) and waits for
