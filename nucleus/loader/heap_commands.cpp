@@ -49,6 +49,8 @@ uint64_t exercise_size(uint64_t round) {
     return kSizes[round % (sizeof kSizes / sizeof kSizes[0])];
 }
 
+}  // namespace
+
 // The heap's contract: a call naming CPU n runs on CPU n and is not preempted (its per-CPU
 // magazines have no lock). Interrupts off is how the nucleus keeps both.
 umka::kabi::Status heap_allocate(const memory::HeapRef& heap, uint64_t size, uint64_t* address) {
@@ -64,6 +66,30 @@ umka::kabi::Status heap_free(const memory::HeapRef& heap, uint64_t address) {
     arch::restore_interrupts(interrupts);
     return status;
 }
+
+bool heap_available() {
+    memory::HeapRef heap;
+    console::TextOutput discard(nullptr, 0);
+    return bind_heap(heap, discard);
+}
+
+Status heap_allocate(uint64_t size, uint64_t* address) {
+    memory::HeapRef heap;
+    console::TextOutput discard(nullptr, 0);
+    if (!bind_heap(heap, discard)) return Errno::NotFound;
+    umka::kabi::Status status = heap_allocate(heap, size, address);
+    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+}
+
+Status heap_free(uint64_t address) {
+    memory::HeapRef heap;
+    console::TextOutput discard(nullptr, 0);
+    if (!bind_heap(heap, discard)) return Errno::NotFound;
+    umka::kabi::Status status = heap_free(heap, address);
+    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+}
+
+namespace {
 
 void exercise(const memory::HeapRef& heap, uint64_t count, console::TextOutput& out) {
     constexpr uint64_t kBatch = 64;  // live at once: frees interleave with allocations

@@ -86,6 +86,11 @@ Result<void*> allocate_zeroed(size_t bytes);
 void print_modules(console::TextOutput& out);
 void print_services(console::TextOutput& out);
 void print_capabilities(const char* module_name, console::TextOutput& out);
+// The heap module for nucleus code (interrupts off around each call, per its contract).
+bool heap_available();
+Status heap_allocate(uint64_t size, uint64_t* address);
+Status heap_free(uint64_t address);
+
 // `heap` / `heap exercise N`: the kernel heap module's usage, and a checked workout.
 void heap_command(const char* arguments, console::TextOutput& out);
 

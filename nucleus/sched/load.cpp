@@ -38,6 +38,25 @@ void count_forever(void* argument) {
     workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
 }
 
+// Allocation churn through the heap module: allocate a few objects of varied sizes, write
+// them, check and free them. A failed or corrupted allocation stops the count for good.
+void churn_forever(void* argument) {
+    Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
+    static constexpr uint64_t kSizes[] = {16, 48, 130, 512, 1500, 5000};
+    uint64_t round = 0;
+    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+        uint64_t address = 0;
+        uint64_t size = kSizes[round++ % (sizeof kSizes / sizeof kSizes[0])];
+        if (loader::heap_allocate(size, &address).is_error()) break;
+        __builtin_memset(reinterpret_cast<void*>(address), int(round & 0xFF), size);
+        bool intact = *reinterpret_cast<volatile uint8_t*>(address + size - 1) == uint8_t(round & 0xFF);
+        if (loader::heap_free(address).is_error() || !intact) break;
+        mine.value.fetch_add(1, std::memory_order_relaxed);
+        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+    }
+    workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
+}
+
 uint32_t parse_count(const char* text) {
     uint32_t value = 0;
     while (*text >= '0' && *text <= '9') value = value * 10 + uint32_t(*text++ - '0');
@@ -46,11 +65,27 @@ uint32_t parse_count(const char* text) {
 
 void start(const char* arguments, console::TextOutput& out) {
     static constexpr char kCpu[] = "cpu ";
-    if (__builtin_memcmp(arguments, kCpu, sizeof kCpu - 1) != 0) {
-        out.print("usage: load start cpu N   (N counting threads)\n");
+    static constexpr char kAlloc[] = "alloc ";
+    TaskEntry entry = nullptr;
+    const char* kind = nullptr;
+    const char* number = nullptr;
+    if (__builtin_memcmp(arguments, kCpu, sizeof kCpu - 1) == 0) {
+        entry = count_forever;
+        kind = "counting";
+        number = arguments + sizeof kCpu - 1;
+    } else if (__builtin_memcmp(arguments, kAlloc, sizeof kAlloc - 1) == 0) {
+        if (!loader::heap_available()) {
+            out.print("load: no module provides memory.Heap\n");
+            return;
+        }
+        entry = churn_forever;
+        kind = "allocating";
+        number = arguments + sizeof kAlloc - 1;
+    } else {
+        out.print("usage: load start cpu N | load start alloc N\n");
         return;
     }
-    uint32_t count = parse_count(arguments + sizeof kCpu - 1);
+    uint32_t count = parse_count(number);
     if (count == 0) {
         out.print("load: N must be a positive number\n");
         return;
@@ -72,10 +107,11 @@ void start(const char* arguments, console::TextOutput& out) {
     __atomic_store_n(&workload.state, LoadState::Running, __ATOMIC_RELEASE);
     for (uint32_t index = 0; index < count; ++index) {
         char name[24] = "cpu-load-";
+        if (entry == churn_forever) __builtin_memcpy(name, "heap-load", 9);
         name[9] = char('0' + index / 10 % 10);
         name[10] = char('0' + index % 10);
         workload.running_threads.fetch_add(1, std::memory_order_acq_rel);
-        Result<Task*> task = spawn(name, count_forever, reinterpret_cast<void*>(uintptr_t(index)),
+        Result<Task*> task = spawn(name, entry, reinterpret_cast<void*>(uintptr_t(index)),
                                    0, Placement::Anywhere, 0);
         if (task.is_error()) {
             workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
@@ -84,7 +120,7 @@ void start(const char* arguments, console::TextOutput& out) {
         }
         ++workload.thread_count;
     }
-    out.print("load: %u counting threads started\n", workload.thread_count);
+    out.print("load: %u %s threads started\n", workload.thread_count, kind);
 }
 
 void stats(console::TextOutput& out) {
@@ -136,7 +172,7 @@ void load_command(const char* arguments, console::TextOutput& out) {
     } else if (__builtin_strcmp(arguments, "stop") == 0) {
         stop(out);
     } else {
-        out.print("usage: load start cpu N | load stats | load stop\n");
+        out.print("usage: load start cpu N | load start alloc N | load stats | load stop\n");
     }
 }
 

@@ -226,7 +226,9 @@ def load_counters(section: str) -> tuple[list[int], list[int]]:
 
 def scenario_threads(build: Path, accel: str) -> None:
     status, output = boot(build, accel, ["load start cpu 16", "wait 500", "load stats", "threads",
-                                         "wait 500", "load stats", "load stop", "threads", "poweroff"],
+                                         "wait 500", "load stats", "load stop", "threads",
+                                         "load start alloc 8", "wait 500", "load stop", "heap",
+                                         "poweroff"],
                           "--smp", "4")
     expect_text(output, "sched: threads run under the scheduler policy module on 4 CPUs")
     expect_text(output, "load: 16 counting threads started")
@@ -242,6 +244,14 @@ def scenario_threads(build: Path, accel: str) -> None:
     placed = set(re.findall(r"^\s+\d+\s+cpu-load-\d+\s+(\d+)\s", output, re.MULTILINE))
     expect(placed == {"0", "1", "2", "3"}, f"threads were placed on CPUs {sorted(placed)}")
     expect_text(output, "load: stopped 16 threads")
+    # Allocation churn through the heap module from 8 threads on 4 CPUs: every object freed.
+    expect_text(output, "load: 8 allocating threads started")
+    expect_text(output, "load: stopped 8 threads")
+    heap_table = output.split("umka> heap", 1)[1].split("umka>")[0]
+    classes = re.findall(r"^\s*\d+\s+\d+\s+\d+\s+\d+\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+$", heap_table, re.MULTILINE)
+    expect(sum(int(allocations) for allocations, _, _ in classes) > 0, "the heap served no allocation")
+    expect(all(allocations == frees and live == "0" for allocations, frees, live in classes),
+           "heap classes show leaked objects after the workload stopped")
     expect_clean_power_off(status, output)
 
 
