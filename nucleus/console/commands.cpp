@@ -190,8 +190,10 @@ void caps(const char* arguments, TextOutput& out) { loader::print_capabilities(a
 void measure(const char* arguments, TextOutput& out) {
     if (__builtin_strcmp(arguments, "caps") == 0) {
         loader::measure_capability_lookup(out);
+    } else if (__builtin_strcmp(arguments, "switch") == 0) {
+        sched::measure_switch(out);
     } else {
-        out.print("usage: measure caps\n");
+        out.print("usage: measure caps | measure switch\n");
     }
 }
 
@@ -209,7 +211,7 @@ constexpr Command kCommands[] = {
     {"threads", "threads: id, name, CPU, state, switches, nice, virtual runtime, lag", threads},
     {"load", "load start cpu N | load stats | load stop: counting threads that prove progress", sched::load_command},
     {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
-    {"measure", "measure caps: cycles per capability lookup, beside a baseline", measure},
+    {"measure", "measure caps | switch: cycles per capability lookup / context switch, beside a baseline", measure},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };

@@ -13,7 +13,7 @@ RingCaller::RingCaller(RingPair pair, const RingSignals* signals, CompletionHand
       completions_(pair.completions(), signals, RingParty::Caller, RingParty::Provider),
       capacity_(pair.entry_count()) {
     // Attaching to a binding that was used before continues its accounting.
-    submitted_ = requests_.head();
+    submitted_ = requests_.next_index();
     retired_ = completions_.tail() <= submitted_ ? completions_.tail() : submitted_;
 }
 
@@ -34,6 +34,7 @@ umka_kabi_ring_request* RingCaller::reserve() {
             // completions can only go to the handler.
             if (handler_.complete == nullptr) return nullptr;
             if (count_this_wait) requests_.note_full_wait();
+            requests_.flush();  // the provider cannot answer what it cannot see
             Result<uint32_t> reaped = reap(capacity_);
             if (reaped.is_error()) return nullptr;
             if (reaped.value() == 0 && completions_.wait_for_entries() == WaitOutcome::Closed) {
@@ -47,12 +48,16 @@ umka_kabi_ring_request* RingCaller::reserve() {
     }
 }
 
-uint64_t RingCaller::publish(umka_kabi_ring_request& entry) {
+uint64_t RingCaller::publish(umka_kabi_ring_request& entry, SubmitMode mode) {
     // The request's ring index is its id: unique for the binding's life (64-bit, see
     // spsc_ring.h) and known to both ends without another shared counter.
-    uint64_t request_id = requests_.head();
+    uint64_t request_id = requests_.next_index();
     entry.request_id = request_id;
-    requests_.publish();
+    if (mode == SubmitMode::Batched) {
+        requests_.stage();
+    } else {
+        requests_.publish();
+    }
     ++submitted_;
     reserved_ = nullptr;
     return request_id;
@@ -60,7 +65,7 @@ uint64_t RingCaller::publish(umka_kabi_ring_request& entry) {
 
 const umka_kabi_ring_completion* RingCaller::call(umka_kabi_ring_request& entry) {
     if (&entry == &scratch_ || &entry != reserved_ || held_ != nullptr) return nullptr;
-    uint64_t request_id = publish(entry);
+    uint64_t request_id = publish(entry, SubmitMode::Now);
     for (;;) {
         const umka_kabi_ring_completion* completion = completions_.peek();
         if (completion == nullptr) {
@@ -102,11 +107,11 @@ void RingCaller::retire_one() {
     if (retired_ < submitted_) ++retired_;
 }
 
-Result<uint64_t> RingCaller::submit(umka_kabi_ring_request& entry) {
+Result<uint64_t> RingCaller::submit(umka_kabi_ring_request& entry, SubmitMode mode) {
     if (&entry == &scratch_) return Errno::IoError;
     if (&entry != reserved_) return Errno::InvalidArgument;
     if (handler_.complete == nullptr) return Errno::InvalidArgument;
-    return publish(entry);
+    return publish(entry, mode);
 }
 
 Result<uint32_t> RingCaller::reap(uint32_t budget) {
@@ -126,6 +131,7 @@ Result<uint32_t> RingCaller::reap(uint32_t budget) {
 }
 
 Status RingCaller::wait_for_completion() {
+    requests_.flush();  // waiting on a request the provider cannot see would be for ever
     if (completions_.wait_for_entries() == WaitOutcome::Closed) return Errno::IoError;
     return Status::ok();
 }

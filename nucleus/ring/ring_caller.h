@@ -40,6 +40,13 @@ enum class FullRingPolicy : uint32_t {
                // must not sleep)
 };
 
+// When submit() makes a request visible to the provider.
+enum class SubmitMode : uint32_t {
+    Now = 0,      // publish at once: one index store and doorbell check per request
+    Batched = 1,  // stage it; flush(), call(), or any wait of this end publishes the whole
+                  // batch with one store (the store is the expensive part of a publish)
+};
+
 class RingCaller {
 public:
     RingCaller() = default;
@@ -73,10 +80,14 @@ public:
 
     // --- Asynchronous submit / complete ------------------------------------------------
 
-    // Publishes `entry` (from reserve()) without waiting; returns its request_id. The
-    // completion reaches the handler later. EINVAL without a handler or for an entry that
-    // is not the reserved slot; EIO on a closed binding.
-    Result<uint64_t> submit(umka_kabi_ring_request& entry);
+    // Publishes `entry` (from reserve()) without waiting for its completion, now or with
+    // the next flush (SubmitMode); returns its request_id. The completion reaches the
+    // handler later. EINVAL without a handler or for an entry that is not the reserved
+    // slot; EIO on a closed binding.
+    Result<uint64_t> submit(umka_kabi_ring_request& entry, SubmitMode mode = SubmitMode::Now);
+
+    // Publishes requests submitted with SubmitMode::Batched.
+    void flush() { requests_.flush(); }
 
     // Hands up to `budget` ready completions to the handler without sleeping; returns how
     // many. EINVAL without a handler; EBUSY while a call()'s completion is held.
@@ -100,7 +111,7 @@ public:
     void close() { pair_.close(*signals_); }
 
 private:
-    uint64_t publish(umka_kabi_ring_request& entry);
+    uint64_t publish(umka_kabi_ring_request& entry, SubmitMode mode);
     // Takes the completion at the head of the ring off it: to the handler, or counted.
     void retire_other(const umka_kabi_ring_completion& completion);
     void retire_one();

@@ -17,6 +17,12 @@ WaitOutcome RingProvider::wait_for_work() {
     return WaitOutcome::Ready;
 }
 
+namespace {
+// Completions of one batch go out with one index store, but at least every this many, so
+// a caller waiting for an early answer does not wait for a long batch to finish.
+constexpr uint32_t kCompletionFlushInterval = 16;
+}  // namespace
+
 Result<uint32_t> serve(RingProvider& provider, const RingDispatch& dispatch, uint32_t budget) {
     if (dispatch.dispatch == nullptr) return Errno::InvalidArgument;
     if (provider.pair_.is_closed()) return Errno::IoError;
@@ -42,9 +48,11 @@ Result<uint32_t> serve(RingProvider& provider, const RingDispatch& dispatch, uin
         }
         // The caller matches completions to requests by id; a dispatcher cannot change it.
         completion->request_id = request.request_id;
-        provider.completions_.publish();
+        provider.completions_.stage();
         ++served;
+        if (served % kCompletionFlushInterval == 0) provider.completions_.flush();
     }
+    provider.completions_.flush();
     provider.requests_.release();
     return served;
 }

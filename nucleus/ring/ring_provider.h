@@ -79,9 +79,11 @@ private:
 };
 
 // Answers up to `budget` requests in order, without sleeping: each is copied out of the
-// shared ring (so the caller cannot change it while it is dispatched), dispatched, and
-// its completion published (ringing the caller's doorbell if it sleeps). The request
-// slots go back to the caller in one store at the end. Returns how many were answered;
+// shared ring (so the caller cannot change it while it is dispatched) and dispatched. The
+// completions are published when no further request is waiting, and at least every 16
+// (one index store and doorbell check per group; the caller's doorbell rings if it
+// sleeps); the request slots go back to the caller in one store at the end. Returns how
+// many were answered;
 // a bad entry is answered with an error status, never skipped and never fatal.
 // EINVAL for a dispatch without a function; EIO once the binding is closed (a torn-down
 // binding's provider must not be called any more).

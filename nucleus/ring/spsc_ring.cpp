@@ -91,11 +91,12 @@ void SpscProducer<Entry>::wake_consumer() {
 template <typename Entry>
 bool SpscProducer<Entry>::has_space_after_reload(std::memory_order order) {
     cached_tail_ = detail::shared(control_->tail).load(order);
-    return head_ - cached_tail_ <= mask_;
+    return head_ + staged_ - cached_tail_ <= mask_;
 }
 
 template <typename Entry>
 WaitOutcome SpscProducer<Entry>::wait_for_space(bool count_wait) {
+    flush();
     if (has_space_after_reload(std::memory_order_acquire)) return WaitOutcome::Ready;
     if (ring_.is_closed()) return WaitOutcome::Closed;
     if (count_wait) detail::bump_counter(control_->full_waits);

@@ -40,6 +40,11 @@ struct SpscRingControl {
     // Line 0, written by the producer: the index it will publish next. The consumer may
     // read entries [tail, head).
     alignas(kCacheLineSize) uint64_t head;
+    // Times the producer found the ring full and waited (polling or asleep). Here, not on
+    // line 3: a producer outrunning its consumer waits before nearly every entry, and a
+    // write to the line the consumer reads on every release() would cost a cache miss
+    // per entry; the consumer reads this line only when its cached head says "empty".
+    uint64_t full_waits;
     // Line 1, written by the consumer: the index it will take next. The producer may
     // overwrite entries [head, tail + entry_count).
     alignas(kCacheLineSize) uint64_t tail;
@@ -50,10 +55,9 @@ struct SpscRingControl {
     uint32_t consumer_cpu;  // where the consumer said it sleeps (kUnknownCpu if unknown)
     uint64_t doorbells;     // wake-ups the producer sent the consumer; producer-written
     // Line 3: the producer's sleep announcement (waiting for space) and the closed flag;
-    // all rare writes.
+    // all rare writes (the consumer reads it after every release()).
     alignas(kCacheLineSize) uint32_t producer_state;
     uint32_t producer_cpu;
-    uint64_t full_waits;     // times the producer found the ring full and waited; producer-written
     uint64_t space_wakeups;  // wake-ups the consumer sent the producer; consumer-written
     uint32_t closed;         // 1 once either end closed the ring; never reset
     uint32_t reserved;
@@ -132,22 +136,39 @@ public:
     // The next free slot, or nullptr when the ring is full. Nothing is visible to the
     // consumer until publish(); calling try_reserve() twice returns the same slot.
     Entry* try_reserve() {
-        if (head_ - cached_tail_ > mask_) {
+        uint64_t next = head_ + staged_;
+        if (next - cached_tail_ > mask_) {
             // Looks full: fetch the consumer's progress. Acquire pairs with its release of
             // the tail, so its reads of the slot are done before we overwrite it.
             cached_tail_ = detail::shared(control_->tail).load(std::memory_order_acquire);
-            if (head_ - cached_tail_ > mask_) return nullptr;
+            if (next - cached_tail_ > mask_) return nullptr;
         }
-        return &entries_[head_ & mask_];
+        return &entries_[next & mask_];
     }
 
-    // Makes the reserved slot visible and rings the doorbell if the consumer sleeps.
+    // Marks the reserved slot filled but keeps it invisible, so that several entries go
+    // out with one index store by flush() (or the next publish()). The store is the
+    // expensive part of a publish (see publish()), so batching pays when entries come in
+    // bursts; the consumer sees nothing until the flush.
+    void stage() { ++staged_; }
+
+    // Makes the reserved slot (and any staged before it) visible and rings the doorbell if
+    // the consumer sleeps.
     void publish() {
-        ++head_;
+        ++staged_;
+        flush();
+    }
+
+    // Makes the staged entries visible (nothing to do if there are none).
+    void flush() {
+        if (staged_ == 0) return;
+        head_ += staged_;
+        staged_ = 0;
         // Sequentially consistent store, then load: with the consumer's "store Sleeping,
         // load head" this is Dekker's pattern, so at least one side sees the other. Either
         // the consumer's re-check sees this entry, or we see Sleeping here and wake it.
-        // The store is also a release: the entry's contents are visible before the index.
+        // The store is also a release: the entries' contents are visible before the index.
+        // (On x86-64 an xchg, which waits for the entry's stores to reach the cache.)
         detail::shared(control_->head).store(head_, std::memory_order_seq_cst);
         if (detail::shared(control_->consumer_state).load(std::memory_order_seq_cst) ==
             static_cast<uint32_t>(SleepState::Sleeping)) {
@@ -156,6 +177,7 @@ public:
     }
 
     // Blocks until try_reserve() can succeed (Ready) or the ring is closed (Closed).
+    // Flushes staged entries first (the consumer may be asleep waiting for exactly those).
     // Counts one full-ring wait when the ring was full on entry, unless `count_wait` is
     // false (the caller already counted this episode).
     WaitOutcome wait_for_space(bool count_wait = true);
@@ -164,12 +186,14 @@ public:
     // is the same backpressure one level up; see RingCaller).
     void note_full_wait() { detail::bump_counter(control_->full_waits); }
 
-    // Published entries the consumer has not taken yet (as far as this end knows).
+    // Published and staged entries the consumer has not taken yet.
     uint64_t occupancy() {
         cached_tail_ = detail::shared(control_->tail).load(std::memory_order_acquire);
-        return head_ - cached_tail_;
+        return head_ + staged_ - cached_tail_;
     }
-    uint64_t head() const { return head_; }
+    // The index of the slot try_reserve() returns (the next entry's index).
+    uint64_t next_index() const { return head_ + staged_; }
+    uint64_t staged() const { return staged_; }
     const SpscRing<Entry>& ring() const { return ring_; }
 
 private:
@@ -180,7 +204,8 @@ private:
     SpscRingControl* control_ = nullptr;
     Entry* entries_ = nullptr;
     uint64_t mask_ = 0;
-    uint64_t head_ = 0;         // next index to publish (this end's copy is the truth)
+    uint64_t head_ = 0;         // the head as last stored (this end's copy is the truth)
+    uint64_t staged_ = 0;       // filled entries after head_ not yet published
     uint64_t cached_tail_ = 0;  // the consumer's tail when last read
     const RingSignals* signals_ = nullptr;
     RingParty self_ = RingParty::Caller;

@@ -7,6 +7,7 @@
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
+#include "nucleus/lib/status.h"
 
 namespace umka::sched {
 namespace {
@@ -157,7 +158,46 @@ void stop(console::TextOutput& out) {
     out.print("load: stopped %u threads\n", workload.thread_count);
 }
 
+std::atomic<uint32_t> ping_pong_left{0};
+
+void yield_back(void* argument) {
+    uint64_t rounds = reinterpret_cast<uintptr_t>(argument);
+    for (uint64_t round = 0; round < rounds; ++round) yield();
+    ping_pong_left.store(0, std::memory_order_release);
+}
+
 }  // namespace
+
+// Two threads on CPU 0 yielding to each other: each yield is one switch (EEVDF picks the
+// other, equally weighted thread). Baseline in the same run: the cost of the loop of
+// yields with no other thread to switch to (policy calls, no switch).
+void measure_switch(console::TextOutput& out) {
+    if (!running()) {
+        out.print("measure: no scheduler policy module is loaded\n");
+        return;
+    }
+    constexpr uint64_t kRounds = 20000;
+    uint64_t start = arch::read_cycle_counter();
+    for (uint64_t round = 0; round < kRounds; ++round) yield();
+    uint64_t alone = arch::read_cycle_counter() - start;
+    ping_pong_left.store(1, std::memory_order_release);
+    Result<Task*> partner = spawn("yield-partner", yield_back, reinterpret_cast<void*>(uintptr_t(kRounds)),
+                                  0, Placement::Pinned, 0);
+    if (partner.is_error()) {
+        out.print("measure: could not start the partner thread (%s)\n", errno_name(partner.error()));
+        return;
+    }
+    start = arch::read_cycle_counter();
+    uint64_t switches_before = partner.value()->switches;
+    while (ping_pong_left.load(std::memory_order_acquire) != 0) yield();
+    uint64_t together = arch::read_cycle_counter() - start;
+    uint64_t switches = 2 * (partner.value()->switches - switches_before);
+    out.print("context switch: %lu cycles per switch (yield + pick + switch, %lu switches); "
+              "yield without a switch: %lu cycles; ratio %lu.%02lux\n",
+              switches ? together / switches : 0, switches, alone / kRounds,
+              alone ? (together / (switches ? switches : 1)) * kRounds / alone : 0,
+              alone ? (together / (switches ? switches : 1)) * kRounds * 100 / alone % 100 : 0);
+}
 
 void load_command(const char* arguments, console::TextOutput& out) {
     if (!running()) {

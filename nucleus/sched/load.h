@@ -7,5 +7,7 @@
 namespace umka::sched {
 
 void load_command(const char* arguments, console::TextOutput& out);
+// `measure switch`: cycles per context switch between two threads, beside a baseline.
+void measure_switch(console::TextOutput& out);
 
 }  // namespace umka::sched

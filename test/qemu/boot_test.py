@@ -228,7 +228,7 @@ def scenario_threads(build: Path, accel: str) -> None:
     status, output = boot(build, accel, ["load start cpu 16", "wait 500", "load stats", "threads",
                                          "wait 500", "load stats", "load stop", "threads",
                                          "load start alloc 8", "wait 500", "load stop", "heap",
-                                         "poweroff"],
+                                         "measure switch", "poweroff"],
                           "--smp", "4")
     expect_text(output, "sched: threads run under the scheduler policy module on 4 CPUs")
     expect_text(output, "load: 16 counting threads started")
@@ -252,6 +252,8 @@ def scenario_threads(build: Path, accel: str) -> None:
     expect(sum(int(allocations) for allocations, _, _ in classes) > 0, "the heap served no allocation")
     expect(all(allocations == frees and live == "0" for allocations, frees, live in classes),
            "heap classes show leaked objects after the workload stopped")
+    expect(re.search(r"context switch: \d+ cycles per switch .*, [1-9]\d* switches\)", output) is not None,
+           "measure switch did not switch between two threads")
     expect_clean_power_off(status, output)
 
 
