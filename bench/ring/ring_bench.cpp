@@ -2,6 +2,8 @@
 // two CPUs (when the affinity call is allowed):
 //   throughput  one thread sends 128-byte entries (umka_kabi_ring_request), the other
 //               takes them; both copy whole entries, one publish/release per message;
+//               "batched": one publish (ring: stage + flush; boost: push of an array) and
+//               one release per 32 messages;
 //   round trip  one thread sends an entry and waits for the answer, the other answers;
 //   call        the same round trip through RingCaller::call and run_provider (dispatch
 //               included), i.e. what a synchronous ring call costs;
@@ -16,6 +18,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstdio>
 #include <cstring>
@@ -133,6 +136,83 @@ void BM_BoostThroughput(benchmark::State& state) {
             wrong += copy.request_id != expected++;
             benchmark::DoNotOptimize(copy);
         }
+    }
+    producer_thread.join();
+    if (wrong != 0) state.SkipWithError("boost lost or reordered messages");
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessagesPerIteration));
+}
+
+// Batches of kBatch: the ring's producer stages entries and publishes them with one index
+// store, its consumer releases once per batch; boost's push/pop of arrays do the same.
+constexpr uint64_t kBatch = 32;
+
+void BM_RingThroughputBatched(benchmark::State& state) {
+    Binding binding(kEntries);
+    ThreadSignals signals(kSpinPolls);
+    const uint64_t total = state.max_iterations * kMessagesPerIteration;
+    pin_to_cpu(0);
+    std::thread producer_thread([&] {
+        pin_to_cpu(1);
+        SpscProducer<Request> producer(binding.pair.requests(), signals.signals(),
+                                       RingParty::Caller, RingParty::Provider);
+        Request entry = make_entry();
+        for (uint64_t i = 0; i < total; ++i) {
+            Request* slot;
+            while ((slot = producer.try_reserve()) == nullptr) (void)producer.wait_for_space();
+            entry.request_id = i;
+            *slot = entry;
+            producer.stage();
+            if (i % kBatch == kBatch - 1) producer.flush();
+        }
+        producer.flush();
+    });
+    SpscConsumer<Request> consumer(binding.pair.requests(), signals.signals(),
+                                   RingParty::Provider, RingParty::Caller);
+    uint64_t expected = 0, wrong = 0;
+    for (auto _ : state) {
+        for (uint64_t i = 0; i < kMessagesPerIteration; ++i) {
+            const Request* entry;
+            while ((entry = consumer.peek()) == nullptr) (void)consumer.wait_for_entries();
+            Request copy = *entry;
+            consumer.consume();
+            if (i % kBatch == kBatch - 1) consumer.release();
+            wrong += copy.request_id != expected++;
+            benchmark::DoNotOptimize(copy);
+        }
+    }
+    consumer.release();
+    producer_thread.join();
+    if (wrong != 0) state.SkipWithError("the ring lost or reordered messages");
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessagesPerIteration));
+}
+
+void BM_BoostThroughputBatched(benchmark::State& state) {
+    auto queue = std::make_unique<BoostQueue>();
+    const uint64_t total = state.max_iterations * kMessagesPerIteration;
+    pin_to_cpu(0);
+    std::thread producer_thread([&] {
+        pin_to_cpu(1);
+        std::vector<Request> batch(kBatch, make_entry());
+        for (uint64_t i = 0; i < total; i += kBatch) {
+            for (uint64_t j = 0; j < kBatch; ++j) batch[j].request_id = i + j;
+            size_t pushed = 0;
+            while (pushed < kBatch) {
+                size_t now = queue->push(batch.data() + pushed, kBatch - pushed);
+                if (now == 0) umka::ring::relax_cpu();
+                pushed += now;
+            }
+        }
+    });
+    std::vector<Request> batch(kBatch);
+    uint64_t expected = 0, wrong = 0;
+    for (auto _ : state) {
+        for (uint64_t taken = 0; taken < kMessagesPerIteration;) {
+            size_t now = queue->pop(batch.data(), std::min<uint64_t>(kBatch, kMessagesPerIteration - taken));
+            if (now == 0) umka::ring::relax_cpu();
+            for (size_t j = 0; j < now; ++j) wrong += batch[j].request_id != expected++;
+            taken += now;
+        }
+        benchmark::DoNotOptimize(batch.data());
     }
     producer_thread.join();
     if (wrong != 0) state.SkipWithError("boost lost or reordered messages");
@@ -295,6 +375,8 @@ void BM_RingBindingThroughput(benchmark::State& state) {
 
 BENCHMARK(BM_RingThroughput)->UseRealTime();
 BENCHMARK(BM_BoostThroughput)->UseRealTime();
+BENCHMARK(BM_RingThroughputBatched)->UseRealTime();
+BENCHMARK(BM_BoostThroughputBatched)->UseRealTime();
 BENCHMARK(BM_RingRoundTrip)->UseRealTime();
 BENCHMARK(BM_BoostRoundTrip)->UseRealTime();
 BENCHMARK(BM_RingCallRoundTrip)->UseRealTime();
@@ -351,6 +433,8 @@ void print_ratios(const Collector& collector, FILE* out) {
         }
     };
     line("throughput ring/boost", "BM_RingThroughput", "BM_BoostThroughput", false, ">= 1.0");
+    line("throughput, batches of 32", "BM_RingThroughputBatched", "BM_BoostThroughputBatched",
+         false, ">= 1.0");
     line("round trip ring/boost", "BM_RingRoundTrip", "BM_BoostRoundTrip", true, "<= 1.0");
     line("ring call round trip / boost", "BM_RingCallRoundTrip", "BM_BoostRoundTrip", true,
          "informative");

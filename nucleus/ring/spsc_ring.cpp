@@ -100,10 +100,17 @@ WaitOutcome SpscProducer<Entry>::wait_for_space(bool count_wait) {
     if (has_space_after_reload(std::memory_order_acquire)) return WaitOutcome::Ready;
     if (ring_.is_closed()) return WaitOutcome::Closed;
     if (count_wait) detail::bump_counter(control_->full_waits);
+    // Polling, wait for a quarter of the ring (at most 32 slots) to come free, not one:
+    // each poll pulls the consumer's tail line away from it, and resuming after every
+    // single freed slot would make that happen once per entry (ring_bench measured the
+    // difference). Once asleep, any release wakes us.
+    const uint64_t room_wanted = (mask_ + 1) / 4 < 32 ? (mask_ + 1 + 3) / 4 : 32;
     for (uint32_t poll = 0; poll < signals_->spin_polls; ++poll) {
         relax_cpu();
-        if (has_space_after_reload(std::memory_order_acquire)) return WaitOutcome::Ready;
+        cached_tail_ = detail::shared(control_->tail).load(std::memory_order_acquire);
+        if (head_ + staged_ - cached_tail_ + room_wanted <= mask_ + 1) return WaitOutcome::Ready;
     }
+    if (has_space_after_reload(std::memory_order_acquire)) return WaitOutcome::Ready;
     for (;;) {
         announce_sleep(*signals_, control_->producer_state, control_->producer_cpu);
         // The re-check: a consumer that released before our announcement did not see

@@ -5,9 +5,11 @@
  * One ring of CAPACITY slots; the producer sends MESSAGES messages (message i carries i).
  * Modelled steps, one Promela statement per shared-memory access, mirror the C++:
  *   producer  try_reserve (reload tail only when the cached copy says full),
- *             wait_for_space (announce Sleeping, re-check tail, futex-sleep, take the
- *             word back), write slot, publish (store head, load consumer state, CAS the
- *             state to Running and count a doorbell if it was Sleeping);
+ *             wait_for_space (flush staged entries, announce Sleeping, re-check tail,
+ *             futex-sleep, take the word back), write slot, then publish now or stage
+ *             it for a later flush (flush: store head, load consumer state, CAS the
+ *             state to Running and count a doorbell if it was Sleeping; a final flush
+ *             after the last message);
  *   consumer  peek (reload head only when the cached copy says empty), take the slot,
  *             release now or later (batching; always before sleeping), wait_for_entries
  *             (announce Sleeping, RE-CHECK head, futex-sleep, take the word back).
@@ -30,7 +32,11 @@
  *     (Close also wakes sleepers, which would hide a lost doorbell; that is why the
  *     default run has no close.)
  * -DNO_RECHECK removes the consumer's re-check after announcing sleep: ring_no_recheck.pml
- * does that, and the test expects spin to find the lost wake-up there.
+ * does that, and the test expects spin to find the lost wake-up there. Two more switches
+ * remove the other two things the C++ does before sleeping, and must fail as well:
+ * -DNO_FLUSH_BEFORE_WAIT (a producer waiting for room keeps its staged entries to itself
+ * while the consumer sleeps waiting for them) and -DNO_RELEASE_BEFORE_SLEEP (a consumer
+ * sleeps on slots it took but never handed back while the producer waits for them).
  */
 
 #ifndef CAPACITY
@@ -64,6 +70,16 @@ byte spurious = SPURIOUS;    /* early returns from wait() left to hand out */
 /* signals.wait(): sleep while the word reads Sleeping, or return early (bounded). */
 #define FUTEX_WAIT(state) if :: state == RUNNING -> skip :: atomic { spurious > 0 -> spurious-- } fi
 
+/* flush(): store head (seq_cst), load the consumer state, ring if it sleeps. */
+#define FLUSH \
+    head = next; \
+    if \
+    :: consumer_state == SLEEPING -> \
+       CLAIM(consumer_state, won); \
+       if :: won -> doorbells++ :: else -> skip fi \
+    :: else -> skip \
+    fi
+
 proctype Producer() {
     byte next = 0;           /* SpscProducer::head_ */
     byte cached_tail = 0;
@@ -78,7 +94,13 @@ proctype Producer() {
         fi;
         if
         :: next - cached_tail >= CAPACITY ->
-            /* wait_for_space() */
+            /* wait_for_space(): flush staged entries first */
+#ifndef NO_FLUSH_BEFORE_WAIT
+            if
+            :: head != next -> FLUSH
+            :: else -> skip
+            fi;
+#endif
             full_waits++;
             do
             :: producer_state = SLEEPING;            /* announce_sleep */
@@ -102,14 +124,15 @@ proctype Producer() {
         assert(next - tail < CAPACITY);              /* never overwrite an untaken slot */
         slots[next % CAPACITY] = next;
         next++;
-        head = next;                                 /* publish(): seq_cst store */
-        if                                           /* seq_cst load of the consumer state */
-        :: consumer_state == SLEEPING ->
-           CLAIM(consumer_state, won);               /* wake_consumer() */
-           if :: won -> doorbells++ :: else -> skip fi
-        :: else -> skip
+        if
+        :: FLUSH                                     /* publish() */
+        :: skip                                      /* stage(): publish with a later flush */
         fi
     od;
+    if                                               /* the last flush */
+    :: head != next -> FLUSH
+    :: else -> skip
+    fi;
 #ifdef WITH_CLOSE
     closed = 1;                                      /* SpscRing::close() */
     CLAIM(consumer_state, won);
@@ -152,6 +175,12 @@ proctype Consumer() {
         :: cached_head != next -> skip
         :: else ->
             /* wait_for_entries(): hand back what we took before sleeping */
+#ifdef NO_RELEASE_BEFORE_SLEEP
+            if
+            :: false -> skip
+            :: else -> skip
+            fi;
+#else
             if
             :: released != next ->
                released = next;
@@ -164,6 +193,7 @@ proctype Consumer() {
                fi
             :: else -> skip
             fi;
+#endif
             do
             :: closed ->
                cached_head = head;

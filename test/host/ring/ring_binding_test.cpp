@@ -166,6 +166,37 @@ TEST(RingBinding, AFullBindingMakesTheCallerWaitNeverDrop) {
     EXPECT_EQ(pair.pair.counters().completed, 50u);
 }
 
+TEST(RingBinding, BatchedSubmitsGoOutTogetherAndWaitsFlushThem) {
+    Pair pair(4);
+    ScriptedSignals scripted;
+    Collected collected;
+    RingCaller caller(pair.pair, &scripted.signals, collected.handler());
+    RingProvider provider(pair.pair, &scripted.signals);
+    EchoDispatcher echo;
+    auto submit_batched = [&](uint64_t sequence) {
+        Request* entry = caller.reserve();
+        ASSERT_NE(entry, nullptr) << "reserve refused sequence " << sequence;
+        put_sequence(*entry, sequence);
+        auto id = caller.submit(*entry, umka::ring::SubmitMode::Batched);
+        ASSERT_TRUE(id.is_ok());
+        EXPECT_EQ(id.value(), sequence);
+    };
+    for (uint64_t i = 0; i < 3; ++i) submit_batched(i);
+    EXPECT_EQ(serve(provider, echo.dispatcher(), 64).value(), 0u) << "staged requests were visible";
+    EXPECT_EQ(pair.pair.counters().submitted, 0u);
+    caller.flush();
+    EXPECT_EQ(serve(provider, echo.dispatcher(), 64).value(), 3u);
+
+    // At capacity with staged requests, reserve() must publish them before it waits.
+    scripted.on_wait = [&](RingParty) { (void)serve(provider, echo.dispatcher(), 64); };
+    for (uint64_t i = 3; i < 20; ++i) submit_batched(i);
+    ASSERT_TRUE(caller.drain().is_ok());
+    std::vector<uint64_t> expected(20);
+    for (uint64_t i = 0; i < 20; ++i) expected[i] = i;
+    EXPECT_EQ(collected.sequences, expected);
+    EXPECT_EQ(pair.pair.counters().completed, 20u);
+}
+
 TEST(RingBinding, BadEntriesGetErrorCompletionsAndServingGoesOn) {
     Pair pair(8);
     ScriptedSignals scripted;

@@ -48,6 +48,14 @@ struct Ends {
         producer.publish();
         return true;
     }
+    bool stage(uint64_t value) {
+        Request* slot = producer.try_reserve();
+        if (slot == nullptr) return false;
+        std::memset(slot, 0, sizeof(*slot));
+        std::memcpy(slot->payload, &value, sizeof(value));
+        producer.stage();
+        return true;
+    }
     bool pop(uint64_t& value) {
         const Request* entry = consumer.peek();
         if (entry == nullptr) return false;
@@ -204,6 +212,49 @@ TEST(SpscRing, PublishRingsOnlyForASleepingConsumerAndOnlyOnce) {
     EXPECT_EQ(scripted.wakes.size(), 1u) << "a second doorbell for one sleep";
     EXPECT_EQ(pair.pair.counters().request_doorbells, 1u);
     EXPECT_EQ(pair.pair.counters().submitted, 3u);
+}
+
+TEST(SpscRing, StagedEntriesStayInvisibleUntilOneFlush) {
+    Pair pair(4);
+    ScriptedSignals scripted;
+    Ends ends(pair.pair, &scripted.signals);
+    for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(ends.stage(i));
+    EXPECT_EQ(ends.producer.staged(), 3u);
+    EXPECT_EQ(ends.producer.next_index(), 3u);
+    EXPECT_EQ(ends.consumer.peek(), nullptr) << "a staged entry was visible";
+    EXPECT_EQ(pair.pair.requests().published(), 0u);
+    EXPECT_EQ(ends.producer.occupancy(), 3u);
+    ASSERT_TRUE(ends.stage(3));
+    EXPECT_FALSE(ends.stage(4)) << "staged entries must count against the room";
+
+    pair.pair.requests().control()->consumer_state = static_cast<uint32_t>(SleepState::Sleeping);
+    ends.producer.flush();
+    EXPECT_EQ(scripted.wakes.size(), 1u) << "one doorbell for the whole batch";
+    EXPECT_EQ(pair.pair.requests().published(), 4u);
+    ends.producer.flush();  // nothing staged: no store, no doorbell
+    EXPECT_EQ(scripted.wakes.size(), 1u);
+    uint64_t value = 0;
+    for (uint64_t i = 0; i < 4; ++i) {
+        ASSERT_TRUE(ends.pop(value));
+        EXPECT_EQ(value, i);
+    }
+}
+
+TEST(SpscRing, WaitForSpacePublishesStagedEntriesBeforeSleeping) {
+    Pair pair(2);
+    ScriptedSignals scripted;
+    Ends ends(pair.pair, &scripted.signals);
+    ASSERT_TRUE(ends.stage(10));
+    ASSERT_TRUE(ends.stage(11));
+    EXPECT_EQ(ends.producer.try_reserve(), nullptr);
+    uint64_t popped = 0;
+    scripted.on_wait = [&](RingParty) {
+        // The consumer must be able to see what the producer waits behind.
+        ASSERT_TRUE(ends.pop(popped)) << "the staged entries were not flushed before sleeping";
+    };
+    EXPECT_EQ(ends.producer.wait_for_space(), WaitOutcome::Ready);
+    EXPECT_EQ(popped, 10u);
+    EXPECT_EQ(ends.producer.staged(), 0u);
 }
 
 TEST(SpscRing, ConsumerWaitsOnlyWhenEmptyAndWakesOnPublish) {
