@@ -46,10 +46,10 @@ using umka::ring::testing::ThreadSignals;
 using Completion = umka_kabi_ring_completion;
 using Request = umka_kabi_ring_request;
 
-constexpr uint32_t kEntries = 1024;             // throughput rings (boost: the same capacity)
-constexpr uint32_t kRoundTripEntries = 8;       // round trips keep one entry in flight
+constexpr uint32_t kEntries = 1024;        // throughput rings (boost: the same capacity)
+constexpr uint32_t kRoundTripEntries = 8;  // round trips keep one entry in flight
 constexpr uint64_t kMessagesPerIteration = 1u << 16;
-constexpr uint32_t kSpinPolls = 1u << 22;       // ~seconds of polling: the ends never sleep
+constexpr uint32_t kSpinPolls = 1u << 22;  // ~seconds of polling: the ends never sleep
 
 void pin_to_cpu(int cpu) {
     cpu_set_t set;
@@ -94,8 +94,8 @@ void BM_RingThroughput(benchmark::State& state) {
             producer.publish();
         }
     });
-    SpscConsumer<Request> consumer(binding.pair.requests(), signals.signals(),
-                                   RingParty::Provider, RingParty::Caller);
+    SpscConsumer<Request> consumer(binding.pair.requests(), signals.signals(), RingParty::Provider,
+                                   RingParty::Caller);
     uint64_t expected = 0, wrong = 0;
     for (auto _ : state) {
         for (uint64_t i = 0; i < kMessagesPerIteration; ++i) {
@@ -166,8 +166,8 @@ void BM_RingThroughputBatched(benchmark::State& state) {
         }
         producer.flush();
     });
-    SpscConsumer<Request> consumer(binding.pair.requests(), signals.signals(),
-                                   RingParty::Provider, RingParty::Caller);
+    SpscConsumer<Request> consumer(binding.pair.requests(), signals.signals(), RingParty::Provider,
+                                   RingParty::Caller);
     uint64_t expected = 0, wrong = 0;
     for (auto _ : state) {
         for (uint64_t i = 0; i < kMessagesPerIteration; ++i) {
@@ -207,7 +207,8 @@ void BM_BoostThroughputBatched(benchmark::State& state) {
     uint64_t expected = 0, wrong = 0;
     for (auto _ : state) {
         for (uint64_t taken = 0; taken < kMessagesPerIteration;) {
-            size_t now = queue->pop(batch.data(), std::min<uint64_t>(kBatch, kMessagesPerIteration - taken));
+            size_t now =
+                queue->pop(batch.data(), std::min<uint64_t>(kBatch, kMessagesPerIteration - taken));
             if (now == 0) umka::ring::relax_cpu();
             for (size_t j = 0; j < now; ++j) wrong += batch[j].request_id != expected++;
             taken += now;
@@ -352,9 +353,8 @@ void BM_RingBindingThroughput(benchmark::State& state) {
         (void)run_provider(provider, {nullptr, &echo}, 64);
     });
     uint64_t completed = 0;
-    umka::ring::CompletionHandler handler{&completed, [](void* context, const Completion&) {
-                                              ++*static_cast<uint64_t*>(context);
-                                          }};
+    umka::ring::CompletionHandler handler{
+        &completed, [](void* context, const Completion&) { ++*static_cast<uint64_t*>(context); }};
     RingCaller caller(binding.pair, signals.signals(), handler);
     for (auto _ : state) {
         for (uint64_t i = 0; i < kMessagesPerIteration; ++i) {

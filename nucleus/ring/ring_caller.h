@@ -123,9 +123,9 @@ private:
     SpscProducer<umka_kabi_ring_request> requests_;
     SpscConsumer<umka_kabi_ring_completion> completions_;
     uint32_t capacity_ = 0;
-    uint64_t submitted_ = 0;  // requests published by this end
-    uint64_t retired_ = 0;    // their completions taken off the ring
-    umka_kabi_ring_request* reserved_ = nullptr;        // what reserve() handed out
+    uint64_t submitted_ = 0;                           // requests published by this end
+    uint64_t retired_ = 0;                             // their completions taken off the ring
+    umka_kabi_ring_request* reserved_ = nullptr;       // what reserve() handed out
     const umka_kabi_ring_completion* held_ = nullptr;  // what call() handed out
     uint64_t unmatched_completions_ = 0;
     uint64_t misreleases_ = 0;

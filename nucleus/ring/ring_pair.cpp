@@ -54,9 +54,9 @@ Result<RingPair> RingPair::create(void* memory, size_t bytes, uint32_t entry_cou
 
 Result<RingPair> RingPair::attach(void* memory, size_t bytes, const char** reason) {
     if (memory == nullptr || bytes < sizeof(RingPairLayout)) {
-        return refuse(reason, memory == nullptr ? Errno::InvalidArgument : Errno::NoSpace,
-                      memory == nullptr ? "ring memory is null"
-                                        : "ring memory is smaller than its header");
+        return refuse(
+            reason, memory == nullptr ? Errno::InvalidArgument : Errno::NoSpace,
+            memory == nullptr ? "ring memory is null" : "ring memory is smaller than its header");
     }
     const RingPairHeader& header = static_cast<const RingPairLayout*>(memory)->header;
     if (header.magic != kRingPairMagic) {
@@ -66,12 +66,12 @@ Result<RingPair> RingPair::attach(void* memory, size_t bytes, const char** reaso
         return refuse(reason, Errno::BadMessage, "ring memory has an unknown layout format");
     }
     if (header.entry_size != UMKA_KABI_RING_ENTRY_SIZE) {
-        return refuse(reason, Errno::BadMessage, "ring entry size is not UMKA_KABI_RING_ENTRY_SIZE");
+        return refuse(reason, Errno::BadMessage,
+                      "ring entry size is not UMKA_KABI_RING_ENTRY_SIZE");
     }
     TRY(check_block(memory, bytes, header.entry_count, reason));
     if (header.total_bytes != bytes_for(header.entry_count)) {
-        return refuse(reason, Errno::BadMessage,
-                      "ring size record does not match its entry count");
+        return refuse(reason, Errno::BadMessage, "ring size record does not match its entry count");
     }
     return RingPair(static_cast<RingPairLayout*>(memory));
 }
@@ -85,7 +85,8 @@ RingCounters RingPair::counters() const {
     counters.request_doorbells = read_counter(requests.doorbells);
     counters.completion_doorbells = read_counter(completions.doorbells);
     counters.doorbells = counters.request_doorbells + counters.completion_doorbells;
-    counters.full_ring_waits = read_counter(requests.full_waits) + read_counter(completions.full_waits);
+    counters.full_ring_waits =
+        read_counter(requests.full_waits) + read_counter(completions.full_waits);
     counters.space_wakeups =
         read_counter(requests.space_wakeups) + read_counter(completions.space_wakeups);
     return counters;

@@ -67,8 +67,8 @@ void SpscRing<Entry>::close(const RingSignals& signals, RingParty producer,
 // --- producer -------------------------------------------------------------------------
 
 template <typename Entry>
-SpscProducer<Entry>::SpscProducer(SpscRing<Entry> ring, const RingSignals* signals,
-                                  RingParty self, RingParty consumer)
+SpscProducer<Entry>::SpscProducer(SpscRing<Entry> ring, const RingSignals* signals, RingParty self,
+                                  RingParty consumer)
     : ring_(ring),
       control_(ring.control()),
       entries_(ring.entries()),
@@ -131,8 +131,8 @@ WaitOutcome SpscProducer<Entry>::wait_for_space(bool count_wait) {
 // --- consumer -------------------------------------------------------------------------
 
 template <typename Entry>
-SpscConsumer<Entry>::SpscConsumer(SpscRing<Entry> ring, const RingSignals* signals,
-                                  RingParty self, RingParty producer)
+SpscConsumer<Entry>::SpscConsumer(SpscRing<Entry> ring, const RingSignals* signals, RingParty self,
+                                  RingParty producer)
     : ring_(ring),
       control_(ring.control()),
       entries_(ring.entries()),
@@ -166,7 +166,7 @@ WaitOutcome SpscConsumer<Entry>::wait_for_entries() {
     for (;;) {
         if (ring_.is_closed()) {
             return reload_head(std::memory_order_acquire) ? WaitOutcome::Ready
-                                                           : WaitOutcome::Closed;
+                                                          : WaitOutcome::Closed;
         }
         announce_sleep(*signals_, control_->consumer_state, control_->consumer_cpu);
         // The re-check (what test/spin/ring_no_recheck.pml leaves out): a producer that

@@ -108,7 +108,9 @@ public:
     uint64_t published() const {
         return detail::shared(control_->head).load(std::memory_order_acquire);
     }
-    uint64_t taken() const { return detail::shared(control_->tail).load(std::memory_order_acquire); }
+    uint64_t taken() const {
+        return detail::shared(control_->tail).load(std::memory_order_acquire);
+    }
     bool is_closed() const {
         return detail::shared(control_->closed).load(std::memory_order_seq_cst) != 0;
     }

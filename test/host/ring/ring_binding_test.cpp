@@ -253,8 +253,8 @@ TEST(RingBinding, UnmatchedCompletionsWithoutAHandlerAreCountedAndSkipped) {
     ScriptedSignals scripted;
     RingCaller caller(pair.pair, &scripted.signals);
     // A broken provider: an extra completion nobody asked for, then the real answer.
-    SpscProducer<Completion> rogue(pair.pair.completions(), &scripted.signals,
-                                   RingParty::Provider, RingParty::Caller);
+    SpscProducer<Completion> rogue(pair.pair.completions(), &scripted.signals, RingParty::Provider,
+                                   RingParty::Caller);
     scripted.on_wait = [&](RingParty) {
         Completion* extra = rogue.try_reserve();
         *extra = Completion{};

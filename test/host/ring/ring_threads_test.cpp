@@ -43,7 +43,9 @@ using umka::ring::testing::ThreadSignals;
 using Completion = umka_kabi_ring_completion;
 using Request = umka_kabi_ring_request;
 
-constexpr uint64_t messages(uint64_t count) { return count / UMKA_RING_TEST_MESSAGE_DIVISOR; }
+constexpr uint64_t messages(uint64_t count) {
+    return count / UMKA_RING_TEST_MESSAGE_DIVISOR;
+}
 
 void busy_for(std::chrono::nanoseconds duration) {
     auto until = std::chrono::steady_clock::now() + duration;
@@ -83,7 +85,8 @@ StreamResult stream(const StreamOptions& options) {
             }
             put_sequence(*slot, i);
             producer.publish();
-            if (options.producer_pause.count() != 0) std::this_thread::sleep_for(options.producer_pause);
+            if (options.producer_pause.count() != 0)
+                std::this_thread::sleep_for(options.producer_pause);
         }
         pair.pair.requests().close(*signals.signals(), RingParty::Caller, RingParty::Provider);
     });
@@ -107,7 +110,8 @@ StreamResult stream(const StreamOptions& options) {
         ++result.received;
         if (result.received % 8 == 0) consumer.release();  // batched hand-back
         if (options.consumer_work.count() != 0) busy_for(options.consumer_work);
-        if (options.consumer_stall_every != 0 && result.received % options.consumer_stall_every == 0) {
+        if (options.consumer_stall_every != 0 &&
+            result.received % options.consumer_stall_every == 0) {
             consumer.release();
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
@@ -129,8 +133,8 @@ void expect_exact_stream(const StreamResult& result, uint64_t count) {
 
 TEST(RingThreads, TinyRingStreamKeepsEveryMessageInOrderUnderBackpressure) {
     const uint64_t count = messages(2'000'000);
-    StreamResult result = stream({.entries = 4, .spin_polls = 64, .count = count,
-                                  .consumer_stall_every = 4096});
+    StreamResult result =
+        stream({.entries = 4, .spin_polls = 64, .count = count, .consumer_stall_every = 4096});
     expect_exact_stream(result, count);
     EXPECT_GT(result.counters.full_ring_waits, 0u) << "backpressure never happened";
     EXPECT_GT(result.counters.space_wakeups, 0u) << "a waiting producer was never woken";
@@ -139,17 +143,20 @@ TEST(RingThreads, TinyRingStreamKeepsEveryMessageInOrderUnderBackpressure) {
 TEST(RingThreads, SleepingEndsOnEveryMessageStillLoseNothing) {
     // No polling: every empty or full ring goes through announce/re-check/sleep.
     const uint64_t count = messages(200'000);
-    StreamResult result = stream({.entries = 2, .spin_polls = 0, .count = count,
-                                  .consumer_stall_every = 1024});
+    StreamResult result =
+        stream({.entries = 2, .spin_polls = 0, .count = count, .consumer_stall_every = 1024});
     expect_exact_stream(result, count);
     EXPECT_GT(result.counters.full_ring_waits, 0u);
 }
 
 TEST(RingThreads, ABusyConsumerIsRarelyRung) {
     const uint64_t count = messages(1'000'000);
-    StreamResult result = stream({.entries = 1024, .spin_polls = 0, .count = count,
-                                  .consumer_stall_every = 0,
-                                  .consumer_work = std::chrono::nanoseconds(500) * UMKA_RING_TEST_SLOWDOWN});
+    StreamResult result =
+        stream({.entries = 1024,
+                .spin_polls = 0,
+                .count = count,
+                .consumer_stall_every = 0,
+                .consumer_work = std::chrono::nanoseconds(500) * UMKA_RING_TEST_SLOWDOWN});
     expect_exact_stream(result, count);
     // The consumer sleeps only when it has emptied the ring; slower than the producer it
     // almost never does. One doorbell per hundred messages would already be a failure.
@@ -164,7 +171,9 @@ TEST(RingThreads, ABusyConsumerIsRarelyRung) {
 
 TEST(RingThreads, ASleepingConsumerIsRungForEachSparseMessage) {
     const uint64_t count = messages(2'000);
-    StreamResult result = stream({.entries = 64, .spin_polls = 0, .count = count,
+    StreamResult result = stream({.entries = 64,
+                                  .spin_polls = 0,
+                                  .count = count,
                                   .consumer_stall_every = 0,
                                   .producer_pause = std::chrono::microseconds(200)});
     expect_exact_stream(result, count);

@@ -97,9 +97,9 @@ TEST(RingPairLayout, CreateRefusesBadArgumentsAndNamesThem) {
     };
     expect_refusal(RingPair::create(nullptr, memory.size(), 16, &reason), Errno::InvalidArgument,
                    "null");
-    expect_refusal(RingPair::create(static_cast<uint8_t*>(memory.data()) + 8, memory.size() - 8,
-                                    8, &reason),
-                   Errno::InvalidArgument, "aligned");
+    expect_refusal(
+        RingPair::create(static_cast<uint8_t*>(memory.data()) + 8, memory.size() - 8, 8, &reason),
+        Errno::InvalidArgument, "aligned");
     for (uint32_t count : {0u, 1u, 12u, (1u << 21)}) {
         expect_refusal(RingPair::create(memory.data(), memory.size(), count, &reason),
                        Errno::InvalidArgument, "power of two");

@@ -87,8 +87,8 @@ class RingMemory {
 public:
     explicit RingMemory(size_t bytes)
         : bytes_(bytes),
-          memory_(static_cast<uint8_t*>(::operator new(bytes, std::align_val_t{64}))) {}
-    ~RingMemory() { ::operator delete(memory_, std::align_val_t{64}); }
+          memory_(static_cast<uint8_t*>(::operator new (bytes, std::align_val_t{64}))) {}
+    ~RingMemory() { ::operator delete (memory_, std::align_val_t{64}); }
     RingMemory(const RingMemory&) = delete;
     RingMemory& operator=(const RingMemory&) = delete;
 
