@@ -26,7 +26,11 @@ umka_kabi_ring_request* RingCaller::reserve() {
             umka_kabi_ring_request* slot = requests_.try_reserve();
             if (slot != nullptr) return reserved_ = slot;
         }
-        if (policy_ == FullRingPolicy::Fail) return nullptr;
+        if (policy_ == FullRingPolicy::Fail) {
+            // Refusing while staged requests stay invisible would refuse for ever.
+            requests_.flush();
+            return nullptr;
+        }
         bool count_this_wait = !counted;
         counted = true;
         if (outstanding() >= capacity_) {

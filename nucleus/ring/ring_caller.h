@@ -36,8 +36,8 @@ struct CompletionHandler {
 // What reserve() does when the binding has no free slot or credit.
 enum class FullRingPolicy : uint32_t {
     Wait = 0,  // sleep until the provider makes progress (the default; never drops)
-    Fail = 1,  // return nullptr at once, so the proxy returns EAGAIN (for callers that
-               // must not sleep)
+    Fail = 1,  // return nullptr at once (after publishing staged requests), so the
+               // proxy returns EAGAIN (for callers that must not sleep)
 };
 
 // When submit() makes a request visible to the provider.

@@ -109,6 +109,7 @@ WaitOutcome SpscProducer<Entry>::wait_for_space(bool count_wait) {
         relax_cpu();
         cached_tail_ = detail::shared(control_->tail).load(std::memory_order_acquire);
         if (head_ + staged_ - cached_tail_ + room_wanted <= mask_ + 1) return WaitOutcome::Ready;
+        if (ring_.is_closed()) break;
     }
     if (has_space_after_reload(std::memory_order_acquire)) return WaitOutcome::Ready;
     for (;;) {
@@ -162,6 +163,7 @@ WaitOutcome SpscConsumer<Entry>::wait_for_entries() {
     for (uint32_t poll = 0; poll < signals_->spin_polls; ++poll) {
         relax_cpu();
         if (reload_head(std::memory_order_acquire)) return WaitOutcome::Ready;
+        if (ring_.is_closed()) break;  // line 3: written only by sleepers and close()
     }
     for (;;) {
         if (ring_.is_closed()) {

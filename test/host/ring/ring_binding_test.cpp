@@ -144,6 +144,17 @@ TEST(RingBinding, CreditsBoundOutstandingRequests) {
     EXPECT_EQ(failing.reserve(), nullptr) << "credits return when completions are taken";
     EXPECT_EQ(failing.reap(64).value(), 4u);
     EXPECT_NE(failing.reserve(), nullptr);
+
+    // Batched submits: the refusal publishes them, so the provider can make room.
+    for (uint64_t i = 4; i < 8; ++i) {
+        Request* entry = failing.reserve();
+        ASSERT_NE(entry, nullptr);
+        put_sequence(*entry, i);
+        ASSERT_TRUE(failing.submit(*entry, umka::ring::SubmitMode::Batched).is_ok());
+    }
+    EXPECT_EQ(failing.reserve(), nullptr);
+    EXPECT_EQ(serve(provider, echo.dispatcher(), 64).value(), 4u)
+        << "staged requests stayed invisible after the refusal";
 }
 
 TEST(RingBinding, AFullBindingMakesTheCallerWaitNeverDrop) {
