@@ -190,10 +190,18 @@ void caps(const char* arguments, TextOutput& out) { loader::print_capabilities(a
 void measure(const char* arguments, TextOutput& out) {
     if (__builtin_strcmp(arguments, "caps") == 0) {
         loader::measure_capability_lookup(out);
-    } else if (__builtin_strcmp(arguments, "switch") == 0) {
-        sched::measure_switch(out);
+    } else if (__builtin_memcmp(arguments, "switch", 6) == 0 &&
+               (arguments[6] == '\0' || arguments[6] == ' ')) {
+        uint64_t rounds = 0;
+        const char* cursor = arguments[6] == ' ' ? arguments + 7 : arguments + 6;
+        while (*cursor >= '0' && *cursor <= '9') rounds = rounds * 10 + uint64_t(*cursor++ - '0');
+        if (*cursor != '\0' || rounds > 10000000) {
+            out.print("usage: measure switch [ROUNDS]\n");
+            return;
+        }
+        sched::measure_switch(rounds == 0 ? 20000 : rounds, out);
     } else {
-        out.print("usage: measure caps | measure switch\n");
+        out.print("usage: measure caps | measure switch [ROUNDS]\n");
     }
 }
 

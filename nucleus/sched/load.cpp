@@ -29,6 +29,14 @@ struct Workload {
 };
 
 constinit Workload workload{};
+// `load stop` waits here until the last workload thread has left.
+constinit WaitQueue threads_finished;
+
+void leave() {
+    if (workload.running_threads.fetch_sub(1, std::memory_order_acq_rel) == 1) threads_finished.wake_all();
+}
+
+bool all_left(void*) { return workload.running_threads.load(std::memory_order_acquire) == 0; }
 
 void count_forever(void* argument) {
     Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
@@ -36,7 +44,18 @@ void count_forever(void* argument) {
         mine.value.fetch_add(1, std::memory_order_relaxed);
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }
-    workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
+    leave();
+}
+
+// Sleeps 1 ms between counts: exercises blocking, timer wake-ups and wake-up placement.
+void sleep_and_count(void* argument) {
+    Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
+    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+        sleep_ns(1000000);
+        mine.value.fetch_add(1, std::memory_order_relaxed);
+        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+    }
+    leave();
 }
 
 // Allocation churn through the heap module: allocate a few objects of varied sizes, write
@@ -55,7 +74,7 @@ void churn_forever(void* argument) {
         mine.value.fetch_add(1, std::memory_order_relaxed);
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }
-    workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
+    leave();
 }
 
 uint32_t parse_count(const char* text) {
@@ -67,6 +86,7 @@ uint32_t parse_count(const char* text) {
 void start(const char* arguments, console::TextOutput& out) {
     static constexpr char kCpu[] = "cpu ";
     static constexpr char kAlloc[] = "alloc ";
+    static constexpr char kSleep[] = "sleep ";
     TaskEntry entry = nullptr;
     const char* kind = nullptr;
     const char* number = nullptr;
@@ -82,8 +102,12 @@ void start(const char* arguments, console::TextOutput& out) {
         entry = churn_forever;
         kind = "allocating";
         number = arguments + sizeof kAlloc - 1;
+    } else if (__builtin_memcmp(arguments, kSleep, sizeof kSleep - 1) == 0) {
+        entry = sleep_and_count;
+        kind = "sleeping";
+        number = arguments + sizeof kSleep - 1;
     } else {
-        out.print("usage: load start cpu N | load start alloc N\n");
+        out.print("usage: load start cpu N | load start alloc N | load start sleep N\n");
         return;
     }
     uint32_t count = parse_count(number);
@@ -109,13 +133,14 @@ void start(const char* arguments, console::TextOutput& out) {
     for (uint32_t index = 0; index < count; ++index) {
         char name[24] = "cpu-load-";
         if (entry == churn_forever) __builtin_memcpy(name, "heap-load", 9);
+        if (entry == sleep_and_count) __builtin_memcpy(name, "nap-load-", 9);
         name[9] = char('0' + index / 10 % 10);
         name[10] = char('0' + index % 10);
         workload.running_threads.fetch_add(1, std::memory_order_acq_rel);
         Result<Task*> task = spawn(name, entry, reinterpret_cast<void*>(uintptr_t(index)),
                                    0, Placement::Anywhere, 0);
         if (task.is_error()) {
-            workload.running_threads.fetch_sub(1, std::memory_order_acq_rel);
+            leave();
             out.print("load: thread %u not started (%s)\n", index, errno_name(task.error()));
             break;
         }
@@ -145,15 +170,8 @@ void stop(console::TextOutput& out) {
         return;
     }
     __atomic_store_n(&workload.state, LoadState::Stopping, __ATOMIC_RELEASE);
-    // The threads see the flag within a slice; yielding lets the ones on this CPU run.
-    for (int round = 0; round < 100000 && workload.running_threads.load(std::memory_order_acquire) != 0; ++round) {
-        yield();
-    }
-    uint32_t left = workload.running_threads.load(std::memory_order_acquire);
-    if (left != 0) {
-        out.print("load: %u threads have not stopped yet\n", left);
-        return;
-    }
+    // The threads see the flag within a slice (or a nap) and leave; the last one wakes us.
+    threads_finished.wait(all_left, nullptr);
     __atomic_store_n(&workload.state, LoadState::Idle, __ATOMIC_RELEASE);
     out.print("load: stopped %u threads\n", workload.thread_count);
 }
@@ -171,17 +189,16 @@ void yield_back(void* argument) {
 // Two threads on CPU 0 yielding to each other: each yield is one switch (EEVDF picks the
 // other, equally weighted thread). Baseline in the same run: the cost of the loop of
 // yields with no other thread to switch to (policy calls, no switch).
-void measure_switch(console::TextOutput& out) {
+void measure_switch(uint64_t rounds, console::TextOutput& out) {
     if (!running()) {
         out.print("measure: no scheduler policy module is loaded\n");
         return;
     }
-    constexpr uint64_t kRounds = 20000;
     uint64_t start = arch::read_cycle_counter();
-    for (uint64_t round = 0; round < kRounds; ++round) yield();
+    for (uint64_t round = 0; round < rounds; ++round) yield();
     uint64_t alone = arch::read_cycle_counter() - start;
     ping_pong_left.store(1, std::memory_order_release);
-    Result<Task*> partner = spawn("yield-partner", yield_back, reinterpret_cast<void*>(uintptr_t(kRounds)),
+    Result<Task*> partner = spawn("yield-partner", yield_back, reinterpret_cast<void*>(uintptr_t(rounds)),
                                   0, Placement::Pinned, 0);
     if (partner.is_error()) {
         out.print("measure: could not start the partner thread (%s)\n", errno_name(partner.error()));
@@ -194,9 +211,9 @@ void measure_switch(console::TextOutput& out) {
     uint64_t switches = 2 * (partner.value()->switches - switches_before);
     out.print("context switch: %lu cycles per switch (yield + pick + switch, %lu switches); "
               "yield without a switch: %lu cycles; ratio %lu.%02lux\n",
-              switches ? together / switches : 0, switches, alone / kRounds,
-              alone ? (together / (switches ? switches : 1)) * kRounds / alone : 0,
-              alone ? (together / (switches ? switches : 1)) * kRounds * 100 / alone % 100 : 0);
+              switches ? together / switches : 0, switches, alone / rounds,
+              alone ? (together / (switches ? switches : 1)) * rounds / alone : 0,
+              alone ? (together / (switches ? switches : 1)) * rounds * 100 / alone % 100 : 0);
 }
 
 void load_command(const char* arguments, console::TextOutput& out) {
@@ -212,7 +229,7 @@ void load_command(const char* arguments, console::TextOutput& out) {
     } else if (__builtin_strcmp(arguments, "stop") == 0) {
         stop(out);
     } else {
-        out.print("usage: load start cpu N | load start alloc N | load stats | load stop\n");
+        out.print("usage: load start cpu|alloc|sleep N | load stats | load stop\n");
     }
 }
 

@@ -2,12 +2,15 @@
 // live swap under load loses nothing): `load start cpu N`, `load stats`, `load stop`.
 #pragma once
 
+#include <stdint.h>
+
 #include "nucleus/console/text_output.h"
 
 namespace umka::sched {
 
 void load_command(const char* arguments, console::TextOutput& out);
-// `measure switch`: cycles per context switch between two threads, beside a baseline.
-void measure_switch(console::TextOutput& out);
+// `measure switch [N]`: cycles per context switch between two threads over N rounds,
+// beside a baseline.
+void measure_switch(uint64_t rounds, console::TextOutput& out);
 
 }  // namespace umka::sched

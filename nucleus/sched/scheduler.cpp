@@ -22,6 +22,9 @@ constexpr uint32_t kNone = 0xFFFFFFFFu;
 // a rendezvous, services/scheduler/README.md §1); the nucleus does not grow it yet.
 constexpr size_t kTaskSlotsPerCpu = 64;
 constexpr size_t kStackBytes = 16 * 1024;
+// The console is interactive: a higher weight keeps it responsive while workloads run
+// on its CPU (nice -10 is about 9x the weight of nice 0).
+constexpr int8_t kConsoleNice = -10;
 
 struct CpuScheduler {
     SpinLock lock;           // the run-queue lock of this CPU
@@ -145,7 +148,144 @@ void start_idle(uint64_t) {
 
 Result<void*> zeroed(size_t bytes) { return loader::allocate_zeroed(bytes); }
 
+// Takes the calling task off its CPU unless it was woken meanwhile. The waker decides under
+// the same run-queue lock (see wake), so exactly one of them acts.
+void block_current(arch::InterruptState) {
+    uint32_t cpu_index = this_cpu();
+    CpuScheduler& cpu = cpus[cpu_index];
+    Task* task = cpu.current;
+    (void)cpu.lock.lock();
+    if (task->state.load(std::memory_order_acquire) != TaskState::Blocked) {
+        cpu.lock.unlock(arch::InterruptState::Disabled);
+        return;
+    }
+    report("dequeue_task", policy.dequeue_task(cpu_index, task->slot, now_ns()));
+    uint32_t next = kNone;
+    report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+}
+
+// Makes a blocked task runnable. If it has not left its CPU yet, it simply keeps running;
+// otherwise it is enqueued once its context is saved (on_cpu), never before.
+void wake(Task* task) {
+    TaskState expected = TaskState::Blocked;
+    if (!task->state.compare_exchange_strong(expected, TaskState::Running, std::memory_order_acq_rel)) {
+        return;  // not blocked (already woken, or never slept)
+    }
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    uint32_t home = task->cpu;
+    (void)cpus[home].lock.lock();
+    bool still_current = cpus[home].current == task;
+    cpus[home].lock.unlock(arch::InterruptState::Disabled);
+    if (!still_current) {
+        task->state.store(TaskState::Runnable, std::memory_order_release);
+        while (task->on_cpu.load(std::memory_order_acquire) != 0) arch::cpu_relax();
+        uint32_t target = home;
+        report("select_task_cpu", policy.select_task_cpu(task->slot, home, &target));
+        task->cpu = target;
+        (void)cpus[target].lock.lock();
+        uint8_t preempt = 0;
+        report("enqueue_task", policy.enqueue_task(target, task->slot, policy_api::WakeReason::Unblocked,
+                                                   now_ns(), &preempt));
+        cpus[target].lock.unlock(arch::InterruptState::Disabled);
+        if (preempt != 0) signal_cpu(target);
+    }
+    arch::restore_interrupts(interrupts);
+}
+
+// Sleeping tasks, in no order; each CPU's tick wakes the expired ones. Lock order: before
+// any run-queue lock.
+constinit SpinLock sleepers_lock;
+constinit Task* sleepers = nullptr;
+
+void wake_expired_sleepers() {
+    uint64_t now = now_ns();
+    Task* expired = nullptr;
+    {
+        SpinLockGuard guard(sleepers_lock);
+        Task** link = &sleepers;
+        while (*link != nullptr) {
+            Task* task = *link;
+            if (task->wake_at_ns <= now) {
+                *link = task->next_waiter;
+                task->next_waiter = expired;
+                expired = task;
+            } else {
+                link = &task->next_waiter;
+            }
+        }
+    }
+    while (expired != nullptr) {
+        Task* task = expired;
+        expired = task->next_waiter;
+        task->next_waiter = nullptr;
+        wake(task);
+    }
+}
+
 }  // namespace
+
+void WaitQueue::wait(bool (*condition)(void* context), void* context) {
+    for (;;) {
+        arch::InterruptState interrupts = lock_.lock();
+        if (condition(context)) {
+            lock_.unlock(interrupts);
+            return;
+        }
+        Task* self = cpus[this_cpu()].current;
+        self->next_waiter = nullptr;
+        if (last_ != nullptr) {
+            last_->next_waiter = self;
+        } else {
+            first_ = self;
+        }
+        last_ = self;
+        self->state.store(TaskState::Blocked, std::memory_order_release);
+        lock_.unlock(arch::InterruptState::Disabled);
+        block_current(interrupts);
+        arch::restore_interrupts(interrupts);
+    }
+}
+
+void WaitQueue::wake_one() {
+    arch::InterruptState interrupts = lock_.lock();
+    Task* task = first_;
+    if (task != nullptr) {
+        first_ = task->next_waiter;
+        if (first_ == nullptr) last_ = nullptr;
+        task->next_waiter = nullptr;
+    }
+    lock_.unlock(interrupts);
+    if (task != nullptr) wake(task);
+}
+
+void WaitQueue::wake_all() {
+    arch::InterruptState interrupts = lock_.lock();
+    Task* task = first_;
+    first_ = last_ = nullptr;
+    lock_.unlock(interrupts);
+    while (task != nullptr) {
+        Task* next = task->next_waiter;
+        task->next_waiter = nullptr;
+        wake(task);
+        task = next;
+    }
+}
+
+void sleep_ns(uint64_t nanoseconds) {
+    if (!running()) return;
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    Task* self = cpus[this_cpu()].current;
+    {
+        SpinLockGuard guard(sleepers_lock);
+        self->wake_at_ns = now_ns() + nanoseconds;
+        self->next_waiter = sleepers;
+        sleepers = self;
+        self->state.store(TaskState::Blocked, std::memory_order_release);
+    }
+    block_current(interrupts);
+    arch::restore_interrupts(interrupts);
+}
 
 const char* task_state_name(TaskState state) {
     switch (state) {
@@ -200,7 +340,7 @@ Status initialize() {
     uint8_t preempt = 0;
     uint32_t picked = kNone;
     Status status = Status::ok();
-    if (policy.task_create(0, 0, 0, policy_api::TaskFlags::Pinned).is_error() ||
+    if (policy.task_create(0, kConsoleNice, 0, policy_api::TaskFlags::Pinned).is_error() ||
         policy.enqueue_task(0, 0, policy_api::WakeReason::Created, now_ns(), &preempt).is_error() ||
         policy.pick_next_task(0, now_ns(), &picked).is_error() || picked != 0) {
         status = Errno::InvalidArgument;
@@ -294,6 +434,7 @@ void exit_current() {
 
 void on_timer_interrupt() {
     if (!running()) return;
+    wake_expired_sleepers();
     uint32_t cpu_index = this_cpu();
     CpuScheduler& cpu = cpus[cpu_index];
     (void)cpu.lock.lock();

@@ -3,7 +3,8 @@
 // scheduler policy module (scheduler_policy.SchedulerPolicy, services/scheduler), whose
 // per-CPU and per-task state is nucleus memory handed over at start-up.
 //
-// Lock order: a CPU's run-queue lock, then (for stealing) a second one in CPU-id order.
+// Lock order: a wait queue's lock (or the sleeper list's), then a CPU's run-queue lock, then
+// (for stealing) a second one in CPU-id order.
 // Run-queue locks are taken with interrupts off and released before a context switch; a
 // task's `on_cpu` flag keeps it from being enqueued elsewhere until its context is saved.
 #pragma once
@@ -14,6 +15,7 @@
 #include <atomic>
 
 #include "nucleus/console/text_output.h"
+#include "nucleus/lib/spinlock.h"
 #include "nucleus/lib/status.h"
 
 namespace umka::sched {
@@ -34,6 +36,25 @@ struct Task {
     TaskEntry entry;
     void* argument;
     uint64_t switches;
+    uint64_t wake_at_ns;  // while sleeping: when the timer wakes it
+    Task* next_waiter;    // link in a wait queue or the sleeper list
+};
+
+// Tasks waiting for an event. `wait` blocks until `wake_one`/`wake_all` after the caller's
+// condition was found false under the queue's lock, so a wake-up between the check and the
+// block is never lost.
+class WaitQueue {
+public:
+    constexpr WaitQueue() = default;
+    // Blocks while `condition(context)` is false; rechecks after every wake-up.
+    void wait(bool (*condition)(void* context), void* context);
+    void wake_one();
+    void wake_all();
+
+private:
+    SpinLock lock_;
+    Task* first_ = nullptr;
+    Task* last_ = nullptr;
 };
 
 enum class Placement : uint8_t { Anywhere, Pinned };
@@ -46,6 +67,8 @@ bool running();
 Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t nice,
                     Placement placement, uint32_t cpu);
 void yield();
+// Blocks the calling task for at least `nanoseconds` (woken by a timer tick).
+void sleep_ns(uint64_t nanoseconds);
 // Ends the calling task.
 [[noreturn]] void exit_current();
 
