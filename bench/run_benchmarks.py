@@ -29,6 +29,7 @@ HOST_BENCHMARKS = {
     "bench/frame_allocator_bench": "BM_BaselineFreeListPushPop",
     "bench/kabi/kabi_call_bench": "virtual_call",
     "bench/module/module_bench": "BM_BaselineArrayIndex",
+    "bench/ring/ring_bench": "BM_BoostThroughput",
 }
 
 
