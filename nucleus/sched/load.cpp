@@ -47,11 +47,11 @@ void count_forever(void* argument) {
     leave();
 }
 
-// Sleeps 1 ms between counts: exercises blocking, timer wake-ups and wake-up placement.
+// Sleeps 10 ms between counts: exercises blocking, timer wake-ups and wake-up placement.
 void sleep_and_count(void* argument) {
     Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
     while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
-        sleep_ns(1000000);
+        sleep_ns(10000000);
         mine.value.fetch_add(1, std::memory_order_relaxed);
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }

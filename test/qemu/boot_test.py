@@ -229,7 +229,7 @@ def scenario_threads(build: Path, accel: str) -> None:
     status, output = boot(build, accel, ["load start cpu 16", "wait 500", "load stats", "threads",
                                          "wait 500", "load stats", "load stop", "threads",
                                          "measure switch 200", "poweroff"],
-                          "--smp", "4", timeout=360)
+                          "--smp", "4", timeout=540)
     expect_text(output, "sched: threads run under the scheduler policy module on 4 CPUs")
     expect_text(output, "load: 16 counting threads started")
     sections = output.split("umka> load stats")
@@ -253,7 +253,7 @@ def scenario_thread_services(build: Path, accel: str) -> None:
     status, output = boot(build, accel, ["load start alloc 8", "wait 500", "load stop", "heap",
                                          "load start sleep 8", "wait 300", "load stats", "load stop",
                                          "poweroff"],
-                          "--smp", "4", timeout=360)
+                          "--smp", "4", timeout=540)
     # Allocation churn through the heap module from 8 threads on 4 CPUs: every object freed.
     expect_text(output, "load: 8 allocating threads started")
     heap_table = output.split("umka> heap", 1)[1].split("umka>")[0]
@@ -261,7 +261,7 @@ def scenario_thread_services(build: Path, accel: str) -> None:
     expect(sum(int(allocations) for allocations, _, _ in classes) > 0, "the heap served no allocation")
     expect(all(allocations == frees and live == "0" for allocations, frees, live in classes),
            "heap classes show leaked objects after the workload stopped")
-    # Threads that sleep 1 ms at a time: blocking, timer wake-ups, wake-up placement; `load
+    # Threads that sleep 10 ms at a time: blocking, timer wake-ups, wake-up placement; `load
     # stop` itself waits on a wait queue for the last thread.
     naps, _ = load_counters(output.split("umka> load stats", 1)[1].split("umka>")[0])
     expect(len(naps) == 8 and all(count > 0 for count in naps), f"sleeping threads never woke: {naps}")
