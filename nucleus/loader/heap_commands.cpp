@@ -3,6 +3,8 @@
 // this CPU, checking every byte it wrote, and reports what changed.
 #include <arch/cpu.h>
 
+#include <atomic>
+
 #include "nucleus/loader/module_system.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/memory.hpp"
@@ -12,12 +14,20 @@ namespace {
 
 namespace memory = umka::kabi::memory;
 
+// The slot is found by name once: slots are nucleus memory that never moves, so the hot
+// path (load threads allocating) pays one acquire load per call, which also sees a swap.
+constinit std::atomic<const UmkaServiceSlot*> heap_slot{nullptr};
+
 bool bind_heap(memory::HeapRef& heap, console::TextOutput& out) {
-    ModuleSystem& system = module_system();
-    Result<UmkaServiceSlot*> slot =
-        system.initialized() ? system.registry().find("memory", "Heap", nullptr)
-                             : Result<UmkaServiceSlot*>(Errno::NotFound);
-    if (slot.is_error() || umka::kabi::bind_service(slot.value(), &heap).is_error()) {
+    const UmkaServiceSlot* slot = heap_slot.load(std::memory_order_acquire);
+    if (slot == nullptr && module_system().initialized()) {
+        Result<UmkaServiceSlot*> found = module_system().registry().find("memory", "Heap", nullptr);
+        if (found.is_ok()) {
+            slot = found.value();
+            heap_slot.store(slot, std::memory_order_release);
+        }
+    }
+    if (slot == nullptr || umka::kabi::bind_service(slot, &heap).is_error()) {
         out.print("heap: no module provides memory.Heap (see 'mods')\n");
         return false;
     }
