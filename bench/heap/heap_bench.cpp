@@ -9,6 +9,8 @@
 // runs on host memory (HostModuleMemory, mmap per region); the pairs do not reach it once
 // the slabs exist, so what is measured is the module's own code.
 #include <benchmark/benchmark.h>
+
+#include "bench/ratio_main.h"
 #include <stdlib.h>
 
 #include <cstdio>
@@ -144,25 +146,4 @@ private:
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    // With --benchmark_format=json (./umka bench) the default reporter writes JSON; look
-    // before Initialize, which removes the flags it knows from argv.
-    bool console = true;
-    for (int index = 1; index < argc; ++index) {
-        std::string argument = argv[index];
-        if (argument.rfind("--benchmark_format=", 0) == 0 &&
-            argument != "--benchmark_format=console") {
-            console = false;
-        }
-    }
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    if (console) {
-        RatioReporter reporter;
-        benchmark::RunSpecifiedBenchmarks(&reporter);
-    } else {
-        benchmark::RunSpecifiedBenchmarks();
-    }
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return umka::bench::run_with_ratios<RatioReporter>(argc, argv); }
