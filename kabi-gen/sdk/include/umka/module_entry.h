@@ -79,6 +79,32 @@ typedef struct UmkaStateRegion {
     uint32_t origin;         /* UMKA_STATE_ORIGIN_* */
 } UmkaStateRegion;
 
+/* Live evolution (docs/evolution.md): how a replacement module takes over the state of the
+   instance it replaces. The nucleus calls the new module's import function once per state
+   region that has a predecessor (the old instance's region with the same schema name):
+   first with UMKA_STATE_IMPORT_DRY_RUN into a scratch region (the validate phase: a refusal
+   abandons the swap and the old module keeps running), then with UMKA_STATE_IMPORT_COMMIT
+   into the region the new module will use, inside the stop-the-world pause. It must be a
+   pure function of the old bytes: no service calls, no locks, no allocation (every other CPU
+   may be stopped). A module that sets no import function can only take over regions whose
+   schema version is the one it declares; the nucleus then copies the bytes as they are. */
+#define UMKA_STATE_IMPORT_DRY_RUN 0u
+#define UMKA_STATE_IMPORT_COMMIT 1u
+
+typedef struct UmkaStateImport {
+    uint32_t state_index;        /* the new module's manifest `states` order */
+    uint32_t old_schema_version; /* schema version of the bytes at old_base */
+    const void* old_base;
+    uint64_t old_size;
+    void* new_base; /* zero-filled, at least the new manifest's size, 16-byte aligned */
+    uint64_t new_size;
+    uint32_t mode; /* UMKA_STATE_IMPORT_* */
+    uint32_t reserved;
+} UmkaStateImport;
+
+/* Returns 0 or a positive errno (the module refuses the old state). */
+typedef int32_t (*UmkaStateImportFunction)(const UmkaStateImport* import);
+
 typedef struct UmkaModuleBinding {
     uint32_t abi_version;    /* UMKA_MODULE_ABI_VERSION of the nucleus */
     uint32_t binding_size;   /* sizeof(UmkaModuleBinding) as the nucleus built it */
@@ -89,6 +115,9 @@ typedef struct UmkaModuleBinding {
     const UmkaRequiredService* required; /* manifest `requires` order */
     UmkaProvidedInterface* provided;     /* manifest `provides` order; zeroed before entry */
     const UmkaStateRegion* states;       /* manifest `states` order */
+    /* Appended in binding_size 56: set by the module during umka_module_entry (with
+       umka_module_set_state_import) when it can import a predecessor's state. */
+    UmkaStateImportFunction import_state;
 } UmkaModuleBinding;
 
 /* Returns 0 (UMKA_KABI_OK) or a positive errno; any error refuses the load. */
@@ -99,7 +128,8 @@ UMKA_KABI_STATIC_ASSERT(sizeof(UmkaServiceSlot) == 8, "service slot size");
 UMKA_KABI_STATIC_ASSERT(sizeof(UmkaRequiredService) == 16, "required service size");
 UMKA_KABI_STATIC_ASSERT(sizeof(UmkaProvidedInterface) == 16, "provided interface size");
 UMKA_KABI_STATIC_ASSERT(sizeof(UmkaStateRegion) == 24, "state region size");
-UMKA_KABI_STATIC_ASSERT(sizeof(UmkaModuleBinding) == 48, "module binding size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaModuleBinding) == 56, "module binding size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaStateImport) == 48, "state import size");
 
 /* Defines the entry point: UMKA_MODULE_ENTRY(binding) { ... }. Default visibility so it is
    in .dynsym even when the module is built with -fvisibility=hidden. */
@@ -152,6 +182,18 @@ static inline int32_t umka_module_provide(UmkaModuleBinding* binding, uint32_t i
     if (index >= binding->provided_count || vtable == NULL) return UMKA_KABI_EINVAL;
     binding->provided[index].vtable = vtable;
     binding->provided[index].context = context;
+    return UMKA_KABI_OK;
+}
+
+/* Registers the module's state import function (see UmkaStateImport); UMKA_KABI_EINVAL when
+   the nucleus built a binding without the field (an older nucleus cannot evolve it). */
+static inline int32_t umka_module_set_state_import(UmkaModuleBinding* binding,
+                                                   UmkaStateImportFunction function) {
+    if (binding->binding_size < (uint32_t)(offsetof(UmkaModuleBinding, import_state) +
+                                           sizeof(UmkaStateImportFunction))) {
+        return UMKA_KABI_EINVAL;
+    }
+    binding->import_state = function;
     return UMKA_KABI_OK;
 }
 
