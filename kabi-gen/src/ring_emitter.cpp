@@ -106,6 +106,7 @@ private:
         emit_dispatch(vtable, opcode);
         out_ += "}  // namespace " + space + "\n\n";
         emit_proxy(vtable, space);
+        emit_adapter(vtable);
     }
 
     void emit_marshal(const Method& method, const std::string& opcode) {
@@ -292,6 +293,39 @@ private:
             out_ += "    }\n";
         }
         out_ += "\nprivate:\n    Ring& ring_;\n};\n\n";
+    }
+
+    // A vtable whose slots call through the proxy on the Ring the context points at: the
+    // nucleus hands a consumer a ring binding as an ordinary (vtable, context) record, so
+    // the consumer's code is the same for both transports.
+    void emit_adapter(const VtableDecl& vtable) {
+        const std::string adapter = vtable.name + "RingVtable";
+        const std::string proxy = vtable.name + "RingProxy<Ring>";
+        out_ +=
+            "// " + vtable.name + "Vtable over a ring: every slot casts its context to Ring* and "
+            "calls\n// through " + vtable.name +
+            "RingProxy<Ring>, so a consumer bound to (&" + adapter +
+            "<Ring>::vtable, ring)\n// calls the ring exactly as it calls a direct provider. "
+            "Transport failures come back as\n// the proxy reports them (EAGAIN, EIO; zero for "
+            "value methods).\n";
+        out_ += "template <typename Ring>\nstruct " + adapter + " {\n";
+        for (const Method& method : vtable.methods) {
+            if (method.tombstone) continue;
+            bool status = returns_status(method);
+            std::string result_type =
+                status ? "::umka::kabi::Status" : slot_result(method, Language::Cpp);
+            std::string arguments = slot_arguments(method);
+            if (!arguments.empty()) arguments = arguments.substr(2);
+            out_ += "    static " + result_type + " " + method.name + "(void* kabi_context" +
+                    slot_parameters(method, Language::Cpp) + ") {\n";
+            out_ += "        " + proxy + " kabi_proxy(*static_cast<Ring*>(kabi_context));\n";
+            out_ += std::string("        ") + (returns_nothing(method) ? "" : "return ") +
+                    "kabi_proxy." + method.name + "(" + arguments + ");\n    }\n";
+        }
+        out_ += "    static const " + vtable.name + "Vtable vtable;\n};\n";
+        out_ += "template <typename Ring>\nconstexpr " + vtable.name + "Vtable " + adapter +
+                "<Ring>::vtable = make_" + to_snake_case(vtable.name) + "_vtable<" + adapter +
+                "<Ring>>();\n\n";
     }
 
     static std::string zero(const Method& method) {

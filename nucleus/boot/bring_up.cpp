@@ -9,6 +9,7 @@
 #include "nucleus/console/console.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/boot_modules.h"
+#include "nucleus/loader/ring_bindings.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/panic.h"
 #include "nucleus/sched/scheduler.h"
@@ -266,6 +267,9 @@ void nucleus_main(const BootInfo& boot_info) {
             errno_name(scheduler.error()));
     }
     timeline::mark("scheduler");
+    // Provider threads need the scheduler; without it the prepared bindings stay direct.
+    loader::start_boot_ring_bindings();
+    timeline::mark("ring bindings");
     boot_test_hook();
     timeline::mark("console ready");
     log("boot timeline (us since nucleus entry):\n");

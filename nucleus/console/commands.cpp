@@ -8,6 +8,7 @@
 #include "nucleus/console/text_output.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
+#include "nucleus/loader/ring_bindings.h"
 #include "nucleus/sched/load.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/mm/physical_memory.h"
@@ -187,23 +188,33 @@ void wait_command(const char* arguments, TextOutput& out) {
 }
 
 void caps(const char* arguments, TextOutput& out) { loader::print_capabilities(arguments, out); }
+// "NAME" or "NAME ROUNDS" with ROUNDS <= 10^7; *rounds is 0 when absent. False if malformed.
+bool parse_rounds(const char* arguments, const char* name, uint64_t* rounds) {
+    size_t length = __builtin_strlen(name);
+    if (__builtin_memcmp(arguments, name, length) != 0 ||
+        (arguments[length] != '\0' && arguments[length] != ' ')) {
+        return false;
+    }
+    *rounds = 0;
+    const char* cursor = arguments[length] == ' ' ? arguments + length + 1 : arguments + length;
+    while (*cursor >= '0' && *cursor <= '9') *rounds = *rounds * 10 + uint64_t(*cursor++ - '0');
+    return *cursor == '\0' && *rounds <= 10000000;
+}
+
 void measure(const char* arguments, TextOutput& out) {
+    uint64_t rounds = 0;
     if (__builtin_strcmp(arguments, "caps") == 0) {
         loader::measure_capability_lookup(out);
-    } else if (__builtin_memcmp(arguments, "switch", 6) == 0 &&
-               (arguments[6] == '\0' || arguments[6] == ' ')) {
-        uint64_t rounds = 0;
-        const char* cursor = arguments[6] == ' ' ? arguments + 7 : arguments + 6;
-        while (*cursor >= '0' && *cursor <= '9') rounds = rounds * 10 + uint64_t(*cursor++ - '0');
-        if (*cursor != '\0' || rounds > 10000000) {
-            out.print("usage: measure switch [ROUNDS]\n");
-            return;
-        }
+    } else if (parse_rounds(arguments, "switch", &rounds)) {
         sched::measure_switch(rounds == 0 ? 20000 : rounds, out);
+    } else if (parse_rounds(arguments, "ring", &rounds)) {
+        loader::measure_ring(rounds == 0 ? 20000 : rounds, out);
     } else {
-        out.print("usage: measure caps | measure switch [ROUNDS]\n");
+        out.print("usage: measure caps | measure switch [ROUNDS] | measure ring [ROUNDS]\n");
     }
 }
+
+void rings(const char*, TextOutput& out) { loader::print_ring_bindings(out); }
 
 constexpr Command kCommands[] = {
     {"help", "list the commands", help},
@@ -217,9 +228,10 @@ constexpr Command kCommands[] = {
     {"caps", "caps <module>: the capabilities a module holds", caps},
     {"wait", "wait MS: let other threads run for MS milliseconds", wait_command},
     {"threads", "threads: id, name, CPU, state, switches, nice, virtual runtime, lag", threads},
-    {"load", "load start cpu N | load stats | load stop: counting threads that prove progress", sched::load_command},
+    {"rings", "ring bindings: consumer -> provider.interface, entries, counters, provider thread", rings},
+    {"load", "load start cpu|alloc|sleep|ring N | load stats | load stop: threads that prove progress", sched::load_command},
     {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
-    {"measure", "measure caps | switch: cycles per capability lookup / context switch, beside a baseline", measure},
+    {"measure", "measure caps | switch | ring: cycles per capability lookup / context switch / ring round trip, beside a baseline", measure},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };

@@ -9,7 +9,9 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/loader/nucleus_services.h"
+#include "nucleus/loader/ring_bindings.h"
 #include "nucleus/module/dependency_resolver.h"
+#include "nucleus/module/transport_choice.h"
 #include "nucleus/panic.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/console.hpp"
@@ -79,6 +81,8 @@ void verify_and_load(ModuleRecord& record, const uint8_t* bundle, size_t size) {
 Status bind(ModuleRecord& record, modules::Diagnostic& diagnostic) {
     uint64_t start = arch::read_cycle_counter();
     const modules::ManifestView& manifest = record.image.manifest_view;
+    TRY(modules::check_requested_placement(manifest, record.tier, requested_transport(record.transport),
+                                           diagnostic));
     UmkaStateRegion states[modules::kMaximumBoundStates];
     size_t state_count = manifest.state_count();
     if (state_count > modules::kMaximumBoundStates) {
@@ -95,6 +99,7 @@ Status bind(ModuleRecord& record, modules::Diagnostic& diagnostic) {
     modules::BindRequest request{&record.image, nullptr, states, state_count, record.owner};
     TRY(modules::bind_module(request, *record.binding, module_system().registry(),
                              module_system().capabilities(), diagnostic));
+    prepare_module_ring_bindings(record);
     record.load_cycles += arch::read_cycle_counter() - start;
     return Status::ok();
 }

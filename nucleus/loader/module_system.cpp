@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "nucleus/lib/log.h"
 #include "nucleus/mm/physical_memory.h"
 
 namespace umka::loader {
@@ -54,6 +55,12 @@ Result<void*> allocate_zeroed(size_t bytes) {
     void* memory = arch::physical_to_virtual(frames);
     __builtin_memset(memory, 0, kFrameSize << order);
     return memory;
+}
+
+void free_zeroed(void* memory) {
+    Status freed = physical_memory().free(arch::direct_map_to_physical(memory));
+    // Only a nucleus bug gets here (a pointer allocate_zeroed did not return); keep going.
+    if (freed.is_error()) log("modules: freeing %p failed (%s)\n", memory, errno_name(freed.error()));
 }
 
 Status ModuleSystem::initialize(size_t module_count) {

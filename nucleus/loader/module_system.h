@@ -81,6 +81,8 @@ const modules::ModuleMemory& kernel_module_memory();
 
 // Nucleus frames for nucleus-owned module data (binding blocks, state regions), zeroed.
 Result<void*> allocate_zeroed(size_t bytes);
+// Gives back what allocate_zeroed returned (its frames; the size is known to the allocator).
+void free_zeroed(void* memory);
 
 // Console views.
 void print_modules(console::TextOutput& out);

@@ -5,9 +5,11 @@
 #include <atomic>
 
 #include "nucleus/loader/module_system.h"
+#include "nucleus/loader/ring_bindings.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/lib/status.h"
+#include "umka/kabi/char_device.hpp"
 
 namespace umka::sched {
 namespace {
@@ -26,6 +28,9 @@ struct Workload {
     std::atomic<uint32_t> running_threads;
     Counter* per_thread;  // thread_count entries
     Counter* per_cpu;     // cpu_table().count() entries
+    // `load start ring`: each thread's own binding, created at start, closed at stop.
+    loader::RingBinding** ring_bindings;
+    uint32_t ring_binding_count;
 };
 
 constinit Workload workload{};
@@ -77,6 +82,60 @@ void churn_forever(void* argument) {
     leave();
 }
 
+// Calls CharDevice.info (no side effect) over this thread's own ring binding, as a
+// consumer module would: through the binding's slot, the adapter vtable and the ring.
+void call_over_ring(void* argument) {
+    uintptr_t index = reinterpret_cast<uintptr_t>(argument);
+    Counter& mine = workload.per_thread[index];
+    const UmkaServiceSlot* slot = &workload.ring_bindings[index]->slot;
+    umka::kabi::char_device::CharDeviceInfo info{};
+    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+        umka::kabi::char_device::CharDeviceRef device;
+        if (umka::kabi::bind_service(slot, &device).is_error() || device.info(&info).is_error()) break;
+        mine.value.fetch_add(1, std::memory_order_relaxed);
+        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+    }
+    leave();
+}
+
+void close_ring_bindings() {
+    for (uint32_t index = 0; index < workload.ring_binding_count; ++index) {
+        loader::close_ring_binding(workload.ring_bindings[index]);
+    }
+    if (workload.ring_bindings != nullptr) loader::free_zeroed(workload.ring_bindings);
+    workload.ring_bindings = nullptr;
+    workload.ring_binding_count = 0;
+}
+
+// One binding to the serial driver's CharDevice per thread, each with its provider thread.
+bool open_ring_bindings(uint32_t count, console::TextOutput& out) {
+    Result<void*> memory = loader::allocate_zeroed(count * sizeof(loader::RingBinding*));
+    if (memory.is_error()) {
+        out.print("load: no memory for %u ring bindings\n", count);
+        return false;
+    }
+    workload.ring_bindings = static_cast<loader::RingBinding**>(memory.value());
+    workload.ring_binding_count = 0;
+    for (uint32_t index = 0; index < count; ++index) {
+        char name[24] = "ring-load-";
+        name[10] = char('0' + index / 10 % 10);
+        name[11] = char('0' + index % 10);
+        Result<loader::RingBinding*> binding =
+            loader::create_ring_binding({name, "char_device", "CharDevice", nullptr});
+        Status started = binding.is_ok()
+                             ? loader::start_ring_binding(*binding.value(), Placement::Anywhere, 0)
+                             : Status(binding.error());
+        if (binding.is_ok()) workload.ring_bindings[workload.ring_binding_count++] = binding.value();
+        if (started.is_error()) {
+            out.print("load: ring binding %u to char_device.CharDevice failed (%s)\n", index,
+                      errno_name(started.error()));
+            close_ring_bindings();
+            return false;
+        }
+    }
+    return true;
+}
+
 uint32_t parse_count(const char* text) {
     uint32_t value = 0;
     while (*text >= '0' && *text <= '9') value = value * 10 + uint32_t(*text++ - '0');
@@ -87,6 +146,7 @@ void start(const char* arguments, console::TextOutput& out) {
     static constexpr char kCpu[] = "cpu ";
     static constexpr char kAlloc[] = "alloc ";
     static constexpr char kSleep[] = "sleep ";
+    static constexpr char kRing[] = "ring ";
     TaskEntry entry = nullptr;
     const char* kind = nullptr;
     const char* number = nullptr;
@@ -106,8 +166,13 @@ void start(const char* arguments, console::TextOutput& out) {
         entry = sleep_and_count;
         kind = "sleeping";
         number = arguments + sizeof kSleep - 1;
+    } else if (__builtin_memcmp(arguments, kRing, sizeof kRing - 1) == 0) {
+        entry = call_over_ring;
+        kind = "ring-calling";
+        number = arguments + sizeof kRing - 1;
     } else {
-        out.print("usage: load start cpu N | load start alloc N | load start sleep N\n");
+        out.print("usage: load start cpu N | load start alloc N | load start sleep N | "
+                  "load start ring N\n");
         return;
     }
     uint32_t count = parse_count(number);
@@ -126,6 +191,7 @@ void start(const char* arguments, console::TextOutput& out) {
         out.print("load: no memory for %u counters\n", count);
         return;
     }
+    if (entry == call_over_ring && !open_ring_bindings(count, out)) return;
     workload.per_thread = static_cast<Counter*>(threads.value());
     workload.per_cpu = static_cast<Counter*>(cpus.value());
     workload.thread_count = 0;
@@ -134,6 +200,7 @@ void start(const char* arguments, console::TextOutput& out) {
         char name[24] = "cpu-load-";
         if (entry == churn_forever) __builtin_memcpy(name, "heap-load", 9);
         if (entry == sleep_and_count) __builtin_memcpy(name, "nap-load-", 9);
+        if (entry == call_over_ring) __builtin_memcpy(name, "ring-call", 9);
         name[9] = char('0' + index / 10 % 10);
         name[10] = char('0' + index % 10);
         workload.running_threads.fetch_add(1, std::memory_order_acq_rel);
@@ -172,8 +239,12 @@ void stop(console::TextOutput& out) {
     __atomic_store_n(&workload.state, LoadState::Stopping, __ATOMIC_RELEASE);
     // The threads see the flag within a slice (or a nap) and leave; the last one wakes us.
     threads_finished.wait(all_left, nullptr);
+    uint32_t ring_bindings = workload.ring_binding_count;
+    close_ring_bindings();
     __atomic_store_n(&workload.state, LoadState::Idle, __ATOMIC_RELEASE);
-    out.print("load: stopped %u threads\n", workload.thread_count);
+    out.print("load: stopped %u threads", workload.thread_count);
+    if (ring_bindings != 0) out.print(", closed %u ring bindings", ring_bindings);
+    out.print("\n");
 }
 
 std::atomic<uint32_t> ping_pong_left{0};
@@ -229,7 +300,7 @@ void load_command(const char* arguments, console::TextOutput& out) {
     } else if (__builtin_strcmp(arguments, "stop") == 0) {
         stop(out);
     } else {
-        out.print("usage: load start cpu|alloc|sleep N | load stats | load stop\n");
+        out.print("usage: load start cpu|alloc|sleep|ring N | load stats | load stop\n");
     }
 }
 

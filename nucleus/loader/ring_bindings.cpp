@@ -1,0 +1,296 @@
+#include "nucleus/loader/ring_bindings.h"
+
+#include <arch/cpu.h>
+
+#include <new>
+
+#include "nucleus/lib/format.h"
+#include "nucleus/lib/log.h"
+#include "nucleus/lib/spinlock.h"
+#include "nucleus/loader/module_system.h"
+#include "nucleus/module/transport_choice.h"
+
+namespace umka::loader {
+namespace {
+
+inline constexpr size_t kMaximumRingBindings = 64;
+// Polls of the other end before a party sleeps: a round trip between two busy CPUs is a
+// few microseconds, which spinning catches without the doorbell and the wake-up IPI.
+inline constexpr uint32_t kSpinPolls = 2000;
+
+// Every binding, in creation order (a slot is reused once its binding is closed). Written
+// under table_lock; read by `rings` under it too.
+constinit SpinLock table_lock;
+constinit RingBinding* table[kMaximumRingBindings] = {};
+// Closers wait here for provider threads to finish. Outside the bindings on purpose: the
+// provider thread's last act is to wake it, after which the binding may already be freed.
+constinit sched::WaitQueue providers_finished;
+
+size_t party_index(ring::RingParty party) { return static_cast<size_t>(party); }
+
+bool not_sleeping(void* state) {
+    return ring::load_sleep_state(static_cast<const uint32_t*>(state)) != ring::SleepState::Sleeping;
+}
+
+void wait_on_queue(void* context, ring::RingParty sleeper, const uint32_t* state) {
+    auto* signals = static_cast<KernelRingSignals*>(context);
+    // The queue checks the word under its lock and wake() takes the same lock: futex
+    // semantics, so a wake-up after the word changed is never lost.
+    signals->queues[party_index(sleeper)].wait(not_sleeping, const_cast<uint32_t*>(state));
+}
+
+void wake_queue(void* context, ring::RingParty sleeper, uint32_t) {
+    // The scheduler sends the reschedule IPI when the sleeper's CPU is another one.
+    static_cast<KernelRingSignals*>(context)->queues[party_index(sleeper)].wake_all();
+}
+
+uint32_t this_cpu(void*) { return arch::current_cpu_index(); }
+
+void copy_name(char* target, size_t capacity, const char* name) {
+    size_t length = 0;
+    while (name[length] != '\0' && length + 1 < capacity) ++length;
+    __builtin_memcpy(target, name, length);
+    target[length] = '\0';
+}
+
+bool is_closed(void* binding) {
+    return static_cast<RingBinding*>(binding)->state.load(std::memory_order_acquire) ==
+           RingBindingState::Closed;
+}
+
+void serve_binding(void* argument) {
+    auto* binding = static_cast<RingBinding*>(argument);
+    binding->provider_cpu = arch::current_cpu_index();
+    Status status = ring::run_provider(binding->provider_end, binding->dispatch.dispatcher(),
+                                       kProviderBudget);
+    if (status.is_error()) {
+        log("ring: provider thread of %s -> %s.%s stopped: %s\n", binding->consumer,
+            binding->adapter.package, binding->adapter.interface, errno_name(status.error()));
+    }
+    binding->state.store(RingBindingState::Closed, std::memory_order_release);
+    providers_finished.wake_all();
+}
+
+void free_binding(RingBinding* binding) {
+    void* memory = binding->memory;
+    binding->~RingBinding();
+    free_zeroed(memory);
+    free_zeroed(binding);
+}
+
+ModuleRecord* loaded_module_named(const char* name) {
+    ModuleSystem& system = module_system();
+    for (size_t index = 0; index < system.record_count(); ++index) {
+        ModuleRecord& record = system.record(index);
+        if (record.image_loaded && __builtin_strcmp(record.image.manifest_view.name(), name) == 0) {
+            return &record;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+modules::RequestedTransport requested_transport(bundle::Transport transport) {
+    switch (transport) {
+        case bundle::Transport::Direct: return modules::RequestedTransport::Direct;
+        case bundle::Transport::Ring: return modules::RequestedTransport::Ring;
+        case bundle::Transport::Ipc: return modules::RequestedTransport::Ipc;
+    }
+    return modules::RequestedTransport::Direct;
+}
+
+KernelRingSignals::KernelRingSignals() {
+    signals.context = this;
+    signals.wait = wait_on_queue;
+    signals.wake = wake_queue;
+    signals.current_cpu = this_cpu;
+    signals.spin_polls = kSpinPolls;
+}
+
+RingBinding::RingBinding(ring::RingPair pair, const ring::RingAdapter& adapter_entry,
+                         const UmkaServiceSlot* shared_slot, void* pair_memory, size_t bytes)
+    : adapter(adapter_entry),
+      provider_slot(shared_slot),
+      memory(pair_memory),
+      memory_bytes(bytes),
+      caller(pair, &signals.signals),
+      provider_end(pair, &signals.signals),
+      dispatch(shared_slot, adapter_entry.dispatch) {}
+
+Result<RingBinding*> create_ring_binding(const RingBindingRequest& request) {
+    modules::ServiceRegistry& registry = module_system().registry();
+    UmkaServiceSlot* provider_slot =
+        TRY(registry.find(request.package, request.interface, request.provider));
+    const ring::RingAdapter* adapter = KernelRingAdapters::find(request.package, request.interface);
+    if (adapter == nullptr) return Errno::NotFound;
+    const modules::ServiceEntry* service = registry.entry_of(provider_slot);
+
+    size_t bytes = ring::RingPair::bytes_for(kRingBindingEntries);
+    void* pair_memory = TRY(allocate_zeroed(bytes));
+    Result<void*> binding_memory = allocate_zeroed(sizeof(RingBinding));
+    if (binding_memory.is_error()) {
+        free_zeroed(pair_memory);
+        return binding_memory.error();
+    }
+    const char* reason = nullptr;
+    Result<ring::RingPair> pair = ring::RingPair::create(pair_memory, bytes, kRingBindingEntries, &reason);
+    if (pair.is_error()) {  // not reached: the size and count are ours
+        log("ring: laying out a binding failed: %s\n", reason);
+        free_zeroed(pair_memory);
+        free_zeroed(binding_memory.value());
+        return pair.error();
+    }
+    auto* binding = new (binding_memory.value())
+        RingBinding(pair.value(), *adapter, provider_slot, pair_memory, bytes);
+    copy_name(binding->consumer, sizeof binding->consumer, request.consumer);
+    copy_name(binding->provider, sizeof binding->provider,
+              service != nullptr ? service->provider : "?");
+
+    SpinLockGuard guard(table_lock);
+    for (RingBinding*& entry : table) {
+        if (entry == nullptr) {
+            entry = binding;
+            return binding;
+        }
+    }
+    free_binding(binding);
+    return Errno::NoSpace;
+}
+
+Status start_ring_binding(RingBinding& binding, sched::Placement placement, uint32_t cpu) {
+    if (!sched::running()) return Errno::NoFunction;
+    if (binding.state.load(std::memory_order_acquire) != RingBindingState::Prepared) {
+        return Errno::InvalidArgument;
+    }
+    char name[24] = "ring:";
+    copy_name(name + 5, sizeof name - 5, binding.consumer);
+    binding.state.store(RingBindingState::Serving, std::memory_order_release);
+    Result<sched::Task*> thread = sched::spawn(name, serve_binding, &binding, 0, placement, cpu);
+    if (thread.is_error()) {
+        binding.state.store(RingBindingState::Prepared, std::memory_order_release);
+        return thread.error();
+    }
+    binding.thread = thread.value();
+    binding.record = UmkaServiceRecord{
+        static_cast<const umka_kabi_vtable_header*>(binding.adapter.vtable), &binding.caller,
+        binding.adapter.interface_version, UMKA_KABI_TRANSPORT_RING};
+    __atomic_store_n(&binding.slot.record, &binding.record, __ATOMIC_RELEASE);
+    if (binding.consumer_entry != nullptr) {
+        // The consumer loads its slot pointer per call: from the next call on it rings.
+        __atomic_store_n(binding.consumer_entry, &binding.slot, __ATOMIC_RELEASE);
+    }
+    return Status::ok();
+}
+
+const UmkaServiceRecord* ring_binding_record(const RingBinding& binding) {
+    return umka_service_slot_load(&binding.slot);
+}
+
+void close_ring_binding(RingBinding* binding) {
+    if (binding->consumer_entry != nullptr) {
+        __atomic_store_n(binding->consumer_entry, binding->provider_slot, __ATOMIC_RELEASE);
+    }
+    if (binding->state.load(std::memory_order_acquire) != RingBindingState::Prepared) {
+        binding->caller.close();
+        providers_finished.wait(is_closed, binding);
+    }
+    {
+        SpinLockGuard guard(table_lock);
+        for (RingBinding*& entry : table) {
+            if (entry == binding) entry = nullptr;
+        }
+    }
+    free_binding(binding);
+}
+
+void prepare_module_ring_bindings(ModuleRecord& record) {
+    const modules::ManifestView& manifest = record.image.manifest_view;
+    modules::ServiceRegistry& registry = module_system().registry();
+    for (size_t index = 0; index < manifest.required_count(); ++index) {
+        modules::InterfaceEntry needed = manifest.required(index);
+        const UmkaServiceSlot** entry = &record.binding->required[index].slot;
+        const modules::ServiceEntry* service = registry.entry_of(*entry);
+        ModuleRecord* provider = service != nullptr ? loaded_module_named(service->provider) : nullptr;
+        modules::BindingQuery query{record.tier,
+                                    requested_transport(record.transport),
+                                    &manifest,
+                                    needed,
+                                    provider != nullptr ? &provider->image.manifest_view : nullptr,
+                                    KernelRingAdapters::find(needed.package, needed.name) != nullptr};
+        modules::BindingChoice choice = modules::choose_binding_transport(query);
+        if (choice.transport == modules::BindingTransport::Direct) {
+            if (choice.reason != nullptr) {
+                log("ring: %s -> %s.%s stays direct: %s\n", manifest.name(), needed.package,
+                    needed.name, choice.reason);
+            }
+            continue;
+        }
+        Result<RingBinding*> binding = create_ring_binding(
+            {manifest.name(), needed.package, needed.name, service->provider});
+        if (binding.is_error()) {
+            log("ring: %s -> %s.%s stays direct: no ring binding (%s)\n", manifest.name(),
+                needed.package, needed.name, errno_name(binding.error()));
+            continue;
+        }
+        binding.value()->consumer_entry = entry;
+        log("ring: %s -> %s %s.%s over a ring of %u entries (starts with the scheduler)\n",
+            manifest.name(), service->provider, needed.package, needed.name, kRingBindingEntries);
+    }
+}
+
+void start_boot_ring_bindings() {
+    for (size_t index = 0; index < kMaximumRingBindings; ++index) {
+        RingBinding* binding;
+        {
+            SpinLockGuard guard(table_lock);
+            binding = table[index];
+        }
+        if (binding == nullptr || binding->consumer_entry == nullptr ||
+            binding->state.load(std::memory_order_acquire) != RingBindingState::Prepared) {
+            continue;
+        }
+        Status started = start_ring_binding(*binding, sched::Placement::Anywhere, 0);
+        if (started.is_ok()) {
+            log("ring: %s -> %s %s.%s serving on thread %s\n", binding->consumer, binding->provider,
+                binding->adapter.package, binding->adapter.interface, binding->thread->name);
+        } else if (started.error() == Errno::NoFunction) {
+            log("ring: %s -> %s.%s falls back to the direct record: no scheduler to run the "
+                "provider thread\n",
+                binding->consumer, binding->adapter.package, binding->adapter.interface);
+        } else {
+            log("ring: %s -> %s.%s falls back to the direct record: provider thread not "
+                "started (%s)\n",
+                binding->consumer, binding->adapter.package, binding->adapter.interface,
+                errno_name(started.error()));
+        }
+    }
+}
+
+void print_ring_bindings(console::TextOutput& out) {
+    SpinLockGuard guard(table_lock);
+    size_t count = 0;
+    for (RingBinding* binding : table) count += binding != nullptr;
+    out.print("%zu ring binding(s)\n", count);
+    if (count == 0) return;
+    out.print("consumer         -> provider.interface                 entries  submitted  "
+              "completed  doorbells full-waits  provider thread / cpu\n");
+    for (RingBinding* binding : table) {
+        if (binding == nullptr) continue;
+        ring::RingCounters counters = binding->caller.caller().pair().counters();
+        char target[64];
+        format(target, sizeof target, "%s.%s.%s", binding->provider, binding->adapter.package,
+               binding->adapter.interface);
+        RingBindingState state = binding->state.load(std::memory_order_acquire);
+        out.print("%-16s -> %-34s %7u %10lu %10lu %10lu %10lu  ", binding->consumer, target,
+                  binding->caller.caller().capacity(), counters.submitted, counters.completed,
+                  counters.doorbells, counters.full_ring_waits);
+        if (state == RingBindingState::Serving) {
+            out.print("%s / cpu %u\n", binding->thread->name, binding->thread->cpu);
+        } else {
+            out.print("%s\n", state == RingBindingState::Prepared ? "not started (direct)" : "closed");
+        }
+    }
+}
+
+}  // namespace umka::loader
