@@ -217,6 +217,44 @@ TEST(GeneratedRing, ProxyReportsTransportFailures) {
     EXPECT_EQ(proxy.adjust(&value, 1), Status(UMKA_KABI_EIO));
 }
 
+// The adapter vtable: a consumer bound to (&DeviceRingVtable<Ring>::vtable, &ring) through
+// the ordinary DeviceRef reaches the provider over the ring, every method and parameter
+// kind, and sees transport failures as the proxy reports them.
+TEST(GeneratedRing, AdapterVtableMakesARingLookLikeADirectProvider) {
+    DeviceContext context;
+    LoopbackRing loopback(&device_vtable, &context);
+    const device::DeviceVtable* adapter = &device::DeviceRingVtable<LoopbackRing>::vtable;
+    EXPECT_EQ(adapter->vtable_size, sizeof(device::DeviceVtable));
+    EXPECT_EQ(adapter->version, device::DeviceRef::interface_version);
+    device::DeviceRef ref;
+    ASSERT_TRUE(device::DeviceRef::bind(adapter, &loopback, &ref).is_ok());
+    device::Config config{11, device::Mode::Active, {}, device::Caps::Write};
+    device::Config previous{};
+    EXPECT_TRUE(ref.configure(&config, &previous).is_ok());
+    EXPECT_EQ(context.config.limit, 11u);
+    uint8_t buffer[8] = {};
+    uint64_t written = 0;
+    EXPECT_TRUE(ref.fill(0x3c, buffer, sizeof(buffer), &written).is_ok());
+    EXPECT_EQ(written, 8u);
+    EXPECT_EQ(buffer[7], 0x3c);
+    EXPECT_EQ(ref.counter(), 1u);
+    uint32_t value = 10;
+    EXPECT_TRUE(ref.adjust(&value, 2).is_ok());
+    EXPECT_EQ(value, 12u);
+    EXPECT_EQ(ref.adjust(&value, 5000), Status(UMKA_KABI_ERANGE));
+    EXPECT_EQ(ref.measure("abcd", 4, device::Token{2}), 6u);
+    ref.poke(device::Mode::Active);
+    EXPECT_EQ(context.poked, device::Mode::Active);
+    EXPECT_EQ(loopback.released, 7);  // every completion handed back
+    EXPECT_EQ(adapter->removed_reset(), UMKA_KABI_ENOSYS);  // the tombstone stays one
+    loopback.full = true;
+    EXPECT_EQ(ref.adjust(&value, 1), Status(UMKA_KABI_EAGAIN));
+    loopback.full = false;
+    loopback.torn_down = true;
+    EXPECT_EQ(ref.adjust(&value, 1), Status(UMKA_KABI_EIO));
+    EXPECT_EQ(ref.counter(), 0u);
+}
+
 TEST(GeneratedRing, DispatchRejectsBadEntries) {
     DeviceContext context;
     umka_kabi_ring_request request{};

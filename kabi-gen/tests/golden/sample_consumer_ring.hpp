@@ -90,4 +90,19 @@ private:
     Ring& ring_;
 };
 
+// ConsumerVtable over a ring: every slot casts its context to Ring* and calls
+// through ConsumerRingProxy<Ring>, so a consumer bound to (&ConsumerRingVtable<Ring>::vtable, ring)
+// calls the ring exactly as it calls a direct provider. Transport failures come back as
+// the proxy reports them (EAGAIN, EIO; zero for value methods).
+template <typename Ring>
+struct ConsumerRingVtable {
+    static ::umka::kabi::Status use_pair(void* kabi_context, const ::umka::kabi::sample_consumer::Pair* pair) {
+        ConsumerRingProxy<Ring> kabi_proxy(*static_cast<Ring*>(kabi_context));
+        return kabi_proxy.use_pair(pair);
+    }
+    static const ConsumerVtable vtable;
+};
+template <typename Ring>
+constexpr ConsumerVtable ConsumerRingVtable<Ring>::vtable = make_consumer_vtable<ConsumerRingVtable<Ring>>();
+
 }  // namespace umka::kabi::sample_consumer

@@ -361,6 +361,41 @@ private:
     Ring& ring_;
 };
 
+// DeviceVtable over a ring: every slot casts its context to Ring* and calls
+// through DeviceRingProxy<Ring>, so a consumer bound to (&DeviceRingVtable<Ring>::vtable, ring)
+// calls the ring exactly as it calls a direct provider. Transport failures come back as
+// the proxy reports them (EAGAIN, EIO; zero for value methods).
+template <typename Ring>
+struct DeviceRingVtable {
+    static ::umka::kabi::Status configure(void* kabi_context, const ::umka::kabi::sample_device::Config* config, ::umka::kabi::sample_device::Config* previous) {
+        DeviceRingProxy<Ring> kabi_proxy(*static_cast<Ring*>(kabi_context));
+        return kabi_proxy.configure(config, previous);
+    }
+    static ::umka::kabi::Status fill(void* kabi_context, uint8_t pattern, void* buffer_data, uint64_t buffer_length, uint64_t* written) {
+        DeviceRingProxy<Ring> kabi_proxy(*static_cast<Ring*>(kabi_context));
+        return kabi_proxy.fill(pattern, buffer_data, buffer_length, written);
+    }
+    static uint64_t counter(void* kabi_context) {
+        DeviceRingProxy<Ring> kabi_proxy(*static_cast<Ring*>(kabi_context));
+        return kabi_proxy.counter();
+    }
+    static ::umka::kabi::Status adjust(void* kabi_context, uint32_t* value, int32_t delta) {
+        DeviceRingProxy<Ring> kabi_proxy(*static_cast<Ring*>(kabi_context));
+        return kabi_proxy.adjust(value, delta);
+    }
+    static uint32_t measure(void* kabi_context, const char* text_data, uint64_t text_length, ::umka::kabi::sample_device::Token token) {
+        DeviceRingProxy<Ring> kabi_proxy(*static_cast<Ring*>(kabi_context));
+        return kabi_proxy.measure(text_data, text_length, token);
+    }
+    static void poke(void* kabi_context, ::umka::kabi::sample_device::Mode mode) {
+        DeviceRingProxy<Ring> kabi_proxy(*static_cast<Ring*>(kabi_context));
+        kabi_proxy.poke(mode);
+    }
+    static const DeviceVtable vtable;
+};
+template <typename Ring>
+constexpr DeviceVtable DeviceRingVtable<Ring>::vtable = make_device_vtable<DeviceRingVtable<Ring>>();
+
 // Strict is transport(direct) only: no ring code.
 
 }  // namespace umka::kabi::sample_device
