@@ -19,6 +19,7 @@ set(UMKA_MODULE_PURE_SOURCES
   ${UMKA_MODULE_DIR}/service_registry.cpp
   ${UMKA_MODULE_DIR}/dependency_resolver.cpp
   ${UMKA_MODULE_DIR}/module_binder.cpp
+  ${UMKA_MODULE_DIR}/transport_choice.cpp
 )
 
 # --- Host library (sanitized) and a kernel-flags compile check -------------------------
@@ -111,6 +112,7 @@ target_link_libraries(module_elf_loader_test PRIVATE umka_module_harness)
 umka_module_unit_test(module_dependency_resolver_test ${UMKA_MODULE_TEST_DIR}/dependency_resolver_test.cpp)
 umka_module_unit_test(module_capability_table_test ${UMKA_MODULE_TEST_DIR}/capability_table_test.cpp)
 umka_module_unit_test(module_service_registry_test ${UMKA_MODULE_TEST_DIR}/service_registry_test.cpp)
+umka_module_unit_test(module_transport_choice_test ${UMKA_MODULE_TEST_DIR}/transport_choice_test.cpp)
 
 umka_add_module_test(counter_module_test counter_module ${UMKA_MODULE_TEST_DIR}/counter_module_test.cpp)
 target_compile_definitions(counter_module_test PRIVATE
