@@ -3,6 +3,7 @@
 
 #include "nucleus/lib/format.h"
 #include "nucleus/loader/module_system.h"
+#include "nucleus/loader/ring_bindings.h"
 #include "nucleus/time/clock.h"
 
 namespace umka::loader {
@@ -16,7 +17,10 @@ void print_binding(void* context, const modules::ServiceBindingView& binding) {
     static_cast<console::TextOutput*>(context)->print(
         "  %-16s -> %-16s %s.%s v%u (needs >= %u) %s\n", binding.consumer, binding.provider,
         binding.package, binding.name, binding.provider_version, binding.required_version,
-        binding.transport == UMKA_KABI_TRANSPORT_DIRECT ? "direct" : "ring");
+        binding.transport == UMKA_KABI_TRANSPORT_DIRECT &&
+                !consumer_uses_ring(binding.consumer, binding.package, binding.name)
+            ? "direct"
+            : "ring");
 }
 
 void print_capability(void* context, modules::CapabilityHandle handle,

@@ -267,6 +267,20 @@ void start_boot_ring_bindings() {
     }
 }
 
+bool consumer_uses_ring(const char* consumer, const char* package, const char* interface) {
+    SpinLockGuard guard(table_lock);
+    for (RingBinding* binding : table) {
+        if (binding != nullptr && binding->consumer_entry != nullptr &&
+            binding->state.load(std::memory_order_acquire) == RingBindingState::Serving &&
+            __builtin_strcmp(binding->consumer, consumer) == 0 &&
+            __builtin_strcmp(binding->adapter.package, package) == 0 &&
+            __builtin_strcmp(binding->adapter.interface, interface) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void print_ring_bindings(console::TextOutput& out) {
     SpinLockGuard guard(table_lock);
     size_t count = 0;

@@ -113,6 +113,10 @@ void prepare_module_ring_bindings(ModuleRecord& record);
 // Bring-up step after the scheduler: start the prepared bindings (or keep them direct).
 void start_boot_ring_bindings();
 
+// True while module `consumer` reaches package.interface over a started ring binding (for
+// `services`, whose registry rows only know the provider's direct record).
+bool consumer_uses_ring(const char* consumer, const char* package, const char* interface);
+
 // `rings`: every binding with its counters and provider thread.
 void print_ring_bindings(console::TextOutput& out);
 // `measure ring [N]`: cycles per ring round trip (provider on another CPU) beside a

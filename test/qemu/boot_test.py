@@ -162,16 +162,18 @@ def scenario_modules(build: Path, accel: str) -> None:
     expect_text(output, "module serial_console 1 loaded from serial_console.umod")
     expect_text(output, "module console_service 1 loaded from console_service.umod")
     expect("the nucleus console takes over" not in output, "the console module did not run")
-    rows = re.findall(r"^(\w+)\s+\d+\s+0 direct\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
-                      re.MULTILINE)
-    expect(sorted(rows) == ["console_service", "kernel_heap", "scheduler", "serial_console"],
-           f"mods rows: {rows}")
+    rows = dict(re.findall(r"^(\w+)\s+\d+\s+(\d \w+)\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
+                           re.MULTILINE))
+    # The default bundle runs the console at tier 1 over a ring; everything else direct.
+    expect(rows == {"console_service": "1 ring", "kernel_heap": "0 direct", "scheduler": "0 direct",
+                    "serial_console": "0 direct"}, f"mods rows: {rows}")
     expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
            is not None, "the heap module did not serve 5000 checked allocations")
     expect(re.search(r"kernel_heap\s+-> nucleus\s+kernel_services.ModuleMemory v1", output) is not None,
            "services lacks kernel_heap -> nucleus ModuleMemory")
-    expect(re.search(r"console_service\s+-> serial_console\s+char_device.CharDevice v1", output) is not None,
-           "services lacks console_service -> serial_console")
+    expect(re.search(r"console_service\s+-> serial_console\s+char_device.CharDevice v1 .* ring$", output,
+                     re.MULTILINE) is not None,
+           "services lacks console_service -> serial_console over a ring")
     expect(re.search(r"serial_console\s+-> nucleus\s+bus_access.PortIo v1", output) is not None,
            "services lacks serial_console -> nucleus PortIo")
     expect(re.search(r"console_service\s+-> nucleus\s+nucleus_shell.Shell v1", output) is not None,
@@ -269,6 +271,91 @@ def scenario_thread_services(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+RING_ROW = re.compile(r"^(\S+)\s+-> (\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.+)$", re.MULTILINE)
+
+
+def ring_rows(section: str) -> dict[str, tuple[int, int, int, int, int, str]]:
+    """consumer -> (entries, submitted, completed, doorbells, full-ring waits, provider thread)"""
+    return {match[0]: (int(match[2]), int(match[3]), int(match[4]), int(match[5]), int(match[6]),
+                       match[7].strip())
+            for match in RING_ROW.findall(section)}
+
+
+def command_sections(output: str, command: str) -> list[str]:
+    """The output of each run of `command`, up to the next prompt."""
+    return [part.split("umka>")[0] for part in output.split(f"umka> {command}\n")[1:]]
+
+
+def scenario_ring_console(build: Path, accel: str) -> None:
+    # The default bundle: console_service at tier 1 calls serial_console over a ring.
+    status, output = boot(build, accel, ["rings", "mods", "help", "rings", "services", "poweroff"],
+                          "--smp", "4")
+    expect_text(output, "ring: console_service -> serial_console char_device.CharDevice over a ring of 64 entries")
+    expect_text(output, "ring: console_service -> serial_console char_device.CharDevice serving on thread "
+                        "ring:console_service")
+    expect_text(output, "ring: console_service -> nucleus_shell.Shell stays direct: the interface is "
+                        "transport(direct) only")
+    expect(re.search(r"^console_service\s+1\s+1 ring\s", output, re.MULTILINE) is not None,
+           "mods does not show console_service at tier 1 over a ring")
+    expect_text(output, "poweroff")  # help listed the commands, over the ring
+    first, second = (ring_rows(section) for section in command_sections(output, "rings"))
+    expect(list(first) == ["console_service"] and list(second) == ["console_service"],
+           f"rings should list the console binding alone: {first} {second}")
+    entries, submitted, completed, _, full_waits, thread = first["console_service"]
+    later = second["console_service"]
+    expect(entries == 64 and full_waits == 0, f"console binding: {first}")
+    expect(submitted > 0 and completed > 0, f"the console made no ring call before `rings`: {first}")
+    expect(later[1] > submitted and later[2] > completed,
+           f"the console binding's counters did not advance between two `rings`: {first} -> {second}")
+    expect(re.match(r"ring:console_service / cpu [0-3]$", thread) is not None, f"provider thread: {thread}")
+    expect(re.search(r"console_service\s+-> serial_console\s+char_device.CharDevice v1 .* ring$", output,
+                     re.MULTILINE) is not None, "services does not show the ring binding")
+    expect_clean_power_off(status, output)
+
+
+def scenario_direct_console(build: Path, accel: str) -> None:
+    # The same module binaries with the console at tier 0: direct calls, no ring.
+    status, output = boot(build, accel, ["rings", "mods", "help", "services", "poweroff"],
+                          "--smp", "4", "--bundle", str(build / "bundle-direct.cpio"))
+    expect(re.search(r"^ring: ", output, re.MULTILINE) is None, "a tier-0 console must not prepare ring bindings")
+    expect_text(output, "0 ring binding(s)")
+    expect(re.search(r"^console_service\s+1\s+0 direct\s", output, re.MULTILINE) is not None,
+           "mods does not show console_service at tier 0, direct")
+    expect(re.search(r"console_service\s+-> serial_console\s+char_device.CharDevice v1 .* direct$", output,
+                     re.MULTILINE) is not None, "services does not show the direct binding")
+    expect_clean_power_off(status, output)
+
+
+def scenario_ring_load(build: Path, accel: str) -> None:
+    status, output = boot(build, accel, ["load start ring 4", "wait 500", "rings", "load stats", "wait 500",
+                                         "rings", "load stats", "load stop", "rings", "measure ring 500",
+                                         "poweroff"],
+                          "--smp", "4", timeout=540)
+    expect_text(output, "load: 4 ring-calling threads started")
+    stats = command_sections(output, "load stats")
+    expect(len(stats) == 2, "load stats did not run twice")
+    first_threads, _ = load_counters(stats[0])
+    second_threads, _ = load_counters(stats[1])
+    expect(len(first_threads) == 4 and len(second_threads) == 4, "load stats lists 4 threads")
+    stalled = [index for index in range(4) if second_threads[index] <= first_threads[index]]
+    expect(not stalled, f"ring threads {stalled} completed no call between the two samples")
+    rings = [ring_rows(section) for section in command_sections(output, "rings")]
+    loads = [f"ring-load-{index:02d}" for index in range(4)]
+    for name in loads:
+        expect(name in rings[0] and name in rings[1], f"rings does not list {name}: {rings[0]}")
+        before, after = rings[0][name], rings[1][name]
+        expect(after[1] > before[1] and after[2] > before[2],
+               f"{name}: submitted/completed did not advance: {before} -> {after}")
+        expect(before[5].startswith(f"ring:{name} / cpu "), f"{name} provider thread: {before[5]}")
+    expect(list(rings[2]) == ["console_service"], f"the load bindings were not closed: {rings[2]}")
+    expect_text(output, "load: stopped 4 threads, closed 4 ring bindings")
+    expect(re.search(r"ring round trip \(CharDevice.info, caller cpu 0, provider cpu 1\): \d+ cycles per call "
+                     r"over 500 calls", output) is not None, "measure ring did not run")
+    expect(re.search(r"direct call through the service slot: \d+ cycles per call; ring/direct \d+\.\d\dx",
+                     output) is not None, "measure ring printed no direct baseline")
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -294,6 +381,9 @@ SCENARIOS = {
     "modules": scenario_modules,
     "threads": scenario_threads,
     "thread-services": scenario_thread_services,
+    "ring-console": scenario_ring_console,
+    "direct-console": scenario_direct_console,
+    "ring-load": scenario_ring_load,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,
