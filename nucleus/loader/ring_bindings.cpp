@@ -60,7 +60,6 @@ bool is_closed(void* binding) {
 
 void serve_binding(void* argument) {
     auto* binding = static_cast<RingBinding*>(argument);
-    binding->provider_cpu = arch::current_cpu_index();
     Status status = ring::run_provider(binding->provider_end, binding->dispatch.dispatcher(),
                                        kProviderBudget);
     if (status.is_error()) {
@@ -275,6 +274,18 @@ bool consumer_uses_ring(const char* consumer, const char* package, const char* i
             __builtin_strcmp(binding->consumer, consumer) == 0 &&
             __builtin_strcmp(binding->adapter.package, package) == 0 &&
             __builtin_strcmp(binding->adapter.interface, interface) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cpu_runs_ring_provider(uint32_t cpu) {
+    SpinLockGuard guard(table_lock);
+    for (RingBinding* binding : table) {
+        if (binding != nullptr &&
+            binding->state.load(std::memory_order_acquire) == RingBindingState::Serving &&
+            binding->thread->cpu == cpu) {
             return true;
         }
     }

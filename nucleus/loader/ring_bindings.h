@@ -80,7 +80,6 @@ struct RingBinding {
     ring::RingProvider provider_end;
     ring::SlotDispatch dispatch;
     sched::Task* thread = nullptr;
-    uint32_t provider_cpu = 0;
     std::atomic<RingBindingState> state{RingBindingState::Prepared};
 };
 
@@ -116,6 +115,9 @@ void start_boot_ring_bindings();
 // True while module `consumer` reaches package.interface over a started ring binding (for
 // `services`, whose registry rows only know the provider's direct record).
 bool consumer_uses_ring(const char* consumer, const char* package, const char* interface);
+
+// True when a started binding's provider thread was last placed on `cpu`.
+bool cpu_runs_ring_provider(uint32_t cpu);
 
 // `rings`: every binding with its counters and provider thread.
 void print_ring_bindings(console::TextOutput& out);

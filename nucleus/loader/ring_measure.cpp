@@ -29,6 +29,17 @@ uint64_t time_calls(const UmkaServiceSlot* slot, uint64_t rounds) {
     return arch::read_cycle_counter() - start;
 }
 
+// Another CPU than `here` that runs no provider thread: the console's provider spins in
+// the serial driver's blocking read, and sharing its CPU would measure time slices, not
+// the ring. Falls back to the next CPU (or `here` on one CPU).
+uint32_t quiet_cpu_besides(uint32_t here) {
+    uint32_t count = cpu_table().count();
+    for (uint32_t candidate = count; candidate-- > 0;) {
+        if (candidate != here && !cpu_runs_ring_provider(candidate)) return candidate;
+    }
+    return count > 1 ? (here + 1) % count : here;
+}
+
 void print_ratio(console::TextOutput& out, uint64_t numerator, uint64_t denominator) {
     uint64_t hundredths = denominator ? numerator * 100 / denominator : 0;
     out.print("%lu.%02lux", hundredths / 100, hundredths % 100);
@@ -50,8 +61,7 @@ void measure_ring(uint64_t rounds, console::TextOutput& out) {
     }
     RingBinding* binding = created.value();
     uint32_t here = arch::current_cpu_index();
-    uint32_t cpu_count = cpu_table().count();
-    uint32_t there = cpu_count > 1 ? (here + 1) % cpu_count : here;
+    uint32_t there = quiet_cpu_besides(here);
     Status started = start_ring_binding(*binding, sched::Placement::Pinned, there);
     if (started.is_error()) {
         out.print("measure: provider thread not started (%s)\n", errno_name(started.error()));
