@@ -90,7 +90,8 @@ TEST(Manifest, ReadsWhatKabiGenGenerates) {
     EXPECT_STREQ(view.provided(0).name, "CharDevice");
     EXPECT_STREQ(view.required(1).package, "bus_access");
     EXPECT_STREQ(view.required(1).name, "PortIo");
-    EXPECT_EQ(view.transport_mask(), UMKA_KABI_TRANSPORT_DIRECT);
+    // transport(direct, ring): its CharDevice can be served over a ring binding.
+    EXPECT_EQ(view.transport_mask(), UMKA_KABI_TRANSPORT_DIRECT | UMKA_KABI_TRANSPORT_RING);
 
     const auto& nucleus = umka::kabi::nucleus::nucleus_manifest;
     auto nucleus_view = ManifestView::parse(&nucleus, sizeof(nucleus), diagnostic);
