@@ -81,7 +81,7 @@ void verify_and_load(ModuleRecord& record, const uint8_t* bundle, size_t size) {
 Status bind(ModuleRecord& record, modules::Diagnostic& diagnostic) {
     uint64_t start = arch::read_cycle_counter();
     const modules::ManifestView& manifest = record.image.manifest_view;
-    TRY(modules::check_requested_placement(manifest, record.tier, requested_transport(record.transport),
+    TRY(modules::check_requested_placement(manifest, record.tier, record.transport,
                                            diagnostic));
     UmkaStateRegion states[modules::kMaximumBoundStates];
     size_t state_count = manifest.state_count();

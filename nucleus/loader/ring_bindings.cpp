@@ -90,15 +90,6 @@ ModuleRecord* loaded_module_named(const char* name) {
 
 }  // namespace
 
-modules::RequestedTransport requested_transport(bundle::Transport transport) {
-    switch (transport) {
-        case bundle::Transport::Direct: return modules::RequestedTransport::Direct;
-        case bundle::Transport::Ring: return modules::RequestedTransport::Ring;
-        case bundle::Transport::Ipc: return modules::RequestedTransport::Ipc;
-    }
-    return modules::RequestedTransport::Direct;
-}
-
 KernelRingSignals::KernelRingSignals() {
     signals.context = this;
     signals.wait = wait_on_queue;
@@ -212,7 +203,7 @@ void prepare_module_ring_bindings(ModuleRecord& record) {
         const modules::ServiceEntry* service = registry.entry_of(*entry);
         ModuleRecord* provider = service != nullptr ? loaded_module_named(service->provider) : nullptr;
         modules::BindingQuery query{record.tier,
-                                    requested_transport(record.transport),
+                                    record.transport,
                                     &manifest,
                                     needed,
                                     provider != nullptr ? &provider->image.manifest_view : nullptr,

@@ -103,9 +103,6 @@ void close_ring_binding(RingBinding* binding);
 // The consumer-facing record of a started binding (load and measure call through it).
 const UmkaServiceRecord* ring_binding_record(const RingBinding& binding);
 
-// The boot manifest's transport in the module system's terms.
-modules::RequestedTransport requested_transport(bundle::Transport transport);
-
 // Boot: for each `requires` entry of a bound module that goes over a ring, prepare a
 // binding (logged); entries that stay direct although a ring was asked say why.
 void prepare_module_ring_bindings(ModuleRecord& record);

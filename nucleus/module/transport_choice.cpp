@@ -3,28 +3,19 @@
 namespace umka::modules {
 namespace {
 
-uint8_t transport_bit(RequestedTransport transport) {
+uint8_t transport_bit(bundle::Transport transport) {
     switch (transport) {
-        case RequestedTransport::Direct: return UMKA_KABI_TRANSPORT_DIRECT;
-        case RequestedTransport::Ring: return UMKA_KABI_TRANSPORT_RING;
-        case RequestedTransport::Ipc: return UMKA_KABI_TRANSPORT_IPC;
+        case bundle::Transport::Direct: return UMKA_KABI_TRANSPORT_DIRECT;
+        case bundle::Transport::Ring: return UMKA_KABI_TRANSPORT_RING;
+        case bundle::Transport::Ipc: return UMKA_KABI_TRANSPORT_IPC;
     }
     return 0;
-}
-
-const char* requested_name(RequestedTransport transport) {
-    switch (transport) {
-        case RequestedTransport::Direct: return "direct";
-        case RequestedTransport::Ring: return "ring";
-        case RequestedTransport::Ipc: return "ipc";
-    }
-    return "?";
 }
 
 }  // namespace
 
 Status check_requested_placement(const ManifestView& manifest, uint8_t tier,
-                                 RequestedTransport transport, Diagnostic& diagnostic) {
+                                 bundle::Transport transport, Diagnostic& diagnostic) {
     if (tier < manifest.min_tier() || tier > manifest.max_tier()) {
         return refuse(diagnostic, Errno::InvalidArgument,
                       "module '%s': the boot manifest asks for tier %u, its manifest allows "
@@ -35,14 +26,14 @@ Status check_requested_placement(const ManifestView& manifest, uint8_t tier,
         return refuse(diagnostic, Errno::InvalidArgument,
                       "module '%s': the boot manifest asks for transport %s, its manifest "
                       "allows mask 0x%x (1 direct, 2 ring, 4 ipc)",
-                      manifest.name(), requested_name(transport), manifest.transport_mask());
+                      manifest.name(), bundle::transport_name(transport), manifest.transport_mask());
     }
     return Status::ok();
 }
 
 BindingChoice choose_binding_transport(const BindingQuery& query) {
     constexpr uint8_t kRingTier = 1;
-    if (query.consumer_transport != RequestedTransport::Ring || query.consumer_tier != kRingTier) {
+    if (query.consumer_transport != bundle::Transport::Ring || query.consumer_tier != kRingTier) {
         return {BindingTransport::Direct, nullptr};
     }
     if ((query.consumer->transport_mask() & UMKA_KABI_TRANSPORT_RING) == 0) {

@@ -7,27 +7,25 @@
 
 #include <stdint.h>
 
+#include "nucleus/bundle/boot_manifest.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/diagnostic.h"
 #include "nucleus/module/manifest.h"
 
 namespace umka::modules {
 
-// What the boot manifest asked for the module (bundle::Transport, without the dependency).
-enum class RequestedTransport : uint8_t { Direct, Ring, Ipc };
-
 // Refuses a boot-manifest request the module's manifest does not allow: a tier outside
 // its range or a transport outside its mask (Errno::InvalidArgument, the reason names the
 // module, what was asked and what it allows).
 Status check_requested_placement(const ManifestView& manifest, uint8_t tier,
-                                 RequestedTransport transport, Diagnostic& diagnostic);
+                                 bundle::Transport transport, Diagnostic& diagnostic);
 
 enum class BindingTransport : uint8_t { Direct, Ring };
 
 // One `requires` entry of a consumer, as the loader sees it at bind time.
 struct BindingQuery {
     uint8_t consumer_tier;
-    RequestedTransport consumer_transport;
+    bundle::Transport consumer_transport;
     const ManifestView* consumer;
     InterfaceEntry required;
     // The provider's manifest; nullptr when the nucleus itself provides the interface.

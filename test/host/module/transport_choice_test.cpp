@@ -22,7 +22,7 @@ using umka::modules::BindingTransport;
 using umka::modules::Diagnostic;
 using umka::modules::InterfaceEntry;
 using umka::modules::ManifestView;
-using umka::modules::RequestedTransport;
+using umka::bundle::Transport;
 using umka::test::ManifestBuilder;
 
 template <typename Manifest>
@@ -60,18 +60,18 @@ InterfaceEntry char_device_requirement() {
 }
 
 BindingQuery console_over_ring() {
-    return {1, RequestedTransport::Ring, &console_service(), char_device_requirement(),
+    return {1, Transport::Ring, &console_service(), char_device_requirement(),
             &serial_console(), true};
 }
 
 TEST(RequestedPlacement, TheRealManifestsAllowTheConsoleOverARing) {
     Diagnostic diagnostic;
-    EXPECT_TRUE(umka::modules::check_requested_placement(console_service(), 1, RequestedTransport::Ring,
+    EXPECT_TRUE(umka::modules::check_requested_placement(console_service(), 1, Transport::Ring,
                                                          diagnostic)
                     .is_ok())
         << diagnostic.text();
     EXPECT_TRUE(umka::modules::check_requested_placement(console_service(), 0,
-                                                         RequestedTransport::Direct, diagnostic)
+                                                         Transport::Direct, diagnostic)
                     .is_ok());
     EXPECT_NE(serial_console().transport_mask() & UMKA_KABI_TRANSPORT_RING, 0);
 }
@@ -79,7 +79,7 @@ TEST(RequestedPlacement, TheRealManifestsAllowTheConsoleOverARing) {
 TEST(RequestedPlacement, ATierOutsideTheRangeIsRefusedWithTheRange) {
     Diagnostic diagnostic;
     umka::Status status = umka::modules::check_requested_placement(serial_console(), 1,
-                                                                   RequestedTransport::Direct, diagnostic);
+                                                                   Transport::Direct, diagnostic);
     EXPECT_EQ(status, umka::Status(Errno::InvalidArgument));
     EXPECT_EQ(std::string(diagnostic.text()),
               "module 'serial_console': the boot manifest asks for tier 1, its manifest allows "
@@ -92,7 +92,7 @@ TEST(RequestedPlacement, ATransportOutsideTheMaskIsRefusedNamingIt) {
     std::vector<uint8_t> bytes = builder.build();
     Diagnostic diagnostic;
     umka::Status status = umka::modules::check_requested_placement(view_of_bytes(bytes), 1,
-                                                                   RequestedTransport::Ring, diagnostic);
+                                                                   Transport::Ring, diagnostic);
     EXPECT_EQ(status, umka::Status(Errno::InvalidArgument));
     EXPECT_NE(std::string(diagnostic.text()).find("asks for transport ring"), std::string::npos)
         << diagnostic.text();
@@ -107,7 +107,7 @@ TEST(BindingTransportChoice, ConsoleToSerialAtTierOneIsARing) {
 TEST(BindingTransportChoice, TierZeroOrDirectTransportStaysDirectSilently) {
     BindingQuery query = console_over_ring();
     query.consumer_tier = 0;
-    query.consumer_transport = RequestedTransport::Direct;
+    query.consumer_transport = Transport::Direct;
     BindingChoice choice = umka::modules::choose_binding_transport(query);
     EXPECT_EQ(choice.transport, BindingTransport::Direct);
     EXPECT_EQ(choice.reason, nullptr);
