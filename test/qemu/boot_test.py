@@ -356,6 +356,29 @@ def scenario_ring_load(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_ring_fallback(build: Path, accel: str) -> None:
+    # Tier 1 over a ring but no scheduler module: no provider thread can run, so the
+    # prepared binding stays direct (and says so); a module the boot manifest puts at a
+    # tier its manifest forbids is refused with both named.
+    manifest = ("module serial_console.umod tier=0 transport=direct ports=0x3f8+8\n"
+                "module console_service.umod tier=1 transport=ring\n"
+                "module kernel_heap.umod tier=1 transport=ring\n")
+    files = {name + ".umod": module_bytes(build, name)
+             for name in ("serial_console", "console_service", "kernel_heap")}
+    status, output = boot_bundle(build, accel, bundle_with(build, manifest, files), ["rings", "help", "poweroff"])
+    expect_text(output, "ring: console_service -> serial_console char_device.CharDevice over a ring of 64 entries")
+    expect_text(output, "ring: console_service -> char_device.CharDevice falls back to the direct record: "
+                        "no scheduler to run the provider thread")
+    expect(re.search(r"^console_service\s+-> serial_console.char_device.CharDevice\s+64\s+0\s+0\s+0\s+0\s+"
+                     r"not started \(direct\)$", output, re.MULTILINE) is not None,
+           "rings should show the console binding as not started")
+    expect(re.search(r"module kernel_heap.umod refused: EINVAL: module 'kernel_heap': the boot manifest asks "
+                     r"for tier 1, its manifest allows tiers 0\.\.0", output) is not None,
+           "a tier outside the module's range was not refused with its reason")
+    expect("the nucleus console takes over" not in output, "the console module did not run")
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -384,6 +407,7 @@ SCENARIOS = {
     "ring-console": scenario_ring_console,
     "direct-console": scenario_direct_console,
     "ring-load": scenario_ring_load,
+    "ring-fallback": scenario_ring_fallback,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,
