@@ -26,10 +26,13 @@ constinit RingBinding* table[kMaximumRingBindings] = {};
 // provider thread's last act is to wake it, after which the binding may already be freed.
 constinit sched::WaitQueue providers_finished;
 
-size_t party_index(ring::RingParty party) { return static_cast<size_t>(party); }
+size_t party_index(ring::RingParty party) {
+    return static_cast<size_t>(party);
+}
 
 bool not_sleeping(void* state) {
-    return ring::load_sleep_state(static_cast<const uint32_t*>(state)) != ring::SleepState::Sleeping;
+    return ring::load_sleep_state(static_cast<const uint32_t*>(state)) !=
+           ring::SleepState::Sleeping;
 }
 
 void wait_on_queue(void* context, ring::RingParty sleeper, const uint32_t* state) {
@@ -44,7 +47,9 @@ void wake_queue(void* context, ring::RingParty sleeper, uint32_t) {
     static_cast<KernelRingSignals*>(context)->queues[party_index(sleeper)].wake_all();
 }
 
-uint32_t this_cpu(void*) { return arch::current_cpu_index(); }
+uint32_t this_cpu(void*) {
+    return arch::current_cpu_index();
+}
 
 void copy_name(char* target, size_t capacity, const char* name) {
     size_t length = 0;
@@ -60,8 +65,8 @@ bool is_closed(void* binding) {
 
 void serve_binding(void* argument) {
     auto* binding = static_cast<RingBinding*>(argument);
-    Status status = ring::run_provider(binding->provider_end, binding->dispatch.dispatcher(),
-                                       kProviderBudget);
+    Status status =
+        ring::run_provider(binding->provider_end, binding->dispatch.dispatcher(), kProviderBudget);
     if (status.is_error()) {
         log("ring: provider thread of %s -> %s.%s stopped: %s\n", binding->consumer,
             binding->adapter.package, binding->adapter.interface, errno_name(status.error()));
@@ -124,7 +129,8 @@ Result<RingBinding*> create_ring_binding(const RingBindingRequest& request) {
         return binding_memory.error();
     }
     const char* reason = nullptr;
-    Result<ring::RingPair> pair = ring::RingPair::create(pair_memory, bytes, kRingBindingEntries, &reason);
+    Result<ring::RingPair> pair =
+        ring::RingPair::create(pair_memory, bytes, kRingBindingEntries, &reason);
     if (pair.is_error()) {  // not reached: the size and count are ours
         log("ring: laying out a binding failed: %s\n", reason);
         free_zeroed(pair_memory);
@@ -201,13 +207,15 @@ void prepare_module_ring_bindings(ModuleRecord& record) {
         modules::InterfaceEntry needed = manifest.required(index);
         const UmkaServiceSlot** entry = &record.binding->required[index].slot;
         const modules::ServiceEntry* service = registry.entry_of(*entry);
-        ModuleRecord* provider = service != nullptr ? loaded_module_named(service->provider) : nullptr;
-        modules::BindingQuery query{record.tier,
-                                    record.transport,
-                                    &manifest,
-                                    needed,
-                                    provider != nullptr ? &provider->image.manifest_view : nullptr,
-                                    KernelRingAdapters::find(needed.package, needed.name) != nullptr};
+        ModuleRecord* provider =
+            service != nullptr ? loaded_module_named(service->provider) : nullptr;
+        modules::BindingQuery query{
+            record.tier,
+            record.transport,
+            &manifest,
+            needed,
+            provider != nullptr ? &provider->image.manifest_view : nullptr,
+            KernelRingAdapters::find(needed.package, needed.name) != nullptr};
         modules::BindingChoice choice = modules::choose_binding_transport(query);
         if (choice.transport == modules::BindingTransport::Direct) {
             if (choice.reason != nullptr) {
@@ -216,8 +224,8 @@ void prepare_module_ring_bindings(ModuleRecord& record) {
             }
             continue;
         }
-        Result<RingBinding*> binding = create_ring_binding(
-            {manifest.name(), needed.package, needed.name, service->provider});
+        Result<RingBinding*> binding =
+            create_ring_binding({manifest.name(), needed.package, needed.name, service->provider});
         if (binding.is_error()) {
             log("ring: %s -> %s.%s stays direct: no ring binding (%s)\n", manifest.name(),
                 needed.package, needed.name, errno_name(binding.error()));
@@ -289,8 +297,9 @@ void print_ring_bindings(console::TextOutput& out) {
     for (RingBinding* binding : table) count += binding != nullptr;
     out.print("%zu ring binding(s)\n", count);
     if (count == 0) return;
-    out.print("consumer         -> provider.interface                 entries  submitted  "
-              "completed  doorbells full-waits  provider thread / cpu\n");
+    out.print(
+        "consumer         -> provider.interface                 entries  submitted  "
+        "completed  doorbells full-waits  provider thread / cpu\n");
     for (RingBinding* binding : table) {
         if (binding == nullptr) continue;
         ring::RingCounters counters = binding->caller.caller().pair().counters();
@@ -304,7 +313,8 @@ void print_ring_bindings(console::TextOutput& out) {
         if (state == RingBindingState::Serving) {
             out.print("%s / cpu %u\n", binding->thread->name, binding->thread->cpu);
         } else {
-            out.print("%s\n", state == RingBindingState::Prepared ? "not started (direct)" : "closed");
+            out.print("%s\n",
+                      state == RingBindingState::Prepared ? "not started (direct)" : "closed");
         }
     }
 }

@@ -23,8 +23,8 @@
 
 #include <atomic>
 
-#include "nucleus/console/text_output.h"
 #include "nucleus/bundle/boot_manifest.h"
+#include "nucleus/console/text_output.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/transport_choice.h"
 #include "nucleus/ring/ring_adapters.h"

@@ -49,7 +49,8 @@ void print_ratio(console::TextOutput& out, uint64_t numerator, uint64_t denomina
 
 void measure_ring(uint64_t rounds, console::TextOutput& out) {
     if (!sched::running()) {
-        out.print("measure: no scheduler policy module is loaded (a ring needs a provider thread)\n");
+        out.print(
+            "measure: no scheduler policy module is loaded (a ring needs a provider thread)\n");
         return;
     }
     Result<RingBinding*> created =
@@ -78,9 +79,10 @@ void measure_ring(uint64_t rounds, console::TextOutput& out) {
         out.print("measure: a CharDevice.info call failed\n");
         return;
     }
-    out.print("ring round trip (CharDevice.info, caller cpu %u, provider cpu %u): %lu cycles per "
-              "call over %lu calls (%lu doorbells)\n",
-              here, there, ring_cycles / rounds, rounds, counters.doorbells);
+    out.print(
+        "ring round trip (CharDevice.info, caller cpu %u, provider cpu %u): %lu cycles per "
+        "call over %lu calls (%lu doorbells)\n",
+        here, there, ring_cycles / rounds, rounds, counters.doorbells);
     out.print("direct call through the service slot: %lu cycles per call; ring/direct ",
               direct_cycles / rounds);
     print_ratio(out, ring_cycles, direct_cycles);

@@ -5,9 +5,12 @@ namespace {
 
 uint8_t transport_bit(bundle::Transport transport) {
     switch (transport) {
-        case bundle::Transport::Direct: return UMKA_KABI_TRANSPORT_DIRECT;
-        case bundle::Transport::Ring: return UMKA_KABI_TRANSPORT_RING;
-        case bundle::Transport::Ipc: return UMKA_KABI_TRANSPORT_IPC;
+    case bundle::Transport::Direct:
+        return UMKA_KABI_TRANSPORT_DIRECT;
+    case bundle::Transport::Ring:
+        return UMKA_KABI_TRANSPORT_RING;
+    case bundle::Transport::Ipc:
+        return UMKA_KABI_TRANSPORT_IPC;
     }
     return 0;
 }
@@ -26,7 +29,8 @@ Status check_requested_placement(const ManifestView& manifest, uint8_t tier,
         return refuse(diagnostic, Errno::InvalidArgument,
                       "module '%s': the boot manifest asks for transport %s, its manifest "
                       "allows mask 0x%x (1 direct, 2 ring, 4 ipc)",
-                      manifest.name(), bundle::transport_name(transport), manifest.transport_mask());
+                      manifest.name(), bundle::transport_name(transport),
+                      manifest.transport_mask());
     }
     return Status::ok();
 }

@@ -3,7 +3,8 @@
 namespace umka::sched {
 
 bool SleepingLock::is_free(void* self) {
-    return static_cast<SleepingLock*>(self)->holder_.load(std::memory_order_acquire) == Holder::Free;
+    return static_cast<SleepingLock*>(self)->holder_.load(std::memory_order_acquire) ==
+           Holder::Free;
 }
 
 void SleepingLock::lock() {

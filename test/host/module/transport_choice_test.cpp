@@ -16,13 +16,13 @@
 namespace {
 
 using umka::Errno;
+using umka::bundle::Transport;
 using umka::modules::BindingChoice;
 using umka::modules::BindingQuery;
 using umka::modules::BindingTransport;
 using umka::modules::Diagnostic;
 using umka::modules::InterfaceEntry;
 using umka::modules::ManifestView;
-using umka::bundle::Transport;
 using umka::test::ManifestBuilder;
 
 template <typename Manifest>
@@ -60,18 +60,18 @@ InterfaceEntry char_device_requirement() {
 }
 
 BindingQuery console_over_ring() {
-    return {1, Transport::Ring, &console_service(), char_device_requirement(),
-            &serial_console(), true};
+    return {1,   Transport::Ring, &console_service(), char_device_requirement(), &serial_console(),
+            true};
 }
 
 TEST(RequestedPlacement, TheRealManifestsAllowTheConsoleOverARing) {
     Diagnostic diagnostic;
-    EXPECT_TRUE(umka::modules::check_requested_placement(console_service(), 1, Transport::Ring,
-                                                         diagnostic)
-                    .is_ok())
+    EXPECT_TRUE(
+        umka::modules::check_requested_placement(console_service(), 1, Transport::Ring, diagnostic)
+            .is_ok())
         << diagnostic.text();
-    EXPECT_TRUE(umka::modules::check_requested_placement(console_service(), 0,
-                                                         Transport::Direct, diagnostic)
+    EXPECT_TRUE(umka::modules::check_requested_placement(console_service(), 0, Transport::Direct,
+                                                         diagnostic)
                     .is_ok());
     EXPECT_NE(serial_console().transport_mask() & UMKA_KABI_TRANSPORT_RING, 0);
 }

@@ -182,7 +182,8 @@ TEST(RingAdapter, ARequestQueuedBeforeASwapIsAnsweredByTheNewProvider) {
     while (binding.caller.caller().pair().counters().submitted == 0) std::this_thread::yield();
     // The live swap: one release store into the provider's shared slot.
     __atomic_store_n(&shared.record, &new_record, __ATOMIC_RELEASE);
-    umka::Result<uint32_t> served = umka::ring::serve(binding.provider, binding.dispatch.dispatcher(), 1);
+    umka::Result<uint32_t> served =
+        umka::ring::serve(binding.provider, binding.dispatch.dispatcher(), 1);
     consumer.join();
     ASSERT_TRUE(served.is_ok());
     EXPECT_EQ(served.value(), 1u);
