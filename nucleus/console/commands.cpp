@@ -219,6 +219,8 @@ constexpr Command kCommands[] = {
     {"threads", "threads: id, name, CPU, state, switches, nice, virtual runtime, lag", threads},
     {"load", "load start cpu N | load stats | load stop: counting threads that prove progress", sched::load_command},
     {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
+    {"probe", "probe threads N: N threads of the thread_probe module (spawn, hand-off, join, bad calls)",
+     loader::probe_command},
     {"measure", "measure caps | switch: cycles per capability lookup / context switch, beside a baseline", measure},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},

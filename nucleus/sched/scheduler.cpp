@@ -8,6 +8,8 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
+#include "nucleus/sched/handle_table.h"
+#include "nucleus/sched/scheduler_internal.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/scheduler_policy.hpp"
@@ -40,10 +42,6 @@ constinit CpuScheduler* cpus = nullptr;
 constinit std::atomic<bool> started{false};
 constinit SpinLock slot_lock;  // slot allocation only
 
-uint64_t now_ns() {
-    return clock::cycles_to_nanoseconds(arch::read_cycle_counter() - timeline::entry_cycles());
-}
-
 uint32_t this_cpu() { return arch::current_cpu_index(); }
 
 void report(const char* call, umka::kabi::Status status) {
@@ -51,17 +49,29 @@ void report(const char* call, umka::kabi::Status status) {
 }
 
 // Runs on the resumed side of every switch, interrupts off: the task we left is now saved,
-// so it may be enqueued elsewhere; an exited one gives its slot back to the policy.
+// so it may be enqueued elsewhere; an exited one gives its slot back to the policy, and
+// to the next spawn unless a join is to collect its exit status first.
 void finish_switch() {
     CpuScheduler& cpu = cpus[this_cpu()];
     Task* previous = cpu.switching_from;
     cpu.switching_from = nullptr;
     if (previous == nullptr) return;
-    if (previous->state.load(std::memory_order_relaxed) == TaskState::Exited) {
-        report("task_exit", policy.task_exit(previous->slot));
+    if (previous->state.load(std::memory_order_relaxed) != TaskState::Exited) {
+        previous->on_cpu.store(0, std::memory_order_release);
+        return;
+    }
+    report("task_exit", policy.task_exit(previous->slot));
+    if (previous->reaping == Reaping::OnExit) {
+        previous->generation.store(next_generation(previous->generation.load(std::memory_order_relaxed)),
+                                   std::memory_order_relaxed);
         previous->state.store(TaskState::Free, std::memory_order_release);
+        previous->on_cpu.store(0, std::memory_order_release);
+        return;
     }
     previous->on_cpu.store(0, std::memory_order_release);
+    previous->state.store(TaskState::Zombie, std::memory_order_release);
+    // No switch from here: this context is itself only half resumed.
+    (void)previous->exit_waiters.wake(0xFFFFFFFFu, LocalPreemption::Deferred);
 }
 
 // Called with rq(cpu) held and interrupts off; releases the lock before switching.
@@ -137,8 +147,7 @@ void start_task(uint64_t slot) {
     finish_switch();
     arch::enable_interrupts();
     Task& task = tasks[slot];
-    task.entry(task.argument);
-    exit_current();
+    exit_current(task.entry(task.argument));
 }
 
 void start_idle(uint64_t) {
@@ -148,9 +157,19 @@ void start_idle(uint64_t) {
 
 Result<void*> zeroed(size_t bytes) { return loader::allocate_zeroed(bytes); }
 
+}  // namespace
+
+uint64_t now_ns() {
+    return clock::cycles_to_nanoseconds(arch::read_cycle_counter() - timeline::entry_cycles());
+}
+
+namespace detail {
+
+Task* current_on_this_cpu() { return cpus[this_cpu()].current; }
+
 // Takes the calling task off its CPU unless it was woken meanwhile. The waker decides under
 // the same run-queue lock (see wake), so exactly one of them acts.
-void block_current(arch::InterruptState) {
+void block_current() {
     uint32_t cpu_index = this_cpu();
     CpuScheduler& cpu = cpus[cpu_index];
     Task* task = cpu.current;
@@ -167,7 +186,13 @@ void block_current(arch::InterruptState) {
 
 // Makes a blocked task runnable. If it has not left its CPU yet, it simply keeps running;
 // otherwise it is enqueued once its context is saved (on_cpu), never before.
-void wake(Task* task) {
+void begin_wait(Task* task) { task->wait_sequence.fetch_add(1, std::memory_order_relaxed); }
+
+void wake(Task* task, uint32_t wait_sequence, LocalPreemption preemption) {
+    uint32_t unclaimed = wait_sequence - 1;
+    if (!task->woken_sequence.compare_exchange_strong(unclaimed, wait_sequence, std::memory_order_acq_rel)) {
+        return;  // another waker took this wait, or the wait is over
+    }
     TaskState expected = TaskState::Blocked;
     if (!task->state.compare_exchange_strong(expected, TaskState::Running, std::memory_order_acq_rel)) {
         return;  // not blocked (already woken, or never slept)
@@ -188,104 +213,15 @@ void wake(Task* task) {
         report("enqueue_task", policy.enqueue_task(target, task->slot, policy_api::WakeReason::Unblocked,
                                                    now_ns(), &preempt));
         cpus[target].lock.unlock(arch::InterruptState::Disabled);
-        if (preempt != 0) signal_cpu(target);
+        if (preempt != 0 && (target != this_cpu() || preemption == LocalPreemption::Allowed)) {
+            signal_cpu(target);
+        }
     }
     arch::restore_interrupts(interrupts);
 }
 
-// Sleeping tasks, in no order; each CPU's tick wakes the expired ones. Lock order: before
-// any run-queue lock.
-constinit SpinLock sleepers_lock;
-constinit Task* sleepers = nullptr;
+}  // namespace detail
 
-void wake_expired_sleepers() {
-    uint64_t now = now_ns();
-    Task* expired = nullptr;
-    {
-        SpinLockGuard guard(sleepers_lock);
-        Task** link = &sleepers;
-        while (*link != nullptr) {
-            Task* task = *link;
-            if (task->wake_at_ns <= now) {
-                *link = task->next_waiter;
-                task->next_waiter = expired;
-                expired = task;
-            } else {
-                link = &task->next_waiter;
-            }
-        }
-    }
-    while (expired != nullptr) {
-        Task* task = expired;
-        expired = task->next_waiter;
-        task->next_waiter = nullptr;
-        wake(task);
-    }
-}
-
-}  // namespace
-
-void WaitQueue::wait(bool (*condition)(void* context), void* context) {
-    for (;;) {
-        arch::InterruptState interrupts = lock_.lock();
-        if (condition(context)) {
-            lock_.unlock(interrupts);
-            return;
-        }
-        Task* self = cpus[this_cpu()].current;
-        self->next_waiter = nullptr;
-        if (last_ != nullptr) {
-            last_->next_waiter = self;
-        } else {
-            first_ = self;
-        }
-        last_ = self;
-        self->state.store(TaskState::Blocked, std::memory_order_release);
-        lock_.unlock(arch::InterruptState::Disabled);
-        block_current(interrupts);
-        arch::restore_interrupts(interrupts);
-    }
-}
-
-void WaitQueue::wake_one() {
-    arch::InterruptState interrupts = lock_.lock();
-    Task* task = first_;
-    if (task != nullptr) {
-        first_ = task->next_waiter;
-        if (first_ == nullptr) last_ = nullptr;
-        task->next_waiter = nullptr;
-    }
-    lock_.unlock(interrupts);
-    if (task != nullptr) wake(task);
-}
-
-void WaitQueue::wake_all() {
-    arch::InterruptState interrupts = lock_.lock();
-    Task* task = first_;
-    first_ = last_ = nullptr;
-    lock_.unlock(interrupts);
-    while (task != nullptr) {
-        Task* next = task->next_waiter;
-        task->next_waiter = nullptr;
-        wake(task);
-        task = next;
-    }
-}
-
-void sleep_ns(uint64_t nanoseconds) {
-    if (!running()) return;
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    Task* self = cpus[this_cpu()].current;
-    {
-        SpinLockGuard guard(sleepers_lock);
-        self->wake_at_ns = now_ns() + nanoseconds;
-        self->next_waiter = sleepers;
-        sleepers = self;
-        self->state.store(TaskState::Blocked, std::memory_order_release);
-    }
-    block_current(interrupts);
-    arch::restore_interrupts(interrupts);
-}
 
 const char* task_state_name(TaskState state) {
     switch (state) {
@@ -294,6 +230,7 @@ const char* task_state_name(TaskState state) {
     case TaskState::Running: return "running";
     case TaskState::Blocked: return "blocked";
     case TaskState::Exited: return "exited";
+    case TaskState::Zombie: return "zombie";
     }
     return "?";
 }
@@ -319,7 +256,10 @@ Status initialize() {
 
     tasks = static_cast<Task*>(TRY(zeroed(task_capacity * sizeof(Task))));
     cpus = static_cast<CpuScheduler*>(TRY(zeroed(cpu_count * sizeof(CpuScheduler))));
-    for (size_t index = 0; index < task_capacity; ++index) tasks[index].slot = uint32_t(index);
+    for (size_t index = 0; index < task_capacity; ++index) {
+        tasks[index].slot = uint32_t(index);
+        tasks[index].generation.store(1, std::memory_order_relaxed);
+    }
     for (uint32_t index = 0; index < cpu_count; ++index) {
         Task& idle = cpus[index].idle;
         idle.slot = kNone;
@@ -352,10 +292,12 @@ Status initialize() {
     return status;
 }
 
-Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t nice,
-                    Placement placement, uint32_t cpu_index) {
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const SpawnOptions& options) {
     if (!running()) return Errno::NoFunction;
-    if (cpu_index >= cpu_table().count()) return Errno::InvalidArgument;
+    if (options.placement == Placement::Pinned && options.cpu >= cpu_table().count()) {
+        return Errno::NoDeviceOrAddress;
+    }
+    uint32_t home = options.placement == Placement::Pinned ? options.cpu : this_cpu();
     Task* task = nullptr;
     {
         SpinLockGuard guard(slot_lock);
@@ -383,17 +325,22 @@ Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t ni
     task->entry = entry;
     task->argument = argument;
     task->switches = 0;
+    task->owner = options.owner;
+    task->reaping = options.reaping;
+    task->exit_status = 0;
     task->stack_pointer = arch::prepare_thread_stack(task->stack_top, start_task, task->slot);
 
     policy_api::TaskFlags flags =
-        placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
-    umka::kabi::Status created = policy.task_create(task->slot, nice, cpu_index, flags);
+        options.placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
+    umka::kabi::Status created = policy.task_create(task->slot, options.nice, home, flags);
     if (created.is_error()) {
         task->state.store(TaskState::Free, std::memory_order_release);
         return Errno(created.code());
     }
-    uint32_t target = cpu_index;
-    if (placement == Placement::Anywhere) report("select_task_cpu", policy.select_task_cpu(task->slot, this_cpu(), &target));
+    uint32_t target = home;
+    if (options.placement == Placement::Anywhere) {
+        report("select_task_cpu", policy.select_task_cpu(task->slot, home, &target));
+    }
     task->cpu = target;
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     (void)cpus[target].lock.lock();
@@ -404,6 +351,67 @@ Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t ni
     if (preempt != 0) signal_cpu(target);
     arch::restore_interrupts(interrupts);
     return task;
+}
+
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, int8_t nice,
+                    Placement placement, uint32_t cpu) {
+    return spawn(name, entry, argument, SpawnOptions{nice, placement, cpu, Reaping::OnExit, kNucleusOwner});
+}
+
+Task* current_task() {
+    if (!running()) return nullptr;
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    Task* task = cpus[this_cpu()].current;
+    arch::restore_interrupts(interrupts);
+    return task->slot == kNone ? nullptr : task;  // an idle context is no task
+}
+
+uint64_t task_handle(const Task& task) {
+    return SlotHandle::make(task.slot, task.generation.load(std::memory_order_acquire));
+}
+
+uint32_t cpu_count() { return cpu_table().count(); }
+
+namespace {
+
+struct JoinTarget {
+    Task* task;
+    uint32_t generation;
+};
+
+// A joiner stops waiting when its thread is a zombie or was reaped by another joiner.
+bool exited_or_reaped(void* context) {
+    auto* target = static_cast<JoinTarget*>(context);
+    return target->task->generation.load(std::memory_order_acquire) != target->generation ||
+           target->task->state.load(std::memory_order_acquire) == TaskState::Zombie;
+}
+
+}  // namespace
+
+Result<int32_t> join(uint64_t handle, uint32_t owner) {
+    if (!running()) return Errno::InvalidArgument;
+    uint32_t slot = handle_slot(handle, task_capacity);
+    if (slot == kNoSlot) return Errno::InvalidArgument;
+    Task& task = tasks[slot];
+    if (&task == current_task()) return Errno::InvalidArgument;
+    // Generation first and again last: the fields between belong to that generation.
+    uint32_t generation = task.generation.load(std::memory_order_acquire);
+    TaskState state = task.state.load(std::memory_order_acquire);
+    SlotView view{state != TaskState::Free && task.reaping == Reaping::ByJoin, generation, task.owner};
+    if (check_handle(handle, view, owner) != HandleCheck::Valid ||
+        task.generation.load(std::memory_order_acquire) != generation) {
+        return Errno::InvalidArgument;
+    }
+    JoinTarget target{&task, generation};
+    task.exit_waiters.wait(exited_or_reaped, &target);
+    int32_t exit_status = task.exit_status;
+    // Exactly one joiner moves the generation on; a concurrent one finds its handle stale.
+    if (!task.generation.compare_exchange_strong(generation, next_generation(generation),
+                                                 std::memory_order_acq_rel)) {
+        return Errno::InvalidArgument;
+    }
+    task.state.store(TaskState::Free, std::memory_order_release);
+    return exit_status;
 }
 
 void yield() {
@@ -418,11 +426,12 @@ void yield() {
     arch::restore_interrupts(interrupts);
 }
 
-void exit_current() {
+void exit_current(int32_t exit_status) {
     (void)arch::save_and_disable_interrupts();
     uint32_t cpu_index = this_cpu();
     CpuScheduler& cpu = cpus[cpu_index];
     Task* task = cpu.current;
+    task->exit_status = exit_status;
     (void)cpu.lock.lock();
     task->state.store(TaskState::Exited, std::memory_order_relaxed);
     report("dequeue_task", policy.dequeue_task(cpu_index, task->slot, now_ns()));
@@ -434,7 +443,7 @@ void exit_current() {
 
 void on_timer_interrupt() {
     if (!running()) return;
-    wake_expired_sleepers();
+    detail::wake_expired_sleepers();
     uint32_t cpu_index = this_cpu();
     CpuScheduler& cpu = cpus[cpu_index];
     (void)cpu.lock.lock();
@@ -463,6 +472,12 @@ void print_threads(console::TextOutput& out) {
         Task& task = tasks[index];
         TaskState state = task.state.load(std::memory_order_acquire);
         if (state == TaskState::Free) continue;
+        if (state == TaskState::Zombie) {
+            // The policy has forgotten it; only the nucleus's record waits for join.
+            out.print("%4u  %-18s %4u  %-8s %9lu     -            -       -  exit %d\n", task.slot, task.name,
+                      task.cpu, task_state_name(state), task.switches, task.exit_status);
+            continue;
+        }
         policy_api::TaskInfo info{};
         uint32_t cpu_index = task.cpu < cpu_table().count() ? task.cpu : 0;
         arch::InterruptState interrupts = cpus[cpu_index].lock.lock();
