@@ -269,6 +269,77 @@ def scenario_thread_services(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+PROBE_BAD_CALLS = {
+    "spawn function in read-only data": "EFAULT",
+    "spawn function outside the module": "EFAULT",
+    "spawn on cpu cpu_count": "ENXIO",
+    "spawn with null name": "EINVAL",
+    "spawn with 30-byte name": "EINVAL",
+    "spawn with priority 7": "EINVAL",
+    "spawn with placement 9": "EINVAL",
+    "join forged handle": "EINVAL",
+    "join joined handle": "EINVAL",
+    "wait on forged queue": "EINVAL",
+    "wait on changed word": "EAGAIN",
+    "wait with 5 ms timeout": "ETIMEDOUT",
+    "wait on unaligned word": "EFAULT",
+    "wait on null word": "EFAULT",
+    "wake forged queue": "EINVAL",
+    "destroy queue twice": "EINVAL",
+}
+
+
+def check_probe_run(section: str, count: int) -> None:
+    expect(f"probe: started {count} threads" in section, f"the probe did not start {count} threads")
+    names = re.findall(r"^\s+\d+\s+(probe-\d+)\s+\d+\s+(?:running|runnable|blocked|zombie)\s", section, re.MULTILINE)
+    expect(sorted(names) == sorted(f"probe-{index}" for index in range(count)),
+           f"the thread table should name probe-0..probe-{count - 1} while they live: {names}")
+    rows = re.findall(r"^probe: thread\s+(\d+) (ping|pong|work) (cpu \d+|anywhere)\s+ran on cpu (\d+), "
+                      r"current (\w+), joined (\w+), exit (-?\d+)$", section, re.MULTILINE)
+    expect(len(rows) == count, f"expected {count} joined threads, got {len(rows)}")
+    for index, role, placement, ran_on, current, joined, exit_status in rows:
+        expect(joined == "OK" and int(exit_status) == 100 + int(index),
+               f"thread {index} joined {joined} with exit status {exit_status} (want OK, {100 + int(index)})")
+        expect(current == "matches", f"thread {index}: current() inside it did not return its own handle")
+        if placement != "anywhere":
+            expect(placement == f"cpu {ran_on}", f"thread {index} was pinned to {placement} but ran on cpu {ran_on}")
+    cpus = {ran_on for _, _, _, ran_on, _, _, _ in rows}
+    expect(len(cpus) > 1, f"every probe thread ran on one CPU: {cpus}")
+    handoff = re.search(r"^probe: hand-off (\d+) rounds, word (\d+), (\d+) waiters woken, (\d+) wake-ups returned$",
+                        section, re.MULTILINE)
+    expect(handoff is not None, "no hand-off line")
+    rounds, word, woken, wakeups = (int(value) for value in handoff.groups())
+    expect(word == 2 * rounds, f"the hand-off stopped at word {word} of {2 * rounds}")
+    expect(woken > 0 and wakeups > 0, f"no wake-up was delivered over the wait queue ({woken} woken, {wakeups} returned)")
+    for call, errno in PROBE_BAD_CALLS.items():
+        expect(f"probe: bad call: {call} -> {errno}" in section, f"'{call}' should have got {errno}")
+    expect("probe: current() outside a module thread -> 0" in section, "current() outside a module thread was not 0")
+
+
+def scenario_thread_api(build: Path, accel: str) -> None:
+    # The thread_probe module uses kernel_services.Threads from a bundle that adds it to the
+    # default one. Run twice: slots and queues freed by the first run serve the second.
+    manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
+    manifest += "module thread_probe.umod tier=0 transport=direct\n"
+    files = {name + ".umod": module_bytes(build, name)
+             for name in ("serial_console", "console_service", "kernel_heap", "scheduler", "thread_probe")}
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
+        handle.write(bundle_with(build, manifest, files))
+        handle.flush()
+        status, output = boot(build, accel, ["probe threads 8", "probe threads 6", "probe threads 1", "threads",
+                                             "poweroff"], "--bundle", handle.name, "--smp", "4", timeout=540)
+    expect_text(output, "module thread_probe 1 loaded from thread_probe.umod")
+    runs = output.split("umka> probe threads ")
+    expect(len(runs) == 4, "the probe command did not run three times")
+    check_probe_run(runs[1].split("umka>")[0], 8)
+    check_probe_run(runs[2].split("umka>")[0], 6)
+    expect_text(runs[3], "probe: start 1 failed: EINVAL")
+    table = output.split("umka> threads", 1)[1].split("umka>")[0]
+    expect("probe-" not in table, "joined probe threads are still listed")
+    expect("was never created" not in output, "the policy was asked about a task it no longer has")
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -294,6 +365,7 @@ SCENARIOS = {
     "modules": scenario_modules,
     "threads": scenario_threads,
     "thread-services": scenario_thread_services,
+    "thread-api": scenario_thread_api,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,
