@@ -3,8 +3,8 @@
 // scheduler policy module (scheduler_policy.SchedulerPolicy, services/scheduler), whose
 // per-CPU and per-task state is nucleus memory handed over at start-up.
 //
-// Lock order: a wait queue's lock (or the sleeper list's), then a CPU's run-queue lock, then
-// (for stealing) a second one in CPU-id order.
+// Lock order: a wait queue's lock, then the sleeper list's, then a CPU's run-queue lock,
+// then (for stealing) a second one in CPU-id order.
 // Run-queue locks are taken with interrupts off and released before a context switch; a
 // task's `on_cpu` flag keeps it from being enqueued elsewhere until its context is saved.
 #pragma once
