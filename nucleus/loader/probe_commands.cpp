@@ -18,7 +18,9 @@ constexpr uint32_t kAnyCpu = 0xFFFFFFFFu;
 // should carry for one command.
 constinit probe::ProbeReport last_report{};
 
-const char* status_name(int32_t code) { return code == 0 ? "OK" : errno_name(Errno(code)); }
+const char* status_name(int32_t code) {
+    return code == 0 ? "OK" : errno_name(Errno(code));
+}
 
 void print_checks(const probe::ProbeChecks& checks, console::TextOutput& out) {
     struct Line {
@@ -43,7 +45,8 @@ void print_checks(const probe::ProbeChecks& checks, console::TextOutput& out) {
         {"wake forged queue", checks.forged_wake},
         {"destroy queue twice", checks.destroyed_twice},
     };
-    for (const Line& line : lines) out.print("probe: bad call: %s -> %s\n", line.call, status_name(line.status));
+    for (const Line& line : lines)
+        out.print("probe: bad call: %s -> %s\n", line.call, status_name(line.status));
     out.print("probe: current() outside a module thread -> %u\n", checks.current_outside_thread);
 }
 
@@ -52,7 +55,8 @@ void print_report(const probe::ProbeReport& report, console::TextOutput& out) {
         const probe::ProbeWorker& worker = report.workers[index];
         const char* role = worker.role == 1 ? "ping" : worker.role == 2 ? "pong" : "work";
         if (worker.spawn_status != 0) {
-            out.print("probe: thread %2u spawn failed: %s\n", index, status_name(worker.spawn_status));
+            out.print("probe: thread %2u spawn failed: %s\n", index,
+                      status_name(worker.spawn_status));
             continue;
         }
         char placement[16];
@@ -63,22 +67,27 @@ void print_report(const probe::ProbeReport& report, console::TextOutput& out) {
             placement[4] = char('0' + worker.requested_cpu % 10);
             placement[5] = '\0';
         }
-        out.print("probe: thread %2u %s %-8s ran on cpu %u, current %s, joined %s, exit %d\n", index, role,
-                  placement, worker.ran_on_cpu, worker.self_handle == worker.handle ? "matches" : "differs",
+        out.print("probe: thread %2u %s %-8s ran on cpu %u, current %s, joined %s, exit %d\n",
+                  index, role, placement, worker.ran_on_cpu,
+                  worker.self_handle == worker.handle ? "matches" : "differs",
                   status_name(worker.join_status), worker.exit_status);
     }
     out.print("probe: hand-off %u rounds, word %u, %u waiters woken, %u wake-ups returned\n",
-              report.handoff_rounds, report.handoff_word, report.handoff_woken, report.handoff_wakeups);
+              report.handoff_rounds, report.handoff_word, report.handoff_woken,
+              report.handoff_wakeups);
     print_checks(report.checks, out);
 }
 
 void run_threads(uint32_t count, console::TextOutput& out) {
-    Result<UmkaServiceSlot*> slot = module_system().initialized()
-                                        ? module_system().registry().find("thread_probe", "ThreadProbe", nullptr)
-                                        : Result<UmkaServiceSlot*>(Errno::NotFound);
+    Result<UmkaServiceSlot*> slot =
+        module_system().initialized()
+            ? module_system().registry().find("thread_probe", "ThreadProbe", nullptr)
+            : Result<UmkaServiceSlot*>(Errno::NotFound);
     probe::ThreadProbeRef probe_module;
     if (slot.is_error() || umka::kabi::bind_service(slot.value(), &probe_module).is_error()) {
-        out.print("probe: no module provides thread_probe.ThreadProbe (boot a bundle with thread_probe.umod)\n");
+        out.print(
+            "probe: no module provides thread_probe.ThreadProbe (boot a bundle with "
+            "thread_probe.umod)\n");
         return;
     }
     umka::kabi::Status started = probe_module.start(count);
@@ -103,7 +112,8 @@ void probe_command(const char* arguments, console::TextOutput& out) {
     uint32_t count = 0;
     const char* cursor = arguments + sizeof kThreads - 1;
     if (__builtin_memcmp(arguments, kThreads, sizeof kThreads - 1) == 0) {
-        while (*cursor >= '0' && *cursor <= '9' && count < 1000) count = count * 10 + uint32_t(*cursor++ - '0');
+        while (*cursor >= '0' && *cursor <= '9' && count < 1000)
+            count = count * 10 + uint32_t(*cursor++ - '0');
     }
     if (count == 0 || *cursor != '\0') {
         out.print("usage: probe threads N   (N threads of the thread_probe module, 2..32)\n");

@@ -41,7 +41,8 @@ constinit sched::WaitQueue* queues = nullptr;
 // nucleus then reads; an unmapped one is EFAULT rather than a page fault in the nucleus.
 bool readable(uint64_t address, uint64_t length) {
     if (address == 0 || length == 0 || address + length < address) return false;
-    for (uint64_t page = address & ~uint64_t(kFrameSize - 1); page < address + length; page += kFrameSize) {
+    for (uint64_t page = address & ~uint64_t(kFrameSize - 1); page < address + length;
+         page += kFrameSize) {
         if (!arch::is_mapped(page)) return false;
     }
     return true;
@@ -49,18 +50,24 @@ bool readable(uint64_t address, uint64_t length) {
 
 Result<int8_t> nice_of(services::ThreadPriority priority) {
     switch (priority) {
-    case services::ThreadPriority::Idle: return int8_t(19);
-    case services::ThreadPriority::Normal: return int8_t(0);
-    case services::ThreadPriority::High: return int8_t(-10);
-    case services::ThreadPriority::Realtime: return int8_t(-20);
+    case services::ThreadPriority::Idle:
+        return int8_t(19);
+    case services::ThreadPriority::Normal:
+        return int8_t(0);
+    case services::ThreadPriority::High:
+        return int8_t(-10);
+    case services::ThreadPriority::Realtime:
+        return int8_t(-20);
     }
     return Errno::InvalidArgument;
 }
 
 Result<sched::Placement> placement_of(services::ThreadPlacement placement) {
     switch (placement) {
-    case services::ThreadPlacement::Anywhere: return sched::Placement::Anywhere;
-    case services::ThreadPlacement::OnCpu: return sched::Placement::Pinned;
+    case services::ThreadPlacement::Anywhere:
+        return sched::Placement::Anywhere;
+    case services::ThreadPlacement::OnCpu:
+        return sched::Placement::Pinned;
     }
     return Errno::InvalidArgument;
 }
@@ -88,19 +95,22 @@ struct ThreadsService {
             return Errno::InvalidArgument;
         }
         if (!readable(reinterpret_cast<uint64_t>(name_data), name_length)) return Errno::BadAddress;
-        if (!caller->image.executes(reinterpret_cast<const void*>(function))) return Errno::BadAddress;
-        if (where == sched::Placement::Pinned && cpu >= sched::cpu_count()) return Errno::NoDeviceOrAddress;
+        if (!caller->image.executes(reinterpret_cast<const void*>(function)))
+            return Errno::BadAddress;
+        if (where == sched::Placement::Pinned && cpu >= sched::cpu_count())
+            return Errno::NoDeviceOrAddress;
         char name[sizeof(sched::Task::name)];
         __builtin_memcpy(name, name_data, name_length);
         name[name_length] = '\0';
         sched::SpawnOptions options{nice, where, cpu, sched::Reaping::ByJoin, caller->owner};
-        sched::Task* task =
-            TRY(sched::spawn(name, reinterpret_cast<sched::TaskEntry>(function), argument, options));
+        sched::Task* task = TRY(
+            sched::spawn(name, reinterpret_cast<sched::TaskEntry>(function), argument, options));
         thread->value = sched::task_handle(*task);
         return Status::ok();
     }
 
-    [[gnu::always_inline]] static inline Status join(void*, services::Thread thread, int32_t* exit_status) {
+    [[gnu::always_inline]] static inline Status join(void*, services::Thread thread,
+                                                     int32_t* exit_status) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
         if (caller == nullptr || exit_status == nullptr) return Errno::InvalidArgument;
         *exit_status = TRY(sched::join(thread.value, caller->owner));
@@ -141,16 +151,19 @@ struct ThreadsService {
         return Status::ok();
     }
 
-    [[gnu::always_inline]] static inline Status queue_wait(void*, services::WaitQueue queue, uint64_t word,
-                                                           uint32_t expected, uint64_t timeout_ns) {
+    [[gnu::always_inline]] static inline Status queue_wait(void*, services::WaitQueue queue,
+                                                           uint64_t word, uint32_t expected,
+                                                           uint64_t timeout_ns) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
         if (caller == nullptr) return Errno::InvalidArgument;
         if (!sched::running()) return Errno::NoFunction;
-        if (word % alignof(uint32_t) != 0 || !readable(word, sizeof(uint32_t))) return Errno::BadAddress;
+        if (word % alignof(uint32_t) != 0 || !readable(word, sizeof(uint32_t)))
+            return Errno::BadAddress;
         uint32_t slot = 0;
         {
             SpinLockGuard guard(queue_table_lock);
-            if (queue_table->acquire(queue.value, caller->owner, &slot) != sched::HandleCheck::Valid) {
+            if (queue_table->acquire(queue.value, caller->owner, &slot) !=
+                sched::HandleCheck::Valid) {
                 return Errno::InvalidArgument;
             }
         }
@@ -162,21 +175,25 @@ struct ThreadsService {
             queue_table->release(slot);
         }
         switch (outcome) {
-        case sched::WaitOutcome::NotBlocked: return Errno::TryAgain;
-        case sched::WaitOutcome::TimedOut: return Errno::TimedOut;
-        case sched::WaitOutcome::Woken: return Status::ok();
+        case sched::WaitOutcome::NotBlocked:
+            return Errno::TryAgain;
+        case sched::WaitOutcome::TimedOut:
+            return Errno::TimedOut;
+        case sched::WaitOutcome::Woken:
+            return Status::ok();
         }
         return Errno::InvalidArgument;
     }
 
-    [[gnu::always_inline]] static inline Status queue_wake(void*, services::WaitQueue queue, uint32_t count,
-                                                           uint32_t* woken) {
+    [[gnu::always_inline]] static inline Status queue_wake(void*, services::WaitQueue queue,
+                                                           uint32_t count, uint32_t* woken) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
         if (caller == nullptr || woken == nullptr) return Errno::InvalidArgument;
         uint32_t slot = 0;
         {
             SpinLockGuard guard(queue_table_lock);
-            if (queue_table->acquire(queue.value, caller->owner, &slot) != sched::HandleCheck::Valid) {
+            if (queue_table->acquire(queue.value, caller->owner, &slot) !=
+                sched::HandleCheck::Valid) {
                 return Errno::InvalidArgument;
             }
         }
@@ -200,9 +217,11 @@ constexpr services::ThreadsVtable kThreadsVtable = services::make_threads_vtable
 }  // namespace
 
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
-    auto* slots = static_cast<sched::HandleSlot*>(TRY(allocate_zeroed(kModuleWaitQueues * sizeof(sched::HandleSlot))));
+    auto* slots = static_cast<sched::HandleSlot*>(
+        TRY(allocate_zeroed(kModuleWaitQueues * sizeof(sched::HandleSlot))));
     void* table = TRY(allocate_zeroed(sizeof(sched::HandleTable)));
-    queues = static_cast<sched::WaitQueue*>(TRY(allocate_zeroed(kModuleWaitQueues * sizeof(sched::WaitQueue))));
+    queues = static_cast<sched::WaitQueue*>(
+        TRY(allocate_zeroed(kModuleWaitQueues * sizeof(sched::WaitQueue))));
     queue_table = new (table) sched::HandleTable(slots, kModuleWaitQueues);
     return publish_vtable(registry, "kernel_services", "Threads",
                           reinterpret_cast<const umka_kabi_vtable_header*>(&kThreadsVtable),

@@ -39,10 +39,14 @@ enum class HandleCheck : uint8_t {
 };
 constexpr const char* handle_check_name(HandleCheck check) {
     switch (check) {
-    case HandleCheck::Valid: return "valid";
-    case HandleCheck::Malformed: return "malformed";
-    case HandleCheck::Stale: return "stale";
-    case HandleCheck::NotOwner: return "not-owner";
+    case HandleCheck::Valid:
+        return "valid";
+    case HandleCheck::Malformed:
+        return "malformed";
+    case HandleCheck::Stale:
+        return "stale";
+    case HandleCheck::NotOwner:
+        return "not-owner";
     }
     return "?";
 }
@@ -80,7 +84,8 @@ struct HandleSlot {
 class HandleTable {
 public:
     HandleTable(HandleSlot* slots, size_t capacity) : slots_(slots), capacity_(capacity) {
-        for (size_t index = 0; index < capacity; ++index) slots_[index] = HandleSlot{1, 0, 0, false};
+        for (size_t index = 0; index < capacity; ++index)
+            slots_[index] = HandleSlot{1, 0, 0, false};
     }
 
     // A free slot for `owner`: its handle. Errno::TryAgain when every slot is live.

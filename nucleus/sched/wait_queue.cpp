@@ -67,7 +67,8 @@ void wake_expired_sleepers() {
                 } else {
                     *link = task->next_sleeper;
                     task->next_sleeper = nullptr;
-                    expired[count++] = Waking{task, task->wait_sequence.load(std::memory_order_relaxed)};
+                    expired[count++] =
+                        Waking{task, task->wait_sequence.load(std::memory_order_relaxed)};
                 }
             }
         }
@@ -82,7 +83,8 @@ void wake_expired_sleepers() {
 
 bool WaitQueue::unlink(Task* task) {
     Task* previous = nullptr;
-    for (Task* queued = first_; queued != nullptr; previous = queued, queued = queued->next_waiter) {
+    for (Task* queued = first_; queued != nullptr;
+         previous = queued, queued = queued->next_waiter) {
         if (queued != task) continue;
         if (previous == nullptr) {
             first_ = task->next_waiter;
@@ -96,26 +98,23 @@ bool WaitQueue::unlink(Task* task) {
     return false;
 }
 
+namespace {
+
+struct Condition {
+    bool (*holds)(void* context);
+    void* context;
+};
+
+bool condition_fails(void* context) {
+    auto* condition = static_cast<Condition*>(context);
+    return !condition->holds(condition->context);
+}
+
+}  // namespace
+
 void WaitQueue::wait(bool (*condition)(void* context), void* context) {
-    for (;;) {
-        arch::InterruptState interrupts = lock_.lock();
-        if (condition(context)) {
-            lock_.unlock(interrupts);
-            return;
-        }
-        Task* self = detail::current_on_this_cpu();
-        detail::begin_wait(self);
-        self->next_waiter = nullptr;
-        if (last_ != nullptr) {
-            last_->next_waiter = self;
-        } else {
-            first_ = self;
-        }
-        last_ = self;
-        self->state.store(TaskState::Blocked, std::memory_order_release);
-        lock_.unlock(arch::InterruptState::Disabled);
-        detail::block_current();
-        arch::restore_interrupts(interrupts);
+    Condition waiting_for{condition, context};
+    while (wait_once(condition_fails, &waiting_for, 0) != WaitOutcome::NotBlocked) {
     }
 }
 
@@ -171,9 +170,13 @@ uint32_t WaitQueue::wake(uint32_t count, LocalPreemption preemption) {
     return woken;
 }
 
-void WaitQueue::wake_one() { (void)wake(1); }
+void WaitQueue::wake_one() {
+    (void)wake(1);
+}
 
-void WaitQueue::wake_all() { (void)wake(0xFFFFFFFFu); }
+void WaitQueue::wake_all() {
+    (void)wake(0xFFFFFFFFu);
+}
 
 bool WaitQueue::has_waiters() {
     SpinLockGuard guard(lock_);
