@@ -20,8 +20,8 @@ namespace {
 namespace policy_api = umka::kabi::scheduler_policy;
 
 constexpr uint32_t kNone = 0xFFFFFFFFu;
-// Task slots per CPU at start-up. The policy accepts a larger array later (re-attach under
-// a rendezvous, services/scheduler/README.md §1); the nucleus does not grow it yet.
+// Task slots per CPU at start-up; the table grows by as many again whenever every slot is
+// in use (task_slots.cpp).
 constexpr size_t kTaskSlotsPerCpu = 64;
 constexpr size_t kStackBytes = 16 * 1024;
 // The console is interactive: a higher weight keeps it responsive while workloads run
@@ -36,8 +36,6 @@ struct CpuScheduler {
 };
 
 constinit policy_api::SchedulerPolicyRef policy;
-constinit Task* tasks = nullptr;
-constinit size_t task_capacity = 0;
 constinit CpuScheduler* cpus = nullptr;
 constinit std::atomic<bool> started{false};
 constinit SpinLock slot_lock;  // slot allocation only
@@ -103,7 +101,7 @@ void reschedule(uint32_t cpu_index) {
     (void)cpu.lock.lock();
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &detail::task_at(next));
 }
 
 void signal_cpu(uint32_t cpu_index) {
@@ -127,7 +125,7 @@ void try_steal(uint32_t cpu_index) {
     (void)second.lock.lock();
     uint32_t task = kNone;
     if (policy.steal(busiest, cpu_index, now_ns(), &task).is_ok() && task != kNone) {
-        tasks[task].cpu = cpu_index;
+        detail::task_at(task).cpu = cpu_index;
     }
     second.lock.unlock(arch::InterruptState::Disabled);
     first.lock.unlock(arch::InterruptState::Disabled);
@@ -146,7 +144,7 @@ void try_steal(uint32_t cpu_index) {
 void start_task(uint64_t slot) {
     finish_switch();
     arch::enable_interrupts();
-    Task& task = tasks[slot];
+    Task& task = detail::task_at(uint32_t(slot));
     exit_current(task.entry(task.argument));
 }
 
@@ -158,6 +156,12 @@ void start_idle(uint64_t) {
 Result<void*> zeroed(size_t bytes) { return loader::allocate_zeroed(bytes); }
 
 }  // namespace
+
+namespace detail {
+
+policy_api::SchedulerPolicyRef& policy_module() { return policy; }
+
+}  // namespace detail
 
 uint64_t now_ns() {
     return clock::cycles_to_nanoseconds(arch::read_cycle_counter() - timeline::entry_cycles());
@@ -181,7 +185,7 @@ void block_current() {
     report("dequeue_task", policy.dequeue_task(cpu_index, task->slot, now_ns()));
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &detail::task_at(next));
 }
 
 // Makes a blocked task runnable. If it has not left its CPU yet, it simply keeps running;
@@ -247,19 +251,15 @@ Status initialize() {
     policy_api::PolicyLayout layout{};
     if (policy.layout(&layout).is_error()) return Errno::InvalidArgument;
     uint32_t cpu_count = cpu_table().count();
-    task_capacity = kTaskSlotsPerCpu * cpu_count;
+    uint32_t task_capacity = uint32_t(kTaskSlotsPerCpu) * cpu_count;
     uint64_t queue_bytes = uint64_t(layout.run_queue_state_size) * cpu_count;
     uint64_t task_bytes = uint64_t(layout.task_state_size) * task_capacity;
     void* queues = TRY(zeroed(queue_bytes));
     void* task_states = TRY(zeroed(task_bytes));
     if (policy.attach(queues, queue_bytes, task_states, task_bytes).is_error()) return Errno::InvalidArgument;
+    TRY(detail::initialize_task_slots(task_capacity, queues, queue_bytes, task_states, layout.task_state_size));
 
-    tasks = static_cast<Task*>(TRY(zeroed(task_capacity * sizeof(Task))));
     cpus = static_cast<CpuScheduler*>(TRY(zeroed(cpu_count * sizeof(CpuScheduler))));
-    for (size_t index = 0; index < task_capacity; ++index) {
-        tasks[index].slot = uint32_t(index);
-        tasks[index].generation.store(1, std::memory_order_relaxed);
-    }
     for (uint32_t index = 0; index < cpu_count; ++index) {
         Task& idle = cpus[index].idle;
         idle.slot = kNone;
@@ -272,7 +272,7 @@ Status initialize() {
     // boot CPU gets an idle context of its own. Secondary CPUs idle on their boot stacks.
     uint64_t idle_stack = TRY(arch::allocate_kernel_stack(kStackBytes));
     cpus[0].idle.stack_pointer = arch::prepare_thread_stack(idle_stack, start_idle, 0);
-    Task& console = tasks[0];
+    Task& console = detail::task_at(0);
     __builtin_memcpy(console.name, "console", 8);
     console.state.store(TaskState::Running, std::memory_order_relaxed);
     console.on_cpu.store(1, std::memory_order_relaxed);
@@ -299,17 +299,22 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const 
     }
     uint32_t home = options.placement == Placement::Pinned ? options.cpu : this_cpu();
     Task* task = nullptr;
-    {
-        SpinLockGuard guard(slot_lock);
-        for (size_t index = 1; index < task_capacity && task == nullptr; ++index) {
-            if (tasks[index].state.load(std::memory_order_acquire) == TaskState::Free &&
-                tasks[index].on_cpu.load(std::memory_order_acquire) == 0) {
-                task = &tasks[index];
-                task->state.store(TaskState::Runnable, std::memory_order_relaxed);
+    for (;;) {
+        uint32_t capacity = detail::task_capacity();
+        {
+            SpinLockGuard guard(slot_lock);
+            for (uint32_t index = 1; index < capacity && task == nullptr; ++index) {
+                Task& candidate = detail::task_at(index);
+                if (candidate.state.load(std::memory_order_acquire) == TaskState::Free &&
+                    candidate.on_cpu.load(std::memory_order_acquire) == 0) {
+                    task = &candidate;
+                    task->state.store(TaskState::Runnable, std::memory_order_relaxed);
+                }
             }
         }
+        if (task != nullptr) break;
+        TRY(detail::grow_task_slots(capacity));
     }
-    if (task == nullptr) return Errno::TryAgain;
     if (task->stack_top == 0) {
         Result<uint64_t> stack = arch::allocate_kernel_stack(kStackBytes);
         if (stack.is_error()) {
@@ -390,9 +395,9 @@ bool exited_or_reaped(void* context) {
 
 Result<int32_t> join(uint64_t handle, uint32_t owner) {
     if (!running()) return Errno::InvalidArgument;
-    uint32_t slot = handle_slot(handle, task_capacity);
+    uint32_t slot = handle_slot(handle, detail::task_capacity());
     if (slot == kNoSlot) return Errno::InvalidArgument;
-    Task& task = tasks[slot];
+    Task& task = detail::task_at(slot);
     if (&task == current_task()) return Errno::InvalidArgument;
     // Generation first and again last: the fields between belong to that generation.
     uint32_t generation = task.generation.load(std::memory_order_acquire);
@@ -422,7 +427,7 @@ void yield() {
     report("yield_current", policy.yield_current(cpu_index, now_ns()));
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpus[cpu_index].idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpus[cpu_index].idle : &detail::task_at(next));
     arch::restore_interrupts(interrupts);
 }
 
@@ -437,7 +442,7 @@ void exit_current(int32_t exit_status) {
     report("dequeue_task", policy.dequeue_task(cpu_index, task->slot, now_ns()));
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &detail::task_at(next));
     arch::halt_forever();  // an exited task is never resumed
 }
 
@@ -468,8 +473,9 @@ void print_threads(console::TextOutput& out) {
         return;
     }
     out.print("  id  name                cpu  state     switches  nice  vruntime-us  lag-us\n");
-    for (size_t index = 0; index < task_capacity; ++index) {
-        Task& task = tasks[index];
+    uint32_t capacity = detail::task_capacity();
+    for (uint32_t index = 0; index < capacity; ++index) {
+        Task& task = detail::task_at(index);
         TaskState state = task.state.load(std::memory_order_acquire);
         if (state == TaskState::Free) continue;
         if (state == TaskState::Zombie) {

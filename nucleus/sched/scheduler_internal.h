@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "nucleus/sched/scheduler.h"
+#include "umka/kabi/scheduler_policy.hpp"
 
 namespace umka::sched::detail {
 
@@ -28,5 +29,18 @@ void wake(Task* task, uint32_t wait_sequence, LocalPreemption preemption);
 void add_sleeper(Task* task, uint64_t wake_at_ns);
 void remove_sleeper(Task* task);
 void wake_expired_sleepers();
+
+// The bound policy module.
+umka::kabi::scheduler_policy::SchedulerPolicyRef& policy_module();
+
+// Task slots (task_slots.cpp): records in chunks that never move, so a Task* stays valid
+// while the table grows; the policy's task-state array grows with them.
+Status initialize_task_slots(uint32_t per_chunk, void* run_queues, uint64_t run_queue_bytes,
+                             void* task_states, uint32_t task_state_size);
+uint32_t task_capacity();
+Task& task_at(uint32_t slot);
+// Adds one chunk of slots unless the capacity is no longer `seen_capacity` (another caller
+// grew it). Stops every CPU for the copy and re-attach. TryAgain when it cannot.
+Status grow_task_slots(uint32_t seen_capacity);
 
 }  // namespace umka::sched::detail

@@ -269,6 +269,26 @@ def scenario_thread_services(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_thread_slots(build: Path, accel: str) -> None:
+    # 2 CPUs start with 128 task slots: 200 sleeping threads need the table to grow (policy
+    # state copied and re-attached with every CPU stopped). The second run reuses the slots.
+    status, output = boot(build, accel, ["load start sleep 200", "wait 500", "load stats", "threads", "load stop",
+                                         "load start sleep 200", "wait 300", "load stats", "load stop", "poweroff"],
+                          "--smp", "2", timeout=540)
+    expect_text(output, "sched: task slots grown from 128 to 256")
+    expect(output.count("task slots grown") == 1, "the table grew again although freed slots were there")
+    expect(output.count("load: 200 sleeping threads started") == 2, "200 threads did not start twice")
+    for section in output.split("umka> load stats")[1:]:
+        naps, _ = load_counters(section.split("umka>")[0])
+        expect(len(naps) == 200 and all(count > 0 for count in naps),
+               f"threads in grown slots never ran: {[index for index, count in enumerate(naps) if count == 0]}")
+    table = output.split("umka> threads", 1)[1].split("umka>")[0]
+    slots = [int(slot) for slot in re.findall(r"^\s+(\d+)\s+nap-load-\d+\s", table, re.MULTILINE)]
+    expect(len(slots) == 200 and max(slots) >= 128, f"threads table: {len(slots)} threads, highest slot {max(slots, default=-1)}")
+    expect(output.count("load: stopped 200 threads") == 2, "a workload did not stop")
+    expect_clean_power_off(status, output)
+
+
 PROBE_BAD_CALLS = {
     "spawn function in read-only data": "EFAULT",
     "spawn function outside the module": "EFAULT",
@@ -366,6 +386,7 @@ SCENARIOS = {
     "threads": scenario_threads,
     "thread-services": scenario_thread_services,
     "thread-api": scenario_thread_api,
+    "thread-slots": scenario_thread_slots,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,
