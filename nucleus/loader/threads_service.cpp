@@ -123,7 +123,7 @@ struct ThreadsService {
             return Status::ok();
         }
         // Before the scheduler runs there is nothing to switch to: wait on the clock.
-        uint64_t until = sched::now_ns() + duration_ns;
+        uint64_t until = sched::deadline_after(duration_ns);
         while (sched::now_ns() < until) arch::cpu_relax();
         return Status::ok();
     }
@@ -168,7 +168,7 @@ struct ThreadsService {
             }
         }
         WordWait wait{reinterpret_cast<const uint32_t*>(word), expected};
-        uint64_t deadline = timeout_ns == 0 ? 0 : sched::now_ns() + timeout_ns;
+        uint64_t deadline = timeout_ns == 0 ? 0 : sched::deadline_after(timeout_ns);
         sched::WaitOutcome outcome = queues[slot].wait_once(word_still_expected, &wait, deadline);
         {
             SpinLockGuard guard(queue_table_lock);

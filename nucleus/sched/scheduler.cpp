@@ -157,6 +157,11 @@ Result<void*> zeroed(size_t bytes) { return loader::allocate_zeroed(bytes); }
 
 }  // namespace
 
+uint64_t deadline_after(uint64_t nanoseconds) {
+    uint64_t now = now_ns();
+    return nanoseconds > ~uint64_t(0) - now ? ~uint64_t(0) : now + nanoseconds;
+}
+
 namespace detail {
 
 policy_api::SchedulerPolicyRef& policy_module() { return policy; }

@@ -133,6 +133,8 @@ Result<int32_t> join(uint64_t handle, uint32_t owner);
 uint32_t cpu_count();
 // The scheduler's clock: nanoseconds since boot (sleeps and timed waits are against it).
 uint64_t now_ns();
+// now_ns() + `nanoseconds`, saturating: an enormous timeout means "never", not "at once".
+uint64_t deadline_after(uint64_t nanoseconds);
 
 // Called by arch: a timer tick and a reschedule IPI on this CPU (interrupts off).
 void on_timer_interrupt();

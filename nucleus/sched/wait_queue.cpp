@@ -192,7 +192,7 @@ void sleep_ns(uint64_t nanoseconds) {
         SpinLockGuard guard(sleepers_lock);
         detail::begin_wait(self);
         self->state.store(TaskState::Blocked, std::memory_order_release);
-        self->wake_at_ns = now_ns() + nanoseconds;
+        self->wake_at_ns = deadline_after(nanoseconds);
         self->next_sleeper = sleepers;
         sleepers = self;
     }
