@@ -17,7 +17,8 @@ constexpr uint32_t kOtherOwner = 4;
 
 class HandleTableTest : public ::testing::Test {
 protected:
-    explicit HandleTableTest(size_t capacity = 4) : slots_(capacity), table_(slots_.data(), capacity) {}
+    explicit HandleTableTest(size_t capacity = 4)
+        : slots_(capacity), table_(slots_.data(), capacity) {}
 
     uint64_t create(uint32_t owner = kOwner) {
         Result<uint64_t> handle = table_.create(owner);
@@ -35,7 +36,7 @@ TEST(SlotHandleTest, EncodesSlotAndGenerationAndZeroIsNoSlot) {
     EXPECT_EQ(SlotHandle::generation(handle), 9u);
     EXPECT_NE(handle, 0u);
     EXPECT_EQ(handle_slot(0, 16), kNoSlot);
-    EXPECT_EQ(handle_slot(SlotHandle::make(7, 0), 16), kNoSlot);  // generation 0 is never issued
+    EXPECT_EQ(handle_slot(SlotHandle::make(7, 0), 16), kNoSlot);   // generation 0 is never issued
     EXPECT_EQ(handle_slot(SlotHandle::make(16, 1), 16), kNoSlot);  // past the table
     EXPECT_EQ(handle_slot(SlotHandle::make(15, 1), 16), 15u);
     EXPECT_EQ(handle_slot(uint64_t(5) << 32, 16), kNoSlot);  // low half 0: no slot
@@ -87,7 +88,8 @@ TEST_F(HandleTableTest, ForgedHandlesAreMalformedOrStale) {
     EXPECT_EQ(table_.check(0x77, kOwner, &slot), HandleCheck::Malformed);  // generation 0
     EXPECT_EQ(table_.check(SlotHandle::make(1000, 1), kOwner, &slot), HandleCheck::Malformed);
     EXPECT_EQ(table_.check(SlotHandle::make(0, 2), kOwner, &slot), HandleCheck::Stale);
-    EXPECT_EQ(table_.check(SlotHandle::make(1, 1), kOwner, &slot), HandleCheck::Stale);  // free slot
+    EXPECT_EQ(table_.check(SlotHandle::make(1, 1), kOwner, &slot),
+              HandleCheck::Stale);  // free slot
 }
 
 TEST_F(HandleTableTest, FullTableSaysTryAgainAndRecovers) {
@@ -126,7 +128,8 @@ TEST(HandleTableProperty, RandomLifetimesNeverRevalidateAnOldHandle) {
             uint32_t owner = 1 + random() % 3;
             Result<uint64_t> handle = table.create(owner);
             ASSERT_TRUE(handle.is_ok());
-            ASSERT_EQ(dead.count(handle.value()), 0u) << "a destroyed handle came back at step " << step;
+            ASSERT_EQ(dead.count(handle.value()), 0u)
+                << "a destroyed handle came back at step " << step;
             live.emplace_back(handle.value(), owner);
         } else {
             size_t pick = random() % live.size();
@@ -140,7 +143,8 @@ TEST(HandleTableProperty, RandomLifetimesNeverRevalidateAnOldHandle) {
             ASSERT_EQ(table.check(handle, owner + 10, &slot), HandleCheck::NotOwner);
         }
         if (step % 97 == 0) {
-            for (uint64_t handle : dead) ASSERT_EQ(table.check(handle, 1, &slot), HandleCheck::Stale);
+            for (uint64_t handle : dead)
+                ASSERT_EQ(table.check(handle, 1, &slot), HandleCheck::Stale);
         }
     }
 }

@@ -5,8 +5,9 @@
 // changing it). finish() joins them all, then makes calls with bad arguments and records
 // the statuses they got. Module code keeps no state of its own: everything is in the
 // nucleus-owned state region, which the threads reach through their ProbeWorker record.
-#include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/thread_probe.hpp"
+
+#include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/thread_probe_manifest.hpp"
 #include "umka/kabi/thread_probe_state.hpp"
 #include "umka/module_entry.h"
@@ -48,7 +49,8 @@ uint64_t work(const services::ThreadsRef& threads) {
 
 // Waits until the hand-off word reaches `turn`: futex style, so a wake between reading the
 // word and blocking cannot be lost (the nucleus re-reads it under the queue's lock).
-int32_t wait_for_turn(const services::ThreadsRef& threads, probe::ThreadProbeState* state, uint32_t turn) {
+int32_t wait_for_turn(const services::ThreadsRef& threads, probe::ThreadProbeState* state,
+                      uint32_t turn) {
     services::WaitQueue queue{state->handoff_queue};
     for (;;) {
         uint32_t seen = __atomic_load_n(&state->handoff_word, __ATOMIC_ACQUIRE);
@@ -107,7 +109,8 @@ uint32_t format_name(char* name, uint32_t index) {
 }
 
 umka::kabi::Status spawn(const services::ThreadsRef& threads, uint64_t function, uint64_t argument,
-                         uint32_t cpu, const char* name, uint64_t name_length, services::Thread* thread) {
+                         uint32_t cpu, const char* name, uint64_t name_length,
+                         services::Thread* thread) {
     services::ThreadPlacement placement =
         cpu == kAnyCpu ? services::ThreadPlacement::Anywhere : services::ThreadPlacement::OnCpu;
     return threads.spawn_thread(function, argument, services::ThreadPriority::Normal, placement,
@@ -116,7 +119,8 @@ umka::kabi::Status spawn(const services::ThreadsRef& threads, uint64_t function,
 
 // A spawn that should have been refused: its thread is joined so nothing is left behind,
 // and the 0 recorded makes the check fail.
-int32_t refused(const services::ThreadsRef& threads, umka::kabi::Status status, services::Thread thread) {
+int32_t refused(const services::ThreadsRef& threads, umka::kabi::Status status,
+                services::Thread thread) {
     if (status.is_ok()) {
         int32_t exit_status = 0;
         (void)threads.join(thread, &exit_status);
@@ -125,7 +129,8 @@ int32_t refused(const services::ThreadsRef& threads, umka::kabi::Status status, 
 }
 
 void check_bad_arguments(const UmkaModuleBinding* binding, const services::ThreadsRef& threads,
-                         probe::ThreadProbeState* state, const void* read_only_data, probe::ProbeChecks& checks);
+                         probe::ThreadProbeState* state, const void* read_only_data,
+                         probe::ProbeChecks& checks);
 
 struct ProvidedProbe {
     static umka::kabi::Status start(void* context, uint32_t thread_count) {
@@ -154,8 +159,9 @@ struct ProvidedProbe {
             uint32_t length = format_name(name, index);
             services::Thread thread{};
             worker.spawn_status = spawn(threads, reinterpret_cast<uint64_t>(&thread_main),
-                                        reinterpret_cast<uint64_t>(&worker), worker.requested_cpu, name,
-                                        length, &thread).code();
+                                        reinterpret_cast<uint64_t>(&worker), worker.requested_cpu,
+                                        name, length, &thread)
+                                      .code();
             worker.handle = thread.value;
         }
         state->phase = 1;
@@ -176,7 +182,8 @@ umka::kabi::Status ProvidedProbe::finish(void* context, probe::ProbeReport* repo
     for (uint32_t index = 0; index < state->thread_count; ++index) {
         probe::ProbeWorker& worker = state->workers[index];
         if (worker.spawn_status != 0) continue;
-        worker.join_status = threads.join(services::Thread{worker.handle}, &worker.exit_status).code();
+        worker.join_status =
+            threads.join(services::Thread{worker.handle}, &worker.exit_status).code();
     }
     *report = probe::ProbeReport{};
     check_bad_arguments(binding, threads, state, &probe_vtable, report->checks);
@@ -186,37 +193,53 @@ umka::kabi::Status ProvidedProbe::finish(void* context, probe::ProbeReport* repo
     report->handoff_word = state->handoff_word;
     report->handoff_woken = state->handoff_woken;
     report->handoff_wakeups = state->handoff_wakeups;
-    for (uint32_t index = 0; index < state->thread_count; ++index) report->workers[index] = state->workers[index];
+    for (uint32_t index = 0; index < state->thread_count; ++index)
+        report->workers[index] = state->workers[index];
     state->phase = 0;
     return umka::kabi::Status::ok();
 }
 
 void check_bad_arguments(const UmkaModuleBinding* binding, const services::ThreadsRef& threads,
-                         probe::ThreadProbeState* state, const void* read_only_data, probe::ProbeChecks& checks) {
+                         probe::ThreadProbeState* state, const void* read_only_data,
+                         probe::ProbeChecks& checks) {
     const uint64_t function = reinterpret_cast<uint64_t>(&thread_main);
     const uint64_t argument = reinterpret_cast<uint64_t>(&state->workers[0]);
     const char name[] = "probe-bad";
     const uint64_t name_length = sizeof name - 1;
     services::Thread thread{};
-    checks.function_in_data = refused(threads, spawn(threads, reinterpret_cast<uint64_t>(read_only_data), argument,
-                                                     kAnyCpu, name, name_length, &thread), thread);
-    checks.function_outside_module = refused(threads, spawn(threads, reinterpret_cast<uint64_t>(binding),
-                                                            argument, kAnyCpu, name, name_length, &thread), thread);
-    checks.cpu_out_of_range = refused(threads, spawn(threads, function, argument, threads.cpu_count(), name,
-                                                     name_length, &thread), thread);
-    checks.null_name = refused(threads, spawn(threads, function, argument, kAnyCpu, nullptr, 5, &thread), thread);
+    checks.function_in_data = refused(threads,
+                                      spawn(threads, reinterpret_cast<uint64_t>(read_only_data),
+                                            argument, kAnyCpu, name, name_length, &thread),
+                                      thread);
+    checks.function_outside_module = refused(threads,
+                                             spawn(threads, reinterpret_cast<uint64_t>(binding),
+                                                   argument, kAnyCpu, name, name_length, &thread),
+                                             thread);
+    checks.cpu_out_of_range =
+        refused(threads,
+                spawn(threads, function, argument, threads.cpu_count(), name, name_length, &thread),
+                thread);
+    checks.null_name =
+        refused(threads, spawn(threads, function, argument, kAnyCpu, nullptr, 5, &thread), thread);
     const char long_name[] = "probe-with-a-thirty-byte-name!";
-    checks.long_name = refused(threads, spawn(threads, function, argument, kAnyCpu, long_name,
-                                              sizeof long_name - 1, &thread), thread);
-    checks.bad_priority = refused(threads, threads.spawn_thread(function, argument, services::ThreadPriority(7),
-                                                                services::ThreadPlacement::Anywhere, 0, name,
-                                                                name_length, &thread), thread);
-    checks.bad_placement = refused(threads, threads.spawn_thread(function, argument, services::ThreadPriority::Normal,
-                                                                 services::ThreadPlacement(9), 0, name,
-                                                                 name_length, &thread), thread);
+    checks.long_name = refused(
+        threads,
+        spawn(threads, function, argument, kAnyCpu, long_name, sizeof long_name - 1, &thread),
+        thread);
+    checks.bad_priority = refused(
+        threads,
+        threads.spawn_thread(function, argument, services::ThreadPriority(7),
+                             services::ThreadPlacement::Anywhere, 0, name, name_length, &thread),
+        thread);
+    checks.bad_placement =
+        refused(threads,
+                threads.spawn_thread(function, argument, services::ThreadPriority::Normal,
+                                     services::ThreadPlacement(9), 0, name, name_length, &thread),
+                thread);
     int32_t exit_status = 0;
     checks.forged_join = threads.join(services::Thread{0x0000000500000003ull}, &exit_status).code();
-    checks.stale_join = threads.join(services::Thread{state->workers[0].handle}, &exit_status).code();
+    checks.stale_join =
+        threads.join(services::Thread{state->workers[0].handle}, &exit_status).code();
 
     services::WaitQueue queue{state->handoff_queue};
     uint64_t word = reinterpret_cast<uint64_t>(&state->handoff_word);
@@ -227,7 +250,8 @@ void check_bad_arguments(const UmkaModuleBinding* binding, const services::Threa
     checks.unaligned_word = threads.queue_wait(queue, word + 1, value, 0).code();
     checks.null_word = threads.queue_wait(queue, 0, value, 0).code();
     uint32_t woken = 0;
-    checks.forged_wake = threads.queue_wake(services::WaitQueue{0x1234567800000001ull}, 1, &woken).code();
+    checks.forged_wake =
+        threads.queue_wake(services::WaitQueue{0x1234567800000001ull}, 1, &woken).code();
     umka::kabi::Status destroyed = threads.queue_destroy(queue);
     checks.destroyed_twice = destroyed.is_ok() ? threads.queue_destroy(queue).code() : 0;
     checks.current_outside_thread = uint32_t(threads.current().value);
