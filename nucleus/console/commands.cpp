@@ -231,6 +231,8 @@ constexpr Command kCommands[] = {
     {"rings", "ring bindings: consumer -> provider.interface, entries, counters, provider thread", rings},
     {"load", "load start cpu|alloc|sleep|ring N | load stats | load stop: threads that prove progress", sched::load_command},
     {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
+    {"probe", "probe threads N: N threads of the thread_probe module (spawn, hand-off, join, bad calls)",
+     loader::probe_command},
     {"measure", "measure caps | switch | ring: cycles per capability lookup / context switch / ring round trip, beside a baseline", measure},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},

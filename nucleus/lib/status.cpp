@@ -12,6 +12,8 @@ const char* errno_name(Errno error) {
         return "ENOENT";
     case Errno::IoError:
         return "EIO";
+    case Errno::NoDeviceOrAddress:
+        return "ENXIO";
     case Errno::TooBig:
         return "E2BIG";
     case Errno::ExecFormat:

@@ -16,6 +16,7 @@ enum class Errno : int32_t {
     NotPermitted = 1,
     NotFound = 2,
     IoError = 5,
+    NoDeviceOrAddress = 6,
     TooBig = 7,
     ExecFormat = 8,
     TryAgain = 11,

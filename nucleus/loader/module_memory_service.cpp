@@ -153,10 +153,9 @@ constexpr services::ModuleMemoryVtable kModuleMemoryVtable =
 }  // namespace
 
 Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
-    modules::ServiceProvider provider{modules::kNucleusProviderName,
-                                      reinterpret_cast<const umka_kabi_vtable_header*>(&kModuleMemoryVtable),
-                                      nullptr, kModuleMemoryVtable.version};
-    return registry.publish("kernel_services", "ModuleMemory", provider, diagnostic).status();
+    return publish_vtable(registry, "kernel_services", "ModuleMemory",
+                          reinterpret_cast<const umka_kabi_vtable_header*>(&kModuleMemoryVtable),
+                          kModuleMemoryVtable.version, diagnostic);
 }
 
 }  // namespace umka::loader

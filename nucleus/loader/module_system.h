@@ -96,6 +96,9 @@ Status heap_free(uint64_t address);
 // `heap` / `heap exercise N`: the kernel heap module's usage, and a checked workout.
 void heap_command(const char* arguments, console::TextOutput& out);
 
+// `probe threads N`: the thread_probe module's exercise of kernel_services.Threads.
+void probe_command(const char* arguments, console::TextOutput& out);
+
 // In-guest cost of a capability lookup, in cycles, beside a plain array read (same run).
 void measure_capability_lookup(console::TextOutput& out);
 

@@ -80,19 +80,26 @@ constexpr shell::ShellVtable kShellVtable = shell::make_shell_vtable<ShellServic
 template <typename Vtable>
 Status publish(modules::ServiceRegistry& registry, const char* package, const char* name,
                const Vtable& vtable, modules::Diagnostic& diagnostic) {
-    modules::ServiceProvider provider{modules::kNucleusProviderName,
-                                      reinterpret_cast<const umka_kabi_vtable_header*>(&vtable),
-                                      nullptr, vtable.version};
-    return registry.publish(package, name, provider, diagnostic).status();
+    return publish_vtable(registry, package, name,
+                          reinterpret_cast<const umka_kabi_vtable_header*>(&vtable), vtable.version,
+                          diagnostic);
 }
 
 }  // namespace
+
+Status publish_vtable(modules::ServiceRegistry& registry, const char* package, const char* name,
+                      const umka_kabi_vtable_header* vtable, uint32_t version,
+                      modules::Diagnostic& diagnostic) {
+    modules::ServiceProvider provider{modules::kNucleusProviderName, vtable, nullptr, version};
+    return registry.publish(package, name, provider, diagnostic).status();
+}
 
 Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     TRY(publish(registry, "kernel_services", "Log", kLogVtable, diagnostic));
     TRY(publish(registry, "kernel_services", "Clock", kClockVtable, diagnostic));
     TRY(publish(registry, "nucleus_shell", "Shell", kShellVtable, diagnostic));
     TRY(publish_module_memory(registry, diagnostic));
+    TRY(publish_threads(registry, diagnostic));
     return arch::publish_bus_services(registry, diagnostic);
 }
 

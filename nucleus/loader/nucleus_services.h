@@ -1,4 +1,5 @@
-// The interfaces the nucleus itself provides to modules (kernel_services.Log and .Clock,
+// The interfaces the nucleus itself provides to modules (kernel_services.Log, .Clock,
+// .ModuleMemory and .Threads,
 // nucleus_shell.Shell here; bus access in arch/), published in the service registry before
 // any module is bound.
 #pragma once
@@ -9,8 +10,16 @@
 
 namespace umka::loader {
 
+// Publishes a vtable the nucleus provides under package.name.
+Status publish_vtable(modules::ServiceRegistry& registry, const char* package, const char* name,
+                      const umka_kabi_vtable_header* vtable, uint32_t version,
+                      modules::Diagnostic& diagnostic);
+
 // kernel_services.ModuleMemory (module_memory_service.cpp).
 Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+
+// kernel_services.Threads (threads_service.cpp).
+Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 
 Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 

@@ -99,6 +99,12 @@ Result<LoadedModule> load_module(const uint8_t* file, size_t size, const ModuleM
     module.manifest = base + (layout.manifest_address - layout.image_start);
     module.manifest_size = layout.manifest_size;
     module.text_size = layout.text_size;
+    for (size_t index = 0; index < layout.segment_count; ++index) {
+        const LoadSegment& segment = layout.segments[index];
+        if (!(segment.flags & elf::kSegmentExecute)) continue;
+        module.executable[module.executable_count++] = {segment.virtual_address - layout.image_start,
+                                                        segment.memory_size};
+    }
     module.relocation_count = layout.relocation_count;
     // Parsed again over the loaded copy, which is what the nucleus keeps pointing at. The
     // manifest lies in a read-only segment no relocation touches, so the bytes are the ones

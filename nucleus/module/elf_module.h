@@ -85,6 +85,21 @@ struct LoadedModule {
     ManifestView manifest_view;  // parsed over `manifest`
     size_t text_size;
     size_t relocation_count;
+    // The executable segments, as offsets from base (a thread function must lie in one).
+    struct Range {
+        uint64_t offset;
+        uint64_t length;
+    };
+    Range executable[kMaximumLoadSegments];
+    size_t executable_count;
+
+    bool executes(const void* address) const {
+        uintptr_t offset = reinterpret_cast<uintptr_t>(address) - reinterpret_cast<uintptr_t>(base);
+        for (size_t index = 0; index < executable_count; ++index) {
+            if (offset - executable[index].offset < executable[index].length) return true;
+        }
+        return false;
+    }
 
     bool contains(const void* address, size_t bytes) const {
         uintptr_t start = reinterpret_cast<uintptr_t>(address);

@@ -43,30 +43,32 @@ void leave() {
 
 bool all_left(void*) { return workload.running_threads.load(std::memory_order_acquire) == 0; }
 
-void count_forever(void* argument) {
-    Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
+int32_t count_forever(uint64_t argument) {
+    Counter& mine = workload.per_thread[argument];
     while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
         mine.value.fetch_add(1, std::memory_order_relaxed);
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }
     leave();
+    return 0;
 }
 
 // Sleeps 10 ms between counts: exercises blocking, timer wake-ups and wake-up placement.
-void sleep_and_count(void* argument) {
-    Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
+int32_t sleep_and_count(uint64_t argument) {
+    Counter& mine = workload.per_thread[argument];
     while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
         sleep_ns(10000000);
         mine.value.fetch_add(1, std::memory_order_relaxed);
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }
     leave();
+    return 0;
 }
 
 // Allocation churn through the heap module: allocate a few objects of varied sizes, write
 // them, check and free them. A failed or corrupted allocation stops the count for good.
-void churn_forever(void* argument) {
-    Counter& mine = workload.per_thread[reinterpret_cast<uintptr_t>(argument)];
+int32_t churn_forever(uint64_t argument) {
+    Counter& mine = workload.per_thread[argument];
     static constexpr uint64_t kSizes[] = {16, 48, 130, 512, 1500, 5000};
     uint64_t round = 0;
     while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
@@ -80,6 +82,7 @@ void churn_forever(void* argument) {
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }
     leave();
+    return 0;
 }
 
 // Calls CharDevice.info (no side effect) over this thread's own ring binding, as a
@@ -204,7 +207,7 @@ void start(const char* arguments, console::TextOutput& out) {
         name[9] = char('0' + index / 10 % 10);
         name[10] = char('0' + index % 10);
         workload.running_threads.fetch_add(1, std::memory_order_acq_rel);
-        Result<Task*> task = spawn(name, entry, reinterpret_cast<void*>(uintptr_t(index)),
+        Result<Task*> task = spawn(name, entry, uint64_t(index),
                                    0, Placement::Anywhere, 0);
         if (task.is_error()) {
             leave();
@@ -249,10 +252,10 @@ void stop(console::TextOutput& out) {
 
 std::atomic<uint32_t> ping_pong_left{0};
 
-void yield_back(void* argument) {
-    uint64_t rounds = reinterpret_cast<uintptr_t>(argument);
+int32_t yield_back(uint64_t rounds) {
     for (uint64_t round = 0; round < rounds; ++round) yield();
     ping_pong_left.store(0, std::memory_order_release);
+    return 0;
 }
 
 }  // namespace
@@ -269,7 +272,7 @@ void measure_switch(uint64_t rounds, console::TextOutput& out) {
     for (uint64_t round = 0; round < rounds; ++round) yield();
     uint64_t alone = arch::read_cycle_counter() - start;
     ping_pong_left.store(1, std::memory_order_release);
-    Result<Task*> partner = spawn("yield-partner", yield_back, reinterpret_cast<void*>(uintptr_t(rounds)),
+    Result<Task*> partner = spawn("yield-partner", yield_back, rounds,
                                   0, Placement::Pinned, 0);
     if (partner.is_error()) {
         out.print("measure: could not start the partner thread (%s)\n", errno_name(partner.error()));

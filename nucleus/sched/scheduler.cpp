@@ -8,6 +8,8 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
+#include "nucleus/sched/handle_table.h"
+#include "nucleus/sched/scheduler_internal.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/scheduler_policy.hpp"
@@ -18,8 +20,8 @@ namespace {
 namespace policy_api = umka::kabi::scheduler_policy;
 
 constexpr uint32_t kNone = 0xFFFFFFFFu;
-// Task slots per CPU at start-up. The policy accepts a larger array later (re-attach under
-// a rendezvous, services/scheduler/README.md §1); the nucleus does not grow it yet.
+// Task slots per CPU at start-up; the table grows by as many again whenever every slot is
+// in use (task_slots.cpp).
 constexpr size_t kTaskSlotsPerCpu = 64;
 constexpr size_t kStackBytes = 16 * 1024;
 // The console is interactive: a higher weight keeps it responsive while workloads run
@@ -34,15 +36,9 @@ struct CpuScheduler {
 };
 
 constinit policy_api::SchedulerPolicyRef policy;
-constinit Task* tasks = nullptr;
-constinit size_t task_capacity = 0;
 constinit CpuScheduler* cpus = nullptr;
 constinit std::atomic<bool> started{false};
 constinit SpinLock slot_lock;  // slot allocation only
-
-uint64_t now_ns() {
-    return clock::cycles_to_nanoseconds(arch::read_cycle_counter() - timeline::entry_cycles());
-}
 
 uint32_t this_cpu() { return arch::current_cpu_index(); }
 
@@ -51,17 +47,29 @@ void report(const char* call, umka::kabi::Status status) {
 }
 
 // Runs on the resumed side of every switch, interrupts off: the task we left is now saved,
-// so it may be enqueued elsewhere; an exited one gives its slot back to the policy.
+// so it may be enqueued elsewhere; an exited one gives its slot back to the policy, and
+// to the next spawn unless a join is to collect its exit status first.
 void finish_switch() {
     CpuScheduler& cpu = cpus[this_cpu()];
     Task* previous = cpu.switching_from;
     cpu.switching_from = nullptr;
     if (previous == nullptr) return;
-    if (previous->state.load(std::memory_order_relaxed) == TaskState::Exited) {
-        report("task_exit", policy.task_exit(previous->slot));
+    if (previous->state.load(std::memory_order_relaxed) != TaskState::Exited) {
+        previous->on_cpu.store(0, std::memory_order_release);
+        return;
+    }
+    report("task_exit", policy.task_exit(previous->slot));
+    if (previous->reaping == Reaping::OnExit) {
+        previous->generation.store(next_generation(previous->generation.load(std::memory_order_relaxed)),
+                                   std::memory_order_relaxed);
         previous->state.store(TaskState::Free, std::memory_order_release);
+        previous->on_cpu.store(0, std::memory_order_release);
+        return;
     }
     previous->on_cpu.store(0, std::memory_order_release);
+    previous->state.store(TaskState::Zombie, std::memory_order_release);
+    // No switch from here: this context is itself only half resumed.
+    (void)previous->exit_waiters.wake(0xFFFFFFFFu, LocalPreemption::Deferred);
 }
 
 // Called with rq(cpu) held and interrupts off; releases the lock before switching.
@@ -93,7 +101,7 @@ void reschedule(uint32_t cpu_index) {
     (void)cpu.lock.lock();
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &detail::task_at(next));
 }
 
 void signal_cpu(uint32_t cpu_index) {
@@ -117,7 +125,7 @@ void try_steal(uint32_t cpu_index) {
     (void)second.lock.lock();
     uint32_t task = kNone;
     if (policy.steal(busiest, cpu_index, now_ns(), &task).is_ok() && task != kNone) {
-        tasks[task].cpu = cpu_index;
+        detail::task_at(task).cpu = cpu_index;
     }
     second.lock.unlock(arch::InterruptState::Disabled);
     first.lock.unlock(arch::InterruptState::Disabled);
@@ -136,9 +144,8 @@ void try_steal(uint32_t cpu_index) {
 void start_task(uint64_t slot) {
     finish_switch();
     arch::enable_interrupts();
-    Task& task = tasks[slot];
-    task.entry(task.argument);
-    exit_current();
+    Task& task = detail::task_at(uint32_t(slot));
+    exit_current(task.entry(task.argument));
 }
 
 void start_idle(uint64_t) {
@@ -148,9 +155,30 @@ void start_idle(uint64_t) {
 
 Result<void*> zeroed(size_t bytes) { return loader::allocate_zeroed(bytes); }
 
+}  // namespace
+
+uint64_t deadline_after(uint64_t nanoseconds) {
+    uint64_t now = now_ns();
+    return nanoseconds > ~uint64_t(0) - now ? ~uint64_t(0) : now + nanoseconds;
+}
+
+namespace detail {
+
+policy_api::SchedulerPolicyRef& policy_module() { return policy; }
+
+}  // namespace detail
+
+uint64_t now_ns() {
+    return clock::cycles_to_nanoseconds(arch::read_cycle_counter() - timeline::entry_cycles());
+}
+
+namespace detail {
+
+Task* current_on_this_cpu() { return cpus[this_cpu()].current; }
+
 // Takes the calling task off its CPU unless it was woken meanwhile. The waker decides under
 // the same run-queue lock (see wake), so exactly one of them acts.
-void block_current(arch::InterruptState) {
+void block_current() {
     uint32_t cpu_index = this_cpu();
     CpuScheduler& cpu = cpus[cpu_index];
     Task* task = cpu.current;
@@ -162,12 +190,18 @@ void block_current(arch::InterruptState) {
     report("dequeue_task", policy.dequeue_task(cpu_index, task->slot, now_ns()));
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &detail::task_at(next));
 }
 
 // Makes a blocked task runnable. If it has not left its CPU yet, it simply keeps running;
 // otherwise it is enqueued once its context is saved (on_cpu), never before.
-void wake(Task* task) {
+void begin_wait(Task* task) { task->wait_sequence.fetch_add(1, std::memory_order_relaxed); }
+
+void wake(Task* task, uint32_t wait_sequence, LocalPreemption preemption) {
+    uint32_t unclaimed = wait_sequence - 1;
+    if (!task->woken_sequence.compare_exchange_strong(unclaimed, wait_sequence, std::memory_order_acq_rel)) {
+        return;  // another waker took this wait, or the wait is over
+    }
     TaskState expected = TaskState::Blocked;
     if (!task->state.compare_exchange_strong(expected, TaskState::Running, std::memory_order_acq_rel)) {
         return;  // not blocked (already woken, or never slept)
@@ -188,104 +222,15 @@ void wake(Task* task) {
         report("enqueue_task", policy.enqueue_task(target, task->slot, policy_api::WakeReason::Unblocked,
                                                    now_ns(), &preempt));
         cpus[target].lock.unlock(arch::InterruptState::Disabled);
-        if (preempt != 0) signal_cpu(target);
+        if (preempt != 0 && (target != this_cpu() || preemption == LocalPreemption::Allowed)) {
+            signal_cpu(target);
+        }
     }
     arch::restore_interrupts(interrupts);
 }
 
-// Sleeping tasks, in no order; each CPU's tick wakes the expired ones. Lock order: before
-// any run-queue lock.
-constinit SpinLock sleepers_lock;
-constinit Task* sleepers = nullptr;
+}  // namespace detail
 
-void wake_expired_sleepers() {
-    uint64_t now = now_ns();
-    Task* expired = nullptr;
-    {
-        SpinLockGuard guard(sleepers_lock);
-        Task** link = &sleepers;
-        while (*link != nullptr) {
-            Task* task = *link;
-            if (task->wake_at_ns <= now) {
-                *link = task->next_waiter;
-                task->next_waiter = expired;
-                expired = task;
-            } else {
-                link = &task->next_waiter;
-            }
-        }
-    }
-    while (expired != nullptr) {
-        Task* task = expired;
-        expired = task->next_waiter;
-        task->next_waiter = nullptr;
-        wake(task);
-    }
-}
-
-}  // namespace
-
-void WaitQueue::wait(bool (*condition)(void* context), void* context) {
-    for (;;) {
-        arch::InterruptState interrupts = lock_.lock();
-        if (condition(context)) {
-            lock_.unlock(interrupts);
-            return;
-        }
-        Task* self = cpus[this_cpu()].current;
-        self->next_waiter = nullptr;
-        if (last_ != nullptr) {
-            last_->next_waiter = self;
-        } else {
-            first_ = self;
-        }
-        last_ = self;
-        self->state.store(TaskState::Blocked, std::memory_order_release);
-        lock_.unlock(arch::InterruptState::Disabled);
-        block_current(interrupts);
-        arch::restore_interrupts(interrupts);
-    }
-}
-
-void WaitQueue::wake_one() {
-    arch::InterruptState interrupts = lock_.lock();
-    Task* task = first_;
-    if (task != nullptr) {
-        first_ = task->next_waiter;
-        if (first_ == nullptr) last_ = nullptr;
-        task->next_waiter = nullptr;
-    }
-    lock_.unlock(interrupts);
-    if (task != nullptr) wake(task);
-}
-
-void WaitQueue::wake_all() {
-    arch::InterruptState interrupts = lock_.lock();
-    Task* task = first_;
-    first_ = last_ = nullptr;
-    lock_.unlock(interrupts);
-    while (task != nullptr) {
-        Task* next = task->next_waiter;
-        task->next_waiter = nullptr;
-        wake(task);
-        task = next;
-    }
-}
-
-void sleep_ns(uint64_t nanoseconds) {
-    if (!running()) return;
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    Task* self = cpus[this_cpu()].current;
-    {
-        SpinLockGuard guard(sleepers_lock);
-        self->wake_at_ns = now_ns() + nanoseconds;
-        self->next_waiter = sleepers;
-        sleepers = self;
-        self->state.store(TaskState::Blocked, std::memory_order_release);
-    }
-    block_current(interrupts);
-    arch::restore_interrupts(interrupts);
-}
 
 const char* task_state_name(TaskState state) {
     switch (state) {
@@ -294,6 +239,7 @@ const char* task_state_name(TaskState state) {
     case TaskState::Running: return "running";
     case TaskState::Blocked: return "blocked";
     case TaskState::Exited: return "exited";
+    case TaskState::Zombie: return "zombie";
     }
     return "?";
 }
@@ -310,16 +256,15 @@ Status initialize() {
     policy_api::PolicyLayout layout{};
     if (policy.layout(&layout).is_error()) return Errno::InvalidArgument;
     uint32_t cpu_count = cpu_table().count();
-    task_capacity = kTaskSlotsPerCpu * cpu_count;
+    uint32_t task_capacity = uint32_t(kTaskSlotsPerCpu) * cpu_count;
     uint64_t queue_bytes = uint64_t(layout.run_queue_state_size) * cpu_count;
     uint64_t task_bytes = uint64_t(layout.task_state_size) * task_capacity;
     void* queues = TRY(zeroed(queue_bytes));
     void* task_states = TRY(zeroed(task_bytes));
     if (policy.attach(queues, queue_bytes, task_states, task_bytes).is_error()) return Errno::InvalidArgument;
+    TRY(detail::initialize_task_slots(task_capacity, queues, queue_bytes, task_states, layout.task_state_size));
 
-    tasks = static_cast<Task*>(TRY(zeroed(task_capacity * sizeof(Task))));
     cpus = static_cast<CpuScheduler*>(TRY(zeroed(cpu_count * sizeof(CpuScheduler))));
-    for (size_t index = 0; index < task_capacity; ++index) tasks[index].slot = uint32_t(index);
     for (uint32_t index = 0; index < cpu_count; ++index) {
         Task& idle = cpus[index].idle;
         idle.slot = kNone;
@@ -332,7 +277,7 @@ Status initialize() {
     // boot CPU gets an idle context of its own. Secondary CPUs idle on their boot stacks.
     uint64_t idle_stack = TRY(arch::allocate_kernel_stack(kStackBytes));
     cpus[0].idle.stack_pointer = arch::prepare_thread_stack(idle_stack, start_idle, 0);
-    Task& console = tasks[0];
+    Task& console = detail::task_at(0);
     __builtin_memcpy(console.name, "console", 8);
     console.state.store(TaskState::Running, std::memory_order_relaxed);
     console.on_cpu.store(1, std::memory_order_relaxed);
@@ -352,22 +297,29 @@ Status initialize() {
     return status;
 }
 
-Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t nice,
-                    Placement placement, uint32_t cpu_index) {
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const SpawnOptions& options) {
     if (!running()) return Errno::NoFunction;
-    if (cpu_index >= cpu_table().count()) return Errno::InvalidArgument;
+    if (options.placement == Placement::Pinned && options.cpu >= cpu_table().count()) {
+        return Errno::NoDeviceOrAddress;
+    }
+    uint32_t home = options.placement == Placement::Pinned ? options.cpu : this_cpu();
     Task* task = nullptr;
-    {
-        SpinLockGuard guard(slot_lock);
-        for (size_t index = 1; index < task_capacity && task == nullptr; ++index) {
-            if (tasks[index].state.load(std::memory_order_acquire) == TaskState::Free &&
-                tasks[index].on_cpu.load(std::memory_order_acquire) == 0) {
-                task = &tasks[index];
-                task->state.store(TaskState::Runnable, std::memory_order_relaxed);
+    for (;;) {
+        uint32_t capacity = detail::task_capacity();
+        {
+            SpinLockGuard guard(slot_lock);
+            for (uint32_t index = 1; index < capacity && task == nullptr; ++index) {
+                Task& candidate = detail::task_at(index);
+                if (candidate.state.load(std::memory_order_acquire) == TaskState::Free &&
+                    candidate.on_cpu.load(std::memory_order_acquire) == 0) {
+                    task = &candidate;
+                    task->state.store(TaskState::Runnable, std::memory_order_relaxed);
+                }
             }
         }
+        if (task != nullptr) break;
+        TRY(detail::grow_task_slots(capacity));
     }
-    if (task == nullptr) return Errno::TryAgain;
     if (task->stack_top == 0) {
         Result<uint64_t> stack = arch::allocate_kernel_stack(kStackBytes);
         if (stack.is_error()) {
@@ -383,17 +335,22 @@ Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t ni
     task->entry = entry;
     task->argument = argument;
     task->switches = 0;
+    task->owner = options.owner;
+    task->reaping = options.reaping;
+    task->exit_status = 0;
     task->stack_pointer = arch::prepare_thread_stack(task->stack_top, start_task, task->slot);
 
     policy_api::TaskFlags flags =
-        placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
-    umka::kabi::Status created = policy.task_create(task->slot, nice, cpu_index, flags);
+        options.placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
+    umka::kabi::Status created = policy.task_create(task->slot, options.nice, home, flags);
     if (created.is_error()) {
         task->state.store(TaskState::Free, std::memory_order_release);
         return Errno(created.code());
     }
-    uint32_t target = cpu_index;
-    if (placement == Placement::Anywhere) report("select_task_cpu", policy.select_task_cpu(task->slot, this_cpu(), &target));
+    uint32_t target = home;
+    if (options.placement == Placement::Anywhere) {
+        report("select_task_cpu", policy.select_task_cpu(task->slot, home, &target));
+    }
     task->cpu = target;
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     (void)cpus[target].lock.lock();
@@ -406,6 +363,67 @@ Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t ni
     return task;
 }
 
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, int8_t nice,
+                    Placement placement, uint32_t cpu) {
+    return spawn(name, entry, argument, SpawnOptions{nice, placement, cpu, Reaping::OnExit, kNucleusOwner});
+}
+
+Task* current_task() {
+    if (!running()) return nullptr;
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    Task* task = cpus[this_cpu()].current;
+    arch::restore_interrupts(interrupts);
+    return task->slot == kNone ? nullptr : task;  // an idle context is no task
+}
+
+uint64_t task_handle(const Task& task) {
+    return SlotHandle::make(task.slot, task.generation.load(std::memory_order_acquire));
+}
+
+uint32_t cpu_count() { return cpu_table().count(); }
+
+namespace {
+
+struct JoinTarget {
+    Task* task;
+    uint32_t generation;
+};
+
+// A joiner stops waiting when its thread is a zombie or was reaped by another joiner.
+bool exited_or_reaped(void* context) {
+    auto* target = static_cast<JoinTarget*>(context);
+    return target->task->generation.load(std::memory_order_acquire) != target->generation ||
+           target->task->state.load(std::memory_order_acquire) == TaskState::Zombie;
+}
+
+}  // namespace
+
+Result<int32_t> join(uint64_t handle, uint32_t owner) {
+    if (!running()) return Errno::InvalidArgument;
+    uint32_t slot = handle_slot(handle, detail::task_capacity());
+    if (slot == kNoSlot) return Errno::InvalidArgument;
+    Task& task = detail::task_at(slot);
+    if (&task == current_task()) return Errno::InvalidArgument;
+    // Generation first and again last: the fields between belong to that generation.
+    uint32_t generation = task.generation.load(std::memory_order_acquire);
+    TaskState state = task.state.load(std::memory_order_acquire);
+    SlotView view{state != TaskState::Free && task.reaping == Reaping::ByJoin, generation, task.owner};
+    if (check_handle(handle, view, owner) != HandleCheck::Valid ||
+        task.generation.load(std::memory_order_acquire) != generation) {
+        return Errno::InvalidArgument;
+    }
+    JoinTarget target{&task, generation};
+    task.exit_waiters.wait(exited_or_reaped, &target);
+    int32_t exit_status = task.exit_status;
+    // Exactly one joiner moves the generation on; a concurrent one finds its handle stale.
+    if (!task.generation.compare_exchange_strong(generation, next_generation(generation),
+                                                 std::memory_order_acq_rel)) {
+        return Errno::InvalidArgument;
+    }
+    task.state.store(TaskState::Free, std::memory_order_release);
+    return exit_status;
+}
+
 void yield() {
     if (!running()) return;
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
@@ -414,27 +432,28 @@ void yield() {
     report("yield_current", policy.yield_current(cpu_index, now_ns()));
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpus[cpu_index].idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpus[cpu_index].idle : &detail::task_at(next));
     arch::restore_interrupts(interrupts);
 }
 
-void exit_current() {
+void exit_current(int32_t exit_status) {
     (void)arch::save_and_disable_interrupts();
     uint32_t cpu_index = this_cpu();
     CpuScheduler& cpu = cpus[cpu_index];
     Task* task = cpu.current;
+    task->exit_status = exit_status;
     (void)cpu.lock.lock();
     task->state.store(TaskState::Exited, std::memory_order_relaxed);
     report("dequeue_task", policy.dequeue_task(cpu_index, task->slot, now_ns()));
     uint32_t next = kNone;
     report("pick_next_task", policy.pick_next_task(cpu_index, now_ns(), &next));
-    switch_to(cpu_index, next == kNone ? &cpu.idle : &tasks[next]);
+    switch_to(cpu_index, next == kNone ? &cpu.idle : &detail::task_at(next));
     arch::halt_forever();  // an exited task is never resumed
 }
 
 void on_timer_interrupt() {
     if (!running()) return;
-    wake_expired_sleepers();
+    detail::wake_expired_sleepers();
     uint32_t cpu_index = this_cpu();
     CpuScheduler& cpu = cpus[cpu_index];
     (void)cpu.lock.lock();
@@ -459,10 +478,17 @@ void print_threads(console::TextOutput& out) {
         return;
     }
     out.print("  id  name                cpu  state     switches  nice  vruntime-us  lag-us\n");
-    for (size_t index = 0; index < task_capacity; ++index) {
-        Task& task = tasks[index];
+    uint32_t capacity = detail::task_capacity();
+    for (uint32_t index = 0; index < capacity; ++index) {
+        Task& task = detail::task_at(index);
         TaskState state = task.state.load(std::memory_order_acquire);
         if (state == TaskState::Free) continue;
+        if (state == TaskState::Zombie) {
+            // The policy has forgotten it; only the nucleus's record waits for join.
+            out.print("%4u  %-18s %4u  %-8s %9lu     -            -       -  exit %d\n", task.slot, task.name,
+                      task.cpu, task_state_name(state), task.switches, task.exit_status);
+            continue;
+        }
         policy_api::TaskInfo info{};
         uint32_t cpu_index = task.cpu < cpu_table().count() ? task.cpu : 0;
         arch::InterruptState interrupts = cpus[cpu_index].lock.lock();

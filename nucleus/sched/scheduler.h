@@ -3,8 +3,8 @@
 // scheduler policy module (scheduler_policy.SchedulerPolicy, services/scheduler), whose
 // per-CPU and per-task state is nucleus memory handed over at start-up.
 //
-// Lock order: a wait queue's lock (or the sleeper list's), then a CPU's run-queue lock, then
-// (for stealing) a second one in CPU-id order.
+// Lock order: a wait queue's lock, then the sleeper list's, then a CPU's run-queue lock,
+// then (for stealing) a second one in CPU-id order.
 // Run-queue locks are taken with interrupts off and released before a context switch; a
 // task's `on_cpu` flag keeps it from being enqueued elsewhere until its context is saved.
 #pragma once
@@ -20,25 +20,29 @@
 
 namespace umka::sched {
 
-enum class TaskState : uint8_t { Free, Runnable, Running, Blocked, Exited };
+// Exited: off the policy but maybe still on its stack; Zombie: a thread that is waiting
+// to be joined (its context is saved and its exit status kept).
+enum class TaskState : uint8_t { Free, Runnable, Running, Blocked, Exited, Zombie };
 const char* task_state_name(TaskState state);
 
-using TaskEntry = void (*)(void* argument);
+// Returning from the entry ends the task with that exit status.
+using TaskEntry = int32_t (*)(uint64_t argument);
 
-struct Task {
-    uint32_t slot;  // also the policy's task number
-    char name[24];
-    std::atomic<TaskState> state;
-    std::atomic<uint8_t> on_cpu;  // 1 while a CPU may still be running on its stack
-    uint32_t cpu;
-    uint64_t stack_pointer;
-    uint64_t stack_top;  // 0 for the console task (it runs on the boot stack)
-    TaskEntry entry;
-    void* argument;
-    uint64_t switches;
-    uint64_t wake_at_ns;  // while sleeping: when the timer wakes it
-    Task* next_waiter;    // link in a wait queue or the sleeper list
-};
+// Who gives an exited task's slot back: the scheduler at once (nucleus threads), or join.
+enum class Reaping : uint8_t { OnExit, ByJoin };
+
+// The owner id of nucleus threads (module owners are loader::ModuleRecord::owner, from 1).
+constexpr uint32_t kNucleusOwner = 0;
+
+struct Task;
+
+// Whether waking a task may switch away from the waker's own context at once (when the
+// policy says the woken task should preempt). Deferred is for wakers that must not switch
+// (the resumed side of a switch); their CPU picks the woken task at its next tick.
+enum class LocalPreemption : uint8_t { Allowed, Deferred };
+
+// What a bounded wait ended with.
+enum class WaitOutcome : uint8_t { NotBlocked, Woken, TimedOut };
 
 // Tasks waiting for an event. `wait` blocks until `wake_one`/`wake_all` after the caller's
 // condition was found false under the queue's lock, so a wake-up between the check and the
@@ -51,10 +55,45 @@ public:
     void wake_one();
     void wake_all();
 
+    // One futex-style wait: blocks unless `should_block(context)` (called under the queue's
+    // lock) says no, until wake() takes this task off the queue or the clock passes
+    // `deadline_ns` (0: never). A task taken off by wake() reports Woken even if its
+    // deadline passed meanwhile, so every wake() counted reaches a waiter.
+    WaitOutcome wait_once(bool (*should_block)(void* context), void* context, uint64_t deadline_ns);
+    // Takes up to `count` waiters off in arrival order and wakes them; how many.
+    uint32_t wake(uint32_t count, LocalPreemption preemption = LocalPreemption::Allowed);
+    bool has_waiters();
+
 private:
+    bool unlink(Task* task);  // under lock_: false if not queued
+
     SpinLock lock_;
     Task* first_ = nullptr;
     Task* last_ = nullptr;
+};
+
+struct Task {
+    uint32_t slot;  // also the policy's task number
+    char name[24];
+    std::atomic<TaskState> state;
+    std::atomic<uint8_t> on_cpu;  // 1 while a CPU may still be running on its stack
+    uint32_t cpu;
+    uint64_t stack_pointer;
+    uint64_t stack_top;  // 0 for the console task (it runs on the boot stack)
+    TaskEntry entry;
+    uint64_t argument;
+    uint64_t switches;
+    uint64_t wake_at_ns;  // while sleeping: when the timer wakes it
+    Task* next_waiter;    // link in a wait queue
+    Task* next_sleeper;   // link in the sleeper list (a timed wait is on both)
+    std::atomic<uint32_t> wait_sequence;   // the current (or last) wait
+    std::atomic<uint32_t> woken_sequence;  // the last wait a waker claimed
+    // Moves on each time the slot is given back, so a handle to an earlier task is stale.
+    std::atomic<uint32_t> generation;
+    uint32_t owner;  // kNucleusOwner or the spawning module's owner id
+    Reaping reaping;
+    int32_t exit_status;    // valid once Zombie
+    WaitQueue exit_waiters;  // join
 };
 
 enum class Placement : uint8_t { Anywhere, Pinned };
@@ -64,13 +103,38 @@ enum class Placement : uint8_t { Anywhere, Pinned };
 Status initialize();
 bool running();
 
-Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t nice,
+struct SpawnOptions {
+    int8_t nice;
+    Placement placement;
+    uint32_t cpu;  // Pinned: the CPU; Anywhere: ignored
+    Reaping reaping;
+    uint32_t owner;
+};
+
+// Errno::NoFunction without a policy, NoDeviceOrAddress for a CPU that does not exist,
+// TryAgain when every task slot is in use.
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const SpawnOptions& options);
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, int8_t nice,
                     Placement placement, uint32_t cpu);
 void yield();
 // Blocks the calling task for at least `nanoseconds` (woken by a timer tick).
 void sleep_ns(uint64_t nanoseconds);
-// Ends the calling task.
-[[noreturn]] void exit_current();
+// Ends the calling task with `exit_status`.
+[[noreturn]] void exit_current(int32_t exit_status);
+
+// The calling task (nullptr before the scheduler runs) and its handle, for Reaping::ByJoin
+// tasks: handle_table.h's (generation << 32) | (slot + 1).
+Task* current_task();
+uint64_t task_handle(const Task& task);
+// Waits for the ByJoin task `handle` of `owner` to exit, gives its slot back and returns its
+// exit status. InvalidArgument for a handle that is malformed, stale, another owner's, the
+// caller itself, or already being joined.
+Result<int32_t> join(uint64_t handle, uint32_t owner);
+uint32_t cpu_count();
+// The scheduler's clock: nanoseconds since boot (sleeps and timed waits are against it).
+uint64_t now_ns();
+// now_ns() + `nanoseconds`, saturating: an enormous timeout means "never", not "at once".
+uint64_t deadline_after(uint64_t nanoseconds);
 
 // Called by arch: a timer tick and a reschedule IPI on this CPU (interrupts off).
 void on_timer_interrupt();

@@ -376,6 +376,94 @@ def scenario_ring_fallback(build: Path, accel: str) -> None:
                      r"for tier 1, its manifest allows tiers 0\.\.0", output) is not None,
            "a tier outside the module's range was not refused with its reason")
     expect("the nucleus console takes over" not in output, "the console module did not run")
+def scenario_thread_slots(build: Path, accel: str) -> None:
+    # 2 CPUs start with 128 task slots: 200 sleeping threads need the table to grow (policy
+    # state copied and re-attached with every CPU stopped). The second run reuses the slots.
+    status, output = boot(build, accel, ["load start sleep 200", "wait 500", "load stats", "threads", "load stop",
+                                         "load start sleep 200", "wait 300", "load stats", "load stop", "poweroff"],
+                          "--smp", "2", timeout=540)
+    expect_text(output, "sched: task slots grown from 128 to 256")
+    expect(output.count("task slots grown") == 1, "the table grew again although freed slots were there")
+    expect(output.count("load: 200 sleeping threads started") == 2, "200 threads did not start twice")
+    for section in output.split("umka> load stats")[1:]:
+        naps, _ = load_counters(section.split("umka>")[0])
+        expect(len(naps) == 200 and all(count > 0 for count in naps),
+               f"threads in grown slots never ran: {[index for index, count in enumerate(naps) if count == 0]}")
+    table = output.split("umka> threads", 1)[1].split("umka>")[0]
+    slots = [int(slot) for slot in re.findall(r"^\s+(\d+)\s+nap-load-\d+\s", table, re.MULTILINE)]
+    expect(len(slots) == 200 and max(slots) >= 128, f"threads table: {len(slots)} threads, highest slot {max(slots, default=-1)}")
+    expect(output.count("load: stopped 200 threads") == 2, "a workload did not stop")
+    expect_clean_power_off(status, output)
+
+
+PROBE_BAD_CALLS = {
+    "spawn function in read-only data": "EFAULT",
+    "spawn function outside the module": "EFAULT",
+    "spawn on cpu cpu_count": "ENXIO",
+    "spawn with null name": "EINVAL",
+    "spawn with 30-byte name": "EINVAL",
+    "spawn with priority 7": "EINVAL",
+    "spawn with placement 9": "EINVAL",
+    "join forged handle": "EINVAL",
+    "join joined handle": "EINVAL",
+    "wait on forged queue": "EINVAL",
+    "wait on changed word": "EAGAIN",
+    "wait with 5 ms timeout": "ETIMEDOUT",
+    "wait on unaligned word": "EFAULT",
+    "wait on null word": "EFAULT",
+    "wake forged queue": "EINVAL",
+    "destroy queue twice": "EINVAL",
+}
+
+
+def check_probe_run(section: str, count: int) -> None:
+    expect(f"probe: started {count} threads" in section, f"the probe did not start {count} threads")
+    names = re.findall(r"^\s+\d+\s+(probe-\d+)\s+\d+\s+(?:running|runnable|blocked|zombie)\s", section, re.MULTILINE)
+    expect(sorted(names) == sorted(f"probe-{index}" for index in range(count)),
+           f"the thread table should name probe-0..probe-{count - 1} while they live: {names}")
+    rows = re.findall(r"^probe: thread\s+(\d+) (ping|pong|work) (cpu \d+|anywhere)\s+ran on cpu (\d+), "
+                      r"current (\w+), joined (\w+), exit (-?\d+)$", section, re.MULTILINE)
+    expect(len(rows) == count, f"expected {count} joined threads, got {len(rows)}")
+    for index, role, placement, ran_on, current, joined, exit_status in rows:
+        expect(joined == "OK" and int(exit_status) == 100 + int(index),
+               f"thread {index} joined {joined} with exit status {exit_status} (want OK, {100 + int(index)})")
+        expect(current == "matches", f"thread {index}: current() inside it did not return its own handle")
+        if placement != "anywhere":
+            expect(placement == f"cpu {ran_on}", f"thread {index} was pinned to {placement} but ran on cpu {ran_on}")
+    cpus = {ran_on for _, _, _, ran_on, _, _, _ in rows}
+    expect(len(cpus) > 1, f"every probe thread ran on one CPU: {cpus}")
+    handoff = re.search(r"^probe: hand-off (\d+) rounds, word (\d+), (\d+) waiters woken, (\d+) wake-ups returned$",
+                        section, re.MULTILINE)
+    expect(handoff is not None, "no hand-off line")
+    rounds, word, woken, wakeups = (int(value) for value in handoff.groups())
+    expect(word == 2 * rounds, f"the hand-off stopped at word {word} of {2 * rounds}")
+    expect(woken > 0 and wakeups > 0, f"no wake-up was delivered over the wait queue ({woken} woken, {wakeups} returned)")
+    for call, errno in PROBE_BAD_CALLS.items():
+        expect(f"probe: bad call: {call} -> {errno}" in section, f"'{call}' should have got {errno}")
+    expect("probe: current() outside a module thread -> 0" in section, "current() outside a module thread was not 0")
+
+
+def scenario_thread_api(build: Path, accel: str) -> None:
+    # The thread_probe module uses kernel_services.Threads from a bundle that adds it to the
+    # default one. Run twice: slots and queues freed by the first run serve the second.
+    manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
+    manifest += "module thread_probe.umod tier=0 transport=direct\n"
+    files = {name + ".umod": module_bytes(build, name)
+             for name in ("serial_console", "console_service", "kernel_heap", "scheduler", "thread_probe")}
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
+        handle.write(bundle_with(build, manifest, files))
+        handle.flush()
+        status, output = boot(build, accel, ["probe threads 8", "probe threads 6", "probe threads 1", "threads",
+                                             "poweroff"], "--bundle", handle.name, "--smp", "4", timeout=540)
+    expect_text(output, "module thread_probe 1 loaded from thread_probe.umod")
+    runs = output.split("umka> probe threads ")
+    expect(len(runs) == 4, "the probe command did not run three times")
+    check_probe_run(runs[1].split("umka>")[0], 8)
+    check_probe_run(runs[2].split("umka>")[0], 6)
+    expect_text(runs[3], "probe: start 1 failed: EINVAL")
+    table = output.split("umka> threads", 1)[1].split("umka>")[0]
+    expect("probe-" not in table, "joined probe threads are still listed")
+    expect("was never created" not in output, "the policy was asked about a task it no longer has")
     expect_clean_power_off(status, output)
 
 
@@ -408,6 +496,8 @@ SCENARIOS = {
     "direct-console": scenario_direct_console,
     "ring-load": scenario_ring_load,
     "ring-fallback": scenario_ring_fallback,
+    "thread-api": scenario_thread_api,
+    "thread-slots": scenario_thread_slots,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,

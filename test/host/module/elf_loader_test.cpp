@@ -106,6 +106,22 @@ TEST(ElfLoader, LoadsRelocatesAndWriteProtects) {
             << "page +" << offset << " " << permissions;
     }
 
+    // What executes() accepts as a thread function is exactly the read-execute pages' code:
+    // the entry point yes; the manifest, addresses around the image and null no.
+    ASSERT_GT(module.executable_count, 0u);
+    EXPECT_TRUE(module.executes(reinterpret_cast<const void*>(module.entry)));
+    EXPECT_FALSE(module.executes(module.manifest));
+    EXPECT_FALSE(module.executes(nullptr));
+    EXPECT_FALSE(module.executes(module.base - 1));
+    EXPECT_FALSE(module.executes(module.base + module.size));
+    for (size_t index = 0; index < module.executable_count; ++index) {
+        const uint8_t* first = module.base + module.executable[index].offset;
+        const uint8_t* last = first + module.executable[index].length - 1;
+        EXPECT_EQ(page_permissions(first), "r-xp");
+        EXPECT_TRUE(module.executes(first));
+        EXPECT_TRUE(module.executes(last));
+    }
+
     // Every RELATIVE relocation now holds base + addend.
     ElfPatch elf(bytes);
     int relocations = elf.find_section(".rela.dyn");
