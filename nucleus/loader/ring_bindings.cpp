@@ -63,8 +63,8 @@ bool is_closed(void* binding) {
            RingBindingState::Closed;
 }
 
-void serve_binding(void* argument) {
-    auto* binding = static_cast<RingBinding*>(argument);
+int32_t serve_binding(uint64_t argument) {
+    auto* binding = reinterpret_cast<RingBinding*>(argument);
     Status status =
         ring::run_provider(binding->provider_end, binding->dispatch.dispatcher(), kProviderBudget);
     if (status.is_error()) {
@@ -73,6 +73,7 @@ void serve_binding(void* argument) {
     }
     binding->state.store(RingBindingState::Closed, std::memory_order_release);
     providers_finished.wake_all();
+    return status.is_ok() ? 0 : int32_t(status.error());
 }
 
 void free_binding(RingBinding* binding) {
@@ -162,7 +163,7 @@ Status start_ring_binding(RingBinding& binding, sched::Placement placement, uint
     char name[24] = "ring:";
     copy_name(name + 5, sizeof name - 5, binding.consumer);
     binding.state.store(RingBindingState::Serving, std::memory_order_release);
-    Result<sched::Task*> thread = sched::spawn(name, serve_binding, &binding, 0, placement, cpu);
+    Result<sched::Task*> thread = sched::spawn(name, serve_binding, reinterpret_cast<uint64_t>(&binding), 0, placement, cpu);
     if (thread.is_error()) {
         binding.state.store(RingBindingState::Prepared, std::memory_order_release);
         return thread.error();

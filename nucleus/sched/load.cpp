@@ -87,8 +87,7 @@ int32_t churn_forever(uint64_t argument) {
 
 // Calls CharDevice.info (no side effect) over this thread's own ring binding, as a
 // consumer module would: through the binding's slot, the adapter vtable and the ring.
-void call_over_ring(void* argument) {
-    uintptr_t index = reinterpret_cast<uintptr_t>(argument);
+int32_t call_over_ring(uint64_t index) {
     Counter& mine = workload.per_thread[index];
     const UmkaServiceSlot* slot = &workload.ring_bindings[index]->slot;
     umka::kabi::char_device::CharDeviceInfo info{};
@@ -99,6 +98,7 @@ void call_over_ring(void* argument) {
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }
     leave();
+    return 0;
 }
 
 void close_ring_bindings() {

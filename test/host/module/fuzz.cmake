@@ -19,7 +19,8 @@ if(NOT UMKA_MODULE_FUZZ_AVAILABLE)
 endif()
 
 set(fuzz_sources ${UMKA_MODULE_TEST_DIR}/module_loader_fuzzer.cpp ${UMKA_MODULE_PURE_SOURCES}
-  ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp)
+  ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp
+  ${PROJECT_SOURCE_DIR}/nucleus/bundle/boot_manifest.cpp)
 set(fuzzer ${CMAKE_CURRENT_BINARY_DIR}/module_loader_fuzzer)
 get_target_property(kabi_include umka_kabi_headers INTERFACE_INCLUDE_DIRECTORIES)
 # Built by clang directly (the project compiler is g++): one command, all sources.

@@ -60,7 +60,8 @@ target_link_libraries(umka_module_entry_header_check PRIVATE umka_kabi_headers)
 
 # Optimised, unsanitized: for bench/module.
 add_library(umka_module_bench STATIC ${UMKA_MODULE_PURE_SOURCES}
-  ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp)
+  ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp
+  ${PROJECT_SOURCE_DIR}/nucleus/bundle/boot_manifest.cpp)
 umka_host_target(umka_module_bench)
 target_compile_options(umka_module_bench PRIVATE -O2)
 target_include_directories(umka_module_bench PUBLIC ${PROJECT_SOURCE_DIR} ${UMKA_MODULE_SDK_INCLUDE})
