@@ -1,17 +1,14 @@
 // serial_console.umod (SerialState version 1) and serial_console-v2.umod (version 2) on one
-// 16550 model, swapped both ways as the nucleus's evolve does it: the replacement is bound
-// withheld on a fresh state region, its registered import function takes the
-// predecessor's SerialState (dry run into scratch, then commit), the service slots switch
-// and the predecessor is unloaded. Buffered bytes and counters survive every swap; version
+// 16550 model, swapped both ways as the nucleus's evolve does it (ModuleHarness::evolve):
+// the replacement is bound withheld on a fresh state region, its registered import
+// function takes the predecessor's SerialState (dry run into scratch, then commit), the
+// service slots switch and the predecessor is unloaded. Buffered bytes and counters survive every swap; version
 // 2's new counter is derived on the way up and its TIOCGICOUNT answer is what changed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstring>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include "module_harness.h"
 #include "uart16550_model.h"
@@ -51,40 +48,13 @@ protected:
         ASSERT_TRUE(harness_.bind_provided(*module_, "bus_access", "IrqHandler", &irq_).is_ok());
     }
 
-    // The nucleus's part of `evolve serial_console <path>` for a replacement whose manifest
-    // declares SerialState `new_version` of `new_size` bytes; the import's status (the old
-    // module keeps serving when it is not 0).
-    int32_t evolve(const char* path, uint32_t new_version, uint64_t new_size) {
-        const UmkaStateRegion& old_region = module_->states[0];
-        uint64_t old_size = module_->manifest().state(0).size;
-        std::shared_ptr<void> fresh(aligned_alloc(64, (new_size + 63) & ~uint64_t(63)), &::free);
-        memset(fresh.get(), 0, new_size);
-        LoadOptions options;
-        options.carried_states = {UmkaStateRegion{fresh.get(), new_size, new_version,
-                                                  UMKA_STATE_ORIGIN_FRESH}};
-        options.carried_memory = {fresh};
-        options.publication = umka::modules::Publication::Withhold;
-        HostModule* replacement = harness_.load(path, options);
-        EXPECT_NE(replacement, nullptr) << harness_.last_reason();
-        if (replacement == nullptr) return -1;
-        UmkaStateImportFunction import = replacement->block->binding.import_state;
-        EXPECT_NE(import, nullptr);
-        if (import == nullptr) return -1;
-
-        std::vector<uint8_t> scratch(new_size + 64);
-        UmkaStateImport request{0, old_region.schema_version, old_region.base, old_size,
-                                scratch.data(), new_size, UMKA_STATE_IMPORT_DRY_RUN, 0};
-        if (int32_t status = import(&request); status != 0) {
-            EXPECT_TRUE(harness_.unload(replacement).is_ok());
-            return status;
-        }
-        request.new_base = fresh.get();
-        request.mode = UMKA_STATE_IMPORT_COMMIT;
-        EXPECT_EQ(import(&request), 0);
-        EXPECT_TRUE(harness_.swap(module_, replacement).is_ok()) << harness_.last_reason();
-        EXPECT_TRUE(harness_.unload(module_).is_ok()) << harness_.last_reason();
+    // `evolve serial_console <path>` (ModuleHarness::evolve plays the nucleus); the
+    // import's errno when refused (the old module keeps serving then), else 0.
+    int32_t evolve(const char* path) {
+        HostModule* replacement = harness_.evolve(module_, path);
+        if (replacement == nullptr) return static_cast<int32_t>(harness_.last_error());
         module_ = replacement;
-        port_io_.grant(*module_);
+        port_io_.grant(*module_);  // the replacement calls with its own PortIo capability
         bind();
         return 0;
     }
@@ -127,7 +97,7 @@ TEST_F(SerialVersions, VersionsShareTheNameAndDifferInVersion) {
     EXPECT_EQ(module_->manifest().module_version(), 1u);
     EXPECT_EQ(module_->manifest().state(0).version, 1u);
     EXPECT_EQ(module_->manifest().state(0).size, sizeof(schema::SerialStateV1));
-    ASSERT_EQ(evolve(umka::harness::module_under_test(), 2, sizeof(schema::SerialStateV2)), 0);
+    ASSERT_EQ(evolve(umka::harness::module_under_test()), 0);
     EXPECT_STREQ(module_->manifest().name(), "serial_console");
     EXPECT_EQ(module_->manifest().module_version(), 2u);
     EXPECT_EQ(module_->manifest().state(0).version, 2u);
@@ -145,7 +115,7 @@ TEST_F(SerialVersions, BufferedBytesAndCountersSurviveVersionOneTwoOne) {
     int32_t sent = 0;
     EXPECT_EQ(interrupt_counts(&received, &sent), UMKA_KABI_ENOTTY);  // version 1
 
-    ASSERT_EQ(evolve(umka::harness::module_under_test(), 2, sizeof(schema::SerialStateV2)), 0);
+    ASSERT_EQ(evolve(umka::harness::module_under_test()), 0);
     auto& upgraded = state<schema::SerialStateV2>();
     EXPECT_EQ(upgraded.bytes_written, 5u);
     EXPECT_EQ(upgraded.bytes_read, 2u);
@@ -159,7 +129,7 @@ TEST_F(SerialVersions, BufferedBytesAndCountersSurviveVersionOneTwoOne) {
     ASSERT_NO_FATAL_FAILURE(write("!"));
     EXPECT_EQ(upgraded.bytes_received, 10u);
 
-    ASSERT_EQ(evolve(UMKA_SERIAL_V1_MODULE, 1, sizeof(schema::SerialStateV1)), 0);
+    ASSERT_EQ(evolve(UMKA_SERIAL_V1_MODULE), 0);
     auto& downgraded = state<schema::SerialStateV1>();
     EXPECT_EQ(downgraded.bytes_written, 6u);
     EXPECT_EQ(downgraded.bytes_read, 2u);
@@ -171,7 +141,7 @@ TEST_F(SerialVersions, BufferedBytesAndCountersSurviveVersionOneTwoOne) {
     // And up again: the new counter is derived once more from what version 1 kept.
     uart_.receive("z");
     irq_.handle_irq(0);
-    ASSERT_EQ(evolve(umka::harness::module_under_test(), 2, sizeof(schema::SerialStateV2)), 0);
+    ASSERT_EQ(evolve(umka::harness::module_under_test()), 0);
     EXPECT_EQ(state<schema::SerialStateV2>().bytes_received, 11u);
     EXPECT_EQ(read(), "z");
 }
@@ -183,7 +153,7 @@ TEST_F(SerialVersions, ACorruptRingIsRefusedAndTheOldDriverKeepsServing) {
     HostModule* original = module_;
     auto& old_state = state<schema::SerialStateV1>();
     old_state.receive_tail += 300;  // claims more than the 256-byte ring holds
-    EXPECT_EQ(evolve(umka::harness::module_under_test(), 2, sizeof(schema::SerialStateV2)), UMKA_KABI_EINVAL);
+    EXPECT_EQ(evolve(umka::harness::module_under_test()), UMKA_KABI_EINVAL);
     EXPECT_EQ(module_, original);
     old_state.receive_tail -= 300;
     EXPECT_EQ(read(), "keep");  // still the version-1 driver, through the same slot

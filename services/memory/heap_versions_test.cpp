@@ -1,14 +1,12 @@
 // kernel_heap.umod (HeapState version 1) and kernel_heap-v2.umod (version 2), each the ELF
-// that is signed, swapped both ways as the nucleus's evolve does it: the replacement is
-// bound withheld on a fresh state region, its import function takes the predecessor's
+// that is signed, swapped both ways as the nucleus's evolve does it (ModuleHarness::evolve):
+// the replacement is bound withheld on a fresh state region, its import function takes the predecessor's
 // HeapState (dry run into scratch, then commit), the Heap slot switches, the predecessor
 // is unloaded. Every allocation made before a swap stays intact and is freed after it;
 // version 2's new statistic is derived on the way up.
 #include <gmock/gmock.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 
 #include "heap_test_support.h"
 
@@ -36,46 +34,17 @@ protected:
         ASSERT_TRUE(harness_.bind_provided(*module_, "memory", "Heap", &heap_).is_ok());
     }
 
-    // The nucleus's part of `evolve kernel_heap <path>` for a replacement whose HeapState is
-    // `new_version` of `new_size` bytes; the import's status (0: swapped).
-    int32_t evolve(const char* path, uint32_t new_version, uint64_t new_size) {
-        const UmkaStateRegion& old_region = module_->states[0];
-        uint64_t old_size = module_->manifest().state(0).size;
-        std::shared_ptr<void> fresh(aligned_alloc(64, (new_size + 63) & ~uint64_t(63)), &::free);
-        std::memset(fresh.get(), 0, new_size);
-        LoadOptions options;
-        options.carried_states = {
-            UmkaStateRegion{fresh.get(), new_size, new_version, UMKA_STATE_ORIGIN_FRESH}};
-        options.carried_memory = {fresh};
-        options.publication = umka::modules::Publication::Withhold;
-        HostModule* replacement = harness_.load(path, options);
-        EXPECT_NE(replacement, nullptr) << harness_.last_reason();
-        if (replacement == nullptr) return -1;
-        UmkaStateImportFunction import = replacement->block->binding.import_state;
-        EXPECT_NE(import, nullptr);
-        if (import == nullptr) return -1;
-        std::shared_ptr<void> scratch(aligned_alloc(64, (new_size + 63) & ~uint64_t(63)),
-                                      &::free);
-        std::memset(scratch.get(), 0, new_size);
-        UmkaStateImport request{0, old_region.schema_version, old_region.base, old_size,
-                                scratch.get(), new_size, UMKA_STATE_IMPORT_DRY_RUN, 0};
-        if (int32_t status = import(&request); status != 0) {
-            EXPECT_TRUE(harness_.unload(replacement).is_ok()) << harness_.last_reason();
-            return status;
-        }
-        request.new_base = fresh.get();
-        request.mode = UMKA_STATE_IMPORT_COMMIT;
-        EXPECT_EQ(import(&request), 0);
-        EXPECT_TRUE(harness_.swap(module_, replacement).is_ok()) << harness_.last_reason();
-        EXPECT_TRUE(harness_.unload(module_).is_ok()) << harness_.last_reason();
+    // `evolve kernel_heap <path>` (ModuleHarness::evolve plays the nucleus); the import's
+    // errno when refused (the old heap keeps serving then), else 0.
+    int32_t evolve(const char* path) {
+        HostModule* replacement = harness_.evolve(module_, path);
+        if (replacement == nullptr) return static_cast<int32_t>(harness_.last_error());
         module_ = replacement;
         EXPECT_TRUE(harness_.bind_provided(*module_, "memory", "Heap", &heap_).is_ok());
         return 0;
     }
-    int32_t evolve_to_v2() {
-        return evolve(umka::harness::module_under_test(), 2, sizeof(HeapStateV2));
-    }
-    int32_t evolve_to_v1() { return evolve(UMKA_KERNEL_HEAP_V1_MODULE, 1, sizeof(HeapStateV1)); }
+    int32_t evolve_to_v2() { return evolve(umka::harness::module_under_test()); }
+    int32_t evolve_to_v1() { return evolve(UMKA_KERNEL_HEAP_V1_MODULE); }
 
     // Allocations of every class on several CPUs, large ones, and objects parked in the
     // magazines (freed right away, so they are cached, not in slabs).
