@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "serial_versions.h"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/serial_console_manifest.hpp"
-#include "serial_versions.h"
 #include "umka/kabi/serial_console_state.hpp"
 #include "umka/module_entry.h"
 

@@ -2,8 +2,9 @@
 // 16550 model, swapped both ways as the nucleus's evolve does it (ModuleHarness::evolve):
 // the replacement is bound withheld on a fresh state region, its registered import
 // function takes the predecessor's SerialState (dry run into scratch, then commit), the
-// service slots switch and the predecessor is unloaded. Buffered bytes and counters survive every swap; version
-// 2's new counter is derived on the way up and its TIOCGICOUNT answer is what changed.
+// service slots switch and the predecessor is unloaded. Buffered bytes and counters survive every
+// swap; version 2's new counter is derived on the way up and its TIOCGICOUNT answer is what
+// changed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -21,9 +21,8 @@ void note_large_bytes(State& state) {
     if constexpr (requires { state.large_bytes_peak; }) {
         uint64_t now = __atomic_load_n(&state.large_bytes, __ATOMIC_RELAXED);
         uint64_t peak = __atomic_load_n(&state.large_bytes_peak, __ATOMIC_RELAXED);
-        while (now > peak && !__atomic_compare_exchange_n(&state.large_bytes_peak, &peak, now,
-                                                          true, __ATOMIC_RELAXED,
-                                                          __ATOMIC_RELAXED)) {
+        while (now > peak && !__atomic_compare_exchange_n(&state.large_bytes_peak, &peak, now, true,
+                                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
         }
     } else {
         (void)state;

@@ -1,8 +1,8 @@
 // kernel_heap.umod (HeapState version 1) and kernel_heap-v2.umod (version 2), each the ELF
 // that is signed, swapped both ways as the nucleus's evolve does it (ModuleHarness::evolve):
-// the replacement is bound withheld on a fresh state region, its import function takes the predecessor's
-// HeapState (dry run into scratch, then commit), the Heap slot switches, the predecessor
-// is unloaded. Every allocation made before a swap stays intact and is freed after it;
+// the replacement is bound withheld on a fresh state region, its import function takes the
+// predecessor's HeapState (dry run into scratch, then commit), the Heap slot switches, the
+// predecessor is unloaded. Every allocation made before a swap stays intact and is freed after it;
 // version 2's new statistic is derived on the way up.
 #include <gmock/gmock.h>
 

@@ -22,9 +22,9 @@ int32_t import_globals(const UmkaStateImport* import) {
         return UMKA_KABI_EINVAL;
     }
     bool attached = globals.run_queue_count != 0;
-    if (attached != (globals.run_queues_address != 0) ||
-        attached != (globals.tasks_address != 0) || attached != (globals.task_capacity != 0) ||
-        globals.run_queue_count >= eevdf::kNone || globals.task_capacity > eevdf::kMaximumTaskCapacity ||
+    if (attached != (globals.run_queues_address != 0) || attached != (globals.tasks_address != 0) ||
+        attached != (globals.task_capacity != 0) || globals.run_queue_count >= eevdf::kNone ||
+        globals.task_capacity > eevdf::kMaximumTaskCapacity ||
         globals.run_queues_address % alignof(RunQueueState) != 0 ||
         globals.tasks_address % alignof(TaskState) != 0) {
         return UMKA_KABI_EINVAL;

@@ -54,8 +54,8 @@ Snapshot snapshot_of(const policy::SchedulerPolicyRef& scheduler) {
 // The populated system has every kind of slot, so a comparison covers each of them.
 void expect_every_run_state(const Snapshot& snapshot) {
     for (policy::TaskRunState state :
-         {policy::TaskRunState::Unused, policy::TaskRunState::Blocked,
-          policy::TaskRunState::Queued, policy::TaskRunState::Running}) {
+         {policy::TaskRunState::Unused, policy::TaskRunState::Blocked, policy::TaskRunState::Queued,
+          policy::TaskRunState::Running}) {
         bool seen = false;
         for (const policy::TaskInfo& info : snapshot.tasks) seen = seen || info.state == state;
         EXPECT_TRUE(seen) << "no task in run state " << int(state);
@@ -78,8 +78,7 @@ void expect_same(const Snapshot& before, const Snapshot& after) {
         EXPECT_EQ(a.received_ns, b.received_ns) << "task " << task;
     }
     for (uint32_t cpu = 0; cpu < kCpus; ++cpu) {
-        EXPECT_EQ(memcmp(&before.queues[cpu], &after.queues[cpu], sizeof(policy::RunQueueInfo)),
-                  0)
+        EXPECT_EQ(memcmp(&before.queues[cpu], &after.queues[cpu], sizeof(policy::RunQueueInfo)), 0)
             << "cpu " << cpu;
     }
 }
@@ -99,10 +98,11 @@ protected:
         uint8_t preempt = 0;
         for (uint32_t task = 0; task < 13; ++task) {
             uint32_t cpu = task % kCpus;
-            policy::TaskFlags flags = task % 4 == 3 ? policy::TaskFlags::Pinned : policy::TaskFlags{};
-            ASSERT_EQ(scheduler.task_create(task, int8_t(int(task % 7) * 3 - 9), cpu, flags).code(), 0);
-            ASSERT_EQ(scheduler
-                          .enqueue_task(cpu, task, policy::WakeReason::Created, now, &preempt)
+            policy::TaskFlags flags =
+                task % 4 == 3 ? policy::TaskFlags::Pinned : policy::TaskFlags{};
+            ASSERT_EQ(scheduler.task_create(task, int8_t(int(task % 7) * 3 - 9), cpu, flags).code(),
+                      0);
+            ASSERT_EQ(scheduler.enqueue_task(cpu, task, policy::WakeReason::Created, now, &preempt)
                           .code(),
                       0);
         }
@@ -123,8 +123,8 @@ protected:
             ASSERT_EQ(scheduler.dequeue_task(info.cpu, task, now).code(), 0);
         }
         now += kMs;
-        ASSERT_EQ(
-            scheduler.enqueue_task(1, 7, policy::WakeReason::Unblocked, now, &preempt).code(), 0);
+        ASSERT_EQ(scheduler.enqueue_task(1, 7, policy::WakeReason::Unblocked, now, &preempt).code(),
+                  0);
         ASSERT_EQ(scheduler.set_nice(2, 5, now).code(), 0);
         ASSERT_EQ(scheduler.task_exit(9).code(), 0);
         for (uint32_t cpu = 0; cpu < kCpus; ++cpu) {
@@ -141,9 +141,9 @@ protected:
         if (!successor.attach(kCpus, kSlots)) return -1;
         return successor.policy()
             .import_states(predecessor.run_queue_buffer().data(),
-                           predecessor.run_queue_buffer().size(), old_layout.run_queue_state_version,
-                           predecessor.task_buffer().data(), predecessor.task_buffer().size(),
-                           old_layout.task_state_version)
+                           predecessor.run_queue_buffer().size(),
+                           old_layout.run_queue_state_version, predecessor.task_buffer().data(),
+                           predecessor.task_buffer().size(), old_layout.task_state_version)
             .code();
     }
 

@@ -21,8 +21,7 @@ static_assert(schema::run_queue_state_version <= 2 && schema::task_state_version
 // Current. A newer version is only known by its size, taken from the array: `length` over
 // `count` elements. 0: not importable.
 template <typename V1, typename Current>
-uint64_t element_size(uint32_t version, uint32_t current_version, uint64_t length,
-                      uint32_t count) {
+uint64_t element_size(uint32_t version, uint32_t current_version, uint64_t length, uint32_t count) {
     if (version == 1) return sizeof(V1);
     if (version == current_version) return sizeof(Current);
     if (version < current_version || count == 0 || length % count != 0) return 0;
@@ -73,8 +72,7 @@ kabi::Status import_states(void* context, const void* old_run_queues,
                           .add(" task slots"));
     }
     uint32_t old_task_count = uint32_t(old_tasks_length / task_size);
-    auto import_queue = [](const void* bytes, uint32_t size, uint32_t version,
-                           RunQueueState* out) {
+    auto import_queue = [](const void* bytes, uint32_t size, uint32_t version, RunQueueState* out) {
         return schema::import_run_queue_state<kabi::NoMigrationHooks>(bytes, size, version, out);
     };
     auto import_task = [](const void* bytes, uint32_t size, uint32_t version, TaskState* out) {

@@ -246,13 +246,19 @@ Status ModuleHarness::import_states(HostModule& current, HostModule& replacement
                                       &free);
         std::memset(scratch.get(), 0, new_region.size);
         void* target = mode == UMKA_STATE_IMPORT_DRY_RUN ? scratch.get() : new_region.base;
-        UmkaStateImport request{uint32_t(index), old_region.schema_version, old_region.base,
-                                old_size, target, new_region.size, mode, 0};
+        UmkaStateImport request{};
+        request.state_index = uint32_t(index);
+        request.old_schema_version = old_region.schema_version;
+        request.old_base = old_region.base;
+        request.old_size = old_size;
+        request.new_base = target;
+        request.new_size = new_region.size;
+        request.mode = mode;
         if (int32_t status = import(&request); status != 0) {
             return fail(static_cast<Errno>(status),
                         std::string("'") + new_manifest.name() + "' refused state " + state.name +
-                            " version " + std::to_string(old_region.schema_version) +
-                            ": errno " + std::to_string(status));
+                            " version " + std::to_string(old_region.schema_version) + ": errno " +
+                            std::to_string(status));
         }
     }
     return Status::ok();
@@ -264,7 +270,9 @@ HostModule* ModuleHarness::evolve(HostModule* current, const std::string& path) 
     HostModule* replacement = load(path, options);
     if (replacement == nullptr) return nullptr;
     Status imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_DRY_RUN);
-    if (imported.is_ok()) imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_COMMIT);
+    if (imported.is_ok()) {
+        imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_COMMIT);
+    }
     if (imported.is_ok()) imported = swap(current, replacement);
     if (imported.is_error()) {
         std::string reason = last_reason_;

@@ -22,9 +22,14 @@ const UmkaStateRegion& globals_of(HostModule& module) {
 // One dry-run import of `from`'s SchedulerGlobals by `into`'s registered function.
 int32_t dry_run_import(HostModule& into, HostModule& from) {
     alignas(16) uint8_t scratch[256] = {};
-    UmkaStateImport request{0, globals_of(from).schema_version, globals_of(from).base,
-                            from.manifest().state(0).size, scratch, sizeof(scratch),
-                            UMKA_STATE_IMPORT_DRY_RUN, 0};
+    UmkaStateImport request{0,
+                            globals_of(from).schema_version,
+                            globals_of(from).base,
+                            from.manifest().state(0).size,
+                            scratch,
+                            sizeof(scratch),
+                            UMKA_STATE_IMPORT_DRY_RUN,
+                            0};
     UmkaStateImportFunction import = into.block->binding.import_state;
     return import == nullptr ? -1 : import(&request);
 }
