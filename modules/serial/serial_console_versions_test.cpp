@@ -12,20 +12,14 @@
 #include <string>
 
 #include "module_harness.h"
-#include "uart16550_model.h"
-#include "umka/kabi/bus_access.hpp"
+#include "serial_test_fixture.h"
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/serial_console_state.hpp"
 
 namespace {
 
 using umka::harness::HostModule;
-using umka::harness::LoadOptions;
-using umka::harness::ModuleHarness;
-using umka::test::HostPortIo;
-using umka::test::Uart16550Model;
 namespace chardev = umka::kabi::char_device;
-namespace bus = umka::kabi::bus_access;
 namespace schema = umka::kabi::serial_console;
 
 static_assert(schema::serial_state_version == 2, "compiled against version 2's headers");
@@ -34,29 +28,16 @@ constexpr auto kNonBlocking =
     chardev::OpenMode::Read | chardev::OpenMode::Write | chardev::OpenMode::NonBlocking;
 constexpr uint32_t kTiocGetInterruptCounts = 0x545D;
 
-class SerialVersions : public ::testing::Test {
+class SerialVersions : public umka::test::SerialTest {
 protected:
-    void SetUp() override {
-        ASSERT_TRUE(port_io_.publish().is_ok()) << harness_.last_reason();
-        module_ = harness_.load(UMKA_SERIAL_V1_MODULE);
-        ASSERT_NE(module_, nullptr) << harness_.last_reason();
-        port_io_.grant(*module_);
-        ASSERT_NO_FATAL_FAILURE(bind());
-    }
-    void bind() {
-        ASSERT_TRUE(
-            harness_.bind_provided(*module_, "char_device", "CharDevice", &device_).is_ok());
-        ASSERT_TRUE(harness_.bind_provided(*module_, "bus_access", "IrqHandler", &irq_).is_ok());
-    }
+    void SetUp() override { ASSERT_NO_FATAL_FAILURE(set_up(UMKA_SERIAL_V1_MODULE)); }
 
     // `evolve serial_console <path>` (ModuleHarness::evolve plays the nucleus); the
     // import's errno when refused (the old module keeps serving then), else 0.
     int32_t evolve(const char* path) {
         HostModule* replacement = harness_.evolve(module_, path);
         if (replacement == nullptr) return static_cast<int32_t>(harness_.last_error());
-        module_ = replacement;
-        port_io_.grant(*module_);  // the replacement calls with its own PortIo capability
-        bind();
+        adopt(replacement);
         return 0;
     }
 
@@ -84,13 +65,6 @@ protected:
         *sent = counts[5];
         return status;
     }
-
-    ModuleHarness harness_;
-    Uart16550Model uart_;
-    HostPortIo port_io_{harness_, uart_};
-    HostModule* module_ = nullptr;
-    chardev::CharDeviceRef device_;
-    bus::IrqHandlerRef irq_;
 };
 
 TEST_F(SerialVersions, VersionsShareTheNameAndDifferInVersion) {
