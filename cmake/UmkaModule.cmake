@@ -1,6 +1,7 @@
 # In-tree service and driver modules (DESIGN.md §5, docs/module-contract.md):
 #
-#   umka_add_module(<name> SOURCES <source>... [KABI_PACKAGE <package>] [KABI_IDL <file.kabi>...])
+#   umka_add_module(<name> SOURCES <source>... [KABI_PACKAGE <package>] [KABI_IDL <file.kabi>...]
+#                   [FILE_NAME <file>])
 #
 # builds <name> as a module: a freestanding C++20 ELF64 ET_DYN, position independent, no
 # undefined symbols, no DT_NEEDED, statically linked to the SDK runtime (memcpy & co), with
@@ -19,15 +20,24 @@
 # generated for this module alone, imports resolving against kabi-idl/. Configuration
 # fails unless the package file declares `module <name>`.
 #
+# FILE_NAME (default <name>) names the files and targets of an alternative version of a
+# module, built next to the default one for live evolution: e.g. `umka_add_module(scheduler
+# FILE_NAME scheduler-v2 KABI_IDL .../kabi-idl/versions/scheduler.kabi ...)` makes
+# modules/scheduler-v2.{elf,umod} and targets scheduler_v2_module / scheduler_v2_signed,
+# whose manifest still names module `scheduler` (the version tells the two apart). Such a
+# file is evolved to, never named by a boot manifest, so it is not in UMKA_MODULES.
+#
 # Outputs, targets and properties:
-#   ${CMAKE_BINARY_DIR}/modules/<name>.elf    target <name>_module (the ELF host tests load)
-#   ${CMAKE_BINARY_DIR}/modules/<name>.umod   target <name>_signed (also <name>_module_signed,
+#   ${CMAKE_BINARY_DIR}/modules/<file>.elf    target <id>_module (the ELF host tests load)
+#   ${CMAKE_BINARY_DIR}/modules/<file>.umod   target <id>_signed (also <id>_module_signed,
 #                                             the name umka_sign_module gives it), in `all`
+#   where <file> is FILE_NAME or <name>, and <id> is <file> with '-' as '_'
 #   target properties of <name>_module: UMKA_MODULE_NAME, UMKA_MODULE_ELF, UMKA_MODULE_SIGNED,
 #                                       UMKA_MODULE_INCLUDE (directory of KABI_IDL headers)
-#   variables in the caller's scope: <name>_MODULE_ELF, <name>_MODULE_SIGNED
-#   global property UMKA_MODULES: every <name> added, in order (for bundle builders)
-#   ctest <name>_module_signature: umka-sign verify of the .umod with the build's public key
+#   variables in the caller's scope: <id>_MODULE_ELF, <id>_MODULE_SIGNED
+#   global property UMKA_MODULES: every <name> added without FILE_NAME, in order (for
+#   bundle builders); UMKA_MODULE_VERSIONS: every FILE_NAME
+#   ctest <id>_module_signature: umka-sign verify of the .umod with the build's public key
 #
 # Host tests use the function of test/host/module/module.cmake on the very same ELF:
 #   umka_add_module_test(<test> <name>_module <test sources>...)
@@ -63,7 +73,7 @@ set(UMKA_MODULE_OUTPUT_DIR ${CMAKE_BINARY_DIR}/modules)
 set(UMKA_MODULE_SCRIPT ${CMAKE_CURRENT_LIST_FILE})
 
 function(umka_add_module name)
-  cmake_parse_arguments(ARG "" "KABI_PACKAGE" "SOURCES;KABI_IDL" ${ARGN})
+  cmake_parse_arguments(ARG "" "KABI_PACKAGE;FILE_NAME" "SOURCES;KABI_IDL" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "umka_add_module(${name}): unexpected arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -81,6 +91,15 @@ function(umka_add_module name)
   if(NOT ARG_KABI_PACKAGE)
     set(ARG_KABI_PACKAGE ${name})
   endif()
+  set(file_name ${name})
+  if(ARG_FILE_NAME)
+    if(NOT ARG_FILE_NAME MATCHES "^${name}-[a-z0-9_-]+$")
+      message(FATAL_ERROR "umka_add_module(${name}): FILE_NAME ${ARG_FILE_NAME} must be "
+                          "${name}-<variant> (lower-case letters, digits, '_', '-')")
+    endif()
+    set(file_name ${ARG_FILE_NAME})
+  endif()
+  string(REPLACE "-" "_" id ${file_name})
 
   # Where the manifest is declared, checked now rather than as a missing header later.
   set(package_file ${PROJECT_SOURCE_DIR}/kabi-idl/modules/${ARG_KABI_PACKAGE}.kabi)
@@ -103,13 +122,13 @@ function(umka_add_module name)
                         "`module ${name} version N { ... }` block for the manifest")
   endif()
 
-  set(target ${name}_module)
-  set(elf ${UMKA_MODULE_OUTPUT_DIR}/${name}.elf)
-  set(signed ${UMKA_MODULE_OUTPUT_DIR}/${name}.umod)
+  set(target ${id}_module)
+  set(elf ${UMKA_MODULE_OUTPUT_DIR}/${file_name}.elf)
+  set(signed ${UMKA_MODULE_OUTPUT_DIR}/${file_name}.umod)
 
   add_library(${target} SHARED ${ARG_SOURCES})
   set_target_properties(${target} PROPERTIES
-    OUTPUT_NAME ${name} PREFIX "" SUFFIX ".elf" NO_SONAME ON
+    OUTPUT_NAME ${file_name} PREFIX "" SUFFIX ".elf" NO_SONAME ON
     LIBRARY_OUTPUT_DIRECTORY ${UMKA_MODULE_OUTPUT_DIR}
     CXX_STANDARD 20 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF
     C_STANDARD 11 C_STANDARD_REQUIRED ON)
@@ -121,7 +140,7 @@ function(umka_add_module name)
 
   set(generated_include "")
   if(idl_files)
-    set(generated_include ${CMAKE_CURRENT_BINARY_DIR}/${name}-kabi)
+    set(generated_include ${CMAKE_CURRENT_BINARY_DIR}/${file_name}-kabi)
     set(headers)
     foreach(idl ${idl_files})
       get_filename_component(idl_package ${idl} NAME_WE)
@@ -133,10 +152,10 @@ function(umka_add_module name)
       COMMAND kabi-gen -I ${PROJECT_SOURCE_DIR}/kabi-idl --out-dir ${generated_include}
               --emit cpp,c,manifest,state ${idl_files}
       DEPENDS kabi-gen ${idl_files}
-      COMMENT "kabi-gen: interfaces of module ${name}"
+      COMMENT "kabi-gen: interfaces of module ${file_name}"
       VERBATIM)
-    add_custom_target(${name}_kabi_headers DEPENDS ${headers})
-    add_dependencies(${target} ${name}_kabi_headers)
+    add_custom_target(${id}_kabi_headers DEPENDS ${headers})
+    add_dependencies(${target} ${id}_kabi_headers)
     # Only this package's headers are here; its imports come from umka_kabi_headers.
     target_include_directories(${target} BEFORE PRIVATE ${generated_include})
   endif()
@@ -152,20 +171,24 @@ function(umka_add_module name)
 
   # Step 2. umka_sign_module names its target <module target>_signed.
   umka_sign_module(${target} ${signed})
-  add_custom_target(${name}_signed ALL)
-  add_dependencies(${name}_signed ${target}_signed)
+  add_custom_target(${id}_signed ALL)
+  add_dependencies(${id}_signed ${target}_signed)
 
   get_property(public GLOBAL PROPERTY UMKA_MODULE_SIGNING_PUBLIC)
-  add_test(NAME ${name}_module_signature
+  add_test(NAME ${id}_module_signature
     COMMAND $<TARGET_FILE:umka-sign> verify --public ${public} ${signed})
-  set_tests_properties(${name}_module_signature PROPERTIES LABELS "host;module")
+  set_tests_properties(${id}_module_signature PROPERTIES LABELS "host;module")
 
   set_target_properties(${target} PROPERTIES UMKA_MODULE_NAME ${name} UMKA_MODULE_ELF ${elf}
                                              UMKA_MODULE_SIGNED ${signed}
                                              UMKA_MODULE_INCLUDE "${generated_include}")
-  set(${name}_MODULE_ELF ${elf} PARENT_SCOPE)
-  set(${name}_MODULE_SIGNED ${signed} PARENT_SCOPE)
-  set_property(GLOBAL APPEND PROPERTY UMKA_MODULES ${name})
+  set(${id}_MODULE_ELF ${elf} PARENT_SCOPE)
+  set(${id}_MODULE_SIGNED ${signed} PARENT_SCOPE)
+  if(ARG_FILE_NAME)
+    set_property(GLOBAL APPEND PROPERTY UMKA_MODULE_VERSIONS ${file_name})
+  else()
+    set_property(GLOBAL APPEND PROPERTY UMKA_MODULES ${name})
+  endif()
 endfunction()
 
 else()

@@ -1,4 +1,6 @@
-// The 16550 UART driver module (kabi-idl/modules/serial_console.kabi): provides
+// The 16550 UART driver module (kabi-idl/modules/serial_console.kabi; built a second time
+// as serial_console-v2.umod from kabi-idl/versions/serial_console.kabi, see
+// serial_versions.h): provides
 // char_device.CharDevice ("ttyS0") and bus_access.IrqHandler; requires kernel_services.Log
 // and bus_access.PortIo.
 //
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "serial_versions.h"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/kernel_services.hpp"
@@ -312,6 +315,7 @@ struct SerialCharDevice {
             uint64_t total = ring_take(state, out, length);
             uint64_t moved = 0;
             Status status = fifo_take(uart, out + total, length - total, &moved);
+            umka::serial_driver::count_received(state, moved);
             total += moved;
             state.bytes_read += total;
             *transferred = total;
@@ -367,8 +371,12 @@ struct SerialCharDevice {
     }
 
     // Line settings are fixed at 115200 8N1; there is no termios (TCGETS/TCSETS) yet, so
-    // every command is ENOTTY, as Linux answers an ioctl a device does not know.
-    static Status control(void*, uint32_t, void*, uint64_t) { return UMKA_KABI_ENOTTY; }
+    // every command is ENOTTY, as Linux answers an ioctl a device does not know, except
+    // TIOCGICOUNT in version 2 (serial_versions.h).
+    static Status control(void* context, uint32_t command, void* argument, uint64_t length) {
+        if (command != umka::serial_driver::kTiocGetInterruptCounts) return UMKA_KABI_ENOTTY;
+        return umka::serial_driver::interrupt_counts(state_of(context), argument, length);
+    }
 
     // Readable: buffered bytes or LSR.DR; Writable: LSR.THRE; Error: a parity, framing or
     // break condition in the receive FIFO (LSR bit 7). Works whether or not the device is
@@ -427,6 +435,7 @@ struct SerialIrqHandler {
             state.receive_buffer[tail % kReceiveCapacity] = byte;
             ++tail;
             __atomic_store_n(&state.receive_tail, tail, __ATOMIC_RELEASE);
+            umka::serial_driver::count_received(state, 1);
         }
     }
 };
@@ -456,6 +465,13 @@ UMKA_MODULE_ENTRY(binding) {
         state->receive_head = state->receive_tail;
         log_line(binding, services::LogLevel::Warning,
                  "ttyS0: carried receive ring was inconsistent (tail - head > 256); emptied");
+    }
+    // A successor in a live swap takes over SerialState through the import function
+    // (the binding check above guarantees the field exists).
+    if (int32_t status =
+            umka_module_set_state_import(binding, umka::serial_driver::import_serial_state);
+        status != UMKA_KABI_OK) {
+        return status;
     }
     if (Status status = umka_module_provide(binding, kCharDevice, &char_device_vtable, binding);
         status.is_error()) {

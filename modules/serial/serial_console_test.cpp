@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "module_harness.h"
+#include "serial_test_fixture.h"
 #include "uart16550_model.h"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/char_device.hpp"
@@ -31,23 +32,11 @@ constexpr auto kReadWrite = chardev::OpenMode::Read | chardev::OpenMode::Write;
 constexpr auto kNonBlocking = kReadWrite | chardev::OpenMode::NonBlocking;
 constexpr uint32_t kPortIoRequirement = 1;  // serial_console.kabi: requires Log, PortIo
 
-class SerialConsole : public ::testing::Test {
+class SerialConsole : public umka::test::SerialTest {
 protected:
-    void SetUp() override {
-        ASSERT_TRUE(port_io_.publish().is_ok()) << harness_.last_reason();
-        ASSERT_NO_FATAL_FAILURE(load());
-    }
-
+    void SetUp() override { ASSERT_NO_FATAL_FAILURE(set_up(umka::harness::module_under_test())); }
     void load(const LoadOptions& options = {}) {
-        module_ = harness_.load(umka::harness::module_under_test(), options);
-        ASSERT_NE(module_, nullptr) << harness_.last_reason();
-        port_io_.grant(*module_);
-        ASSERT_NO_FATAL_FAILURE(bind());
-    }
-    void bind() {
-        ASSERT_TRUE(
-            harness_.bind_provided(*module_, "char_device", "CharDevice", &device_).is_ok());
-        ASSERT_TRUE(harness_.bind_provided(*module_, "bus_access", "IrqHandler", &irq_).is_ok());
+        SerialTest::load(umka::harness::module_under_test(), options);
     }
 
     SerialState& state() { return *static_cast<SerialState*>(module_->states[0].base); }
@@ -66,13 +55,6 @@ protected:
     umka::kabi::Status write(const std::string& data, uint64_t* transferred) {
         return device_.write(data.data(), data.size(), transferred);
     }
-
-    ModuleHarness harness_;
-    Uart16550Model uart_;
-    HostPortIo port_io_{harness_, uart_};
-    HostModule* module_ = nullptr;
-    chardev::CharDeviceRef device_;
-    bus::IrqHandlerRef irq_;
 };
 
 TEST_F(SerialConsole, BindsToLogAndPortIoWithoutTouchingThePorts) {

@@ -2,6 +2,7 @@
 // provides memory.Heap; requires kernel_services.Log and kernel_services.ModuleMemory.
 // This file is the entry point and the Heap vtable; the parts are in heap.h.
 #include "heap.h"
+#include "heap_versions.h"
 #include "magazines.h"
 #include "page_map.h"
 #include "size_classes.h"
@@ -203,5 +204,11 @@ UMKA_MODULE_ENTRY(binding) {
         return refuse_state(binding, "too small, bytes:", binding->states[0].size).code();
     }
     if (Status adopted = adopt_state(binding, *state); adopted.is_error()) return adopted.code();
+    // A successor in a live swap takes over HeapState through the import function (the
+    // binding check above guarantees the field exists).
+    if (int32_t status = umka_module_set_state_import(binding, import_heap_state);
+        status != UMKA_KABI_OK) {
+        return status;
+    }
     return umka_module_provide(binding, kHeap, &heap_vtable, binding);
 }

@@ -3,6 +3,7 @@
 // from the metadata pool. The page map entry of the returned address's page names the
 // record (tagged with kLargeTag), which is how free() finds it; free() claims that entry
 // with a compare-and-swap, so of two frees of the same address exactly one succeeds.
+#include "heap_versions.h"
 #include "page_map.h"
 
 namespace umka::heap {
@@ -46,6 +47,7 @@ Status allocate_large(const Heap& heap, uint64_t size, uint64_t alignment, uint6
     }
     add_relaxed(state.large_allocations, uint64_t(1));
     add_relaxed(state.large_bytes, region.length);
+    note_large_bytes(state);
     add_relaxed(state.large_allocations_total, uint64_t(1));
     *address = start;
     return Status::ok();

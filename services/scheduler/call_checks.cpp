@@ -3,7 +3,6 @@
 
 namespace umka::scheduler_module {
 
-namespace schema = kabi::scheduler;
 using eevdf::TaskRunState;
 
 LineText text_for(const Call& call) {
@@ -66,13 +65,6 @@ Status check_output(const Call& call, const void* output, const char* name) {
     return refuse(call.context, UMKA_KABI_EINVAL, text_for(call).add(name).add(" is NULL"));
 }
 
-// Element size of each schema version this module can import (0: unknown).
-uint32_t run_queue_state_size(uint32_t version) {
-    return version == 1 ? sizeof(schema::RunQueueStateV1) : 0;
-}
-uint32_t task_state_size(uint32_t version) {
-    return version == 1 ? sizeof(schema::TaskStateV1) : 0;
-}
 
 // Checks one array handed to attach; its element count in *count.
 Status check_array(void* context, const void* data, uint64_t length, uint64_t element_size,

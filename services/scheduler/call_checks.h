@@ -32,10 +32,6 @@ Status check_nice(const Call& call, int8_t nice);
 // EINVAL for a NULL output parameter.
 Status check_output(const Call& call, const void* output, const char* name);
 
-// Element size of each schema version this module can import (0: unknown).
-uint32_t run_queue_state_size(uint32_t version);
-uint32_t task_state_size(uint32_t version);
-
 // Checks one array handed to attach (whole elements, aligned, at most `maximum`); its
 // element count in *count.
 Status check_array(void* context, const void* data, uint64_t length, uint64_t element_size,

@@ -7,7 +7,12 @@
 // plus the running task's term.
 #include "eevdf.h"
 
+#include "schema_versions.h"
+
 namespace umka::eevdf {
+
+using scheduler_module::count_wake;
+using scheduler_module::slice_of;
 
 namespace {
 
@@ -159,7 +164,7 @@ bool RunQueue::charge_current(uint64_t now_ns) {
         return state_.preempt_pending != 0;
     }
     running.virtual_deadline =
-        running.virtual_runtime + virtual_from_real(kBaseSliceNs, running.weight);
+        running.virtual_runtime + virtual_from_real(slice_of(running), running.weight);
     if (state_.runnable_count > 1) state_.preempt_pending = 1;
     return state_.preempt_pending != 0;
 }
@@ -174,12 +179,13 @@ void RunQueue::place(uint32_t index, WakeReason reason) {
     // is zero by definition.
     lag = queue_weight == 0 ? 0 : scale(lag, queue_weight + state.weight, queue_weight);
     state.virtual_runtime = queue_time - uint64_t(lag);
-    uint64_t request = virtual_from_real(kBaseSliceNs, state.weight);
+    uint64_t request = virtual_from_real(slice_of(state), state.weight);
     // A new task's first deadline is half a slice out, so a burst of forks cannot push
     // everyone else's service back by whole slices.
     if (reason == WakeReason::Created) request /= 2;
     state.virtual_deadline = state.virtual_runtime + request;
     state.virtual_lag = 0;
+    if (reason == WakeReason::Created || reason == WakeReason::Unblocked) count_wake(state);
     insert_queued(index);
 }
 
@@ -270,7 +276,7 @@ bool RunQueue::woken_task_preempts(uint32_t woken) const {
 
 void RunQueue::yield_current() {
     TaskState& running = task(current());
-    running.virtual_deadline += virtual_from_real(kBaseSliceNs, running.weight);
+    running.virtual_deadline += virtual_from_real(slice_of(running), running.weight);
 }
 
 void RunQueue::reweight(uint32_t index, uint32_t weight) {

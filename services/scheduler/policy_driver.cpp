@@ -22,8 +22,10 @@ void AlignedBuffer::Free::operator()(void* pointer) const {
     free(pointer);
 }
 
-PolicyUnderTest::PolicyUnderTest() {
-    module_ = harness_.load(harness::module_under_test());
+PolicyUnderTest::PolicyUnderTest() : PolicyUnderTest(harness::module_under_test()) {}
+
+PolicyUnderTest::PolicyUnderTest(const std::string& path) {
+    module_ = harness_.load(path);
     if (module_ == nullptr) {
         reason_ = harness_.last_reason();
         return;
@@ -40,8 +42,10 @@ PolicyUnderTest::PolicyUnderTest() {
     }
     // The nucleus knows only what layout says; the test also knows the schema, and the
     // two must agree or the raw checks below would read garbage.
-    if (layout.run_queue_state_size != sizeof(RunQueueState) ||
-        layout.task_state_size != sizeof(TaskState)) {
+    bool same_schema = layout.run_queue_state_version == kabi::scheduler::run_queue_state_version &&
+                       layout.task_state_version == kabi::scheduler::task_state_version;
+    if (same_schema && (layout.run_queue_state_size != sizeof(RunQueueState) ||
+                        layout.task_state_size != sizeof(TaskState))) {
         return ::testing::AssertionFailure()
                << "layout sizes " << layout.run_queue_state_size << "/" << layout.task_state_size;
     }

@@ -42,12 +42,16 @@ private:
 
 class PolicyUnderTest {
 public:
-    // Loads and binds the module; check with loaded() (the reason is in reason()).
+    // Loads and binds the module under test (or the module file at `path`, in a harness of
+    // its own); check with loaded() (the reason is in reason()).
     PolicyUnderTest();
+    explicit PolicyUnderTest(const std::string& path);
     bool loaded() const { return module_ != nullptr && ref_.is_bound(); }
     const std::string& reason() const { return reason_; }
 
     // layout(), then zeroed arrays for `cpus` run queues and `task_slots` tasks, attached.
+    // run_queues() and tasks() view them as this test's schema: only meaningful when the
+    // layout's versions are the ones the test was compiled with.
     ::testing::AssertionResult attach(uint32_t cpus, uint32_t task_slots);
 
     const policy::SchedulerPolicyRef& policy() const { return ref_; }

@@ -1,6 +1,7 @@
 // Reaching and checking the scheduler's nucleus memory (policy_memory.h).
 #include "policy_memory.h"
 
+#include "schema_versions.h"
 #include "umka/kabi/kernel_services.hpp"
 
 namespace umka::scheduler_module {
@@ -91,6 +92,10 @@ kabi::Status check_tasks(void* context, const char* method, const PolicyMemory& 
                                     .signed_number(task.nice)
                                     .add(" and weight ")
                                     .number(task.weight));
+        }
+        if (!version_fields_valid(task)) {
+            return inconsistent(context, method,
+                                text.add(" has a slice of ").number(slice_of(task)).add(" ns"));
         }
         if (task.cpu >= memory.run_queue_count) {
             return inconsistent(context, method, text.add(" is on cpu ").number(task.cpu));

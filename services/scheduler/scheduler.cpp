@@ -1,4 +1,5 @@
-// The scheduler policy module (kabi-idl/modules/scheduler.kabi): provides
+// The scheduler policy module (kabi-idl/modules/scheduler.kabi; built a second time as
+// scheduler-v2.umod from kabi-idl/versions/scheduler.kabi, see schema_versions.h): provides
 // scheduler_policy.SchedulerPolicy version 2, EEVDF over per-CPU run queues with work
 // stealing; requires kernel_services.Log (refusals are logged, naming what is wrong).
 //
@@ -12,6 +13,8 @@
 #include "call_checks.h"
 #include "eevdf.h"
 #include "policy_memory.h"
+#include "schema_versions.h"
+#include "state_import.h"
 #include "umka/kabi/scheduler_manifest.hpp"
 #include "umka/kabi/scheduler_policy.hpp"
 #include "umka/kabi/scheduler_state.hpp"
@@ -31,7 +34,6 @@ using umka::scheduler_module::check_cpu;
 using umka::scheduler_module::check_nice;
 using umka::scheduler_module::check_output;
 using umka::scheduler_module::check_task;
-using umka::scheduler_module::import_array;
 using umka::scheduler_module::LineText;
 using umka::scheduler_module::PolicyMemory;
 using umka::scheduler_module::refuse;
@@ -95,6 +97,7 @@ struct SchedulerPolicy {
         globals.tasks_address = uint64_t(uintptr_t(tasks));
         globals.task_capacity = memory.task_capacity;
         globals.attach_count += 1;
+        module::record_array_versions(globals, module::own_array_versions());
         return Status::ok();
     }
 
@@ -102,62 +105,9 @@ struct SchedulerPolicy {
                                 uint64_t old_run_queues_length, uint32_t old_run_queue_version,
                                 const void* old_tasks, uint64_t old_tasks_length,
                                 uint32_t old_task_version) {
-        Call call;
-        if (Status status = begin(context, "import_states", &call); status.is_error()) {
-            return status;
-        }
-        uint32_t queue_size = module::run_queue_state_size(old_run_queue_version);
-        uint32_t task_size = module::task_state_size(old_task_version);
-        if (queue_size == 0 || task_size == 0) {
-            return refuse(context, UMKA_KABI_EINVAL,
-                          text_for(call)
-                              .add("RunQueueState version ")
-                              .number(old_run_queue_version)
-                              .add(" or TaskState version ")
-                              .number(old_task_version)
-                              .add(" is unknown to this module (it knows 1..1)"));
-        }
-        if (old_run_queues == nullptr || old_tasks == nullptr ||
-            old_run_queues_length != uint64_t(queue_size) * call.memory.run_queue_count ||
-            old_tasks_length % task_size != 0 ||
-            old_tasks_length / task_size > call.memory.task_capacity) {
-            return refuse(context, UMKA_KABI_EINVAL,
-                          text_for(call)
-                              .add("old arrays (")
-                              .number(old_run_queues_length)
-                              .add(" and ")
-                              .number(old_tasks_length)
-                              .add(" bytes) do not fit the attached ")
-                              .number(call.memory.run_queue_count)
-                              .add(" run queues and ")
-                              .number(call.memory.task_capacity)
-                              .add(" task slots"));
-        }
-        uint32_t old_task_count = uint32_t(old_tasks_length / task_size);
-        auto import_queue = [](const void* bytes, uint32_t size, uint32_t version,
-                               RunQueueState* out) {
-            return schema::import_run_queue_state<umka::kabi::NoMigrationHooks>(bytes, size,
-                                                                                version, out);
-        };
-        auto import_task = [](const void* bytes, uint32_t size, uint32_t version, TaskState* out) {
-            return schema::import_task_state<umka::kabi::NoMigrationHooks>(bytes, size, version,
-                                                                           out);
-        };
-        if (Status status = import_array(call, old_run_queues, queue_size, old_run_queue_version,
-                                         call.memory.run_queue_count, call.memory.run_queues,
-                                         import_queue, "run queue");
-            status.is_error()) {
-            return status;
-        }
-        if (Status status = import_array(call, old_tasks, task_size, old_task_version,
-                                         old_task_count, call.memory.tasks, import_task, "task");
-            status.is_error()) {
-            return status;
-        }
-        for (uint32_t index = old_task_count; index < call.memory.task_capacity; ++index) {
-            call.memory.tasks[index] = TaskState{};
-        }
-        return module::check_consistency(context, "import_states", call.memory);
+        return module::import_states(context, old_run_queues, old_run_queues_length,
+                                     old_run_queue_version, old_tasks, old_tasks_length,
+                                     old_task_version);
     }
 
     static Status task_create(void* context, uint32_t task, int8_t nice, uint32_t cpu,
@@ -182,6 +132,7 @@ struct SchedulerPolicy {
         state.flags = uint32_t(flags);
         state.cpu = cpu;
         state.weight = eevdf::weight_of_nice(nice);
+        module::initialise_version_fields(state);
         return Status::ok();
     }
 
@@ -511,6 +462,12 @@ UMKA_MODULE_ENTRY(binding) {
             status.is_error()) {
             return status.code();
         }
+    }
+    // A successor of another instance (a live swap) takes over SchedulerGlobals through
+    // import_globals (the binding check above guarantees the field exists).
+    if (int32_t status = umka_module_set_state_import(binding, module::import_globals);
+        status != UMKA_KABI_OK) {
+        return status;
     }
     return umka_module_provide(binding, module::kSchedulerPolicy, &scheduler_policy_vtable,
                                binding);

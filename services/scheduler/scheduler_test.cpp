@@ -378,10 +378,17 @@ TEST_F(Scheduler, ImportStatesCopiesVersionOneArraysIntoFreshOnes) {
                   .code(),
               0);
     expect_refusal(scheduler()
-                       .import_states(old_queues.data(), old_queues.size(), 2, old_tasks.data(),
+                       .import_states(old_queues.data(), old_queues.size(), 0, old_tasks.data(),
                                       old_tasks.size(), 1)
                        .code(),
-                   UMKA_KABI_EINVAL, "RunQueueState version 2 or TaskState version 1 is unknown");
+                   UMKA_KABI_EINVAL, "RunQueueState version 0 or TaskState version 1 is unknown");
+    // A newer version is known only by its size: the old array must divide into the
+    // attached slot count (4 old slots are not 8).
+    expect_refusal(scheduler()
+                       .import_states(old_queues.data(), old_queues.size(), 1, old_tasks.data(),
+                                      old_tasks.size(), 2)
+                       .code(),
+                   UMKA_KABI_EINVAL, "RunQueueState version 1 or TaskState version 2 is unknown");
     expect_refusal(
         scheduler()
             .import_states(old_queues.data(), 8, 1, old_tasks.data(), old_tasks.size(), 1)

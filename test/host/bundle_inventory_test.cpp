@@ -49,6 +49,25 @@ TEST(BundleInventoryTest, MissingModuleIsNamedAndOthersStillLoad) {
     EXPECT_EQ(files, (std::vector<std::string>{"a.umod"}));
 }
 
+// A bundle carries alternative module versions for live evolution (scheduler-v2.umod next
+// to scheduler.umod): files no manifest line names are neither loaded nor a problem, and
+// stay reachable by name for `evolve`.
+TEST(BundleInventoryTest, FilesTheManifestDoesNotNameAreCarriedNotLoaded) {
+    auto archive = make_archive({{"manifest.txt", "module a.umod\n"},
+                                 {"a.umod", "A"},
+                                 {"a-v2.umod", "A2"},
+                                 {"notes.bin", "\x7f"}});
+    Inventory inventory;
+    auto files = requested_files(archive, inventory);
+    EXPECT_EQ(inventory.problem, InventoryProblem::None);
+    EXPECT_EQ(inventory.entries, 4u);
+    EXPECT_EQ(inventory.modules_requested, 1u);
+    EXPECT_EQ(files, (std::vector<std::string>{"a.umod"}));
+    Entry entry{};
+    ASSERT_TRUE(find_entry(archive.data(), archive.size(), "a-v2.umod", entry));
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(entry.data), entry.size), "A2");
+}
+
 TEST(BundleInventoryTest, MissingAndMalformedManifests) {
     Inventory inventory;
     requested_files(make_archive({{"a.umod", "A"}}), inventory);

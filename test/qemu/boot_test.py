@@ -184,6 +184,21 @@ def scenario_modules(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_evolution_bundle(build: Path, accel: str) -> None:
+    # The refusal bundle is the default bundle plus the alternative versions and the refusal
+    # fixtures (initramfs/README.md): files no manifest line names are carried, not loaded.
+    bundle = build / "evolution-refusals.cpio"
+    expect(bundle.is_file(), f"{bundle} was not built (target evolution_refusals_bundle)")
+    status, output = boot(build, accel, ["mods", "poweroff"], "--bundle", str(bundle))
+    expect_text(output, "13 entries, 4 modules requested")
+    rows = re.findall(r"^(\w+)\s+(\d+)\s+0 direct\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
+                      re.MULTILINE)
+    expect(sorted(rows) == [("console_service", "1"), ("kernel_heap", "1"), ("scheduler", "2"),
+                            ("serial_console", "1")], f"mods rows: {rows}")
+    expect("refused" not in output, "a module the manifest does not name was looked at")
+    expect_clean_power_off(status, output)
+
+
 def scenario_module_tampered(build: Path, accel: str) -> None:
     serial = bytearray(module_bytes(build, "serial_console"))
     serial[len(serial) // 2] ^= 0x40
@@ -501,6 +516,7 @@ SCENARIOS = {
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,
+    "evolution-bundle": scenario_evolution_bundle,
 }
 
 

@@ -96,6 +96,20 @@ function(umka_add_module_test name module)
   set_tests_properties(${name} PROPERTIES LABELS "host;module")
 endfunction()
 
+# umka_add_module_versions_test(<name> <module target> <older module target> <macro>
+#                               <test sources>...)
+# The same on a module built from a kabi-idl/versions/ package (umka_add_module FILE_NAME),
+# with the older version's ELF path as the macro <macro>, compiled against the newer
+# version's generated headers (they declare every older schema layout too: FooStateV1...).
+function(umka_add_module_versions_test name module older_module macro)
+  umka_add_module_test(${name} ${module} ${ARGN})
+  target_include_directories(${name} BEFORE PRIVATE
+    $<TARGET_PROPERTY:${module},UMKA_MODULE_INCLUDE>)
+  target_compile_definitions(${name} PRIVATE ${macro}="$<TARGET_FILE:${older_module}>")
+  string(REGEX REPLACE "_module$" "_kabi_headers" headers ${module})
+  add_dependencies(${name} ${older_module} ${headers})
+endfunction()
+
 # --- Tests -----------------------------------------------------------------------------
 function(umka_module_unit_test name)
   umka_host_test(${name} ${ARGN})

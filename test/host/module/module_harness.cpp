@@ -205,4 +205,84 @@ Status ModuleHarness::swap(HostModule* current, HostModule* replacement) {
     return Status::ok();
 }
 
+namespace {
+
+size_t find_state(const modules::ManifestView& manifest, const char* name) {
+    for (size_t index = 0; index < manifest.state_count(); ++index) {
+        if (std::strcmp(manifest.state(index).name, name) == 0) return index;
+    }
+    return ModuleHarness::kNoState;
+}
+
+}  // namespace
+
+Status ModuleHarness::import_states(HostModule& current, HostModule& replacement, uint32_t mode) {
+    const modules::ManifestView& old_manifest = current.manifest();
+    const modules::ManifestView& new_manifest = replacement.manifest();
+    UmkaStateImportFunction import = replacement.block->binding.import_state;
+    for (size_t index = 0; index < new_manifest.state_count(); ++index) {
+        modules::StateEntry state = new_manifest.state(index);
+        size_t old_index = find_state(old_manifest, state.name);
+        if (old_index == kNoState) continue;  // no predecessor: the region stays fresh
+        const UmkaStateRegion& old_region = current.states[old_index];
+        UmkaStateRegion& new_region = replacement.states[index];
+        // The old bytes are exactly the old schema's size (the region may be rounded up).
+        uint64_t old_size = old_manifest.state(old_index).size;
+        if (import == nullptr) {
+            if (old_region.schema_version != new_region.schema_version) {
+                return fail(Errno::InvalidArgument,
+                            std::string("state ") + state.name + " is version " +
+                                std::to_string(old_region.schema_version) + ", '" +
+                                new_manifest.name() + "' declares " +
+                                std::to_string(new_region.schema_version) +
+                                " and has no import function");
+            }
+            if (mode == UMKA_STATE_IMPORT_COMMIT) {
+                std::memcpy(new_region.base, old_region.base, old_size);
+            }
+            continue;
+        }
+        std::shared_ptr<void> scratch(aligned_alloc(64, (new_region.size + 63) & ~uint64_t(63)),
+                                      &free);
+        std::memset(scratch.get(), 0, new_region.size);
+        void* target = mode == UMKA_STATE_IMPORT_DRY_RUN ? scratch.get() : new_region.base;
+        UmkaStateImport request{};
+        request.state_index = uint32_t(index);
+        request.old_schema_version = old_region.schema_version;
+        request.old_base = old_region.base;
+        request.old_size = old_size;
+        request.new_base = target;
+        request.new_size = new_region.size;
+        request.mode = mode;
+        if (int32_t status = import(&request); status != 0) {
+            return fail(static_cast<Errno>(status),
+                        std::string("'") + new_manifest.name() + "' refused state " + state.name +
+                            " version " + std::to_string(old_region.schema_version) + ": errno " +
+                            std::to_string(status));
+        }
+    }
+    return Status::ok();
+}
+
+HostModule* ModuleHarness::evolve(HostModule* current, const std::string& path) {
+    LoadOptions options;
+    options.publication = modules::Publication::Withhold;
+    HostModule* replacement = load(path, options);
+    if (replacement == nullptr) return nullptr;
+    Status imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_DRY_RUN);
+    if (imported.is_ok()) {
+        imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_COMMIT);
+    }
+    if (imported.is_ok()) imported = swap(current, replacement);
+    if (imported.is_error()) {
+        std::string reason = last_reason_;
+        Errno error = last_error_;
+        (void)unload(replacement);
+        fail(error, reason);
+        return nullptr;
+    }
+    if (Status unloaded = unload(current); unloaded.is_error()) return nullptr;
+    return replacement;
+}
+
 }  // namespace umka::harness

@@ -140,6 +140,16 @@ public:
     // unless the test made one: call it only when such threads have stopped).
     Status swap(HostModule* current, HostModule* replacement);
 
+    // The host rendition of the nucleus's evolve (docs/module-contract.md §5, state import):
+    // loads `path` withheld on fresh zeroed state regions; for each of its states that
+    // `current` has too (same schema name), calls the replacement's import function, first
+    // as a dry run into scratch memory for every state, then committing into its regions
+    // (without a function, only an identical schema version is taken over, as a copy);
+    // then swaps everything `current` provides and unloads `current`. Returns the
+    // replacement, or nullptr with the reason in last_reason() and, for a refused import,
+    // the function's errno in last_error(); `current` then keeps serving, untouched.
+    HostModule* evolve(HostModule* current, const std::string& path);
+
     // A generated consumer Ref (e.g. module_fixture::CounterRef) bound to what `module`
     // publishes as package.name — the same slot other modules call through.
     template <typename Ref>
@@ -158,8 +168,12 @@ public:
     const std::string& last_reason() const { return last_reason_; }
     Errno last_error() const { return last_error_; }
 
+    static constexpr size_t kNoState = ~size_t(0);
+
 private:
     Errno fail(Errno error, const std::string& reason);
+    // One pass of evolve's state import over every state with a predecessor.
+    Status import_states(HostModule& current, HostModule& replacement, uint32_t mode);
 
     std::vector<modules::CapabilityEntry> capability_entries_;
     std::vector<modules::ServiceEntry> service_entries_;
