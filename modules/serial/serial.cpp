@@ -74,10 +74,14 @@ constexpr uint64_t kTransmitFifoDepth = 16;
 // (about 0.1-0.3 s on KVM or real hardware, where a 16-byte FIFO drains in 1.4 ms at
 // 115200 baud). Past it the UART is taken as stuck: EIO.
 constexpr uint32_t kTransmitPollLimit = 65536;
-// A blocking read has no bound: with no scheduler yet there is nothing else this CPU could
-// do, and a console must wait for its user. Between polls it spins kPausesPerPoll `pause`s
-// so the port is read (a VM exit) at a modest rate and a hyper-thread sibling keeps going.
+// A blocking read polls: with no interrupt routed there is nothing to sleep on. Between
+// polls it spins kPausesPerPoll `pause`s so the port is read (a VM exit) at a modest rate
+// and a hyper-thread sibling keeps going. After kBlockingPollLimit empty polls (a few ms)
+// it returns EINTR and the caller asks again: no thread stays inside this module's code
+// indefinitely, so a ring provider thread gets back to its loop and a live swap of the
+// driver finds the old code quiescent within milliseconds.
 constexpr uint32_t kPausesPerPoll = 64;
+constexpr uint32_t kBlockingPollLimit = 4096;
 
 constexpr uint32_t kReceiveCapacity = sizeof(serial::SerialState::receive_buffer);
 static_assert(kReceiveCapacity == 256 && (kReceiveCapacity & (kReceiveCapacity - 1)) == 0,
@@ -311,7 +315,7 @@ struct SerialCharDevice {
         if (Status status = uart.bind(context); status.is_error()) return UMKA_KABI_EIO;
 
         auto* out = static_cast<uint8_t*>(buffer);
-        for (;;) {
+        for (uint32_t poll = 0;; ++poll) {
             uint64_t total = ring_take(state, out, length);
             uint64_t moved = 0;
             Status status = fifo_take(uart, out + total, length - total, &moved);
@@ -322,6 +326,7 @@ struct SerialCharDevice {
             if (total != 0) return Status::ok();
             if (status.is_error()) return status;
             if (mode == OpenState::NonBlocking) return UMKA_KABI_EAGAIN;
+            if (poll + 1 == kBlockingPollLimit) return UMKA_KABI_EINTR;
             cpu_relax();
         }
     }

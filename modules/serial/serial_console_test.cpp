@@ -196,6 +196,16 @@ TEST_F(SerialConsole, BlockingReadPollsUntilAByteArrives) {
     EXPECT_GE(uart_.status_reads() - before, 25u);
 }
 
+TEST_F(SerialConsole, BlockingReadOfNothingGivesUpWithEINTRAndTheNextReadGetsTheByte) {
+    ASSERT_TRUE(device_.open(kReadWrite).is_ok());
+    uint64_t before = uart_.status_reads();
+    EXPECT_EQ(read(UMKA_KABI_EINTR), "");
+    EXPECT_EQ(uart_.status_reads() - before, 4096u);  // kBlockingPollLimit polls, then back
+    uart_.receive("y");
+    EXPECT_EQ(read(), "y");
+    EXPECT_EQ(state().bytes_read, 1u);
+}
+
 TEST_F(SerialConsole, IrqDrainsIntoStateAndReadReturnsThoseBytesFirst) {
     ASSERT_TRUE(device_.open(kNonBlocking).is_ok());
     uart_.receive("ab");
