@@ -6,6 +6,7 @@
 #include "nucleus/boot/timeline.h"
 #include "nucleus/console/console.h"
 #include "nucleus/console/text_output.h"
+#include "nucleus/evolution/evolution_commands.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/load.h"
@@ -220,6 +221,8 @@ constexpr Command kCommands[] = {
     {"load", "load start cpu N | load stats | load stop: counting threads that prove progress", sched::load_command},
     {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
     {"measure", "measure caps | switch: cycles per capability lookup / context switch, beside a baseline", measure},
+    {"evolve", "evolve [--dry-run] <service> <file> | cycle <service> <A> <B> <n>: live module swap", evolution::evolve_command},
+    {"history", "the evolution log, its SHA-256 hash chain checked", evolution::history_command},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };

@@ -56,11 +56,17 @@ Result<void*> allocate_zeroed(size_t bytes) {
     return memory;
 }
 
+void release_zeroed(void* memory) {
+    if (memory != nullptr) (void)physical_memory().free(arch::direct_map_to_physical(memory));
+}
+
 Status ModuleSystem::initialize(size_t module_count) {
     size_t services = kNucleusServices + kServicesPerModule * module_count;
-    size_t bindings = kBindingsPerModule * (module_count + 1);
-    size_t capabilities = kCapabilitiesPerModule * (module_count + 1);
-    size_t records = module_count == 0 ? 1 : module_count;
+    // The nucleus, the modules, and replacements bound beside them during a live swap.
+    size_t instances = module_count + 1 + kSpareModuleRecords;
+    size_t bindings = kBindingsPerModule * instances;
+    size_t capabilities = kCapabilitiesPerModule * instances;
+    size_t records = module_count + kSpareModuleRecords;
 
     auto* service_entries = static_cast<modules::ServiceEntry*>(
         TRY(allocate_zeroed(services * sizeof(modules::ServiceEntry))));
@@ -90,6 +96,19 @@ ModuleRecord* ModuleSystem::add_record() {
     record->owner = uint32_t(record_count_ + 1);  // 0 is the nucleus
     ++record_count_;
     return record;
+}
+
+ModuleRecord* ModuleSystem::take_spare_record() {
+    for (size_t index = 0; index < record_count_; ++index) {
+        ModuleRecord& record = records_[index];
+        if (record.state == ModuleState::Replaced && !record.image_loaded && record.binding == nullptr) {
+            uint32_t owner = record.owner;
+            record = ModuleRecord{};
+            record.owner = owner;
+            return &record;
+        }
+    }
+    return add_record();
 }
 
 ModuleRecord* ModuleSystem::record_of_owner(uint32_t owner) {

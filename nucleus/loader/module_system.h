@@ -22,7 +22,9 @@
 namespace umka::loader {
 
 enum class SignatureState : uint8_t { NotChecked, Verified, Refused };
-enum class ModuleState : uint8_t { Requested, Loaded, Refused };
+// Replaced: a live swap put another instance in its place; its record is reused once the
+// old image is unloaded.
+enum class ModuleState : uint8_t { Requested, Loaded, Refused, Replaced };
 
 const char* signature_state_name(SignatureState state);
 
@@ -57,6 +59,9 @@ public:
     modules::ServiceRegistry& registry() { return *registry_; }
 
     ModuleRecord* add_record();
+    // For a live swap's replacement: a record never used, or one whose instance was
+    // replaced and unloaded (cleared, its owner id kept). nullptr when none is left.
+    ModuleRecord* take_spare_record();
     size_t record_count() const { return record_count_; }
     ModuleRecord& record(size_t index) { return records_[index]; }
     // The module whose capabilities `owner` holds; nullptr for the nucleus or unknown.
@@ -66,13 +71,27 @@ public:
 
     bool initialized() const { return records_ != nullptr; }
 
+    // The boot bundle, kept for the whole run so live evolution can load any file in it.
+    void keep_bundle(const uint8_t* bytes, size_t size) {
+        bundle_ = bytes;
+        bundle_size_ = size;
+    }
+    const uint8_t* bundle() const { return bundle_; }
+    size_t bundle_size() const { return bundle_size_; }
+
 private:
     modules::CapabilityTable* capabilities_ = nullptr;
     modules::ServiceRegistry* registry_ = nullptr;
     ModuleRecord* records_ = nullptr;
     size_t record_capacity_ = 0;
     size_t record_count_ = 0;
+    const uint8_t* bundle_ = nullptr;
+    size_t bundle_size_ = 0;
 };
+
+// Spare module records beyond the boot manifest's: instances that exist only during a live
+// swap (the replacement, bound beside the running module).
+inline constexpr size_t kSpareModuleRecords = 4;
 
 ModuleSystem& module_system();
 
@@ -81,6 +100,8 @@ const modules::ModuleMemory& kernel_module_memory();
 
 // Nucleus frames for nucleus-owned module data (binding blocks, state regions), zeroed.
 Result<void*> allocate_zeroed(size_t bytes);
+// Gives back memory allocate_zeroed returned (nullptr is ignored).
+void release_zeroed(void* memory);
 
 // Console views.
 void print_modules(console::TextOutput& out);

@@ -10,12 +10,22 @@
 #include "nucleus/loader/module_system.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
+#include "nucleus/sched/scheduler_internal.h"
 #include "umka/kabi/scheduler_policy.hpp"
 
 namespace umka::sched {
+
+namespace internal {
+constinit policy_api::SchedulerPolicyRef policy;
+constinit Task* tasks = nullptr;
+constinit size_t task_capacity = 0;
+constinit CpuScheduler* cpus = nullptr;
+constinit PolicyMemory policy_memory{};
+}  // namespace internal
+
 namespace {
 
-namespace policy_api = umka::kabi::scheduler_policy;
+using namespace internal;
 
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 // Task slots per CPU at start-up. The policy accepts a larger array later (re-attach under
@@ -26,17 +36,6 @@ constexpr size_t kStackBytes = 16 * 1024;
 // on its CPU (nice -10 is about 9x the weight of nice 0).
 constexpr int8_t kConsoleNice = -10;
 
-struct CpuScheduler {
-    SpinLock lock;           // the run-queue lock of this CPU
-    Task* current;
-    Task* switching_from;    // set across a switch, read by the resumed side
-    Task idle;               // this CPU's idle context (not known to the policy)
-};
-
-constinit policy_api::SchedulerPolicyRef policy;
-constinit Task* tasks = nullptr;
-constinit size_t task_capacity = 0;
-constinit CpuScheduler* cpus = nullptr;
 constinit std::atomic<bool> started{false};
 constinit SpinLock slot_lock;  // slot allocation only
 
@@ -316,6 +315,7 @@ Status initialize() {
     void* queues = TRY(zeroed(queue_bytes));
     void* task_states = TRY(zeroed(task_bytes));
     if (policy.attach(queues, queue_bytes, task_states, task_bytes).is_error()) return Errno::InvalidArgument;
+    policy_memory = PolicyMemory{queues, queue_bytes, task_states, task_bytes, layout};
 
     tasks = static_cast<Task*>(TRY(zeroed(task_capacity * sizeof(Task))));
     cpus = static_cast<CpuScheduler*>(TRY(zeroed(cpu_count * sizeof(CpuScheduler))));
@@ -334,6 +334,7 @@ Status initialize() {
     cpus[0].idle.stack_pointer = arch::prepare_thread_stack(idle_stack, start_idle, 0);
     Task& console = tasks[0];
     __builtin_memcpy(console.name, "console", 8);
+    console.stack_top = arch::boot_stack_top_containing(uint64_t(__builtin_frame_address(0)));  // for scans of its stack (evolution)
     console.state.store(TaskState::Running, std::memory_order_relaxed);
     console.on_cpu.store(1, std::memory_order_relaxed);
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
