@@ -74,6 +74,8 @@ void print_report(const EvolveRequest& request, const EvolveReport& report, cons
         print_duration(out, report.cycles.pause);
         out.print(" (state transfer ");
         print_duration(out, report.cycles.state_transfer);
+        out.print("; gathering the CPUs took ");
+        print_duration(out, report.cycles.gather);
         out.print("), %zu memory region(s) handed over\n", swap.regions_transferred());
     }
     if (report.phase == Phase::Resume) {

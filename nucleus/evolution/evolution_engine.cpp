@@ -71,6 +71,7 @@ EvolveReport EvolutionEngine::evolve(const EvolveRequest& request) {
         report.phase = Phase::Swap;
         SwapTiming timing{};
         report.status = environment.swap(timing, report.reason);
+        report.cycles.gather = timing.gather_cycles;
         report.cycles.pause = timing.pause_cycles;
         report.cycles.state_transfer = timing.transfer_cycles;
         if (report.status.is_ok()) {

@@ -46,7 +46,8 @@ struct EvolveRequest {
 struct PhaseCycles {
     uint64_t prepare;
     uint64_t validate;
-    uint64_t pause;           // the whole stop-the-world window, as the initiator saw it
+    uint64_t gather;          // signalling the other CPUs until the last one stopped
+    uint64_t pause;           // every CPU stopped: from the last arrival to the release
     uint64_t state_transfer;  // the part of the pause spent committing state
     uint64_t resume;
     uint64_t total;  // Prepare start to Resume end
@@ -62,6 +63,7 @@ struct ModuleFacts {
 };
 
 struct SwapTiming {
+    uint64_t gather_cycles;
     uint64_t pause_cycles;
     uint64_t transfer_cycles;
 };

@@ -269,7 +269,8 @@ Status ModuleSwap::swap(SwapTiming& timing, modules::Diagnostic& diagnostic) {
         return modules::refuse(diagnostic, held.error(), "the CPUs did not gather for the pause (%s)",
                                errno_name(held.error()));
     }
-    timing.pause_cycles = held.value().cycles_total;
+    timing.gather_cycles = held.value().cycles_to_gather;
+    timing.pause_cycles = held.value().cycles_total - held.value().cycles_to_gather;
     timing.transfer_cycles = transfer_cycles_;
     return pause_status_;
 }

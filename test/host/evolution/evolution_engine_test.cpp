@@ -39,7 +39,7 @@ struct ScriptedEnvironment final : Environment {
     }
     Status validate(modules::Diagnostic& diagnostic) override { return step("validate", diagnostic); }
     Status swap(SwapTiming& timing, modules::Diagnostic& diagnostic) override {
-        timing = SwapTiming{7, 3};
+        timing = SwapTiming{5, 7, 3};
         Status status = step("swap", diagnostic);
         swapped = status.is_ok();
         return status;
@@ -77,6 +77,7 @@ TEST_F(EvolutionEngineTest, ASwapRunsTheFourPhasesInOrderAndIsLogged) {
     EXPECT_EQ(report.phase, Phase::Resume);
     EXPECT_EQ(report.old_image, OldImage::Unloaded);
     EXPECT_EQ(report.outcome, LogOutcome::Swapped);
+    EXPECT_EQ(report.cycles.gather, 5u);
     EXPECT_EQ(report.cycles.pause, 7u);
     EXPECT_EQ(report.cycles.state_transfer, 3u);
     EXPECT_GT(report.cycles.total, report.cycles.prepare);
