@@ -48,6 +48,16 @@ StackWalk walk_code_addresses(uint64_t frame_pointer, uint64_t stack_low, uint64
             }
             const auto& interrupted = *reinterpret_cast<const TrapFrame*>(trap);
             if (visit(context, interrupted.rip)) return StackWalk::Stopped;
+            // A context preempted between loading a service record and calling through it
+            // holds the vtable or the target only in a register.
+            const uint64_t registers[] = {interrupted.rax, interrupted.rbx, interrupted.rcx,
+                                          interrupted.rdx, interrupted.rsi, interrupted.rdi,
+                                          interrupted.r8,  interrupted.r9,  interrupted.r10,
+                                          interrupted.r11, interrupted.r12, interrupted.r13,
+                                          interrupted.r14, interrupted.r15};
+            for (uint64_t value : registers) {
+                if (visit(context, value)) return StackWalk::Stopped;
+            }
             // Interrupted in a prologue or epilogue, the return address is at rsp or rsp+8
             // rather than in the chain.
             for (uint64_t slot = 0; slot < 2; ++slot) {

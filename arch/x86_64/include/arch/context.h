@@ -20,8 +20,8 @@ uint64_t boot_stack_top_containing(uint64_t stack_pointer);
 
 // Every code address a context may return to or resume at, for deciding whether it can
 // still run some code (live evolution): the frame-pointer chain's return addresses from
-// `frame_pointer` up, and at each interrupt frame on the way the interrupted instruction
-// and the words a function entry or exit keeps its return address in. `visit` returns
+// `frame_pointer` up, and at each interrupt frame on the way the interrupted instruction,
+// its general registers and the words a function entry or exit keeps its return address in. `visit` returns
 // true to stop early. Broken when the chain leaves [stack_low, stack_top) before its end,
 // so the caller cannot trust the walk.
 enum class StackWalk : unsigned char { Complete, Stopped, Broken };
