@@ -388,15 +388,18 @@ Result<Task*> spawn(const char* name, TaskEntry entry, void* argument, int8_t ni
 
     policy_api::TaskFlags flags =
         placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
+    // Every policy call runs with interrupts off, so none spans a live swap's pause (the
+    // policy Ref and the policy's state change inside it: docs/evolution.md).
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     umka::kabi::Status created = policy.task_create(task->slot, nice, cpu_index, flags);
     if (created.is_error()) {
         task->state.store(TaskState::Free, std::memory_order_release);
+        arch::restore_interrupts(interrupts);
         return Errno(created.code());
     }
     uint32_t target = cpu_index;
     if (placement == Placement::Anywhere) report("select_task_cpu", policy.select_task_cpu(task->slot, this_cpu(), &target));
     task->cpu = target;
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     (void)cpus[target].lock.lock();
     uint8_t preempt = 0;
     report("enqueue_task", policy.enqueue_task(target, task->slot, policy_api::WakeReason::Created,
