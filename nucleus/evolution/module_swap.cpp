@@ -126,8 +126,12 @@ Status ModuleSwap::bind_replacement(modules::Diagnostic& diagnostic) {
     modules::BindRequest request{&new_->image, nullptr, states, state_count, new_->owner,
                                  modules::Publication::Withhold};
     loader::ModuleSystem& system = loader::module_system();
-    Status bound = modules::bind_module(request, *new_->binding, system.registry(),
-                                        system.capabilities(), diagnostic);
+    Status bound = Status::ok();
+    {
+        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
+        bound = modules::bind_module(request, *new_->binding, system.registry(), system.capabilities(),
+                                     diagnostic);
+    }
     if (bound.is_error()) {
         free_states(states, state_count);
         loader::release_zeroed(new_->binding);
@@ -306,8 +310,11 @@ OldImage ModuleSwap::resume() {
     modules::Diagnostic ignored;
     // Its bindings to other services and its capabilities go now; its code, binding block
     // and state stay until nothing can run it.
-    (void)modules::unbind_module(*old_->binding, name_of(*old_), system.registry(),
-                                 system.capabilities(), ignored);
+    {
+        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
+        (void)modules::unbind_module(*old_->binding, name_of(*old_), system.registry(),
+                                     system.capabilities(), ignored);
+    }
     format(old_->reason, sizeof old_->reason, "replaced by %s, image parked", new_->file);
     Parked candidate{old_, {}, retired_count_};
     for (size_t index = 0; index < retired_count_; ++index) candidate.retired[index] = retired_[index];
@@ -328,6 +335,7 @@ void ModuleSwap::abandon() {
     loader::ModuleSystem& system = loader::module_system();
     if (new_->binding != nullptr) {
         modules::Diagnostic ignored;
+        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
         (void)modules::unbind_module(*new_->binding, new_->file, system.registry(), system.capabilities(), ignored);
     }
     if (new_->image_loaded) unload(*new_, nullptr, 0);

@@ -34,7 +34,13 @@ constexpr modules::ModuleMemory kKernelModuleMemory{nullptr, reserve, protect, r
 
 }  // namespace
 
+namespace {
+constinit RecursiveSpinLock capability_lock;
+}  // namespace
+
 ModuleSystem& module_system() { return instance; }
+
+RecursiveSpinLock& capability_writer_lock() { return capability_lock; }
 
 const modules::ModuleMemory& kernel_module_memory() { return kKernelModuleMemory; }
 

@@ -13,6 +13,7 @@
 
 #include "nucleus/bundle/boot_manifest.h"
 #include "nucleus/console/text_output.h"
+#include "nucleus/lib/recursive_spinlock.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/capability_table.h"
 #include "nucleus/module/elf_module.h"
@@ -94,6 +95,12 @@ private:
 inline constexpr size_t kSpareModuleRecords = 4;
 
 ModuleSystem& module_system();
+
+// Serialises the capability table's writers after boot: kernel_services.ModuleMemory
+// (every CPU) and live evolution (binding a replacement, unbinding the old instance).
+// Recursive, because a module's entry point may allocate module memory while its bind
+// holds it.
+RecursiveSpinLock& capability_writer_lock();
 
 // Memory for module images: reserved and protected through the kernel address space.
 const modules::ModuleMemory& kernel_module_memory();
