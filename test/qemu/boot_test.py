@@ -372,6 +372,8 @@ def expect_heap_accounts_for(output: str, threads: int) -> None:
     """The heap's books against the churn threads' own counts: each thread counts one
     allocate+free pair per round, sizes 16, 48, 130, 512, 1500, 5000 in turn, and 5000 is a
     large (page) allocation outside the size classes. Any lost or duplicated operation shows."""
+    stopped = re.search(r"load: heap-load\d+ stopped: .*", output)
+    expect(stopped is None, f"a churn thread hit a heap failure: {stopped.group(0) if stopped else ''}")
     allocations_before, frees_before, _ = heap_totals(command_output(output, "heap", 0))
     allocations_after, frees_after, live_after = heap_totals(command_output(output, "heap", 1))
     counters, _ = load_counters(command_output(output, "load stats", 0))
