@@ -6,8 +6,8 @@ Each configuration boots the evolution test bundle (test/qemu/boot_test.py's: th
 modules plus a second file of each, the `-v2` build when there is one) and runs
 `evolve cycle <service> <B> <A> N` (2N swaps through evolution.EvolutionControl) while a
 workload runs: `load start cpu 8` for the scheduler, `load start alloc 4` for the heap.
-The guest reports guest cycles converted with its calibrated clock. The same run also
-reports the rendezvous alone (`rendezvous`: gather and hold of an empty stop-the-world) as
+The guest reports guest cycles converted with its calibrated clock. The same boot also
+runs `rendezvous`: the hold window of an empty stop-the-world (released minus gathered),
 the baseline of the pause.
 
     python3 bench/evolution/evolution_bench.py --build build [--accel tcg] [--cycles 50]
@@ -16,6 +16,8 @@ the baseline of the pause.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import re
 import sys
 from pathlib import Path
@@ -37,14 +39,15 @@ def spread(section: str, row: str) -> tuple[str, str, str]:
 def measure(build: Path, accel: str, smp: int, service: str, cycles: int) -> None:
     command = f"evolve cycle {service} {service}-b.umod {service}.umod {cycles}"
     script = [WORKLOADS[service], "wait 200", "rendezvous", command, "load stop", "poweroff"]
-    status, output = boot_test.boot_evolution(build, accel, script, smp=smp, timeout=3000)
+    with contextlib.redirect_stdout(io.StringIO()):  # the guest's console: parsed, not shown
+        status, output = boot_test.boot_evolution(build, accel, script, smp=smp, timeout=3000)
     if status != 0:
         raise SystemExit(f"evolution bench: the guest did not power off (smp {smp}, {service})")
     section = boot_test.command_output(output, command)
     done = re.search(r"evolve cycle: (\d+) of (\d+) swaps", section)
     held = re.search(r"stop-the-world: \d+ CPUs held, gathered in (\d+) ns, released after (\d+) ns", output)
     pause, transfer, whole = (spread(section, row) for row in ("pause", "state transfer", "whole swap"))
-    baseline = f"{int(held.group(2)) / 1000:.1f}" if held else "-"
+    baseline = f"{(int(held.group(2)) - int(held.group(1))) / 1000:.1f}" if held else "-"
     print(f"| {smp} | {service} | {done.group(1)}/{done.group(2)} | {' / '.join(pause)} | "
           f"{' / '.join(transfer)} | {' / '.join(whole)} | {baseline} |", flush=True)
 
