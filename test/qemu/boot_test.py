@@ -428,13 +428,26 @@ def scenario_evolve_cycle(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def signed_fixture(build: Path, name: str) -> bytes:
+    """A module fixture signed with the build's key, as a module with a bad ELF would be."""
+    with tempfile.TemporaryDirectory() as directory:
+        output = Path(directory) / f"{name}.umod"
+        subprocess.run([str(build / "initramfs" / "tools" / "umka-sign"), "sign", "--secret",
+                        str(build / "keys" / "module-signing.secret"), "--output", str(output),
+                        str(build / "test" / "module-fixtures" / f"{name}.so")], check=True,
+                       capture_output=True)
+        return output.read_bytes()
+
+
 def scenario_evolve_refusals(build: Path, accel: str) -> None:
     scheduler = module_bytes(build, "scheduler")
     tampered = bytearray(scheduler)
     tampered[len(tampered) // 2] ^= 0x40
-    extra = {"scheduler-unsigned.umod": scheduler[:-80], "scheduler-tampered.umod": bytes(tampered)}
+    extra = {"scheduler-unsigned.umod": scheduler[:-80], "scheduler-tampered.umod": bytes(tampered),
+             "scheduler-writable.umod": signed_fixture(build, "writable_data_module")}
     script = ["evolve scheduler kernel_heap.umod", "evolve scheduler scheduler-unsigned.umod",
-              "evolve scheduler scheduler-tampered.umod", "evolve scheduler missing.umod",
+              "evolve scheduler scheduler-tampered.umod", "evolve scheduler scheduler-writable.umod",
+              "evolve scheduler missing.umod",
               "evolve nosuchmodule scheduler.umod", "evolve scheduler", "evolve --dry-run scheduler scheduler-b.umod",
               "threads", "evolve scheduler scheduler-b.umod", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2, extra=extra)
@@ -445,6 +458,7 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
                                                     r"'scheduler-unsigned\.umod' failed: module is unsigned",
         "evolve scheduler scheduler-tampered.umod": r"refused in prepare: signature check of "
                                                     r"'scheduler-tampered\.umod' failed",
+        "evolve scheduler scheduler-writable.umod": r"refused in prepare: 'scheduler-writable\.umod'.*writ",
         "evolve scheduler missing.umod": r"refused in prepare: 'missing\.umod' is not a file of the boot bundle",
         "evolve nosuchmodule scheduler.umod": r"refused in prepare: no running module is named 'nosuchmodule'",
     }
@@ -458,7 +472,7 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
     expect(re.search(r"^\s+0\s+console\s+0\s+running", command_output(output, "threads"), re.MULTILINE)
            is not None, "the console thread is not running after the refusals")
     expect_swapped(command_output(output, "evolve scheduler scheduler-b.umod"), "scheduler", "scheduler-b.umod")
-    expect_history(output, ["refused"] * 5 + ["dry run passed", "swapped"])
+    expect_history(output, ["refused"] * 6 + ["dry run passed", "swapped"])
     expect_clean_power_off(status, output)
 
 
