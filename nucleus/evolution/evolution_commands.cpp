@@ -46,7 +46,9 @@ Words split(const char* arguments) {
     return words;
 }
 
-uint64_t microseconds(uint64_t cycles) { return clock::cycles_to_microseconds(cycles); }
+uint64_t microseconds(uint64_t cycles) {
+    return clock::cycles_to_microseconds(cycles);
+}
 
 // Tenths of a microsecond: pauses are a few microseconds.
 void print_duration(console::TextOutput& out, uint64_t cycles) {
@@ -58,12 +60,14 @@ void print_hash(console::TextOutput& out, const uint8_t* hash, size_t bytes) {
     for (size_t index = 0; index < bytes; ++index) out.print("%02x", hash[index]);
 }
 
-void print_report(const EvolveRequest& request, const EvolveReport& report, console::TextOutput& out) {
+void print_report(const EvolveRequest& request, const EvolveReport& report,
+                  console::TextOutput& out) {
     const ModuleSwap& swap = module_swap();
     out.print("evolve %s -> %s%s\n", request.service, request.file,
               request.mode == EvolveMode::DryRun ? " (dry run)" : "");
-    out.print("  prepare   %8lu us  load, verify signature and ELF, check provides, bind withheld\n",
-              microseconds(report.cycles.prepare));
+    out.print(
+        "  prepare   %8lu us  load, verify signature and ELF, check provides, bind withheld\n",
+        microseconds(report.cycles.prepare));
     if (report.phase >= Phase::Validate) {
         out.print("  validate  %8lu us  dry-run import of %zu state region(s)%s\n",
                   microseconds(report.cycles.validate), report.facts.states_carried,
@@ -92,10 +96,11 @@ void print_report(const EvolveRequest& request, const EvolveReport& report, cons
     if (report.phase >= Phase::Swap && swap.policy_swapped()) {
         sched::PolicySwapFacts facts = sched::policy_swap_facts();
         if (facts.tasks_compared > 0) {
-            out.print("  scheduler: task state v%u -> v%u, %u tasks and %u run queues migrated and "
-                      "checked identical (check ",
-                      facts.old_task_version, facts.new_task_version, facts.tasks_compared,
-                      facts.queues_compared);
+            out.print(
+                "  scheduler: task state v%u -> v%u, %u tasks and %u run queues migrated and "
+                "checked identical (check ",
+                facts.old_task_version, facts.new_task_version, facts.tasks_compared,
+                facts.queues_compared);
             print_duration(out, facts.check_cycles);
             out.print(" of the pause)\n");
         }
@@ -105,9 +110,11 @@ void print_report(const EvolveRequest& request, const EvolveReport& report, cons
         out.print("evolve: refused in %s: %s (%s); '%s' still serving\n", phase_name(report.phase),
                   report.reason.text(), errno_name(report.status.error()), request.service);
     } else {
-        out.print("evolve: %s (log entry %lu)\n", log_outcome_name(report.outcome), report.log_sequence);
+        out.print("evolve: %s (log entry %lu)\n", log_outcome_name(report.outcome),
+                  report.log_sequence);
     }
-    if (report.parked_images > 0) out.print("evolve: %zu old image(s) parked\n", report.parked_images);
+    if (report.parked_images > 0)
+        out.print("evolve: %zu old image(s) parked\n", report.parked_images);
 }
 
 // Statistics over `count` samples (sorted in place).
@@ -151,7 +158,8 @@ void cycle(const Words& words, console::TextOutput& out) {
         out.print("usage: evolve cycle <service> <fileA> <fileB> <count 1..%u>\n", kMaximumCycles);
         return;
     }
-    Result<UmkaServiceSlot*> slot = loader::module_system().registry().find("evolution", "EvolutionControl", nullptr);
+    Result<UmkaServiceSlot*> slot =
+        loader::module_system().registry().find("evolution", "EvolutionControl", nullptr);
     control::EvolutionControlRef evolution;
     if (slot.is_error() || umka::kabi::bind_service(slot.value(), &evolution).is_error()) {
         out.print("evolve: evolution.EvolutionControl is not published\n");
@@ -172,11 +180,13 @@ void cycle(const Words& words, console::TextOutput& out) {
     for (; done < swaps; ++done) {
         const char* file = words.text[2 + done % 2];
         control::EvolveReport report{};
-        umka::kabi::Status status = evolution.evolve(service, __builtin_strlen(service), file,
-                                                     __builtin_strlen(file), control::EvolveMode::Swap, &report);
+        umka::kabi::Status status =
+            evolution.evolve(service, __builtin_strlen(service), file, __builtin_strlen(file),
+                             control::EvolveMode::Swap, &report);
         if (status.is_error() || report.outcome == control::EvolveOutcome::Refused) {
-            out.print("evolve cycle: swap %zu (-> %s) refused: %s; the nucleus log says why\n", done + 1,
-                      file, errno_name(Errno(status.is_error() ? status.code() : int32_t(report.error))));
+            out.print("evolve cycle: swap %zu (-> %s) refused: %s; the nucleus log says why\n",
+                      done + 1, file,
+                      errno_name(Errno(status.is_error() ? status.code() : int32_t(report.error))));
             break;
         }
         parked += report.outcome == control::EvolveOutcome::SwappedParked ? 1 : 0;
@@ -205,8 +215,9 @@ void evolve_command(const char* arguments, console::TextOutput& out) {
     bool dry_run = words.count > 0 && __builtin_strcmp(words.text[0], "--dry-run") == 0;
     size_t first = dry_run ? 1 : 0;
     if (words.too_long || words.count != first + 2) {
-        out.print("usage: evolve [--dry-run] <service> <bundle-file> | evolve cycle <service> "
-                  "<fileA> <fileB> <count>\n");
+        out.print(
+            "usage: evolve [--dry-run] <service> <bundle-file> | evolve cycle <service> "
+            "<fileA> <fileB> <count>\n");
         return;
     }
     EvolveRequest request{words.text[first], words.text[first + 1],
@@ -223,8 +234,9 @@ void history_command(const char*, console::TextOutput& out) {
     }
     constexpr size_t kShown = 24;
     size_t first = log.count() > kShown ? log.count() - kShown : 0;
-    out.print("  seq   time-us      service          new file                 versions  outcome"
-              "                     old-image  new-image  entry-hash\n");
+    out.print(
+        "  seq   time-us      service          new file                 versions  outcome"
+        "                     old-image  new-image  entry-hash\n");
     for (size_t index = first; index < log.count(); ++index) {
         const LogEntry& entry = log.entry(index);
         out.print("%5lu %10lu  %-16s %-24s %3u -> %-3u %-27s ", entry.sequence, entry.time_us,

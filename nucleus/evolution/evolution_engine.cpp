@@ -4,10 +4,14 @@ namespace umka::evolution {
 
 const char* phase_name(Phase phase) {
     switch (phase) {
-    case Phase::Prepare: return "prepare";
-    case Phase::Validate: return "validate";
-    case Phase::Swap: return "swap";
-    case Phase::Resume: return "resume";
+    case Phase::Prepare:
+        return "prepare";
+    case Phase::Validate:
+        return "validate";
+    case Phase::Swap:
+        return "swap";
+    case Phase::Resume:
+        return "resume";
     }
     return "?";
 }
@@ -37,12 +41,15 @@ void EvolutionEngine::finish(EvolveReport& report, const EvolveRequest& request)
 }
 
 EvolveReport EvolutionEngine::evolve(const EvolveRequest& request) {
-    if (environment_ == nullptr) return refuse_request(Errno::NoFunction, "no evolution environment");
+    if (environment_ == nullptr)
+        return refuse_request(Errno::NoFunction, "no evolution environment");
     if (request.service == nullptr || request.service[0] == '\0') {
-        return refuse_request(Errno::InvalidArgument, "no service named (the running module's name)");
+        return refuse_request(Errno::InvalidArgument,
+                              "no service named (the running module's name)");
     }
     if (request.file == nullptr || request.file[0] == '\0') {
-        return refuse_request(Errno::InvalidArgument, "no module file named (a file of the bundle)");
+        return refuse_request(Errno::InvalidArgument,
+                              "no module file named (a file of the bundle)");
     }
     if (__atomic_test_and_set(&busy_, __ATOMIC_ACQUIRE)) {
         return refuse_request(Errno::Busy, "another evolution is in progress");

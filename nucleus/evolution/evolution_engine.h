@@ -93,13 +93,13 @@ protected:
 };
 
 struct EvolveReport {
-    Status status;   // ok for a swap or a passed dry run
-    Phase phase;     // the phase that failed, or the last one run
+    Status status;  // ok for a swap or a passed dry run
+    Phase phase;    // the phase that failed, or the last one run
     OldImage old_image;
     LogOutcome outcome;
     PhaseCycles cycles;
     ModuleFacts facts;
-    size_t parked_images;  // old images still parked after this evolution
+    size_t parked_images;   // old images still parked after this evolution
     uint64_t log_sequence;  // 0 if the log has no storage
     modules::Diagnostic reason;
 };

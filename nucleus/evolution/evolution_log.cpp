@@ -30,10 +30,14 @@ void update_little_endian(crypto::Sha256& hasher, uint64_t value, size_t bytes) 
 
 const char* log_outcome_name(LogOutcome outcome) {
     switch (outcome) {
-    case LogOutcome::Swapped: return "swapped";
-    case LogOutcome::SwappedParked: return "swapped, old image parked";
-    case LogOutcome::DryRunPassed: return "dry run passed";
-    case LogOutcome::Refused: return "refused";
+    case LogOutcome::Swapped:
+        return "swapped";
+    case LogOutcome::SwappedParked:
+        return "swapped, old image parked";
+    case LogOutcome::DryRunPassed:
+        return "dry run passed";
+    case LogOutcome::Refused:
+        return "refused";
     }
     return "?";
 }
@@ -83,7 +87,9 @@ const LogEntry& EvolutionLog::append(const LogFields& fields) {
     return entry;
 }
 
-const LogEntry& EvolutionLog::entry(size_t index) const { return storage_[slot_of(index)]; }
+const LogEntry& EvolutionLog::entry(size_t index) const {
+    return storage_[slot_of(index)];
+}
 
 ChainCheck EvolutionLog::verify() const {
     const uint8_t* expected_previous = anchor_;

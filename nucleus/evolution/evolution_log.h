@@ -17,10 +17,10 @@ inline constexpr size_t kLogNameSize = 32;
 inline constexpr size_t kHashSize = crypto::kSha256DigestSize;
 
 enum class LogOutcome : uint8_t {
-    Swapped = 1,       // the new module serves; the old image unloaded
-    SwappedParked = 2, // the new module serves; the old image is kept until it is unused
-    DryRunPassed = 3,  // validated, nothing changed
-    Refused = 4,       // failed before the swap: the old module serves, untouched
+    Swapped = 1,        // the new module serves; the old image unloaded
+    SwappedParked = 2,  // the new module serves; the old image is kept until it is unused
+    DryRunPassed = 3,   // validated, nothing changed
+    Refused = 4,        // failed before the swap: the old module serves, untouched
 };
 const char* log_outcome_name(LogOutcome outcome);
 

@@ -37,8 +37,10 @@ struct ControlService {
             (mode != control::EvolveMode::Swap && mode != control::EvolveMode::DryRun)) {
             return Errno::InvalidArgument;
         }
-        EvolveMode engine_mode = mode == control::EvolveMode::DryRun ? EvolveMode::DryRun : EvolveMode::Swap;
-        EvolveReport result = evolution::evolve(EvolveRequest{service, file, engine_mode}, sched::StateCheck::Skip);
+        EvolveMode engine_mode =
+            mode == control::EvolveMode::DryRun ? EvolveMode::DryRun : EvolveMode::Swap;
+        EvolveReport result =
+            evolution::evolve(EvolveRequest{service, file, engine_mode}, sched::StateCheck::Skip);
         if (result.status.error() == Errno::Busy && result.log_sequence == 0) return Errno::Busy;
         if (result.status.is_error()) {
             log("evolution: %s -> %s refused in %s: %s\n", service, file, phase_name(result.phase),
@@ -64,16 +66,18 @@ constexpr control::EvolutionControlVtable kControlVtable =
 
 }  // namespace
 
-Status publish_evolution_control(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
+Status publish_evolution_control(modules::ServiceRegistry& registry,
+                                 modules::Diagnostic& diagnostic) {
     Result<void*> storage = loader::allocate_zeroed(kLogCapacity * sizeof(LogEntry));
     if (storage.is_error()) {
         return modules::refuse(diagnostic, Errno::OutOfMemory, "no memory for the evolution log");
     }
     log_book = EvolutionLog(static_cast<LogEntry*>(storage.value()), kLogCapacity);
     engine = EvolutionEngine(environment, log_book);
-    modules::ServiceProvider provider{modules::kNucleusProviderName,
-                                      reinterpret_cast<const umka_kabi_vtable_header*>(&kControlVtable),
-                                      nullptr, kControlVtable.version};
+    modules::ServiceProvider provider{
+        modules::kNucleusProviderName,
+        reinterpret_cast<const umka_kabi_vtable_header*>(&kControlVtable), nullptr,
+        kControlVtable.version};
     return registry.publish("evolution", "EvolutionControl", provider, diagnostic).status();
 }
 
@@ -82,7 +86,11 @@ EvolveReport evolve(const EvolveRequest& request, sched::StateCheck check) {
     return engine.evolve(request);
 }
 
-const EvolutionLog& evolution_log() { return log_book; }
-const ModuleSwap& module_swap() { return environment; }
+const EvolutionLog& evolution_log() {
+    return log_book;
+}
+const ModuleSwap& module_swap() {
+    return environment;
+}
 
 }  // namespace umka::evolution

@@ -16,7 +16,8 @@ inline constexpr size_t kLogCapacity = 1024;
 
 // Allocates the log and publishes evolution.EvolutionControl (at boot, with the other
 // nucleus services).
-Status publish_evolution_control(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+Status publish_evolution_control(modules::ServiceRegistry& registry,
+                                 modules::Diagnostic& diagnostic);
 
 EvolveReport evolve(const EvolveRequest& request, sched::StateCheck check);
 const EvolutionLog& evolution_log();

@@ -22,7 +22,9 @@ using loader::ModuleState;
 constexpr char kPolicyPackage[] = "scheduler_policy";
 constexpr char kPolicyInterface[] = "SchedulerPolicy";
 
-const char* name_of(const ModuleRecord& record) { return record.image.manifest_view.name(); }
+const char* name_of(const ModuleRecord& record) {
+    return record.image.manifest_view.name();
+}
 
 ModuleRecord* running_module(const char* name) {
     loader::ModuleSystem& system = loader::module_system();
@@ -58,11 +60,15 @@ void free_states(const UmkaStateRegion* states, size_t count) {
     for (size_t index = 0; index < count; ++index) loader::release_zeroed(states[index].base);
 }
 
-void pause_entry(void* argument) { static_cast<ModuleSwap*>(argument)->run_pause(); }
+void pause_entry(void* argument) {
+    static_cast<ModuleSwap*>(argument)->run_pause();
+}
 
 }  // namespace
 
-uint64_t ModuleSwap::read_cycles() { return arch::read_cycle_counter(); }
+uint64_t ModuleSwap::read_cycles() {
+    return arch::read_cycle_counter();
+}
 
 uint64_t ModuleSwap::time_microseconds() {
     return clock::cycles_to_microseconds(arch::read_cycle_counter() - timeline::entry_cycles());
@@ -73,7 +79,8 @@ Status ModuleSwap::load_replacement(const bundle::Entry& entry, modules::Diagnos
     const char* reason = nullptr;
     Status status = crypto::split_signed_module(entry.data, entry.size, signed_module, &reason);
     if (status.is_ok()) {
-        status = crypto::verify_module_signature(signed_module, crypto::kModuleSigningPublicKey, &reason);
+        status = crypto::verify_module_signature(signed_module, crypto::kModuleSigningPublicKey,
+                                                 &reason);
     }
     if (status.is_error()) {
         return modules::refuse(diagnostic, status.error(), "signature check of '%s' failed: %s",
@@ -97,8 +104,9 @@ Status ModuleSwap::bind_replacement(modules::Diagnostic& diagnostic) {
     UmkaStateRegion states[modules::kMaximumBoundStates] = {};
     size_t state_count = manifest.state_count();
     if (state_count > modules::kMaximumBoundStates) {
-        return modules::refuse(diagnostic, Errno::NoSpace, "'%s' has %zu state regions (at most %zu)",
-                               new_->file, state_count, modules::kMaximumBoundStates);
+        return modules::refuse(diagnostic, Errno::NoSpace,
+                               "'%s' has %zu state regions (at most %zu)", new_->file, state_count,
+                               modules::kMaximumBoundStates);
     }
     for (size_t index = 0; index < state_count; ++index) {
         modules::StateEntry state = manifest.state(index);
@@ -109,28 +117,30 @@ Status ModuleSwap::bind_replacement(modules::Diagnostic& diagnostic) {
         Result<void*> base = loader::allocate_zeroed(state.size);
         if (base.is_error()) {
             free_states(states, index);
-            return modules::refuse(diagnostic, Errno::OutOfMemory, "no memory for state '%s' of '%s'",
-                                   state.name, new_->file);
+            return modules::refuse(diagnostic, Errno::OutOfMemory,
+                                   "no memory for state '%s' of '%s'", state.name, new_->file);
         }
         // Carried regions get their content at the commit; the entry point sees them
         // zero-filled and marked carried, so it knows not to set up a fresh state.
-        states[index] = UmkaStateRegion{base.value(), state.size, state.version,
-                                        carried ? UMKA_STATE_ORIGIN_CARRIED : UMKA_STATE_ORIGIN_FRESH};
+        states[index] =
+            UmkaStateRegion{base.value(), state.size, state.version,
+                            carried ? UMKA_STATE_ORIGIN_CARRIED : UMKA_STATE_ORIGIN_FRESH};
     }
     Result<void*> block = loader::allocate_zeroed(sizeof(modules::ModuleBindingBlock));
     if (block.is_error()) {
         free_states(states, state_count);
-        return modules::refuse(diagnostic, Errno::OutOfMemory, "no memory for the binding of '%s'", new_->file);
+        return modules::refuse(diagnostic, Errno::OutOfMemory, "no memory for the binding of '%s'",
+                               new_->file);
     }
     new_->binding = static_cast<modules::ModuleBindingBlock*>(block.value());
-    modules::BindRequest request{&new_->image, nullptr, states, state_count, new_->owner,
-                                 modules::Publication::Withhold};
+    modules::BindRequest request{&new_->image, nullptr,     states,
+                                 state_count,  new_->owner, modules::Publication::Withhold};
     loader::ModuleSystem& system = loader::module_system();
     Status bound = Status::ok();
     {
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        bound = modules::bind_module(request, *new_->binding, system.registry(), system.capabilities(),
-                                     diagnostic);
+        bound = modules::bind_module(request, *new_->binding, system.registry(),
+                                     system.capabilities(), diagnostic);
     }
     if (bound.is_error()) {
         free_states(states, state_count);
@@ -151,12 +161,14 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     facts_ = ModuleFacts{};
     loader::ModuleSystem& system = loader::module_system();
     if (!system.initialized() || system.bundle() == nullptr) {
-        return modules::refuse(diagnostic, Errno::NotFound, "no module system (the bundle loaded no modules)");
+        return modules::refuse(diagnostic, Errno::NotFound,
+                               "no module system (the bundle loaded no modules)");
     }
     old_ = running_module(request.service);
     if (old_ == nullptr) {
         return modules::refuse(diagnostic, Errno::NotFound,
-                               "no running module is named '%s' (`mods` lists them)", request.service);
+                               "no running module is named '%s' (`mods` lists them)",
+                               request.service);
     }
     facts_.old_version = old_->image.manifest_view.module_version();
     bundle::Entry old_entry{};
@@ -170,13 +182,14 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     size_t parked = 0;
     for (const Parked& slot : parked_) parked += slot.record != nullptr ? 1 : 0;
     if (parked == kMaximumParkedImages) {
-        return modules::refuse(diagnostic, Errno::Busy,
-                               "%zu old images are still parked (some task may run them); try later",
-                               parked);
+        return modules::refuse(
+            diagnostic, Errno::Busy,
+            "%zu old images are still parked (some task may run them); try later", parked);
     }
     new_ = system.take_spare_record();
     if (new_ == nullptr) {
-        return modules::refuse(diagnostic, Errno::NoSpace, "no module record is free for '%s'", request.file);
+        return modules::refuse(diagnostic, Errno::NoSpace, "no module record is free for '%s'",
+                               request.file);
     }
     format(new_->file, sizeof new_->file, "%s", request.file);
     new_->tier = old_->tier;
@@ -215,7 +228,8 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
         modules::StateEntry state = manifest.state(index);
         Result<void*> base = loader::allocate_zeroed(state.size);
         if (base.is_error()) {
-            status = modules::refuse(diagnostic, Errno::OutOfMemory, "no scratch memory for state '%s'", state.name);
+            status = modules::refuse(diagnostic, Errno::OutOfMemory,
+                                     "no scratch memory for state '%s'", state.name);
             break;
         }
         scratch[index].base = base.value();
@@ -224,8 +238,9 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
     // The old state keeps changing until the pause: the dry run sees a recent copy and
     // proves the versions and the module's import accept it.
     if (status.is_ok()) {
-        Result<size_t> carried = transfer_states(sources, source_count, targets, count, import_function_,
-                                                 TransferMode::DryRun, manifest.name(), diagnostic);
+        Result<size_t> carried =
+            transfer_states(sources, source_count, targets, count, import_function_,
+                            TransferMode::DryRun, manifest.name(), diagnostic);
         if (carried.is_ok()) facts_.states_carried = carried.value();
         status = carried.status();
     }
@@ -244,19 +259,21 @@ void ModuleSwap::run_pause() {
     StateTarget targets[modules::kMaximumBoundStates];
     for (size_t index = 0; index < manifest.state_count(); ++index) {
         const UmkaStateRegion& region = new_->binding->states[index];
-        targets[index] = StateTarget{manifest.state(index).name, region.schema_version, region.base, region.size};
+        targets[index] = StateTarget{manifest.state(index).name, region.schema_version, region.base,
+                                     region.size};
     }
-    Result<size_t> carried = transfer_states(sources, source_count, targets, manifest.state_count(),
-                                             import_function_, TransferMode::Commit, manifest.name(),
-                                             diagnostic);
+    Result<size_t> carried =
+        transfer_states(sources, source_count, targets, manifest.state_count(), import_function_,
+                        TransferMode::Commit, manifest.name(), diagnostic);
     pause_status_ = carried.status();
-    if (pause_status_.is_ok() && policy_hook_) pause_status_ = sched::policy_swap_commit(state_check_, diagnostic);
+    if (pause_status_.is_ok() && policy_hook_)
+        pause_status_ = sched::policy_swap_commit(state_check_, diagnostic);
     transfer_cycles_ = arch::read_cycle_counter() - start;
     if (pause_status_.is_error()) return;  // nothing stored: the old module serves on
     loader::ModuleSystem& system = loader::module_system();
-    pause_status_ = modules::swap_provided(*old_->binding, *new_->binding, old_->image.manifest_view,
-                                           manifest, system.registry(), retired_, &retired_count_,
-                                           diagnostic);
+    pause_status_ =
+        modules::swap_provided(*old_->binding, *new_->binding, old_->image.manifest_view, manifest,
+                               system.registry(), retired_, &retired_count_, diagnostic);
     if (pause_status_.is_error()) return;  // refused before its first store
     if (policy_hook_) sched::policy_swap_switch();
     regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
@@ -270,7 +287,8 @@ Status ModuleSwap::swap(SwapTiming& timing, modules::Diagnostic& diagnostic) {
     Result<smp::RendezvousResult> held =
         smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, pause_entry, this);
     if (held.is_error()) {
-        return modules::refuse(diagnostic, held.error(), "the CPUs did not gather for the pause (%s)",
+        return modules::refuse(diagnostic, held.error(),
+                               "the CPUs did not gather for the pause (%s)",
                                errno_name(held.error()));
     }
     timing.gather_cycles = held.value().cycles_to_gather;
@@ -279,7 +297,8 @@ Status ModuleSwap::swap(SwapTiming& timing, modules::Diagnostic& diagnostic) {
     return pause_status_;
 }
 
-void ModuleSwap::unload(ModuleRecord& record, const UmkaServiceRecord* const* retired, size_t retired_count) {
+void ModuleSwap::unload(ModuleRecord& record, const UmkaServiceRecord* const* retired,
+                        size_t retired_count) {
     loader::ModuleSystem& system = loader::module_system();
     for (size_t index = 0; index < retired_count; ++index) system.registry().retire(retired[index]);
     // The manifest lives in the image: read the state count before the image goes.
@@ -317,7 +336,8 @@ OldImage ModuleSwap::resume() {
     }
     format(old_->reason, sizeof old_->reason, "replaced by %s, image parked", new_->file);
     Parked candidate{old_, {}, retired_count_};
-    for (size_t index = 0; index < retired_count_; ++index) candidate.retired[index] = retired_[index];
+    for (size_t index = 0; index < retired_count_; ++index)
+        candidate.retired[index] = retired_[index];
     if (try_unload(candidate)) return OldImage::Unloaded;
     for (Parked& slot : parked_) {
         if (slot.record == nullptr) {
@@ -336,7 +356,8 @@ void ModuleSwap::abandon() {
     if (new_->binding != nullptr) {
         modules::Diagnostic ignored;
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        (void)modules::unbind_module(*new_->binding, new_->file, system.registry(), system.capabilities(), ignored);
+        (void)modules::unbind_module(*new_->binding, new_->file, system.registry(),
+                                     system.capabilities(), ignored);
     }
     if (new_->image_loaded) unload(*new_, nullptr, 0);
     // Reusable by the next evolution.

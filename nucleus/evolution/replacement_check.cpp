@@ -5,7 +5,8 @@ namespace umka::evolution {
 Status check_replacement(const modules::ManifestView& current,
                          const modules::ManifestView& replacement,
                          const UmkaServiceSlot* const* published,
-                         const modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
+                         const modules::ServiceRegistry& registry,
+                         modules::Diagnostic& diagnostic) {
     if (replacement.provided_count() != current.provided_count()) {
         return modules::refuse(diagnostic, Errno::InvalidArgument,
                                "'%s' provides %zu interface(s), the running '%s' %zu: a "

@@ -32,8 +32,8 @@ Result<size_t> transfer_states(const StateSource* sources, size_t source_count,
         }
         if (import_function == nullptr && target.size < source->size) {
             return modules::refuse(diagnostic, Errno::InvalidArgument,
-                                   "'%s': state '%s' holds %lu bytes, the old one %lu",
-                                   module_name, target.name, target.size, source->size);
+                                   "'%s': state '%s' holds %lu bytes, the old one %lu", module_name,
+                                   target.name, target.size, source->size);
         }
         // The contract hands the import a zero-filled region in both modes, so a commit
         // never depends on what the module's entry point left there.
@@ -41,18 +41,19 @@ Result<size_t> transfer_states(const StateSource* sources, size_t source_count,
         if (import_function == nullptr) {
             __builtin_memcpy(target.base, source->base, source->size);
         } else {
-            UmkaStateImport import{uint32_t(index),
-                                   source->schema_version,
-                                   source->base,
-                                   source->size,
-                                   target.base,
-                                   target.size,
-                                   mode == TransferMode::DryRun ? UMKA_STATE_IMPORT_DRY_RUN
-                                                                : UMKA_STATE_IMPORT_COMMIT,
-                                   0};
+            UmkaStateImport import{
+                uint32_t(index),
+                source->schema_version,
+                source->base,
+                source->size,
+                target.base,
+                target.size,
+                mode == TransferMode::DryRun ? UMKA_STATE_IMPORT_DRY_RUN : UMKA_STATE_IMPORT_COMMIT,
+                0};
             int32_t result = import_function(&import);
             if (result != 0) {
-                Errno error = (result > 0 && result < 4096) ? Errno(result) : Errno::InvalidArgument;
+                Errno error =
+                    (result > 0 && result < 4096) ? Errno(result) : Errno::InvalidArgument;
                 return modules::refuse(diagnostic, error,
                                        "'%s' refused state '%s' (version %u -> %u) in the %s: %s",
                                        module_name, target.name, source->schema_version,

@@ -44,9 +44,12 @@ CodeUse walk(uint64_t frame_pointer, uint64_t stack_low, uint64_t stack_top, Ran
         },
         &visit);
     switch (result) {
-    case arch::StackWalk::Complete: return CodeUse::Unused;
-    case arch::StackWalk::Stopped: return CodeUse::InUse;
-    case arch::StackWalk::Broken: return CodeUse::Unsure;
+    case arch::StackWalk::Complete:
+        return CodeUse::Unused;
+    case arch::StackWalk::Stopped:
+        return CodeUse::InUse;
+    case arch::StackWalk::Broken:
+        return CodeUse::Unsure;
     }
     return CodeUse::Unsure;
 }
@@ -87,9 +90,10 @@ CodeUse scan_saved(Task& task, ScanState& state) {
     if (task.on_cpu.load(std::memory_order_acquire) != 0) return CodeUse::Unsure;
     uint64_t saved = task.stack_pointer;
     uint64_t frames = 1;
-    CodeUse use = in_range(&state.range, arch::saved_resume_address(saved))
-                      ? CodeUse::InUse
-                      : walk(arch::saved_frame_pointer(saved), saved, task.stack_top, state.range, frames);
+    CodeUse use =
+        in_range(&state.range, arch::saved_resume_address(saved))
+            ? CodeUse::InUse
+            : walk(arch::saved_frame_pointer(saved), saved, task.stack_top, state.range, frames);
     state.frames.fetch_add(frames, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (task.on_cpu.load(std::memory_order_acquire) != 0 ||
@@ -103,9 +107,12 @@ CodeUse scan_saved(Task& task, ScanState& state) {
 
 const char* code_use_name(CodeUse use) {
     switch (use) {
-    case CodeUse::Unused: return "unused";
-    case CodeUse::InUse: return "in use";
-    case CodeUse::Unsure: return "unsure";
+    case CodeUse::Unused:
+        return "unused";
+    case CodeUse::InUse:
+        return "in use";
+    case CodeUse::Unsure:
+        return "unsure";
     }
     return "?";
 }
@@ -117,7 +124,8 @@ CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
     ScanState state{Range{begin, end}, static_cast<uint8_t*>(memory.value()), {kNoTask}, {0}};
     CodeScan result{CodeUse::Unsure, kNoTask, 0};
     for (int round = 0; round < kRounds && result.use == CodeUse::Unsure; ++round) {
-        if (smp::rendezvous(smp::RendezvousMode::RunEverywhere, scan_own_stack, &state).is_error()) {
+        if (smp::rendezvous(smp::RendezvousMode::RunEverywhere, scan_own_stack, &state)
+                .is_error()) {
             continue;
         }
         uint32_t holder = state.in_use_task.load(std::memory_order_relaxed);
@@ -128,7 +136,8 @@ CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
         result.use = CodeUse::Unused;
         for (size_t slot = 0; slot < task_capacity; ++slot) {
             Task& task = tasks[slot];
-            if (state.clean[slot] || task.state.load(std::memory_order_acquire) == TaskState::Free) {
+            if (state.clean[slot] ||
+                task.state.load(std::memory_order_acquire) == TaskState::Free) {
                 continue;
             }
             CodeUse use = scan_saved(task, state);

@@ -2,9 +2,9 @@
 // module image is unloaded. Each context's frame-pointer chain is walked (arch's
 // walk_code_addresses: return addresses, and the interrupted instruction of each interrupt
 // frame); any address inside [begin, end) counts as a use, and a chain that cannot be
-// walked, or a task that ran while it was walked, makes the answer Unsure. Once a module's service slots lead elsewhere, nothing calls into
-// the old image again; it can only be returned into or continued in, so a context found
-// clean once stays clean.
+// walked, or a task that ran while it was walked, makes the answer Unsure. Once a module's service
+// slots lead elsewhere, nothing calls into the old image again; it can only be returned into or
+// continued in, so a context found clean once stays clean.
 #pragma once
 
 #include <stdint.h>

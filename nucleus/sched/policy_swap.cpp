@@ -31,15 +31,16 @@ void release_all(void*& first, void*& second) {
 }
 
 Status refused(modules::Diagnostic& diagnostic, const char* call, umka::kabi::Status status) {
-    return modules::refuse(diagnostic, Errno::InvalidArgument,
-                           "the replacement scheduler policy refused %s (%s; its log line says why)",
-                           call, errno_name(Errno(status.code())));
+    return modules::refuse(
+        diagnostic, Errno::InvalidArgument,
+        "the replacement scheduler policy refused %s (%s; its log line says why)", call,
+        errno_name(Errno(status.code())));
 }
 
 bool same_task(const policy_api::TaskInfo& before, const policy_api::TaskInfo& after) {
-    return before.state == after.state && before.nice == after.nice && before.flags == after.flags &&
-           before.cpu == after.cpu && before.weight == after.weight &&
-           before.virtual_runtime == after.virtual_runtime &&
+    return before.state == after.state && before.nice == after.nice &&
+           before.flags == after.flags && before.cpu == after.cpu &&
+           before.weight == after.weight && before.virtual_runtime == after.virtual_runtime &&
            before.virtual_deadline == after.virtual_deadline &&
            before.virtual_lag == after.virtual_lag && before.received_ns == after.received_ns;
 }
@@ -54,7 +55,8 @@ bool same_queue(const policy_api::RunQueueInfo& before, const policy_api::RunQue
 // Every task slot and run queue as the old policy (still attached to the old arrays) and
 // the new one (attached to the imported arrays) see it: migrated, not assumed.
 Status compare_views(const policy_api::SchedulerPolicyRef& old_policy,
-                     const policy_api::SchedulerPolicyRef& new_policy, modules::Diagnostic& diagnostic) {
+                     const policy_api::SchedulerPolicyRef& new_policy,
+                     modules::Diagnostic& diagnostic) {
     uint32_t tasks_compared = 0;
     for (size_t slot = 0; slot < task_capacity; ++slot) {
         // Only the tasks the nucleus has: asking about a free slot is an error the policy logs.
@@ -64,12 +66,12 @@ Status compare_views(const policy_api::SchedulerPolicyRef& old_policy,
         bool old_known = old_policy.task_info(uint32_t(slot), &before).is_ok();
         bool new_known = new_policy.task_info(uint32_t(slot), &after).is_ok();
         if (!old_known || !new_known || !same_task(before, after)) {
-            return modules::refuse(diagnostic, Errno::BadMessage,
-                                   "task %zu changed in the migration: vruntime %lu -> %lu, lag %ld "
-                                   "-> %ld, nice %d -> %d, cpu %u -> %u",
-                                   slot, before.virtual_runtime, after.virtual_runtime,
-                                   before.virtual_lag, after.virtual_lag, int(before.nice),
-                                   int(after.nice), before.cpu, after.cpu);
+            return modules::refuse(
+                diagnostic, Errno::BadMessage,
+                "task %zu changed in the migration: vruntime %lu -> %lu, lag %ld "
+                "-> %ld, nice %d -> %d, cpu %u -> %u",
+                slot, before.virtual_runtime, after.virtual_runtime, before.virtual_lag,
+                after.virtual_lag, int(before.nice), int(after.nice), before.cpu, after.cpu);
         }
         ++tasks_compared;
     }
@@ -81,8 +83,9 @@ Status compare_views(const policy_api::SchedulerPolicyRef& old_policy,
             return modules::refuse(diagnostic, Errno::BadMessage,
                                    "run queue %u changed in the migration: V %lu -> %lu, weight "
                                    "%lu -> %lu, runnable %u -> %u",
-                                   cpu, before.virtual_time, after.virtual_time, before.total_weight,
-                                   after.total_weight, before.runnable_count, after.runnable_count);
+                                   cpu, before.virtual_time, after.virtual_time,
+                                   before.total_weight, after.total_weight, before.runnable_count,
+                                   after.runnable_count);
         }
     }
     pending.facts.tasks_compared = tasks_compared;
@@ -92,13 +95,15 @@ Status compare_views(const policy_api::SchedulerPolicyRef& old_policy,
 
 }  // namespace
 
-Status policy_swap_prepare(const UmkaProvidedInterface& replacement, modules::Diagnostic& diagnostic) {
+Status policy_swap_prepare(const UmkaProvidedInterface& replacement,
+                           modules::Diagnostic& diagnostic) {
     if (!running()) {
         return modules::refuse(diagnostic, Errno::NoFunction, "the scheduler is not running");
     }
     pending = PendingSwap{};
     const auto* vtable = static_cast<const policy_api::SchedulerPolicyVtable*>(replacement.vtable);
-    if (umka::kabi::Status bound = policy_api::SchedulerPolicyRef::bind(vtable, replacement.context, &pending.next);
+    if (umka::kabi::Status bound =
+            policy_api::SchedulerPolicyRef::bind(vtable, replacement.context, &pending.next);
         bound.is_error()) {
         return refused(diagnostic, "binding (interface too old)", bound);
     }
@@ -110,9 +115,10 @@ Status policy_swap_prepare(const UmkaProvidedInterface& replacement, modules::Di
     uint64_t queue_bytes = uint64_t(layout.run_queue_state_size) * cpu_count;
     uint64_t task_bytes = uint64_t(layout.task_state_size) * task_capacity;
     const PolicyMemory& live = policy_memory;
-    Result<void*> memory[6] = {loader::allocate_zeroed(queue_bytes),     loader::allocate_zeroed(task_bytes),
-                               loader::allocate_zeroed(queue_bytes),     loader::allocate_zeroed(task_bytes),
-                               loader::allocate_zeroed(live.run_queue_bytes), loader::allocate_zeroed(live.task_bytes)};
+    Result<void*> memory[6] = {
+        loader::allocate_zeroed(queue_bytes),          loader::allocate_zeroed(task_bytes),
+        loader::allocate_zeroed(queue_bytes),          loader::allocate_zeroed(task_bytes),
+        loader::allocate_zeroed(live.run_queue_bytes), loader::allocate_zeroed(live.task_bytes)};
     void* pointers[6] = {};
     bool complete = true;
     for (size_t index = 0; index < 6; ++index) {
@@ -143,12 +149,14 @@ Status policy_swap_dry_run(modules::Diagnostic& diagnostic) {
     for (uint32_t cpu = 0; cpu < cpu_count; ++cpu) (void)cpus[cpu].lock.lock();
     __builtin_memcpy(pending.snapshot_queues, live.run_queues, live.run_queue_bytes);
     __builtin_memcpy(pending.snapshot_tasks, live.tasks, live.task_bytes);
-    for (uint32_t cpu = cpu_count; cpu-- > 0;) cpus[cpu].lock.unlock(arch::InterruptState::Disabled);
+    for (uint32_t cpu = cpu_count; cpu-- > 0;)
+        cpus[cpu].lock.unlock(arch::InterruptState::Disabled);
     arch::restore_interrupts(interrupts);
 
     const policy_api::PolicyLayout& layout = pending.memory.layout;
-    if (umka::kabi::Status status = pending.next.attach(pending.scratch_queues, pending.memory.run_queue_bytes,
-                                                        pending.scratch_tasks, pending.memory.task_bytes);
+    if (umka::kabi::Status status =
+            pending.next.attach(pending.scratch_queues, pending.memory.run_queue_bytes,
+                                pending.scratch_tasks, pending.memory.task_bytes);
         status.is_error()) {
         return refused(diagnostic, "attach (dry run)", status);
     }
@@ -168,14 +176,15 @@ Status policy_swap_dry_run(modules::Diagnostic& diagnostic) {
 
 Status policy_swap_commit(StateCheck check, modules::Diagnostic& diagnostic) {
     const PolicyMemory& live = policy_memory;
-    if (umka::kabi::Status status = pending.next.attach(pending.memory.run_queues, pending.memory.run_queue_bytes,
-                                                        pending.memory.tasks, pending.memory.task_bytes);
+    if (umka::kabi::Status status =
+            pending.next.attach(pending.memory.run_queues, pending.memory.run_queue_bytes,
+                                pending.memory.tasks, pending.memory.task_bytes);
         status.is_error()) {
         return refused(diagnostic, "attach", status);
     }
-    if (umka::kabi::Status status =
-            pending.next.import_states(live.run_queues, live.run_queue_bytes, live.layout.run_queue_state_version,
-                                       live.tasks, live.task_bytes, live.layout.task_state_version);
+    if (umka::kabi::Status status = pending.next.import_states(
+            live.run_queues, live.run_queue_bytes, live.layout.run_queue_state_version, live.tasks,
+            live.task_bytes, live.layout.task_state_version);
         status.is_error()) {
         return refused(diagnostic, "import_states", status);
     }
@@ -206,6 +215,8 @@ void policy_swap_abandon() {
     policy_swap_finish();
 }
 
-PolicySwapFacts policy_swap_facts() { return pending.facts; }
+PolicySwapFacts policy_swap_facts() {
+    return pending.facts;
+}
 
 }  // namespace umka::sched

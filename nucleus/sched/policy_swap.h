@@ -33,7 +33,8 @@ struct PolicySwapFacts {
     uint64_t check_cycles;
 };
 
-Status policy_swap_prepare(const UmkaProvidedInterface& replacement, modules::Diagnostic& diagnostic);
+Status policy_swap_prepare(const UmkaProvidedInterface& replacement,
+                           modules::Diagnostic& diagnostic);
 Status policy_swap_dry_run(modules::Diagnostic& diagnostic);
 // Every other CPU stopped, interrupts off. On an error the old policy still decides.
 Status policy_swap_commit(StateCheck check, modules::Diagnostic& diagnostic);

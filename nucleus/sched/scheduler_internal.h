@@ -15,7 +15,7 @@ namespace umka::sched {
 namespace policy_api = umka::kabi::scheduler_policy;
 
 struct CpuScheduler {
-    SpinLock lock;         // the run-queue lock of this CPU
+    SpinLock lock;  // the run-queue lock of this CPU
     Task* current;
     Task* switching_from;  // set across a switch, read by the resumed side
     Task idle;             // this CPU's idle context (not known to the policy)

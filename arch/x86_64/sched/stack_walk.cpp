@@ -15,9 +15,13 @@ constexpr uint64_t kSavedRbpSlot = 6;
 constexpr uint64_t kSavedReturnSlot = 7;
 constexpr int kMaximumFrames = 4096;
 
-uint64_t word_at(uint64_t address) { return *reinterpret_cast<const volatile uint64_t*>(address); }
+uint64_t word_at(uint64_t address) {
+    return *reinterpret_cast<const volatile uint64_t*>(address);
+}
 
-bool inside(uint64_t address, uint64_t low, uint64_t top) { return address >= low && address + 8 <= top; }
+bool inside(uint64_t address, uint64_t low, uint64_t top) {
+    return address >= low && address + 8 <= top;
+}
 
 }  // namespace
 
@@ -50,11 +54,10 @@ StackWalk walk_code_addresses(uint64_t frame_pointer, uint64_t stack_low, uint64
             if (visit(context, interrupted.rip)) return StackWalk::Stopped;
             // A context preempted between loading a service record and calling through it
             // holds the vtable or the target only in a register.
-            const uint64_t registers[] = {interrupted.rax, interrupted.rbx, interrupted.rcx,
-                                          interrupted.rdx, interrupted.rsi, interrupted.rdi,
-                                          interrupted.r8,  interrupted.r9,  interrupted.r10,
-                                          interrupted.r11, interrupted.r12, interrupted.r13,
-                                          interrupted.r14, interrupted.r15};
+            const uint64_t registers[] = {
+                interrupted.rax, interrupted.rbx, interrupted.rcx, interrupted.rdx, interrupted.rsi,
+                interrupted.rdi, interrupted.r8,  interrupted.r9,  interrupted.r10, interrupted.r11,
+                interrupted.r12, interrupted.r13, interrupted.r14, interrupted.r15};
             for (uint64_t value : registers) {
                 if (visit(context, value)) return StackWalk::Stopped;
             }

@@ -54,10 +54,12 @@ protected:
 TEST_F(Sha256AgainstLibsodium, EveryLengthUpToFourBlocks) {
     for (size_t length = 0; length <= 4 * kSha256BlockSize + 1; ++length) {
         std::vector<uint8_t> message(length);
-        for (size_t index = 0; index < length; ++index) message[index] = uint8_t(index * 31 + length);
+        for (size_t index = 0; index < length; ++index)
+            message[index] = uint8_t(index * 31 + length);
         uint8_t digest[kSha256DigestSize];
         Sha256::hash(message.data(), length, digest);
-        ASSERT_EQ(to_hex(digest, sizeof digest), libsodium_digest_of(message)) << "length " << length;
+        ASSERT_EQ(to_hex(digest, sizeof digest), libsodium_digest_of(message))
+            << "length " << length;
     }
 }
 

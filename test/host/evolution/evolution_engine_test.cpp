@@ -29,7 +29,8 @@ struct ScriptedEnvironment final : Environment {
     uint64_t time_microseconds() override { return 42; }
     Status step(const char* name, modules::Diagnostic& diagnostic) {
         calls.push_back(name);
-        if (fail_at == name) return modules::refuse(diagnostic, Errno::InvalidArgument, "%s failed", name);
+        if (fail_at == name)
+            return modules::refuse(diagnostic, Errno::InvalidArgument, "%s failed", name);
         return Status::ok();
     }
     Status prepare(const EvolveRequest&, modules::Diagnostic& diagnostic) override {
@@ -37,7 +38,9 @@ struct ScriptedEnvironment final : Environment {
         new_bound = status.is_ok();
         return status;
     }
-    Status validate(modules::Diagnostic& diagnostic) override { return step("validate", diagnostic); }
+    Status validate(modules::Diagnostic& diagnostic) override {
+        return step("validate", diagnostic);
+    }
     Status swap(SwapTiming& timing, modules::Diagnostic& diagnostic) override {
         timing = SwapTiming{5, 7, 3};
         Status status = step("swap", diagnostic);
@@ -98,7 +101,8 @@ struct AbortCase {
     std::vector<std::string> calls;
 };
 
-class EvolutionAbort : public EvolutionEngineTest, public ::testing::WithParamInterface<AbortCase> {};
+class EvolutionAbort : public EvolutionEngineTest,
+                       public ::testing::WithParamInterface<AbortCase> {};
 
 TEST_P(EvolutionAbort, AFailureBeforeTheSwapAbandonsTheReplacementAndKeepsTheOldModule) {
     environment_.fail_at = GetParam().failing;
@@ -179,7 +183,8 @@ TEST(EvolutionEngineBusy, ASecondEvolutionDuringOneIsRefusedAsBusy) {
     EXPECT_TRUE(outer.status.is_ok());
     EXPECT_EQ(environment.inner.status.error(), Errno::Busy);
     // And the flag is clear again afterwards.
-    EXPECT_TRUE(engine.evolve(EvolveRequest{"scheduler", "b.umod", EvolveMode::Swap}).status.is_ok());
+    EXPECT_TRUE(
+        engine.evolve(EvolveRequest{"scheduler", "b.umod", EvolveMode::Swap}).status.is_ok());
 }
 
 }  // namespace

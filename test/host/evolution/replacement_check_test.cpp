@@ -48,7 +48,8 @@ protected:
             registry_.publish("scheduler_policy", "SchedulerPolicy", provider, diagnostic);
         ASSERT_TRUE(slot.is_ok()) << diagnostic.text();
         slot_ = slot.value();
-        ASSERT_TRUE(registry_.bind("nucleus", 0, slot_, 2, diagnostic).is_ok()) << diagnostic.text();
+        ASSERT_TRUE(registry_.bind("nucleus", 0, slot_, 2, diagnostic).is_ok())
+            << diagnostic.text();
     }
 
     Status check(const ManifestBuilder& replacement) {
@@ -70,17 +71,23 @@ protected:
 };
 
 TEST_F(ReplacementCheckTest, TheSameInterfaceAtTheSameOrANewerVersionIsAccepted) {
-    EXPECT_TRUE(check(ManifestBuilder("scheduler", 2).provides("scheduler_policy.SchedulerPolicy", 3)).is_ok());
-    EXPECT_TRUE(check(ManifestBuilder("scheduler", 2).provides("scheduler_policy.SchedulerPolicy", 4)).is_ok());
+    EXPECT_TRUE(
+        check(ManifestBuilder("scheduler", 2).provides("scheduler_policy.SchedulerPolicy", 3))
+            .is_ok());
+    EXPECT_TRUE(
+        check(ManifestBuilder("scheduler", 2).provides("scheduler_policy.SchedulerPolicy", 4))
+            .is_ok());
 }
 
 TEST_F(ReplacementCheckTest, AnOlderVersionTheConsumersAcceptIsAccepted) {
-    EXPECT_TRUE(check(ManifestBuilder("scheduler").provides("scheduler_policy.SchedulerPolicy", 2)).is_ok())
+    EXPECT_TRUE(
+        check(ManifestBuilder("scheduler").provides("scheduler_policy.SchedulerPolicy", 2)).is_ok())
         << diagnostic_.text();
 }
 
 TEST_F(ReplacementCheckTest, AVersionBelowWhatAConsumerNeedsIsRefused) {
-    Status status = check(ManifestBuilder("scheduler").provides("scheduler_policy.SchedulerPolicy", 1));
+    Status status =
+        check(ManifestBuilder("scheduler").provides("scheduler_policy.SchedulerPolicy", 1));
     EXPECT_EQ(status.error(), Errno::InvalidArgument);
     EXPECT_NE(std::string(diagnostic_.text()).find("version 1 but its consumers need >= 2"),
               std::string::npos)
@@ -90,8 +97,9 @@ TEST_F(ReplacementCheckTest, AVersionBelowWhatAConsumerNeedsIsRefused) {
 TEST_F(ReplacementCheckTest, ADifferentInterfaceIsRefused) {
     Status status = check(ManifestBuilder("kernel_heap").provides("memory.Heap", 1));
     EXPECT_EQ(status.error(), Errno::InvalidArgument);
-    EXPECT_NE(std::string(diagnostic_.text()).find("does not provide scheduler_policy.SchedulerPolicy"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(diagnostic_.text()).find("does not provide scheduler_policy.SchedulerPolicy"),
+        std::string::npos)
         << diagnostic_.text();
 }
 
