@@ -448,7 +448,8 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
     script = ["evolve scheduler kernel_heap.umod", "evolve scheduler scheduler-unsigned.umod",
               "evolve scheduler scheduler-tampered.umod", "evolve scheduler scheduler-writable.umod",
               "evolve scheduler missing.umod",
-              "evolve nosuchmodule scheduler.umod", "evolve scheduler", "evolve --dry-run scheduler scheduler-b.umod",
+              "evolve nosuchmodule scheduler.umod", "evolve console_service console_service.umod",
+              "evolve scheduler", "evolve --dry-run scheduler scheduler-b.umod",
               "threads", "evolve scheduler scheduler-b.umod", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2, extra=extra)
     refusals = {
@@ -461,6 +462,8 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
         "evolve scheduler scheduler-writable.umod": r"refused in prepare: 'scheduler-writable\.umod'.*writ",
         "evolve scheduler missing.umod": r"refused in prepare: 'missing\.umod' is not a file of the boot bundle",
         "evolve nosuchmodule scheduler.umod": r"refused in prepare: no running module is named 'nosuchmodule'",
+        "evolve console_service console_service.umod": r"refused in prepare: 'console_service' is running "
+                                                       r"this very command",
     }
     for command, pattern in refusals.items():
         section = command_output(output, command)
@@ -472,7 +475,7 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
     expect(re.search(r"^\s+0\s+console\s+0\s+running", command_output(output, "threads"), re.MULTILINE)
            is not None, "the console thread is not running after the refusals")
     expect_swapped(command_output(output, "evolve scheduler scheduler-b.umod"), "scheduler", "scheduler-b.umod")
-    expect_history(output, ["refused"] * 6 + ["dry run passed", "swapped"])
+    expect_history(output, ["refused"] * 7 + ["dry run passed", "swapped"])
     expect_clean_power_off(status, output)
 
 
