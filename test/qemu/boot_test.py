@@ -408,23 +408,26 @@ def scenario_evolve_heap(build: Path, accel: str) -> None:
 
 
 def scenario_evolve_cycle(build: Path, accel: str) -> None:
-    """100 A -> B -> A cycles (200 swaps) of the heap through evolution.EvolutionControl
-    while 4 threads churn allocations on 2 CPUs; then the books must balance exactly."""
-    script = ["heap", "load start alloc 4", "wait 200",
-              "evolve cycle kernel_heap kernel_heap-b.umod kernel_heap.umod 100",
+    """100 A -> B -> A cycles (200 swaps) of the heap, then 50 of the scheduler, through
+    evolution.EvolutionControl while 4 threads churn allocations on 2 CPUs; then the books
+    must balance exactly and every thread must still be there to stop."""
+    heap_cycle = "evolve cycle kernel_heap kernel_heap-b.umod kernel_heap.umod 100"
+    scheduler_cycle = "evolve cycle scheduler scheduler-b.umod scheduler.umod 50"
+    script = ["heap", "load start alloc 4", "wait 200", heap_cycle, scheduler_cycle,
               "load stop", "load stats", "heap", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2, timeout=1500)
-    cycle = command_output(output, "evolve cycle kernel_heap kernel_heap-b.umod kernel_heap.umod 100")
-    expect(re.search(r"evolve cycle: 200 of 200 swaps of kernel_heap done", cycle) is not None,
-           f"not every swap of the cycle went through:\n{cycle}")
-    for row in ("pause", "state transfer", "whole swap"):
-        expect(re.search(rf"^\s+{row}\s+min \d+\.\d us\s+median \d+\.\d us\s+max \d+\.\d us$", cycle,
-                         re.MULTILINE) is not None, f"no {row} statistics")
+    for command, service, swaps in ((heap_cycle, "kernel_heap", 200), (scheduler_cycle, "scheduler", 100)):
+        cycle = command_output(output, command)
+        expect(re.search(rf"evolve cycle: {swaps} of {swaps} swaps of {service} done", cycle) is not None,
+               f"not every swap of the cycle went through:\n{cycle}")
+        for row in ("pause", "state transfer", "whole swap"):
+            expect(re.search(rf"^\s+{row}\s+min \d+\.\d us\s+median \d+\.\d us\s+max \d+\.\d us$",
+                             cycle, re.MULTILINE) is not None, f"no {row} statistics for {service}")
     expect_text(output, "load: stopped 4 threads")
     expect_heap_accounts_for(output, 4)
     table = command_output(output, "history")
-    expect(re.search(r"history: 200 entries .*hash chain valid", table) is not None,
-           "the log does not hold 200 valid entries")
+    expect(re.search(r"history: 300 entries .*hash chain valid", table) is not None,
+           "the log does not hold 300 valid entries")
     expect_clean_power_off(status, output)
 
 
