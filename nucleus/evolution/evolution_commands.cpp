@@ -107,8 +107,11 @@ void print_report(const EvolveRequest& request, const EvolveReport& report,
     }
     out.print("  total     %8lu us\n", microseconds(report.cycles.total));
     if (report.status.is_error()) {
-        out.print("evolve: refused in %s: %s (%s); '%s' still serving\n", phase_name(report.phase),
-                  report.reason.text(), errno_name(report.status.error()), request.service);
+        // A module that was found keeps serving; an unknown name changed nothing either.
+        const char* outcome = report.facts.old_version != 0 ? "still serving" : "nothing changed";
+        out.print("evolve: refused in %s: %s (%s); '%s': %s\n", phase_name(report.phase),
+                  report.reason.text(), errno_name(report.status.error()), request.service,
+                  outcome);
     } else {
         out.print("evolve: %s (log entry %lu)\n", log_outcome_name(report.outcome),
                   report.log_sequence);
