@@ -308,7 +308,10 @@ Status ModuleSwap::swap(SwapTiming& timing, modules::Diagnostic& diagnostic) {
 void ModuleSwap::unload(ModuleRecord& record, const UmkaServiceRecord* const* retired,
                         size_t retired_count) {
     loader::ModuleSystem& system = loader::module_system();
-    for (size_t index = 0; index < retired_count; ++index) system.registry().retire(retired[index]);
+    {
+        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
+        for (size_t index = 0; index < retired_count; ++index) system.registry().retire(retired[index]);
+    }
     // The manifest lives in the image: read the state count before the image goes.
     if (record.binding != nullptr) {
         free_states(record.binding->states, record.image.manifest_view.state_count());

@@ -21,8 +21,15 @@ constinit std::atomic<const UmkaServiceSlot*> heap_slot{nullptr};
 bool bind_heap(memory::HeapRef& heap, console::TextOutput& out) {
     const UmkaServiceSlot* slot = heap_slot.load(std::memory_order_acquire);
     if (slot == nullptr && module_system().initialized()) {
+        RecursiveSpinLockGuard guard(capability_writer_lock());
+        slot = heap_slot.load(std::memory_order_acquire);
         Result<UmkaServiceSlot*> found = module_system().registry().find("memory", "Heap", nullptr);
-        if (found.is_ok()) {
+        if (slot == nullptr && found.is_ok()) {
+            // The nucleus is a consumer like any module: a live replacement must serve at
+            // least the version this header needs (evolution's replacement rule).
+            modules::Diagnostic ignored;
+            (void)module_system().registry().bind(modules::kNucleusProviderName, 0, found.value(),
+                                                  memory::HeapRef::interface_version, ignored);
             slot = found.value();
             heap_slot.store(slot, std::memory_order_release);
         }

@@ -305,6 +305,15 @@ Status initialize() {
     Result<UmkaServiceSlot*> slot = system.registry().find("scheduler_policy", "SchedulerPolicy", nullptr);
     if (slot.is_error()) return Errno::NotFound;
     if (umka::kabi::bind_service(slot.value(), &policy).is_error()) return Errno::InvalidArgument;
+    // Recorded as a binding of the nucleus, so a live replacement of the policy must provide
+    // at least the version this header needs (evolution's replacement rule).
+    modules::Diagnostic diagnostic;
+    if (system.registry()
+            .bind(modules::kNucleusProviderName, 0, slot.value(),
+                  policy_api::SchedulerPolicyRef::interface_version, diagnostic)
+            .is_error()) {
+        return Errno::InvalidArgument;
+    }
 
     policy_api::PolicyLayout layout{};
     if (policy.layout(&layout).is_error()) return Errno::InvalidArgument;

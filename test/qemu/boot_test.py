@@ -431,15 +431,31 @@ def scenario_evolve_cycle(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
-def signed_fixture(build: Path, name: str) -> bytes:
-    """A module fixture signed with the build's key, as a module with a bad ELF would be."""
+def signed(build: Path, elf: bytes) -> bytes:
+    """`elf` signed with the build's key, as a module with a bad ELF or manifest would be."""
     with tempfile.TemporaryDirectory() as directory:
-        output = Path(directory) / f"{name}.umod"
+        source = Path(directory) / "module.elf"
+        source.write_bytes(elf)
+        output = Path(directory) / "module.umod"
         subprocess.run([str(build / "initramfs" / "tools" / "umka-sign"), "sign", "--secret",
                         str(build / "keys" / "module-signing.secret"), "--output", str(output),
-                        str(build / "test" / "module-fixtures" / f"{name}.so")], check=True,
-                       capture_output=True)
+                        str(source)], check=True, capture_output=True)
         return output.read_bytes()
+
+
+def signed_fixture(build: Path, name: str) -> bytes:
+    return signed(build, (build / "test" / "module-fixtures" / f"{name}.so").read_bytes())
+
+
+def with_provided_version(elf: bytes, package: str, name: str, version: int) -> bytes:
+    """The module with the version of its `provides package.name` manifest entry changed
+    (the entry is two 48-byte NUL-padded names, then the version)."""
+    key = package.encode().ljust(48, b"\0") + name.encode().ljust(48, b"\0")
+    offset = elf.find(key)
+    expect(offset >= 0 and elf.find(key, offset + 1) < 0, f"one manifest entry {package}.{name}")
+    patched = bytearray(elf)
+    patched[offset + 96:offset + 100] = version.to_bytes(4, "little")
+    return bytes(patched)
 
 
 def scenario_evolve_refusals(build: Path, accel: str) -> None:
@@ -447,9 +463,12 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
     tampered = bytearray(scheduler)
     tampered[len(tampered) // 2] ^= 0x40
     extra = {"scheduler-unsigned.umod": scheduler[:-80], "scheduler-tampered.umod": bytes(tampered),
-             "scheduler-writable.umod": signed_fixture(build, "writable_data_module")}
+             "scheduler-writable.umod": signed_fixture(build, "writable_data_module"),
+             "scheduler-older.umod": signed(build, with_provided_version(
+                 (build / "modules" / "scheduler.elf").read_bytes(), "scheduler_policy", "SchedulerPolicy", 1))}
     script = ["evolve scheduler kernel_heap.umod", "evolve scheduler scheduler-unsigned.umod",
               "evolve scheduler scheduler-tampered.umod", "evolve scheduler scheduler-writable.umod",
+              "evolve scheduler scheduler-older.umod",
               "evolve scheduler missing.umod",
               "evolve nosuchmodule scheduler.umod", "evolve console_service console_service.umod",
               "evolve scheduler", "evolve --dry-run scheduler scheduler-b.umod",
@@ -463,6 +482,9 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
         "evolve scheduler scheduler-tampered.umod": r"refused in prepare: signature check of "
                                                     r"'scheduler-tampered\.umod' failed",
         "evolve scheduler scheduler-writable.umod": r"refused in prepare: 'scheduler-writable\.umod'.*writ",
+        "evolve scheduler scheduler-older.umod": r"refused in prepare: 'scheduler' provides "
+                                                 r"scheduler_policy\.SchedulerPolicy version 1 but its consumers "
+                                                 r"need >= 2",
         "evolve scheduler missing.umod": r"refused in prepare: 'missing\.umod' is not a file of the boot bundle",
         "evolve nosuchmodule scheduler.umod": r"refused in prepare: no running module is named 'nosuchmodule'",
         "evolve console_service console_service.umod": r"refused in prepare: 'console_service' is running "
@@ -479,7 +501,7 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
     expect(re.search(r"^\s+0\s+console\s+0\s+running", command_output(output, "threads"), re.MULTILINE)
            is not None, "the console thread is not running after the refusals")
     expect_swapped(command_output(output, "evolve scheduler scheduler-b.umod"), "scheduler", "scheduler-b.umod")
-    expect_history(output, ["refused"] * 7 + ["dry run passed", "swapped"])
+    expect_history(output, ["refused"] * 8 + ["dry run passed", "swapped"])
     expect_clean_power_off(status, output)
 
 
