@@ -40,3 +40,7 @@ void panic(const char* pattern, ...) {
 }
 
 }  // namespace umka
+
+// An abstract class's vtable names this for its pure methods (evolution::Environment);
+// it is reached only through a bug (a call during construction or destruction).
+extern "C" [[noreturn]] void __cxa_pure_virtual() { umka::panic("pure virtual method called"); }

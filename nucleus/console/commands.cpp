@@ -6,6 +6,7 @@
 #include "nucleus/boot/timeline.h"
 #include "nucleus/console/console.h"
 #include "nucleus/console/text_output.h"
+#include "nucleus/evolution/evolution_commands.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/loader/ring_bindings.h"
@@ -234,6 +235,8 @@ constexpr Command kCommands[] = {
     {"probe", "probe threads N: N threads of the thread_probe module (spawn, hand-off, join, bad calls)",
      loader::probe_command},
     {"measure", "measure caps | switch | ring: cycles per capability lookup / context switch / ring round trip, beside a baseline", measure},
+    {"evolve", "evolve [--dry-run] <service> <file> | cycle <service> <A> <B> <n>: live module swap", evolution::evolve_command},
+    {"history", "the evolution log, its SHA-256 hash chain checked", evolution::history_command},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };

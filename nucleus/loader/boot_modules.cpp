@@ -197,6 +197,7 @@ void load_boot_modules(const uint8_t* bundle, size_t size) {
     ModuleSystem& system = module_system();
     Status status = system.initialize(module_count);
     if (status.is_error()) panic("modules: no memory for the module tables (%s)", errno_name(status.error()));
+    system.keep_bundle(bundle, size);
     bundle::ManifestVisitor recording{nullptr, record_request, nullptr};
     (void)bundle::inspect_bundle(bundle, size, recording);
 

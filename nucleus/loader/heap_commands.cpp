@@ -21,8 +21,15 @@ constinit std::atomic<const UmkaServiceSlot*> heap_slot{nullptr};
 bool bind_heap(memory::HeapRef& heap, console::TextOutput& out) {
     const UmkaServiceSlot* slot = heap_slot.load(std::memory_order_acquire);
     if (slot == nullptr && module_system().initialized()) {
+        RecursiveSpinLockGuard guard(capability_writer_lock());
+        slot = heap_slot.load(std::memory_order_acquire);
         Result<UmkaServiceSlot*> found = module_system().registry().find("memory", "Heap", nullptr);
-        if (found.is_ok()) {
+        if (slot == nullptr && found.is_ok()) {
+            // The nucleus is a consumer like any module: a live replacement must serve at
+            // least the version this header needs (evolution's replacement rule).
+            modules::Diagnostic ignored;
+            (void)module_system().registry().bind(modules::kNucleusProviderName, 0, found.value(),
+                                                  memory::HeapRef::interface_version, ignored);
             slot = found.value();
             heap_slot.store(slot, std::memory_order_release);
         }
@@ -62,20 +69,34 @@ uint64_t exercise_size(uint64_t round) {
 }  // namespace
 
 // The heap's contract: a call naming CPU n runs on CPU n and is not preempted (its per-CPU
-// magazines have no lock). Interrupts off is how the nucleus keeps both.
-umka::kabi::Status heap_allocate(const memory::HeapRef& heap, uint64_t size, uint64_t* address) {
+// magazines have no lock). Interrupts off is how the nucleus keeps both. The slot is loaded
+// inside the same interrupts-off section: a live swap's pause (docs/evolution.md) then
+// never falls between finding the provider and calling it, so no call reaches a replaced
+// instance's code or state.
+namespace {
+
+umka::kabi::Status heap_allocate_now(uint64_t size, uint64_t* address) {
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    umka::kabi::Status status = heap.allocate(arch::current_cpu_index(), size, 0, address);
+    memory::HeapRef heap;
+    console::TextOutput discard(nullptr, 0);
+    umka::kabi::Status status = bind_heap(heap, discard)
+                                    ? heap.allocate(arch::current_cpu_index(), size, 0, address)
+                                    : umka::kabi::Status(UMKA_KABI_ENOENT);
     arch::restore_interrupts(interrupts);
     return status;
 }
 
-umka::kabi::Status heap_free(const memory::HeapRef& heap, uint64_t address) {
+umka::kabi::Status heap_free_now(uint64_t address) {
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    umka::kabi::Status status = heap.free(arch::current_cpu_index(), address);
+    memory::HeapRef heap;
+    console::TextOutput discard(nullptr, 0);
+    umka::kabi::Status status = bind_heap(heap, discard) ? heap.free(arch::current_cpu_index(), address)
+                                                         : umka::kabi::Status(UMKA_KABI_ENOENT);
     arch::restore_interrupts(interrupts);
     return status;
 }
+
+}  // namespace
 
 bool heap_available() {
     memory::HeapRef heap;
@@ -84,24 +105,18 @@ bool heap_available() {
 }
 
 Status heap_allocate(uint64_t size, uint64_t* address) {
-    memory::HeapRef heap;
-    console::TextOutput discard(nullptr, 0);
-    if (!bind_heap(heap, discard)) return Errno::NotFound;
-    umka::kabi::Status status = heap_allocate(heap, size, address);
+    umka::kabi::Status status = heap_allocate_now(size, address);
     return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
 }
 
 Status heap_free(uint64_t address) {
-    memory::HeapRef heap;
-    console::TextOutput discard(nullptr, 0);
-    if (!bind_heap(heap, discard)) return Errno::NotFound;
-    umka::kabi::Status status = heap_free(heap, address);
+    umka::kabi::Status status = heap_free_now(address);
     return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
 }
 
 namespace {
 
-void exercise(const memory::HeapRef& heap, uint64_t count, console::TextOutput& out) {
+void exercise(uint64_t count, console::TextOutput& out) {
     constexpr uint64_t kBatch = 64;  // live at once: frees interleave with allocations
     uint64_t addresses[kBatch] = {};
     uint32_t cpu = arch::current_cpu_index();
@@ -113,11 +128,11 @@ void exercise(const memory::HeapRef& heap, uint64_t count, console::TextOutput& 
             // Check the pattern written at allocation, then free.
             uint8_t expected = uint8_t(held >> 4);
             if (*reinterpret_cast<volatile uint8_t*>(held) != expected) ++corrupted;
-            if (heap_free(heap, held).is_error()) ++failures;
+            if (heap_free_now(held).is_error()) ++failures;
             held = 0;
         }
         uint64_t address = 0;
-        if (heap_allocate(heap, exercise_size(round), &address).is_error()) {
+        if (heap_allocate_now(exercise_size(round), &address).is_error()) {
             ++failures;
             continue;
         }
@@ -125,7 +140,7 @@ void exercise(const memory::HeapRef& heap, uint64_t count, console::TextOutput& 
         held = address;
     }
     for (uint64_t& held : addresses) {
-        if (held != 0 && heap_free(heap, held).is_error()) ++failures;
+        if (held != 0 && heap_free_now(held).is_error()) ++failures;
     }
     uint64_t cycles = arch::read_cycle_counter() - start;
     out.print("heap exercise: %lu allocate+free pairs on cpu %u, %lu failures, %lu corrupted, "
@@ -155,7 +170,7 @@ void heap_command(const char* arguments, console::TextOutput& out) {
             out.print("usage: heap exercise N   (N > 0)\n");
             return;
         }
-        exercise(heap, count, out);
+        exercise(count, out);
         return;
     }
     out.print("usage: heap | heap exercise N\n");

@@ -64,6 +64,12 @@ void print_modules(console::TextOutput& out) {
                       clock::cycles_to_microseconds(record.load_cycles),
                       clock::cycles_to_microseconds(record.verify_cycles),
                       signature_state_name(record.signature));
+        } else if (record.state == ModuleState::Replaced) {
+            if (record.image_loaded) {
+                out.print("%-17s       - %4u %-9s        -        -       -      -  %-9s  %s\n", record.file,
+                          record.tier, bundle::transport_name(record.transport),
+                          signature_state_name(record.signature), record.reason);
+            }
         } else {
             out.print("%-17s       - %4u %-9s        -        -       -      -  %-9s  refused: %s\n", record.file,
                       record.tier, bundle::transport_name(record.transport),

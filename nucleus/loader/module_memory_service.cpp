@@ -34,8 +34,8 @@ struct RecordPage {
 };
 static_assert(sizeof(RecordPage) <= kFrameSize);
 
+// Every region change holds the capability table's writer lock (module_system.h).
 // Lock order: a leaf except for the frame allocator lock (taken inside).
-constinit SpinLock region_lock;
 constinit RecordPage* first_page = nullptr;
 
 RegionRecord* take_record() {
@@ -87,7 +87,7 @@ struct ModuleMemoryService {
         if (uint32_t(flags & services::MemoryFlags::Zeroed) != 0) {
             __builtin_memset(arch::physical_to_virtual(frames.value()), 0, kFrameSize << order);
         }
-        SpinLockGuard guard(region_lock);
+        RecursiveSpinLockGuard guard(capability_writer_lock());
         RegionRecord* record = take_record();
         Result<modules::CapabilityHandle> handle =
             record == nullptr ? Result<modules::CapabilityHandle>(Errno::OutOfMemory)
@@ -105,7 +105,7 @@ struct ModuleMemoryService {
 
     [[gnu::always_inline]] static inline Status release(void*, services::MemoryRegion region) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
-        SpinLockGuard guard(region_lock);
+        RecursiveSpinLockGuard guard(capability_writer_lock());
         RegionRecord* record = TRY(owned_region(region, caller));
         TRY(module_system().capabilities().revoke(modules::CapabilityHandle{region.value}));
         if (record->order != kNotOwnedOrder) (void)physical_memory().free(record->physical);
@@ -132,7 +132,7 @@ struct ModuleMemoryService {
         if (caller == nullptr || caller->binding == nullptr) return Errno::InvalidArgument;
         if (caller->binding->binding.state_count == 0) return Errno::NotFound;
         const UmkaStateRegion& state = caller->binding->states[0];
-        SpinLockGuard guard(region_lock);
+        RecursiveSpinLockGuard guard(capability_writer_lock());
         RegionRecord* record = take_record();
         if (record == nullptr) return Errno::OutOfMemory;
         Result<modules::CapabilityHandle> handle = module_system().capabilities().insert(
@@ -150,7 +150,18 @@ struct ModuleMemoryService {
 constexpr services::ModuleMemoryVtable kModuleMemoryVtable =
     services::make_module_memory_vtable<ModuleMemoryService>();
 
+bool owned_by_module(void*, void* object) {
+    return static_cast<const RegionRecord*>(object)->order != kNotOwnedOrder;
+}
+
 }  // namespace
+
+size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner) {
+    // Views of the old instance's state regions stay behind: they describe memory that
+    // goes away with the old instance.
+    return module_system().capabilities().transfer_owned(
+        from_owner, to_owner, modules::CapabilityKind::MemoryRegion, owned_by_module, nullptr);
+}
 
 Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     return publish_vtable(registry, "kernel_services", "ModuleMemory",

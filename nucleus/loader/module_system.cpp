@@ -35,7 +35,13 @@ constexpr modules::ModuleMemory kKernelModuleMemory{nullptr, reserve, protect, r
 
 }  // namespace
 
+namespace {
+constinit RecursiveSpinLock capability_lock;
+}  // namespace
+
 ModuleSystem& module_system() { return instance; }
+
+RecursiveSpinLock& capability_writer_lock() { return capability_lock; }
 
 const modules::ModuleMemory& kernel_module_memory() { return kKernelModuleMemory; }
 
@@ -58,6 +64,7 @@ Result<void*> allocate_zeroed(size_t bytes) {
 }
 
 void free_zeroed(void* memory) {
+    if (memory == nullptr) return;
     Status freed = physical_memory().free(arch::direct_map_to_physical(memory));
     // Only a nucleus bug gets here (a pointer allocate_zeroed did not return); keep going.
     if (freed.is_error()) log("modules: freeing %p failed (%s)\n", memory, errno_name(freed.error()));
@@ -65,9 +72,11 @@ void free_zeroed(void* memory) {
 
 Status ModuleSystem::initialize(size_t module_count) {
     size_t services = kNucleusServices + kServicesPerModule * module_count;
-    size_t bindings = kBindingsPerModule * (module_count + 1);
-    size_t capabilities = kCapabilitiesPerModule * (module_count + 1);
-    size_t records = module_count == 0 ? 1 : module_count;
+    // The nucleus, the modules, and replacements bound beside them during a live swap.
+    size_t instances = module_count + 1 + kSpareModuleRecords;
+    size_t bindings = kBindingsPerModule * instances;
+    size_t capabilities = kCapabilitiesPerModule * instances;
+    size_t records = module_count + kSpareModuleRecords;
 
     auto* service_entries = static_cast<modules::ServiceEntry*>(
         TRY(allocate_zeroed(services * sizeof(modules::ServiceEntry))));
@@ -97,6 +106,19 @@ ModuleRecord* ModuleSystem::add_record() {
     record->owner = uint32_t(record_count_ + 1);  // 0 is the nucleus
     ++record_count_;
     return record;
+}
+
+ModuleRecord* ModuleSystem::take_spare_record() {
+    for (size_t index = 0; index < record_count_; ++index) {
+        ModuleRecord& record = records_[index];
+        if (record.state == ModuleState::Replaced && !record.image_loaded && record.binding == nullptr) {
+            uint32_t owner = record.owner;
+            record = ModuleRecord{};
+            record.owner = owner;
+            return &record;
+        }
+    }
+    return add_record();
 }
 
 ModuleRecord* ModuleSystem::record_of_owner(uint32_t owner) {

@@ -13,6 +13,7 @@
 
 #include "nucleus/bundle/boot_manifest.h"
 #include "nucleus/console/text_output.h"
+#include "nucleus/lib/recursive_spinlock.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/capability_table.h"
 #include "nucleus/module/elf_module.h"
@@ -22,7 +23,9 @@
 namespace umka::loader {
 
 enum class SignatureState : uint8_t { NotChecked, Verified, Refused };
-enum class ModuleState : uint8_t { Requested, Loaded, Refused };
+// Replaced: a live swap put another instance in its place; its record is reused once the
+// old image is unloaded.
+enum class ModuleState : uint8_t { Requested, Loaded, Refused, Replaced };
 
 const char* signature_state_name(SignatureState state);
 
@@ -57,6 +60,9 @@ public:
     modules::ServiceRegistry& registry() { return *registry_; }
 
     ModuleRecord* add_record();
+    // For a live swap's replacement: a record never used, or one whose instance was
+    // replaced and unloaded (cleared, its owner id kept). nullptr when none is left.
+    ModuleRecord* take_spare_record();
     size_t record_count() const { return record_count_; }
     ModuleRecord& record(size_t index) { return records_[index]; }
     // The module whose capabilities `owner` holds; nullptr for the nucleus or unknown.
@@ -66,15 +72,35 @@ public:
 
     bool initialized() const { return records_ != nullptr; }
 
+    // The boot bundle, kept for the whole run so live evolution can load any file in it.
+    void keep_bundle(const uint8_t* bytes, size_t size) {
+        bundle_ = bytes;
+        bundle_size_ = size;
+    }
+    const uint8_t* bundle() const { return bundle_; }
+    size_t bundle_size() const { return bundle_size_; }
+
 private:
     modules::CapabilityTable* capabilities_ = nullptr;
     modules::ServiceRegistry* registry_ = nullptr;
     ModuleRecord* records_ = nullptr;
     size_t record_capacity_ = 0;
     size_t record_count_ = 0;
+    const uint8_t* bundle_ = nullptr;
+    size_t bundle_size_ = 0;
 };
 
+// Spare module records beyond the boot manifest's: instances that exist only during a live
+// swap (the replacement, bound beside the running module).
+inline constexpr size_t kSpareModuleRecords = 4;
+
 ModuleSystem& module_system();
+
+// Serialises the capability table's writers after boot: kernel_services.ModuleMemory
+// (every CPU) and live evolution (binding a replacement, unbinding the old instance).
+// Recursive, because a module's entry point may allocate module memory while its bind
+// holds it.
+RecursiveSpinLock& capability_writer_lock();
 
 // Memory for module images: reserved and protected through the kernel address space.
 const modules::ModuleMemory& kernel_module_memory();
@@ -82,6 +108,7 @@ const modules::ModuleMemory& kernel_module_memory();
 // Nucleus frames for nucleus-owned module data (binding blocks, state regions), zeroed.
 Result<void*> allocate_zeroed(size_t bytes);
 // Gives back what allocate_zeroed returned (its frames; the size is known to the allocator).
+// nullptr is ignored.
 void free_zeroed(void* memory);
 
 // Console views.

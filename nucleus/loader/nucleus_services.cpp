@@ -8,6 +8,7 @@
 #include "nucleus/loader/module_system.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/kernel_services.hpp"
+#include "nucleus/evolution/evolution_service.h"
 #include "umka/kabi/nucleus_shell.hpp"
 
 namespace umka::loader {
@@ -100,6 +101,7 @@ Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Dia
     TRY(publish(registry, "nucleus_shell", "Shell", kShellVtable, diagnostic));
     TRY(publish_module_memory(registry, diagnostic));
     TRY(publish_threads(registry, diagnostic));
+    TRY(evolution::publish_evolution_control(registry, diagnostic));
     return arch::publish_bus_services(registry, diagnostic);
 }
 

@@ -113,6 +113,20 @@ size_t CapabilityTable::revoke_owned(uint32_t owner) {
     return revoked;
 }
 
+size_t CapabilityTable::transfer_owned(uint32_t from, uint32_t to, CapabilityKind kind,
+                                       bool (*accept)(void* context, void* object),
+                                       void* context) {
+    size_t moved = 0;
+    for (size_t index = 0; index < capacity_; ++index) {
+        CapabilityEntry& entry = entries_[index];
+        if (entry.state != kStateLive || entry.owner != from || entry.kind != uint8_t(kind)) continue;
+        if (accept != nullptr && !accept(context, entry.object)) continue;
+        __atomic_store_n(&entry.owner, to, __ATOMIC_RELAXED);
+        ++moved;
+    }
+    return moved;
+}
+
 Result<CapabilityToken> CapabilityTable::validate(CapabilityHandle handle, Rights wanted) const {
     CapabilityToken token;
     CapabilityCheck result = check(handle, wanted, &token.info_);

@@ -133,6 +133,11 @@ public:
     Status revoke(CapabilityHandle handle);
     // Revokes every live capability of `owner` (module unload). Returns how many.
     size_t revoke_owned(uint32_t owner);
+    // Live swap: every live capability of `from` of `kind` for which `accept(context,
+    // object)` holds now belongs to `to` (same handle, same generation). Called with every
+    // other CPU stopped, so no check sees the owner change half-way. Returns how many.
+    size_t transfer_owned(uint32_t from, uint32_t to, CapabilityKind kind,
+                          bool (*accept)(void* context, void* object), void* context);
 
     // Inline: this is the hot path (one acquire load, the fields, a fence, one re-load).
     CapabilityCheck check(CapabilityHandle handle, Rights wanted, CapabilityInfo* info) const {

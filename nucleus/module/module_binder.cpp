@@ -158,6 +158,15 @@ Status bind_module(const BindRequest& request, ModuleBindingBlock& block, Servic
         return refuse(diagnostic, error, "umka_module_entry of '%s' returned %d (%s)", name,
                       int(result), errno_name(Errno(result)));
     }
+    // The import function is called by the nucleus during a live swap: it must be the
+    // module's own code, like every vtable slot.
+    if (block.binding.import_state != nullptr &&
+        !module.contains(reinterpret_cast<const void*>(block.binding.import_state), 1)) {
+        roll_back(block, 0, registry, capabilities);
+        return refuse(diagnostic, Errno::ExecFormat,
+                      "module '%s': its state import function at %p is outside the module image",
+                      name, reinterpret_cast<const void*>(block.binding.import_state));
+    }
     for (size_t index = 0; index < manifest.provided_count(); ++index) {
         Status checked = check_provided(module, manifest, index, block.provided[index], diagnostic);
         if (checked.is_error()) {

@@ -8,6 +8,7 @@
 #include "nucleus/loader/ring_bindings.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
+#include "nucleus/lib/log.h"
 #include "nucleus/lib/status.h"
 #include "umka/kabi/char_device.hpp"
 
@@ -74,10 +75,20 @@ int32_t churn_forever(uint64_t argument) {
     while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
         uint64_t address = 0;
         uint64_t size = kSizes[round++ % (sizeof kSizes / sizeof kSizes[0])];
-        if (loader::heap_allocate(size, &address).is_error()) break;
+        Status allocated = loader::heap_allocate(size, &address);
+        if (allocated.is_error()) {
+            log("load: heap-load%u stopped: allocating %lu bytes failed (%s)\n", unsigned(uintptr_t(argument)),
+                size, errno_name(allocated.error()));
+            break;
+        }
         __builtin_memset(reinterpret_cast<void*>(address), int(round & 0xFF), size);
         bool intact = *reinterpret_cast<volatile uint8_t*>(address + size - 1) == uint8_t(round & 0xFF);
-        if (loader::heap_free(address).is_error() || !intact) break;
+        Status freed = loader::heap_free(address);
+        if (freed.is_error() || !intact) {
+            log("load: heap-load%u stopped: %lu bytes at 0x%lx %s\n", unsigned(uintptr_t(argument)), size,
+                address, freed.is_error() ? errno_name(freed.error()) : "were overwritten");
+            break;
+        }
         mine.value.fetch_add(1, std::memory_order_relaxed);
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
     }

@@ -15,9 +15,16 @@
 #include "umka/kabi/scheduler_policy.hpp"
 
 namespace umka::sched {
+
+namespace internal {
+constinit policy_api::SchedulerPolicyRef policy;
+constinit CpuScheduler* cpus = nullptr;
+constinit PolicyMemory policy_memory{};
+}  // namespace internal
+
 namespace {
 
-namespace policy_api = umka::kabi::scheduler_policy;
+using namespace internal;
 
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 // Task slots per CPU at start-up; the table grows by as many again whenever every slot is
@@ -28,15 +35,6 @@ constexpr size_t kStackBytes = 16 * 1024;
 // on its CPU (nice -10 is about 9x the weight of nice 0).
 constexpr int8_t kConsoleNice = -10;
 
-struct CpuScheduler {
-    SpinLock lock;           // the run-queue lock of this CPU
-    Task* current;
-    Task* switching_from;    // set across a switch, read by the resumed side
-    Task idle;               // this CPU's idle context (not known to the policy)
-};
-
-constinit policy_api::SchedulerPolicyRef policy;
-constinit CpuScheduler* cpus = nullptr;
 constinit std::atomic<bool> started{false};
 constinit SpinLock slot_lock;  // slot allocation only
 
@@ -252,6 +250,15 @@ Status initialize() {
     Result<UmkaServiceSlot*> slot = system.registry().find("scheduler_policy", "SchedulerPolicy", nullptr);
     if (slot.is_error()) return Errno::NotFound;
     if (umka::kabi::bind_service(slot.value(), &policy).is_error()) return Errno::InvalidArgument;
+    // Recorded as a binding of the nucleus, so a live replacement of the policy must provide
+    // at least the version this header needs (evolution's replacement rule).
+    modules::Diagnostic diagnostic;
+    if (system.registry()
+            .bind(modules::kNucleusProviderName, 0, slot.value(),
+                  policy_api::SchedulerPolicyRef::interface_version, diagnostic)
+            .is_error()) {
+        return Errno::InvalidArgument;
+    }
 
     policy_api::PolicyLayout layout{};
     if (policy.layout(&layout).is_error()) return Errno::InvalidArgument;
@@ -262,7 +269,8 @@ Status initialize() {
     void* queues = TRY(zeroed(queue_bytes));
     void* task_states = TRY(zeroed(task_bytes));
     if (policy.attach(queues, queue_bytes, task_states, task_bytes).is_error()) return Errno::InvalidArgument;
-    TRY(detail::initialize_task_slots(task_capacity, queues, queue_bytes, task_states, layout.task_state_size));
+    policy_memory = PolicyMemory{queues, queue_bytes, task_states, task_bytes, layout};
+    TRY(detail::initialize_task_slots(task_capacity));
 
     cpus = static_cast<CpuScheduler*>(TRY(zeroed(cpu_count * sizeof(CpuScheduler))));
     for (uint32_t index = 0; index < cpu_count; ++index) {
@@ -279,6 +287,7 @@ Status initialize() {
     cpus[0].idle.stack_pointer = arch::prepare_thread_stack(idle_stack, start_idle, 0);
     Task& console = detail::task_at(0);
     __builtin_memcpy(console.name, "console", 8);
+    console.stack_top = arch::boot_stack_top_containing(uint64_t(__builtin_frame_address(0)));  // for scans of its stack (evolution)
     console.state.store(TaskState::Running, std::memory_order_relaxed);
     console.on_cpu.store(1, std::memory_order_relaxed);
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
@@ -342,9 +351,13 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const 
 
     policy_api::TaskFlags flags =
         options.placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
+    // Every policy call runs with interrupts off, so none spans a live swap's pause (the
+    // policy Ref and the policy's state change inside it: docs/evolution.md).
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     umka::kabi::Status created = policy.task_create(task->slot, options.nice, home, flags);
     if (created.is_error()) {
         task->state.store(TaskState::Free, std::memory_order_release);
+        arch::restore_interrupts(interrupts);
         return Errno(created.code());
     }
     uint32_t target = home;
@@ -352,7 +365,6 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const 
         report("select_task_cpu", policy.select_task_cpu(task->slot, home, &target));
     }
     task->cpu = target;
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     (void)cpus[target].lock.lock();
     uint8_t preempt = 0;
     report("enqueue_task", policy.enqueue_task(target, task->slot, policy_api::WakeReason::Created,

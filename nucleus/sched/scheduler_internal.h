@@ -1,13 +1,44 @@
-// What the scheduler core (scheduler.cpp) shares with wait queues and sleeping
-// (wait_queue.cpp). Not for other nucleus code: they use scheduler.h.
+// The scheduler's own data and helpers, shared by its files: scheduler.cpp (the mechanism),
+// wait_queue.cpp (wait queues and sleeping), task_slots.cpp (the growing task table),
+// policy_swap.cpp (replacing the policy module live) and code_scan.cpp (finding module code
+// on task stacks). Not for other parts of the nucleus: they use scheduler.h.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "nucleus/lib/spinlock.h"
 #include "nucleus/sched/scheduler.h"
 #include "umka/kabi/scheduler_policy.hpp"
 
-namespace umka::sched::detail {
+namespace umka::sched {
+
+namespace policy_api = umka::kabi::scheduler_policy;
+
+struct CpuScheduler {
+    SpinLock lock;  // the run-queue lock of this CPU
+    Task* current;
+    Task* switching_from;  // set across a switch, read by the resumed side
+    Task idle;             // this CPU's idle context (not known to the policy)
+};
+
+// The arrays attached to the policy (services/scheduler/README.md §1) and their layout.
+// Changed only with every other CPU stopped (task slot growth, a policy swap).
+struct PolicyMemory {
+    void* run_queues;
+    uint64_t run_queue_bytes;
+    void* tasks;
+    uint64_t task_bytes;
+    policy_api::PolicyLayout layout;
+};
+
+namespace internal {
+extern policy_api::SchedulerPolicyRef policy;
+extern CpuScheduler* cpus;
+extern PolicyMemory policy_memory;
+}  // namespace internal
+
+namespace detail {
 
 // The task running on this CPU; interrupts must be off.
 Task* current_on_this_cpu();
@@ -31,16 +62,17 @@ void remove_sleeper(Task* task);
 void wake_expired_sleepers();
 
 // The bound policy module.
-umka::kabi::scheduler_policy::SchedulerPolicyRef& policy_module();
+policy_api::SchedulerPolicyRef& policy_module();
 
 // Task slots (task_slots.cpp): records in chunks that never move, so a Task* stays valid
-// while the table grows; the policy's task-state array grows with them.
-Status initialize_task_slots(uint32_t per_chunk, void* run_queues, uint64_t run_queue_bytes,
-                             void* task_states, uint32_t task_state_size);
+// while the table grows; the policy's task-state array (internal::policy_memory) grows
+// with them.
+Status initialize_task_slots(uint32_t per_chunk);
 uint32_t task_capacity();
 Task& task_at(uint32_t slot);
 // Adds one chunk of slots unless the capacity is no longer `seen_capacity` (another caller
 // grew it). Stops every CPU for the copy and re-attach. TryAgain when it cannot.
 Status grow_task_slots(uint32_t seen_capacity);
 
-}  // namespace umka::sched::detail
+}  // namespace detail
+}  // namespace umka::sched

@@ -20,23 +20,13 @@
 namespace umka::sched::detail {
 namespace {
 
-namespace policy_api = umka::kabi::scheduler_policy;
-
 // At most this many chunks (each the start-up size): 64 slots per CPU at start, up to
 // 64 times that.
 constexpr uint32_t kMaximumChunks = 64;
 
-struct PolicyArrays {
-    void* run_queues;
-    uint64_t run_queue_bytes;
-    void* task_states;
-    uint32_t task_state_size;
-};
-
 constinit Task* chunks[kMaximumChunks] = {};
 constinit uint32_t slots_per_chunk = 0;
 constinit std::atomic<uint32_t> capacity{0};
-constinit PolicyArrays arrays{};
 // One grower at a time; the others wait for it and look again.
 constinit std::atomic<bool> growing{false};
 
@@ -50,6 +40,7 @@ void initialize_chunk(Task* chunk, uint32_t first_slot) {
 struct Growth {
     Task* chunk;
     void* task_states;  // the larger policy array
+    void* replaced;     // the array it replaced (read inside the pause)
     uint64_t old_bytes;
     uint64_t new_bytes;
     Status status;
@@ -58,7 +49,14 @@ struct Growth {
 // Every other CPU is stopped and this one has interrupts off.
 void attach_larger(void* argument) {
     auto* growth = static_cast<Growth*>(argument);
-    __builtin_memcpy(growth->task_states, arrays.task_states, growth->old_bytes);
+    PolicyMemory& arrays = internal::policy_memory;
+    if (arrays.task_bytes != growth->old_bytes) {
+        // The policy was replaced since the sizes were taken (another task-state size).
+        growth->status = Errno::TryAgain;
+        return;
+    }
+    __builtin_memcpy(growth->task_states, arrays.tasks, growth->old_bytes);
+    growth->replaced = arrays.tasks;
     umka::kabi::Status attached = policy_module().attach(arrays.run_queues, arrays.run_queue_bytes,
                                                          growth->task_states, growth->new_bytes);
     if (attached.is_error()) {
@@ -67,7 +65,8 @@ void attach_larger(void* argument) {
     }
     uint32_t old_capacity = capacity.load(std::memory_order_relaxed);
     chunks[old_capacity / slots_per_chunk] = growth->chunk;
-    arrays.task_states = growth->task_states;
+    arrays.tasks = growth->task_states;
+    arrays.task_bytes = growth->new_bytes;
     capacity.store(old_capacity + slots_per_chunk, std::memory_order_release);
     growth->status = Status::ok();
 }
@@ -78,12 +77,10 @@ void free_frames(void* memory) {
 
 }  // namespace
 
-Status initialize_task_slots(uint32_t per_chunk, void* run_queues, uint64_t run_queue_bytes,
-                             void* task_states, uint32_t task_state_size) {
+Status initialize_task_slots(uint32_t per_chunk) {
     slots_per_chunk = per_chunk;
     chunks[0] = static_cast<Task*>(TRY(loader::allocate_zeroed(per_chunk * sizeof(Task))));
     initialize_chunk(chunks[0], 0);
-    arrays = PolicyArrays{run_queues, run_queue_bytes, task_states, task_state_size};
     capacity.store(per_chunk, std::memory_order_release);
     return Status::ok();
 }
@@ -109,8 +106,10 @@ Status grow_task_slots(uint32_t seen_capacity) {
     } else if (old_capacity / slots_per_chunk >= kMaximumChunks) {
         status = Errno::TryAgain;
     } else {
-        uint64_t old_bytes = uint64_t(arrays.task_state_size) * old_capacity;
-        uint64_t new_bytes = old_bytes + uint64_t(arrays.task_state_size) * slots_per_chunk;
+        // Read without stopping the CPUs: attach_larger checks them again inside the pause.
+        uint64_t state_size = internal::policy_memory.layout.task_state_size;
+        uint64_t old_bytes = internal::policy_memory.task_bytes;
+        uint64_t new_bytes = old_bytes + state_size * slots_per_chunk;
         Result<void*> chunk = loader::allocate_zeroed(slots_per_chunk * sizeof(Task));
         Result<void*> states = loader::allocate_zeroed(new_bytes);
         if (chunk.is_error() || states.is_error()) {
@@ -118,14 +117,13 @@ Status grow_task_slots(uint32_t seen_capacity) {
             if (states.is_ok()) free_frames(states.value());
             status = Errno::TryAgain;
         } else {
-            Growth growth{static_cast<Task*>(chunk.value()), states.value(), old_bytes, new_bytes,
-                          Errno::InvalidArgument};
+            Growth growth{static_cast<Task*>(chunk.value()), states.value(), nullptr, old_bytes,
+                          new_bytes, Errno::InvalidArgument};
             initialize_chunk(growth.chunk, old_capacity);
-            void* old_states = arrays.task_states;
             Result<smp::RendezvousResult> stopped =
                 smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, attach_larger, &growth);
             if (stopped.is_ok() && growth.status.is_ok()) {
-                free_frames(old_states);
+                free_frames(growth.replaced);
                 log("sched: task slots grown from %u to %u\n", old_capacity,
                     old_capacity + slots_per_chunk);
             } else {

@@ -55,6 +55,7 @@ umka_fixture_module(probe_module)
 # Well-formed ELF, refused by the binder.
 umka_fixture_module(failing_entry_module)
 umka_fixture_module(stray_vtable_module)
+umka_fixture_module(stray_import_module)
 # One broken rule each.
 umka_fixture_module(writable_bss_module)
 umka_fixture_module(writable_data_module)

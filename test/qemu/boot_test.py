@@ -494,6 +494,246 @@ def scenario_no_acpi(build: Path, accel: str) -> None:
     expect_text(output, "poweroff: firmware describes no ACPI S5 state; halting instead")
 
 
+# --- Live evolution (docs/evolution.md) -------------------------------------------------
+# Each swap goes to another file of the bundle. The second version of a module is the
+# version build of another branch when it exists (e.g. modules/scheduler-v2.umod);
+# otherwise the same signed module under a second name, so A -> B -> A still loads,
+# verifies, binds and migrates a separate instance each time.
+DEFAULT_BUNDLE_MANIFEST = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
+
+
+def second_version(build: Path, name: str) -> bytes:
+    versioned = build / "modules" / f"{name}-v2.umod"
+    return versioned.read_bytes() if versioned.exists() else module_bytes(build, name)
+
+
+def evolution_bundle(build: Path, extra: dict[str, bytes] | None = None) -> bytes:
+    files = {f"{name}.umod": module_bytes(build, name)
+             for name in ("serial_console", "console_service", "kernel_heap", "scheduler")}
+    for name in ("scheduler", "kernel_heap", "serial_console"):
+        files[f"{name}-b.umod"] = second_version(build, name)
+    files.update(extra or {})
+    return bundle_with(build, DEFAULT_BUNDLE_MANIFEST, files)
+
+
+def boot_evolution(build: Path, accel: str, script: list[str], smp: int,
+                   extra: dict[str, bytes] | None = None, timeout: int = 540) -> tuple[int, str]:
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
+        handle.write(evolution_bundle(build, extra))
+        handle.flush()
+        return boot(build, accel, script, "--bundle", handle.name, "--smp", str(smp), timeout=timeout)
+
+
+def command_output(output: str, command: str, occurrence: int = 0) -> str:
+    sections = output.split(f"umka> {command}\n")
+    expect(len(sections) > occurrence + 1, f"'{command}' did not run {occurrence + 1} time(s)")
+    return sections[occurrence + 1].split("umka>")[0]
+
+
+def expect_swapped(section: str, service: str, file: str) -> None:
+    expect(f"evolve {service} -> {file}" in section, f"no evolve report for {service} -> {file}")
+    expect(re.search(r"^evolve: swapped(, old image parked)? \(log entry \d+\)$", section, re.MULTILINE)
+           is not None, f"{service} -> {file} did not swap:\n{section}")
+    expect(re.search(r"swap\s+pause \d+\.\d us \(state transfer \d+\.\d us", section) is not None,
+           "the swap did not report its pause")
+
+
+def expect_history(output: str, outcomes: list[str]) -> None:
+    table = command_output(output, "history")
+    rows = re.findall(r"^\s*\d+\s+\d+\s+\S+\s+\S+\s+\d+ -> \d+\s+(.+?)\s{2,}[0-9a-f]{8}", table, re.MULTILINE)
+    # A swap that kept the old image parked (some context may still run it) is a swap.
+    rows = ["swapped" if row == "swapped, old image parked" else row for row in rows]
+    expect(rows == outcomes, f"history outcomes {rows}, expected {outcomes}")
+    expect(re.search(r"history: \d+ entries .*hash chain valid", table) is not None, "the log chain is not valid")
+
+
+def scenario_evolve_scheduler(build: Path, accel: str) -> None:
+    script = ["load start cpu 16", "wait 300", "load stats", "threads",
+              "evolve scheduler scheduler-b.umod", "threads", "wait 300", "load stats",
+              "evolve scheduler scheduler.umod", "wait 300", "load stats", "threads", "history", "mods",
+              "load stop", "poweroff"]
+    status, output = boot_evolution(build, accel, script, smp=4)
+    to_b = command_output(output, "evolve scheduler scheduler-b.umod")
+    to_a = command_output(output, "evolve scheduler scheduler.umod")
+    for section, file in ((to_b, "scheduler-b.umod"), (to_a, "scheduler.umod")):
+        expect_swapped(section, "scheduler", file)
+        # Per-task state migrated and compared task by task inside the pause.
+        expect(re.search(r"scheduler: task state v\d+ -> v\d+, 17 tasks and 4 run queues migrated and "
+                         r"checked identical", section) is not None,
+               f"the per-task state check did not cover the 17 tasks:\n{section}")
+    samples = [load_counters(command_output(output, "load stats", index))[0] for index in range(3)]
+    expect(all(len(sample) == 16 for sample in samples), "load stats lists 16 threads each time")
+    for before, after in zip(samples, samples[1:]):
+        stalled = [index for index in range(16) if after[index] <= before[index]]
+        expect(not stalled, f"threads {stalled} made no progress across a swap")
+    after_swaps = command_output(output, "threads", 2)
+    expect(len(re.findall(r"^\s+\d+\s+cpu-load-\d+\s+\d+\s+(running|runnable)", after_swaps, re.MULTILINE)) == 16,
+           "16 load threads should still be runnable or running on the swapped-back policy")
+    expect_history(output, ["swapped", "swapped"])
+    expect(re.search(r"^scheduler\s+2\s+0 direct", command_output(output, "mods"), re.MULTILINE) is not None,
+           "the scheduler module is not listed as loaded after the swaps")
+    expect_text(output, "load: stopped 16 threads")
+    expect_clean_power_off(status, output)
+
+
+def heap_totals(table: str) -> tuple[int, int, int]:
+    classes = re.findall(r"^\s*\d+\s+\d+\s+\d+\s+\d+\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+$", table, re.MULTILINE)
+    expect(classes, "the heap table has no size classes")
+    return (sum(int(row[0]) for row in classes), sum(int(row[1]) for row in classes),
+            sum(int(row[2]) for row in classes))
+
+
+def expect_heap_accounts_for(output: str, threads: int) -> None:
+    """The heap's books against the churn threads' own counts: each thread counts one
+    allocate+free pair per round, sizes 16, 48, 130, 512, 1500, 5000 in turn, and 5000 is a
+    large (page) allocation outside the size classes. Any lost or duplicated operation shows."""
+    stopped = re.search(r"load: heap-load\d+ stopped: .*", output)
+    expect(stopped is None, f"a churn thread hit a heap failure: {stopped.group(0) if stopped else ''}")
+    allocations_before, frees_before, _ = heap_totals(command_output(output, "heap", 0))
+    allocations_after, frees_after, live_after = heap_totals(command_output(output, "heap", 1))
+    counters, _ = load_counters(command_output(output, "load stats", 0))
+    expect(len(counters) == threads and all(count > 0 for count in counters), f"churn counters {counters}")
+    small = sum(count - count // 6 for count in counters)
+    expect(allocations_after - allocations_before == small,
+           f"the heap served {allocations_after - allocations_before} class allocations, "
+           f"the load accounts for {small}")
+    expect(frees_after - frees_before == small, "frees do not match the load's count")
+    expect(live_after == 0, f"{live_after} objects still live after the load stopped")
+    expect(re.search(r"^large: 0 live", command_output(output, "heap", 1), re.MULTILINE) is not None,
+           "large allocations still live after the load stopped")
+
+
+def scenario_evolve_heap(build: Path, accel: str) -> None:
+    script = ["heap", "load start alloc 8", "wait 300",
+              "evolve kernel_heap kernel_heap-b.umod", "wait 300",
+              "evolve kernel_heap kernel_heap.umod", "wait 300",
+              "load stop", "load stats", "heap", "history", "poweroff"]
+    status, output = boot_evolution(build, accel, script, smp=4)
+    for command, file in (("evolve kernel_heap kernel_heap-b.umod", "kernel_heap-b.umod"),
+                          ("evolve kernel_heap kernel_heap.umod", "kernel_heap.umod")):
+        section = command_output(output, command)
+        expect_swapped(section, "kernel_heap", file)
+        handed = re.search(r"(\d+) memory region\(s\) handed over", section)
+        expect(handed is not None and int(handed.group(1)) > 0,
+               "the heap's memory regions were not handed to the new instance")
+    expect_text(output, "load: stopped 8 threads")
+    expect_heap_accounts_for(output, 8)
+    expect_history(output, ["swapped", "swapped"])
+    expect_clean_power_off(status, output)
+
+
+def scenario_evolve_cycle(build: Path, accel: str) -> None:
+    """100 A -> B -> A cycles (200 swaps) of the heap, then 50 of the scheduler, through
+    evolution.EvolutionControl while 4 threads churn allocations on 2 CPUs; then the books
+    must balance exactly and every thread must still be there to stop."""
+    heap_cycle = "evolve cycle kernel_heap kernel_heap-b.umod kernel_heap.umod 100"
+    scheduler_cycle = "evolve cycle scheduler scheduler-b.umod scheduler.umod 50"
+    script = ["heap", "load start alloc 4", "wait 200", heap_cycle, scheduler_cycle,
+              "load stop", "load stats", "heap", "history", "poweroff"]
+    status, output = boot_evolution(build, accel, script, smp=2, timeout=1500)
+    for command, service, swaps in ((heap_cycle, "kernel_heap", 200), (scheduler_cycle, "scheduler", 100)):
+        cycle = command_output(output, command)
+        expect(re.search(rf"evolve cycle: {swaps} of {swaps} swaps of {service} done", cycle) is not None,
+               f"not every swap of the cycle went through:\n{cycle}")
+        for row in ("pause", "state transfer", "whole swap"):
+            expect(re.search(rf"^\s+{row}\s+min \d+\.\d us\s+median \d+\.\d us\s+max \d+\.\d us$",
+                             cycle, re.MULTILINE) is not None, f"no {row} statistics for {service}")
+    expect_text(output, "load: stopped 4 threads")
+    expect_heap_accounts_for(output, 4)
+    table = command_output(output, "history")
+    expect(re.search(r"history: 300 entries .*hash chain valid", table) is not None,
+           "the log does not hold 300 valid entries")
+    expect_clean_power_off(status, output)
+
+
+def signed(build: Path, elf: bytes) -> bytes:
+    """`elf` signed with the build's key, as a module with a bad ELF or manifest would be."""
+    with tempfile.TemporaryDirectory() as directory:
+        source = Path(directory) / "module.elf"
+        source.write_bytes(elf)
+        output = Path(directory) / "module.umod"
+        subprocess.run([str(build / "initramfs" / "tools" / "umka-sign"), "sign", "--secret",
+                        str(build / "keys" / "module-signing.secret"), "--output", str(output),
+                        str(source)], check=True, capture_output=True)
+        return output.read_bytes()
+
+
+def signed_fixture(build: Path, name: str) -> bytes:
+    return signed(build, (build / "test" / "module-fixtures" / f"{name}.so").read_bytes())
+
+
+def with_provided_version(elf: bytes, package: str, name: str, version: int) -> bytes:
+    """The module with the version of its `provides package.name` manifest entry changed
+    (the entry is two 48-byte NUL-padded names, then the version)."""
+    key = package.encode().ljust(48, b"\0") + name.encode().ljust(48, b"\0")
+    offset = elf.find(key)
+    expect(offset >= 0 and elf.find(key, offset + 1) < 0, f"one manifest entry {package}.{name}")
+    patched = bytearray(elf)
+    patched[offset + 96:offset + 100] = version.to_bytes(4, "little")
+    return bytes(patched)
+
+
+def scenario_evolve_refusals(build: Path, accel: str) -> None:
+    scheduler = module_bytes(build, "scheduler")
+    tampered = bytearray(scheduler)
+    tampered[len(tampered) // 2] ^= 0x40
+    extra = {"scheduler-unsigned.umod": scheduler[:-80], "scheduler-tampered.umod": bytes(tampered),
+             "scheduler-writable.umod": signed_fixture(build, "writable_data_module"),
+             "scheduler-older.umod": signed(build, with_provided_version(
+                 (build / "modules" / "scheduler.elf").read_bytes(), "scheduler_policy", "SchedulerPolicy", 1))}
+    script = ["evolve scheduler kernel_heap.umod", "evolve scheduler scheduler-unsigned.umod",
+              "evolve scheduler scheduler-tampered.umod", "evolve scheduler scheduler-writable.umod",
+              "evolve scheduler scheduler-older.umod",
+              "evolve scheduler missing.umod",
+              "evolve nosuchmodule scheduler.umod", "evolve console_service console_service.umod",
+              "evolve scheduler", "evolve --dry-run scheduler scheduler-b.umod",
+              "threads", "evolve scheduler scheduler-b.umod", "history", "poweroff"]
+    status, output = boot_evolution(build, accel, script, smp=2, extra=extra)
+    refusals = {
+        "evolve scheduler kernel_heap.umod": r"refused in prepare: 'kernel_heap' does not provide "
+                                             r"scheduler_policy\.SchedulerPolicy",
+        "evolve scheduler scheduler-unsigned.umod": r"refused in prepare: signature check of "
+                                                    r"'scheduler-unsigned\.umod' failed: module is unsigned",
+        "evolve scheduler scheduler-tampered.umod": r"refused in prepare: signature check of "
+                                                    r"'scheduler-tampered\.umod' failed",
+        "evolve scheduler scheduler-writable.umod": r"refused in prepare: 'scheduler-writable\.umod'.*writ",
+        "evolve scheduler scheduler-older.umod": r"refused in prepare: 'scheduler' provides "
+                                                 r"scheduler_policy\.SchedulerPolicy version 1 but its consumers "
+                                                 r"need >= 2",
+        "evolve scheduler missing.umod": r"refused in prepare: 'missing\.umod' is not a file of the boot bundle",
+        "evolve nosuchmodule scheduler.umod": r"refused in prepare: no running module is named 'nosuchmodule'",
+        "evolve console_service console_service.umod": r"refused in prepare: 'console_service' is running "
+                                                       r"this very command",
+    }
+    for command, pattern in refusals.items():
+        section = command_output(output, command)
+        expect(re.search(pattern, section) is not None, f"{command}: no refusal matching {pattern!r}:\n{section}")
+        unchanged = "nothing changed" if "nosuchmodule" in command else "still serving"
+        expect(unchanged in section, f"{command}: the refusal does not say '{unchanged}'")
+    expect_text(command_output(output, "evolve scheduler"), "usage: evolve")
+    expect_text(command_output(output, "evolve --dry-run scheduler scheduler-b.umod"), "evolve: dry run passed")
+    # The old policy still schedules after every refusal, and a real swap still works.
+    expect(re.search(r"^\s+0\s+console\s+0\s+running", command_output(output, "threads"), re.MULTILINE)
+           is not None, "the console thread is not running after the refusals")
+    expect_swapped(command_output(output, "evolve scheduler scheduler-b.umod"), "scheduler", "scheduler-b.umod")
+    expect_history(output, ["refused"] * 8 + ["dry run passed", "swapped"])
+    expect_clean_power_off(status, output)
+
+
+def scenario_evolve_serial(build: Path, accel: str) -> None:
+    script = ["evolve serial_console serial_console-b.umod", "mods",
+              "evolve serial_console serial_console.umod", "history", "poweroff"]
+    status, output = boot_evolution(build, accel, script, smp=2)
+    expect_swapped(command_output(output, "evolve serial_console serial_console-b.umod"), "serial_console",
+                   "serial_console-b.umod")
+    expect(re.search(r"^serial_console\s+1\s+0 direct", command_output(output, "mods"), re.MULTILINE)
+           is not None, "the serial driver is not loaded after the swap")
+    expect_swapped(command_output(output, "evolve serial_console serial_console.umod"), "serial_console",
+                   "serial_console.umod")
+    expect_history(output, ["swapped", "swapped"])
+    expect_clean_power_off(status, output)
+
+
 SCENARIOS = {
     "multiboot-smp1": lambda build, accel: scenario_boot(build, accel, 1, False),
     "multiboot-smp4": lambda build, accel: scenario_boot(build, accel, 4, False),
@@ -517,6 +757,11 @@ SCENARIOS = {
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,
     "evolution-bundle": scenario_evolution_bundle,
+    "evolve-scheduler": scenario_evolve_scheduler,
+    "evolve-heap": scenario_evolve_heap,
+    "evolve-cycle": scenario_evolve_cycle,
+    "evolve-refusals": scenario_evolve_refusals,
+    "evolve-serial": scenario_evolve_serial,
 }
 
 

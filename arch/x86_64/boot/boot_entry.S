@@ -165,6 +165,7 @@ higher_half_entry:
 
     .section .bss
     .align 16
+    .globl boot_stack, boot_stack_top   /* the scheduler scans the console task's stack */
 boot_stack:
     .skip 65536
 boot_stack_top:

@@ -48,6 +48,9 @@ trap_common:
     cld
     mov %rsp, %rdi
     call arch_trap_dispatch
+    /* Stack walks (stack_walk.cpp) recognise a trap frame by this return address. */
+    .global arch_trap_return
+arch_trap_return:
     pop %r15
     pop %r14
     pop %r13

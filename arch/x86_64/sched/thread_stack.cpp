@@ -27,4 +27,13 @@ void send_reschedule_interrupt(uint32_t hardware_id) {
     local_apic::send(hardware_id, local_apic::Delivery::Fixed, kVectorReschedule);
 }
 
+extern "C" char boot_stack[];
+extern "C" char boot_stack_top[];
+
+uint64_t boot_stack_top_containing(uint64_t stack_pointer) {
+    uint64_t bottom = reinterpret_cast<uint64_t>(boot_stack);
+    uint64_t top = reinterpret_cast<uint64_t>(boot_stack_top);
+    return stack_pointer >= bottom && stack_pointer <= top ? top : 0;
+}
+
 }  // namespace umka::arch

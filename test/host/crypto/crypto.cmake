@@ -3,6 +3,7 @@
 # rule of DESIGN.md §5, and a libFuzzer target. Included from test/CMakeLists.txt.
 set(UMKA_CRYPTO_SOURCES
   ${PROJECT_SOURCE_DIR}/nucleus/crypto/sha512.cpp
+  ${PROJECT_SOURCE_DIR}/nucleus/crypto/sha256.cpp
   ${PROJECT_SOURCE_DIR}/nucleus/crypto/field25519.cpp
   ${PROJECT_SOURCE_DIR}/nucleus/crypto/edwards25519.cpp
   ${PROJECT_SOURCE_DIR}/nucleus/crypto/scalar25519.cpp
@@ -27,10 +28,11 @@ add_test(NAME crypto_kernel_objects
 set_tests_properties(crypto_kernel_objects PROPERTIES LABELS host)
 
 umka_host_test(sha512_test ${UMKA_CRYPTO_TEST_DIR}/sha512_test.cpp)
+umka_host_test(sha256_test ${UMKA_CRYPTO_TEST_DIR}/sha256_test.cpp)
 umka_host_test(ed25519_test ${UMKA_CRYPTO_TEST_DIR}/ed25519_test.cpp)
 umka_host_test(ed25519_libsodium_test ${UMKA_CRYPTO_TEST_DIR}/ed25519_libsodium_test.cpp)
 umka_host_test(module_signature_test ${UMKA_CRYPTO_TEST_DIR}/module_signature_test.cpp)
-foreach(test sha512_test ed25519_test ed25519_libsodium_test module_signature_test)
+foreach(test sha512_test sha256_test ed25519_test ed25519_libsodium_test module_signature_test)
   target_link_libraries(${test} PRIVATE umka_crypto_host PkgConfig::UMKA_SODIUM)
 endforeach()
 

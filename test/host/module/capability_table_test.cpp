@@ -290,3 +290,22 @@ TEST(CapabilityTableConcurrency, ReadersNeverSeeAnotherGenerationsObject) {
 }
 
 }  // namespace
+
+// A live swap hands the old instance's memory regions to the new one: same handles, new
+// owner; other kinds, other owners and objects the filter refuses stay where they were.
+TEST(CapabilityTable, TransferOwnedMovesOnlyTheAcceptedKindOfOneOwner) {
+    Table t(8);
+    auto region = t.table.insert(&objects[0], CapabilityKind::MemoryRegion, Rights::Read, 3);
+    auto view = t.table.insert(&objects[1], CapabilityKind::MemoryRegion, Rights::Read, 3);
+    auto binding = t.table.insert(&objects[2], CapabilityKind::ServiceBinding, Rights::Call, 3);
+    auto foreign = t.table.insert(&objects[3], CapabilityKind::MemoryRegion, Rights::Read, 4);
+    ASSERT_TRUE(region.is_ok() && view.is_ok() && binding.is_ok() && foreign.is_ok());
+    auto not_the_view = [](void*, void* object) { return object != &objects[1]; };
+    EXPECT_EQ(t.table.transfer_owned(3, 9, CapabilityKind::MemoryRegion, not_the_view, nullptr), 1u);
+    EXPECT_EQ(t.table.lookup(region.value(), Rights::Read).value().owner, 9u);
+    EXPECT_EQ(t.table.lookup(view.value(), Rights::Read).value().owner, 3u);
+    EXPECT_EQ(t.table.lookup(binding.value(), Rights::Call).value().owner, 3u);
+    EXPECT_EQ(t.table.lookup(foreign.value(), Rights::Read).value().owner, 4u);
+    EXPECT_EQ(t.table.revoke_owned(3), 2u) << "the transferred region no longer goes with 3";
+    EXPECT_TRUE(t.table.lookup(region.value(), Rights::Read).is_ok());
+}

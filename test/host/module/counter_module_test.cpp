@@ -160,6 +160,18 @@ TEST(CounterModule, VtableOutsideTheImageIsRefused) {
     EXPECT_EQ(harness.memory().live_reservations(), 0u);
 }
 
+// The state import function is checked before the vtables: it must lie in the image too.
+TEST(CounterModule, StateImportFunctionOutsideTheImageIsRefused) {
+    ModuleHarness harness;
+    EXPECT_EQ(harness.load(UMKA_STRAY_IMPORT_MODULE), nullptr);
+    EXPECT_EQ(harness.last_error(), Errno::ExecFormat);
+    EXPECT_THAT(harness.last_reason(),
+                HasSubstr("module 'counter_module': its state import function at 0x"));
+    EXPECT_THAT(harness.last_reason(), HasSubstr("is outside the module image"));
+    EXPECT_EQ(harness.capabilities().live_count(), 0u);
+    EXPECT_EQ(harness.memory().live_reservations(), 0u);
+}
+
 TEST(CounterModule, MissingServiceIsNamed) {
     ModuleHarness harness;
     UmkaServiceSlot* clock = harness.registry().find("kernel_services", "Clock", nullptr).value();

@@ -133,7 +133,8 @@ umka_add_module_test(counter_module_test counter_module ${UMKA_MODULE_TEST_DIR}/
 target_compile_definitions(counter_module_test PRIVATE
   UMKA_PROBE_MODULE="$<TARGET_FILE:probe_module>"
   UMKA_FAILING_ENTRY_MODULE="$<TARGET_FILE:failing_entry_module>"
-  UMKA_STRAY_VTABLE_MODULE="$<TARGET_FILE:stray_vtable_module>")
+  UMKA_STRAY_VTABLE_MODULE="$<TARGET_FILE:stray_vtable_module>"
+  UMKA_STRAY_IMPORT_MODULE="$<TARGET_FILE:stray_import_module>")
 target_include_directories(counter_module_test PRIVATE ${UMKA_MODULE_FIXTURE_GENERATED_DIR})
 add_dependencies(counter_module_test umka_module_fixtures)
 

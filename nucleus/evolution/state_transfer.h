@@ -1,0 +1,45 @@
+// Moving a module's state to its replacement (module_entry.h, UmkaStateImport): each state
+// region of the new module that has a predecessor (the old instance's region with the same
+// schema name) is imported by the new module's import function, or, when it set none,
+// copied byte for byte if the schema versions are the same (refused otherwise). Regions
+// without a predecessor keep what the new module's entry point put there. Pure: the
+// nucleus runs it for the dry run (into scratch regions) and for the commit (into the real
+// regions, inside the stop-the-world pause); the host tests run the same code.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nucleus/lib/status.h"
+#include "nucleus/module/diagnostic.h"
+#include "umka/module_entry.h"
+
+namespace umka::evolution {
+
+// One state region of the running instance.
+struct StateSource {
+    const char* name;  // schema name from its manifest
+    uint32_t schema_version;
+    const void* base;
+    uint64_t size;  // bytes of its schema version (the manifest's size)
+};
+
+// One state region of the replacement, in its manifest `states` order.
+struct StateTarget {
+    const char* name;
+    uint32_t schema_version;  // the version the new module declares
+    void* base;               // 16-byte aligned; zero-filled here before each import
+    uint64_t size;            // at least the manifest's size
+};
+
+enum class TransferMode : uint8_t { DryRun, Commit };
+
+// How many targets had a predecessor (imported or copied); Errno::InvalidArgument for a
+// version change without an import function or a region too small for the copy, the
+// module's errno when its import function refuses. The reason names the module and state.
+Result<size_t> transfer_states(const StateSource* sources, size_t source_count,
+                               const StateTarget* targets, size_t target_count,
+                               UmkaStateImportFunction import_function, TransferMode mode,
+                               const char* module_name, modules::Diagnostic& diagnostic);
+
+}  // namespace umka::evolution

@@ -1,0 +1,177 @@
+#include "nucleus/sched/code_scan.h"
+
+#include <arch/context.h>
+#include <arch/cpu.h>
+
+#include <atomic>
+
+#include "nucleus/loader/module_system.h"
+#include "nucleus/sched/scheduler_internal.h"
+#include "nucleus/smp/cpu_table.h"
+#include "nucleus/smp/rendezvous.h"
+
+namespace umka::sched {
+namespace {
+
+using namespace internal;
+
+constexpr uint32_t kNoTask = 0xFFFFFFFFu;
+constexpr int kRounds = 8;
+
+struct Range {
+    uintptr_t begin;
+    uintptr_t end;
+};
+
+bool in_range(void* context, uint64_t address) {
+    const Range& range = *static_cast<const Range*>(context);
+    return address >= range.begin && address < range.end;
+}
+
+// What a walk of one context's frame chain found.
+CodeUse walk(uint64_t frame_pointer, uint64_t stack_low, uint64_t stack_top, Range& range,
+             uint64_t& frames) {
+    struct Visit {
+        Range* range;
+        uint64_t* frames;
+    } visit{&range, &frames};
+    arch::StackWalk result = arch::walk_code_addresses(
+        frame_pointer, stack_low, stack_top,
+        [](void* context, uint64_t address) {
+            auto& state = *static_cast<Visit*>(context);
+            ++*state.frames;
+            return in_range(state.range, address);
+        },
+        &visit);
+    switch (result) {
+    case arch::StackWalk::Complete:
+        return CodeUse::Unused;
+    case arch::StackWalk::Stopped:
+        return CodeUse::InUse;
+    case arch::StackWalk::Broken:
+        return CodeUse::Unsure;
+    }
+    return CodeUse::Unsure;
+}
+
+// Per scan: which tasks are known clean, and what the CPUs found on their own stacks.
+struct ScanState {
+    Range range;
+    uint32_t capacity;  // task slots when the scan began (slots added later hold new tasks)
+    uint8_t* clean;     // `capacity` entries
+    std::atomic<uint32_t> in_use_task;
+    std::atomic<uint64_t> frames;
+};
+
+// In the rendezvous interrupt of each CPU: its current context, from this handler's frame
+// through the interrupt frame into whatever it interrupted. The idle context runs only
+// nucleus code and policy calls made with interrupts off, so it needs no walk.
+void scan_own_stack(void* argument) {
+    auto& state = *static_cast<ScanState*>(argument);
+    Task* current = cpus[arch::current_cpu_index()].current;
+    if (current == nullptr || current->slot >= state.capacity) return;
+    uint64_t here = uint64_t(__builtin_frame_address(0));
+    if (current->stack_top == 0 || here > current->stack_top) return;  // unknown: stays unsure
+    uint64_t frames = 0;
+    Range range = state.range;
+    CodeUse use = walk(here, here, current->stack_top, range, frames);
+    if (use == CodeUse::InUse) {
+        state.in_use_task.store(current->slot, std::memory_order_relaxed);
+    } else if (use == CodeUse::Unused) {
+        state.clean[current->slot] = 1;
+    }
+    state.frames.fetch_add(frames, std::memory_order_relaxed);
+}
+
+// A task off its CPU: where it resumes and its saved chain, if it stayed off its CPU
+// throughout.
+CodeUse scan_saved(Task& task, ScanState& state) {
+    if (task.stack_top == 0) return CodeUse::Unsure;
+    uint64_t switches = __atomic_load_n(&task.switches, __ATOMIC_ACQUIRE);
+    if (task.on_cpu.load(std::memory_order_acquire) != 0) return CodeUse::Unsure;
+    uint64_t saved = task.stack_pointer;
+    uint64_t frames = 1;
+    CodeUse use =
+        in_range(&state.range, arch::saved_resume_address(saved))
+            ? CodeUse::InUse
+            : walk(arch::saved_frame_pointer(saved), saved, task.stack_top, state.range, frames);
+    state.frames.fetch_add(frames, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (task.on_cpu.load(std::memory_order_acquire) != 0 ||
+        __atomic_load_n(&task.switches, __ATOMIC_ACQUIRE) != switches) {
+        return CodeUse::Unsure;
+    }
+    return use;
+}
+
+}  // namespace
+
+const char* code_use_name(CodeUse use) {
+    switch (use) {
+    case CodeUse::Unused:
+        return "unused";
+    case CodeUse::InUse:
+        return "in use";
+    case CodeUse::Unsure:
+        return "unsure";
+    }
+    return "?";
+}
+
+CodeUse calling_context_uses(uintptr_t begin, uintptr_t end) {
+    if (!running()) return CodeUse::Unsure;
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    Task* current = cpus[arch::current_cpu_index()].current;
+    uint64_t here = uint64_t(__builtin_frame_address(0));
+    Range range{begin, end};
+    uint64_t frames = 0;
+    CodeUse use = current == nullptr || current->stack_top == 0 || here > current->stack_top
+                      ? CodeUse::Unsure
+                      : walk(here, here, current->stack_top, range, frames);
+    arch::restore_interrupts(interrupts);
+    return use;
+}
+
+CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
+    if (!running()) return CodeScan{CodeUse::Unused, kNoTask, 0};
+    uint32_t capacity = detail::task_capacity();
+    Result<void*> memory = loader::allocate_zeroed(capacity);
+    if (memory.is_error()) return CodeScan{CodeUse::Unsure, kNoTask, 0};
+    ScanState state{Range{begin, end}, capacity, static_cast<uint8_t*>(memory.value()), {kNoTask},
+                    {0}};
+    CodeScan result{CodeUse::Unsure, kNoTask, 0};
+    for (int round = 0; round < kRounds && result.use == CodeUse::Unsure; ++round) {
+        if (smp::rendezvous(smp::RendezvousMode::RunEverywhere, scan_own_stack, &state)
+                .is_error()) {
+            continue;
+        }
+        uint32_t holder = state.in_use_task.load(std::memory_order_relaxed);
+        if (holder != kNoTask) {
+            result = CodeScan{CodeUse::InUse, holder, 0};
+            break;
+        }
+        result.use = CodeUse::Unused;
+        for (uint32_t slot = 0; slot < capacity; ++slot) {
+            Task& task = detail::task_at(slot);
+            if (state.clean[slot] ||
+                task.state.load(std::memory_order_acquire) == TaskState::Free) {
+                continue;
+            }
+            CodeUse use = scan_saved(task, state);
+            if (use == CodeUse::Unused) {
+                state.clean[slot] = 1;
+            } else if (use == CodeUse::InUse) {
+                result = CodeScan{CodeUse::InUse, uint32_t(slot), 0};
+                break;
+            } else {
+                result = CodeScan{CodeUse::Unsure, uint32_t(slot), 0};
+            }
+        }
+        if (result.use == CodeUse::Unsure) yield();  // let the task switch out, then retry
+    }
+    result.frames_visited = state.frames.load(std::memory_order_relaxed);
+    loader::free_zeroed(memory.value());
+    return result;
+}
+
+}  // namespace umka::sched

@@ -1,0 +1,46 @@
+// Replacing the scheduler policy module live (services/scheduler/README.md §3, "new
+// layout"): the evolution engine's service hook for scheduler_policy.SchedulerPolicy.
+//
+//   prepare  — bind a Ref to the withheld replacement, read its layout, allocate its arrays
+//              (and scratch copies for the dry run): all allocation happens here
+//   dry_run  — snapshot the live arrays under every run-queue lock, attach scratch arrays
+//              to the replacement and import the snapshot: the module may refuse
+//   commit   — inside the stop-the-world pause: attach the real arrays, import the live
+//              ones, optionally compare every task's and queue's view old against new
+//   switch   — still inside the pause, after the service slot was swapped: the nucleus's
+//              policy Ref now leads to the replacement (cannot fail)
+//   finish   — after the pause: free the old arrays (no policy call can still use them:
+//              every policy call runs with interrupts off, so none spans the pause)
+//   abandon  — a refused swap: free what prepare allocated; the old policy never changed
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nucleus/lib/status.h"
+#include "nucleus/module/diagnostic.h"
+#include "umka/module_entry.h"
+
+namespace umka::sched {
+
+enum class StateCheck : uint8_t { Skip, CompareEveryTask };
+
+struct PolicySwapFacts {
+    uint32_t tasks_compared;  // tasks whose policy view matched before and after
+    uint32_t queues_compared;
+    uint32_t old_task_version;
+    uint32_t new_task_version;
+    uint64_t check_cycles;
+};
+
+Status policy_swap_prepare(const UmkaProvidedInterface& replacement,
+                           modules::Diagnostic& diagnostic);
+Status policy_swap_dry_run(modules::Diagnostic& diagnostic);
+// Every other CPU stopped, interrupts off. On an error the old policy still decides.
+Status policy_swap_commit(StateCheck check, modules::Diagnostic& diagnostic);
+void policy_swap_switch();
+void policy_swap_finish();
+void policy_swap_abandon();
+PolicySwapFacts policy_swap_facts();
+
+}  // namespace umka::sched
