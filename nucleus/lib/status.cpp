@@ -40,6 +40,8 @@ const char* errno_name(Errno error) {
         return "ENOSYS";
     case Errno::NoData:
         return "ENODATA";
+    case Errno::Protocol:
+        return "EPROTO";
     case Errno::Overflow:
         return "EOVERFLOW";
     case Errno::BadMessage:

@@ -30,6 +30,7 @@ enum class Errno : int32_t {
     OutOfRange = 34,
     NoFunction = 38,
     NoData = 61,
+    Protocol = 71,  // EPROTO: e.g. a module refusing state it does not understand
     Overflow = 75,
     BadMessage = 74,
     NotSupported = 95,

@@ -495,23 +495,17 @@ def scenario_no_acpi(build: Path, accel: str) -> None:
 
 
 # --- Live evolution (docs/evolution.md) -------------------------------------------------
-# Each swap goes to another file of the bundle. The second version of a module is the
-# version build of another branch when it exists (e.g. modules/scheduler-v2.umod);
-# otherwise the same signed module under a second name, so A -> B -> A still loads,
-# verifies, binds and migrates a separate instance each time.
+# Each swap goes to the other version of the module: <name>-v2.umod (a changed state
+# schema; initramfs/README.md) and back to <name>.umod, in a bundle of the default
+# manifest plus both versions and any extra files a scenario needs.
 DEFAULT_BUNDLE_MANIFEST = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
-
-
-def second_version(build: Path, name: str) -> bytes:
-    versioned = build / "modules" / f"{name}-v2.umod"
-    return versioned.read_bytes() if versioned.exists() else module_bytes(build, name)
 
 
 def evolution_bundle(build: Path, extra: dict[str, bytes] | None = None) -> bytes:
     files = {f"{name}.umod": module_bytes(build, name)
              for name in ("serial_console", "console_service", "kernel_heap", "scheduler")}
     for name in ("scheduler", "kernel_heap", "serial_console"):
-        files[f"{name}-b.umod"] = second_version(build, name)
+        files[f"{name}-v2.umod"] = module_bytes(build, f"{name}-v2")
     files.update(extra or {})
     return bundle_with(build, DEFAULT_BUNDLE_MANIFEST, files)
 
@@ -549,18 +543,22 @@ def expect_history(output: str, outcomes: list[str]) -> None:
 
 def scenario_evolve_scheduler(build: Path, accel: str) -> None:
     script = ["load start cpu 16", "wait 300", "load stats", "threads",
-              "evolve scheduler scheduler-b.umod", "threads", "wait 300", "load stats",
+              "evolve scheduler scheduler-v2.umod", "threads", "wait 300", "load stats",
               "evolve scheduler scheduler.umod", "wait 300", "load stats", "threads", "history", "mods",
               "load stop", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=4)
-    to_b = command_output(output, "evolve scheduler scheduler-b.umod")
+    to_b = command_output(output, "evolve scheduler scheduler-v2.umod")
     to_a = command_output(output, "evolve scheduler scheduler.umod")
-    for section, file in ((to_b, "scheduler-b.umod"), (to_a, "scheduler.umod")):
+    for section, file in ((to_b, "scheduler-v2.umod"), (to_a, "scheduler.umod")):
         expect_swapped(section, "scheduler", file)
         # Per-task state migrated and compared task by task inside the pause.
-        expect(re.search(r"scheduler: task state v\d+ -> v\d+, 17 tasks and 4 run queues migrated and "
-                         r"checked identical", section) is not None,
-               f"the per-task state check did not cover the 17 tasks:\n{section}")
+        # 16 load threads, the console and the console's ring provider thread at least.
+        checked = re.search(r"scheduler: task state v(\d+) -> v(\d+), (\d+) tasks and 4 run queues migrated "
+                            r"and checked identical", section)
+        expect(checked is not None and int(checked[3]) >= 18,
+               f"the per-task state check did not cover every task:\n{section}")
+        expect((checked[1], checked[2]) == (("1", "2") if file == "scheduler-v2.umod" else ("2", "1")),
+               f"the task state schema did not change v1 -> v2 -> v1:\n{section}")
     samples = [load_counters(command_output(output, "load stats", index))[0] for index in range(3)]
     expect(all(len(sample) == 16 for sample in samples), "load stats lists 16 threads each time")
     for before, after in zip(samples, samples[1:]):
@@ -605,11 +603,11 @@ def expect_heap_accounts_for(output: str, threads: int) -> None:
 
 def scenario_evolve_heap(build: Path, accel: str) -> None:
     script = ["heap", "load start alloc 8", "wait 300",
-              "evolve kernel_heap kernel_heap-b.umod", "wait 300",
+              "evolve kernel_heap kernel_heap-v2.umod", "wait 300",
               "evolve kernel_heap kernel_heap.umod", "wait 300",
               "load stop", "load stats", "heap", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=4)
-    for command, file in (("evolve kernel_heap kernel_heap-b.umod", "kernel_heap-b.umod"),
+    for command, file in (("evolve kernel_heap kernel_heap-v2.umod", "kernel_heap-v2.umod"),
                           ("evolve kernel_heap kernel_heap.umod", "kernel_heap.umod")):
         section = command_output(output, command)
         expect_swapped(section, "kernel_heap", file)
@@ -626,8 +624,8 @@ def scenario_evolve_cycle(build: Path, accel: str) -> None:
     """100 A -> B -> A cycles (200 swaps) of the heap, then 50 of the scheduler, through
     evolution.EvolutionControl while 4 threads churn allocations on 2 CPUs; then the books
     must balance exactly and every thread must still be there to stop."""
-    heap_cycle = "evolve cycle kernel_heap kernel_heap-b.umod kernel_heap.umod 100"
-    scheduler_cycle = "evolve cycle scheduler scheduler-b.umod scheduler.umod 50"
+    heap_cycle = "evolve cycle kernel_heap kernel_heap-v2.umod kernel_heap.umod 100"
+    scheduler_cycle = "evolve cycle scheduler scheduler-v2.umod scheduler.umod 50"
     script = ["heap", "load start alloc 4", "wait 200", heap_cycle, scheduler_cycle,
               "load stop", "load stats", "heap", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2, timeout=1500)
@@ -679,15 +677,16 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
     tampered[len(tampered) // 2] ^= 0x40
     extra = {"scheduler-unsigned.umod": scheduler[:-80], "scheduler-tampered.umod": bytes(tampered),
              "scheduler-writable.umod": signed_fixture(build, "writable_data_module"),
+             "scheduler-refuses-state.umod": module_bytes(build, "scheduler-refuses-state"),
              "scheduler-older.umod": signed(build, with_provided_version(
                  (build / "modules" / "scheduler.elf").read_bytes(), "scheduler_policy", "SchedulerPolicy", 1))}
     script = ["evolve scheduler kernel_heap.umod", "evolve scheduler scheduler-unsigned.umod",
               "evolve scheduler scheduler-tampered.umod", "evolve scheduler scheduler-writable.umod",
-              "evolve scheduler scheduler-older.umod",
+              "evolve scheduler scheduler-older.umod", "evolve scheduler scheduler-refuses-state.umod",
               "evolve scheduler missing.umod",
               "evolve nosuchmodule scheduler.umod", "evolve console_service console_service.umod",
-              "evolve scheduler", "evolve --dry-run scheduler scheduler-b.umod",
-              "threads", "evolve scheduler scheduler-b.umod", "history", "poweroff"]
+              "evolve scheduler", "evolve --dry-run scheduler scheduler-v2.umod",
+              "threads", "evolve scheduler scheduler-v2.umod", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2, extra=extra)
     refusals = {
         "evolve scheduler kernel_heap.umod": r"refused in prepare: 'kernel_heap' does not provide "
@@ -700,6 +699,8 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
         "evolve scheduler scheduler-older.umod": r"refused in prepare: 'scheduler' provides "
                                                  r"scheduler_policy\.SchedulerPolicy version 1 but its consumers "
                                                  r"need >= 2",
+        "evolve scheduler scheduler-refuses-state.umod": r"refused in validate: 'scheduler' refused state "
+                                                         r"'SchedulerGlobals' \(version 1 -> 1\) in the dry run: EPROTO",
         "evolve scheduler missing.umod": r"refused in prepare: 'missing\.umod' is not a file of the boot bundle",
         "evolve nosuchmodule scheduler.umod": r"refused in prepare: no running module is named 'nosuchmodule'",
         "evolve console_service console_service.umod": r"refused in prepare: 'console_service' is running "
@@ -711,23 +712,23 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
         unchanged = "nothing changed" if "nosuchmodule" in command else "still serving"
         expect(unchanged in section, f"{command}: the refusal does not say '{unchanged}'")
     expect_text(command_output(output, "evolve scheduler"), "usage: evolve")
-    expect_text(command_output(output, "evolve --dry-run scheduler scheduler-b.umod"), "evolve: dry run passed")
+    expect_text(command_output(output, "evolve --dry-run scheduler scheduler-v2.umod"), "evolve: dry run passed")
     # The old policy still schedules after every refusal, and a real swap still works.
     expect(re.search(r"^\s+0\s+console\s+0\s+running", command_output(output, "threads"), re.MULTILINE)
            is not None, "the console thread is not running after the refusals")
-    expect_swapped(command_output(output, "evolve scheduler scheduler-b.umod"), "scheduler", "scheduler-b.umod")
-    expect_history(output, ["refused"] * 8 + ["dry run passed", "swapped"])
+    expect_swapped(command_output(output, "evolve scheduler scheduler-v2.umod"), "scheduler", "scheduler-v2.umod")
+    expect_history(output, ["refused"] * 9 + ["dry run passed", "swapped"])
     expect_clean_power_off(status, output)
 
 
 def scenario_evolve_serial(build: Path, accel: str) -> None:
-    script = ["evolve serial_console serial_console-b.umod", "mods",
+    script = ["evolve serial_console serial_console-v2.umod", "mods",
               "evolve serial_console serial_console.umod", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2)
-    expect_swapped(command_output(output, "evolve serial_console serial_console-b.umod"), "serial_console",
-                   "serial_console-b.umod")
-    expect(re.search(r"^serial_console\s+1\s+0 direct", command_output(output, "mods"), re.MULTILINE)
-           is not None, "the serial driver is not loaded after the swap")
+    expect_swapped(command_output(output, "evolve serial_console serial_console-v2.umod"), "serial_console",
+                   "serial_console-v2.umod")
+    expect(re.search(r"^serial_console\s+2\s+0 direct", command_output(output, "mods"), re.MULTILINE)
+           is not None, "serial_console version 2 is not the loaded driver after the swap")
     expect_swapped(command_output(output, "evolve serial_console serial_console.umod"), "serial_console",
                    "serial_console.umod")
     expect_history(output, ["swapped", "swapped"])
