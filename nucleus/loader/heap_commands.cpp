@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "nucleus/loader/module_system.h"
+#include "nucleus/loader/object_memory.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/memory.hpp"
 
@@ -75,12 +76,12 @@ uint64_t exercise_size(uint64_t round) {
 // instance's code or state.
 namespace {
 
-umka::kabi::Status heap_allocate_now(uint64_t size, uint64_t* address) {
+umka::kabi::Status heap_allocate_now(uint64_t size, uint64_t* address, uint64_t alignment = 0) {
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     memory::HeapRef heap;
     console::TextOutput discard(nullptr, 0);
     umka::kabi::Status status = bind_heap(heap, discard)
-                                    ? heap.allocate(arch::current_cpu_index(), size, 0, address)
+                                    ? heap.allocate(arch::current_cpu_index(), size, alignment, address)
                                     : umka::kabi::Status(UMKA_KABI_ENOENT);
     arch::restore_interrupts(interrupts);
     return status;
@@ -112,6 +113,38 @@ Status heap_allocate(uint64_t size, uint64_t* address) {
 Status heap_free(uint64_t address) {
     umka::kabi::Status status = heap_free_now(address);
     return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+}
+
+Status heap_allocate_aligned(uint64_t size, uint64_t alignment, uint64_t* address) {
+    umka::kabi::Status status = heap_allocate_now(size, address, alignment);
+    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+}
+
+Status heap_usable_size(uint64_t address, uint64_t* size) {
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    memory::HeapRef heap;
+    console::TextOutput discard(nullptr, 0);
+    umka::kabi::Status status = bind_heap(heap, discard) ? heap.usable_size(address, size)
+                                                         : umka::kabi::Status(UMKA_KABI_ENOENT);
+    arch::restore_interrupts(interrupts);
+    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+}
+
+HeapRelease heap_free_if_owned(uint64_t address, uint64_t* usable_size) {
+    // One interrupts-off section: a swap of the heap cannot fall between the question and
+    // the free (docs/evolution.md).
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    memory::HeapRef heap;
+    console::TextOutput discard(nullptr, 0);
+    HeapRelease outcome = HeapRelease::NotOwned;
+    uint64_t size = 0;
+    if (bind_heap(heap, discard) && heap.usable_size(address, &size).is_ok()) {
+        *usable_size = size;
+        outcome = heap.free(arch::current_cpu_index(), address).is_ok() ? HeapRelease::Freed
+                                                                        : HeapRelease::Refused;
+    }
+    arch::restore_interrupts(interrupts);
+    return outcome;
 }
 
 namespace {
@@ -161,6 +194,7 @@ void heap_command(const char* arguments, console::TextOutput& out) {
     if (!bind_heap(heap, out)) return;
     if (arguments[0] == '\0') {
         print_classes(heap, out);
+        print_object_memory(out);
         return;
     }
     static constexpr char kExercise[] = "exercise ";

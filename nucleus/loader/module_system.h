@@ -119,6 +119,13 @@ void print_capabilities(const char* module_name, console::TextOutput& out);
 bool heap_available();
 Status heap_allocate(uint64_t size, uint64_t* address);
 Status heap_free(uint64_t address);
+// `alignment`: a power of two, 0 meaning the heap's 16.
+Status heap_allocate_aligned(uint64_t size, uint64_t alignment, uint64_t* address);
+// Frees `address` if the heap module allocated it (asked with usable_size first, so a
+// foreign pointer is not reported as a bad free by the heap).
+enum class HeapRelease : uint8_t { Freed, NotOwned, Refused };
+HeapRelease heap_free_if_owned(uint64_t address, uint64_t* usable_size);
+Status heap_usable_size(uint64_t address, uint64_t* size);
 
 // `heap` / `heap exercise N`: the kernel heap module's usage, and a checked workout.
 void heap_command(const char* arguments, console::TextOutput& out);

@@ -8,6 +8,7 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
+#include "nucleus/loader/object_memory.h"
 #include "nucleus/module/transport_choice.h"
 
 namespace umka::loader {
@@ -79,8 +80,8 @@ int32_t serve_binding(uint64_t argument) {
 void free_binding(RingBinding* binding) {
     void* memory = binding->memory;
     binding->~RingBinding();
-    free_zeroed(memory);
-    free_zeroed(binding);
+    free_object(memory);
+    free_object(binding);
 }
 
 ModuleRecord* loaded_module_named(const char* name) {
@@ -123,10 +124,10 @@ Result<RingBinding*> create_ring_binding(const RingBindingRequest& request) {
     const modules::ServiceEntry* service = registry.entry_of(provider_slot);
 
     size_t bytes = ring::RingPair::bytes_for(kRingBindingEntries);
-    void* pair_memory = TRY(allocate_zeroed(bytes));
-    Result<void*> binding_memory = allocate_zeroed(sizeof(RingBinding));
+    void* pair_memory = TRY(allocate_object(bytes));
+    Result<void*> binding_memory = allocate_object(sizeof(RingBinding));
     if (binding_memory.is_error()) {
-        free_zeroed(pair_memory);
+        free_object(pair_memory);
         return binding_memory.error();
     }
     const char* reason = nullptr;
@@ -134,8 +135,8 @@ Result<RingBinding*> create_ring_binding(const RingBindingRequest& request) {
         ring::RingPair::create(pair_memory, bytes, kRingBindingEntries, &reason);
     if (pair.is_error()) {  // not reached: the size and count are ours
         log("ring: laying out a binding failed: %s\n", reason);
-        free_zeroed(pair_memory);
-        free_zeroed(binding_memory.value());
+        free_object(pair_memory);
+        free_object(binding_memory.value());
         return pair.error();
     }
     auto* binding = new (binding_memory.value())

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "nucleus/loader/module_system.h"
+#include "nucleus/loader/object_memory.h"
 #include "nucleus/sched/scheduler_internal.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/smp/rendezvous.h"
@@ -135,7 +136,7 @@ CodeUse calling_context_uses(uintptr_t begin, uintptr_t end) {
 CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
     if (!running()) return CodeScan{CodeUse::Unused, kNoTask, 0};
     uint32_t capacity = detail::task_capacity();
-    Result<void*> memory = loader::allocate_zeroed(capacity);
+    Result<void*> memory = loader::allocate_object(capacity);
     if (memory.is_error()) return CodeScan{CodeUse::Unsure, kNoTask, 0};
     ScanState state{Range{begin, end}, capacity, static_cast<uint8_t*>(memory.value()), {kNoTask},
                     {0}};
@@ -170,7 +171,7 @@ CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
         if (result.use == CodeUse::Unsure) yield();  // let the task switch out, then retry
     }
     result.frames_visited = state.frames.load(std::memory_order_relaxed);
-    loader::free_zeroed(memory.value());
+    loader::free_object(memory.value());
     return result;
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "nucleus/loader/module_system.h"
+#include "nucleus/loader/object_memory.h"
 #include "nucleus/loader/ring_bindings.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
@@ -116,14 +117,14 @@ void close_ring_bindings() {
     for (uint32_t index = 0; index < workload.ring_binding_count; ++index) {
         loader::close_ring_binding(workload.ring_bindings[index]);
     }
-    if (workload.ring_bindings != nullptr) loader::free_zeroed(workload.ring_bindings);
+    loader::free_object(workload.ring_bindings);
     workload.ring_bindings = nullptr;
     workload.ring_binding_count = 0;
 }
 
 // One binding to the serial driver's CharDevice per thread, each with its provider thread.
 bool open_ring_bindings(uint32_t count, console::TextOutput& out) {
-    Result<void*> memory = loader::allocate_zeroed(count * sizeof(loader::RingBinding*));
+    Result<void*> memory = loader::allocate_object(count * sizeof(loader::RingBinding*));
     if (memory.is_error()) {
         out.print("load: no memory for %u ring bindings\n", count);
         return false;
@@ -198,10 +199,16 @@ void start(const char* arguments, console::TextOutput& out) {
         out.print("load: a workload is running; 'load stop' first\n");
         return;
     }
-    // Counters are nucleus memory kept across workloads only as long as needed.
-    Result<void*> threads = loader::allocate_zeroed(count * sizeof(Counter));
-    Result<void*> cpus = loader::allocate_zeroed(cpu_table().count() * sizeof(Counter));
+    // The last workload's counters stay readable (`load stats`) until the next one starts.
+    loader::free_object(workload.per_thread);
+    loader::free_object(workload.per_cpu);
+    workload.per_thread = workload.per_cpu = nullptr;
+    workload.thread_count = 0;
+    Result<void*> threads = loader::allocate_object(count * sizeof(Counter));
+    Result<void*> cpus = loader::allocate_object(cpu_table().count() * sizeof(Counter));
     if (threads.is_error() || cpus.is_error()) {
+        if (threads.is_ok()) loader::free_object(threads.value());
+        if (cpus.is_ok()) loader::free_object(cpus.value());
         out.print("load: no memory for %u counters\n", count);
         return;
     }
