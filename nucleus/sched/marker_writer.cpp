@@ -25,7 +25,7 @@ void MarkerWriter::complete(void* context, const umka_kabi_ring_completion& comp
         ++found;
     }
     if (found == writer->pending_count_) {  // not one of ours: a broken provider
-        if (writer->failure_.is_ok()) writer->failure_ = Errno::BadMessage;
+        writer->fail(Errno::BadMessage);
         return;
     }
     uint64_t length = writer->pending_[found].length;
@@ -33,14 +33,17 @@ void MarkerWriter::complete(void* context, const umka_kabi_ring_completion& comp
     uint64_t transferred = 0;
     kabi::Status status = kabi::char_device::char_device_ring::complete_write(completion, &transferred);
     if (status.is_error() || transferred > length) {
-        if (writer->failure_.is_ok()) {
-            writer->failure_ = status.is_error() ? Errno(status.code()) : Errno::BadMessage;
-        }
+        writer->fail(status.is_error() ? Errno(status.code()) : Errno::BadMessage);
         return;
     }
     writer->bytes_.fetch_add(transferred, std::memory_order_relaxed);
     writer->writes_.fetch_add(1, std::memory_order_relaxed);
     writer->rest_ += length - transferred;
+}
+
+void MarkerWriter::fail(Status status) {
+    Errno expected = Errno::Ok;
+    failure_.compare_exchange_strong(expected, status.error(), std::memory_order_relaxed);
 }
 
 Status MarkerWriter::submit(uint64_t length) {
@@ -55,31 +58,34 @@ Status MarkerWriter::submit(uint64_t length) {
 }
 
 Status MarkerWriter::step() {
-    TRY(failure_);
+    TRY(failure());
     ring::RingCaller& caller = binding_->caller.asynchronous_caller();
-    while (pending_count_ < kQueuedWrites && failure_.is_ok()) {
-        uint64_t length = kMarkerWriteBytes;
-        if (rest_ != 0) length = rest_ < kMarkerWriteBytes ? rest_ : kMarkerWriteBytes;
-        Status submitted = submit(length);
+    while (pending_count_ < kQueuedWrites && failure().is_ok()) {
+        // Taken off rest_ before submit(): its reserve() may add a new short write's rest.
+        uint64_t from_rest = rest_ < kMarkerWriteBytes ? rest_ : kMarkerWriteBytes;
+        rest_ -= from_rest;
+        Status submitted = submit(from_rest != 0 ? from_rest : kMarkerWriteBytes);
         if (submitted.is_error()) {
-            failure_ = submitted;
-            return failure_;
+            fail(submitted);
+            return failure();
         }
-        if (rest_ != 0) rest_ -= length;
     }
+    // A completion that failed while reserve() made room stops the writer; finish()
+    // then takes whatever is still outstanding.
+    if (failure().is_error() || caller.outstanding() == 0) return failure();
     Status waited = caller.wait_for_completion();
     if (waited.is_ok()) {
         Result<uint32_t> reaped = caller.reap(kQueuedWrites);
         if (reaped.is_error()) waited = reaped.status();
     }
-    if (waited.is_error() && failure_.is_ok()) failure_ = waited;
-    return failure_;
+    if (waited.is_error()) fail(waited);
+    return failure();
 }
 
 Status MarkerWriter::finish() {
     Status drained = binding_->caller.asynchronous_caller().drain();
-    if (drained.is_error() && failure_.is_ok()) failure_ = drained;
-    return failure_;
+    if (drained.is_error()) fail(drained);
+    return failure();
 }
 
 }  // namespace umka::sched

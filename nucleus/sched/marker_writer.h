@@ -36,8 +36,9 @@ public:
     // Marker bytes the driver reported transferred, and the write requests completed.
     uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
     uint64_t writes() const { return writes_.load(std::memory_order_relaxed); }
-    // Ok while the writer runs (or finished) without an error.
-    Status failure() const { return failure_; }
+    // Ok while the writer runs (or finished) without an error. Read by `load stats` from
+    // another thread, hence atomic.
+    Status failure() const { return failure_.load(std::memory_order_relaxed); }
 
 private:
     struct Pending {
@@ -47,6 +48,8 @@ private:
 
     static void complete(void* context, const umka_kabi_ring_completion& completion);
     Status submit(uint64_t length);
+    // Keeps the first error.
+    void fail(Status status);
 
     loader::RingBinding* binding_ = nullptr;
     Pending pending_[kQueuedWrites] = {};
@@ -55,7 +58,7 @@ private:
     uint64_t rest_ = 0;
     std::atomic<uint64_t> bytes_{0};
     std::atomic<uint64_t> writes_{0};
-    Status failure_ = Status::ok();
+    std::atomic<Errno> failure_{Errno::Ok};
 };
 
 }  // namespace umka::sched
