@@ -159,7 +159,9 @@ bool create_marker_writers(uint32_t count, console::TextOutput& out) {
         return false;
     }
     workload.marker_writers = static_cast<MarkerWriter*>(memory.value());
-    for (uint32_t index = 0; index < count; ++index) new (&workload.marker_writers[index]) MarkerWriter();
+    for (uint32_t index = 0; index < count; ++index) {
+        new (&workload.marker_writers[index]) MarkerWriter();
+    }
     workload.marker_writer_count = count;
     return true;
 }
@@ -172,11 +174,13 @@ void print_marker_bytes(console::TextOutput& out) {
         total += writer.bytes();
         out.print("  serial writer %2u: %lu marker bytes in %lu writes", index, writer.bytes(),
                   writer.writes());
-        if (writer.failure().is_error()) out.print(", stopped: %s", errno_name(writer.failure().error()));
+        if (writer.failure().is_error()) {
+            out.print(", stopped: %s", errno_name(writer.failure().error()));
+        }
         out.print("\n");
     }
-    out.print("load: %lu marker bytes (0x%02x) written by %u serial writers\n", total, unsigned(kMarkerByte),
-              workload.marker_writer_count);
+    out.print("load: %lu marker bytes (0x%02x) written by %u serial writers\n", total,
+              unsigned(kMarkerByte), workload.marker_writer_count);
 }
 
 void close_ring_bindings() {

@@ -31,7 +31,8 @@ void MarkerWriter::complete(void* context, const umka_kabi_ring_completion& comp
     uint64_t length = writer->pending_[found].length;
     writer->pending_[found] = writer->pending_[--writer->pending_count_];
     uint64_t transferred = 0;
-    kabi::Status status = kabi::char_device::char_device_ring::complete_write(completion, &transferred);
+    kabi::Status status =
+        kabi::char_device::char_device_ring::complete_write(completion, &transferred);
     if (status.is_error() || transferred > length) {
         writer->fail(status.is_error() ? Errno(status.code()) : Errno::BadMessage);
         return;
