@@ -210,7 +210,9 @@ bool open_ring_bindings(uint32_t count, const char* prefix, MarkerWriter* writer
             writers != nullptr ? writers[index].completion_handler() : ring::CompletionHandler{};
         Result<loader::RingBinding*> binding =
             loader::create_ring_binding({name, "char_device", "CharDevice", nullptr, completions});
-        if (binding.is_ok() && writers != nullptr) writers[index].attach(binding.value());
+        if (binding.is_ok() && writers != nullptr) {
+            writers[index].attach(&binding.value()->caller.asynchronous_caller());
+        }
         Status started = binding.is_ok()
                              ? loader::start_ring_binding(*binding.value(), Placement::Anywhere, 0)
                              : Status(binding.error());

@@ -48,7 +48,7 @@ void MarkerWriter::fail(Status status) {
 }
 
 Status MarkerWriter::submit(uint64_t length) {
-    ring::RingCaller& caller = binding_->caller.asynchronous_caller();
+    ring::RingCaller& caller = *caller_;
     // May hand ready completions to complete() to make room: pending_ changes here.
     umka_kabi_ring_request* entry = caller.reserve();
     if (entry == nullptr) return Errno::TryAgain;
@@ -60,7 +60,7 @@ Status MarkerWriter::submit(uint64_t length) {
 
 Status MarkerWriter::step() {
     TRY(failure());
-    ring::RingCaller& caller = binding_->caller.asynchronous_caller();
+    ring::RingCaller& caller = *caller_;
     while (pending_count_ < kQueuedWrites && failure().is_ok()) {
         // Taken off rest_ before submit(): its reserve() may add a new short write's rest.
         uint64_t from_rest = rest_ < kMarkerWriteBytes ? rest_ : kMarkerWriteBytes;
@@ -84,7 +84,7 @@ Status MarkerWriter::step() {
 }
 
 Status MarkerWriter::finish() {
-    Status drained = binding_->caller.asynchronous_caller().drain();
+    Status drained = caller_->drain();
     if (drained.is_error()) fail(drained);
     return failure();
 }

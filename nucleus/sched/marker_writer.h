@@ -10,7 +10,7 @@
 #include <atomic>
 
 #include "nucleus/lib/status.h"
-#include "nucleus/loader/ring_bindings.h"
+#include "nucleus/ring/ring_caller.h"
 
 namespace umka::sched {
 
@@ -20,9 +20,11 @@ inline constexpr uint64_t kMarkerWriteBytes = 32;
 
 class MarkerWriter {
 public:
-    // Where the binding must send its completions (RingBindingRequest::completions).
+    // Where the caller end must send its completions (RingBindingRequest::completions).
     ring::CompletionHandler completion_handler() { return {this, &complete}; }
-    void attach(loader::RingBinding* binding) { binding_ = binding; }
+    // The caller end this writer alone submits on (in the kernel, its ring binding's
+    // asynchronous_caller()), constructed with completion_handler().
+    void attach(ring::RingCaller* caller) { caller_ = caller; }
 
     // Tops the queue up to kQueuedWrites requests (a short write's rest first), then sleeps
     // until at least one completes and takes every completion that is ready. The first
@@ -51,7 +53,7 @@ private:
     // Keeps the first error.
     void fail(Status status);
 
-    loader::RingBinding* binding_ = nullptr;
+    ring::RingCaller* caller_ = nullptr;
     Pending pending_[kQueuedWrites] = {};
     uint32_t pending_count_ = 0;
     // Bytes short writes left unwritten: submitted again before new requests.
