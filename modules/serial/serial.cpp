@@ -76,12 +76,13 @@ constexpr uint64_t kTransmitFifoDepth = 16;
 constexpr uint32_t kTransmitPollLimit = 65536;
 // A blocking read polls: with no interrupt routed there is nothing to sleep on. Between
 // polls it spins kPausesPerPoll `pause`s so the port is read (a VM exit) at a modest rate
-// and a hyper-thread sibling keeps going. After kBlockingPollLimit empty polls (a few ms)
-// it returns EINTR and the caller asks again: no thread stays inside this module's code
-// indefinitely, so a ring provider thread gets back to its loop and a live swap of the
-// driver finds the old code quiescent within milliseconds.
+// and a hyper-thread sibling keeps going. After kBlockingPollLimit empty polls it returns
+// EINTR and the caller asks again. A ring provider runs each request with interrupts off
+// (so a live swap's pause falls between requests), so this bounds how long a read holds
+// them off: 256 polls of 64 pauses are a few hundred microseconds at most, and no thread
+// stays inside this module's code for long, so a swap finds the old code quiescent soon.
 constexpr uint32_t kPausesPerPoll = 64;
-constexpr uint32_t kBlockingPollLimit = 4096;
+constexpr uint32_t kBlockingPollLimit = 256;
 
 constexpr uint32_t kReceiveCapacity = sizeof(serial::SerialState::receive_buffer);
 static_assert(kReceiveCapacity == 256 && (kReceiveCapacity & (kReceiveCapacity - 1)) == 0,

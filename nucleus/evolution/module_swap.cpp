@@ -9,6 +9,7 @@
 #include "nucleus/evolution/state_transfer.h"
 #include "nucleus/lib/format.h"
 #include "nucleus/loader/nucleus_services.h"
+#include "nucleus/loader/ring_bindings.h"
 #include "nucleus/smp/rendezvous.h"
 #include "nucleus/time/clock.h"
 #include "umka/module_signing_key.h"
@@ -158,6 +159,7 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     import_function_ = nullptr;
     retired_count_ = 0;
     regions_transferred_ = 0;
+    ring_requests_queued_ = 0;
     facts_ = ModuleFacts{};
     loader::ModuleSystem& system = loader::module_system();
     if (!system.initialized() || system.bundle() == nullptr) {
@@ -279,10 +281,18 @@ void ModuleSwap::run_pause() {
     transfer_cycles_ = arch::read_cycle_counter() - start;
     if (pause_status_.is_error()) return;  // nothing stored: the old module serves on
     loader::ModuleSystem& system = loader::module_system();
+    // The shared slots the swap stores into: ring bindings to them hand their queued
+    // requests to the new code.
+    const UmkaServiceSlot* swapped_slots[modules::kMaximumProvided];
+    size_t swapped_slot_count = 0;
+    for (UmkaServiceSlot* slot : old_->binding->published) {
+        if (slot != nullptr) swapped_slots[swapped_slot_count++] = slot;
+    }
     pause_status_ =
         modules::swap_provided(*old_->binding, *new_->binding, old_->image.manifest_view, manifest,
                                system.registry(), retired_, &retired_count_, diagnostic);
     if (pause_status_.is_error()) return;  // refused before its first store
+    ring_requests_queued_ = loader::ring_requests_outstanding(swapped_slots, swapped_slot_count);
     if (policy_hook_) sched::policy_swap_switch();
     regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
     old_->state = ModuleState::Replaced;

@@ -38,6 +38,9 @@ public:
     // For the report: what the pause did.
     bool policy_swapped() const { return policy_hook_; }
     size_t regions_transferred() const { return regions_transferred_; }
+    // Ring requests that were outstanding on bindings to the swapped provider during the
+    // pause: served by the new module after it.
+    uint64_t ring_requests_queued() const { return ring_requests_queued_; }
     sched::CodeUse last_scan() const { return last_scan_; }
     uint32_t last_scan_task() const { return last_scan_task_; }
 
@@ -68,6 +71,7 @@ private:
     const UmkaServiceRecord* retired_[modules::kMaximumProvided] = {};
     size_t retired_count_ = 0;
     size_t regions_transferred_ = 0;
+    uint64_t ring_requests_queued_ = 0;
     sched::CodeUse last_scan_ = sched::CodeUse::Unused;
     uint32_t last_scan_task_ = 0;
     Parked parked_[kMaximumParkedImages] = {};

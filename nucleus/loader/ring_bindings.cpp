@@ -64,10 +64,25 @@ bool is_closed(void* binding) {
            RingBindingState::Closed;
 }
 
+// Each request runs with interrupts off, from the load of the provider's slot to the
+// return of its method. A live swap's pause is an IPI rendezvous that a CPU joins only with
+// interrupts on, so it falls between two requests, never inside one: every request is
+// served entirely by one version of the provider, and the state the swap copies is not
+// half-way through an update. Provider methods therefore must not sleep and must return
+// within well under a millisecond (docs/rings.md, "One version per request").
+void dispatch_with_interrupts_off(void* context, const umka_kabi_ring_request& request,
+                                  umka_kabi_ring_completion& completion) {
+    ring::RingDispatch slot_dispatch = static_cast<RingBinding*>(context)->dispatch.dispatcher();
+    arch::InterruptState state = arch::save_and_disable_interrupts();
+    slot_dispatch.dispatch(slot_dispatch.context, request, completion);
+    arch::restore_interrupts(state);
+}
+
 int32_t serve_binding(uint64_t argument) {
     auto* binding = reinterpret_cast<RingBinding*>(argument);
-    Status status =
-        ring::run_provider(binding->provider_end, binding->dispatch.dispatcher(), kProviderBudget);
+    Status status = ring::run_provider(binding->provider_end,
+                                       ring::RingDispatch{binding, dispatch_with_interrupts_off},
+                                       kProviderBudget);
     if (status.is_error()) {
         log("ring: provider thread of %s -> %s.%s stopped: %s\n", binding->consumer,
             binding->adapter.package, binding->adapter.interface, errno_name(status.error()));
@@ -106,12 +121,13 @@ KernelRingSignals::KernelRingSignals() {
 }
 
 RingBinding::RingBinding(ring::RingPair pair, const ring::RingAdapter& adapter_entry,
-                         const UmkaServiceSlot* shared_slot, void* pair_memory, size_t bytes)
+                         const UmkaServiceSlot* shared_slot, void* pair_memory, size_t bytes,
+                         ring::CompletionHandler completions)
     : adapter(adapter_entry),
       provider_slot(shared_slot),
       memory(pair_memory),
       memory_bytes(bytes),
-      caller(pair, &signals.signals),
+      caller(pair, &signals.signals, completions),
       provider_end(pair, &signals.signals),
       dispatch(shared_slot, adapter_entry.dispatch) {}
 
@@ -140,7 +156,7 @@ Result<RingBinding*> create_ring_binding(const RingBindingRequest& request) {
         return pair.error();
     }
     auto* binding = new (binding_memory.value())
-        RingBinding(pair.value(), *adapter, provider_slot, pair_memory, bytes);
+        RingBinding(pair.value(), *adapter, provider_slot, pair_memory, bytes, request.completions);
     copy_name(binding->consumer, sizeof binding->consumer, request.consumer);
     copy_name(binding->provider, sizeof binding->provider,
               service != nullptr ? service->provider : "?");
@@ -279,6 +295,25 @@ bool consumer_uses_ring(const char* consumer, const char* package, const char* i
         }
     }
     return false;
+}
+
+uint64_t ring_requests_outstanding(const UmkaServiceSlot* const* slots, size_t slot_count) {
+    // Spin lock holders have interrupts off, so none of the CPUs stopped in the pause holds
+    // table_lock: taking it here cannot wait for them.
+    SpinLockGuard guard(table_lock);
+    uint64_t outstanding = 0;
+    for (RingBinding* binding : table) {
+        if (binding == nullptr ||
+            binding->state.load(std::memory_order_acquire) != RingBindingState::Serving) {
+            continue;
+        }
+        for (size_t index = 0; index < slot_count; ++index) {
+            if (slots[index] != binding->provider_slot) continue;
+            ring::RingCounters counters = binding->caller.caller().pair().counters();
+            outstanding += counters.submitted - counters.completed;
+        }
+    }
+    return outstanding;
 }
 
 bool cpu_runs_ring_provider(uint32_t cpu) {

@@ -60,7 +60,8 @@ struct KernelRingSignals {
 
 struct RingBinding {
     RingBinding(ring::RingPair pair, const ring::RingAdapter& adapter,
-                const UmkaServiceSlot* provider_slot, void* memory, size_t memory_bytes);
+                const UmkaServiceSlot* provider_slot, void* memory, size_t memory_bytes,
+                ring::CompletionHandler completions);
 
     char consumer[24] = {};
     char provider[24] = {};
@@ -88,6 +89,9 @@ struct RingBindingRequest {
     const char* package;
     const char* interface;
     const char* provider;  // module name, or nullptr for whichever published it first
+    // For a consumer that submits asynchronously (caller.asynchronous_caller()); empty for
+    // the proxy's synchronous calls.
+    ring::CompletionHandler completions{};
 };
 
 // Lays out a binding to the provider of package.interface (not started). NotFound: no such
@@ -112,6 +116,12 @@ void start_boot_ring_bindings();
 // True while module `consumer` reaches package.interface over a started ring binding (for
 // `services`, whose registry rows only know the provider's direct record).
 bool consumer_uses_ring(const char* consumer, const char* package, const char* interface);
+
+// Requests outstanding (submitted, completion not yet published) on the started bindings
+// whose provider slot is one of `slots`. Called inside a live swap's pause, where no other
+// CPU runs, so the count is exact: these requests are served by whatever the slots hold
+// after the pause.
+uint64_t ring_requests_outstanding(const UmkaServiceSlot* const* slots, size_t slot_count);
 
 // True when a started binding's provider thread was last placed on `cpu`.
 bool cpu_runs_ring_provider(uint32_t cpu);

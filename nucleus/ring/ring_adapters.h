@@ -34,7 +34,9 @@ namespace umka::ring {
 template <typename Lock>
 class SerialisedRingCaller {
 public:
-    SerialisedRingCaller(RingPair pair, const RingSignals* signals) : caller_(pair, signals) {}
+    SerialisedRingCaller(RingPair pair, const RingSignals* signals,
+                         CompletionHandler handler = {})
+        : caller_(pair, signals, handler) {}
 
     umka_kabi_ring_request* reserve() {
         lock_.lock();
@@ -55,6 +57,10 @@ public:
     }
 
     const RingCaller& caller() const { return caller_; }
+    // The caller end itself, for a binding whose ONE consumer thread submits asynchronously
+    // (constructed with a CompletionHandler) and never calls through the proxy: it is the
+    // single producer then, so the lock has nothing to serialise.
+    RingCaller& asynchronous_caller() { return caller_; }
     // Closes the binding: callers waiting for a completion (or the lock, then a slot) get
     // EIO; the provider's loop ends.
     void close() { caller_.close(); }

@@ -3,12 +3,15 @@
 #include <arch/cpu.h>
 
 #include <atomic>
+#include <new>
 
 #include "nucleus/loader/module_system.h"
 #include "nucleus/loader/object_memory.h"
 #include "nucleus/loader/ring_bindings.h"
+#include "nucleus/sched/marker_writer.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
+#include "nucleus/lib/format.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/status.h"
 #include "umka/kabi/char_device.hpp"
@@ -30,9 +33,14 @@ struct Workload {
     std::atomic<uint32_t> running_threads;
     Counter* per_thread;  // thread_count entries
     Counter* per_cpu;     // cpu_table().count() entries
-    // `load start ring`: each thread's own binding, created at start, closed at stop.
+    // `load start ring` and `serial`: each thread's own binding, created at start, closed
+    // at stop.
     loader::RingBinding** ring_bindings;
     uint32_t ring_binding_count;
+    // `load start serial`: one writer per thread (thread_count entries), kept after stop
+    // for `load stats` until the next workload starts.
+    MarkerWriter* marker_writers;
+    uint32_t marker_writer_count;
 };
 
 constinit Workload workload{};
@@ -113,6 +121,69 @@ int32_t call_over_ring(uint64_t index) {
     return 0;
 }
 
+// Keeps kQueuedWrites marker writes queued on this thread's binding until `load stop`,
+// then waits for the last completions so the count covers every byte the driver wrote.
+int32_t write_markers(uint64_t index) {
+    Counter& mine = workload.per_thread[index];
+    MarkerWriter& writer = workload.marker_writers[index];
+    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+        if (writer.step().is_error()) break;
+        mine.value.store(writer.writes(), std::memory_order_relaxed);
+        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+    }
+    Status finished = writer.finish();
+    mine.value.store(writer.writes(), std::memory_order_relaxed);
+    if (finished.is_error()) {
+        log("load: serial-load%02u stopped: %s after %lu marker bytes\n", unsigned(index),
+            errno_name(finished.error()), writer.bytes());
+    }
+    leave();
+    return 0;
+}
+
+void free_marker_writers() {
+    if (workload.marker_writers != nullptr) {
+        for (uint32_t index = 0; index < workload.marker_writer_count; ++index) {
+            workload.marker_writers[index].~MarkerWriter();
+        }
+        loader::free_object(workload.marker_writers);
+    }
+    workload.marker_writers = nullptr;
+    workload.marker_writer_count = 0;
+}
+
+bool create_marker_writers(uint32_t count, console::TextOutput& out) {
+    free_marker_writers();
+    Result<void*> memory = loader::allocate_object(count * sizeof(MarkerWriter));
+    if (memory.is_error()) {
+        out.print("load: no memory for %u serial writers\n", count);
+        return false;
+    }
+    workload.marker_writers = static_cast<MarkerWriter*>(memory.value());
+    for (uint32_t index = 0; index < count; ++index) {
+        new (&workload.marker_writers[index]) MarkerWriter();
+    }
+    workload.marker_writer_count = count;
+    return true;
+}
+
+void print_marker_bytes(console::TextOutput& out) {
+    if (workload.marker_writer_count == 0) return;
+    uint64_t total = 0;
+    for (uint32_t index = 0; index < workload.marker_writer_count; ++index) {
+        const MarkerWriter& writer = workload.marker_writers[index];
+        total += writer.bytes();
+        out.print("  serial writer %2u: %lu marker bytes in %lu writes", index, writer.bytes(),
+                  writer.writes());
+        if (writer.failure().is_error()) {
+            out.print(", stopped: %s", errno_name(writer.failure().error()));
+        }
+        out.print("\n");
+    }
+    out.print("load: %lu marker bytes (0x%02x) written by %u serial writers\n", total,
+              unsigned(kMarkerByte), workload.marker_writer_count);
+}
+
 void close_ring_bindings() {
     for (uint32_t index = 0; index < workload.ring_binding_count; ++index) {
         loader::close_ring_binding(workload.ring_bindings[index]);
@@ -122,8 +193,10 @@ void close_ring_bindings() {
     workload.ring_binding_count = 0;
 }
 
-// One binding to the serial driver's CharDevice per thread, each with its provider thread.
-bool open_ring_bindings(uint32_t count, console::TextOutput& out) {
+// One binding to the serial driver's CharDevice per thread, each with its provider thread;
+// with `writers`, each binding sends its completions to that thread's writer.
+bool open_ring_bindings(uint32_t count, const char* prefix, MarkerWriter* writers,
+                        console::TextOutput& out) {
     Result<void*> memory = loader::allocate_object(count * sizeof(loader::RingBinding*));
     if (memory.is_error()) {
         out.print("load: no memory for %u ring bindings\n", count);
@@ -132,11 +205,15 @@ bool open_ring_bindings(uint32_t count, console::TextOutput& out) {
     workload.ring_bindings = static_cast<loader::RingBinding**>(memory.value());
     workload.ring_binding_count = 0;
     for (uint32_t index = 0; index < count; ++index) {
-        char name[24] = "ring-load-";
-        name[10] = char('0' + index / 10 % 10);
-        name[11] = char('0' + index % 10);
+        char name[24];
+        format(name, sizeof name, "%s%02u", prefix, index % 100);
+        ring::CompletionHandler completions =
+            writers != nullptr ? writers[index].completion_handler() : ring::CompletionHandler{};
         Result<loader::RingBinding*> binding =
-            loader::create_ring_binding({name, "char_device", "CharDevice", nullptr});
+            loader::create_ring_binding({name, "char_device", "CharDevice", nullptr, completions});
+        if (binding.is_ok() && writers != nullptr) {
+            writers[index].attach(&binding.value()->caller.asynchronous_caller());
+        }
         Status started = binding.is_ok()
                              ? loader::start_ring_binding(*binding.value(), Placement::Anywhere, 0)
                              : Status(binding.error());
@@ -162,6 +239,7 @@ void start(const char* arguments, console::TextOutput& out) {
     static constexpr char kAlloc[] = "alloc ";
     static constexpr char kSleep[] = "sleep ";
     static constexpr char kRing[] = "ring ";
+    static constexpr char kSerial[] = "serial ";
     TaskEntry entry = nullptr;
     const char* kind = nullptr;
     const char* number = nullptr;
@@ -185,9 +263,13 @@ void start(const char* arguments, console::TextOutput& out) {
         entry = call_over_ring;
         kind = "ring-calling";
         number = arguments + sizeof kRing - 1;
+    } else if (__builtin_memcmp(arguments, kSerial, sizeof kSerial - 1) == 0) {
+        entry = write_markers;
+        kind = "serial-writing";
+        number = arguments + sizeof kSerial - 1;
     } else {
         out.print("usage: load start cpu N | load start alloc N | load start sleep N | "
-                  "load start ring N\n");
+                  "load start ring N | load start serial N\n");
         return;
     }
     uint32_t count = parse_count(number);
@@ -212,7 +294,16 @@ void start(const char* arguments, console::TextOutput& out) {
         out.print("load: no memory for %u counters\n", count);
         return;
     }
-    if (entry == call_over_ring && !open_ring_bindings(count, out)) return;
+    if (entry == call_over_ring && !open_ring_bindings(count, "ring-load-", nullptr, out)) return;
+    if (entry == write_markers) {
+        if (!create_marker_writers(count, out)) return;
+        if (!open_ring_bindings(count, "serial-load-", workload.marker_writers, out)) {
+            free_marker_writers();
+            return;
+        }
+    } else {
+        free_marker_writers();  // a finished serial workload's counts go with the next one
+    }
     workload.per_thread = static_cast<Counter*>(threads.value());
     workload.per_cpu = static_cast<Counter*>(cpus.value());
     workload.thread_count = 0;
@@ -222,6 +313,7 @@ void start(const char* arguments, console::TextOutput& out) {
         if (entry == churn_forever) __builtin_memcpy(name, "heap-load", 9);
         if (entry == sleep_and_count) __builtin_memcpy(name, "nap-load-", 9);
         if (entry == call_over_ring) __builtin_memcpy(name, "ring-call", 9);
+        if (entry == write_markers) __builtin_memcpy(name, "serial-wr", 9);
         name[9] = char('0' + index / 10 % 10);
         name[10] = char('0' + index % 10);
         workload.running_threads.fetch_add(1, std::memory_order_acq_rel);
@@ -250,6 +342,7 @@ void stats(console::TextOutput& out) {
     for (uint32_t index = 0; index < cpu_table().count(); ++index) {
         out.print("  cpu %u: %lu\n", index, workload.per_cpu[index].value.load(std::memory_order_relaxed));
     }
+    print_marker_bytes(out);
 }
 
 void stop(console::TextOutput& out) {
@@ -266,6 +359,7 @@ void stop(console::TextOutput& out) {
     out.print("load: stopped %u threads", workload.thread_count);
     if (ring_bindings != 0) out.print(", closed %u ring bindings", ring_bindings);
     out.print("\n");
+    print_marker_bytes(out);
 }
 
 std::atomic<uint32_t> ping_pong_left{0};
@@ -321,7 +415,7 @@ void load_command(const char* arguments, console::TextOutput& out) {
     } else if (__builtin_strcmp(arguments, "stop") == 0) {
         stop(out);
     } else {
-        out.print("usage: load start cpu|alloc|sleep|ring N | load stats | load stop\n");
+        out.print("usage: load start cpu|alloc|sleep|ring|serial N | load stats | load stop\n");
     }
 }
 

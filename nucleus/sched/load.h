@@ -1,5 +1,6 @@
-// Built-in workloads whose counters prove that threads make progress (and, later, that a
-// live swap under load loses nothing): `load start cpu N`, `load stats`, `load stop`.
+// Built-in workloads whose counters prove that threads make progress and that a live swap
+// under load loses nothing: `load start cpu|alloc|sleep|ring|serial N`, `load stats`,
+// `load stop` (`serial`: marker_writer.h).
 #pragma once
 
 #include <stdint.h>

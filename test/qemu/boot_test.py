@@ -517,11 +517,13 @@ def evolution_bundle(build: Path, extra: dict[str, bytes] | None = None) -> byte
 
 
 def boot_evolution(build: Path, accel: str, script: list[str], smp: int,
-                   extra: dict[str, bytes] | None = None, timeout: int = 540) -> tuple[int, str]:
+                   extra: dict[str, bytes] | None = None, timeout: int = 540,
+                   options: tuple[str, ...] = ()) -> tuple[int, str]:
     with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
         handle.write(evolution_bundle(build, extra))
         handle.flush()
-        return boot(build, accel, script, "--bundle", handle.name, "--smp", str(smp), timeout=timeout)
+        return boot(build, accel, script, "--bundle", handle.name, "--smp", str(smp), *options,
+                    timeout=timeout)
 
 
 def command_output(output: str, command: str, occurrence: int = 0) -> str:
@@ -757,6 +759,42 @@ def scenario_evolve_serial(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_evolve_serial_queued(build: Path, accel: str) -> None:
+    # Two threads keep 8 writes of 32 '~' each queued on their own ring bindings to the
+    # driver while it is swapped there and back. Every '~' on the console came from them
+    # (nothing else prints one), so the count on the console must equal the bytes the
+    # driver reported to the writers: none lost, none written twice.
+    marker = "~"
+    script = ["load start serial 2", "wait 400", "evolve serial_console serial_console-v2.umod", "wait 400",
+              "evolve serial_console serial_console.umod", "wait 400", "load stop", "rings", "history",
+              "poweroff"]
+    status, raw = boot_evolution(build, accel, script, smp=4, options=("--interleaved-byte", marker))
+    expect(raw.count(marker) > 0, "the serial writers wrote no marker byte")
+    output = raw.replace(marker, "")
+    queued = []
+    for file in ("serial_console-v2.umod", "serial_console.umod"):
+        section = command_output(output, f"evolve serial_console {file}")
+        expect_swapped(section, "serial_console", file)
+        found = re.search(r"^\s*rings\s+(\d+) ring request\(s\) queued across the pause, served by the new "
+                          r"module$", section, re.MULTILINE)
+        expect(found is not None, f"the swap to {file} did not report the queued ring requests:\n{section}")
+        queued.append(int(found[1]))
+    expect(max(queued) > 0, f"no ring request was queued across either pause ({queued})")
+    stopped = command_output(output, "load stop")
+    expect(re.search(r"load: stopped 2 threads, closed 2 ring bindings", stopped) is not None,
+           f"the serial writers did not stop cleanly:\n{stopped}")
+    expect("stopped:" not in stopped, f"a serial writer stopped on an error:\n{stopped}")
+    total = re.search(r"^load: (\d+) marker bytes \(0x7e\) written by 2 serial writers$", stopped, re.MULTILINE)
+    expect(total is not None, f"no marker total after 'load stop':\n{stopped}")
+    # Markers after the total would be writes nobody accounted for.
+    expect(raw.count(marker) == int(total[1]),
+           f"{raw.count(marker)} marker bytes on the console, the writers account for {total[1]}")
+    expect(re.search(r"^serial-load-0[01]\s+->", command_output(output, "rings"), re.MULTILINE) is None,
+           "the writers' ring bindings are still listed after 'load stop'")
+    expect_history(output, ["swapped", "swapped"])
+    expect_clean_power_off(status, output)
+
+
 SCENARIOS = {
     "multiboot-smp1": lambda build, accel: scenario_boot(build, accel, 1, False),
     "multiboot-smp4": lambda build, accel: scenario_boot(build, accel, 4, False),
@@ -785,6 +823,7 @@ SCENARIOS = {
     "evolve-cycle": scenario_evolve_cycle,
     "evolve-refusals": scenario_evolve_refusals,
     "evolve-serial": scenario_evolve_serial,
+    "evolve-serial-queued": scenario_evolve_serial_queued,
 }
 
 

@@ -48,6 +48,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                         help="firmware without ACPI tables (exercises the nucleus's fallbacks)")
     parser.add_argument("--wait-for", action="append", default=[],
                         help="with no script: text to wait for before ending the run (repeatable)")
+    parser.add_argument("--interleaved-byte", default="",
+                        help="a byte a guest workload writes between the console's (e.g. '~' of "
+                             "`load start serial`): ignored when looking for the prompt")
     arguments = parser.parse_args(argv)
     if arguments.smp < 1:
         parser.error("--smp must be at least 1")
@@ -95,10 +98,14 @@ def run_interactive(command: list[str]) -> int:
     return subprocess.call(command + ["-serial", "mon:stdio"])
 
 
-def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], timeout: float) -> int:
+def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], timeout: float,
+                 interleaved: bytes = b"") -> int:
     process = subprocess.Popen(command + ["-serial", "stdio"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = bytearray()
+    # The last bytes of the output without `interleaved` bytes: where the prompt shows.
+    tail = b""
+    marker_at = -1
     pending = list(lines)
     waiting = list(wait_for)
     deadline = time.monotonic() + timeout
@@ -117,7 +124,12 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 out.write(chunk)
                 out.flush()
                 output += chunk
-                marker_at = max(output.find(marker) for marker in FATAL_MARKERS)
+                tail = (tail + (chunk.replace(interleaved, b"") if interleaved else chunk))[-len(PROMPT):]
+                # Only the new bytes (and a marker's length before them) are searched: a
+                # workload may print megabytes.
+                if marker_at < 0:
+                    since = max(0, len(output) - len(chunk) - 16)
+                    marker_at = max(output.find(marker, since) for marker in FATAL_MARKERS)
                 halted_at = output.find(b"halted", marker_at) if marker_at >= 0 else -1
                 if halted_at >= 0 and output.find(b"\n", halted_at) >= 0:  # the whole line
                     out.write(b"\numka run: the guest halted after a fatal error\n")
@@ -125,10 +137,11 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 waiting = [text for text in waiting if text not in output]
                 if wait_for and not waiting and not pending:
                     return 0
-                if pending and output.endswith(PROMPT):
+                if pending and tail == PROMPT:
                     line = pending.pop(0)
                     process.stdin.write(line.encode() + b"\n")
                     process.stdin.flush()
+                    tail = b""  # the next line waits for the next prompt
             elif process.poll() is not None:
                 break
         status = process.wait()
@@ -165,7 +178,7 @@ def main(argv: list[str]) -> int:
             lines = [line.rstrip("\r\n") for line in arguments.script.read_text().splitlines()]
             lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
         return run_scripted(command, lines, [text.encode() for text in arguments.wait_for],
-                            arguments.timeout)
+                            arguments.timeout, arguments.interleaved_byte.encode())
 
 
 if __name__ == "__main__":
