@@ -76,25 +76,34 @@ uint64_t exercise_size(uint64_t round) {
 // instance's code or state.
 namespace {
 
-umka::kabi::Status heap_allocate_now(uint64_t size, uint64_t* address, uint64_t alignment = 0) {
+// Runs `call(heap)` on the bound heap inside one interrupts-off section; `unbound` when no
+// module provides memory.Heap.
+template <typename Answer, typename Call>
+Answer with_heap(Answer unbound, Call call) {
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     memory::HeapRef heap;
     console::TextOutput discard(nullptr, 0);
-    umka::kabi::Status status = bind_heap(heap, discard)
-                                    ? heap.allocate(arch::current_cpu_index(), size, alignment, address)
-                                    : umka::kabi::Status(UMKA_KABI_ENOENT);
+    Answer answer = bind_heap(heap, discard) ? call(heap) : unbound;
     arch::restore_interrupts(interrupts);
-    return status;
+    return answer;
+}
+
+constexpr umka::kabi::Status kNoHeap = UMKA_KABI_ENOENT;
+
+Status to_status(umka::kabi::Status status) {
+    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+}
+
+umka::kabi::Status heap_allocate_now(uint64_t size, uint64_t* address, uint64_t alignment = 0) {
+    return with_heap(kNoHeap, [&](const memory::HeapRef& heap) {
+        return heap.allocate(arch::current_cpu_index(), size, alignment, address);
+    });
 }
 
 umka::kabi::Status heap_free_now(uint64_t address) {
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    memory::HeapRef heap;
-    console::TextOutput discard(nullptr, 0);
-    umka::kabi::Status status = bind_heap(heap, discard) ? heap.free(arch::current_cpu_index(), address)
-                                                         : umka::kabi::Status(UMKA_KABI_ENOENT);
-    arch::restore_interrupts(interrupts);
-    return status;
+    return with_heap(kNoHeap, [&](const memory::HeapRef& heap) {
+        return heap.free(arch::current_cpu_index(), address);
+    });
 }
 
 }  // namespace
@@ -106,45 +115,28 @@ bool heap_available() {
 }
 
 Status heap_allocate(uint64_t size, uint64_t* address) {
-    umka::kabi::Status status = heap_allocate_now(size, address);
-    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+    return to_status(heap_allocate_now(size, address));
 }
 
-Status heap_free(uint64_t address) {
-    umka::kabi::Status status = heap_free_now(address);
-    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
-}
+Status heap_free(uint64_t address) { return to_status(heap_free_now(address)); }
 
 Status heap_allocate_aligned(uint64_t size, uint64_t alignment, uint64_t* address) {
-    umka::kabi::Status status = heap_allocate_now(size, address, alignment);
-    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+    return to_status(heap_allocate_now(size, address, alignment));
 }
 
 Status heap_usable_size(uint64_t address, uint64_t* size) {
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    memory::HeapRef heap;
-    console::TextOutput discard(nullptr, 0);
-    umka::kabi::Status status = bind_heap(heap, discard) ? heap.usable_size(address, size)
-                                                         : umka::kabi::Status(UMKA_KABI_ENOENT);
-    arch::restore_interrupts(interrupts);
-    return status.is_ok() ? Status::ok() : Status(Errno(status.code()));
+    return to_status(with_heap(
+        kNoHeap, [&](const memory::HeapRef& heap) { return heap.usable_size(address, size); }));
 }
 
 HeapRelease heap_free_if_owned(uint64_t address, uint64_t* usable_size) {
     // One interrupts-off section: a swap of the heap cannot fall between the question and
     // the free (docs/evolution.md).
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    memory::HeapRef heap;
-    console::TextOutput discard(nullptr, 0);
-    HeapRelease outcome = HeapRelease::NotOwned;
-    uint64_t size = 0;
-    if (bind_heap(heap, discard) && heap.usable_size(address, &size).is_ok()) {
-        *usable_size = size;
-        outcome = heap.free(arch::current_cpu_index(), address).is_ok() ? HeapRelease::Freed
-                                                                        : HeapRelease::Refused;
-    }
-    arch::restore_interrupts(interrupts);
-    return outcome;
+    return with_heap(HeapRelease::NotOwned, [&](const memory::HeapRef& heap) {
+        if (heap.usable_size(address, usable_size).is_error()) return HeapRelease::NotOwned;
+        return heap.free(arch::current_cpu_index(), address).is_ok() ? HeapRelease::Freed
+                                                                     : HeapRelease::Refused;
+    });
 }
 
 namespace {

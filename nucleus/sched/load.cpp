@@ -53,11 +53,18 @@ void leave() {
 
 bool all_left(void*) { return workload.running_threads.load(std::memory_order_acquire) == 0; }
 
+bool still_running() { return __atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running; }
+
+// One unit of progress, on the thread's counter and on this CPU's.
+void count_progress(Counter& mine) {
+    mine.value.fetch_add(1, std::memory_order_relaxed);
+    workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+}
+
 int32_t count_forever(uint64_t argument) {
     Counter& mine = workload.per_thread[argument];
-    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
-        mine.value.fetch_add(1, std::memory_order_relaxed);
-        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+    while (still_running()) {
+        count_progress(mine);
     }
     leave();
     return 0;
@@ -66,10 +73,9 @@ int32_t count_forever(uint64_t argument) {
 // Sleeps 10 ms between counts: exercises blocking, timer wake-ups and wake-up placement.
 int32_t sleep_and_count(uint64_t argument) {
     Counter& mine = workload.per_thread[argument];
-    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+    while (still_running()) {
         sleep_ns(10000000);
-        mine.value.fetch_add(1, std::memory_order_relaxed);
-        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+        count_progress(mine);
     }
     leave();
     return 0;
@@ -81,7 +87,7 @@ int32_t churn_forever(uint64_t argument) {
     Counter& mine = workload.per_thread[argument];
     static constexpr uint64_t kSizes[] = {16, 48, 130, 512, 1500, 5000};
     uint64_t round = 0;
-    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+    while (still_running()) {
         uint64_t address = 0;
         uint64_t size = kSizes[round++ % (sizeof kSizes / sizeof kSizes[0])];
         Status allocated = loader::heap_allocate(size, &address);
@@ -98,8 +104,7 @@ int32_t churn_forever(uint64_t argument) {
                 address, freed.is_error() ? errno_name(freed.error()) : "were overwritten");
             break;
         }
-        mine.value.fetch_add(1, std::memory_order_relaxed);
-        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+        count_progress(mine);
     }
     leave();
     return 0;
@@ -111,11 +116,10 @@ int32_t call_over_ring(uint64_t index) {
     Counter& mine = workload.per_thread[index];
     const UmkaServiceSlot* slot = &workload.ring_bindings[index]->slot;
     umka::kabi::char_device::CharDeviceInfo info{};
-    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+    while (still_running()) {
         umka::kabi::char_device::CharDeviceRef device;
         if (umka::kabi::bind_service(slot, &device).is_error() || device.info(&info).is_error()) break;
-        mine.value.fetch_add(1, std::memory_order_relaxed);
-        workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);
+        count_progress(mine);
     }
     leave();
     return 0;
@@ -126,7 +130,7 @@ int32_t call_over_ring(uint64_t index) {
 int32_t write_markers(uint64_t index) {
     Counter& mine = workload.per_thread[index];
     MarkerWriter& writer = workload.marker_writers[index];
-    while (__atomic_load_n(&workload.state, __ATOMIC_ACQUIRE) == LoadState::Running) {
+    while (still_running()) {
         if (writer.step().is_error()) break;
         mine.value.store(writer.writes(), std::memory_order_relaxed);
         workload.per_cpu[arch::current_cpu_index()].value.fetch_add(1, std::memory_order_relaxed);

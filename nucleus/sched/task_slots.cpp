@@ -7,13 +7,11 @@
 // (services/scheduler/README.md §1), which must see no policy call in between: the copy and
 // the attach run in a HoldUntilReleased rendezvous, with every other CPU stopped and
 // interrupts off here, so no run-queue lock is held and no policy call is under way.
-#include <arch/memory.h>
 
 #include <atomic>
 
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/mm/physical_memory.h"
 #include "nucleus/sched/scheduler_internal.h"
 #include "nucleus/smp/rendezvous.h"
 
@@ -71,9 +69,6 @@ void attach_larger(void* argument) {
     growth->status = Status::ok();
 }
 
-void free_frames(void* memory) {
-    (void)physical_memory().free(arch::direct_map_to_physical(memory));
-}
 
 }  // namespace
 
@@ -113,8 +108,8 @@ Status grow_task_slots(uint32_t seen_capacity) {
         Result<void*> chunk = loader::allocate_zeroed(slots_per_chunk * sizeof(Task));
         Result<void*> states = loader::allocate_zeroed(new_bytes);
         if (chunk.is_error() || states.is_error()) {
-            if (chunk.is_ok()) free_frames(chunk.value());
-            if (states.is_ok()) free_frames(states.value());
+            if (chunk.is_ok()) loader::free_zeroed(chunk.value());
+            if (states.is_ok()) loader::free_zeroed(states.value());
             status = Errno::TryAgain;
         } else {
             Growth growth{static_cast<Task*>(chunk.value()), states.value(), nullptr, old_bytes,
@@ -123,12 +118,12 @@ Status grow_task_slots(uint32_t seen_capacity) {
             Result<smp::RendezvousResult> stopped =
                 smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, attach_larger, &growth);
             if (stopped.is_ok() && growth.status.is_ok()) {
-                free_frames(growth.replaced);
+                loader::free_zeroed(growth.replaced);
                 log("sched: task slots grown from %u to %u\n", old_capacity,
                     old_capacity + slots_per_chunk);
             } else {
-                free_frames(growth.chunk);
-                free_frames(growth.task_states);
+                loader::free_zeroed(growth.chunk);
+                loader::free_zeroed(growth.task_states);
                 status = stopped.is_error() ? stopped.error() : growth.status;
                 log("sched: growing task slots past %u failed: %s\n", old_capacity,
                     errno_name(status.error()));
