@@ -452,6 +452,19 @@ constexpr chardev::CharDeviceVtable char_device_vtable =
 constexpr bus::IrqHandlerVtable irq_handler_vtable =
     bus::make_irq_handler_vtable<SerialIrqHandler>();
 
+// Once committed (module_entry.h), so a dry-run swap never touches the running state: a
+// carried receive ring that claims more than it can hold cannot be trusted byte by byte.
+int32_t start_serial(UmkaModuleBinding* binding) {
+    auto* state = umka::kabi::module_state<serial::SerialState>(binding);
+    if (binding->states[0].origin == UMKA_STATE_ORIGIN_CARRIED &&
+        ring_fill(*state) > kReceiveCapacity) {
+        state->receive_head = state->receive_tail;
+        log_line(binding, services::LogLevel::Warning,
+                 "ttyS0: carried receive ring was inconsistent (tail - head > 256); emptied");
+    }
+    return UMKA_KABI_OK;
+}
+
 }  // namespace
 
 UMKA_KABI_DEFINE_MANIFEST_SERIAL_CONSOLE();
@@ -465,12 +478,8 @@ UMKA_MODULE_ENTRY(binding) {
     auto* state = umka::kabi::module_state<serial::SerialState>(binding);
     // Schema 1 is the only one; a newer (append-only) schema starts with it.
     if (state == nullptr || binding->states[0].schema_version == 0) return UMKA_KABI_EINVAL;
-    if (binding->states[0].origin == UMKA_STATE_ORIGIN_CARRIED &&
-        ring_fill(*state) > kReceiveCapacity) {
-        // A ring that claims more than it can hold cannot be trusted byte by byte.
-        state->receive_head = state->receive_tail;
-        log_line(binding, services::LogLevel::Warning,
-                 "ttyS0: carried receive ring was inconsistent (tail - head > 256); emptied");
+    if (int32_t status = umka_module_set_start(binding, start_serial); status != UMKA_KABI_OK) {
+        return status;
     }
     // A successor in a live swap takes over SerialState through the import function
     // (the binding check above guarantees the field exists).

@@ -270,6 +270,8 @@ void nucleus_main(const BootInfo& boot_info) {
     // Provider threads need the scheduler; without it the prepared bindings stay direct.
     loader::start_boot_ring_bindings();
     timeline::mark("ring bindings");
+    loader::start_boot_modules();
+    timeline::mark("module start");
     boot_test_hook();
     timeline::mark("console ready");
     log("boot timeline (us since nucleus entry):\n");

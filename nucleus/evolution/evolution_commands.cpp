@@ -110,6 +110,14 @@ void print_report(const EvolveRequest& request, const EvolveReport& report,
             out.print(" of the pause)\n");
         }
     }
+    if (report.phase == Phase::Resume && report.status.is_ok()) {
+        if (report.start_status.is_ok()) {
+            out.print("  start     the new module started (after the pause)\n");
+        } else {
+            out.print("  start     failed: %s (%s); the new module keeps serving\n",
+                      report.start_reason.text(), errno_name(report.start_status.error()));
+        }
+    }
     out.print("  total     %8lu us\n", microseconds(report.cycles.total));
     if (report.status.is_error()) {
         // A module that was found keeps serving; an unknown name changed nothing either.

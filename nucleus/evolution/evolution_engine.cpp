@@ -88,6 +88,7 @@ EvolveReport EvolutionEngine::evolve(const EvolveRequest& request) {
             report.cycles.resume = environment.read_cycles() - resumed;
             report.outcome = report.old_image == OldImage::Parked ? LogOutcome::SwappedParked
                                                                   : LogOutcome::Swapped;
+            report.start_status = environment.start_replacement(report.start_reason);
         }
     }
     if (report.status.is_error()) environment.abandon();

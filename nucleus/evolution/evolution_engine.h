@@ -82,6 +82,10 @@ public:
     virtual Status swap(SwapTiming& timing, modules::Diagnostic& diagnostic) = 0;
     // After the swap; cannot fail, only leave the old image parked.
     virtual OldImage resume() = 0;
+    // After resume, never for a dry run or a refused swap: the new module's start function
+    // (module_entry.h), where it may call other services. The swap is committed whatever
+    // it returns; an error is reported, the new module keeps serving.
+    virtual Status start_replacement(modules::Diagnostic& diagnostic) = 0;
     virtual void abandon() = 0;
     // Facts about the current attempt (valid from the start of prepare to its end).
     virtual ModuleFacts facts() = 0;
@@ -102,6 +106,9 @@ struct EvolveReport {
     size_t parked_images;   // old images still parked after this evolution
     uint64_t log_sequence;  // 0 if the log has no storage
     modules::Diagnostic reason;
+    // The committed module's start (Phase::Resume only; ok when it has none).
+    Status start_status;
+    modules::Diagnostic start_reason;
 };
 
 class EvolutionEngine {

@@ -369,6 +369,18 @@ OldImage ModuleSwap::resume() {
     return OldImage::Parked;
 }
 
+Status ModuleSwap::start_replacement(modules::Diagnostic& diagnostic) {
+    if (new_ == nullptr || new_->binding == nullptr) {
+        return modules::refuse(diagnostic, Errno::InvalidArgument, "no committed replacement");
+    }
+    Status started = modules::start_module(*new_->binding, name_of(*new_), diagnostic);
+    if (started.is_error()) {
+        new_->start_error = started.error();
+        format(new_->reason, sizeof new_->reason, "%s", diagnostic.text());
+    }
+    return started;
+}
+
 void ModuleSwap::abandon() {
     if (policy_hook_) sched::policy_swap_abandon();
     policy_hook_ = false;

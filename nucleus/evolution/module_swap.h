@@ -31,6 +31,7 @@ public:
     Status validate(modules::Diagnostic& diagnostic) override;
     Status swap(SwapTiming& timing, modules::Diagnostic& diagnostic) override;
     OldImage resume() override;
+    Status start_replacement(modules::Diagnostic& diagnostic) override;
     void abandon() override;
     ModuleFacts facts() override { return facts_; }
     size_t collect_parked() override;

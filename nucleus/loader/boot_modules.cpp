@@ -157,12 +157,14 @@ void resolve_and_bind(size_t module_count) {
         record_of[added.value()] = index;
     }
     resolver.resolve();
+    uint32_t load_order = 0;
     for (size_t next = resolver.next_to_load(); next != modules::DependencyResolver::kNone;
          next = resolver.next_to_load()) {
         ModuleRecord& record = system.record(record_of[next]);
         Status status = bind(record, diagnostic);
         if (status.is_ok()) {
             record.state = ModuleState::Loaded;
+            record.load_order = ++load_order;
             resolver.mark_loaded(next);
         } else {
             refuse(record, status.error(), diagnostic.text());
@@ -216,6 +218,32 @@ void load_boot_modules(const uint8_t* bundle, size_t size) {
             panic("modules: critical module %s could not be loaded: %s", record.file, record.reason);
         }
     }
+}
+
+void start_boot_modules() {
+    ModuleSystem& system = module_system();
+    if (!system.initialized()) return;
+    for (uint32_t order = 1; order <= system.record_count(); ++order) {
+        for (size_t index = 0; index < system.record_count(); ++index) {
+            ModuleRecord& record = system.record(index);
+            if (record.load_order != order || record.state != ModuleState::Loaded) continue;
+            modules::Diagnostic diagnostic;
+            Status started = modules::start_module(*record.binding,
+                                                   record.image.manifest_view.name(), diagnostic);
+            if (started.is_error()) {
+                record.start_error = started.error();
+                format(record.reason, sizeof record.reason, "%s", diagnostic.text());
+                log("module %s: %s\n", record.image.manifest_view.name(), diagnostic.text());
+                if (record.criticality == bundle::Criticality::Critical) {
+                    panic("modules: critical module %s did not start: %s", record.file,
+                          diagnostic.text());
+                }
+            }
+        }
+    }
+    // The nucleus allocates from the heap module from now on (object_memory.cpp); its
+    // binding is recorded now rather than at the first allocation.
+    (void)heap_available();
 }
 
 void start_console() {

@@ -10,6 +10,12 @@ namespace umka::loader {
 
 void load_boot_modules(const uint8_t* bundle, size_t size);
 
+// Calls each loaded boot module's start function (module_entry.h), in the order they were
+// bound, once the scheduler runs: what a module does with its services happens here, never
+// in its entry. A failed start is reported and shown by `mods`; the module stays bound.
+// Then binds the nucleus to memory.Heap, so `services` lists that binding from the start.
+void start_boot_modules();
+
 // The last step of bring-up: runs the console module if one loaded, otherwise (or when it
 // returns) the nucleus's own console.
 [[noreturn]] void start_console();

@@ -57,13 +57,15 @@ void print_modules(console::TextOutput& out) {
     for (size_t index = 0; index < system.record_count(); ++index) {
         const ModuleRecord& record = system.record(index);
         if (record.state == ModuleState::Loaded) {
-            out.print("%-17s %7u %4u %-9s %8zu %8lu %7lu %6lu  %-9s  loaded\n", module_name(record),
+            out.print("%-17s %7u %4u %-9s %8zu %8lu %7lu %6lu  %-9s  loaded%s%s\n", module_name(record),
                       record.image.manifest_view.module_version(), record.tier,
                       bundle::transport_name(record.transport), (record.image.text_size + 1023) / 1024,
                       (record.file_size + 1023) / 1024,
                       clock::cycles_to_microseconds(record.load_cycles),
                       clock::cycles_to_microseconds(record.verify_cycles),
-                      signature_state_name(record.signature));
+                      signature_state_name(record.signature),
+                      record.start_error != Errno::Ok ? ", start failed: " : "",
+                      record.start_error != Errno::Ok ? record.reason : "");
         } else if (record.state == ModuleState::Replaced) {
             if (record.image_loaded) {
                 out.print("%-17s       - %4u %-9s        -        -       -      -  %-9s  %s\n", record.file,

@@ -49,6 +49,8 @@ struct ModuleRecord {
     uint64_t load_cycles;                  // signature check + ELF load + bind
     uint64_t verify_cycles;                // the signature check alone
     uint64_t file_size;
+    uint32_t load_order;  // 1, 2, ... in the order boot bound the modules; 0 otherwise
+    Errno start_error;    // what the module's start returned (reason in `reason`)
 };
 
 class ModuleSystem {

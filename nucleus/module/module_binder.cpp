@@ -5,6 +5,29 @@ namespace {
 
 constexpr uintptr_t kStateAlignment = 16;
 
+// What `binding.required` points at while umka_module_entry runs: every slot empty, so a
+// module's entry cannot reach another service (module_entry.h: entry only exchanges
+// vtables; entry also runs for a dry-run swap and for a swap that is then refused). The
+// real array is handed over once entry returned.
+constinit const UmkaServiceSlot kEntryPhaseSlot{nullptr};
+struct EntryPhaseRequired {
+    UmkaRequiredService entries[kMaximumRequired];
+};
+constexpr EntryPhaseRequired make_entry_phase_required() {
+    EntryPhaseRequired required{};
+    for (UmkaRequiredService& entry : required.entries) entry = {&kEntryPhaseSlot, 0};
+    return required;
+}
+constinit const EntryPhaseRequired kEntryPhaseRequired = make_entry_phase_required();
+
+// The module's own one-line reason (umka_module_refuse), or "" when it gave none. The
+// block is nucleus memory the module may have written anything into: the last byte is
+// forced to NUL before it is read as text.
+const char* refusal_of(ModuleBindingBlock& block) {
+    block.binding.refusal[UMKA_MODULE_REFUSAL_SIZE - 1] = '\0';
+    return block.binding.refusal;
+}
+
 // Undoes a partial bind: published slots, bindings, capabilities.
 void roll_back(ModuleBindingBlock& block, size_t published_count, ServiceRegistry& registry,
                CapabilityTable& capabilities) {
@@ -147,25 +170,38 @@ Status bind_module(const BindRequest& request, ModuleBindingBlock& block, Servic
                                       uint32_t(manifest.provided_count()),
                                       uint32_t(manifest.state_count()),
                                       0,
-                                      block.required,
+                                      kEntryPhaseRequired.entries,
                                       block.provided,
-                                      block.states};
+                                      block.states,
+                                      nullptr,
+                                      nullptr,
+                                      {}};
 
     int32_t result = module.entry(&block.binding);
+    block.binding.required = block.required;
     if (result != 0) {
         roll_back(block, 0, registry, capabilities);
         Errno error = (result > 0 && result < 4096) ? Errno(result) : Errno::InvalidArgument;
-        return refuse(diagnostic, error, "umka_module_entry of '%s' returned %d (%s)", name,
-                      int(result), errno_name(Errno(result)));
+        const char* reason = refusal_of(block);
+        return refuse(diagnostic, error, "umka_module_entry of '%s' returned %d (%s)%s%s", name,
+                      int(result), errno_name(Errno(result)), reason[0] != '\0' ? ": " : "",
+                      reason);
     }
-    // The import function is called by the nucleus during a live swap: it must be the
-    // module's own code, like every vtable slot.
+    // The import and start functions are called by the nucleus: they must be the module's
+    // own code, like every vtable slot.
     if (block.binding.import_state != nullptr &&
         !module.contains(reinterpret_cast<const void*>(block.binding.import_state), 1)) {
         roll_back(block, 0, registry, capabilities);
         return refuse(diagnostic, Errno::ExecFormat,
                       "module '%s': its state import function at %p is outside the module image",
                       name, reinterpret_cast<const void*>(block.binding.import_state));
+    }
+    if (block.binding.start != nullptr &&
+        !module.contains(reinterpret_cast<const void*>(block.binding.start), 1)) {
+        roll_back(block, 0, registry, capabilities);
+        return refuse(diagnostic, Errno::ExecFormat,
+                      "module '%s': its start function at %p is outside the module image", name,
+                      reinterpret_cast<const void*>(block.binding.start));
     }
     for (size_t index = 0; index < manifest.provided_count(); ++index) {
         Status checked = check_provided(module, manifest, index, block.provided[index], diagnostic);
@@ -190,6 +226,21 @@ Status bind_module(const BindRequest& request, ModuleBindingBlock& block, Servic
     }
     block.bound = 1;
     return Status::ok();
+}
+
+Status start_module(ModuleBindingBlock& block, const char* module_name, Diagnostic& diagnostic) {
+    if (!block.bound) {
+        return refuse(diagnostic, Errno::InvalidArgument, "start of '%s': it is not bound",
+                      module_name);
+    }
+    if (block.binding.start == nullptr) return Status::ok();
+    block.binding.refusal[0] = '\0';
+    int32_t result = block.binding.start(&block.binding);
+    if (result == 0) return Status::ok();
+    Errno error = (result > 0 && result < 4096) ? Errno(result) : Errno::InvalidArgument;
+    const char* reason = refusal_of(block);
+    return refuse(diagnostic, error, "start of '%s' returned %d (%s)%s%s", module_name,
+                  int(result), errno_name(Errno(result)), reason[0] != '\0' ? ": " : "", reason);
 }
 
 Status swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacement,

@@ -1,6 +1,7 @@
 // Binding a loaded module (module_entry.h): resolve each `requires` entry to its service
 // slot, record the binding and give it a capability, hand the module its state regions,
-// call umka_module_entry, check every vtable it provides, and publish them. Undone
+// call umka_module_entry (with every required slot still empty: entry only exchanges
+// vtables), check every vtable it provides, and publish them. Undone
 // completely when any step fails. The nucleus and the host harness both bind through here.
 #pragma once
 
@@ -62,6 +63,11 @@ struct BindRequest {
 // returned by umka_module_entry as that errno. The reason names the module and the culprit.
 Status bind_module(const BindRequest& request, ModuleBindingBlock& block, ServiceRegistry& registry,
                    CapabilityTable& capabilities, Diagnostic& diagnostic);
+
+// Calls the module's start function (module_entry.h), if it registered one: once, after it
+// is bound and committed. An error carries the module's errno and its refusal text.
+// The module stays bound either way: its services may already have callers.
+Status start_module(ModuleBindingBlock& block, const char* module_name, Diagnostic& diagnostic);
 
 // Live swap of every interface `current` publishes to what `replacement` (bound Withheld,
 // same provides[] as `current`) provides: one release store per slot. The swapped-out

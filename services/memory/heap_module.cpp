@@ -150,11 +150,13 @@ static_assert(__is_empty(HeapService), "module code keeps no state of its own");
 
 constexpr memory::HeapVtable heap_vtable = memory::make_heap_vtable<HeapService>();
 
+// Entry cannot log (module_entry.h): the reason goes with the refusal into the nucleus's
+// report. The binding is the module's to write its refusal into.
 Status refuse_state(const UmkaModuleBinding* binding, const char* reason, uint64_t value) {
     LineText line;
     line.text("heap: refusing the state region: ").text(reason).text(" ").number(value);
-    log_line(Heap{binding, nullptr}, services::LogLevel::Error, line);
-    return UMKA_KABI_EINVAL;
+    return umka_module_refuse(const_cast<UmkaModuleBinding*>(binding), UMKA_KABI_EINVAL,
+                              line.data(), line.length());
 }
 
 // Sets up a fresh state, or checks that a carried one is in the format this code runs on.
@@ -181,12 +183,20 @@ Status adopt_state(const UmkaModuleBinding* binding, HeapState& state) {
         return refuse_state(binding, "its size classes differ from this module's at class",
                             mismatch);
     }
+    return Status::ok();
+}
+
+// Once committed (module_entry.h): says what a carried state held when this instance took
+// it over.
+int32_t start_heap(UmkaModuleBinding* binding) {
+    if (binding->states[0].origin != UMKA_STATE_ORIGIN_CARRIED) return UMKA_KABI_OK;
+    HeapState& state = *umka::kabi::module_state<HeapState>(binding);
     LineText line;
     line.text("heap: adopted a carried state: ").number(load_relaxed(state.regions));
     line.text(" regions, ").number(load_relaxed(state.large_allocations));
     line.text(" large allocations, ").number(load_relaxed(state.cpu_caches)).text(" CPU caches");
     log_line(Heap{binding, &state}, services::LogLevel::Info, line);
-    return Status::ok();
+    return UMKA_KABI_OK;
 }
 
 }  // namespace
@@ -208,6 +218,9 @@ UMKA_MODULE_ENTRY(binding) {
     // binding check above guarantees the field exists).
     if (int32_t status = umka_module_set_state_import(binding, import_heap_state);
         status != UMKA_KABI_OK) {
+        return status;
+    }
+    if (int32_t status = umka_module_set_start(binding, start_heap); status != UMKA_KABI_OK) {
         return status;
     }
     return umka_module_provide(binding, kHeap, &heap_vtable, binding);

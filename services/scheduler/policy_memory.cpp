@@ -38,6 +38,10 @@ LineText& LineText::append(const LineText& other) {
 }
 
 kabi::Status refuse(void* context, int32_t code, const LineText& text) {
+    // The binding's refusal text reaches the nucleus's report of a refused entry or start,
+    // where the Log is not reachable (module_entry.h); later the log line says it too.
+    (void)umka_module_refuse(static_cast<UmkaModuleBinding*>(context), code, text.data(),
+                             text.length());
     services::LogRef log;
     // Without a Log the line is lost, but the caller still gets the status.
     if (kabi::bind_required(kabi::binding_of(context), kLog, &log).is_ok()) {

@@ -58,14 +58,33 @@ constexpr fixture::CounterVtable counter_vtable = fixture::make_counter_vtable<C
 
 UMKA_KABI_DEFINE_MANIFEST_COUNTER_MODULE();
 
-UMKA_MODULE_ENTRY(binding) {
-    if (!umka_module_binding_matches(binding, 2, 1, 1)) return UMKA_KABI_EINVAL;
-    if (umka::kabi::module_state<fixture::CounterState>(binding) == nullptr)
-        return UMKA_KABI_EINVAL;
+namespace {
+
+// Entry cannot reach the services (module_entry.h); start, once committed, can.
+int32_t start_counter(UmkaModuleBinding* binding) {
     services::ClockRef clock;
-    if (umka::kabi::bind_required(binding, kClock, &clock).is_error()) return UMKA_KABI_ENOENT;
+    if (umka::kabi::bind_required(binding, kClock, &clock).is_error()) {
+        return umka_module_refuse(binding, UMKA_KABI_ENOENT, "no kernel_services.Clock", 24);
+    }
     services::LogRef log;
     if (umka::kabi::bind_required(binding, kLog, &log).is_error()) return UMKA_KABI_ENOENT;
     log.write(services::LogLevel::Info, "counter_module bound", 20);
+    return UMKA_KABI_OK;
+}
+
+}  // namespace
+
+UMKA_MODULE_ENTRY(binding) {
+    if (!umka_module_binding_matches(binding, 2, 1, 1)) return UMKA_KABI_EINVAL;
+    if (umka::kabi::module_state<fixture::CounterState>(binding) == nullptr) {
+        return umka_module_refuse(binding, UMKA_KABI_EINVAL, "no CounterState region", 22);
+    }
+    // What entry sees of its services: nothing yet.
+    if (umka_module_required(binding, kClock) != nullptr) {
+        return umka_module_refuse(binding, UMKA_KABI_EPERM, "a service is reachable in entry", 31);
+    }
+    if (int32_t status = umka_module_set_start(binding, start_counter); status != UMKA_KABI_OK) {
+        return status;
+    }
     return umka_module_provide(binding, 0, &counter_vtable, binding);
 }

@@ -52,6 +52,9 @@ struct ScriptedEnvironment final : Environment {
         if (resume_answer == OldImage::Parked) ++parked;
         return resume_answer;
     }
+    Status start_replacement(modules::Diagnostic& diagnostic) override {
+        return step("start", diagnostic);
+    }
     void abandon() override {
         calls.push_back("abandon");
         new_bound = false;
@@ -76,8 +79,10 @@ protected:
 TEST_F(EvolutionEngineTest, ASwapRunsTheFourPhasesInOrderAndIsLogged) {
     EvolveReport report = run();
     ASSERT_TRUE(report.status.is_ok()) << report.reason.text();
-    EXPECT_EQ(calls(), (std::vector<std::string>{"prepare", "validate", "swap", "resume"}));
+    EXPECT_EQ(calls(),
+              (std::vector<std::string>{"prepare", "validate", "swap", "resume", "start"}));
     EXPECT_EQ(report.phase, Phase::Resume);
+    EXPECT_TRUE(report.start_status.is_ok());
     EXPECT_EQ(report.old_image, OldImage::Unloaded);
     EXPECT_EQ(report.outcome, LogOutcome::Swapped);
     EXPECT_EQ(report.cycles.gather, 5u);
@@ -137,6 +142,18 @@ TEST_F(EvolutionEngineTest, ADryRunStopsAfterValidateAndChangesNothing) {
     EXPECT_EQ(report.cycles.pause, 0u);
 }
 
+TEST_F(EvolutionEngineTest, AFailedStartIsReportedButTheSwapStaysCommitted) {
+    environment_.fail_at = "start";
+    EvolveReport report = run();
+    EXPECT_TRUE(report.status.is_ok()) << "the swap itself happened";
+    EXPECT_EQ(report.start_status.error(), Errno::InvalidArgument);
+    EXPECT_STREQ(report.start_reason.text(), "start failed");
+    EXPECT_EQ(report.outcome, LogOutcome::Swapped);
+    EXPECT_TRUE(environment_.swapped);
+    EXPECT_EQ(calls(),
+              (std::vector<std::string>{"prepare", "validate", "swap", "resume", "start"}));
+}
+
 TEST_F(EvolutionEngineTest, AnOldImageThatMayStillRunIsParkedAndReported) {
     environment_.resume_answer = OldImage::Parked;
     EvolveReport report = run();
@@ -169,6 +186,7 @@ struct ReentrantEnvironment final : Environment {
     Status validate(modules::Diagnostic&) override { return Status::ok(); }
     Status swap(SwapTiming&, modules::Diagnostic&) override { return Status::ok(); }
     OldImage resume() override { return OldImage::Unloaded; }
+    Status start_replacement(modules::Diagnostic&) override { return Status::ok(); }
     void abandon() override {}
     ModuleFacts facts() override { return ModuleFacts{}; }
     size_t collect_parked() override { return 0; }

@@ -172,6 +172,19 @@ HostModule* ModuleHarness::load(const std::string& path, const LoadOptions& opti
         fail(bound.error(), diagnostic.text());
         return nullptr;
     }
+    // A published module is committed at once, so it starts now (the nucleus starts boot
+    // modules once all are bound; here nothing else is bound to it yet, so a failed start
+    // can unload it). A withheld one starts when a swap commits it (evolve).
+    if (options.publication == modules::Publication::Publish) {
+        Status started = modules::start_module(*module->block, module->name(), diagnostic);
+        if (started.is_error()) {
+            (void)modules::unbind_module(*module->block, module->name(), registry_, capabilities_,
+                                         diagnostic);
+            modules::unload_module(module->loaded, memory_.memory());
+            fail(started.error(), diagnostic.text());
+            return nullptr;
+        }
+    }
     modules_.push_back(std::move(module));
     last_error_ = Errno::Ok;
     last_reason_.clear();
@@ -190,6 +203,13 @@ Status ModuleHarness::unload(HostModule* module) {
             break;
         }
     }
+    return Status::ok();
+}
+
+Status ModuleHarness::start(HostModule* module) {
+    Diagnostic diagnostic;
+    Status started = modules::start_module(*module->block, module->name(), diagnostic);
+    if (started.is_error()) return fail(started.error(), diagnostic.text());
     return Status::ok();
 }
 
@@ -282,6 +302,10 @@ HostModule* ModuleHarness::evolve(HostModule* current, const std::string& path) 
         return nullptr;
     }
     if (Status unloaded = unload(current); unloaded.is_error()) return nullptr;
+    // Committed: the replacement starts, as the nucleus starts it after the pause. It stays
+    // in place on a failed start (its services already have callers); the errno and the
+    // reason are in last_error()/last_reason().
+    (void)start(replacement);
     return replacement;
 }
 

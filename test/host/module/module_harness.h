@@ -135,6 +135,11 @@ public:
     // Unbinds and unmaps. Errno::Busy while another module is bound to it.
     Status unload(HostModule* module);
 
+    // The module's start function (module_entry.h), as the nucleus calls it once the module
+    // is committed. load() does it for a published module and evolve() after the swap; a
+    // test that swaps by hand calls it after swap().
+    Status start(HostModule* module);
+
     // Live swap of everything `current` provides to `replacement` (loaded Withheld); the
     // old records are retired at once (the host has no other CPU inside the old code
     // unless the test made one: call it only when such threads have stopped).

@@ -30,8 +30,5 @@ UMKA_KABI_DEFINE_MANIFEST_CYCLE_B();
 UMKA_MODULE_ENTRY(binding) {
     if (!umka_module_binding_matches(binding, 1, 1, 1)) return UMKA_KABI_EINVAL;
     if (umka::kabi::module_state<cycle::CycleBState>(binding) == nullptr) return UMKA_KABI_EINVAL;
-    // The other half of the cycle must be reachable, as for any required service.
-    cycle::ARef other;
-    if (umka::kabi::bind_required(binding, kA, &other).is_error()) return UMKA_KABI_ENOENT;
     return umka_module_provide(binding, 0, &b_vtable, binding);
 }

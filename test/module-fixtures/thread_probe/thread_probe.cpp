@@ -264,7 +264,5 @@ UMKA_KABI_DEFINE_MANIFEST_THREAD_PROBE();
 UMKA_MODULE_ENTRY(binding) {
     if (!umka_module_binding_matches(binding, 1, 1, 1)) return UMKA_KABI_EINVAL;
     if (state_of(binding) == nullptr) return UMKA_KABI_EINVAL;
-    services::ThreadsRef threads;
-    if (umka::kabi::bind_required(binding, kThreads, &threads).is_error()) return UMKA_KABI_ENOENT;
     return umka_module_provide(binding, 0, &probe_vtable, binding);
 }

@@ -8,8 +8,18 @@
 
      UMKA_MODULE_ENTRY(binding) {
          if (!umka_module_binding_matches(binding, 2, 1, 1)) return UMKA_KABI_EINVAL;
+         umka_module_set_start(binding, my_start);   (optional)
          return umka_module_provide(binding, 0, &my_vtable, binding);
      }
+
+   Entry only exchanges vtables: it checks the binding and its state regions and fills in
+   what the module provides. It calls no other service (during entry every required slot
+   is empty, so umka_module_required returns NULL and bind_required ENOENT), because entry
+   also runs for a swap that is only tried (evolve --dry-run) or that is then refused. What
+   a module does with its services once it is live (log, spawn threads, talk to a device)
+   goes in its start function, which the nucleus calls once the module is bound and
+   committed: at boot after every boot module is bound and the scheduler runs, in load
+   order; after a live swap once the pause is over; never for a dry run.
 
    Modules are stateless code. The binding, the arrays it points to, the state regions and
    the service slots are nucleus memory that stays put for as long as the module is loaded,
@@ -105,6 +115,16 @@ typedef struct UmkaStateImport {
 /* Returns 0 or a positive errno (the module refuses the old state). */
 typedef int32_t (*UmkaStateImportFunction)(const UmkaStateImport* import);
 
+struct UmkaModuleBinding;
+/* The module's start: called once after it is bound and committed (see the top of this
+   file), with the same binding. Returns 0 or a positive errno; the nucleus reports a failed
+   start with the binding's refusal text and the module stays bound (its services may
+   already have callers). */
+typedef int32_t (*UmkaModuleStartFunction)(struct UmkaModuleBinding* binding);
+
+/* Capacity of UmkaModuleBinding.refusal, the NUL included. */
+#define UMKA_MODULE_REFUSAL_SIZE 128u
+
 typedef struct UmkaModuleBinding {
     uint32_t abi_version;    /* UMKA_MODULE_ABI_VERSION of the nucleus */
     uint32_t binding_size;   /* sizeof(UmkaModuleBinding) as the nucleus built it */
@@ -118,6 +138,12 @@ typedef struct UmkaModuleBinding {
     /* Appended in binding_size 56: set by the module during umka_module_entry (with
        umka_module_set_state_import) when it can import a predecessor's state. */
     UmkaStateImportFunction import_state;
+    /* Appended in binding_size 192. `start`: set during umka_module_entry with
+       umka_module_set_start. `refusal`: why entry or start returned an error, one line,
+       NUL-terminated (umka_module_refuse); the nucleus prints it with the errno, since
+       neither may log through kernel_services.Log during entry. */
+    UmkaModuleStartFunction start;
+    char refusal[UMKA_MODULE_REFUSAL_SIZE];
 } UmkaModuleBinding;
 
 /* Returns 0 (UMKA_KABI_OK) or a positive errno; any error refuses the load. */
@@ -128,7 +154,7 @@ UMKA_KABI_STATIC_ASSERT(sizeof(UmkaServiceSlot) == 8, "service slot size");
 UMKA_KABI_STATIC_ASSERT(sizeof(UmkaRequiredService) == 16, "required service size");
 UMKA_KABI_STATIC_ASSERT(sizeof(UmkaProvidedInterface) == 16, "provided interface size");
 UMKA_KABI_STATIC_ASSERT(sizeof(UmkaStateRegion) == 24, "state region size");
-UMKA_KABI_STATIC_ASSERT(sizeof(UmkaModuleBinding) == 56, "module binding size");
+UMKA_KABI_STATIC_ASSERT(sizeof(UmkaModuleBinding) == 192, "module binding size");
 UMKA_KABI_STATIC_ASSERT(sizeof(UmkaStateImport) == 48, "state import size");
 
 /* Defines the entry point: UMKA_MODULE_ENTRY(binding) { ... }. Default visibility so it is
@@ -195,6 +221,40 @@ static inline int32_t umka_module_set_state_import(UmkaModuleBinding* binding,
     }
     binding->import_state = function;
     return UMKA_KABI_OK;
+}
+
+/* Whether the nucleus built a binding holding the field that ends at `end` bytes. */
+static inline int umka_module_binding_holds(const UmkaModuleBinding* binding, size_t end) {
+    return binding->binding_size >= (uint32_t)end;
+}
+
+/* Registers the module's start function (see the top of this file); UMKA_KABI_EINVAL when
+   the nucleus built a binding without the field. */
+static inline int32_t umka_module_set_start(UmkaModuleBinding* binding,
+                                            UmkaModuleStartFunction function) {
+    if (!umka_module_binding_holds(binding, offsetof(UmkaModuleBinding, start) +
+                                                sizeof(UmkaModuleStartFunction))) {
+        return UMKA_KABI_EINVAL;
+    }
+    binding->start = function;
+    return UMKA_KABI_OK;
+}
+
+/* Records why entry or start fails (the first `length` bytes of `text`, cut to fit) and
+   returns `error`, so `return umka_module_refuse(binding, UMKA_KABI_EINVAL, "...", n);`
+   both explains and refuses. */
+static inline int32_t umka_module_refuse(UmkaModuleBinding* binding, int32_t error,
+                                         const char* text, uint64_t length) {
+    if (umka_module_binding_holds(binding, offsetof(UmkaModuleBinding, refusal) +
+                                               UMKA_MODULE_REFUSAL_SIZE)) {
+        uint64_t index = 0;
+        for (; index < length && index + 1 < UMKA_MODULE_REFUSAL_SIZE && text[index] != '\0';
+             ++index) {
+            binding->refusal[index] = text[index];
+        }
+        binding->refusal[index] = '\0';
+    }
+    return error;
 }
 
 #ifdef __cplusplus
