@@ -16,6 +16,7 @@ key matches, and a cache file that does not parse is reported and ignored, never
 
     accel_probe.py probe --build DIR [--again]    print the verdict (probing if needed)
     accel_probe.py device                         exit 0 when /dev/kvm is accessible
+                                                  (UMKA_KVM_DEVICE overrides the path)
     accel_probe.py gate --build DIR [--uefi] [--bare-metal] -- COMMAND...
         run COMMAND only where the verdict allows KVM for it; else print why and exit
         SKIP_EXIT_STATUS (ctest's SKIP_RETURN_CODE for the KVM scenarios)
@@ -45,7 +46,10 @@ sys.path.insert(0, str(HERE))
 import esp_image  # noqa: E402
 
 QEMU = "qemu-system-x86_64"
-KVM_DEVICE = Path("/dev/kvm")
+# UMKA_KVM_DEVICE names another file to treat as the KVM device (QEMU itself still opens
+# /dev/kvm): on a host without KVM, a plain file there makes the probe, `--accel kvm` and
+# the KVM test registration take the "device present but KVM broken" path for real.
+KVM_DEVICE = Path(os.environ.get("UMKA_KVM_DEVICE", "/dev/kvm"))
 CACHE_FILE_NAME = "accel-probe.json"
 # Bumped whenever the record's layout or the meaning of a field changes.
 CACHE_FORMAT = 1
