@@ -263,8 +263,13 @@ def boot_to_poweroff(build: Path, accelerator: str, timeout: float = PROBE_TIMEO
         command = [sys.executable, str(RUNNER), "--build", str(build), "--accel", accelerator,
                    "--script", script.name, "--timeout", str(timeout)]
         started = time.monotonic()
-        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                errors="replace", timeout=timeout + 30)
+        try:
+            result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                    errors="replace", timeout=timeout + 30)
+        except subprocess.TimeoutExpired:
+            # umka_qemu.py ends the boot itself at `timeout`; this only catches a hung runner.
+            return BootResult(False, time.monotonic() - started,
+                              f"the boot did not end within {timeout + 30:.0f} s")
         seconds = time.monotonic() - started
     output = result.stdout + result.stderr
     if result.returncode == 0 and "poweroff: entering ACPI S5" in output:
@@ -389,7 +394,9 @@ def main(argv: list[str]) -> int:
     if reason is not None:
         print(f"skipped: KVM unusable for this scenario here ({reason})")
         return SKIP_EXIT_STATUS
-    return subprocess.call(command)
+    # Replaced, not spawned: ctest's timeout and signals reach the scenario itself.
+    sys.stdout.flush()
+    os.execvp(command[0], command)
 
 
 if __name__ == "__main__":
