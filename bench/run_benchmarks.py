@@ -3,7 +3,8 @@
 
 1. Host (Google Benchmark): every bench executable in the build, each reporting its
    cases beside the baseline case measured in the same run, as ratios.
-2. Guest: boots the nucleus N times (KVM when usable, else TCG) at --smp 1 and --smp 4,
+2. Guest: boots the nucleus N times (KVM where the accelerator probe, test/qemu/accel_probe.py,
+   found it works and is faster than TCG; else TCG) at --smp 1 and --smp 4,
    reads the guest's own timeline (cycle-counter timestamps converted with the
    calibrated clock), and reports the median nucleus-entry -> prompt time, the slowest
    step, and the SMP boot as a ratio to the single-CPU boot measured in the same run.
@@ -23,6 +24,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE.parent / "test" / "qemu" / "umka_qemu.py"
+sys.path.insert(0, str(RUNNER.parent))
+import accel_probe  # noqa: E402
 
 # Host benchmark executables and, for each, the case every other case is divided by.
 HOST_BENCHMARKS = {
@@ -107,10 +110,11 @@ def main() -> int:
     parser.add_argument("--build", required=True, type=Path)
     parser.add_argument("--boots", type=int, default=5, help="boots per configuration (default 5)")
     parser.add_argument("--accel", choices=("kvm", "tcg"),
-                        help="default: kvm when /dev/kvm is usable, else tcg")
+                        help="default: kvm where the accelerator probe found it usable, else tcg")
     parser.add_argument("--skip-host", action="store_true")
     arguments = parser.parse_args()
-    accel = arguments.accel or ("kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg")
+    # The same choice as `./umka run`, so the figures say which accelerator they measure.
+    accel = arguments.accel or accel_probe.choose(arguments.build)
     if not arguments.skip_host:
         run_host_benchmarks(arguments.build)
     single = report_boots(arguments.build, accel, 1, arguments.boots)

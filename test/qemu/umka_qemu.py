@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accel_probe  # noqa: E402
 import esp_image  # noqa: E402
 
 PROMPT = b"umka> "
@@ -28,16 +29,14 @@ LOADER_FAILURE = b"umka-uefi: boot stopped"
 EXIT_TIMEOUT = 124
 
 
-def kvm_usable() -> bool:
-    return os.access("/dev/kvm", os.R_OK | os.W_OK)
-
-
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="umka run", description=__doc__.splitlines()[0])
     parser.add_argument("--build", required=True, type=Path, help="build directory")
     parser.add_argument("--smp", type=int, default=1, help="number of CPUs (default 1)")
     parser.add_argument("--uefi", action="store_true", help="boot through OVMF and BOOTX64.EFI")
-    parser.add_argument("--accel", choices=("kvm", "tcg"), help="default: kvm when /dev/kvm is usable")
+    parser.add_argument("--accel", choices=("kvm", "tcg"),
+                        help="default: kvm where the accelerator probe (accel_probe.py) found it "
+                             "works and is faster than TCG, else tcg")
     parser.add_argument("--bundle", type=Path, help="boot bundle (default: the build's bundle.cpio)")
     parser.add_argument("--script", type=Path, help="console lines to type, one per prompt")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds (with --script)")
@@ -54,22 +53,26 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.smp < 1:
         parser.error("--smp must be at least 1")
-    if arguments.accel == "kvm" and not kvm_usable():
-        parser.error("--accel kvm: /dev/kvm is missing or not accessible")
+    if arguments.accel == "kvm":
+        # An explicit choice is honoured without probing (the probe itself boots this way),
+        # but only where there is a KVM device to open at all.
+        access = accel_probe.device_access()
+        if not access.accessible:
+            parser.error(f"--accel kvm: {access.reason}")
     return arguments
 
 
 def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
-    accel = arguments.accel or ("kvm" if kvm_usable() else "tcg")
     build = arguments.build
     bundle = arguments.bundle or build / "bundle.cpio"
     if not bundle.is_file():
         raise SystemExit(f"umka run: bundle not found: {bundle}")
+    accel = arguments.accel or accel_probe.choose(build, uefi=arguments.uefi)
     command = [
         "qemu-system-x86_64",
         "-machine", "pc,acpi=off" if arguments.no_acpi else "pc",
         "-accel", accel,
-        "-cpu", "host" if accel == "kvm" else "max",
+        "-cpu", accel_probe.CPU_MODELS[accel],  # why these models: accel_probe.KVM_CPU_MODEL
         "-smp", str(arguments.smp),
         "-m", arguments.memory,
         "-display", "none",
