@@ -354,6 +354,21 @@ TEST(Modcheck, MissingFileNamesIt) {
         << result.output;
 }
 
+TEST(Modcheck, DirectoriesAndDevicesAreRefusedWithoutReadingThem) {
+    test::ToolResult device = modcheck("/dev/zero");
+    EXPECT_EQ(device.exit_code, 1);
+    EXPECT_NE(
+        device.output.find(
+            "umka-modcheck: /dev/zero: read: /dev/zero: not a regular file (a character device)"),
+        std::string::npos)
+        << device.output;
+    test::ToolResult folder = modcheck(UMKA_TEST_MODULE_DIR);
+    EXPECT_EQ(folder.exit_code, 1);
+    EXPECT_NE(folder.output.find(std::string(UMKA_TEST_MODULE_DIR) + ": is a directory"),
+              std::string::npos)
+        << folder.output;
+}
+
 TEST(Modcheck, NoArgumentsIsAUsageError) {
     EXPECT_EQ(run_tool(UMKA_MODCHECK_TOOL, {}).exit_code, 2);
 }
