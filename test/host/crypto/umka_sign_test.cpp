@@ -23,7 +23,7 @@ using test::write_bytes;
 using Bytes = std::vector<uint8_t>;
 
 test::ToolResult sign_tool(const std::vector<std::string>& arguments) {
-    return run_tool(UMKA_SIGN_TOOL, arguments);
+    return run_tool(test::tool_path(UMKA_SIGN_TOOL, "UMKA_SIGN_TOOL"), arguments);
 }
 
 bool contains(const std::string& text, const std::string& part) {
