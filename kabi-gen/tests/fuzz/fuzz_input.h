@@ -29,7 +29,8 @@ inline std::string package_of(std::string_view text, size_t index) {
     if (at != std::string_view::npos) {
         if (text[at] == '\n') ++at;
         size_t start = at + 7;
-        while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+        while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start])))
+            ++start;
         size_t end = start;
         while (end < text.size() &&
                (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) {

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<kabi::fuzz::VirtualFile> files = kabi::fuzz::split_files(data, size, "/fuzz");
     kabi::DiagnosticSink sink;
     kabi::Workspace workspace(sink, {});
-    for (const kabi::fuzz::VirtualFile& file : files) workspace.add_virtual_file(file.path, file.text);
+    for (const kabi::fuzz::VirtualFile& file : files)
+        workspace.add_virtual_file(file.path, file.text);
     std::vector<const kabi::File*> loaded;
     for (const kabi::fuzz::VirtualFile& file : files) {
         if (const kabi::File* result = workspace.load(file.path)) loaded.push_back(result);
