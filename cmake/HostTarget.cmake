@@ -4,6 +4,10 @@ function(umka_host_target target)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/arch/x86_64/include)
 endfunction()
 
+# For tests that run sanitized tools and check their exit status: a sanitizer report exits
+# with a status no tool uses, and UBSan stops at the first report.
+set(UMKA_SANITIZER_TEST_ENVIRONMENT "ASAN_OPTIONS=exitcode=86" "UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1")
+
 function(umka_host_sanitized target)
   umka_host_target(${target})
   if(UMKA_HOST_SANITIZE)

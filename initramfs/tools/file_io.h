@@ -1,5 +1,5 @@
-// Small file helpers shared by umka-sign and umka-modcheck: whole-file reads and writes
-// with error messages that name the file and the system error.
+// Small file helpers shared by umka-sign, umka-modcheck and kabi-gen: bounded whole-file
+// reads and writes with error messages that name the file and the reason.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +9,16 @@
 
 namespace umka::tools {
 
-// The whole file, or nullopt with `error` set ("cannot open FILE: reason").
-std::optional<std::vector<uint8_t>> read_file(const std::string& path, std::string& error);
+// The whole of a regular file of at most `size_limit` bytes, or nullopt with `error` set:
+// "cannot open FILE: reason", "FILE: is a directory", "FILE: not a regular file (a
+// character device)", "FILE: larger than the limit of N bytes". Inputs are untrusted: a
+// device, pipe or huge file must be refused, not read until memory runs out.
+std::optional<std::vector<uint8_t>> read_file(const std::string& path, size_t size_limit,
+                                              std::string& error);
+
+// Key files are 32 or 64 bytes; this bound only keeps a wrong path (a disk image, a device)
+// from being read whole, the exact size check then names what is wrong.
+inline constexpr size_t kKeyFileSizeLimit = 4096;
 
 enum class Overwrite { Refuse, Replace };
 

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "nucleus/crypto/module_signature.h"
+#include "nucleus/module/elf_module.h"
+
 namespace umka::tools {
 
 // Rule identifiers, as printed in "umka-modcheck: <file>: <rule>: <detail>".
@@ -24,6 +27,10 @@ inline constexpr const char* kManifest = "kabi-manifest";
 inline constexpr const char* kWriteExecute = "wx-segment";
 inline constexpr const char* kSignature = "signature";
 }  // namespace rule
+
+// The largest module file the tools read: the loader's image limit plus a signature.
+inline constexpr size_t kModuleFileSizeLimit =
+    size_t(umka::modules::kMaximumImageSize) + umka::crypto::kModuleSignatureOverhead;
 
 struct Violation {
     std::string rule;

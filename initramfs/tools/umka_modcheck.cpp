@@ -17,7 +17,7 @@ namespace {
 
 bool check_file(const std::string& path) {
     std::string error;
-    auto file = umka::tools::read_file(path, error);
+    auto file = umka::tools::read_file(path, umka::tools::kModuleFileSizeLimit, error);
     if (!file) {
         std::printf("umka-modcheck: %s: read: %s\n", path.c_str(), error.c_str());
         return false;

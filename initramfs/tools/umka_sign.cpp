@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "initramfs/tools/file_io.h"
+#include "initramfs/tools/module_rules.h"
 #include "nucleus/crypto/module_signature.h"
 
 namespace {
@@ -87,7 +88,7 @@ std::string hex(const uint8_t* bytes, size_t length) {
 // Reads a 64-byte libsodium secret key and checks that its public half is the one its
 // seed derives, so a corrupted or truncated key file is caught before it signs anything.
 bool read_secret_key(const std::string& path, Bytes& secret, std::string& error) {
-    auto bytes = umka::tools::read_file(path, error);
+    auto bytes = umka::tools::read_file(path, umka::tools::kKeyFileSizeLimit, error);
     if (!bytes) return false;
     if (bytes->size() != crypto_sign_SECRETKEYBYTES) {
         error = "secret key " + path + " has " + std::to_string(bytes->size()) +
@@ -112,7 +113,7 @@ bool read_secret_key(const std::string& path, Bytes& secret, std::string& error)
 }
 
 bool read_public_key(const std::string& path, Bytes& public_key, std::string& error) {
-    auto bytes = umka::tools::read_file(path, error);
+    auto bytes = umka::tools::read_file(path, umka::tools::kKeyFileSizeLimit, error);
     if (!bytes) return false;
     if (bytes->size() != crypto_sign_PUBLICKEYBYTES) {
         error = "public key " + path + " has " + std::to_string(bytes->size()) +
@@ -182,11 +183,24 @@ int command_sign(const Arguments& arguments) {
     std::string error;
     Bytes secret;
     if (!read_secret_key(arguments.options.at("--secret"), secret, error)) return failure(error);
-    auto image = umka::tools::read_file(module_path, error);
+    auto image = umka::tools::read_file(module_path, umka::tools::kModuleFileSizeLimit, error);
     if (!image) return failure(error);
     if (image->empty()) return failure(module_path + ": module is empty; nothing to sign");
     if (umka::crypto::has_module_signature_trailer(image->data(), image->size())) {
         return failure(module_path + ": already signed (ends with a UMKASIG1 trailer)");
+    }
+    // A signature vouches for a module the nucleus will load: sign only what umka-modcheck
+    // (the loader's rules, with names) accepts, so a truncated or broken ELF never carries
+    // a valid signature.
+    umka::tools::ModuleFacts facts;
+    std::vector<umka::tools::Violation> violations =
+        umka::tools::check_module(image->data(), image->size(), facts);
+    if (!violations.empty()) {
+        std::string reasons;
+        for (const umka::tools::Violation& violation : violations) {
+            reasons += "\n  " + violation.rule + ": " + violation.detail;
+        }
+        return failure(module_path + ": not signed, the module check refuses it:" + reasons);
     }
 
     uint8_t signature[crypto_sign_BYTES];
@@ -216,7 +230,7 @@ int command_verify(const Arguments& arguments) {
     if (!read_public_key(arguments.options.at("--public"), public_key, error)) {
         return failure(error);
     }
-    auto file = umka::tools::read_file(path, error);
+    auto file = umka::tools::read_file(path, umka::tools::kModuleFileSizeLimit, error);
     if (!file) return failure(error);
 
     umka::crypto::SignedModuleView view;
@@ -270,7 +284,7 @@ int command_public_header(const Arguments& arguments) {
     // Rewrite only on change: the header is included by the nucleus, and an unchanged key
     // must not trigger a rebuild.
     std::string ignored;
-    auto existing = umka::tools::read_file(header_path, ignored);
+    auto existing = umka::tools::read_file(header_path, text.size(), ignored);
     if (existing && std::string(existing->begin(), existing->end()) == text) return 0;
     if (!umka::tools::write_file(header_path, Bytes(text.begin(), text.end()), 0644,
                                  Overwrite::Replace, error)) {

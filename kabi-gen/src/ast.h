@@ -224,6 +224,7 @@ struct ModuleDecl {
     SourceLocation location;
     std::string doc;
     uint32_t version = 0;
+    SourceLocation version_location;
     std::vector<InterfaceRef> provides;
     std::vector<InterfaceRef> requires_;
     TransportSpec transport;

@@ -32,10 +32,17 @@ std::string render_finding(const CompatFinding& finding) {
 
 namespace {
 
-// Identity of a type across two trees: package-qualified name plus array length and size.
-std::string type_key(const TypeRef& type) {
-    std::string owner = type.owner ? type.owner->package + "." : "";
-    return owner + type.name +
+// Identity of a declaration across two trees. A name declared in the compared file itself
+// is keyed without its package: the two trees are the same package by definition (a
+// rename is its own finding), so `p.Pair` and `q.Pair` after renaming p to q are one type.
+// Names from imported packages keep their package.
+std::string declaration_key(const File* owner, const File& compared, const std::string& name) {
+    return (owner == nullptr || owner == &compared ? std::string() : owner->package + ".") + name;
+}
+
+// Identity of a type: its declaration plus array length and size.
+std::string type_key(const TypeRef& type, const File& compared) {
+    return declaration_key(type.owner, compared, type.name) +
            (type.array_length ? "[" + std::to_string(type.array_length) + "]" : "") + "/" +
            std::to_string(type.size);
 }
@@ -80,6 +87,9 @@ public:
     }
 
 private:
+    std::string old_key(const TypeRef& type) const { return type_key(type, old_); }
+    std::string new_key(const TypeRef& type) const { return type_key(type, new_); }
+
     void add(Compatibility compatibility, std::string rule, std::string message,
              SourceLocation old_location, SourceLocation new_location) {
         findings_.push_back(CompatFinding{compatibility, std::move(rule), std::move(message),
@@ -139,7 +149,7 @@ private:
                     after.location);
                 return;
             }
-            if (type_key(before.underlying) != type_key(after.underlying)) {
+            if (old_key(before.underlying) != new_key(after.underlying)) {
                 add(Compatibility::Incompatible, "enum-underlying-changed",
                     "'" + before.name + "' changed its underlying type from " +
                         before.underlying.name + " to " + after.underlying.name,
@@ -228,7 +238,7 @@ private:
             auto found = after_names.find(field.name);
             if (found != after_names.end()) {
                 const Field& moved = *found->second;
-                if (type_key(moved.type) != type_key(field.type)) {
+                if (new_key(moved.type) != old_key(field.type)) {
                     add(Compatibility::Incompatible, "field-retyped",
                         "'" + owner + "." + field.name + "' changed type from " +
                             field.type.spelling() + " to " + moved.type.spelling(),
@@ -245,7 +255,7 @@ private:
             auto same_place = after_offsets.find(field.offset);
             if (same_place != after_offsets.end() &&
                 !before_names.count(same_place->second->name) &&
-                type_key(same_place->second->type) == type_key(field.type) &&
+                new_key(same_place->second->type) == old_key(field.type) &&
                 !after_names.count(field.name)) {
                 add(Compatibility::NeedsReview, "field-renamed",
                     "'" + owner + "." + field.name + "' was renamed to '" +
@@ -269,7 +279,7 @@ private:
                 bool renamed = false;
                 for (const Field& old_field : before) {
                     if (old_field.offset == field.offset &&
-                        type_key(old_field.type) == type_key(field.type) &&
+                        old_key(old_field.type) == new_key(field.type) &&
                         !after_names.count(old_field.name)) {
                         renamed = true;
                     }
@@ -425,15 +435,14 @@ private:
                     before.location, after.location);
             }
         }
-        bool same_signature =
-            before.params.size() == after.params.size() &&
-            before.result.has_value() == after.result.has_value() &&
-            (!before.result || type_key(*before.result) == type_key(*after.result));
+        bool same_signature = before.params.size() == after.params.size() &&
+                              before.result.has_value() == after.result.has_value() &&
+                              (!before.result || old_key(*before.result) == new_key(*after.result));
         for (size_t index = 0; same_signature && index < before.params.size(); ++index) {
             const Param& left = before.params[index];
             const Param& right = after.params[index];
             same_signature =
-                left.direction == right.direction && type_key(left.type) == type_key(right.type);
+                left.direction == right.direction && old_key(left.type) == new_key(right.type);
         }
         if (!same_signature) {
             add(Compatibility::Incompatible, "method-signature-changed",
@@ -493,7 +502,7 @@ private:
                         continue;
                     }
                     const Field& now = *found->second;
-                    if (type_key(now.type) != type_key(field.type) || now.since != field.since) {
+                    if (new_key(now.type) != old_key(field.type) || now.since != field.since) {
                         add(Compatibility::Incompatible, "state-field-changed",
                             qualified +
                                 " changed type or 'since'; add a new field and retire this one "
@@ -531,19 +540,30 @@ private:
         pair_up(
             old_.modules, new_.modules, "module",
             [&](const ModuleDecl& before, const ModuleDecl& after) {
-                auto key = [](const InterfaceRef& reference) {
-                    return reference.package + "." + reference.name;
+                if (after.version < before.version) {
+                    add(Compatibility::Incompatible, "module-version-decreased",
+                        "module '" + before.name + "' went from version " +
+                            std::to_string(before.version) + " to " +
+                            std::to_string(after.version) +
+                            ": a bundle would take the older module for the newer",
+                        before.version_location, after.version_location);
+                }
+                auto old_reference = [&](const InterfaceRef& reference) {
+                    return declaration_key(reference.owner, old_, reference.name);
+                };
+                auto new_reference = [&](const InterfaceRef& reference) {
+                    return declaration_key(reference.owner, new_, reference.name);
                 };
                 std::map<std::string, const InterfaceRef*> after_provides, after_requires,
                     before_requires;
                 for (const InterfaceRef& reference : after.provides)
-                    after_provides[key(reference)] = &reference;
+                    after_provides[new_reference(reference)] = &reference;
                 for (const InterfaceRef& reference : after.requires_)
-                    after_requires[key(reference)] = &reference;
+                    after_requires[new_reference(reference)] = &reference;
                 for (const InterfaceRef& reference : before.requires_)
-                    before_requires[key(reference)] = &reference;
+                    before_requires[old_reference(reference)] = &reference;
                 for (const InterfaceRef& reference : before.provides) {
-                    auto found = after_provides.find(key(reference));
+                    auto found = after_provides.find(old_reference(reference));
                     if (found == after_provides.end()) {
                         add(Compatibility::Incompatible, "provides-removed",
                             "module '" + before.name + "' no longer provides '" + reference.name +
@@ -558,7 +578,7 @@ private:
                     }
                 }
                 for (const InterfaceRef& reference : after.requires_) {
-                    auto found = before_requires.find(key(reference));
+                    auto found = before_requires.find(new_reference(reference));
                     if (found == before_requires.end()) {
                         add(Compatibility::NeedsReview, "requires-added",
                             "module '" + after.name + "' now requires '" + reference.name +

@@ -4,6 +4,15 @@
 
 namespace kabi {
 
+namespace {
+// Messages quote names from the input, which can be as long as a file: keep both ends.
+std::string clip_middle(const std::string& text) {
+    constexpr size_t kept = 4 * kEchoContext;
+    if (text.size() <= 2 * kept + 3) return text;
+    return text.substr(0, kept) + "..." + text.substr(text.size() - kept);
+}
+}  // namespace
+
 void DiagnosticSink::add_source(const std::string& file, std::string_view text) {
     for (const Source& source : sources_) {
         if (source.file == file) return;
@@ -60,18 +69,29 @@ std::string DiagnosticSink::render(const Diagnostic& diagnostic) const {
         out += "note: ";
         break;
     }
-    out += diagnostic.message + "\n";
+    out += clip_middle(diagnostic.message) + "\n";
     std::string line = source_line(location.file, location.line);
     if (!line.empty() && location.line > 0) {
-        out += "    " + line + "\n    ";
-        for (uint32_t column = 1; column < location.column && column <= line.size(); ++column) {
-            out += line[column - 1] == '\t' ? '\t' : ' ';
+        // A generated or hostile file can have a line of megabytes: show a window of it
+        // around the column, so the report stays readable and its size stays bounded.
+        size_t column = std::min<size_t>(std::max<uint32_t>(location.column, 1), line.size() + 1);
+        size_t first = column > kEchoContext + 1 ? column - 1 - kEchoContext : 0;
+        size_t last = std::min(line.size(), column + kEchoContext);
+        std::string prefix = first > 0 ? "..." : "";
+        std::string shown =
+            prefix + line.substr(first, last - first) + (last < line.size() ? "..." : "");
+        out += "    " + shown + "\n    ";
+        for (size_t index = 0; index < prefix.size(); ++index) out += ' ';
+        for (size_t index = first; index + 1 < column; ++index) {
+            out += line[index] == '\t' ? '\t' : ' ';
         }
         out += '^';
-        for (uint32_t index = 1; index < location.length; ++index) out += '~';
+        size_t remaining = last > column - 1 ? last - (column - 1) : 1;
+        size_t underline = std::min<size_t>(location.length, remaining);
+        for (size_t index = 1; index < underline; ++index) out += '~';
         out += "\n";
     }
-    if (!diagnostic.fix.empty()) out += "    fix: " + diagnostic.fix + "\n";
+    if (!diagnostic.fix.empty()) out += "    fix: " + clip_middle(diagnostic.fix) + "\n";
     return out;
 }
 

@@ -2,12 +2,17 @@
 // kabi-gen can tell, the likely fix. Collected rather than thrown so one run reports all.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace kabi {
+
+// A quoted source line shows at most this many bytes on each side of the column, with
+// "..." where it was clipped (docs/kabi-idl.md §13).
+inline constexpr size_t kEchoContext = 100;
 
 struct SourceLocation {
     std::string file;     // path as given on the command line or found by import search

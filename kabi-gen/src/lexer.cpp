@@ -232,8 +232,10 @@ private:
             }
         }
         unsigned char bad = static_cast<unsigned char>(text_[position_]);
-        std::string shown = std::isprint(bad) ? std::string(1, static_cast<char>(bad))
-                                              : "\\x" + std::to_string(bad);
+        static constexpr char hex_digits[] = "0123456789abcdef";
+        std::string shown =
+            std::isprint(bad) ? std::string(1, static_cast<char>(bad))
+                              : std::string{'\\', 'x', hex_digits[bad >> 4], hex_digits[bad & 15]};
         sink_.error("unexpected-character", here(1), "unexpected character '" + shown + "'",
                     "remove it; .kabi files use only identifiers, integers and { } ( ) [ ] ; : "
                     ", . .. @ = -> >= |");

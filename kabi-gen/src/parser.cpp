@@ -530,7 +530,7 @@ private:
         decl.name = name.text;
         decl.location = name.location;
         expect_word("version", " after the module name");
-        decl.version = expect_version("the module version");
+        decl.version = expect_version("the module version", &decl.version_location);
         expect(TokenKind::LeftBrace);
         while (!at(TokenKind::RightBrace)) {
             if (at_word("provides")) {

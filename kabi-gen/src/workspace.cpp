@@ -1,9 +1,8 @@
 #include "workspace.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "initramfs/tools/file_io.h"
 #include "parser.h"
 #include "semantic.h"
 
@@ -18,7 +17,16 @@ std::string canonical(const std::string& path) {
 }  // namespace
 
 const File* Workspace::load(const std::string& path) {
-    return load_resolved(path, nullptr);
+    return load_resolved(path, nullptr, 0);
+}
+
+void Workspace::add_virtual_file(const std::string& path, std::string_view text) {
+    virtual_files_[path] = std::string(text);
+}
+
+const File* Workspace::load_text(const std::string& name, std::string_view text) {
+    add_virtual_file(name, text);
+    return load(name);
 }
 
 const File* Workspace::find_package(const std::string& package) const {
@@ -26,20 +34,67 @@ const File* Workspace::find_package(const std::string& package) const {
     return found == by_package_.end() ? nullptr : found->second;
 }
 
+bool Workspace::is_source(const std::string& path) const {
+    if (virtual_files_.count(path)) return true;
+    std::error_code error;
+    return std::filesystem::is_regular_file(path, error);
+}
+
 std::string Workspace::find_import(const File& importer, const Import& import) const {
     std::vector<std::string> directories;
     directories.push_back(std::filesystem::path(importer.path).parent_path().string());
     for (const std::string& directory : include_directories_) directories.push_back(directory);
     for (const std::string& directory : directories) {
-        std::filesystem::path candidate =
-            std::filesystem::path(directory.empty() ? "." : directory) / (import.package + ".kabi");
-        std::error_code error;
-        if (std::filesystem::is_regular_file(candidate, error)) return candidate.string();
+        std::string candidate = (std::filesystem::path(directory.empty() ? "." : directory) /
+                                 (import.package + ".kabi"))
+                                    .string();
+        if (is_source(candidate)) return candidate;
     }
     return {};
 }
 
-File* Workspace::load_resolved(const std::string& path, const SourceLocation* imported_from) {
+std::optional<std::string> Workspace::read_source(const std::string& path,
+                                                  const SourceLocation& refusal_location) {
+    if (files_read_ >= kMaximumWorkspaceFiles) {
+        sink_.error("workspace-too-large", refusal_location,
+                    "reading '" + path + "' would exceed the limit of " +
+                        std::to_string(kMaximumWorkspaceFiles) + " files per run",
+                    "check these imports, or run kabi-gen on fewer files at a time");
+        return std::nullopt;
+    }
+    std::string text;
+    if (auto found = virtual_files_.find(path); found != virtual_files_.end()) {
+        if (found->second.size() > kMaximumFileBytes) {
+            sink_.error("cannot-read", refusal_location,
+                        path + ": larger than the limit of " + std::to_string(kMaximumFileBytes) +
+                            " bytes");
+            return std::nullopt;
+        }
+        text = found->second;
+    } else {
+        std::string reason;
+        auto bytes = umka::tools::read_file(path, kMaximumFileBytes, reason);
+        if (!bytes) {
+            sink_.error("cannot-read", refusal_location, reason);
+            return std::nullopt;
+        }
+        text.assign(bytes->begin(), bytes->end());
+    }
+    if (bytes_read_ + text.size() > kMaximumWorkspaceBytes) {
+        sink_.error("workspace-too-large", refusal_location,
+                    "reading '" + path + "' (" + std::to_string(text.size()) +
+                        " bytes) would exceed the limit of " +
+                        std::to_string(kMaximumWorkspaceBytes) + " bytes of source per run",
+                    "check these imports, or run kabi-gen on fewer files at a time");
+        return std::nullopt;
+    }
+    ++files_read_;
+    bytes_read_ += text.size();
+    return text;
+}
+
+File* Workspace::load_resolved(const std::string& path, const SourceLocation* imported_from,
+                               size_t depth) {
     std::string key = canonical(path);
     if (auto found = by_path_.find(key); found != by_path_.end()) return found->second;
     if (in_progress_.count(key)) {
@@ -49,18 +104,12 @@ File* Workspace::load_resolved(const std::string& path, const SourceLocation* im
             "packages form a tree: move the shared declarations into a package both import");
         return nullptr;
     }
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) {
-        sink_.error("cannot-read", imported_from ? *imported_from : SourceLocation{path, 0, 0, 0},
-                    "cannot read '" + path + "'");
-        return nullptr;
-    }
-    std::ostringstream buffer;
-    buffer << stream.rdbuf();
-    std::string text = buffer.str();
+    std::optional<std::string> text =
+        read_source(path, imported_from ? *imported_from : SourceLocation{path, 0, 0, 0});
+    if (!text) return nullptr;
 
     in_progress_.insert(key);
-    std::unique_ptr<File> file = parse_file(path, text, sink_);
+    std::unique_ptr<File> file = parse_file(path, *text, sink_);
     if (file->package.empty()) {
         in_progress_.erase(key);
         return nullptr;
@@ -77,7 +126,15 @@ File* Workspace::load_resolved(const std::string& path, const SourceLocation* im
                         "add its directory with -I DIR, or check the package name");
             continue;
         }
-        import.file = load_resolved(found, &import.location);
+        if (depth + 1 > kMaximumImportDepth) {
+            sink_.error("import-too-deep", import.location,
+                        "importing '" + import.package + "' nests imports " +
+                            std::to_string(depth + 1) + " deep; the limit is " +
+                            std::to_string(kMaximumImportDepth),
+                        "flatten the import chain: import the packages you use directly");
+            continue;
+        }
+        import.file = load_resolved(found, &import.location, depth + 1);
     }
     in_progress_.erase(key);
 
@@ -94,17 +151,6 @@ File* Workspace::load_resolved(const std::string& path, const SourceLocation* im
     storage_.push_back(std::move(file));
     by_path_[key] = raw;
     by_package_[raw->package] = raw;
-    ordered_.push_back(raw);
-    return raw;
-}
-
-const File* Workspace::load_text(const std::string& name, std::string_view text) {
-    std::unique_ptr<File> file = parse_file(name, text, sink_);
-    if (file->package.empty()) return nullptr;
-    File* raw = file.get();
-    check_file(
-        *raw, [this](const std::string& package) { return find_package(package); }, sink_);
-    storage_.push_back(std::move(file));
     ordered_.push_back(raw);
     return raw;
 }

@@ -6,7 +6,8 @@
     --- new
     package p version 1; ...
 The pair must produce that classification for that rule, exit 1 exactly when some
-finding is incompatible, and every rule the checker knows must have a case."""
+finding is incompatible, and every rule the checker knows must have a case. A case with
+a `// expect-only` line must produce no finding besides the expected ones."""
 import argparse
 import pathlib
 import re
@@ -61,6 +62,11 @@ def main():
                 if not re.search(rf"^{compatibility}\[{re.escape(rule)}\]: .*\n    old: .*\n    new: .*$", output,
                                  re.M):
                     problems.append(f"missing {compatibility}[{rule}] with old/new locations")
+            if re.search(r"//\s*expect-only\b", text):
+                reported = re.findall(r"^(compatible|needs-review|incompatible)\[([a-z0-9-]+)\]", output, re.M)
+                unexpected = [f"{kind}[{rule}]" for kind, rule in reported if (kind, rule) not in expectations]
+                if unexpected:
+                    problems.append("unexpected findings: " + ", ".join(unexpected))
             any_incompatible = re.search(r"^incompatible\[", output, re.M) is not None
             if result.returncode != (1 if any_incompatible else 0):
                 problems.append(f"exit status {result.returncode} does not match the findings")

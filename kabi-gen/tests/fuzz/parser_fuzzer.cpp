@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
     kabi::DiagnosticSink sink;
     kabi::Workspace workspace(sink, {});
-    const kabi::File* file = workspace.load_text("fuzz.kabi", text);
+    const kabi::File* file = workspace.load_text("/fuzz/fuzz.kabi", text);
     std::string rendered = sink.render_all();
     if (file != nullptr && !sink.has_errors()) {
         rendered += kabi::emit_cpp_header(*file);

@@ -107,6 +107,19 @@ target_compile_definitions(umka_sign_test PRIVATE
   UMKA_TEST_MODULE_DIR="${UMKA_TEST_MODULE_DIR}")
 add_dependencies(umka_sign_test umka-sign umka_module_signing_keys modcheck_clean_signed)
 
+# The same two tests against the sanitized tool copies (initramfs/tools/CMakeLists.txt). A
+# sanitizer report exits 86, which no expectation accepts.
+if(TARGET umka-sign-asan)
+  add_test(NAME umka_sign_test_asan_tools COMMAND umka_sign_test)
+  add_test(NAME modcheck_test_asan_tools COMMAND modcheck_test)
+  set_tests_properties(umka_sign_test_asan_tools PROPERTIES LABELS host ENVIRONMENT
+    "UMKA_SIGN_TOOL=$<TARGET_FILE:umka-sign-asan>;${UMKA_SANITIZER_TEST_ENVIRONMENT}")
+  set_tests_properties(modcheck_test_asan_tools PROPERTIES LABELS host ENVIRONMENT
+    "UMKA_MODCHECK_TOOL=$<TARGET_FILE:umka-modcheck-asan>;${UMKA_SANITIZER_TEST_ENVIRONMENT}")
+  add_dependencies(umka_sign_test umka-sign-asan)
+  add_dependencies(modcheck_test umka-modcheck-asan)
+endif()
+
 # --- libFuzzer over split_signed_module + verify ----------------------------------------
 # Needs clang with its fuzzer runtime (Debian: clang, libclang-rt-14-dev); without it the
 # test is still registered and reports itself skipped, saying why.

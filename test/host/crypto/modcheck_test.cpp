@@ -19,6 +19,10 @@ namespace {
 
 using test::read_bytes;
 using test::run_tool;
+
+std::string modcheck_tool() {
+    return test::tool_path(UMKA_MODCHECK_TOOL, "UMKA_MODCHECK_TOOL");
+}
 using test::write_bytes;
 using Bytes = std::vector<uint8_t>;
 
@@ -29,7 +33,7 @@ std::string module_path(const std::string& name) {
 }
 
 test::ToolResult modcheck(const std::string& path) {
-    return run_tool(UMKA_MODCHECK_TOOL, {path});
+    return run_tool(modcheck_tool(), {path});
 }
 
 // The line a violation must produce: "umka-modcheck: <file>: <rule>: ..." containing detail.
@@ -340,7 +344,7 @@ TEST(Modcheck, SignedCleanModulePassesOnItsImage) {
 TEST(Modcheck, SeveralFilesReportEachAndFailIfAnyFails) {
     std::string clean = module_path("modcheck_clean.so");
     std::string bss = module_path("modcheck_writable_bss.so");
-    test::ToolResult result = run_tool(UMKA_MODCHECK_TOOL, {clean, bss});
+    test::ToolResult result = run_tool(modcheck_tool(), {clean, bss});
     EXPECT_EQ(result.exit_code, 1) << result.output;
     EXPECT_NE(result.output.find("umka-modcheck: " + clean + ": ok:"), std::string::npos);
     EXPECT_TRUE(has_violation(result, bss, tools::rule::kWritableData, "`counter`"));
@@ -354,8 +358,23 @@ TEST(Modcheck, MissingFileNamesIt) {
         << result.output;
 }
 
+TEST(Modcheck, DirectoriesAndDevicesAreRefusedWithoutReadingThem) {
+    test::ToolResult device = modcheck("/dev/zero");
+    EXPECT_EQ(device.exit_code, 1);
+    EXPECT_NE(
+        device.output.find(
+            "umka-modcheck: /dev/zero: read: /dev/zero: not a regular file (a character device)"),
+        std::string::npos)
+        << device.output;
+    test::ToolResult folder = modcheck(UMKA_TEST_MODULE_DIR);
+    EXPECT_EQ(folder.exit_code, 1);
+    EXPECT_NE(folder.output.find(std::string(UMKA_TEST_MODULE_DIR) + ": is a directory"),
+              std::string::npos)
+        << folder.output;
+}
+
 TEST(Modcheck, NoArgumentsIsAUsageError) {
-    EXPECT_EQ(run_tool(UMKA_MODCHECK_TOOL, {}).exit_code, 2);
+    EXPECT_EQ(run_tool(modcheck_tool(), {}).exit_code, 2);
 }
 
 // The undefined-symbol module breaks two rules; both are reported, not just the first.

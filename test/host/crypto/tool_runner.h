@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -27,6 +28,13 @@ inline std::string shell_quote(const std::string& argument) {
         }
     }
     return quoted + "'";
+}
+
+// The tool under test: `built_in` (the build's path), or the program named by the environment
+// variable `override_name`, so one test binary also runs against the sanitized tool copies.
+inline std::string tool_path(const char* built_in, const char* override_name) {
+    const char* override_path = std::getenv(override_name);
+    return override_path != nullptr && *override_path != '\0' ? override_path : built_in;
 }
 
 inline ToolResult run_tool(const std::string& program, const std::vector<std::string>& arguments) {

@@ -23,7 +23,7 @@ using test::write_bytes;
 using Bytes = std::vector<uint8_t>;
 
 test::ToolResult sign_tool(const std::vector<std::string>& arguments) {
-    return run_tool(UMKA_SIGN_TOOL, arguments);
+    return run_tool(test::tool_path(UMKA_SIGN_TOOL, "UMKA_SIGN_TOOL"), arguments);
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -40,8 +40,8 @@ protected:
         secret_ = directory_ + "key.secret";
         public_ = directory_ + "key.public";
         module_ = directory_ + "module.so";
-        module_bytes_.resize(3000);
-        randombytes_buf(module_bytes_.data(), module_bytes_.size());
+        // A real module: sign refuses anything umka-modcheck refuses.
+        module_bytes_ = read_bytes(std::string(UMKA_TEST_MODULE_DIR) + "/modcheck_clean.so");
         write_bytes(module_, module_bytes_);
     }
 
@@ -147,6 +147,39 @@ TEST_F(UmkaSign, SignRefusesAnAlreadySignedModule) {
     EXPECT_TRUE(contains(result.output, "already signed")) << result.output;
 }
 
+TEST_F(UmkaSign, SignRefusesATruncatedModuleWithTheCheckersReason) {
+    generate_keys();
+    std::string truncated = directory_ + "truncated.so";
+    write_bytes(truncated, Bytes(module_bytes_.begin(), module_bytes_.begin() + 3000));
+    std::string output = directory_ + "truncated.signed";
+    test::ToolResult result =
+        sign_tool({"sign", "--secret", secret_, "--output", output, truncated});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_TRUE(contains(result.output, truncated + ": not signed, the module check refuses it:"))
+        << result.output;
+    EXPECT_TRUE(contains(result.output, "elf-header: section header table")) << result.output;
+    EXPECT_TRUE(contains(result.output, "extends past the end of the file")) << result.output;
+    EXPECT_NE(access(output.c_str(), F_OK), 0) << "a refused module must leave no output";
+}
+
+TEST_F(UmkaSign, SignRefusesDirectoriesAndDevicesWithoutReadingThem) {
+    generate_keys();
+    std::string output = directory_ + "out.signed";
+    test::ToolResult device =
+        sign_tool({"sign", "--secret", secret_, "--output", output, "/dev/zero"});
+    EXPECT_EQ(device.exit_code, 1);
+    EXPECT_TRUE(contains(device.output, "/dev/zero: not a regular file (a character device)"))
+        << device.output;
+    test::ToolResult folder =
+        sign_tool({"sign", "--secret", secret_, "--output", output, directory_});
+    EXPECT_EQ(folder.exit_code, 1);
+    EXPECT_TRUE(contains(folder.output, directory_ + ": is a directory")) << folder.output;
+    test::ToolResult key =
+        sign_tool({"sign", "--secret", "/dev/zero", "--output", output, module_});
+    EXPECT_EQ(key.exit_code, 1);
+    EXPECT_TRUE(contains(key.output, "/dev/zero: not a regular file")) << key.output;
+}
+
 TEST_F(UmkaSign, VerifyAcceptsGoodAndRefusesTamperedUnsignedAndForeign) {
     generate_keys();
     std::string output = directory_ + "module.signed";
@@ -154,7 +187,9 @@ TEST_F(UmkaSign, VerifyAcceptsGoodAndRefusesTamperedUnsignedAndForeign) {
 
     test::ToolResult good = sign_tool({"verify", "--public", public_, output});
     EXPECT_EQ(good.exit_code, 0) << good.output;
-    EXPECT_TRUE(contains(good.output, output + ": signature OK (3000 bytes signed")) << good.output;
+    EXPECT_TRUE(contains(good.output, output + ": signature OK (" +
+                                          std::to_string(module_bytes_.size()) + " bytes signed"))
+        << good.output;
 
     Bytes tampered = read_bytes(output);
     tampered[1234] ^= 0x04;
