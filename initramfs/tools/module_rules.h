@@ -1,6 +1,7 @@
 // The ELF contract of DESIGN.md §5, checked on a module image at build time (umka-modcheck).
-// The nucleus loader checks the same rules again at load time; this checker's job is to
-// name, for the module's author, the section, symbol or relocation behind each violation.
+// umka-modcheck's verdict is the nucleus loader's own validate_module; these rules add
+// detail on top: they name, for the module's author, every section, symbol or relocation
+// behind a violation (the loader stops at the first).
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,8 @@ inline constexpr const char* kInitializer = "initializer";
 inline constexpr const char* kManifest = "kabi-manifest";
 inline constexpr const char* kWriteExecute = "wx-segment";
 inline constexpr const char* kSignature = "signature";
+// The nucleus loader's own verdict (validate_module), printed with its reason.
+inline constexpr const char* kLoader = "loader";
 }  // namespace rule
 
 struct Violation {

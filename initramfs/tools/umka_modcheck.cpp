@@ -3,15 +3,24 @@
 //   umka-modcheck MODULE...
 //
 // A signed module (docs/module-signing.md) is checked on its ELF image: the signature and
-// trailer are stripped first (the signature itself is umka-sign verify's job). Prints one
-// line per violation, "umka-modcheck: <file>: <rule>: <detail>", and exits 1 if there was
-// any; otherwise one summary line per module and exit 0. Exit 2 on usage errors.
+// trailer are stripped first (the signature itself is umka-sign verify's job).
+//
+// The verdict is the nucleus loader's: the image goes through validate_module
+// (nucleus/module/elf_module.cpp), the very code that refuses modules at boot, so the
+// checker and the loader cannot disagree. Its refusal is printed as
+// "umka-modcheck: <file>: loader: <the loader's reason>". The libelf rules of
+// module_rules.cpp run as well, to name every culprit (the loader stops at the first):
+// one line per violation, "umka-modcheck: <file>: <rule>: <detail>". A module the loader
+// accepts but those rules do not is refused too, saying the two disagree (a bug to report).
+// Exit 1 on any refusal; otherwise one summary line per module and exit 0. Exit 2 on usage
+// errors.
 #include <cstdio>
 #include <string>
 
 #include "initramfs/tools/file_io.h"
 #include "initramfs/tools/module_rules.h"
 #include "nucleus/crypto/module_signature.h"
+#include "nucleus/module/elf_module.h"
 
 namespace {
 
@@ -37,6 +46,15 @@ bool check_file(const std::string& path) {
         image_size = view.image_size;
     }
 
+    umka::modules::ModuleLayout layout;
+    umka::modules::Diagnostic diagnostic;
+    bool loader_accepts =
+        umka::modules::validate_module(image, image_size, layout, diagnostic).is_ok();
+    if (!loader_accepts) {
+        std::printf("umka-modcheck: %s: %s: %s\n", path.c_str(), umka::tools::rule::kLoader,
+                    diagnostic.text());
+    }
+
     umka::tools::ModuleFacts facts;
     std::vector<umka::tools::Violation> violations =
         umka::tools::check_module(image, image_size, facts);
@@ -44,12 +62,22 @@ bool check_file(const std::string& path) {
         std::printf("umka-modcheck: %s: %s: %s\n", path.c_str(), violation.rule.c_str(),
                     violation.detail.c_str());
     }
-    if (!violations.empty()) return false;
+    if (loader_accepts && !violations.empty()) {
+        std::printf(
+            "umka-modcheck: %s: %s: the nucleus loader accepts this module but the rules "
+            "above do not; refused until they agree (report this)\n",
+            path.c_str(), umka::tools::rule::kLoader);
+    }
+    if (!loader_accepts || !violations.empty()) return false;
+    // The loader parsed this manifest during validation; read it back for the summary.
+    umka::Result<umka::modules::ManifestView> manifest = umka::modules::ManifestView::parse(
+        image + layout.manifest_file_offset, layout.manifest_size, diagnostic);
     std::printf(
         "umka-modcheck: %s: ok: module %s version %u, %zu sections, %zu "
         "R_X86_64_RELATIVE relocations, %s\n",
-        path.c_str(), facts.module_name.c_str(), facts.module_version, facts.section_count,
-        facts.relative_relocations,
+        path.c_str(), manifest.is_ok() ? manifest.value().name() : "?",
+        manifest.is_ok() ? manifest.value().module_version() : 0, facts.section_count,
+        layout.relocation_count,
         is_signed ? "signed (trailer stripped; signature not verified here)" : "unsigned");
     return true;
 }
