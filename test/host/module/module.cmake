@@ -76,6 +76,17 @@ umka_host_sanitized(umka_module_harness)
 target_include_directories(umka_module_harness PUBLIC ${UMKA_MODULE_TEST_DIR})
 target_link_libraries(umka_module_harness PUBLIC umka_module_host)
 
+# The same harness without sanitizers, -O2, for the SDK (lib/libumka_module_harness.a, with
+# umka_nucleus_bench installed as lib/libumka_nucleus_pure.a: the loader code it needs), so
+# an out-of-tree test links it with no sanitizer runtime. Its own directory: the archive has
+# the installed name, which the sanitized one above already has in this directory.
+add_library(umka_module_harness_sdk STATIC ${UMKA_MODULE_TEST_DIR}/module_harness.cpp)
+umka_host_target(umka_module_harness_sdk)
+target_compile_options(umka_module_harness_sdk PRIVATE -O2)
+set_target_properties(umka_module_harness_sdk PROPERTIES OUTPUT_NAME umka_module_harness
+                      ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/sdk-lib)
+target_link_libraries(umka_module_harness_sdk PUBLIC umka_nucleus_bench)
+
 # umka_add_module_test(<name> <module target or .so file> <test sources>...) is the SDK's
 # (kabi-gen/sdk/cmake/UmkaSDKModules.cmake, through cmake/UmkaModule.cmake): a googletest
 # executable linked with the harness above, loading that very ELF.
