@@ -9,10 +9,10 @@
 #include <cstring>
 #include <string>
 
+#include "module_harness.h"
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/hello_driver_ring.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
-#include "module_harness.h"
 
 namespace hello = umka::kabi::hello_driver;
 namespace chardev = umka::kabi::char_device;

@@ -113,6 +113,16 @@ target_compile_definitions(umka_sign_test PRIVATE
   UMKA_TEST_MODULE_DIR="${UMKA_TEST_MODULE_DIR}")
 add_dependencies(umka_sign_test umka-sign umka_module_signing_keys modcheck_clean_signed)
 
+# umka-bundle: its cpio reading is the nucleus's parser, fuzzed by bundle_parser_fuzz
+# (test/host/bundle_fuzz.cmake); this tests the tool around it.
+umka_host_test(umka_bundle_test ${UMKA_CRYPTO_TEST_DIR}/umka_bundle_test.cpp)
+target_include_directories(umka_bundle_test PRIVATE ${PROJECT_SOURCE_DIR})
+target_compile_definitions(umka_bundle_test PRIVATE
+  UMKA_BUNDLE_TOOL="$<TARGET_FILE:umka-bundle>"
+  UMKA_MODULE_SIGNING_PUBLIC="${umka_signing_public}"
+  UMKA_TEST_MODULE_DIR="${UMKA_TEST_MODULE_DIR}")
+add_dependencies(umka_bundle_test umka-bundle umka_module_signing_keys modcheck_clean_signed)
+
 # --- libFuzzer over split_signed_module + verify ----------------------------------------
 # Needs clang with its fuzzer runtime (Debian: clang, libclang-rt-14-dev); without it the
 # test is still registered and reports itself skipped, saying why.
