@@ -1,6 +1,7 @@
 // An example driver module: provides Greeter (its own interface) and CharDevice (an SDK
-// interface). Like every module it is stateless code: all state is HelloState, reached
-// through the context pointer the binding hands to each call.
+// interface). Like every module it is stateless code: all state is HelloState, a
+// nucleus-owned region reached through the binding, which is the context of every call
+// (docs/module-contract.md).
 #include "umka/kabi/hello_driver.hpp"
 
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/hello_driver_manifest.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
+#include "umka/module_entry.h"
 
 namespace hello = umka::kabi::hello_driver;
 namespace chardev = umka::kabi::char_device;
@@ -16,8 +18,14 @@ using umka::kabi::Status;
 
 namespace {
 
+// Manifest order of hello_driver.kabi's `module hello_driver` block.
+enum Required : uint32_t { kLog = 0, kRequiredCount = 1 };
+enum Provided : uint32_t { kGreeter = 0, kCharDevice = 1, kProvidedCount = 2 };
+constexpr uint32_t kStateCount = 1;
+
 hello::HelloState& state_of(void* context) {
-    return *static_cast<hello::HelloState*>(context);
+    // umka_module_entry refused the binding unless the region is there and large enough.
+    return *umka::kabi::module_state<hello::HelloState>(umka::kabi::binding_of(context));
 }
 
 constexpr char greeting_prefix[] = "hello, ";
@@ -68,13 +76,24 @@ struct CharDevice {
 };
 static_assert(__is_empty(CharDevice));
 
-}  // namespace
-
-// The module's vtables: read-only data the loader finds by symbol. How the loader binds
-// them (the entry contract) is defined by the module system, issue 4.
-extern "C" [[gnu::visibility("default")]] const hello::GreeterVtable hello_driver_greeter =
-    hello::make_greeter_vtable<Greeter>();
-extern "C" [[gnu::visibility("default")]] const chardev::CharDeviceVtable hello_driver_char_device =
+constexpr hello::GreeterVtable greeter_vtable = hello::make_greeter_vtable<Greeter>();
+constexpr chardev::CharDeviceVtable char_device_vtable =
     chardev::make_char_device_vtable<CharDevice>();
 
+}  // namespace
+
 UMKA_KABI_DEFINE_MANIFEST_HELLO_DRIVER();
+
+// The nucleus (or the host harness) calls this once, with the `requires` bound and the
+// state region mapped; the module answers with its vtables. Nothing else is exported.
+UMKA_MODULE_ENTRY(binding) {
+    if (!umka_module_binding_matches(binding, kRequiredCount, kProvidedCount, kStateCount) ||
+        umka::kabi::module_state<hello::HelloState>(binding) == nullptr) {
+        return UMKA_KABI_EINVAL;
+    }
+    if (int32_t status = umka_module_provide(binding, kGreeter, &greeter_vtable, binding);
+        status != UMKA_KABI_OK) {
+        return status;
+    }
+    return umka_module_provide(binding, kCharDevice, &char_device_vtable, binding);
+}

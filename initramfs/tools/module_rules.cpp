@@ -468,8 +468,10 @@ private:
 
 }  // namespace
 
-std::vector<Violation> check_module(const uint8_t* image, size_t size, ModuleFacts& facts) {
-    facts = ModuleFacts{};
+namespace {
+
+// The libelf rules alone: every culprit by name.
+std::vector<Violation> check_named_rules(const uint8_t* image, size_t size, ModuleFacts& facts) {
     if (size == 0) return {{rule::kElfHeader, "the file is empty"}};
     if (elf_version(EV_CURRENT) == EV_NONE) {
         return {{rule::kElfHeader, std::string("libelf is unusable: ") + elf_errmsg(-1)}};
@@ -483,6 +485,37 @@ std::vector<Violation> check_module(const uint8_t* image, size_t size, ModuleFac
     }
     std::vector<Violation> violations = ModuleChecker(elf, facts).run();
     elf_end(elf);
+    return violations;
+}
+
+}  // namespace
+
+std::vector<Violation> check_module(const uint8_t* image, size_t size, ModuleFacts& facts) {
+    facts = ModuleFacts{};
+    // The verdict is the nucleus loader's (the code that refuses modules at boot), so the
+    // tools and the loader cannot disagree; the named rules add every culprit after it.
+    umka::modules::ModuleLayout layout;
+    umka::modules::Diagnostic diagnostic;
+    bool loader_accepts = umka::modules::validate_module(image, size, layout, diagnostic).is_ok();
+    std::vector<Violation> violations;
+    if (!loader_accepts) violations.push_back({rule::kLoader, diagnostic.text()});
+    std::vector<Violation> named = check_named_rules(image, size, facts);
+    violations.insert(violations.end(), named.begin(), named.end());
+    if (loader_accepts && !named.empty()) {
+        violations.push_back({rule::kLoader,
+                              "the nucleus loader accepts this module but the rules above do not; "
+                              "refused until they agree (report this)"});
+    }
+    if (loader_accepts) {
+        facts.relative_relocations = layout.relocation_count;
+        // The loader parsed this manifest during validation; read it back for the facts.
+        umka::Result<umka::modules::ManifestView> manifest = umka::modules::ManifestView::parse(
+            image + layout.manifest_file_offset, layout.manifest_size, diagnostic);
+        if (manifest.is_ok()) {
+            facts.module_name = manifest.value().name();
+            facts.module_version = manifest.value().module_version();
+        }
+    }
     return violations;
 }
 

@@ -1,6 +1,7 @@
 // The ELF contract of DESIGN.md §5, checked on a module image at build time (umka-modcheck).
-// The nucleus loader checks the same rules again at load time; this checker's job is to
-// name, for the module's author, the section, symbol or relocation behind each violation.
+// umka-modcheck's verdict is the nucleus loader's own validate_module; these rules add
+// detail on top: they name, for the module's author, every section, symbol or relocation
+// behind a violation (the loader stops at the first).
 #pragma once
 
 #include <cstddef>
@@ -26,6 +27,8 @@ inline constexpr const char* kInitializer = "initializer";
 inline constexpr const char* kManifest = "kabi-manifest";
 inline constexpr const char* kWriteExecute = "wx-segment";
 inline constexpr const char* kSignature = "signature";
+// The nucleus loader's own verdict (validate_module), printed with its reason.
+inline constexpr const char* kLoader = "loader";
 }  // namespace rule
 
 // The largest module file the tools read: the loader's image limit plus a signature.
@@ -45,8 +48,11 @@ struct ModuleFacts {
     size_t section_count = 0;
 };
 
-// Checks an unsigned ELF image (strip a signature trailer first). Returns every violation
-// found, in a stable order; empty means the module follows the contract.
+// Checks an unsigned ELF image (strip a signature trailer first), for umka-modcheck and
+// umka-sign alike: the nucleus loader's validate_module decides (its refusal comes first,
+// rule "loader"), the named rules follow; a module the loader accepts but the rules do not
+// is refused too. Returns every violation in a stable order; empty means the module
+// follows the contract, and `facts` then holds the manifest's name and version.
 std::vector<Violation> check_module(const uint8_t* image, size_t size, ModuleFacts& facts);
 
 }  // namespace umka::tools

@@ -3,9 +3,17 @@
 //   umka-modcheck MODULE...
 //
 // A signed module (docs/module-signing.md) is checked on its ELF image: the signature and
-// trailer are stripped first (the signature itself is umka-sign verify's job). Prints one
-// line per violation, "umka-modcheck: <file>: <rule>: <detail>", and exits 1 if there was
-// any; otherwise one summary line per module and exit 0. Exit 2 on usage errors.
+// trailer are stripped first (the signature itself is umka-sign verify's job).
+//
+// The verdict is the nucleus loader's: the image goes through validate_module
+// (nucleus/module/elf_module.cpp), the very code that refuses modules at boot, so the
+// checker and the loader cannot disagree. Its refusal is printed as
+// "umka-modcheck: <file>: loader: <the loader's reason>". The libelf rules of
+// module_rules.cpp run as well, to name every culprit (the loader stops at the first):
+// one line per violation, "umka-modcheck: <file>: <rule>: <detail>". A module the loader
+// accepts but those rules do not is refused too, saying the two disagree (a bug to report).
+// Exit 1 on any refusal; otherwise one summary line per module and exit 0. Exit 2 on usage
+// errors.
 #include <cstdio>
 #include <string>
 

@@ -1,11 +1,23 @@
 # The "sdk" install component: what an out-of-tree driver project needs.
 #   bin/kabi-gen
+#   bin/umka-modcheck, umka-sign, umka-bundle  check (the loader's rules), sign, bundle
+#   bin/umka-qemu                              boots share/umka-sdk/boot in QEMU
 #   include/umka/kabi/*.h, *.hpp              generated headers of every kabi-idl/ package
 #   include/umka/module_entry.h                the module entry contract (docs/module-contract.md)
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
+#   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
+#                                              the host harness (no sanitizers) and the
+#                                              nucleus loader code it runs
 #   lib/cmake/UmkaSDK/                         find_package(UmkaSDK) and its functions
 #   share/umka-sdk/kabi-idl/*.kabi             the IDL, so your .kabi files can import it
-#   share/umka-sdk/tools/                      module checker and signer (issue 4)
+#   share/umka-sdk/tools/README.md             the tools, in short
+#   share/umka-sdk/boot/                       nucleus.bin, nucleus.elf, bundle.cpio (default
+#                                              bundle), BOOTX64.EFI: what umka-qemu boots
+#   share/umka-sdk/modules/                    the default modules (*.umod) and manifest.txt
+#   share/umka-sdk/keys/                       module-signing.public (what the nucleus trusts)
+#                                              and, when that is the development key, its
+#                                              secret half (development only)
+#   share/umka-sdk/qemu/                       the QEMU launcher (umka_qemu.py, esp_image.py)
 #   share/doc/umka-sdk/kabi-idl.md             the language reference
 set(KABI_SDK_DIR ${CMAKE_CURRENT_SOURCE_DIR}/sdk)
 
@@ -31,6 +43,53 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
 install(DIRECTORY ${KABI_IDL_DIR}/ DESTINATION share/umka-sdk/kabi-idl COMPONENT sdk
   FILES_MATCHING PATTERN "*.kabi" PATTERN "baseline" EXCLUDE)
 install(FILES ${KABI_SDK_DIR}/tools/README.md DESTINATION share/umka-sdk/tools COMPONENT sdk)
+
+# Host tools. They link libsodium and libelf dynamically: the SDK runs where it was built
+# (or on a host with those libraries).
+install(TARGETS umka-modcheck umka-sign umka-bundle RUNTIME DESTINATION bin COMPONENT sdk)
+install(PROGRAMS ${KABI_SDK_DIR}/tools/umka-qemu DESTINATION bin COMPONENT sdk)
+install(FILES ${KABI_ROOT}/test/qemu/umka_qemu.py ${KABI_ROOT}/test/qemu/esp_image.py
+  DESTINATION share/umka-sdk/qemu COMPONENT sdk)
+
+# The host harness (test/host/module/module.cmake: umka_module_harness_sdk, unsanitized)
+# and the headers its header includes. File-level installs: those targets are defined in
+# directories configured after this one.
+install(FILES $<TARGET_FILE:umka_module_harness_sdk> DESTINATION lib COMPONENT sdk)
+install(FILES $<TARGET_FILE:umka_nucleus_bench> DESTINATION lib RENAME libumka_nucleus_pure.a
+  COMPONENT sdk)
+install(FILES ${KABI_ROOT}/test/host/module/module_harness.h
+  DESTINATION include/umka-harness COMPONENT sdk)
+install(FILES ${KABI_ROOT}/nucleus/lib/status.h DESTINATION include/umka-harness/nucleus/lib
+  COMPONENT sdk)
+foreach(header capability_table diagnostic elf_module manifest module_binder service_registry)
+  install(FILES ${KABI_ROOT}/nucleus/module/${header}.h
+    DESTINATION include/umka-harness/nucleus/module COMPONENT sdk)
+endforeach()
+
+# What boots: the nucleus, the default bundle and its modules, all signed with the key the
+# nucleus was built to trust (initramfs/tools/CMakeLists.txt).
+install(FILES ${CMAKE_BINARY_DIR}/nucleus.bin ${CMAKE_BINARY_DIR}/nucleus.elf
+              ${CMAKE_BINARY_DIR}/bundle.cpio
+  DESTINATION share/umka-sdk/boot COMPONENT sdk)
+install(FILES ${CMAKE_BINARY_DIR}/arch/x86_64/uefi-loader/BOOTX64.EFI
+  DESTINATION share/umka-sdk/boot/arch/x86_64/uefi-loader COMPONENT sdk OPTIONAL)
+install(FILES ${KABI_ROOT}/initramfs/default/manifest.txt DESTINATION share/umka-sdk/modules
+  COMPONENT sdk)
+foreach(module ${UMKA_DEFAULT_BUNDLE_MODULES})
+  install(FILES ${CMAKE_BINARY_DIR}/modules/${module}.umod DESTINATION share/umka-sdk/modules
+    COMPONENT sdk)
+endforeach()
+install(FILES ${UMKA_SDK_SIGNING_PUBLIC} DESTINATION share/umka-sdk/keys
+  RENAME module-signing.public COMPONENT sdk)
+if(NOT UMKA_MODULE_SIGNING_KEY)
+  # The development key: generated in this build tree and trusted by this build's nucleus,
+  # so SDK-built modules load in the SDK's nucleus. Anyone with the SDK has it: it must
+  # never sign a production module (keys/README.md).
+  install(FILES ${UMKA_SDK_SIGNING_SECRET} DESTINATION share/umka-sdk/keys
+    RENAME development-module-signing.secret
+    PERMISSIONS OWNER_READ OWNER_WRITE COMPONENT sdk)
+endif()
+install(FILES ${KABI_SDK_DIR}/keys/README.md DESTINATION share/umka-sdk/keys COMPONENT sdk)
 if(EXISTS ${KABI_ROOT}/docs/kabi-idl.md)
   install(FILES ${KABI_ROOT}/docs/kabi-idl.md DESTINATION share/doc/umka-sdk COMPONENT sdk)
 endif()

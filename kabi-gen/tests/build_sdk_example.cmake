@@ -1,5 +1,6 @@
 # Installs the sdk component into a fresh prefix, then configures, builds and tests
-# examples/hello_driver against that prefix only.
+# examples/hello_driver against that prefix only (no path into the source or build tree),
+# runs its tests, and checks its bundle with the installed umka-bundle.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 function(run)
@@ -14,3 +15,18 @@ run(${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR} -DCM
     -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${CMAKE_CTEST_COMMAND} --test-dir ${WORK_DIR}/build --output-on-failure)
+# The example's bundle, at its fixed path, through the installed umka-bundle: listed (each
+# module named, signed) and verified against the key the installed nucleus trusts.
+set(bundle ${WORK_DIR}/build/hello_bundle.cpio)
+execute_process(COMMAND ${prefix}/bin/umka-bundle list ${bundle}
+  OUTPUT_VARIABLE listing RESULT_VARIABLE result)
+message(STATUS "umka-bundle list ${bundle}:\n${listing}")
+if(NOT result EQUAL 0 OR NOT listing MATCHES "hello_driver\\.umod +[0-9]+ bytes +module hello_driver version 1, signed")
+  message(FATAL_ERROR "umka-bundle list: hello_driver.umod is missing or not a signed module")
+endif()
+foreach(module serial_console console_service kernel_heap scheduler)
+  if(NOT listing MATCHES "${module}\\.umod +[0-9]+ bytes +module ${module} version")
+    message(FATAL_ERROR "umka-bundle list: the default module ${module} is missing")
+  endif()
+endforeach()
+run(${prefix}/bin/umka-bundle verify ${bundle} --public ${prefix}/share/umka-sdk/keys/module-signing.public)

@@ -125,10 +125,8 @@ def scenario_bad_input(build: Path, accel: str) -> None:
 
 
 def scenario_bad_manifest(build: Path, accel: str) -> None:
-    sys.path.insert(0, str(HERE.parent.parent / "initramfs"))
-    import make_bundle  # noqa: E402
     with tempfile.NamedTemporaryFile(suffix=".cpio") as bundle:
-        bundle.write(make_bundle.build([("manifest.txt", b"# broken\nmodule serial.umod tier=7\n")]))
+        bundle.write(bundle_with(build, "# broken\nmodule serial.umod tier=7\n", {}))
         bundle.flush()
         status, output = boot(build, accel, ["poweroff"], "--bundle", bundle.name)
     expect_text(output, "bundle: manifest.txt:2:20: tier must be 0, 1 or 2; continuing without modules")
@@ -136,9 +134,20 @@ def scenario_bad_manifest(build: Path, accel: str) -> None:
 
 
 def bundle_with(build: Path, manifest: str, files: dict[str, bytes]) -> bytes:
-    sys.path.insert(0, str(HERE.parent.parent / "initramfs"))
-    import make_bundle  # noqa: E402
-    return make_bundle.build([("manifest.txt", manifest.encode())] + list(files.items()))
+    """A bundle of `manifest` and `files` (entry name -> bytes), written by the build's
+    umka-bundle, the one bundle writer (initramfs/tools/umka_bundle.cpp)."""
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        (work / "manifest.txt").write_text(manifest)
+        entries = []
+        for index, (name, data) in enumerate(files.items()):
+            path = work / f"entry{index}"
+            path.write_bytes(data)
+            entries.append(f"{name}={path}")
+        output = work / "bundle.cpio"
+        subprocess.run([str(build / "initramfs" / "tools" / "umka-bundle"), "create", "--output", str(output),
+                        "--manifest", str(work / "manifest.txt"), *entries], check=True)
+        return output.read_bytes()
 
 
 DEFAULT_MANIFEST = ("module serial_console.umod tier=0 transport=direct ports=0x3f8+8\n"

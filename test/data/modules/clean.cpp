@@ -1,8 +1,10 @@
 // A module that follows every rule of DESIGN.md §5: code, a vtable of function pointers
-// (R_X86_64_RELATIVE relocations into .data.rel.ro), a manifest, and no writable data.
+// (R_X86_64_RELATIVE relocations into .data.rel.ro), a manifest, an exported
+// umka_module_entry (the nucleus loader refuses a module without one), and no writable data.
 #include <stdint.h>
 
 #include "test_manifest.h"
+#include "umka/module_entry.h"
 
 namespace {
 
@@ -20,11 +22,18 @@ int32_t read_device(void* context, uint8_t* buffer, uint64_t length) {
     return context == nullptr ? -22 : 0;
 }
 
+const Operations operations = {open_device, read_device};
+
 }  // namespace
 
 extern "C" [[gnu::visibility("default")]] const Operations* module_operations() {
-    static const Operations operations = {open_device, read_device};
     return &operations;
+}
+
+// Uses `operations` directly: calling the exported module_operations would go through the
+// PLT (an R_X86_64_JUMP_SLOT relocation the loader refuses).
+UMKA_MODULE_ENTRY(binding) {
+    return umka_module_provide(binding, 0, &operations, binding);
 }
 
 UMKA_TEST_MODULE_MANIFEST("modcheck_clean");

@@ -65,6 +65,8 @@ function(umka_crypto_test_module name)
   target_link_options(modcheck_${name} PRIVATE ${UMKA_TEST_MODULE_LINK_OPTIONS} ${ARG_LINK_OPTIONS})
   # kabi_base.h for the manifest layout (include directory only; nothing is linked).
   target_link_libraries(modcheck_${name} PRIVATE umka_kabi_headers ${ARG_LINK_LIBRARIES})
+  # umka/module_entry.h, for the modules that export an entry point.
+  target_include_directories(modcheck_${name} PRIVATE ${PROJECT_SOURCE_DIR}/kabi-gen/sdk/include)
   set(UMKA_CRYPTO_TEST_MODULES ${UMKA_CRYPTO_TEST_MODULES} modcheck_${name} PARENT_SCOPE)
 endfunction()
 
@@ -91,8 +93,12 @@ umka_host_test(modcheck_test ${UMKA_CRYPTO_TEST_DIR}/modcheck_test.cpp)
 target_link_libraries(modcheck_test PRIVATE umka_modcheck_rules)
 target_compile_definitions(modcheck_test PRIVATE
   UMKA_MODCHECK_TOOL="$<TARGET_FILE:umka-modcheck>"
-  UMKA_TEST_MODULE_DIR="${UMKA_TEST_MODULE_DIR}")
-add_dependencies(modcheck_test umka-modcheck modcheck_clean_signed ${UMKA_CRYPTO_TEST_MODULES})
+  UMKA_TEST_MODULE_DIR="${UMKA_TEST_MODULE_DIR}"
+  # A loader fixture that breaks only the entry-point rule, which libelf's rules do not
+  # check: modcheck must refuse it with the loader's own reason.
+  UMKA_MISSING_ENTRY_MODULE="$<TARGET_FILE:missing_entry_module>")
+add_dependencies(modcheck_test umka-modcheck modcheck_clean_signed missing_entry_module
+                 ${UMKA_CRYPTO_TEST_MODULES})
 
 umka_host_test(manifest_rules_test ${UMKA_CRYPTO_TEST_DIR}/manifest_rules_test.cpp)
 target_link_libraries(manifest_rules_test PRIVATE umka_modcheck_rules)
@@ -119,6 +125,16 @@ if(TARGET umka-sign-asan)
   add_dependencies(umka_sign_test umka-sign-asan)
   add_dependencies(modcheck_test umka-modcheck-asan)
 endif()
+
+# umka-bundle: its cpio reading is the nucleus's parser, fuzzed by bundle_parser_fuzz
+# (test/host/bundle_fuzz.cmake); this tests the tool around it.
+umka_host_test(umka_bundle_test ${UMKA_CRYPTO_TEST_DIR}/umka_bundle_test.cpp)
+target_include_directories(umka_bundle_test PRIVATE ${PROJECT_SOURCE_DIR})
+target_compile_definitions(umka_bundle_test PRIVATE
+  UMKA_BUNDLE_TOOL="$<TARGET_FILE:umka-bundle>"
+  UMKA_MODULE_SIGNING_PUBLIC="${umka_signing_public}"
+  UMKA_TEST_MODULE_DIR="${UMKA_TEST_MODULE_DIR}")
+add_dependencies(umka_bundle_test umka-bundle umka_module_signing_keys modcheck_clean_signed)
 
 # --- libFuzzer over split_signed_module + verify ----------------------------------------
 # Needs clang with its fuzzer runtime (Debian: clang, libclang-rt-14-dev); without it the

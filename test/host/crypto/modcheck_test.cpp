@@ -377,6 +377,18 @@ TEST(Modcheck, NoArgumentsIsAUsageError) {
     EXPECT_EQ(run_tool(modcheck_tool(), {}).exit_code, 2);
 }
 
+// The verdict is the nucleus loader's: a module whose only fault is a hidden entry point (a
+// rule module_rules.cpp does not check) is refused with the loader's own message.
+TEST(Modcheck, MissingEntryPointIsRefusedWithTheLoadersReason) {
+    std::string path = UMKA_MISSING_ENTRY_MODULE;
+    test::ToolResult result = modcheck(path);
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_TRUE(has_violation(result, path, tools::rule::kLoader,
+                              "no exported function 'umka_module_entry' in .dynsym"))
+        << result.output;
+    EXPECT_EQ(result.output.find(": ok: "), std::string::npos) << result.output;
+}
+
 // The undefined-symbol module breaks two rules; both are reported, not just the first.
 TEST(Modcheck, ReportsEveryViolationNotJustTheFirst) {
     std::string path = module_path("modcheck_undefined_symbol.so");

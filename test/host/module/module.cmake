@@ -76,25 +76,20 @@ umka_host_sanitized(umka_module_harness)
 target_include_directories(umka_module_harness PUBLIC ${UMKA_MODULE_TEST_DIR})
 target_link_libraries(umka_module_harness PUBLIC umka_module_host)
 
-# umka_add_module_test(<name> <module target or .so file> <test sources>...)
-# A googletest executable linked with the host harness; the module's ELF path reaches the
-# test as the macro UMKA_MODULE_UNDER_TEST and through umka::harness::module_under_test().
-# The harness loads that very file with the nucleus's loader code.
-function(umka_add_module_test name module)
-  if(NOT ARGN)
-    message(FATAL_ERROR "umka_add_module_test(${name}): test sources are required")
-  endif()
-  umka_host_test(${name} ${ARGN})
-  target_link_libraries(${name} PRIVATE umka_module_harness)
-  if(TARGET ${module})
-    target_compile_definitions(${name} PRIVATE UMKA_MODULE_UNDER_TEST="$<TARGET_FILE:${module}>")
-    add_dependencies(${name} ${module})
-  else()
-    get_filename_component(module_path ${module} ABSOLUTE)
-    target_compile_definitions(${name} PRIVATE UMKA_MODULE_UNDER_TEST="${module_path}")
-  endif()
-  set_tests_properties(${name} PROPERTIES LABELS "host;module")
-endfunction()
+# The same harness without sanitizers, -O2, for the SDK (lib/libumka_module_harness.a, with
+# umka_nucleus_bench installed as lib/libumka_nucleus_pure.a: the loader code it needs), so
+# an out-of-tree test links it with no sanitizer runtime. Its own directory: the archive has
+# the installed name, which the sanitized one above already has in this directory.
+add_library(umka_module_harness_sdk STATIC ${UMKA_MODULE_TEST_DIR}/module_harness.cpp)
+umka_host_target(umka_module_harness_sdk)
+target_compile_options(umka_module_harness_sdk PRIVATE -O2)
+set_target_properties(umka_module_harness_sdk PROPERTIES OUTPUT_NAME umka_module_harness
+                      ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/sdk-lib)
+target_link_libraries(umka_module_harness_sdk PUBLIC umka_nucleus_bench)
+
+# umka_add_module_test(<name> <module target or .so file> <test sources>...) is the SDK's
+# (kabi-gen/sdk/cmake/UmkaSDKModules.cmake, through cmake/UmkaModule.cmake): a googletest
+# executable linked with the harness above, loading that very ELF.
 
 # umka_add_module_versions_test(<name> <module target> <older module target> <macro>
 #                               <test sources>...)
