@@ -181,7 +181,7 @@ int command_create(const Arguments& arguments) {
             return failure("entry '" + name + "' (" + path + ") is given twice");
         }
         std::string error;
-        auto data = umka::tools::read_file(path, error);
+        auto data = umka::tools::read_file(path, kMaximumArchiveSize, error);
         if (!data) return failure(error);
         if (data->size() > kMaximumEntrySize ||
             archive.size() + data->size() > kMaximumArchiveSize) {
@@ -216,7 +216,7 @@ void collect(void* context, const umka::bundle::Entry& entry) {
 // entries point into. False after printing why not.
 bool read_bundle(const std::string& path, Bytes& file, Reading& reading) {
     std::string error;
-    auto contents = umka::tools::read_file(path, error);
+    auto contents = umka::tools::read_file(path, kMaximumArchiveSize, error);
     if (!contents) {
         failure(error);
         return false;
@@ -337,7 +337,7 @@ int command_verify(const Arguments& arguments) {
     const std::string& path = arguments.positional[0];
     const std::string& key_path = arguments.options.at("--public");
     std::string error;
-    auto key = umka::tools::read_file(key_path, error);
+    auto key = umka::tools::read_file(key_path, umka::tools::kKeyFileSizeLimit, error);
     if (!key) return failure(error);
     if (key->size() != umka::crypto::kEd25519PublicKeySize) {
         return failure(key_path + " holds " + std::to_string(key->size()) +

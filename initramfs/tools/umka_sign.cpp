@@ -2,13 +2,17 @@
 //
 //   umka-sign keygen --secret FILE [--public FILE]
 //   umka-sign public --secret FILE --output FILE
-//   umka-sign sign --secret FILE --output OUT MODULE.elf
+//   umka-sign sign --secret FILE --output OUT [--unchecked] MODULE.elf
 //   umka-sign verify --public FILE SIGNED
 //   umka-sign public-header --public FILE --output HEADER.h
 //
 // Keys are raw libsodium Ed25519 keys: the secret file holds 64 bytes (seed, then public
 // key), the public file 32. Exit status: 0 success, 1 failure (the message says what),
 // 2 usage error.
+//
+// `sign` signs only a module the module check accepts (the nucleus loader's verdict, see
+// module_rules.h). --unchecked skips that check: only for test fixtures whose point is a
+// signed module the loader must refuse (a writable global, a bad manifest).
 #include <sodium.h>
 #include <unistd.h>
 
@@ -34,7 +38,7 @@ int usage(const std::string& problem) {
                  "umka-sign: %s\n"
                  "usage: umka-sign keygen --secret FILE [--public FILE]\n"
                  "       umka-sign public --secret FILE --output FILE\n"
-                 "       umka-sign sign --secret FILE --output OUT MODULE.elf\n"
+                 "       umka-sign sign --secret FILE --output OUT [--unchecked] MODULE.elf\n"
                  "       umka-sign verify --public FILE SIGNED\n"
                  "       umka-sign public-header --public FILE --output HEADER.h\n",
                  problem.c_str());
@@ -51,13 +55,21 @@ struct Arguments {
     std::vector<std::string> positional;
 };
 
-// Parses "--name value" pairs and positional arguments; only `allowed` option names pass.
+// Parses "--name value" pairs, "--flag"s and positional arguments; only `allowed` option
+// and `flags` names pass. A flag is stored with an empty value.
 bool parse_arguments(int count, char** values, const std::vector<std::string>& allowed,
-                     Arguments& out, std::string& problem) {
+                     const std::vector<std::string>& flags, Arguments& out,
+                     std::string& problem) {
     for (int index = 2; index < count; ++index) {
         std::string argument = values[index];
         if (argument.rfind("--", 0) != 0) {
             out.positional.push_back(argument);
+            continue;
+        }
+        bool is_flag = false;
+        for (const std::string& name : flags) is_flag = is_flag || name == argument;
+        if (is_flag) {
+            out.options[argument] = "";
             continue;
         }
         bool known = false;
@@ -193,8 +205,10 @@ int command_sign(const Arguments& arguments) {
     // (the loader's rules, with names) accepts, so a truncated or broken ELF never carries
     // a valid signature.
     umka::tools::ModuleFacts facts;
-    std::vector<umka::tools::Violation> violations =
-        umka::tools::check_module(image->data(), image->size(), facts);
+    std::vector<umka::tools::Violation> violations;
+    if (!arguments.options.count("--unchecked")) {
+        violations = umka::tools::check_module(image->data(), image->size(), facts);
+    }
     if (!violations.empty()) {
         std::string reasons;
         for (const umka::tools::Violation& violation : violations) {
@@ -304,18 +318,19 @@ int main(int count, char** values) {
     struct Command {
         const char* name;
         std::vector<std::string> options;
+        std::vector<std::string> flags;
         int (*run)(const Arguments&);
     };
     const Command commands[] = {
-        {"keygen", {"--secret", "--public"}, command_keygen},
-        {"public", {"--secret", "--output"}, command_public},
-        {"sign", {"--secret", "--output"}, command_sign},
-        {"verify", {"--public"}, command_verify},
-        {"public-header", {"--public", "--output"}, command_public_header},
+        {"keygen", {"--secret", "--public"}, {}, command_keygen},
+        {"public", {"--secret", "--output"}, {}, command_public},
+        {"sign", {"--secret", "--output"}, {"--unchecked"}, command_sign},
+        {"verify", {"--public"}, {}, command_verify},
+        {"public-header", {"--public", "--output"}, {}, command_public_header},
     };
     for (const Command& entry : commands) {
         if (command != entry.name) continue;
-        if (!parse_arguments(count, values, entry.options, arguments, problem)) {
+        if (!parse_arguments(count, values, entry.options, entry.flags, arguments, problem)) {
             return usage(problem);
         }
         return entry.run(arguments);

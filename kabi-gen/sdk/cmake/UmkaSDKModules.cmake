@@ -220,14 +220,16 @@ function(umka_add_module name)
   endif()
 endfunction()
 
-# umka_sign_module(<target-or-file> <output> [CHECK])
+# umka_sign_module(<target-or-file> <output> [CHECK] [UNCHECKED])
 # Writes the signed module <output> (relative paths are under the current binary dir)
 # from a module target's file, or from a file path (absolute, or relative to the current
 # source dir), with UMKA_SDK_SIGNING_SECRET. CHECK runs umka-modcheck on the module first
-# and fails the build on a refusal. Creates the target <name>_signed (ALL), where <name>
+# and fails the build on a refusal. umka-sign itself refuses a module the loader would
+# refuse; UNCHECKED (`umka-sign sign --unchecked`) signs it anyway, for test fixtures whose
+# point is a signed module the loader must refuse. Creates the target <name>_signed (ALL), where <name>
 # is the module target, or <output>'s file name with dots as underscores.
 function(umka_sign_module input output)
-  cmake_parse_arguments(ARG "CHECK" "" "" ${ARGN})
+  cmake_parse_arguments(ARG "CHECK;UNCHECKED" "" "" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "umka_sign_module: unexpected arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -248,9 +250,14 @@ function(umka_sign_module input output)
   if(ARG_CHECK)
     set(check COMMAND ${UMKA_MODCHECK} ${input_file})
   endif()
+  set(unchecked)
+  if(ARG_UNCHECKED)
+    set(unchecked --unchecked)
+  endif()
   add_custom_command(OUTPUT ${output}
     ${check}
-    COMMAND ${UMKA_SIGN} sign --secret ${UMKA_SDK_SIGNING_SECRET} --output ${output} ${input_file}
+    COMMAND ${UMKA_SIGN} sign --secret ${UMKA_SDK_SIGNING_SECRET} --output ${output} ${unchecked}
+            ${input_file}
     DEPENDS ${input_depends} ${UMKA_SDK_SIGNING_SECRET} ${UMKA_SDK_TOOL_DEPENDS}
     COMMENT "Signing module ${name}"
     VERBATIM)

@@ -160,6 +160,16 @@ TEST_F(UmkaSign, SignRefusesATruncatedModuleWithTheCheckersReason) {
     EXPECT_TRUE(contains(result.output, "elf-header: section header table")) << result.output;
     EXPECT_TRUE(contains(result.output, "extends past the end of the file")) << result.output;
     EXPECT_NE(access(output.c_str(), F_OK), 0) << "a refused module must leave no output";
+    // The loader's own refusal comes first: the tools share its verdict.
+    EXPECT_TRUE(contains(result.output, "loader: ")) << result.output;
+
+    // Only an explicit --unchecked signs it (test fixtures the loader must refuse), and the
+    // signature then verifies: it vouches for the bytes, the loader for their shape.
+    ASSERT_EQ(
+        sign_tool({"sign", "--secret", secret_, "--output", output, "--unchecked", truncated})
+            .exit_code,
+        0);
+    EXPECT_EQ(sign_tool({"verify", "--public", public_, output}).exit_code, 0);
 }
 
 TEST_F(UmkaSign, SignRefusesDirectoriesAndDevicesWithoutReadingThem) {
