@@ -1,26 +1,31 @@
-// An example driver module: provides Greeter (its own interface) and CharDevice (an SDK
-// interface). Like every module it is stateless code: all state is HelloState, a
-// nucleus-owned region reached through the binding, which is the context of every call
-// (docs/module-contract.md).
+// An example driver module: provides Greeter (its own interface), CharDevice (an SDK
+// interface) and a console command, `hello [name]` (console_command.CommandSet). Like every
+// module it is stateless code: all state is HelloState, a nucleus-owned region reached
+// through the binding, which is the context of every call (docs/module-contract.md), so the
+// greeting count survives a live swap to hello_driver-v2.umod and back.
 #include "umka/kabi/hello_driver.hpp"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "umka/kabi/char_device.hpp"
+#include "umka/kabi/console_command.hpp"
+#include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/hello_driver_manifest.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
 #include "umka/module_entry.h"
 
 namespace hello = umka::kabi::hello_driver;
 namespace chardev = umka::kabi::char_device;
+namespace commands = umka::kabi::console_command;
+namespace services = umka::kabi::kernel_services;
 using umka::kabi::Status;
 
 namespace {
 
 // Manifest order of hello_driver.kabi's `module hello_driver` block.
 enum Required : uint32_t { kLog = 0, kRequiredCount = 1 };
-enum Provided : uint32_t { kGreeter = 0, kCharDevice = 1, kProvidedCount = 2 };
+enum Provided : uint32_t { kGreeter = 0, kCharDevice = 1, kCommandSet = 2, kProvidedCount = 3 };
 constexpr uint32_t kStateCount = 1;
 
 hello::HelloState& state_of(void* context) {
@@ -76,22 +81,143 @@ struct CharDevice {
 };
 static_assert(__is_empty(CharDevice));
 
+// This build's module version (1 for hello_driver.umod, 2 for hello_driver-v2.umod).
+constexpr uint32_t kModuleVersion = hello::hello_driver_manifest.header.module_version;
+
+// Text into a caller's buffer (no libc in a module); `full` turns false when it did not fit.
+class Output {
+public:
+    Output(void* buffer, uint64_t capacity) : bytes_(static_cast<char*>(buffer)), capacity_(capacity) {}
+    Output& add(const char* text, uint64_t length) {
+        for (uint64_t index = 0; index < length; ++index) {
+            if (length_ == capacity_) {
+                full_ = true;
+                return *this;
+            }
+            bytes_[length_++] = text[index];
+        }
+        return *this;
+    }
+    template <uint64_t N>
+    Output& add(const char (&text)[N]) { return add(text, N - 1); }
+    Output& number(uint64_t value) {
+        char digits[20];
+        uint32_t count = 0;
+        do {
+            digits[count++] = char('0' + value % 10);
+            value /= 10;
+        } while (value != 0);
+        while (count != 0) add(&digits[--count], 1);
+        return *this;
+    }
+    uint64_t length() const { return length_; }
+    bool full() const { return full_; }
+
+private:
+    char* bytes_;
+    uint64_t capacity_;
+    uint64_t length_ = 0;
+    bool full_ = false;
+};
+
+uint64_t text_length(const char* text) {
+    uint64_t length = 0;
+    while (text[length] != '\0') ++length;
+    return length;
+}
+
+// `hello [name]` on the console: greets through Greeter, so the count in HelloState goes
+// on from whatever instance made the last greeting.
+struct Commands {
+    static Status describe(void*, void* output, uint64_t capacity, uint64_t* written) {
+        Output out(output, capacity);
+        out.add("hello [name]  greets NAME (default: world); hello_driver counts greetings\n");
+        *written = out.length();
+        return out.full() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
+    }
+    static Status execute(void* context, const void* arguments, uint64_t arguments_length,
+                          uint32_t count, void* output, uint64_t capacity, uint64_t* written) {
+        const char* words = static_cast<const char*>(arguments);
+        *written = 0;
+        if (count == 0 || arguments_length == 0 || words[arguments_length - 1] != '\0') {
+            return UMKA_KABI_EINVAL;
+        }
+        uint64_t command_length = text_length(words);
+        if (command_length != 5 || __builtin_memcmp(words, "hello", 5) != 0) {
+            return UMKA_KABI_ENOENT;
+        }
+        Output out(output, capacity);
+        if (count > 2) {
+            out.add("hello: takes at most one name\n");
+            *written = out.length();
+            return UMKA_KABI_EINVAL;
+        }
+        const char* name = count == 2 ? words + command_length + 1 : "world";
+        char greeting[96];
+        uint64_t greeting_length = 0;
+        if (Status status = Greeter::greet(context, name, text_length(name), greeting,
+                                           sizeof greeting, &greeting_length);
+            status.is_error()) {
+            out.add("hello: the name is too long\n");
+            *written = out.length();
+            return UMKA_KABI_EINVAL;
+        }
+        out.add(greeting, greeting_length)
+            .add("greeting ")
+            .number(state_of(context).greetings)
+            .add(" from hello_driver version ")
+            .number(kModuleVersion)
+            .add("\n");
+        *written = out.length();
+        return out.full() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
+    }
+};
+static_assert(__is_empty(Commands));
+
+// Once the module is bound and committed (at boot, or after a live swap's pause): the
+// first moment it may call another service. Entry cannot (docs/module-contract.md §5).
+int32_t start(UmkaModuleBinding* binding) {
+    services::LogRef log;
+    if (umka::kabi::bind_required(binding, kLog, &log).is_error()) return UMKA_KABI_OK;
+    char line[96];
+    Output out(line, sizeof line);
+    out.add("hello_driver version ")
+        .number(kModuleVersion)
+        .add(" started, ")
+        .number(state_of(binding).greetings)
+        .add(" greeting(s) so far");
+    log.write(services::LogLevel::Info, line, out.length());
+    return UMKA_KABI_OK;
+}
+
 constexpr hello::GreeterVtable greeter_vtable = hello::make_greeter_vtable<Greeter>();
 constexpr chardev::CharDeviceVtable char_device_vtable =
     chardev::make_char_device_vtable<CharDevice>();
+constexpr commands::CommandSetVtable command_set_vtable =
+    commands::make_command_set_vtable<Commands>();
 
 }  // namespace
 
 UMKA_KABI_DEFINE_MANIFEST_HELLO_DRIVER();
 
-// The nucleus (or the host harness) calls this once, with the `requires` bound and the
-// state region mapped; the module answers with its vtables. Nothing else is exported.
+// The nucleus (or the host harness) calls this once, with the state region mapped; the
+// module answers with its vtables and its start function and calls no service (entry also
+// runs for a swap that is only tried). Nothing else is exported.
 UMKA_MODULE_ENTRY(binding) {
-    if (!umka_module_binding_matches(binding, kRequiredCount, kProvidedCount, kStateCount) ||
-        umka::kabi::module_state<hello::HelloState>(binding) == nullptr) {
-        return UMKA_KABI_EINVAL;
+    if (!umka_module_binding_matches(binding, kRequiredCount, kProvidedCount, kStateCount)) {
+        return umka_module_refuse(binding, UMKA_KABI_EINVAL, "binding of another manifest", 27);
+    }
+    if (umka::kabi::module_state<hello::HelloState>(binding) == nullptr) {
+        return umka_module_refuse(binding, UMKA_KABI_EINVAL, "no HelloState region", 20);
+    }
+    if (int32_t status = umka_module_set_start(binding, start); status != UMKA_KABI_OK) {
+        return status;
     }
     if (int32_t status = umka_module_provide(binding, kGreeter, &greeter_vtable, binding);
+        status != UMKA_KABI_OK) {
+        return status;
+    }
+    if (int32_t status = umka_module_provide(binding, kCommandSet, &command_set_vtable, binding);
         status != UMKA_KABI_OK) {
         return status;
     }

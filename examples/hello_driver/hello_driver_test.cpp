@@ -11,11 +11,13 @@
 
 #include "module_harness.h"
 #include "umka/kabi/char_device.hpp"
+#include "umka/kabi/console_command.hpp"
 #include "umka/kabi/hello_driver_ring.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
 
 namespace hello = umka::kabi::hello_driver;
 namespace chardev = umka::kabi::char_device;
+namespace commands = umka::kabi::console_command;
 using umka::harness::HostModule;
 using umka::harness::ModuleHarness;
 
@@ -97,6 +99,77 @@ TEST(HelloDriver, GreetsOverTheRingTransport) {
     ASSERT_TRUE(greeter.greet("ring", 4, buffer, sizeof(buffer), &written).is_ok());
     EXPECT_EQ(std::string(buffer, written), "hello, ring\n");
     EXPECT_EQ(greeter.greeting_count(), 1u);
+}
+
+// Runs one console command line (words separated by single spaces) through the module's
+// CommandSet, as the console service does.
+std::string run_command(const commands::CommandSetRef& set, const std::string& line,
+                        int32_t* status) {
+    std::string words = line;
+    uint32_t count = 1;
+    for (char& character : words) {
+        if (character == ' ') {
+            character = '\0';
+            ++count;
+        }
+    }
+    words.push_back('\0');
+    char output[256];
+    uint64_t written = 0;
+    *status = set.execute(words.data(), words.size(), count, output, sizeof output, &written).code();
+    return std::string(output, written);
+}
+
+TEST(HelloDriver, StartRunsOnceCommittedAndLogs) {
+    ModuleHarness harness;
+    HostModule* module = load(harness);
+    ASSERT_NE(module, nullptr);
+    ASSERT_EQ(harness.log().lines().size(), 1u);
+    EXPECT_EQ(harness.log().lines()[0], "hello_driver version 1 started, 0 greeting(s) so far");
+}
+
+TEST(HelloDriver, TheHelloCommandGreetsAndCounts) {
+    ModuleHarness harness;
+    HostModule* module = load(harness);
+    ASSERT_NE(module, nullptr);
+    commands::CommandSetRef set;
+    ASSERT_TRUE(harness.bind_provided(*module, "console_command", "CommandSet", &set).is_ok());
+    char description[128];
+    uint64_t written = 0;
+    ASSERT_TRUE(set.describe(description, sizeof description, &written).is_ok());
+    EXPECT_EQ(std::string(description, 13), "hello [name] ");
+    int32_t status = -1;
+    EXPECT_EQ(run_command(set, "hello", &status),
+              "hello, world\ngreeting 1 from hello_driver version 1\n");
+    EXPECT_EQ(status, UMKA_KABI_OK);
+    EXPECT_EQ(run_command(set, "hello ada", &status),
+              "hello, ada\ngreeting 2 from hello_driver version 1\n");
+    EXPECT_EQ(run_command(set, "hello a b", &status), "hello: takes at most one name\n");
+    EXPECT_EQ(status, UMKA_KABI_EINVAL);
+    EXPECT_EQ(run_command(set, "goodbye", &status), "");
+    EXPECT_EQ(status, UMKA_KABI_ENOENT) << "another module's command must stay unclaimed";
+}
+
+TEST(HelloDriver, ALiveSwapToVersion2AndBackKeepsTheCount) {
+    ModuleHarness harness;
+    HostModule* module = load(harness);
+    ASSERT_NE(module, nullptr);
+    commands::CommandSetRef set;
+    int32_t status = -1;
+    ASSERT_TRUE(harness.bind_provided(*module, "console_command", "CommandSet", &set).is_ok());
+    run_command(set, "hello", &status);
+    HostModule* second = harness.evolve(module, HELLO_DRIVER_V2);
+    ASSERT_NE(second, nullptr) << harness.last_reason();
+    EXPECT_EQ(second->manifest().module_version(), 2u);
+    ASSERT_TRUE(harness.bind_provided(*second, "console_command", "CommandSet", &set).is_ok());
+    EXPECT_EQ(run_command(set, "hello", &status),
+              "hello, world\ngreeting 2 from hello_driver version 2\n");
+    HostModule* third = harness.evolve(second, umka::harness::module_under_test());
+    ASSERT_NE(third, nullptr) << harness.last_reason();
+    ASSERT_TRUE(harness.bind_provided(*third, "console_command", "CommandSet", &set).is_ok());
+    EXPECT_EQ(run_command(set, "hello", &status),
+              "hello, world\ngreeting 3 from hello_driver version 1\n");
+    EXPECT_EQ(harness.log().lines().back(), "hello_driver version 1 started, 2 greeting(s) so far");
 }
 
 TEST(HelloDriver, StateMigrationIsGenerated) {

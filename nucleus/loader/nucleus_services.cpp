@@ -101,6 +101,7 @@ Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Dia
     TRY(publish(registry, "nucleus_shell", "Shell", kShellVtable, diagnostic));
     TRY(publish_module_memory(registry, diagnostic));
     TRY(publish_threads(registry, diagnostic));
+    TRY(publish_service_directory(registry, diagnostic));
     TRY(evolution::publish_evolution_control(registry, diagnostic));
     return arch::publish_bus_services(registry, diagnostic);
 }

@@ -1,6 +1,6 @@
 // The interfaces the nucleus itself provides to modules (kernel_services.Log, .Clock,
-// .ModuleMemory and .Threads,
-// nucleus_shell.Shell here; bus access in arch/), published in the service registry before
+// .ModuleMemory and .Threads, service_directory.Directory, nucleus_shell.Shell here; bus
+// access in arch/), published in the service registry before
 // any module is bound.
 #pragma once
 
@@ -24,6 +24,14 @@ size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner);
 
 // kernel_services.Threads (threads_service.cpp).
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+
+// Every page of [address, address + length) is mapped. A module passes addresses the
+// nucleus then reads; an unmapped one is EFAULT rather than a page fault in the nucleus.
+bool module_range_readable(uint64_t address, uint64_t length);
+
+// service_directory.Directory (service_directory.cpp).
+Status publish_service_directory(modules::ServiceRegistry& registry,
+                                 modules::Diagnostic& diagnostic);
 
 Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 

@@ -37,16 +37,6 @@ constinit sched::WaitQueue* queues = nullptr;
     return module_system().record_containing(return_address);
 }
 
-// Every page of [address, address + length) is mapped. A module passes addresses the
-// nucleus then reads; an unmapped one is EFAULT rather than a page fault in the nucleus.
-bool readable(uint64_t address, uint64_t length) {
-    if (address == 0 || length == 0 || address + length < address) return false;
-    for (uint64_t page = address & ~uint64_t(kFrameSize - 1); page < address + length;
-         page += kFrameSize) {
-        if (!arch::is_mapped(page)) return false;
-    }
-    return true;
-}
 
 Result<int8_t> nice_of(services::ThreadPriority priority) {
     switch (priority) {
@@ -94,7 +84,7 @@ struct ThreadsService {
         if (name_data == nullptr || name_length == 0 || name_length >= sizeof(sched::Task::name)) {
             return Errno::InvalidArgument;
         }
-        if (!readable(reinterpret_cast<uint64_t>(name_data), name_length)) return Errno::BadAddress;
+        if (!module_range_readable(reinterpret_cast<uint64_t>(name_data), name_length)) return Errno::BadAddress;
         if (!caller->image.executes(reinterpret_cast<const void*>(function)))
             return Errno::BadAddress;
         if (where == sched::Placement::Pinned && cpu >= sched::cpu_count())
@@ -157,7 +147,7 @@ struct ThreadsService {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
         if (caller == nullptr) return Errno::InvalidArgument;
         if (!sched::running()) return Errno::NoFunction;
-        if (word % alignof(uint32_t) != 0 || !readable(word, sizeof(uint32_t)))
+        if (word % alignof(uint32_t) != 0 || !module_range_readable(word, sizeof(uint32_t)))
             return Errno::BadAddress;
         uint32_t slot = 0;
         {
@@ -215,6 +205,15 @@ struct ThreadsService {
 constexpr services::ThreadsVtable kThreadsVtable = services::make_threads_vtable<ThreadsService>();
 
 }  // namespace
+
+bool module_range_readable(uint64_t address, uint64_t length) {
+    if (address == 0 || length == 0 || address + length < address) return false;
+    for (uint64_t page = address & ~uint64_t(kFrameSize - 1); page < address + length;
+         page += kFrameSize) {
+        if (!arch::is_mapped(page)) return false;
+    }
+    return true;
+}
 
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     auto* slots = static_cast<sched::HandleSlot*>(

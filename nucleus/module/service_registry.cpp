@@ -131,6 +131,23 @@ Result<UmkaServiceSlot*> ServiceRegistry::find(const char* package, const char* 
     return Errno::NotFound;
 }
 
+Result<UmkaServiceSlot*> ServiceRegistry::find_provider(const char* package, const char* name,
+                                                        size_t position,
+                                                        uint32_t minimum_version) const {
+    for (size_t index = 0; index < storage_.service_capacity; ++index) {
+        ServiceEntry& entry = storage_.services[index];
+        if (!entry.in_use || !names_equal(entry.package, package) ||
+            !names_equal(entry.name, name)) {
+            continue;
+        }
+        const UmkaServiceRecord* record = load_record(&entry.slot);
+        if (record == nullptr || record->interface_version < minimum_version) continue;
+        if (position == 0) return &entry.slot;
+        --position;
+    }
+    return Errno::NotFound;
+}
+
 Status ServiceRegistry::bind(const char* consumer, uint32_t consumer_id,
                              const UmkaServiceSlot* slot, uint32_t required_version,
                              Diagnostic& diagnostic) {
@@ -146,12 +163,27 @@ Status ServiceRegistry::bind(const char* consumer, uint32_t consumer_id,
                       entry->package, entry->name, required_version, entry->provider,
                       record ? record->interface_version : 0);
     }
+    uint32_t service = uint32_t(entry - storage_.services);
+    // Binding twice (a module that looks a provider up again) records one binding.
+    for (size_t index = 0; index < storage_.binding_capacity; ++index) {
+        ServiceBinding& binding = storage_.bindings[index];
+        if (!binding.in_use || binding.consumer_id != consumer_id || binding.service != service) {
+            continue;
+        }
+        if (required_version > binding.required_version) {
+            binding.required_version = required_version;
+            if (required_version > entry->required_minimum) {
+                entry->required_minimum = required_version;
+            }
+        }
+        return Status::ok();
+    }
     for (size_t index = 0; index < storage_.binding_capacity; ++index) {
         ServiceBinding& binding = storage_.bindings[index];
         if (binding.in_use) continue;
         copy_name(binding.consumer, kServiceNameSize, consumer);
         binding.consumer_id = consumer_id;
-        binding.service = uint32_t(entry - storage_.services);
+        binding.service = service;
         binding.required_version = required_version;
         binding.in_use = 1;
         entry->consumer_count += 1;

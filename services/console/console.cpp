@@ -1,6 +1,7 @@
 // The console service module (kabi-idl/modules/console_service.kabi): provides
 // console.Console; requires char_device.CharDevice (the serial line), nucleus_shell.Shell
-// (what answers commands) and kernel_services.Log.
+// (the nucleus's commands), kernel_services.Log and service_directory.Directory (through
+// which it finds the commands modules add: module_commands.h).
 //
 // Console.run() is the line editor: it opens the device, prints the prompt, echoes what is
 // typed, erases on backspace/DEL, folds CR LF and LF CR into one line end, and hands each
@@ -18,6 +19,7 @@
 #include "umka/kabi/console_service_state.hpp"
 #include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/nucleus_shell.hpp"
+#include "module_commands.h"
 #include "umka/module_entry.h"
 
 namespace chardev = umka::kabi::char_device;
@@ -30,7 +32,13 @@ using ConsoleState = umka::kabi::console_service::ConsoleState;
 namespace {
 
 // Manifest order of console_service.kabi.
-enum Required : uint32_t { kCharDevice = 0, kShell = 1, kLog = 2, kRequiredCount = 3 };
+enum Required : uint32_t {
+    kCharDevice = 0,
+    kShell = 1,
+    kLog = 2,
+    kDirectory = 3,
+    kRequiredCount = 4
+};
 enum Provided : uint32_t { kConsole = 0, kProvidedCount = 1 };
 constexpr uint32_t kStateCount = 1;
 
@@ -196,12 +204,11 @@ Status prompt(void* context, const ConsoleState& state) {
 
 // --- commands ----------------------------------------------------------------------------
 
-// What the shell answered, on the device: its text (for ENOENT, the shell's message),
-// the truncation notice for ENOSPC, a line naming the errno for anything else.
+// What a command answered, on the device: its text in `text` (for ENOENT, the shell's
+// message), the truncation notice for ENOSPC, a line naming the errno for anything else.
 Status show_result(void* context, const char* command, uint64_t command_length, Status result,
-                   uint64_t written) {
-    const ConsoleState& state = state_of(context);
-    if (written > kOutputCapacity) written = kOutputCapacity;  // a shell that overstates
+                   const uint8_t* text_output, uint64_t capacity, uint64_t written) {
+    if (written > capacity) written = capacity;  // an answer that overstates
     int32_t code = result.code();
     if (code == UMKA_KABI_OK || code == UMKA_KABI_ENOENT || code == UMKA_KABI_ENOSPC) {
         if (code == UMKA_KABI_ENOENT && written == 0) {
@@ -209,7 +216,7 @@ Status show_result(void* context, const char* command, uint64_t command_length, 
             text.add(command, command_length).add(": unknown command\r\n");
             return write_all(context, text.data(), text.length());
         }
-        if (Status status = write_lines(context, state.output, written); status.is_error()) {
+        if (Status status = write_lines(context, text_output, written); status.is_error()) {
             return status;
         }
         return code == UMKA_KABI_ENOSPC ? write_text(context, kTruncated) : Status::ok();
@@ -248,10 +255,44 @@ Status execute_line(void* context) {
         __builtin_memcmp(command, kHelpCommand, length) == 0) {
         if (Status status = write_text(context, kHelpLine); status.is_error()) return status;
         Status result = shell_ref.describe(state.output, kOutputCapacity, &written);
-        return show_result(context, command, length, result, written);
+        if (Status status = show_result(context, command, length, result, state.output,
+                                        kOutputCapacity, written);
+            status.is_error()) {
+            return status;
+        }
+        written = 0;
+        result = umka::console_service::describe_module_commands(
+            binding_of(context), kDirectory, state.output, kOutputCapacity, &written);
+        return show_result(context, command, length, result, state.output, kOutputCapacity,
+                           written);
     }
+    // The nucleus's commands first, so a module cannot take over one of their names; a
+    // name the shell does not know goes to the modules' command sets, whose output lands
+    // after the shell's message (shown instead when no set knows the name either).
     Status result = shell_ref.execute(command, length, state.output, kOutputCapacity, &written);
-    return show_result(context, command, length, result, written);
+    if (result.code() != UMKA_KABI_ENOENT) {
+        return show_result(context, command, length, result, state.output, kOutputCapacity,
+                           written);
+    }
+    umka::console_service::CommandWords words;
+    umka::console_service::SplitResult split =
+        umka::console_service::split_words(command, length, words);
+    if (split != umka::console_service::SplitResult::Words) {
+        LineText text;
+        text.add(command, length < 32 ? length : 32).add(": more than 32 words; refused\r\n");
+        return write_all(context, text.data(), text.length());
+    }
+    uint64_t shell_written = written < kOutputCapacity ? written : kOutputCapacity;
+    uint64_t module_written = 0;
+    Status module_result = umka::console_service::execute_module_command(
+        binding_of(context), kDirectory, words, state.output + shell_written,
+        kOutputCapacity - shell_written, &module_written);
+    if (module_result.code() != UMKA_KABI_ENOENT) {
+        return show_result(context, command, length, module_result, state.output + shell_written,
+                           kOutputCapacity - shell_written, module_written);
+    }
+    return show_result(context, command, length, result, state.output, kOutputCapacity,
+                       shell_written);
 }
 
 Status end_line(void* context) {

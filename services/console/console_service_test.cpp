@@ -15,7 +15,9 @@
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/console.hpp"
 #include "umka/kabi/console_service_state.hpp"
+#include "umka/kabi/console_command.hpp"
 #include "umka/kabi/nucleus_shell.hpp"
+#include "umka/kabi/service_directory.hpp"
 
 namespace {
 
@@ -26,6 +28,8 @@ using umka::harness::LoadOptions;
 using umka::harness::ModuleHarness;
 namespace chardev = umka::kabi::char_device;
 namespace shell = umka::kabi::nucleus_shell;
+namespace commands = umka::kabi::console_command;
+namespace directory = umka::kabi::service_directory;
 using ConsoleState = umka::kabi::console_service::ConsoleState;
 using umka::kabi::Status;
 
@@ -134,6 +138,60 @@ struct FakeShell {
     }
 };
 
+// console_command.CommandSet of a module: knows `names`, records each call's words.
+struct FakeCommandSet {
+    std::vector<std::string> names;
+    std::string description;
+    std::string reply = "done\n";
+    std::vector<std::vector<std::string>> calls;
+
+    static FakeCommandSet& of(void* context) { return *static_cast<FakeCommandSet*>(context); }
+    static Status describe(void* context, void* output, uint64_t length, uint64_t* written) {
+        return FakeShell::answer(of(context).description, UMKA_KABI_OK, output, length, written);
+    }
+    static Status execute(void* context, const void* arguments, uint64_t arguments_length,
+                          uint32_t count, void* output, uint64_t length, uint64_t* written) {
+        FakeCommandSet& self = of(context);
+        std::vector<std::string> words;
+        const char* text = static_cast<const char*>(arguments);
+        for (uint64_t at = 0; at < arguments_length; at += words.back().size() + 1) {
+            words.emplace_back(text + at);
+        }
+        EXPECT_EQ(words.size(), count);
+        if (std::find(self.names.begin(), self.names.end(), words[0]) == self.names.end()) {
+            *written = 0;
+            return UMKA_KABI_ENOENT;
+        }
+        self.calls.push_back(words);
+        return FakeShell::answer(self.reply, UMKA_KABI_OK, output, length, written);
+    }
+};
+
+// service_directory.Directory over the harness's registry, as the nucleus answers it.
+struct FakeDirectory {
+    ModuleHarness* harness = nullptr;
+    int lookups = 0;
+
+    static Status provider(void* context, const char* package, uint64_t package_length,
+                           const char* interface, uint64_t interface_length, uint32_t index,
+                           uint32_t minimum_version, uint64_t* slot) {
+        FakeDirectory& self = *static_cast<FakeDirectory*>(context);
+        ++self.lookups;
+        std::string package_name(package, package_length);
+        std::string interface_name(interface, interface_length);
+        auto found = self.harness->registry().find_provider(
+            package_name.c_str(), interface_name.c_str(), index, minimum_version);
+        if (found.is_error()) return UMKA_KABI_ENOENT;
+        *slot = reinterpret_cast<uint64_t>(found.value());
+        return Status::ok();
+    }
+};
+
+constexpr commands::CommandSetVtable kCommandSetVtable =
+    commands::make_command_set_vtable<FakeCommandSet>();
+constexpr directory::DirectoryVtable kDirectoryVtable =
+    directory::make_directory_vtable<FakeDirectory>();
+
 constexpr chardev::CharDeviceVtable kDeviceVtable = chardev::make_char_device_vtable<FakeDevice>();
 constexpr shell::ShellVtable kShellVtable = shell::make_shell_vtable<FakeShell>();
 
@@ -146,6 +204,11 @@ protected:
                 .is_ok())
             << harness_.last_reason();
         ASSERT_TRUE(harness_.provide("nucleus_shell", "Shell", &kShellVtable, &shell_).is_ok())
+            << harness_.last_reason();
+        directory_.harness = &harness_;
+        ASSERT_TRUE(harness_.provide("service_directory", "Directory", &kDirectoryVtable,
+                                     &directory_)
+                        .is_ok())
             << harness_.last_reason();
         ASSERT_NO_FATAL_FAILURE(load());
     }
@@ -174,9 +237,18 @@ protected:
         return count;
     }
 
+    void add_command_set(FakeCommandSet& set, const char* provider) {
+        ASSERT_TRUE(harness_
+                        .provide("console_command", "CommandSet", &kCommandSetVtable, &set,
+                                 provider)
+                        .is_ok())
+            << harness_.last_reason();
+    }
+
     ModuleHarness harness_;
     FakeDevice device_;
     FakeShell shell_;
+    FakeDirectory directory_;
     HostModule* module_ = nullptr;
     umka::kabi::console::ConsoleRef console_;
 };
@@ -253,6 +325,61 @@ TEST_F(ConsoleService, HelpPrintsItsOwnLineAndTheShellsDescription) {
               "services  lists bindings\r\numka> ");
     EXPECT_EQ(shell_.describe_calls, 1);
     EXPECT_TRUE(shell_.lines.empty());
+}
+
+TEST_F(ConsoleService, HelpListsTheCommandsModulesAddAfterTheShells) {
+    FakeCommandSet hello{{"hello"}, "hello [name]  greets"};  // no final line end
+    FakeCommandSet disk{{"blk"}, "blk  block devices\n"};
+    add_command_set(hello, "hello_driver");
+    add_command_set(disk, "virtio_blk");
+    EXPECT_EQ(run("help\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output,
+              "umka> help\r\nhelp  lists the commands\r\nmods  lists modules\r\n"
+              "services  lists bindings\r\nhello [name]  greets\r\nblk  block devices\r\n"
+              "umka> ");
+}
+
+TEST_F(ConsoleService, AModuleCommandGetsItsWordsAndItsOutputIsShown) {
+    FakeCommandSet hello{{"hello"}, "hello  greets\n", "hello, world\n"};
+    add_command_set(hello, "hello_driver");
+    EXPECT_EQ(run("  hello  big   world \r"), UMKA_KABI_EIO);
+    ASSERT_EQ(hello.calls.size(), 1u);
+    EXPECT_EQ(hello.calls[0], (std::vector<std::string>{"hello", "big", "world"}));
+    EXPECT_EQ(device_.output, "umka>   hello  big   world \r\nhello, world\r\numka> ");
+    // The shell was asked first: a module cannot take over a nucleus command's name.
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"hello  big   world"}));
+}
+
+TEST_F(ConsoleService, TheShellsCommandsComeBeforeAModulesOfTheSameName) {
+    shell_.answers["mods"] = {UMKA_KABI_OK, "from the nucleus\n"};
+    FakeCommandSet impostor{{"mods"}, "mods  fake\n", "from the module\n"};
+    add_command_set(impostor, "impostor");
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> mods\r\nfrom the nucleus\r\numka> ");
+    EXPECT_TRUE(impostor.calls.empty());
+}
+
+TEST_F(ConsoleService, EachCommandSetIsAskedUntilOneKnowsTheName) {
+    FakeCommandSet first{{"one"}, "one\n", "first\n"};
+    FakeCommandSet second{{"two"}, "two\n", "second\n"};
+    add_command_set(first, "first_module");
+    add_command_set(second, "second_module");
+    EXPECT_EQ(run("two x\rthree\r"), UMKA_KABI_EIO);
+    EXPECT_TRUE(first.calls.empty());
+    ASSERT_EQ(second.calls.size(), 1u);
+    // Nobody knows "three": the shell's own message.
+    EXPECT_EQ(device_.output,
+              "umka> two x\r\nsecond\r\numka> three\r\nthree: no such command\r\numka> ");
+}
+
+TEST_F(ConsoleService, ALineOfMoreThan32WordsIsRefusedNotCut) {
+    FakeCommandSet sink{{"w"}, "w\n"};
+    add_command_set(sink, "sink");
+    std::string line = "w";
+    for (int word = 0; word < 32; ++word) line += " x";
+    EXPECT_EQ(run(line + "\r"), UMKA_KABI_EIO);
+    EXPECT_TRUE(sink.calls.empty());
+    EXPECT_THAT(device_.output, HasSubstr(": more than 32 words; refused\r\n"));
 }
 
 TEST_F(ConsoleService, UnknownCommandShowsTheShellsMessage) {
