@@ -17,7 +17,7 @@
 #   share/umka-sdk/keys/                       module-signing.public (what the nucleus trusts)
 #                                              and, when that is the development key, its
 #                                              secret half (development only)
-#   share/umka-sdk/qemu/                       the QEMU launcher (umka_qemu.py, esp_image.py)
+#   share/umka-sdk/qemu/                       the QEMU launcher (umka_qemu.py, accel_probe.py, esp_image.py)
 #   share/doc/umka-sdk/kabi-idl.md             the language reference
 set(KABI_SDK_DIR ${CMAKE_CURRENT_SOURCE_DIR}/sdk)
 
@@ -48,7 +48,7 @@ install(FILES ${KABI_SDK_DIR}/tools/README.md DESTINATION share/umka-sdk/tools C
 # (or on a host with those libraries).
 install(TARGETS umka-modcheck umka-sign umka-bundle RUNTIME DESTINATION bin COMPONENT sdk)
 install(PROGRAMS ${KABI_SDK_DIR}/tools/umka-qemu DESTINATION bin COMPONENT sdk)
-install(FILES ${KABI_ROOT}/test/qemu/umka_qemu.py ${KABI_ROOT}/test/qemu/esp_image.py
+install(FILES ${KABI_ROOT}/test/qemu/umka_qemu.py ${KABI_ROOT}/test/qemu/accel_probe.py ${KABI_ROOT}/test/qemu/esp_image.py
   DESTINATION share/umka-sdk/qemu COMPONENT sdk)
 
 # The host harness (test/host/module/module.cmake: umka_module_harness_sdk, unsanitized)

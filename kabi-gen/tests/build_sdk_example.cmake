@@ -1,6 +1,7 @@
 # Installs the sdk component into a fresh prefix, then configures, builds and tests
 # examples/hello_driver against that prefix only (no path into the source or build tree),
-# runs its tests, and checks its bundle with the installed umka-bundle.
+# runs its tests, checks its bundle with the installed umka-bundle and boots it with the
+# installed umka-qemu (BOOT_CHECK, test/qemu/sdk_example_boot.py).
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 function(run)
@@ -30,3 +31,8 @@ foreach(module serial_console console_service kernel_heap scheduler)
   endif()
 endforeach()
 run(${prefix}/bin/umka-bundle verify ${bundle} --public ${prefix}/share/umka-sdk/keys/module-signing.public)
+# The bundle boots with the installed launcher and nucleus: the module's console command,
+# a live swap to hello_driver-v2.umod and back with its state carried (TCG, so any host).
+if(BOOT_CHECK)
+  run(${PYTHON} ${BOOT_CHECK} --prefix ${prefix} --bundle ${bundle} --accel tcg)
+endif()
