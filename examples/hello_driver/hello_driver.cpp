@@ -10,9 +10,9 @@
 
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/console_command.hpp"
-#include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/hello_driver_manifest.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
+#include "umka/kabi/kernel_services.hpp"
 #include "umka/module_entry.h"
 
 namespace hello = umka::kabi::hello_driver;
@@ -87,7 +87,8 @@ constexpr uint32_t kModuleVersion = hello::hello_driver_manifest.header.module_v
 // Text into a caller's buffer (no libc in a module); `full` turns false when it did not fit.
 class Output {
 public:
-    Output(void* buffer, uint64_t capacity) : bytes_(static_cast<char*>(buffer)), capacity_(capacity) {}
+    Output(void* buffer, uint64_t capacity)
+        : bytes_(static_cast<char*>(buffer)), capacity_(capacity) {}
     Output& add(const char* text, uint64_t length) {
         for (uint64_t index = 0; index < length; ++index) {
             if (length_ == capacity_) {
@@ -99,7 +100,9 @@ public:
         return *this;
     }
     template <uint64_t N>
-    Output& add(const char (&text)[N]) { return add(text, N - 1); }
+    Output& add(const char (&text)[N]) {
+        return add(text, N - 1);
+    }
     Output& number(uint64_t value) {
         char digits[20];
         uint32_t count = 0;

@@ -116,7 +116,8 @@ std::string run_command(const commands::CommandSetRef& set, const std::string& l
     words.push_back('\0');
     char output[256];
     uint64_t written = 0;
-    *status = set.execute(words.data(), words.size(), count, output, sizeof output, &written).code();
+    *status =
+        set.execute(words.data(), words.size(), count, output, sizeof output, &written).code();
     return std::string(output, written);
 }
 

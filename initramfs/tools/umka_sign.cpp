@@ -58,8 +58,7 @@ struct Arguments {
 // Parses "--name value" pairs, "--flag"s and positional arguments; only `allowed` option
 // and `flags` names pass. A flag is stored with an empty value.
 bool parse_arguments(int count, char** values, const std::vector<std::string>& allowed,
-                     const std::vector<std::string>& flags, Arguments& out,
-                     std::string& problem) {
+                     const std::vector<std::string>& flags, Arguments& out, std::string& problem) {
     for (int index = 2; index < count; ++index) {
         std::string argument = values[index];
         if (argument.rfind("--", 0) != 0) {

@@ -261,7 +261,8 @@ void nucleus_main(const BootInfo& boot_info) {
     }
     Status scheduler = sched::initialize();
     if (scheduler.is_ok()) {
-        log("sched: threads run under the scheduler policy module on %u CPUs\n", cpu_table().count());
+        log("sched: threads run under the scheduler policy module on %u CPUs\n",
+            cpu_table().count());
     } else {
         log("sched: no scheduler policy module (%s); the console runs without threads\n",
             errno_name(scheduler.error()));

@@ -82,9 +82,10 @@ void print_report(const EvolveRequest& request, const EvolveReport& report,
         print_duration(out, report.cycles.gather);
         out.print("), %zu memory region(s) handed over\n", swap.regions_transferred());
         if (report.phase == Phase::Resume) {
-            out.print("  rings     %lu ring request(s) queued across the pause, served by the new "
-                      "module\n",
-                      swap.ring_requests_queued());
+            out.print(
+                "  rings     %lu ring request(s) queued across the pause, served by the new "
+                "module\n",
+                swap.ring_requests_queued());
         }
     }
     if (report.phase == Phase::Resume) {

@@ -320,7 +320,8 @@ void ModuleSwap::unload(ModuleRecord& record, const UmkaServiceRecord* const* re
     loader::ModuleSystem& system = loader::module_system();
     {
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        for (size_t index = 0; index < retired_count; ++index) system.registry().retire(retired[index]);
+        for (size_t index = 0; index < retired_count; ++index)
+            system.registry().retire(retired[index]);
     }
     // The manifest lives in the image: read the state count before the image goes.
     if (record.binding != nullptr) {

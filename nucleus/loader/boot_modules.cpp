@@ -21,13 +21,15 @@
 namespace umka::loader {
 namespace {
 
-void count_request(void* context, const bundle::ModuleRequest&) { ++*static_cast<size_t*>(context); }
+void count_request(void* context, const bundle::ModuleRequest&) {
+    ++*static_cast<size_t*>(context);
+}
 
 void record_request(void*, const bundle::ModuleRequest& request) {
     ModuleRecord* record = module_system().add_record();
     if (record == nullptr) return;  // cannot happen: sized by the same manifest
-    size_t length = request.file.length < kFileNameCapacity - 1 ? request.file.length
-                                                                 : kFileNameCapacity - 1;
+    size_t length =
+        request.file.length < kFileNameCapacity - 1 ? request.file.length : kFileNameCapacity - 1;
     __builtin_memcpy(record->file, request.file.text, length);
     record->file[length] = '\0';
     record->tier = request.tier;
@@ -56,7 +58,8 @@ void verify_and_load(ModuleRecord& record, const uint8_t* bundle, size_t size) {
     const char* reason = nullptr;
     Status status = crypto::split_signed_module(entry.data, entry.size, signed_module, &reason);
     if (status.is_ok()) {
-        status = crypto::verify_module_signature(signed_module, crypto::kModuleSigningPublicKey, &reason);
+        status = crypto::verify_module_signature(signed_module, crypto::kModuleSigningPublicKey,
+                                                 &reason);
     }
     if (status.is_error()) {
         record.signature = SignatureState::Refused;
@@ -81,8 +84,7 @@ void verify_and_load(ModuleRecord& record, const uint8_t* bundle, size_t size) {
 Status bind(ModuleRecord& record, modules::Diagnostic& diagnostic) {
     uint64_t start = arch::read_cycle_counter();
     const modules::ManifestView& manifest = record.image.manifest_view;
-    TRY(modules::check_requested_placement(manifest, record.tier, record.transport,
-                                           diagnostic));
+    TRY(modules::check_requested_placement(manifest, record.tier, record.transport, diagnostic));
     UmkaStateRegion states[modules::kMaximumBoundStates];
     size_t state_count = manifest.state_count();
     if (state_count > modules::kMaximumBoundStates) {
@@ -127,24 +129,26 @@ void resolve_and_bind(size_t module_count) {
         }
     }
     Result<void*> modules_memory = allocate_zeroed(module_count * sizeof(modules::ResolverModule));
-    Result<void*> choices_memory = allocate_zeroed((choice_count + 1) * sizeof(modules::ProviderChoice));
+    Result<void*> choices_memory =
+        allocate_zeroed((choice_count + 1) * sizeof(modules::ProviderChoice));
     Result<void*> order_memory = allocate_zeroed(module_count * sizeof(uint16_t));
     Result<void*> index_memory = allocate_zeroed(module_count * sizeof(size_t));
     if (modules_memory.is_error() || choices_memory.is_error() || order_memory.is_error() ||
         index_memory.is_error()) {
         panic("modules: no memory for dependency resolution");
     }
-    modules::ResolverStorage storage{static_cast<modules::ResolverModule*>(modules_memory.value()),
-                                     module_count,
-                                     static_cast<modules::ProviderChoice*>(choices_memory.value()),
-                                     choice_count + 1, static_cast<uint16_t*>(order_memory.value())};
+    modules::ResolverStorage storage{
+        static_cast<modules::ResolverModule*>(modules_memory.value()), module_count,
+        static_cast<modules::ProviderChoice*>(choices_memory.value()), choice_count + 1,
+        static_cast<uint16_t*>(order_memory.value())};
     auto* record_of = static_cast<size_t*>(index_memory.value());
 
     modules::Diagnostic diagnostic;
-    Result<modules::ManifestView> nucleus = modules::ManifestView::parse(
-        &umka::kabi::nucleus::nucleus_manifest, sizeof(umka::kabi::nucleus::nucleus_manifest),
-        diagnostic);
-    if (nucleus.is_error()) panic("modules: the nucleus's own manifest is invalid: %s", diagnostic.text());
+    Result<modules::ManifestView> nucleus =
+        modules::ManifestView::parse(&umka::kabi::nucleus::nucleus_manifest,
+                                     sizeof(umka::kabi::nucleus::nucleus_manifest), diagnostic);
+    if (nucleus.is_error())
+        panic("modules: the nucleus's own manifest is invalid: %s", diagnostic.text());
     modules::DependencyResolver resolver(storage, &nucleus.value());
     for (size_t index = 0; index < system.record_count(); ++index) {
         ModuleRecord& record = system.record(index);
@@ -198,14 +202,16 @@ void load_boot_modules(const uint8_t* bundle, size_t size) {
     }
     ModuleSystem& system = module_system();
     Status status = system.initialize(module_count);
-    if (status.is_error()) panic("modules: no memory for the module tables (%s)", errno_name(status.error()));
+    if (status.is_error())
+        panic("modules: no memory for the module tables (%s)", errno_name(status.error()));
     system.keep_bundle(bundle, size);
     bundle::ManifestVisitor recording{nullptr, record_request, nullptr};
     (void)bundle::inspect_bundle(bundle, size, recording);
 
     modules::Diagnostic diagnostic;
     status = publish_nucleus_services(system.registry(), diagnostic);
-    if (status.is_error()) panic("modules: publishing the nucleus's services: %s", diagnostic.text());
+    if (status.is_error())
+        panic("modules: publishing the nucleus's services: %s", diagnostic.text());
 
     for (size_t index = 0; index < system.record_count(); ++index) {
         verify_and_load(system.record(index), bundle, size);
@@ -214,8 +220,10 @@ void load_boot_modules(const uint8_t* bundle, size_t size) {
     for (size_t index = 0; index < system.record_count(); ++index) {
         const ModuleRecord& record = system.record(index);
         report(record);
-        if (record.state != ModuleState::Loaded && record.criticality == bundle::Criticality::Critical) {
-            panic("modules: critical module %s could not be loaded: %s", record.file, record.reason);
+        if (record.state != ModuleState::Loaded &&
+            record.criticality == bundle::Criticality::Critical) {
+            panic("modules: critical module %s could not be loaded: %s", record.file,
+                  record.reason);
         }
     }
 }

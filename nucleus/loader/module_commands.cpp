@@ -32,13 +32,15 @@ void print_capability(void* context, modules::CapabilityHandle handle,
         const modules::ServiceEntry* entry =
             module_system().registry().entry_of(static_cast<const UmkaServiceSlot*>(info.object));
         if (entry != nullptr) {
-            format(object, sizeof object, "%s.%s from %s", entry->package, entry->name, entry->provider);
+            format(object, sizeof object, "%s.%s from %s", entry->package, entry->name,
+                   entry->provider);
             what = object;
         }
     }
     uint32_t rights = uint32_t(info.rights);
     out->print("  0x%016lx  %-15s %c%c%c%c%c  %s\n", handle.value,
-               modules::capability_kind_name(info.kind), rights & uint32_t(modules::Rights::Call) ? 'c' : '-',
+               modules::capability_kind_name(info.kind),
+               rights & uint32_t(modules::Rights::Call) ? 'c' : '-',
                rights & uint32_t(modules::Rights::Read) ? 'r' : '-',
                rights & uint32_t(modules::Rights::Write) ? 'w' : '-',
                rights & uint32_t(modules::Rights::Swap) ? 's' : '-',
@@ -53,14 +55,16 @@ void print_modules(console::TextOutput& out) {
         out.print("no modules (the bundle's manifest lists none)\n");
         return;
     }
-    out.print("module            version tier transport text-KiB file-KiB load-us sig-us  signature  state\n");
+    out.print(
+        "module            version tier transport text-KiB file-KiB load-us sig-us  signature  "
+        "state\n");
     for (size_t index = 0; index < system.record_count(); ++index) {
         const ModuleRecord& record = system.record(index);
         if (record.state == ModuleState::Loaded) {
-            out.print("%-17s %7u %4u %-9s %8zu %8lu %7lu %6lu  %-9s  loaded%s%s\n", module_name(record),
-                      record.image.manifest_view.module_version(), record.tier,
-                      bundle::transport_name(record.transport), (record.image.text_size + 1023) / 1024,
-                      (record.file_size + 1023) / 1024,
+            out.print("%-17s %7u %4u %-9s %8zu %8lu %7lu %6lu  %-9s  loaded%s%s\n",
+                      module_name(record), record.image.manifest_view.module_version(), record.tier,
+                      bundle::transport_name(record.transport),
+                      (record.image.text_size + 1023) / 1024, (record.file_size + 1023) / 1024,
                       clock::cycles_to_microseconds(record.load_cycles),
                       clock::cycles_to_microseconds(record.verify_cycles),
                       signature_state_name(record.signature),
@@ -68,14 +72,15 @@ void print_modules(console::TextOutput& out) {
                       record.start_error != Errno::Ok ? record.reason : "");
         } else if (record.state == ModuleState::Replaced) {
             if (record.image_loaded) {
-                out.print("%-17s       - %4u %-9s        -        -       -      -  %-9s  %s\n", record.file,
-                          record.tier, bundle::transport_name(record.transport),
+                out.print("%-17s       - %4u %-9s        -        -       -      -  %-9s  %s\n",
+                          record.file, record.tier, bundle::transport_name(record.transport),
                           signature_state_name(record.signature), record.reason);
             }
         } else {
-            out.print("%-17s       - %4u %-9s        -        -       -      -  %-9s  refused: %s\n", record.file,
-                      record.tier, bundle::transport_name(record.transport),
-                      signature_state_name(record.signature), record.reason);
+            out.print(
+                "%-17s       - %4u %-9s        -        -       -      -  %-9s  refused: %s\n",
+                record.file, record.tier, bundle::transport_name(record.transport),
+                signature_state_name(record.signature), record.reason);
         }
     }
 }
@@ -108,7 +113,8 @@ void print_capabilities(const char* name, console::TextOutput& out) {
         }
         bool whole_word = name[length] == '\0' || name[length] == ' ';
         if (!whole_word || loaded_name[length] != '\0') continue;
-        out.print("capabilities of %s (rights: c call, r read, w write, s swap, v revoke):\n", loaded_name);
+        out.print("capabilities of %s (rights: c call, r read, w write, s swap, v revoke):\n",
+                  loaded_name);
         system.capabilities().for_each_owned(record.owner, print_capability, &out);
         return;
     }
@@ -146,11 +152,12 @@ void measure_capability_lookup(console::TextOutput& out) {
     asm volatile("" ::"r"(sink));
     uint64_t baseline_centi = baseline * 100 / kRounds;
     uint64_t lookup_centi = lookups * 100 / kRounds;
-    out.print("capability lookup: %lu.%02lu cycles; array-index baseline %lu.%02lu cycles; "
-              "ratio %lu.%02lux (%lu rounds each)\n",
-              lookup_centi / 100, lookup_centi % 100, baseline_centi / 100, baseline_centi % 100,
-              baseline_centi ? lookup_centi / baseline_centi : 0,
-              baseline_centi ? lookup_centi * 100 / baseline_centi % 100 : 0, kRounds);
+    out.print(
+        "capability lookup: %lu.%02lu cycles; array-index baseline %lu.%02lu cycles; "
+        "ratio %lu.%02lux (%lu rounds each)\n",
+        lookup_centi / 100, lookup_centi % 100, baseline_centi / 100, baseline_centi % 100,
+        baseline_centi ? lookup_centi / baseline_centi : 0,
+        baseline_centi ? lookup_centi * 100 / baseline_centi % 100 : 0, kRounds);
 }
 
 }  // namespace umka::loader

@@ -4,11 +4,11 @@
 
 #include "nucleus/boot/timeline.h"
 #include "nucleus/console/console.h"
+#include "nucleus/evolution/evolution_service.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/kernel_services.hpp"
-#include "nucleus/evolution/evolution_service.h"
 #include "umka/kabi/nucleus_shell.hpp"
 
 namespace umka::loader {
@@ -21,10 +21,14 @@ constexpr services::LogLevel kLogThreshold = services::LogLevel::Info;
 
 const char* level_name(services::LogLevel level) {
     switch (level) {
-    case services::LogLevel::Error: return "error";
-    case services::LogLevel::Warning: return "warning";
-    case services::LogLevel::Info: return "info";
-    case services::LogLevel::Debug: return "debug";
+    case services::LogLevel::Error:
+        return "error";
+    case services::LogLevel::Warning:
+        return "warning";
+    case services::LogLevel::Info:
+        return "info";
+    case services::LogLevel::Debug:
+        return "debug";
     }
     return "?";
 }
@@ -70,7 +74,8 @@ struct ShellService {
         console::TextOutput out(static_cast<char*>(output), output_length);
         console::describe(out);
         *written = out.length();
-        return out.state() == console::OutputState::Truncated ? Status(Errno::NoSpace) : Status::ok();
+        return out.state() == console::OutputState::Truncated ? Status(Errno::NoSpace)
+                                                              : Status::ok();
     }
 };
 
@@ -95,7 +100,8 @@ Status publish_vtable(modules::ServiceRegistry& registry, const char* package, c
     return registry.publish(package, name, provider, diagnostic).status();
 }
 
-Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
+Status publish_nucleus_services(modules::ServiceRegistry& registry,
+                                modules::Diagnostic& diagnostic) {
     TRY(publish(registry, "kernel_services", "Log", kLogVtable, diagnostic));
     TRY(publish(registry, "kernel_services", "Clock", kClockVtable, diagnostic));
     TRY(publish(registry, "nucleus_shell", "Shell", kShellVtable, diagnostic));

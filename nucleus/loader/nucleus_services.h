@@ -33,7 +33,8 @@ bool module_range_readable(uint64_t address, uint64_t length);
 Status publish_service_directory(modules::ServiceRegistry& registry,
                                  modules::Diagnostic& diagnostic);
 
-Status publish_nucleus_services(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+Status publish_nucleus_services(modules::ServiceRegistry& registry,
+                                modules::Diagnostic& diagnostic);
 
 }  // namespace umka::loader
 

@@ -6,9 +6,10 @@
 // its bindings: `services` shows it, a live replacement of the provider must keep serving
 // the version asked for, and the provider's slot cannot be unpublished while the caller is
 // loaded (the registry refuses with EBUSY), so the slot address handed out stays valid.
+#include "umka/kabi/service_directory.hpp"
+
 #include "nucleus/loader/module_system.h"
 #include "nucleus/loader/nucleus_services.h"
-#include "umka/kabi/service_directory.hpp"
 
 namespace umka::loader {
 namespace {
@@ -44,8 +45,8 @@ struct DirectoryService {
         UmkaServiceSlot* found =
             TRY(registry.find_provider(package, interface, index, minimum_version));
         modules::Diagnostic diagnostic;
-        TRY(registry.bind(caller->image.manifest_view.name(), caller->owner, found,
-                          minimum_version, diagnostic));
+        TRY(registry.bind(caller->image.manifest_view.name(), caller->owner, found, minimum_version,
+                          diagnostic));
         *slot = reinterpret_cast<uint64_t>(found);
         return Status::ok();
     }

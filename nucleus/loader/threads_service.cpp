@@ -37,7 +37,6 @@ constinit sched::WaitQueue* queues = nullptr;
     return module_system().record_containing(return_address);
 }
 
-
 Result<int8_t> nice_of(services::ThreadPriority priority) {
     switch (priority) {
     case services::ThreadPriority::Idle:
@@ -84,7 +83,8 @@ struct ThreadsService {
         if (name_data == nullptr || name_length == 0 || name_length >= sizeof(sched::Task::name)) {
             return Errno::InvalidArgument;
         }
-        if (!module_range_readable(reinterpret_cast<uint64_t>(name_data), name_length)) return Errno::BadAddress;
+        if (!module_range_readable(reinterpret_cast<uint64_t>(name_data), name_length))
+            return Errno::BadAddress;
         if (!caller->image.executes(reinterpret_cast<const void*>(function)))
             return Errno::BadAddress;
         if (where == sched::Placement::Pinned && cpu >= sched::cpu_count())

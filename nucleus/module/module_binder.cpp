@@ -239,8 +239,8 @@ Status start_module(ModuleBindingBlock& block, const char* module_name, Diagnost
     if (result == 0) return Status::ok();
     Errno error = (result > 0 && result < 4096) ? Errno(result) : Errno::InvalidArgument;
     const char* reason = refusal_of(block);
-    return refuse(diagnostic, error, "start of '%s' returned %d (%s)%s%s", module_name,
-                  int(result), errno_name(Errno(result)), reason[0] != '\0' ? ": " : "", reason);
+    return refuse(diagnostic, error, "start of '%s' returned %d (%s)%s%s", module_name, int(result),
+                  errno_name(Errno(result)), reason[0] != '\0' ? ": " : "", reason);
 }
 
 Status swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacement,

@@ -98,12 +98,13 @@ public:
 
     // The `position`-th slot (0-based, registry order) of package.name whose provider
     // serves at least `minimum_version`, from any provider. ENOENT when there are fewer.
-    Result<UmkaServiceSlot*> find_provider(const char* package, const char* name,
-                                           size_t position, uint32_t minimum_version) const;
+    Result<UmkaServiceSlot*> find_provider(const char* package, const char* name, size_t position,
+                                           uint32_t minimum_version) const;
 
     // Records that module instance `consumer_id` (named `consumer`) calls through `slot`
-    // needing at least `required_version` (once: binding again raises the version). ENOENT: not a slot of this registry; EINVAL: the
-    // slot's provider is older (reason says); ENOSPC: no binding left.
+    // needing at least `required_version` (once: binding again raises the version). ENOENT: not a
+    // slot of this registry; EINVAL: the slot's provider is older (reason says); ENOSPC: no binding
+    // left.
     Status bind(const char* consumer, uint32_t consumer_id, const UmkaServiceSlot* slot,
                 uint32_t required_version, Diagnostic& diagnostic);
     // Forgets every binding of `consumer_id` (its module was unloaded or failed to bind).

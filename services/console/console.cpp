@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "module_commands.h"
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/console_service_manifest.hpp"
 #include "umka/kabi/console_service_state.hpp"
 #include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/nucleus_shell.hpp"
-#include "module_commands.h"
 #include "umka/module_entry.h"
 
 namespace chardev = umka::kabi::char_device;

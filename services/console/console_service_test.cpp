@@ -14,8 +14,8 @@
 #include "module_harness.h"
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/console.hpp"
-#include "umka/kabi/console_service_state.hpp"
 #include "umka/kabi/console_command.hpp"
+#include "umka/kabi/console_service_state.hpp"
 #include "umka/kabi/nucleus_shell.hpp"
 #include "umka/kabi/service_directory.hpp"
 
@@ -206,9 +206,9 @@ protected:
         ASSERT_TRUE(harness_.provide("nucleus_shell", "Shell", &kShellVtable, &shell_).is_ok())
             << harness_.last_reason();
         directory_.harness = &harness_;
-        ASSERT_TRUE(harness_.provide("service_directory", "Directory", &kDirectoryVtable,
-                                     &directory_)
-                        .is_ok())
+        ASSERT_TRUE(
+            harness_.provide("service_directory", "Directory", &kDirectoryVtable, &directory_)
+                .is_ok())
             << harness_.last_reason();
         ASSERT_NO_FATAL_FAILURE(load());
     }
@@ -238,10 +238,9 @@ protected:
     }
 
     void add_command_set(FakeCommandSet& set, const char* provider) {
-        ASSERT_TRUE(harness_
-                        .provide("console_command", "CommandSet", &kCommandSetVtable, &set,
-                                 provider)
-                        .is_ok())
+        ASSERT_TRUE(
+            harness_.provide("console_command", "CommandSet", &kCommandSetVtable, &set, provider)
+                .is_ok())
             << harness_.last_reason();
     }
 

@@ -25,9 +25,9 @@ Status bind_command_set(const UmkaModuleBinding* binding, uint32_t directory, ui
         return status;
     }
     uint64_t slot = 0;
-    if (Status status = lookup.provider(kPackage, sizeof(kPackage) - 1, kInterface,
-                                        sizeof(kInterface) - 1, index,
-                                        commands::CommandSetRef::interface_version, &slot);
+    if (Status status =
+            lookup.provider(kPackage, sizeof(kPackage) - 1, kInterface, sizeof(kInterface) - 1,
+                            index, commands::CommandSetRef::interface_version, &slot);
         status.is_error()) {
         return status;
     }

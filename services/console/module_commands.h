@@ -36,7 +36,7 @@ kabi::Status describe_module_commands(const UmkaModuleBinding* binding, uint32_t
 // Offers `words` to each command set in turn until one does not answer ENOENT; its output
 // goes to `output`. ENOENT: no set knows the command.
 kabi::Status execute_module_command(const UmkaModuleBinding* binding, uint32_t directory,
-                                    const CommandWords& words, uint8_t* output,
-                                    uint64_t capacity, uint64_t* written);
+                                    const CommandWords& words, uint8_t* output, uint64_t capacity,
+                                    uint64_t* written);
 
 }  // namespace umka::console_service

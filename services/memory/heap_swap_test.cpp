@@ -134,7 +134,7 @@ TEST_F(HeapSwap, AStateWithOtherSizeClassesIsRefused) {
     EXPECT_EQ(harness_.load(umka::harness::module_under_test(), options), nullptr);
     EXPECT_THAT(harness_.last_reason(),
                 HasSubstr("heap: refusing the state region: its size classes differ from this "
-                         "module's at class 5"));
+                          "module's at class 5"));
 }
 
 TEST_F(HeapSwap, AStateOfAnotherSchemaVersionIsRefused) {

@@ -165,10 +165,9 @@ TEST_F(UmkaSign, SignRefusesATruncatedModuleWithTheCheckersReason) {
 
     // Only an explicit --unchecked signs it (test fixtures the loader must refuse), and the
     // signature then verifies: it vouches for the bytes, the loader for their shape.
-    ASSERT_EQ(
-        sign_tool({"sign", "--secret", secret_, "--output", output, "--unchecked", truncated})
-            .exit_code,
-        0);
+    ASSERT_EQ(sign_tool({"sign", "--secret", secret_, "--output", output, "--unchecked", truncated})
+                  .exit_code,
+              0);
     EXPECT_EQ(sign_tool({"verify", "--public", public_, output}).exit_code, 0);
 }
 

@@ -215,8 +215,8 @@ static inline int32_t umka_module_provide(UmkaModuleBinding* binding, uint32_t i
    the nucleus built a binding without the field (an older nucleus cannot evolve it). */
 static inline int32_t umka_module_set_state_import(UmkaModuleBinding* binding,
                                                    UmkaStateImportFunction function) {
-    if (binding->binding_size < (uint32_t)(offsetof(UmkaModuleBinding, import_state) +
-                                           sizeof(UmkaStateImportFunction))) {
+    if (binding->binding_size <
+        (uint32_t)(offsetof(UmkaModuleBinding, import_state) + sizeof(UmkaStateImportFunction))) {
         return UMKA_KABI_EINVAL;
     }
     binding->import_state = function;
@@ -232,8 +232,8 @@ static inline int umka_module_binding_holds(const UmkaModuleBinding* binding, si
    the nucleus built a binding without the field. */
 static inline int32_t umka_module_set_start(UmkaModuleBinding* binding,
                                             UmkaModuleStartFunction function) {
-    if (!umka_module_binding_holds(binding, offsetof(UmkaModuleBinding, start) +
-                                                sizeof(UmkaModuleStartFunction))) {
+    if (!umka_module_binding_holds(
+            binding, offsetof(UmkaModuleBinding, start) + sizeof(UmkaModuleStartFunction))) {
         return UMKA_KABI_EINVAL;
     }
     binding->start = function;
@@ -245,8 +245,8 @@ static inline int32_t umka_module_set_start(UmkaModuleBinding* binding,
    both explains and refuses. */
 static inline int32_t umka_module_refuse(UmkaModuleBinding* binding, int32_t error,
                                          const char* text, uint64_t length) {
-    if (umka_module_binding_holds(binding, offsetof(UmkaModuleBinding, refusal) +
-                                               UMKA_MODULE_REFUSAL_SIZE)) {
+    if (umka_module_binding_holds(
+            binding, offsetof(UmkaModuleBinding, refusal) + UMKA_MODULE_REFUSAL_SIZE)) {
         uint64_t index = 0;
         for (; index < length && index + 1 < UMKA_MODULE_REFUSAL_SIZE && text[index] != '\0';
              ++index) {
