@@ -78,6 +78,13 @@ void switch_to(uint32_t cpu_index, Task* next) {
         cpu.lock.unlock(arch::InterruptState::Disabled);
         return;
     }
+    // `next` may have left another CPU a moment ago (preempted there, still runnable, then
+    // stolen by this CPU or picked after a migration): its stack pointer is saved only
+    // when that CPU's finish_switch clears on_cpu. Resuming it before then would pop a
+    // stale stack (seen as a #GP on iretq with RFLAGS.NT set, from popfq of a non-RFLAGS
+    // word). That CPU clears on_cpu without taking a run-queue lock, so waiting here
+    // under ours cannot deadlock.
+    while (next->on_cpu.load(std::memory_order_acquire) != 0) arch::cpu_relax();
     next->on_cpu.store(1, std::memory_order_relaxed);
     if (next != &cpu.idle) next->state.store(TaskState::Running, std::memory_order_relaxed);
     next->cpu = cpu_index;
