@@ -13,6 +13,7 @@
 #include "umka/kabi/hello_driver_manifest.hpp"
 #include "umka/kabi/hello_driver_state.hpp"
 #include "umka/kabi/kernel_services.hpp"
+#include "umka/line_text.h"
 #include "umka/module_entry.h"
 
 namespace hello = umka::kabi::hello_driver;
@@ -84,44 +85,16 @@ static_assert(__is_empty(CharDevice));
 // This build's module version (1 for hello_driver.umod, 2 for hello_driver-v2.umod).
 constexpr uint32_t kModuleVersion = hello::hello_driver_manifest.header.module_version;
 
-// Text into a caller's buffer (no libc in a module); `full` turns false when it did not fit.
-class Output {
-public:
-    Output(void* buffer, uint64_t capacity)
-        : bytes_(static_cast<char*>(buffer)), capacity_(capacity) {}
-    Output& add(const char* text, uint64_t length) {
-        for (uint64_t index = 0; index < length; ++index) {
-            if (length_ == capacity_) {
-                full_ = true;
-                return *this;
-            }
-            bytes_[length_++] = text[index];
-        }
-        return *this;
-    }
-    template <uint64_t N>
-    Output& add(const char (&text)[N]) {
-        return add(text, N - 1);
-    }
-    Output& number(uint64_t value) {
-        char digits[20];
-        uint32_t count = 0;
-        do {
-            digits[count++] = char('0' + value % 10);
-            value /= 10;
-        } while (value != 0);
-        while (count != 0) add(&digits[--count], 1);
-        return *this;
-    }
-    uint64_t length() const { return length_; }
-    bool full() const { return full_; }
+using LineText = umka::LineText<160>;
 
-private:
-    char* bytes_;
-    uint64_t capacity_;
-    uint64_t length_ = 0;
-    bool full_ = false;
-};
+// Copies `text` into a caller's buffer: ENOSPC (with what fit) when it is too small or the
+// text was already cut.
+Status copy_out(const LineText& text, void* output, uint64_t capacity, uint64_t* written) {
+    uint64_t length = text.length() < capacity ? text.length() : capacity;
+    __builtin_memcpy(output, text.data(), length);
+    *written = length;
+    return length < text.length() || text.truncated() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
+}
 
 uint64_t text_length(const char* text) {
     uint64_t length = 0;
@@ -133,10 +106,9 @@ uint64_t text_length(const char* text) {
 // on from whatever instance made the last greeting.
 struct Commands {
     static Status describe(void*, void* output, uint64_t capacity, uint64_t* written) {
-        Output out(output, capacity);
-        out.add("hello [name]  greets NAME (default: world); hello_driver counts greetings\n");
-        *written = out.length();
-        return out.full() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
+        LineText text;
+        text.add("hello [name]  greets NAME (default: world); hello_driver counts greetings\n");
+        return copy_out(text, output, capacity, written);
     }
     static Status execute(void* context, const void* arguments, uint64_t arguments_length,
                           uint32_t count, void* output, uint64_t capacity, uint64_t* written) {
@@ -149,10 +121,10 @@ struct Commands {
         if (command_length != 5 || __builtin_memcmp(words, "hello", 5) != 0) {
             return UMKA_KABI_ENOENT;
         }
-        Output out(output, capacity);
+        LineText out;
         if (count > 2) {
             out.add("hello: takes at most one name\n");
-            *written = out.length();
+            (void)copy_out(out, output, capacity, written);
             return UMKA_KABI_EINVAL;
         }
         const char* name = count == 2 ? words + command_length + 1 : "world";
@@ -162,7 +134,7 @@ struct Commands {
                                            sizeof greeting, &greeting_length);
             status.is_error()) {
             out.add("hello: the name is too long\n");
-            *written = out.length();
+            (void)copy_out(out, output, capacity, written);
             return UMKA_KABI_EINVAL;
         }
         out.add(greeting, greeting_length)
@@ -171,8 +143,7 @@ struct Commands {
             .add(" from hello_driver version ")
             .number(kModuleVersion)
             .add("\n");
-        *written = out.length();
-        return out.full() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
+        return copy_out(out, output, capacity, written);
     }
 };
 static_assert(__is_empty(Commands));
@@ -182,14 +153,13 @@ static_assert(__is_empty(Commands));
 int32_t start(UmkaModuleBinding* binding) {
     services::LogRef log;
     if (umka::kabi::bind_required(binding, kLog, &log).is_error()) return UMKA_KABI_OK;
-    char line[96];
-    Output out(line, sizeof line);
+    LineText out;
     out.add("hello_driver version ")
         .number(kModuleVersion)
         .add(" started, ")
         .number(state_of(binding).greetings)
         .add(" greeting(s) so far");
-    log.write(services::LogLevel::Info, line, out.length());
+    log.write(services::LogLevel::Info, out.data(), out.length());
     return UMKA_KABI_OK;
 }
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "initramfs/tools/command_line.h"
 #include "initramfs/tools/file_io.h"
 #include "nucleus/bundle/cpio_archive.h"
 #include "nucleus/crypto/module_signature.h"
@@ -62,35 +63,7 @@ int failure(const std::string& message) {
     return kExitFailure;
 }
 
-struct Arguments {
-    std::map<std::string, std::string> options;  // "--output" -> value
-    std::vector<std::string> positional;
-};
-
-bool parse_arguments(int count, char** values, const std::set<std::string>& allowed, Arguments& out,
-                     std::string& problem) {
-    for (int index = 2; index < count; ++index) {
-        std::string argument = values[index];
-        if (argument.rfind("--", 0) != 0) {
-            out.positional.push_back(argument);
-            continue;
-        }
-        if (!allowed.count(argument)) {
-            problem = "unknown option " + argument;
-            return false;
-        }
-        if (index + 1 >= count) {
-            problem = "option " + argument + " needs a value";
-            return false;
-        }
-        if (out.options.count(argument)) {
-            problem = "option " + argument + " given twice";
-            return false;
-        }
-        out.options[argument] = values[++index];
-    }
-    return true;
-}
+using umka::tools::Arguments;
 
 // An entry name is one path component of printable characters: extraction then writes
 // only directly inside the chosen directory ("../x", "/etc/x" and "a/b" are refused), and
@@ -384,7 +357,7 @@ int main(int count, char** values) {
     std::string command = values[1];
     struct Command {
         const char* name;
-        std::set<std::string> options;
+        std::vector<std::string> options;
         int (*run)(const Arguments&);
     };
     const Command commands[] = {
@@ -397,7 +370,7 @@ int main(int count, char** values) {
         if (command != entry.name) continue;
         Arguments arguments;
         std::string problem;
-        if (!parse_arguments(count, values, entry.options, arguments, problem)) {
+        if (!umka::tools::parse_arguments(count, values, entry.options, {}, arguments, problem)) {
             return usage(problem);
         }
         int status = entry.run(arguments);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "initramfs/tools/command_line.h"
 #include "initramfs/tools/file_io.h"
 #include "initramfs/tools/module_rules.h"
 #include "nucleus/crypto/module_signature.h"
@@ -50,41 +51,7 @@ int failure(const std::string& message) {
     return kExitFailure;
 }
 
-struct Arguments {
-    std::map<std::string, std::string> options;  // "--secret" -> value
-    std::vector<std::string> positional;
-};
-
-// Parses "--name value" pairs, "--flag"s and positional arguments; only `allowed` option
-// and `flags` names pass. A flag is stored with an empty value.
-bool parse_arguments(int count, char** values, const std::vector<std::string>& allowed,
-                     const std::vector<std::string>& flags, Arguments& out, std::string& problem) {
-    for (int index = 2; index < count; ++index) {
-        std::string argument = values[index];
-        if (argument.rfind("--", 0) != 0) {
-            out.positional.push_back(argument);
-            continue;
-        }
-        bool is_flag = false;
-        for (const std::string& name : flags) is_flag = is_flag || name == argument;
-        if (is_flag) {
-            out.options[argument] = "";
-            continue;
-        }
-        bool known = false;
-        for (const std::string& name : allowed) known = known || name == argument;
-        if (!known) {
-            problem = "unknown option " + argument;
-            return false;
-        }
-        if (index + 1 >= count) {
-            problem = "option " + argument + " needs a value";
-            return false;
-        }
-        out.options[argument] = values[++index];
-    }
-    return true;
-}
+using umka::tools::Arguments;
 
 std::string hex(const uint8_t* bytes, size_t length) {
     static const char digits[] = "0123456789abcdef";
@@ -329,7 +296,8 @@ int main(int count, char** values) {
     };
     for (const Command& entry : commands) {
         if (command != entry.name) continue;
-        if (!parse_arguments(count, values, entry.options, entry.flags, arguments, problem)) {
+        if (!umka::tools::parse_arguments(count, values, entry.options, entry.flags, arguments,
+                                          problem)) {
             return usage(problem);
         }
         return entry.run(arguments);

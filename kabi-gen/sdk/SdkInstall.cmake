@@ -4,6 +4,7 @@
 #   bin/umka-qemu                              boots share/umka-sdk/boot in QEMU
 #   include/umka/kabi/*.h, *.hpp              generated headers of every kabi-idl/ package
 #   include/umka/module_entry.h                the module entry contract (docs/module-contract.md)
+#   include/umka/line_text.h                   bounded text for log lines and command output
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
 #                                              the host harness (no sanitizers) and the
@@ -35,7 +36,8 @@ install(TARGETS kabi-gen RUNTIME DESTINATION bin COMPONENT sdk)
 install(TARGETS umka_runtime ARCHIVE DESTINATION lib COMPONENT sdk)
 install(DIRECTORY ${KABI_GENERATED_DIR}/umka DESTINATION include COMPONENT sdk
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
-install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h DESTINATION include/umka COMPONENT sdk)
+install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/include/umka/line_text.h
+  DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfigVersion.cmake
               ${KABI_SDK_DIR}/cmake/UmkaSDKModules.cmake

@@ -20,6 +20,7 @@
 #include "umka/kabi/console_service_state.hpp"
 #include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/nucleus_shell.hpp"
+#include "umka/line_text.h"
 #include "umka/module_entry.h"
 
 namespace chardev = umka::kabi::char_device;
@@ -83,35 +84,7 @@ ConsoleState& state_of(void* context) {
 }
 
 // Text into a fixed buffer for log lines (no libc in a module).
-class LineText {
-public:
-    LineText& add(const char* text) {
-        while (*text != '\0' && length_ < sizeof(text_)) text_[length_++] = *text++;
-        return *this;
-    }
-    LineText& add(const char* text, uint64_t length) {
-        for (uint64_t index = 0; index < length && length_ < sizeof(text_); ++index) {
-            text_[length_++] = text[index];
-        }
-        return *this;
-    }
-    LineText& number(uint64_t value) {
-        char digits[20];
-        uint32_t count = 0;
-        do {
-            digits[count++] = char('0' + value % 10);
-            value /= 10;
-        } while (value != 0);
-        while (count != 0 && length_ < sizeof(text_)) text_[length_++] = digits[--count];
-        return *this;
-    }
-    const char* data() const { return text_; }
-    uint64_t length() const { return length_; }
-
-private:
-    char text_[160];
-    uint64_t length_ = 0;
-};
+using LineText = umka::LineText<160>;
 
 void log_line(void* context, services::LogLevel level, const LineText& text) {
     services::LogRef log;

@@ -27,6 +27,7 @@
 #include "umka/kabi/memory.hpp"
 #include "umka/kabi/memory_service.hpp"
 #include "umka/kabi/memory_service_state.hpp"
+#include "umka/line_text.h"
 #include "umka/module_entry.h"
 
 namespace umka::heap {
@@ -131,18 +132,7 @@ inline Heap heap_of(void* context) {
 }
 
 // --- log lines (regions.cpp) -------------------------------------------------------------
-class LineText {
-public:
-    LineText& text(const char* text);
-    LineText& number(uint64_t value);
-    LineText& hex(uint64_t value);
-    const char* data() const { return text_; }
-    uint64_t length() const { return length_; }
-
-private:
-    char text_[160];
-    uint64_t length_ = 0;
-};
+using LineText = umka::LineText<160>;
 void log_line(const Heap& heap, services::LogLevel level, const LineText& line);
 
 // --- regions from the nucleus (regions.cpp) ----------------------------------------------

@@ -14,9 +14,9 @@ namespace {
 
 Status refuse_address(const Heap& heap, const char* operation, uint32_t cpu, uint64_t address) {
     LineText line;
-    line.text("heap: ").text(operation).text(" of ").hex(address);
-    if (cpu != kNoClass) line.text(" on CPU ").number(cpu);
-    line.text(": not the start of an allocation this heap handed out and still holds");
+    line.add("heap: ").add(operation).add(" of ").hex(address);
+    if (cpu != kNoClass) line.add(" on CPU ").number(cpu);
+    line.add(": not the start of an allocation this heap handed out and still holds");
     log_line(heap, services::LogLevel::Error, line);
     return UMKA_KABI_EINVAL;
 }
@@ -154,7 +154,7 @@ constexpr memory::HeapVtable heap_vtable = memory::make_heap_vtable<HeapService>
 // report. The binding is the module's to write its refusal into.
 Status refuse_state(const UmkaModuleBinding* binding, const char* reason, uint64_t value) {
     LineText line;
-    line.text("heap: refusing the state region: ").text(reason).text(" ").number(value);
+    line.add("heap: refusing the state region: ").add(reason).add(" ").number(value);
     return umka_module_refuse(const_cast<UmkaModuleBinding*>(binding), UMKA_KABI_EINVAL,
                               line.data(), line.length());
 }
@@ -192,9 +192,9 @@ int32_t start_heap(UmkaModuleBinding* binding) {
     if (binding->states[0].origin != UMKA_STATE_ORIGIN_CARRIED) return UMKA_KABI_OK;
     HeapState& state = *umka::kabi::module_state<HeapState>(binding);
     LineText line;
-    line.text("heap: adopted a carried state: ").number(load_relaxed(state.regions));
-    line.text(" regions, ").number(load_relaxed(state.large_allocations));
-    line.text(" large allocations, ").number(load_relaxed(state.cpu_caches)).text(" CPU caches");
+    line.add("heap: adopted a carried state: ").number(load_relaxed(state.regions));
+    line.add(" regions, ").number(load_relaxed(state.large_allocations));
+    line.add(" large allocations, ").number(load_relaxed(state.cpu_caches)).add(" CPU caches");
     log_line(Heap{binding, &state}, services::LogLevel::Info, line);
     return UMKA_KABI_OK;
 }

@@ -38,9 +38,9 @@ uint64_t* directory_entries(HeapCpuDirectory* directory) {
 
 Status refuse_busy(const Heap& heap, uint32_t cpu, const char* operation) {
     LineText line;
-    line.text("heap: ").text(operation).text(" on CPU ").number(cpu);
-    line.text(" while another call of that CPU is inside the heap (EBUSY): the caller must ");
-    line.text("run heap calls with preemption off and not from interrupts that can nest");
+    line.add("heap: ").add(operation).add(" on CPU ").number(cpu);
+    line.add(" while another call of that CPU is inside the heap (EBUSY): the caller must ");
+    line.add("run heap calls with preemption off and not from interrupts that can nest");
     log_line(heap, services::LogLevel::Error, line);
     return UMKA_KABI_EBUSY;
 }

@@ -52,7 +52,7 @@ Status page_map_set(const Heap& heap, uint64_t address, uint64_t pages, uint64_t
         // Not a 4-level-paging address: the nucleus handed out memory this layout cannot
         // map (README: 5-level paging needs a deeper tree).
         LineText line;
-        line.text("heap: region at ").hex(address).text(" is outside the 48-bit page map");
+        line.add("heap: region at ").hex(address).add(" is outside the 48-bit page map");
         log_line(heap, services::LogLevel::Error, line);
         return UMKA_KABI_ENOMEM;
     }

@@ -10,32 +10,6 @@ namespace umka::heap {
 
 // --- log lines ---------------------------------------------------------------------------
 
-LineText& LineText::text(const char* text) {
-    while (*text != '\0' && length_ < sizeof(text_)) text_[length_++] = *text++;
-    return *this;
-}
-
-LineText& LineText::number(uint64_t value) {
-    char digits[20];
-    uint32_t count = 0;
-    do {
-        digits[count++] = char('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    while (count != 0 && length_ < sizeof(text_)) text_[length_++] = digits[--count];
-    return *this;
-}
-
-LineText& LineText::hex(uint64_t value) {
-    text("0x");
-    int shift = 60;
-    while (shift > 0 && ((value >> shift) & 0xF) == 0) shift -= 4;  // no leading zeros
-    for (; shift >= 0 && length_ < sizeof(text_); shift -= 4) {
-        text_[length_++] = "0123456789abcdef"[(value >> shift) & 0xF];
-    }
-    return *this;
-}
-
 void log_line(const Heap& heap, services::LogLevel level, const LineText& line) {
     services::LogRef log;
     // Without a Log the line is lost: there is nowhere else to say it.
@@ -50,8 +24,8 @@ namespace {
 
 void log_memory_failure(const Heap& heap, const char* what, uint64_t length, Status status) {
     LineText line;
-    line.text("heap: ModuleMemory.").text(what).text(" for ").number(length);
-    line.text(" bytes failed (errno ").number(uint64_t(status.code())).text(")");
+    line.add("heap: ModuleMemory.").add(what).add(" for ").number(length);
+    line.add(" bytes failed (errno ").number(uint64_t(status.code())).add(")");
     log_line(heap, services::LogLevel::Error, line);
 }
 
@@ -92,8 +66,8 @@ void give_back_region(const Heap& heap, services::MemoryRegion handle, const cha
     if (status.is_ok()) return;
     add_relaxed(heap.state->release_failures, uint64_t(1));
     LineText line;
-    line.text("heap: ModuleMemory.release of ").text(what).text(" region ").hex(handle.value);
-    line.text(" failed (errno ").number(uint64_t(status.code())).text("); the region is lost");
+    line.add("heap: ModuleMemory.release of ").add(what).add(" region ").hex(handle.value);
+    line.add(" failed (errno ").number(uint64_t(status.code())).add("); the region is lost");
     log_line(heap, services::LogLevel::Error, line);
 }
 

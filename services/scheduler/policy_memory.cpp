@@ -8,35 +8,6 @@ namespace umka::scheduler_module {
 
 namespace services = kabi::kernel_services;
 
-LineText& LineText::add(const char* text) {
-    while (*text != '\0' && length_ < sizeof(text_)) text_[length_++] = *text++;
-    return *this;
-}
-
-LineText& LineText::number(uint64_t value) {
-    char digits[20];
-    uint32_t count = 0;
-    do {
-        digits[count++] = char('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    while (count != 0 && length_ < sizeof(text_)) text_[length_++] = digits[--count];
-    return *this;
-}
-
-LineText& LineText::signed_number(int64_t value) {
-    if (value >= 0) return number(uint64_t(value));
-    add("-");
-    return number(0 - uint64_t(value));  // well defined for INT64_MIN too
-}
-
-LineText& LineText::append(const LineText& other) {
-    for (uint64_t index = 0; index < other.length_ && length_ < sizeof(text_); ++index) {
-        text_[length_++] = other.text_[index];
-    }
-    return *this;
-}
-
 kabi::Status refuse(void* context, int32_t code, const LineText& text) {
     // The binding's refusal text reaches the nucleus's report of a refused entry or start,
     // where the Log is not reachable (module_entry.h); later the log line says it too.

@@ -8,6 +8,7 @@
 #include "eevdf.h"
 #include "umka/kabi/kabi_base.h"
 #include "umka/kabi/scheduler_state.hpp"
+#include "umka/line_text.h"
 #include "umka/module_entry.h"
 
 namespace umka::scheduler_module {
@@ -22,19 +23,7 @@ enum Provided : uint32_t { kSchedulerPolicy = 0, kProvidedCount = 1 };
 enum StateIndex : uint32_t { kGlobals = 0, kStateCount = 1 };
 
 // A bounded line of text for the log (no libc in a module).
-class LineText {
-public:
-    LineText& add(const char* text);
-    LineText& number(uint64_t value);
-    LineText& signed_number(int64_t value);
-    LineText& append(const LineText& other);
-    const char* data() const { return text_; }
-    uint64_t length() const { return length_; }
-
-private:
-    char text_[192];
-    uint64_t length_ = 0;
-};
+using LineText = umka::LineText<192>;
 
 // Logs "scheduler: <text>" at error level and returns `code`.
 kabi::Status refuse(void* context, int32_t code, const LineText& text);

@@ -5,6 +5,7 @@
 #include "umka/kabi/module_fixture.hpp"
 #include "umka/kabi/module_fixture_manifest.hpp"
 #include "umka/kabi/module_fixture_state.hpp"
+#include "umka/line_text.h"
 #include "umka/module_entry.h"
 
 namespace fixture = umka::kabi::module_fixture;
@@ -17,18 +18,6 @@ enum Required : uint32_t { kLog = 0, kClock = 1 };
 
 fixture::CounterState& state_of(void* context) {
     return *umka::kabi::module_state<fixture::CounterState>(umka::kabi::binding_of(context));
-}
-
-// Decimal digits of `value` into `out`; returns the count. No libc in a module.
-uint64_t put_decimal(uint64_t value, char* out) {
-    char digits[20];
-    uint64_t count = 0;
-    do {
-        digits[count++] = char('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    for (uint64_t index = 0; index < count; ++index) out[index] = digits[count - 1 - index];
-    return count;
 }
 
 struct Counter {
@@ -44,9 +33,9 @@ struct Counter {
         if (umka::kabi::bind_required(umka::kabi::binding_of(context), kLog, &log).is_error()) {
             return UMKA_KABI_EIO;
         }
-        char line[32] = "total ";
-        uint64_t length = 6 + put_decimal(state_of(context).total, line + 6);
-        log.write(services::LogLevel::Info, line, length);
+        umka::LineText<32> line;
+        line.add("total ").number(state_of(context).total);
+        log.write(services::LogLevel::Info, line.data(), line.length());
         return Status::ok();
     }
 };
