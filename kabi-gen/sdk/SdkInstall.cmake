@@ -5,6 +5,8 @@
 #   include/umka/kabi/*.h, *.hpp              generated headers of every kabi-idl/ package
 #   include/umka/module_entry.h                the module entry contract (docs/module-contract.md)
 #   include/umka/line_text.h                   bounded text for log lines and command output
+#   include/umka/number_text.h                 the one checked number parser (decimal, 0x hex, limit)
+#   include/umka/name_copy.h                   names copied whole or refused
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
 #                                              the host harness (no sanitizers) and the
@@ -37,6 +39,7 @@ install(TARGETS umka_runtime ARCHIVE DESTINATION lib COMPONENT sdk)
 install(DIRECTORY ${KABI_GENERATED_DIR}/umka DESTINATION include COMPONENT sdk
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
 install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/include/umka/line_text.h
+  ${KABI_SDK_DIR}/include/umka/number_text.h ${KABI_SDK_DIR}/include/umka/name_copy.h
   DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfigVersion.cmake
