@@ -7,7 +7,7 @@
 
 namespace umka {
 namespace {
-constinit SpinLock console_lock;
+constinit SpinLock console_lock{LockLevel::Console};
 constexpr size_t kLineCapacity = 512;
 }  // namespace
 

@@ -1,13 +1,11 @@
 // A spinlock the holding CPU may take again (the depth is counted), masking interrupts
 // like SpinLock. For a writer lock around code that calls back into code taking the same
 // lock on the same CPU: binding a module (its entry point may allocate module memory) while
-// the capability table's writers are serialised.
+// the capability table's writers are serialised. Taking it again is not checked against
+// the lock order (it cannot deadlock); the first acquisition is.
 #pragma once
 
-#include <arch/cpu.h>
 #include <stdint.h>
-
-#include <atomic>
 
 #include "nucleus/lib/spinlock.h"
 
@@ -15,36 +13,37 @@ namespace umka {
 
 class RecursiveSpinLock {
 public:
-    constexpr RecursiveSpinLock() = default;
+    constexpr explicit RecursiveSpinLock(LockLevel level) : inner_(level) {}
 
-    arch::InterruptState lock() {
-        arch::InterruptState state = arch::save_and_disable_interrupts();
-        uint32_t self = arch::current_cpu_index() + 1;
-        if (holder_.load(std::memory_order_relaxed) != self) {
-            (void)inner_.lock();
-            holder_.store(self, std::memory_order_relaxed);
-        }
+    arch::InterruptState lock(const char* file = __builtin_FILE(),
+                              unsigned line = __builtin_LINE()) {
+        arch::InterruptState state = lock_cpu::disable_interrupts();
+        if (!inner_.held_by_this_cpu()) (void)inner_.lock(file, line);
         ++depth_;
         return state;
     }
 
-    void unlock(arch::InterruptState state) {
-        if (--depth_ == 0) {
-            holder_.store(0, std::memory_order_relaxed);
-            inner_.unlock(arch::InterruptState::Disabled);
-        }
-        arch::restore_interrupts(state);
+    void unlock(arch::InterruptState state, const char* file = __builtin_FILE(),
+                unsigned line = __builtin_LINE()) {
+        inner_.assert_held(file, line);
+        if (--depth_ == 0) inner_.unlock(arch::InterruptState::Disabled, file, line);
+        lock_cpu::restore_interrupts(state);
+    }
+
+    void assert_held(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) const {
+        inner_.assert_held(file, line);
     }
 
 private:
     SpinLock inner_;
-    std::atomic<uint32_t> holder_{0};  // CPU index + 1; 0 when free
-    uint32_t depth_ = 0;
+    uint32_t depth_ = 0;  // changed only by the holder
 };
 
 class RecursiveSpinLockGuard {
 public:
-    explicit RecursiveSpinLockGuard(RecursiveSpinLock& lock) : lock_(lock), state_(lock.lock()) {}
+    explicit RecursiveSpinLockGuard(RecursiveSpinLock& lock, const char* file = __builtin_FILE(),
+                                    unsigned line = __builtin_LINE())
+        : lock_(lock), state_(lock.lock(file, line)) {}
     ~RecursiveSpinLockGuard() { lock_.unlock(state_); }
     RecursiveSpinLockGuard(const RecursiveSpinLockGuard&) = delete;
     RecursiveSpinLockGuard& operator=(const RecursiveSpinLockGuard&) = delete;

@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "nucleus/lib/verify.h"
+
 namespace umka {
 
 // Values are Linux errno numbers so they cross the user ABI unchanged. The names are
@@ -54,6 +56,13 @@ private:
     Errno error_ = Errno::Ok;
 };
 
+template <typename T>
+class Result;
+namespace detail {
+template <typename T>
+constexpr T try_value(Result<T>& result);
+}  // namespace detail
+
 // A value or an errno. T must be default-constructible and trivially destructible in the
 // nucleus (no heap there), which keeps this a plain tagged pair.
 template <typename T>
@@ -67,11 +76,34 @@ public:
     constexpr bool is_error() const { return error_ != Errno::Ok; }
     constexpr Errno error() const { return error_; }
     constexpr Status status() const { return Status(error_); }
-    constexpr T& value() { return value_; }
-    constexpr const T& value() const { return value_; }
-    constexpr T release_value() { return std::move(value_); }
+    // Reading the value of an error is a bug, never a default T: a VERIFY failure that
+    // names the caller's line and the error.
+    constexpr T& value(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+        verify_value(file, line);
+        return value_;
+    }
+    constexpr const T& value(const char* file = __builtin_FILE(),
+                             unsigned line = __builtin_LINE()) const {
+        verify_value(file, line);
+        return value_;
+    }
+    constexpr T release_value(const char* file = __builtin_FILE(),
+                              unsigned line = __builtin_LINE()) {
+        verify_value(file, line);
+        return std::move(value_);
+    }
 
 private:
+    template <typename U>
+    friend constexpr U detail::try_value(Result<U>& result);
+
+    constexpr void verify_value(const char* file, unsigned line) const {
+        if (__builtin_expect(error_ != Errno::Ok, 0)) {
+            umka_verify_failed(detail::file_name_of(file), line, "value() of a Result holding %s",
+                               errno_name(error_));
+        }
+    }
+
     T value_{};
     Errno error_ = Errno::Ok;
 };
@@ -87,9 +119,10 @@ private:
     })
 
 namespace umka::detail {
+// TRY() has just checked the result: no second check.
 template <typename T>
 constexpr T try_value(Result<T>& result) {
-    return result.release_value();
+    return std::move(result.value_);
 }
 constexpr void try_value(Status&) {}
 }  // namespace umka::detail

@@ -39,6 +39,7 @@ static_assert(sizeof(RecordPage) <= kFrameSize);
 constinit RecordPage* first_page = nullptr;
 
 RegionRecord* take_record() {
+    capability_writer_lock().assert_held();
     for (RecordPage* page = first_page; page != nullptr; page = page->next) {
         for (RegionRecord& record : page->records) {
             if (record.physical == 0) return &record;

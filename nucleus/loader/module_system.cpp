@@ -36,7 +36,7 @@ constexpr modules::ModuleMemory kKernelModuleMemory{nullptr, reserve, protect, r
 }  // namespace
 
 namespace {
-constinit RecursiveSpinLock capability_lock;
+constinit RecursiveSpinLock capability_lock{LockLevel::CapabilityWriter};
 }  // namespace
 
 ModuleSystem& module_system() { return instance; }

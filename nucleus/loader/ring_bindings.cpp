@@ -21,7 +21,7 @@ inline constexpr uint32_t kSpinPolls = 2000;
 
 // Every binding, in creation order (a slot is reused once its binding is closed). Written
 // under table_lock; read by `rings` under it too.
-constinit SpinLock table_lock;
+constinit SpinLock table_lock{LockLevel::RingBindings};
 constinit RingBinding* table[kMaximumRingBindings] = {};
 // Closers wait here for provider threads to finish. Outside the bindings on purpose: the
 // provider thread's last act is to wake it, after which the binding may already be freed.

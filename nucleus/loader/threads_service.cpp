@@ -29,7 +29,7 @@ namespace services = umka::kabi::kernel_services;
 constexpr size_t kModuleWaitQueues = 256;
 
 // Lock order: before a wait queue's lock (held only to look a queue up or free it).
-constinit SpinLock queue_table_lock;
+constinit SpinLock queue_table_lock{LockLevel::ModuleQueueTable};
 constinit sched::HandleTable* queue_table = nullptr;
 constinit sched::WaitQueue* queues = nullptr;
 
@@ -222,6 +222,7 @@ Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& 
     queues = static_cast<sched::WaitQueue*>(
         TRY(allocate_zeroed(kModuleWaitQueues * sizeof(sched::WaitQueue))));
     queue_table = new (table) sched::HandleTable(slots, kModuleWaitQueues);
+    for (size_t index = 0; index < kModuleWaitQueues; ++index) new (&queues[index]) sched::WaitQueue();
     return publish_vtable(registry, "kernel_services", "Threads",
                           reinterpret_cast<const umka_kabi_vtable_header*>(&kThreadsVtable),
                           kThreadsVtable.version, diagnostic);

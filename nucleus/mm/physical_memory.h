@@ -34,7 +34,7 @@ public:
 
 private:
     // Lock order: a leaf lock; the address-space lock may be held when taking it.
-    SpinLock lock_;
+    SpinLock lock_{LockLevel::PhysicalMemory};
     FrameAllocator allocator_;
     uint64_t metadata_physical_ = 0;
 };

@@ -4,6 +4,8 @@
 #include <arch/cpu.h>
 #include <arch/memory.h>
 
+#include <new>
+
 #include "nucleus/boot/timeline.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
@@ -36,7 +38,7 @@ constexpr size_t kStackBytes = 16 * 1024;
 constexpr int8_t kConsoleNice = -10;
 
 constinit std::atomic<bool> started{false};
-constinit SpinLock slot_lock;  // slot allocation only
+constinit SpinLock slot_lock{LockLevel::TaskSlots};  // slot allocation only
 
 uint32_t this_cpu() { return arch::current_cpu_index(); }
 
@@ -73,6 +75,7 @@ void finish_switch() {
 // Called with rq(cpu) held and interrupts off; releases the lock before switching.
 void switch_to(uint32_t cpu_index, Task* next) {
     CpuScheduler& cpu = cpus[cpu_index];
+    cpu.lock.assert_held();
     Task* previous = cpu.current;
     if (next == previous) {
         cpu.lock.unlock(arch::InterruptState::Disabled);
@@ -96,6 +99,7 @@ void switch_to(uint32_t cpu_index, Task* next) {
     cpu.current = next;
     cpu.switching_from = previous;
     cpu.lock.unlock(arch::InterruptState::Disabled);
+    verify_no_spin_lock_held("a context switch");
     arch::arch_switch_stacks(&previous->stack_pointer, next->stack_pointer);
     finish_switch();
 }
@@ -281,6 +285,9 @@ Status initialize() {
 
     cpus = static_cast<CpuScheduler*>(TRY(zeroed(cpu_count * sizeof(CpuScheduler))));
     for (uint32_t index = 0; index < cpu_count; ++index) {
+        // Zero-filled memory: the lock gets its level and its place in CPU-id order here.
+        VERIFY(index <= 0xFFFF);  // the ordinal is 16 bits wide
+        new (&cpus[index].lock) SpinLock(LockLevel::RunQueue, uint16_t(index));
         Task& idle = cpus[index].idle;
         idle.slot = kNone;
         __builtin_memcpy(idle.name, "idle", 5);

@@ -67,7 +67,7 @@ public:
 private:
     bool unlink(Task* task);  // under lock_: false if not queued
 
-    SpinLock lock_;
+    SpinLock lock_{LockLevel::WaitQueue};
     Task* first_ = nullptr;
     Task* last_ = nullptr;
 };

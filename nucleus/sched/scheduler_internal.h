@@ -16,7 +16,7 @@ namespace umka::sched {
 namespace policy_api = umka::kabi::scheduler_policy;
 
 struct CpuScheduler {
-    SpinLock lock;  // the run-queue lock of this CPU
+    SpinLock lock{LockLevel::RunQueue};  // this CPU's run queue; ordinal: the CPU index
     Task* current;
     Task* switching_from;  // set across a switch, read by the resumed side
     Task idle;             // this CPU's idle context (not known to the policy)

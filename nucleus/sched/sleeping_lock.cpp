@@ -8,6 +8,7 @@ bool SleepingLock::is_free(void* self) {
 }
 
 void SleepingLock::lock() {
+    verify_no_spin_lock_held("taking a sleeping lock");
     // The queue's condition is checked under its lock and unlock() wakes under it too, so a
     // release between our failed exchange and our sleep is seen by the check: no lost wake.
     while (holder_.exchange(Holder::Held, std::memory_order_acquire) == Holder::Held) {

@@ -9,6 +9,7 @@
 // interrupts off here, so no run-queue lock is held and no policy call is under way.
 
 #include <atomic>
+#include <new>
 
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
@@ -31,6 +32,8 @@ constinit std::atomic<bool> growing{false};
 void initialize_chunk(Task* chunk, uint32_t first_slot) {
     for (uint32_t index = 0; index < slots_per_chunk; ++index) {
         chunk[index].slot = first_slot + index;
+        // Zero-filled memory: the queue's lock gets its level here.
+        new (&chunk[index].exit_waiters) WaitQueue();
         chunk[index].generation.store(1, std::memory_order_relaxed);
     }
 }

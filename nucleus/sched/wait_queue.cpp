@@ -23,7 +23,7 @@ struct Waking {
 };
 
 // Sleeping tasks, in no order; each CPU's tick wakes the expired ones.
-constinit SpinLock sleepers_lock;
+constinit SpinLock sleepers_lock{LockLevel::Sleepers};
 constinit Task* sleepers = nullptr;
 
 }  // namespace
@@ -82,6 +82,7 @@ void wake_expired_sleepers() {
 }  // namespace detail
 
 bool WaitQueue::unlink(Task* task) {
+    lock_.assert_held();
     Task* previous = nullptr;
     for (Task* queued = first_; queued != nullptr;
          previous = queued, queued = queued->next_waiter) {

@@ -14,7 +14,7 @@ namespace {
 
 // Lock order: rendezvous_lock is taken first and held for the whole call; nothing inside
 // takes another lock except the console lock for output.
-constinit SpinLock rendezvous_lock;
+constinit SpinLock rendezvous_lock{LockLevel::Rendezvous};
 
 struct Call {
     CpuFunction function = nullptr;

@@ -21,7 +21,7 @@ constexpr uint64_t kBootIdentityLimit = 4ull << 30;
 
 // Lock order: address_space_lock is a leaf; it is never held while taking another lock
 // except the frame allocator's caller-held serialisation (boot is single-threaded).
-constinit SpinLock address_space_lock;
+constinit SpinLock address_space_lock{LockLevel::AddressSpace};
 constinit PhysicalMemory* table_frames = nullptr;
 constinit uint64_t window_offset = 0;  // 0 while the boot identity map is live
 constinit uint64_t root_table = 0;
