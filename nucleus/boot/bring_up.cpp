@@ -7,6 +7,7 @@
 #include "nucleus/boot/timeline.h"
 #include "nucleus/bundle/bundle_inventory.h"
 #include "nucleus/console/console.h"
+#include "nucleus/lib/lock_checks.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/boot_modules.h"
 #include "nucleus/loader/ring_bindings.h"
@@ -220,6 +221,10 @@ void nucleus_main(const BootInfo& boot_info) {
     __builtin_memcpy(description.command_line, boot_info.command_line, kBootCommandLineCapacity);
     log("UmkaOS nucleus: booted by %s, command line '%s'\n", boot_info.boot_protocol,
         boot_info.command_line);
+    if constexpr (lock_checks::kEnabled) {
+        log("locks: order and owners checked on every acquisition (%u levels)\n",
+            unsigned(LockLevel::Count) - 1);
+    }
 
     set_up_memory_map(boot_info);
     set_up_physical_memory();

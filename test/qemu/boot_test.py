@@ -563,12 +563,15 @@ def expect_history(output: str, outcomes: list[str]) -> None:
     expect(re.search(r"history: \d+ entries .*hash chain valid", table) is not None, "the log chain is not valid")
 
 
-def scenario_evolve_scheduler(build: Path, accel: str) -> None:
+def scenario_evolve_scheduler(build: Path, accel: str, image: str = "nucleus") -> None:
     script = ["load start cpu 16", "wait 300", "load stats", "threads",
               "evolve scheduler scheduler-v2.umod", "threads", "wait 300", "load stats",
               "evolve scheduler scheduler.umod", "wait 300", "load stats", "threads", "history", "mods",
               "load stop", "poweroff"]
-    status, output = boot_evolution(build, accel, script, smp=4)
+    status, output = boot_evolution(build, accel, script, smp=4, options=("--image", image))
+    checked = "locks: order and owners checked on every acquisition" in output
+    expect(checked == (image == "nucleus-checked"),
+           f"{image} should {'' if image == 'nucleus-checked' else 'not '}check the lock order")
     to_b = command_output(output, "evolve scheduler scheduler-v2.umod")
     to_a = command_output(output, "evolve scheduler scheduler.umod")
     for section, file in ((to_b, "scheduler-v2.umod"), (to_a, "scheduler.umod")):
@@ -835,6 +838,9 @@ SCENARIOS = {
     "module-cycle": scenario_module_cycle,
     "evolution-bundle": scenario_evolution_bundle,
     "evolve-scheduler": scenario_evolve_scheduler,
+    # The debug kernel (lock order and owners checked, docs/nucleus.md): 16 threads on 4
+    # CPUs, work stealing, wait queues and two live swaps of the scheduler policy.
+    "evolve-scheduler-checked": lambda build, accel: scenario_evolve_scheduler(build, accel, "nucleus-checked"),
     "evolve-heap": scenario_evolve_heap,
     "evolve-cycle": scenario_evolve_cycle,
     "evolve-refusals": scenario_evolve_refusals,
