@@ -222,7 +222,8 @@ Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& 
     queues = static_cast<sched::WaitQueue*>(
         TRY(allocate_zeroed(kModuleWaitQueues * sizeof(sched::WaitQueue))));
     queue_table = new (table) sched::HandleTable(slots, kModuleWaitQueues);
-    for (size_t index = 0; index < kModuleWaitQueues; ++index) new (&queues[index]) sched::WaitQueue();
+    for (size_t index = 0; index < kModuleWaitQueues; ++index)
+        new (&queues[index]) sched::WaitQueue();
     return publish_vtable(registry, "kernel_services", "Threads",
                           reinterpret_cast<const umka_kabi_vtable_header*>(&kThreadsVtable),
                           kThreadsVtable.version, diagnostic);
