@@ -82,13 +82,28 @@ def read_sections(readelf: str, elf: Path) -> list[dict]:
     return sections
 
 
+def checkout_parts(path: Path, root: Path) -> tuple[str, ...] | None:
+    """`path` as parts relative to the checkout, or None for files outside it. Objects may
+    come from a compiler cache shared by several checkouts of the tree, so their debug
+    info can name another checkout: the path is then matched from its first component
+    that is a top-level folder of `root` and names a file there."""
+    try:
+        return path.relative_to(root).parts
+    except ValueError:
+        pass
+    parts = path.parts
+    for index in range(1, len(parts)):
+        if (root / parts[index]).is_dir() and root.joinpath(*parts[index:]).exists():
+            return parts[index:]
+    return None
+
+
 def folder_of(source: str, root: Path) -> str:
-    path = Path(source).resolve()
+    path = Path(os.path.normpath(source))
     if "generated" in path.parts and "kabi-gen" in path.parts:
         return "generated"  # kabi-gen's headers, in whichever build tree
-    try:
-        parts = path.relative_to(root).parts
-    except ValueError:
+    parts = checkout_parts(path, root)
+    if parts is None:
         return "(toolchain headers)"
     # nucleus/<sub>, arch/<arch>, kabi-gen/sdk; a file at a folder's top counts as the folder.
     return "/".join(parts[:2]) if len(parts) > 2 else parts[0]

@@ -197,7 +197,8 @@ TEST(Compat, IdenticalFilesHaveNoFindings) {
 
 namespace ring_table {
 
-// Two packages: `a` declares every kind of interface, `b` a module providing two of them.
+// Two packages: `a` declares every kind of interface, `b` the modules providing and
+// requiring them.
 constexpr const char* kPackageA =
     "package a version 1;\n"
     "vtable Ringed version 1 transport(direct, ring) tier 0..1 { @0 f() -> status since 1; }\n"
@@ -205,14 +206,21 @@ constexpr const char* kPackageA =
     "vtable HighTier version 1 transport(direct, ring) tier 2..2 { @0 f() -> status since 1; }\n"
     "vtable ByDirectModule version 1 { @0 f() -> status since 1; }\n"
     "vtable Unprovided version 1 { @0 f() -> status since 1; }\n"
+    "vtable TierZeroConsumer version 1 { @0 f() -> status since 1; }\n"
     "module direct_only version 1 { provides ByDirectModule version 1; transport(direct); }\n";
 constexpr const char* kPackageB =
     "package b version 1;\nimport a;\n"
     "vtable Local version 1 { @0 f() -> status since 1; }\n"
-    "module ringed version 1 {\n"
-    "    provides a.Ringed version 1; provides a.HighTier version 1;\n"
-    "    provides a.Direct version 1; provides Local version 1;\n"
-    "    transport(direct, ring); tier 0..1;\n}\n";
+    "module provider version 1 {\n"
+    "    provides a.Ringed version 1; provides a.HighTier version 1; provides a.Direct version 1;\n"
+    "    provides a.TierZeroConsumer version 1; provides Local version 1;\n"
+    "    transport(direct, ring); tier 0..0;\n}\n"
+    "module consumer version 1 {\n"
+    "    requires a.Ringed >= 1; requires a.HighTier >= 1; requires a.Direct >= 1;\n"
+    "    requires a.ByDirectModule >= 1; requires a.Unprovided >= 1; requires Local >= 1;\n"
+    "    transport(direct, ring); tier 0..1;\n}\n"
+    "module tier_zero version 1 {\n"
+    "    requires a.TierZeroConsumer >= 1; transport(direct, ring); tier 0..0;\n}\n";
 
 std::string table_for(bool b_first) {
     TempDirectory directory;
@@ -237,6 +245,8 @@ TEST(RingTable, HoldsWhatARingCanCarryAndSaysWhyTheRestIsLeftOut) {
     EXPECT_NE(table.find("a.ByDirectModule: no module that allows ring provides it"),
               std::string::npos);
     EXPECT_NE(table.find("a.Unprovided: no module that allows ring provides it"),
+              std::string::npos);
+    EXPECT_NE(table.find("a.TierZeroConsumer: no module that allows ring at tier 1 requires it"),
               std::string::npos);
     EXPECT_LT(table.find("\"a\", \"Ringed\""), table.find("\"b\", \"Local\""));  // sorted
     EXPECT_NE(table.find("#include \"umka/kabi/a_ring.hpp\""), std::string::npos);

@@ -8,7 +8,7 @@
 
 #include "umka/kabi/ring_adapter_table.hpp"
 
-namespace consumer = umka::kabi::sample_consumer;
+namespace device = umka::kabi::sample_device;
 using umka::kabi::Status;
 
 namespace {
@@ -67,49 +67,66 @@ struct TestBuilder {
 
 constexpr const TableEntry* kTable = umka::kabi::kRingAdapters<TestBuilder>;
 
-// The one Consumer provider: refuses a pair whose token is zero, records the last limit.
-struct ConsumerImpl {
-    static Status use_pair(void* context, const consumer::Pair* pair) {
-        if (pair->token == umka::kabi::sample_device::Token{0}) return UMKA_KABI_EBUSY;
-        *static_cast<uint64_t*>(context) = pair->first.limit;
+// A Device provider: counts, and refuses an adjustment past 1000.
+struct DeviceImpl {
+    static Status configure(void*, const device::Config*, device::Config* previous) {
+        *previous = device::Config{};
         return Status::ok();
     }
+    static Status fill(void*, uint8_t pattern, void* data, uint64_t length, uint64_t* written) {
+        std::memset(data, pattern, length);
+        *written = length;
+        return Status::ok();
+    }
+    static uint64_t counter(void* context) { return ++*static_cast<uint64_t*>(context); }
+    static Status adjust(void*, uint32_t* value, int32_t delta) {
+        int64_t next = static_cast<int64_t>(*value) + delta;
+        if (next < 0 || next > 1000) return UMKA_KABI_ERANGE;
+        *value = static_cast<uint32_t>(next);
+        return Status::ok();
+    }
+    static uint32_t measure(void*, const char*, uint64_t length, device::Token) {
+        return static_cast<uint32_t>(length);
+    }
+    static void poke(void*, device::Mode) {}
 };
-constexpr consumer::ConsumerVtable kConsumerVtable = consumer::make_consumer_vtable<ConsumerImpl>();
+constexpr device::DeviceVtable kDeviceVtable = device::make_device_vtable<DeviceImpl>();
 
-// sample_device.Device (ring, tier 0..1, provided by sample_driver which allows ring) and
-// sample_consumer.Consumer (default transport and tiers, its module allows every
-// transport) are in; sample_device.Strict (transport(direct)) is not. Sorted by package.
-TEST(GeneratedRingTable, HoldsTheRingCapableInterfacesSorted) {
-    ASSERT_EQ(umka::kabi::kRingAdapterCount, 2u);
-    EXPECT_STREQ(kTable[0].package, "sample_consumer");
-    EXPECT_STREQ(kTable[0].interface, "Consumer");
-    EXPECT_EQ(kTable[0].interface_version, consumer::ConsumerRef::interface_version);
-    EXPECT_STREQ(kTable[1].package, "sample_device");
-    EXPECT_STREQ(kTable[1].interface, "Device");
-    EXPECT_EQ(kTable[1].interface_version, umka::kabi::sample_device::DeviceRef::interface_version);
-    for (size_t index = 0; index < umka::kabi::kRingAdapterCount; ++index)
-        EXPECT_STRNE(kTable[index].interface, "Strict");
+// sample_device.Device is in: ring, tiers 0..1, provided by sample_driver (allows ring),
+// required by sample_consumer (every transport and tier by default). Left out:
+// sample_device.Strict (transport(direct)) and sample_consumer.Consumer (nobody requires it).
+TEST(GeneratedRingTable, HoldsOnlyWhatARingCanCarry) {
+    ASSERT_EQ(umka::kabi::kRingAdapterCount, 1u);
+    EXPECT_STREQ(kTable[0].package, "sample_device");
+    EXPECT_STREQ(kTable[0].interface, "Device");
+    EXPECT_EQ(kTable[0].interface_version, device::DeviceRef::interface_version);
+    const auto* header = static_cast<const umka_kabi_vtable_header*>(kTable[0].vtable);
+    EXPECT_EQ(header->vtable_size, sizeof(device::DeviceVtable));
 }
 
 // A consumer bound to an entry's adapter vtable reaches the provider through the entry's
 // dispatch: the two halves of one entry belong together.
 TEST(GeneratedRingTable, AnEntryCarriesACallEndToEnd) {
     const TableEntry& entry = kTable[0];
-    uint64_t last_limit = 0;
-    DispatchRing ring(entry, &kConsumerVtable, &last_limit);
-    consumer::ConsumerRef ref;
-    ASSERT_TRUE(consumer::ConsumerRef::bind(
-                    static_cast<const consumer::ConsumerVtable*>(entry.vtable), &ring, &ref)
-                    .is_ok());
-    consumer::Pair pair{};
-    pair.first.limit = 42;
-    pair.token = umka::kabi::sample_device::Token{7};
-    EXPECT_TRUE(ref.use_pair(&pair).is_ok());
-    EXPECT_EQ(last_limit, 42u);
-    pair.token = umka::kabi::sample_device::Token{0};
-    EXPECT_EQ(ref.use_pair(&pair), Status(UMKA_KABI_EBUSY));
-    EXPECT_EQ(ring.calls, 2u);
+    uint64_t count = 0;
+    DispatchRing ring(entry, &kDeviceVtable, &count);
+    device::DeviceRef ref;
+    ASSERT_TRUE(
+        device::DeviceRef::bind(static_cast<const device::DeviceVtable*>(entry.vtable), &ring, &ref)
+            .is_ok());
+    EXPECT_EQ(ref.counter(), 1u);
+    EXPECT_EQ(ref.counter(), 2u);
+    EXPECT_EQ(count, 2u);
+    uint32_t value = 10;
+    EXPECT_TRUE(ref.adjust(&value, 5).is_ok());
+    EXPECT_EQ(value, 15u);
+    EXPECT_EQ(ref.adjust(&value, 5000), Status(UMKA_KABI_ERANGE));
+    uint8_t buffer[4] = {};
+    uint64_t written = 0;
+    EXPECT_TRUE(ref.fill(0x7e, buffer, sizeof buffer, &written).is_ok());
+    EXPECT_EQ(written, 4u);
+    EXPECT_EQ(buffer[3], 0x7e);
+    EXPECT_EQ(ring.calls, 5u);
 }
 
 }  // namespace
