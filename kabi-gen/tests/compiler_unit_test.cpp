@@ -256,7 +256,7 @@ TEST(RingTable, DoesNotDependOnInputOrder) {
     EXPECT_EQ(table_for(false), table_for(true));
 }
 
-TEST(RingTable, AnEmptyTableStillCompilesToOneUnusedElement) {
+TEST(RingTable, AnEmptyTableHoldsOneUnusedElement) {
     kabi::DiagnosticSink sink;
     kabi::Workspace workspace(sink, {});
     const kabi::File* file = workspace.load_text("c.kabi", "package c version 1;\n");
