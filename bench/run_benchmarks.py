@@ -8,6 +8,8 @@
    reads the guest's own timeline (cycle-counter timestamps converted with the
    calibrated clock), and reports the median nucleus-entry -> prompt time, the slowest
    step, and the SMP boot as a ratio to the single-CPU boot measured in the same run.
+3. Size: the nucleus image's .text, .rodata, .data and .bss per source folder, with the
+   arch-independent .text against its goal (bench/nucleus_size.py).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE.parent / "test" / "qemu" / "umka_qemu.py"
 sys.path.insert(0, str(RUNNER.parent))
+sys.path.insert(0, str(HERE))
 import accel_probe  # noqa: E402
+import nucleus_size  # noqa: E402
 
 # Host benchmark executables and, for each, the case every other case is divided by.
 HOST_BENCHMARKS = {
@@ -105,6 +109,16 @@ def report_boots(build: Path, accel: str, smp: int, boots: int) -> float:
     return median
 
 
+def report_nucleus_size(build: Path) -> None:
+    elf = build / "nucleus.elf"
+    try:
+        report = nucleus_size.measure(elf, HERE.parent, objects=nucleus_size.default_objects(elf))
+    except nucleus_size.SizeError as error:
+        print(f"\nsize: {error}")
+        return
+    print("\n" + nucleus_size.render(report))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", required=True, type=Path)
@@ -115,6 +129,7 @@ def main() -> int:
     arguments = parser.parse_args()
     # The same choice as `./umka run`, so the figures say which accelerator they measure.
     accel = arguments.accel or accel_probe.choose(arguments.build)
+    report_nucleus_size(arguments.build)
     if not arguments.skip_host:
         run_host_benchmarks(arguments.build)
     single = report_boots(arguments.build, accel, 1, arguments.boots)

@@ -24,6 +24,11 @@ std::string emit_state_header(const File& file);     // umka/kabi/<package>_stat
 std::string emit_layout_probe_c(const std::vector<const File*>& files);
 std::string emit_layout_probe_cpp(const std::vector<const File*>& files);
 
+// umka/kabi/ring_adapter_table.hpp: the nucleus's table of every interface a ring binding
+// can carry (transport allows ring, tier range includes 1, provided by a module that
+// allows ring, required by a module that allows ring at tier 1), over every file of the run.
+std::string emit_ring_adapter_table(const std::vector<const File*>& files);
+
 // Graphviz: modules, the vtables they provide and require.
 std::string emit_graph(const std::vector<const File*>& files);
 

@@ -19,8 +19,10 @@ namespace {
 constexpr const char* usage_text = R"(usage:
   kabi-gen [-I DIR]... --out-dir DIR [--emit KINDS] FILE.kabi...
       Generate headers under DIR/umka/kabi/. KINDS is a comma list of
-      base, cpp, c, ring, manifest, state, layout-probe
-      (default: base,cpp,c,ring,manifest,state).
+      base, cpp, c, ring, manifest, state, layout-probe, ring-table
+      (default: base,cpp,c,ring,manifest,state). ring-table writes one
+      ring_adapter_table.hpp for all the packages of the run (imports included):
+      the nucleus's ring adapters.
   kabi-gen [-I DIR]... --check FILE.kabi...
       Check only; print diagnostics.
   kabi-gen [-I DIR]... --graph OUT.dot FILE.kabi...
@@ -31,6 +33,8 @@ constexpr const char* usage_text = R"(usage:
       to NEW and in -I dirs.
 Exit status: 0 success, 1 errors in the input (or an incompatible change), 2 bad usage.
 )";
+
+constexpr const char* kRingTableName = "ring_adapter_table";
 
 enum class Mode { Generate, Check, Graph, Compat };
 
@@ -154,6 +158,17 @@ int run(const Options& options) {
                 write_if_changed(root / (package + "_state.hpp"), kabi::emit_state_header(*file)) &&
                 ok;
     }
+    if (wants("ring-table")) {
+        // A package of that name would write its C++ header over the table.
+        if (workspace.find_package(kRingTableName) != nullptr) {
+            std::cerr << "kabi-gen: a package named '" << kRingTableName
+                      << "' collides with the ring adapter table's file name\n";
+            return 1;
+        }
+        ok = write_if_changed(root / (std::string(kRingTableName) + ".hpp"),
+                              kabi::emit_ring_adapter_table(workspace.files())) &&
+             ok;
+    }
     if (wants("layout-probe")) {
         ok = write_if_changed(std::filesystem::path(options.out_directory) / "layout_probe.c",
                               kabi::emit_layout_probe_c(files)) &&
@@ -200,8 +215,8 @@ int main(int argc, char** argv) {
             options.emit.clear();
             std::stringstream stream(*kinds);
             std::string kind;
-            const std::set<std::string> known = {"base",     "cpp",   "c",           "ring",
-                                                 "manifest", "state", "layout-probe"};
+            const std::set<std::string> known = {
+                "base", "cpp", "c", "ring", "manifest", "state", "layout-probe", "ring-table"};
             while (std::getline(stream, kind, ',')) {
                 if (!known.count(kind)) return usage_error("unknown --emit kind '" + kind + "'");
                 options.emit.insert(kind);

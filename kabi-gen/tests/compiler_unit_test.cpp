@@ -1,5 +1,6 @@
 // Unit tests of kabi-gen's own pieces: lexer, parser, layout rules, diagnostics format,
-// naming, imports. End-to-end behaviour is covered by the golden/diagnostic/compat runs.
+// naming, imports, the ring adapter table's selection. End-to-end behaviour is covered by
+// the golden/diagnostic/compat runs.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,6 +8,7 @@
 
 #include "compat.h"
 #include "diagnostics.h"
+#include "emitters.h"
 #include "lexer.h"
 #include "naming.h"
 #include "parser.h"
@@ -192,3 +194,77 @@ TEST(Compat, IdenticalFilesHaveNoFindings) {
 }
 
 }  // namespace
+
+namespace ring_table {
+
+// Two packages: `a` declares every kind of interface, `b` the modules providing and
+// requiring them.
+constexpr const char* kPackageA =
+    "package a version 1;\n"
+    "vtable Ringed version 1 transport(direct, ring) tier 0..1 { @0 f() -> status since 1; }\n"
+    "vtable Direct version 1 transport(direct) { @0 f() -> status since 1; }\n"
+    "vtable HighTier version 1 transport(direct, ring) tier 2..2 { @0 f() -> status since 1; }\n"
+    "vtable ByDirectModule version 1 { @0 f() -> status since 1; }\n"
+    "vtable Unprovided version 1 { @0 f() -> status since 1; }\n"
+    "vtable TierZeroConsumer version 1 { @0 f() -> status since 1; }\n"
+    "module direct_only version 1 { provides ByDirectModule version 1; transport(direct); }\n";
+constexpr const char* kPackageB =
+    "package b version 1;\nimport a;\n"
+    "vtable Local version 1 { @0 f() -> status since 1; }\n"
+    "module provider version 1 {\n"
+    "    provides a.Ringed version 1; provides a.HighTier version 1; provides a.Direct version 1;\n"
+    "    provides a.TierZeroConsumer version 1; provides Local version 1;\n"
+    "    transport(direct, ring); tier 0..0;\n}\n"
+    "module consumer version 1 {\n"
+    "    requires a.Ringed >= 1; requires a.HighTier >= 1; requires a.Direct >= 1;\n"
+    "    requires a.ByDirectModule >= 1; requires a.Unprovided >= 1; requires Local >= 1;\n"
+    "    transport(direct, ring); tier 0..1;\n}\n"
+    "module tier_zero version 1 {\n"
+    "    requires a.TierZeroConsumer >= 1; transport(direct, ring); tier 0..0;\n}\n";
+
+std::string table_for(bool b_first) {
+    TempDirectory directory;
+    std::string a = directory.write("a.kabi", kPackageA);
+    std::string b = directory.write("b.kabi", kPackageB);
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    std::vector<const kabi::File*> files;
+    for (const std::string& path : b_first ? std::vector{b, a} : std::vector{a, b})
+        files.push_back(workspace.load(path));
+    EXPECT_FALSE(sink.has_errors()) << sink.render_all();
+    return kabi::emit_ring_adapter_table(files);
+}
+
+TEST(RingTable, HoldsWhatARingCanCarryAndSaysWhyTheRestIsLeftOut) {
+    std::string table = table_for(false);
+    EXPECT_NE(table.find("kRingAdapterCount = 2;"), std::string::npos) << table;
+    EXPECT_NE(table.find("\"a\", \"Ringed\""), std::string::npos);
+    EXPECT_NE(table.find("\"b\", \"Local\""), std::string::npos);
+    EXPECT_NE(table.find("a.Direct: its transport does not allow ring"), std::string::npos);
+    EXPECT_NE(table.find("a.HighTier: its tier range excludes tier 1"), std::string::npos);
+    EXPECT_NE(table.find("a.ByDirectModule: no module that allows ring provides it"),
+              std::string::npos);
+    EXPECT_NE(table.find("a.Unprovided: no module that allows ring provides it"),
+              std::string::npos);
+    EXPECT_NE(table.find("a.TierZeroConsumer: no module that allows ring at tier 1 requires it"),
+              std::string::npos);
+    EXPECT_LT(table.find("\"a\", \"Ringed\""), table.find("\"b\", \"Local\""));  // sorted
+    EXPECT_NE(table.find("#include \"umka/kabi/a_ring.hpp\""), std::string::npos);
+}
+
+TEST(RingTable, DoesNotDependOnInputOrder) {
+    EXPECT_EQ(table_for(false), table_for(true));
+}
+
+TEST(RingTable, AnEmptyTableHoldsOneUnusedElement) {
+    kabi::DiagnosticSink sink;
+    kabi::Workspace workspace(sink, {});
+    const kabi::File* file = workspace.load_text("c.kabi", "package c version 1;\n");
+    ASSERT_NE(file, nullptr);
+    std::string table = kabi::emit_ring_adapter_table({file});
+    EXPECT_NE(table.find("kRingAdapterCount = 0;"), std::string::npos);
+    EXPECT_NE(table.find("kRingAdapters[1] = {\n};"), std::string::npos) << table;
+    EXPECT_EQ(table.find("#include \"umka/kabi/c_ring.hpp\""), std::string::npos);
+}
+
+}  // namespace ring_table

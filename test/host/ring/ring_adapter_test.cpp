@@ -113,12 +113,31 @@ struct HostBinding {
     std::thread thread;
 };
 
-TEST(RingAdapterTable, KnowsCharDeviceAndNothingElse) {
+// The table is generated from kabi-idl/ (kabi-gen --emit ring-table): the interfaces a ring
+// can carry are in it, the ones that never travel over a ring are not.
+TEST(RingAdapterTable, HoldsEveryRingCapableInterfaceAndNoOther) {
     const umka::ring::RingAdapter& adapter = char_device_adapter();
     EXPECT_STREQ(adapter.package, "char_device");
     EXPECT_EQ(adapter.interface_version, char_device::CharDeviceRef::interface_version);
+    // virtio_blk (ring, tiers 0..1) requires them from ring-capable providers: no nucleus edit.
+    EXPECT_NE(HostAdapters::find("pci_bus", "PciBus"), nullptr);
+    EXPECT_NE(HostAdapters::find("block_device", "BlockCompletion"), nullptr);
+    // memory_service allows ring, but no module that could sit on a ring requires it.
+    EXPECT_EQ(HostAdapters::find("memory", "FramePolicy"), nullptr);
     EXPECT_EQ(HostAdapters::find("char_device", "Nothing"), nullptr);
-    EXPECT_EQ(HostAdapters::find("nucleus_shell", "Shell"), nullptr);
+    EXPECT_EQ(HostAdapters::find("nucleus_shell", "Shell"), nullptr);  // transport(direct)
+    EXPECT_EQ(HostAdapters::find("memory", "Heap"), nullptr);          // transport(direct)
+    EXPECT_EQ(HostAdapters::find("kernel_services", "Log"), nullptr);  // the nucleus provides it
+    EXPECT_EQ(HostAdapters::find("net_device", "NetStack"), nullptr);  // no module provides it
+    for (const umka::ring::RingAdapter* entry = HostAdapters::begin(); entry != HostAdapters::end();
+         ++entry) {
+        SCOPED_TRACE(std::string(entry->package) + "." + entry->interface);
+        EXPECT_EQ(HostAdapters::find(entry->package, entry->interface), entry);  // no duplicate
+        const auto* header = static_cast<const umka_kabi_vtable_header*>(entry->vtable);
+        EXPECT_EQ(header->version, entry->interface_version);
+        EXPECT_GT(header->vtable_size, UMKA_KABI_VTABLE_HEADER_SIZE);
+        EXPECT_NE(entry->dispatch, nullptr);
+    }
 }
 
 TEST(RingAdapter, ConsumerCallsTheRingThroughItsSlotLikeADirectProvider) {
