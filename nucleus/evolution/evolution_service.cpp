@@ -40,7 +40,7 @@ struct ControlService {
         EvolveMode engine_mode =
             mode == control::EvolveMode::DryRun ? EvolveMode::DryRun : EvolveMode::Swap;
         EvolveReport result =
-            evolution::evolve(EvolveRequest{service, file, engine_mode}, sched::StateCheck::Skip);
+            evolution::evolve(EvolveRequest{service, file, engine_mode}, StateCheck::Skip);
         if (result.status.error() == Errno::Busy && result.log_sequence == 0) return Errno::Busy;
         if (result.status.is_error()) {
             log("evolution: %s -> %s refused in %s: %s\n", service, file, phase_name(result.phase),
@@ -81,7 +81,7 @@ Status publish_evolution_control(modules::ServiceRegistry& registry,
     return registry.publish("evolution", "EvolutionControl", provider, diagnostic).status();
 }
 
-EvolveReport evolve(const EvolveRequest& request, sched::StateCheck check) {
+EvolveReport evolve(const EvolveRequest& request, StateCheck check) {
     environment.set_state_check(check);
     return engine.evolve(request);
 }
