@@ -143,6 +143,10 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     new_->verify_cycles = progress.verify_cycles;
     if (progress.step > modules::LoadStep::Signature)
         new_->signature = loader::SignatureState::Verified;
+    if (image.is_error() && progress.step == modules::LoadStep::Signature)
+        diagnostic.prefix("signature check of '%s' failed", new_->file);
+    if (image.is_error() && progress.step == modules::LoadStep::Image)
+        diagnostic.prefix("'%s'", new_->file);
     TRY(image.status());
     new_->image = image.value();
     new_->image_loaded = true;

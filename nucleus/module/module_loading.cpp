@@ -71,18 +71,15 @@ Result<LoadedModule> load_image(LoadEnvironment& environment, const ImageRequest
         status = crypto::verify_module_signature(signed_module, request.public_key, &reason);
     }
     if (status.is_error()) {
-        return refuse(diagnostic, status.error(), "signature check of '%s' failed: %s",
-                      request.file, reason != nullptr ? reason : errno_name(status.error()));
+        return refuse(diagnostic, status.error(), "%s",
+                      reason != nullptr ? reason : errno_name(status.error()));
     }
     progress.verify_cycles = environment.read_cycles() - start;
 
     progress.step = LoadStep::Image;
     Result<LoadedModule> image = load_module(signed_module.image, signed_module.image_size,
                                              environment.image_memory(), diagnostic);
-    if (image.is_error()) {
-        diagnostic.prefix("'%s'", request.file);
-        return image.error();
-    }
+    if (image.is_error()) return image.error();
     progress.load_cycles = environment.read_cycles() - start;
     return image;
 }

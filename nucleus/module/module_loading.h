@@ -67,7 +67,8 @@ struct ImageRequest {
     const uint8_t* public_key;  // crypto::kEd25519PublicKeySize bytes
 };
 
-// Find, Signature, Image. On an error nothing is mapped.
+// Find, Signature, Image. On an error nothing is mapped; the reason is the check's own
+// (callers add the file name as they report it).
 Result<LoadedModule> load_image(LoadEnvironment& environment, const ImageRequest& request,
                                 LoadProgress& progress, Diagnostic& diagnostic);
 

@@ -11,17 +11,13 @@
 #include <vector>
 
 #include "nucleus/evolution/state_transfer.h"
+#include "test/host/fuzz_bytes.h"
 
 namespace {
 
 using namespace umka::evolution;
 
-struct Input {
-    const uint8_t* data;
-    size_t size;
-    size_t position = 0;
-    uint8_t next() { return position < size ? data[position++] : 0; }
-};
+using Input = umka::testing::FuzzBytes;
 
 const char* const kNames[] = {"Globals", "Queue", "Table", "Globals2"};
 

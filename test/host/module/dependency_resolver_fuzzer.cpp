@@ -12,17 +12,13 @@
 
 #include "manifest_builder.h"
 #include "nucleus/module/dependency_resolver.h"
+#include "test/host/fuzz_bytes.h"
 
 namespace {
 
 using namespace umka::modules;
 
-struct Input {
-    const uint8_t* data;
-    size_t size;
-    size_t position = 0;
-    uint8_t next() { return position < size ? data[position++] : 0; }
-};
+using Input = umka::testing::FuzzBytes;
 
 const char* const kNames[] = {"a", "b", "c", "d", "e", "f"};
 const char* const kInterfaces[] = {"pkg.One", "pkg.Two", "pkg.Three", "kernel_services.Log",
