@@ -10,6 +10,7 @@
 #include "nucleus/lib/lock_checks.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/boot_modules.h"
+#include "nucleus/loader/module_system.h"
 #include "nucleus/loader/ring_bindings.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/panic.h"
@@ -160,24 +161,47 @@ void report_bundle(const bundle::Inventory& inventory) {
     switch (inventory.problem) {
     case bundle::InventoryProblem::None:
         log("bundle: %lu bytes, %u entries, %u modules requested\n", description.bundle_size,
-            inventory.entries, inventory.modules_requested);
+            inventory.entry_count, inventory.request_count);
         break;
     case bundle::InventoryProblem::Archive:
         log("bundle: corrupt at byte %zu: %s; continuing without modules\n",
             inventory.archive_error.offset, inventory.archive_error.reason);
         break;
+    case bundle::InventoryProblem::TooManyEntries:
+        log("bundle: more than %zu entries; continuing without modules\n",
+            bundle::kMaximumBundleEntries);
+        break;
+    case bundle::InventoryProblem::DuplicateEntry:
+        log("bundle: two entries are named '%.*s' (which one is meant is unknown); continuing "
+            "without modules\n",
+            int(inventory.duplicate_name.length), inventory.duplicate_name.text);
+        break;
     case bundle::InventoryProblem::ManifestMissing:
         log("bundle: no %s; no modules to load\n", manifest);
         break;
-    case bundle::InventoryProblem::Manifest:
-        log("bundle: %s:%u:%u: %s; continuing without modules\n", manifest,
-            inventory.manifest_error.line, inventory.manifest_error.column,
-            inventory.manifest_error.reason);
+    case bundle::InventoryProblem::TooManyRequests:
+        log("bundle: %s has more than %zu module lines; continuing without modules\n", manifest,
+            bundle::kMaximumModuleRequests);
         break;
-    case bundle::InventoryProblem::ModuleMissing:
+    }
+    // A bad line refuses only what it names (module lines show as refused modules too).
+    uint32_t kept = inventory.manifest_error_count < bundle::kMaximumReportedManifestErrors
+                        ? inventory.manifest_error_count
+                        : uint32_t(bundle::kMaximumReportedManifestErrors);
+    for (uint32_t index = 0; index < kept; ++index) {
+        const bundle::ManifestError& error = inventory.manifest_errors[index];
+        log("bundle: %s:%u:%u: %s; this line is skipped\n", manifest, error.line, error.column,
+            error.reason);
+    }
+    if (inventory.manifest_error_count > kept) {
+        log("bundle: %s has %u more malformed lines\n", manifest,
+            inventory.manifest_error_count - kept);
+    }
+    for (uint32_t index = 0; index < inventory.request_count; ++index) {
+        const bundle::InventoryRequest& request = inventory.requests[index];
+        if (request.problem != bundle::RequestProblem::FileMissing) continue;
         log("bundle: %s names '%.*s', which the bundle does not hold; it is skipped\n", manifest,
-            int(inventory.missing_module.length), inventory.missing_module.text);
-        break;
+            int(request.request.file.length), request.request.file.text);
     }
 }
 
@@ -195,9 +219,8 @@ const uint8_t* open_bundle() {
                 description.bundle_physical, errno_name(mapped.error()));
         } else {
             bytes = static_cast<const uint8_t*>(mapped.value());
-            bundle::Inventory inventory =
-                bundle::inspect_bundle(bytes, description.bundle_size, bundle::ManifestVisitor{});
-            description.bundle_entries = inventory.entries;
+            const bundle::Inventory& inventory = loader::read_bundle(bytes, description.bundle_size);
+            description.bundle_entries = inventory.entry_count;
             report_bundle(inventory);
         }
     }
@@ -261,7 +284,7 @@ void nucleus_main(const BootInfo& boot_info) {
 
     const uint8_t* bundle = open_bundle();
     if (bundle != nullptr) {
-        loader::load_boot_modules(bundle, description.bundle_size);
+        loader::load_boot_modules();
         timeline::mark("modules");
     }
     Status scheduler = sched::initialize();

@@ -1,9 +1,13 @@
 #include "nucleus/bundle/boot_manifest.h"
 
+#include "umka/number_text.h"
+
 namespace umka::bundle {
 namespace {
 
-bool is_blank(char character) { return character == ' ' || character == '\t' || character == '\r'; }
+bool is_blank(char character) {
+    return character == ' ' || character == '\t' || character == '\r';
+}
 
 struct Cursor {
     const char* line;
@@ -37,28 +41,10 @@ bool starts_with(const TextSpan& span, const char* prefix, TextSpan& rest) {
     return true;
 }
 
-// Parses a decimal or 0x-prefixed hexadecimal number; false on anything else or overflow.
 bool parse_number(const TextSpan& text, uint32_t limit, uint32_t& value) {
-    size_t index = 0;
-    uint32_t base = 10;
-    if (text.length > 2 && text.text[0] == '0' && (text.text[1] == 'x' || text.text[1] == 'X')) {
-        base = 16;
-        index = 2;
-    }
-    if (index == text.length) return false;
-    uint64_t result = 0;
-    for (; index < text.length; ++index) {
-        char character = text.text[index];
-        uint32_t digit;
-        if (character >= '0' && character <= '9') digit = uint32_t(character - '0');
-        else if (base == 16 && character >= 'a' && character <= 'f') digit = uint32_t(character - 'a' + 10);
-        else if (base == 16 && character >= 'A' && character <= 'F') digit = uint32_t(character - 'A' + 10);
-        else return false;
-        result = result * base + digit;
-        if (result > limit) return false;
-    }
-    value = uint32_t(result);
-    return true;
+    ParsedNumber parsed = parse_unsigned(text.text, text.length, limit);
+    value = uint32_t(parsed.value);
+    return parsed.ok();
 }
 
 // ports=BASE+COUNT, within the 64 Ki port space.
@@ -83,8 +69,7 @@ Status fail(ManifestError& error, uint32_t line, uint32_t column, const char* re
 }
 
 Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor& visitor,
-                    ManifestError& error) {
-    ModuleRequest request;
+                    ManifestError& error, ModuleRequest& request) {
     request.file = cursor.word();
     if (request.file.length == 0) {
         return fail(error, line_number, uint32_t(cursor.position) + 1,
@@ -117,8 +102,9 @@ Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor&
         } else if (option.equals("critical")) {
             request.criticality = Criticality::Critical;
         } else {
-            return fail(error, line_number, column,
-                        "unknown module option (expected tier=N, transport=T, ports=B+N or critical)");
+            return fail(
+                error, line_number, column,
+                "unknown module option (expected tier=N, transport=T, ports=B+N or critical)");
         }
     }
     if (visitor.module != nullptr) visitor.module(visitor.context, request);
@@ -144,6 +130,17 @@ Status parse_parameter(Cursor& cursor, uint32_t line_number, const ManifestVisit
     return Status::ok();
 }
 
+// A bad module line still names its file and, if the word appears anywhere on it, that it
+// is critical: the loader refuses that module by name (and stops the boot if it is critical)
+// instead of loading whatever else the line might have meant.
+void report_bad_module(Cursor& cursor, const ManifestVisitor& visitor, const ManifestError& error,
+                       ModuleRequest& request) {
+    while (!cursor.at_end()) {
+        if (cursor.word().equals("critical")) request.criticality = Criticality::Critical;
+    }
+    if (visitor.malformed != nullptr) visitor.malformed(visitor.context, error, &request);
+}
+
 }  // namespace
 
 bool TextSpan::equals(const char* other) const {
@@ -156,9 +153,12 @@ bool TextSpan::equals(const char* other) const {
 
 const char* transport_name(Transport transport) {
     switch (transport) {
-    case Transport::Direct: return "direct";
-    case Transport::Ring: return "ring";
-    case Transport::Ipc: return "ipc";
+    case Transport::Direct:
+        return "direct";
+    case Transport::Ring:
+        return "ring";
+    case Transport::Ipc:
+        return "ipc";
     }
     return "?";
 }
@@ -167,6 +167,7 @@ Status parse_boot_manifest(const char* text, size_t length, const ManifestVisito
                            ManifestError& error) {
     uint32_t line_number = 0;
     size_t start = 0;
+    bool failed = false;
     while (start < length) {
         size_t end = start;
         while (end < length && text[end] != '\n') ++end;
@@ -174,19 +175,31 @@ Status parse_boot_manifest(const char* text, size_t length, const ManifestVisito
         Cursor cursor{text + start, end - start};
         if (!cursor.at_end()) {
             TextSpan keyword = cursor.word();
-            Status status = Status::ok();
+            ManifestError line_error{};
             if (keyword.equals("module")) {
-                status = parse_module(cursor, line_number, visitor, error);
+                ModuleRequest request;
+                if (parse_module(cursor, line_number, visitor, line_error, request).is_error()) {
+                    report_bad_module(cursor, visitor, line_error, request);
+                }
             } else if (keyword.equals("param")) {
-                status = parse_parameter(cursor, line_number, visitor, error);
+                if (parse_parameter(cursor, line_number, visitor, line_error).is_error() &&
+                    visitor.malformed != nullptr) {
+                    visitor.malformed(visitor.context, line_error, nullptr);
+                }
             } else {
-                status = fail(error, line_number, cursor.column_of(keyword),
-                              "unknown keyword (expected 'module' or 'param')");
+                (void)fail(line_error, line_number, cursor.column_of(keyword),
+                           "unknown keyword (expected 'module' or 'param')");
+                if (visitor.malformed != nullptr)
+                    visitor.malformed(visitor.context, line_error, nullptr);
             }
-            if (status.is_error()) return status;
+            if (line_error.reason != nullptr && !failed) {
+                error = line_error;
+                failed = true;
+            }
         }
         start = end + 1;
     }
+    if (failed) return Errno::InvalidArgument;
     return Status::ok();
 }
 

@@ -31,7 +31,7 @@ inline constexpr uint8_t kMaximumTier = 2;
 const char* transport_name(Transport transport);
 
 struct ModuleRequest {
-    TextSpan file;           // entry name in the bundle
+    TextSpan file;  // entry name in the bundle
     uint8_t tier = 0;
     Transport transport = Transport::Direct;
     Criticality criticality = Criticality::Optional;
@@ -45,20 +45,26 @@ struct Parameter {
     TextSpan value;
 };
 
-struct ManifestVisitor {
-    void* context = nullptr;
-    void (*module)(void* context, const ModuleRequest& request) = nullptr;
-    void (*parameter)(void* context, const Parameter& parameter) = nullptr;
-};
-
 struct ManifestError {
     uint32_t line;    // 1-based
     uint32_t column;  // 1-based
     const char* reason;
 };
 
-// Visits each line in order. On the first malformed line returns InvalidArgument with the
-// line, column and reason; lines before it have already been visited.
+struct ManifestVisitor {
+    void* context = nullptr;
+    void (*module)(void* context, const ModuleRequest& request) = nullptr;
+    void (*parameter)(void* context, const Parameter& parameter) = nullptr;
+    // A malformed line. For a `module` line, `request` holds its file name (possibly empty)
+    // and whether the word `critical` appears on it; nullptr for any other line.
+    void (*malformed)(void* context, const ManifestError& error,
+                      const ModuleRequest* request) = nullptr;
+};
+
+// Visits every line in order; a malformed line goes to `malformed` and parsing carries on
+// with the next one (the loader's policy: a bad line refuses only what it names,
+// docs/module-contract.md). Returns InvalidArgument with the first bad line's line, column
+// and reason when any line was malformed.
 Status parse_boot_manifest(const char* text, size_t length, const ManifestVisitor& visitor,
                            ManifestError& error);
 

@@ -3,7 +3,7 @@
 namespace umka::bundle {
 namespace {
 
-bool span_equals(const char* name, size_t length, const char* other, size_t other_length) {
+bool same_name(const char* name, size_t length, const char* other, size_t other_length) {
     if (length != other_length) return false;
     for (size_t index = 0; index < length; ++index) {
         if (name[index] != other[index]) return false;
@@ -11,88 +11,137 @@ bool span_equals(const char* name, size_t length, const char* other, size_t othe
     return true;
 }
 
-size_t text_length(const char* text) {
-    size_t length = 0;
-    while (text[length] != '\0') ++length;
-    return length;
-}
-
-struct Search {
-    const char* name;
-    size_t length;
-    Entry found;
-    bool matched;
+struct Reading {
+    const InventoryStorage* storage;
+    Inventory* inventory;
+    bool overflow;
 };
 
-void match_entry(void* context, const Entry& entry) {
-    Search& search = *static_cast<Search*>(context);
-    if (!search.matched && span_equals(entry.name, entry.name_length, search.name, search.length)) {
-        search.found = entry;
-        search.matched = true;
+void keep_entry(void* context, const Entry& entry) {
+    Reading& reading = *static_cast<Reading*>(context);
+    if (reading.inventory->entry_count == reading.storage->entry_capacity) {
+        reading.overflow = true;
+        return;
     }
+    reading.storage->entries[reading.inventory->entry_count++] = entry;
 }
 
-void count_entry(void* context, const Entry&) { ++*static_cast<uint32_t*>(context); }
-
-struct ManifestCheck {
-    const uint8_t* archive;
-    size_t size;
-    const ManifestVisitor* forward;
+struct ManifestReading {
+    const InventoryStorage* storage;
     Inventory* inventory;
 };
 
-void check_module(void* context, const ModuleRequest& request) {
-    ManifestCheck& check = *static_cast<ManifestCheck*>(context);
-    ++check.inventory->modules_requested;
-    Search search{request.file.text, request.file.length, {}, false};
-    ArchiveError ignored{};
-    (void)for_each_entry(check.archive, check.size, match_entry, &search, ignored);
-    if (!search.matched) {
-        if (check.inventory->problem == InventoryProblem::None) {
-            check.inventory->problem = InventoryProblem::ModuleMissing;
-            check.inventory->missing_module = request.file;
-        }
-        return;
+InventoryRequest* next_request(ManifestReading& reading) {
+    Inventory& inventory = *reading.inventory;
+    if (inventory.request_count == reading.storage->request_capacity) {
+        inventory.problem = InventoryProblem::TooManyRequests;
+        return nullptr;
     }
-    if (check.forward->module != nullptr) check.forward->module(check.forward->context, request);
+    InventoryRequest* request = &reading.storage->requests[inventory.request_count++];
+    *request = InventoryRequest{};
+    return request;
 }
 
-void forward_parameter(void* context, const Parameter& parameter) {
-    ManifestCheck& check = *static_cast<ManifestCheck*>(context);
-    if (check.forward->parameter != nullptr) {
-        check.forward->parameter(check.forward->context, parameter);
+void add_module(void* context, const ModuleRequest& module) {
+    ManifestReading& reading = *static_cast<ManifestReading*>(context);
+    InventoryRequest* request = next_request(reading);
+    if (request == nullptr) return;
+    request->request = module;
+    request->entry = reading.inventory->find(module.file.text, module.file.length);
+    if (request->entry == nullptr) {
+        request->problem = RequestProblem::FileMissing;
+        ++reading.inventory->missing_count;
     }
+}
+
+void add_malformed(void* context, const ManifestError& error, const ModuleRequest* module) {
+    ManifestReading& reading = *static_cast<ManifestReading*>(context);
+    Inventory& inventory = *reading.inventory;
+    if (inventory.manifest_error_count < kMaximumReportedManifestErrors) {
+        inventory.manifest_errors[inventory.manifest_error_count] = error;
+    }
+    ++inventory.manifest_error_count;
+    if (module == nullptr) return;
+    InventoryRequest* request = next_request(reading);
+    if (request == nullptr) return;
+    request->request = *module;
+    request->problem = RequestProblem::MalformedLine;
+    request->error = error;
 }
 
 }  // namespace
 
-bool find_entry(const uint8_t* archive, size_t size, const char* name, Entry& found) {
-    Search search{name, text_length(name), {}, false};
-    ArchiveError error{};
-    if (for_each_entry(archive, size, match_entry, &search, error).is_error()) return false;
-    if (search.matched) found = search.found;
-    return search.matched;
+const char* inventory_problem_name(InventoryProblem problem) {
+    switch (problem) {
+    case InventoryProblem::None:
+        return "none";
+    case InventoryProblem::Archive:
+        return "corrupt archive";
+    case InventoryProblem::TooManyEntries:
+        return "too many entries";
+    case InventoryProblem::DuplicateEntry:
+        return "duplicate entry";
+    case InventoryProblem::ManifestMissing:
+        return "no manifest";
+    case InventoryProblem::TooManyRequests:
+        return "too many module lines";
+    }
+    return "?";
 }
 
-Inventory inspect_bundle(const uint8_t* archive, size_t size, const ManifestVisitor& visitor) {
+const Entry* Inventory::find(const char* name, size_t length) const {
+    for (uint32_t index = 0; index < entry_count; ++index) {
+        if (same_name(entries[index].name, entries[index].name_length, name, length)) {
+            return &entries[index];
+        }
+    }
+    return nullptr;
+}
+
+const Entry* Inventory::find(const char* name) const {
+    size_t length = 0;
+    while (name[length] != '\0') ++length;
+    return find(name, length);
+}
+
+Inventory build_inventory(const uint8_t* archive, size_t size, const InventoryStorage& storage) {
     Inventory inventory;
-    if (for_each_entry(archive, size, count_entry, &inventory.entries, inventory.archive_error)
-            .is_error()) {
+    inventory.archive = archive;
+    inventory.archive_size = size;
+    inventory.entries = storage.entries;
+    inventory.requests = storage.requests;
+    Reading reading{&storage, &inventory, false};
+    if (for_each_entry(archive, size, keep_entry, &reading, inventory.archive_error).is_error()) {
         inventory.problem = InventoryProblem::Archive;
+        inventory.entry_count = 0;
         return inventory;
     }
-    Entry manifest{};
-    if (!find_entry(archive, size, kManifestName, manifest)) {
+    if (reading.overflow) {
+        inventory.problem = InventoryProblem::TooManyEntries;
+        return inventory;
+    }
+    // A name that means two files is refused outright: a lookup would pick one silently.
+    for (uint32_t index = 1; index < inventory.entry_count; ++index) {
+        const Entry& entry = storage.entries[index];
+        for (uint32_t earlier = 0; earlier < index; ++earlier) {
+            const Entry& other = storage.entries[earlier];
+            if (same_name(entry.name, entry.name_length, other.name, other.name_length)) {
+                inventory.problem = InventoryProblem::DuplicateEntry;
+                inventory.duplicate_name = TextSpan{entry.name, entry.name_length};
+                return inventory;
+            }
+        }
+    }
+    const Entry* manifest = inventory.find(kManifestName);
+    if (manifest == nullptr) {
         inventory.problem = InventoryProblem::ManifestMissing;
         return inventory;
     }
-    ManifestCheck check{archive, size, &visitor, &inventory};
-    ManifestVisitor checking{&check, check_module, forward_parameter};
-    if (parse_boot_manifest(reinterpret_cast<const char*>(manifest.data), manifest.size, checking,
-                            inventory.manifest_error)
-            .is_error()) {
-        inventory.problem = InventoryProblem::Manifest;
-    }
+    ManifestReading manifest_reading{&storage, &inventory};
+    ManifestVisitor visitor{&manifest_reading, add_module, nullptr, add_malformed};
+    ManifestError first{};
+    (void)parse_boot_manifest(reinterpret_cast<const char*>(manifest->data), manifest->size,
+                              visitor, first);
     return inventory;
 }
 

@@ -1,26 +1,18 @@
 #include "nucleus/bundle/cpio_archive.h"
 
+#include "umka/number_text.h"
+
 namespace umka::bundle {
 namespace {
 
 constexpr size_t kHeaderSize = 110;
 
+// A header field: exactly eight hexadecimal digits.
 bool parse_hex(const uint8_t* text, uint32_t& value) {
-    value = 0;
-    for (int index = 0; index < 8; ++index) {
-        uint8_t character = text[index];
-        uint32_t digit;
-        if (character >= '0' && character <= '9')
-            digit = character - '0';
-        else if (character >= 'a' && character <= 'f')
-            digit = character - 'a' + 10;
-        else if (character >= 'A' && character <= 'F')
-            digit = character - 'A' + 10;
-        else
-            return false;
-        value = (value << 4) | digit;
-    }
-    return true;
+    ParsedNumber parsed =
+        parse_unsigned(reinterpret_cast<const char*>(text), 8, UINT32_MAX, NumberBase::Hexadecimal);
+    value = uint32_t(parsed.value);
+    return parsed.ok();
 }
 
 size_t align4(size_t value) {

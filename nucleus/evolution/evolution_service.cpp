@@ -3,6 +3,7 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
 #include "umka/kabi/evolution.hpp"
+#include "umka/name_copy.h"
 
 namespace umka::evolution {
 namespace {
@@ -15,15 +16,9 @@ constinit EvolutionEngine engine;
 
 constexpr size_t kNameCapacity = loader::kFileNameCapacity;
 
-// KABI strings come with a length and no terminator.
+// KABI strings come with a length and no terminator: taken whole or refused.
 bool copy_name(char (&out)[kNameCapacity], const char* data, uint64_t length) {
-    if (data == nullptr || length == 0 || length >= kNameCapacity) return false;
-    for (uint64_t index = 0; index < length; ++index) {
-        if (data[index] == '\0') return false;
-        out[index] = data[index];
-    }
-    out[length] = '\0';
-    return true;
+    return data != nullptr && length != 0 && umka::copy_name(out, kNameCapacity, data, length);
 }
 
 struct ControlService {
@@ -40,7 +35,7 @@ struct ControlService {
         EvolveMode engine_mode =
             mode == control::EvolveMode::DryRun ? EvolveMode::DryRun : EvolveMode::Swap;
         EvolveReport result =
-            evolution::evolve(EvolveRequest{service, file, engine_mode}, sched::StateCheck::Skip);
+            evolution::evolve(EvolveRequest{service, file, engine_mode}, StateCheck::Skip);
         if (result.status.error() == Errno::Busy && result.log_sequence == 0) return Errno::Busy;
         if (result.status.is_error()) {
             log("evolution: %s -> %s refused in %s: %s\n", service, file, phase_name(result.phase),
@@ -81,7 +76,7 @@ Status publish_evolution_control(modules::ServiceRegistry& registry,
     return registry.publish("evolution", "EvolutionControl", provider, diagnostic).status();
 }
 
-EvolveReport evolve(const EvolveRequest& request, sched::StateCheck check) {
+EvolveReport evolve(const EvolveRequest& request, StateCheck check) {
     environment.set_state_check(check);
     return engine.evolve(request);
 }

@@ -19,7 +19,7 @@ inline constexpr size_t kLogCapacity = 1024;
 Status publish_evolution_control(modules::ServiceRegistry& registry,
                                  modules::Diagnostic& diagnostic);
 
-EvolveReport evolve(const EvolveRequest& request, sched::StateCheck check);
+EvolveReport evolve(const EvolveRequest& request, StateCheck check);
 const EvolutionLog& evolution_log();
 const ModuleSwap& module_swap();
 

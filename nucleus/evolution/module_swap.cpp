@@ -13,15 +13,13 @@
 #include "nucleus/smp/rendezvous.h"
 #include "nucleus/time/clock.h"
 #include "umka/module_signing_key.h"
+#include "umka/name_copy.h"
 
 namespace umka::evolution {
 namespace {
 
 using loader::ModuleRecord;
 using loader::ModuleState;
-
-constexpr char kPolicyPackage[] = "scheduler_policy";
-constexpr char kPolicyInterface[] = "SchedulerPolicy";
 
 const char* name_of(const ModuleRecord& record) {
     return record.image.manifest_view.name();
@@ -39,10 +37,10 @@ ModuleRecord* running_module(const char* name) {
     return nullptr;
 }
 
-bool hash_bundle_file(const char* file, uint8_t (&hash)[kHashSize], bundle::Entry& entry) {
-    loader::ModuleSystem& system = loader::module_system();
-    if (!bundle::find_entry(system.bundle(), system.bundle_size(), file, entry)) return false;
-    crypto::Sha256::hash(entry.data, entry.size, hash);
+bool hash_bundle_file(const char* file, uint8_t (&hash)[kHashSize]) {
+    const bundle::Entry* entry = loader::module_system().inventory().find(file);
+    if (entry == nullptr) return false;
+    crypto::Sha256::hash(entry->data, entry->size, hash);
     return true;
 }
 
@@ -57,7 +55,7 @@ size_t sources_of(const ModuleRecord& record, StateSource* sources) {
     return manifest.state_count();
 }
 
-void free_states(const UmkaStateRegion* states, size_t count) {
+void free_scratch(const UmkaStateRegion* states, size_t count) {
     for (size_t index = 0; index < count; ++index) loader::free_zeroed(states[index].base);
 }
 
@@ -75,94 +73,16 @@ uint64_t ModuleSwap::time_microseconds() {
     return clock::cycles_to_microseconds(arch::read_cycle_counter() - timeline::entry_cycles());
 }
 
-Status ModuleSwap::load_replacement(const bundle::Entry& entry, modules::Diagnostic& diagnostic) {
-    crypto::SignedModuleView signed_module{};
-    const char* reason = nullptr;
-    Status status = crypto::split_signed_module(entry.data, entry.size, signed_module, &reason);
-    if (status.is_ok()) {
-        status = crypto::verify_module_signature(signed_module, crypto::kModuleSigningPublicKey,
-                                                 &reason);
-    }
-    if (status.is_error()) {
-        return modules::refuse(diagnostic, status.error(), "signature check of '%s' failed: %s",
-                               new_->file, reason != nullptr ? reason : errno_name(status.error()));
-    }
-    new_->signature = loader::SignatureState::Verified;
-    Result<modules::LoadedModule> image = modules::load_module(
-        signed_module.image, signed_module.image_size, loader::kernel_module_memory(), diagnostic);
-    if (image.is_error()) {
-        diagnostic.prefix("'%s'", new_->file);
-        return image.error();
-    }
-    new_->image = image.value();
-    new_->image_loaded = true;
-    return Status::ok();
-}
-
-Status ModuleSwap::bind_replacement(modules::Diagnostic& diagnostic) {
-    const modules::ManifestView& manifest = new_->image.manifest_view;
-    const modules::ManifestView& running = old_->image.manifest_view;
-    UmkaStateRegion states[modules::kMaximumBoundStates] = {};
-    size_t state_count = manifest.state_count();
-    if (state_count > modules::kMaximumBoundStates) {
-        return modules::refuse(diagnostic, Errno::NoSpace,
-                               "'%s' has %zu state regions (at most %zu)", new_->file, state_count,
-                               modules::kMaximumBoundStates);
-    }
-    for (size_t index = 0; index < state_count; ++index) {
-        modules::StateEntry state = manifest.state(index);
-        bool carried = false;
-        for (size_t old_index = 0; old_index < running.state_count(); ++old_index) {
-            carried = carried || __builtin_strcmp(running.state(old_index).name, state.name) == 0;
-        }
-        Result<void*> base = loader::allocate_zeroed(state.size);
-        if (base.is_error()) {
-            free_states(states, index);
-            return modules::refuse(diagnostic, Errno::OutOfMemory,
-                                   "no memory for state '%s' of '%s'", state.name, new_->file);
-        }
-        // Carried regions get their content at the commit; the entry point sees them
-        // zero-filled and marked carried, so it knows not to set up a fresh state.
-        states[index] =
-            UmkaStateRegion{base.value(), state.size, state.version,
-                            carried ? UMKA_STATE_ORIGIN_CARRIED : UMKA_STATE_ORIGIN_FRESH};
-    }
-    Result<void*> block = loader::allocate_zeroed(sizeof(modules::ModuleBindingBlock));
-    if (block.is_error()) {
-        free_states(states, state_count);
-        return modules::refuse(diagnostic, Errno::OutOfMemory, "no memory for the binding of '%s'",
-                               new_->file);
-    }
-    new_->binding = static_cast<modules::ModuleBindingBlock*>(block.value());
-    modules::BindRequest request{&new_->image, nullptr,     states,
-                                 state_count,  new_->owner, modules::Publication::Withhold};
-    loader::ModuleSystem& system = loader::module_system();
-    Status bound = Status::ok();
-    {
-        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        bound = modules::bind_module(request, *new_->binding, system.registry(),
-                                     system.capabilities(), diagnostic);
-    }
-    if (bound.is_error()) {
-        free_states(states, state_count);
-        loader::free_zeroed(new_->binding);
-        new_->binding = nullptr;
-        return bound;
-    }
-    import_function_ = new_->binding->binding.import_state;
-    return Status::ok();
-}
-
 Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& diagnostic) {
     old_ = new_ = nullptr;
-    policy_hook_ = false;
+    hook_count_ = 0;
     import_function_ = nullptr;
     retired_count_ = 0;
     regions_transferred_ = 0;
     ring_requests_queued_ = 0;
     facts_ = ModuleFacts{};
     loader::ModuleSystem& system = loader::module_system();
-    if (!system.initialized() || system.bundle() == nullptr) {
+    if (!system.initialized() || !system.inventory().usable()) {
         return modules::refuse(diagnostic, Errno::NotFound,
                                "no module system (the bundle loaded no modules)");
     }
@@ -181,10 +101,8 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
                                "cannot be replaced from its own code",
                                request.service);
     }
-    bundle::Entry old_entry{};
-    if (hash_bundle_file(old_->file, old_hash_, old_entry)) facts_.old_image_hash = old_hash_;
-    bundle::Entry entry{};
-    if (!hash_bundle_file(request.file, new_hash_, entry)) {
+    if (hash_bundle_file(old_->file, old_hash_)) facts_.old_image_hash = old_hash_;
+    if (!hash_bundle_file(request.file, new_hash_)) {
         return modules::refuse(diagnostic, Errno::NotFound, "'%s' is not a file of the boot bundle",
                                request.file);
     }
@@ -201,27 +119,56 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
         return modules::refuse(diagnostic, Errno::NoSpace, "no module record is free for '%s'",
                                request.file);
     }
-    format(new_->file, sizeof new_->file, "%s", request.file);
+    if (!umka::copy_name(new_->file, sizeof new_->file, request.file)) {
+        // Cannot happen for names that fit the bundle check above; never cut one.
+        abandon();
+        return modules::refuse(diagnostic, Errno::InvalidArgument,
+                               "file name '%s' is longer than %zu bytes", request.file,
+                               loader::kFileNameCapacity - 1);
+    }
     new_->tier = old_->tier;
     new_->transport = old_->transport;
     new_->criticality = old_->criticality;
     new_->port_base = old_->port_base;
     new_->port_count = old_->port_count;
-    new_->file_size = entry.size;
     new_->state = ModuleState::Requested;
-    uint64_t start = arch::read_cycle_counter();
-    TRY(load_replacement(entry, diagnostic));
-    new_->verify_cycles = arch::read_cycle_counter() - start;
+    // The same load-and-bind sequence as boot (modules/module_loading.h); the replacement
+    // rule is checked between loading and binding, and it is bound withheld.
+    modules::LoadProgress progress;
+    modules::ImageRequest image_request{&system.inventory(), new_->file,
+                                        crypto::kModuleSigningPublicKey};
+    Result<modules::LoadedModule> image =
+        modules::load_image(loader::kernel_loading(), image_request, progress, diagnostic);
+    new_->file_size = progress.file_size;
+    new_->verify_cycles = progress.verify_cycles;
+    if (progress.step > modules::LoadStep::Signature)
+        new_->signature = loader::SignatureState::Verified;
+    if (image.is_error() && progress.step == modules::LoadStep::Signature)
+        diagnostic.prefix("signature check of '%s' failed", new_->file);
+    if (image.is_error() && progress.step == modules::LoadStep::Image)
+        diagnostic.prefix("'%s'", new_->file);
+    TRY(image.status());
+    new_->image = image.value();
+    new_->image_loaded = true;
     const modules::ManifestView& manifest = new_->image.manifest_view;
     facts_.new_version = manifest.module_version();
     TRY(check_replacement(old_->image.manifest_view, manifest, old_->binding->published,
                           system.registry(), diagnostic));
-    TRY(bind_replacement(diagnostic));
-    new_->load_cycles = arch::read_cycle_counter() - start;
-    size_t policy_index = manifest.find_provided(kPolicyPackage, kPolicyInterface);
-    if (policy_index != modules::ManifestView::kNotFound) {
-        policy_hook_ = true;
-        TRY(sched::policy_swap_prepare(new_->binding->provided[policy_index], diagnostic));
+    modules::BindOptions options;
+    options.owner = new_->owner;
+    options.publication = modules::Publication::Withhold;
+    options.predecessor = &old_->image.manifest_view;
+    TRY(modules::bind_image(loader::kernel_loading(), new_->image, options, new_->binding, progress,
+                            diagnostic));
+    import_function_ = new_->binding->binding.import_state;
+    new_->load_cycles = progress.load_cycles;
+    // Services that keep state beside the module's own regions hook the pause
+    // (pause_hooks.h); abandon() unwinds every hook whose prepare was called.
+    for (size_t index = 0; index < manifest.provided_count(); ++index) {
+        const PauseHook* hook = pause_hook_for(manifest, index);
+        if (hook == nullptr || hook_count_ == kMaximumPauseHooks) continue;
+        hooks_[hook_count_++] = hook;
+        TRY(hook->prepare(new_->binding->provided[index], diagnostic));
     }
     return Status::ok();
 }
@@ -254,9 +201,9 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
         if (carried.is_ok()) facts_.states_carried = carried.value();
         status = carried.status();
     }
-    free_states(scratch, count);
+    free_scratch(scratch, count);
     TRY(status);
-    if (policy_hook_) TRY(sched::policy_swap_dry_run(diagnostic));
+    for (size_t index = 0; index < hook_count_; ++index) TRY(hooks_[index]->dry_run(diagnostic));
     return Status::ok();
 }
 
@@ -276,8 +223,8 @@ void ModuleSwap::run_pause() {
         transfer_states(sources, source_count, targets, manifest.state_count(), import_function_,
                         TransferMode::Commit, manifest.name(), diagnostic);
     pause_status_ = carried.status();
-    if (pause_status_.is_ok() && policy_hook_)
-        pause_status_ = sched::policy_swap_commit(state_check_, diagnostic);
+    for (size_t index = 0; index < hook_count_ && pause_status_.is_ok(); ++index)
+        pause_status_ = hooks_[index]->commit(state_check_, diagnostic);
     transfer_cycles_ = arch::read_cycle_counter() - start;
     if (pause_status_.is_error()) return;  // nothing stored: the old module serves on
     loader::ModuleSystem& system = loader::module_system();
@@ -293,7 +240,7 @@ void ModuleSwap::run_pause() {
                                system.registry(), retired_, &retired_count_, diagnostic);
     if (pause_status_.is_error()) return;  // refused before its first store
     ring_requests_queued_ = loader::ring_requests_outstanding(swapped_slots, swapped_slot_count);
-    if (policy_hook_) sched::policy_swap_switch();
+    for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->switch_over();
     regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
     old_->state = ModuleState::Replaced;
     new_->state = ModuleState::Loaded;
@@ -324,12 +271,9 @@ void ModuleSwap::unload(ModuleRecord& record, const UmkaServiceRecord* const* re
             system.registry().retire(retired[index]);
     }
     // The manifest lives in the image: read the state count before the image goes.
-    if (record.binding != nullptr) {
-        free_states(record.binding->states, record.image.manifest_view.state_count());
-        loader::free_zeroed(record.binding);
-        record.binding = nullptr;
-    }
-    modules::unload_module(record.image, loader::kernel_module_memory());
+    modules::free_binding(loader::kernel_loading(), record.binding,
+                          record.image.manifest_view.state_count());
+    modules::unload_image(loader::kernel_loading(), record.image);
     record.image_loaded = false;
 }
 
@@ -346,16 +290,12 @@ bool ModuleSwap::try_unload(Parked& parked) {
 }
 
 OldImage ModuleSwap::resume() {
-    if (policy_hook_) sched::policy_swap_finish();
-    loader::ModuleSystem& system = loader::module_system();
+    for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();
     modules::Diagnostic ignored;
     // Its bindings to other services and its capabilities go now; its code, binding block
     // and state stay until nothing can run it.
-    {
-        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        (void)modules::unbind_module(*old_->binding, name_of(*old_), system.registry(),
-                                     system.capabilities(), ignored);
-    }
+    (void)modules::unbind_instance(loader::kernel_loading(), *old_->binding, name_of(*old_),
+                                   ignored);
     format(old_->reason, sizeof old_->reason, "replaced by %s, image parked", new_->file);
     Parked candidate{old_, {}, retired_count_};
     for (size_t index = 0; index < retired_count_; ++index)
@@ -383,15 +323,13 @@ Status ModuleSwap::start_replacement(modules::Diagnostic& diagnostic) {
 }
 
 void ModuleSwap::abandon() {
-    if (policy_hook_) sched::policy_swap_abandon();
-    policy_hook_ = false;
+    for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->abandon();
+    hook_count_ = 0;
     if (new_ == nullptr) return;
-    loader::ModuleSystem& system = loader::module_system();
     if (new_->binding != nullptr) {
         modules::Diagnostic ignored;
-        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        (void)modules::unbind_module(*new_->binding, new_->file, system.registry(),
-                                     system.capabilities(), ignored);
+        (void)modules::unbind_instance(loader::kernel_loading(), *new_->binding, new_->file,
+                                       ignored);
     }
     if (new_->image_loaded) unload(*new_, nullptr, 0);
     // Reusable by the next evolution.

@@ -1,6 +1,7 @@
 // The nucleus's side of the evolution protocol (evolution_engine.h's Environment): the
-// module system, the boot bundle, the stop-the-world rendezvous, the scheduler's policy
-// hook and the code scan that decides when an old image may go.
+// module system, the boot bundle, the one load-and-bind sequence (module_loading.h), the
+// stop-the-world rendezvous, the pause hooks services registered (pause_hooks.h) and the
+// code scan that decides when an old image may go.
 #pragma once
 
 #include <stddef.h>
@@ -8,9 +9,9 @@
 
 #include "nucleus/bundle/cpio_archive.h"
 #include "nucleus/evolution/evolution_engine.h"
+#include "nucleus/evolution/pause_hooks.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/code_scan.h"
-#include "nucleus/sched/policy_swap.h"
 
 namespace umka::evolution {
 
@@ -20,10 +21,9 @@ class ModuleSwap final : public Environment {
 public:
     constexpr ModuleSwap() = default;
 
-    // Whether the scheduler hook compares every task's policy view before and after the
-    // migration inside the pause (the console's single `evolve` does; `evolve cycle`, which
-    // measures the pause, does not).
-    void set_state_check(sched::StateCheck check) { state_check_ = check; }
+    // Whether pause hooks compare every item they migrate before and after the commit
+    // (the console's single `evolve` does; `evolve cycle`, which measures the pause, not).
+    void set_state_check(StateCheck check) { state_check_ = check; }
 
     uint64_t read_cycles() override;
     uint64_t time_microseconds() override;
@@ -37,7 +37,10 @@ public:
     size_t collect_parked() override;
 
     // For the report: what the pause did.
-    bool policy_swapped() const { return policy_hook_; }
+    // Whether a service's pause hook (pause_hooks.h) took part, e.g. the scheduler's
+    // run queues; `policy_swapped` is the older name the console commands use.
+    bool hooks_ran() const { return hook_count_ > 0; }
+    bool policy_swapped() const { return hooks_ran(); }
     size_t regions_transferred() const { return regions_transferred_; }
     // Ring requests that were outstanding on bindings to the swapped provider during the
     // pause: served by the new module after it.
@@ -55,16 +58,15 @@ private:
         size_t retired_count;
     };
 
-    Status load_replacement(const bundle::Entry& entry, modules::Diagnostic& diagnostic);
-    Status bind_replacement(modules::Diagnostic& diagnostic);
     void unload(loader::ModuleRecord& record, const UmkaServiceRecord* const* retired,
                 size_t retired_count);
     bool try_unload(Parked& parked);
 
-    sched::StateCheck state_check_ = sched::StateCheck::Skip;
+    StateCheck state_check_ = StateCheck::Skip;
     loader::ModuleRecord* old_ = nullptr;
     loader::ModuleRecord* new_ = nullptr;
-    bool policy_hook_ = false;
+    const PauseHook* hooks_[kMaximumPauseHooks] = {};
+    size_t hook_count_ = 0;
     UmkaStateImportFunction import_function_ = nullptr;
     uint8_t old_hash_[kHashSize] = {};
     uint8_t new_hash_[kHashSize] = {};

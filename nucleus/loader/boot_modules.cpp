@@ -17,92 +17,84 @@
 #include "umka/kabi/console.hpp"
 #include "umka/kabi/nucleus_manifest.hpp"
 #include "umka/module_signing_key.h"
+#include "umka/name_copy.h"
 
 namespace umka::loader {
 namespace {
-
-void count_request(void* context, const bundle::ModuleRequest&) {
-    ++*static_cast<size_t*>(context);
-}
-
-void record_request(void*, const bundle::ModuleRequest& request) {
-    ModuleRecord* record = module_system().add_record();
-    if (record == nullptr) return;  // cannot happen: sized by the same manifest
-    size_t length =
-        request.file.length < kFileNameCapacity - 1 ? request.file.length : kFileNameCapacity - 1;
-    __builtin_memcpy(record->file, request.file.text, length);
-    record->file[length] = '\0';
-    record->tier = request.tier;
-    record->transport = request.transport;
-    record->criticality = request.criticality;
-    record->port_base = request.port_base;
-    record->port_count = request.port_count;
-}
 
 void refuse(ModuleRecord& record, Errno error, const char* reason) {
     record.state = ModuleState::Refused;
     format(record.reason, sizeof record.reason, "%s: %s", errno_name(error), reason);
 }
 
-// Signature, then ELF rules, then loading: nothing of an unverified file is interpreted
-// beyond its trailer.
-void verify_and_load(ModuleRecord& record, const uint8_t* bundle, size_t size) {
-    uint64_t start = arch::read_cycle_counter();
-    bundle::Entry entry{};
-    if (!bundle::find_entry(bundle, size, record.file, entry)) {
-        refuse(record, Errno::NotFound, "not in the bundle");
-        return;
+// A record per manifest module line, in manifest order. A line that is malformed or names a
+// file the bundle lacks becomes a refused record carrying why, so `mods` and the boot log
+// say which line is wrong instead of listing nothing.
+void record_request(const bundle::Inventory& inventory, const bundle::InventoryRequest& request) {
+    ModuleRecord* record = module_system().add_record();
+    if (record == nullptr) return;  // cannot happen: sized by the same inventory
+    const bundle::ModuleRequest& module = request.request;
+    record->tier = module.tier;
+    record->transport = module.transport;
+    record->criticality = module.criticality;
+    record->port_base = module.port_base;
+    record->port_count = module.port_count;
+    // Names are taken whole or refused: a cut name could name another file of the bundle.
+    bool named =
+        umka::copy_name(record->file, sizeof record->file, module.file.text, module.file.length);
+    if (!named) {
+        format(record->file, sizeof record->file, "%.*s...", int(kFileNameCapacity - 4),
+               module.file.text);
     }
-    record.file_size = entry.size;
-    crypto::SignedModuleView signed_module{};
-    const char* reason = nullptr;
-    Status status = crypto::split_signed_module(entry.data, entry.size, signed_module, &reason);
-    if (status.is_ok()) {
-        status = crypto::verify_module_signature(signed_module, crypto::kModuleSigningPublicKey,
-                                                 &reason);
+    if (request.problem == bundle::RequestProblem::MalformedLine) {
+        if (module.file.length == 0) {
+            format(record->file, sizeof record->file, "%s:%u", bundle::kManifestName,
+                   request.error.line);
+        }
+        record->state = ModuleState::Refused;
+        format(record->reason, sizeof record->reason, "%s: %s:%u:%u: %s",
+               errno_name(Errno::InvalidArgument), bundle::kManifestName, request.error.line,
+               request.error.column, request.error.reason);
+    } else if (!named) {
+        refuse(*record, Errno::InvalidArgument, "the file name is longer than 63 bytes");
+    } else if (request.problem == bundle::RequestProblem::FileMissing) {
+        refuse(*record, Errno::NotFound, "not in the bundle");
     }
-    if (status.is_error()) {
-        record.signature = SignatureState::Refused;
-        refuse(record, status.error(), reason);
-        return;
-    }
-    record.signature = SignatureState::Verified;
-    record.verify_cycles = arch::read_cycle_counter() - start;
+    (void)inventory;
+}
 
+// Find, signature, ELF: nothing of an unverified file is interpreted beyond its trailer.
+void verify_and_load(ModuleRecord& record) {
+    if (record.state == ModuleState::Refused) return;
+    modules::LoadProgress progress;
     modules::Diagnostic diagnostic;
-    Result<modules::LoadedModule> image = modules::load_module(
-        signed_module.image, signed_module.image_size, kernel_module_memory(), diagnostic);
+    modules::ImageRequest request{&module_system().inventory(), record.file,
+                                  crypto::kModuleSigningPublicKey};
+    Result<modules::LoadedModule> image =
+        modules::load_image(kernel_loading(), request, progress, diagnostic);
+    record.file_size = progress.file_size;
+    record.verify_cycles = progress.verify_cycles;
+    if (progress.step > modules::LoadStep::Signature) record.signature = SignatureState::Verified;
+    if (progress.step == modules::LoadStep::Signature) record.signature = SignatureState::Refused;
     if (image.is_error()) {
         refuse(record, image.error(), diagnostic.text());
         return;
     }
     record.image = image.value();
     record.image_loaded = true;
-    record.load_cycles = arch::read_cycle_counter() - start;
+    record.load_cycles = progress.load_cycles;
 }
 
 Status bind(ModuleRecord& record, modules::Diagnostic& diagnostic) {
-    uint64_t start = arch::read_cycle_counter();
-    const modules::ManifestView& manifest = record.image.manifest_view;
-    TRY(modules::check_requested_placement(manifest, record.tier, record.transport, diagnostic));
-    UmkaStateRegion states[modules::kMaximumBoundStates];
-    size_t state_count = manifest.state_count();
-    if (state_count > modules::kMaximumBoundStates) {
-        return modules::refuse(diagnostic, Errno::NoSpace, "%zu state regions (at most %zu)",
-                               state_count, modules::kMaximumBoundStates);
-    }
-    for (size_t index = 0; index < state_count; ++index) {
-        modules::StateEntry state = manifest.state(index);
-        void* base = TRY(allocate_zeroed(state.size));
-        states[index] = UmkaStateRegion{base, state.size, state.version, UMKA_STATE_ORIGIN_FRESH};
-    }
-    record.binding = static_cast<modules::ModuleBindingBlock*>(
-        TRY(allocate_zeroed(sizeof(modules::ModuleBindingBlock))));
-    modules::BindRequest request{&record.image, nullptr, states, state_count, record.owner};
-    TRY(modules::bind_module(request, *record.binding, module_system().registry(),
-                             module_system().capabilities(), diagnostic));
+    TRY(modules::check_requested_placement(record.image.manifest_view, record.tier,
+                                           record.transport, diagnostic));
+    modules::LoadProgress progress;
+    modules::BindOptions options;
+    options.owner = record.owner;
+    TRY(modules::bind_image(kernel_loading(), record.image, options, record.binding, progress,
+                            diagnostic));
     prepare_module_ring_bindings(record);
-    record.load_cycles += arch::read_cycle_counter() - start;
+    record.load_cycles += progress.load_cycles;
     return Status::ok();
 }
 
@@ -184,29 +176,27 @@ void resolve_and_bind(size_t module_count) {
                    modules::module_outcome_name(resolver.outcome(module)), resolver.reason(module));
         }
         // Its image never runs: give the pages back.
-        modules::unload_module(record.image, kernel_module_memory());
+        modules::unload_image(kernel_loading(), record.image);
         record.image_loaded = false;
     }
+    free_zeroed(modules_memory.value());
+    free_zeroed(choices_memory.value());
+    free_zeroed(order_memory.value());
+    free_zeroed(index_memory.value());
 }
 
 }  // namespace
 
-void load_boot_modules(const uint8_t* bundle, size_t size) {
-    size_t module_count = 0;
-    bundle::ManifestVisitor counting{&module_count, count_request, nullptr};
-    bundle::Inventory inventory = bundle::inspect_bundle(bundle, size, counting);
-    if (inventory.problem == bundle::InventoryProblem::Archive ||
-        inventory.problem == bundle::InventoryProblem::ManifestMissing ||
-        inventory.problem == bundle::InventoryProblem::Manifest || module_count == 0) {
-        return;  // bring-up already said why
-    }
+void load_boot_modules() {
     ModuleSystem& system = module_system();
-    Status status = system.initialize(module_count);
+    const bundle::Inventory& inventory = system.inventory();
+    if (!inventory.usable() || inventory.request_count == 0) return;  // bring-up said why
+    Status status = system.initialize(inventory.request_count);
     if (status.is_error())
         panic("modules: no memory for the module tables (%s)", errno_name(status.error()));
-    system.keep_bundle(bundle, size);
-    bundle::ManifestVisitor recording{nullptr, record_request, nullptr};
-    (void)bundle::inspect_bundle(bundle, size, recording);
+    for (uint32_t index = 0; index < inventory.request_count; ++index) {
+        record_request(inventory, inventory.requests[index]);
+    }
 
     modules::Diagnostic diagnostic;
     status = publish_nucleus_services(system.registry(), diagnostic);
@@ -214,9 +204,9 @@ void load_boot_modules(const uint8_t* bundle, size_t size) {
         panic("modules: publishing the nucleus's services: %s", diagnostic.text());
 
     for (size_t index = 0; index < system.record_count(); ++index) {
-        verify_and_load(system.record(index), bundle, size);
+        verify_and_load(system.record(index));
     }
-    resolve_and_bind(module_count);
+    resolve_and_bind(inventory.request_count);
     for (size_t index = 0; index < system.record_count(); ++index) {
         const ModuleRecord& record = system.record(index);
         report(record);

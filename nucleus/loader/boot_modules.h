@@ -8,7 +8,8 @@
 
 namespace umka::loader {
 
-void load_boot_modules(const uint8_t* bundle, size_t size);
+// From the bundle inventory read_bundle kept (module_system.h).
+void load_boot_modules();
 
 // Calls each loaded boot module's start function (module_entry.h), in the order they were
 // bound, once the scheduler runs: what a module does with its services happens here, never

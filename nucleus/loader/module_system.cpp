@@ -1,5 +1,6 @@
 #include "nucleus/loader/module_system.h"
 
+#include <arch/cpu.h>
 #include <arch/memory.h>
 
 #include <new>
@@ -37,7 +38,43 @@ constexpr modules::ModuleMemory kKernelModuleMemory{nullptr, reserve, protect, r
 
 namespace {
 constinit RecursiveSpinLock capability_lock{LockLevel::CapabilityWriter};
+
+class KernelLoading final : public modules::LoadEnvironment {
+public:
+    Result<void*> allocate_zeroed(size_t bytes) override { return loader::allocate_zeroed(bytes); }
+    void free_zeroed(void* memory) override { loader::free_zeroed(memory); }
+    const modules::ModuleMemory& image_memory() override { return kKernelModuleMemory; }
+    modules::ServiceRegistry& registry() override { return instance.registry(); }
+    modules::CapabilityTable& capabilities() override { return instance.capabilities(); }
+    void lock_tables() override {
+        arch::InterruptState state = capability_lock.lock();
+        if (depth_++ == 0) outer_state_ = state;
+    }
+    void unlock_tables() override {
+        arch::InterruptState state = --depth_ == 0 ? outer_state_ : arch::InterruptState::Disabled;
+        capability_lock.unlock(state);
+    }
+    uint64_t read_cycles() override { return arch::read_cycle_counter(); }
+
+private:
+    // The interrupt state before the outermost lock (the inner ones saw them disabled).
+    arch::InterruptState outer_state_ = arch::InterruptState::Disabled;
+    uint32_t depth_ = 0;
+};
+constinit KernelLoading kernel_loading_environment;
+
+constinit bundle::Entry bundle_entries[bundle::kMaximumBundleEntries];
+constinit bundle::InventoryRequest bundle_requests[bundle::kMaximumModuleRequests];
 }  // namespace
+
+modules::LoadEnvironment& kernel_loading() { return kernel_loading_environment; }
+
+const bundle::Inventory& read_bundle(const uint8_t* bytes, size_t size) {
+    bundle::InventoryStorage storage{bundle_entries, bundle::kMaximumBundleEntries,
+                                     bundle_requests, bundle::kMaximumModuleRequests};
+    instance.keep_inventory(bundle::build_inventory(bytes, size, storage));
+    return instance.inventory();
+}
 
 ModuleSystem& module_system() { return instance; }
 

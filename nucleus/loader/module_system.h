@@ -12,12 +12,14 @@
 #include <stdint.h>
 
 #include "nucleus/bundle/boot_manifest.h"
+#include "nucleus/bundle/bundle_inventory.h"
 #include "nucleus/console/text_output.h"
 #include "nucleus/lib/recursive_spinlock.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/capability_table.h"
 #include "nucleus/module/elf_module.h"
 #include "nucleus/module/module_binder.h"
+#include "nucleus/module/module_loading.h"
 #include "nucleus/module/service_registry.h"
 
 namespace umka::loader {
@@ -74,13 +76,10 @@ public:
 
     bool initialized() const { return records_ != nullptr; }
 
-    // The boot bundle, kept for the whole run so live evolution can load any file in it.
-    void keep_bundle(const uint8_t* bytes, size_t size) {
-        bundle_ = bytes;
-        bundle_size_ = size;
-    }
-    const uint8_t* bundle() const { return bundle_; }
-    size_t bundle_size() const { return bundle_size_; }
+    // The boot bundle, read once (read_bundle) and kept for the whole run so live
+    // evolution can load any file in it.
+    const bundle::Inventory& inventory() const { return inventory_; }
+    void keep_inventory(const bundle::Inventory& inventory) { inventory_ = inventory; }
 
 private:
     modules::CapabilityTable* capabilities_ = nullptr;
@@ -88,8 +87,7 @@ private:
     ModuleRecord* records_ = nullptr;
     size_t record_capacity_ = 0;
     size_t record_count_ = 0;
-    const uint8_t* bundle_ = nullptr;
-    size_t bundle_size_ = 0;
+    bundle::Inventory inventory_{};
 };
 
 // Spare module records beyond the boot manifest's: instances that exist only during a live
@@ -106,6 +104,15 @@ RecursiveSpinLock& capability_writer_lock();
 
 // Memory for module images: reserved and protected through the kernel address space.
 const modules::ModuleMemory& kernel_module_memory();
+
+// The load-and-bind sequence's environment in the nucleus (modules/module_loading.h):
+// allocate_zeroed frames, kernel_module_memory, this module system's tables under
+// capability_writer_lock.
+modules::LoadEnvironment& kernel_loading();
+
+// Reads the boot bundle once into the module system's inventory (static storage for
+// bundle::kMaximumBundleEntries entries and kMaximumModuleRequests requests) and returns it.
+const bundle::Inventory& read_bundle(const uint8_t* bytes, size_t size);
 
 // Nucleus frames for nucleus-owned module data (binding blocks, state regions), zeroed.
 Result<void*> allocate_zeroed(size_t bytes);

@@ -69,7 +69,7 @@ Status compare_views(const policy_api::SchedulerPolicyRef& old_policy,
         if (!old_known || !new_known || !same_task(before, after)) {
             return modules::refuse(
                 diagnostic, Errno::BadMessage,
-                "task %zu changed in the migration: vruntime %lu -> %lu, lag %ld "
+                "task %u changed in the migration: vruntime %lu -> %lu, lag %ld "
                 "-> %ld, nice %d -> %d, cpu %u -> %u",
                 slot, before.virtual_runtime, after.virtual_runtime, before.virtual_lag,
                 after.virtual_lag, int(before.nice), int(after.nice), before.cpu, after.cpu);
@@ -231,6 +231,16 @@ void policy_swap_abandon() {
 
 PolicySwapFacts policy_swap_facts() {
     return pending.facts;
+}
+
+namespace {
+constexpr evolution::PauseHook kPolicyHook{
+    "scheduler_policy", "SchedulerPolicy", policy_swap_prepare, policy_swap_dry_run,
+    policy_swap_commit, policy_swap_switch,  policy_swap_finish,  policy_swap_abandon};
+}  // namespace
+
+Status register_policy_swap_hook() {
+    return evolution::register_pause_hook(kPolicyHook);
 }
 
 }  // namespace umka::sched

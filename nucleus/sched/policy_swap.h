@@ -1,5 +1,6 @@
 // Replacing the scheduler policy module live (services/scheduler/README.md §3, "new
-// layout"): the evolution engine's service hook for scheduler_policy.SchedulerPolicy.
+// layout"): the scheduler's pause hook (evolution/pause_hooks.h) for
+// scheduler_policy.SchedulerPolicy, registered by sched::initialize.
 //
 //   prepare  — bind a Ref to the withheld replacement, read its layout, allocate its arrays
 //              (and scratch copies for the dry run): all allocation happens here
@@ -17,13 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nucleus/evolution/pause_hooks.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/diagnostic.h"
 #include "umka/module_entry.h"
 
 namespace umka::sched {
 
-enum class StateCheck : uint8_t { Skip, CompareEveryTask };
+using StateCheck = evolution::StateCheck;
 
 struct PolicySwapFacts {
     uint32_t tasks_compared;  // tasks whose policy view matched before and after
@@ -42,5 +44,8 @@ void policy_swap_switch();
 void policy_swap_finish();
 void policy_swap_abandon();
 PolicySwapFacts policy_swap_facts();
+
+// Registers the functions above as the pause hook of scheduler_policy.SchedulerPolicy.
+Status register_policy_swap_hook();
 
 }  // namespace umka::sched

@@ -11,6 +11,7 @@
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/handle_table.h"
+#include "nucleus/sched/policy_swap.h"
 #include "nucleus/sched/scheduler_internal.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
@@ -256,6 +257,9 @@ const char* task_state_name(TaskState state) {
 bool running() { return started.load(std::memory_order_acquire); }
 
 Status initialize() {
+    // A live swap of the policy module migrates the arrays the nucleus keeps for it.
+    if (Status hooked = register_policy_swap_hook(); hooked.is_error())
+        log("sched: no pause hook for policy swaps (%s)\n", errno_name(hooked.error()));
     loader::ModuleSystem& system = loader::module_system();
     if (!system.initialized()) return Errno::NotFound;
     Result<UmkaServiceSlot*> slot = system.registry().find("scheduler_policy", "SchedulerPolicy", nullptr);

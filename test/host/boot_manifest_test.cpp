@@ -96,5 +96,45 @@ TEST(BootManifestTest, EveryMistakeNamesLineColumnAndReason) {
     }
 }
 
+// A bad line is reported and skipped; the lines after it are still read (the first error
+// is the one returned).
+TEST(BootManifestTest, ParsingCarriesOnAfterABadLine) {
+    Parsed parsed;
+    std::vector<std::pair<uint32_t, std::string>> malformed;
+    ManifestVisitor visitor;
+    struct Context {
+        Parsed* parsed;
+        std::vector<std::pair<uint32_t, std::string>>* malformed;
+    } context{&parsed, &malformed};
+    visitor.context = &context;
+    visitor.module = [](void* context, const ModuleRequest& request) {
+        static_cast<Context*>(context)->parsed->modules.push_back(request);
+    };
+    visitor.malformed = [](void* context, const ManifestError& error, const ModuleRequest* request) {
+        static_cast<Context*>(context)->malformed->emplace_back(
+            error.line, request != nullptr ? std::string(request->file.text, request->file.length)
+                                           : std::string("-"));
+    };
+    std::string text = "module a.umod\nmodule b.umod ports=0x10000+1\nwhat\nmodule c.umod\n";
+    ManifestError error{};
+    EXPECT_EQ(parse_boot_manifest(text.data(), text.size(), visitor, error).error(),
+              Errno::InvalidArgument);
+    EXPECT_EQ(error.line, 2u);
+    ASSERT_EQ(parsed.modules.size(), 2u);
+    EXPECT_TRUE(parsed.modules[1].file.equals("c.umod"));
+    EXPECT_EQ(malformed, (std::vector<std::pair<uint32_t, std::string>>{{2, "b.umod"}, {3, "-"}}));
+}
+
+// Numbers past their limit are refused, never wrapped (umka::parse_unsigned).
+TEST(BootManifestTest, PortNumbersNeverWrap) {
+    Parsed parsed;
+    ManifestError error{};
+    EXPECT_TRUE(parse("module a ports=0xfff0+16\n", parsed, error).is_ok());
+    EXPECT_TRUE(parse("module a ports=0+65536\n", parsed, error).is_ok());
+    EXPECT_TRUE(parse("module a ports=4294967297+1\n", parsed, error).is_error());
+    EXPECT_TRUE(parse("module a ports=1+18446744073709551617\n", parsed, error).is_error());
+    EXPECT_TRUE(parse("module a ports=0x+1\n", parsed, error).is_error());
+}
+
 }  // namespace
 }  // namespace umka::bundle

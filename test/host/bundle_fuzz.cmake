@@ -26,7 +26,8 @@ set(bundle_fuzz_sources
 set(bundle_fuzzer ${CMAKE_CURRENT_BINARY_DIR}/bundle_parser_fuzzer)
 add_custom_command(OUTPUT ${bundle_fuzzer}
   COMMAND ${UMKA_BUNDLE_FUZZ_CLANG} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
-          -fno-sanitize-recover=undefined -I${PROJECT_SOURCE_DIR} ${bundle_fuzz_sources}
+          -fno-sanitize-recover=undefined -I${PROJECT_SOURCE_DIR}
+          -I${PROJECT_SOURCE_DIR}/kabi-gen/sdk/include ${bundle_fuzz_sources}
           -o ${bundle_fuzzer}
   DEPENDS ${bundle_fuzz_sources}
   COMMENT "clang: building the bundle parser fuzzer"

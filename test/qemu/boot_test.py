@@ -125,12 +125,58 @@ def scenario_bad_input(build: Path, accel: str) -> None:
 
 
 def scenario_bad_manifest(build: Path, accel: str) -> None:
-    with tempfile.NamedTemporaryFile(suffix=".cpio") as bundle:
-        bundle.write(bundle_with(build, "# broken\nmodule serial.umod tier=7\n", {}))
-        bundle.flush()
-        status, output = boot(build, accel, ["poweroff"], "--bundle", bundle.name)
-    expect_text(output, "bundle: manifest.txt:2:20: tier must be 0, 1 or 2; continuing without modules")
+    # A bad line refuses only what it names (docs/module-contract.md, "Manifest errors"):
+    # the good lines still load, and `mods` names the bad line and why.
+    manifest = ("# broken\nmodule serial.umod tier=7\n" + DEFAULT_MANIFEST + "param nothing\n")
+    bundle = bundle_with(build, manifest, {
+        "serial_console.umod": module_bytes(build, "serial_console"),
+        "console_service.umod": module_bytes(build, "console_service")})
+    status, output = boot_bundle(build, accel, bundle, ["mods", "poweroff"])
+    expect_text(output, "bundle: manifest.txt:2:20: tier must be 0, 1 or 2; this line is skipped")
+    expect_text(output, "bundle: manifest.txt:5:7: 'param' needs key=value; this line is skipped")
+    expect_text(output, "module serial.umod refused: EINVAL: manifest.txt:2:20: tier must be 0, 1 or 2")
+    expect(re.search(r"module serial_console \d+ loaded from serial_console\.umod", output) is not None,
+           "the good lines after the bad one should still load")
+    expect(re.search(r"serial\.umod .* refused: EINVAL: manifest.txt:2:20", output) is not None,
+           "`mods` should show the bad line's module refused with its line")
+    expect("lists none" not in output, "`mods` must not claim the manifest lists no module")
     expect_clean_power_off(status, output)
+
+    # A name longer than a record holds is refused whole: the entry its first 63 bytes name
+    # (here a real module) is never loaded in its place.
+    long_name = "serial_console" + "x" * 60 + ".umod"
+    bundle = bundle_with(build, DEFAULT_MANIFEST.replace("serial_console.umod", long_name), {
+        long_name: b"not a module",
+        long_name[:63]: module_bytes(build, "serial_console"),
+        "console_service.umod": module_bytes(build, "console_service")})
+    status, output = boot_bundle(build, accel, bundle, ["mods", "poweroff"])
+    expect_text(output, "refused: EINVAL: the file name is longer than 63 bytes")
+    expect(re.search(r"module serial_console \d+ loaded from", output) is None,
+           "the entry named by the cut name must not load")
+    expect_clean_power_off(status, output)
+
+    # A second manifest.txt: which one is meant is unknown, so the bundle loads nothing.
+    first = bundle_with(build, DEFAULT_MANIFEST, {
+        "serial_console.umod": module_bytes(build, "serial_console"),
+        "console_service.umod": module_bytes(build, "console_service")})
+    status, output = boot_bundle(build, accel, append_cpio_entry(first, "manifest.txt", b"module evil.umod\n"),
+                                 ["mods", "poweroff"])
+    expect_text(output, "bundle: two entries are named 'manifest.txt' (which one is meant is unknown); "
+                        "continuing without modules")
+    expect_clean_power_off(status, output)
+
+
+def append_cpio_entry(archive: bytes, name: str, data: bytes) -> bytes:
+    """`archive` with one more newc entry before its TRAILER!!! (umka-bundle refuses to write
+    a duplicate name, so a hostile bundle is made by hand)."""
+    trailer = archive.rfind(b"070701", 0, archive.rfind(b"TRAILER!!!"))
+    def entry(entry_name: str, payload: bytes, mode: int) -> bytes:
+        encoded = entry_name.encode() + b"\0"
+        fields = [1, mode, 0, 0, 1, 0, len(payload), 0, 0, 0, 0, len(encoded), 0]
+        header = b"070701" + b"".join(b"%08X" % field for field in fields) + encoded
+        header += b"\0" * (-len(header) % 4)
+        return header + payload + b"\0" * (-len(payload) % 4)
+    return archive[:trailer] + entry(name, data, 0o100644) + entry("TRAILER!!!", b"", 0)
 
 
 def bundle_with(build: Path, manifest: str, files: dict[str, bytes]) -> bytes:

@@ -5,7 +5,8 @@ umka_host_test(evolution_test
   ${UMKA_EVOLUTION_TEST_DIR}/evolution_engine_test.cpp
   ${UMKA_EVOLUTION_TEST_DIR}/evolution_log_test.cpp
   ${UMKA_EVOLUTION_TEST_DIR}/state_transfer_test.cpp
-  ${UMKA_EVOLUTION_TEST_DIR}/replacement_check_test.cpp)
+  ${UMKA_EVOLUTION_TEST_DIR}/replacement_check_test.cpp
+  ${UMKA_EVOLUTION_TEST_DIR}/pause_hooks_test.cpp)
 target_link_libraries(evolution_test PRIVATE umka_nucleus_host umka_kabi_headers)
 
 # The Promela model of the swap protocol (test/spin/evolution.pml), checked by spin like

@@ -43,3 +43,32 @@ add_test(NAME module_loader_fuzz
           -print_final_stats=1 -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/
           ${corpus} ${UMKA_MODULE_FIXTURE_OUTPUT_DIR})
 set_tests_properties(module_loader_fuzz PROPERTIES LABELS "host;module;fuzz" TIMEOUT 90)
+
+# The dependency resolver (fuzzed bundles of manifests) and state import (fuzzed regions and
+# import functions), built and run the same way: 10 s each.
+function(umka_bounded_fuzzer name)
+  set(binary ${CMAKE_CURRENT_BINARY_DIR}/${name})
+  add_custom_command(OUTPUT ${binary}
+    COMMAND ${UMKA_MODULE_FUZZ_CLANG} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
+            -fno-sanitize-recover=undefined -I${PROJECT_SOURCE_DIR} -I${UMKA_MODULE_SDK_INCLUDE}
+            -I${UMKA_MODULE_TEST_DIR} -I${kabi_include} ${ARGN} -o ${binary}
+    DEPENDS ${ARGN} kabi_headers
+    COMMENT "clang: building ${name}"
+    VERBATIM)
+  add_custom_target(umka_${name} ALL DEPENDS ${binary})
+  set(corpus ${CMAKE_CURRENT_BINARY_DIR}/${name}_corpus)
+  file(MAKE_DIRECTORY ${corpus})
+  add_test(NAME ${name}
+    COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+            ${binary} -max_total_time=10 -timeout=5 -rss_limit_mb=2048 -max_len=4096
+            -print_final_stats=1 -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/${name}- ${corpus})
+  set_tests_properties(${name} PROPERTIES LABELS "host;fuzz" TIMEOUT 90)
+endfunction()
+
+umka_bounded_fuzzer(dependency_resolver_fuzz ${UMKA_MODULE_TEST_DIR}/dependency_resolver_fuzzer.cpp
+  ${UMKA_MODULE_PURE_SOURCES} ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp
+  ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp)
+umka_bounded_fuzzer(state_import_fuzz ${PROJECT_SOURCE_DIR}/test/host/evolution/state_import_fuzzer.cpp
+  ${PROJECT_SOURCE_DIR}/nucleus/evolution/state_transfer.cpp
+  ${UMKA_MODULE_DIR}/diagnostic.cpp ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp
+  ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp)

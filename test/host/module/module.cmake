@@ -123,6 +123,9 @@ umka_module_unit_test(module_dependency_resolver_test ${UMKA_MODULE_TEST_DIR}/de
 umka_module_unit_test(module_capability_table_test ${UMKA_MODULE_TEST_DIR}/capability_table_test.cpp)
 umka_module_unit_test(module_service_registry_test ${UMKA_MODULE_TEST_DIR}/service_registry_test.cpp)
 umka_module_unit_test(module_transport_choice_test ${UMKA_MODULE_TEST_DIR}/transport_choice_test.cpp)
+# The one load-and-bind sequence, with a failure injected at every step.
+umka_module_unit_test(module_loading_test ${UMKA_MODULE_TEST_DIR}/module_loading_test.cpp)
+target_link_libraries(module_loading_test PRIVATE umka_module_harness PkgConfig::UMKA_SODIUM)
 
 umka_add_module_test(counter_module_test counter_module ${UMKA_MODULE_TEST_DIR}/counter_module_test.cpp)
 target_compile_definitions(counter_module_test PRIVATE

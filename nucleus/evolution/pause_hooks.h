@@ -1,0 +1,57 @@
+// Hooks inside the evolution pause, registered by the services that need them, so the
+// evolution code stays generic (it names no package). A service whose state the nucleus
+// keeps beside the module's own state regions (the scheduler: the policy's run-queue and
+// task arrays, which the nucleus owns) registers a hook for the interface the module
+// provides; when a replacement provides that interface, the swap calls the hook at each
+// phase (docs/evolution.md, "Pause hooks"):
+//
+//   prepare  outside the pause, after the replacement is bound withheld: allocate
+//   dry_run  validate: import a snapshot into scratch memory; may refuse
+//   commit   inside the pause, before the service slots are stored; may refuse
+//   switch   inside the pause, after the stores (cannot fail)
+//   finish   after the pause: free what the old instance used
+//   abandon  the swap was refused at any phase up to commit: free what prepare allocated
+//
+// Registration happens once per service during bring-up, before any evolution; the table
+// is only read afterwards.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nucleus/lib/status.h"
+#include "nucleus/module/diagnostic.h"
+#include "nucleus/module/manifest.h"
+#include "umka/module_entry.h"
+
+namespace umka::evolution {
+
+// Whether the hook's commit compares every item it migrated (the scheduler: every task's
+// and run queue's view, old policy against new) before the stores.
+enum class StateCheck : uint8_t { Skip, CompareEveryTask };
+
+struct PauseHook {
+    const char* package;  // the interface the hook belongs to: package.interface
+    const char* interface;
+    Status (*prepare)(const UmkaProvidedInterface& replacement, modules::Diagnostic& diagnostic);
+    Status (*dry_run)(modules::Diagnostic& diagnostic);
+    Status (*commit)(StateCheck check, modules::Diagnostic& diagnostic);
+    void (*switch_over)();
+    void (*finish)();
+    void (*abandon)();
+};
+
+inline constexpr size_t kMaximumPauseHooks = 4;
+
+// `hook` is kept by address: a static object. Errno::Exists when the interface already has a hook,
+// Errno::NoSpace when the table is full, Errno::InvalidArgument for a hook missing a name or a
+// function.
+Status register_pause_hook(const PauseHook& hook);
+
+// The hook for provides[index] of `manifest`, or nullptr.
+const PauseHook* pause_hook_for(const modules::ManifestView& manifest, size_t index);
+
+// Forgets every hook (host tests).
+void clear_pause_hooks();
+
+}  // namespace umka::evolution
