@@ -114,13 +114,13 @@ Status heap_command(Command& command) {
     if (!find_service(command.directory, kHeapPackage, sizeof kHeapPackage - 1, kHeapInterface,
                       sizeof kHeapInterface - 1, 1, &heap)) {
         command.out.add("heap: no module provides memory.Heap (see 'mods')\n");
-        return UMKA_KABI_ENOENT;
+        return kNoProvider;
     }
     mechanism::HeapCallsRef calls;
     if (!find_service(command.directory, kMechanism, sizeof kMechanism - 1, kHeapCalls,
                       sizeof kHeapCalls - 1, 1, &calls)) {
         command.out.add("heap: the nucleus publishes no nucleus_mechanism.HeapCalls\n");
-        return UMKA_KABI_ENOENT;
+        return kNoProvider;
     }
     if (exercising) return exercise(command, calls, count);
     print_classes(command, heap);

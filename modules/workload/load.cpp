@@ -216,19 +216,12 @@ void close_ring_bindings(Command& command) {
     command.state.ring_count = 0;
 }
 
-uint32_t append_name(char* name, const char* prefix, uint32_t index, uint32_t digits) {
-    uint32_t length = 0;
-    for (; prefix[length] != '\0'; ++length) name[length] = prefix[length];
-    char reversed[10];
-    uint32_t count = 0;
-    do {
-        reversed[count++] = char('0' + index % 10);
-        index /= 10;
-    } while (index != 0);
-    while (count < digits) reversed[count++] = '0';
-    while (count != 0) name[length++] = reversed[--count];
-    name[length] = '\0';
-    return length;
+// `prefix` and `index` (at least `digits` digits) into a thread or binding name.
+uint32_t append_name(char (&name)[24], const char* prefix, uint32_t index, uint32_t digits) {
+    Output text(name, sizeof name - 1);
+    text.add(prefix).number(index, digits, '0');
+    name[text.length()] = '\0';
+    return uint32_t(text.length());
 }
 
 // One binding per thread to the serial driver's CharDevice, its provider thread placed
@@ -334,7 +327,7 @@ Status start(Command& command) {
         command.out.add("load: a workload is running; 'load stop' first\n");
         return UMKA_KABI_EBUSY;
     }
-    if (kind == Kind::Alloc && !find_heap_calls(command)) return UMKA_KABI_ENOENT;
+    if (kind == Kind::Alloc && !find_heap_calls(command)) return kNoProvider;
     // The last workload's counters stay readable (`load stats`) until the next one starts.
     for (uint32_t index = 0; index < count; ++index) {
         state.workers[index] = Worker{};

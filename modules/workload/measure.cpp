@@ -139,10 +139,11 @@ Status measure_switch(Command& command, uint64_t rounds) {
     }
     bool stopped = false;
     start = command.clock.now_ns();
-    while (__atomic_load_n(&state.switch_done, __ATOMIC_ACQUIRE) != kPartnerDone) {
+    for (uint64_t turn = 1; __atomic_load_n(&state.switch_done, __ATOMIC_ACQUIRE) != kPartnerDone;
+         ++turn) {
         note_turn(state, kConsoleSide);
         command.threads.yield_now();
-        if (!stopped && interrupt.poll()) {
+        if (turn % 64 == 0 && interrupt.poll()) {
             stopped = true;
             __atomic_store_n(&state.switch_done, kPartnerStop, __ATOMIC_RELEASE);
             break;
@@ -193,7 +194,7 @@ Status measure_ring(Command& command, uint64_t rounds) {
     if (!find_service(command.directory, kMechanism, sizeof kMechanism - 1, kRings,
                       sizeof kRings - 1, 1, &rings)) {
         command.out.add("measure: the nucleus publishes no nucleus_mechanism.Rings\n");
-        return UMKA_KABI_ENOENT;
+        return kNoProvider;
     }
     static constexpr char kPackage[] = "char_device";
     static constexpr char kInterface[] = "CharDevice";

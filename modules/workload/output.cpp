@@ -1,3 +1,4 @@
+#include "umka/line_text.h"
 #include "umka/number_text.h"
 #include "workload.h"
 
@@ -21,16 +22,11 @@ Output& Output::add(const char* text, uint64_t length) {
     return *this;
 }
 
-Output& Output::number(uint64_t value, uint32_t width) {
-    char digits[20];
-    uint32_t count = 0;
-    do {
-        digits[count++] = char('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    for (uint32_t pad = count; pad < width; ++pad) put(' ');
-    while (count != 0) put(digits[--count]);
-    return *this;
+Output& Output::number(uint64_t value, uint32_t width, char fill) {
+    umka::LineText<20> digits;
+    digits.number(value);
+    for (uint64_t pad = digits.length(); pad < width; ++pad) put(fill);
+    return add(digits.data(), digits.length());
 }
 
 Output& Output::signed_number(int64_t value) {

@@ -90,7 +90,7 @@ Status probe_command(Command& command) {
         command.out.add(
             "probe: no module provides thread_probe.ThreadProbe (boot a bundle with "
             "thread_probe.umod)\n");
-        return UMKA_KABI_ENOENT;
+        return kNoProvider;
     }
     Status started = probe_module.start(uint32_t(count));
     if (started.is_error()) {

@@ -35,8 +35,8 @@ public:
     Output(char* data, uint64_t capacity) : data_(data), capacity_(capacity) {}
     Output& add(const char* text);
     Output& add(const char* text, uint64_t length);
-    // Right-aligned in `width` characters.
-    Output& number(uint64_t value, uint32_t width = 0);
+    // Right-aligned in `width` characters, padded with `fill`.
+    Output& number(uint64_t value, uint32_t width = 0, char fill = ' ');
     Output& signed_number(int64_t value);
     // Left-aligned, padded with spaces to `width` characters.
     Output& padded(const char* text, uint32_t width);
@@ -100,6 +100,10 @@ bool find_service(const directory::DirectoryRef& directory, const char* package,
     if (slot_out != nullptr) *slot_out = slot;
     return umka::kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(slot), ref).is_ok();
 }
+
+// A command whose provider is missing (no heap module, no thread_probe): ENODEV, since
+// ENOENT would tell the console the command is not this set's.
+inline constexpr int32_t kNoProvider = UMKA_KABI_ENODEV;
 
 bool same_text(const char* left, const char* right);
 

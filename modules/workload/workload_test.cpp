@@ -167,7 +167,7 @@ TEST_F(Workload, HeapExerciseRefusesCountsPastItsLimitWithoutWrapping) {
     // In range, but no heap module in this world: named, not run.
     EXPECT_EQ(run("heap exercise 1000000", &status),
               "heap: no module provides memory.Heap (see 'mods')\n");
-    EXPECT_EQ(status, UMKA_KABI_ENOENT);
+    EXPECT_EQ(status, UMKA_KABI_ENODEV);
 }
 
 TEST_F(Workload, LoadStartRefusesThreadCountsPastItsLimit) {
@@ -194,7 +194,7 @@ TEST_F(Workload, LoadStartReportsAThreadItCouldNotStart) {
     EXPECT_EQ(status, UMKA_KABI_OK);
     EXPECT_EQ(run("load stop", &status), "load: nothing running\n");
     EXPECT_EQ(run("load start alloc 4", &status), "load: no module provides memory.Heap\n");
-    EXPECT_EQ(status, UMKA_KABI_ENOENT);
+    EXPECT_EQ(status, UMKA_KABI_ENODEV);
 }
 
 TEST_F(Workload, ProbeAndMeasureCheckTheirArguments) {
@@ -204,7 +204,7 @@ TEST_F(Workload, ProbeAndMeasureCheckTheirArguments) {
     EXPECT_EQ(run("probe threads 8", &status),
               "probe: no module provides thread_probe.ThreadProbe (boot a bundle with "
               "thread_probe.umod)\n");
-    EXPECT_EQ(status, UMKA_KABI_ENOENT);
+    EXPECT_EQ(status, UMKA_KABI_ENODEV);
     EXPECT_EQ(run("measure switch 10000001", &status),
               "measure: ROUNDS must be 1 to 10000000; '10000001' is too large\n");
     EXPECT_EQ(run("measure ring 0x10000000000000000", &status),
@@ -212,7 +212,7 @@ TEST_F(Workload, ProbeAndMeasureCheckTheirArguments) {
     EXPECT_EQ(status, UMKA_KABI_EINVAL);
     EXPECT_EQ(run("measure ring 5", &status),
               "measure: the nucleus publishes no nucleus_mechanism.Rings\n");
-    EXPECT_EQ(status, UMKA_KABI_ENOENT);
+    EXPECT_EQ(status, UMKA_KABI_ENODEV);
 }
 
 TEST_F(Workload, MeasureCapsComparesADirectoryLookupWithABaseline) {
