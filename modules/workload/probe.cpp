@@ -1,8 +1,12 @@
+// `probe rings`: nucleus_mechanism.Rings with bad arguments and a stale or forged handle,
+// then one good open/counters/close, each call's errno printed (QEMU scenario
+// `workload-limits`).
 // `probe threads N`: drives the thread_probe test module (kabi-idl/thread_probe.kabi),
 // which uses kernel_services.Threads for real, and prints what happened: the thread table
 // while its threads run, then each one's placement, CPU and joined exit status, the
 // wait-queue hand-off, and the errno every bad-argument call got. The QEMU scenario
 // `thread-api` asserts on these lines.
+#include "umka/kabi/nucleus_mechanism.hpp"
 #include "umka/kabi/thread_probe.hpp"
 #include "workload.h"
 
@@ -10,6 +14,7 @@ namespace umka::workload {
 namespace {
 
 namespace probe = umka::kabi::thread_probe;
+namespace mechanism = umka::kabi::nucleus_mechanism;
 
 constexpr uint32_t kAnyCpu = 0xFFFFFFFFu;
 
@@ -70,12 +75,86 @@ void print_report(Output& out, const probe::ProbeReport& report) {
     print_checks(out, report.checks);
 }
 
+struct RingOpen {
+    const char* call;
+    const char* package;
+    const char* interface;
+    const char* name;
+    uint8_t placement;
+    bool cpu_past_last;
+};
+
+uint64_t text_length(const char* text) {
+    uint64_t length = 0;
+    while (text[length] != '\0') ++length;
+    return length;
+}
+
+void print_call(Output& out, const char* call, Status status) {
+    out.add("probe: rings: ").add(call).add(" -> ").add(errno_name(status.code())).add("\n");
+}
+
+Status probe_rings(Command& command) {
+    static constexpr char kMechanism[] = "nucleus_mechanism";
+    static constexpr char kRings[] = "Rings";
+    mechanism::RingsRef rings;
+    if (!find_service(command.directory, kMechanism, sizeof kMechanism - 1, kRings,
+                      sizeof kRings - 1, 1, &rings)) {
+        command.out.add("probe: the nucleus publishes no nucleus_mechanism.Rings\n");
+        return kNoProvider;
+    }
+    static constexpr RingOpen kOpens[] = {
+        {"open with an empty name", "char_device", "CharDevice", "", 0, false},
+        {"open with a 24-byte name", "char_device", "CharDevice", "probe-rings-name-24bytes", 0,
+         false},
+        {"open with placement 9", "char_device", "CharDevice", "probe-rings", 9, false},
+        {"open on cpu cpu_count", "char_device", "CharDevice", "probe-rings", 1, true},
+        {"open an interface nobody provides", "char_device", "NoSuchDevice", "probe-rings", 0,
+         false},
+        {"open an interface without a ring adapter", "kernel_services", "Log", "probe-rings", 0,
+         false},
+    };
+    for (const RingOpen& open : kOpens) {
+        mechanism::RingBinding binding{};
+        uint64_t slot = 0, provider_slot = 0;
+        Status status = rings.open(
+            open.package, text_length(open.package), open.interface, text_length(open.interface),
+            open.name, text_length(open.name), mechanism::RingPlacement(open.placement),
+            open.cpu_past_last ? command.threads.cpu_count() : 0, &binding, &slot, &provider_slot);
+        if (status.is_ok()) (void)rings.close(binding);  // reported below as the wrong answer
+        print_call(command.out, open.call, status);
+    }
+    static constexpr char kPackage[] = "char_device";
+    static constexpr char kInterface[] = "CharDevice";
+    static constexpr char kName[] = "probe-rings";
+    mechanism::RingBinding binding{};
+    uint64_t slot = 0, provider_slot = 0;
+    Status opened = rings.open(kPackage, sizeof kPackage - 1, kInterface, sizeof kInterface - 1,
+                               kName, sizeof kName - 1, mechanism::RingPlacement::Anywhere, 0,
+                               &binding, &slot, &provider_slot);
+    print_call(command.out, "open char_device.CharDevice", opened);
+    if (opened.is_error()) return Status::ok();
+    mechanism::RingBindingCounters counters{};
+    print_call(command.out, "counters", rings.counters(binding, &counters));
+    print_call(command.out, "close", rings.close(binding));
+    print_call(command.out, "close again", rings.close(binding));
+    print_call(command.out, "counters of the closed binding", rings.counters(binding, &counters));
+    print_call(command.out, "close a forged handle",
+               rings.close(mechanism::RingBinding{(uint64_t(7) << 32) | 3}));
+    return Status::ok();
+}
+
 }  // namespace
 
 Status probe_command(Command& command) {
+    if (command.word_count == 1 && same_text(command.words[0], "rings")) {
+        return probe_rings(command);
+    }
     uint64_t count = 0;
     if (command.word_count != 2 || !same_text(command.words[0], "threads")) {
-        command.out.add("usage: probe threads N   (N threads of the thread_probe module, 2..32)\n");
+        command.out.add(
+            "usage: probe threads N   (N threads of the thread_probe module, 2..32) | probe "
+            "rings\n");
         return UMKA_KABI_EINVAL;
     }
     if (!parse_count(command.out, "probe", "N", command.words[1], 1, kMaximumProbeThreads,

@@ -502,6 +502,51 @@ def scenario_thread_api(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+RING_API_CALLS = {
+    "open with an empty name": "EINVAL",
+    "open with a 24-byte name": "EINVAL",
+    "open with placement 9": "EINVAL",
+    "open on cpu cpu_count": "ENXIO",
+    "open an interface nobody provides": "ENOENT",
+    "open an interface without a ring adapter": "ENOENT",
+    "open char_device.CharDevice": "OK",
+    "counters": "OK",
+    "close": "OK",
+    "close again": "EINVAL",
+    "counters of the closed binding": "EINVAL",
+    "close a forged handle": "EINVAL",
+}
+
+
+def scenario_workload_limits(build: Path, accel: str) -> None:
+    # The workload module's counts past their documented limits (or past 2^64) are refused
+    # with the limit named, never wrapped; nucleus_mechanism.Rings answers bad arguments and
+    # stale or forged handles with an errno and leaks no binding.
+    refusals = {
+        "heap exercise 18446744073709551617": "heap exercise: N must be 1 to 1000000; "
+                                              "'18446744073709551617' is too large",
+        "heap exercise 999999999": "heap exercise: N must be 1 to 1000000; '999999999' is too large",
+        "load start cpu 4294967298": "load: N must be 1 to 256; '4294967298' is too large",
+        "load start ring 33": "load: N must be 1 to 32; '33' is too large",
+        "probe threads 33": "probe: N must be 1 to 32; '33' is too large",
+        "measure switch 10000001": "measure: ROUNDS must be 1 to 10000000; '10000001' is too large",
+    }
+    script = [*refusals, "load stats", "probe rings", "rings", "heap exercise 1000", "poweroff"]
+    status, output = boot(build, accel, script, "--smp", "2")
+    for command, message in refusals.items():
+        section = command_output(output, command)
+        expect(message in section, f"{command}: expected {message!r}:\n{section}")
+        expect("failed with errno 22" in section, f"{command}: the refusal is not EINVAL:\n{section}")
+    expect_text(command_output(output, "load stats"), "load: no workload has run")
+    probe = command_output(output, "probe rings")
+    for call, errno in RING_API_CALLS.items():
+        expect(f"probe: rings: {call} -> {errno}\n" in probe, f"Rings {call} should answer {errno}:\n{probe}")
+    expect(list(ring_rows(command_output(output, "rings"))) == ["console_service"],
+           "a binding of 'probe rings' is still open")
+    expect_text(output, "heap exercise: 1000 allocate+free pairs on cpu ")
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -830,6 +875,7 @@ SCENARIOS = {
     "ring-fallback": scenario_ring_fallback,
     "thread-api": scenario_thread_api,
     "thread-slots": scenario_thread_slots,
+    "workload-limits": scenario_workload_limits,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,
