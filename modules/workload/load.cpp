@@ -191,18 +191,6 @@ int32_t worker_main(uint64_t argument) {
 
 // --- the commands ------------------------------------------------------------------------
 
-bool find_rings(Command& command, mechanism::RingsRef* rings) {
-    static constexpr char kPackage[] = "nucleus_mechanism";
-    static constexpr char kInterface[] = "Rings";
-    uint64_t slot = command.state.rings_slot;
-    if (slot == 0 && !find_service(command.directory, kPackage, sizeof kPackage - 1, kInterface,
-                                   sizeof kInterface - 1, 1, rings, &slot)) {
-        return false;
-    }
-    command.state.rings_slot = slot;
-    return umka::kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(slot), rings).is_ok();
-}
-
 void close_ring_bindings(Command& command) {
     mechanism::RingsRef rings;
     bool found = find_rings(command, &rings);
@@ -232,16 +220,12 @@ bool open_ring_bindings(Command& command, Kind kind, uint32_t count) {
         command.out.add("load: the nucleus publishes no nucleus_mechanism.Rings\n");
         return false;
     }
-    static constexpr char kPackage[] = "char_device";
-    static constexpr char kInterface[] = "CharDevice";
     for (uint32_t index = 0; index < count; ++index) {
         char name[24];
         uint32_t length = append_name(name, kKinds[uint32_t(kind)].binding_name, index % 100, 2);
-        mechanism::RingBinding binding{};
-        uint64_t slot = 0, provider_slot = 0;
-        Status opened = rings.open(kPackage, sizeof kPackage - 1, kInterface, sizeof kInterface - 1,
-                                   name, length, mechanism::RingPlacement::Anywhere, 0, &binding,
-                                   &slot, &provider_slot);
+        CharDeviceRing ring{};
+        Status opened =
+            open_char_device_ring(rings, name, length, mechanism::RingPlacement::Anywhere, &ring);
         if (opened.is_error()) {
             command.out.add("load: ring binding ").number(index);
             command.out.add(" to char_device.CharDevice failed (").add(errno_name(opened.code()));
@@ -251,8 +235,8 @@ bool open_ring_bindings(Command& command, Kind kind, uint32_t count) {
             command.state.thread_count = 0;
             return false;
         }
-        command.state.workers[index].ring_binding = binding.value;
-        command.state.workers[index].ring_slot = slot;
+        command.state.workers[index].ring_binding = ring.binding.value;
+        command.state.workers[index].ring_slot = ring.slot;
         command.state.ring_count = index + 1;
     }
     return true;

@@ -188,22 +188,15 @@ uint64_t time_calls(Command& command, Interrupt& interrupt, uint64_t slot, uint6
 }
 
 Status measure_ring(Command& command, uint64_t rounds) {
-    static constexpr char kMechanism[] = "nucleus_mechanism";
-    static constexpr char kRings[] = "Rings";
     mechanism::RingsRef rings;
-    if (!find_service(command.directory, kMechanism, sizeof kMechanism - 1, kRings,
-                      sizeof kRings - 1, 1, &rings)) {
+    if (!find_rings(command, &rings)) {
         command.out.add("measure: the nucleus publishes no nucleus_mechanism.Rings\n");
         return kNoProvider;
     }
-    static constexpr char kPackage[] = "char_device";
-    static constexpr char kInterface[] = "CharDevice";
     static constexpr char kName[] = "measure";
-    mechanism::RingBinding binding{};
-    uint64_t slot = 0, provider_slot = 0;
-    Status opened = rings.open(kPackage, sizeof kPackage - 1, kInterface, sizeof kInterface - 1,
-                               kName, sizeof kName - 1, mechanism::RingPlacement::QuietCpu, 0,
-                               &binding, &slot, &provider_slot);
+    CharDeviceRing ring{};
+    Status opened = open_char_device_ring(rings, kName, sizeof kName - 1,
+                                          mechanism::RingPlacement::QuietCpu, &ring);
     if (opened.is_error()) {
         command.out.add("measure: no ring binding to char_device.CharDevice (");
         command.out.add(errno_name(opened.code())).add(")\n");
@@ -212,14 +205,14 @@ Status measure_ring(Command& command, uint64_t rounds) {
     Interrupt interrupt(command.directory, command.clock);
     bool stopped = false;
     uint32_t here = command.threads.current_cpu();
-    (void)time_calls(command, interrupt, slot, kWarmUpCalls, &stopped);
-    (void)time_calls(command, interrupt, provider_slot, kWarmUpCalls, &stopped);
-    uint64_t ring_ns = stopped ? 0 : time_calls(command, interrupt, slot, rounds, &stopped);
+    (void)time_calls(command, interrupt, ring.slot, kWarmUpCalls, &stopped);
+    (void)time_calls(command, interrupt, ring.provider_slot, kWarmUpCalls, &stopped);
+    uint64_t ring_ns = stopped ? 0 : time_calls(command, interrupt, ring.slot, rounds, &stopped);
     uint64_t direct_ns =
-        stopped ? 0 : time_calls(command, interrupt, provider_slot, rounds, &stopped);
+        stopped ? 0 : time_calls(command, interrupt, ring.provider_slot, rounds, &stopped);
     mechanism::RingBindingCounters counters{};
-    Status counted = rings.counters(binding, &counters);
-    (void)rings.close(binding);
+    Status counted = rings.counters(ring.binding, &counters);
+    (void)rings.close(ring.binding);
     if (stopped) return interrupted(command);
     if (ring_ns == 0 || direct_ns == 0 || counted.is_error()) {
         command.out.add("measure: a CharDevice.info call failed\n");

@@ -95,11 +95,8 @@ void print_call(Output& out, const char* call, Status status) {
 }
 
 Status probe_rings(Command& command) {
-    static constexpr char kMechanism[] = "nucleus_mechanism";
-    static constexpr char kRings[] = "Rings";
     mechanism::RingsRef rings;
-    if (!find_service(command.directory, kMechanism, sizeof kMechanism - 1, kRings,
-                      sizeof kRings - 1, 1, &rings)) {
+    if (!find_rings(command, &rings)) {
         command.out.add("probe: the nucleus publishes no nucleus_mechanism.Rings\n");
         return kNoProvider;
     }
@@ -124,14 +121,11 @@ Status probe_rings(Command& command) {
         if (status.is_ok()) (void)rings.close(binding);  // reported below as the wrong answer
         print_call(command.out, open.call, status);
     }
-    static constexpr char kPackage[] = "char_device";
-    static constexpr char kInterface[] = "CharDevice";
     static constexpr char kName[] = "probe-rings";
-    mechanism::RingBinding binding{};
-    uint64_t slot = 0, provider_slot = 0;
-    Status opened = rings.open(kPackage, sizeof kPackage - 1, kInterface, sizeof kInterface - 1,
-                               kName, sizeof kName - 1, mechanism::RingPlacement::Anywhere, 0,
-                               &binding, &slot, &provider_slot);
+    CharDeviceRing ring{};
+    Status opened = open_char_device_ring(rings, kName, sizeof kName - 1,
+                                          mechanism::RingPlacement::Anywhere, &ring);
+    mechanism::RingBinding binding = ring.binding;
     print_call(command.out, "open char_device.CharDevice", opened);
     if (opened.is_error()) return Status::ok();
     mechanism::RingBindingCounters counters{};

@@ -7,6 +7,7 @@
 
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/kernel_services.hpp"
+#include "umka/kabi/nucleus_mechanism.hpp"
 #include "umka/kabi/service_directory.hpp"
 #include "umka/kabi/workload.hpp"
 #include "umka/kabi/workload_state.hpp"
@@ -118,6 +119,22 @@ Status load_command(Command& command);
 Status heap_command(Command& command);
 Status probe_command(Command& command);
 Status measure_command(Command& command);
+
+// nucleus_mechanism.Rings (its slot kept in the state once found); false when the nucleus
+// publishes none.
+bool find_rings(Command& command, umka::kabi::nucleus_mechanism::RingsRef* rings);
+
+// A ring binding to the serial driver's CharDevice: the handle, the slot calls go over the
+// ring through, and the provider's own slot.
+struct CharDeviceRing {
+    umka::kabi::nucleus_mechanism::RingBinding binding;
+    uint64_t slot;
+    uint64_t provider_slot;
+};
+Status open_char_device_ring(const umka::kabi::nucleus_mechanism::RingsRef& rings, const char* name,
+                             uint64_t name_length,
+                             umka::kabi::nucleus_mechanism::RingPlacement placement,
+                             CharDeviceRing* ring);
 
 // Runs another console command (the thread table `probe threads` shows) through whoever
 // serves it: the nucleus shell, or a module's command set.
