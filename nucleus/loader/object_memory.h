@@ -1,4 +1,4 @@
-// Memory for the nucleus's own objects once the heap module runs (ring bindings, workload
+// Memory for the nucleus's own objects once the heap module runs (ring bindings,
 // tables, scan scratch): the kernel heap serves the nucleus as it serves modules. Before a
 // heap module is bound, or when it cannot serve, whole frames (allocate_zeroed) do.
 // Objects are zeroed and cache-line aligned. A heap swap keeps them valid: the heap's
