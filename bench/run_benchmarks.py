@@ -89,7 +89,7 @@ def report_modules(build: Path, accel: str) -> None:
         per_kib = int(load_us) / max(int(file_kib), 1)
         print(f"  {name:18s} {file_kib:>4s} KiB file, {text_kib:>3s} KiB text: load {load_us} us "
               f"({per_kib:.0f} us/KiB), of which signature {verify_us} us")
-    match = re.search(r"capability lookup: .*", output)
+    match = re.search(r"capability lookup \(.*", output)
     if match:
         print(f"  {match.group(0)}")
 

@@ -10,7 +10,6 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/loader/ring_bindings.h"
-#include "nucleus/sched/load.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/smp/cpu_table.h"
@@ -189,32 +188,6 @@ void wait_command(const char* arguments, TextOutput& out) {
 }
 
 void caps(const char* arguments, TextOutput& out) { loader::print_capabilities(arguments, out); }
-// "NAME" or "NAME ROUNDS" with ROUNDS <= 10^7; *rounds is 0 when absent. False if malformed.
-bool parse_rounds(const char* arguments, const char* name, uint64_t* rounds) {
-    size_t length = __builtin_strlen(name);
-    if (__builtin_memcmp(arguments, name, length) != 0 ||
-        (arguments[length] != '\0' && arguments[length] != ' ')) {
-        return false;
-    }
-    *rounds = 0;
-    const char* cursor = arguments[length] == ' ' ? arguments + length + 1 : arguments + length;
-    while (*cursor >= '0' && *cursor <= '9') *rounds = *rounds * 10 + uint64_t(*cursor++ - '0');
-    return *cursor == '\0' && *rounds <= 10000000;
-}
-
-void measure(const char* arguments, TextOutput& out) {
-    uint64_t rounds = 0;
-    if (__builtin_strcmp(arguments, "caps") == 0) {
-        loader::measure_capability_lookup(out);
-    } else if (parse_rounds(arguments, "switch", &rounds)) {
-        sched::measure_switch(rounds == 0 ? 20000 : rounds, out);
-    } else if (parse_rounds(arguments, "ring", &rounds)) {
-        loader::measure_ring(rounds == 0 ? 20000 : rounds, out);
-    } else {
-        out.print("usage: measure caps | measure switch [ROUNDS] | measure ring [ROUNDS]\n");
-    }
-}
-
 void rings(const char*, TextOutput& out) { loader::print_ring_bindings(out); }
 
 constexpr Command kCommands[] = {
@@ -230,11 +203,6 @@ constexpr Command kCommands[] = {
     {"wait", "wait MS: let other threads run for MS milliseconds", wait_command},
     {"threads", "threads: id, name, CPU, state, switches, nice, virtual runtime, lag", threads},
     {"rings", "ring bindings: consumer -> provider.interface, entries, counters, provider thread", rings},
-    {"load", "load start cpu|alloc|sleep|ring N | load stats | load stop: threads that prove progress", sched::load_command},
-    {"heap", "heap: per size class usage of the heap module; heap exercise N: N checked pairs", loader::heap_command},
-    {"probe", "probe threads N: N threads of the thread_probe module (spawn, hand-off, join, bad calls)",
-     loader::probe_command},
-    {"measure", "measure caps | switch | ring: cycles per capability lookup / context switch / ring round trip, beside a baseline", measure},
     {"evolve", "evolve [--dry-run] <service> <file> | cycle <service> <A> <B> <n>: live module swap", evolution::evolve_command},
     {"history", "the evolution log, its SHA-256 hash chain checked", evolution::history_command},
     {"acpidump", "print the ACPI tables in hex", acpidump},

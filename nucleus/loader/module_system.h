@@ -136,13 +136,4 @@ enum class HeapRelease : uint8_t { Freed, NotOwned, Refused };
 HeapRelease heap_free_if_owned(uint64_t address, uint64_t* usable_size);
 Status heap_usable_size(uint64_t address, uint64_t* size);
 
-// `heap` / `heap exercise N`: the kernel heap module's usage, and a checked workout.
-void heap_command(const char* arguments, console::TextOutput& out);
-
-// `probe threads N`: the thread_probe module's exercise of kernel_services.Threads.
-void probe_command(const char* arguments, console::TextOutput& out);
-
-// In-guest cost of a capability lookup, in cycles, beside a plain array read (same run).
-void measure_capability_lookup(console::TextOutput& out);
-
 }  // namespace umka::loader

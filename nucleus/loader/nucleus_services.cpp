@@ -108,6 +108,8 @@ Status publish_nucleus_services(modules::ServiceRegistry& registry,
     TRY(publish_module_memory(registry, diagnostic));
     TRY(publish_threads(registry, diagnostic));
     TRY(publish_service_directory(registry, diagnostic));
+    TRY(publish_rings(registry, diagnostic));
+    TRY(publish_heap_calls(registry, diagnostic));
     TRY(evolution::publish_evolution_control(registry, diagnostic));
     return arch::publish_bus_services(registry, diagnostic);
 }

@@ -1,5 +1,6 @@
 // The interfaces the nucleus itself provides to modules (kernel_services.Log, .Clock,
-// .ModuleMemory and .Threads, service_directory.Directory, nucleus_shell.Shell here; bus
+// .ModuleMemory and .Threads, service_directory.Directory, nucleus_shell.Shell,
+// nucleus_mechanism.Rings and .HeapCalls here; bus
 // access in arch/), published in the service registry before
 // any module is bound.
 #pragma once
@@ -32,6 +33,10 @@ bool module_range_readable(uint64_t address, uint64_t length);
 // service_directory.Directory (service_directory.cpp).
 Status publish_service_directory(modules::ServiceRegistry& registry,
                                  modules::Diagnostic& diagnostic);
+
+// nucleus_mechanism.Rings (rings_service.cpp) and .HeapCalls (heap_calls_service.cpp).
+Status publish_rings(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+Status publish_heap_calls(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 
 Status publish_nucleus_services(modules::ServiceRegistry& registry,
                                 modules::Diagnostic& diagnostic);

@@ -58,12 +58,11 @@ void free_object(void* object) {
     }
 }
 
-void print_object_memory(console::TextOutput& out) {
-    uint64_t large = counts.large_allocations.load(std::memory_order_relaxed) -
-                     counts.large_frees.load(std::memory_order_relaxed);
-    out.print("nucleus objects: %lu class allocations, %lu class frees, %lu large live\n",
-              counts.class_allocations.load(std::memory_order_relaxed),
-              counts.class_frees.load(std::memory_order_relaxed), large);
+ObjectMemoryShare object_memory_share() {
+    return {counts.class_allocations.load(std::memory_order_relaxed),
+            counts.class_frees.load(std::memory_order_relaxed),
+            counts.large_allocations.load(std::memory_order_relaxed) -
+                counts.large_frees.load(std::memory_order_relaxed)};
 }
 
 }  // namespace umka::loader

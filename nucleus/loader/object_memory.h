@@ -1,4 +1,4 @@
-// Memory for the nucleus's own objects once the heap module runs (ring bindings, workload
+// Memory for the nucleus's own objects once the heap module runs (ring bindings,
 // tables, scan scratch): the kernel heap serves the nucleus as it serves modules. Before a
 // heap module is bound, or when it cannot serve, whole frames (allocate_zeroed) do.
 // Objects are zeroed and cache-line aligned. A heap swap keeps them valid: the heap's
@@ -6,8 +6,8 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "nucleus/console/text_output.h"
 #include "nucleus/lib/status.h"
 
 namespace umka::loader {
@@ -19,8 +19,13 @@ Result<void*> allocate_object(size_t bytes);
 // whichever it came from. nullptr is ignored.
 void free_object(void* object);
 
-// One line for `heap`: the nucleus's own share of the heap's counts (class objects
-// allocated and freed, large allocations live), so a workload's books can be checked.
-void print_object_memory(console::TextOutput& out);
+// The nucleus's own share of the heap's counts, so a workload's books can be checked
+// (nucleus_mechanism.HeapCalls.nucleus_share).
+struct ObjectMemoryShare {
+    uint64_t class_allocations;
+    uint64_t class_frees;
+    uint64_t large_live;
+};
+ObjectMemoryShare object_memory_share();
 
 }  // namespace umka::loader

@@ -72,7 +72,7 @@ struct RingBinding {
     UmkaServiceRecord record{};
     // Where the consumer's binding keeps the slot pointer of this `requires` entry (in its
     // module binding block), switched to &slot when the binding starts; nullptr for
-    // bindings the nucleus uses itself (load, measure).
+    // bindings a module opened through nucleus_mechanism.Rings (rings_service.cpp).
     const UmkaServiceSlot** consumer_entry = nullptr;
     void* memory;  // the RingPair's frames
     size_t memory_bytes;
@@ -104,7 +104,7 @@ Status start_ring_binding(RingBinding& binding, sched::Placement placement, uint
 // the binding and frees its memory. The consumer must not call it any more.
 void close_ring_binding(RingBinding* binding);
 
-// The consumer-facing record of a started binding (load and measure call through it).
+// The consumer-facing record of a started binding.
 const UmkaServiceRecord* ring_binding_record(const RingBinding& binding);
 
 // Boot: for each `requires` entry of a bound module that goes over a ring, prepare a
@@ -128,8 +128,5 @@ bool cpu_runs_ring_provider(uint32_t cpu);
 
 // `rings`: every binding with its counters and provider thread.
 void print_ring_bindings(console::TextOutput& out);
-// `measure ring [N]`: cycles per ring round trip (provider on another CPU) beside a
-// direct call through the service slot, same run.
-void measure_ring(uint64_t rounds, console::TextOutput& out);
 
 }  // namespace umka::loader

@@ -178,22 +178,24 @@ Status prompt(void* context, const ConsoleState& state) {
 // --- commands ----------------------------------------------------------------------------
 
 // What a command answered, on the device: its text in `text` (for ENOENT, the shell's
-// message), the truncation notice for ENOSPC, a line naming the errno for anything else.
+// message), then the truncation notice for ENOSPC or a line naming the errno for anything
+// else.
 Status show_result(void* context, const char* command, uint64_t command_length, Status result,
                    const uint8_t* text_output, uint64_t capacity, uint64_t written) {
     if (written > capacity) written = capacity;  // an answer that overstates
     int32_t code = result.code();
-    if (code == UMKA_KABI_OK || code == UMKA_KABI_ENOENT || code == UMKA_KABI_ENOSPC) {
-        if (code == UMKA_KABI_ENOENT && written == 0) {
-            LineText text;
-            text.add(command, command_length).add(": unknown command\r\n");
-            return write_all(context, text.data(), text.length());
-        }
-        if (Status status = write_lines(context, text_output, written); status.is_error()) {
-            return status;
-        }
-        return code == UMKA_KABI_ENOSPC ? write_text(context, kTruncated) : Status::ok();
+    if (code == UMKA_KABI_ENOENT && written == 0) {
+        LineText text;
+        text.add(command, command_length).add(": unknown command\r\n");
+        return write_all(context, text.data(), text.length());
     }
+    // What the command wrote comes first, whatever it answered: a refusal (EINVAL) or a
+    // stop (ECANCELED) says why there.
+    if (Status status = write_lines(context, text_output, written); status.is_error()) {
+        return status;
+    }
+    if (code == UMKA_KABI_OK || code == UMKA_KABI_ENOENT) return Status::ok();
+    if (code == UMKA_KABI_ENOSPC) return write_text(context, kTruncated);
     LineText text;
     text.add(command, command_length)
         .add(": failed with errno ")

@@ -414,6 +414,15 @@ TEST_F(ConsoleService, OtherShellErrorsNameTheErrno) {
     EXPECT_EQ(device_.output, "umka> poweroff\r\npoweroff: failed with errno 1\r\numka> ");
 }
 
+TEST_F(ConsoleService, AFailedCommandsOwnTextComesBeforeTheErrno) {
+    // A refusal says why (EINVAL), a Ctrl-C says "interrupted" (ECANCELED): both shown.
+    shell_.answers["heap"] = {UMKA_KABI_EINVAL, "heap exercise: N must be 1 to 1000000\n"};
+    EXPECT_EQ(run("heap\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output,
+              "umka> heap\r\nheap exercise: N must be 1 to 1000000\r\nheap: failed with errno "
+              "22\r\numka> ");
+}
+
 TEST_F(ConsoleService, CtrlCDropsTheLine) {
     shell_.answers["ls"] = {UMKA_KABI_OK, ""};
     EXPECT_EQ(run("abc\x03ls\r"), UMKA_KABI_EIO);

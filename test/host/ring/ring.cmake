@@ -43,9 +43,7 @@ umka_host_test(ring_test
   ${UMKA_RING_TEST_DIR}/ring_binding_test.cpp
   ${UMKA_RING_TEST_DIR}/ring_proxy_test.cpp
   ${UMKA_RING_TEST_DIR}/ring_adapter_test.cpp
-  ${UMKA_RING_TEST_DIR}/ring_threads_test.cpp
-  ${UMKA_RING_TEST_DIR}/marker_writer_test.cpp
-  ${PROJECT_SOURCE_DIR}/nucleus/sched/marker_writer.cpp)
+  ${UMKA_RING_TEST_DIR}/ring_threads_test.cpp)
 target_link_libraries(ring_test PRIVATE umka_ring_host Threads::Threads)
 target_include_directories(ring_test PRIVATE ${PROJECT_SOURCE_DIR}/kabi-gen/sdk/include)
 set_tests_properties(ring_test PROPERTIES TIMEOUT 600)
