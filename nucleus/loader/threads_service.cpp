@@ -28,7 +28,7 @@ namespace services = umka::kabi::kernel_services;
 // without allocation on the wait path.
 constexpr size_t kModuleWaitQueues = 256;
 
-// Lock order: before a wait queue's lock (held only to look a queue up or free it).
+// Lock order: a leaf (LockLevel::ModuleQueueTable), held only to look a queue up or free it.
 constinit SpinLock queue_table_lock{LockLevel::ModuleQueueTable};
 constinit sched::HandleTable* queue_table = nullptr;
 constinit sched::WaitQueue* queues = nullptr;
