@@ -163,6 +163,7 @@ def scenario_bad_manifest(build: Path, accel: str) -> None:
                                  ["mods", "poweroff"])
     expect_text(output, "bundle: two entries are named 'manifest.txt' (which one is meant is unknown); "
                         "continuing without modules")
+    expect_text(output, "no modules (the bundle was refused: duplicate entry; the boot log says why)")
     expect_clean_power_off(status, output)
 
 

@@ -35,7 +35,7 @@ Region allocate(size_t size) {
 // What the fuzzed import function does, chosen per input.
 uint8_t import_behaviour = 0;
 
-int32_t fuzzed_import(UmkaStateImport* import) {
+int32_t fuzzed_import(const UmkaStateImport* import) {
     switch (import_behaviour % 4) {
     case 0:
         return 0;  // accepts, keeps the zero fill

@@ -67,7 +67,7 @@ endfunction()
 
 umka_bounded_fuzzer(dependency_resolver_fuzz ${UMKA_MODULE_TEST_DIR}/dependency_resolver_fuzzer.cpp
   ${UMKA_MODULE_PURE_SOURCES} ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp
-  ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp)
+  ${PROJECT_SOURCE_DIR}/nucleus/lib/format.cpp ${PROJECT_SOURCE_DIR}/nucleus/bundle/boot_manifest.cpp)
 umka_bounded_fuzzer(state_import_fuzz ${PROJECT_SOURCE_DIR}/test/host/evolution/state_import_fuzzer.cpp
   ${PROJECT_SOURCE_DIR}/nucleus/evolution/state_transfer.cpp
   ${UMKA_MODULE_DIR}/diagnostic.cpp ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp
