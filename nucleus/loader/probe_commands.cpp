@@ -3,6 +3,7 @@
 // run (names, CPUs, states), then each one's placement, CPU and joined exit status, the
 // wait-queue hand-off, and the errno every bad-argument call got. The QEMU scenario
 // `thread-api` asserts on these lines.
+#include "nucleus/introspection/introspection.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/scheduler.h"
 #include "umka/kabi/thread_probe.hpp"
@@ -96,7 +97,13 @@ void run_threads(uint32_t count, console::TextOutput& out) {
         return;
     }
     out.print("probe: started %u threads\n", count);
-    sched::print_threads(out);
+    // The thread table while they live (the shell's `threads` columns id, name, cpu, state).
+    for (uint32_t slot = 0; slot < sched::thread_slot_count(); ++slot) {
+        kabi::introspection::ThreadRecord thread{};
+        if (sched::thread_record(slot, thread).is_error()) continue;
+        out.print("%4u  %-18s %4u  %s\n", thread.slot, reinterpret_cast<const char*>(thread.name),
+                  thread.cpu, reinterpret_cast<const char*>(thread.state));
+    }
     umka::kabi::Status finished = probe_module.finish(&last_report);
     if (finished.is_error()) {
         out.print("probe: finish failed: %s\n", status_name(finished.code()));

@@ -1,0 +1,94 @@
+#include "output.h"
+
+namespace umka::shell {
+namespace {
+
+// Decimal digits of `value`, most significant first, into `digits` (20 bytes).
+uint64_t decimal(uint64_t value, char* digits) {
+    char reversed[20];
+    uint64_t count = 0;
+    do {
+        reversed[count++] = char('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    for (uint64_t index = 0; index < count; ++index) digits[index] = reversed[count - 1 - index];
+    return count;
+}
+
+}  // namespace
+
+Output& Output::text(const char* value) {
+    uint64_t length = 0;
+    while (value[length] != '\0') ++length;
+    return text(value, length);
+}
+
+Output& Output::text(const char* value, uint64_t length) {
+    uint64_t room = capacity_ - length_;
+    if (length > room) {
+        length = room;
+        state_ = OutputState::Truncated;
+    }
+    for (uint64_t index = 0; index < length; ++index) buffer_[length_ + index] = value[index];
+    length_ += length;
+    return *this;
+}
+
+Output& Output::character(char value) {
+    return text(&value, 1);
+}
+
+Output& Output::spaces(uint64_t count) {
+    for (uint64_t index = 0; index < count; ++index) character(' ');
+    return *this;
+}
+
+Output& Output::left(const char* value, uint64_t width) {
+    uint64_t length = 0;
+    while (value[length] != '\0') ++length;
+    text(value, length);
+    return spaces(length < width ? width - length : 0);
+}
+
+Output& Output::right(uint64_t value, uint64_t width) {
+    char digits[20];
+    uint64_t count = decimal(value, digits);
+    spaces(count < width ? width - count : 0);
+    return text(digits, count);
+}
+
+Output& Output::left_number(uint64_t value, uint64_t width) {
+    char digits[20];
+    uint64_t count = decimal(value, digits);
+    text(digits, count);
+    return spaces(count < width ? width - count : 0);
+}
+
+Output& Output::signed_right(int64_t value, uint64_t width) {
+    char digits[21];
+    uint64_t magnitude = value < 0 ? 0 - uint64_t(value) : uint64_t(value);
+    uint64_t count = 0;
+    if (value < 0) digits[count++] = '-';
+    count += decimal(magnitude, digits + count);
+    spaces(count < width ? width - count : 0);
+    return text(digits, count);
+}
+
+Output& Output::hex(uint64_t value, uint64_t digits) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    uint64_t needed = 1;
+    while (needed < 16 && (value >> (4 * needed)) != 0) ++needed;
+    if (digits < needed) digits = needed;
+    for (uint64_t index = digits; index > 0; --index) {
+        uint64_t shift = 4 * (index - 1);
+        character(shift < 64 ? kHex[(value >> shift) & 15] : '0');
+    }
+    return *this;
+}
+
+Output& Output::hex_bytes(const uint8_t* bytes, uint64_t count) {
+    for (uint64_t index = 0; index < count; ++index) hex(bytes[index], 2);
+    return *this;
+}
+
+}  // namespace umka::shell
