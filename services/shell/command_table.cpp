@@ -28,6 +28,12 @@ constexpr CommandEntry kCommands[] = {
 
 }  // namespace
 
+bool bound(const void* vtable, const char* command, const char* interface, Output& out) {
+    if (vtable != nullptr) return true;
+    out.text(command).text(": ").text(interface).text(" is not bound\n");
+    return false;
+}
+
 const CommandEntry* commands() {
     return kCommands;
 }

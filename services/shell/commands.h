@@ -54,6 +54,9 @@ uint32_t command_count();
 // Ctrl-C: true if the user interrupted (asks the console; false when it cannot be asked).
 bool interrupted(const Services& services);
 
+// False, with a line naming `interface`, when the binding lacks it (`vtable` is null).
+bool bound(const void* vtable, const char* command, const char* interface, Output& out);
+
 kabi::Status cpus(const Services&, const Words&, Output&);
 kabi::Status mem(const Services&, const Words&, Output&);
 kabi::Status timeline(const Services&, const Words&, Output&);

@@ -308,8 +308,7 @@ Status evolve(const Services& services, const Words& words, Output& out) {
         out.text(kUsage);
         return UMKA_KABI_EINVAL;
     }
-    if (services.evolution.vtable() == nullptr) {
-        out.text("evolve: evolution.EvolutionControl is not bound\n");
+    if (!bound(services.evolution.vtable(), "evolve", "evolution.EvolutionControl", out)) {
         return Status::ok();
     }
     if (arguments.cycle) return cycle(services, arguments, out);
@@ -327,8 +326,7 @@ Status evolve(const Services& services, const Words& words, Output& out) {
 }
 
 Status history(const Services& services, const Words&, Output& out) {
-    if (services.history.vtable() == nullptr) {
-        out.text("history: introspection.EvolutionHistory is not bound\n");
+    if (!bound(services.history.vtable(), "history", "introspection.EvolutionHistory", out)) {
         return Status::ok();
     }
     uint32_t count = services.history.entry_count();

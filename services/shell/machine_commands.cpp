@@ -12,12 +12,6 @@ constexpr uint64_t kMaximumWaitMilliseconds = 600000;
 // How often a wait asks for Ctrl-C (console_command.Interrupt asks for at most 50 ms).
 constexpr uint64_t kPollNanoseconds = 50 * 1000 * 1000;
 
-bool bound(const void* vtable, const char* command, const char* interface, Output& out) {
-    if (vtable != nullptr) return true;
-    out.text(command).text(": ").text(interface).text(" is not bound\n");
-    return false;
-}
-
 void errno_line(const char* command, Status status, Output& out) {
     out.text(command).text(": failed (errno ").number(uint64_t(status.code())).text(")\n");
 }

@@ -11,16 +11,11 @@ uint64_t kibibytes(uint64_t bytes) {
     return (bytes + 1023) / 1024;
 }
 
-bool bound(const Services& services, const char* command, Output& out) {
-    if (services.modules.vtable() != nullptr) return true;
-    out.text(command).text(": introspection.Modules is not bound\n");
-    return false;
-}
-
 }  // namespace
 
 Status mods(const Services& services, const Words&, Output& out) {
-    if (!bound(services, "mods", out)) return Status::ok();
+    if (!bound(services.modules.vtable(), "mods", "introspection.Modules", out))
+        return Status::ok();
     uint32_t count = services.modules.module_count();
     if (count == 0) {
         out.text("no modules (the bundle's manifest lists none)\n");
@@ -54,7 +49,8 @@ Status mods(const Services& services, const Words&, Output& out) {
 }
 
 Status services_command(const Services& services, const Words&, Output& out) {
-    if (!bound(services, "services", out)) return Status::ok();
+    if (!bound(services.modules.vtable(), "services", "introspection.Modules", out))
+        return Status::ok();
     if (services.modules.module_count() == 0) {
         out.text("no services: no module was loaded\n");
         return Status::ok();
@@ -83,7 +79,8 @@ Status caps(const Services& services, const Words& words, Output& out) {
         out.text("usage: caps <module>   (see 'mods' for the names)\n");
         return UMKA_KABI_EINVAL;
     }
-    if (!bound(services, "caps", out)) return Status::ok();
+    if (!bound(services.modules.vtable(), "caps", "introspection.Modules", out))
+        return Status::ok();
     const char* name = words.word[1];
     uint64_t length = 0;
     while (name[length] != '\0') ++length;

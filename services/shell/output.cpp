@@ -1,21 +1,8 @@
 #include "output.h"
 
+#include "umka/line_text.h"
+
 namespace umka::shell {
-namespace {
-
-// Decimal digits of `value`, most significant first, into `digits` (20 bytes).
-uint64_t decimal(uint64_t value, char* digits) {
-    char reversed[20];
-    uint64_t count = 0;
-    do {
-        reversed[count++] = char('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    for (uint64_t index = 0; index < count; ++index) digits[index] = reversed[count - 1 - index];
-    return count;
-}
-
-}  // namespace
 
 Output& Output::text(const char* value) {
     uint64_t length = 0;
@@ -50,28 +37,26 @@ Output& Output::left(const char* value, uint64_t width) {
     return spaces(length < width ? width - length : 0);
 }
 
+// Decimal digits come from the SDK's LineText; Output only pads them.
 Output& Output::right(uint64_t value, uint64_t width) {
-    char digits[20];
-    uint64_t count = decimal(value, digits);
-    spaces(count < width ? width - count : 0);
-    return text(digits, count);
+    LineText<20> digits;
+    digits.number(value);
+    spaces(digits.length() < width ? width - digits.length() : 0);
+    return text(digits.data(), digits.length());
 }
 
 Output& Output::left_number(uint64_t value, uint64_t width) {
-    char digits[20];
-    uint64_t count = decimal(value, digits);
-    text(digits, count);
-    return spaces(count < width ? width - count : 0);
+    LineText<20> digits;
+    digits.number(value);
+    text(digits.data(), digits.length());
+    return spaces(digits.length() < width ? width - digits.length() : 0);
 }
 
 Output& Output::signed_right(int64_t value, uint64_t width) {
-    char digits[21];
-    uint64_t magnitude = value < 0 ? 0 - uint64_t(value) : uint64_t(value);
-    uint64_t count = 0;
-    if (value < 0) digits[count++] = '-';
-    count += decimal(magnitude, digits + count);
-    spaces(count < width ? width - count : 0);
-    return text(digits, count);
+    LineText<21> digits;
+    digits.signed_number(value);
+    spaces(digits.length() < width ? width - digits.length() : 0);
+    return text(digits.data(), digits.length());
 }
 
 Output& Output::hex(uint64_t value, uint64_t digits) {

@@ -7,16 +7,11 @@ namespace {
 namespace api = kabi::introspection;
 using kabi::Status;
 
-bool bound(const Services& services, const char* command, Output& out) {
-    if (services.scheduling.vtable() != nullptr) return true;
-    out.text(command).text(": introspection.Scheduling is not bound\n");
-    return false;
-}
-
 }  // namespace
 
 Status threads(const Services& services, const Words&, Output& out) {
-    if (!bound(services, "threads", out)) return Status::ok();
+    if (!bound(services.scheduling.vtable(), "threads", "introspection.Scheduling", out))
+        return Status::ok();
     if (services.scheduling.running() == 0) {
         out.text("threads: no scheduler policy module is loaded\n");
         return Status::ok();
@@ -41,7 +36,8 @@ Status threads(const Services& services, const Words&, Output& out) {
 }
 
 Status rings(const Services& services, const Words&, Output& out) {
-    if (!bound(services, "rings", out)) return Status::ok();
+    if (!bound(services.scheduling.vtable(), "rings", "introspection.Scheduling", out))
+        return Status::ok();
     uint32_t slots = services.scheduling.ring_slot_count();
     uint32_t count = 0;
     for (uint32_t slot = 0; slot < slots; ++slot) {
