@@ -38,25 +38,28 @@ Output& Output::left(const char* value, uint64_t width) {
 }
 
 // Decimal digits come from the SDK's LineText; Output only pads them.
-Output& Output::right(uint64_t value, uint64_t width) {
-    LineText<20> digits;
-    digits.number(value);
+using Digits = LineText<21>;
+
+Output& Output::padded_left(const Digits& digits, uint64_t width) {
     spaces(digits.length() < width ? width - digits.length() : 0);
     return text(digits.data(), digits.length());
 }
 
-Output& Output::left_number(uint64_t value, uint64_t width) {
-    LineText<20> digits;
-    digits.number(value);
-    text(digits.data(), digits.length());
-    return spaces(digits.length() < width ? width - digits.length() : 0);
+Output& Output::right(uint64_t value, uint64_t width) {
+    Digits digits;
+    return padded_left(digits.number(value), width);
 }
 
 Output& Output::signed_right(int64_t value, uint64_t width) {
-    LineText<21> digits;
-    digits.signed_number(value);
-    spaces(digits.length() < width ? width - digits.length() : 0);
-    return text(digits.data(), digits.length());
+    Digits digits;
+    return padded_left(digits.signed_number(value), width);
+}
+
+Output& Output::left_number(uint64_t value, uint64_t width) {
+    Digits digits;
+    digits.number(value);
+    text(digits.data(), digits.length());
+    return spaces(digits.length() < width ? width - digits.length() : 0);
 }
 
 Output& Output::hex(uint64_t value, uint64_t digits) {

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "umka/line_text.h"
+
 namespace umka::shell {
 
 enum class OutputState : uint8_t { Complete, Truncated };
@@ -50,6 +52,9 @@ public:
     }
 
 private:
+    // Decimal digits right-aligned in `width`.
+    Output& padded_left(const LineText<21>& digits, uint64_t width);
+
     char* buffer_;
     uint64_t capacity_;
     uint64_t length_ = 0;
