@@ -37,7 +37,7 @@ def spread(section: str, row: str) -> tuple[str, str, str]:
 
 
 def measure(build: Path, accel: str, smp: int, service: str, cycles: int) -> None:
-    command = f"evolve cycle {service} {service}-v2.umod {service}.umod {cycles}"
+    command = f"evolve --allow-downgrade cycle {service} {service}-v2.umod {service}.umod {cycles}"
     script = [WORKLOADS[service], "wait 200", "rendezvous", command, "load stop", "poweroff"]
     with contextlib.redirect_stdout(io.StringIO()):  # the guest's console: parsed, not shown
         status, output = boot_test.boot_evolution(build, accel, script, smp=smp, timeout=3000)

@@ -145,6 +145,8 @@ struct Commands {
             .add("\n");
         return copy_out(out, output, capacity, written);
     }
+    // An ordinary module's set: after the shell's (console_command.kabi).
+    static uint8_t precedence(void*) { return 128; }
 };
 static_assert(__is_empty(Commands));
 

@@ -53,6 +53,7 @@ Status execute(const char* line, size_t length, TextOutput& out) {
 void run() {
     char line[kLineCapacity];
     size_t length = 0;
+    bool too_long = false;  // bytes were typed past the capacity: the line is refused whole
     char previous = '\0';
     log("%s", kPrompt);
     for (;;) {
@@ -67,11 +68,16 @@ void run() {
         if (crlf_tail) continue;
         if (character == '\r' || character == '\n') {
             log("\n");
-            TextOutput out(output_buffer, sizeof output_buffer);
-            (void)execute(line, length, out);
-            log_write(out.data(), out.length());
-            if (out.state() == OutputState::Truncated) log("(output truncated)\n");
+            if (too_long) {
+                log("line longer than %zu bytes; refused\n", kLineCapacity - 1);
+            } else {
+                TextOutput out(output_buffer, sizeof output_buffer);
+                (void)execute(line, length, out);
+                log_write(out.data(), out.length());
+                if (out.state() == OutputState::Truncated) log("(output truncated)\n");
+            }
             length = 0;
+            too_long = false;
             log("%s", kPrompt);
         } else if (character == '\b' || character == 0x7F) {
             if (length > 0) {
@@ -82,6 +88,8 @@ void run() {
             if (length + 1 < kLineCapacity) {
                 line[length++] = character;
                 log_write(&character, 1);
+            } else {
+                too_long = true;
             }
         }
     }

@@ -1,6 +1,7 @@
-// The nucleus's commands, and the nucleus's own fallback console. The console service
-// module (services/console) reaches the same commands through the nucleus_shell.Shell
-// interface; the fallback runs only when no console module could be loaded.
+// The nucleus's own console (docs/console.md): the fallback that reads the early serial
+// port when no console module loaded (or it returned), with a handful of commands. Every
+// other command lives in a module (services/shell and others) and reaches the console
+// module through console_command.CommandSet.
 #pragma once
 
 #include <stddef.h>
@@ -22,15 +23,12 @@ struct Command {
 const Command* commands();
 size_t command_count();
 
-// Lists the commands, one "name  description" line each.
-void describe(TextOutput& out);
-
-// Runs one command line of `length` bytes. NotFound (with a one-line message in `out`) for
-// an unknown command; an empty line is Ok with no output.
+// Runs one command line of `length` bytes.
+// NotFound (with a one-line message in `out`) for an unknown command; an empty line is Ok
+// with no output.
 Status execute(const char* line, size_t length, TextOutput& out);
 
-// The nucleus's own console on the early serial port: used when no console module was
-// loaded (or it returned). Reads lines forever.
+// Reads lines forever on the early serial port.
 [[noreturn]] void run();
 
 }  // namespace umka::console

@@ -24,6 +24,8 @@ void TextOutput::print(const char* pattern, ...) {
     write(line, length);
 }
 
-void TextOutput::show_now() const { log_write(buffer_, length_); }
+void TextOutput::show_now() const {
+    log_write(buffer_, length_);
+}
 
 }  // namespace umka::console

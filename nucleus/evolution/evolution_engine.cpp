@@ -1,5 +1,7 @@
 #include "nucleus/evolution/evolution_engine.h"
 
+#include "nucleus/evolution/replacement_check.h"
+
 namespace umka::evolution {
 
 const char* phase_name(Phase phase) {
@@ -29,6 +31,11 @@ EvolveReport EvolutionEngine::refuse_request(Errno error, const char* reason) {
 void EvolutionEngine::finish(EvolveReport& report, const EvolveRequest& request) {
     report.facts = environment_->facts();
     if (log_ == nullptr || !log_->has_storage()) return;
+    // A swap to a lower module version went through: the caller allowed the downgrade.
+    Downgrade downgrade =
+        report.outcome != LogOutcome::Refused && report.facts.new_version < report.facts.old_version
+            ? Downgrade::Allowed
+            : Downgrade::No;
     LogFields fields{environment_->time_microseconds(),
                      request.service,
                      request.file,
@@ -36,7 +43,8 @@ void EvolutionEngine::finish(EvolveReport& report, const EvolveRequest& request)
                      report.facts.new_version,
                      report.outcome,
                      report.facts.old_image_hash,
-                     report.facts.new_image_hash};
+                     report.facts.new_image_hash,
+                     downgrade};
     report.log_sequence = log_->append(fields).sequence;
 }
 
@@ -64,6 +72,11 @@ EvolveReport EvolutionEngine::evolve(const EvolveRequest& request) {
     uint64_t start = environment.read_cycles();
     report.phase = Phase::Prepare;
     report.status = environment.prepare(request, report.reason);
+    if (report.status.is_ok()) {
+        ModuleFacts facts = environment.facts();
+        report.status =
+            check_downgrade(facts.old_version, facts.new_version, request.downgrade, report.reason);
+    }
     uint64_t prepared = environment.read_cycles();
     report.cycles.prepare = prepared - start;
     if (report.status.is_ok()) {

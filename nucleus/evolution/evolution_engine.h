@@ -36,10 +36,14 @@ enum class OldImage : uint8_t {
     Parked,    // something may still run it: kept, retried at the next evolution
 };
 
+// Whether a replacement with a lower module version than the running one may go in.
+enum class DowngradePolicy : uint8_t { Refuse, Allow };
+
 struct EvolveRequest {
     const char* service;  // the running provider module's name ("scheduler")
     const char* file;     // a file of the boot bundle ("scheduler-v2.umod")
     EvolveMode mode;
+    DowngradePolicy downgrade = DowngradePolicy::Refuse;
 };
 
 // Guest cycles per phase; the caller converts to microseconds.

@@ -46,8 +46,8 @@ EvolutionLog::EvolutionLog(LogEntry* storage, size_t capacity)
     : storage_(storage), capacity_(capacity) {}
 
 // previous_hash | sequence (8, little-endian) | time_us (8) | service (32, NUL-padded) |
-// new_module (32) | old_version (4) | new_version (4) | outcome (1) | old_image_hash (32) |
-// new_image_hash (32).
+// new_module (32) | old_version (4) | new_version (4) | outcome (1) | downgrade (1) |
+// old_image_hash (32) | new_image_hash (32).
 void EvolutionLog::hash_entry(const LogEntry& entry, uint8_t out[kHashSize]) {
     crypto::Sha256 hasher;
     hasher.update(entry.previous_hash, kHashSize);
@@ -58,6 +58,7 @@ void EvolutionLog::hash_entry(const LogEntry& entry, uint8_t out[kHashSize]) {
     update_little_endian(hasher, entry.old_version, 4);
     update_little_endian(hasher, entry.new_version, 4);
     update_little_endian(hasher, uint8_t(entry.outcome), 1);
+    update_little_endian(hasher, uint8_t(entry.downgrade), 1);
     hasher.update(entry.old_image_hash, kHashSize);
     hasher.update(entry.new_image_hash, kHashSize);
     hasher.finish(out);
@@ -78,6 +79,7 @@ const LogEntry& EvolutionLog::append(const LogFields& fields) {
     entry.old_version = fields.old_version;
     entry.new_version = fields.new_version;
     entry.outcome = fields.outcome;
+    entry.downgrade = fields.downgrade;
     copy_hash(entry.old_image_hash, fields.old_image_hash);
     copy_hash(entry.new_image_hash, fields.new_image_hash);
     __builtin_memcpy(entry.previous_hash, last_hash_, kHashSize);

@@ -24,6 +24,13 @@ enum class LogOutcome : uint8_t {
 };
 const char* log_outcome_name(LogOutcome outcome);
 
+// A replacement whose module version is below the running one's: refused unless the caller
+// allowed it explicitly (a downgrade can bring back a fixed bug), and then marked.
+enum class Downgrade : uint8_t {
+    No = 0,
+    Allowed = 1,
+};
+
 // What the caller supplies; the log adds the sequence number and the hashes.
 struct LogFields {
     uint64_t time_us;
@@ -34,6 +41,7 @@ struct LogFields {
     LogOutcome outcome;
     const uint8_t* old_image_hash;  // SHA-256 of the old module's signed file (kHashSize)
     const uint8_t* new_image_hash;  // of the new one; nullptr: not read (all zero)
+    Downgrade downgrade = Downgrade::No;
 };
 
 struct LogEntry {
@@ -44,6 +52,7 @@ struct LogEntry {
     uint32_t old_version;
     uint32_t new_version;
     LogOutcome outcome;
+    Downgrade downgrade;
     uint8_t old_image_hash[kHashSize];
     uint8_t new_image_hash[kHashSize];
     uint8_t previous_hash[kHashSize];

@@ -40,7 +40,12 @@ public:
     // Whether a service's pause hook (pause_hooks.h) took part, e.g. the scheduler's
     // run queues; `policy_swapped` is the older name the console commands use.
     bool hooks_ran() const { return hook_count_ > 0; }
-    bool policy_swapped() const { return hooks_ran(); }
+    // The first hook's facts (one service per interface keeps a hook; a module that
+    // provides two such interfaces reports the first).
+    PauseHookFacts hook_facts() const {
+        return hook_count_ > 0 && hooks_[0]->facts != nullptr ? hooks_[0]->facts()
+                                                               : PauseHookFacts{};
+    }
     size_t regions_transferred() const { return regions_transferred_; }
     // Ring requests that were outstanding on bindings to the swapped provider during the
     // pause: served by the new module after it.

@@ -30,6 +30,15 @@ namespace umka::evolution {
 // and run queue's view, old policy against new) before the stores.
 enum class StateCheck : uint8_t { Skip, CompareEveryTask };
 
+// What a hook migrated and checked, for the evolution report (EvolveDetail).
+struct PauseHookFacts {
+    uint32_t items_compared;   // the scheduler: tasks whose view matched before and after
+    uint32_t groups_compared;  // the scheduler: run queues
+    uint32_t old_item_version;  // the migrated record's schema version, old and new
+    uint32_t new_item_version;
+    uint64_t check_cycles;
+};
+
 struct PauseHook {
     const char* package;  // the interface the hook belongs to: package.interface
     const char* interface;
@@ -39,6 +48,7 @@ struct PauseHook {
     void (*switch_over)();
     void (*finish)();
     void (*abandon)();
+    PauseHookFacts (*facts)();  // after commit: what was migrated
 };
 
 inline constexpr size_t kMaximumPauseHooks = 4;

@@ -37,4 +37,15 @@ Status check_replacement(const modules::ManifestView& current,
     return Status::ok();
 }
 
+Status check_downgrade(uint32_t running_version, uint32_t replacement_version,
+                       DowngradePolicy policy, modules::Diagnostic& diagnostic) {
+    if (replacement_version >= running_version || policy == DowngradePolicy::Allow) {
+        return Status::ok();
+    }
+    return modules::refuse(diagnostic, Errno::NotPermitted,
+                           "module version %u is below the running version %u: a downgrade "
+                           "needs --allow-downgrade",
+                           replacement_version, running_version);
+}
+
 }  // namespace umka::evolution

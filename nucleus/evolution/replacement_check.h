@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "nucleus/evolution/evolution_engine.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/diagnostic.h"
 #include "nucleus/module/manifest.h"
@@ -20,5 +21,10 @@ Status check_replacement(const modules::ManifestView& current,
                          const modules::ManifestView& replacement,
                          const UmkaServiceSlot* const* published,
                          const modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+
+// The downgrade rule: a replacement whose module version is below the running one's is
+// refused (Errno::NotPermitted, naming both versions) unless `policy` allows it.
+Status check_downgrade(uint32_t running_version, uint32_t replacement_version,
+                       DowngradePolicy policy, modules::Diagnostic& diagnostic);
 
 }  // namespace umka::evolution

@@ -120,10 +120,6 @@ Result<void*> allocate_zeroed(size_t bytes);
 // nullptr is ignored.
 void free_zeroed(void* memory);
 
-// Console views.
-void print_modules(console::TextOutput& out);
-void print_services(console::TextOutput& out);
-void print_capabilities(const char* module_name, console::TextOutput& out);
 // The heap module for nucleus code (interrupts off around each call, per its contract).
 bool heap_available();
 Status heap_allocate(uint64_t size, uint64_t* address);

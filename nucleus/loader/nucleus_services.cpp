@@ -5,17 +5,16 @@
 #include "nucleus/boot/timeline.h"
 #include "nucleus/console/console.h"
 #include "nucleus/evolution/evolution_service.h"
+#include "nucleus/introspection/introspection.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/kernel_services.hpp"
-#include "umka/kabi/nucleus_shell.hpp"
 
 namespace umka::loader {
 namespace {
 
 namespace services = umka::kabi::kernel_services;
-namespace shell = umka::kabi::nucleus_shell;
 
 constexpr services::LogLevel kLogThreshold = services::LogLevel::Info;
 
@@ -59,29 +58,8 @@ struct ClockService {
     }
 };
 
-struct ShellService {
-    static Status execute(void*, const char* line, uint64_t length, void* output,
-                          uint64_t output_length, uint64_t* written) {
-        console::TextOutput out(static_cast<char*>(output), output_length);
-        Status status = console::execute(line, length, out);
-        *written = out.length();
-        if (status.is_ok() && out.state() == console::OutputState::Truncated) {
-            return Errno::NoSpace;
-        }
-        return status;
-    }
-    static Status describe(void*, void* output, uint64_t output_length, uint64_t* written) {
-        console::TextOutput out(static_cast<char*>(output), output_length);
-        console::describe(out);
-        *written = out.length();
-        return out.state() == console::OutputState::Truncated ? Status(Errno::NoSpace)
-                                                              : Status::ok();
-    }
-};
-
 constexpr services::LogVtable kLogVtable = services::make_log_vtable<LogService>();
 constexpr services::ClockVtable kClockVtable = services::make_clock_vtable<ClockService>();
-constexpr shell::ShellVtable kShellVtable = shell::make_shell_vtable<ShellService>();
 
 template <typename Vtable>
 Status publish(modules::ServiceRegistry& registry, const char* package, const char* name,
@@ -104,13 +82,13 @@ Status publish_nucleus_services(modules::ServiceRegistry& registry,
                                 modules::Diagnostic& diagnostic) {
     TRY(publish(registry, "kernel_services", "Log", kLogVtable, diagnostic));
     TRY(publish(registry, "kernel_services", "Clock", kClockVtable, diagnostic));
-    TRY(publish(registry, "nucleus_shell", "Shell", kShellVtable, diagnostic));
     TRY(publish_module_memory(registry, diagnostic));
     TRY(publish_threads(registry, diagnostic));
     TRY(publish_service_directory(registry, diagnostic));
     TRY(publish_rings(registry, diagnostic));
     TRY(publish_heap_calls(registry, diagnostic));
     TRY(evolution::publish_evolution_control(registry, diagnostic));
+    TRY(introspection::publish_introspection(registry, diagnostic));
     return arch::publish_bus_services(registry, diagnostic);
 }
 

@@ -1,8 +1,7 @@
 // The interfaces the nucleus itself provides to modules (kernel_services.Log, .Clock,
-// .ModuleMemory and .Threads, service_directory.Directory, nucleus_shell.Shell,
-// nucleus_mechanism.Rings and .HeapCalls here; bus
-// access in arch/), published in the service registry before
-// any module is bound.
+// .ModuleMemory and .Threads, service_directory.Directory, evolution.EvolutionControl,
+// nucleus_mechanism.Rings and .HeapCalls here; introspection.* in introspection/; bus
+// access in arch/), published in the service registry before any module is bound.
 #pragma once
 
 #include "nucleus/lib/status.h"

@@ -4,6 +4,8 @@
 
 #include <new>
 
+#include "nucleus/introspection/introspection.h"
+#include "nucleus/introspection/record_text.h"
 #include "nucleus/lib/format.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
@@ -328,32 +330,31 @@ bool cpu_runs_ring_provider(uint32_t cpu) {
     return false;
 }
 
-void print_ring_bindings(console::TextOutput& out) {
+uint32_t ring_slot_count() { return uint32_t(kMaximumRingBindings); }
+
+Status ring_record(uint32_t slot, kabi::introspection::RingRecord& record) {
+    if (slot >= kMaximumRingBindings) return Errno::NotFound;
     SpinLockGuard guard(table_lock);
-    size_t count = 0;
-    for (RingBinding* binding : table) count += binding != nullptr;
-    out.print("%zu ring binding(s)\n", count);
-    if (count == 0) return;
-    out.print(
-        "consumer         -> provider.interface                 entries  submitted  "
-        "completed  doorbells full-waits  provider thread / cpu\n");
-    for (RingBinding* binding : table) {
-        if (binding == nullptr) continue;
-        ring::RingCounters counters = binding->caller.caller().pair().counters();
-        char target[64];
-        format(target, sizeof target, "%s.%s.%s", binding->provider, binding->adapter.package,
-               binding->adapter.interface);
-        RingBindingState state = binding->state.load(std::memory_order_acquire);
-        out.print("%-16s -> %-34s %7u %10lu %10lu %10lu %10lu  ", binding->consumer, target,
-                  binding->caller.caller().capacity(), counters.submitted, counters.completed,
-                  counters.doorbells, counters.full_ring_waits);
-        if (state == RingBindingState::Serving) {
-            out.print("%s / cpu %u\n", binding->thread->name, binding->thread->cpu);
-        } else {
-            out.print("%s\n",
-                      state == RingBindingState::Prepared ? "not started (direct)" : "closed");
-        }
+    RingBinding* binding = table[slot];
+    if (binding == nullptr) return Errno::NotFound;
+    record = kabi::introspection::RingRecord{};
+    introspection::copy_text(record.consumer, binding->consumer);
+    introspection::copy_text(record.provider, binding->provider);
+    introspection::copy_text(record.package, binding->adapter.package);
+    introspection::copy_text(record.interface, binding->adapter.interface);
+    ring::RingCounters counters = binding->caller.caller().pair().counters();
+    record.submitted = counters.submitted;
+    record.completed = counters.completed;
+    record.doorbells = counters.doorbells;
+    record.full_waits = counters.full_ring_waits;
+    record.entries = binding->caller.caller().capacity();
+    RingBindingState state = binding->state.load(std::memory_order_acquire);
+    record.state = state == RingBindingState::Prepared ? 0 : state == RingBindingState::Serving ? 1 : 2;
+    if (state == RingBindingState::Serving) {
+        introspection::copy_text(record.provider_thread, binding->thread->name);
+        record.provider_cpu = binding->thread->cpu;
     }
+    return Status::ok();
 }
 
 }  // namespace umka::loader

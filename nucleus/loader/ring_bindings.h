@@ -126,7 +126,5 @@ uint64_t ring_requests_outstanding(const UmkaServiceSlot* const* slots, size_t s
 // True when a started binding's provider thread was last placed on `cpu`.
 bool cpu_runs_ring_provider(uint32_t cpu);
 
-// `rings`: every binding with its counters and provider thread.
-void print_ring_bindings(console::TextOutput& out);
 
 }  // namespace umka::loader

@@ -234,9 +234,16 @@ PolicySwapFacts policy_swap_facts() {
 }
 
 namespace {
+evolution::PauseHookFacts policy_swap_hook_facts() {
+    PolicySwapFacts facts = policy_swap_facts();
+    return {facts.tasks_compared, facts.queues_compared, facts.old_task_version,
+            facts.new_task_version, facts.check_cycles};
+}
+
 constexpr evolution::PauseHook kPolicyHook{
-    "scheduler_policy", "SchedulerPolicy", policy_swap_prepare, policy_swap_dry_run,
-    policy_swap_commit, policy_swap_switch,  policy_swap_finish,  policy_swap_abandon};
+    "scheduler_policy",  "SchedulerPolicy",   policy_swap_prepare,
+    policy_swap_dry_run, policy_swap_commit,  policy_swap_switch,
+    policy_swap_finish,  policy_swap_abandon, policy_swap_hook_facts};
 }  // namespace
 
 Status register_policy_swap_hook() {

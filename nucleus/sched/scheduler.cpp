@@ -7,6 +7,8 @@
 #include <new>
 
 #include "nucleus/boot/timeline.h"
+#include "nucleus/introspection/introspection.h"
+#include "nucleus/introspection/record_text.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
@@ -502,32 +504,34 @@ void run_idle() {
     idle_loop();
 }
 
-void print_threads(console::TextOutput& out) {
-    if (!running()) {
-        out.print("threads: no scheduler policy module is loaded\n");
-        return;
+uint32_t thread_slot_count() { return running() ? detail::task_capacity() : 0; }
+
+Status thread_record(uint32_t slot, kabi::introspection::ThreadRecord& record) {
+    if (!running() || slot >= detail::task_capacity()) return Errno::NotFound;
+    Task& task = detail::task_at(slot);
+    TaskState state = task.state.load(std::memory_order_acquire);
+    if (state == TaskState::Free) return Errno::NotFound;
+    record = kabi::introspection::ThreadRecord{};
+    record.slot = task.slot;
+    record.cpu = task.cpu;
+    record.switches = task.switches;
+    introspection::copy_text(record.state, task_state_name(state));
+    introspection::copy_text(record.name, task.name);
+    if (state == TaskState::Zombie) {
+        // The policy has forgotten it; only the nucleus's record waits for join.
+        record.zombie = 1;
+        record.exit_status = task.exit_status;
+        return Status::ok();
     }
-    out.print("  id  name                cpu  state     switches  nice  vruntime-us  lag-us\n");
-    uint32_t capacity = detail::task_capacity();
-    for (uint32_t index = 0; index < capacity; ++index) {
-        Task& task = detail::task_at(index);
-        TaskState state = task.state.load(std::memory_order_acquire);
-        if (state == TaskState::Free) continue;
-        if (state == TaskState::Zombie) {
-            // The policy has forgotten it; only the nucleus's record waits for join.
-            out.print("%4u  %-18s %4u  %-8s %9lu     -            -       -  exit %d\n", task.slot, task.name,
-                      task.cpu, task_state_name(state), task.switches, task.exit_status);
-            continue;
-        }
-        policy_api::TaskInfo info{};
-        uint32_t cpu_index = task.cpu < cpu_table().count() ? task.cpu : 0;
-        arch::InterruptState interrupts = cpus[cpu_index].lock.lock();
-        (void)policy.task_info(task.slot, &info);
-        cpus[cpu_index].lock.unlock(interrupts);
-        out.print("%4u  %-18s %4u  %-8s %9lu %5d %12lu %7ld\n", task.slot, task.name, task.cpu,
-                  task_state_name(state), task.switches, int(info.nice),
-                  info.virtual_runtime / 1000, info.virtual_lag / 1000);
-    }
+    policy_api::TaskInfo info{};
+    uint32_t cpu_index = task.cpu < cpu_table().count() ? task.cpu : 0;
+    arch::InterruptState interrupts = cpus[cpu_index].lock.lock();
+    (void)policy.task_info(task.slot, &info);
+    cpus[cpu_index].lock.unlock(interrupts);
+    record.nice = info.nice;
+    record.virtual_runtime_us = info.virtual_runtime / 1000;
+    record.lag_us = info.virtual_lag / 1000;
+    return Status::ok();
 }
 
 }  // namespace umka::sched

@@ -143,6 +143,5 @@ void on_reschedule_interrupt();
 // A secondary CPU's idle loop, once the scheduler runs.
 [[noreturn]] void run_idle();
 
-void print_threads(console::TextOutput& out);
 
 }  // namespace umka::sched

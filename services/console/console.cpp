@@ -1,11 +1,11 @@
 // The console service module (kabi-idl/modules/console_service.kabi): provides
-// console.Console; requires char_device.CharDevice (the serial line), nucleus_shell.Shell
-// (the nucleus's commands), kernel_services.Log and service_directory.Directory (through
-// which it finds the commands modules add: module_commands.h).
+// console.Console; requires char_device.CharDevice (the serial line), kernel_services.Log
+// and service_directory.Directory (through which it finds every command set: the shell
+// module's first, then the other modules': module_commands.h).
 //
 // Console.run() is the line editor: it opens the device, prints the prompt, echoes what is
 // typed, erases on backspace/DEL, folds CR LF and LF CR into one line end, and hands each
-// line to the shell, writing its '\n'-separated output with CR LF line ends. Stateless
+// line to the command sets, writing its '\n'-separated output with CR LF line ends. Stateless
 // code as every module: the line being typed, the last byte (CR LF folding and escape
 // sequences) and the command output buffer are ConsoleState, nucleus memory, so a swap of
 // this module in the middle of a line keeps the line.
@@ -19,14 +19,12 @@
 #include "umka/kabi/console_service_manifest.hpp"
 #include "umka/kabi/console_service_state.hpp"
 #include "umka/kabi/kernel_services.hpp"
-#include "umka/kabi/nucleus_shell.hpp"
 #include "umka/line_text.h"
 #include "umka/module_entry.h"
 
 namespace chardev = umka::kabi::char_device;
 namespace console = umka::kabi::console;
 namespace services = umka::kabi::kernel_services;
-namespace shell = umka::kabi::nucleus_shell;
 using umka::kabi::Status;
 using ConsoleState = umka::kabi::console_service::ConsoleState;
 
@@ -35,10 +33,9 @@ namespace {
 // Manifest order of console_service.kabi.
 enum Required : uint32_t {
     kCharDevice = 0,
-    kShell = 1,
-    kLog = 2,
-    kDirectory = 3,
-    kRequiredCount = 4
+    kLog = 1,
+    kDirectory = 2,
+    kRequiredCount = 3
 };
 enum Provided : uint32_t { kConsole = 0, kProvidedCount = 1 };
 constexpr uint32_t kStateCount = 1;
@@ -52,10 +49,9 @@ constexpr char kErase[] = "\b \b";  // back, overwrite with a space, back again
 constexpr char kInterrupted[] = "^C\r\n";
 constexpr char kBell[] = "\a";
 constexpr char kTruncated[] = "(output truncated)\r\n";
-// `help` is the console's own command; its line has the shape of Shell.describe's lines.
+// `help` is the console's own command; its line has the shape of CommandSet.describe's.
 constexpr char kHelpCommand[] = "help";
 constexpr char kHelpLine[] = "help  lists the commands\r\n";
-constexpr char kNoShell[] = "no shell: nucleus_shell.Shell is not bound\r\n";
 
 constexpr uint8_t kControlC = 0x03;
 constexpr uint8_t kBackspace = 0x08;
@@ -177,25 +173,25 @@ Status prompt(void* context, const ConsoleState& state) {
 
 // --- commands ----------------------------------------------------------------------------
 
-// What a command answered, on the device: its text in `text` (for ENOENT, the shell's
-// message), then the truncation notice for ENOSPC or a line naming the errno for anything
-// else.
+// What a command answered, on the device: its text (for an error, the set's explanation),
+// the truncation notice for ENOSPC, a line naming the command for ENOENT, and a line naming
+// the errno for any other error that came without text.
 Status show_result(void* context, const char* command, uint64_t command_length, Status result,
                    const uint8_t* text_output, uint64_t capacity, uint64_t written) {
     if (written > capacity) written = capacity;  // an answer that overstates
     int32_t code = result.code();
-    if (code == UMKA_KABI_ENOENT && written == 0) {
-        LineText text;
-        text.add(command, command_length).add(": unknown command\r\n");
-        return write_all(context, text.data(), text.length());
+    if (code == UMKA_KABI_OK || code == UMKA_KABI_ENOENT || code == UMKA_KABI_ENOSPC ||
+        written != 0) {
+        if (code == UMKA_KABI_ENOENT) {
+            LineText text;
+            text.add(command, command_length).add(": unknown command\r\n");
+            return write_all(context, text.data(), text.length());
+        }
+        if (Status status = write_lines(context, text_output, written); status.is_error()) {
+            return status;
+        }
+        return code == UMKA_KABI_ENOSPC ? write_text(context, kTruncated) : Status::ok();
     }
-    // What the command wrote comes first, whatever it answered: a refusal (EINVAL) or a
-    // stop (ECANCELED) says why there.
-    if (Status status = write_lines(context, text_output, written); status.is_error()) {
-        return status;
-    }
-    if (code == UMKA_KABI_OK || code == UMKA_KABI_ENOENT) return Status::ok();
-    if (code == UMKA_KABI_ENOSPC) return write_text(context, kTruncated);
     LineText text;
     text.add(command, command_length)
         .add(": failed with errno ")
@@ -221,34 +217,17 @@ Status execute_line(void* context) {
     uint64_t length = end - start;
     state.lines_executed += 1;
 
-    shell::ShellRef shell_ref;
-    if (umka::kabi::bind_required(binding_of(context), kShell, &shell_ref).is_error()) {
-        return write_text(context, kNoShell);
-    }
     uint64_t written = 0;
     if (length == sizeof(kHelpCommand) - 1 &&
         __builtin_memcmp(command, kHelpCommand, length) == 0) {
         if (Status status = write_text(context, kHelpLine); status.is_error()) return status;
-        Status result = shell_ref.describe(state.output, kOutputCapacity, &written);
-        if (Status status = show_result(context, command, length, result, state.output,
-                                        kOutputCapacity, written);
-            status.is_error()) {
-            return status;
-        }
-        written = 0;
-        result = umka::console_service::describe_module_commands(
+        Status result = umka::console_service::describe_module_commands(
             binding_of(context), kDirectory, state.output, kOutputCapacity, &written);
         return show_result(context, command, length, result, state.output, kOutputCapacity,
                            written);
     }
-    // The nucleus's commands first, so a module cannot take over one of their names; a
-    // name the shell does not know goes to the modules' command sets, whose output lands
-    // after the shell's message (shown instead when no set knows the name either).
-    Status result = shell_ref.execute(command, length, state.output, kOutputCapacity, &written);
-    if (result.code() != UMKA_KABI_ENOENT) {
-        return show_result(context, command, length, result, state.output, kOutputCapacity,
-                           written);
-    }
+    // Every command set in precedence order: the shell module's first, so no other module
+    // takes over one of its names (console_command.kabi, CommandSet.precedence).
     umka::console_service::CommandWords words;
     umka::console_service::SplitResult split =
         umka::console_service::split_words(command, length, words);
@@ -257,17 +236,12 @@ Status execute_line(void* context) {
         text.add(command, length < 32 ? length : 32).add(": more than 32 words; refused\r\n");
         return write_all(context, text.data(), text.length());
     }
-    uint64_t shell_written = written < kOutputCapacity ? written : kOutputCapacity;
-    uint64_t module_written = 0;
-    Status module_result = umka::console_service::execute_module_command(
-        binding_of(context), kDirectory, words, state.output + shell_written,
-        kOutputCapacity - shell_written, &module_written);
-    if (module_result.code() != UMKA_KABI_ENOENT) {
-        return show_result(context, command, length, module_result, state.output + shell_written,
-                           kOutputCapacity - shell_written, module_written);
-    }
-    return show_result(context, command, length, result, state.output, kOutputCapacity,
-                       shell_written);
+    Status result = umka::console_service::execute_module_command(
+        binding_of(context), kDirectory, words, state.output, kOutputCapacity, &written);
+    uint64_t name_length = 0;  // messages name the command, not its arguments
+    while (words.bytes[name_length] != '\0') ++name_length;
+    return show_result(context, words.bytes, name_length, result, state.output, kOutputCapacity,
+                       written);
 }
 
 Status end_line(void* context) {

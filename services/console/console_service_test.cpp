@@ -1,6 +1,6 @@
 // console_service through the host harness: the real console_service.elf (the file that
 // is signed and boots), bound to a fake char device (scripted input, captured output) and
-// a fake shell (records lines, canned answers). The fake device answers EIO once its input
+// a fake shell module's command set (precedence 0: records lines, canned answers). The fake device answers EIO once its input
 // is used up, which is how run() ends in every test.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,7 +16,6 @@
 #include "umka/kabi/console.hpp"
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/console_service_state.hpp"
-#include "umka/kabi/nucleus_shell.hpp"
 #include "umka/kabi/service_directory.hpp"
 
 namespace {
@@ -27,7 +26,6 @@ using umka::harness::HostModule;
 using umka::harness::LoadOptions;
 using umka::harness::ModuleHarness;
 namespace chardev = umka::kabi::char_device;
-namespace shell = umka::kabi::nucleus_shell;
 namespace commands = umka::kabi::console_command;
 namespace directory = umka::kabi::service_directory;
 using ConsoleState = umka::kabi::console_service::ConsoleState;
@@ -89,7 +87,8 @@ struct FakeDevice {
     }
 };
 
-// nucleus_shell.Shell: records each line; answers from `answers`, else ENOENT naming it.
+// The shell module's console_command.CommandSet (precedence 0): records each line (its
+// words joined by one space); answers from `answers`, else ENOENT.
 struct FakeShell {
     struct Answer {
         int32_t status;
@@ -111,17 +110,27 @@ struct FakeShell {
         *written = count;
         return count < text.size() ? Status(UMKA_KABI_ENOSPC) : Status(status);
     }
-    static Status execute(void* context, const char* line, uint64_t line_length, void* output,
-                          uint64_t output_length, uint64_t* written) {
+    static Status execute(void* context, const void* arguments, uint64_t arguments_length,
+                          uint32_t count, void* output, uint64_t output_length, uint64_t* written) {
         FakeShell& self = of(context);
-        std::string command(line, line_length);
+        std::string command;
+        const char* text = static_cast<const char*>(arguments);
+        uint32_t words = 0;
+        for (uint64_t at = 0; at < arguments_length; ++at) {
+            if (text[at] != '\0') {
+                command += text[at];
+            } else if (++words < count) {
+                command += ' ';
+            }
+        }
+        EXPECT_EQ(words, count);
         self.lines.push_back(command);
         self.last_output = output;
         self.last_output_length = output_length;
         auto found = self.answers.find(command);
         if (found == self.answers.end()) {
-            return answer(command + ": no such command\n", UMKA_KABI_ENOENT, output, output_length,
-                          written);
+            *written = 0;
+            return UMKA_KABI_ENOENT;
         }
         if (found->second.status == UMKA_KABI_ENOSPC) {  // a canned truncation
             uint64_t count = std::min<uint64_t>(found->second.text.size(), output_length);
@@ -136,6 +145,7 @@ struct FakeShell {
         ++self.describe_calls;
         return answer(self.description, UMKA_KABI_OK, output, output_length, written);
     }
+    static uint8_t precedence(void*) { return 0; }
 };
 
 // console_command.CommandSet of a module: knows `names`, records each call's words.
@@ -144,6 +154,7 @@ struct FakeCommandSet {
     std::string description;
     std::string reply = "done\n";
     std::vector<std::vector<std::string>> calls;
+    uint8_t rank = 128;  // CommandSet.precedence
 
     static FakeCommandSet& of(void* context) { return *static_cast<FakeCommandSet*>(context); }
     static Status describe(void* context, void* output, uint64_t length, uint64_t* written) {
@@ -165,6 +176,7 @@ struct FakeCommandSet {
         self.calls.push_back(words);
         return FakeShell::answer(self.reply, UMKA_KABI_OK, output, length, written);
     }
+    static uint8_t precedence(void* context) { return of(context).rank; }
 };
 
 // service_directory.Directory over the harness's registry, as the nucleus answers it.
@@ -193,7 +205,7 @@ constexpr directory::DirectoryVtable kDirectoryVtable =
     directory::make_directory_vtable<FakeDirectory>();
 
 constexpr chardev::CharDeviceVtable kDeviceVtable = chardev::make_char_device_vtable<FakeDevice>();
-constexpr shell::ShellVtable kShellVtable = shell::make_shell_vtable<FakeShell>();
+constexpr commands::CommandSetVtable kShellVtable = commands::make_command_set_vtable<FakeShell>();
 
 class ConsoleService : public ::testing::Test {
 protected:
@@ -203,7 +215,9 @@ protected:
                 .provide("char_device", "CharDevice", &kDeviceVtable, &device_, "serial_console")
                 .is_ok())
             << harness_.last_reason();
-        ASSERT_TRUE(harness_.provide("nucleus_shell", "Shell", &kShellVtable, &shell_).is_ok())
+        ASSERT_TRUE(
+            harness_.provide("console_command", "CommandSet", &kShellVtable, &shell_, "shell")
+                .is_ok())
             << harness_.last_reason();
         directory_.harness = &harness_;
         ASSERT_TRUE(
@@ -345,17 +359,39 @@ TEST_F(ConsoleService, AModuleCommandGetsItsWordsAndItsOutputIsShown) {
     ASSERT_EQ(hello.calls.size(), 1u);
     EXPECT_EQ(hello.calls[0], (std::vector<std::string>{"hello", "big", "world"}));
     EXPECT_EQ(device_.output, "umka>   hello  big   world \r\nhello, world\r\numka> ");
-    // The shell was asked first: a module cannot take over a nucleus command's name.
-    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"hello  big   world"}));
+    // The shell was asked first: a module cannot take over one of its names.
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"hello big world"}));
 }
 
 TEST_F(ConsoleService, TheShellsCommandsComeBeforeAModulesOfTheSameName) {
-    shell_.answers["mods"] = {UMKA_KABI_OK, "from the nucleus\n"};
+    shell_.answers["mods"] = {UMKA_KABI_OK, "from the shell\n"};
     FakeCommandSet impostor{{"mods"}, "mods  fake\n", "from the module\n"};
     add_command_set(impostor, "impostor");
     EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
-    EXPECT_EQ(device_.output, "umka> mods\r\nfrom the nucleus\r\numka> ");
+    EXPECT_EQ(device_.output, "umka> mods\r\nfrom the shell\r\numka> ");
     EXPECT_TRUE(impostor.calls.empty());
+}
+
+TEST_F(ConsoleService, PrecedenceNotRegistryOrderDecidesWhichSetWinsAndHelpOrder) {
+    FakeCommandSet late{{"dup"}, "dup  late\n", "from the late set\n"};
+    late.rank = 255;  // as the nucleus's leftover set
+    FakeCommandSet early{{"dup"}, "dup  early\n", "from the early set\n"};
+    early.rank = 10;
+    add_command_set(late, "nucleus_like");  // registered first
+    add_command_set(early, "module_like");
+    EXPECT_EQ(run("dup\rhelp\r"), UMKA_KABI_EIO);
+    EXPECT_TRUE(late.calls.empty());
+    ASSERT_EQ(early.calls.size(), 1u);
+    EXPECT_EQ(device_.output,
+              "umka> dup\r\nfrom the early set\r\numka> help\r\nhelp  lists the commands\r\n"
+              "mods  lists modules\r\nservices  lists bindings\r\ndup  early\r\ndup  late\r\n"
+              "umka> ");
+}
+
+TEST_F(ConsoleService, AnErrorWithAnExplanationShowsTheExplanation) {
+    shell_.answers["wait x"] = {UMKA_KABI_EINVAL, "usage: wait MS\n"};
+    EXPECT_EQ(run("wait x\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> wait x\r\nusage: wait MS\r\numka> ");
 }
 
 TEST_F(ConsoleService, EachCommandSetIsAskedUntilOneKnowsTheName) {
@@ -366,9 +402,9 @@ TEST_F(ConsoleService, EachCommandSetIsAskedUntilOneKnowsTheName) {
     EXPECT_EQ(run("two x\rthree\r"), UMKA_KABI_EIO);
     EXPECT_TRUE(first.calls.empty());
     ASSERT_EQ(second.calls.size(), 1u);
-    // Nobody knows "three": the shell's own message.
+    // Nobody knows "three": the console names it.
     EXPECT_EQ(device_.output,
-              "umka> two x\r\nsecond\r\numka> three\r\nthree: no such command\r\numka> ");
+              "umka> two x\r\nsecond\r\numka> three\r\nthree: unknown command\r\numka> ");
 }
 
 TEST_F(ConsoleService, ALineOfMoreThan32WordsIsRefusedNotCut) {
@@ -381,15 +417,9 @@ TEST_F(ConsoleService, ALineOfMoreThan32WordsIsRefusedNotCut) {
     EXPECT_THAT(device_.output, HasSubstr(": more than 32 words; refused\r\n"));
 }
 
-TEST_F(ConsoleService, UnknownCommandShowsTheShellsMessage) {
-    EXPECT_EQ(run("nope\r"), UMKA_KABI_EIO);
-    EXPECT_EQ(device_.output, "umka> nope\r\nnope: no such command\r\numka> ");
-}
-
-TEST_F(ConsoleService, UnknownCommandWithoutAMessageIsNamedByTheConsole) {
-    shell_.answers["nope"] = {UMKA_KABI_ENOENT, ""};
-    EXPECT_EQ(run("nope\r"), UMKA_KABI_EIO);
-    EXPECT_EQ(device_.output, "umka> nope\r\nnope: unknown command\r\numka> ");
+TEST_F(ConsoleService, UnknownCommandIsNamedByTheConsoleWithoutItsArguments) {
+    EXPECT_EQ(run("nope a b\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> nope a b\r\nnope: unknown command\r\numka> ");
 }
 
 TEST_F(ConsoleService, TruncatedOutputIsWrittenWithANotice) {

@@ -17,7 +17,11 @@ bool is_blank(char byte) {
     return byte == ' ' || byte == '\t';
 }
 
-// The `index`-th command set, bound for this one call. ENOENT past the last one.
+// What a set without CommandSet.precedence (version 1) counts as (console_command.kabi).
+constexpr uint8_t kDefaultPrecedence = 128;
+
+// The `index`-th command set (registry order), bound for this one call. ENOENT past the
+// last one.
 Status bind_command_set(const UmkaModuleBinding* binding, uint32_t directory, uint32_t index,
                         commands::CommandSetRef* out) {
     directory_api::DirectoryRef lookup;
@@ -27,11 +31,38 @@ Status bind_command_set(const UmkaModuleBinding* binding, uint32_t directory, ui
     uint64_t slot = 0;
     if (Status status =
             lookup.provider(kPackage, sizeof(kPackage) - 1, kInterface, sizeof(kInterface) - 1,
-                            index, commands::CommandSetRef::interface_version, &slot);
+                            index, kMinimumCommandSetVersion, &slot);
         status.is_error()) {
         return status;
     }
     return kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(slot)), out);
+}
+
+// The command sets' registry indexes in precedence order (stable); `count` of them.
+struct SetOrder {
+    uint32_t index[kMaximumCommandSets];
+    uint32_t count;
+};
+
+SetOrder order_sets(const UmkaModuleBinding* binding, uint32_t directory) {
+    SetOrder order{};
+    uint8_t precedence[kMaximumCommandSets];
+    for (uint32_t index = 0; index < kMaximumCommandSets; ++index) {
+        commands::CommandSetRef set;
+        Status bound = bind_command_set(binding, directory, index, &set);
+        if (bound.code() == UMKA_KABI_ENOENT) break;
+        if (bound.is_error()) continue;
+        uint8_t rank = set.has_precedence() ? set.precedence() : kDefaultPrecedence;
+        uint32_t place = order.count++;
+        while (place > 0 && precedence[place - 1] > rank) {
+            precedence[place] = precedence[place - 1];
+            order.index[place] = order.index[place - 1];
+            --place;
+        }
+        precedence[place] = rank;
+        order.index[place] = index;
+    }
+    return order;
 }
 
 }  // namespace
@@ -56,11 +87,10 @@ SplitResult split_words(const char* line, uint64_t length, CommandWords& out) {
 
 Status describe_module_commands(const UmkaModuleBinding* binding, uint32_t directory,
                                 uint8_t* output, uint64_t capacity, uint64_t* written) {
-    for (uint32_t index = 0; index < kMaximumCommandSets; ++index) {
+    SetOrder order = order_sets(binding, directory);
+    for (uint32_t place = 0; place < order.count; ++place) {
         commands::CommandSetRef set;
-        Status bound = bind_command_set(binding, directory, index, &set);
-        if (bound.code() == UMKA_KABI_ENOENT) return Status::ok();
-        if (bound.is_error()) continue;
+        if (bind_command_set(binding, directory, order.index[place], &set).is_error()) continue;
         uint64_t used = *written <= capacity ? *written : capacity;
         uint64_t added = 0;
         Status status = set.describe(output + used, capacity - used, &added);
@@ -79,11 +109,10 @@ Status describe_module_commands(const UmkaModuleBinding* binding, uint32_t direc
 Status execute_module_command(const UmkaModuleBinding* binding, uint32_t directory,
                               const CommandWords& words, uint8_t* output, uint64_t capacity,
                               uint64_t* written) {
-    for (uint32_t index = 0; index < kMaximumCommandSets; ++index) {
+    SetOrder order = order_sets(binding, directory);
+    for (uint32_t place = 0; place < order.count; ++place) {
         commands::CommandSetRef set;
-        Status bound = bind_command_set(binding, directory, index, &set);
-        if (bound.code() == UMKA_KABI_ENOENT) break;
-        if (bound.is_error()) continue;
+        if (bind_command_set(binding, directory, order.index[place], &set).is_error()) continue;
         *written = 0;
         Status status =
             set.execute(words.bytes, words.length, words.count, output, capacity, written);

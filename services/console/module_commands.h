@@ -12,8 +12,11 @@ namespace umka::console_service {
 
 // CommandSet.execute takes 1 to 32 words; a longer line is refused, not cut.
 inline constexpr uint32_t kMaximumWords = 32;
-// Providers the console asks, in registry order; more are not listed or reached.
+// Providers the console asks, in precedence order (CommandSet.precedence, then registry
+// order); more than this many are not listed or reached.
 inline constexpr uint32_t kMaximumCommandSets = 32;
+// Version 1 sets (no precedence) are asked too.
+inline constexpr uint32_t kMinimumCommandSetVersion = 1;
 
 // A command line as CommandSet.execute takes it: each word followed by a NUL byte.
 struct CommandWords {

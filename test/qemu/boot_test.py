@@ -198,7 +198,8 @@ def bundle_with(build: Path, manifest: str, files: dict[str, bytes]) -> bytes:
 
 
 DEFAULT_MANIFEST = ("module serial_console.umod tier=0 transport=direct ports=0x3f8+8\n"
-                    "module console_service.umod tier=0 transport=direct\n")
+                    "module console_service.umod tier=0 transport=direct\n"
+                    "module shell.umod tier=0 transport=direct\n")
 
 
 def module_bytes(build: Path, name: str) -> bytes:
@@ -222,7 +223,7 @@ def scenario_modules(build: Path, accel: str) -> None:
                            re.MULTILINE))
     # The default bundle runs the console at tier 1 over a ring; everything else direct.
     expect(rows == {"console_service": "1 ring", "kernel_heap": "0 direct", "scheduler": "0 direct",
-                    "serial_console": "0 direct", "workload": "0 direct"}, f"mods rows: {rows}")
+                    "serial_console": "0 direct", "shell": "0 direct", "workload": "0 direct"}, f"mods rows: {rows}")
     expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
            is not None, "the heap module did not serve 5000 checked allocations")
     expect(re.search(r"kernel_heap\s+-> nucleus\s+kernel_services.ModuleMemory v1", output) is not None,
@@ -232,8 +233,10 @@ def scenario_modules(build: Path, accel: str) -> None:
            "services lacks console_service -> serial_console over a ring")
     expect(re.search(r"serial_console\s+-> nucleus\s+bus_access.PortIo v1", output) is not None,
            "services lacks serial_console -> nucleus PortIo")
-    expect(re.search(r"console_service\s+-> nucleus\s+nucleus_shell.Shell v1", output) is not None,
-           "services lacks console_service -> nucleus Shell")
+    expect(re.search(r"shell\s+-> nucleus\s+introspection.Machine v1", output) is not None,
+           "services lacks shell -> nucleus introspection.Machine")
+    expect(re.search(r"console_service\s+-> shell\s+console_command.CommandSet v2", output) is not None,
+           "services lacks console_service -> shell CommandSet")
     expect_text(output, "capabilities of serial_console")
     expect(re.search(r"0x[0-9a-f]{16}\s+service-binding\s+c", output) is not None,
            "caps lists no service-binding capability")
@@ -250,7 +253,7 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     rows = re.findall(r"^(\w+)\s+(\d+)\s+\d \w+\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
     expect(sorted(rows) == [("console_service", "1"), ("kernel_heap", "1"), ("scheduler", "2"),
-                            ("serial_console", "1"), ("workload", "1")], f"mods rows: {rows}")
+                            ("serial_console", "1"), ("shell", "1"), ("workload", "1")], f"mods rows: {rows}")
     expect("refused" not in output, "a module the manifest does not name was looked at")
     expect_clean_power_off(status, output)
 
@@ -259,7 +262,8 @@ def scenario_module_tampered(build: Path, accel: str) -> None:
     serial = bytearray(module_bytes(build, "serial_console"))
     serial[len(serial) // 2] ^= 0x40
     bundle = bundle_with(build, DEFAULT_MANIFEST, {"serial_console.umod": bytes(serial),
-                                                   "console_service.umod": module_bytes(build, "console_service")})
+                                                   "console_service.umod": module_bytes(build, "console_service"),
+                                                   "shell.umod": module_bytes(build, "shell")})
     status, output = boot_bundle(build, accel, bundle, ["mods", "poweroff"])
     expect(re.search(r"module serial_console.umod refused: ENOEXEC: .*signature", output) is not None,
            "the tampered module was not refused with ENOEXEC and a signature reason")
@@ -272,7 +276,8 @@ def scenario_module_tampered(build: Path, accel: str) -> None:
 def scenario_module_unsigned(build: Path, accel: str) -> None:
     serial = module_bytes(build, "serial_console")[:-80]  # drop signature and trailer
     bundle = bundle_with(build, DEFAULT_MANIFEST, {"serial_console.umod": serial,
-                                                   "console_service.umod": module_bytes(build, "console_service")})
+                                                   "console_service.umod": module_bytes(build, "console_service"),
+                                                   "shell.umod": module_bytes(build, "shell")})
     status, output = boot_bundle(build, accel, bundle, ["poweroff"])
     expect(re.search(r"module serial_console.umod refused: ENOEXEC: module is unsigned", output) is not None,
            "the unsigned module was not refused as unsigned")
@@ -282,7 +287,7 @@ def scenario_module_unsigned(build: Path, accel: str) -> None:
 def scenario_module_cycle(build: Path, accel: str) -> None:
     manifest = DEFAULT_MANIFEST + "module cycle_a.umod\nmodule cycle_b.umod\n"
     files = {name + ".umod": module_bytes(build, name)
-             for name in ("serial_console", "console_service", "cycle_a", "cycle_b")}
+             for name in ("serial_console", "console_service", "shell", "cycle_a", "cycle_b")}
     status, output = boot_bundle(build, accel, bundle_with(build, manifest, files), ["mods", "poweroff"])
     expect(re.search(r"module cycle_a.umod refused: .*cycle: cycle_a -> cycle_b -> cycle_a", output) is not None
            or re.search(r"module cycle_a.umod refused: .*cycle: cycle_b -> cycle_a -> cycle_b", output) is not None,
@@ -369,7 +374,7 @@ def scenario_ring_console(build: Path, accel: str) -> None:
     expect_text(output, "ring: console_service -> serial_console char_device.CharDevice over a ring of 64 entries")
     expect_text(output, "ring: console_service -> serial_console char_device.CharDevice serving on thread "
                         "ring:console_service")
-    expect_text(output, "ring: console_service -> nucleus_shell.Shell stays direct: the interface is "
+    expect_text(output, "ring: console_service -> service_directory.Directory stays direct: the interface is "
                         "transport(direct) only")
     expect(re.search(r"^console_service\s+1\s+1 ring\s", output, re.MULTILINE) is not None,
            "mods does not show console_service at tier 1 over a ring")
@@ -438,9 +443,10 @@ def scenario_ring_fallback(build: Path, accel: str) -> None:
     # tier its manifest forbids is refused with both named.
     manifest = ("module serial_console.umod tier=0 transport=direct ports=0x3f8+8\n"
                 "module console_service.umod tier=1 transport=ring\n"
+                "module shell.umod tier=0 transport=direct\n"
                 "module kernel_heap.umod tier=1 transport=ring\n")
     files = {name + ".umod": module_bytes(build, name)
-             for name in ("serial_console", "console_service", "kernel_heap")}
+             for name in ("serial_console", "console_service", "shell", "kernel_heap")}
     status, output = boot_bundle(build, accel, bundle_with(build, manifest, files), ["rings", "help", "poweroff"])
     expect_text(output, "ring: console_service -> serial_console char_device.CharDevice over a ring of 64 entries")
     expect_text(output, "ring: console_service -> char_device.CharDevice falls back to the direct record: "
@@ -530,7 +536,7 @@ def scenario_thread_api(build: Path, accel: str) -> None:
     manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
     manifest += "module thread_probe.umod tier=0 transport=direct\n"
     files = {name + ".umod": module_bytes(build, name)
-             for name in ("serial_console", "console_service", "kernel_heap", "scheduler", "workload",
+             for name in ("serial_console", "console_service", "shell", "kernel_heap", "scheduler", "workload",
                           "thread_probe")}
     with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
         handle.write(bundle_with(build, manifest, files))
@@ -615,7 +621,7 @@ DEFAULT_BUNDLE_MANIFEST = (HERE.parent.parent / "initramfs" / "default" / "manif
 
 def evolution_bundle(build: Path, extra: dict[str, bytes] | None = None) -> bytes:
     files = {f"{name}.umod": module_bytes(build, name)
-             for name in ("serial_console", "console_service", "kernel_heap", "scheduler", "workload")}
+             for name in ("serial_console", "console_service", "shell", "kernel_heap", "scheduler", "workload")}
     for name in ("scheduler", "kernel_heap", "serial_console"):
         files[f"{name}-v2.umod"] = module_bytes(build, f"{name}-v2")
     files.update(extra or {})
@@ -658,14 +664,16 @@ def expect_history(output: str, outcomes: list[str]) -> None:
 def scenario_evolve_scheduler(build: Path, accel: str, image: str = "nucleus") -> None:
     script = ["load start cpu 16", "wait 300", "load stats", "threads",
               "evolve scheduler scheduler-v2.umod", "threads", "wait 300", "load stats",
-              "evolve scheduler scheduler.umod", "wait 300", "load stats", "threads", "history", "mods",
-              "load stop", "poweroff"]
+              "evolve --allow-downgrade scheduler scheduler.umod", "wait 300", "load stats", "threads",
+              "history", "mods", "load stop", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=4, options=("--image", image))
     checked = "locks: order and owners checked on every acquisition" in output
     expect(checked == (image == "nucleus-checked"),
            f"{image} should {'' if image == 'nucleus-checked' else 'not '}check the lock order")
     to_b = command_output(output, "evolve scheduler scheduler-v2.umod")
-    to_a = command_output(output, "evolve scheduler scheduler.umod")
+    # Back to the boot version: module version 3 -> 2, a downgrade (allowed, marked).
+    to_a = command_output(output, "evolve --allow-downgrade scheduler scheduler.umod")
+    expect_text(to_a, "evolve: a downgrade (module version 3 -> 2), allowed by --allow-downgrade")
     for section, file in ((to_b, "scheduler-v2.umod"), (to_a, "scheduler.umod")):
         expect_swapped(section, "scheduler", file)
         # Per-task state migrated and compared task by task inside the pause.
@@ -685,6 +693,9 @@ def scenario_evolve_scheduler(build: Path, accel: str, image: str = "nucleus") -
     expect(len(re.findall(r"^\s+\d+\s+cpu-load-\d+\s+\d+\s+(running|runnable)", after_swaps, re.MULTILINE)) == 16,
            "16 load threads should still be runnable or running on the swapped-back policy")
     expect_history(output, ["swapped", "swapped"])
+    expect(re.search(r"^\s+\d+\s+\d+\s+scheduler\s+scheduler\.umod\s+3 -> 2 .*  downgrade$",
+                     command_output(output, "history"), re.MULTILINE) is not None,
+           "the log does not mark the downgrade")
     expect(re.search(r"^scheduler\s+2\s+0 direct", command_output(output, "mods"), re.MULTILINE) is not None,
            "the scheduler module is not listed as loaded after the swaps")
     expect_text(output, "load: stopped 16 threads")
@@ -737,11 +748,11 @@ def expect_heap_accounts_for(output: str, threads: int) -> None:
 def scenario_evolve_heap(build: Path, accel: str) -> None:
     script = ["heap", "load start alloc 8", "wait 300",
               "evolve kernel_heap kernel_heap-v2.umod", "wait 300",
-              "evolve kernel_heap kernel_heap.umod", "wait 300",
+              "evolve --allow-downgrade kernel_heap kernel_heap.umod", "wait 300",
               "load stop", "load stats", "heap", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=4)
     for command, file in (("evolve kernel_heap kernel_heap-v2.umod", "kernel_heap-v2.umod"),
-                          ("evolve kernel_heap kernel_heap.umod", "kernel_heap.umod")):
+                          ("evolve --allow-downgrade kernel_heap kernel_heap.umod", "kernel_heap.umod")):
         section = command_output(output, command)
         expect_swapped(section, "kernel_heap", file)
         handed = re.search(r"(\d+) memory region\(s\) handed over", section)
@@ -757,10 +768,13 @@ def scenario_evolve_cycle(build: Path, accel: str) -> None:
     """100 A -> B -> A cycles (200 swaps) of the heap, then 50 of the scheduler, through
     evolution.EvolutionControl while 4 threads churn allocations on 2 CPUs; then the books
     must balance exactly and every thread must still be there to stop."""
-    heap_cycle = "evolve cycle kernel_heap kernel_heap-v2.umod kernel_heap.umod 100"
-    scheduler_cycle = "evolve cycle scheduler scheduler-v2.umod scheduler.umod 50"
+    # Each swap back is a downgrade (module version 2 -> 1, 3 -> 2): allowed by the flag. The
+    # scheduler's cycle names the running file first: it starts with the other one (no
+    # A -> A swap) and ends where it began.
+    heap_cycle = "evolve --allow-downgrade cycle kernel_heap kernel_heap-v2.umod kernel_heap.umod 100"
+    scheduler_cycle = "evolve --allow-downgrade cycle scheduler scheduler.umod scheduler-v2.umod 50"
     script = ["heap", "load start alloc 4", "wait 200", heap_cycle, scheduler_cycle,
-              "load stop", "load stats", "heap", "history", "poweroff"]
+              "load stop", "load stats", "heap", "history", "mods", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2, timeout=1500)
     for command, service, swaps in ((heap_cycle, "kernel_heap", 200), (scheduler_cycle, "scheduler", 100)):
         cycle = command_output(output, command)
@@ -774,6 +788,10 @@ def scenario_evolve_cycle(build: Path, accel: str) -> None:
     table = command_output(output, "history")
     expect(re.search(r"history: 300 entries .*hash chain valid", table) is not None,
            "the log does not hold 300 valid entries")
+    expect(re.search(r"^\s+300\s+\d+\s+scheduler\s+scheduler\.umod\s+3 -> 2\s+swapped", table, re.MULTILINE)
+           is not None, "the scheduler's cycle did not end on the file it started from")
+    expect(re.search(r"^scheduler\s+2\s+0 direct", command_output(output, "mods"), re.MULTILINE) is not None,
+           "the scheduler's boot version does not run after its cycle")
     expect_clean_power_off(status, output)
 
 
@@ -821,7 +839,9 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
               "evolve scheduler missing.umod",
               "evolve nosuchmodule scheduler.umod", "evolve console_service console_service.umod",
               "evolve scheduler", "evolve --dry-run scheduler scheduler-v2.umod",
-              "threads", "evolve scheduler scheduler-v2.umod", "history", "poweroff"]
+              "threads", "evolve scheduler scheduler-v2.umod", "evolve scheduler scheduler.umod",
+              "evolve cycle scheduler", "evolve cycle scheduler scheduler-v2.umod scheduler.umod 5001",
+              "evolve cycle scheduler a.umod b.umod 1", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2, extra=extra)
     refusals = {
         "evolve scheduler kernel_heap.umod": r"refused in prepare: 'kernel_heap' does not provide "
@@ -852,20 +872,31 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
     expect(re.search(r"^\s+0\s+console\s+0\s+running", command_output(output, "threads"), re.MULTILINE)
            is not None, "the console thread is not running after the refusals")
     expect_swapped(command_output(output, "evolve scheduler scheduler-v2.umod"), "scheduler", "scheduler-v2.umod")
-    expect_history(output, ["refused"] * 9 + ["dry run passed", "swapped"])
+    # A downgrade (module version 3 -> 2) without --allow-downgrade is refused and logged.
+    downgrade = command_output(output, "evolve scheduler scheduler.umod")
+    expect(re.search(r"refused in prepare: module version 2 is below the running version 3: a downgrade "
+                     r"needs --allow-downgrade \(EPERM\); 'scheduler': still serving", downgrade) is not None,
+           f"the downgrade was not refused:\n{downgrade}")
+    # `cycle` is a keyword: too few words is a usage error, not a service named "cycle".
+    expect_text(command_output(output, "evolve cycle scheduler"), "usage: evolve")
+    expect_text(command_output(output, "evolve cycle scheduler scheduler-v2.umod scheduler.umod 5001"),
+                "evolve cycle: the count must be 1..5000")
+    expect_text(command_output(output, "evolve cycle scheduler a.umod b.umod 1"),
+                "evolve cycle: no running 'scheduler' was loaded from a.umod or b.umod")
+    expect_history(output, ["refused"] * 9 + ["dry run passed", "swapped", "refused"])
     expect_clean_power_off(status, output)
 
 
 def scenario_evolve_serial(build: Path, accel: str) -> None:
     script = ["evolve serial_console serial_console-v2.umod", "mods",
-              "evolve serial_console serial_console.umod", "history", "poweroff"]
+              "evolve --allow-downgrade serial_console serial_console.umod", "history", "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2)
     expect_swapped(command_output(output, "evolve serial_console serial_console-v2.umod"), "serial_console",
                    "serial_console-v2.umod")
     expect(re.search(r"^serial_console\s+2\s+0 direct", command_output(output, "mods"), re.MULTILINE)
            is not None, "serial_console version 2 is not the loaded driver after the swap")
-    expect_swapped(command_output(output, "evolve serial_console serial_console.umod"), "serial_console",
-                   "serial_console.umod")
+    expect_swapped(command_output(output, "evolve --allow-downgrade serial_console serial_console.umod"),
+                   "serial_console", "serial_console.umod")
     expect_history(output, ["swapped", "swapped"])
     expect_clean_power_off(status, output)
 
@@ -877,14 +908,15 @@ def scenario_evolve_serial_queued(build: Path, accel: str) -> None:
     # driver reported to the writers: none lost, none written twice.
     marker = "~"
     script = ["load start serial 2", "wait 400", "evolve serial_console serial_console-v2.umod", "wait 400",
-              "evolve serial_console serial_console.umod", "wait 400", "load stop", "rings", "history",
-              "poweroff"]
+              "evolve --allow-downgrade serial_console serial_console.umod", "wait 400", "load stop", "rings",
+              "history", "poweroff"]
     status, raw = boot_evolution(build, accel, script, smp=4, options=("--interleaved-byte", marker))
     expect(raw.count(marker) > 0, "the serial writers wrote no marker byte")
     output = raw.replace(marker, "")
     queued = []
-    for file in ("serial_console-v2.umod", "serial_console.umod"):
-        section = command_output(output, f"evolve serial_console {file}")
+    for command, file in (("evolve serial_console serial_console-v2.umod", "serial_console-v2.umod"),
+                          ("evolve --allow-downgrade serial_console serial_console.umod", "serial_console.umod")):
+        section = command_output(output, command)
         expect_swapped(section, "serial_console", file)
         found = re.search(r"^\s*rings\s+(\d+) ring request\(s\) queued across the pause, served by the new "
                           r"module$", section, re.MULTILINE)

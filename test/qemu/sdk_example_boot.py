@@ -32,7 +32,7 @@ SCRIPT = [
     "evolve hello_driver hello_driver-v2.umod",
     "hello",
     "mods",
-    "evolve hello_driver hello_driver.umod",
+    "evolve --allow-downgrade hello_driver hello_driver.umod",
     "hello",
     "services",
     "poweroff",
@@ -64,8 +64,9 @@ def check(status: int, output: str) -> None:
     greeting(output, "hello", 1, "world", 3, 2)
     expect(re.search(r"^hello_driver\s+2\s", command_output(output, "mods"), re.MULTILINE) is not None,
            "mods does not show hello_driver version 2 after the swap")
-    expect_swapped(command_output(output, "evolve hello_driver hello_driver.umod"), "hello_driver",
-                   "hello_driver.umod")
+    # Back to version 1: a downgrade, allowed by the flag.
+    expect_swapped(command_output(output, "evolve --allow-downgrade hello_driver hello_driver.umod"),
+                   "hello_driver", "hello_driver.umod")
     expect_text(output, "hello_driver version 1 started, 3 greeting(s) so far")
     greeting(output, "hello", 2, "world", 4, 1)
     expect(re.search(r"console_service\s+-> hello_driver\s+console_command\.CommandSet",

@@ -4,6 +4,7 @@
 // busy flag and bad requests.
 #include "nucleus/evolution/evolution_engine.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -59,8 +60,9 @@ struct ScriptedEnvironment final : Environment {
         calls.push_back("abandon");
         new_bound = false;
     }
-    ModuleFacts facts() override { return ModuleFacts{1, 2, old_hash, new_hash, 1}; }
+    ModuleFacts facts() override { return ModuleFacts{old_version, 2, old_hash, new_hash, 1}; }
     size_t collect_parked() override { return parked; }
+    uint32_t old_version = 1;  // the running module's version (above 2: the file is a downgrade)
 };
 
 class EvolutionEngineTest : public ::testing::Test {
@@ -130,6 +132,34 @@ INSTANTIATE_TEST_SUITE_P(
                       AbortCase{"validate", Phase::Validate, {"prepare", "validate", "abandon"}},
                       AbortCase{"swap", Phase::Swap, {"prepare", "validate", "swap", "abandon"}}),
     [](const auto& info) { return std::string(info.param.failing); });
+
+TEST_F(EvolutionEngineTest, ADowngradeIsRefusedInPrepareUnlessAllowedAndThenLogged) {
+    environment_.old_version = 3;  // the file is module version 2
+    EvolveReport refused = run();
+    EXPECT_EQ(refused.status.error(), Errno::NotPermitted);
+    EXPECT_EQ(refused.phase, Phase::Prepare);
+    EXPECT_THAT(refused.reason.text(), ::testing::HasSubstr("module version 2 is below the running "
+                                                            "version 3: a downgrade needs "
+                                                            "--allow-downgrade"));
+    EXPECT_EQ(calls(), (std::vector<std::string>{"prepare", "abandon"}));
+    EXPECT_FALSE(environment_.swapped);
+    ASSERT_EQ(log_.count(), 1u);
+    EXPECT_EQ(log_.entry(0).outcome, LogOutcome::Refused);
+    EXPECT_EQ(log_.entry(0).downgrade, Downgrade::No);
+
+    EvolveReport allowed = engine_.evolve(
+        EvolveRequest{"scheduler", "scheduler-v2.umod", EvolveMode::Swap, DowngradePolicy::Allow});
+    ASSERT_TRUE(allowed.status.is_ok()) << allowed.reason.text();
+    EXPECT_TRUE(environment_.swapped);
+    ASSERT_EQ(log_.count(), 2u);
+    EXPECT_EQ(log_.entry(1).downgrade, Downgrade::Allowed);
+    EXPECT_TRUE(log_.verify().valid);
+}
+
+TEST_F(EvolutionEngineTest, AnUpgradeIsNotADowngrade) {
+    ASSERT_TRUE(run().status.is_ok());  // version 1 -> 2
+    EXPECT_EQ(log_.entry(0).downgrade, Downgrade::No);
+}
 
 TEST_F(EvolutionEngineTest, ADryRunStopsAfterValidateAndChangesNothing) {
     EvolveReport report = run(EvolveMode::DryRun);

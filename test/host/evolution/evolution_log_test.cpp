@@ -50,6 +50,14 @@ TEST_F(EvolutionLogTest, TheSameFieldsGiveTheSameHashAndAnyFieldChangesIt) {
     EXPECT_NE(std::memcmp(again, log_.entry(0).hash, kHashSize), 0);
 }
 
+TEST_F(EvolutionLogTest, TheDowngradeMarkIsHashed) {
+    fill(2);
+    log_.entry_for_test(0).downgrade = Downgrade::Allowed;  // marking an entry afterwards
+    ChainCheck check = log_.verify();
+    EXPECT_FALSE(check.valid);
+    EXPECT_EQ(check.first_bad, 0u);
+}
+
 TEST_F(EvolutionLogTest, AnEditedFieldIsDetectedAtItsEntry) {
     fill(3);
     log_.entry_for_test(1).outcome = LogOutcome::Refused;

@@ -19,7 +19,7 @@ Status commit(StateCheck, modules::Diagnostic&) {
 void nothing() {}
 
 constexpr PauseHook hook(const char* package, const char* interface) {
-    return PauseHook{package, interface, prepare, dry_run, commit, nothing, nothing, nothing};
+    return PauseHook{package, interface, prepare, dry_run, commit, nothing, nothing, nothing, nullptr};
 }
 
 constexpr PauseHook kQueues = hook("sched_like", "Policy");
