@@ -30,7 +30,7 @@ void refuse(ModuleRecord& record, Errno error, const char* reason) {
 // A record per manifest module line, in manifest order. A line that is malformed or names a
 // file the bundle lacks becomes a refused record carrying why, so `mods` and the boot log
 // say which line is wrong instead of listing nothing.
-void record_request(const bundle::Inventory& inventory, const bundle::InventoryRequest& request) {
+void record_request(const bundle::InventoryRequest& request) {
     ModuleRecord* record = module_system().add_record();
     if (record == nullptr) return;  // cannot happen: sized by the same inventory
     const bundle::ModuleRequest& module = request.request;
@@ -56,11 +56,12 @@ void record_request(const bundle::Inventory& inventory, const bundle::InventoryR
                errno_name(Errno::InvalidArgument), bundle::kManifestName, request.error.line,
                request.error.column, request.error.reason);
     } else if (!named) {
-        refuse(*record, Errno::InvalidArgument, "the file name is longer than 63 bytes");
+        refuse(*record, Errno::InvalidArgument,
+               module.file.length >= kFileNameCapacity ? "the file name is longer than 63 bytes"
+                                                       : "the file name holds a NUL byte");
     } else if (request.problem == bundle::RequestProblem::FileMissing) {
         refuse(*record, Errno::NotFound, "not in the bundle");
     }
-    (void)inventory;
 }
 
 // Find, signature, ELF: nothing of an unverified file is interpreted beyond its trailer.
@@ -195,7 +196,7 @@ void load_boot_modules() {
     if (status.is_error())
         panic("modules: no memory for the module tables (%s)", errno_name(status.error()));
     for (uint32_t index = 0; index < inventory.request_count; ++index) {
-        record_request(inventory, inventory.requests[index]);
+        record_request(inventory.requests[index]);
     }
 
     modules::Diagnostic diagnostic;
