@@ -18,7 +18,15 @@ void help(const char*, TextOutput& out);
 void mods(const char*, TextOutput& out) {
     loader::ModuleSystem& system = loader::module_system();
     if (!system.initialized() || system.record_count() == 0) {
-        out.print("no modules (the bundle's manifest lists none)\n");
+        const bundle::Inventory& inventory = system.inventory();
+        if (inventory.archive == nullptr) {
+            out.print("no modules (no bundle was loaded)\n");
+        } else if (!inventory.usable()) {
+            out.print("no modules (the bundle was refused: %s; the boot log says why)\n",
+                      bundle::inventory_problem_name(inventory.problem));
+        } else {
+            out.print("no modules (the bundle's manifest lists none)\n");
+        }
         return;
     }
     for (size_t index = 0; index < system.record_count(); ++index) {
