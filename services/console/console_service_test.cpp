@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +45,7 @@ struct FakeDevice {
     size_t write_budget = SIZE_MAX;  // bytes accepted before writes fail with EIO
     size_t write_chunk = SIZE_MAX;   // at most this many bytes per write (short writes)
     int reads_answering_eagain = 0;  // EAGAIN before each of the first reads is served
+    int poll_calls = 0;
 
     static FakeDevice& of(void* context) { return *static_cast<FakeDevice*>(context); }
     static Status info(void*, chardev::CharDeviceInfo* info) {
@@ -83,8 +85,12 @@ struct FakeDevice {
         return Status::ok();
     }
     static Status control(void*, uint32_t, void*, uint64_t) { return UMKA_KABI_ENOTTY; }
-    static Status poll(void*, chardev::PollEvents, chardev::PollEvents* ready) {
+    static Status poll(void* context, chardev::PollEvents interest, chardev::PollEvents* ready) {
+        FakeDevice& self = of(context);
+        ++self.poll_calls;
         *ready = chardev::PollEvents::Writable;
+        if (self.position < self.input.size()) *ready = *ready | chardev::PollEvents::Readable;
+        *ready = *ready & interest;
         return Status::ok();
     }
 };
@@ -144,6 +150,7 @@ struct FakeCommandSet {
     std::string description;
     std::string reply = "done\n";
     std::vector<std::vector<std::string>> calls;
+    std::function<void()> while_running;  // runs inside execute, as a long command would
 
     static FakeCommandSet& of(void* context) { return *static_cast<FakeCommandSet*>(context); }
     static Status describe(void* context, void* output, uint64_t length, uint64_t* written) {
@@ -163,6 +170,7 @@ struct FakeCommandSet {
             return UMKA_KABI_ENOENT;
         }
         self.calls.push_back(words);
+        if (self.while_running) self.while_running();
         return FakeShell::answer(self.reply, UMKA_KABI_OK, output, length, written);
     }
 };
@@ -429,11 +437,42 @@ TEST_F(ConsoleService, EscapeSequencesAndNonAsciiBytesAreSwallowed) {
     EXPECT_EQ(device_.output, "umka> ls\r\numka> ");
 }
 
-TEST_F(ConsoleService, AFullLineRingsTheBell) {
+TEST_F(ConsoleService, AFullLineRingsTheBellOnce) {
     std::string typed(300, 'a');
     EXPECT_EQ(run(typed), UMKA_KABI_EIO);
     EXPECT_EQ(state().line_length, sizeof(ConsoleState::line));
-    EXPECT_EQ(std::count(device_.output.begin(), device_.output.end(), '\a'), 300 - 256);
+    EXPECT_EQ(state().line_status, 1u);
+    EXPECT_EQ(std::count(device_.output.begin(), device_.output.end(), '\a'), 1);
+}
+
+// Issue 11: this line once ran, cut at 256 bytes, and performed a real swap.
+TEST_F(ConsoleService, AnOverLongLineIsRefusedWholeAndTheNextLineIsServed) {
+    shell_.answers["poweroff"] = {UMKA_KABI_OK, "bye\n"};
+    std::string hostile = "evolve scheduler scheduler-v2.umod" + std::string(300, ' ') + "junk";
+    EXPECT_EQ(run(hostile + "\rpoweroff\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"poweroff"}));
+    EXPECT_THAT(device_.output,
+                HasSubstr("\a\r\nline too long (over 256 bytes): refused, nothing run\r\n"
+                          "umka> poweroff\r\nbye\r\numka> "));
+    EXPECT_EQ(state().lines_executed, 1u);
+}
+
+TEST_F(ConsoleService, BytesThatOnceMarkedEscapeStatesSwallowNothing) {
+    shell_.answers["ls"] = {UMKA_KABI_OK, ""};
+    EXPECT_EQ(run("l\x9bs\rl\x8fs\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"ls", "ls"}));
+}
+
+TEST_F(ConsoleService, EscapeThenEnterRunsTheLine) {
+    shell_.answers["ls"] = {UMKA_KABI_OK, ""};
+    EXPECT_EQ(run("ls\x1b\rls\x1b[\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"ls", "ls"}));
+}
+
+TEST_F(ConsoleService, CtrlCEndsAnEscapeSequenceAndDropsTheLine) {
+    EXPECT_EQ(run("abc\x1b[\x03"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> abc^C\r\numka> ");
+    EXPECT_EQ(line(), "");
 }
 
 TEST_F(ConsoleService, RetriesEagainAndCompletesShortWrites) {
@@ -458,6 +497,81 @@ TEST_F(ConsoleService, OpenFailureIsENODEV) {
     EXPECT_EQ(run("mods\r"), UMKA_KABI_ENODEV);
     EXPECT_EQ(device_.output, "");
     EXPECT_THAT(harness_.log().lines(), Contains("console: opening ttyFAKE failed (errno 16)"));
+}
+
+// console_command.Interrupt, as a long command asks it.
+class ConsoleInterrupt : public ConsoleService {
+protected:
+    void SetUp() override {
+        ASSERT_NO_FATAL_FAILURE(ConsoleService::SetUp());
+        ASSERT_TRUE(
+            harness_.bind_provided(*module_, "console_command", "Interrupt", &interrupt_).is_ok());
+        add_command_set(long_command_, "workload");
+        long_command_.while_running = [this] {
+            uint8_t interrupted = 0xFF;
+            Status status = interrupt_.poll(&interrupted);
+            answers_.push_back(status.is_ok() ? int(interrupted) : -status.code());
+        };
+    }
+    umka::kabi::console_command::InterruptRef interrupt_;
+    FakeCommandSet long_command_{{"long"}, "long  runs long\n"};
+    std::vector<int> answers_;  // each poll's `interrupted`, or minus its errno
+};
+
+TEST_F(ConsoleInterrupt, CtrlCTypedDuringACommandIsReported) {
+    EXPECT_EQ(run("long\rxy\x03z"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{1}));
+    // The bytes typed during the command were taken by poll and dropped, not typed ahead.
+    EXPECT_EQ(device_.position, device_.input.size());
+    EXPECT_EQ(line(), "");
+    EXPECT_EQ(state().command_phase, 0u);  // editing again
+}
+
+TEST_F(ConsoleInterrupt, WithoutCtrlCPollAnswersZeroAndDropsWhatWasTyped) {
+    EXPECT_EQ(run("long\rabc"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{0}));
+    EXPECT_EQ(line(), "");
+}
+
+TEST_F(ConsoleInterrupt, TheFlagStaysSetUntilTheNextCommandStarts) {
+    long_command_.while_running = [this] {
+        for (int poll = 0; poll < 2; ++poll) {
+            uint8_t interrupted = 0xFF;
+            ASSERT_TRUE(interrupt_.poll(&interrupted).is_ok());
+            answers_.push_back(interrupted);
+        }
+    };
+    device_.input = "long\r\x03";
+    device_.position = 0;
+    // One command: Ctrl-C seen by the first poll, still reported by the second.
+    EXPECT_EQ(console_.run().code(), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{1, 1}));
+    answers_.clear();
+    EXPECT_EQ(run("long\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{0, 0}));
+}
+
+TEST_F(ConsoleInterrupt, OutsideACommandPollReadsNothing) {
+    EXPECT_EQ(run("ab"), UMKA_KABI_EIO);
+    device_.input = "\x03";
+    device_.position = 0;
+    int polls_before = device_.poll_calls;
+    uint8_t interrupted = 0xFF;
+    ASSERT_TRUE(interrupt_.poll(&interrupted).is_ok());
+    EXPECT_EQ(interrupted, 0u);
+    EXPECT_EQ(device_.position, 0u);
+    EXPECT_EQ(device_.poll_calls, polls_before);
+    EXPECT_EQ(line(), "ab");
+}
+
+TEST_F(ConsoleInterrupt, APollWithoutAnOutputIsEINVAL) {
+    EXPECT_EQ(interrupt_.poll(nullptr).code(), UMKA_KABI_EINVAL);
+}
+
+TEST_F(ConsoleInterrupt, CtrlCAtThePromptDiscardsTheLineAndTheNextCommandIsNotInterrupted) {
+    EXPECT_EQ(run("typed\x03long\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{0}));
+    EXPECT_THAT(device_.output, HasSubstr("umka> typed^C\r\numka> long\r\n"));
 }
 
 TEST_F(ConsoleService, TheLineBeingTypedSurvivesAReloadOfTheModule) {
