@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "console_versions.h"
 #include "line_editor.h"
 #include "module_commands.h"
 #include "umka/kabi/char_device.hpp"
@@ -65,7 +66,12 @@ constexpr char kNoShell[] = "no shell: nucleus_shell.Shell is not bound\r\n";
 
 // ConsoleState.command_phase: whether a command runs, and whether Ctrl-C arrived since it
 // started (console_command.Interrupt).
-enum class CommandPhase : uint8_t { Editing = 0, Running = 1, Interrupted = 2 };
+// Starting: run() has not served yet (a fresh state), so it says which device it serves.
+enum class CommandPhase : uint8_t { Starting = 0, Editing = 1, Running = 2, Interrupted = 3 };
+
+// What handle_byte did: run() returns to its caller after each command (Console.run's
+// EAGAIN), so a swap of the console by that command takes effect at the next run().
+enum class AfterByte : uint8_t { KeepReading, CommandRan };
 
 // Between retries of an EAGAIN/EINTR from the device.
 constexpr uint32_t kPausesPerRetry = 64;
@@ -270,15 +276,18 @@ Status execute_line(void* context, uint32_t line_length) {
 
 // The line the editor completed is already taken out of the line being typed (its bytes
 // stay in ConsoleState.line until the next byte arrives): a swap during the command
-// carries an empty line, not the one being run.
-Status end_line(void* context, uint32_t line_length) {
+// carries an empty line, not the one being run. Everything the console keeps is updated
+// before the command runs, so the old code writes only the command's output after it.
+Status end_line(void* context, uint32_t line_length, AfterByte* after) {
     ConsoleState& state = state_of(context);
     if (Status status = write_text(context, kLineEnd); status.is_error()) return status;
     state.command_phase = static_cast<uint8_t>(CommandPhase::Running);
+    uint64_t executed_before = state.lines_executed;
     Status executed = execute_line(context, line_length);
-    state.command_phase = static_cast<uint8_t>(CommandPhase::Editing);
     if (executed.is_error()) return executed;
-    return prompt(context, state);
+    if (state.lines_executed == executed_before) return prompt(context, state);  // blank line
+    *after = AfterByte::CommandRan;
+    return Status::ok();
 }
 
 umka::console_service::EditorFields editor_fields(ConsoleState& state) {
@@ -286,7 +295,7 @@ umka::console_service::EditorFields editor_fields(ConsoleState& state) {
 }
 
 // One input byte: line editing (line_editor.h) and what it shows.
-Status handle_byte(void* context, uint8_t byte) {
+Status handle_byte(void* context, uint8_t byte, AfterByte* after) {
     ConsoleState& state = state_of(context);
     umka::console_service::EditResult edit =
         umka::console_service::feed(editor_fields(state), byte);
@@ -354,7 +363,9 @@ struct ConsoleInterrupt {
         *interrupted = 0;
         ConsoleState& state = state_of(context);
         auto phase = static_cast<CommandPhase>(state.command_phase);
-        if (phase == CommandPhase::Editing) return Status::ok();
+        if (phase != CommandPhase::Running && phase != CommandPhase::Interrupted) {
+            return Status::ok();
+        }
         if (phase == CommandPhase::Running) {
             if (Status status = drain_input(context, state); status.is_error()) return status;
         }
@@ -375,13 +386,15 @@ Status device_failed(void* context, const char* operation, Status status) {
 }
 
 struct ConsoleService {
-    // Returns only when the device fails (EIO, whatever errno the device gave, which is
-    // logged) or cannot be opened (ENODEV).
+    // Returns EAGAIN after each command it ran (the caller calls run() again through the
+    // service slot), EIO when the device fails (whatever errno the device gave, which is
+    // logged), ENODEV when it cannot be opened.
     static Status run(void* context) {
         ConsoleState& state = state_of(context);
-        // A state carried from a broken build, or a run() that ended inside a command.
+        // A state carried from a broken build: the line starts over.
         umka::console_service::repair(editor_fields(state));
-        state.command_phase = static_cast<uint8_t>(CommandPhase::Editing);
+        auto phase = static_cast<CommandPhase>(state.command_phase);
+        bool starting = phase == CommandPhase::Starting || phase > CommandPhase::Interrupted;
 
         chardev::CharDeviceRef device;
         if (Status status = bind_device(context, &device); status.is_error()) {
@@ -411,9 +424,13 @@ struct ConsoleService {
                          .add(")"));
             return UMKA_KABI_ENODEV;
         }
-        LineText text;
-        log_line(context, services::LogLevel::Info,
-                 text.add("console: serving ").add(name, name_length));
+        if (starting) {
+            LineText text;
+            log_line(context, services::LogLevel::Info,
+                     text.add("console: serving ").add(name, name_length));
+        }
+        // The command that ended the last run() is over, wherever that run() ran.
+        state.command_phase = static_cast<uint8_t>(CommandPhase::Editing);
 
         if (Status status = prompt(context, state); status.is_error()) {
             return device_failed(context, "write", status);
@@ -423,9 +440,11 @@ struct ConsoleService {
             if (Status status = read_byte(context, &byte); status.is_error()) {
                 return device_failed(context, "read", status);
             }
-            if (Status status = handle_byte(context, byte); status.is_error()) {
+            AfterByte after = AfterByte::KeepReading;
+            if (Status status = handle_byte(context, byte, &after); status.is_error()) {
                 return device_failed(context, "write", status);
             }
+            if (after == AfterByte::CommandRan) return UMKA_KABI_EAGAIN;
         }
     }
 };
@@ -443,11 +462,13 @@ UMKA_MODULE_ENTRY(binding) {
     if (!umka_module_binding_matches(binding, kRequiredCount, kProvidedCount, kStateCount)) {
         return UMKA_KABI_EINVAL;
     }
-    // Schema 1 is the only one; a newer (append-only) schema starts with it.
+    // A newer (append-only) schema starts with this build's; an older one is imported
+    // (console_versions.h).
     if (umka::kabi::module_state<ConsoleState>(binding) == nullptr ||
         binding->states[0].schema_version == 0) {
         return UMKA_KABI_EINVAL;
     }
+    umka_module_set_state_import(binding, umka::console_service::import_console_state);
     int32_t provided = umka_module_provide(binding, kConsole, &console_vtable, binding);
     if (provided != UMKA_KABI_OK) return provided;
     return umka_module_provide(binding, kInterrupt, &interrupt_vtable, binding);

@@ -1,264 +1,12 @@
-// console_service through the host harness: the real console_service.elf (the file that
-// is signed and boots), bound to a fake char device (scripted input, captured output) and
-// a fake shell (records lines, canned answers). The fake device answers EIO once its input
-// is used up, which is how run() ends in every test.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <cstring>
-#include <functional>
-#include <map>
-#include <string>
-#include <vector>
-
-#include "module_harness.h"
-#include "umka/kabi/char_device.hpp"
-#include "umka/kabi/console.hpp"
-#include "umka/kabi/console_command.hpp"
-#include "umka/kabi/console_service_state.hpp"
-#include "umka/kabi/nucleus_shell.hpp"
-#include "umka/kabi/service_directory.hpp"
+// console_service through the host harness (console_test_fixture.h): the real
+// console_service.elf (the file that is signed and boots) on fakes.
+#include "console_test_fixture.h"
 
 namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using umka::harness::HostModule;
-using umka::harness::LoadOptions;
-using umka::harness::ModuleHarness;
-namespace chardev = umka::kabi::char_device;
-namespace shell = umka::kabi::nucleus_shell;
-namespace commands = umka::kabi::console_command;
-namespace directory = umka::kabi::service_directory;
-using ConsoleState = umka::kabi::console_service::ConsoleState;
-using umka::kabi::Status;
-
-// char_device.CharDevice with scripted input and captured output.
-struct FakeDevice {
-    std::string input;
-    size_t position = 0;
-    std::string output;
-    int32_t open_status = UMKA_KABI_OK;
-    chardev::OpenMode opened_mode{};
-    int open_calls = 0;
-    size_t write_budget = SIZE_MAX;  // bytes accepted before writes fail with EIO
-    size_t write_chunk = SIZE_MAX;   // at most this many bytes per write (short writes)
-    int reads_answering_eagain = 0;  // EAGAIN before each of the first reads is served
-    int poll_calls = 0;
-
-    static FakeDevice& of(void* context) { return *static_cast<FakeDevice*>(context); }
-    static Status info(void*, chardev::CharDeviceInfo* info) {
-        *info = chardev::CharDeviceInfo{};
-        std::memcpy(info->name, "ttyFAKE", 7);
-        return Status::ok();
-    }
-    static Status open(void* context, chardev::OpenMode mode) {
-        FakeDevice& self = of(context);
-        ++self.open_calls;
-        self.opened_mode = mode;
-        return self.open_status;
-    }
-    static Status close(void*) { return Status::ok(); }
-    static Status read(void* context, void* buffer, uint64_t length, uint64_t* transferred) {
-        FakeDevice& self = of(context);
-        *transferred = 0;
-        if (self.reads_answering_eagain > 0) {
-            --self.reads_answering_eagain;
-            return UMKA_KABI_EAGAIN;
-        }
-        if (self.position == self.input.size()) return UMKA_KABI_EIO;
-        size_t count = std::min<size_t>(length, self.input.size() - self.position);
-        std::memcpy(buffer, self.input.data() + self.position, count);
-        self.position += count;
-        *transferred = count;
-        return Status::ok();
-    }
-    static Status write(void* context, const void* data, uint64_t length, uint64_t* transferred) {
-        FakeDevice& self = of(context);
-        *transferred = 0;
-        if (self.write_budget == 0) return UMKA_KABI_EIO;
-        size_t count = std::min<size_t>({length, self.write_budget, self.write_chunk});
-        self.output.append(static_cast<const char*>(data), count);
-        if (self.write_budget != SIZE_MAX) self.write_budget -= count;
-        *transferred = count;
-        return Status::ok();
-    }
-    static Status control(void*, uint32_t, void*, uint64_t) { return UMKA_KABI_ENOTTY; }
-    static Status poll(void* context, chardev::PollEvents interest, chardev::PollEvents* ready) {
-        FakeDevice& self = of(context);
-        ++self.poll_calls;
-        *ready = chardev::PollEvents::Writable;
-        if (self.position < self.input.size()) *ready = *ready | chardev::PollEvents::Readable;
-        *ready = *ready & interest;
-        return Status::ok();
-    }
-};
-
-// nucleus_shell.Shell: records each line; answers from `answers`, else ENOENT naming it.
-struct FakeShell {
-    struct Answer {
-        int32_t status;
-        std::string text;
-    };
-    std::vector<std::string> lines;
-    std::map<std::string, Answer> answers;
-    std::string description = "mods  lists modules\nservices  lists bindings\n";
-    int describe_calls = 0;
-    void* last_output = nullptr;
-    uint64_t last_output_length = 0;
-
-    static FakeShell& of(void* context) { return *static_cast<FakeShell*>(context); }
-    // Copies as much of `text` as fits; ENOSPC (with the part that fit) when it did not.
-    static Status answer(const std::string& text, int32_t status, void* output, uint64_t length,
-                         uint64_t* written) {
-        uint64_t count = std::min<uint64_t>(text.size(), length);
-        std::memcpy(output, text.data(), count);
-        *written = count;
-        return count < text.size() ? Status(UMKA_KABI_ENOSPC) : Status(status);
-    }
-    static Status execute(void* context, const char* line, uint64_t line_length, void* output,
-                          uint64_t output_length, uint64_t* written) {
-        FakeShell& self = of(context);
-        std::string command(line, line_length);
-        self.lines.push_back(command);
-        self.last_output = output;
-        self.last_output_length = output_length;
-        auto found = self.answers.find(command);
-        if (found == self.answers.end()) {
-            return answer(command + ": no such command\n", UMKA_KABI_ENOENT, output, output_length,
-                          written);
-        }
-        if (found->second.status == UMKA_KABI_ENOSPC) {  // a canned truncation
-            uint64_t count = std::min<uint64_t>(found->second.text.size(), output_length);
-            std::memcpy(output, found->second.text.data(), count);
-            *written = count;
-            return UMKA_KABI_ENOSPC;
-        }
-        return answer(found->second.text, found->second.status, output, output_length, written);
-    }
-    static Status describe(void* context, void* output, uint64_t output_length, uint64_t* written) {
-        FakeShell& self = of(context);
-        ++self.describe_calls;
-        return answer(self.description, UMKA_KABI_OK, output, output_length, written);
-    }
-};
-
-// console_command.CommandSet of a module: knows `names`, records each call's words.
-struct FakeCommandSet {
-    std::vector<std::string> names;
-    std::string description;
-    std::string reply = "done\n";
-    std::vector<std::vector<std::string>> calls;
-    std::function<void()> while_running;  // runs inside execute, as a long command would
-
-    static FakeCommandSet& of(void* context) { return *static_cast<FakeCommandSet*>(context); }
-    static Status describe(void* context, void* output, uint64_t length, uint64_t* written) {
-        return FakeShell::answer(of(context).description, UMKA_KABI_OK, output, length, written);
-    }
-    static Status execute(void* context, const void* arguments, uint64_t arguments_length,
-                          uint32_t count, void* output, uint64_t length, uint64_t* written) {
-        FakeCommandSet& self = of(context);
-        std::vector<std::string> words;
-        const char* text = static_cast<const char*>(arguments);
-        for (uint64_t at = 0; at < arguments_length; at += words.back().size() + 1) {
-            words.emplace_back(text + at);
-        }
-        EXPECT_EQ(words.size(), count);
-        if (std::find(self.names.begin(), self.names.end(), words[0]) == self.names.end()) {
-            *written = 0;
-            return UMKA_KABI_ENOENT;
-        }
-        self.calls.push_back(words);
-        if (self.while_running) self.while_running();
-        return FakeShell::answer(self.reply, UMKA_KABI_OK, output, length, written);
-    }
-};
-
-// service_directory.Directory over the harness's registry, as the nucleus answers it.
-struct FakeDirectory {
-    ModuleHarness* harness = nullptr;
-    int lookups = 0;
-
-    static Status provider(void* context, const char* package, uint64_t package_length,
-                           const char* interface, uint64_t interface_length, uint32_t index,
-                           uint32_t minimum_version, uint64_t* slot) {
-        FakeDirectory& self = *static_cast<FakeDirectory*>(context);
-        ++self.lookups;
-        std::string package_name(package, package_length);
-        std::string interface_name(interface, interface_length);
-        auto found = self.harness->registry().find_provider(
-            package_name.c_str(), interface_name.c_str(), index, minimum_version);
-        if (found.is_error()) return UMKA_KABI_ENOENT;
-        *slot = reinterpret_cast<uint64_t>(found.value());
-        return Status::ok();
-    }
-};
-
-constexpr commands::CommandSetVtable kCommandSetVtable =
-    commands::make_command_set_vtable<FakeCommandSet>();
-constexpr directory::DirectoryVtable kDirectoryVtable =
-    directory::make_directory_vtable<FakeDirectory>();
-
-constexpr chardev::CharDeviceVtable kDeviceVtable = chardev::make_char_device_vtable<FakeDevice>();
-constexpr shell::ShellVtable kShellVtable = shell::make_shell_vtable<FakeShell>();
-
-class ConsoleService : public ::testing::Test {
-protected:
-    void SetUp() override {
-        ASSERT_TRUE(
-            harness_
-                .provide("char_device", "CharDevice", &kDeviceVtable, &device_, "serial_console")
-                .is_ok())
-            << harness_.last_reason();
-        ASSERT_TRUE(harness_.provide("nucleus_shell", "Shell", &kShellVtable, &shell_).is_ok())
-            << harness_.last_reason();
-        directory_.harness = &harness_;
-        ASSERT_TRUE(
-            harness_.provide("service_directory", "Directory", &kDirectoryVtable, &directory_)
-                .is_ok())
-            << harness_.last_reason();
-        ASSERT_NO_FATAL_FAILURE(load());
-    }
-    void load(const LoadOptions& options = {}) {
-        module_ = harness_.load(umka::harness::module_under_test(), options);
-        ASSERT_NE(module_, nullptr) << harness_.last_reason();
-        ASSERT_TRUE(harness_.bind_provided(*module_, "console", "Console", &console_).is_ok());
-    }
-
-    // Runs the console over `input`; returns run()'s status code.
-    int32_t run(const std::string& input) {
-        device_.input = input;
-        device_.position = 0;
-        return console_.run().code();
-    }
-    ConsoleState& state() { return *static_cast<ConsoleState*>(module_->states[0].base); }
-    std::string line() {
-        return std::string(reinterpret_cast<char*>(state().line), state().line_length);
-    }
-    size_t prompts() {
-        size_t count = 0;
-        for (size_t at = device_.output.find("umka> "); at != std::string::npos;
-             at = device_.output.find("umka> ", at + 1)) {
-            ++count;
-        }
-        return count;
-    }
-
-    void add_command_set(FakeCommandSet& set, const char* provider) {
-        ASSERT_TRUE(
-            harness_.provide("console_command", "CommandSet", &kCommandSetVtable, &set, provider)
-                .is_ok())
-            << harness_.last_reason();
-    }
-
-    ModuleHarness harness_;
-    FakeDevice device_;
-    FakeShell shell_;
-    FakeDirectory directory_;
-    HostModule* module_ = nullptr;
-    umka::kabi::console::ConsoleRef console_;
-};
+using namespace umka::console_test;
 
 TEST_F(ConsoleService, OpensBlockingPrintsThePromptAndStopsWithEIOWhenInputEnds) {
     EXPECT_EQ(run(""), UMKA_KABI_EIO);
@@ -280,6 +28,11 @@ TEST_F(ConsoleService, EchoesWhatIsTypedAndKeepsTheLineInState) {
 TEST_F(ConsoleService, ExecutesALineAndWritesItsOutputWithCrLf) {
     shell_.answers["mods"] = {UMKA_KABI_OK, "serial_console 1\nconsole_service 1\n"};
     EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    // run() returned after the command and was called again; it said "serving" once.
+    EXPECT_EQ(commands_run_, 1);
+    EXPECT_EQ(std::count(harness_.log().lines().begin(), harness_.log().lines().end(),
+                         "console: serving ttyFAKE"),
+              1);
     EXPECT_EQ(device_.output, "umka> mods\r\nserial_console 1\r\nconsole_service 1\r\numka> ");
     EXPECT_EQ(shell_.lines, (std::vector<std::string>{"mods"}));
     // The shell renders into ConsoleState.output, all of it.
@@ -310,6 +63,7 @@ TEST_F(ConsoleService, FoldsCrLfAndLfCrIntoOneLineEnd) {
     EXPECT_EQ(shell_.lines, (std::vector<std::string>{"a", "b", "c", "d"}));
     EXPECT_EQ(prompts(), 6u);  // first, after a, b, c, d and the empty line
     EXPECT_EQ(state().lines_executed, 4u);
+    EXPECT_EQ(commands_run_, 4);  // an empty line is no command: run() goes on
 }
 
 TEST_F(ConsoleService, EmptyAndBlankLinesOnlyPromptAgain) {
@@ -541,10 +295,8 @@ TEST_F(ConsoleInterrupt, TheFlagStaysSetUntilTheNextCommandStarts) {
             answers_.push_back(interrupted);
         }
     };
-    device_.input = "long\r\x03";
-    device_.position = 0;
     // One command: Ctrl-C seen by the first poll, still reported by the second.
-    EXPECT_EQ(console_.run().code(), UMKA_KABI_EIO);
+    EXPECT_EQ(run("long\r\x03"), UMKA_KABI_EIO);
     EXPECT_EQ(answers_, (std::vector<int>{1, 1}));
     answers_.clear();
     EXPECT_EQ(run("long\r"), UMKA_KABI_EIO);
