@@ -309,8 +309,9 @@ Status handle_byte(void* context, uint8_t byte, AfterByte* after) {
     case EditEvent::Bell:
         return write_text(context, kBell);
     case EditEvent::LineComplete:
-        return end_line(context, edit.length);
+        return end_line(context, edit.length, after);
     case EditEvent::LineRefused:
+        umka::console_service::count_refused(state);
         if (Status status = write_text(context, kLineEnd); status.is_error()) return status;
         if (Status status = write_text(context, kTooLong); status.is_error()) return status;
         return prompt(context, state);
