@@ -776,9 +776,11 @@ def scenario_evolve_console(build: Path, accel: str) -> None:
     # The console swaps itself, from its own prompt, to version 2 and back, and serves
     # between and after; its line editor refuses what a hostile user types on the way.
     overlong = "evolve scheduler scheduler-v2.umod" + " " * 300 + "junk"
-    script = ["typed\x03cpus", overlong, "threads\x1b",
-              "evolve console_service console_service-v2.umod", "mods",
-              "evolve console_service console_service.umod", "services", "history", "poweroff"]
+    # The Ctrl-C line comes last: its "^C" and new prompt let the runner type the next line
+    # while `cpus` runs, so only `poweroff` is typed ahead.
+    script = ["threads\x1b", overlong, "evolve console_service console_service-v2.umod", "mods",
+              "evolve console_service console_service.umod", "services", "history", "typed\x03cpus",
+              "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2)
     # Ctrl-C at the prompt discarded "typed"; the line after it ran.
     expect_text(output, "umka> typed^C\numka> cpus\n")
