@@ -1,17 +1,8 @@
 # libFuzzer target over the console's line editor (line_editor_fuzzer.cpp states the
 # invariants), run for a bounded time. Needs clang's fuzzer runtime (libclang-rt-14-dev);
 # without it the test is not registered and configure says why.
-find_program(UMKA_LINE_EDITOR_FUZZ_CLANG NAMES clang++-14 clang++)
-set(line_editor_probe ${CMAKE_CURRENT_BINARY_DIR}/line_editor_fuzz_probe)
-file(WRITE ${line_editor_probe}/probe.cpp
-  "#include <cstddef>\n#include <cstdint>\nextern \"C\" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { return 0; }\n")
-set(line_editor_probe_result 1)
-if(UMKA_LINE_EDITOR_FUZZ_CLANG)
-  execute_process(COMMAND ${UMKA_LINE_EDITOR_FUZZ_CLANG} -fsanitize=fuzzer,address
-                          ${line_editor_probe}/probe.cpp -o ${line_editor_probe}/probe
-                  RESULT_VARIABLE line_editor_probe_result OUTPUT_QUIET ERROR_QUIET)
-endif()
-if(NOT line_editor_probe_result EQUAL 0)
+include(LibFuzzer)
+if(NOT UMKA_LIBFUZZER_CLANG)
   message(STATUS "console: clang libFuzzer runtime not found (apt-get install clang "
                  "libclang-rt-14-dev); console_line_editor_fuzz test not registered")
   return()
@@ -22,7 +13,7 @@ set(line_editor_fuzz_sources
   ${CMAKE_CURRENT_SOURCE_DIR}/line_editor.cpp)
 set(line_editor_fuzzer ${CMAKE_CURRENT_BINARY_DIR}/console_line_editor_fuzzer)
 add_custom_command(OUTPUT ${line_editor_fuzzer}
-  COMMAND ${UMKA_LINE_EDITOR_FUZZ_CLANG} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
+  COMMAND ${UMKA_LIBFUZZER_CLANG} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
           -fno-sanitize-recover=undefined -I${CMAKE_CURRENT_SOURCE_DIR} ${line_editor_fuzz_sources}
           -o ${line_editor_fuzzer}
   DEPENDS ${line_editor_fuzz_sources} ${CMAKE_CURRENT_SOURCE_DIR}/line_editor.h
