@@ -281,11 +281,13 @@ Status execute_line(void* context, uint32_t line_length) {
 Status end_line(void* context, uint32_t line_length, AfterByte* after) {
     ConsoleState& state = state_of(context);
     if (Status status = write_text(context, kLineEnd); status.is_error()) return status;
+    uint32_t blanks = 0;
+    while (blanks < line_length && is_blank(state.line[blanks])) ++blanks;
+    if (blanks == line_length) return prompt(context, state);  // a blank line is no command
     state.command_phase = static_cast<uint8_t>(CommandPhase::Running);
-    uint64_t executed_before = state.lines_executed;
-    Status executed = execute_line(context, line_length);
-    if (executed.is_error()) return executed;
-    if (state.lines_executed == executed_before) return prompt(context, state);  // blank line
+    if (Status executed = execute_line(context, line_length); executed.is_error()) {
+        return executed;
+    }
     *after = AfterByte::CommandRan;
     return Status::ok();
 }
