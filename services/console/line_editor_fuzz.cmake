@@ -25,13 +25,13 @@ add_custom_target(umka_console_line_editor_fuzzer ALL DEPENDS ${line_editor_fuzz
 set(line_editor_corpus ${CMAKE_CURRENT_BINARY_DIR}/line_editor_fuzz_corpus)
 file(MAKE_DIRECTORY ${line_editor_corpus})
 string(REPEAT " " 300 spaces)
-file(WRITE ${line_editor_corpus}/seed-overlong "\nevolve scheduler scheduler-v2.umod${spaces}junk\r")
+file(WRITE ${line_editor_corpus}/seed-overlong "\n\nevolve scheduler scheduler-v2.umod${spaces}junk\r")
 string(ASCII 27 esc)
 string(ASCII 3 ctrl_c)
 string(ASCII 155 csi8)
 string(ASCII 143 ss3_8)
 file(WRITE ${line_editor_corpus}/seed-escapes
-  "\nl${esc}[A${esc}OP${esc}[1;5C${esc}x${esc}${esc}[Bs\r\n${esc}\rab${esc}[${ctrl_c}l${csi8}s\rl${ss3_8}s\r")
+  "\n\nl${esc}[A${esc}OP${esc}[1;5C${esc}x${esc}${esc}[Bs\r\n${esc}\rab${esc}[${ctrl_c}l${csi8}s\rl${ss3_8}s\r")
 add_test(NAME console_line_editor_fuzz
   COMMAND ${line_editor_fuzzer} -max_total_time=10 -timeout=5 -rss_limit_mb=2048
           -max_len=2048 -print_final_stats=1

@@ -29,21 +29,26 @@ void check(bool condition, const char* what) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    // The first byte picks a starting state (as a carried state region could hold).
+    // The first two bytes pick a starting state, as a carried state region could hold it
+    // (values out of range included: repair() must make them consistent).
     uint8_t line[kLineCapacity + 1] = {};
     line[kLineCapacity] = 0xA5;  // a guard byte just past the line
     uint32_t length = 0;
     uint8_t previous_end = 0, escape = 0, line_status = 0;
-    if (size != 0) {
-        length = data[0] & 0x1F;
-        escape = data[0] >> 5;
-        ++data;
-        --size;
+    if (size >= 2) {
+        length = uint32_t(data[0]) * 2;  // 0 to 510: over the capacity too
+        escape = data[1] & 0x7;
+        previous_end = (data[1] >> 3) & 0x3;
+        line_status = data[1] >> 5;
+        data += 2;
+        size -= 2;
     }
     EditorFields fields{line, &length, &previous_end, &escape, &line_status};
     umka::console_service::repair(fields);
+    check(length <= kLineCapacity && escape <= 3 && previous_end <= 2 && line_status <= 1,
+          "repair left a state out of range");
     std::string model(reinterpret_cast<const char*>(line), length);
-    bool rang = false;
+    bool rang = line_status == 1;  // a carried over-long line
 
     for (size_t index = 0; index < size; ++index) {
         auto result = umka::console_service::feed(fields, data[index]);
