@@ -93,14 +93,9 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
                                request.service);
     }
     facts_.old_version = old_->image.manifest_view.module_version();
-    uintptr_t old_base = reinterpret_cast<uintptr_t>(old_->image.base);
-    if (sched::calling_context_uses(old_base, old_base + old_->image.size) ==
-        sched::CodeUse::InUse) {
-        return modules::refuse(diagnostic, Errno::Busy,
-                               "'%s' is running this very command (the console runs in it): it "
-                               "cannot be replaced from its own code",
-                               request.service);
-    }
+    // The calling context may be inside the old module (the console running `evolve` of
+    // itself): the swap goes ahead and resume() parks the old image, which the caller
+    // leaves when its call returns (docs/evolution.md, "The console swapped from itself").
     if (hash_bundle_file(old_->file, old_hash_)) facts_.old_image_hash = old_hash_;
     if (!hash_bundle_file(request.file, new_hash_)) {
         return modules::refuse(diagnostic, Errno::NotFound, "'%s' is not a file of the boot bundle",

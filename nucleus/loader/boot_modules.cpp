@@ -250,8 +250,16 @@ void start_console() {
     if (system.initialized()) {
         Result<UmkaServiceSlot*> slot = system.registry().find("console", "Console", nullptr);
         umka::kabi::console::ConsoleRef console;
+        // run() returns EAGAIN after each command: the slot is loaded again, so a console
+        // replaced by that command (its own `evolve`) goes on in the new module while the
+        // old image, now left, can be unloaded (docs/evolution.md, "The console swapped
+        // from itself").
         if (slot.is_ok() && umka::kabi::bind_service(slot.value(), &console).is_ok()) {
             umka::kabi::Status status = console.run();
+            while (status.code() == UMKA_KABI_EAGAIN &&
+                   umka::kabi::bind_service(slot.value(), &console).is_ok()) {
+                status = console.run();
+            }
             log("console: the console module returned (%s); the nucleus console takes over\n",
                 errno_name(Errno(status.code())));
             console::run();

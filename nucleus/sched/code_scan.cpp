@@ -119,20 +119,6 @@ const char* code_use_name(CodeUse use) {
     return "?";
 }
 
-CodeUse calling_context_uses(uintptr_t begin, uintptr_t end) {
-    if (!running()) return CodeUse::Unsure;
-    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
-    Task* current = cpus[arch::current_cpu_index()].current;
-    uint64_t here = uint64_t(__builtin_frame_address(0));
-    Range range{begin, end};
-    uint64_t frames = 0;
-    CodeUse use = current == nullptr || current->stack_top == 0 || here > current->stack_top
-                      ? CodeUse::Unsure
-                      : walk(here, here, current->stack_top, range, frames);
-    arch::restore_interrupts(interrupts);
-    return use;
-}
-
 CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
     if (!running()) return CodeScan{CodeUse::Unused, kNoTask, 0};
     uint32_t capacity = detail::task_capacity();

@@ -30,8 +30,4 @@ struct CodeScan {
 // any run-queue lock.
 CodeScan scan_for_code(uintptr_t begin, uintptr_t end);
 
-// The calling context alone: whether the code that called this (up its frame chain) runs
-// in [begin, end) — a module cannot be replaced by a command its own code is running.
-CodeUse calling_context_uses(uintptr_t begin, uintptr_t end);
-
 }  // namespace umka::sched

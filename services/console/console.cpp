@@ -1,21 +1,24 @@
 // The console service module (kabi-idl/modules/console_service.kabi): provides
-// console.Console; requires char_device.CharDevice (the serial line), kernel_services.Log
-// and service_directory.Directory (through which it finds every command set: the shell
+// console.Console and console_command.Interrupt (Ctrl-C for long commands); requires
+// char_device.CharDevice (the serial line), kernel_services.Log and
+// service_directory.Directory (through which it finds every command set: the shell
 // module's first, then the other modules': module_commands.h).
 //
-// Console.run() is the line editor: it opens the device, prints the prompt, echoes what is
-// typed, erases on backspace/DEL, folds CR LF and LF CR into one line end, and hands each
-// line to the command sets, writing its '\n'-separated output with CR LF line ends. Stateless
-// code as every module: the line being typed, the last byte (CR LF folding and escape
-// sequences) and the command output buffer are ConsoleState, nucleus memory, so a swap of
-// this module in the middle of a line keeps the line.
+// Console.run() opens the device, prints the prompt, feeds each byte to the line editor
+// (line_editor.h), shows what it asks for, and hands each completed line to the command sets,
+// writing its '\n'-separated output with CR LF line ends. Stateless code as every module:
+// the line being typed, the editor's state and the command output buffer are
+// ConsoleState, nucleus memory, so a swap of this module in the middle of a line keeps it.
 #include "umka/kabi/console.hpp"
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "console_versions.h"
+#include "line_editor.h"
 #include "module_commands.h"
 #include "umka/kabi/char_device.hpp"
+#include "umka/kabi/console_command.hpp"
 #include "umka/kabi/console_service_manifest.hpp"
 #include "umka/kabi/console_service_state.hpp"
 #include "umka/kabi/kernel_services.hpp"
@@ -24,6 +27,7 @@
 
 namespace chardev = umka::kabi::char_device;
 namespace console = umka::kabi::console;
+namespace console_command = umka::kabi::console_command;
 namespace services = umka::kabi::kernel_services;
 using umka::kabi::Status;
 using ConsoleState = umka::kabi::console_service::ConsoleState;
@@ -37,10 +41,12 @@ enum Required : uint32_t {
     kDirectory = 2,
     kRequiredCount = 3
 };
-enum Provided : uint32_t { kConsole = 0, kProvidedCount = 1 };
+enum Provided : uint32_t { kConsole = 0, kInterrupt = 1, kProvidedCount = 2 };
 constexpr uint32_t kStateCount = 1;
 
-constexpr uint32_t kLineCapacity = sizeof(ConsoleState::line);
+using umka::console_service::EditEvent;
+using umka::console_service::kLineCapacity;
+static_assert(kLineCapacity == sizeof(ConsoleState::line));
 constexpr uint64_t kOutputCapacity = sizeof(ConsoleState::output);
 
 constexpr char kPrompt[] = "umka> ";
@@ -48,20 +54,20 @@ constexpr char kLineEnd[] = "\r\n";
 constexpr char kErase[] = "\b \b";  // back, overwrite with a space, back again
 constexpr char kInterrupted[] = "^C\r\n";
 constexpr char kBell[] = "\a";
+constexpr char kTooLong[] = "line too long (over 256 bytes): refused, nothing run\r\n";
 constexpr char kTruncated[] = "(output truncated)\r\n";
 // `help` is the console's own command; its line has the shape of CommandSet.describe's.
 constexpr char kHelpCommand[] = "help";
 constexpr char kHelpLine[] = "help  lists the commands\r\n";
 
-constexpr uint8_t kControlC = 0x03;
-constexpr uint8_t kBackspace = 0x08;
-constexpr uint8_t kEscape = 0x1B;
-constexpr uint8_t kDelete = 0x7F;
-// ConsoleState.previous_byte while inside an escape sequence: the 8-bit C1 codes of CSI
-// and SS3. Input bytes >= 0x80 are ignored anyway, and a terminal that sends 8-bit CSI
-// means exactly this.
-constexpr uint8_t kInsideCsi = 0x9B;
-constexpr uint8_t kInsideSs3 = 0x8F;
+// ConsoleState.command_phase: whether a command runs, and whether Ctrl-C arrived since it
+// started (console_command.Interrupt).
+// Starting: run() has not served yet (a fresh state), so it says which device it serves.
+enum class CommandPhase : uint8_t { Starting = 0, Editing = 1, Running = 2, Interrupted = 3 };
+
+// What handle_byte did: run() returns to its caller after each command (Console.run's
+// EAGAIN), so a swap of the console by that command takes effect at the next run().
+enum class AfterByte : uint8_t { KeepReading, CommandRan };
 
 // Between retries of an EAGAIN/EINTR from the device.
 constexpr uint32_t kPausesPerRetry = 64;
@@ -205,11 +211,11 @@ bool is_blank(uint8_t byte) {
 }
 
 // Runs the line in ConsoleState.line (leading and trailing blanks dropped).
-Status execute_line(void* context) {
+Status execute_line(void* context, uint32_t line_length) {
     ConsoleState& state = state_of(context);
     const char* line = reinterpret_cast<const char*>(state.line);
     uint64_t start = 0;
-    uint64_t end = state.line_length;
+    uint64_t end = line_length;
     while (start < end && is_blank(state.line[start])) ++start;
     while (end > start && is_blank(state.line[end - 1])) --end;
     if (start == end) return Status::ok();
@@ -244,72 +250,110 @@ Status execute_line(void* context) {
                        written);
 }
 
-Status end_line(void* context) {
+// The line the editor completed is already taken out of the line being typed (its bytes
+// stay in ConsoleState.line until the next byte arrives): a swap during the command
+// carries an empty line, not the one being run. Everything the console keeps is updated
+// before the command runs, so the old code writes only the command's output after it.
+Status end_line(void* context, uint32_t line_length, AfterByte* after) {
     ConsoleState& state = state_of(context);
     if (Status status = write_text(context, kLineEnd); status.is_error()) return status;
-    Status executed = execute_line(context);
-    state.line_length = 0;
-    if (executed.is_error()) return executed;
-    return prompt(context, state);
+    uint32_t blanks = 0;
+    while (blanks < line_length && is_blank(state.line[blanks])) ++blanks;
+    if (blanks == line_length) return prompt(context, state);  // a blank line is no command
+    state.command_phase = static_cast<uint8_t>(CommandPhase::Running);
+    if (Status executed = execute_line(context, line_length); executed.is_error()) {
+        return executed;
+    }
+    *after = AfterByte::CommandRan;
+    return Status::ok();
 }
 
-// Escape sequences (arrow keys send ESC [ A, function keys ESC O P) are swallowed whole:
-// there is no history or cursor movement, and their bytes must not land in the line.
-// Returns true when `byte` belonged to one.
-bool swallow_escape(ConsoleState& state, uint8_t byte) {
-    uint8_t previous = state.previous_byte;
-    if (byte == kEscape) {
-        state.previous_byte = kEscape;
-        return true;
-    }
-    if (previous == kEscape) {
-        state.previous_byte = byte == '[' ? kInsideCsi : byte == 'O' ? kInsideSs3 : 0;
-        return true;
-    }
-    if (previous == kInsideCsi) {
-        // Parameter (0x30-0x3F) and intermediate (0x20-0x2F) bytes go on; 0x40-0x7E ends.
-        state.previous_byte = (byte >= 0x20 && byte <= 0x3F) ? kInsideCsi : 0;
-        return true;
-    }
-    if (previous == kInsideSs3) {
-        state.previous_byte = 0;
-        return true;
-    }
-    return false;
+umka::console_service::EditorFields editor_fields(ConsoleState& state) {
+    return {state.line, &state.line_length, &state.previous_end, &state.escape, &state.line_status};
 }
 
-// One input byte: line editing and echo.
-Status handle_byte(void* context, uint8_t byte) {
+// One input byte: line editing (line_editor.h) and what it shows.
+Status handle_byte(void* context, uint8_t byte, AfterByte* after) {
     ConsoleState& state = state_of(context);
-    if (swallow_escape(state, byte)) return Status::ok();
-    if (byte == '\r' || byte == '\n') {
-        uint8_t previous = state.previous_byte;
-        if ((previous == '\r' && byte == '\n') || (previous == '\n' && byte == '\r')) {
-            // The second half of CR LF or LF CR. Forget it, so CR LF CR LF is two lines.
-            state.previous_byte = 0;
-            return Status::ok();
-        }
-        state.previous_byte = byte;
-        return end_line(context);
-    }
-    state.previous_byte = byte;
-    if (byte == kBackspace || byte == kDelete) {
-        if (state.line_length == 0) return Status::ok();
-        state.line_length -= 1;
+    umka::console_service::EditResult edit =
+        umka::console_service::feed(editor_fields(state), byte);
+    switch (edit.event) {
+    case EditEvent::Ignored:
+        return Status::ok();
+    case EditEvent::Echo:
+        return write_all(context, &edit.byte, 1);
+    case EditEvent::Erase:
         return write_text(context, kErase);
-    }
-    if (byte == kControlC) {
-        state.line_length = 0;
+    case EditEvent::Bell:
+        return write_text(context, kBell);
+    case EditEvent::LineComplete:
+        return end_line(context, edit.length, after);
+    case EditEvent::LineRefused:
+        umka::console_service::count_refused(state);
+        if (Status status = write_text(context, kLineEnd); status.is_error()) return status;
+        if (Status status = write_text(context, kTooLong); status.is_error()) return status;
+        return prompt(context, state);
+    case EditEvent::Interrupted:
         if (Status status = write_text(context, kInterrupted); status.is_error()) return status;
         return prompt(context, state);
     }
-    // Printable ASCII only: other control bytes, and bytes >= 0x80 (one backspace could
-    // not erase a multi-byte character), are ignored.
-    if (byte < 0x20 || byte > 0x7E) return Status::ok();
-    if (state.line_length >= kLineCapacity) return write_text(context, kBell);
-    state.line[state.line_length++] = byte;
-    return write_all(context, &byte, 1);
+    return Status::ok();
 }
+
+// --- console_command.Interrupt ------------------------------------------------------------
+
+constexpr uint8_t kControlC = 0x03;
+// Input taken per poll at most (kInterruptReads reads of kInterruptChunk bytes), so a
+// flood of input cannot hold a command inside poll().
+constexpr uint32_t kInterruptReads = 16;
+constexpr uint64_t kInterruptChunk = 32;
+
+// Drains the input that is waiting: poll(Readable) first, so the blocking read the console
+// opened the device with returns at once with what is there.
+Status drain_input(void* context, ConsoleState& state) {
+    for (uint32_t round = 0; round < kInterruptReads; ++round) {
+        chardev::CharDeviceRef device;
+        if (Status status = bind_device(context, &device); status.is_error()) return status;
+        chardev::PollEvents ready{};
+        if (Status status = device.poll(chardev::PollEvents::Readable, &ready); status.is_error()) {
+            return status;
+        }
+        if (!chardev::any(ready & chardev::PollEvents::Readable)) return Status::ok();
+        uint8_t bytes[kInterruptChunk];
+        uint64_t transferred = 0;
+        Status status = device.read(bytes, sizeof bytes, &transferred);
+        if (is_retry(status)) return Status::ok();
+        if (status.is_error()) return status;
+        if (transferred > sizeof bytes) return UMKA_KABI_EIO;
+        for (uint64_t index = 0; index < transferred; ++index) {
+            if (bytes[index] == kControlC) {
+                state.command_phase = static_cast<uint8_t>(CommandPhase::Interrupted);
+            }
+        }
+    }
+    return Status::ok();
+}
+
+struct ConsoleInterrupt {
+    // Outside a command (the console is editing a line and reads the device itself):
+    // `interrupted` 0 and nothing read. A device error is returned as the device gave it.
+    static Status poll(void* context, uint8_t* interrupted) {
+        if (interrupted == nullptr) return UMKA_KABI_EINVAL;
+        *interrupted = 0;
+        ConsoleState& state = state_of(context);
+        auto phase = static_cast<CommandPhase>(state.command_phase);
+        if (phase != CommandPhase::Running && phase != CommandPhase::Interrupted) {
+            return Status::ok();
+        }
+        if (phase == CommandPhase::Running) {
+            if (Status status = drain_input(context, state); status.is_error()) return status;
+        }
+        *interrupted =
+            static_cast<CommandPhase>(state.command_phase) == CommandPhase::Interrupted ? 1 : 0;
+        return Status::ok();
+    }
+};
+static_assert(__is_empty(ConsoleInterrupt), "module code keeps no state of its own");
 
 // Logs why the device failed and gives run()'s answer: EIO whatever the device said.
 Status device_failed(void* context, const char* operation, Status status) {
@@ -321,11 +365,15 @@ Status device_failed(void* context, const char* operation, Status status) {
 }
 
 struct ConsoleService {
-    // Returns only when the device fails (EIO, whatever errno the device gave, which is
-    // logged) or cannot be opened (ENODEV).
+    // Returns EAGAIN after each command it ran (the caller calls run() again through the
+    // service slot), EIO when the device fails (whatever errno the device gave, which is
+    // logged), ENODEV when it cannot be opened.
     static Status run(void* context) {
         ConsoleState& state = state_of(context);
-        if (state.line_length > kLineCapacity) state.line_length = 0;  // not a line: start over
+        // A state carried from a broken build: the line starts over.
+        umka::console_service::repair(editor_fields(state));
+        auto phase = static_cast<CommandPhase>(state.command_phase);
+        bool starting = phase == CommandPhase::Starting || phase > CommandPhase::Interrupted;
 
         chardev::CharDeviceRef device;
         if (Status status = bind_device(context, &device); status.is_error()) {
@@ -355,9 +403,13 @@ struct ConsoleService {
                          .add(")"));
             return UMKA_KABI_ENODEV;
         }
-        LineText text;
-        log_line(context, services::LogLevel::Info,
-                 text.add("console: serving ").add(name, name_length));
+        if (starting) {
+            LineText text;
+            log_line(context, services::LogLevel::Info,
+                     text.add("console: serving ").add(name, name_length));
+        }
+        // The command that ended the last run() is over, wherever that run() ran.
+        state.command_phase = static_cast<uint8_t>(CommandPhase::Editing);
 
         if (Status status = prompt(context, state); status.is_error()) {
             return device_failed(context, "write", status);
@@ -367,15 +419,19 @@ struct ConsoleService {
             if (Status status = read_byte(context, &byte); status.is_error()) {
                 return device_failed(context, "read", status);
             }
-            if (Status status = handle_byte(context, byte); status.is_error()) {
+            AfterByte after = AfterByte::KeepReading;
+            if (Status status = handle_byte(context, byte, &after); status.is_error()) {
                 return device_failed(context, "write", status);
             }
+            if (after == AfterByte::CommandRan) return UMKA_KABI_EAGAIN;
         }
     }
 };
 static_assert(__is_empty(ConsoleService), "module code keeps no state of its own");
 
 constexpr console::ConsoleVtable console_vtable = console::make_console_vtable<ConsoleService>();
+constexpr console_command::InterruptVtable interrupt_vtable =
+    console_command::make_interrupt_vtable<ConsoleInterrupt>();
 
 }  // namespace
 
@@ -385,10 +441,14 @@ UMKA_MODULE_ENTRY(binding) {
     if (!umka_module_binding_matches(binding, kRequiredCount, kProvidedCount, kStateCount)) {
         return UMKA_KABI_EINVAL;
     }
-    // Schema 1 is the only one; a newer (append-only) schema starts with it.
+    // A newer (append-only) schema starts with this build's; an older one is imported
+    // (console_versions.h).
     if (umka::kabi::module_state<ConsoleState>(binding) == nullptr ||
         binding->states[0].schema_version == 0) {
         return UMKA_KABI_EINVAL;
     }
-    return umka_module_provide(binding, kConsole, &console_vtable, binding);
+    umka_module_set_state_import(binding, umka::console_service::import_console_state);
+    int32_t provided = umka_module_provide(binding, kConsole, &console_vtable, binding);
+    if (provided != UMKA_KABI_OK) return provided;
+    return umka_module_provide(binding, kInterrupt, &interrupt_vtable, binding);
 }

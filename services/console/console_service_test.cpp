@@ -1,270 +1,12 @@
-// console_service through the host harness: the real console_service.elf (the file that
-// is signed and boots), bound to a fake char device (scripted input, captured output) and
-// a fake shell module's command set (precedence 0: records lines, canned answers). The fake device answers EIO once its input
-// is used up, which is how run() ends in every test.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <cstring>
-#include <map>
-#include <string>
-#include <vector>
-
-#include "module_harness.h"
-#include "umka/kabi/char_device.hpp"
-#include "umka/kabi/console.hpp"
-#include "umka/kabi/console_command.hpp"
-#include "umka/kabi/console_service_state.hpp"
-#include "umka/kabi/service_directory.hpp"
+// console_service through the host harness (console_test_fixture.h): the real
+// console_service.elf (the file that is signed and boots) on fakes.
+#include "console_test_fixture.h"
 
 namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using umka::harness::HostModule;
-using umka::harness::LoadOptions;
-using umka::harness::ModuleHarness;
-namespace chardev = umka::kabi::char_device;
-namespace commands = umka::kabi::console_command;
-namespace directory = umka::kabi::service_directory;
-using ConsoleState = umka::kabi::console_service::ConsoleState;
-using umka::kabi::Status;
-
-// char_device.CharDevice with scripted input and captured output.
-struct FakeDevice {
-    std::string input;
-    size_t position = 0;
-    std::string output;
-    int32_t open_status = UMKA_KABI_OK;
-    chardev::OpenMode opened_mode{};
-    int open_calls = 0;
-    size_t write_budget = SIZE_MAX;  // bytes accepted before writes fail with EIO
-    size_t write_chunk = SIZE_MAX;   // at most this many bytes per write (short writes)
-    int reads_answering_eagain = 0;  // EAGAIN before each of the first reads is served
-
-    static FakeDevice& of(void* context) { return *static_cast<FakeDevice*>(context); }
-    static Status info(void*, chardev::CharDeviceInfo* info) {
-        *info = chardev::CharDeviceInfo{};
-        std::memcpy(info->name, "ttyFAKE", 7);
-        return Status::ok();
-    }
-    static Status open(void* context, chardev::OpenMode mode) {
-        FakeDevice& self = of(context);
-        ++self.open_calls;
-        self.opened_mode = mode;
-        return self.open_status;
-    }
-    static Status close(void*) { return Status::ok(); }
-    static Status read(void* context, void* buffer, uint64_t length, uint64_t* transferred) {
-        FakeDevice& self = of(context);
-        *transferred = 0;
-        if (self.reads_answering_eagain > 0) {
-            --self.reads_answering_eagain;
-            return UMKA_KABI_EAGAIN;
-        }
-        if (self.position == self.input.size()) return UMKA_KABI_EIO;
-        size_t count = std::min<size_t>(length, self.input.size() - self.position);
-        std::memcpy(buffer, self.input.data() + self.position, count);
-        self.position += count;
-        *transferred = count;
-        return Status::ok();
-    }
-    static Status write(void* context, const void* data, uint64_t length, uint64_t* transferred) {
-        FakeDevice& self = of(context);
-        *transferred = 0;
-        if (self.write_budget == 0) return UMKA_KABI_EIO;
-        size_t count = std::min<size_t>({length, self.write_budget, self.write_chunk});
-        self.output.append(static_cast<const char*>(data), count);
-        if (self.write_budget != SIZE_MAX) self.write_budget -= count;
-        *transferred = count;
-        return Status::ok();
-    }
-    static Status control(void*, uint32_t, void*, uint64_t) { return UMKA_KABI_ENOTTY; }
-    static Status poll(void*, chardev::PollEvents, chardev::PollEvents* ready) {
-        *ready = chardev::PollEvents::Writable;
-        return Status::ok();
-    }
-};
-
-// The shell module's console_command.CommandSet (precedence 0): records each line (its
-// words joined by one space); answers from `answers`, else ENOENT.
-struct FakeShell {
-    struct Answer {
-        int32_t status;
-        std::string text;
-    };
-    std::vector<std::string> lines;
-    std::map<std::string, Answer> answers;
-    std::string description = "mods  lists modules\nservices  lists bindings\n";
-    int describe_calls = 0;
-    void* last_output = nullptr;
-    uint64_t last_output_length = 0;
-
-    static FakeShell& of(void* context) { return *static_cast<FakeShell*>(context); }
-    // Copies as much of `text` as fits; ENOSPC (with the part that fit) when it did not.
-    static Status answer(const std::string& text, int32_t status, void* output, uint64_t length,
-                         uint64_t* written) {
-        uint64_t count = std::min<uint64_t>(text.size(), length);
-        std::memcpy(output, text.data(), count);
-        *written = count;
-        return count < text.size() ? Status(UMKA_KABI_ENOSPC) : Status(status);
-    }
-    static Status execute(void* context, const void* arguments, uint64_t arguments_length,
-                          uint32_t count, void* output, uint64_t output_length, uint64_t* written) {
-        FakeShell& self = of(context);
-        std::string command;
-        const char* text = static_cast<const char*>(arguments);
-        uint32_t words = 0;
-        for (uint64_t at = 0; at < arguments_length; ++at) {
-            if (text[at] != '\0') {
-                command += text[at];
-            } else if (++words < count) {
-                command += ' ';
-            }
-        }
-        EXPECT_EQ(words, count);
-        self.lines.push_back(command);
-        self.last_output = output;
-        self.last_output_length = output_length;
-        auto found = self.answers.find(command);
-        if (found == self.answers.end()) {
-            *written = 0;
-            return UMKA_KABI_ENOENT;
-        }
-        if (found->second.status == UMKA_KABI_ENOSPC) {  // a canned truncation
-            uint64_t count = std::min<uint64_t>(found->second.text.size(), output_length);
-            std::memcpy(output, found->second.text.data(), count);
-            *written = count;
-            return UMKA_KABI_ENOSPC;
-        }
-        return answer(found->second.text, found->second.status, output, output_length, written);
-    }
-    static Status describe(void* context, void* output, uint64_t output_length, uint64_t* written) {
-        FakeShell& self = of(context);
-        ++self.describe_calls;
-        return answer(self.description, UMKA_KABI_OK, output, output_length, written);
-    }
-    static uint8_t precedence(void*) { return 0; }
-};
-
-// console_command.CommandSet of a module: knows `names`, records each call's words.
-struct FakeCommandSet {
-    std::vector<std::string> names;
-    std::string description;
-    std::string reply = "done\n";
-    std::vector<std::vector<std::string>> calls;
-    uint8_t rank = 128;  // CommandSet.precedence
-
-    static FakeCommandSet& of(void* context) { return *static_cast<FakeCommandSet*>(context); }
-    static Status describe(void* context, void* output, uint64_t length, uint64_t* written) {
-        return FakeShell::answer(of(context).description, UMKA_KABI_OK, output, length, written);
-    }
-    static Status execute(void* context, const void* arguments, uint64_t arguments_length,
-                          uint32_t count, void* output, uint64_t length, uint64_t* written) {
-        FakeCommandSet& self = of(context);
-        std::vector<std::string> words;
-        const char* text = static_cast<const char*>(arguments);
-        for (uint64_t at = 0; at < arguments_length; at += words.back().size() + 1) {
-            words.emplace_back(text + at);
-        }
-        EXPECT_EQ(words.size(), count);
-        if (std::find(self.names.begin(), self.names.end(), words[0]) == self.names.end()) {
-            *written = 0;
-            return UMKA_KABI_ENOENT;
-        }
-        self.calls.push_back(words);
-        return FakeShell::answer(self.reply, UMKA_KABI_OK, output, length, written);
-    }
-    static uint8_t precedence(void* context) { return of(context).rank; }
-};
-
-// service_directory.Directory over the harness's registry, as the nucleus answers it.
-struct FakeDirectory {
-    ModuleHarness* harness = nullptr;
-    int lookups = 0;
-
-    static Status provider(void* context, const char* package, uint64_t package_length,
-                           const char* interface, uint64_t interface_length, uint32_t index,
-                           uint32_t minimum_version, uint64_t* slot) {
-        FakeDirectory& self = *static_cast<FakeDirectory*>(context);
-        ++self.lookups;
-        std::string package_name(package, package_length);
-        std::string interface_name(interface, interface_length);
-        auto found = self.harness->registry().find_provider(
-            package_name.c_str(), interface_name.c_str(), index, minimum_version);
-        if (found.is_error()) return UMKA_KABI_ENOENT;
-        *slot = reinterpret_cast<uint64_t>(found.value());
-        return Status::ok();
-    }
-};
-
-constexpr commands::CommandSetVtable kCommandSetVtable =
-    commands::make_command_set_vtable<FakeCommandSet>();
-constexpr directory::DirectoryVtable kDirectoryVtable =
-    directory::make_directory_vtable<FakeDirectory>();
-
-constexpr chardev::CharDeviceVtable kDeviceVtable = chardev::make_char_device_vtable<FakeDevice>();
-constexpr commands::CommandSetVtable kShellVtable = commands::make_command_set_vtable<FakeShell>();
-
-class ConsoleService : public ::testing::Test {
-protected:
-    void SetUp() override {
-        ASSERT_TRUE(
-            harness_
-                .provide("char_device", "CharDevice", &kDeviceVtable, &device_, "serial_console")
-                .is_ok())
-            << harness_.last_reason();
-        ASSERT_TRUE(
-            harness_.provide("console_command", "CommandSet", &kShellVtable, &shell_, "shell")
-                .is_ok())
-            << harness_.last_reason();
-        directory_.harness = &harness_;
-        ASSERT_TRUE(
-            harness_.provide("service_directory", "Directory", &kDirectoryVtable, &directory_)
-                .is_ok())
-            << harness_.last_reason();
-        ASSERT_NO_FATAL_FAILURE(load());
-    }
-    void load(const LoadOptions& options = {}) {
-        module_ = harness_.load(umka::harness::module_under_test(), options);
-        ASSERT_NE(module_, nullptr) << harness_.last_reason();
-        ASSERT_TRUE(harness_.bind_provided(*module_, "console", "Console", &console_).is_ok());
-    }
-
-    // Runs the console over `input`; returns run()'s status code.
-    int32_t run(const std::string& input) {
-        device_.input = input;
-        device_.position = 0;
-        return console_.run().code();
-    }
-    ConsoleState& state() { return *static_cast<ConsoleState*>(module_->states[0].base); }
-    std::string line() {
-        return std::string(reinterpret_cast<char*>(state().line), state().line_length);
-    }
-    size_t prompts() {
-        size_t count = 0;
-        for (size_t at = device_.output.find("umka> "); at != std::string::npos;
-             at = device_.output.find("umka> ", at + 1)) {
-            ++count;
-        }
-        return count;
-    }
-
-    void add_command_set(FakeCommandSet& set, const char* provider) {
-        ASSERT_TRUE(
-            harness_.provide("console_command", "CommandSet", &kCommandSetVtable, &set, provider)
-                .is_ok())
-            << harness_.last_reason();
-    }
-
-    ModuleHarness harness_;
-    FakeDevice device_;
-    FakeShell shell_;
-    FakeDirectory directory_;
-    HostModule* module_ = nullptr;
-    umka::kabi::console::ConsoleRef console_;
-};
+using namespace umka::console_test;
 
 TEST_F(ConsoleService, OpensBlockingPrintsThePromptAndStopsWithEIOWhenInputEnds) {
     EXPECT_EQ(run(""), UMKA_KABI_EIO);
@@ -286,6 +28,11 @@ TEST_F(ConsoleService, EchoesWhatIsTypedAndKeepsTheLineInState) {
 TEST_F(ConsoleService, ExecutesALineAndWritesItsOutputWithCrLf) {
     shell_.answers["mods"] = {UMKA_KABI_OK, "serial_console 1\nconsole_service 1\n"};
     EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    // run() returned after the command and was called again; it said "serving" once.
+    EXPECT_EQ(commands_run_, 1);
+    EXPECT_EQ(std::count(harness_.log().lines().begin(), harness_.log().lines().end(),
+                         "console: serving ttyFAKE"),
+              1);
     EXPECT_EQ(device_.output, "umka> mods\r\nserial_console 1\r\nconsole_service 1\r\numka> ");
     EXPECT_EQ(shell_.lines, (std::vector<std::string>{"mods"}));
     // The shell renders into ConsoleState.output, all of it.
@@ -316,6 +63,7 @@ TEST_F(ConsoleService, FoldsCrLfAndLfCrIntoOneLineEnd) {
     EXPECT_EQ(shell_.lines, (std::vector<std::string>{"a", "b", "c", "d"}));
     EXPECT_EQ(prompts(), 6u);  // first, after a, b, c, d and the empty line
     EXPECT_EQ(state().lines_executed, 4u);
+    EXPECT_EQ(commands_run_, 4);  // an empty line is no command: run() goes on
 }
 
 TEST_F(ConsoleService, EmptyAndBlankLinesOnlyPromptAgain) {
@@ -359,39 +107,17 @@ TEST_F(ConsoleService, AModuleCommandGetsItsWordsAndItsOutputIsShown) {
     ASSERT_EQ(hello.calls.size(), 1u);
     EXPECT_EQ(hello.calls[0], (std::vector<std::string>{"hello", "big", "world"}));
     EXPECT_EQ(device_.output, "umka>   hello  big   world \r\nhello, world\r\numka> ");
-    // The shell was asked first: a module cannot take over one of its names.
-    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"hello big world"}));
+    // The shell was asked first: a module cannot take over a nucleus command's name.
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"hello  big   world"}));
 }
 
 TEST_F(ConsoleService, TheShellsCommandsComeBeforeAModulesOfTheSameName) {
-    shell_.answers["mods"] = {UMKA_KABI_OK, "from the shell\n"};
+    shell_.answers["mods"] = {UMKA_KABI_OK, "from the nucleus\n"};
     FakeCommandSet impostor{{"mods"}, "mods  fake\n", "from the module\n"};
     add_command_set(impostor, "impostor");
     EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
-    EXPECT_EQ(device_.output, "umka> mods\r\nfrom the shell\r\numka> ");
+    EXPECT_EQ(device_.output, "umka> mods\r\nfrom the nucleus\r\numka> ");
     EXPECT_TRUE(impostor.calls.empty());
-}
-
-TEST_F(ConsoleService, PrecedenceNotRegistryOrderDecidesWhichSetWinsAndHelpOrder) {
-    FakeCommandSet late{{"dup"}, "dup  late\n", "from the late set\n"};
-    late.rank = 255;  // as the nucleus's leftover set
-    FakeCommandSet early{{"dup"}, "dup  early\n", "from the early set\n"};
-    early.rank = 10;
-    add_command_set(late, "nucleus_like");  // registered first
-    add_command_set(early, "module_like");
-    EXPECT_EQ(run("dup\rhelp\r"), UMKA_KABI_EIO);
-    EXPECT_TRUE(late.calls.empty());
-    ASSERT_EQ(early.calls.size(), 1u);
-    EXPECT_EQ(device_.output,
-              "umka> dup\r\nfrom the early set\r\numka> help\r\nhelp  lists the commands\r\n"
-              "mods  lists modules\r\nservices  lists bindings\r\ndup  early\r\ndup  late\r\n"
-              "umka> ");
-}
-
-TEST_F(ConsoleService, AnErrorWithAnExplanationShowsTheExplanation) {
-    shell_.answers["wait x"] = {UMKA_KABI_EINVAL, "usage: wait MS\n"};
-    EXPECT_EQ(run("wait x\r"), UMKA_KABI_EIO);
-    EXPECT_EQ(device_.output, "umka> wait x\r\nusage: wait MS\r\numka> ");
 }
 
 TEST_F(ConsoleService, EachCommandSetIsAskedUntilOneKnowsTheName) {
@@ -402,9 +128,9 @@ TEST_F(ConsoleService, EachCommandSetIsAskedUntilOneKnowsTheName) {
     EXPECT_EQ(run("two x\rthree\r"), UMKA_KABI_EIO);
     EXPECT_TRUE(first.calls.empty());
     ASSERT_EQ(second.calls.size(), 1u);
-    // Nobody knows "three": the console names it.
+    // Nobody knows "three": the shell's own message.
     EXPECT_EQ(device_.output,
-              "umka> two x\r\nsecond\r\numka> three\r\nthree: unknown command\r\numka> ");
+              "umka> two x\r\nsecond\r\numka> three\r\nthree: no such command\r\numka> ");
 }
 
 TEST_F(ConsoleService, ALineOfMoreThan32WordsIsRefusedNotCut) {
@@ -417,9 +143,15 @@ TEST_F(ConsoleService, ALineOfMoreThan32WordsIsRefusedNotCut) {
     EXPECT_THAT(device_.output, HasSubstr(": more than 32 words; refused\r\n"));
 }
 
-TEST_F(ConsoleService, UnknownCommandIsNamedByTheConsoleWithoutItsArguments) {
-    EXPECT_EQ(run("nope a b\r"), UMKA_KABI_EIO);
-    EXPECT_EQ(device_.output, "umka> nope a b\r\nnope: unknown command\r\numka> ");
+TEST_F(ConsoleService, UnknownCommandShowsTheShellsMessage) {
+    EXPECT_EQ(run("nope\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> nope\r\nnope: no such command\r\numka> ");
+}
+
+TEST_F(ConsoleService, UnknownCommandWithoutAMessageIsNamedByTheConsole) {
+    shell_.answers["nope"] = {UMKA_KABI_ENOENT, ""};
+    EXPECT_EQ(run("nope\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> nope\r\nnope: unknown command\r\numka> ");
 }
 
 TEST_F(ConsoleService, TruncatedOutputIsWrittenWithANotice) {
@@ -444,15 +176,6 @@ TEST_F(ConsoleService, OtherShellErrorsNameTheErrno) {
     EXPECT_EQ(device_.output, "umka> poweroff\r\npoweroff: failed with errno 1\r\numka> ");
 }
 
-TEST_F(ConsoleService, AFailedCommandsOwnTextComesBeforeTheErrno) {
-    // A refusal says why (EINVAL), a Ctrl-C says "interrupted" (ECANCELED): both shown.
-    shell_.answers["heap"] = {UMKA_KABI_EINVAL, "heap exercise: N must be 1 to 1000000\n"};
-    EXPECT_EQ(run("heap\r"), UMKA_KABI_EIO);
-    EXPECT_EQ(device_.output,
-              "umka> heap\r\nheap exercise: N must be 1 to 1000000\r\nheap: failed with errno "
-              "22\r\numka> ");
-}
-
 TEST_F(ConsoleService, CtrlCDropsTheLine) {
     shell_.answers["ls"] = {UMKA_KABI_OK, ""};
     EXPECT_EQ(run("abc\x03ls\r"), UMKA_KABI_EIO);
@@ -468,11 +191,42 @@ TEST_F(ConsoleService, EscapeSequencesAndNonAsciiBytesAreSwallowed) {
     EXPECT_EQ(device_.output, "umka> ls\r\numka> ");
 }
 
-TEST_F(ConsoleService, AFullLineRingsTheBell) {
+TEST_F(ConsoleService, AFullLineRingsTheBellOnce) {
     std::string typed(300, 'a');
     EXPECT_EQ(run(typed), UMKA_KABI_EIO);
     EXPECT_EQ(state().line_length, sizeof(ConsoleState::line));
-    EXPECT_EQ(std::count(device_.output.begin(), device_.output.end(), '\a'), 300 - 256);
+    EXPECT_EQ(state().line_status, 1u);
+    EXPECT_EQ(std::count(device_.output.begin(), device_.output.end(), '\a'), 1);
+}
+
+// Issue 11: this line once ran, cut at 256 bytes, and performed a real swap.
+TEST_F(ConsoleService, AnOverLongLineIsRefusedWholeAndTheNextLineIsServed) {
+    shell_.answers["poweroff"] = {UMKA_KABI_OK, "bye\n"};
+    std::string hostile = "evolve scheduler scheduler-v2.umod" + std::string(300, ' ') + "junk";
+    EXPECT_EQ(run(hostile + "\rpoweroff\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"poweroff"}));
+    EXPECT_THAT(device_.output,
+                HasSubstr("\a\r\nline too long (over 256 bytes): refused, nothing run\r\n"
+                          "umka> poweroff\r\nbye\r\numka> "));
+    EXPECT_EQ(state().lines_executed, 1u);
+}
+
+TEST_F(ConsoleService, BytesThatOnceMarkedEscapeStatesSwallowNothing) {
+    shell_.answers["ls"] = {UMKA_KABI_OK, ""};
+    EXPECT_EQ(run("l\x9bs\rl\x8fs\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"ls", "ls"}));
+}
+
+TEST_F(ConsoleService, EscapeThenEnterRunsTheLine) {
+    shell_.answers["ls"] = {UMKA_KABI_OK, ""};
+    EXPECT_EQ(run("ls\x1b\rls\x1b[\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(shell_.lines, (std::vector<std::string>{"ls", "ls"}));
+}
+
+TEST_F(ConsoleService, CtrlCEndsAnEscapeSequenceAndDropsTheLine) {
+    EXPECT_EQ(run("abc\x1b[\x03"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> abc^C\r\numka> ");
+    EXPECT_EQ(line(), "");
 }
 
 TEST_F(ConsoleService, RetriesEagainAndCompletesShortWrites) {
@@ -497,6 +251,79 @@ TEST_F(ConsoleService, OpenFailureIsENODEV) {
     EXPECT_EQ(run("mods\r"), UMKA_KABI_ENODEV);
     EXPECT_EQ(device_.output, "");
     EXPECT_THAT(harness_.log().lines(), Contains("console: opening ttyFAKE failed (errno 16)"));
+}
+
+// console_command.Interrupt, as a long command asks it.
+class ConsoleInterrupt : public ConsoleService {
+protected:
+    void SetUp() override {
+        ASSERT_NO_FATAL_FAILURE(ConsoleService::SetUp());
+        ASSERT_TRUE(
+            harness_.bind_provided(*module_, "console_command", "Interrupt", &interrupt_).is_ok());
+        add_command_set(long_command_, "workload");
+        long_command_.while_running = [this] {
+            uint8_t interrupted = 0xFF;
+            Status status = interrupt_.poll(&interrupted);
+            answers_.push_back(status.is_ok() ? int(interrupted) : -status.code());
+        };
+    }
+    umka::kabi::console_command::InterruptRef interrupt_;
+    FakeCommandSet long_command_{{"long"}, "long  runs long\n"};
+    std::vector<int> answers_;  // each poll's `interrupted`, or minus its errno
+};
+
+TEST_F(ConsoleInterrupt, CtrlCTypedDuringACommandIsReported) {
+    EXPECT_EQ(run("long\rxy\x03z"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{1}));
+    // The bytes typed during the command were taken by poll and dropped, not typed ahead.
+    EXPECT_EQ(device_.position, device_.input.size());
+    EXPECT_EQ(line(), "");
+    EXPECT_EQ(state().command_phase, 1u);  // editing again
+}
+
+TEST_F(ConsoleInterrupt, WithoutCtrlCPollAnswersZeroAndDropsWhatWasTyped) {
+    EXPECT_EQ(run("long\rabc"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{0}));
+    EXPECT_EQ(line(), "");
+}
+
+TEST_F(ConsoleInterrupt, TheFlagStaysSetUntilTheNextCommandStarts) {
+    long_command_.while_running = [this] {
+        for (int poll = 0; poll < 2; ++poll) {
+            uint8_t interrupted = 0xFF;
+            ASSERT_TRUE(interrupt_.poll(&interrupted).is_ok());
+            answers_.push_back(interrupted);
+        }
+    };
+    // One command: Ctrl-C seen by the first poll, still reported by the second.
+    EXPECT_EQ(run("long\r\x03"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{1, 1}));
+    answers_.clear();
+    EXPECT_EQ(run("long\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{0, 0}));
+}
+
+TEST_F(ConsoleInterrupt, OutsideACommandPollReadsNothing) {
+    EXPECT_EQ(run("ab"), UMKA_KABI_EIO);
+    device_.input = "\x03";
+    device_.position = 0;
+    int polls_before = device_.poll_calls;
+    uint8_t interrupted = 0xFF;
+    ASSERT_TRUE(interrupt_.poll(&interrupted).is_ok());
+    EXPECT_EQ(interrupted, 0u);
+    EXPECT_EQ(device_.position, 0u);
+    EXPECT_EQ(device_.poll_calls, polls_before);
+    EXPECT_EQ(line(), "ab");
+}
+
+TEST_F(ConsoleInterrupt, APollWithoutAnOutputIsEINVAL) {
+    EXPECT_EQ(interrupt_.poll(nullptr).code(), UMKA_KABI_EINVAL);
+}
+
+TEST_F(ConsoleInterrupt, CtrlCAtThePromptDiscardsTheLineAndTheNextCommandIsNotInterrupted) {
+    EXPECT_EQ(run("typed\x03long\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(answers_, (std::vector<int>{0}));
+    EXPECT_THAT(device_.output, HasSubstr("umka> typed^C\r\numka> long\r\n"));
 }
 
 TEST_F(ConsoleService, TheLineBeingTypedSurvivesAReloadOfTheModule) {

@@ -1,17 +1,8 @@
 # libFuzzer target over the bundle reader (cpio walk, entry lookup, boot manifest parser),
 # run for a bounded time. Needs clang's fuzzer runtime (libclang-rt-14-dev); without it the
 # test is not registered and configure says why. Included from test/CMakeLists.txt.
-find_program(UMKA_BUNDLE_FUZZ_CLANG NAMES clang++-14 clang++)
-set(bundle_fuzz_probe ${CMAKE_CURRENT_BINARY_DIR}/bundle_fuzz_probe)
-file(WRITE ${bundle_fuzz_probe}/probe.cpp
-  "#include <cstddef>\n#include <cstdint>\nextern \"C\" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { return 0; }\n")
-set(bundle_fuzz_result 1)
-if(UMKA_BUNDLE_FUZZ_CLANG)
-  execute_process(COMMAND ${UMKA_BUNDLE_FUZZ_CLANG} -fsanitize=fuzzer,address
-                          ${bundle_fuzz_probe}/probe.cpp -o ${bundle_fuzz_probe}/probe
-                  RESULT_VARIABLE bundle_fuzz_result OUTPUT_QUIET ERROR_QUIET)
-endif()
-if(NOT bundle_fuzz_result EQUAL 0)
+include(LibFuzzer)
+if(NOT UMKA_LIBFUZZER_CLANG)
   message(STATUS "bundle: clang libFuzzer runtime not found (apt-get install clang libclang-rt-14-dev); "
                  "bundle_parser_fuzz test not registered")
   return()
@@ -25,7 +16,7 @@ set(bundle_fuzz_sources
   ${PROJECT_SOURCE_DIR}/nucleus/lib/status.cpp)
 set(bundle_fuzzer ${CMAKE_CURRENT_BINARY_DIR}/bundle_parser_fuzzer)
 add_custom_command(OUTPUT ${bundle_fuzzer}
-  COMMAND ${UMKA_BUNDLE_FUZZ_CLANG} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
+  COMMAND ${UMKA_LIBFUZZER_CLANG} -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined
           -fno-sanitize-recover=undefined -I${PROJECT_SOURCE_DIR}
           -I${PROJECT_SOURCE_DIR}/kabi-gen/sdk/include ${bundle_fuzz_sources}
           -o ${bundle_fuzzer}
