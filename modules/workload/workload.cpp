@@ -100,6 +100,8 @@ constexpr char kDescription[] =
     "directory lookup / context switch / ring round trip, beside a baseline\n";
 
 struct Commands {
+    // After the shell's (0): an ordinary module's set (console_command.kabi).
+    static uint8_t precedence(void*) { return 128; }
     static Status describe(void*, void* output, uint64_t capacity, uint64_t* written) {
         Output out(static_cast<char*>(output), capacity);
         out.add(kDescription);

@@ -22,6 +22,7 @@ enum class LockLevel : uint8_t {
     RunQueue,          // sched: one per CPU, several only in CPU-id order
     TaskSlots,         // sched/scheduler.cpp: slot allocation (leaf)
     ModuleQueueTable,  // loader/threads_service.cpp: module wait-queue handles (leaf)
+    ModuleRingHandles, // loader/rings_service.cpp: module ring-binding handles (leaf)
     AddressSpace,      // arch/*/mm: the kernel page tables
     PhysicalMemory,    // mm/physical_memory.cpp: the frame allocator (leaf)
     Console,           // lib/log.cpp: the console (leaf)
@@ -49,6 +50,8 @@ constexpr const char* lock_level_name(LockLevel level) {
         return "task-slots";
     case LockLevel::ModuleQueueTable:
         return "module-queue-table";
+    case LockLevel::ModuleRingHandles:
+        return "module-ring-handles";
     case LockLevel::AddressSpace:
         return "address-space";
     case LockLevel::PhysicalMemory:
@@ -69,6 +72,7 @@ constexpr bool lock_level_nests_in_order(LockLevel level) {
 // A leaf is held only around its own data: no lock of any level is taken under it.
 constexpr bool lock_level_is_leaf(LockLevel level) {
     return level == LockLevel::TaskSlots || level == LockLevel::ModuleQueueTable ||
+           level == LockLevel::ModuleRingHandles ||
            level == LockLevel::PhysicalMemory || level == LockLevel::Console;
 }
 

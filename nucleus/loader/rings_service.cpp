@@ -28,7 +28,7 @@ namespace mechanism = umka::kabi::nucleus_mechanism;
 constexpr size_t kModuleRingBindings = 64;
 
 // Lock order: a leaf; never held while a binding is created, started or closed.
-constinit SpinLock handle_lock;
+constinit SpinLock handle_lock{LockLevel::ModuleRingHandles};
 constinit sched::HandleSlot handle_slots[kModuleRingBindings] = {};
 constinit sched::HandleTable* handles = nullptr;
 constinit RingBinding* bindings[kModuleRingBindings] = {};
