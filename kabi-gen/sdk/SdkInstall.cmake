@@ -64,7 +64,8 @@ install(FILES $<TARGET_FILE:umka_nucleus_bench> DESTINATION lib RENAME libumka_n
   COMPONENT sdk)
 install(FILES ${KABI_ROOT}/test/host/module/module_harness.h
   DESTINATION include/umka-harness COMPONENT sdk)
-install(FILES ${KABI_ROOT}/nucleus/lib/status.h DESTINATION include/umka-harness/nucleus/lib
+install(FILES ${KABI_ROOT}/nucleus/lib/status.h ${KABI_ROOT}/nucleus/lib/verify.h
+  DESTINATION include/umka-harness/nucleus/lib
   COMPONENT sdk)
 foreach(header capability_table diagnostic elf_module manifest module_binder service_registry)
   install(FILES ${KABI_ROOT}/nucleus/module/${header}.h

@@ -3,12 +3,10 @@
 // code keeps no state of its own: everything is in WorkloadState (nucleus memory).
 #include "workload.h"
 
-#include "umka/kabi/nucleus_shell.hpp"
 #include "umka/kabi/workload_manifest.hpp"
 #include "umka/number_text.h"
 
 namespace commands = umka::kabi::console_command;
-namespace shell = umka::kabi::nucleus_shell;
 
 namespace umka::workload {
 
@@ -31,19 +29,6 @@ bool Interrupt::poll() {
 }
 
 Status run_console_command(Command& command, const char* name, uint64_t name_length) {
-    static constexpr char kShellPackage[] = "nucleus_shell";
-    static constexpr char kShellInterface[] = "Shell";
-    shell::ShellRef shell_ref;
-    if (find_service(command.directory, kShellPackage, sizeof kShellPackage - 1, kShellInterface,
-                     sizeof kShellInterface - 1, 1, &shell_ref)) {
-        uint64_t written = 0;
-        Status status =
-            shell_ref.execute(name, name_length, command.out.end(), command.out.room(), &written);
-        if (status.code() != UMKA_KABI_ENOENT) {
-            command.out.advance(written);
-            return status;
-        }
-    }
     // The command may be a module's: ask every command set but this one's own.
     static constexpr char kPackage[] = "console_command";
     static constexpr char kInterface[] = "CommandSet";

@@ -137,7 +137,7 @@ Status open_char_device_ring(const umka::kabi::nucleus_mechanism::RingsRef& ring
                              CharDeviceRing* ring);
 
 // Runs another console command (the thread table `probe threads` shows) through whoever
-// serves it: the nucleus shell, or a module's command set.
+// serves it: any command set but this module's own (the shell module's first).
 Status run_console_command(Command& command, const char* name, uint64_t name_length);
 
 const char* errno_name(int32_t code);

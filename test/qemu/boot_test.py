@@ -249,7 +249,7 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     bundle = build / "evolution-refusals.cpio"
     expect(bundle.is_file(), f"{bundle} was not built (target evolution_refusals_bundle)")
     status, output = boot(build, accel, ["mods", "poweroff"], "--bundle", str(bundle))
-    expect_text(output, "14 entries, 5 modules requested")
+    expect_text(output, "16 entries, 6 modules requested")
     rows = re.findall(r"^(\w+)\s+(\d+)\s+\d \w+\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
     expect(sorted(rows) == [("console_service", "1"), ("kernel_heap", "1"), ("scheduler", "2"),
@@ -584,12 +584,19 @@ def scenario_workload_limits(build: Path, accel: str) -> None:
         "probe threads 33": "probe: N must be 1 to 32; '33' is too large",
         "measure switch 10000001": "measure: ROUNDS must be 1 to 10000000; '10000001' is too large",
     }
-    script = [*refusals, "load stats", "probe rings", "rings", "heap exercise 1000", "poweroff"]
+    # Ctrl-C typed while a long command runs (the runner types the line, then 0x03 at once):
+    # `wait` polls console_command.Interrupt and stops long before its 600 s. (QEMU may hold
+    # the 0x03 back for a second or more while the vCPUs are busy, so a command of about a
+    # second, such as `heap exercise 1000000`, can end before it arrives: that case is in
+    # workload_test on the host.)
+    script = [*refusals, "load stats", "probe rings", "rings", "heap exercise 1000",
+              "wait 600000\n\x03", "poweroff"]
     status, output = boot(build, accel, script, "--smp", "2")
+    section = command_output(output, "wait 600000")
+    expect("interrupted" in section, f"wait 600000: Ctrl-C did not stop it:\n{section}")
     for command, message in refusals.items():
         section = command_output(output, command)
         expect(message in section, f"{command}: expected {message!r}:\n{section}")
-        expect("failed with errno 22" in section, f"{command}: the refusal is not EINVAL:\n{section}")
     expect_text(command_output(output, "load stats"), "load: no workload has run")
     probe = command_output(output, "probe rings")
     for call, errno in RING_API_CALLS.items():
@@ -906,7 +913,7 @@ def scenario_evolve_console(build: Path, accel: str) -> None:
     # The Ctrl-C line comes last: its "^C" and new prompt let the runner type the next line
     # while `cpus` runs, so only `poweroff` is typed ahead.
     script = ["threads\x1b", overlong, "evolve console_service console_service-v2.umod", "mods",
-              "evolve console_service console_service.umod", "services", "history", "typed\x03cpus",
+              "evolve --allow-downgrade console_service console_service.umod", "services", "history", "typed\x03cpus",
               "poweroff"]
     status, output = boot_evolution(build, accel, script, smp=2)
     # Ctrl-C at the prompt discarded "typed"; the line after it ran.
@@ -923,7 +930,7 @@ def scenario_evolve_console(build: Path, accel: str) -> None:
                    "console_service-v2.umod")
     expect(re.search(r"^console_service\s+2\s", command_output(output, "mods"), re.MULTILINE) is not None,
            "console_service version 2 is not the console serving after its own swap")
-    expect_swapped(command_output(output, "evolve console_service console_service.umod"), "console_service",
+    expect_swapped(command_output(output, "evolve --allow-downgrade console_service console_service.umod"), "console_service",
                    "console_service.umod")
     expect(re.search(r"console_service", command_output(output, "services")) is not None,
            "the console swapped back does not serve 'services'")
