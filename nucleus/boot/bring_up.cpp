@@ -11,7 +11,7 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/boot_modules.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/ring_bindings.h"
+#include "nucleus/ring/ring_bindings.h"
 #include "nucleus/mm/physical_memory.h"
 #include "nucleus/panic.h"
 #include "nucleus/sched/scheduler.h"

@@ -1,6 +1,6 @@
 #include "nucleus/introspection/introspection.h"
 
-#include "nucleus/loader/nucleus_services.h"
+#include "nucleus/published/nucleus_services.h"
 
 namespace umka::introspection {
 

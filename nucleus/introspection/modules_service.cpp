@@ -3,7 +3,7 @@
 #include "nucleus/introspection/introspection.h"
 #include "nucleus/introspection/record_text.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/ring_bindings.h"
+#include "nucleus/ring/ring_bindings.h"
 #include "nucleus/time/clock.h"
 
 namespace umka::introspection {

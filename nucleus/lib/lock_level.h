@@ -16,13 +16,13 @@ enum class LockLevel : uint8_t {
     Unset = 0,         // a lock nobody gave a level (zero-filled memory): taking it is a failure
     Rendezvous,        // smp/rendezvous.cpp: held for a whole rendezvous
     CapabilityWriter,  // loader/module_system.cpp, recursive on its CPU
-    RingBindings,      // loader/ring_bindings.cpp: the table of ring bindings
+    RingBindings,      // ring/ring_bindings.cpp: the table of ring bindings
     WaitQueue,         // sched::WaitQueue's own lock
     Sleepers,          // sched/wait_queue.cpp: the sleeper list
     RunQueue,          // sched: one per CPU, several only in CPU-id order
     TaskSlots,         // sched/scheduler.cpp: slot allocation (leaf)
-    ModuleQueueTable,  // loader/threads_service.cpp: module wait-queue handles (leaf)
-    ModuleRingHandles, // loader/rings_service.cpp: module ring-binding handles (leaf)
+    ModuleQueueTable,  // published/threads_service.cpp: module wait-queue handles (leaf)
+    ModuleRingHandles, // published/rings_service.cpp: module ring-binding handles (leaf)
     AddressSpace,      // arch/*/mm: the kernel page tables
     PhysicalMemory,    // mm/physical_memory.cpp: the frame allocator (leaf)
     Console,           // lib/log.cpp: the console (leaf)

@@ -6,7 +6,7 @@
 #include <atomic>
 
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/object_memory.h"
+#include "nucleus/mm/object_memory.h"
 #include "nucleus/sched/scheduler_internal.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/smp/rendezvous.h"

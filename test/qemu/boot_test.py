@@ -717,7 +717,7 @@ def heap_totals(table: str) -> tuple[int, int, int]:
 
 
 def nucleus_heap_share(table: str) -> tuple[int, int, int]:
-    """The nucleus's own objects in the heap (loader/object_memory.cpp): class allocations,
+    """The nucleus's own objects in the heap (mm/object_memory.cpp): class allocations,
     class frees, large allocations live."""
     share = re.search(r"^nucleus objects: (\d+) class allocations, (\d+) class frees, (\d+) large live$",
                       table, re.MULTILINE)

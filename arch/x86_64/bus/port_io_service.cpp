@@ -4,7 +4,7 @@
 // (`ports=BASE+COUNT`). Offsets are relative to the window.
 #include "arch/x86_64/cpu/x86.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/nucleus_services.h"
+#include "nucleus/published/nucleus_services.h"
 #include "umka/kabi/bus_access.hpp"
 
 namespace umka::arch {

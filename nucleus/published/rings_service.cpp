@@ -12,8 +12,8 @@
 
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/nucleus_services.h"
-#include "nucleus/loader/ring_bindings.h"
+#include "nucleus/published/nucleus_services.h"
+#include "nucleus/ring/ring_bindings.h"
 #include "nucleus/sched/handle_table.h"
 #include "nucleus/smp/cpu_table.h"
 #include "umka/kabi/nucleus_mechanism.hpp"

@@ -1,4 +1,4 @@
-#include "nucleus/loader/nucleus_services.h"
+#include "nucleus/published/nucleus_services.h"
 
 #include <arch/cpu.h>
 

@@ -14,7 +14,7 @@
 
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/nucleus_services.h"
+#include "nucleus/published/nucleus_services.h"
 #include "nucleus/sched/handle_table.h"
 #include "nucleus/sched/scheduler.h"
 #include "umka/kabi/kernel_services.hpp"

@@ -9,7 +9,7 @@
 #include "umka/kabi/service_directory.hpp"
 
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/nucleus_services.h"
+#include "nucleus/published/nucleus_services.h"
 
 namespace umka::loader {
 namespace {

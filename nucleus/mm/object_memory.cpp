@@ -1,4 +1,4 @@
-#include "nucleus/loader/object_memory.h"
+#include "nucleus/mm/object_memory.h"
 
 #include <atomic>
 

@@ -1,4 +1,4 @@
-#include "nucleus/loader/ring_bindings.h"
+#include "nucleus/ring/ring_bindings.h"
 
 #include <arch/cpu.h>
 
@@ -10,7 +10,7 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/object_memory.h"
+#include "nucleus/mm/object_memory.h"
 #include "nucleus/module/transport_choice.h"
 
 namespace umka::loader {

@@ -7,7 +7,7 @@
 
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/nucleus_services.h"
+#include "nucleus/published/nucleus_services.h"
 #include "nucleus/mm/physical_memory.h"
 #include "umka/kabi/kernel_services.hpp"
 

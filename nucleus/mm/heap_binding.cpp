@@ -6,7 +6,7 @@
 #include <atomic>
 
 #include "nucleus/loader/module_system.h"
-#include "nucleus/loader/object_memory.h"
+#include "nucleus/mm/object_memory.h"
 #include "umka/kabi/memory.hpp"
 
 namespace umka::loader {
