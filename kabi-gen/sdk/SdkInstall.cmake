@@ -7,6 +7,7 @@
 #   include/umka/line_text.h                   bounded text for log lines and command output
 #   include/umka/number_text.h                 the one checked number parser (decimal, 0x hex, limit)
 #   include/umka/name_copy.h                   names copied whole or refused
+#   include/umka/errno_text.h                  errno names for messages
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
 #                                              the host harness (no sanitizers) and the
@@ -40,6 +41,7 @@ install(DIRECTORY ${KABI_GENERATED_DIR}/umka DESTINATION include COMPONENT sdk
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
 install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/include/umka/line_text.h
   ${KABI_SDK_DIR}/include/umka/number_text.h ${KABI_SDK_DIR}/include/umka/name_copy.h
+  ${KABI_SDK_DIR}/include/umka/errno_text.h
   DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfigVersion.cmake

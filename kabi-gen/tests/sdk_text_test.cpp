@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "umka/errno_text.h"
 #include "umka/name_copy.h"
 #include "umka/number_text.h"
 
@@ -71,6 +72,16 @@ TEST(NameCopy, WholeOrNothing) {
     EXPECT_STREQ(field, "");
     EXPECT_TRUE(umka::copy_name(field, sizeof field, "abcdef", 3));
     EXPECT_STREQ(field, "abc");
+}
+
+TEST(ErrnoText, NamesEveryKabiErrnoAndNothingElse) {
+    EXPECT_STREQ(umka::errno_text(0), "OK");
+    EXPECT_STREQ(umka::errno_text(UMKA_KABI_EPERM), "EPERM");
+    EXPECT_STREQ(umka::errno_text(UMKA_KABI_EINVAL), "EINVAL");
+    EXPECT_STREQ(umka::errno_text(UMKA_KABI_ECANCELED), "ECANCELED");
+    EXPECT_STREQ(umka::errno_text(UMKA_KABI_EOPNOTSUPP), "EOPNOTSUPP");
+    EXPECT_STREQ(umka::errno_text(-1), "E?");
+    EXPECT_STREQ(umka::errno_text(100000), "E?");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "umka/line_text.h"
+#include "umka/errno_text.h"
 #include "umka/number_text.h"
 #include "workload.h"
 
@@ -74,41 +75,7 @@ bool parse_count(Output& out, const char* command, const char* what, const char*
 }
 
 const char* errno_name(int32_t code) {
-    switch (code) {
-    case 0:
-        return "OK";
-    case UMKA_KABI_EPERM:
-        return "EPERM";
-    case UMKA_KABI_ENOENT:
-        return "ENOENT";
-    case UMKA_KABI_EINTR:
-        return "EINTR";
-    case UMKA_KABI_EIO:
-        return "EIO";
-    case UMKA_KABI_ENXIO:
-        return "ENXIO";
-    case UMKA_KABI_EAGAIN:
-        return "EAGAIN";
-    case UMKA_KABI_ENOMEM:
-        return "ENOMEM";
-    case UMKA_KABI_EFAULT:
-        return "EFAULT";
-    case UMKA_KABI_EBUSY:
-        return "EBUSY";
-    case UMKA_KABI_EINVAL:
-        return "EINVAL";
-    case UMKA_KABI_ENOSPC:
-        return "ENOSPC";
-    case UMKA_KABI_ENOSYS:
-        return "ENOSYS";
-    case UMKA_KABI_EBADMSG:
-        return "EBADMSG";
-    case UMKA_KABI_ETIMEDOUT:
-        return "ETIMEDOUT";
-    case UMKA_KABI_ECANCELED:
-        return "ECANCELED";
-    }
-    return "E?";
+    return umka::errno_text(code);
 }
 
 }  // namespace umka::workload

@@ -1,11 +1,12 @@
-// Errno names for messages ("EPERM"), as the nucleus's own log prints them.
+// Errno names for messages ("EPERM"): the SDK's one table (umka/errno_text.h).
 #pragma once
 
 #include <stdint.h>
 
+#include "umka/errno_text.h"
+
 namespace umka::shell {
 
-// "E..." for the errnos KABI calls return; "errno" for any other.
-const char* errno_name(uint32_t code);
+inline const char* errno_name(uint32_t code) { return umka::errno_text(code); }
 
 }  // namespace umka::shell
