@@ -1,5 +1,5 @@
-#include "umka/line_text.h"
 #include "umka/errno_text.h"
+#include "umka/line_text.h"
 #include "umka/number_text.h"
 #include "workload.h"
 

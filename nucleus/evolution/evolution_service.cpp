@@ -111,9 +111,8 @@ struct ControlService {
         char service[kNameCapacity];
         char file[kNameCapacity];
         if (report == nullptr) return Errno::InvalidArgument;
-        Result<EvolveReport> ran =
-            run(service_data, service_length, file_data, file_length, mode, DowngradePolicy::Refuse,
-                StateCheck::Skip, service, file);
+        Result<EvolveReport> ran = run(service_data, service_length, file_data, file_length, mode,
+                                       DowngradePolicy::Refuse, StateCheck::Skip, service, file);
         if (ran.is_error()) return ran.error();
         const EvolveReport& result = ran.value();
         log_refusal(service, file, result);
@@ -141,10 +140,10 @@ struct ControlService {
         char file[kNameCapacity];
         bool allow = (uint32_t(flags) & uint32_t(control::EvolveFlags::AllowDowngrade)) != 0;
         bool compare = (uint32_t(flags) & uint32_t(control::EvolveFlags::CompareTasks)) != 0;
-        Result<EvolveReport> ran = run(
-            service_data, service_length, file_data, file_length, mode,
-            allow ? DowngradePolicy::Allow : DowngradePolicy::Refuse,
-            compare ? StateCheck::CompareEveryTask : StateCheck::Skip, service, file);
+        Result<EvolveReport> ran =
+            run(service_data, service_length, file_data, file_length, mode,
+                allow ? DowngradePolicy::Allow : DowngradePolicy::Refuse,
+                compare ? StateCheck::CompareEveryTask : StateCheck::Skip, service, file);
         if (ran.is_error()) return ran.error();
         fill_detail(ran.value(), *detail);
         return Status::ok();

@@ -44,7 +44,7 @@ public:
     // provides two such interfaces reports the first).
     PauseHookFacts hook_facts() const {
         return hook_count_ > 0 && hooks_[0]->facts != nullptr ? hooks_[0]->facts()
-                                                               : PauseHookFacts{};
+                                                              : PauseHookFacts{};
     }
     size_t regions_transferred() const { return regions_transferred_; }
     // Ring requests that were outstanding on bindings to the swapped provider during the

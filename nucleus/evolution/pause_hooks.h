@@ -32,8 +32,8 @@ enum class StateCheck : uint8_t { Skip, CompareEveryTask };
 
 // What a hook migrated and checked, for the evolution report (EvolveDetail).
 struct PauseHookFacts {
-    uint32_t items_compared;   // the scheduler: tasks whose view matched before and after
-    uint32_t groups_compared;  // the scheduler: run queues
+    uint32_t items_compared;    // the scheduler: tasks whose view matched before and after
+    uint32_t groups_compared;   // the scheduler: run queues
     uint32_t old_item_version;  // the migrated record's schema version, old and new
     uint32_t new_item_version;
     uint64_t check_cycles;

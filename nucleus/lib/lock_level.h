@@ -13,19 +13,19 @@
 namespace umka {
 
 enum class LockLevel : uint8_t {
-    Unset = 0,         // a lock nobody gave a level (zero-filled memory): taking it is a failure
-    Rendezvous,        // smp/rendezvous.cpp: held for a whole rendezvous
-    CapabilityWriter,  // loader/module_system.cpp, recursive on its CPU
-    RingBindings,      // ring/ring_bindings.cpp: the table of ring bindings
-    WaitQueue,         // sched::WaitQueue's own lock
-    Sleepers,          // sched/wait_queue.cpp: the sleeper list
-    RunQueue,          // sched: one per CPU, several only in CPU-id order
-    TaskSlots,         // sched/scheduler.cpp: slot allocation (leaf)
-    ModuleQueueTable,  // published/threads_service.cpp: module wait-queue handles (leaf)
-    ModuleRingHandles, // published/rings_service.cpp: module ring-binding handles (leaf)
-    AddressSpace,      // arch/*/mm: the kernel page tables
-    PhysicalMemory,    // mm/physical_memory.cpp: the frame allocator (leaf)
-    Console,           // lib/log.cpp: the console (leaf)
+    Unset = 0,          // a lock nobody gave a level (zero-filled memory): taking it is a failure
+    Rendezvous,         // smp/rendezvous.cpp: held for a whole rendezvous
+    CapabilityWriter,   // loader/module_system.cpp, recursive on its CPU
+    RingBindings,       // ring/ring_bindings.cpp: the table of ring bindings
+    WaitQueue,          // sched::WaitQueue's own lock
+    Sleepers,           // sched/wait_queue.cpp: the sleeper list
+    RunQueue,           // sched: one per CPU, several only in CPU-id order
+    TaskSlots,          // sched/scheduler.cpp: slot allocation (leaf)
+    ModuleQueueTable,   // published/threads_service.cpp: module wait-queue handles (leaf)
+    ModuleRingHandles,  // published/rings_service.cpp: module ring-binding handles (leaf)
+    AddressSpace,       // arch/*/mm: the kernel page tables
+    PhysicalMemory,     // mm/physical_memory.cpp: the frame allocator (leaf)
+    Console,            // lib/log.cpp: the console (leaf)
     Count,
 };
 
@@ -72,8 +72,8 @@ constexpr bool lock_level_nests_in_order(LockLevel level) {
 // A leaf is held only around its own data: no lock of any level is taken under it.
 constexpr bool lock_level_is_leaf(LockLevel level) {
     return level == LockLevel::TaskSlots || level == LockLevel::ModuleQueueTable ||
-           level == LockLevel::ModuleRingHandles ||
-           level == LockLevel::PhysicalMemory || level == LockLevel::Console;
+           level == LockLevel::ModuleRingHandles || level == LockLevel::PhysicalMemory ||
+           level == LockLevel::Console;
 }
 
 }  // namespace umka

@@ -61,18 +61,19 @@ Status compare_views(const policy_api::SchedulerPolicyRef& old_policy,
     uint32_t tasks_compared = 0;
     for (uint32_t slot = 0; slot < detail::task_capacity(); ++slot) {
         // Only the tasks the nucleus has: asking about a free slot is an error the policy logs.
-        if (detail::task_at(slot).state.load(std::memory_order_relaxed) == TaskState::Free) continue;
+        if (detail::task_at(slot).state.load(std::memory_order_relaxed) == TaskState::Free)
+            continue;
         policy_api::TaskInfo before{};
         policy_api::TaskInfo after{};
         bool old_known = old_policy.task_info(uint32_t(slot), &before).is_ok();
         bool new_known = new_policy.task_info(uint32_t(slot), &after).is_ok();
         if (!old_known || !new_known || !same_task(before, after)) {
-            return modules::refuse(
-                diagnostic, Errno::BadMessage,
-                "task %u changed in the migration: vruntime %lu -> %lu, lag %ld "
-                "-> %ld, nice %d -> %d, cpu %u -> %u",
-                slot, before.virtual_runtime, after.virtual_runtime, before.virtual_lag,
-                after.virtual_lag, int(before.nice), int(after.nice), before.cpu, after.cpu);
+            return modules::refuse(diagnostic, Errno::BadMessage,
+                                   "task %u changed in the migration: vruntime %lu -> %lu, lag %ld "
+                                   "-> %ld, nice %d -> %d, cpu %u -> %u",
+                                   slot, before.virtual_runtime, after.virtual_runtime,
+                                   before.virtual_lag, after.virtual_lag, int(before.nice),
+                                   int(after.nice), before.cpu, after.cpu);
         }
         ++tasks_compared;
     }

@@ -1,7 +1,8 @@
 // The console service's host test fixture: the real module ELF bound to a fake char
-// device (scripted input, captured output), a fake shell module's command set (precedence 0: records lines, canned answers), a
-// directory over the harness's registry, and command sets standing in for modules. The
-// fake device answers EIO once its input is used up, which is how run() ends in every test.
+// device (scripted input, captured output), a fake shell module's command set (precedence 0:
+// records lines, canned answers), a directory over the harness's registry, and command sets
+// standing in for modules. The fake device answers EIO once its input is used up, which is how
+// run() ends in every test.
 #pragma once
 
 #include <gmock/gmock.h>

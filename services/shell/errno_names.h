@@ -7,6 +7,8 @@
 
 namespace umka::shell {
 
-inline const char* errno_name(uint32_t code) { return umka::errno_text(code); }
+inline const char* errno_name(uint32_t code) {
+    return umka::errno_text(code);
+}
 
 }  // namespace umka::shell

@@ -20,10 +20,14 @@ enum class NumberError : uint8_t {
 
 inline const char* number_error_text(NumberError error) {
     switch (error) {
-    case NumberError::None: return "ok";
-    case NumberError::Empty: return "no digits";
-    case NumberError::NotANumber: return "not a number";
-    case NumberError::TooLarge: return "too large";
+    case NumberError::None:
+        return "ok";
+    case NumberError::Empty:
+        return "no digits";
+    case NumberError::NotANumber:
+        return "not a number";
+    case NumberError::TooLarge:
+        return "too large";
     }
     return "?";
 }
