@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "command_line.h"
 #include "module_harness.h"
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/console_command.hpp"
@@ -101,24 +102,10 @@ TEST(HelloDriver, GreetsOverTheRingTransport) {
     EXPECT_EQ(greeter.greeting_count(), 1u);
 }
 
-// Runs one console command line (words separated by single spaces) through the module's
-// CommandSet, as the console service does.
+// Runs one console command line through the module's CommandSet, as the console does.
 std::string run_command(const commands::CommandSetRef& set, const std::string& line,
                         int32_t* status) {
-    std::string words = line;
-    uint32_t count = 1;
-    for (char& character : words) {
-        if (character == ' ') {
-            character = '\0';
-            ++count;
-        }
-    }
-    words.push_back('\0');
-    char output[256];
-    uint64_t written = 0;
-    *status =
-        set.execute(words.data(), words.size(), count, output, sizeof output, &written).code();
-    return std::string(output, written);
+    return umka::harness::run_command_line(set, line, status, 256);
 }
 
 TEST(HelloDriver, StartRunsOnceCommittedAndLogs) {

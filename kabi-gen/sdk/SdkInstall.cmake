@@ -64,7 +64,7 @@ install(FILES ${KABI_ROOT}/test/qemu/umka_qemu.py ${KABI_ROOT}/test/qemu/accel_p
 install(FILES $<TARGET_FILE:umka_module_harness_sdk> DESTINATION lib COMPONENT sdk)
 install(FILES $<TARGET_FILE:umka_nucleus_bench> DESTINATION lib RENAME libumka_nucleus_pure.a
   COMPONENT sdk)
-install(FILES ${KABI_ROOT}/test/host/module/module_harness.h
+install(FILES ${KABI_ROOT}/test/host/module/module_harness.h ${KABI_ROOT}/test/host/module/command_line.h
   DESTINATION include/umka-harness COMPONENT sdk)
 install(FILES ${KABI_ROOT}/nucleus/lib/status.h ${KABI_ROOT}/nucleus/lib/verify.h
   DESTINATION include/umka-harness/nucleus/lib

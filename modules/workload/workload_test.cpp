@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "command_line.h"
 #include "module_harness.h"
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/kernel_services.hpp"
@@ -107,22 +108,9 @@ protected:
             harness_.bind_provided(*module_, "console_command", "CommandSet", &set_).is_ok());
     }
 
-    // One command line (words separated by single spaces), as the console hands it over.
+    // One command line, as the console hands it over.
     std::string run(const std::string& line, int32_t* status) {
-        std::string words = line;
-        uint32_t count = 1;
-        for (char& character : words) {
-            if (character == ' ') {
-                character = '\0';
-                ++count;
-            }
-        }
-        words.push_back('\0');
-        char output[4096];
-        uint64_t written = 0;
-        *status =
-            set_.execute(words.data(), words.size(), count, output, sizeof output, &written).code();
-        return std::string(output, written);
+        return umka::harness::run_command_line(set_, line, status, 4096);
     }
 
     ModuleHarness harness_;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "module_harness.h"
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/evolution.hpp"
@@ -365,22 +366,7 @@ protected:
 
     // Runs `line` (split at spaces) through CommandSet.execute; the text it wrote.
     std::string run(const std::string& line, int32_t* code = nullptr) {
-        std::string words;
-        uint32_t count = 0;
-        size_t start = 0;
-        while (start <= line.size()) {
-            size_t end = line.find(' ', start);
-            if (end == std::string::npos) end = line.size();
-            words += line.substr(start, end - start) + '\0';
-            ++count;
-            start = end + 1;
-        }
-        std::vector<char> output(64 * 1024);
-        uint64_t written = 0;
-        Status status =
-            set_.execute(words.data(), words.size(), count, output.data(), output.size(), &written);
-        if (code != nullptr) *code = status.code();
-        return std::string(output.data(), std::min<uint64_t>(written, output.size()));
+        return umka::harness::run_command_line(set_, line, code);
     }
 
     ModuleHarness harness_;
