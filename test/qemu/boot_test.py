@@ -602,6 +602,23 @@ def scenario_workload_limits(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_console_interrupt(build: Path, accel: str) -> None:
+    # Ctrl-C typed while a long command runs (not before: the runner sends it once the
+    # command's echo is out) stops that command within one poll; the console then serves
+    # the next command. Uninterrupted, `measure switch 10000000` would outlast the timeout.
+    script = ["heap exercise 1000000", r"@when heap exercise 1000000\r\n @send \x03",
+              "measure switch 10000000", r"@when measure switch 10000000\r\n @send \x03",
+              "cpus", "poweroff"]
+    status, output = boot(build, accel, script, "--smp", "2", timeout=180)
+    heap = command_output(output, "heap exercise 1000000")
+    match = re.search(r"heap exercise: (\d+) allocate\+free pairs on cpu \d+.*\ninterrupted\n", heap, re.DOTALL)
+    expect(match is not None, f"heap exercise was not interrupted:\n{heap}")
+    expect(int(match.group(1)) < 1000000, f"heap exercise ran to its end:\n{heap}")
+    expect_text(command_output(output, "measure switch 10000000"), "interrupted\n")
+    expect_text(command_output(output, "cpus"), "2 of 2 CPUs online")
+    expect_clean_power_off(status, output)
+
+
 def scenario_no_acpi(build: Path, accel: str) -> None:
     # Without ACPI there is no S5 state: the nucleus says so and halts, so the run ends
     # when that message has been seen rather than at power-off.
@@ -991,6 +1008,7 @@ SCENARIOS = {
     "thread-api": scenario_thread_api,
     "thread-slots": scenario_thread_slots,
     "workload-limits": scenario_workload_limits,
+    "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,
     "module-cycle": scenario_module_cycle,

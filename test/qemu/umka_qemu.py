@@ -5,11 +5,17 @@ Without --script the serial console is attached to this terminal. With --script,
 line of the file is typed into the console after the `umka> ` prompt appears, and the
 run ends when the guest powers off: exit status 0 only if QEMU exited cleanly within
 --timeout. Everything the guest prints goes to stdout.
+
+A script line `@when TEXT @send BYTES` does not wait for a prompt: once TEXT has appeared
+in the output since the previous line was typed, BYTES are sent as they are (both take
+Python escapes, e.g. `@when heap exercise 1000000\n @send \x03` is Ctrl-C while that
+command runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import select
 import subprocess
@@ -96,6 +102,21 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
     return command
 
 
+DIRECTIVE = "@when "
+SEND = " @send "
+
+
+def parse_directive(line: str) -> tuple[bytes, bytes] | None:
+    """(text to wait for, bytes to send) of a `@when TEXT @send BYTES` line, else None."""
+    if not line.startswith(DIRECTIVE):
+        return None
+    text, separator, payload = line[len(DIRECTIVE):].partition(SEND)
+    if not separator or not text or not payload:
+        raise SystemExit(f"umka run: script line {line!r}: expected '@when TEXT @send BYTES'")
+    decode = lambda value: codecs.escape_decode(value.encode())[0]  # noqa: E731
+    return decode(text), decode(payload)
+
+
 def run_interactive(command: list[str]) -> int:
     # mon:stdio multiplexes the QEMU monitor (Ctrl-A c) and the serial console.
     return subprocess.call(command + ["-serial", "mon:stdio"])
@@ -108,6 +129,7 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
     output = bytearray()
     # The last bytes of the output without `interleaved` bytes: where the prompt shows.
     tail = b""
+    sent_at = 0  # where the output stood when the last line was typed
     marker_at = -1
     pending = list(lines)
     waiting = list(wait_for)
@@ -140,13 +162,20 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 waiting = [text for text in waiting if text not in output]
                 if wait_for and not waiting and not pending:
                     return 0
-                if pending and tail == PROMPT:
+                if pending and parse_directive(pending[0]) is None and tail == PROMPT:
                     line = pending.pop(0)
                     process.stdin.write(line.encode() + b"\n")
                     process.stdin.flush()
+                    sent_at = len(output)
                     tail = b""  # the next line waits for the next prompt
             elif process.poll() is not None:
                 break
+            # Checked on every wake-up: the text may have come with the line's own echo.
+            directive = parse_directive(pending[0]) if pending else None
+            if directive is not None and output.find(directive[0], sent_at) >= 0:
+                pending.pop(0)
+                process.stdin.write(directive[1])
+                process.stdin.flush()
         status = process.wait()
         if LOADER_FAILURE in output:
             out.write(b"\numka run: the UEFI loader refused to boot the nucleus\n")
@@ -180,6 +209,8 @@ def main(argv: list[str]) -> int:
                 raise SystemExit(f"umka run: script not found: {arguments.script}")
             lines = [line.rstrip("\r\n") for line in arguments.script.read_text().splitlines()]
             lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+            for line in lines:
+                parse_directive(line)  # a malformed directive is refused before the boot
         return run_scripted(command, lines, [text.encode() for text in arguments.wait_for],
                             arguments.timeout, arguments.interleaved_byte.encode())
 
