@@ -2,6 +2,8 @@
 
 #include <arch/cpu.h>
 
+#include <atomic>
+
 #include "nucleus/bundle/bundle_inventory.h"
 #include "nucleus/console/console.h"
 #include "nucleus/crypto/module_signature.h"
@@ -12,7 +14,9 @@
 #include "nucleus/ring/ring_bindings.h"
 #include "nucleus/module/dependency_resolver.h"
 #include "nucleus/module/transport_choice.h"
+#include "nucleus/lib/verify.h"
 #include "nucleus/panic.h"
+#include "nucleus/smp/rendezvous.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/console.hpp"
 #include "umka/kabi/nucleus_manifest.hpp"
@@ -64,13 +68,70 @@ void record_request(const bundle::InventoryRequest& request) {
     }
 }
 
+// An Ed25519 check over each whole file is most of what loading the boot modules costs,
+// and the checks are independent: every online CPU takes files from one counter
+// (smp::rendezvous RunEverywhere, the boot CPU included), so N CPUs check N files at a
+// time. Loading and binding stay in manifest order on the boot CPU. The work list is
+// static: a CPU that answers a timed-out rendezvous late still finds it valid, takes no
+// file (the counter is past the end) and leaves.
+struct SignatureWork {
+    const bundle::Entry* entries[bundle::kMaximumModuleRequests];
+    modules::SignatureCheck checks[bundle::kMaximumModuleRequests];
+    uint32_t count;
+    std::atomic<uint32_t> next;
+    std::atomic<uint32_t> finished;
+};
+constinit SignatureWork signature_work{};
+
+uint64_t read_cycles() {
+    return arch::read_cycle_counter();
+}
+
+void check_signatures_on_this_cpu(void*) {
+    SignatureWork& work = signature_work;
+    for (;;) {
+        uint32_t index = work.next.fetch_add(1, std::memory_order_relaxed);
+        if (index >= work.count) return;
+        const bundle::Entry& entry = *work.entries[index];
+        work.checks[index] = modules::check_signature(entry.data, entry.size,
+                                                      crypto::kModuleSigningPublicKey, read_cycles);
+        work.finished.fetch_add(1, std::memory_order_release);
+    }
+}
+
+// Fills signature_work.checks[i] for request i (entries the bundle lacks stay unchecked).
+void check_signatures(const bundle::Inventory& inventory) {
+    SignatureWork& work = signature_work;
+    VERIFY(inventory.request_count <= bundle::kMaximumModuleRequests);
+    work.count = 0;
+    for (uint32_t index = 0; index < inventory.request_count; ++index) {
+        const bundle::Entry* entry = inventory.requests[index].entry;
+        if (entry != nullptr) work.entries[work.count++] = entry;
+    }
+    work.next.store(0, std::memory_order_relaxed);
+    work.finished.store(0, std::memory_order_relaxed);
+    // A timed-out rendezvous still ran here; what no CPU took, this CPU takes now.
+    (void)smp::rendezvous(smp::RendezvousMode::RunEverywhere, check_signatures_on_this_cpu,
+                          nullptr);
+    check_signatures_on_this_cpu(nullptr);
+    while (work.finished.load(std::memory_order_acquire) < work.count) arch::cpu_relax();
+}
+
+const modules::SignatureCheck* checked_signature(const bundle::Entry* entry) {
+    for (uint32_t index = 0; index < signature_work.count; ++index) {
+        if (signature_work.entries[index] == entry) return &signature_work.checks[index];
+    }
+    return nullptr;
+}
+
 // Find, signature, ELF: nothing of an unverified file is interpreted beyond its trailer.
-void verify_and_load(ModuleRecord& record) {
+void verify_and_load(ModuleRecord& record, const bundle::InventoryRequest& inventory_request) {
     if (record.state == ModuleState::Refused) return;
     modules::LoadProgress progress;
     modules::Diagnostic diagnostic;
     modules::ImageRequest request{&module_system().inventory(), record.file,
-                                  crypto::kModuleSigningPublicKey};
+                                  crypto::kModuleSigningPublicKey,
+                                  checked_signature(inventory_request.entry)};
     Result<modules::LoadedModule> image =
         modules::load_image(kernel_loading(), request, progress, diagnostic);
     record.file_size = progress.file_size;
@@ -204,8 +265,10 @@ void load_boot_modules() {
     if (status.is_error())
         panic("modules: publishing the nucleus's services: %s", diagnostic.text());
 
+    VERIFY(system.record_count() == inventory.request_count);  // record i is request i
+    check_signatures(inventory);
     for (size_t index = 0; index < system.record_count(); ++index) {
-        verify_and_load(system.record(index));
+        verify_and_load(system.record(index), inventory.requests[index]);
     }
     resolve_and_bind(inventory.request_count);
     for (size_t index = 0; index < system.record_count(); ++index) {

@@ -51,6 +51,19 @@ const char* load_step_name(LoadStep step) {
     return "?";
 }
 
+SignatureCheck check_signature(const uint8_t* file, size_t size, const uint8_t* public_key,
+                               uint64_t (*read_cycles)()) {
+    uint64_t start = read_cycles != nullptr ? read_cycles() : 0;
+    SignatureCheck check{file, size, public_key};
+    Status status = crypto::split_signed_module(file, size, check.view, &check.reason);
+    if (status.is_ok()) {
+        status = crypto::verify_module_signature(check.view, public_key, &check.reason);
+    }
+    if (status.is_error()) check.error = status.error();
+    if (read_cycles != nullptr) check.cycles = read_cycles() - start;
+    return check;
+}
+
 Result<LoadedModule> load_image(LoadEnvironment& environment, const ImageRequest& request,
                                 LoadProgress& progress, Diagnostic& diagnostic) {
     uint64_t start = environment.read_cycles();
@@ -64,23 +77,26 @@ Result<LoadedModule> load_image(LoadEnvironment& environment, const ImageRequest
     progress.file_size = entry->size;
 
     progress.step = LoadStep::Signature;
-    crypto::SignedModuleView signed_module{};
-    const char* reason = nullptr;
-    Status status = crypto::split_signed_module(entry->data, entry->size, signed_module, &reason);
-    if (status.is_ok()) {
-        status = crypto::verify_module_signature(signed_module, request.public_key, &reason);
+    SignatureCheck check{};
+    if (request.checked != nullptr &&
+        request.checked->is_for(entry->data, entry->size, request.public_key)) {
+        check = *request.checked;
+        progress.verify_cycles = check.cycles;
+    } else {
+        check = check_signature(entry->data, entry->size, request.public_key, nullptr);
+        progress.verify_cycles = environment.read_cycles() - start;
     }
-    if (status.is_error()) {
-        return refuse(diagnostic, status.error(), "%s",
-                      reason != nullptr ? reason : errno_name(status.error()));
+    if (check.error != Errno::Ok) {
+        return refuse(diagnostic, check.error, "%s",
+                      check.reason != nullptr ? check.reason : errno_name(check.error));
     }
-    progress.verify_cycles = environment.read_cycles() - start;
 
     progress.step = LoadStep::Image;
-    Result<LoadedModule> image = load_module(signed_module.image, signed_module.image_size,
+    uint64_t image_start = environment.read_cycles();
+    Result<LoadedModule> image = load_module(check.view.image, check.view.image_size,
                                              environment.image_memory(), diagnostic);
     if (image.is_error()) return image.error();
-    progress.load_cycles = environment.read_cycles() - start;
+    progress.load_cycles = progress.verify_cycles + (environment.read_cycles() - image_start);
     return image;
 }
 

@@ -22,6 +22,7 @@
 
 #include "nucleus/bundle/bundle_inventory.h"
 #include "nucleus/crypto/ed25519.h"
+#include "nucleus/crypto/module_signature.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/capability_table.h"
 #include "nucleus/module/diagnostic.h"
@@ -61,10 +62,32 @@ struct LoadProgress {
     uint64_t file_size = 0;          // once found
 };
 
+// The outcome of checking one file's signature. load_image checks it itself, or takes one
+// checked ahead (at boot every CPU checks files at once: loader/boot_modules.cpp) when it
+// is for the very bytes and key load_image is about to use.
+struct SignatureCheck {
+    const uint8_t* file = nullptr;
+    size_t size = 0;
+    const uint8_t* public_key = nullptr;
+    crypto::SignedModuleView view{};
+    Errno error = Errno::Ok;  // Ok: the signature verifies
+    const char* reason = nullptr;
+    uint64_t cycles = 0;
+
+    bool is_for(const uint8_t* other_file, size_t other_size, const uint8_t* key) const {
+        return file != nullptr && file == other_file && size == other_size && public_key == key;
+    }
+};
+
+// Pure and reentrant: safe on any CPU at once (it only reads the file and the key).
+SignatureCheck check_signature(const uint8_t* file, size_t size, const uint8_t* public_key,
+                               uint64_t (*read_cycles)());
+
 struct ImageRequest {
     const bundle::Inventory* inventory;
     const char* file;  // a whole entry name (names are never cut: module_record copies them)
     const uint8_t* public_key;  // crypto::kEd25519PublicKeySize bytes
+    const SignatureCheck* checked = nullptr;  // optional: see SignatureCheck
 };
 
 // Find, Signature, Image. On an error nothing is mapped; the reason is the check's own

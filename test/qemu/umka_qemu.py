@@ -83,7 +83,7 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
         "-m", arguments.memory,
         "-display", "none",
         "-no-reboot",
-    ]
+    ] + os.environ.get("UMKA_QEMU_EXTRA", "").split()
     if arguments.uefi:
         image = esp_image.make_esp_image(
             work / "esp.img",

@@ -130,10 +130,13 @@ protected:
 
     // load_image then bind_image as boot does; on success everything is undone again the
     // way an unload does. Returns the step that refused (Done on success).
-    LoadStep load_and_bind(const char* file, Errno* error = nullptr) {
-        LoadProgress progress;
+    LoadStep load_and_bind(const char* file, Errno* error = nullptr,
+                           const SignatureCheck* checked = nullptr,
+                           LoadProgress* progress_out = nullptr) {
+        LoadProgress local_progress;
+        LoadProgress& progress = progress_out != nullptr ? *progress_out : local_progress;
         Diagnostic diagnostic;
-        ImageRequest request{&inventory_, file, key_.public_key};
+        ImageRequest request{&inventory_, file, key_.public_key, checked};
         Result<LoadedModule> image = load_image(environment_, request, progress, diagnostic);
         if (image.is_error()) {
             if (error != nullptr) *error = image.error();
@@ -193,6 +196,59 @@ TEST_F(ModuleLoadingTest, SignatureRefusesATamperedFile) {
     Errno error = Errno::Ok;
     EXPECT_EQ(load_and_bind("tampered.umod", &error), LoadStep::Signature);
     EXPECT_EQ(error, Errno::ExecFormat);
+    expect_clean();
+}
+
+const bundle::Entry& entry_named(const bundle::Inventory& inventory, const char* name) {
+    const bundle::Entry* entry = inventory.find(name);
+    EXPECT_NE(entry, nullptr) << name;
+    return *entry;
+}
+
+uint64_t fixed_cycles() {
+    static uint64_t now = 0;
+    return now += 1000;
+}
+
+// A signature checked ahead (boot checks every file on every CPU at once) stands in for
+// load_image's own check only for the very bytes and key it was made for.
+TEST_F(ModuleLoadingTest, SignatureCheckedAheadIsUsedForTheSameFileAndKey) {
+    const bundle::Entry& counter = entry_named(inventory_, "counter.umod");
+    SignatureCheck check =
+        check_signature(counter.data, counter.size, key_.public_key, fixed_cycles);
+    ASSERT_EQ(check.error, Errno::Ok);
+    EXPECT_EQ(check.cycles, 1000u);
+    LoadProgress progress;
+    EXPECT_EQ(load_and_bind("counter.umod", nullptr, &check, &progress), LoadStep::Done);
+    EXPECT_EQ(progress.verify_cycles, 1000u);  // its figure, not a second check's
+    expect_clean();
+
+    const bundle::Entry& tampered = entry_named(inventory_, "tampered.umod");
+    SignatureCheck refused =
+        check_signature(tampered.data, tampered.size, key_.public_key, fixed_cycles);
+    EXPECT_EQ(refused.error, Errno::ExecFormat);
+    EXPECT_NE(refused.reason, nullptr);
+    Errno error = Errno::Ok;
+    EXPECT_EQ(load_and_bind("tampered.umod", &error, &refused), LoadStep::Signature);
+    EXPECT_EQ(error, Errno::ExecFormat);
+    expect_clean();
+}
+
+TEST_F(ModuleLoadingTest, SignatureCheckedAheadForOtherBytesOrKeyIsIgnored) {
+    const bundle::Entry& counter = entry_named(inventory_, "counter.umod");
+    SignatureCheck valid = check_signature(counter.data, counter.size, key_.public_key, nullptr);
+    ASSERT_EQ(valid.error, Errno::Ok);
+    // The counter's good verdict handed in for the tampered file: checked again, refused.
+    Errno error = Errno::Ok;
+    EXPECT_EQ(load_and_bind("tampered.umod", &error, &valid), LoadStep::Signature);
+    EXPECT_EQ(error, Errno::ExecFormat);
+    expect_clean();
+    // A verdict made with another key (it refuses the counter) is not taken for this key.
+    SigningKey other;
+    SignatureCheck other_key =
+        check_signature(counter.data, counter.size, other.public_key, nullptr);
+    EXPECT_EQ(other_key.error, Errno::ExecFormat);
+    EXPECT_EQ(load_and_bind("counter.umod", nullptr, &other_key), LoadStep::Done);
     expect_clean();
 }
 
