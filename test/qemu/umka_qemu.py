@@ -49,6 +49,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--memory", default="512M", help="guest RAM (default 512M)")
     parser.add_argument("--image", default="nucleus", help="nucleus image name in the build (default nucleus)")
     parser.add_argument("--cmdline", default="", help="nucleus command line")
+    parser.add_argument("--icount", action="store_true",
+                        help="TCG with guest time = instructions executed (1 ns each): figures "
+                             "count work, repeat exactly and ignore host load; CPUs take turns")
     parser.add_argument("--no-acpi", action="store_true",
                         help="firmware without ACPI tables (exercises the nucleus's fallbacks)")
     parser.add_argument("--wait-for", action="append", default=[],
@@ -83,7 +86,9 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
         "-m", arguments.memory,
         "-display", "none",
         "-no-reboot",
-    ] + os.environ.get("UMKA_QEMU_EXTRA", "").split()
+    ]
+    if arguments.icount:
+        command += ["-icount", "shift=0,sleep=off"]
     if arguments.uefi:
         image = esp_image.make_esp_image(
             work / "esp.img",
