@@ -8,7 +8,10 @@ extern "C" {
 void* memcpy(void* destination, const void* source, size_t length) {
     auto* to = static_cast<uint8_t*>(destination);
     auto* from = static_cast<const uint8_t*>(source);
-    asm volatile("rep movsb" : "+D"(to), "+S"(from), "+c"(length)::"memory");
+    size_t words = length / 8;
+    size_t tail = length % 8;
+    asm volatile("rep movsq" : "+D"(to), "+S"(from), "+c"(words)::"memory");
+    asm volatile("rep movsb" : "+D"(to), "+S"(from), "+c"(tail)::"memory");
     return destination;
 }
 
@@ -22,7 +25,11 @@ void* memmove(void* destination, const void* source, size_t length) {
 
 void* memset(void* destination, int value, size_t length) {
     auto* to = static_cast<uint8_t*>(destination);
-    asm volatile("rep stosb" : "+D"(to), "+c"(length) : "a"(value) : "memory");
+    uint64_t pattern = 0x0101010101010101ull * uint8_t(value);
+    size_t words = length / 8;
+    size_t tail = length % 8;
+    asm volatile("rep stosq" : "+D"(to), "+c"(words) : "a"(pattern) : "memory");
+    asm volatile("rep stosb" : "+D"(to), "+c"(tail) : "a"(pattern) : "memory");
     return destination;
 }
 

@@ -15,9 +15,10 @@ Status FrameAllocator::initialize(FrameRecord* records, uint64_t first_frame,
         free_heads_[order] = kNone;
         free_block_counts_[order] = 0;
     }
-    for (uint64_t index = 0; index < frame_count; ++index) {
-        records_[index] = FrameRecord{kNone, kNone, FrameState::Unavailable, 0, 0};
-    }
+    // All Unavailable (0) with order 0; links are read only on free-list heads, which
+    // push_free sets. One bulk clear: boot pays for every frame of RAM here.
+    static_assert(FrameState::Unavailable == FrameState{0});
+    __builtin_memset(static_cast<void*>(records_), 0, frame_count * sizeof(FrameRecord));
     return Status::ok();
 }
 
@@ -70,10 +71,17 @@ Status FrameAllocator::add_free_range(uint64_t physical_base, uint64_t length) {
     uint64_t end = (physical_base + length) >> kFrameShift;
     if (first < first_frame_) first = first_frame_;
     if (end > first_frame_ + frame_count_) end = first_frame_ + frame_count_;
+    // One pass checks that no frame is managed yet and marks each Interior (block heads
+    // become FreeHead below); a managed frame undoes the marks made so far.
     for (uint64_t frame = first; frame < end; ++frame) {
-        if (records_[frame - first_frame_].state != FrameState::Unavailable) {
+        FrameRecord& record = records_[frame - first_frame_];
+        if (record.state != FrameState::Unavailable) {
+            for (uint64_t marked = first; marked < frame; ++marked) {
+                records_[marked - first_frame_].state = FrameState::Unavailable;
+            }
             return Errno::InvalidArgument;
         }
+        record.state = FrameState::Interior;
     }
     // Insert maximal naturally aligned blocks; free_block merges with neighbours.
     uint64_t frame = first;
@@ -84,9 +92,6 @@ Status FrameAllocator::add_free_range(uint64_t physical_base, uint64_t length) {
             ++order;
         }
         uint32_t index = static_cast<uint32_t>(frame - first_frame_);
-        for (uint64_t offset = 1; offset < (1ull << order); ++offset) {
-            records_[index + offset].state = FrameState::Interior;
-        }
         free_block(index, order);
         total_frames_ += 1ull << order;
         free_frames_ += 1ull << order;
