@@ -25,6 +25,15 @@ Status check_requested_placement(const ManifestView& manifest, uint8_t tier,
                       "tiers %u..%u",
                       manifest.name(), tier, manifest.min_tier(), manifest.max_tier());
     }
+    // Tier 2 (a process of its own, called over IPC) does not exist yet: binding such a
+    // module as a direct call in ring 0 would be a silent change of what was asked for.
+    if (tier == 2 || transport == bundle::Transport::Ipc) {
+        return refuse(diagnostic, Errno::NotSupported,
+                      "module '%s': the boot manifest asks for tier %u over %s; tier 2 and "
+                      "the ipc transport are not implemented yet (use tier 0 or 1, direct or "
+                      "ring)",
+                      manifest.name(), tier, bundle::transport_name(transport));
+    }
     if ((manifest.transport_mask() & transport_bit(transport)) == 0) {
         return refuse(diagnostic, Errno::InvalidArgument,
                       "module '%s': the boot manifest asks for transport %s, its manifest "

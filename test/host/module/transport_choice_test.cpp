@@ -98,6 +98,29 @@ TEST(RequestedPlacement, ATransportOutsideTheMaskIsRefusedNamingIt) {
         << diagnostic.text();
 }
 
+// Tier 2 / ipc would otherwise bind as a direct call in ring 0 without a word.
+TEST(RequestedPlacement, TierTwoAndIpcAreRefusedUntilTheyExist) {
+    ManifestBuilder builder("isolated");
+    builder.header().max_tier = 2;
+    builder.header().transport_mask =
+        UMKA_KABI_TRANSPORT_DIRECT | UMKA_KABI_TRANSPORT_RING | UMKA_KABI_TRANSPORT_IPC;
+    std::vector<uint8_t> bytes = builder.build();
+    for (auto [tier, transport] : {std::pair{uint8_t(2), Transport::Ipc},
+                                   std::pair{uint8_t(2), Transport::Direct},
+                                   std::pair{uint8_t(1), Transport::Ipc}}) {
+        Diagnostic diagnostic;
+        umka::Status status = umka::modules::check_requested_placement(
+            view_of_bytes(bytes), tier, transport, diagnostic);
+        EXPECT_EQ(status, umka::Status(Errno::NotSupported));
+        EXPECT_NE(std::string(diagnostic.text()).find("not implemented yet"), std::string::npos)
+            << diagnostic.text();
+    }
+    Diagnostic diagnostic;
+    EXPECT_TRUE(umka::modules::check_requested_placement(view_of_bytes(bytes), 1,
+                                                         Transport::Ring, diagnostic)
+                    .is_ok());
+}
+
 TEST(BindingTransportChoice, ConsoleToSerialAtTierOneIsARing) {
     BindingChoice choice = umka::modules::choose_binding_transport(console_over_ring());
     EXPECT_EQ(choice.transport, BindingTransport::Ring);
