@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "nucleus/acpi/acpi_tables.h"
+#include "nucleus/acpi/mcfg.h"
 #include "nucleus/boot/boot_info.h"
 #include "nucleus/boot/memory_map.h"
 
@@ -16,6 +17,7 @@ struct SystemDescription {
     MemoryMap memory_map;
     uint64_t reserved_frames_at_boot = 0;  // frames in RAM regions the allocator does not own
     acpi::Summary acpi;
+    acpi::EcamRegions ecam;  // PCI configuration space (from the MCFG; none on `pc`)
     uint64_t acpi_rsdp = 0;
     arch::ClockCalibration clocks{};
     uint64_t bundle_physical = 0;

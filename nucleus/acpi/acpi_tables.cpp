@@ -276,6 +276,7 @@ Status parse(const PhysicalView& memory, uint64_t rsdp_physical, Summary& summar
         }
         if (signature_is(header->signature, "APIC", 4)) summary.madt_physical = physical;
         if (signature_is(header->signature, "FACP", 4)) summary.fadt_physical = physical;
+        if (signature_is(header->signature, "MCFG", 4)) summary.mcfg_physical = physical;
     }
 
     if (summary.madt_physical != 0) {

@@ -50,6 +50,7 @@ struct Summary {
     uint64_t madt_physical = 0;
     uint64_t fadt_physical = 0;
     uint64_t dsdt_physical = 0;
+    uint64_t mcfg_physical = 0;  // PCI ECAM regions: acpi/mcfg.h
 
     // From the MADT.
     uint64_t local_controller_address = 0;

@@ -111,6 +111,15 @@ void set_up_acpi() {
             description.acpi.root_kind == acpi::RootTableKind::Xsdt ? "XSDT" : "RSDT",
             description.acpi.table_count, description.acpi.processor_count,
             description.acpi.enabled_processor_count, description.acpi.io_controller_count);
+        const char* ecam_warning = nullptr;
+        (void)acpi::read_mcfg(arch::kernel_physical_view(), description.acpi, description.ecam,
+                              &ecam_warning);
+        if (ecam_warning != nullptr) log("%s\n", ecam_warning);
+        for (uint32_t index = 0; index < description.ecam.count; ++index) {
+            const acpi::EcamRegion& region = description.ecam.regions[index];
+            log("acpi: PCI segment %u buses %u-%u: configuration space at 0x%lx\n",
+                region.segment, region.first_bus, region.last_bus, region.base);
+        }
     }
     timeline::mark("acpi");
 }

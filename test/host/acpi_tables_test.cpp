@@ -1,5 +1,7 @@
-// ACPI parsing against table bytes captured from QEMU (pc machine, SeaBIOS).
+// ACPI parsing against table bytes captured from QEMU (pc and q35 machines, SeaBIOS).
 #include "nucleus/acpi/acpi_tables.h"
+
+#include "nucleus/acpi/mcfg.h"
 
 #include <gtest/gtest.h>
 
@@ -104,6 +106,60 @@ TEST(AcpiTablesTest, CorruptMadtIsSkippedAndNamed) {
     EXPECT_EQ(summary.processor_count, 0u);
     EXPECT_STREQ(warning, "acpi: a table has a wrong checksum and was skipped");
     EXPECT_EQ(summary.power_off, PowerOffMethod::SleepControlPm1);  // the FADT still works
+}
+
+// q35 describes its PCIe configuration space (ECAM) in an MCFG; pc has none.
+TEST(AcpiTablesTest, QemuQ35EcamFromTheMcfg) {
+    auto capture = load_acpi_capture(data("qemu-q35-smp2.txt"));
+    Summary summary;
+    const char* warning = nullptr;
+    ASSERT_TRUE(parse(capture.memory.view(), capture.rsdp, summary, &warning).is_ok());
+    EXPECT_EQ(summary.enabled_processor_count, 2u);
+    ASSERT_NE(summary.mcfg_physical, 0u);
+    EcamRegions regions;
+    ASSERT_TRUE(read_mcfg(capture.memory.view(), summary, regions, &warning).is_ok());
+    EXPECT_EQ(warning, nullptr);
+    ASSERT_EQ(regions.count, 1u);
+    EXPECT_EQ(regions.regions[0].segment, 0);
+    EXPECT_EQ(regions.regions[0].first_bus, 0);
+    EXPECT_EQ(regions.regions[0].last_bus, 255);
+    EXPECT_EQ(regions.regions[0].base, 0xB0000000u);  // QEMU's q35 MCH default
+    EXPECT_EQ(regions.regions[0].length(), 256u << 20);
+    EXPECT_EQ(regions.regions[0].bus_base(1), 0xB0100000u);
+
+    auto pc = load_acpi_capture(data("qemu-pc-smp1.txt"));
+    Summary pc_summary;
+    ASSERT_TRUE(parse(pc.memory.view(), pc.rsdp, pc_summary, &warning).is_ok());
+    EXPECT_EQ(pc_summary.mcfg_physical, 0u);
+    ASSERT_TRUE(read_mcfg(pc.memory.view(), pc_summary, regions, &warning).is_ok());
+    EXPECT_EQ(regions.count, 0u);
+}
+
+// Firmware bytes: each malformed entry is refused and named, the good ones kept.
+TEST(AcpiTablesTest, MalformedMcfgEntriesAreRefused) {
+    auto capture = load_acpi_capture(data("qemu-q35-smp2.txt"));
+    Summary summary;
+    const char* warning = nullptr;
+    ASSERT_TRUE(parse(capture.memory.view(), capture.rsdp, summary, &warning).is_ok());
+    uint8_t* entry = capture.memory.writable(summary.mcfg_physical + 44, 16);
+    struct Case {
+        uint64_t base;
+        uint8_t first, last;
+        const char* warning;
+    } cases[] = {{0, 0, 255, "acpi: MCFG entry with base 0 refused"},
+                 {0xB0080000, 0, 255, "acpi: MCFG entry base not 1 MiB aligned"},
+                 {0xB0000000, 9, 8, "acpi: MCFG entry with first bus past last bus"},
+                 {0xFFFFFFFFFFF00000ull, 0, 255, "acpi: MCFG entry wraps the address space"}};
+    for (const Case& bad : cases) {
+        std::memcpy(entry, &bad.base, 8);
+        entry[10] = bad.first;
+        entry[11] = bad.last;
+        EcamRegions regions;
+        ASSERT_TRUE(read_mcfg(capture.memory.view(), summary, regions, &warning).is_ok());
+        EXPECT_EQ(regions.count, 0u);
+        EXPECT_EQ(regions.refused, 1u);
+        EXPECT_STREQ(warning, bad.warning);
+    }
 }
 
 TEST(AcpiTablesTest, S5PackageForms) {

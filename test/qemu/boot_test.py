@@ -77,6 +77,17 @@ def scenario_boot(build: Path, accel: str, smp: int, uefi: bool) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_q35(build: Path, accel: str) -> None:
+    # QEMU's q35 (ICH9, PCIe): the nucleus boots the default bundle on it and reads the
+    # PCI configuration space's place from the MCFG (QEMU's MCH puts it at 0xb0000000).
+    status, output = boot(build, accel, ["cpus", "mods", "poweroff"], "--machine", "q35", "--smp", "2")
+    expect_text(output, "2 of 2 CPUs online")
+    expect_text(output, "acpi: PCI segment 0 buses 0-255: configuration space at 0xb0000000")
+    mods = command_output(output, "mods")
+    expect("refused" not in mods and mods.count(" loaded") >= 6, f"a module did not load on q35:\n{mods}")
+    expect_clean_power_off(status, output)
+
+
 def scenario_rendezvous(build: Path, accel: str) -> None:
     status, output = boot(build, accel, ["rendezvous", "poweroff"], "--smp", "4")
     expect_text(output, "function ran on 4 of 4 CPUs")
@@ -1008,6 +1019,7 @@ SCENARIOS = {
     "thread-api": scenario_thread_api,
     "thread-slots": scenario_thread_slots,
     "workload-limits": scenario_workload_limits,
+    "q35": scenario_q35,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,

@@ -49,6 +49,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--memory", default="512M", help="guest RAM (default 512M)")
     parser.add_argument("--image", default="nucleus", help="nucleus image name in the build (default nucleus)")
     parser.add_argument("--cmdline", default="", help="nucleus command line")
+    parser.add_argument("--machine", choices=("pc", "q35"), default="pc",
+                        help="QEMU machine: pc (i440FX, legacy PCI) or q35 (ICH9, PCIe with "
+                             "ECAM described by the ACPI MCFG table); default pc")
     parser.add_argument("--icount", action="store_true",
                         help="TCG with guest time = instructions executed (1 ns each): figures "
                              "count work, repeat exactly and ignore host load; CPUs take turns")
@@ -79,7 +82,7 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
     accel = arguments.accel or accel_probe.choose(build, uefi=arguments.uefi)
     command = [
         "qemu-system-x86_64",
-        "-machine", "pc,acpi=off" if arguments.no_acpi else "pc",
+        "-machine", f"{arguments.machine},acpi=off" if arguments.no_acpi else arguments.machine,
         "-accel", accel,
         "-cpu", accel_probe.CPU_MODELS[accel],  # why these models: accel_probe.KVM_CPU_MODEL
         "-smp", str(arguments.smp),
