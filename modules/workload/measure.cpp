@@ -4,8 +4,8 @@
 //   caps    a service_directory.Directory lookup (the caller identified, the registry
 //           searched, the binding recorded and version-checked) against a call of a
 //           nucleus service that looks nothing up (kernel_services.Log.level);
-//   switch  two threads on one CPU yielding to each other (kernel_services.Threads)
-//           against the same yields with nobody to switch to;
+//   switch  a yield that hands the CPU to another thread on it against one that does not
+//           (measure_switch.cpp);
 //   ring    CharDevice.info over a ring binding whose provider thread runs on another
 //           CPU (nucleus_mechanism.Rings) against a direct call through the provider's
 //           own service slot.
@@ -21,9 +21,6 @@ namespace mechanism = umka::kabi::nucleus_mechanism;
 
 constexpr uint64_t kCapsRounds = 100000;
 constexpr uint32_t kWarmUpCalls = 64;
-// switch_done: the partner has finished, or the console asks it to stop.
-constexpr uint64_t kPartnerRunning = 0, kPartnerDone = 1, kPartnerStop = 2;
-constexpr uint32_t kConsoleSide = 1, kPartnerSide = 2;
 
 Status interrupted(Command& command) {
     command.out.add("interrupted\n");
@@ -83,85 +80,6 @@ Status measure_caps(Command& command) {
     out.number(baseline_centi / 100).add(".").add(baseline_centi % 100 < 10 ? "0" : "");
     out.number(baseline_centi % 100).add(" ns; ratio ").ratio(lookups, baseline);
     out.add(" (").number(kCapsRounds).add(" rounds each)\n");
-    return Status::ok();
-}
-
-// Marks a switch when the other side ran last.
-void note_turn(State& state, uint32_t side) {
-    if (__atomic_load_n(&state.switch_last, __ATOMIC_RELAXED) != side) {
-        __atomic_store_n(&state.switch_last, side, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&state.switch_count, 1, __ATOMIC_RELAXED);
-    }
-}
-
-int32_t yield_back(uint64_t argument) {
-    const auto* binding = reinterpret_cast<const UmkaModuleBinding*>(argument);
-    State& state = *state_of(binding);
-    services::ThreadsRef threads;
-    if (umka::kabi::bind_required(binding, kThreads, &threads).is_ok()) {
-        uint64_t rounds = state.switch_rounds;
-        for (uint64_t round = 0; round < rounds; ++round) {
-            if (__atomic_load_n(&state.switch_done, __ATOMIC_ACQUIRE) == kPartnerStop) break;
-            note_turn(state, kPartnerSide);
-            threads.yield_now();
-        }
-    }
-    uint64_t running = kPartnerRunning;
-    __atomic_compare_exchange_n(&state.switch_done, &running, kPartnerDone, false, __ATOMIC_ACQ_REL,
-                                __ATOMIC_ACQUIRE);
-    return 0;
-}
-
-Status measure_switch(Command& command, uint64_t rounds) {
-    State& state = command.state;
-    Interrupt interrupt(command.directory, command.clock);
-    uint32_t cpu = command.threads.current_cpu();
-    uint64_t start = command.clock.now_ns();
-    for (uint64_t round = 0; round < rounds; ++round) {
-        if (round % 256 == 0 && interrupt.poll()) return interrupted(command);
-        command.threads.yield_now();
-    }
-    uint64_t alone = command.clock.now_ns() - start;
-    state.switch_last = 0;
-    state.switch_count = 0;
-    state.switch_rounds = rounds;
-    __atomic_store_n(&state.switch_done, kPartnerRunning, __ATOMIC_RELEASE);
-    static constexpr char kName[] = "yield-partner";
-    services::Thread partner{};
-    Status spawned = command.threads.spawn_thread(
-        reinterpret_cast<uint64_t>(&yield_back), reinterpret_cast<uint64_t>(command.binding),
-        services::ThreadPriority::Normal, services::ThreadPlacement::OnCpu, cpu, kName,
-        sizeof kName - 1, &partner);
-    if (spawned.is_error()) {
-        command.out.add("measure: could not start the partner thread (");
-        command.out.add(errno_name(spawned.code())).add(")\n");
-        return spawned;
-    }
-    bool stopped = false;
-    start = command.clock.now_ns();
-    for (uint64_t turn = 1; __atomic_load_n(&state.switch_done, __ATOMIC_ACQUIRE) != kPartnerDone;
-         ++turn) {
-        note_turn(state, kConsoleSide);
-        command.threads.yield_now();
-        if (turn % 64 == 0 && interrupt.poll()) {
-            stopped = true;
-            __atomic_store_n(&state.switch_done, kPartnerStop, __ATOMIC_RELEASE);
-            break;
-        }
-    }
-    uint64_t together = command.clock.now_ns() - start;
-    int32_t exit_status = 0;
-    (void)command.threads.join(partner, &exit_status);
-    if (stopped) return interrupted(command);
-    uint64_t switches = __atomic_load_n(&state.switch_count, __ATOMIC_RELAXED);
-    uint64_t per_switch = switches != 0 ? together / switches : 0;
-    uint64_t per_yield = alone / rounds;
-    command.out.add("context switch: ").number(per_switch);
-    command.out.add(" ns per switch (yield + pick + switch, ").number(switches);
-    command.out.add(" switches); yield without a switch: ").number(per_yield);
-    command.out.add(" ns; ratio ")
-        .ratio(switches != 0 ? together * rounds : 0, switches != 0 ? alone * switches : 0);
-    command.out.add("\n");
     return Status::ok();
 }
 

@@ -217,6 +217,14 @@ TEST_F(Workload, MeasureCapsComparesADirectoryLookupWithABaseline) {
     EXPECT_EQ(world_.lookups, 100001u);
 }
 
+TEST_F(Workload, MeasureSwitchNamesTheSpawnErrorOfItsPartner) {
+    int32_t status = 0;
+    // The yields alone run (the host's yield returns at once); the partner is refused.
+    EXPECT_EQ(run("measure switch 10", &status),
+              "measure: could not start the partner thread (EAGAIN)\n");
+    EXPECT_EQ(status, UMKA_KABI_EAGAIN);
+}
+
 TEST_F(Workload, ALongCommandStopsOnCtrlC) {
     world_.offer_interrupt = true;
     world_.interrupt_at_poll = 3;

@@ -155,8 +155,11 @@ bool RunQueue::charge_current(uint64_t now_ns) {
     }
     if (state_.current_link == 0) return false;
     TaskState& running = task(current());
-    running.received_ns += delta;
-    running.virtual_runtime += virtual_from_real(delta, running.weight);
+    // A second charge at the same instant (a yield's pick) skips the divisions.
+    if (delta != 0) {
+        running.received_ns += delta;
+        running.virtual_runtime += virtual_from_real(delta, running.weight);
+    }
     // Alone on the queue, V is the running task's own runtime: keep the key base there so
     // the sums start from zero when others arrive (pick_next rebases otherwise).
     if (state_.first_link == 0) state_.base_virtual_time = running.virtual_runtime;

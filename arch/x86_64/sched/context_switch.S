@@ -1,7 +1,10 @@
-/* Kernel thread context switch. Only callee-saved registers and RFLAGS are saved: the
- * switch is a function call for the compiler, so everything else is already dead or
- * saved by the caller. An interrupted thread is switched from inside its interrupt
- * handler; its full trap frame stays on its own stack below this one.
+/* Kernel thread context switch. Only callee-saved registers are saved: the switch is a
+ * function call for the compiler, so everything else is already dead or saved by the
+ * caller. RFLAGS is not saved either: every switch runs with interrupts off and the
+ * direction flag clear (the System V ABI at a call), and the nucleus sets no other flag
+ * that must outlive a call, so both sides' flags already agree; a popfq would also cost
+ * a serialising flags write per switch. An interrupted thread is switched from inside its
+ * interrupt handler; its full trap frame stays on its own stack below this one.
  *
  * void arch_switch_stacks(uint64_t* save_stack_pointer, uint64_t next_stack_pointer) */
     .section .text
@@ -14,10 +17,8 @@ arch_switch_stacks:
     push %r13
     push %r14
     push %r15
-    pushfq
     mov %rsp, (%rdi)
     mov %rsi, %rsp
-    popfq
     pop %r15
     pop %r14
     pop %r13

@@ -10,9 +10,9 @@ extern "C" char arch_trap_return[];
 namespace umka::arch {
 namespace {
 
-// arch_switch_stacks pushes rbp, rbx, r12-r15 and RFLAGS below its return address.
-constexpr uint64_t kSavedRbpSlot = 6;
-constexpr uint64_t kSavedReturnSlot = 7;
+// arch_switch_stacks pushes rbp, rbx and r12-r15 below its return address.
+constexpr uint64_t kSavedRbpSlot = 5;
+constexpr uint64_t kSavedReturnSlot = 6;
 constexpr int kMaximumFrames = 4096;
 
 uint64_t word_at(uint64_t address) {

@@ -13,13 +13,13 @@ uint64_t prepare_thread_stack(uint64_t stack_top, void (*start)(uint64_t), uint6
     uint64_t* slot = reinterpret_cast<uint64_t*>(stack_top - 16);
     *slot-- = 0;  // padding so the entry sees an aligned stack
     *slot-- = reinterpret_cast<uint64_t>(&arch_thread_start);
-    *slot-- = 0;                                    // rbp
-    *slot-- = 0;                                    // rbx
-    *slot-- = argument;                             // r12
-    *slot-- = reinterpret_cast<uint64_t>(start);    // r13
-    *slot-- = 0;                                    // r14
-    *slot-- = 0;                                    // r15
-    *slot = 0x2;                                    // rflags: reserved bit, interrupts off
+    *slot-- = 0;                                  // rbp
+    *slot-- = 0;                                  // rbx
+    *slot-- = argument;                           // r12
+    *slot-- = reinterpret_cast<uint64_t>(start);  // r13
+    *slot-- = 0;                                  // r14
+    *slot = 0;                                    // r15
+    // No RFLAGS word: the thread starts with the switcher's flags, interrupts off.
     return reinterpret_cast<uint64_t>(slot);
 }
 

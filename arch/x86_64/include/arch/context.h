@@ -6,8 +6,9 @@
 namespace umka::arch {
 
 // Saves the current context (its stack pointer into *save_stack_pointer) and resumes the
-// one whose stack pointer is `next_stack_pointer`. Interrupts must be off; the flags of
-// each side are saved and restored with it.
+// one whose stack pointer is `next_stack_pointer`. Interrupts must be off, and they stay
+// off in the resumed context: the flags are not switched (each side restores its own
+// interrupt state when it leaves the scheduler).
 extern "C" void arch_switch_stacks(uint64_t* save_stack_pointer, uint64_t next_stack_pointer);
 
 // Lays out a new thread's first frame on the stack ending at `stack_top`: the thread
