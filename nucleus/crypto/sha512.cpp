@@ -40,7 +40,7 @@ constexpr uint64_t rotate_right(uint64_t value, unsigned count) {
 }
 
 // SHA-512 is defined on big-endian words; explicit byte assembly keeps this independent of
-// the host's endianness and of alignment.
+// the host's endianness and of alignment (compilers turn it into one load and a byte swap).
 uint64_t load_big_endian(const uint8_t* bytes) {
     uint64_t value = 0;
     for (int index = 0; index < 8; ++index) value = (value << 8) | bytes[index];
@@ -54,54 +54,76 @@ void store_big_endian(uint8_t* bytes, uint64_t value) {
     }
 }
 
+// One round of FIPS 180-4 §6.4.2 step 3 on the working variables kept in `v` and renamed
+// instead of moved: round r reads variable a at v[(-r) & 7], b at v[(1 - r) & 7], and so on,
+// so each round writes only the new d (d + T1) and the new a (T1 + T2, into h's slot).
+// Unrolled with constant indices, `v` and the schedule stay in registers.
+template <int Round>
+[[gnu::always_inline]] inline void sha512_round(uint64_t (&v)[8], uint64_t word,
+                                                uint64_t constant) {
+    uint64_t& a = v[(8 - Round % 8) % 8];
+    uint64_t& b = v[(9 - Round % 8) % 8];
+    uint64_t& c = v[(10 - Round % 8) % 8];
+    uint64_t& d = v[(11 - Round % 8) % 8];
+    uint64_t& e = v[(12 - Round % 8) % 8];
+    uint64_t& f = v[(13 - Round % 8) % 8];
+    uint64_t& g = v[(14 - Round % 8) % 8];
+    uint64_t& h = v[(15 - Round % 8) % 8];
+    uint64_t big_sigma1 = rotate_right(e, 14) ^ rotate_right(e, 18) ^ rotate_right(e, 41);
+    uint64_t choose = g ^ (e & (f ^ g));
+    uint64_t temporary1 = h + big_sigma1 + choose + constant + word;
+    uint64_t big_sigma0 = rotate_right(a, 28) ^ rotate_right(a, 34) ^ rotate_right(a, 39);
+    uint64_t majority = (a & b) | (c & (a | b));
+    d += temporary1;
+    h = temporary1 + big_sigma0 + majority;
+}
+
+// The schedule as a 16-word ring (W[t] lives in schedule[t % 16]): W[t] for t >= 16
+// overwrites W[t - 16], the only word it replaces that is no longer needed.
+template <int Index>
+[[gnu::always_inline]] inline uint64_t sha512_expand(uint64_t (&schedule)[16]) {
+    uint64_t w15 = schedule[(Index + 1) % 16];
+    uint64_t w2 = schedule[(Index + 14) % 16];
+    uint64_t sigma0 = rotate_right(w15, 1) ^ rotate_right(w15, 8) ^ (w15 >> 7);
+    uint64_t sigma1 = rotate_right(w2, 19) ^ rotate_right(w2, 61) ^ (w2 >> 6);
+    return schedule[Index] += sigma0 + sigma1 + schedule[(Index + 9) % 16];
+}
+
+// Sixteen rounds starting at round `first` (a multiple of 16); Expand says whether the
+// schedule words are computed (rounds 16..79) or already loaded (rounds 0..15).
+template <bool Expand, int... Index>
+[[gnu::always_inline]] inline void sha512_sixteen_rounds(uint64_t (&v)[8], uint64_t (&schedule)[16],
+                                                         const uint64_t* constants) {
+    (sha512_round<Index>(v, Expand ? sha512_expand<Index>(schedule) : schedule[Index],
+                         constants[Index]),
+     ...);
+}
+
+template <bool Expand>
+[[gnu::always_inline]] inline void sha512_rounds(uint64_t (&v)[8], uint64_t (&schedule)[16],
+                                                 const uint64_t* constants) {
+    sha512_sixteen_rounds<Expand, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15>(v, schedule,
+                                                                                        constants);
+}
+
 }  // namespace
 
 Sha512::Sha512() {
     for (int index = 0; index < 8; ++index) state_[index] = kInitialState[index];
 }
 
-// FIPS 180-4 §6.4.2. The message schedule is kept as a 16-word ring instead of 80 words,
-// which keeps the stack frame small for the kernel.
+// FIPS 180-4 §6.4.2, fully unrolled in blocks of sixteen rounds. The message schedule is
+// a 16-word ring instead of 80 words, which keeps the stack frame small for the kernel.
 void Sha512::compress(const uint8_t block[kSha512BlockSize]) {
     uint64_t schedule[16];
     for (int index = 0; index < 16; ++index) schedule[index] = load_big_endian(block + 8 * index);
-
-    uint64_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-    uint64_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-    for (int round = 0; round < 80; ++round) {
-        uint64_t word;
-        if (round < 16) {
-            word = schedule[round];
-        } else {
-            uint64_t w15 = schedule[(round - 15) & 15];
-            uint64_t w2 = schedule[(round - 2) & 15];
-            uint64_t sigma0 = rotate_right(w15, 1) ^ rotate_right(w15, 8) ^ (w15 >> 7);
-            uint64_t sigma1 = rotate_right(w2, 19) ^ rotate_right(w2, 61) ^ (w2 >> 6);
-            word = schedule[round & 15] += sigma0 + sigma1 + schedule[(round - 7) & 15];
-        }
-        uint64_t big_sigma1 = rotate_right(e, 14) ^ rotate_right(e, 18) ^ rotate_right(e, 41);
-        uint64_t choose = (e & f) ^ (~e & g);
-        uint64_t temporary1 = h + big_sigma1 + choose + kRoundConstants[round] + word;
-        uint64_t big_sigma0 = rotate_right(a, 28) ^ rotate_right(a, 34) ^ rotate_right(a, 39);
-        uint64_t majority = (a & b) ^ (a & c) ^ (b & c);
-        uint64_t temporary2 = big_sigma0 + majority;
-        h = g;
-        g = f;
-        f = e;
-        e = d + temporary1;
-        d = c;
-        c = b;
-        b = a;
-        a = temporary1 + temporary2;
+    uint64_t v[8];
+    for (int index = 0; index < 8; ++index) v[index] = state_[index];
+    sha512_rounds<false>(v, schedule, kRoundConstants);
+    for (int round = 16; round < 80; round += 16) {
+        sha512_rounds<true>(v, schedule, kRoundConstants + round);
     }
-    state_[0] += a;
-    state_[1] += b;
-    state_[2] += c;
-    state_[3] += d;
-    state_[4] += e;
-    state_[5] += f;
-    state_[6] += g;
-    state_[7] += h;
+    for (int index = 0; index < 8; ++index) state_[index] += v[index];
 }
 
 void Sha512::update(const uint8_t* data, size_t length) {
