@@ -18,18 +18,34 @@ constexpr int kPointWindow = 5;
 constexpr int kBaseMultiples = 1 << (kBaseWindow - 2);
 constexpr int kPointMultiples = 1 << (kPointWindow - 2);
 
-// table[k] = (2k + 1) point, in cached form. Out of line at run time, so its temporaries do
-// not add to the frame of the multiplication that calls it (the kernel's stack budget).
+// sum + digit * point for an odd digit, table[k] = (2k + 1) point, with the field
+// arithmetic inlined. Kept out of line: inlined copies would put the multiplication's frame
+// over the kernel's stack budget and grow the code the guest's first verification has to
+// fetch (and, under TCG, translate); one call per addition costs nothing measurable.
+[[gnu::noinline, gnu::flatten]] constexpr CompletedPoint add_digit(const CompletedPoint& sum,
+                                                                   const CachedPoint* table,
+                                                                   int digit) {
+    AddSign sign = digit > 0 ? AddSign::Plus : AddSign::Minus;
+    int magnitude = digit > 0 ? digit : -digit;
+    return edwards_add(edwards_to_extended(sum), table[magnitude / 2], sign);
+}
+
+// Out of line: odd_multiples needs it twice, and it runs 8 times per verification.
+[[gnu::noinline]] constexpr CachedPoint cached_from_completed(const CompletedPoint& point) {
+    return edwards_to_cached(edwards_to_extended(point));
+}
+
+// table[k] = (2k + 1) point, in cached form. The running multiple is kept in completed
+// form, (X : Z) and (Y : Z) for point itself, so each step is one add_digit call.
 template <int Count>
 [[gnu::noinline]] constexpr void odd_multiples(CachedPoint (&table)[Count],
                                                const EdwardsPoint& point) {
-    CachedPoint twice =
-        edwards_to_cached(edwards_to_extended(edwards_double(edwards_to_projective(point))));
-    EdwardsPoint multiple = point;
-    table[0] = edwards_to_cached(multiple);
+    CachedPoint twice = cached_from_completed(edwards_double(edwards_to_projective(point)));
+    CompletedPoint multiple = {point.x, point.y, point.z, point.z};
+    table[0] = edwards_to_cached(point);
     for (int index = 1; index < Count; ++index) {
-        multiple = edwards_to_extended(edwards_add<AddSign::Plus>(multiple, twice));
-        table[index] = edwards_to_cached(multiple);
+        multiple = add_digit(multiple, &twice, 1);
+        table[index] = cached_from_completed(multiple);
     }
 }
 
@@ -81,16 +97,6 @@ template <int Width>
         }
         position += Width;
     }
-}
-
-// sum + digit * point for an odd digit, table[k] = (2k + 1) point. Kept out of line: its
-// four inlined copies would put the multiplication's frame over the kernel's stack budget,
-// and one call per addition costs nothing measurable.
-[[gnu::noinline]] CompletedPoint add_digit(const CompletedPoint& sum, const CachedPoint* table,
-                                           int digit) {
-    EdwardsPoint extended = edwards_to_extended(sum);
-    if (digit > 0) return edwards_add<AddSign::Plus>(extended, table[digit / 2]);
-    return edwards_add<AddSign::Minus>(extended, table[-digit / 2]);
 }
 
 }  // namespace
@@ -171,9 +177,11 @@ bool edwards_has_small_order(const EdwardsPoint& point) {
     return field_is_zero(multiple.x);
 }
 
-ProjectivePoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
-                                               const EdwardsPoint& point,
-                                               const uint8_t point_scalar[32]) {
+// Flattened: the doubling and its field arithmetic inline into the loop; the helpers marked
+// noinline stay calls.
+[[gnu::flatten]] ProjectivePoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
+                                                                const EdwardsPoint& point,
+                                                                const uint8_t point_scalar[32]) {
     int8_t base_digits[256];
     int8_t point_digits[256];
     non_adjacent_form<kBaseWindow>(base_digits, base_scalar);

@@ -12,7 +12,8 @@
 //   CachedPoint     (Y + X, Y - X, Z, 2 d T): the second operand of an addition, prepared
 //                   once per table entry
 // The formulas are inline and constexpr: the scalar multiplication's inner loop inlines
-// them, and the table of base-point multiples is computed with them at compile time.
+// them (gnu::flatten), and the table of base-point multiples is computed with them at
+// compile time.
 #pragma once
 
 #include <stdint.h>
@@ -58,13 +59,12 @@ constexpr ProjectivePoint edwards_to_projective(const EdwardsPoint& point) {
     return ProjectivePoint{point.x, point.y, point.z};
 }
 
-[[gnu::always_inline]] constexpr ProjectivePoint edwards_to_projective(
-    const CompletedPoint& point) {
+constexpr ProjectivePoint edwards_to_projective(const CompletedPoint& point) {
     return ProjectivePoint{field_multiply(point.x, point.t), field_multiply(point.y, point.z),
                            field_multiply(point.z, point.t)};
 }
 
-[[gnu::always_inline]] constexpr EdwardsPoint edwards_to_extended(const CompletedPoint& point) {
+constexpr EdwardsPoint edwards_to_extended(const CompletedPoint& point) {
     return EdwardsPoint{field_multiply(point.x, point.t), field_multiply(point.y, point.z),
                         field_multiply(point.z, point.t), field_multiply(point.x, point.y)};
 }
@@ -75,7 +75,7 @@ constexpr CachedPoint edwards_to_cached(const EdwardsPoint& point) {
 }
 
 // "dbl-2008-hwcd" for a = -1: 4 squarings. Also correct for the identity.
-[[gnu::always_inline]] constexpr CompletedPoint edwards_double(const ProjectivePoint& point) {
+constexpr CompletedPoint edwards_double(const ProjectivePoint& point) {
     FieldElement xx = field_square(point.x);
     FieldElement yy = field_square(point.y);
     FieldElement zz = field_square(point.z);
@@ -87,24 +87,24 @@ constexpr CachedPoint edwards_to_cached(const EdwardsPoint& point) {
 }
 
 // RFC 8032 §5.1.4's addition ("add-2008-hwcd-3"), complete: also correct for doubling and
-// the identity. `Sign` picks point + other or point - other (-other swaps Y+X with Y-X and
-// negates 2dT).
+// the identity. `sign` picks point + other or point - other (-other swaps Y+X with Y-X and
+// negates 2dT); a run-time choice, so the scalar multiplication inlines one copy.
 enum class AddSign { Plus, Minus };
 
-template <AddSign Sign>
-[[gnu::always_inline]] constexpr CompletedPoint edwards_add(const EdwardsPoint& point,
-                                                            const CachedPoint& other) {
-    constexpr bool kPlus = Sign == AddSign::Plus;
+constexpr CompletedPoint edwards_add(const EdwardsPoint& point, const CachedPoint& other,
+                                     AddSign sign) {
+    bool plus = sign == AddSign::Plus;
     FieldElement a =
-        field_multiply(field_add(point.y, point.x), kPlus ? other.y_plus_x : other.y_minus_x);
+        field_multiply(field_add(point.y, point.x), plus ? other.y_plus_x : other.y_minus_x);
     FieldElement b =
-        field_multiply(field_subtract(point.y, point.x), kPlus ? other.y_minus_x : other.y_plus_x);
+        field_multiply(field_subtract(point.y, point.x), plus ? other.y_minus_x : other.y_plus_x);
     FieldElement c = field_multiply(point.t, other.t_2d);
     FieldElement zz = field_multiply(point.z, other.z);
     FieldElement d = field_add(zz, zz);
-    return CompletedPoint{field_subtract(a, b), field_add(a, b),
-                          kPlus ? field_add(d, c) : field_subtract(d, c),
-                          kPlus ? field_subtract(d, c) : field_add(d, c)};
+    FieldElement d_plus_c = field_add(d, c);
+    FieldElement d_minus_c = field_subtract(d, c);
+    return CompletedPoint{field_subtract(a, b), field_add(a, b), plus ? d_plus_c : d_minus_c,
+                          plus ? d_minus_c : d_plus_c};
 }
 
 // Why a 32-byte string is not a point (RFC 8032 §5.1.3 decoding failures).

@@ -3,7 +3,8 @@
 namespace umka::crypto {
 namespace {
 
-FieldElement square_repeatedly(FieldElement element, int count) {
+// The exponentiations' inner loop: the squaring inlined (gnu::flatten).
+[[gnu::flatten]] FieldElement square_repeatedly(FieldElement element, int count) {
     for (int round = 0; round < count; ++round) element = field_square(element);
     return element;
 }

@@ -9,9 +9,9 @@
 // and field_subtract's 8p offset exact. Only field_to_bytes produces the unique (canonical)
 // representative. Nothing here is constant time: the verifier handles only public data.
 //
-// The arithmetic is inline and constexpr: the point formulas inline it (a call per field
-// operation costs about as much as a field addition), and edwards25519's table of base-point
-// multiples is computed with it at compile time.
+// The arithmetic is inline and constexpr: the hot loops inline it (gnu::flatten; a call per
+// multiplication costs a quarter of one, in moving the limbs through memory), and
+// edwards25519's table of base-point multiples is computed with it at compile time.
 #pragma once
 
 #include <stddef.h>
@@ -115,15 +115,14 @@ using Wide = unsigned __int128;  // GCC and Clang inline 64x64->128 products; no
         left.limb[4] + kEightPHigh - right.limb[4]);
 }
 
-[[gnu::always_inline]] constexpr FieldElement field_negate(const FieldElement& element) {
+constexpr FieldElement field_negate(const FieldElement& element) {
     return field_subtract(kFieldZero, element);
 }
 
 // Schoolbook 5x5 limb product. A term limb_i * limb_j with i + j >= 5 is worth
 // 2^(255 + 51 (i + j - 5)), and 2^255 = 19 (mod p), so it folds into column i + j - 5
 // multiplied by 19.
-[[gnu::always_inline]] constexpr FieldElement field_multiply(const FieldElement& left,
-                                                             const FieldElement& right) {
+constexpr FieldElement field_multiply(const FieldElement& left, const FieldElement& right) {
     using field_detail::Wide;
     const uint64_t f0 = left.limb[0], f1 = left.limb[1], f2 = left.limb[2], f3 = left.limb[3],
                    f4 = left.limb[4];
@@ -142,7 +141,7 @@ using Wide = unsigned __int128;  // GCC and Clang inline 64x64->128 products; no
 
 // The same product with the symmetric terms merged (limb_i * limb_j twice for i != j):
 // squaring dominates the exponentiations and point doublings.
-[[gnu::always_inline]] constexpr FieldElement field_square(const FieldElement& element) {
+constexpr FieldElement field_square(const FieldElement& element) {
     using field_detail::Wide;
     const uint64_t f0 = element.limb[0], f1 = element.limb[1], f2 = element.limb[2],
                    f3 = element.limb[3], f4 = element.limb[4];
