@@ -18,20 +18,14 @@ constexpr int kPointWindow = 5;
 constexpr int kBaseMultiples = 1 << (kBaseWindow - 2);
 constexpr int kPointMultiples = 1 << (kPointWindow - 2);
 
-// sum + digit * point for an odd digit, table[k] = (2k + 1) point, with the field
-// arithmetic inlined. Kept out of line: inlined copies would put the multiplication's frame
-// over the kernel's stack budget and grow the code the guest's first verification has to
-// fetch (and, under TCG, translate); one call per addition costs nothing measurable.
-[[gnu::noinline, gnu::flatten]] constexpr CompletedPoint add_digit(const CompletedPoint& sum,
-                                                                   const CachedPoint* table,
-                                                                   int digit) {
+// sum + digit * point for an odd digit, table[k] = (2k + 1) point.
+constexpr CompletedPoint add_digit(const CompletedPoint& sum, const CachedPoint* table, int digit) {
     AddSign sign = digit > 0 ? AddSign::Plus : AddSign::Minus;
     int magnitude = digit > 0 ? digit : -digit;
     return edwards_add(edwards_to_extended(sum), table[magnitude / 2], sign);
 }
 
-// Out of line: odd_multiples needs it twice, and it runs 8 times per verification.
-[[gnu::noinline]] constexpr CachedPoint cached_from_completed(const CompletedPoint& point) {
+constexpr CachedPoint cached_from_completed(const CompletedPoint& point) {
     return edwards_to_cached(edwards_to_extended(point));
 }
 
@@ -177,11 +171,9 @@ bool edwards_has_small_order(const EdwardsPoint& point) {
     return field_is_zero(multiple.x);
 }
 
-// Flattened: the doubling and its field arithmetic inline into the loop; the helpers marked
-// noinline stay calls.
-[[gnu::flatten]] ProjectivePoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
-                                                                const EdwardsPoint& point,
-                                                                const uint8_t point_scalar[32]) {
+ProjectivePoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
+                                               const EdwardsPoint& point,
+                                               const uint8_t point_scalar[32]) {
     int8_t base_digits[256];
     int8_t point_digits[256];
     non_adjacent_form<kBaseWindow>(base_digits, base_scalar);

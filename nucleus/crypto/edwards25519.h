@@ -11,9 +11,10 @@
 //                   (to extended)
 //   CachedPoint     (Y + X, Y - X, Z, 2 d T): the second operand of an addition, prepared
 //                   once per table entry
-// The formulas are inline and constexpr: the scalar multiplication's inner loop inlines
-// them (gnu::flatten), and the table of base-point multiples is computed with them at
-// compile time.
+// The formulas are constexpr, so the table of base-point multiples is computed with them at
+// compile time. Each exists once in the code, with its field products inlined: a call per
+// formula is cheap, and inlined copies would multiply the code the guest's first
+// verification has to fetch and, under TCG, translate.
 #pragma once
 
 #include <stdint.h>
@@ -59,27 +60,29 @@ constexpr ProjectivePoint edwards_to_projective(const EdwardsPoint& point) {
     return ProjectivePoint{point.x, point.y, point.z};
 }
 
-constexpr ProjectivePoint edwards_to_projective(const CompletedPoint& point) {
-    return ProjectivePoint{field_multiply(point.x, point.t), field_multiply(point.y, point.z),
-                           field_multiply(point.z, point.t)};
+[[gnu::noinline]] constexpr ProjectivePoint edwards_to_projective(const CompletedPoint& point) {
+    return ProjectivePoint{field_multiply_inline(point.x, point.t),
+                           field_multiply_inline(point.y, point.z),
+                           field_multiply_inline(point.z, point.t)};
 }
 
-constexpr EdwardsPoint edwards_to_extended(const CompletedPoint& point) {
-    return EdwardsPoint{field_multiply(point.x, point.t), field_multiply(point.y, point.z),
-                        field_multiply(point.z, point.t), field_multiply(point.x, point.y)};
+[[gnu::noinline]] constexpr EdwardsPoint edwards_to_extended(const CompletedPoint& point) {
+    return EdwardsPoint{
+        field_multiply_inline(point.x, point.t), field_multiply_inline(point.y, point.z),
+        field_multiply_inline(point.z, point.t), field_multiply_inline(point.x, point.y)};
 }
 
-constexpr CachedPoint edwards_to_cached(const EdwardsPoint& point) {
+[[gnu::noinline]] constexpr CachedPoint edwards_to_cached(const EdwardsPoint& point) {
     return CachedPoint{field_add(point.y, point.x), field_subtract(point.y, point.x), point.z,
-                       field_multiply(point.t, kCurveTwoD)};
+                       field_multiply_inline(point.t, kCurveTwoD)};
 }
 
 // "dbl-2008-hwcd" for a = -1: 4 squarings. Also correct for the identity.
-constexpr CompletedPoint edwards_double(const ProjectivePoint& point) {
-    FieldElement xx = field_square(point.x);
-    FieldElement yy = field_square(point.y);
-    FieldElement zz = field_square(point.z);
-    FieldElement sum_squared = field_square(field_add(point.x, point.y));
+[[gnu::noinline]] constexpr CompletedPoint edwards_double(const ProjectivePoint& point) {
+    FieldElement xx = field_square_inline(point.x);
+    FieldElement yy = field_square_inline(point.y);
+    FieldElement zz = field_square_inline(point.z);
+    FieldElement sum_squared = field_square_inline(field_add(point.x, point.y));
     FieldElement yy_plus_xx = field_add(yy, xx);
     FieldElement yy_minus_xx = field_subtract(yy, xx);
     return CompletedPoint{field_subtract(sum_squared, yy_plus_xx), yy_plus_xx, yy_minus_xx,
@@ -91,15 +94,15 @@ constexpr CompletedPoint edwards_double(const ProjectivePoint& point) {
 // negates 2dT); a run-time choice, so the scalar multiplication inlines one copy.
 enum class AddSign { Plus, Minus };
 
-constexpr CompletedPoint edwards_add(const EdwardsPoint& point, const CachedPoint& other,
-                                     AddSign sign) {
+[[gnu::noinline]] constexpr CompletedPoint edwards_add(const EdwardsPoint& point,
+                                                       const CachedPoint& other, AddSign sign) {
     bool plus = sign == AddSign::Plus;
     FieldElement a =
-        field_multiply(field_add(point.y, point.x), plus ? other.y_plus_x : other.y_minus_x);
-    FieldElement b =
-        field_multiply(field_subtract(point.y, point.x), plus ? other.y_minus_x : other.y_plus_x);
-    FieldElement c = field_multiply(point.t, other.t_2d);
-    FieldElement zz = field_multiply(point.z, other.z);
+        field_multiply_inline(field_add(point.y, point.x), plus ? other.y_plus_x : other.y_minus_x);
+    FieldElement b = field_multiply_inline(field_subtract(point.y, point.x),
+                                           plus ? other.y_minus_x : other.y_plus_x);
+    FieldElement c = field_multiply_inline(point.t, other.t_2d);
+    FieldElement zz = field_multiply_inline(point.z, other.z);
     FieldElement d = field_add(zz, zz);
     FieldElement d_plus_c = field_add(d, c);
     FieldElement d_minus_c = field_subtract(d, c);

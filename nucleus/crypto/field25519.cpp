@@ -3,9 +3,9 @@
 namespace umka::crypto {
 namespace {
 
-// The exponentiations' inner loop: the squaring inlined (gnu::flatten).
-[[gnu::flatten]] FieldElement square_repeatedly(FieldElement element, int count) {
-    for (int round = 0; round < count; ++round) element = field_square(element);
+// The exponentiations' inner loop, with the squaring inlined.
+FieldElement square_repeatedly(FieldElement element, int count) {
+    for (int round = 0; round < count; ++round) element = field_square_inline(element);
     return element;
 }
 

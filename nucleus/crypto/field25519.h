@@ -9,9 +9,9 @@
 // and field_subtract's 8p offset exact. Only field_to_bytes produces the unique (canonical)
 // representative. Nothing here is constant time: the verifier handles only public data.
 //
-// The arithmetic is inline and constexpr: the hot loops inline it (gnu::flatten; a call per
-// multiplication costs a quarter of one, in moving the limbs through memory), and
-// edwards25519's table of base-point multiples is computed with it at compile time.
+// The arithmetic is constexpr, so edwards25519's table of base-point multiples is computed
+// with it at compile time; the point formulas inline the products (a call per product costs
+// about a fifth of one, in moving the limbs through memory).
 #pragma once
 
 #include <stddef.h>
@@ -121,8 +121,11 @@ constexpr FieldElement field_negate(const FieldElement& element) {
 
 // Schoolbook 5x5 limb product. A term limb_i * limb_j with i + j >= 5 is worth
 // 2^(255 + 51 (i + j - 5)), and 2^255 = 19 (mod p), so it folds into column i + j - 5
-// multiplied by 19.
-constexpr FieldElement field_multiply(const FieldElement& left, const FieldElement& right) {
+// multiplied by 19. The _inline forms are for the few hot formulas (point doubling and
+// addition, repeated squaring), which each exist once in the code; everything else calls
+// the out-of-line field_multiply and field_square.
+[[gnu::always_inline]] constexpr FieldElement field_multiply_inline(const FieldElement& left,
+                                                                    const FieldElement& right) {
     using field_detail::Wide;
     const uint64_t f0 = left.limb[0], f1 = left.limb[1], f2 = left.limb[2], f3 = left.limb[3],
                    f4 = left.limb[4];
@@ -141,7 +144,7 @@ constexpr FieldElement field_multiply(const FieldElement& left, const FieldEleme
 
 // The same product with the symmetric terms merged (limb_i * limb_j twice for i != j):
 // squaring dominates the exponentiations and point doublings.
-constexpr FieldElement field_square(const FieldElement& element) {
+[[gnu::always_inline]] constexpr FieldElement field_square_inline(const FieldElement& element) {
     using field_detail::Wide;
     const uint64_t f0 = element.limb[0], f1 = element.limb[1], f2 = element.limb[2],
                    f3 = element.limb[3], f4 = element.limb[4];
@@ -153,6 +156,17 @@ constexpr FieldElement field_square(const FieldElement& element) {
     Wide c3 = Wide(f0_2) * f3 + Wide(f1_2) * f2 + Wide(f4) * f4_19;
     Wide c4 = Wide(f0_2) * f4 + Wide(f1_2) * f3 + Wide(f2) * f2;
     return field_detail::reduce_columns(c0, c1, c2, c3, c4);
+}
+
+// Out of line on purpose: the code stays small (the guest's first verification fetches and,
+// under TCG, translates all of it), and a call costs little next to a product.
+[[gnu::noinline]] constexpr FieldElement field_multiply(const FieldElement& left,
+                                                        const FieldElement& right) {
+    return field_multiply_inline(left, right);
+}
+
+[[gnu::noinline]] constexpr FieldElement field_square(const FieldElement& element) {
+    return field_square_inline(element);
 }
 
 // The canonical 32-byte little-endian encoding (value in [0, p), bit 255 clear).
