@@ -10,8 +10,8 @@
 // representative. Nothing here is constant time: the verifier handles only public data.
 //
 // The arithmetic is constexpr, so edwards25519's table of base-point multiples is computed
-// with it at compile time; the point formulas inline the products (a call per product costs
-// about a fifth of one, in moving the limbs through memory).
+// with it at compile time. Additions and subtractions inline; products are calls (see
+// field_multiply).
 #pragma once
 
 #include <stddef.h>
@@ -121,9 +121,8 @@ constexpr FieldElement field_negate(const FieldElement& element) {
 
 // Schoolbook 5x5 limb product. A term limb_i * limb_j with i + j >= 5 is worth
 // 2^(255 + 51 (i + j - 5)), and 2^255 = 19 (mod p), so it folds into column i + j - 5
-// multiplied by 19. The _inline forms are for the few hot formulas (point doubling and
-// addition, repeated squaring), which each exist once in the code; everything else calls
-// the out-of-line field_multiply and field_square.
+// multiplied by 19. The _inline forms are the bodies of the out-of-line field_multiply and
+// field_square, and inline only into the exponentiations' repeated squaring.
 [[gnu::always_inline]] constexpr FieldElement field_multiply_inline(const FieldElement& left,
                                                                     const FieldElement& right) {
     using field_detail::Wide;
@@ -159,7 +158,7 @@ constexpr FieldElement field_negate(const FieldElement& element) {
 }
 
 // Out of line on purpose: the code stays small (the guest's first verification fetches and,
-// under TCG, translates all of it), and a call costs little next to a product.
+// under TCG, translates all of it), and a call costs about a fifth of a product.
 [[gnu::noinline]] constexpr FieldElement field_multiply(const FieldElement& left,
                                                         const FieldElement& right) {
     return field_multiply_inline(left, right);
