@@ -1,5 +1,7 @@
 #include "nucleus/crypto/sha256.h"
 
+#include "nucleus/crypto/sha2_rounds.h"
+
 namespace umka::crypto {
 namespace {
 
@@ -22,18 +24,6 @@ constexpr uint32_t kInitialState[8] = {
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-constexpr uint32_t rotate_right(uint32_t value, unsigned count) {
-    return (value >> count) | (value << (32 - count));
-}
-
-// Big-endian words: one unaligned load and, on little-endian machines, one byte swap.
-uint32_t load_big_endian(const uint8_t* bytes) {
-    uint32_t value;
-    __builtin_memcpy(&value, bytes, sizeof value);
-    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) value = __builtin_bswap32(value);
-    return value;
-}
-
 void store_big_endian(uint8_t* bytes, uint64_t value, int width) {
     for (int index = width - 1; index >= 0; --index) {
         bytes[index] = uint8_t(value);
@@ -41,51 +31,23 @@ void store_big_endian(uint8_t* bytes, uint64_t value, int width) {
     }
 }
 
-// One round of FIPS 180-4 §6.2.2 step 3 with the working variables renamed instead of
-// moved (as in sha512.cpp): round r reads a at v[(-r) & 7], b at v[(1 - r) & 7], ..., and
-// writes only the new d and the new a (into h's slot). Unrolled, the indices are constants
-// and the variables stay in registers.
-template <int Round>
-[[gnu::always_inline]] inline void sha256_round(uint32_t (&v)[8], uint32_t word,
-                                                uint32_t constant) {
-    uint32_t& a = v[(8 - Round % 8) % 8];
-    uint32_t& b = v[(9 - Round % 8) % 8];
-    uint32_t& c = v[(10 - Round % 8) % 8];
-    uint32_t& d = v[(11 - Round % 8) % 8];
-    uint32_t& e = v[(12 - Round % 8) % 8];
-    uint32_t& f = v[(13 - Round % 8) % 8];
-    uint32_t& g = v[(14 - Round % 8) % 8];
-    uint32_t& h = v[(15 - Round % 8) % 8];
-    uint32_t sum1 = rotate_right(e, 6) ^ rotate_right(e, 11) ^ rotate_right(e, 25);
-    uint32_t choose = g ^ (e & (f ^ g));
-    uint32_t first = h + sum1 + choose + constant + word;
-    uint32_t sum0 = rotate_right(a, 2) ^ rotate_right(a, 13) ^ rotate_right(a, 22);
-    uint32_t majority = (a & b) | (c & (a | b));
-    d += first;
-    h = first + sum0 + majority;
-}
-
-// The schedule as a 16-word ring (W[t] in schedule[t % 16]), expanded as the rounds consume
-// it: a separate 64-word expansion loop gets vectorised two words at a time on the host,
-// and each pair then waits on a store it only half overlaps.
-template <int Index>
-[[gnu::always_inline]] inline uint32_t sha256_expand(uint32_t (&schedule)[16]) {
-    uint32_t early = schedule[(Index + 1) % 16];
-    uint32_t late = schedule[(Index + 14) % 16];
-    uint32_t sigma0 = rotate_right(early, 7) ^ rotate_right(early, 18) ^ (early >> 3);
-    uint32_t sigma1 = rotate_right(late, 17) ^ rotate_right(late, 19) ^ (late >> 10);
-    return schedule[Index] += sigma0 + sigma1 + schedule[(Index + 9) % 16];
-}
-
-// Sixteen rounds; `expand` says whether the schedule words are computed (rounds 16..63) or
-// already loaded (rounds 0..15).
-template <int... Index>
-[[gnu::always_inline]] inline void sha256_sixteen_rounds(uint32_t (&v)[8], uint32_t (&schedule)[16],
-                                                         const uint32_t* constants, bool expand) {
-    (sha256_round<Index>(v, expand ? sha256_expand<Index>(schedule) : schedule[Index],
-                         constants[Index]),
-     ...);
-}
+// FIPS 180-4 §4.1.2's functions of SHA-224 and SHA-256.
+struct Sha256Functions {
+    using Word = uint32_t;
+    static constexpr int kRounds = 64;
+    static constexpr Word big_sigma0(Word x) {
+        return sha2::rotate_right(x, 2) ^ sha2::rotate_right(x, 13) ^ sha2::rotate_right(x, 22);
+    }
+    static constexpr Word big_sigma1(Word x) {
+        return sha2::rotate_right(x, 6) ^ sha2::rotate_right(x, 11) ^ sha2::rotate_right(x, 25);
+    }
+    static constexpr Word small_sigma0(Word x) {
+        return sha2::rotate_right(x, 7) ^ sha2::rotate_right(x, 18) ^ (x >> 3);
+    }
+    static constexpr Word small_sigma1(Word x) {
+        return sha2::rotate_right(x, 17) ^ sha2::rotate_right(x, 19) ^ (x >> 10);
+    }
+};
 
 }  // namespace
 
@@ -93,16 +55,9 @@ Sha256::Sha256() {
     for (int index = 0; index < 8; ++index) state_[index] = kInitialState[index];
 }
 
+// FIPS 180-4 §6.2.2 (sha2_rounds.h).
 void Sha256::compress(const uint8_t block[kSha256BlockSize]) {
-    uint32_t schedule[16];
-    for (int index = 0; index < 16; ++index) schedule[index] = load_big_endian(block + 4 * index);
-    uint32_t v[8];
-    for (int index = 0; index < 8; ++index) v[index] = state_[index];
-    for (int round = 0; round < 64; round += 16) {
-        sha256_sixteen_rounds<0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15>(
-            v, schedule, kRoundConstants + round, round > 0);
-    }
-    for (int index = 0; index < 8; ++index) state_[index] += v[index];
+    sha2::compress<Sha256Functions>(state_, block, kRoundConstants);
 }
 
 void Sha256::update(const uint8_t* data, size_t length) {

@@ -1,5 +1,7 @@
 #include "nucleus/crypto/sha512.h"
 
+#include "nucleus/crypto/sha2_rounds.h"
+
 namespace umka::crypto {
 namespace {
 
@@ -35,20 +37,6 @@ constexpr uint64_t kInitialState[8] = {
     0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179,
 };
 
-constexpr uint64_t rotate_right(uint64_t value, unsigned count) {
-    return (value >> count) | (value << (64 - count));
-}
-
-// SHA-512 is defined on big-endian words. One unaligned load and, on little-endian
-// machines, one byte swap (the byte-by-byte form is not recognised as such inside the
-// unrolled schedule load, and costs about a tenth of the compression).
-uint64_t load_big_endian(const uint8_t* bytes) {
-    uint64_t value;
-    __builtin_memcpy(&value, bytes, sizeof value);
-    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) value = __builtin_bswap64(value);
-    return value;
-}
-
 void store_big_endian(uint8_t* bytes, uint64_t value) {
     for (int index = 7; index >= 0; --index) {
         bytes[index] = uint8_t(value);
@@ -56,52 +44,23 @@ void store_big_endian(uint8_t* bytes, uint64_t value) {
     }
 }
 
-// One round of FIPS 180-4 §6.4.2 step 3 on the working variables kept in `v` and renamed
-// instead of moved: round r reads variable a at v[(-r) & 7], b at v[(1 - r) & 7], and so on,
-// so each round writes only the new d (d + T1) and the new a (T1 + T2, into h's slot).
-// Unrolled with constant indices, `v` and the schedule stay in registers.
-template <int Round>
-[[gnu::always_inline]] inline void sha512_round(uint64_t (&v)[8], uint64_t word,
-                                                uint64_t constant) {
-    uint64_t& a = v[(8 - Round % 8) % 8];
-    uint64_t& b = v[(9 - Round % 8) % 8];
-    uint64_t& c = v[(10 - Round % 8) % 8];
-    uint64_t& d = v[(11 - Round % 8) % 8];
-    uint64_t& e = v[(12 - Round % 8) % 8];
-    uint64_t& f = v[(13 - Round % 8) % 8];
-    uint64_t& g = v[(14 - Round % 8) % 8];
-    uint64_t& h = v[(15 - Round % 8) % 8];
-    uint64_t big_sigma1 = rotate_right(e, 14) ^ rotate_right(e, 18) ^ rotate_right(e, 41);
-    uint64_t choose = g ^ (e & (f ^ g));
-    uint64_t temporary1 = h + big_sigma1 + choose + constant + word;
-    uint64_t big_sigma0 = rotate_right(a, 28) ^ rotate_right(a, 34) ^ rotate_right(a, 39);
-    uint64_t majority = (a & b) | (c & (a | b));
-    d += temporary1;
-    h = temporary1 + big_sigma0 + majority;
-}
-
-// The schedule as a 16-word ring (W[t] lives in schedule[t % 16]): W[t] for t >= 16
-// overwrites W[t - 16], the only word it replaces that is no longer needed.
-template <int Index>
-[[gnu::always_inline]] inline uint64_t sha512_expand(uint64_t (&schedule)[16]) {
-    uint64_t w15 = schedule[(Index + 1) % 16];
-    uint64_t w2 = schedule[(Index + 14) % 16];
-    uint64_t sigma0 = rotate_right(w15, 1) ^ rotate_right(w15, 8) ^ (w15 >> 7);
-    uint64_t sigma1 = rotate_right(w2, 19) ^ rotate_right(w2, 61) ^ (w2 >> 6);
-    return schedule[Index] += sigma0 + sigma1 + schedule[(Index + 9) % 16];
-}
-
-// Sixteen rounds; `expand` says whether the schedule words are computed (rounds 16..79) or
-// already loaded (rounds 0..15). One copy of the sixteen rounds serves all five blocks of
-// them: the branch is perfectly predicted, and half the code is half of what the guest's
-// first verification has to fetch (and, under TCG, translate).
-template <int... Index>
-[[gnu::always_inline]] inline void sha512_sixteen_rounds(uint64_t (&v)[8], uint64_t (&schedule)[16],
-                                                         const uint64_t* constants, bool expand) {
-    (sha512_round<Index>(v, expand ? sha512_expand<Index>(schedule) : schedule[Index],
-                         constants[Index]),
-     ...);
-}
+// FIPS 180-4 §4.1.3's functions of SHA-384 and SHA-512.
+struct Sha512Functions {
+    using Word = uint64_t;
+    static constexpr int kRounds = 80;
+    static constexpr Word big_sigma0(Word x) {
+        return sha2::rotate_right(x, 28) ^ sha2::rotate_right(x, 34) ^ sha2::rotate_right(x, 39);
+    }
+    static constexpr Word big_sigma1(Word x) {
+        return sha2::rotate_right(x, 14) ^ sha2::rotate_right(x, 18) ^ sha2::rotate_right(x, 41);
+    }
+    static constexpr Word small_sigma0(Word x) {
+        return sha2::rotate_right(x, 1) ^ sha2::rotate_right(x, 8) ^ (x >> 7);
+    }
+    static constexpr Word small_sigma1(Word x) {
+        return sha2::rotate_right(x, 19) ^ sha2::rotate_right(x, 61) ^ (x >> 6);
+    }
+};
 
 }  // namespace
 
@@ -109,18 +68,10 @@ Sha512::Sha512() {
     for (int index = 0; index < 8; ++index) state_[index] = kInitialState[index];
 }
 
-// FIPS 180-4 §6.4.2, unrolled sixteen rounds at a time. The message schedule is
-// a 16-word ring instead of 80 words, which keeps the stack frame small for the kernel.
+// FIPS 180-4 §6.4.2 (sha2_rounds.h). The message schedule is a 16-word ring instead of 80
+// words, which keeps the stack frame small for the kernel.
 void Sha512::compress(const uint8_t block[kSha512BlockSize]) {
-    uint64_t schedule[16];
-    for (int index = 0; index < 16; ++index) schedule[index] = load_big_endian(block + 8 * index);
-    uint64_t v[8];
-    for (int index = 0; index < 8; ++index) v[index] = state_[index];
-    for (int round = 0; round < 80; round += 16) {
-        sha512_sixteen_rounds<0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15>(
-            v, schedule, kRoundConstants + round, round > 0);
-    }
-    for (int index = 0; index < 8; ++index) state_[index] += v[index];
+    sha2::compress<Sha512Functions>(state_, block, kRoundConstants);
 }
 
 void Sha512::update(const uint8_t* data, size_t length) {
