@@ -31,23 +31,8 @@ void store_big_endian(uint8_t* bytes, uint64_t value, int width) {
     }
 }
 
-// FIPS 180-4 §4.1.2's functions of SHA-224 and SHA-256.
-struct Sha256Functions {
-    using Word = uint32_t;
-    static constexpr int kRounds = 64;
-    static constexpr Word big_sigma0(Word x) {
-        return sha2::rotate_right(x, 2) ^ sha2::rotate_right(x, 13) ^ sha2::rotate_right(x, 22);
-    }
-    static constexpr Word big_sigma1(Word x) {
-        return sha2::rotate_right(x, 6) ^ sha2::rotate_right(x, 11) ^ sha2::rotate_right(x, 25);
-    }
-    static constexpr Word small_sigma0(Word x) {
-        return sha2::rotate_right(x, 7) ^ sha2::rotate_right(x, 18) ^ (x >> 3);
-    }
-    static constexpr Word small_sigma1(Word x) {
-        return sha2::rotate_right(x, 17) ^ sha2::rotate_right(x, 19) ^ (x >> 10);
-    }
-};
+// FIPS 180-4 §4.1.2: Σ0 and Σ1 rotation counts, then σ0 and σ1 rotations and shift.
+using Sha256Functions = sha2::Functions<uint32_t, 64, 2, 13, 22, 6, 11, 25, 7, 18, 3, 17, 19, 10>;
 
 }  // namespace
 

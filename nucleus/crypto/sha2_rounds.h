@@ -1,10 +1,7 @@
 // The compression function shared by SHA-256 and SHA-512 (FIPS 180-4 §6.2.2 and §6.4.2):
-// the same rounds on 32- or 64-bit words, with each hash's rotation counts supplied by a
-// `Functions` type (sha256.cpp, sha512.cpp):
-//   using Word = uint32_t or uint64_t;
-//   static constexpr int kRounds;  // 64 or 80
-//   static Word big_sigma0(Word), big_sigma1(Word), small_sigma0(Word), small_sigma1(Word);
-// Internal to nucleus/crypto; pure and freestanding.
+// the same rounds on 32- or 64-bit words, with each hash's word size, round count and
+// rotation counts given as a `Functions` instance (sha256.cpp, sha512.cpp). Internal to
+// nucleus/crypto; pure and freestanding.
 #pragma once
 
 #include <stdint.h>
@@ -15,6 +12,31 @@ template <typename Word>
 constexpr Word rotate_right(Word value, unsigned count) {
     return Word(value >> count) | Word(value << (8 * sizeof(Word) - count));
 }
+
+// FIPS 180-4 §4.1.2 / §4.1.3: Σ0, Σ1 rotate by three counts each; σ0, σ1 rotate by two and
+// shift by one.
+template <typename WordType, int Rounds, unsigned... Count>
+struct Functions;
+
+template <typename WordType, int Rounds, unsigned A0, unsigned A1, unsigned A2, unsigned E0,
+          unsigned E1, unsigned E2, unsigned S0, unsigned S1, unsigned S2, unsigned T0, unsigned T1,
+          unsigned T2>
+struct Functions<WordType, Rounds, A0, A1, A2, E0, E1, E2, S0, S1, S2, T0, T1, T2> {
+    using Word = WordType;
+    static constexpr int kRounds = Rounds;
+    static constexpr Word big_sigma0(Word x) {
+        return rotate_right(x, A0) ^ rotate_right(x, A1) ^ rotate_right(x, A2);
+    }
+    static constexpr Word big_sigma1(Word x) {
+        return rotate_right(x, E0) ^ rotate_right(x, E1) ^ rotate_right(x, E2);
+    }
+    static constexpr Word small_sigma0(Word x) {
+        return rotate_right(x, S0) ^ rotate_right(x, S1) ^ Word(x >> S2);
+    }
+    static constexpr Word small_sigma1(Word x) {
+        return rotate_right(x, T0) ^ rotate_right(x, T1) ^ Word(x >> T2);
+    }
+};
 
 // One unaligned load and, on little-endian machines, one byte swap (the byte-by-byte form
 // is not recognised as such inside the unrolled schedule load, and costs about a tenth of

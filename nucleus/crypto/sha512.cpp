@@ -44,23 +44,8 @@ void store_big_endian(uint8_t* bytes, uint64_t value) {
     }
 }
 
-// FIPS 180-4 §4.1.3's functions of SHA-384 and SHA-512.
-struct Sha512Functions {
-    using Word = uint64_t;
-    static constexpr int kRounds = 80;
-    static constexpr Word big_sigma0(Word x) {
-        return sha2::rotate_right(x, 28) ^ sha2::rotate_right(x, 34) ^ sha2::rotate_right(x, 39);
-    }
-    static constexpr Word big_sigma1(Word x) {
-        return sha2::rotate_right(x, 14) ^ sha2::rotate_right(x, 18) ^ sha2::rotate_right(x, 41);
-    }
-    static constexpr Word small_sigma0(Word x) {
-        return sha2::rotate_right(x, 1) ^ sha2::rotate_right(x, 8) ^ (x >> 7);
-    }
-    static constexpr Word small_sigma1(Word x) {
-        return sha2::rotate_right(x, 19) ^ sha2::rotate_right(x, 61) ^ (x >> 6);
-    }
-};
+// FIPS 180-4 §4.1.3: Σ0 and Σ1 rotation counts, then σ0 and σ1 rotations and shift.
+using Sha512Functions = sha2::Functions<uint64_t, 80, 28, 34, 39, 14, 18, 41, 1, 8, 7, 19, 61, 6>;
 
 }  // namespace
 
