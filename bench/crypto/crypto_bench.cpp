@@ -1,17 +1,21 @@
 // Ed25519 verification of a signed module: the nucleus verifier (nucleus/crypto) against
 // libsodium's crypto_sign_verify_detached on the same 4 KiB and 64 KiB messages and key,
-// in the same run; SHA-512 alone for the share of hashing. Prints nucleus/libsodium
-// ratios at the end (stderr, so --benchmark_format=json output stays valid JSON).
+// in the same run; SHA-512 (the hash inside the verification) and SHA-256 alone against
+// libsodium's on the same bytes.
+//
+// The libsodium cases are the baselines and carry no label; each nucleus case names its
+// baseline with SetLabel("baseline=<JSON name>"), which bench/run_benchmarks.py divides by
+// (the suite prints no ratios itself).
 #include <benchmark/benchmark.h>
 #include <sodium.h>
 
 #include <cstdio>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "nucleus/crypto/ed25519.h"
+#include "nucleus/crypto/sha256.h"
 #include "nucleus/crypto/sha512.h"
 
 namespace {
@@ -36,8 +40,15 @@ const SignedMessage& signed_message(size_t size) {
     return entry;
 }
 
+// The JSON name of `baseline`'s case for this state's message size, e.g.
+// "libsodium_ed25519_verify/4096".
+void set_baseline(benchmark::State& state, const char* baseline) {
+    state.SetLabel("baseline=" + std::string(baseline) + "/" + std::to_string(state.range(0)));
+}
+
 void nucleus_ed25519_verify(benchmark::State& state) {
     const SignedMessage& input = signed_message(size_t(state.range(0)));
+    set_baseline(state, "libsodium_ed25519_verify");
     for (auto _ : state) {
         umka::Status status = umka::crypto::ed25519_verify(input.public_key, input.message.data(),
                                                            input.message.size(), input.signature);
@@ -68,6 +79,7 @@ BENCHMARK(libsodium_ed25519_verify)->Arg(4096)->Arg(65536)->Unit(benchmark::kMic
 
 void nucleus_sha512(benchmark::State& state) {
     const SignedMessage& input = signed_message(size_t(state.range(0)));
+    set_baseline(state, "libsodium_sha512");
     uint8_t digest[umka::crypto::kSha512DigestSize];
     for (auto _ : state) {
         umka::crypto::Sha512::hash(input.message.data(), input.message.size(), digest);
@@ -88,30 +100,28 @@ void libsodium_sha512(benchmark::State& state) {
 }
 BENCHMARK(libsodium_sha512)->Arg(4096)->Arg(65536)->Unit(benchmark::kMicrosecond);
 
-// Collects each benchmark's time per iteration while printing the usual output (console
-// table, or JSON for --benchmark_format=json, which ./umka bench parses).
-template <typename Base>
-class RatioReporter : public Base {
-public:
-    using Run = typename Base::Run;
-    void ReportRuns(const std::vector<Run>& runs) override {
-        // Per case: the median when --benchmark_repetitions gives one, else the last run.
-        // Times are in the benchmark's unit: microseconds for every case here.
-        for (const Run& run : runs) {
-            if (run.error_occurred) continue;
-            std::string name = run.run_name.str();
-            if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median") {
-                microseconds[name] = run.GetAdjustedRealTime();
-                have_median.insert(name);
-            } else if (run.run_type == Run::RT_Iteration && !have_median.count(name)) {
-                microseconds[name] = run.GetAdjustedRealTime();
-            }
-        }
-        Base::ReportRuns(runs);
+void nucleus_sha256(benchmark::State& state) {
+    const SignedMessage& input = signed_message(size_t(state.range(0)));
+    set_baseline(state, "libsodium_sha256");
+    uint8_t digest[umka::crypto::kSha256DigestSize];
+    for (auto _ : state) {
+        umka::crypto::Sha256::hash(input.message.data(), input.message.size(), digest);
+        benchmark::DoNotOptimize(digest);
     }
-    std::map<std::string, double> microseconds;
-    std::set<std::string> have_median;
-};
+    state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
+}
+BENCHMARK(nucleus_sha256)->Arg(4096)->Arg(65536)->Unit(benchmark::kMicrosecond);
+
+void libsodium_sha256(benchmark::State& state) {
+    const SignedMessage& input = signed_message(size_t(state.range(0)));
+    uint8_t digest[crypto_hash_sha256_BYTES];
+    for (auto _ : state) {
+        crypto_hash_sha256(digest, input.message.data(), input.message.size());
+        benchmark::DoNotOptimize(digest);
+    }
+    state.SetBytesProcessed(int64_t(state.iterations()) * state.range(0));
+}
+BENCHMARK(libsodium_sha256)->Arg(4096)->Arg(65536)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
@@ -120,37 +130,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "crypto_bench: libsodium failed to initialise\n");
         return 1;
     }
-    bool json = false;
-    for (int index = 1; index < argc; ++index) {
-        json = json || std::string(argv[index]) == "--benchmark_format=json";
-    }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    RatioReporter<benchmark::ConsoleReporter> console;
-    RatioReporter<benchmark::JSONReporter> json_reporter;
-    std::map<std::string, double>* microseconds = &console.microseconds;
-    if (json) {
-        benchmark::RunSpecifiedBenchmarks(&json_reporter);
-        microseconds = &json_reporter.microseconds;
-    } else {
-        benchmark::RunSpecifiedBenchmarks(&console);
-    }
+    benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
-
-    auto time = [&](const std::string& name) {
-        auto found = microseconds->find(name);
-        return found == microseconds->end() ? 0.0 : found->second;
-    };
-    std::fprintf(stderr, "\nratios, nucleus / libsodium (same run, same messages and key):\n");
-    for (const char* size : {"4096", "65536"}) {
-        for (const char* operation : {"ed25519_verify", "sha512"}) {
-            double nucleus = time(std::string("nucleus_") + operation + "/" + size);
-            double libsodium = time(std::string("libsodium_") + operation + "/" + size);
-            if (nucleus > 0 && libsodium > 0) {
-                std::fprintf(stderr, "  %-15s %6s bytes: %.2f  (%.1f us vs %.1f us)\n", operation,
-                             size, nucleus / libsodium, nucleus, libsodium);
-            }
-        }
-    }
     return 0;
 }

@@ -54,7 +54,7 @@ Ed25519Verdict ed25519_check(const uint8_t public_key[kEd25519PublicKeySize],
     scalar_reduce_wide(challenge, digest);
 
     // Step 3: R' = [S]B - [k]A must encode to exactly R.
-    EdwardsPoint recomputed =
+    ProjectivePoint recomputed =
         edwards_double_scalar_multiply(scalar_s, edwards_negate(key_point), challenge);
     uint8_t encoded_recomputed[32];
     edwards_encode(encoded_recomputed, recomputed);

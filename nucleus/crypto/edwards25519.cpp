@@ -3,79 +3,93 @@
 namespace umka::crypto {
 namespace {
 
-// Constants of RFC 8032 §5.1, as big-endian hex (each one is checked by the RFC 8032 test
-// vectors in test/host/crypto/ed25519_test.cpp).
-// d = -121665/121666 mod p
-constexpr FieldElement kCurveD =
-    field_from_hex("52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3");
-// 2d, used by the addition formula
-constexpr FieldElement kCurveTwoD =
-    field_from_hex("2406d9dc56dffce7198e80f2eef3d13000e0149a8283b156ebd69b9426b2f159");
 // sqrt(-1) = 2^((p-1)/4) mod p
 constexpr FieldElement kSquareRootMinusOne =
     field_from_hex("2b8324804fc1df0b2b4d00993dfbd7a72f431806ad2fe478c4ee1b274a0ea0b0");
 
-// The base point B = (x, 4/5) with x positive; t = x * y.
-constexpr EdwardsPoint kBasePoint = {
-    field_from_hex("216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51a"),
-    field_from_hex("6666666666666666666666666666666666666666666666666666666666666658"),
-    kFieldOne,
-    field_from_hex("67875f0fd78b766566ea4e8e64abe37d20f09f80775152f56dde8ab3a5b7dda3"),
+// Window widths of the non-adjacent forms. A width-w form has odd digits in
+// (-2^(w-1), 2^(w-1)) with at least w - 1 zeros after each nonzero one, so about 256/(w+1)
+// additions from a table of 2^(w-2) odd multiples. The base point's table is constant data,
+// so it can be large (64 entries, 10 KiB of .rodata); the key's is built per call (8 entries:
+// 1 doubling and 7 additions, 1280 bytes of stack), where a wider window would cost more
+// to build than it saves.
+constexpr int kBaseWindow = 8;
+constexpr int kPointWindow = 5;
+constexpr int kBaseMultiples = 1 << (kBaseWindow - 2);
+constexpr int kPointMultiples = 1 << (kPointWindow - 2);
+
+// sum + digit * point for an odd digit, table[k] = (2k + 1) point.
+constexpr CompletedPoint add_digit(const CompletedPoint& sum, const CachedPoint* table, int digit) {
+    AddSign sign = digit > 0 ? AddSign::Plus : AddSign::Minus;
+    int magnitude = digit > 0 ? digit : -digit;
+    return edwards_add(edwards_to_extended(sum), table[magnitude / 2], sign);
+}
+
+constexpr CachedPoint cached_from_completed(const CompletedPoint& point) {
+    return edwards_to_cached(edwards_to_extended(point));
+}
+
+// table[k] = (2k + 1) point, in cached form. The running multiple is kept in completed
+// form, (X : Z) and (Y : Z) for point itself, so each step is one add_digit call.
+template <int Count>
+[[gnu::noinline]] constexpr void odd_multiples(CachedPoint (&table)[Count],
+                                               const EdwardsPoint& point) {
+    CachedPoint twice = cached_from_completed(edwards_double(edwards_to_projective(point)));
+    CompletedPoint multiple = {point.x, point.y, point.z, point.z};
+    table[0] = edwards_to_cached(point);
+    for (int index = 1; index < Count; ++index) {
+        multiple = add_digit(multiple, &twice, 1);
+        table[index] = cached_from_completed(multiple);
+    }
+}
+
+struct BaseMultiples {
+    CachedPoint point[kBaseMultiples];
 };
 
-// Largest digit of the signed window representation: digits are 0 or odd in
-// [-kMaxDigit, kMaxDigit], so each point needs the odd multiples P, 3P, ..., kMaxDigit P.
-// 7 keeps both tables (8 points, 1280 bytes) within the kernel's stack budget.
-constexpr int kMaxDigit = 7;
-constexpr int kOddMultiples = (kMaxDigit + 1) / 2;
+consteval BaseMultiples make_base_multiples() {
+    BaseMultiples multiples{};
+    odd_multiples(multiples.point, kBasePoint);
+    return multiples;
+}
 
-// Rewrites a scalar below 2^253 as sum(digit[i] * 2^i) with every nonzero digit odd and
-// at most kMaxDigit in magnitude, and nonzero digits mostly five or more bits apart (the
-// "slide" of the ref10 Ed25519 code). Fewer nonzero digits means fewer point additions:
-// about 256/5 instead of 256/2 for plain binary.
-void signed_window_digits(int8_t digits[256], const uint8_t scalar[32]) {
-    for (int bit = 0; bit < 256; ++bit) digits[bit] = int8_t((scalar[bit / 8] >> (bit % 8)) & 1);
-    for (int bit = 0; bit < 256; ++bit) {
-        if (digits[bit] == 0) continue;
-        // Fold the following bits into this digit while it stays within bounds.
-        for (int offset = 1; offset <= 6 && bit + offset < 256; ++offset) {
-            if (digits[bit + offset] == 0) continue;
-            int shifted = digits[bit + offset] * (1 << offset);
-            if (digits[bit] + shifted <= kMaxDigit) {
-                digits[bit] = int8_t(digits[bit] + shifted);
-                digits[bit + offset] = 0;
-            } else if (digits[bit] - shifted >= -kMaxDigit) {
-                // digit - shifted here, + 2^(bit+offset) carried upwards: the value is
-                // unchanged. The carry cannot run off the top for scalars below 2^255.
-                digits[bit] = int8_t(digits[bit] - shifted);
-                for (int carry = bit + offset; carry < 256; ++carry) {
-                    if (digits[carry] == 0) {
-                        digits[carry] = 1;
-                        break;
-                    }
-                    digits[carry] = 0;
-                }
-            } else {
-                break;
-            }
+// Computed by the compiler: constant data, so no verification (the first one at boot
+// included) pays for building it.
+constexpr BaseMultiples kBaseTable = make_base_multiples();
+
+// The width-`Width` non-adjacent form of a scalar below 2^253: scalar = sum(digit[i] 2^i).
+// Scanning upwards, an odd window value v at bit i becomes digit v (v < 2^(Width-1)) or
+// v - 2^Width with a carry of 1 into bit i + Width; the scan then skips the window. Below
+// 2^253 the last window with a carry ends under bit 256, so no carry is lost.
+template <int Width>
+[[gnu::noinline]] void non_adjacent_form(int8_t digits[256], const uint8_t scalar[32]) {
+    uint64_t word[5] = {};
+    for (int index = 0; index < 32; ++index) {
+        word[index / 8] |= uint64_t(scalar[index]) << (8 * (index % 8));
+    }
+    constexpr uint64_t kWidth = uint64_t(1) << Width;
+    constexpr uint64_t kMask = kWidth - 1;
+    for (int index = 0; index < 256; ++index) digits[index] = 0;
+    uint64_t carry = 0;
+    int position = 0;
+    while (position < 256) {
+        int word_index = position / 64;
+        int bit = position % 64;
+        uint64_t bits = word[word_index] >> bit;
+        if (bit > 64 - Width) bits |= word[word_index + 1] << (64 - bit);
+        uint64_t window = carry + (bits & kMask);
+        if ((window & 1) == 0) {
+            ++position;
+            continue;
         }
-    }
-}
-
-// multiples[k] = (2k + 1) * point.
-void odd_multiples(EdwardsPoint multiples[kOddMultiples], const EdwardsPoint& point) {
-    EdwardsPoint twice = edwards_double(point);
-    multiples[0] = point;
-    for (int index = 1; index < kOddMultiples; ++index) {
-        multiples[index] = edwards_add(multiples[index - 1], twice);
-    }
-}
-
-void add_digit(EdwardsPoint& result, const EdwardsPoint multiples[kOddMultiples], int digit) {
-    if (digit > 0) {
-        result = edwards_add(result, multiples[digit / 2]);
-    } else if (digit < 0) {
-        result = edwards_add(result, edwards_negate(multiples[-digit / 2]));
+        if (window < kWidth / 2) {
+            carry = 0;
+            digits[position] = int8_t(window);
+        } else {
+            carry = 1;
+            digits[position] = int8_t(int(window) - int(kWidth));
+        }
+        position += Width;
     }
 }
 
@@ -134,49 +148,12 @@ PointDecoding edwards_decode(EdwardsPoint& point, const uint8_t encoding[32]) {
     return PointDecoding::Ok;
 }
 
-void edwards_encode(uint8_t encoding[32], const EdwardsPoint& point) {
+void edwards_encode(uint8_t encoding[32], const ProjectivePoint& point) {
     FieldElement z_inverse = field_invert(point.z);
     FieldElement x = field_multiply(point.x, z_inverse);
     FieldElement y = field_multiply(point.y, z_inverse);
     field_to_bytes(encoding, y);
     if (field_is_negative(x)) encoding[31] |= 0x80;
-}
-
-EdwardsPoint edwards_identity() {
-    return EdwardsPoint{kFieldZero, kFieldOne, kFieldOne, kFieldZero};
-}
-
-const EdwardsPoint& edwards_base_point() {
-    return kBasePoint;
-}
-
-// RFC 8032 §5.1.4, "add" for a = -1 (complete: also correct for doubling and identity).
-EdwardsPoint edwards_add(const EdwardsPoint& left, const EdwardsPoint& right) {
-    FieldElement a =
-        field_multiply(field_subtract(left.y, left.x), field_subtract(right.y, right.x));
-    FieldElement b = field_multiply(field_add(left.y, left.x), field_add(right.y, right.x));
-    FieldElement c = field_multiply(field_multiply(left.t, kCurveTwoD), right.t);
-    FieldElement d = field_multiply(field_add(left.z, left.z), right.z);
-    FieldElement e = field_subtract(b, a);
-    FieldElement f = field_subtract(d, c);
-    FieldElement g = field_add(d, c);
-    FieldElement h = field_add(b, a);
-    return EdwardsPoint{field_multiply(e, f), field_multiply(g, h), field_multiply(f, g),
-                        field_multiply(e, h)};
-}
-
-// RFC 8032 §5.1.4, "double": four squarings instead of the addition's multiplications.
-EdwardsPoint edwards_double(const EdwardsPoint& point) {
-    FieldElement a = field_square(point.x);
-    FieldElement b = field_square(point.y);
-    FieldElement z_squared = field_square(point.z);
-    FieldElement c = field_add(z_squared, z_squared);
-    FieldElement h = field_add(a, b);
-    FieldElement e = field_subtract(h, field_square(field_add(point.x, point.y)));
-    FieldElement g = field_subtract(a, b);
-    FieldElement f = field_add(c, g);
-    return EdwardsPoint{field_multiply(e, f), field_multiply(g, h), field_multiply(f, g),
-                        field_multiply(e, h)};
 }
 
 EdwardsPoint edwards_negate(const EdwardsPoint& point) {
@@ -187,30 +164,33 @@ bool edwards_has_small_order(const EdwardsPoint& point) {
     // [8]P is the identity exactly for the small-order points. The curve's points with
     // x = 0 are the identity (y = 1) and the point of order 2 (y = -1), and [8]P is never
     // the latter (there is no point of order 16), so testing x suffices.
-    EdwardsPoint eight_times = edwards_double(edwards_double(edwards_double(point)));
-    return field_is_zero(eight_times.x);
+    ProjectivePoint multiple = edwards_to_projective(point);
+    for (int doubling = 0; doubling < 3; ++doubling) {
+        multiple = edwards_to_projective(edwards_double(multiple));
+    }
+    return field_is_zero(multiple.x);
 }
 
-EdwardsPoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
-                                            const EdwardsPoint& point,
-                                            const uint8_t point_scalar[32]) {
+ProjectivePoint edwards_double_scalar_multiply(const uint8_t base_scalar[32],
+                                               const EdwardsPoint& point,
+                                               const uint8_t point_scalar[32]) {
     int8_t base_digits[256];
     int8_t point_digits[256];
-    signed_window_digits(base_digits, base_scalar);
-    signed_window_digits(point_digits, point_scalar);
-    EdwardsPoint base_multiples[kOddMultiples];
-    EdwardsPoint point_multiples[kOddMultiples];
-    odd_multiples(base_multiples, kBasePoint);
-    odd_multiples(point_multiples, point);
+    non_adjacent_form<kBaseWindow>(base_digits, base_scalar);
+    non_adjacent_form<kPointWindow>(point_digits, point_scalar);
+    CachedPoint point_table[kPointMultiples];
+    odd_multiples(point_table, point);
 
     int top = 255;
     while (top >= 0 && base_digits[top] == 0 && point_digits[top] == 0) --top;
-    // Straus-Shamir: both scalars share one chain of doublings.
-    EdwardsPoint result = edwards_identity();
+    // Straus-Shamir: both scalars share one chain of doublings. Each step doubles in
+    // projective form and converts to extended form only when an addition follows.
+    ProjectivePoint result = {kFieldZero, kFieldOne, kFieldOne};
     for (int bit = top; bit >= 0; --bit) {
-        result = edwards_double(result);
-        add_digit(result, base_multiples, base_digits[bit]);
-        add_digit(result, point_multiples, point_digits[bit]);
+        CompletedPoint step = edwards_double(result);
+        if (point_digits[bit] != 0) step = add_digit(step, point_table, point_digits[bit]);
+        if (base_digits[bit] != 0) step = add_digit(step, kBaseTable.point, base_digits[bit]);
+        result = edwards_to_projective(step);
     }
     return result;
 }

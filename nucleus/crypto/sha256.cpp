@@ -1,5 +1,7 @@
 #include "nucleus/crypto/sha256.h"
 
+#include "nucleus/crypto/sha2_rounds.h"
+
 namespace umka::crypto {
 namespace {
 
@@ -22,16 +24,6 @@ constexpr uint32_t kInitialState[8] = {
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-constexpr uint32_t rotate_right(uint32_t value, unsigned count) {
-    return (value >> count) | (value << (32 - count));
-}
-
-// Big-endian words assembled byte by byte: independent of host endianness and alignment.
-uint32_t load_big_endian(const uint8_t* bytes) {
-    return (uint32_t(bytes[0]) << 24) | (uint32_t(bytes[1]) << 16) | (uint32_t(bytes[2]) << 8) |
-           uint32_t(bytes[3]);
-}
-
 void store_big_endian(uint8_t* bytes, uint64_t value, int width) {
     for (int index = width - 1; index >= 0; --index) {
         bytes[index] = uint8_t(value);
@@ -39,48 +31,18 @@ void store_big_endian(uint8_t* bytes, uint64_t value, int width) {
     }
 }
 
+// FIPS 180-4 §4.1.2: Σ0 and Σ1 rotation counts, then σ0 and σ1 rotations and shift.
+using Sha256Functions = sha2::Functions<uint32_t, 64, 2, 13, 22, 6, 11, 25, 7, 18, 3, 17, 19, 10>;
+
 }  // namespace
 
 Sha256::Sha256() {
     for (int index = 0; index < 8; ++index) state_[index] = kInitialState[index];
 }
 
+// FIPS 180-4 §6.2.2 (sha2_rounds.h).
 void Sha256::compress(const uint8_t block[kSha256BlockSize]) {
-    uint32_t schedule[64];
-    for (int index = 0; index < 16; ++index) schedule[index] = load_big_endian(block + 4 * index);
-    for (int index = 16; index < 64; ++index) {
-        uint32_t early = schedule[index - 15];
-        uint32_t late = schedule[index - 2];
-        uint32_t sigma0 = rotate_right(early, 7) ^ rotate_right(early, 18) ^ (early >> 3);
-        uint32_t sigma1 = rotate_right(late, 17) ^ rotate_right(late, 19) ^ (late >> 10);
-        schedule[index] = schedule[index - 16] + sigma0 + schedule[index - 7] + sigma1;
-    }
-    uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-    uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-    for (int index = 0; index < 64; ++index) {
-        uint32_t sum1 = rotate_right(e, 6) ^ rotate_right(e, 11) ^ rotate_right(e, 25);
-        uint32_t choose = (e & f) ^ (~e & g);
-        uint32_t first = h + sum1 + choose + kRoundConstants[index] + schedule[index];
-        uint32_t sum0 = rotate_right(a, 2) ^ rotate_right(a, 13) ^ rotate_right(a, 22);
-        uint32_t majority = (a & b) ^ (a & c) ^ (b & c);
-        uint32_t second = sum0 + majority;
-        h = g;
-        g = f;
-        f = e;
-        e = d + first;
-        d = c;
-        c = b;
-        b = a;
-        a = first + second;
-    }
-    state_[0] += a;
-    state_[1] += b;
-    state_[2] += c;
-    state_[3] += d;
-    state_[4] += e;
-    state_[5] += f;
-    state_[6] += g;
-    state_[7] += h;
+    sha2::compress<Sha256Functions>(state_, block, kRoundConstants);
 }
 
 void Sha256::update(const uint8_t* data, size_t length) {

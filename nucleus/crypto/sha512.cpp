@@ -1,5 +1,7 @@
 #include "nucleus/crypto/sha512.h"
 
+#include "nucleus/crypto/sha2_rounds.h"
+
 namespace umka::crypto {
 namespace {
 
@@ -35,18 +37,6 @@ constexpr uint64_t kInitialState[8] = {
     0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179,
 };
 
-constexpr uint64_t rotate_right(uint64_t value, unsigned count) {
-    return (value >> count) | (value << (64 - count));
-}
-
-// SHA-512 is defined on big-endian words; explicit byte assembly keeps this independent of
-// the host's endianness and of alignment.
-uint64_t load_big_endian(const uint8_t* bytes) {
-    uint64_t value = 0;
-    for (int index = 0; index < 8; ++index) value = (value << 8) | bytes[index];
-    return value;
-}
-
 void store_big_endian(uint8_t* bytes, uint64_t value) {
     for (int index = 7; index >= 0; --index) {
         bytes[index] = uint8_t(value);
@@ -54,54 +44,19 @@ void store_big_endian(uint8_t* bytes, uint64_t value) {
     }
 }
 
+// FIPS 180-4 §4.1.3: Σ0 and Σ1 rotation counts, then σ0 and σ1 rotations and shift.
+using Sha512Functions = sha2::Functions<uint64_t, 80, 28, 34, 39, 14, 18, 41, 1, 8, 7, 19, 61, 6>;
+
 }  // namespace
 
 Sha512::Sha512() {
     for (int index = 0; index < 8; ++index) state_[index] = kInitialState[index];
 }
 
-// FIPS 180-4 §6.4.2. The message schedule is kept as a 16-word ring instead of 80 words,
-// which keeps the stack frame small for the kernel.
+// FIPS 180-4 §6.4.2 (sha2_rounds.h). The message schedule is a 16-word ring instead of 80
+// words, which keeps the stack frame small for the kernel.
 void Sha512::compress(const uint8_t block[kSha512BlockSize]) {
-    uint64_t schedule[16];
-    for (int index = 0; index < 16; ++index) schedule[index] = load_big_endian(block + 8 * index);
-
-    uint64_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-    uint64_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-    for (int round = 0; round < 80; ++round) {
-        uint64_t word;
-        if (round < 16) {
-            word = schedule[round];
-        } else {
-            uint64_t w15 = schedule[(round - 15) & 15];
-            uint64_t w2 = schedule[(round - 2) & 15];
-            uint64_t sigma0 = rotate_right(w15, 1) ^ rotate_right(w15, 8) ^ (w15 >> 7);
-            uint64_t sigma1 = rotate_right(w2, 19) ^ rotate_right(w2, 61) ^ (w2 >> 6);
-            word = schedule[round & 15] += sigma0 + sigma1 + schedule[(round - 7) & 15];
-        }
-        uint64_t big_sigma1 = rotate_right(e, 14) ^ rotate_right(e, 18) ^ rotate_right(e, 41);
-        uint64_t choose = (e & f) ^ (~e & g);
-        uint64_t temporary1 = h + big_sigma1 + choose + kRoundConstants[round] + word;
-        uint64_t big_sigma0 = rotate_right(a, 28) ^ rotate_right(a, 34) ^ rotate_right(a, 39);
-        uint64_t majority = (a & b) ^ (a & c) ^ (b & c);
-        uint64_t temporary2 = big_sigma0 + majority;
-        h = g;
-        g = f;
-        f = e;
-        e = d + temporary1;
-        d = c;
-        c = b;
-        b = a;
-        a = temporary1 + temporary2;
-    }
-    state_[0] += a;
-    state_[1] += b;
-    state_[2] += c;
-    state_[3] += d;
-    state_[4] += e;
-    state_[5] += f;
-    state_[6] += g;
-    state_[7] += h;
+    sha2::compress<Sha512Functions>(state_, block, kRoundConstants);
 }
 
 void Sha512::update(const uint8_t* data, size_t length) {

@@ -31,8 +31,10 @@ umka_host_test(sha512_test ${UMKA_CRYPTO_TEST_DIR}/sha512_test.cpp)
 umka_host_test(sha256_test ${UMKA_CRYPTO_TEST_DIR}/sha256_test.cpp)
 umka_host_test(ed25519_test ${UMKA_CRYPTO_TEST_DIR}/ed25519_test.cpp)
 umka_host_test(ed25519_libsodium_test ${UMKA_CRYPTO_TEST_DIR}/ed25519_libsodium_test.cpp)
+umka_host_test(edwards25519_test ${UMKA_CRYPTO_TEST_DIR}/edwards25519_test.cpp)
 umka_host_test(module_signature_test ${UMKA_CRYPTO_TEST_DIR}/module_signature_test.cpp)
-foreach(test sha512_test sha256_test ed25519_test ed25519_libsodium_test module_signature_test)
+foreach(test sha512_test sha256_test ed25519_test ed25519_libsodium_test edwards25519_test
+             module_signature_test)
   target_link_libraries(${test} PRIVATE umka_crypto_host PkgConfig::UMKA_SODIUM)
 endforeach()
 
