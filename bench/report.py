@@ -63,9 +63,10 @@ def unavailable_row(suite: str, figure: str, reason: str) -> dict:
     return entry
 
 
-def alone(entry: dict, reason: str) -> dict:
+def alone(entry: dict, reason: str = "") -> dict:
+    """No competitor: the ratio column says so, `reason` what else the reader needs."""
     entry["role"] = "alone"
-    entry["note"] = reason if not entry["note"] else f"{entry['note']}; {reason}"
+    entry["note"] = "; ".join(text for text in (entry["note"], reason) if text)
     return entry
 
 
@@ -112,7 +113,7 @@ def google_benchmark_rows(suite: str, document: dict) -> list[dict]:
         if current["role"] == "failed" or target is None:
             continue
         if target == NO_COMPETITOR:
-            alone(current, "no competitor")
+            current["role"] = "alone"
             continue
         found = target if target in rows else plain.get(TIMING_SUFFIX.sub("", target))
         if found is None or rows[found]["role"] == "failed":
@@ -120,7 +121,10 @@ def google_benchmark_rows(suite: str, document: dict) -> list[dict]:
             current["note"] = f"baseline {target} not measured in this run"
             continue
         divide(current, rows[found])
-    return list(rows.values())
+    # Each baseline right after the cases divided by it (the JSON's order is the run's,
+    # shuffled by --benchmark_enable_random_interleaving).
+    return sorted(rows.values(), key=lambda entry: (entry["baseline"] or entry["figure"],
+                                                    entry["role"] == "baseline", entry["figure"]))
 
 
 def human(value: float | None, unit: str) -> str:

@@ -123,7 +123,7 @@ def size_rows(build: Path) -> tuple[list[dict], dict | None]:
     text = measured["arch_independent"][".text"] / 1024
     goal = measured["goal_text_bytes"] / 1024
     entry = report.row("size", "nucleus arch-independent .text", [text], "KiB")
-    report.alone(entry, f"no competitor; goal {goal:.0f} KiB ({text / goal:.2f}x the goal)")
+    report.alone(entry, f"goal {goal:.0f} KiB ({text / goal:.2f}x the goal)")
     return [entry], measured
 
 
@@ -203,7 +203,7 @@ def module_rows(suite: str, runs: list[dict]) -> list[dict]:
         entry = report.row(suite, f"load module {name} ({samples[0][0]} KiB file)",
                            [load for _, load, _ in samples], "us")
         verify = statistics.median(verify for _, _, verify in samples)
-        report.alone(entry, f"no competitor; of which signature check {verify:.0f} us "
+        report.alone(entry, f"of which signature check {verify:.0f} us "
                             f"({verify / max(entry['value'], 1):.0%})")
         rows.append(entry)
     return rows
@@ -246,7 +246,7 @@ def guest_rows(build: Path, accel: str, boots: int, work: Path) -> tuple[list[di
                               [value * 1000 for value in ready], "ns",
                               f"slowest step {slowest} ({medians[slowest] / 1000:.1f} ms)")
         if smp == 1:
-            rows.append(report.alone(timeline, "the guest's own clock; the baseline of smp 4"))
+            rows.append(report.alone(timeline, "the guest's own clock; the smp 4 row's baseline"))
             single = timeline
         elif single is not None:
             rows.append(report.divide(timeline, single))
@@ -300,8 +300,7 @@ def swap_rows(build: Path, accel: str, cycles: int, smps: list[int]) -> list[dic
             for key, label in (("gathering", "gathering the CPUs"), ("state_transfer", "state transfer in the pause"),
                                ("whole_swap", "whole swap, prepare -> resume")):
                 if result.get(key):
-                    rows.append(report.alone(summary_row(suite, f"{label}, {where}", result[key], swaps),
-                                             "no competitor"))
+                    rows.append(report.alone(summary_row(suite, f"{label}, {where}", result[key], swaps)))
             if swaps != result["attempted"]:
                 pause["note"] += f"; only {swaps} of {result['attempted']} swaps completed"
     return rows

@@ -10,7 +10,6 @@
 // runs on host memory (HostModuleMemory, mmap per region); the pairs do not reach it once
 // the slabs exist, so what is measured is the module's own code.
 #include <benchmark/benchmark.h>
-
 #include <stdlib.h>
 
 #include <cstdio>

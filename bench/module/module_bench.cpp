@@ -8,7 +8,6 @@
 // Each case names its baseline with state.SetLabel("baseline=..."), which
 // bench/run_benchmarks.py reads to print the same-run ratio.
 #include <benchmark/benchmark.h>
-
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
