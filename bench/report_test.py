@@ -18,6 +18,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "test" / "qemu"))
+sys.path.insert(0, str(HERE / "evolution"))
+import evolution_bench  # noqa: E402
 import linux_baseline  # noqa: E402
 import render_performance  # noqa: E402
 import report  # noqa: E402
@@ -151,6 +153,26 @@ class GuestParsingTest(unittest.TestCase):
         (entry,) = run_benchmarks.module_rows("guest tcg", self.runs())
         self.assertEqual(entry["value"], 1200)
         self.assertIn("900 us", entry["note"])
+
+
+class EvolutionParsingTest(unittest.TestCase):
+    SECTION = ("evolve cycle: 6 of 6 swaps of scheduler done (0 left an image parked)\n"
+               "  pause           min 54.3 us  median 69.0 us  max 721.7 us\n"
+               "  state transfer  min 22.5 us  median 36.0 us  max 148.0 us\n"
+               "  whole swap      min 52000.1 us  median 52600.0 us  max 60600.0 us\n")
+
+    def test_spread_rows(self) -> None:
+        self.assertEqual(evolution_bench.spread(self.SECTION, "pause"), (54.3, 69.0, 721.7))
+        self.assertEqual(evolution_bench.spread(self.SECTION, "state transfer"), (22.5, 36.0, 148.0))
+        with self.assertRaises(evolution_bench.MeasureError):
+            evolution_bench.spread(self.SECTION, "gathering")
+
+    def test_table_row(self) -> None:
+        result = {"smp": 4, "service": "scheduler", "swaps": 6, "attempted": 6,
+                  "empty_stop_the_world_us": [8.5, 0.3, 0.4], "pause": (54.3, 69.0, 721.7),
+                  "state_transfer": (22.5, 36.0, 148.0), "whole_swap": (52000.1, 52600.0, 60600.0)}
+        self.assertEqual(evolution_bench.table_row(result),
+                         "| 4 | scheduler | 6/6 | 54.3 / 69 / 721.7 | 22.5 / 36 / 148 | 52000.1 / 52600 / 60600 | 0.4 |")
 
 
 class InitramfsTest(unittest.TestCase):
