@@ -176,6 +176,10 @@ class EvolutionParsingTest(unittest.TestCase):
 
 
 class InitramfsTest(unittest.TestCase):
+    def test_no_kernel_is_said(self) -> None:
+        with self.assertRaisesRegex(linux_baseline.Unavailable, "linux-image-amd64"):
+            linux_baseline.find_kernel(Path("/nonexistent-boot"))
+
     def test_newc_records(self) -> None:
         archive = linux_baseline.initramfs(b"BUSYBOX")
         self.assertEqual(len(archive) % 512, 0)
