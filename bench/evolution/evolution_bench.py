@@ -51,7 +51,8 @@ def measure(build: Path, accel: str, smp: int, service: str, cycles: int,
     with contextlib.redirect_stdout(io.StringIO()):  # the guest's console: parsed, not shown
         status, output = boot_test.boot_evolution(build, accel, script, smp=smp, timeout=3000)
     if status != 0:
-        raise MeasureError(f"the guest did not power off (smp {smp}, {service})")
+        tail = " / ".join(line.strip() for line in output.strip().splitlines()[-4:])
+        raise MeasureError(f"the guest did not power off (smp {smp}, {service}, status {status}): {tail}")
     section = boot_test.command_output(output, command)
     done = re.search(r"evolve cycle: (\d+) of (\d+) swaps", section)
     held = re.findall(r"stop-the-world: \d+ CPUs held, gathered in (\d+) ns, released after (\d+) ns", output)
