@@ -91,7 +91,7 @@ def nucleus_size(document: dict) -> str:
 def render(document: dict, template: str) -> str:
     if document.get("schema") != report.SCHEMA:
         raise TemplateError(f"report schema {document.get('schema')}, this renderer reads {report.SCHEMA}")
-    rows = document["rows"]
+    rows = report.mark_unnamed(document["rows"])
     shown: set[int] = set()
     output = []
     for line in template.splitlines():

@@ -12,6 +12,7 @@ A row is one figure of the report (a dict, stored as such in build/bench/report.
                           "missing"   its baseline was named but not measured (note says which)
                           "failed"    the figure could not be measured (note says why)
                           "unavailable" a baseline this host cannot run (note says why)
+                          "unnamed"   a host case with no baseline label that no case names
     note                  free text
 
 Google Benchmark cases name their baseline with state.SetLabel("baseline=<name>") (the JSON
@@ -121,10 +122,23 @@ def google_benchmark_rows(suite: str, document: dict) -> list[dict]:
             current["note"] = f"baseline {target} not measured in this run"
             continue
         divide(current, rows[found])
+    mark_unnamed(list(rows.values()))
     # Each baseline right after the cases divided by it (the JSON's order is the run's,
     # shuffled by --benchmark_enable_random_interleaving).
     return sorted(rows.values(), key=lambda entry: (entry["baseline"] or entry["figure"],
                                                     entry["role"] == "baseline", entry["figure"]))
+
+
+def mark_unnamed(rows: list[dict]) -> list[dict]:
+    """A row left as a baseline that no row of its suite is divided by is not a competitor of
+    anything (a host case that broke the label convention): it says so rather than pass for
+    a baseline."""
+    named = {(entry["suite"], entry["baseline"]) for entry in rows if entry["role"] == "measured"}
+    for entry in rows:
+        if entry["role"] == "baseline" and (entry["suite"], entry["figure"]) not in named:
+            entry["role"] = "unnamed"
+            entry["note"] = "names no baseline (state.SetLabel(\"baseline=...\")) and is none"
+    return rows
 
 
 def human(value: float | None, unit: str) -> str:
@@ -148,7 +162,8 @@ def ratio_text(entry: dict) -> str:
             text += f" ({entry['ratio_spread']['min']:.2f}-{entry['ratio_spread']['max']:.2f})"
         return text
     return {"baseline": "(baseline)", "alone": "no competitor", "missing": "no baseline",
-            "failed": "failed", "unavailable": "not run"}.get(entry["role"], "-")
+            "failed": "failed", "unavailable": "not run",
+            "unnamed": "no baseline named"}.get(entry["role"], "-")
 
 
 def spread_text(entry: dict) -> str:

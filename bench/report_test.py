@@ -54,6 +54,7 @@ def recorded_suite() -> dict:
             case("BM_Sodium/4096", malloc, None, repetition),
             case("BM_ElfLoad", 5, "baseline=none", repetition),
             case("BM_Orphan", 5, "baseline=BM_NotInThisRun", repetition),
+            case("BM_Unlabelled", 5, None, repetition),
         ]
     benchmarks.append(case("BM_RingThroughput/real_time_median", 110, "baseline=BM_BoostThroughput",
                            run_name="BM_RingThroughput/real_time", run_type="aggregate",
@@ -78,7 +79,7 @@ class GoogleBenchmarkTest(unittest.TestCase):
         self.rows = {entry["figure"]: entry for entry in report.google_benchmark_rows("ring_bench", recorded_suite())}
 
     def test_every_case_once_and_aggregates_ignored(self) -> None:
-        self.assertEqual(len(self.rows), 9)
+        self.assertEqual(len(self.rows), 10)
         self.assertNotIn("BM_RingThroughput/real_time_median", self.rows)
         self.assertEqual(self.rows["BM_RingThroughput/real_time"]["spread"]["n"], 3)
 
@@ -105,6 +106,8 @@ class GoogleBenchmarkTest(unittest.TestCase):
         orphan = self.rows["BM_Orphan"]
         self.assertEqual(orphan["role"], "missing")
         self.assertIn("BM_NotInThisRun", orphan["note"])
+        self.assertEqual(self.rows["BM_Unlabelled"]["role"], "unnamed")
+        self.assertEqual(report.ratio_text(self.rows["BM_Unlabelled"]), "no baseline named")
         self.assertEqual(self.rows["BM_Broken"]["role"], "failed")
         self.assertIn("allocate failed", self.rows["BM_Broken"]["note"])
 
