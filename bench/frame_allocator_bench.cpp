@@ -1,6 +1,7 @@
 // Frame allocator cost per operation, reported beside a baseline measured in the same run:
 // a plain LIFO free list of frame numbers (what an O(1) allocator with no coalescing and
-// no alignment guarantees costs). The ratio is what buddy bookkeeping adds.
+// no alignment guarantees costs). The ratio is what buddy bookkeeping adds; each buddy case
+// names it with state.SetLabel("baseline=..."), which bench/run_benchmarks.py reads.
 #include <benchmark/benchmark.h>
 
 #include <vector>
@@ -11,6 +12,7 @@ namespace {
 
 constexpr uint64_t kFrames = 1u << 16;  // 256 MiB
 constexpr uint64_t kBase = 1u << 20;
+constexpr char kBaseline[] = "baseline=BM_BaselineFreeListPushPop";
 
 void BM_BaselineFreeListPushPop(benchmark::State& state) {
     std::vector<uint64_t> free_list;
@@ -26,6 +28,7 @@ void BM_BaselineFreeListPushPop(benchmark::State& state) {
 BENCHMARK(BM_BaselineFreeListPushPop);
 
 void BM_BuddyAllocateFreeOrder0(benchmark::State& state) {
+    state.SetLabel(kBaseline);
     std::vector<umka::FrameRecord> records(kFrames);
     umka::FrameAllocator allocator;
     (void)allocator.initialize(records.data(), kBase / 4096, kFrames);
@@ -39,6 +42,7 @@ void BM_BuddyAllocateFreeOrder0(benchmark::State& state) {
 BENCHMARK(BM_BuddyAllocateFreeOrder0);
 
 void BM_BuddyAllocateFreeFragmented(benchmark::State& state) {
+    state.SetLabel(kBaseline);
     // Half the frames allocated in a checkerboard: frees cannot merge far.
     std::vector<umka::FrameRecord> records(kFrames);
     umka::FrameAllocator allocator;
@@ -57,6 +61,7 @@ void BM_BuddyAllocateFreeFragmented(benchmark::State& state) {
 BENCHMARK(BM_BuddyAllocateFreeFragmented);
 
 void BM_BuddyAllocateFreeOrder4(benchmark::State& state) {
+    state.SetLabel(kBaseline);
     std::vector<umka::FrameRecord> records(kFrames);
     umka::FrameAllocator allocator;
     (void)allocator.initialize(records.data(), kBase / 4096, kFrames);

@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
-"""`./umka bench`: host micro-benchmarks and in-guest boot measurements.
+"""`./umka bench`: every benchmark suite, one table, every figure beside a same-run baseline.
 
-1. Host (Google Benchmark): every bench executable in the build, each reporting its
-   cases beside the baseline case measured in the same run, as ratios.
-2. Guest: boots the nucleus N times (KVM where the accelerator probe, test/qemu/accel_probe.py,
-   found it works and is faster than TCG; else TCG) at --smp 1 and --smp 4,
-   reads the guest's own timeline (cycle-counter timestamps converted with the
-   calibrated clock), and reports the median nucleus-entry -> prompt time, the slowest
-   step, and the SMP boot as a ratio to the single-CPU boot measured in the same run.
-3. Size: the nucleus image's .text, .rodata, .data and .bss per source folder, with the
-   arch-independent .text against its goal (bench/nucleus_size.py).
+1. Host (Google Benchmark): every *_bench executable under build/bench, with
+   --benchmark_repetitions (interleaved at random, so drift hits case and baseline alike).
+   Each case names its baseline with state.SetLabel("baseline=<case>") (bench/report.py).
+2. Nucleus size: the arch-independent .text (bench/nucleus_size.py).
+3. Guest (the accelerator of test/qemu/accel_probe.py, or --accel): N boots at smp 1 and 4,
+   timed on the host's wall clock from QEMU start to the first `umka> ` prompt, against
+   Debian's Linux booted in the same QEMU to its /init (bench/linux_baseline.py); in the
+   same boots the guest's own timeline (entry -> console ready), `mods`, `measure caps`
+   and `measure switch` (smp 1) and `measure ring` (smp 4).
+4. Swap pause: bench/evolution/evolution_bench.py's measure() against the empty
+   stop-the-world of the same boot.
+
+The table goes to stdout, the same rows and header as JSON to build/bench/report.json
+(--output); bench/render_performance.py turns that JSON into docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -25,118 +31,332 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RUNNER = HERE.parent / "test" / "qemu" / "umka_qemu.py"
-sys.path.insert(0, str(RUNNER.parent))
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "test" / "qemu"))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "evolution"))
 import accel_probe  # noqa: E402
+import linux_baseline  # noqa: E402
 import nucleus_size  # noqa: E402
+import report  # noqa: E402
+import timed_qemu  # noqa: E402
+import umka_qemu  # noqa: E402
 
-# Host benchmark executables and, for each, the case every other case is divided by.
-HOST_BENCHMARKS = {
-    "bench/frame_allocator_bench": "BM_BaselineFreeListPushPop",
-    "bench/kabi/kabi_call_bench": "virtual_call",
-    "bench/module/module_bench": "BM_BaselineArrayIndex",
-    "bench/ring/ring_bench": "BM_BoostThroughput",
-}
+PROMPT = b"umka> "
+MEMORY = "512M"
 
 
-def run_host_benchmarks(build: Path) -> None:
-    executables = dict(HOST_BENCHMARKS)
-    for extra in sorted((build / "bench").rglob("*_bench")):
-        relative = str(extra.relative_to(build))
-        if os.access(extra, os.X_OK) and extra.is_file() and relative not in executables:
-            executables[relative] = None
-    for relative, baseline in executables.items():
-        executable = build / relative
-        if not executable.is_file():
-            print(f"host: {relative} not built; skipped")
+# --- header ----------------------------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return {"cpu": cpu, "cores": os.cpu_count(), "load_average": load,
+            "virtual": accel_probe.host_is_virtual()}
+
+
+def commit() -> str:
+    result = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True)
+    return result.stdout.strip() or "unknown"
+
+
+def choose_accelerator(build: Path, requested: str | None) -> tuple[str, str]:
+    """The accelerator and why. Only a KVM the probe booted with is used unasked; no path
+    uses -cpu host (accel_probe.CPU_MODELS)."""
+    if requested:
+        return requested, "chosen with --accel"
+    try:
+        verdict = accel_probe.probe(build)
+    except accel_probe.ProbeError as error:
+        return "tcg", f"the accelerator probe failed: {error}"
+    if verdict.accelerator == "kvm":
+        return "kvm", "the accelerator probe booted with KVM and found it no slower than TCG"
+    return "tcg", f"KVM unusable here: {verdict.reason}"
+
+
+# --- host suites -----------------------------------------------------------------------------
+
+def host_executables(build: Path) -> list[Path]:
+    return sorted(path for path in (build / "bench").rglob("*_bench")
+                  if path.is_file() and os.access(path, os.X_OK))
+
+
+def host_rows(build: Path, repetitions: int, min_time: float) -> list[dict]:
+    executables = host_executables(build)
+    if not executables:
+        return [report.failed_row("host", "(all suites)", f"no *_bench executable under {build}/bench")]
+    rows = []
+    for executable in executables:
+        suite = executable.name
+        print(f"bench: {suite} ({repetitions} repetitions)", file=sys.stderr, flush=True)
+        result = subprocess.run([str(executable), "--benchmark_format=json",
+                                 f"--benchmark_repetitions={repetitions}",
+                                 f"--benchmark_min_time={min_time}",
+                                 "--benchmark_enable_random_interleaving=true"],
+                                capture_output=True, text=True)
+        try:
+            document = json.loads(result.stdout)
+        except json.JSONDecodeError:
+            reason = (result.stderr.strip().splitlines() or [f"status {result.returncode}"])[-1]
+            rows.append(report.failed_row(suite, "(suite)", f"no JSON output: {reason}"))
             continue
-        result = subprocess.run([str(executable), "--benchmark_format=json", "--benchmark_min_time=0.2"],
-                                capture_output=True, text=True, check=True)
-        cases = json.loads(result.stdout)["benchmarks"]
-        times = {case["name"]: case["real_time"] for case in cases if case.get("run_type") != "aggregate"}
-        unit = cases[0]["time_unit"] if cases else "ns"
-        base = times.get(baseline) if baseline else None
-        print(f"\nhost: {relative}")
-        for name, value in times.items():
-            ratio = f"  {value / base:6.2f}x of {baseline}" if base else ""
-            print(f"  {name:48s} {value:10.2f} {unit}{ratio}")
+        rows += report.google_benchmark_rows(suite, document)
+    return rows
 
 
-def boot_once(build: Path, accel: str, smp: int, extra: list[str] | None = None) -> dict[str, int]:
-    with tempfile.NamedTemporaryFile("w", suffix=".txt") as script:
-        script.write("\n".join((extra or []) + ["timeline", "poweroff"]) + "\n")
-        script.flush()
-        result = subprocess.run([sys.executable, str(RUNNER), "--build", str(build), "--accel", accel,
-                                 "--smp", str(smp), "--script", script.name, "--timeout", "240"],
-                                capture_output=True, text=True, errors="replace")
-    if result.returncode != 0:
-        raise SystemExit(f"bench: boot failed ({accel}, smp {smp}):\n{result.stdout[-2000:]}")
-    boot_once.last_output = result.stdout.replace("\r", "")
-    table = boot_once.last_output.split("umka> timeline", 1)[1]
-    steps = {}
-    for since_entry, step_time, name in re.findall(r"^\s+(\d+) us\s+(\d+) us\s+(.+)$", table, re.MULTILINE):
-        steps[name.strip()] = (int(since_entry), int(step_time))
-    return steps
+# --- nucleus size ----------------------------------------------------------------------------
 
-
-def report_modules(build: Path, accel: str) -> None:
-    boot_once(build, accel, 1, ["mods", "measure caps"])
-    output = boot_once.last_output
-    print(f"\nguest ({accel}): modules of the default bundle")
-    pattern = (r"^(\w+)\s+\d+\s+\d+ \w+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+verified\s+loaded$")
-    for name, text_kib, file_kib, load_us, verify_us in re.findall(pattern, output, re.MULTILINE):
-        per_kib = int(load_us) / max(int(file_kib), 1)
-        print(f"  {name:18s} {file_kib:>4s} KiB file, {text_kib:>3s} KiB text: load {load_us} us "
-              f"({per_kib:.0f} us/KiB), of which signature {verify_us} us")
-    match = re.search(r"capability lookup \(.*", output)
-    if match:
-        print(f"  {match.group(0)}")
-
-
-def report_boots(build: Path, accel: str, smp: int, boots: int) -> float:
-    runs = [boot_once(build, accel, smp) for _ in range(boots)]
-    to_prompt = [run["console ready"][0] for run in runs]
-    median = statistics.median(to_prompt)
-    step_names = list(runs[0])
-    step_medians = {name: statistics.median(run[name][1] for run in runs) for name in step_names}
-    slowest = max(step_medians, key=step_medians.get)
-    print(f"\nguest ({accel}, smp {smp}, {boots} boots): entry -> prompt median {median:.0f} us "
-          f"(min {min(to_prompt)}, max {max(to_prompt)})")
-    print(f"  slowest step: {slowest} ({step_medians[slowest]:.0f} us median)")
-    for name in step_names:
-        print(f"    {name:24s} {step_medians[name]:10.0f} us")
-    return median
-
-
-def report_nucleus_size(build: Path) -> None:
+def size_rows(build: Path) -> tuple[list[dict], dict | None]:
     elf = build / "nucleus.elf"
     try:
-        report = nucleus_size.measure(elf, HERE.parent, objects=nucleus_size.default_objects(elf))
+        measured = nucleus_size.measure(elf, ROOT, objects=nucleus_size.default_objects(elf))
     except nucleus_size.SizeError as error:
-        print(f"\nsize: {error}")
-        return
-    print("\n" + nucleus_size.render(report))
+        return [report.failed_row("size", "arch-independent .text", str(error))], None
+    text = measured["arch_independent"][".text"] / 1024
+    goal = measured["goal_text_bytes"] / 1024
+    entry = report.row("size", "nucleus arch-independent .text", [text], "KiB")
+    report.alone(entry, f"goal {goal:.0f} KiB ({text / goal:.2f}x the goal)")
+    return [entry], measured
 
+
+# --- guest -----------------------------------------------------------------------------------
+
+def umka_command(build: Path, accel: str, smp: int) -> list[str]:
+    arguments = umka_qemu.parse_arguments(["--build", str(build), "--accel", accel, "--smp", str(smp),
+                                           "--memory", MEMORY])
+    with tempfile.TemporaryDirectory() as scratch:  # only a UEFI boot writes here
+        return umka_qemu.qemu_command(arguments, Path(scratch)) + ["-serial", "stdio"]
+
+
+def section(output: str, command: str) -> str:
+    parts = output.split(f"umka> {command}\n", 1)
+    return parts[1].split("umka>", 1)[0] if len(parts) == 2 else ""
+
+
+def umka_boots(build: Path, accel: str, smp: int, boots: int, commands: list[str]) -> list[dict]:
+    """`boots` boots, each: wall seconds to the first prompt, the timeline steps and the
+    console output of `commands`."""
+    runs = []
+    for number in range(boots):
+        print(f"bench: UmkaOS boot {number + 1}/{boots}, smp {smp}", file=sys.stderr, flush=True)
+        run = timed_qemu.timed_run(umka_command(build, accel, smp), PROMPT,
+                                   ["timeline"] + commands + ["poweroff"], PROMPT, timeout=600)
+        output = run.output.replace("\r", "")
+        if run.status != 0 or run.seconds_to_marker is None:
+            raise RuntimeError(f"boot failed (status {run.status}): {output.strip()[-300:]}")
+        steps = {name.strip(): (int(since), int(step)) for since, step, name in
+                 re.findall(r"^\s+(\d+) us\s+(\d+) us\s+(.+)$", section(output, "timeline"), re.MULTILINE)}
+        runs.append({"wall": run.seconds_to_marker, "steps": steps, "output": output})
+    return runs
+
+
+def linux_boots(accel: str, smp: int, boots: int, work: Path) -> tuple[str, list[float]]:
+    kernel = linux_baseline.find_kernel()
+    command = linux_baseline.qemu_command(kernel, linux_baseline.write_initramfs(work), accel, smp, MEMORY)
+    seconds = []
+    for number in range(boots):
+        print(f"bench: Linux boot {number + 1}/{boots}, smp {smp}", file=sys.stderr, flush=True)
+        seconds.append(linux_baseline.boot(command, timeout=600))
+    return kernel.name.removeprefix("vmlinuz-"), seconds
+
+
+def parsed(runs: list[dict], command: str, pattern: str) -> list[tuple[float, ...]]:
+    """The groups of `pattern` in each boot's output of `command`; raises when one is missing."""
+    values = []
+    for run in runs:
+        text = section(run["output"], command)
+        match = re.search(pattern, text, re.DOTALL)
+        if match is None:
+            raise RuntimeError(f"'{command}' printed no figures: {text.strip()[:200]!r}")
+        values.append(tuple(float(group) for group in match.groups()))
+    return values
+
+
+def pair_rows(suite: str, runs: list[dict], command: str, pattern: str, figure: str,
+              baseline_figure: str, unit: str = "ns") -> list[dict]:
+    try:
+        pairs = parsed(runs, command, pattern)
+    except RuntimeError as error:
+        return [report.failed_row(suite, figure, str(error))]
+    baseline = report.row(suite, baseline_figure, [pair[1] for pair in pairs], unit)
+    measured = report.row(suite, figure, [pair[0] for pair in pairs], unit)
+    return [report.divide(measured, baseline), baseline]
+
+
+def module_rows(suite: str, runs: list[dict]) -> list[dict]:
+    pattern = r"^(\w+)\s+\d+\s+\d+ \w+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+verified\s+loaded$"
+    loads: dict[str, list[tuple[int, int, int]]] = {}
+    for run in runs:
+        for name, _text, file_kib, load_us, verify_us in re.findall(pattern, section(run["output"], "mods"),
+                                                                    re.MULTILINE):
+            loads.setdefault(name, []).append((int(file_kib), int(load_us), int(verify_us)))
+    rows = []
+    for name, samples in loads.items():
+        entry = report.row(suite, f"load module {name} ({samples[0][0]} KiB file)",
+                           [load for _, load, _ in samples], "us")
+        verify = statistics.median(verify for _, _, verify in samples)
+        report.alone(entry, f"of which signature check {verify:.0f} us "
+                            f"({verify / max(entry['value'], 1):.0%})")
+        rows.append(entry)
+    return rows
+
+
+def guest_rows(build: Path, accel: str, boots: int, work: Path) -> tuple[list[dict], dict]:
+    suite = f"guest {accel}"
+    rows: list[dict] = []
+    details: dict = {"boot_steps": {}}
+    runs = {}
+    single = None
+    commands = {1: ["mods", "measure caps", "measure switch"], 4: ["measure ring"]}
+    for smp in (1, 4):
+        try:
+            runs[smp] = umka_boots(build, accel, smp, boots, commands[smp])
+        except RuntimeError as error:
+            rows.append(report.failed_row(suite, f"UmkaOS boot, smp {smp}", str(error)))
+            continue
+        wall = report.row(suite, f"UmkaOS: QEMU start -> umka> prompt, smp {smp}",
+                          [run["wall"] * 1e9 for run in runs[smp]], "ns")
+        try:
+            version, seconds = linux_boots(accel, smp, boots, work)
+            linux = report.row(suite, f"Linux {version}: QEMU start -> /init, smp {smp}",
+                               [value * 1e9 for value in seconds], "ns")
+            rows += [report.divide(wall, linux), linux]
+        except linux_baseline.Unavailable as error:
+            rows.append(report.alone(wall, "no Linux baseline on this host"))
+            rows.append(report.unavailable_row(suite, f"Linux: QEMU start -> /init, smp {smp}", str(error)))
+        ready = [run["steps"].get("console ready", (None, None))[0] for run in runs[smp]]
+        if None in ready:
+            rows.append(report.failed_row(suite, f"timeline entry -> console ready, smp {smp}",
+                                          "the timeline has no 'console ready' step"))
+            continue
+        names = list(runs[smp][0]["steps"])
+        medians = {name: statistics.median(run["steps"].get(name, (0, 0))[1] for run in runs[smp])
+                   for name in names}
+        details["boot_steps"][str(smp)] = medians
+        slowest = max(medians, key=medians.get)
+        timeline = report.row(suite, f"timeline entry -> console ready, smp {smp}",
+                              [value * 1000 for value in ready], "ns",
+                              f"slowest step {slowest} ({medians[slowest] / 1000:.1f} ms)")
+        if smp == 1:
+            rows.append(report.alone(timeline, "the guest's own clock; the smp 4 row's baseline"))
+            single = timeline
+        elif single is not None:
+            rows.append(report.divide(timeline, single))
+        else:
+            rows.append(report.alone(timeline, "no smp 1 boot to compare with"))
+    if 1 in runs:
+        rows += module_rows(suite, runs[1])
+        rows += pair_rows(suite, runs[1], "measure caps",
+                          r"capability lookup \(.*?\): ([\d.]+) ns; baseline call \(.*?\) ([\d.]+) ns",
+                          "capability lookup (Directory.provider), smp 1", "Log.level call, smp 1")
+        rows += pair_rows(suite, runs[1], "measure switch",
+                          r"context switch: (\d+) ns per switch.*?yield without a switch: (\d+) ns",
+                          "context switch (yield + pick + switch), smp 1", "yield with no switch, smp 1")
+    if 4 in runs:
+        rows += pair_rows(suite, runs[4], "measure ring",
+                          r"ring round trip \(.*?\): (\d+) ns per call.*?direct call through the service slot: (\d+) ns",
+                          "ring round trip across CPUs (CharDevice.info), smp 4",
+                          "direct call through the service slot, smp 4")
+    return rows, details
+
+
+# --- swap pause ------------------------------------------------------------------------------
+
+def summary_row(suite: str, figure: str, triple: tuple[float, float, float], n: int) -> dict:
+    entry = report.row(suite, figure, [triple[1]], "us")
+    entry["spread"] = {"min": triple[0], "median": triple[1], "max": triple[2], "n": n}
+    return entry
+
+
+def swap_rows(build: Path, accel: str, cycles: int, smps: list[int]) -> list[dict]:
+    import evolution_bench  # the guest's evolution bundle comes with test/qemu/boot_test.py
+    suite = f"swap {accel}"
+    rows = []
+    for smp in smps:
+        for service in ("scheduler", "kernel_heap"):
+            print(f"bench: {2 * cycles} swaps of {service}, smp {smp}", file=sys.stderr, flush=True)
+            where = f"{service}, smp {smp}"
+            try:
+                result = evolution_bench.measure(build, accel, smp, service, cycles)
+            except Exception as error:  # noqa: BLE001 - any failure becomes the row's reason
+                rows.append(report.failed_row(suite, f"swap pause, {where}", str(error).strip()[:300]))
+                continue
+            swaps = result["swaps"]
+            empty = result["empty_stop_the_world_us"]
+            pause = summary_row(suite, f"swap pause, {where}", result["pause"], swaps)
+            if empty:
+                baseline = report.row(suite, f"empty stop-the-world, {where} boot", empty, "us")
+                rows += [report.divide(pause, baseline), baseline]
+            else:
+                rows.append(report.alone(pause, "the boot printed no empty stop-the-world"))
+            for key, label in (("gathering", "gathering the CPUs"), ("state_transfer", "state transfer in the pause"),
+                               ("whole_swap", "whole swap, prepare -> resume")):
+                if result.get(key):
+                    rows.append(report.alone(summary_row(suite, f"{label}, {where}", result[key], swaps)))
+            if swaps != result["attempted"]:
+                pause["note"] += f"; only {swaps} of {result['attempted']} swaps completed"
+    return rows
+
+
+# --- main ------------------------------------------------------------------------------------
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", required=True, type=Path)
-    parser.add_argument("--boots", type=int, default=5, help="boots per configuration (default 5)")
     parser.add_argument("--accel", choices=("kvm", "tcg"),
                         help="default: kvm where the accelerator probe found it usable, else tcg")
-    parser.add_argument("--skip-host", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 2 boots, 2 repetitions, 6 swaps at smp 1 and 4")
+    parser.add_argument("--boots", type=int, help="boots per configuration (default 5; --quick 2)")
+    parser.add_argument("--repetitions", type=int, help="Google Benchmark repetitions (default 5; --quick 2)")
+    parser.add_argument("--swap-cycles", type=int, help="A -> B -> A cycles per swap row (default 10; --quick 3)")
+    parser.add_argument("--skip", action="append", default=[], choices=("host", "size", "guest", "swap"),
+                        help="leave a part out (repeatable); the report says so")
+    parser.add_argument("--output", type=Path, help="JSON report (default BUILD/bench/report.json)")
     arguments = parser.parse_args()
-    # The same choice as `./umka run`, so the figures say which accelerator they measure.
-    accel = arguments.accel or accel_probe.choose(arguments.build)
-    report_nucleus_size(arguments.build)
-    if not arguments.skip_host:
-        run_host_benchmarks(arguments.build)
-    single = report_boots(arguments.build, accel, 1, arguments.boots)
-    quad = report_boots(arguments.build, accel, 4, arguments.boots)
-    report_modules(arguments.build, accel)
-    print(f"\nguest ({accel}): smp 4 boot is {quad / single:.2f}x the smp 1 boot (baseline, same run)")
-    return 0
+    build = arguments.build.resolve()
+    quick = arguments.quick
+    boots = arguments.boots or (2 if quick else 5)
+    repetitions = arguments.repetitions or (2 if quick else 5)
+    cycles = arguments.swap_cycles or (3 if quick else 10)
+    swap_smps = [1, 4] if quick else [1, 2, 4]
+    accel, reason = choose_accelerator(build, arguments.accel)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    header = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "commit": commit(),
+              "mode": "quick" if quick else "full", "machine": machine(),
+              "qemu": accel_probe.qemu_version(), "accelerator": accel, "accelerator_reason": reason,
+              "boots": boots, "repetitions": repetitions, "swaps_per_row": 2 * cycles,
+              "skipped": sorted(set(arguments.skip))}
+    rows: list[dict] = []
+    details: dict = {}
+    if "size" not in arguments.skip:
+        size, details["nucleus_size"] = size_rows(build)
+        rows += size
+    if "host" not in arguments.skip:
+        rows += host_rows(build, repetitions, 0.05 if quick else 0.1)
+    if "guest" not in arguments.skip:
+        with tempfile.TemporaryDirectory(prefix="umka-bench-") as work:
+            guest, details["guest"] = guest_rows(build, accel, boots, Path(work))
+        rows += guest
+    if "swap" not in arguments.skip:
+        rows += swap_rows(build, accel, cycles, swap_smps)
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    header["minutes"] = round((finished - started).total_seconds() / 60, 1)
+    document = {"schema": report.SCHEMA, "header": header, "rows": rows, "details": details}
+    output = arguments.output or build / "bench" / "report.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=1, default=str) + "\n")
+    print(report.console_table(document))
+    print(f"\n{len(rows)} rows in {header['minutes']} min; JSON: {output}")
+    return 1 if any(entry["role"] in ("failed", "missing") for entry in rows) else 0
 
 
 if __name__ == "__main__":

@@ -5,16 +5,14 @@
 //   BM_HeapBatch, BM_MallocBatch: 512 allocations, then their 512 frees, per pair, so the
 //                        heap's magazines run empty and full and go to the depot
 //   .../threads:2        the same on two threads (two CPU indices for the heap)
-// Ratios heap/glibc go to stderr at the end (./umka bench prints the JSON cases). The heap
+// Each heap case names its glibc case with the same size and threads as its baseline
+// (state.SetLabel("baseline=..."), the convention bench/run_benchmarks.py reads). The heap
 // runs on host memory (HostModuleMemory, mmap per region); the pairs do not reach it once
 // the slabs exist, so what is measured is the module's own code.
 #include <benchmark/benchmark.h>
-
-#include "bench/ratio_main.h"
 #include <stdlib.h>
 
 #include <cstdio>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -55,7 +53,16 @@ memory::HeapRef& heap() {
 
 constexpr int kBatch = 512;
 
+// The glibc case measured with the same size and the same number of threads.
+void name_baseline(benchmark::State& state, const char* baseline) {
+    if (state.thread_index() != 0) return;
+    std::string label = "baseline=" + std::string(baseline) + "/" + std::to_string(state.range(0));
+    if (state.threads() > 1) label += "/threads:" + std::to_string(state.threads());
+    state.SetLabel(label);
+}
+
 void BM_HeapPair(benchmark::State& state) {
+    name_baseline(state, "BM_MallocPair");
     memory::HeapRef& ref = heap();
     uint64_t size = uint64_t(state.range(0));
     uint32_t cpu = uint32_t(state.thread_index());
@@ -80,6 +87,7 @@ void BM_MallocPair(benchmark::State& state) {
 }
 
 void BM_HeapBatch(benchmark::State& state) {
+    name_baseline(state, "BM_MallocBatch");
     memory::HeapRef& ref = heap();
     uint64_t size = uint64_t(state.range(0));
     uint32_t cpu = uint32_t(state.thread_index());
@@ -121,29 +129,6 @@ BENCHMARK(BM_MallocBatch)->Arg(64)->Arg(1024);
 BENCHMARK(BM_HeapBatch)->Arg(64)->Threads(2);
 BENCHMARK(BM_MallocBatch)->Arg(64)->Threads(2);
 
-// Prints each heap case as a ratio of the glibc case with the same arguments.
-class RatioReporter : public benchmark::ConsoleReporter {
-public:
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const Run& run : runs) times_[run.benchmark_name()] = run.GetAdjustedRealTime();
-        ConsoleReporter::ReportRuns(runs);
-    }
-    void Finalize() override {
-        ConsoleReporter::Finalize();
-        for (const auto& [name, time] : times_) {
-            if (name.rfind("BM_Heap", 0) != 0) continue;
-            std::string baseline = "BM_Malloc" + name.substr(7);
-            auto found = times_.find(baseline);
-            if (found == times_.end() || found->second <= 0) continue;
-            std::fprintf(stderr, "%-36s %6.2fx of %s\n", name.c_str(), time / found->second,
-                         baseline.c_str());
-        }
-    }
-
-private:
-    std::map<std::string, double> times_;
-};
-
 }  // namespace
 
-int main(int argc, char** argv) { return umka::bench::run_with_ratios<RatioReporter>(argc, argv); }
+BENCHMARK_MAIN();
