@@ -169,7 +169,7 @@ WaitOutcome SpscConsumer<Entry>::wait_for_entries() {
     for (uint32_t poll = 0; poll < signals_->spin_polls; ++poll) {
         relax_cpu();
         if (reload_head(std::memory_order_acquire)) return WaitOutcome::Ready;
-        if (ring_.is_closed()) break;  // line 3: written only by sleepers and close()
+        if (ring_.is_closed()) break;  // line 1: written only by sleepers and close()
     }
     for (;;) {
         if (ring_.is_closed()) {

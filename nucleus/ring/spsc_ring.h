@@ -41,32 +41,35 @@ constexpr bool is_valid_entry_count(uint64_t count) {
 }
 
 // The shared control block of one ring: four cache lines, each with one main writer, so
-// the producer and the consumer never write the same line on the fast path.
+// the producer and the consumer never write the same line on the fast path. The two hot
+// indices are 128 bytes apart (lines 0 and 2), so never in one aligned pair of lines:
+// CPUs that fetch lines in pairs (the adjacent-line prefetcher) would otherwise move head
+// and tail together between the two ends.
 struct SpscRingControl {
     // Line 0, written by the producer: the index it will publish next. The consumer may
     // read entries [tail, head).
     alignas(kCacheLineSize) uint64_t head;
     // Times the producer found the ring full and waited (polling or asleep). Here, not on
-    // line 3: a producer outrunning its consumer waits before nearly every entry, and a
+    // line 1: a producer outrunning its consumer waits before nearly every entry, and a
     // write to the line the consumer reads on every release() would cost a cache miss
     // per entry; the consumer reads this line only when its cached head says "empty".
     uint64_t full_waits;
-    // Line 1, written by the consumer: the index it will take next. The producer may
-    // overwrite entries [head, tail + entry_count).
-    alignas(kCacheLineSize) uint64_t tail;
-    // Line 2: the consumer's sleep announcement (SleepState), apart from head and tail: the
-    // producer reads it after every publish and it changes only when the consumer sleeps,
-    // so that read stays a cache hit while the consumer is busy.
-    alignas(kCacheLineSize) uint32_t consumer_state;
-    uint32_t consumer_cpu;  // where the consumer said it sleeps (kUnknownCpu if unknown)
-    uint64_t doorbells;     // wake-ups the producer sent the consumer; producer-written
-    // Line 3: the producer's sleep announcement (waiting for space) and the closed flag;
+    // Line 1: the producer's sleep announcement (waiting for space) and the closed flag;
     // all rare writes (the consumer reads it after every release()).
     alignas(kCacheLineSize) uint32_t producer_state;
     uint32_t producer_cpu;
     uint64_t space_wakeups;  // wake-ups the consumer sent the producer; consumer-written
     uint32_t closed;         // 1 once either end closed the ring; never reset
     uint32_t reserved;
+    // Line 2, written by the consumer: the index it will take next. The producer may
+    // overwrite entries [head, tail + entry_count).
+    alignas(kCacheLineSize) uint64_t tail;
+    // Line 3: the consumer's sleep announcement (SleepState), apart from head and tail: the
+    // producer reads it after every publish and it changes only when the consumer sleeps,
+    // so that read stays a cache hit while the consumer is busy.
+    alignas(kCacheLineSize) uint32_t consumer_state;
+    uint32_t consumer_cpu;  // where the consumer said it sleeps (kUnknownCpu if unknown)
+    uint64_t doorbells;     // wake-ups the producer sent the consumer; producer-written
 };
 static_assert(sizeof(SpscRingControl) == 4 * kCacheLineSize);
 static_assert(std::is_trivially_copyable_v<SpscRingControl>);
