@@ -1,28 +1,38 @@
-// Ring transport against boost::lockfree::spsc_queue, in one run, two threads pinned to
-// two CPUs (when the affinity call is allowed):
+// Ring transport against two competitors, in one run, two threads pinned to two CPUs
+// (when the affinity call is allowed):
+//   boost    boost::lockfree::spsc_queue;
+//   cached   CachedSpscQueue below: a Lamport queue whose ends keep a cached copy of the
+//            other end's index (re-read only when it says full/empty), each index and
+//            each cached copy on its own cache line. The textbook fast SPSC queue.
+// Shapes:
 //   throughput  one thread sends 128-byte entries (umka_kabi_ring_request), the other
-//               takes them; both copy whole entries, one publish/release per message;
-//               "batched": one publish (ring: stage + flush; boost: push of an array) and
-//               one release per 32 messages;
-//   round trip  one thread sends an entry and waits for the answer, the other answers;
+//               takes them; every implementation copies each whole entry in and out,
+//               one publish/release per message;
+//   batched     one publish (ring: stage + flush; baselines: push of an array) and one
+//               release per 32 messages, the same 128 bytes copied in and out per entry;
+//   round trip  one thread sends a request and waits for the answer, the other copies
+//               the request out, builds a 128-byte completion from it (make_answer) and
+//               sends it back; the first copies the completion out. Same bytes everywhere.
 //   call        the same round trip through RingCaller::call and run_provider (dispatch
-//               included), i.e. what a synchronous ring call costs;
+//               included): what a synchronous ring call costs. No competitor: unlabelled.
 //   binding     asynchronous submits through RingCaller, run_provider answering in
-//               batches, completions reaped (no boost counterpart; for scale).
-// Our ends poll (RingSignals::spin_polls) before they would sleep, as boost's users spin;
-// with both threads busy no doorbell is needed, so this measures the ring itself plus the
-// doorbell check on every publish. Every case reports items/s; after the run the ratios
-// to boost are printed (to stderr when the output format is JSON, so the JSON stays clean).
+//               batches, completions reaped. No competitor: unlabelled.
+// Each ring shape is registered twice, once per competitor, with the same code:
+// BM_Ring<Shape> (label baseline=BM_Boost<Shape>/real_time) and BM_Ring<Shape>VsCached
+// (label baseline=BM_Cached<Shape>/real_time); bench/run_benchmarks.py divides each by its
+// baseline from the same run (the suite prints no ratios itself).
+// Our ends poll (RingSignals::spin_polls) before they would sleep, as the competitors'
+// users spin; with both threads busy no doorbell is needed, so this measures the ring
+// itself plus the sleep-announcement check on every publish and release.
 #include <benchmark/benchmark.h>
 #include <pthread.h>
 #include <sched.h>
-#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
-#include <cstdio>
 #include <cstring>
-#include <map>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -74,9 +84,49 @@ struct Binding {
     RingPair pair;
 };
 
+// --- The cached-index competitor ------------------------------------------------------
+
+// Lamport's SPSC queue with cached indices (as in rigtorp::SPSCQueue, folly's
+// ProducerConsumerQueue): the API of boost's spsc_queue that the cases below use.
+template <typename T, size_t kCapacity>
+class CachedSpscQueue {
+    static_assert((kCapacity & (kCapacity - 1)) == 0, "power of two");
+
+public:
+    bool push(const T& value) { return push(&value, 1) == 1; }
+    bool pop(T& value) { return pop(&value, 1) == 1; }
+    size_t push(const T* values, size_t count) {
+        const size_t head = head_.load(std::memory_order_relaxed);
+        if (kCapacity - (head - cached_tail_) < count) {
+            cached_tail_ = tail_.load(std::memory_order_acquire);
+        }
+        count = std::min(count, kCapacity - (head - cached_tail_));
+        for (size_t i = 0; i < count; ++i) slots_[(head + i) & (kCapacity - 1)] = values[i];
+        head_.store(head + count, std::memory_order_release);
+        return count;
+    }
+    size_t pop(T* values, size_t count) {
+        const size_t tail = tail_.load(std::memory_order_relaxed);
+        if (cached_head_ - tail < count) cached_head_ = head_.load(std::memory_order_acquire);
+        count = std::min(count, cached_head_ - tail);
+        for (size_t i = 0; i < count; ++i) values[i] = slots_[(tail + i) & (kCapacity - 1)];
+        tail_.store(tail + count, std::memory_order_release);
+        return count;
+    }
+
+private:
+    alignas(64) std::atomic<size_t> head_{0};
+    alignas(64) size_t cached_tail_ = 0;  // the producer's copy of tail_
+    alignas(64) std::atomic<size_t> tail_{0};
+    alignas(64) size_t cached_head_ = 0;  // the consumer's copy of head_
+    alignas(64) T slots_[kCapacity];
+};
+
 // --- Throughput ----------------------------------------------------------------------
 
-void BM_RingThroughput(benchmark::State& state) {
+// The ring cases take the name of the baseline they are divided by (the label).
+void BM_RingThroughput(benchmark::State& state, const char* baseline) {
+    state.SetLabel(std::string("baseline=") + baseline);
     Binding binding(kEntries);
     ThreadSignals signals(kSpinPolls);
     const uint64_t total = state.max_iterations * kMessagesPerIteration;
@@ -115,9 +165,11 @@ void BM_RingThroughput(benchmark::State& state) {
 }
 
 using BoostQueue = boost::lockfree::spsc_queue<Request, boost::lockfree::capacity<kEntries>>;
+using CachedQueue = CachedSpscQueue<Request, kEntries>;
 
-void BM_BoostThroughput(benchmark::State& state) {
-    auto queue = std::make_unique<BoostQueue>();
+template <typename Queue>
+void queue_throughput(benchmark::State& state, const char* what) {
+    auto queue = std::make_unique<Queue>();
     const uint64_t total = state.max_iterations * kMessagesPerIteration;
     pin_to_cpu(0);
     std::thread producer_thread([&] {
@@ -138,15 +190,24 @@ void BM_BoostThroughput(benchmark::State& state) {
         }
     }
     producer_thread.join();
-    if (wrong != 0) state.SkipWithError("boost lost or reordered messages");
+    if (wrong != 0)
+        state.SkipWithError((std::string(what) + " lost or reordered messages").c_str());
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessagesPerIteration));
 }
 
+void BM_BoostThroughput(benchmark::State& state) {
+    queue_throughput<BoostQueue>(state, "boost");
+}
+void BM_CachedThroughput(benchmark::State& state) {
+    queue_throughput<CachedQueue>(state, "the cached-index queue");
+}
+
 // Batches of kBatch: the ring's producer stages entries and publishes them with one index
-// store, its consumer releases once per batch; boost's push/pop of arrays do the same.
+// store, its consumer releases once per batch; the baselines' push/pop of arrays do the same.
 constexpr uint64_t kBatch = 32;
 
-void BM_RingThroughputBatched(benchmark::State& state) {
+void BM_RingThroughputBatched(benchmark::State& state, const char* baseline) {
+    state.SetLabel(std::string("baseline=") + baseline);
     Binding binding(kEntries);
     ThreadSignals signals(kSpinPolls);
     const uint64_t total = state.max_iterations * kMessagesPerIteration;
@@ -186,8 +247,9 @@ void BM_RingThroughputBatched(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessagesPerIteration));
 }
 
-void BM_BoostThroughputBatched(benchmark::State& state) {
-    auto queue = std::make_unique<BoostQueue>();
+template <typename Queue>
+void queue_throughput_batched(benchmark::State& state, const char* what) {
+    auto queue = std::make_unique<Queue>();
     const uint64_t total = state.max_iterations * kMessagesPerIteration;
     pin_to_cpu(0);
     std::thread producer_thread([&] {
@@ -216,13 +278,33 @@ void BM_BoostThroughputBatched(benchmark::State& state) {
         benchmark::DoNotOptimize(batch.data());
     }
     producer_thread.join();
-    if (wrong != 0) state.SkipWithError("boost lost or reordered messages");
+    if (wrong != 0)
+        state.SkipWithError((std::string(what) + " lost or reordered messages").c_str());
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessagesPerIteration));
+}
+
+void BM_BoostThroughputBatched(benchmark::State& state) {
+    queue_throughput_batched<BoostQueue>(state, "boost");
+}
+void BM_CachedThroughputBatched(benchmark::State& state) {
+    queue_throughput_batched<CachedQueue>(state, "the cached-index queue");
 }
 
 // --- Round trip ----------------------------------------------------------------------
 
-void BM_RingRoundTrip(benchmark::State& state) {
+// The answer every round trip sends back: a whole completion built from the request (its
+// id, opcode and payload), so each direction copies 128 bytes in every implementation.
+Completion make_answer(const Request& request) {
+    Completion answer;
+    answer.request_id = request.request_id;
+    answer.opcode = request.opcode;
+    answer.status = 0;
+    std::memcpy(answer.payload, request.payload, sizeof(answer.payload));
+    return answer;
+}
+
+void BM_RingRoundTrip(benchmark::State& state, const char* baseline) {
+    state.SetLabel(std::string("baseline=") + baseline);
     Binding binding(kRoundTripEntries);
     ThreadSignals signals(kSpinPolls);
     pin_to_cpu(0);
@@ -245,9 +327,7 @@ void BM_RingRoundTrip(benchmark::State& state) {
             while ((completion = completions.try_reserve()) == nullptr) {
                 if (completions.wait_for_space() == WaitOutcome::Closed) return;
             }
-            completion->request_id = copy.request_id;
-            completion->opcode = copy.opcode;
-            completion->status = 0;
+            *completion = make_answer(copy);
             completions.publish();
         }
     });
@@ -265,9 +345,11 @@ void BM_RingRoundTrip(benchmark::State& state) {
         requests.publish();
         const Completion* completion;
         while ((completion = completions.peek()) == nullptr) (void)completions.wait_for_entries();
-        wrong += completion->request_id != sequence++;
+        Completion answer = *completion;
         completions.consume();
         completions.release();
+        wrong += answer.request_id != sequence++;
+        benchmark::DoNotOptimize(answer);
     }
     binding.pair.close(*signals.signals());
     answering_thread.join();
@@ -275,12 +357,10 @@ void BM_RingRoundTrip(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
-using BoostPingQueue =
-    boost::lockfree::spsc_queue<Request, boost::lockfree::capacity<kRoundTripEntries>>;
-
-void BM_BoostRoundTrip(benchmark::State& state) {
-    auto requests = std::make_unique<BoostPingQueue>();
-    auto answers = std::make_unique<BoostPingQueue>();
+template <template <typename> class Queue>
+void queue_round_trip(benchmark::State& state, const char* what) {
+    auto requests = std::make_unique<Queue<Request>>();
+    auto answers = std::make_unique<Queue<Completion>>();
     std::atomic<bool> stop{false};
     pin_to_cpu(0);
     std::thread answering_thread([&] {
@@ -291,7 +371,7 @@ void BM_BoostRoundTrip(benchmark::State& state) {
                 if (stop.load(std::memory_order_relaxed)) return;
                 umka::ring::relax_cpu();
             }
-            while (!answers->push(copy)) umka::ring::relax_cpu();
+            while (!answers->push(make_answer(copy))) umka::ring::relax_cpu();
         }
     });
     Request entry = make_entry();
@@ -299,14 +379,29 @@ void BM_BoostRoundTrip(benchmark::State& state) {
     for (auto _ : state) {
         entry.request_id = sequence;
         while (!requests->push(entry)) umka::ring::relax_cpu();
-        Request answer;
+        Completion answer;
         while (!answers->pop(answer)) umka::ring::relax_cpu();
         wrong += answer.request_id != sequence++;
+        benchmark::DoNotOptimize(answer);
     }
     stop = true;
     answering_thread.join();
-    if (wrong != 0) state.SkipWithError("a boost round trip came back with the wrong id");
+    if (wrong != 0)
+        state.SkipWithError(
+            (std::string("a round trip through ") + what + " came back with the wrong id").c_str());
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+template <typename T>
+using BoostPingQueue = boost::lockfree::spsc_queue<T, boost::lockfree::capacity<kRoundTripEntries>>;
+template <typename T>
+using CachedPingQueue = CachedSpscQueue<T, kRoundTripEntries>;
+
+void BM_BoostRoundTrip(benchmark::State& state) {
+    queue_round_trip<BoostPingQueue>(state, "boost");
+}
+void BM_CachedRoundTrip(benchmark::State& state) {
+    queue_round_trip<CachedPingQueue>(state, "the cached-index queue");
 }
 
 // --- Through the binding API -----------------------------------------------------------
@@ -373,94 +468,53 @@ void BM_RingBindingThroughput(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessagesPerIteration));
 }
 
-BENCHMARK(BM_RingThroughput)->UseRealTime();
-BENCHMARK(BM_BoostThroughput)->UseRealTime();
-BENCHMARK(BM_RingThroughputBatched)->UseRealTime();
-BENCHMARK(BM_BoostThroughputBatched)->UseRealTime();
-BENCHMARK(BM_RingRoundTrip)->UseRealTime();
-BENCHMARK(BM_BoostRoundTrip)->UseRealTime();
-BENCHMARK(BM_RingCallRoundTrip)->UseRealTime();
-BENCHMARK(BM_RingBindingThroughput)->UseRealTime();
-
-// --- Ratios --------------------------------------------------------------------------
-
-// Remembers items/s per case (the median when repetitions are on) while the chosen
-// reporter prints as usual.
-template <typename Base>
-class RateCollector : public Base {
-public:
-    using Base::Base;
-    void ReportRuns(const std::vector<benchmark::BenchmarkReporter::Run>& runs) override {
-        for (const auto& run : runs) {
-            auto rate = run.counters.find("items_per_second");
-            if (run.error_occurred || rate == run.counters.end()) continue;
-            const std::string& name = run.run_name.function_name;
-            if (run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate) {
-                if (run.aggregate_name == "median") medians_[name] = rate->second.value;
-            } else {
-                last_[name] = rate->second.value;
-            }
-        }
-        Base::ReportRuns(runs);
-    }
-    double rate(const std::string& name) const {
-        if (auto median = medians_.find(name); median != medians_.end()) return median->second;
-        auto last = last_.find(name);
-        return last == last_.end() ? 0.0 : last->second;
-    }
-
-private:
-    std::map<std::string, double> medians_, last_;
-};
-
-template <typename Collector>
-void print_ratios(const Collector& collector, FILE* out) {
-    auto line = [&](const char* what, const char* ours, const char* theirs, bool latency,
-                    const char* goal) {
-        double ours_rate = collector.rate(ours), theirs_rate = collector.rate(theirs);
-        if (ours_rate == 0 || theirs_rate == 0) {
-            std::fprintf(out, "ratio %-34s not measured (%s or %s did not run)\n", what, ours,
-                         theirs);
-            return;
-        }
-        if (latency) {
-            double ours_ns = 1e9 / ours_rate, theirs_ns = 1e9 / theirs_rate;
-            std::fprintf(out, "ratio %-34s %8.1f ns vs %8.1f ns = %5.2fx (goal %s)\n", what,
-                         ours_ns, theirs_ns, ours_ns / theirs_ns, goal);
-        } else {
-            std::fprintf(out, "ratio %-34s %8.1f M/s vs %8.1f M/s = %5.2fx (goal %s)\n", what,
-                         ours_rate / 1e6, theirs_rate / 1e6, ours_rate / theirs_rate, goal);
-        }
+// Each ring shape once per competitor (see the top of the file); competitors first, so a
+// filtered run still finds the baseline next to its ring case.
+void register_cases() {
+    struct Shape {
+        const char* ring;
+        void (*ring_case)(benchmark::State&, const char*);
+        const char* boost;
+        void (*boost_case)(benchmark::State&);
+        const char* cached;
+        void (*cached_case)(benchmark::State&);
     };
-    line("throughput ring/boost", "BM_RingThroughput", "BM_BoostThroughput", false, ">= 1.0");
-    line("throughput, batches of 32", "BM_RingThroughputBatched", "BM_BoostThroughputBatched",
-         false, ">= 1.0");
-    line("round trip ring/boost", "BM_RingRoundTrip", "BM_BoostRoundTrip", true, "<= 1.0");
-    line("ring call round trip / boost", "BM_RingCallRoundTrip", "BM_BoostRoundTrip", true,
-         "informative");
+    const Shape shapes[] = {
+        {"BM_RingThroughput", BM_RingThroughput, "BM_BoostThroughput", BM_BoostThroughput,
+         "BM_CachedThroughput", BM_CachedThroughput},
+        {"BM_RingThroughputBatched", BM_RingThroughputBatched, "BM_BoostThroughputBatched",
+         BM_BoostThroughputBatched, "BM_CachedThroughputBatched", BM_CachedThroughputBatched},
+        {"BM_RingRoundTrip", BM_RingRoundTrip, "BM_BoostRoundTrip", BM_BoostRoundTrip,
+         "BM_CachedRoundTrip", BM_CachedRoundTrip},
+    };
+    // The ring cases keep pointers to their baseline's name: reserved once, never moved.
+    static std::vector<std::string> labels;
+    labels.reserve(2 * std::size(shapes));
+    for (const Shape& shape : shapes) {
+        // Google Benchmark appends "/real_time" to the name of a UseRealTime() case.
+        labels.push_back(std::string(shape.boost) + "/real_time");
+        const char* versus_boost = labels.back().c_str();
+        labels.push_back(std::string(shape.cached) + "/real_time");
+        const char* versus_cached = labels.back().c_str();
+        benchmark::RegisterBenchmark(shape.boost, shape.boost_case)->UseRealTime();
+        benchmark::RegisterBenchmark(shape.ring, shape.ring_case, versus_boost)->UseRealTime();
+        benchmark::RegisterBenchmark(shape.cached, shape.cached_case)->UseRealTime();
+        benchmark::RegisterBenchmark((std::string(shape.ring) + "VsCached").c_str(),
+                                     shape.ring_case, versus_cached)
+            ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark("BM_RingCallRoundTrip", BM_RingCallRoundTrip)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_RingBindingThroughput", BM_RingBindingThroughput)
+        ->UseRealTime();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool json = false;
-    for (int i = 1; i < argc; ++i) {
-        if (std::string(argv[i]) == "--benchmark_format=json") json = true;
-    }
+    register_cases();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    if (json) {
-        RateCollector<benchmark::JSONReporter> reporter;
-        benchmark::RunSpecifiedBenchmarks(&reporter);
-        print_ratios(reporter, stderr);
-    } else {
-        // Colour only on a terminal, as the library's own console reporter does.
-        RateCollector<benchmark::ConsoleReporter> reporter(
-            isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Defaults
-                                  : benchmark::ConsoleReporter::OO_Tabular);
-        benchmark::RunSpecifiedBenchmarks(&reporter);
-        print_ratios(reporter, stdout);
-    }
+    benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;
 }

@@ -46,6 +46,16 @@ struct RingSignals {
     // The current CPU, recorded when a party announces sleep. Optional (kUnknownCpu).
     uint32_t (*current_cpu)(void* context) = nullptr;
 
+    // Optional: an asymmetric barrier. When it returns, every store the other end of the
+    // ring made before the call is visible to the caller, and the other end's loads after
+    // it see the caller's stores from before the call, whatever that end was doing (it
+    // was interrupted, or switched out: either orders its memory accesses). membarrier()
+    // on Linux; in a kernel, an interrupt to the other end's CPU that it acknowledges.
+    // With it, publish() and release() are plain release stores and the announcing
+    // sleeper alone pays for the ordering (docs/rings.md, "Doorbell protocol"); without
+    // it (nullptr) both sides use a sequentially consistent store (an xchg on x86-64).
+    void (*peer_barrier)(void* context) = nullptr;
+
     // How many times a party polls the ring before it announces sleep. Polling costs CPU
     // time but spares the doorbell and the wake-up latency when the other side answers
     // within a few microseconds (a round trip); 0 sleeps at once.

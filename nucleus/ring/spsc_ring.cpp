@@ -22,10 +22,14 @@ bool claim_wake(uint32_t& state) {
 }
 
 // Announces that the calling end is about to sleep on `state`. The store is sequentially
-// consistent so the re-check the caller does next cannot be ordered before it.
-void announce_sleep(const RingSignals& signals, uint32_t& state, uint32_t& cpu) {
+// consistent so the re-check the caller does next cannot be ordered before it. Under
+// IndexOrder::PeerBarrier the other end's index store is not fenced, so the barrier must
+// come between the announcement and the re-check: afterwards the other end's last store
+// is visible to the re-check, or its next sleep-word load sees the announcement.
+void announce_sleep(const RingSignals& signals, IndexOrder order, uint32_t& state, uint32_t& cpu) {
     detail::shared(cpu).store(current_cpu(signals), std::memory_order_relaxed);
     detail::shared(state).store(kSleeping, std::memory_order_seq_cst);
+    if (order == IndexOrder::PeerBarrier) signals.peer_barrier(signals.context);
 }
 
 }  // namespace
@@ -74,6 +78,7 @@ SpscProducer<Entry>::SpscProducer(SpscRing<Entry> ring, const RingSignals* signa
       entries_(ring.entries()),
       mask_(uint64_t{ring.entry_count()} - 1),
       signals_(signals),
+      order_(index_order_for(signals)),
       self_(self),
       consumer_(consumer) {
     head_ = detail::shared(control_->head).load(std::memory_order_acquire);
@@ -113,7 +118,7 @@ WaitOutcome SpscProducer<Entry>::wait_for_space(bool count_wait) {
     }
     if (has_space_after_reload(std::memory_order_acquire)) return WaitOutcome::Ready;
     for (;;) {
-        announce_sleep(*signals_, control_->producer_state, control_->producer_cpu);
+        announce_sleep(*signals_, order_, control_->producer_state, control_->producer_cpu);
         // The re-check: a consumer that released before our announcement did not see
         // Sleeping and will not wake us, so its tail must be visible here.
         bool ready = has_space_after_reload(std::memory_order_seq_cst);
@@ -139,6 +144,7 @@ SpscConsumer<Entry>::SpscConsumer(SpscRing<Entry> ring, const RingSignals* signa
       entries_(ring.entries()),
       mask_(uint64_t{ring.entry_count()} - 1),
       signals_(signals),
+      order_(index_order_for(signals)),
       self_(self),
       producer_(producer) {
     tail_ = detail::shared(control_->tail).load(std::memory_order_acquire);
@@ -163,14 +169,14 @@ WaitOutcome SpscConsumer<Entry>::wait_for_entries() {
     for (uint32_t poll = 0; poll < signals_->spin_polls; ++poll) {
         relax_cpu();
         if (reload_head(std::memory_order_acquire)) return WaitOutcome::Ready;
-        if (ring_.is_closed()) break;  // line 3: written only by sleepers and close()
+        if (ring_.is_closed()) break;  // line 1: written only by sleepers and close()
     }
     for (;;) {
         if (ring_.is_closed()) {
             return reload_head(std::memory_order_acquire) ? WaitOutcome::Ready
                                                           : WaitOutcome::Closed;
         }
-        announce_sleep(*signals_, control_->consumer_state, control_->consumer_cpu);
+        announce_sleep(*signals_, order_, control_->consumer_state, control_->consumer_cpu);
         // The re-check (what test/spin/ring_no_recheck.pml leaves out): a producer that
         // published before our announcement did not see Sleeping and will not ring.
         bool ready = reload_head(std::memory_order_seq_cst);

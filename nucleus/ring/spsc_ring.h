@@ -8,6 +8,12 @@
 // index in private memory (SpscProducer / SpscConsumer), so the common case touches the
 // other end's cache line only when the cached value says the ring is full or empty.
 //
+// publish() and release() are one index store and one load of the other end's sleep word
+// (a cache hit while that end is busy); the only atomic read-modify-write is the doorbell,
+// sent when the other end announced that it sleeps. With RingSignals::peer_barrier the
+// index store is a plain release store (IndexOrder::PeerBarrier); without one it is
+// sequentially consistent (an xchg on x86-64), see IndexOrder.
+//
 // Indices are 64-bit and only grow; the slot of index i is i & (entry_count - 1). They
 // would wrap after 2^64 entries: 584 years at 10^9 entries a second, so wrap is not
 // handled beyond using unsigned differences (head - tail), which stay right across it.
@@ -35,32 +41,35 @@ constexpr bool is_valid_entry_count(uint64_t count) {
 }
 
 // The shared control block of one ring: four cache lines, each with one main writer, so
-// the producer and the consumer never write the same line on the fast path.
+// the producer and the consumer never write the same line on the fast path. The two hot
+// indices are 128 bytes apart (lines 0 and 2), so never in one aligned pair of lines:
+// CPUs that fetch lines in pairs (the adjacent-line prefetcher) would otherwise move head
+// and tail together between the two ends.
 struct SpscRingControl {
     // Line 0, written by the producer: the index it will publish next. The consumer may
     // read entries [tail, head).
     alignas(kCacheLineSize) uint64_t head;
     // Times the producer found the ring full and waited (polling or asleep). Here, not on
-    // line 3: a producer outrunning its consumer waits before nearly every entry, and a
+    // line 1: a producer outrunning its consumer waits before nearly every entry, and a
     // write to the line the consumer reads on every release() would cost a cache miss
     // per entry; the consumer reads this line only when its cached head says "empty".
     uint64_t full_waits;
-    // Line 1, written by the consumer: the index it will take next. The producer may
-    // overwrite entries [head, tail + entry_count).
-    alignas(kCacheLineSize) uint64_t tail;
-    // Line 2: the consumer's sleep announcement (SleepState), apart from head and tail: the
-    // producer reads it after every publish and it changes only when the consumer sleeps,
-    // so that read stays a cache hit while the consumer is busy.
-    alignas(kCacheLineSize) uint32_t consumer_state;
-    uint32_t consumer_cpu;  // where the consumer said it sleeps (kUnknownCpu if unknown)
-    uint64_t doorbells;     // wake-ups the producer sent the consumer; producer-written
-    // Line 3: the producer's sleep announcement (waiting for space) and the closed flag;
+    // Line 1: the producer's sleep announcement (waiting for space) and the closed flag;
     // all rare writes (the consumer reads it after every release()).
     alignas(kCacheLineSize) uint32_t producer_state;
     uint32_t producer_cpu;
     uint64_t space_wakeups;  // wake-ups the consumer sent the producer; consumer-written
     uint32_t closed;         // 1 once either end closed the ring; never reset
     uint32_t reserved;
+    // Line 2, written by the consumer: the index it will take next. The producer may
+    // overwrite entries [head, tail + entry_count).
+    alignas(kCacheLineSize) uint64_t tail;
+    // Line 3: the consumer's sleep announcement (SleepState), apart from head and tail: the
+    // producer reads it after every publish and it changes only when the consumer sleeps,
+    // so that read stays a cache hit while the consumer is busy.
+    alignas(kCacheLineSize) uint32_t consumer_state;
+    uint32_t consumer_cpu;  // where the consumer said it sleeps (kUnknownCpu if unknown)
+    uint64_t doorbells;     // wake-ups the producer sent the consumer; producer-written
 };
 static_assert(sizeof(SpscRingControl) == 4 * kCacheLineSize);
 static_assert(std::is_trivially_copyable_v<SpscRingControl>);
@@ -72,6 +81,26 @@ enum class WaitOutcome : uint32_t {
     Closed = 1,
 };
 
+// How publish() and release() order their index store before the load of the other end's
+// sleep word: the two halves of the Dekker pair "store index, load state" / "store
+// Sleeping, load index" that keeps a wake-up from being lost (docs/rings.md).
+enum class IndexOrder : uint32_t {
+    // A sequentially consistent store: both halves fenced; needs nothing from the binding.
+    Fenced = 0,
+    // A release store, which the CPU may let the following load overtake. A side about to
+    // sleep runs RingSignals::peer_barrier between its announcement and its re-check:
+    // after it, either the pending index store is visible to the re-check, or the other
+    // end's load comes after the announcement and sees Sleeping. The fast path pays no
+    // fence; the sleeper, already on its slow path, pays the barrier.
+    PeerBarrier = 1,
+};
+
+// Both ends of a ring must be given the same RingSignals (so they agree on the order).
+inline IndexOrder index_order_for(const RingSignals* signals) {
+    return signals != nullptr && signals->peer_barrier != nullptr ? IndexOrder::PeerBarrier
+                                                                  : IndexOrder::Fenced;
+}
+
 namespace detail {
 template <typename T>
 inline std::atomic_ref<T> shared(T& word) {
@@ -82,6 +111,18 @@ inline std::atomic_ref<T> shared(T& word) {
 inline void bump_counter(uint64_t& counter) {
     shared(counter).store(shared(counter).load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
+}
+// The index store of publish() and release(), ordered before the sleep-word load that
+// follows it as `order` says.
+inline void store_index(uint64_t& index, uint64_t value, IndexOrder order) {
+    if (order == IndexOrder::PeerBarrier) {
+        shared(index).store(value, std::memory_order_release);
+        // Keeps the compiler from hoisting the sleep-word load above the store; the CPU
+        // may still do it, which the sleeper's peer_barrier accounts for.
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+        shared(index).store(value, std::memory_order_seq_cst);
+    }
 }
 }  // namespace detail
 
@@ -166,12 +207,11 @@ public:
         if (staged_ == 0) return;
         head_ += staged_;
         staged_ = 0;
-        // Sequentially consistent store, then load: with the consumer's "store Sleeping,
-        // load head" this is Dekker's pattern, so at least one side sees the other. Either
-        // the consumer's re-check sees this entry, or we see Sleeping here and wake it.
-        // The store is also a release: the entries' contents are visible before the index.
-        // (On x86-64 an xchg, which waits for the entry's stores to reach the cache.)
-        detail::shared(control_->head).store(head_, std::memory_order_seq_cst);
+        // Store, then load: with the consumer's "store Sleeping, load head" this is
+        // Dekker's pattern (made whole by a fence here or the consumer's peer barrier,
+        // see IndexOrder), so either the consumer's re-check sees these entries or we see
+        // Sleeping and wake it. The store is a release: entries before the index.
+        detail::store_index(control_->head, head_, order_);
         if (detail::shared(control_->consumer_state).load(std::memory_order_seq_cst) ==
             static_cast<uint32_t>(SleepState::Sleeping)) {
             wake_consumer();
@@ -210,6 +250,7 @@ private:
     uint64_t staged_ = 0;       // filled entries after head_ not yet published
     uint64_t cached_tail_ = 0;  // the consumer's tail when last read
     const RingSignals* signals_ = nullptr;
+    IndexOrder order_ = IndexOrder::Fenced;
     RingParty self_ = RingParty::Caller;
     RingParty consumer_ = RingParty::Provider;
 };
@@ -237,10 +278,10 @@ public:
     void release() {
         if (tail_ == released_) return;
         released_ = tail_;
-        // Sequentially consistent for the same Dekker argument as publish(), mirrored:
-        // store tail, then load the producer's sleep state. Also a release, so our reads of
-        // the slots are done before the producer may overwrite them.
-        detail::shared(control_->tail).store(tail_, std::memory_order_seq_cst);
+        // The same Dekker argument as publish(), mirrored: store tail, then load the
+        // producer's sleep state. A release, so our reads of the slots are done before the
+        // producer may overwrite them.
+        detail::store_index(control_->tail, tail_, order_);
         if (detail::shared(control_->producer_state).load(std::memory_order_seq_cst) ==
             static_cast<uint32_t>(SleepState::Sleeping)) {
             wake_producer();
@@ -285,6 +326,7 @@ private:
     uint64_t cached_head_ = 0;  // the producer's head when last read
     uint64_t rejected_heads_ = 0;
     const RingSignals* signals_ = nullptr;
+    IndexOrder order_ = IndexOrder::Fenced;
     RingParty self_ = RingParty::Provider;
     RingParty producer_ = RingParty::Caller;
 };

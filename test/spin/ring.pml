@@ -13,10 +13,21 @@
  *   consumer  peek (reload head only when the cached copy says empty), take the slot,
  *             release now or later (batching; always before sleeping), wait_for_entries
  *             (announce Sleeping, RE-CHECK head, futex-sleep, take the word back).
- * Promela interleaves statements with sequential consistency. The C++ makes exactly the
- * accesses that need it sequentially consistent (the head/tail stores, the state loads,
- * the announcements and their re-checks: two Dekker pairs); the rest is acquire/release,
- * which the data checks below do not depend on beyond the slot-then-index order.
+ * Promela interleaves statements with sequential consistency; the hardware does not. The
+ * two Dekker pairs (producer: store head, load consumer state; consumer: store Sleeping,
+ * load head; and mirrored for tail) need the store ordered before the load. Two modes,
+ * as IndexOrder in spsc_ring.h:
+ *   default    IndexOrder::PeerBarrier. The head and tail stores are release stores: each
+ *              goes into a store buffer (head_buffer / tail_buffer) that drains at any
+ *              later moment (the StoreBuffers process), so the writer's next load may run
+ *              before the store is visible, which is what x86-64 (TSO) allows. A sleeper
+ *              runs the peer barrier between its announcement and its re-check: it
+ *              drains the other end's buffer (membarrier() interrupts that end).
+ *   -DFENCED   IndexOrder::Fenced: sequentially consistent stores, visible at once.
+ * The announcements, the compare-exchanges and close() are sequentially consistent in
+ * both modes (close() is an xchg, so it also drains the closer's buffer first). The rest
+ * is acquire/release, which the data checks below do not depend on beyond the
+ * slot-then-index order.
  *
  * A futex sleep is "block until the state word is no longer Sleeping" (what RingSignals
  * wait() promises); SPURIOUS bounded early returns check the loops around it.
@@ -31,6 +42,9 @@
  *     consumer stops only at "closed and empty": nothing published before close is lost.
  *     (Close also wakes sleepers, which would hide a lost doorbell; that is why the
  *     default run has no close.)
+ * -DNO_PEER_BARRIER keeps the release stores but drops the sleepers' barrier: spin must
+ * find the lost wake-up (ring_no_barrier.pml), which shows the store buffers model the
+ * reordering the barrier exists for.
  * -DNO_RECHECK removes the consumer's re-check after announcing sleep: ring_no_recheck.pml
  * does that, and the test expects spin to find the lost wake-up there. Two more switches
  * remove the other two things the C++ does before sleeping, and must fail as well:
@@ -53,8 +67,12 @@
 #define SLEEPING 1
 
 byte slots[CAPACITY];
-byte head = 0;               /* SpscRingControl::head, producer-written */
-byte tail = 0;               /* SpscRingControl::tail, consumer-written */
+byte head = 0;               /* SpscRingControl::head, producer-written (as visible) */
+byte tail = 0;               /* SpscRingControl::tail, consumer-written (as visible) */
+byte head_buffer = 0;        /* a head store not visible yet (store buffer) */
+bit head_pending = 0;
+byte tail_buffer = 0;
+bit tail_pending = 0;
 bit consumer_state = RUNNING;
 bit producer_state = RUNNING;
 bit closed = 0;
@@ -70,9 +88,28 @@ byte spurious = SPURIOUS;    /* early returns from wait() left to hand out */
 /* signals.wait(): sleep while the word reads Sleeping, or return early (bounded). */
 #define FUTEX_WAIT(state) if :: state == RUNNING -> skip :: atomic { spurious > 0 -> spurious-- } fi
 
-/* flush(): store head (seq_cst), load the consumer state, ring if it sleeps. */
+/* The index stores (detail::store_index) and the sleepers' peer barrier. A newer store
+ * replaces a pending one: the older value may never be seen, which only delays what the
+ * other end sees, as a slow drain would. */
+#ifdef FENCED
+#define STORE_HEAD(value) head = value
+#define STORE_TAIL(value) tail = value
+#else
+#define STORE_HEAD(value) atomic { head_buffer = value; head_pending = 1 }
+#define STORE_TAIL(value) atomic { tail_buffer = value; tail_pending = 1 }
+#endif
+#define DRAIN_HEAD if :: head_pending -> head = head_buffer; head_pending = 0 :: else -> skip fi
+#define DRAIN_TAIL if :: tail_pending -> tail = tail_buffer; tail_pending = 0 :: else -> skip fi
+#if defined(FENCED) || defined(NO_PEER_BARRIER)
+#define PEER_BARRIER(drain) skip
+#else
+#define PEER_BARRIER(drain) atomic { drain }
+#endif
+
+/* flush(): store head, load the consumer state, ring if it sleeps. */
 #define FLUSH \
-    head = next; \
+    STORE_HEAD(next); \
+    published = next; \
     if \
     :: consumer_state == SLEEPING -> \
        CLAIM(consumer_state, won); \
@@ -81,7 +118,8 @@ byte spurious = SPURIOUS;    /* early returns from wait() left to hand out */
     fi
 
 proctype Producer() {
-    byte next = 0;           /* SpscProducer::head_ */
+    byte next = 0;           /* SpscProducer::head_ + staged_ */
+    byte published = 0;      /* SpscProducer::head_: what flush() last stored */
     byte cached_tail = 0;
     bit won;
     do
@@ -97,13 +135,14 @@ proctype Producer() {
             /* wait_for_space(): flush staged entries first */
 #ifndef NO_FLUSH_BEFORE_WAIT
             if
-            :: head != next -> FLUSH
+            :: published != next -> FLUSH
             :: else -> skip
             fi;
 #endif
             full_waits++;
             do
             :: producer_state = SLEEPING;            /* announce_sleep */
+               PEER_BARRIER(DRAIN_TAIL);
                cached_tail = tail;                   /* re-check */
                if
                :: next - cached_tail < CAPACITY || closed ->
@@ -130,11 +169,11 @@ proctype Producer() {
         fi
     od;
     if                                               /* the last flush */
-    :: head != next -> FLUSH
+    :: published != next -> FLUSH
     :: else -> skip
     fi;
 #ifdef WITH_CLOSE
-    closed = 1;                                      /* SpscRing::close() */
+    atomic { DRAIN_HEAD; closed = 1 };               /* SpscRing::close(): an xchg */
     CLAIM(consumer_state, won);
     CLAIM(producer_state, won)
 #endif
@@ -160,7 +199,7 @@ proctype Consumer() {
         delivered++;
         if                                           /* release() now, or batch it */
         :: released = next;
-           tail = next;                              /* seq_cst store */
+           STORE_TAIL(next);
            if
            :: producer_state == SLEEPING ->
               CLAIM(producer_state, won);            /* wake_producer() */
@@ -184,7 +223,7 @@ proctype Consumer() {
             if
             :: released != next ->
                released = next;
-               tail = next;
+               STORE_TAIL(next);
                if
                :: producer_state == SLEEPING ->
                   CLAIM(producer_state, won);
@@ -203,6 +242,7 @@ proctype Consumer() {
                fi
             :: !closed ->
                consumer_state = SLEEPING;            /* announce_sleep */
+               PEER_BARRIER(DRAIN_HEAD);
 #ifndef NO_RECHECK
                cached_head = head;                   /* the re-check */
                if
@@ -232,10 +272,20 @@ drained:
     assert(doorbells <= MESSAGES)
 }
 
+/* The store buffers drain on their own, at any moment. */
+proctype StoreBuffers() {
+end:
+    do
+    :: atomic { head_pending -> head = head_buffer; head_pending = 0 }
+    :: atomic { tail_pending -> tail = tail_buffer; tail_pending = 0 }
+    od
+}
+
 init {
     atomic {
         run Producer();
-        run Consumer()
+        run Consumer();
+        run StoreBuffers()
     }
 }
 

@@ -69,7 +69,8 @@ set_tests_properties(ring_tsan_test PROPERTIES LABELS host TIMEOUT 900
 # --- The Promela model of the protocol (test/spin/) -------------------------------------
 # check_model.py runs spin -a, compiles pan.c for a safety run (assertions, invalid end
 # states) and a liveness run (-a -f, the model's LTL property) and fails on any error. The
-# no-recheck variant must FAIL: it proves the model and the checker can see a lost wake-up.
+# no-recheck and no-barrier variants must FAIL: they prove the model and the checker can
+# see a lost wake-up (and, for the barrier, the store-load reordering behind it).
 find_program(UMKA_SPIN_EXECUTABLE spin)
 if(NOT UMKA_SPIN_EXECUTABLE)
   set(UMKA_SPIN_EXECUTABLE spin)  # check_model.py then fails naming the missing tool
@@ -85,6 +86,9 @@ endfunction()
 umka_ring_spin_test(ring_spin_model ring.pml pass)
 umka_ring_spin_test(ring_spin_model_close ring.pml pass -D WITH_CLOSE)
 umka_ring_spin_test(ring_spin_model_wider ring.pml pass -D CAPACITY=3 -D MESSAGES=7 -D SPURIOUS=2)
+umka_ring_spin_test(ring_spin_model_fenced ring.pml pass -D FENCED)
+umka_ring_spin_test(ring_spin_model_fenced_close ring.pml pass -D FENCED -D WITH_CLOSE)
 umka_ring_spin_test(ring_spin_no_recheck_fails ring_no_recheck.pml fail)
+umka_ring_spin_test(ring_spin_no_barrier_fails ring_no_barrier.pml fail)
 umka_ring_spin_test(ring_spin_no_flush_fails ring.pml fail -D NO_FLUSH_BEFORE_WAIT)
 umka_ring_spin_test(ring_spin_no_release_fails ring.pml fail -D NO_RELEASE_BEFORE_SLEEP)

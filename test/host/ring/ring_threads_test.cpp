@@ -37,6 +37,7 @@ using umka::ring::SpscProducer;
 using umka::ring::WaitOutcome;
 using umka::ring::testing::EchoDispatcher;
 using umka::ring::testing::Pair;
+using umka::ring::testing::PeerBarrier;
 using umka::ring::testing::put_sequence;
 using umka::ring::testing::sequence_of;
 using umka::ring::testing::ThreadSignals;
@@ -60,6 +61,9 @@ struct StreamOptions {
     uint64_t consumer_stall_every;  // consumer sleeps 50 µs every N messages (0: never)
     std::chrono::nanoseconds consumer_work{0};
     std::chrono::nanoseconds producer_pause{0};
+    // Membarrier: plain index stores, sleepers run the barrier (IndexOrder::PeerBarrier);
+    // None: sequentially consistent index stores (IndexOrder::Fenced, the kernel's choice).
+    PeerBarrier barrier = PeerBarrier::Membarrier;
 };
 
 struct StreamResult {
@@ -74,7 +78,7 @@ struct StreamResult {
 // each value is the next expected one and stops at Closed.
 StreamResult stream(const StreamOptions& options) {
     Pair pair(options.entries);
-    ThreadSignals signals(options.spin_polls);
+    ThreadSignals signals(options.spin_polls, options.barrier);
     std::thread producer_thread([&] {
         SpscProducer<Request> producer(pair.pair.requests(), signals.signals(), RingParty::Caller,
                                        RingParty::Provider);
@@ -149,6 +153,17 @@ TEST(RingThreads, SleepingEndsOnEveryMessageStillLoseNothing) {
     EXPECT_GT(result.counters.full_ring_waits, 0u);
 }
 
+TEST(RingThreads, SleepingEndsLoseNothingWithFencedIndexStoresToo) {
+    const uint64_t count = messages(200'000);
+    StreamResult result = stream({.entries = 2,
+                                  .spin_polls = 0,
+                                  .count = count,
+                                  .consumer_stall_every = 1024,
+                                  .barrier = PeerBarrier::None});
+    expect_exact_stream(result, count);
+    EXPECT_GT(result.counters.full_ring_waits, 0u);
+}
+
 TEST(RingThreads, ABusyConsumerIsRarelyRung) {
     const uint64_t count = messages(1'000'000);
     StreamResult result =
@@ -181,6 +196,9 @@ TEST(RingThreads, ASleepingConsumerIsRungForEachSparseMessage) {
     EXPECT_GT(result.counters.request_doorbells * 2, count)
         << result.counters.request_doorbells << " doorbells for " << count << " messages";
     EXPECT_LE(result.counters.request_doorbells, count);
+    ThreadSignals probe;
+    std::printf("index stores: %s\n",
+                probe.has_peer_barrier() ? "release + peer barrier" : "fenced");
     std::printf("sparse producer: %llu doorbells for %llu messages\n",
                 static_cast<unsigned long long>(result.counters.request_doorbells),
                 static_cast<unsigned long long>(count));

@@ -68,9 +68,9 @@ struct Ends {
 
 TEST(RingPairLayout, ControlLinesAreSeparateAndEntriesAligned) {
     EXPECT_EQ(offsetof(SpscRingControl, head), 0u);
-    EXPECT_EQ(offsetof(SpscRingControl, tail), kCacheLineSize);
-    EXPECT_EQ(offsetof(SpscRingControl, consumer_state), 2 * kCacheLineSize);
-    EXPECT_EQ(offsetof(SpscRingControl, producer_state), 3 * kCacheLineSize);
+    EXPECT_EQ(offsetof(SpscRingControl, producer_state), kCacheLineSize);
+    EXPECT_EQ(offsetof(SpscRingControl, tail), 2 * kCacheLineSize);
+    EXPECT_EQ(offsetof(SpscRingControl, consumer_state), 3 * kCacheLineSize);
     EXPECT_EQ(RingPair::bytes_for(8), 9 * kCacheLineSize + 2 * 8 * UMKA_KABI_RING_ENTRY_SIZE);
 
     Pair pair(8);

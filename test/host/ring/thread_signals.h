@@ -2,13 +2,22 @@
 // semantics by checking the sleep-state word under the mutex. A wait that lasts longer
 // than `stall_limit` is recorded as a stall and returns (the ring code re-checks and
 // sleeps again), so a lost wake-up fails a test instead of hanging it.
+//
+// The peer barrier (RingSignals::peer_barrier) is Linux's membarrier(): every thread of
+// the process that runs at the time is interrupted, which orders its memory accesses.
+// PeerBarrier::None leaves it out, so the ring ends use sequentially consistent index
+// stores instead (IndexOrder::Fenced, what a binding without a barrier gets).
 #pragma once
 
+#include <linux/membarrier.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <new>
 
@@ -16,9 +25,14 @@
 
 namespace umka::ring::testing {
 
+enum class PeerBarrier : uint32_t {
+    Membarrier = 0,  // when the kernel offers it; None otherwise
+    None = 1,
+};
+
 class ThreadSignals {
 public:
-    explicit ThreadSignals(uint32_t spin_polls = 0,
+    explicit ThreadSignals(uint32_t spin_polls = 0, PeerBarrier barrier = PeerBarrier::Membarrier,
                            std::chrono::milliseconds stall_limit = std::chrono::seconds(10))
         : stall_limit_(stall_limit) {
         signals_.context = this;
@@ -26,6 +40,9 @@ public:
         signals_.wake = &ThreadSignals::wake;
         signals_.current_cpu = &ThreadSignals::current_cpu;
         signals_.spin_polls = spin_polls;
+        if (barrier == PeerBarrier::Membarrier && register_membarrier()) {
+            signals_.peer_barrier = &ThreadSignals::membarrier;
+        }
     }
     ThreadSignals(const ThreadSignals&) = delete;
     ThreadSignals& operator=(const ThreadSignals&) = delete;
@@ -36,6 +53,7 @@ public:
     uint64_t wakes(RingParty party) const { return locked(wakes_[index(party)]); }
     uint64_t stalls() const { return locked(stalls_); }
     uint32_t last_wake_cpu() const { return locked(last_wake_cpu_); }
+    bool has_peer_barrier() const { return signals_.peer_barrier != nullptr; }
 
 private:
     static size_t index(RingParty party) { return static_cast<size_t>(party); }
@@ -65,6 +83,17 @@ private:
             self->last_wake_cpu_ = cpu;
         }
         self->conditions_[index(sleeper)].notify_all();
+    }
+
+    // Registration is per process and idempotent; false where membarrier() is missing or
+    // refused (old kernel, seccomp).
+    static bool register_membarrier() {
+        return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    }
+    static void membarrier(void*) {
+        // Registered above, so this cannot fail short of a kernel bug; a failure would
+        // leave the ring without its ordering, so stop rather than lose a wake-up.
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) abort();
     }
 
     static uint32_t current_cpu(void*) {
