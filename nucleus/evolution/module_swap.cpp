@@ -197,7 +197,7 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
     size_t count = targets_of(*new_, targets);
     Result<size_t> carried =
         transfer_states(snapshot_sources_, source_count, targets, count, import_function_,
-                        TransferMode::Commit, manifest.name(), diagnostic);
+                        TransferMode::Prebuild, manifest.name(), diagnostic);
     TRY(carried.status());
     facts_.states_carried = carried.value();
     for (size_t index = 0; index < hook_count_; ++index) TRY(hooks_[index]->dry_run(diagnostic));
@@ -259,7 +259,7 @@ Status ModuleSwap::refresh_prebuilt(modules::Diagnostic& diagnostic) {
         StateTarget targets[modules::kMaximumBoundStates];
         size_t count = targets_of(*new_, targets);
         TRY(transfer_states(snapshot_sources_, source_count, targets, count, import_function_,
-                            TransferMode::Commit, new_->image.manifest_view.name(), diagnostic)
+                            TransferMode::Prebuild, new_->image.manifest_view.name(), diagnostic)
                 .status());
     }
     for (size_t index = 0; index < hook_count_; ++index)

@@ -857,7 +857,7 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
                                                  r"scheduler_policy\.SchedulerPolicy version 1 but its consumers "
                                                  r"need >= 2",
         "evolve scheduler scheduler-refuses-state.umod": r"refused in validate: 'scheduler' refused state "
-                                                         r"'SchedulerGlobals' \(version 1 -> 1\) in the dry run: EPROTO",
+                                                         r"'SchedulerGlobals' \(version 1 -> 1\) in the build before the pause: EPROTO",
         "evolve scheduler missing.umod": r"refused in prepare: 'missing\.umod' is not a file of the boot bundle",
         "evolve nosuchmodule scheduler.umod": r"refused in prepare: no running module is named 'nosuchmodule'",
     }
