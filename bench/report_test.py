@@ -173,9 +173,11 @@ class EvolutionParsingTest(unittest.TestCase):
     def test_table_row(self) -> None:
         result = {"smp": 4, "service": "scheduler", "swaps": 6, "attempted": 6,
                   "empty_stop_the_world_us": [8.5, 0.3, 0.4], "pause": (54.3, 69.0, 721.7),
-                  "state_transfer": (22.5, 36.0, 148.0), "whole_swap": (52000.1, 52600.0, 60600.0)}
+                  "state_transfer": (22.5, 36.0, 148.0), "gathering": (1.0, 2.0, 3.0),
+                  "whole_swap": (52000.1, 52600.0, 60600.0), "prebuilt_current": (5, 6)}
         self.assertEqual(evolution_bench.table_row(result),
-                         "| 4 | scheduler | 6/6 | 54.3 / 69 / 721.7 | 22.5 / 36 / 148 | 52000.1 / 52600 / 60600 | 0.4 |")
+                         "| 4 | scheduler | 6/6 | 54.3 / 69 / 721.7 | 22.5 / 36 / 148 | 1 / 2 / 3 | "
+                         "52000.1 / 52600 / 60600 | 0.4 | 172.50 | 5/6 |")
 
 
 class InitramfsTest(unittest.TestCase):

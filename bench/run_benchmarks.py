@@ -301,6 +301,9 @@ def swap_rows(build: Path, accel: str, cycles: int, smps: list[int]) -> list[dic
                                ("whole_swap", "whole swap, prepare -> resume")):
                 if result.get(key):
                     rows.append(report.alone(summary_row(suite, f"{label}, {where}", result[key], swaps)))
+            if result.get("prebuilt_current"):
+                current, pauses = result["prebuilt_current"]
+                pause["note"] += f"; the pre-built state was current in {current} of {pauses} pauses"
             if swaps != result["attempted"]:
                 pause["note"] += f"; only {swaps} of {result['attempted']} swaps completed"
     return rows

@@ -94,6 +94,7 @@ EvolveReport EvolutionEngine::evolve(const EvolveRequest& request) {
         report.cycles.gather = timing.gather_cycles;
         report.cycles.pause = timing.pause_cycles;
         report.cycles.state_transfer = timing.transfer_cycles;
+        report.pause_work = timing.work;
         if (report.status.is_ok()) {
             report.phase = Phase::Resume;
             uint64_t resumed = environment.read_cycles();

@@ -1,9 +1,12 @@
 // The live evolution protocol (docs/evolution.md, DESIGN.md §9) as a state machine:
 //
 //   Prepare  -> load, verify and bind the replacement withheld (outside the pause)
-//   Validate -> dry-run import of every state region; the module may refuse
-//   Swap     -> the stop-the-world pause: commit the imports, store the new records,
-//               service hooks (the scheduler's attach/import_states), memory ownership
+//   Validate -> build the replacement's state from a snapshot of the old one (its import,
+//               the scheduler's attach/import_states and their consistency checks run
+//               here, outside the pause); the module may refuse
+//   Swap     -> the stop-the-world pause: check the old state still equals the snapshot
+//               (import it again only if not), store the new records, switch service
+//               hooks, hand over memory ownership
 //   Resume   -> retire the old records; unload the old image once nothing can run it
 //
 // The engine orders the phases, times them, turns every failure before Swap into a
@@ -16,6 +19,7 @@
 #include <stdint.h>
 
 #include "nucleus/evolution/evolution_log.h"
+#include "nucleus/evolution/state_snapshot.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/diagnostic.h"
 
@@ -70,6 +74,7 @@ struct SwapTiming {
     uint64_t gather_cycles;
     uint64_t pause_cycles;
     uint64_t transfer_cycles;
+    PauseWork work = PauseWork::CommitOnly;
 };
 
 // The system side. Each call returns Status with the reason in `diagnostic`. One evolution
@@ -106,6 +111,9 @@ struct EvolveReport {
     OldImage old_image;
     LogOutcome outcome;
     PhaseCycles cycles;
+    // Swap and Resume: whether the pause found the state built in Validate still current
+    // (CommitOnly) or had to import the old state again inside the pause (Rebuilt).
+    PauseWork pause_work;
     ModuleFacts facts;
     size_t parked_images;   // old images still parked after this evolution
     uint64_t log_sequence;  // 0 if the log has no storage

@@ -83,6 +83,7 @@ void fill_detail(const EvolveReport& result, control::EvolveDetail& detail) {
         detail.regions_transferred = uint32_t(swap.regions_transferred());
         detail.ring_requests_queued = swap.ring_requests_queued();
         detail.policy_swapped = swap.hooks_ran() ? 1 : 0;
+        detail.pause_rebuilt_state = result.pause_work == PauseWork::Rebuilt ? 1 : 0;
         if (swap.hooks_ran()) {
             PauseHookFacts facts = swap.hook_facts();
             detail.old_task_version = facts.old_item_version;

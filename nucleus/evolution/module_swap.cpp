@@ -55,8 +55,15 @@ size_t sources_of(const ModuleRecord& record, StateSource* sources) {
     return manifest.state_count();
 }
 
-void free_scratch(const UmkaStateRegion* states, size_t count) {
-    for (size_t index = 0; index < count; ++index) loader::free_zeroed(states[index].base);
+// The new instance's state regions (bound in Prepare, withheld until the pause).
+size_t targets_of(const ModuleRecord& record, StateTarget* targets) {
+    const modules::ManifestView& manifest = record.image.manifest_view;
+    for (size_t index = 0; index < manifest.state_count(); ++index) {
+        const UmkaStateRegion& region = record.binding->states[index];
+        targets[index] = StateTarget{manifest.state(index).name, region.schema_version, region.base,
+                                     region.size};
+    }
+    return manifest.state_count();
 }
 
 void pause_entry(void* argument) {
@@ -168,38 +175,36 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     return Status::ok();
 }
 
+// The new state regions are built here, outside the pause, from a copy of the old ones
+// (state_snapshot.h); the pause compares the old regions with the copy and imports again
+// only what changed. The module's import (and any refusal) runs here, on the real regions
+// the new module will use: they are withheld until the pause stores the service slots.
 Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
     const modules::ManifestView& manifest = new_->image.manifest_view;
     StateSource sources[modules::kMaximumBoundStates];
     size_t source_count = sources_of(*old_, sources);
-    StateTarget targets[modules::kMaximumBoundStates];
-    UmkaStateRegion scratch[modules::kMaximumBoundStates] = {};
-    size_t count = manifest.state_count();
-    Status status = Status::ok();
-    for (size_t index = 0; index < count && status.is_ok(); ++index) {
-        modules::StateEntry state = manifest.state(index);
-        Result<void*> base = loader::allocate_zeroed(state.size);
-        if (base.is_error()) {
-            status = modules::refuse(diagnostic, Errno::OutOfMemory,
-                                     "no scratch memory for state '%s'", state.name);
-            break;
+    free_snapshots();
+    for (size_t index = 0; index < source_count; ++index) {
+        Result<void*> copy = loader::allocate_zeroed(sources[index].size);
+        if (copy.is_error()) {
+            return modules::refuse(diagnostic, Errno::OutOfMemory,
+                                   "no memory for a copy of state '%s'", sources[index].name);
         }
-        scratch[index].base = base.value();
-        targets[index] = StateTarget{state.name, state.version, base.value(), state.size};
+        snapshots_[snapshot_count_++] = copy.value();
     }
-    // The old state keeps changing until the pause: the dry run sees a recent copy and
-    // proves the versions and the module's import accept it.
-    if (status.is_ok()) {
-        Result<size_t> carried =
-            transfer_states(sources, source_count, targets, count, import_function_,
-                            TransferMode::DryRun, manifest.name(), diagnostic);
-        if (carried.is_ok()) facts_.states_carried = carried.value();
-        status = carried.status();
-    }
-    free_scratch(scratch, count);
-    TRY(status);
+    take_snapshots(sources, source_count, snapshots_, snapshot_sources_);
+    StateTarget targets[modules::kMaximumBoundStates];
+    size_t count = targets_of(*new_, targets);
+    Result<size_t> carried =
+        transfer_states(snapshot_sources_, source_count, targets, count, import_function_,
+                        TransferMode::Prebuild, manifest.name(), diagnostic);
+    TRY(carried.status());
+    facts_.states_carried = carried.value();
     for (size_t index = 0; index < hook_count_; ++index) TRY(hooks_[index]->dry_run(diagnostic));
-    return Status::ok();
+    RecursiveSpinLockGuard guard(loader::capability_writer_lock());
+    return modules::plan_swap_provided(*old_->binding, *new_->binding, old_->image.manifest_view,
+                                       manifest, loader::module_system().registry(), provided_swap_,
+                                       diagnostic);
 }
 
 void ModuleSwap::run_pause() {
@@ -208,52 +213,90 @@ void ModuleSwap::run_pause() {
     const modules::ManifestView& manifest = new_->image.manifest_view;
     StateSource sources[modules::kMaximumBoundStates];
     size_t source_count = sources_of(*old_, sources);
-    StateTarget targets[modules::kMaximumBoundStates];
-    for (size_t index = 0; index < manifest.state_count(); ++index) {
-        const UmkaStateRegion& region = new_->binding->states[index];
-        targets[index] = StateTarget{manifest.state(index).name, region.schema_version, region.base,
-                                     region.size};
+    pause_work_ = PauseWork::CommitOnly;
+    pause_status_ = Status::ok();
+    if (!snapshots_current(sources, snapshot_sources_, source_count)) {
+        // Some old region changed after Validate copied it: import the final bytes.
+        pause_work_ = PauseWork::Rebuilt;
+        StateTarget targets[modules::kMaximumBoundStates];
+        size_t count = targets_of(*new_, targets);
+        pause_status_ = transfer_states(sources, source_count, targets, count, import_function_,
+                                        TransferMode::Commit, manifest.name(), diagnostic)
+                            .status();
     }
-    Result<size_t> carried =
-        transfer_states(sources, source_count, targets, manifest.state_count(), import_function_,
-                        TransferMode::Commit, manifest.name(), diagnostic);
-    pause_status_ = carried.status();
-    for (size_t index = 0; index < hook_count_ && pause_status_.is_ok(); ++index)
-        pause_status_ = hooks_[index]->commit(state_check_, diagnostic);
+    PauseWork regions = pause_work_;
+    for (size_t index = 0; index < hook_count_ && pause_status_.is_ok(); ++index) {
+        pause_status_ = hooks_[index]->commit(state_check_, regions, diagnostic);
+        if (hooks_[index]->facts != nullptr && hooks_[index]->facts().work == PauseWork::Rebuilt)
+            pause_work_ = PauseWork::Rebuilt;
+    }
     transfer_cycles_ = arch::read_cycle_counter() - start;
     if (pause_status_.is_error()) return;  // nothing stored: the old module serves on
-    loader::ModuleSystem& system = loader::module_system();
-    // The shared slots the swap stores into: ring bindings to them hand their queued
-    // requests to the new code.
-    const UmkaServiceSlot* swapped_slots[modules::kMaximumProvided];
-    size_t swapped_slot_count = 0;
-    for (UmkaServiceSlot* slot : old_->binding->published) {
-        if (slot != nullptr) swapped_slots[swapped_slot_count++] = slot;
-    }
-    pause_status_ =
-        modules::swap_provided(*old_->binding, *new_->binding, old_->image.manifest_view, manifest,
-                               system.registry(), retired_, &retired_count_, diagnostic);
+    // Checked and its records taken in Validate (plan_swap_provided): only the stores here.
+    pause_status_ = modules::apply_swap_provided(*old_->binding, *new_->binding,
+                                                 loader::module_system().registry(), provided_swap_,
+                                                 retired_, &retired_count_, diagnostic);
     if (pause_status_.is_error()) return;  // refused before its first store
-    ring_requests_queued_ = loader::ring_requests_outstanding(swapped_slots, swapped_slot_count);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->switch_over();
-    regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
+    // The old instance's memory regions become the new one's at once through this store;
+    // resume() moves them in the capability table, outside the pause.
+    __atomic_store_n(&new_->inherited_owner, old_->owner, __ATOMIC_RELEASE);
     old_->state = ModuleState::Replaced;
     new_->state = ModuleState::Loaded;
+}
+
+// Right before the pause, with interrupts off on this CPU until the rendezvous holds every
+// CPU: state that changed since Validate is snapshotted and built again here, outside the
+// pause. With one CPU nothing can change it after this; with more, the other CPUs may
+// still change it until they stop, and the pause compares once more.
+Status ModuleSwap::refresh_prebuilt(modules::Diagnostic& diagnostic) {
+    StateSource sources[modules::kMaximumBoundStates];
+    size_t source_count = sources_of(*old_, sources);
+    PauseWork regions = PauseWork::CommitOnly;
+    if (!snapshots_current(sources, snapshot_sources_, source_count)) {
+        regions = PauseWork::Rebuilt;
+        take_snapshots(sources, source_count, snapshots_, snapshot_sources_);
+        StateTarget targets[modules::kMaximumBoundStates];
+        size_t count = targets_of(*new_, targets);
+        TRY(transfer_states(snapshot_sources_, source_count, targets, count, import_function_,
+                            TransferMode::Prebuild, new_->image.manifest_view.name(), diagnostic)
+                .status());
+    }
+    for (size_t index = 0; index < hook_count_; ++index)
+        TRY(hooks_[index]->refresh(regions, diagnostic));
+    return Status::ok();
 }
 
 Status ModuleSwap::swap(SwapTiming& timing, modules::Diagnostic& diagnostic) {
     pause_status_ = Status::ok();
     pause_diagnostic_ = &diagnostic;
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    if (Status refreshed = refresh_prebuilt(diagnostic); refreshed.is_error()) {
+        arch::restore_interrupts(interrupts);
+        return refreshed;
+    }
     Result<smp::RendezvousResult> held =
         smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, pause_entry, this);
+    arch::restore_interrupts(interrupts);
     if (held.is_error()) {
         return modules::refuse(diagnostic, held.error(),
                                "the CPUs did not gather for the pause (%s)",
                                errno_name(held.error()));
     }
+    if (pause_status_.is_ok()) {
+        // Requests outstanding as the CPUs resume: every one is served by the new module
+        // (a provider thread loads the slot per request). Counted here, not in the pause.
+        const UmkaServiceSlot* slots[modules::kMaximumProvided];
+        size_t slot_count = 0;
+        for (UmkaServiceSlot* slot : new_->binding->published) {
+            if (slot != nullptr) slots[slot_count++] = slot;
+        }
+        ring_requests_queued_ = loader::ring_requests_outstanding(slots, slot_count);
+    }
     timing.gather_cycles = held.value().cycles_to_gather;
     timing.pause_cycles = held.value().cycles_total - held.value().cycles_to_gather;
     timing.transfer_cycles = transfer_cycles_;
+    timing.work = pause_work_;
     return pause_status_;
 }
 
@@ -285,6 +328,12 @@ bool ModuleSwap::try_unload(Parked& parked) {
 }
 
 OldImage ModuleSwap::resume() {
+    free_snapshots();
+    {
+        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
+        regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
+    }
+    __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();
     modules::Diagnostic ignored;
     // Its bindings to other services and its capabilities go now; its code, binding block
@@ -317,7 +366,20 @@ Status ModuleSwap::start_replacement(modules::Diagnostic& diagnostic) {
     return started;
 }
 
+void ModuleSwap::free_snapshots() {
+    for (size_t index = 0; index < snapshot_count_; ++index) {
+        loader::free_zeroed(snapshots_[index]);
+        snapshots_[index] = nullptr;
+    }
+    snapshot_count_ = 0;
+}
+
 void ModuleSwap::abandon() {
+    free_snapshots();
+    if (provided_swap_.count > 0) {
+        RecursiveSpinLockGuard guard(loader::capability_writer_lock());
+        modules::cancel_swap_provided(loader::module_system().registry(), provided_swap_);
+    }
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->abandon();
     hook_count_ = 0;
     if (new_ == nullptr) return;

@@ -10,6 +10,7 @@
 #include "nucleus/bundle/cpio_archive.h"
 #include "nucleus/evolution/evolution_engine.h"
 #include "nucleus/evolution/pause_hooks.h"
+#include "nucleus/evolution/state_snapshot.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/code_scan.h"
 
@@ -47,6 +48,8 @@ public:
                                                               : PauseHookFacts{};
     }
     size_t regions_transferred() const { return regions_transferred_; }
+    // Whether the pause only committed the state built in Validate or had to rebuild some.
+    PauseWork pause_work() const { return pause_work_; }
     // Ring requests that were outstanding on bindings to the swapped provider during the
     // pause: served by the new module after it.
     uint64_t ring_requests_queued() const { return ring_requests_queued_; }
@@ -66,6 +69,8 @@ private:
     void unload(loader::ModuleRecord& record, const UmkaServiceRecord* const* retired,
                 size_t retired_count);
     bool try_unload(Parked& parked);
+    void free_snapshots();
+    Status refresh_prebuilt(modules::Diagnostic& diagnostic);
 
     StateCheck state_check_ = StateCheck::Skip;
     loader::ModuleRecord* old_ = nullptr;
@@ -87,6 +92,13 @@ private:
     Status pause_status_ = Status::ok();
     modules::Diagnostic* pause_diagnostic_ = nullptr;
     uint64_t transfer_cycles_ = 0;
+    PauseWork pause_work_ = PauseWork::CommitOnly;
+    // Validate's copies of the old state regions, from which the new ones were built.
+    void* snapshots_[modules::kMaximumBoundStates] = {};
+    StateSource snapshot_sources_[modules::kMaximumBoundStates] = {};
+    size_t snapshot_count_ = 0;
+    // The service slot stores, checked and their records taken in Validate.
+    modules::ProvidedSwap provided_swap_{};
 };
 
 }  // namespace umka::evolution

@@ -14,8 +14,8 @@ bool same(const char* left, const char* right) {
 
 Status register_pause_hook(const PauseHook& hook) {
     if (hook.package == nullptr || hook.interface == nullptr || hook.prepare == nullptr ||
-        hook.dry_run == nullptr || hook.commit == nullptr || hook.switch_over == nullptr ||
-        hook.finish == nullptr || hook.abandon == nullptr) {
+        hook.dry_run == nullptr || hook.refresh == nullptr || hook.commit == nullptr ||
+        hook.switch_over == nullptr || hook.finish == nullptr || hook.abandon == nullptr) {
         return Errno::InvalidArgument;
     }
     for (size_t index = 0; index < hook_count; ++index) {

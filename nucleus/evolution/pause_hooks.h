@@ -6,8 +6,13 @@
 // phase (docs/evolution.md, "Pause hooks"):
 //
 //   prepare  outside the pause, after the replacement is bound withheld: allocate
-//   dry_run  validate: import a snapshot into scratch memory; may refuse
-//   commit   inside the pause, before the service slots are stored; may refuse
+//   dry_run  validate: build the replacement's state from a snapshot (state_snapshot.h),
+//            with every check the import makes; may refuse
+//   refresh  right before the pause (the initiating CPU has interrupts off until it): bring
+//            the pre-built state up to date if the live one changed since; may refuse
+//   commit   inside the pause, before the service slots are stored: keep the pre-built
+//            state if the live one still equals the snapshot, import it again otherwise;
+//            may refuse
 //   switch   inside the pause, after the stores (cannot fail)
 //   finish   after the pause: free what the old instance used
 //   abandon  the swap was refused at any phase up to commit: free what prepare allocated
@@ -19,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nucleus/evolution/state_snapshot.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/diagnostic.h"
 #include "nucleus/module/manifest.h"
@@ -37,6 +43,7 @@ struct PauseHookFacts {
     uint32_t old_item_version;  // the migrated record's schema version, old and new
     uint32_t new_item_version;
     uint64_t check_cycles;
+    PauseWork work;  // whether commit had to import the live state again
 };
 
 struct PauseHook {
@@ -44,7 +51,11 @@ struct PauseHook {
     const char* interface;
     Status (*prepare)(const UmkaProvidedInterface& replacement, modules::Diagnostic& diagnostic);
     Status (*dry_run)(modules::Diagnostic& diagnostic);
-    Status (*commit)(StateCheck check, modules::Diagnostic& diagnostic);
+    // `regions`: Rebuilt when the replacement's own state regions were imported again
+    // since dry_run (anything it put there, like an attach, is gone).
+    Status (*refresh)(PauseWork regions, modules::Diagnostic& diagnostic);
+    // `regions`: as for refresh, for the import inside this pause.
+    Status (*commit)(StateCheck check, PauseWork regions, modules::Diagnostic& diagnostic);
     void (*switch_over)();
     void (*finish)();
     void (*abandon)();

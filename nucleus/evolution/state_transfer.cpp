@@ -17,7 +17,9 @@ Result<size_t> transfer_states(const StateSource* sources, size_t source_count,
                                const StateTarget* targets, size_t target_count,
                                UmkaStateImportFunction import_function, TransferMode mode,
                                const char* module_name, modules::Diagnostic& diagnostic) {
-    const char* phase = mode == TransferMode::DryRun ? "dry run" : "commit";
+    const char* phase = mode == TransferMode::DryRun     ? "dry run"
+                        : mode == TransferMode::Prebuild ? "build before the pause"
+                                                         : "commit";
     size_t carried = 0;
     for (size_t index = 0; index < target_count; ++index) {
         const StateTarget& target = targets[index];

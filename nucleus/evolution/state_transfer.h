@@ -32,7 +32,9 @@ struct StateTarget {
     uint64_t size;            // at least the manifest's size
 };
 
-enum class TransferMode : uint8_t { DryRun, Commit };
+// Prebuild: into the real region before the pause, from a snapshot (state_snapshot.h); the
+// module sees UMKA_STATE_IMPORT_COMMIT, as for Commit (inside the pause).
+enum class TransferMode : uint8_t { DryRun, Prebuild, Commit };
 
 // How many targets had a predecessor (imported or copied); Errno::InvalidArgument for a
 // version change without an import function or a region too small for the copy, the

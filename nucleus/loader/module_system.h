@@ -48,8 +48,12 @@ struct ModuleRecord {
     bool image_loaded;
     modules::ModuleBindingBlock* binding;  // nucleus frames, valid once bound
     uint32_t owner;                        // capability owner / consumer id
-    uint64_t load_cycles;                  // signature check + ELF load + bind
-    uint64_t verify_cycles;                // the signature check alone
+    // A replacement's predecessor's owner id, from its evolution's pause until resume has
+    // moved the predecessor's memory regions to `owner` (0: none; 0 is never a module's):
+    // the pause only stores this instead of walking the capability table.
+    uint32_t inherited_owner;
+    uint64_t load_cycles;    // signature check + ELF load + bind
+    uint64_t verify_cycles;  // the signature check alone
     uint64_t file_size;
     uint32_t load_order;  // 1, 2, ... in the order boot bound the modules; 0 otherwise
     Errno start_error;    // what the module's start returned (reason in `reason`)

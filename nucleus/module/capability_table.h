@@ -134,8 +134,9 @@ public:
     // Revokes every live capability of `owner` (module unload). Returns how many.
     size_t revoke_owned(uint32_t owner);
     // Live swap: every live capability of `from` of `kind` for which `accept(context,
-    // object)` holds now belongs to `to` (same handle, same generation). Called with every
-    // other CPU stopped, so no check sees the owner change half-way. Returns how many.
+    // object)` holds now belongs to `to` (same handle, same generation). One atomic store
+    // per entry: a concurrent check sees the old or the new owner (a live swap's
+    // replacement accepts both until this is done). Returns how many.
     size_t transfer_owned(uint32_t from, uint32_t to, CapabilityKind kind,
                           bool (*accept)(void* context, void* object), void* context);
 

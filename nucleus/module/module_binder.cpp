@@ -243,11 +243,12 @@ Status start_module(ModuleBindingBlock& block, const char* module_name, Diagnost
                   errno_name(Errno(result)), reason[0] != '\0' ? ": " : "", reason);
 }
 
-Status swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacement,
-                     const ManifestView& current_manifest, const ManifestView& replacement_manifest,
-                     ServiceRegistry& registry, const UmkaServiceRecord** retired,
-                     size_t* retired_count, Diagnostic& diagnostic) {
-    *retired_count = 0;
+Status plan_swap_provided(const ModuleBindingBlock& current, const ModuleBindingBlock& replacement,
+                          const ManifestView& current_manifest,
+                          const ManifestView& replacement_manifest, ServiceRegistry& registry,
+                          ProvidedSwap& plan, Diagnostic& diagnostic) {
+    plan = ProvidedSwap{};
+    plan.provider = replacement_manifest.name();
     size_t count = current_manifest.provided_count();
     if (!current.bound || !replacement.bound) {
         return refuse(diagnostic, Errno::InvalidArgument, "swap of '%s': a module is not bound",
@@ -260,49 +261,75 @@ Status swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacemen
                       current_manifest.name(), replacement_manifest.name(), count,
                       replacement_manifest.provided_count());
     }
-    // Everything is checked before the first store, so a refusal leaves the old module in
-    // place (the evolution protocol's "a failed swap leaves the old module running").
-    size_t matching[kMaximumProvided];
     for (size_t index = 0; index < count; ++index) {
         InterfaceEntry entry = current_manifest.provided(index);
         size_t found = replacement_manifest.find_provided(entry.package, entry.name);
         if (found == ManifestView::kNotFound || current.published[index] == nullptr ||
             replacement.published[found] != nullptr) {
+            cancel_swap_provided(registry, plan);
             return refuse(diagnostic, Errno::InvalidArgument,
                           "swap of '%s': %s.%s is not published by it or not withheld by '%s'",
                           current_manifest.name(), entry.package, entry.name,
                           replacement_manifest.name());
         }
-        const auto* header =
-            static_cast<const umka_kabi_vtable_header*>(replacement.provided[found].vtable);
-        const ServiceEntry* service = registry.entry_of(current.published[index]);
-        if (service == nullptr || header->version < service->required_minimum) {
-            return refuse(diagnostic, Errno::InvalidArgument,
-                          "swap of %s.%s to '%s' version %u refused: consumers need >= %u",
-                          entry.package, entry.name, replacement_manifest.name(), header->version,
-                          service ? service->required_minimum : 0);
-        }
-        matching[index] = found;
-    }
-    if (registry.free_record_count() < count) {
-        return refuse(diagnostic, Errno::NoSpace,
-                      "swap of '%s': %zu service records needed, %zu free", current_manifest.name(),
-                      count, registry.free_record_count());
-    }
-    for (size_t index = 0; index < count; ++index) {
-        size_t found = matching[index];
         ServiceProvider provider{
             replacement_manifest.name(),
             static_cast<const umka_kabi_vtable_header*>(replacement.provided[found].vtable),
             replacement.provided[found].context, replacement_manifest.provided(found).version};
-        Result<const UmkaServiceRecord*> old =
-            registry.swap(current.published[index], provider, diagnostic);
+        Result<UmkaServiceRecord*> record =
+            registry.reserve_swap(current.published[index], provider, diagnostic);
+        if (record.is_error()) {
+            cancel_swap_provided(registry, plan);
+            return record.error();
+        }
+        plan.matching[index] = found;
+        plan.records[index] = record.value();
+        plan.count = index + 1;
+    }
+    return Status::ok();
+}
+
+Status apply_swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacement,
+                           ServiceRegistry& registry, ProvidedSwap& plan,
+                           const UmkaServiceRecord** retired, size_t* retired_count,
+                           Diagnostic& diagnostic) {
+    *retired_count = 0;
+    // Everything is checked before the first store, so a refusal leaves the old module in
+    // place (the evolution protocol's "a failed swap leaves the old module running").
+    for (size_t index = 0; index < plan.count; ++index) {
+        TRY(registry.check_reserved(current.published[index], plan.records[index], plan.provider,
+                                    diagnostic));
+    }
+    for (size_t index = 0; index < plan.count; ++index) {
+        size_t found = plan.matching[index];
+        Result<const UmkaServiceRecord*> old = registry.commit_swap(
+            current.published[index], plan.records[index], plan.provider, diagnostic);
         if (old.is_error()) return old.error();  // not reached: checked above
         retired[(*retired_count)++] = old.value();
         replacement.published[found] = current.published[index];
         current.published[index] = nullptr;
     }
+    plan = ProvidedSwap{};
     return Status::ok();
+}
+
+void cancel_swap_provided(ServiceRegistry& registry, ProvidedSwap& plan) {
+    for (size_t index = 0; index < plan.count; ++index) registry.retire(plan.records[index]);
+    plan = ProvidedSwap{};
+}
+
+Status swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacement,
+                     const ManifestView& current_manifest, const ManifestView& replacement_manifest,
+                     ServiceRegistry& registry, const UmkaServiceRecord** retired,
+                     size_t* retired_count, Diagnostic& diagnostic) {
+    *retired_count = 0;
+    ProvidedSwap plan;
+    TRY(plan_swap_provided(current, replacement, current_manifest, replacement_manifest, registry,
+                           plan, diagnostic));
+    Status applied = apply_swap_provided(current, replacement, registry, plan, retired,
+                                         retired_count, diagnostic);
+    if (applied.is_error()) cancel_swap_provided(registry, plan);
+    return applied;
 }
 
 Status unbind_module(ModuleBindingBlock& block, const char* module_name, ServiceRegistry& registry,

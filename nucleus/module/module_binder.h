@@ -80,6 +80,26 @@ Status swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacemen
                      ServiceRegistry& registry, const UmkaServiceRecord** retired,
                      size_t* retired_count, Diagnostic& diagnostic);
 
+// swap_provided in two steps, so that an evolution's pause only stores: plan makes every
+// check and takes the new records (writer side, outside the pause); apply, inside it,
+// re-checks the consumers' minimum versions (a consumer may have bound since) and stores,
+// or refuses before its first store; cancel gives the records of an unapplied plan back.
+struct ProvidedSwap {
+    size_t count;
+    size_t matching[kMaximumProvided];  // the replacement's provides index per current one
+    UmkaServiceRecord* records[kMaximumProvided];
+    const char* provider;  // the replacement's module name
+};
+Status plan_swap_provided(const ModuleBindingBlock& current, const ModuleBindingBlock& replacement,
+                          const ManifestView& current_manifest,
+                          const ManifestView& replacement_manifest, ServiceRegistry& registry,
+                          ProvidedSwap& plan, Diagnostic& diagnostic);
+Status apply_swap_provided(ModuleBindingBlock& current, ModuleBindingBlock& replacement,
+                           ServiceRegistry& registry, ProvidedSwap& plan,
+                           const UmkaServiceRecord** retired, size_t* retired_count,
+                           Diagnostic& diagnostic);
+void cancel_swap_provided(ServiceRegistry& registry, ProvidedSwap& plan);
+
 // Unpublishes what the module provides, forgets its bindings and revokes its capabilities.
 // Errno::Busy (reason names the consumer) while another module is bound to one of its
 // services; nothing changes then.

@@ -213,9 +213,25 @@ void ServiceRegistry::unbind_consumer(uint32_t consumer_id) {
     }
 }
 
-Result<const UmkaServiceRecord*> ServiceRegistry::swap(UmkaServiceSlot* slot,
-                                                       const ServiceProvider& provider,
-                                                       Diagnostic& diagnostic) {
+Status ServiceRegistry::refuse_minimum(const ServiceEntry& entry, const char* provider,
+                                       uint32_t version, Diagnostic& diagnostic) const {
+    const char* consumer = "?";
+    for (size_t index = 0; index < storage_.binding_capacity; ++index) {
+        const ServiceBinding& binding = storage_.bindings[index];
+        if (binding.in_use && &storage_.services[binding.service] == &entry &&
+            binding.required_version > version) {
+            consumer = binding.consumer;
+            break;
+        }
+    }
+    return refuse(diagnostic, Errno::InvalidArgument,
+                  "swap of %s.%s to '%s' version %u refused: '%s' requires >= %u", entry.package,
+                  entry.name, provider, version, consumer, entry.required_minimum);
+}
+
+Result<UmkaServiceRecord*> ServiceRegistry::reserve_swap(const UmkaServiceSlot* slot,
+                                                         const ServiceProvider& provider,
+                                                         Diagnostic& diagnostic) {
     ServiceEntry* entry = entry_for(slot);
     if (entry == nullptr) {
         return refuse(diagnostic, Errno::NotFound, "swap: not a slot of this registry");
@@ -225,19 +241,7 @@ Result<const UmkaServiceRecord*> ServiceRegistry::swap(UmkaServiceSlot* slot,
                       entry->package, entry->name, provider.provider, problem);
     }
     if (provider.vtable->version < entry->required_minimum) {
-        const char* consumer = "?";
-        for (size_t index = 0; index < storage_.binding_capacity; ++index) {
-            const ServiceBinding& binding = storage_.bindings[index];
-            if (binding.in_use && &storage_.services[binding.service] == entry &&
-                binding.required_version > provider.vtable->version) {
-                consumer = binding.consumer;
-                break;
-            }
-        }
-        return refuse(diagnostic, Errno::InvalidArgument,
-                      "swap of %s.%s to '%s' version %u refused: '%s' requires >= %u",
-                      entry->package, entry->name, provider.provider, provider.vtable->version,
-                      consumer, entry->required_minimum);
+        return refuse_minimum(*entry, provider.provider, provider.vtable->version, diagnostic);
     }
     Result<UmkaServiceRecord*> record = take_record(provider);
     if (record.is_error()) {
@@ -245,10 +249,38 @@ Result<const UmkaServiceRecord*> ServiceRegistry::swap(UmkaServiceSlot* slot,
                       "swap of %s.%s: no service record free (retire swapped-out records)",
                       entry->package, entry->name);
     }
+    return record.value();
+}
+
+Status ServiceRegistry::check_reserved(const UmkaServiceSlot* slot, const UmkaServiceRecord* record,
+                                       const char* provider, Diagnostic& diagnostic) const {
+    // reserve_swap checked the slot: it is the first member of its entry.
+    static_assert(__builtin_offsetof(ServiceEntry, slot) == 0);
+    const auto* entry = reinterpret_cast<const ServiceEntry*>(slot);
+    if (record->interface_version < entry->required_minimum) {
+        return refuse_minimum(*entry, provider, record->interface_version, diagnostic);
+    }
+    return Status::ok();
+}
+
+Result<const UmkaServiceRecord*> ServiceRegistry::commit_swap(UmkaServiceSlot* slot,
+                                                              UmkaServiceRecord* record,
+                                                              const char* provider,
+                                                              Diagnostic& diagnostic) {
+    TRY(check_reserved(slot, record, provider, diagnostic));
+    auto* entry = reinterpret_cast<ServiceEntry*>(slot);
     const UmkaServiceRecord* old = load_record(slot);
-    store_record(slot, record.value());  // the swap: one release store
-    copy_name(entry->provider, kServiceNameSize, provider.provider);
+    store_record(slot, record);  // the swap: one release store
+    copy_name(entry->provider, kServiceNameSize, provider);
     return old;
+}
+
+Result<const UmkaServiceRecord*> ServiceRegistry::swap(UmkaServiceSlot* slot,
+                                                       const ServiceProvider& provider,
+                                                       Diagnostic& diagnostic) {
+    Result<UmkaServiceRecord*> record = reserve_swap(slot, provider, diagnostic);
+    TRY(record.status());
+    return commit_swap(slot, record.value(), provider.provider, diagnostic);
 }
 
 Status ServiceRegistry::unpublish(UmkaServiceSlot* slot, Diagnostic& diagnostic) {

@@ -116,6 +116,18 @@ public:
     // is free.
     Result<const UmkaServiceRecord*> swap(UmkaServiceSlot* slot, const ServiceProvider& provider,
                                           Diagnostic& diagnostic);
+    // The same swap in two steps, so that only the store happens inside an evolution's
+    // pause: reserve_swap makes every check and takes the new record; commit_swap re-checks
+    // the consumers' minimum (one may have bound since) and stores it; an unused
+    // reservation goes back with retire().
+    Result<UmkaServiceRecord*> reserve_swap(const UmkaServiceSlot* slot,
+                                            const ServiceProvider& provider,
+                                            Diagnostic& diagnostic);
+    Result<const UmkaServiceRecord*> commit_swap(UmkaServiceSlot* slot, UmkaServiceRecord* record,
+                                                 const char* provider, Diagnostic& diagnostic);
+    // commit_swap's check alone, without a search (reserve_swap checked the slot).
+    Status check_reserved(const UmkaServiceSlot* slot, const UmkaServiceRecord* record,
+                          const char* provider, Diagnostic& diagnostic) const;
     void retire(const UmkaServiceRecord* record);
 
     // Removes a slot nobody is bound to (a failed bind, an unload). EBUSY names a consumer.
@@ -132,6 +144,8 @@ public:
 private:
     ServiceEntry* entry_for(const UmkaServiceSlot* slot) const;
     Result<UmkaServiceRecord*> take_record(const ServiceProvider& provider);
+    Status refuse_minimum(const ServiceEntry& entry, const char* provider, uint32_t version,
+                          Diagnostic& diagnostic) const;
 
     ServiceRegistryStorage storage_;
     uint32_t free_record_ = 0xffffffff;

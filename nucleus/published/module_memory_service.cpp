@@ -7,8 +7,8 @@
 
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/published/nucleus_services.h"
 #include "nucleus/mm/physical_memory.h"
+#include "nucleus/published/nucleus_services.h"
 #include "umka/kabi/kernel_services.hpp"
 
 namespace umka::loader {
@@ -64,8 +64,14 @@ Result<RegionRecord*> owned_region(services::MemoryRegion region, ModuleRecord* 
     modules::CapabilityInfo info{};
     modules::CapabilityCheck check = module_system().capabilities().check(
         modules::CapabilityHandle{region.value}, modules::Rights::Read, &info);
-    if (check != modules::CapabilityCheck::Valid || info.kind != modules::CapabilityKind::MemoryRegion ||
-        info.owner != caller->owner) {
+    if (check != modules::CapabilityCheck::Valid ||
+        info.kind != modules::CapabilityKind::MemoryRegion) {
+        return Errno::InvalidArgument;
+    }
+    // Between a swap's pause and resume, the replacement's regions may still carry its
+    // predecessor's owner id (transfer_module_regions runs after the pause).
+    uint32_t inherited = __atomic_load_n(&caller->inherited_owner, __ATOMIC_ACQUIRE);
+    if (info.owner != caller->owner && (inherited == 0 || info.owner != inherited)) {
         return Errno::InvalidArgument;
     }
     return static_cast<RegionRecord*>(info.object);
@@ -140,8 +146,8 @@ struct ModuleMemoryService {
             record, modules::CapabilityKind::MemoryRegion,
             modules::Rights::Read | modules::Rights::Write, caller->owner);
         if (handle.is_error()) return Errno::OutOfMemory;
-        *record = RegionRecord{arch::direct_map_to_physical(state.base), state.size, 0,
-                               kNotOwnedOrder, {}};
+        *record = RegionRecord{
+            arch::direct_map_to_physical(state.base), state.size, 0, kNotOwnedOrder, {}};
         region->value = handle.value().value;
         *version = state.schema_version;
         return Status::ok();

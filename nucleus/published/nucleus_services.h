@@ -18,8 +18,9 @@ Status publish_vtable(modules::ServiceRegistry& registry, const char* package, c
 // kernel_services.ModuleMemory (module_memory_service.cpp).
 Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 // Live swap: the memory regions module instance `from_owner` allocated now belong to
-// `to_owner` (its replacement), so they stay valid and are freed through it. Every other
-// CPU stopped. Returns how many moved.
+// `to_owner` (its replacement), so they stay valid and are freed through it. Runs after the
+// pause, under the capability writer lock; until it has, the replacement's
+// ModuleRecord::inherited_owner lets it use them. Returns how many moved.
 size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner);
 
 // kernel_services.Threads (threads_service.cpp).

@@ -2,6 +2,7 @@
 
 #include <arch/cpu.h>
 
+#include "nucleus/evolution/state_snapshot.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/scheduler_internal.h"
 #include "nucleus/smp/cpu_table.h"
@@ -16,9 +17,9 @@ struct PendingSwap {
     policy_api::SchedulerPolicyRef next;
     PolicyMemory memory;   // the replacement's arrays
     PolicyMemory retired;  // the previous policy's, freed by finish
-    void* scratch_queues;  // dry run: the replacement attaches these ...
-    void* scratch_tasks;
-    void* snapshot_queues;  // ... and imports these, copied from the live arrays
+    // Validate's copy of the live arrays, which the replacement's arrays were built from;
+    // the pause compares the live arrays with it.
+    void* snapshot_queues;
     void* snapshot_tasks;
     uint64_t snapshot_task_bytes;  // the live task array's size when prepare sized the copies
     PolicySwapFacts facts;
@@ -117,21 +118,18 @@ Status policy_swap_prepare(const UmkaProvidedInterface& replacement,
     uint64_t queue_bytes = uint64_t(layout.run_queue_state_size) * cpu_count;
     uint64_t task_bytes = uint64_t(layout.task_state_size) * detail::task_capacity();
     const PolicyMemory& live = policy_memory;
-    Result<void*> memory[6] = {
-        loader::allocate_zeroed(queue_bytes),          loader::allocate_zeroed(task_bytes),
-        loader::allocate_zeroed(queue_bytes),          loader::allocate_zeroed(task_bytes),
+    Result<void*> memory[4] = {
+        loader::allocate_zeroed(queue_bytes), loader::allocate_zeroed(task_bytes),
         loader::allocate_zeroed(live.run_queue_bytes), loader::allocate_zeroed(live.task_bytes)};
-    void* pointers[6] = {};
+    void* pointers[4] = {};
     bool complete = true;
-    for (size_t index = 0; index < 6; ++index) {
+    for (size_t index = 0; index < 4; ++index) {
         if (memory[index].is_ok()) pointers[index] = memory[index].value();
         complete = complete && memory[index].is_ok();
     }
     pending.memory = PolicyMemory{pointers[0], queue_bytes, pointers[1], task_bytes, layout};
-    pending.scratch_queues = pointers[2];
-    pending.scratch_tasks = pointers[3];
-    pending.snapshot_queues = pointers[4];
-    pending.snapshot_tasks = pointers[5];
+    pending.snapshot_queues = pointers[2];
+    pending.snapshot_tasks = pointers[3];
     pending.snapshot_task_bytes = live.task_bytes;
     pending.facts.old_task_version = live.layout.task_state_version;
     pending.facts.new_task_version = layout.task_state_version;
@@ -144,9 +142,13 @@ Status policy_swap_prepare(const UmkaProvidedInterface& replacement,
     return Status::ok();
 }
 
-Status policy_swap_dry_run(modules::Diagnostic& diagnostic) {
+namespace {
+
+// A consistent snapshot of the live arrays (every run-queue lock, in CPU-id order,
+// interrupts off), then, when `attach` says so, the replacement's arrays attached, and the
+// snapshot imported into them: the policy's full consistency check runs in the import.
+Status build_from_snapshot(PauseWork attach, modules::Diagnostic& diagnostic) {
     const PolicyMemory& live = policy_memory;
-    // A consistent snapshot: every run-queue lock, in CPU-id order, interrupts off.
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     uint32_t cpu_count = cpu_table().count();
     for (uint32_t cpu = 0; cpu < cpu_count; ++cpu) (void)cpus[cpu].lock.lock();
@@ -165,11 +167,13 @@ Status policy_swap_dry_run(modules::Diagnostic& diagnostic) {
     }
 
     const policy_api::PolicyLayout& layout = pending.memory.layout;
-    if (umka::kabi::Status status =
-            pending.next.attach(pending.scratch_queues, pending.memory.run_queue_bytes,
-                                pending.scratch_tasks, pending.memory.task_bytes);
-        status.is_error()) {
-        return refused(diagnostic, "attach (dry run)", status);
+    if (attach == PauseWork::Rebuilt) {
+        if (umka::kabi::Status status =
+                pending.next.attach(pending.memory.run_queues, pending.memory.run_queue_bytes,
+                                    pending.memory.tasks, pending.memory.task_bytes);
+            status.is_error()) {
+            return refused(diagnostic, "attach", status);
+        }
     }
     if (umka::kabi::Status status = pending.next.import_states(
             pending.snapshot_queues, live.run_queue_bytes, live.layout.run_queue_state_version,
@@ -185,23 +189,51 @@ Status policy_swap_dry_run(modules::Diagnostic& diagnostic) {
     return Status::ok();
 }
 
-Status policy_swap_commit(StateCheck check, modules::Diagnostic& diagnostic) {
+bool snapshot_current() {
+    const PolicyMemory& live = policy_memory;
+    return live.task_bytes == pending.snapshot_task_bytes &&
+           evolution::same_bytes(live.run_queues, pending.snapshot_queues, live.run_queue_bytes) &&
+           evolution::same_bytes(live.tasks, pending.snapshot_tasks, live.task_bytes);
+}
+
+}  // namespace
+
+Status policy_swap_dry_run(modules::Diagnostic& diagnostic) {
+    return build_from_snapshot(PauseWork::Rebuilt, diagnostic);
+}
+
+Status policy_swap_refresh(PauseWork regions, modules::Diagnostic& diagnostic) {
+    // Read without the locks: a torn read only costs a needless rebuild or leaves the
+    // decision to the pause, which compares again with every CPU stopped.
+    if (regions == PauseWork::CommitOnly && snapshot_current()) return Status::ok();
+    return build_from_snapshot(regions, diagnostic);
+}
+
+// Inside the pause. The arrays built in validate stand when the live arrays still hold the
+// snapshot's bytes (import_states is a pure function of them) and the replacement's own
+// state regions were not imported again (that would undo the attach): then nothing is
+// imported here. Otherwise attach and import the live arrays, as the whole swap used to.
+Status policy_swap_commit(StateCheck check, PauseWork regions, modules::Diagnostic& diagnostic) {
     const PolicyMemory& live = policy_memory;
     if (live.task_bytes != pending.snapshot_task_bytes) {
         return modules::refuse(diagnostic, Errno::TryAgain,
                                "the task table grew while the swap was prepared; try again");
     }
-    if (umka::kabi::Status status =
-            pending.next.attach(pending.memory.run_queues, pending.memory.run_queue_bytes,
-                                pending.memory.tasks, pending.memory.task_bytes);
-        status.is_error()) {
-        return refused(diagnostic, "attach", status);
-    }
-    if (umka::kabi::Status status = pending.next.import_states(
-            live.run_queues, live.run_queue_bytes, live.layout.run_queue_state_version, live.tasks,
-            live.task_bytes, live.layout.task_state_version);
-        status.is_error()) {
-        return refused(diagnostic, "import_states", status);
+    bool current = regions == PauseWork::CommitOnly && snapshot_current();
+    pending.facts.work = current ? PauseWork::CommitOnly : PauseWork::Rebuilt;
+    if (!current) {
+        if (umka::kabi::Status status =
+                pending.next.attach(pending.memory.run_queues, pending.memory.run_queue_bytes,
+                                    pending.memory.tasks, pending.memory.task_bytes);
+            status.is_error()) {
+            return refused(diagnostic, "attach", status);
+        }
+        if (umka::kabi::Status status = pending.next.import_states(
+                live.run_queues, live.run_queue_bytes, live.layout.run_queue_state_version,
+                live.tasks, live.task_bytes, live.layout.task_state_version);
+            status.is_error()) {
+            return refused(diagnostic, "import_states", status);
+        }
     }
     if (check == StateCheck::CompareEveryTask) {
         uint64_t start = arch::read_cycle_counter();
@@ -221,7 +253,6 @@ void policy_swap_switch() {
 
 void policy_swap_finish() {
     release_all(pending.retired.run_queues, pending.retired.tasks);
-    release_all(pending.scratch_queues, pending.scratch_tasks);
     release_all(pending.snapshot_queues, pending.snapshot_tasks);
 }
 
@@ -237,14 +268,14 @@ PolicySwapFacts policy_swap_facts() {
 namespace {
 evolution::PauseHookFacts policy_swap_hook_facts() {
     PolicySwapFacts facts = policy_swap_facts();
-    return {facts.tasks_compared, facts.queues_compared, facts.old_task_version,
-            facts.new_task_version, facts.check_cycles};
+    return {facts.tasks_compared,   facts.queues_compared, facts.old_task_version,
+            facts.new_task_version, facts.check_cycles,    facts.work};
 }
 
 constexpr evolution::PauseHook kPolicyHook{
-    "scheduler_policy",  "SchedulerPolicy",   policy_swap_prepare,
-    policy_swap_dry_run, policy_swap_commit,  policy_swap_switch,
-    policy_swap_finish,  policy_swap_abandon, policy_swap_hook_facts};
+    "scheduler_policy",  "SchedulerPolicy",     policy_swap_prepare, policy_swap_dry_run,
+    policy_swap_refresh, policy_swap_commit,    policy_swap_switch,  policy_swap_finish,
+    policy_swap_abandon, policy_swap_hook_facts};
 }  // namespace
 
 Status register_policy_swap_hook() {

@@ -74,7 +74,8 @@ void print_report(const char* service, const char* file, control::EvolveMode mod
     out.text(" us  load, verify signature and ELF, check provides, bind withheld\n");
     if (report.phase >= kValidate) {
         out.text("  validate  ").right(microseconds(report.validate_ns), 8);
-        out.text(" us  dry-run import of ").number(report.states_carried).text(" state region(s)");
+        out.text(" us  built the new state from a snapshot of ").number(report.states_carried);
+        out.text(" state region(s)");
         out.text(report.policy_swapped != 0 ? " and the run queues\n" : "\n");
     }
     if (report.phase >= kSwap) {
@@ -82,12 +83,14 @@ void print_report(const char* service, const char* file, control::EvolveMode mod
         duration(out, report.pause_ns);
         out.text(" (state transfer ");
         duration(out, report.state_transfer_ns);
+        out.text(report.pause_rebuilt_state != 0 ? ": the state changed, imported again"
+                                                 : ": the pre-built state was current");
         out.text("; gathering the CPUs took ");
         duration(out, report.gather_ns);
         out.text("), ").number(report.regions_transferred).text(" memory region(s) handed over\n");
         if (report.phase == kResume) {
             out.text("  rings     ").number(report.ring_requests_queued);
-            out.text(" ring request(s) queued across the pause, served by the new module\n");
+            out.text(" ring request(s) outstanding as the pause ended, served by the new module\n");
         }
     }
     if (report.phase == kResume) {
@@ -244,7 +247,7 @@ Status cycle(const Services& services, const EvolveArguments& arguments, Output&
     kabi::kernel_services::MemoryRegion region{};
     kabi::kernel_services::RegionInfo info{};
     if (services.memory
-            .allocate(3 * swaps * sizeof(uint64_t), kabi::kernel_services::MemoryFlags::Zeroed,
+            .allocate(4 * swaps * sizeof(uint64_t), kabi::kernel_services::MemoryFlags::Zeroed,
                       &region)
             .is_error()) {
         out.text("evolve cycle: no memory for ").number(swaps).text(" samples\n");
@@ -258,8 +261,10 @@ Status cycle(const Services& services, const EvolveArguments& arguments, Output&
     auto* pauses = reinterpret_cast<uint64_t*>(info.address);
     uint64_t* transfers = pauses + swaps;
     uint64_t* totals = transfers + swaps;
+    uint64_t* gathers = totals + swaps;
     uint64_t done = 0;
     uint64_t parked = 0;
+    uint64_t rebuilt = 0;
     Status result = Status::ok();
     for (; done < swaps; ++done) {
         if (interrupted(services)) {
@@ -288,13 +293,18 @@ Status cycle(const Services& services, const EvolveArguments& arguments, Output&
         pauses[done] = report.pause_ns;
         transfers[done] = report.state_transfer_ns;
         totals[done] = report.total_ns;
+        gathers[done] = report.gather_ns;
+        rebuilt += report.pause_rebuilt_state;
     }
     out.text("evolve cycle: ").number(done).text(" of ").number(swaps).text(" swaps of ");
     out.text(service).text(" done (").number(parked).text(" left an image parked)\n");
     if (done > 0) {
         print_spread(out, "pause", pauses, done);
         print_spread(out, "state transfer", transfers, done);
+        print_spread(out, "gathering", gathers, done);
         print_spread(out, "whole swap", totals, done);
+        out.text("  the pre-built state was current in ").number(done - rebuilt).text(" of ");
+        out.number(done).text(" pauses (the others imported it again inside the pause)\n");
     }
     (void)services.memory.release(region);
     return result;

@@ -222,6 +222,9 @@ struct FakeEvolution {
             set_text(detail->reason, "module version 2 is below the running version 3");
         }
         detail->pause_ns = 1000 * self.calls.size();
+        detail->gather_ns = 500 * self.calls.size();
+        // Every second pause found the state changed since it was built.
+        detail->pause_rebuilt_state = self.calls.size() % 2 == 0 ? 1 : 0;
         return Status::ok();
     }
 };
@@ -697,8 +700,12 @@ TEST_F(Shell, EvolveSwapsOnceAndReportsItWithTheTaskCheck) {
     EXPECT_EQ(evolution_.calls[0].flags, control::EvolveFlags::CompareTasks);
     EXPECT_EQ(evolution_.calls[0].mode, control::EvolveMode::Swap);
     EXPECT_THAT(text, HasSubstr("evolve scheduler -> scheduler-v2.umod\n"));
-    EXPECT_THAT(text, HasSubstr("  swap      pause 1.0 us (state transfer 0.0 us"));
+    EXPECT_THAT(text, HasSubstr("  swap      pause 1.0 us (state transfer 0.0 us: the pre-built "
+                                "state was current; gathering the CPUs took 0.5 us)"));
     EXPECT_THAT(text, HasSubstr("\nevolve: swapped (log entry 4)\n"));
+    EXPECT_THAT(run("evolve scheduler scheduler.umod"),
+                HasSubstr("(state transfer 0.0 us: the state changed, imported again; gathering "
+                          "the CPUs took 1.0 us)"));
 }
 
 TEST_F(Shell, ADowngradeNeedsTheFlagAndIsMarked) {
@@ -745,6 +752,9 @@ TEST_F(Shell, ACycleStartsFromTheFileThatIsNotRunning) {
     EXPECT_THAT(
         text, HasSubstr("evolve cycle: 4 of 4 swaps of scheduler done (0 left an image parked)\n"));
     EXPECT_THAT(text, HasSubstr("  pause           min 1.0 us  median 3.0 us  max 4.0 us\n"));
+    EXPECT_THAT(text, HasSubstr("  gathering       min 0.5 us  median 1.5 us  max 2.0 us\n"));
+    EXPECT_THAT(text, HasSubstr("  the pre-built state was current in 2 of 4 pauses (the others "
+                                "imported it again inside the pause)\n"));
     EXPECT_EQ(memory_.released, 1);
     // B runs (the order of the words is the user's): the first swap goes to A.
     evolution_.calls.clear();

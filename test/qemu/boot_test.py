@@ -810,7 +810,7 @@ def scenario_evolve_cycle(build: Path, accel: str) -> None:
         cycle = command_output(output, command)
         expect(re.search(rf"evolve cycle: {swaps} of {swaps} swaps of {service} done", cycle) is not None,
                f"not every swap of the cycle went through:\n{cycle}")
-        for row in ("pause", "state transfer", "whole swap"):
+        for row in ("pause", "state transfer", "gathering", "whole swap"):
             expect(re.search(rf"^\s+{row}\s+min \d+\.\d us\s+median \d+\.\d us\s+max \d+\.\d us$",
                              cycle, re.MULTILINE) is not None, f"no {row} statistics for {service}")
     expect_text(output, "load: stopped 4 threads")
@@ -885,7 +885,7 @@ def scenario_evolve_refusals(build: Path, accel: str) -> None:
                                                  r"scheduler_policy\.SchedulerPolicy version 1 but its consumers "
                                                  r"need >= 2",
         "evolve scheduler scheduler-refuses-state.umod": r"refused in validate: 'scheduler' refused state "
-                                                         r"'SchedulerGlobals' \(version 1 -> 1\) in the dry run: EPROTO",
+                                                         r"'SchedulerGlobals' \(version 1 -> 1\) in the build before the pause: EPROTO",
         "evolve scheduler missing.umod": r"refused in prepare: 'missing\.umod' is not a file of the boot bundle",
         "evolve nosuchmodule scheduler.umod": r"refused in prepare: no running module is named 'nosuchmodule'",
     }
@@ -979,8 +979,8 @@ def scenario_evolve_serial_queued(build: Path, accel: str) -> None:
                           ("evolve --allow-downgrade serial_console serial_console.umod", "serial_console.umod")):
         section = command_output(output, command)
         expect_swapped(section, "serial_console", file)
-        found = re.search(r"^\s*rings\s+(\d+) ring request\(s\) queued across the pause, served by the new "
-                          r"module$", section, re.MULTILINE)
+        found = re.search(r"^\s*rings\s+(\d+) ring request\(s\) outstanding as the pause ended, served by "
+                          r"the new module$", section, re.MULTILINE)
         expect(found is not None, f"the swap to {file} did not report the queued ring requests:\n{section}")
         queued.append(int(found[1]))
     expect(max(queued) > 0, f"no ring request was queued across either pause ({queued})")

@@ -12,10 +12,14 @@
  *   a task   runs module code preemptibly (a thread preempted inside module code, or
  *            between loading the slot and calling): it can be inside the OLD image across
  *            the whole pause.
- *   the evolution engine  prepare (load NEW), then the pause: signal every CPU, wait until
- *            each has stopped between two calls (HoldUntilReleased), commit the state
- *            (copy OLD -> NEW), store NEW in the slot, release; then resume: free the OLD
- *            image only once the code scan finds no context inside it.
+ *   the evolution engine  prepare (load NEW); validate: copy OLD's state into a snapshot
+ *            while the callers run (entry by entry: it may be torn) and build NEW's state
+ *            from the snapshot; then the pause: signal every CPU, wait until each has
+ *            stopped between two calls (HoldUntilReleased), compare OLD's state with the
+ *            snapshot and build NEW's again from OLD's only if an entry differs (the
+ *            pre-built state: nucleus/evolution/state_snapshot.h), store NEW in the slot,
+ *            release; then resume: free the OLD image only once the code scan finds no
+ *            context inside it.
  * Checked (assertions; the safety run also reports invalid end states):
  *   - no caller sees a half-swapped service: code of NEW never runs before NEW's state is
  *     committed;
@@ -29,7 +33,9 @@
  *   -DNO_HOLD           the CPUs stop but are not held until the release (they run NEW's
  *                       code before its state is committed);
  *   -DNO_SCAN           resume frees the old image at once (the preempted task is still
- *                       running it).
+ *                       running it);
+ *   -DNO_RECHECK        the pause trusts the state built in validate without comparing
+ *                       (a call between the snapshot and the pause is lost).
  */
 
 #ifndef CPUS
@@ -50,6 +56,7 @@ bool committed = false;  /* NEW's state holds OLD's */
 /* Each instance's state: a count of calls served per CPU (per-CPU like the heap's
    magazines and the policy's run queues, so concurrent calls on two CPUs do not race). */
 byte state[2 * CPUS];
+byte snapshot[CPUS];  /* validate's copy of OLD's state */
 byte calls_made = 0;
 
 bool pause_requested = false;
@@ -108,8 +115,17 @@ proctype task() {
 }
 
 proctype evolution() {
-    /* Prepare and validate: the new image is loaded and bound, not published. */
+    /* Prepare and validate: the new image is loaded and bound, not published; its state is
+       built from a snapshot of OLD's, taken while the callers run. */
     loaded[NEW] = true;
+    byte taken = 0;
+    do
+    :: taken < CPUS ->
+        snapshot[taken] = state[OLD * CPUS + taken];
+        state[NEW * CPUS + taken] = snapshot[taken];
+        taken++
+    :: else -> break
+    od;
     /* Swap: the stop-the-world pause. */
     pause_requested = true;
 #ifndef NO_WAIT_FOR_CPUS
@@ -121,11 +137,24 @@ proctype evolution() {
     :: else -> skip
     fi;
 #endif
+    /* Inside the pause: the pre-built state stands only if OLD's equals the snapshot. */
     byte copied = 0;
+    bool current = true;
+#ifndef NO_RECHECK
     do
-    :: copied < CPUS -> state[NEW * CPUS + copied] = state[OLD * CPUS + copied]; copied++
+    :: copied < CPUS -> current = current && state[OLD * CPUS + copied] == snapshot[copied]; copied++
     :: else -> break
     od;
+#endif
+    if
+    :: !current ->
+        copied = 0;
+        do
+        :: copied < CPUS -> state[NEW * CPUS + copied] = state[OLD * CPUS + copied]; copied++
+        :: else -> break
+        od
+    :: else -> skip
+    fi;
     committed = true;
     slot = NEW;
     pause_requested = false;

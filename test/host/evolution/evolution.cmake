@@ -5,6 +5,7 @@ umka_host_test(evolution_test
   ${UMKA_EVOLUTION_TEST_DIR}/evolution_engine_test.cpp
   ${UMKA_EVOLUTION_TEST_DIR}/evolution_log_test.cpp
   ${UMKA_EVOLUTION_TEST_DIR}/state_transfer_test.cpp
+  ${UMKA_EVOLUTION_TEST_DIR}/state_snapshot_test.cpp
   ${UMKA_EVOLUTION_TEST_DIR}/replacement_check_test.cpp
   ${UMKA_EVOLUTION_TEST_DIR}/pause_hooks_test.cpp)
 target_link_libraries(evolution_test PRIVATE umka_nucleus_host umka_kabi_headers)
@@ -17,3 +18,4 @@ umka_ring_spin_test(evolution_spin_model_more_calls evolution.pml pass -D CALLS=
 umka_ring_spin_test(evolution_spin_no_wait_fails evolution.pml fail -D NO_WAIT_FOR_CPUS)
 umka_ring_spin_test(evolution_spin_no_hold_fails evolution.pml fail -D NO_HOLD)
 umka_ring_spin_test(evolution_spin_no_scan_fails evolution.pml fail -D NO_SCAN)
+umka_ring_spin_test(evolution_spin_no_recheck_fails evolution.pml fail -D NO_RECHECK)

@@ -23,7 +23,8 @@ struct ScriptedEnvironment final : Environment {
     uint64_t clock = 1000;
     uint8_t old_hash[kHashSize] = {1};
     uint8_t new_hash[kHashSize] = {2};
-    bool swapped = false;  // the "system": which module serves
+    PauseWork pause_work = PauseWork::CommitOnly;  // what the pause reports it did
+    bool swapped = false;                          // the "system": which module serves
     bool new_bound = false;
 
     uint64_t read_cycles() override { return clock += 10; }
@@ -43,7 +44,7 @@ struct ScriptedEnvironment final : Environment {
         return step("validate", diagnostic);
     }
     Status swap(SwapTiming& timing, modules::Diagnostic& diagnostic) override {
-        timing = SwapTiming{5, 7, 3};
+        timing = SwapTiming{5, 7, 3, pause_work};
         Status status = step("swap", diagnostic);
         swapped = status.is_ok();
         return status;
@@ -90,6 +91,7 @@ TEST_F(EvolutionEngineTest, ASwapRunsTheFourPhasesInOrderAndIsLogged) {
     EXPECT_EQ(report.cycles.gather, 5u);
     EXPECT_EQ(report.cycles.pause, 7u);
     EXPECT_EQ(report.cycles.state_transfer, 3u);
+    EXPECT_EQ(report.pause_work, PauseWork::CommitOnly);
     EXPECT_GT(report.cycles.total, report.cycles.prepare);
     EXPECT_TRUE(environment_.swapped);
     ASSERT_EQ(log_.count(), 1u);
@@ -170,6 +172,17 @@ TEST_F(EvolutionEngineTest, ADryRunStopsAfterValidateAndChangesNothing) {
     EXPECT_EQ(report.old_image, OldImage::Kept);
     EXPECT_FALSE(environment_.swapped);
     EXPECT_EQ(report.cycles.pause, 0u);
+}
+
+TEST_F(EvolutionEngineTest, APauseThatImportedTheStateAgainIsStillOneSwapAndSaysSo) {
+    environment_.pause_work = PauseWork::Rebuilt;
+    EvolveReport report = run();
+    ASSERT_TRUE(report.status.is_ok());
+    EXPECT_EQ(report.pause_work, PauseWork::Rebuilt);
+    EXPECT_EQ(calls(),
+              (std::vector<std::string>{"prepare", "validate", "swap", "resume", "start"}));
+    EXPECT_EQ(report.outcome, LogOutcome::Swapped);
+    ASSERT_EQ(log_.count(), 1u);
 }
 
 TEST_F(EvolutionEngineTest, AFailedStartIsReportedButTheSwapStaysCommitted) {

@@ -13,13 +13,17 @@ Status prepare(const UmkaProvidedInterface&, modules::Diagnostic&) {
 Status dry_run(modules::Diagnostic&) {
     return Status::ok();
 }
-Status commit(StateCheck, modules::Diagnostic&) {
+Status refresh(PauseWork, modules::Diagnostic&) {
+    return Status::ok();
+}
+Status commit(StateCheck, PauseWork, modules::Diagnostic&) {
     return Status::ok();
 }
 void nothing() {}
 
 constexpr PauseHook hook(const char* package, const char* interface) {
-    return PauseHook{package, interface, prepare, dry_run, commit, nothing, nothing, nothing, nullptr};
+    return PauseHook{package, interface, prepare, dry_run, refresh,
+                     commit,  nothing,   nothing, nothing, nullptr};
 }
 
 constexpr PauseHook kQueues = hook("sched_like", "Policy");

@@ -71,7 +71,7 @@ TEST_F(StateTransferTest, TheImportFunctionGetsBothRegionsAndTheMode) {
     StateSource source{"SchedulerGlobals", 1, &old_, 32};
     StateTarget targets[2] = {{"Fresh", 1, &other_, sizeof other_},
                               {"SchedulerGlobals", 2, &new_, sizeof new_}};
-    for (TransferMode mode : {TransferMode::DryRun, TransferMode::Commit}) {
+    for (TransferMode mode : {TransferMode::DryRun, TransferMode::Prebuild, TransferMode::Commit}) {
         seen_imports.clear();
         Result<size_t> carried = transfer_states(&source, 1, targets, 2, recording_import, mode,
                                                  "scheduler", diagnostic_);
@@ -103,6 +103,15 @@ TEST_F(StateTransferTest, AnImportRefusalStopsWithTheModulesErrno) {
     EXPECT_NE(std::string(diagnostic_.text()).find("'serial_console' refused state 'SerialState'"),
               std::string::npos)
         << diagnostic_.text();
+    // Before the pause the refusal names that phase (the module still saw a commit).
+    Result<size_t> prebuilt =
+        transfer_states(&source, 1, &target, 1, recording_import, TransferMode::Prebuild,
+                        "serial_console", diagnostic_);
+    ASSERT_TRUE(prebuilt.is_error());
+    EXPECT_NE(std::string(diagnostic_.text()).find("in the build before the pause: EBADMSG"),
+              std::string::npos)
+        << diagnostic_.text();
+    EXPECT_EQ(seen_imports.back().mode, UMKA_STATE_IMPORT_COMMIT);
 }
 
 TEST_F(StateTransferTest, ATooSmallTargetForACopyIsRefused) {

@@ -167,6 +167,46 @@ TEST(ServiceRegistry, BindingsAreListedAndVersionChecked) {
     EXPECT_EQ(r.registry.service_count(), 0u);
 }
 
+TEST(ServiceRegistry, AReservedSwapStoresLaterAndRechecksConsumersThatBoundSince) {
+    Registry r(4, 3);
+    UmkaServiceSlot* slot =
+        r.registry
+            .publish("demo", "Echo", ServiceProvider{"old", header(echo_v2), &first_context, 2},
+                     r.diagnostic)
+            .value();
+    const UmkaServiceRecord* before = umka_service_slot_load(slot);
+    // Reserved (every check, the record taken) with nothing stored yet.
+    auto reserved = r.registry.reserve_swap(
+        slot, ServiceProvider{"older", header(echo_v1), &second_context, 1}, r.diagnostic);
+    ASSERT_TRUE(reserved.is_ok()) << r.diagnostic.text();
+    EXPECT_EQ(umka_service_slot_load(slot), before);
+    EXPECT_EQ(r.registry.free_record_count(), 1u);
+    // A consumer needing version 2 binds before the commit: refused, slot untouched.
+    ASSERT_TRUE(r.registry.bind("user", 1, slot, 2, r.diagnostic).is_ok());
+    EXPECT_EQ(r.registry.commit_swap(slot, reserved.value(), "older", r.diagnostic).error(),
+              Errno::InvalidArgument);
+    EXPECT_STREQ(r.diagnostic.text(),
+                 "swap of demo.Echo to 'older' version 1 refused: 'user' requires >= 2");
+    EXPECT_EQ(umka_service_slot_load(slot), before);
+    r.registry.retire(reserved.value());  // the unused reservation goes back
+    EXPECT_EQ(r.registry.free_record_count(), 2u);
+    // A reservation the consumers accept is stored by the commit.
+    auto newer = r.registry.reserve_swap(
+        slot, ServiceProvider{"new", header(echo_v3), &second_context, 3}, r.diagnostic);
+    ASSERT_TRUE(newer.is_ok());
+    auto old = r.registry.commit_swap(slot, newer.value(), "new", r.diagnostic);
+    ASSERT_TRUE(old.is_ok()) << r.diagnostic.text();
+    EXPECT_EQ(old.value(), before);
+    EXPECT_EQ(umka_service_slot_load(slot), newer.value());
+    EXPECT_STREQ(r.registry.entry_of(slot)->provider, "new");
+    UmkaServiceSlot foreign{};
+    EXPECT_EQ(r.registry
+                  .reserve_swap(&foreign, ServiceProvider{"x", header(echo_v3), &second_context, 3},
+                                r.diagnostic)
+                  .error(),
+              Errno::NotFound);
+}
+
 TEST(ServiceRegistry, SwapIsOneStoreAndRespectsConsumers) {
     Registry r(4, 3);
     UmkaServiceSlot* slot =

@@ -90,13 +90,15 @@ typedef struct UmkaStateRegion {
 } UmkaStateRegion;
 
 /* Live evolution (docs/evolution.md): how a replacement module takes over the state of the
-   instance it replaces. The nucleus calls the new module's import function once per state
-   region that has a predecessor (the old instance's region with the same schema name):
-   first with UMKA_STATE_IMPORT_DRY_RUN into a scratch region (the validate phase: a refusal
-   abandons the swap and the old module keeps running), then with UMKA_STATE_IMPORT_COMMIT
-   into the region the new module will use, inside the stop-the-world pause. It must be a
-   pure function of the old bytes: no service calls, no locks, no allocation (every other CPU
-   may be stopped). A module that sets no import function can only take over regions whose
+   instance it replaces. The nucleus calls the new module's import function per state region
+   that has a predecessor (the old instance's region with the same schema name), with
+   UMKA_STATE_IMPORT_COMMIT into the region the new module will use: in the validate phase
+   from a copy of the old bytes (a refusal abandons the swap and the old module keeps
+   running), again just before the pause if the old bytes changed since, and inside the
+   stop-the-world pause only if they changed once more. UMKA_STATE_IMPORT_DRY_RUN (into a
+   scratch region) is for tools and tests. It must be a pure function of the old bytes (the
+   nucleus keeps a result built from bytes equal to the final ones): no service calls, no
+   locks, no allocation (every other CPU may be stopped). A module that sets no import function can only take over regions whose
    schema version is the one it declares; the nucleus then copies the bytes as they are. */
 #define UMKA_STATE_IMPORT_DRY_RUN 0u
 #define UMKA_STATE_IMPORT_COMMIT 1u
