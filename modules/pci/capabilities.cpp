@@ -10,6 +10,8 @@ constexpr uint16_t kVirtioFirstDevice = 0x1000;
 constexpr uint16_t kVirtioLastDevice = 0x107F;
 constexpr uint8_t kVirtioCapabilityLength = 16;  // struct virtio_pci_cap
 constexpr uint8_t kFirstCapabilityOffset = 0x40;
+constexpr uint32_t kConventionalConfigBytes = 256;
+constexpr uint32_t kMsixCapabilityLength = 12;
 
 bool fits_in_bar(const Function& function, uint8_t bar, uint64_t offset, uint64_t length) {
     if (bar >= kMaximumBars) return false;
@@ -29,6 +31,12 @@ void read_msi(ConfigAccess& access, Function& function, uint8_t offset) {
 
 void read_msix(ConfigAccess& access, Function& function, uint8_t offset) {
     const Address address = function.address;
+    // The 12 bytes of the structure must lie in the conventional space: past 0xFF the
+    // legacy mechanism wraps and ECAM reads extended registers that are not this list's.
+    if (offset + kMsixCapabilityLength > kConventionalConfigBytes) {
+        note_problem(function, Problem::CapabilityPastConfigEnd, offset);
+        return;
+    }
     uint16_t control = access.read16(address, uint16_t(offset + 2));
     uint32_t table = access.read32(address, uint16_t(offset + 4));
     uint32_t pending = access.read32(address, uint16_t(offset + 8));
@@ -55,7 +63,7 @@ void read_virtio(ConfigAccess& access, Function& function, uint8_t offset) {
         structure > uint8_t(VirtioStructure::PciConfigAccess)) {
         return;  // a type this driver does not know: the specification says to ignore it
     }
-    if (length < kVirtioCapabilityLength || offset + kVirtioCapabilityLength > 256) {
+    if (length < kVirtioCapabilityLength || offset + kVirtioCapabilityLength > kConventionalConfigBytes) {
         note_problem(function, Problem::VirtioCapabilityTooShort, offset);
         return;
     }
@@ -69,7 +77,7 @@ void read_virtio(ConfigAccess& access, Function& function, uint8_t offset) {
                                 access.read32(address, uint16_t(offset + 8)),
                                 access.read32(address, uint16_t(offset + 12)),
                                 0};
-    if (capability.structure == VirtioStructure::Notify && offset + 20 <= 256 && length >= 20) {
+    if (capability.structure == VirtioStructure::Notify && offset + 20 <= kConventionalConfigBytes && length >= 20) {
         capability.notify_multiplier = access.read32(address, uint16_t(offset + 16));
     }
     // The PCI-configuration-access window names a BAR only as a hint (its fields are

@@ -115,6 +115,8 @@ const char* problem_name(Problem problem) {
         return "virtio structure outside its BAR";
     case Problem::TooManyVirtioCapabilities:
         return "more than 8 virtio capabilities";
+    case Problem::CapabilityPastConfigEnd:
+        return "capability runs past the end of configuration space";
     }
     return "?";
 }

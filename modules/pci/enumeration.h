@@ -76,6 +76,7 @@ enum class Problem : uint8_t {
     VirtioCapabilityTooShort,   // cap_len below the 16 bytes of virtio_pci_cap
     VirtioStructureOutsideBar,  // offset + length past the end of its BAR
     TooManyVirtioCapabilities,
+    CapabilityPastConfigEnd,    // a structure running past the 256 bytes of config space
 };
 
 const char* problem_name(Problem problem);

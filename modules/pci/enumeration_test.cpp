@@ -217,6 +217,20 @@ TEST(PciEnumeration, MsixAndVirtioStructuresOutsideTheirBarAreRefused) {
     EXPECT_EQ(functions[0].virtio_count, 3);  // the bad one left out
 }
 
+TEST(PciEnumeration, ACapabilityRunningPastConfigSpaceIsRefused) {
+    PciModel model;
+    ModelFunction& nic = model.add(0, 4, 0, 0x8086, 0x10D3, 0x02, 0x00);
+    // At 0xFC its table and pending words would be read from 0x100 and 0x104.
+    nic.put32(0xFC, 0x00000011);  // MSI-X, last in the list
+    nic.put8(0x34, 0xFC);
+    nic.put16(0x06, 1u << 4);
+    std::vector<Function> functions = run(model);
+    ASSERT_EQ(functions.size(), 1u);
+    EXPECT_EQ(functions[0].problem, Problem::CapabilityPastConfigEnd);
+    EXPECT_EQ(functions[0].problem_detail, 0xFC);
+    EXPECT_EQ(functions[0].msix.offset, 0);
+}
+
 TEST(PciEnumeration, FunctionsPastTheCapacityAreCountedNotWritten) {
     PciModel model = qemu_pc();
     Enumeration result;
