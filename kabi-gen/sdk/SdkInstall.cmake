@@ -8,6 +8,7 @@
 #   include/umka/number_text.h                 the one checked number parser (decimal, 0x hex, limit)
 #   include/umka/name_copy.h                   names copied whole or refused
 #   include/umka/errno_text.h                  errno names for messages
+#   include/umka/command_words.h               a CommandSet's packed words, checked
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
 #                                              the host harness (no sanitizers) and the
@@ -41,7 +42,7 @@ install(DIRECTORY ${KABI_GENERATED_DIR}/umka DESTINATION include COMPONENT sdk
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
 install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/include/umka/line_text.h
   ${KABI_SDK_DIR}/include/umka/number_text.h ${KABI_SDK_DIR}/include/umka/name_copy.h
-  ${KABI_SDK_DIR}/include/umka/errno_text.h
+  ${KABI_SDK_DIR}/include/umka/errno_text.h ${KABI_SDK_DIR}/include/umka/command_words.h
   DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfigVersion.cmake
@@ -65,6 +66,7 @@ install(FILES $<TARGET_FILE:umka_module_harness_sdk> DESTINATION lib COMPONENT s
 install(FILES $<TARGET_FILE:umka_nucleus_bench> DESTINATION lib RENAME libumka_nucleus_pure.a
   COMPONENT sdk)
 install(FILES ${KABI_ROOT}/test/host/module/module_harness.h ${KABI_ROOT}/test/host/module/command_line.h
+  ${KABI_ROOT}/test/host/module/host_port_io.h
   DESTINATION include/umka-harness COMPONENT sdk)
 install(FILES ${KABI_ROOT}/nucleus/lib/status.h ${KABI_ROOT}/nucleus/lib/verify.h
   DESTINATION include/umka-harness/nucleus/lib

@@ -33,7 +33,7 @@ void read_msix(ConfigAccess& access, Function& function, uint8_t offset) {
     const Address address = function.address;
     // The 12 bytes of the structure must lie in the conventional space: past 0xFF the
     // legacy mechanism wraps and ECAM reads extended registers that are not this list's.
-    if (offset + kMsixCapabilityLength > kConventionalConfigBytes) {
+    if (uint32_t(offset) + kMsixCapabilityLength > kConventionalConfigBytes) {
         note_problem(function, Problem::CapabilityPastConfigEnd, offset);
         return;
     }
@@ -63,7 +63,8 @@ void read_virtio(ConfigAccess& access, Function& function, uint8_t offset) {
         structure > uint8_t(VirtioStructure::PciConfigAccess)) {
         return;  // a type this driver does not know: the specification says to ignore it
     }
-    if (length < kVirtioCapabilityLength || offset + kVirtioCapabilityLength > kConventionalConfigBytes) {
+    if (length < kVirtioCapabilityLength ||
+        uint32_t(offset) + kVirtioCapabilityLength > kConventionalConfigBytes) {
         note_problem(function, Problem::VirtioCapabilityTooShort, offset);
         return;
     }
@@ -77,7 +78,8 @@ void read_virtio(ConfigAccess& access, Function& function, uint8_t offset) {
                                 access.read32(address, uint16_t(offset + 8)),
                                 access.read32(address, uint16_t(offset + 12)),
                                 0};
-    if (capability.structure == VirtioStructure::Notify && offset + 20 <= kConventionalConfigBytes && length >= 20) {
+    if (capability.structure == VirtioStructure::Notify &&
+        uint32_t(offset) + 20 <= kConventionalConfigBytes && length >= 20) {
         capability.notify_multiplier = access.read32(address, uint16_t(offset + 16));
     }
     // The PCI-configuration-access window names a BAR only as a hint (its fields are

@@ -14,8 +14,7 @@ constexpr uint16_t kAbsentVendor = 0xFFFF;
 struct Walk {
     ConfigAccess& access;
     const BusRange& range;
-    Function* functions;
-    uint32_t capacity;
+    FunctionSink& sink;
     Enumeration result;
     bool queued[256];
     uint8_t queue[256];
@@ -61,11 +60,11 @@ void visit_function(Walk& walk, Address address) {
     size_bars(walk.access, function);
     read_capabilities(walk.access, function);
     if (function.header_layout == kHeaderBridge) queue_bus(walk, function.secondary_bus);
-    if (walk.result.function_count == walk.capacity) {
+    if (walk.sink.accept(function)) {
+        ++walk.result.function_count;
+    } else {
         ++walk.result.dropped;
-        return;
     }
-    walk.functions[walk.result.function_count++] = function;
 }
 
 void scan_bus(Walk& walk, uint8_t bus) {
@@ -121,13 +120,29 @@ const char* problem_name(Problem problem) {
     return "?";
 }
 
-Enumeration enumerate(ConfigAccess& access, const BusRange& range, Function* functions,
-                      uint32_t capacity) {
-    Walk walk{access, range, functions, capacity, {}, {}, {}, 0, 0};
+Enumeration enumerate(ConfigAccess& access, const BusRange& range, FunctionSink& sink) {
+    Walk walk{access, range, sink, {}, {}, {}, 0, 0};
     if (range.first_bus > range.last_bus) return walk.result;
     queue_bus(walk, range.first_bus);
     while (walk.queue_head < walk.queue_tail) scan_bus(walk, walk.queue[walk.queue_head++]);
     return walk.result;
+}
+
+Enumeration enumerate(ConfigAccess& access, const BusRange& range, Function* functions,
+                      uint32_t capacity) {
+    struct ArraySink final : FunctionSink {
+        ArraySink(Function* functions, uint32_t capacity)
+            : functions(functions), capacity(capacity) {}
+        bool accept(const Function& function) override {
+            if (count == capacity) return false;
+            functions[count++] = function;
+            return true;
+        }
+        Function* functions;
+        uint32_t capacity;
+        uint32_t count = 0;
+    } sink{functions, capacity};
+    return enumerate(access, range, sink);
 }
 
 }  // namespace umka::pci

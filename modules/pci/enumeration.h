@@ -76,7 +76,7 @@ enum class Problem : uint8_t {
     VirtioCapabilityTooShort,   // cap_len below the 16 bytes of virtio_pci_cap
     VirtioStructureOutsideBar,  // offset + length past the end of its BAR
     TooManyVirtioCapabilities,
-    CapabilityPastConfigEnd,    // a structure running past the 256 bytes of config space
+    CapabilityPastConfigEnd,  // a structure running past the 256 bytes of config space
 };
 
 const char* problem_name(Problem problem);
@@ -121,8 +121,21 @@ struct Enumeration {
     uint32_t bridges_refused = 0;
 };
 
+// Takes each function as the walk finds it, so a caller keeps only what it needs (the bus
+// driver module writes its state's records; no array of Functions on its stack).
+class FunctionSink {
+public:
+    // false: no room; the walk counts the function in `dropped` and goes on.
+    virtual bool accept(const Function& function) = 0;
+
+protected:
+    ~FunctionSink() = default;
+};
+
 // Walks the segment from range.first_bus. Sizing a BAR writes it (decoding is off for the
 // function meanwhile; the command register and every BAR are restored).
+Enumeration enumerate(ConfigAccess& access, const BusRange& range, FunctionSink& sink);
+// The same into functions[0, capacity).
 Enumeration enumerate(ConfigAccess& access, const BusRange& range, Function* functions,
                       uint32_t capacity);
 

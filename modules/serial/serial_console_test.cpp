@@ -22,7 +22,6 @@ using ::testing::HasSubstr;
 using umka::harness::HostModule;
 using umka::harness::LoadOptions;
 using umka::harness::ModuleHarness;
-using umka::test::HostPortIo;
 using umka::test::Uart16550Model;
 namespace chardev = umka::kabi::char_device;
 namespace bus = umka::kabi::bus_access;

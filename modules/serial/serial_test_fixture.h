@@ -40,7 +40,7 @@ protected:
 
     harness::ModuleHarness harness_;
     Uart16550Model uart_;
-    HostPortIo port_io_{harness_, uart_};
+    harness::HostPortIo port_io_{harness_, uart_, Uart16550Model::kRegisterCount};
     harness::HostModule* module_ = nullptr;
     kabi::char_device::CharDeviceRef device_;
     kabi::bus_access::IrqHandlerRef irq_;

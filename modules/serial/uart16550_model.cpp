@@ -4,8 +4,6 @@
 
 namespace umka::test {
 
-namespace bus = kabi::bus_access;
-
 namespace {
 
 // Register offsets and bits the model interprets.
@@ -153,80 +151,9 @@ std::string Uart16550Model::wire() const {
 
 // --- the PortIo provider ------------------------------------------------------------------
 
-HostPortIo::HostPortIo(harness::ModuleHarness& harness, Uart16550Model& model)
-    : harness_(harness), model_(model) {
-    vtable_.vtable_size = sizeof(vtable_);
-    vtable_.version = 1;
-    vtable_.read = &read;
-    vtable_.write = &write;
-}
-
-Status HostPortIo::publish() {
-    return harness_.provide("bus_access", "PortIo", &vtable_, this);
-}
-
-void HostPortIo::grant(const harness::HostModule& module, uint16_t length) {
-    granted_owner_ = module.owner;
-    granted_length_ = length;
-}
-
-int32_t HostPortIo::check(bus::PortRange range, uint16_t offset, bus::AccessWidth width) {
-    ++accesses_;
-    modules::CapabilityHandle handle{range.value};
-    Result<modules::CapabilityInfo> info =
-        harness_.capabilities().lookup(handle, modules::Rights::Call);
-    if (info.is_error()) {
-        last_refusal_ = "PortRange " + std::to_string(range.value) + " is not a live capability (" +
-                        errno_name(info.error()) + ")";
-        return UMKA_KABI_EINVAL;
-    }
-    Result<UmkaServiceSlot*> slot = harness_.registry().find("bus_access", "PortIo", nullptr);
-    if (info.value().kind != modules::CapabilityKind::ServiceBinding || slot.is_error() ||
-        info.value().object != slot.value()) {
-        last_refusal_ = "PortRange " + std::to_string(range.value) +
-                        " is a capability for something other than a bus_access.PortIo binding";
-        return UMKA_KABI_EINVAL;
-    }
-    if (granted_owner_ == 0 || info.value().owner != granted_owner_) {
-        last_refusal_ =
-            "no ports are granted to module instance " + std::to_string(info.value().owner);
-        return UMKA_KABI_EINVAL;
-    }
-    if (width != bus::AccessWidth::Byte) {
-        last_refusal_ =
-            "16550 registers are byte-wide; width " + std::to_string(unsigned(width)) + " refused";
-        return UMKA_KABI_EINVAL;
-    }
-    if (offset >= granted_length_) {
-        last_refusal_ = "offset " + std::to_string(offset) + " is outside the " +
-                        std::to_string(granted_length_) + "-port range granted";
-        return UMKA_KABI_ERANGE;
-    }
-    return UMKA_KABI_OK;
-}
-
-int32_t HostPortIo::read(void* context, bus::PortRange range, uint16_t offset,
-                         bus::AccessWidth width, uint32_t* value) {
-    auto* self = static_cast<HostPortIo*>(context);
-    if (int32_t refused = self->check(range, offset, width); refused != UMKA_KABI_OK) {
-        return refused;
-    }
-    *value = self->model_.read(offset);
-    return UMKA_KABI_OK;
-}
-
-int32_t HostPortIo::write(void* context, bus::PortRange range, uint16_t offset,
-                          bus::AccessWidth width, uint32_t value) {
-    auto* self = static_cast<HostPortIo*>(context);
-    if (int32_t refused = self->check(range, offset, width); refused != UMKA_KABI_OK) {
-        return refused;
-    }
-    if (value > 0xFF) {
-        self->last_refusal_ = "byte write of value " + std::to_string(value) + " (above 0xFF)";
-        return UMKA_KABI_EINVAL;
-    }
-    self->model_.write(offset, uint8_t(value));
-    return UMKA_KABI_OK;
+std::string Uart16550Model::refuse_width(kabi::bus_access::AccessWidth width) const {
+    if (width == kabi::bus_access::AccessWidth::Byte) return {};
+    return "16550 registers are byte-wide; width " + std::to_string(unsigned(width)) + " refused";
 }
 
 }  // namespace umka::test

@@ -1,6 +1,5 @@
-// A 16550A UART model for the serial_console host tests, and the host bus_access.PortIo
-// provider that routes a module's port accesses to it after checking the PortRange
-// capability and the offset against the grant.
+// A 16550A UART model for the serial_console host tests, behind the harness's PortIo
+// (host_port_io.h), which checks the PortRange capability and the grant first.
 //
 // The model keeps what a test needs to observe: every register, the divisor latch, FIFO
 // enables, the bytes put on the wire (byte-exact) and transmit overruns (a driver that
@@ -14,12 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "module_harness.h"
-#include "umka/kabi/bus_access.hpp"
+#include "host_port_io.h"
 
 namespace umka::test {
 
-class Uart16550Model {
+class Uart16550Model : public harness::PortDevice {
 public:
     static constexpr size_t kFifoDepth = 16;
     static constexpr uint16_t kRegisterCount = 8;
@@ -33,6 +31,13 @@ public:
 
     uint8_t read(uint16_t offset);
     void write(uint16_t offset, uint8_t value);
+
+    // harness::PortDevice: byte accesses only, as on the 16550.
+    std::string refuse_width(kabi::bus_access::AccessWidth width) const override;
+    uint32_t read(uint16_t offset, kabi::bus_access::AccessWidth) override { return read(offset); }
+    void write(uint16_t offset, kabi::bus_access::AccessWidth, uint32_t value) override {
+        write(offset, uint8_t(value));
+    }
 
     // Bytes arriving on the line: visible to the driver (LSR.DR) at once, or after the
     // driver has read LSR `after_status_reads` more times (to test waiting).
@@ -84,40 +89,6 @@ private:
     uint64_t transmit_overruns_ = 0;
     uint64_t status_reads_ = 0;
     std::vector<Write> writes_;
-};
-
-// bus_access.PortIo v1 for the harness, published as the nucleus's. Like the nucleus, it
-// takes the PortRange handle to be the capability of the caller's PortIo binding: the
-// handle must be live in the harness's capability table (Rights::Call), name the PortIo
-// slot, and belong to the module the test granted ports to. Accesses are byte-wide and
-// inside the grant. Refusals: EINVAL (bad handle, width) or ERANGE (offset), with the
-// reason kept for the test.
-class HostPortIo {
-public:
-    HostPortIo(harness::ModuleHarness& harness, Uart16550Model& model);
-    // Publishes this PortIo in the harness as the nucleus's bus_access.PortIo.
-    Status publish();
-    // Grants `module` the ports [base, base + length) (offsets 0..length-1).
-    void grant(const harness::HostModule& module, uint16_t length = Uart16550Model::kRegisterCount);
-
-    const std::string& last_refusal() const { return last_refusal_; }
-    uint64_t accesses() const { return accesses_; }
-
-private:
-    static int32_t read(void* context, kabi::bus_access::PortRange range, uint16_t offset,
-                        kabi::bus_access::AccessWidth width, uint32_t* value);
-    static int32_t write(void* context, kabi::bus_access::PortRange range, uint16_t offset,
-                         kabi::bus_access::AccessWidth width, uint32_t value);
-    int32_t check(kabi::bus_access::PortRange range, uint16_t offset,
-                  kabi::bus_access::AccessWidth width);
-
-    harness::ModuleHarness& harness_;
-    Uart16550Model& model_;
-    kabi::bus_access::PortIoVtable vtable_{};
-    uint32_t granted_owner_ = 0;  // 0: nobody
-    uint16_t granted_length_ = 0;
-    std::string last_refusal_;
-    uint64_t accesses_ = 0;
 };
 
 }  // namespace umka::test

@@ -3,6 +3,7 @@
 // code keeps no state of its own: everything is in WorkloadState (nucleus memory).
 #include "workload.h"
 
+#include "umka/command_words.h"
 #include "umka/kabi/workload_manifest.hpp"
 #include "umka/number_text.h"
 
@@ -97,19 +98,10 @@ struct Commands {
     static Status execute(void* context, const void* arguments, uint64_t arguments_length,
                           uint32_t count, void* output, uint64_t capacity, uint64_t* written) {
         *written = 0;
-        const char* bytes = static_cast<const char*>(arguments);
-        if (count == 0 || count > kMaximumWords || arguments_length == 0 ||
-            bytes[arguments_length - 1] != '\0') {
+        const char* words[kMaximumWords];
+        if (!umka::split_command_words(arguments, arguments_length, count, words, kMaximumWords)) {
             return UMKA_KABI_EINVAL;
         }
-        const char* words[kMaximumWords];
-        uint32_t found = 0;
-        for (uint64_t offset = 0; offset < arguments_length && found < count;) {
-            words[found++] = bytes + offset;
-            while (bytes[offset] != '\0') ++offset;
-            ++offset;
-        }
-        if (found != count) return UMKA_KABI_EINVAL;
         using Handler = Status (*)(Command&);
         Handler handler = nullptr;
         if (workload::same_text(words[0], "load")) handler = workload::load_command;

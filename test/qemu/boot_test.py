@@ -80,11 +80,51 @@ def scenario_boot(build: Path, accel: str, smp: int, uefi: bool) -> None:
 def scenario_q35(build: Path, accel: str) -> None:
     # QEMU's q35 (ICH9, PCIe): the nucleus boots the default bundle on it and reads the
     # PCI configuration space's place from the MCFG (QEMU's MCH puts it at 0xb0000000).
-    status, output = boot(build, accel, ["cpus", "mods", "poweroff"], "--machine", "q35", "--smp", "2")
+    # The bus driver walks it through the 0xCF8 ports: the MCH, ICH9's LPC/SATA/SMBus.
+    status, output = boot(build, accel, ["cpus", "mods", "pci", "poweroff"], "--machine", "q35", "--smp", "2")
     expect_text(output, "2 of 2 CPUs online")
     expect_text(output, "acpi: PCI segment 0 buses 0-255: configuration space at 0xb0000000")
     mods = command_output(output, "mods")
-    expect("refused" not in mods and mods.count(" loaded") >= 6, f"a module did not load on q35:\n{mods}")
+    expect("refused" not in mods and mods.count(" loaded") >= 7, f"a module did not load on q35:\n{mods}")
+    rows = pci_rows(output)
+    expect(rows.get("00:00.0") == "8086:29c0 0600 - none", f"no q35 MCH at 00:00.0: {rows}")
+    expect(rows.get("00:1f.0", "").startswith("8086:2918 0601"), f"no ICH9 LPC at 00:1f.0: {rows}")
+    expect(rows.get("00:1f.2", "").startswith("8086:2922 0106 - msi("), f"no ICH9 AHCI with MSI at 00:1f.2: {rows}")
+    expect_clean_power_off(status, output)
+
+
+def pci_rows(output: str) -> dict[str, str]:
+    """`pci`'s rows: address -> "vendor:device class driver irq"."""
+    return {match[0]: " ".join(match[1:]) for match in re.findall(
+        r"^([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) ([0-9a-f]{4}:[0-9a-f]{4})\s+([0-9a-f]{4})\s+(\S+)\s+(\S+)$",
+        command_output(output, "pci"), re.MULTILINE)}
+
+
+def scenario_pci(build: Path, accel: str) -> None:
+    # The bus driver module walks QEMU's pc machine through the 0xCF8 ports: the i440FX and
+    # PIIX3 functions QEMU always has, and the two modern virtio-blk disks attached.
+    with tempfile.TemporaryDirectory() as directory:
+        disks = []
+        for index in range(2):
+            disk = Path(directory) / f"disk{index}.img"
+            disk.write_bytes(bytes(1 << 20))
+            disks += ["--disk", str(disk)]
+        status, output = boot(build, accel, ["pci", "pci bars", "pci nonsense", "poweroff"], *disks)
+    rows = pci_rows(output)
+    expect(rows.get("00:00.0") == "8086:1237 0600 - none", f"no i440FX host bridge at 00:00.0: {rows}")
+    expect(rows.get("00:01.0", "").startswith("8086:7000 0601"), f"no PIIX3 ISA bridge at 00:01.0: {rows}")
+    expect(rows.get("00:01.1", "").startswith("8086:7010 0101"), f"no PIIX3 IDE at 00:01.1: {rows}")
+    disks_found = [address for address, row in rows.items() if row.startswith("1af4:1042 0100 - msix(")]
+    expect(len(disks_found) == 2, f"expected two modern virtio-blk functions with MSI-X: {rows}")
+    expect_text(output, f"{len(rows)} functions on 1 buses")
+    bars = command_output(output, "pci bars")
+    for address in disks_found:
+        # QEMU's modern virtio-pci: the MSI-X table in BAR 1, the structures in 64-bit BAR 4.
+        expect(re.search(rf"^{re.escape(address)} bar4 mem64 0x[0-9a-f]+ \+0x4000 prefetchable$", bars,
+                         re.MULTILINE) is not None, f"{address}: no 16 KiB 64-bit BAR 4:\n{bars}")
+    expect_text(output, "usage: pci | pci bars")
+    expect(re.search(r"module pci_bus_driver \d+ loaded from pci_bus_driver\.umod", output) is not None,
+           "the PCI bus driver module did not load")
     expect_clean_power_off(status, output)
 
 
@@ -237,7 +277,8 @@ def scenario_modules(build: Path, accel: str) -> None:
                            re.MULTILINE))
     # The default bundle runs the console at tier 1 over a ring; everything else direct.
     expect(rows == {"console_service": "1 ring", "kernel_heap": "0 direct", "scheduler": "0 direct",
-                    "serial_console": "0 direct", "shell": "0 direct", "workload": "0 direct"}, f"mods rows: {rows}")
+                    "serial_console": "0 direct", "shell": "0 direct", "workload": "0 direct",
+                    "pci_bus_driver": "0 direct"}, f"mods rows: {rows}")
     expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
            is not None, "the heap module did not serve 5000 checked allocations")
     expect(re.search(r"kernel_heap\s+-> nucleus\s+kernel_services.ModuleMemory v1", output) is not None,
@@ -263,11 +304,12 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     bundle = build / "evolution-refusals.cpio"
     expect(bundle.is_file(), f"{bundle} was not built (target evolution_refusals_bundle)")
     status, output = boot(build, accel, ["mods", "poweroff"], "--bundle", str(bundle))
-    expect_text(output, "16 entries, 6 modules requested")
+    expect_text(output, "17 entries, 7 modules requested")
     rows = re.findall(r"^(\w+)\s+(\d+)\s+\d \w+\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
-    expect(sorted(rows) == [("console_service", "1"), ("kernel_heap", "1"), ("scheduler", "2"),
-                            ("serial_console", "1"), ("shell", "1"), ("workload", "1")], f"mods rows: {rows}")
+    expect(sorted(rows) == [("console_service", "1"), ("kernel_heap", "1"), ("pci_bus_driver", "1"),
+                            ("scheduler", "2"), ("serial_console", "1"), ("shell", "1"),
+                            ("workload", "1")], f"mods rows: {rows}")
     expect("refused" not in output, "a module the manifest does not name was looked at")
     expect_clean_power_off(status, output)
 
@@ -1020,6 +1062,7 @@ SCENARIOS = {
     "thread-slots": scenario_thread_slots,
     "workload-limits": scenario_workload_limits,
     "q35": scenario_q35,
+    "pci": scenario_pci,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,

@@ -52,6 +52,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--machine", choices=("pc", "q35"), default="pc",
                         help="QEMU machine: pc (i440FX, legacy PCI) or q35 (ICH9, PCIe with "
                              "ECAM described by the ACPI MCFG table); default pc")
+    parser.add_argument("--disk", action="append", default=[], type=Path,
+                        help="a raw image attached as a modern virtio-blk PCI device "
+                             "(disable-legacy=on); repeatable, in order")
     parser.add_argument("--icount", action="store_true",
                         help="TCG with guest time = instructions executed (1 ns each): figures "
                              "count work, repeat exactly and ignore host load; CPUs take turns")
@@ -92,6 +95,11 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
     ]
     if arguments.icount:
         command += ["-icount", "shift=0,sleep=off"]
+    for index, disk in enumerate(arguments.disk):
+        if not disk.is_file():
+            raise SystemExit(f"umka run: --disk {disk}: ENOENT: no such file")
+        command += ["-drive", f"file={disk},if=none,id=disk{index},format=raw",
+                    "-device", f"virtio-blk-pci,drive=disk{index},disable-legacy=on"]
     if arguments.uefi:
         image = esp_image.make_esp_image(
             work / "esp.img",

@@ -71,7 +71,8 @@ target_link_libraries(umka_module_bench PUBLIC umka_kabi_headers)
 include(${UMKA_MODULE_FIXTURE_SOURCE_DIR}/fixtures.cmake)
 
 # --- Host harness ----------------------------------------------------------------------
-add_library(umka_module_harness STATIC ${UMKA_MODULE_TEST_DIR}/module_harness.cpp)
+add_library(umka_module_harness STATIC ${UMKA_MODULE_TEST_DIR}/module_harness.cpp
+  ${UMKA_MODULE_TEST_DIR}/host_port_io.cpp)
 umka_host_sanitized(umka_module_harness)
 target_include_directories(umka_module_harness PUBLIC ${UMKA_MODULE_TEST_DIR})
 target_link_libraries(umka_module_harness PUBLIC umka_module_host)
@@ -80,7 +81,8 @@ target_link_libraries(umka_module_harness PUBLIC umka_module_host)
 # umka_nucleus_bench installed as lib/libumka_nucleus_pure.a: the loader code it needs), so
 # an out-of-tree test links it with no sanitizer runtime. Its own directory: the archive has
 # the installed name, which the sanitized one above already has in this directory.
-add_library(umka_module_harness_sdk STATIC ${UMKA_MODULE_TEST_DIR}/module_harness.cpp)
+add_library(umka_module_harness_sdk STATIC ${UMKA_MODULE_TEST_DIR}/module_harness.cpp
+  ${UMKA_MODULE_TEST_DIR}/host_port_io.cpp)
 umka_host_target(umka_module_harness_sdk)
 target_compile_options(umka_module_harness_sdk PRIVATE -O2)
 set_target_properties(umka_module_harness_sdk PROPERTIES OUTPUT_NAME umka_module_harness

@@ -165,6 +165,9 @@ public:
         return kabi::bind_service(slot.value(), out);
     }
 
+    // The owner (HostModule::owner) the next load() will give its module: a device a start
+    // function reaches (HostPortIo::grant_owner) can be granted before the load starts it.
+    uint32_t next_owner() const { return next_owner_; }
     modules::ServiceRegistry& registry() { return registry_; }
     modules::CapabilityTable& capabilities() { return capabilities_; }
     MmapModuleMemory& memory() { return memory_; }

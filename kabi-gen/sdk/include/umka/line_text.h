@@ -41,6 +41,14 @@ public:
         for (; shift >= 0; shift -= 4) put("0123456789abcdef"[(value >> shift) & 0xF]);
         return *this;
     }
+    // Exactly `digits` lowercase hex digits (at most 16), zero-padded, no "0x" (%0Nx).
+    LineText& hex_digits(uint64_t value, uint32_t digits) {
+        if (digits > 16) digits = 16;
+        for (uint32_t digit = digits; digit != 0; --digit) {
+            put("0123456789abcdef"[(value >> (4 * (digit - 1))) & 0xF]);
+        }
+        return *this;
+    }
     template <uint64_t OtherCapacity>
     LineText& append(const LineText<OtherCapacity>& other) {
         return add(other.data(), other.length());

@@ -1,0 +1,179 @@
+// The PCI bus driver module's ELF (the file that boots) on the configuration ports of the
+// pc and q35 models, through the harness's PortIo: the enumeration at start, PciBus
+// (describe, claim, bar, enable, release), the console's `pci`, a refused start without
+// the ports, and a live evolve that keeps the table and the claims.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "command_line.h"
+#include "config_ports_model.h"
+#include "host_port_io.h"
+#include "module_harness.h"
+#include "qemu_machines.h"
+#include "umka/kabi/console_command.hpp"
+#include "umka/kabi/pci_bus.hpp"
+
+namespace umka::pci {
+namespace {
+
+using testing::ConfigPortsModel;
+using ::testing::HasSubstr;
+using testing::PciModel;
+namespace pcibus = kabi::pci_bus;
+namespace commands = kabi::console_command;
+
+class PciBusDriverTest : public ::testing::Test {
+protected:
+    void boot(PciModel model) {
+        model_ = std::move(model);
+        ASSERT_TRUE(port_io_.publish().is_ok()) << harness_.last_reason();
+        port_io_.grant_owner(harness_.next_owner());
+        module_ = harness_.load(harness::module_under_test());
+        ASSERT_NE(module_, nullptr) << harness_.last_reason() << " / " << port_io_.last_refusal();
+        bind();
+    }
+    void bind() {
+        ASSERT_TRUE(harness_.bind_provided(*module_, "pci_bus", "PciBus", &bus_).is_ok());
+        ASSERT_TRUE(
+            harness_.bind_provided(*module_, "console_command", "CommandSet", &commands_).is_ok());
+    }
+    // Runs a console line (words separated by single spaces); the output in *text.
+    int32_t run(const std::string& line, std::string* text) {
+        int32_t status = 0;
+        *text = harness::run_command_line(commands_, line, &status, 4096);
+        return status;
+    }
+    int find(uint8_t bus, uint8_t device, uint8_t function) {
+        for (uint32_t index = 0; index < bus_.function_count(); ++index) {
+            pcibus::PciDeviceInfo info{};
+            if (bus_.describe(index, &info).is_error()) return -1;
+            if (info.address.bus == bus && info.address.device == device &&
+                info.address.function == function) {
+                return int(index);
+            }
+        }
+        return -1;
+    }
+
+    PciModel model_;
+    ConfigPortsModel ports_{model_};
+    harness::ModuleHarness harness_;
+    harness::HostPortIo port_io_{harness_, ports_, ConfigPortsModel::kWindow};
+    harness::HostModule* module_ = nullptr;
+    pcibus::PciBusRef bus_;
+    commands::CommandSetRef commands_;
+};
+
+TEST_F(PciBusDriverTest, EnumeratesAPcMachineAtStart) {
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_pc()));
+    EXPECT_THAT(harness_.log().lines(),
+                ::testing::Contains(HasSubstr("pci: 6 functions on 1 buses")));
+    ASSERT_EQ(bus_.function_count(), 6u);
+    int blk = find(0, 3, 0);
+    ASSERT_GE(blk, 0);
+    pcibus::PciDeviceInfo info{};
+    ASSERT_TRUE(bus_.describe(uint32_t(blk), &info).is_ok());
+    EXPECT_EQ(info.vendor_id, 0x1AF4);
+    EXPECT_EQ(info.device_id, 0x1042);
+    EXPECT_EQ(info.subsystem_id, 0x1100);
+    EXPECT_EQ(info.class_code, 0x01);
+    EXPECT_EQ(info.interrupt_pin, 1);
+    EXPECT_EQ(bus_.describe(6, &info).code(), UMKA_KABI_ERANGE);
+    EXPECT_EQ(model_.bar_writes_while_decoding(), 0);
+}
+
+TEST_F(PciBusDriverTest, EnumeratesBehindTheQ35RootPort) {
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_q35()));
+    EXPECT_EQ(bus_.function_count(), 5u);
+    EXPECT_GE(find(1, 0, 0), 0);
+    EXPECT_GE(find(0, 31, 2), 0);
+    std::string text;
+    ASSERT_EQ(run("pci", &text), UMKA_KABI_OK) << text;
+    EXPECT_THAT(text, HasSubstr("00:00.0 8086:29c0   0600  -       none\n"));
+    EXPECT_THAT(text, HasSubstr("01:00.0 1af4:1042   0100  -       msix(2)\n"));
+    EXPECT_THAT(text, HasSubstr("00:1f.2 8086:2922   0106  -       intA\n"));
+    EXPECT_THAT(text, HasSubstr("5 functions on 2 buses\n"));
+}
+
+TEST_F(PciBusDriverTest, PciListsEveryFunctionAndItsBars) {
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_pc()));
+    std::string text;
+    ASSERT_EQ(run("pci", &text), UMKA_KABI_OK) << text;
+    EXPECT_THAT(text, HasSubstr("bb:dd.f vendor:device class driver  irq\n"));
+    EXPECT_THAT(text, HasSubstr("00:01.1 8086:7010   0101  -       none\n"));
+    EXPECT_THAT(text, HasSubstr("00:03.0 1af4:1042   0100  -       msix(2)\n"));
+    EXPECT_THAT(text, HasSubstr("6 functions on 1 buses\n"));
+    ASSERT_EQ(run("pci bars", &text), UMKA_KABI_OK) << text;
+    EXPECT_THAT(text, HasSubstr("00:01.1 bar4 io 0xc040 +0x10\n"));
+    EXPECT_THAT(text, HasSubstr("00:03.0 bar4 mem64 0xfe000000 +0x4000 prefetchable\n"));
+    EXPECT_THAT(text, HasSubstr("00:02.0 bar0 mem32 0xfd000000 +0x1000000 prefetchable\n"));
+    EXPECT_EQ(run("pci nonsense", &text), UMKA_KABI_EINVAL);
+    EXPECT_EQ(text, "usage: pci | pci bars\n");
+    EXPECT_EQ(run("blk", &text), UMKA_KABI_ENOENT);
+}
+
+TEST_F(PciBusDriverTest, AClaimIsExclusiveAndItsHandleGoesStaleOnRelease) {
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_pc()));
+    int blk = find(0, 3, 0);
+    ASSERT_GE(blk, 0);
+    pcibus::PciFunction function{};
+    ASSERT_TRUE(bus_.claim(uint32_t(blk), &function).is_ok());
+    pcibus::PciFunction second{};
+    EXPECT_EQ(bus_.claim(uint32_t(blk), &second).code(), UMKA_KABI_EBUSY);
+    EXPECT_EQ(bus_.claim(6, &second).code(), UMKA_KABI_ERANGE);
+
+    pcibus::BarInfo bar{};
+    ASSERT_TRUE(bus_.bar(function, 4, &bar).is_ok());
+    EXPECT_EQ(bar.kind, pcibus::BarKind::Memory64);
+    EXPECT_EQ(bar.base, 0xFE000000u);
+    EXPECT_EQ(bar.length, 0x4000u);
+    EXPECT_EQ(bar.prefetchable, 1);
+    EXPECT_EQ(bus_.bar(function, 6, &bar).code(), UMKA_KABI_ERANGE);
+
+    ASSERT_TRUE(bus_.enable(function, 1).is_ok());
+    EXPECT_EQ(model_.at(0, 3, 0).config[0x04] & 0x7, 0x6);  // memory + bus master, no I/O
+    std::string text;
+    ASSERT_EQ(run("pci", &text), UMKA_KABI_OK);
+    EXPECT_THAT(text, HasSubstr("00:03.0 1af4:1042   0100  claimed msix(2)\n"));
+
+    ASSERT_TRUE(bus_.release(function).is_ok());
+    EXPECT_EQ(bus_.release(function).code(), UMKA_KABI_EINVAL);
+    EXPECT_EQ(bus_.bar(function, 4, &bar).code(), UMKA_KABI_EINVAL);
+    EXPECT_EQ(bus_.enable(function, 0).code(), UMKA_KABI_EINVAL);
+    EXPECT_EQ(bus_.bar(pcibus::PciFunction{0}, 0, &bar).code(), UMKA_KABI_EINVAL);
+    ASSERT_TRUE(bus_.claim(uint32_t(blk), &second).is_ok());
+    EXPECT_NE(second.value, function.value);
+}
+
+TEST_F(PciBusDriverTest, WithoutTheConfigurationPortsTheStartIsRefused) {
+    model_ = testing::qemu_pc();
+    ASSERT_TRUE(port_io_.publish().is_ok());
+    module_ = harness_.load(harness::module_under_test());  // no grant
+    EXPECT_EQ(module_, nullptr);
+    EXPECT_THAT(harness_.last_reason(), HasSubstr("ports=0xcf8+8"));
+    EXPECT_THAT(port_io_.last_refusal(), HasSubstr("no ports are granted"));
+}
+
+TEST_F(PciBusDriverTest, AnEvolveKeepsTheTableAndTheClaims) {
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_pc()));
+    pcibus::PciFunction function{};
+    ASSERT_TRUE(bus_.claim(uint32_t(find(0, 3, 0)), &function).is_ok());
+    uint64_t reads = model_.reads();
+    port_io_.grant_owner(harness_.next_owner());
+    harness::HostModule* replacement = harness_.evolve(module_, harness::module_under_test());
+    ASSERT_NE(replacement, nullptr) << harness_.last_reason();
+    module_ = replacement;
+    ASSERT_NO_FATAL_FAILURE(bind());
+    EXPECT_EQ(model_.reads(), reads);  // not walked again
+    EXPECT_EQ(bus_.function_count(), 6u);
+    pcibus::BarInfo bar{};
+    EXPECT_TRUE(bus_.bar(function, 4, &bar).is_ok());  // the claim's handle still holds
+    pcibus::PciFunction second{};
+    EXPECT_EQ(bus_.claim(uint32_t(find(0, 3, 0)), &second).code(), UMKA_KABI_EBUSY);
+}
+
+}  // namespace
+}  // namespace umka::pci

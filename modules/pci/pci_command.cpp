@@ -1,0 +1,186 @@
+// The console's `pci` (served through console_command.CommandSet): one line per function,
+// `bb:dd.f vendor:device class driver irq`, from the table in PciState; `pci bars` lists
+// every implemented BAR.
+#include "pci_bus_driver.h"
+#include "umka/line_text.h"
+
+namespace umka::pci {
+namespace {
+
+namespace pcibus = kabi::pci_bus;
+
+constexpr char kDescription[] =
+    "pci         pci: every PCI function (bb:dd.f vendor:device class driver irq) | pci bars: "
+    "their BARs\n";
+constexpr char kUsage[] = "usage: pci | pci bars\n";
+
+bool same_text(const char* left, const char* right) {
+    while (*left != '\0' && *left == *right) {
+        ++left;
+        ++right;
+    }
+    return *left == *right;
+}
+
+// Appends to the caller's buffer; what does not fit is cut and remembered.
+class Output {
+public:
+    Output(char* data, uint64_t capacity) : data_(data), capacity_(capacity) {}
+    template <uint64_t N>
+    void line(const LineText<N>& text) {
+        add(text.data(), text.length());
+        add("\n", 1);
+    }
+    void add(const char* text, uint64_t length) {
+        for (uint64_t index = 0; index < length; ++index) {
+            if (length_ == capacity_) {
+                truncated_ = true;
+                return;
+            }
+            data_[length_++] = text[index];
+        }
+    }
+    uint64_t length() const { return length_; }
+    bool truncated() const { return truncated_; }
+
+private:
+    char* data_;
+    uint64_t capacity_;
+    uint64_t length_ = 0;
+    bool truncated_ = false;
+};
+
+template <uint64_t N>
+void add_address(LineText<N>& line, const pcibus::PciAddress& address) {
+    line.hex_digits(address.bus, 2)
+        .add(":")
+        .hex_digits(address.device, 2)
+        .add(".")
+        .hex_digits(address.function, 1);
+}
+
+template <uint64_t N>
+void add_interrupt(LineText<N>& line, const Record& record) {
+    switch (InterruptKind(record.interrupt_kind)) {
+    case InterruptKind::Msix:
+        line.add("msix(").number(record.msix_vectors).add(")");
+        break;
+    case InterruptKind::Msi:
+        line.add("msi(").number(record.msi_vectors).add(")");
+        break;
+    case InterruptKind::Intx:
+        line.add("int").add("ABCD" + ((record.info.interrupt_pin - 1) & 3), 1);
+        break;
+    case InterruptKind::None:
+        line.add("none");
+        break;
+    }
+}
+
+const char* bar_kind_name(pcibus::BarKind kind) {
+    switch (kind) {
+    case pcibus::BarKind::Memory32:
+        return "mem32";
+    case pcibus::BarKind::Memory64:
+        return "mem64";
+    case pcibus::BarKind::Io:
+        return "io";
+    case pcibus::BarKind::Absent:
+        break;
+    }
+    return "absent";
+}
+
+void list_functions(const State& state, uint32_t count, Output& out) {
+    LineText<80> heading;
+    heading.add("bb:dd.f vendor:device class driver  irq");
+    out.line(heading);
+    for (uint32_t index = 0; index < count; ++index) {
+        const Record& record = state.functions[index];
+        LineText<160> line;
+        add_address(line, record.info.address);
+        line.add(" ")
+            .hex_digits(record.info.vendor_id, 4)
+            .add(":")
+            .hex_digits(record.info.device_id, 4)
+            .add("   ")
+            .hex_digits(record.info.class_code, 2)
+            .hex_digits(record.info.subclass, 2)
+            .add("  ")
+            .add(__atomic_load_n(&record.claimed, __ATOMIC_ACQUIRE) != 0 ? "claimed" : "-      ")
+            .add(" ");
+        add_interrupt(line, record);
+        if (record.problem != 0) {
+            line.add("  problem: ")
+                .add(problem_name(Problem(record.problem)))
+                .add(" (")
+                .hex(record.problem_detail)
+                .add(")");
+        }
+        out.line(line);
+    }
+}
+
+void list_bars(const State& state, uint32_t count, Output& out) {
+    for (uint32_t index = 0; index < count; ++index) {
+        const Record& record = state.functions[index];
+        for (uint32_t bar = 0; bar < kMaximumBars; ++bar) {
+            const pcibus::BarInfo& info = record.bars[bar];
+            if (info.kind == pcibus::BarKind::Absent) continue;
+            LineText<120> line;
+            add_address(line, record.info.address);
+            line.add(" bar").number(bar).add(" ").add(bar_kind_name(info.kind)).add(" ");
+            line.hex(info.base).add(" +").hex(info.length);
+            if (info.prefetchable != 0) line.add(" prefetchable");
+            out.line(line);
+        }
+    }
+}
+
+}  // namespace
+
+uint8_t pci_command_precedence() {
+    return 128;  // an ordinary module's set (console_command.kabi)
+}
+
+Status describe_pci_command(char* output, uint64_t capacity, uint64_t* written) {
+    Output out(output, capacity);
+    out.add(kDescription, sizeof kDescription - 1);
+    *written = out.length();
+    return out.truncated() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
+}
+
+Status pci_command(const UmkaModuleBinding* binding, const char* const* words, uint32_t count,
+                   char* output, uint64_t capacity, uint64_t* written) {
+    if (!same_text(words[0], "pci")) return UMKA_KABI_ENOENT;
+    Output out(output, capacity);
+    const State& state = state_of(binding);
+    Status status = Status::ok();
+    if (__atomic_load_n(&state.enumerated, __ATOMIC_ACQUIRE) == 0) {
+        static constexpr char kNotYet[] = "pci: the bus has not been enumerated\n";
+        out.add(kNotYet, sizeof kNotYet - 1);
+        status = UMKA_KABI_EINVAL;
+    } else if (count == 1) {
+        list_functions(state, state.function_count, out);
+        LineText<120> summary;
+        summary.number(state.function_count)
+            .add(" functions on ")
+            .number(state.buses_scanned)
+            .add(" buses");
+        if (state.dropped != 0) summary.add(", ").number(state.dropped).add(" not kept");
+        if (state.bridges_refused != 0) {
+            summary.add(", ").number(state.bridges_refused).add(" bridges refused");
+        }
+        out.line(summary);
+    } else if (count == 2 && same_text(words[1], "bars")) {
+        list_bars(state, state.function_count, out);
+    } else {
+        out.add(kUsage, sizeof kUsage - 1);
+        status = UMKA_KABI_EINVAL;
+    }
+    *written = out.length();
+    if (status.is_ok() && out.truncated()) return UMKA_KABI_ENOSPC;
+    return status;
+}
+
+}  // namespace umka::pci
