@@ -144,11 +144,12 @@ Status probe_command(Command& command) {
     if (command.word_count == 1 && same_text(command.words[0], "rings")) {
         return probe_rings(command);
     }
+    if (command.word_count == 1 && same_text(command.words[0], "dma")) return probe_dma(command);
     uint64_t count = 0;
     if (command.word_count != 2 || !same_text(command.words[0], "threads")) {
         command.out.add(
             "usage: probe threads N   (N threads of the thread_probe module, 2..32) | probe "
-            "rings\n");
+            "rings | probe dma\n");
         return UMKA_KABI_EINVAL;
     }
     if (!parse_count(command.out, "probe", "N", command.words[1], 1, kMaximumProbeThreads,

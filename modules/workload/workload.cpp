@@ -81,7 +81,8 @@ constexpr char kDescription[] =
     "heap        heap: the heap module's size classes; heap exercise N (N <= 1000000): N "
     "checked allocate+free pairs\n"
     "probe       probe threads N (N <= 32): N threads of the thread_probe module (spawn, "
-    "hand-off, join, bad calls) | probe rings: nucleus_mechanism.Rings with bad calls\n"
+    "hand-off, join, bad calls) | probe rings: nucleus_mechanism.Rings with bad calls | probe "
+    "dma: bus_access.Dma buffers and bad calls\n"
     "measure     measure caps | switch [ROUNDS] | ring [ROUNDS] (ROUNDS <= 10000000): a "
     "directory lookup / context switch / ring round trip, beside a baseline\n";
 

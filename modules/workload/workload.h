@@ -119,6 +119,8 @@ Status load_command(Command& command);
 Status heap_command(Command& command);
 Status probe_command(Command& command);
 Status measure_command(Command& command);
+// `probe dma` (probe_dma.cpp).
+Status probe_dma(Command& command);
 // `measure switch ROUNDS` (measure_switch.cpp), after measure_command checked ROUNDS.
 Status measure_switch(Command& command, uint64_t rounds);
 

@@ -9,6 +9,7 @@
 #include "nucleus/evolution/state_transfer.h"
 #include "nucleus/lib/format.h"
 #include "nucleus/published/nucleus_services.h"
+#include "nucleus/published/owned_frames.h"
 #include "nucleus/ring/ring_bindings.h"
 #include "nucleus/smp/rendezvous.h"
 #include "nucleus/time/clock.h"
@@ -331,7 +332,8 @@ OldImage ModuleSwap::resume() {
     free_snapshots();
     {
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
+        regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner) +
+                               loader::transfer_dma_buffers(old_->owner, new_->owner);
     }
     __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();
@@ -384,6 +386,9 @@ void ModuleSwap::abandon() {
     hook_count_ = 0;
     if (new_ == nullptr) return;
     if (new_->binding != nullptr) {
+        // What the abandoned instance allocated while it was prepared goes with it.
+        (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::MemoryRegion);
+        (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::DmaBuffer);
         modules::Diagnostic ignored;
         (void)modules::unbind_instance(loader::kernel_loading(), *new_->binding, new_->file,
                                        ignored);

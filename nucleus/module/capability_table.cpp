@@ -25,6 +25,8 @@ const char* capability_kind_name(CapabilityKind kind) {
         return "module";
     case CapabilityKind::MemoryRegion:
         return "memory-region";
+    case CapabilityKind::DmaBuffer:
+        return "dma-buffer";
     }
     return "?";
 }

@@ -31,6 +31,7 @@ enum class CapabilityKind : uint8_t {
     StateRegion = 2,     // object: a module's state region
     Module = 3,          // object: a loaded module (for unload, swap)
     MemoryRegion = 4,    // object: nucleus memory handed to a module (kernel_services.ModuleMemory)
+    DmaBuffer = 5,       // object: frames a module shares with its device (bus_access.Dma)
 };
 const char* capability_kind_name(CapabilityKind kind);
 

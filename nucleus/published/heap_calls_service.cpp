@@ -4,8 +4,8 @@
 // instance and never shares a CPU's magazines with another call. The module is trusted
 // as the heap's own callers are (tier 0): the heap checks every address it is given back.
 #include "nucleus/loader/module_system.h"
-#include "nucleus/published/nucleus_services.h"
 #include "nucleus/mm/object_memory.h"
+#include "nucleus/published/nucleus_services.h"
 #include "umka/kabi/nucleus_mechanism.hpp"
 
 namespace umka::loader {

@@ -23,6 +23,10 @@ Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagno
 // ModuleRecord::inherited_owner lets it use them. Returns how many moved.
 size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner);
 
+// bus_access.Dma (dma_service.cpp), and the swap's transfer of a driver's buffers.
+Status publish_dma(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+size_t transfer_dma_buffers(uint32_t from_owner, uint32_t to_owner);
+
 // kernel_services.Threads (threads_service.cpp).
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 

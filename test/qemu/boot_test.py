@@ -128,6 +128,30 @@ def scenario_pci(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_dma(build: Path, accel: str) -> None:
+    # bus_access.Dma through the workload module's `probe dma`, twice: every refusal names its
+    # errno, the buffer is usable, and the second round leaves exactly as many free frames as
+    # the first (the first may keep a page of records for later).
+    status, output = boot(build, accel, ["probe dma", "mem", "probe dma", "mem", "poweroff"])
+    for occurrence in range(2):
+        probe = command_output(output, "probe dma", occurrence)
+        for call, answer in (("allocate 0 bytes", "EINVAL"), ("allocate with no direction", "EINVAL"),
+                             ("allocate with an unknown direction bit", "EINVAL"),
+                             ("allocate 1 TiB", "EINVAL"), ("allocate 12288 bytes", "OK"),
+                             ("sync all to the device", "OK"), ("sync the last byte from the device", "OK"),
+                             ("sync one byte past the end", "ERANGE"), ("sync at offset 2^64-1", "ERANGE"),
+                             ("sync with no direction", "EINVAL"), ("release through ModuleMemory", "EINVAL"),
+                             ("release", "OK"), ("release again", "EINVAL"), ("sync after release", "EINVAL"),
+                             ("release a forged handle", "EINVAL")):
+            expect(f"probe: dma: {call} -> {answer}\n" in probe, f"expected '{call} -> {answer}':\n{probe}")
+        expect_text(probe, "probe: dma: buffer of 12288 bytes: device address below 4 GiB, page-aligned, "
+                           "zeroed, reads back what was written")
+        expect_text(probe, "probe: dma: 256 allocate+release of 64 KiB, 0 failures")
+    free = [int(value) for value in re.findall(r"^frames: total \d+, free (\d+),", output, re.MULTILINE)]
+    expect(len(free) == 2 and free[0] == free[1], f"free frames after each probe differ (a leak): {free}")
+    expect_clean_power_off(status, output)
+
+
 def scenario_rendezvous(build: Path, accel: str) -> None:
     status, output = boot(build, accel, ["rendezvous", "poweroff"], "--smp", "4")
     expect_text(output, "function ran on 4 of 4 CPUs")
@@ -1063,6 +1087,7 @@ SCENARIOS = {
     "workload-limits": scenario_workload_limits,
     "q35": scenario_q35,
     "pci": scenario_pci,
+    "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,
     "module-unsigned": scenario_module_unsigned,

@@ -12,6 +12,18 @@ inline void cpu_relax() {
     asm volatile("pause" ::: "memory");
 }
 
+// DMA ordering on a cache-coherent bus (x86-64: device accesses snoop the caches, so no
+// flush is needed, only ordering). Before the device reads what the CPU wrote: every earlier
+// store, write-combining ones included, is globally visible before any later store (the
+// doorbell). After the device wrote: no later load is performed before the earlier one
+// that saw the device's completion.
+inline void dma_barrier_to_device() {
+    asm volatile("mfence" ::: "memory");
+}
+inline void dma_barrier_from_device() {
+    asm volatile("lfence" ::: "memory");
+}
+
 inline uint64_t read_cycle_counter() {
     uint32_t low, high;
     asm volatile("rdtsc" : "=a"(low), "=d"(high));

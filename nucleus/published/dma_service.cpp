@@ -1,0 +1,93 @@
+// bus_access.Dma: physically contiguous buffers a driver shares with its device. Each is a
+// capability of the calling module (kind DmaBuffer: ModuleMemory cannot release it, nor
+// Dma a memory region), zeroed before it is handed out (a device never sees what the
+// frames held before), optionally below 4 GiB for devices with 32-bit addressing, and
+// freed when the module releases it or is unloaded. A swap carries a driver's buffers to
+// its replacement, which the device may still be writing into.
+//
+// There is no IOMMU yet: the device address is the physical address, and a device can
+// reach all of memory (docs/devices.md). x86-64 DMA is cache-coherent, so sync() is an
+// ordering fence, not a flush.
+#include <arch/cpu.h>
+#include <arch/memory.h>
+
+#include "nucleus/published/nucleus_services.h"
+#include "nucleus/published/owned_frames.h"
+#include "umka/kabi/bus_access.hpp"
+
+namespace umka::loader {
+namespace {
+
+namespace bus = umka::kabi::bus_access;
+
+constexpr modules::CapabilityKind kBuffer = modules::CapabilityKind::DmaBuffer;
+constexpr uint8_t kKnownDirections =
+    uint8_t(bus::DmaDirection::ToDevice | bus::DmaDirection::FromDevice);
+
+// Flags kept with the run: the direction, and that it was asked below 4 GiB.
+constexpr uint32_t kBelow4g = 1u << 8;
+
+bool valid_direction(bus::DmaDirection direction) {
+    uint8_t bits = uint8_t(direction);
+    return bits != 0 && (bits & ~kKnownDirections) == 0;
+}
+
+struct DmaService {
+    // DmaDirection has no room for a placement flag in version 1: every buffer comes from
+    // below 4 GiB, which every device can address (legacy virtio queues need it too).
+    [[gnu::always_inline]] static inline Status allocate(void*, uint64_t length,
+                                                         bus::DmaDirection direction,
+                                                         bus::DmaBuffer* buffer,
+                                                         bus::DmaMapping* mapping) {
+        ModuleRecord* caller = calling_module(__builtin_return_address(0));
+        if (buffer == nullptr || mapping == nullptr || !valid_direction(direction)) {
+            return Errno::InvalidArgument;
+        }
+        uint64_t handle = TRY(grant_frames(caller, kBuffer, length, FramePlacement::Below4g,
+                                           FrameFill::Zeroed, uint32_t(direction) | kBelow4g));
+        FrameRun* run = owned_frames(handle, kBuffer, caller).release_value();
+        buffer->value = handle;
+        mapping->cpu_address = reinterpret_cast<uint64_t>(arch::physical_to_virtual(run->physical));
+        mapping->device_address = umka_kabi_dma_addr{run->physical};
+        mapping->length = run->length;
+        return Status::ok();
+    }
+
+    [[gnu::always_inline]] static inline Status release(void*, bus::DmaBuffer buffer) {
+        return release_frames(buffer.value, kBuffer, calling_module(__builtin_return_address(0)));
+    }
+
+    [[gnu::always_inline]] static inline Status sync(void*, bus::DmaBuffer buffer, uint64_t offset,
+                                                     uint64_t length, bus::DmaDirection direction) {
+        ModuleRecord* caller = calling_module(__builtin_return_address(0));
+        FrameRun* run = TRY(owned_frames(buffer.value, kBuffer, caller));
+        if (!valid_direction(direction)) return Errno::InvalidArgument;
+        if (offset > run->length || length > run->length - offset) return Errno::OutOfRange;
+        if (uint32_t(direction & bus::DmaDirection::ToDevice) != 0) arch::dma_barrier_to_device();
+        if (uint32_t(direction & bus::DmaDirection::FromDevice) != 0) {
+            arch::dma_barrier_from_device();
+        }
+        return Status::ok();
+    }
+};
+
+constexpr bus::DmaVtable kDmaVtable = bus::make_dma_vtable<DmaService>();
+
+bool owned_buffer(void*, void*) {
+    return true;
+}
+
+}  // namespace
+
+size_t transfer_dma_buffers(uint32_t from_owner, uint32_t to_owner) {
+    return module_system().capabilities().transfer_owned(from_owner, to_owner, kBuffer,
+                                                         owned_buffer, nullptr);
+}
+
+Status publish_dma(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
+    return publish_vtable(registry, "bus_access", "Dma",
+                          reinterpret_cast<const umka_kabi_vtable_header*>(&kDmaVtable),
+                          kDmaVtable.version, diagnostic);
+}
+
+}  // namespace umka::loader
