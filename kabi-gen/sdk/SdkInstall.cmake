@@ -9,6 +9,7 @@
 #   include/umka/name_copy.h                   names copied whole or refused
 #   include/umka/errno_text.h                  errno names for messages
 #   include/umka/command_words.h               a CommandSet's packed words, checked
+#   include/umka/virtio/                       the virtio 1.x library (transport, split queue, blk)
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
 #                                              the host harness (no sanitizers) and the
@@ -44,6 +45,7 @@ install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/includ
   ${KABI_SDK_DIR}/include/umka/number_text.h ${KABI_SDK_DIR}/include/umka/name_copy.h
   ${KABI_SDK_DIR}/include/umka/errno_text.h ${KABI_SDK_DIR}/include/umka/command_words.h
   DESTINATION include/umka COMPONENT sdk)
+install(DIRECTORY ${KABI_SDK_DIR}/include/umka/virtio DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfigVersion.cmake
               ${KABI_SDK_DIR}/cmake/UmkaSDKModules.cmake
