@@ -9,7 +9,7 @@
 // handle is the owner.
 #include "pci_bus_driver.h"
 
-#include "legacy_config.h"
+#include "config_path.h"
 #include "umka/command_words.h"
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/pci_bus_driver_manifest.hpp"
@@ -101,14 +101,9 @@ struct PciBus {
         State& state = state_of(context);
         Record* record = record_of(state, function);
         if (record == nullptr) return UMKA_KABI_EINVAL;
-        const UmkaModuleBinding* binding = umka::pci::binding_of(context);
-        bus::PortIoRef port_io;
-        if (umka::kabi::bind_required(binding, umka::pci::kPortIo, &port_io).is_error()) {
-            return UMKA_KABI_EIO;
-        }
-        umka::pci::LegacyConfigAccess access(
-            port_io, bus::PortRange{binding->required[umka::pci::kPortIo].capability},
-            state.config_lock);
+        umka::pci::ConfigPath path(umka::pci::binding_of(context));
+        if (!path.ready()) return UMKA_KABI_EIO;
+        umka::pci::ConfigAccess& access = path.access();
         const pcibus::PciAddress& where = record->info.address;
         umka::pci::Address address{where.segment, where.bus, where.device, where.function};
         uint32_t command = access.read16(address, umka::pci::kCommand);
@@ -122,7 +117,7 @@ struct PciBus {
         if (bus_master != 0) command |= kCommandBusMaster;
         // The status half is written as zeros: its bits are write-one-to-clear.
         access.write32(address, umka::pci::kCommand, command);
-        return access.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
+        return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
     }
 };
 static_assert(__is_empty(PciBus), "module code keeps no state of its own");
@@ -158,8 +153,7 @@ int32_t start_pci(UmkaModuleBinding* binding) {
     Status status = umka::pci::enumerate_into_state(binding);
     if (status.is_error()) {
         static constexpr char kReason[] =
-            "the PCI configuration ports (0xcf8+8) refused an access; is the module granted "
-            "ports=0xcf8+8?";
+            "PCI configuration access refused (ECAM window or ports 0xcf8+8; see the log)";
         return umka_module_refuse(binding, status.code(), kReason, sizeof kReason - 1);
     }
     return UMKA_KABI_OK;

@@ -10,6 +10,7 @@
 
 #include "command_line.h"
 #include "config_ports_model.h"
+#include "ecam_mmio_model.h"
 #include "host_port_io.h"
 #include "module_harness.h"
 #include "qemu_machines.h"
@@ -27,9 +28,11 @@ namespace commands = kabi::console_command;
 
 class PciBusDriverTest : public ::testing::Test {
 protected:
-    void boot(PciModel model) {
+    void boot(PciModel model, bool ecam = false) {
         model_ = std::move(model);
         ASSERT_TRUE(port_io_.publish().is_ok()) << harness_.last_reason();
+        ASSERT_TRUE(mmio_.publish(harness_).is_ok()) << harness_.last_reason();
+        mmio_.grant(ecam);
         port_io_.grant_owner(harness_.next_owner());
         module_ = harness_.load(harness::module_under_test());
         ASSERT_NE(module_, nullptr) << harness_.last_reason() << " / " << port_io_.last_refusal();
@@ -62,6 +65,7 @@ protected:
     ConfigPortsModel ports_{model_};
     harness::ModuleHarness harness_;
     harness::HostPortIo port_io_{harness_, ports_, ConfigPortsModel::kWindow};
+    testing::EcamMmioModel mmio_{model_};
     harness::HostModule* module_ = nullptr;
     pcibus::PciBusRef bus_;
     commands::CommandSetRef commands_;
@@ -70,7 +74,7 @@ protected:
 TEST_F(PciBusDriverTest, EnumeratesAPcMachineAtStart) {
     ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_pc()));
     EXPECT_THAT(harness_.log().lines(),
-                ::testing::Contains(HasSubstr("pci: 6 functions on 1 buses")));
+                ::testing::Contains(HasSubstr("pci: 6 functions on 1 buses through ports 0xcf8")));
     ASSERT_EQ(bus_.function_count(), 6u);
     int blk = find(0, 3, 0);
     ASSERT_GE(blk, 0);
@@ -95,7 +99,25 @@ TEST_F(PciBusDriverTest, EnumeratesBehindTheQ35RootPort) {
     EXPECT_THAT(text, HasSubstr("00:00.0 8086:29c0   0600  -       none\n"));
     EXPECT_THAT(text, HasSubstr("01:00.0 1af4:1042   0100  -       msix(2)\n"));
     EXPECT_THAT(text, HasSubstr("00:1f.2 8086:2922   0106  -       intA\n"));
-    EXPECT_THAT(text, HasSubstr("5 functions on 2 buses\n"));
+    EXPECT_THAT(text, HasSubstr("5 functions on 2 buses through ports 0xcf8\n"));
+}
+
+TEST_F(PciBusDriverTest, UsesEcamWhenTheNucleusGrantsTheWindow) {
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_q35(), true));
+    EXPECT_THAT(harness_.log().lines(),
+                ::testing::Contains(HasSubstr("pci: 5 functions on 2 buses through ECAM")));
+    EXPECT_EQ(ports_.data_writes(), 0u);
+    EXPECT_EQ(port_io_.accesses(), 0u);  // not one access through the ports
+    EXPECT_GT(mmio_.accesses(), 0u);
+    EXPECT_GE(find(1, 0, 0), 0);
+    pcibus::PciFunction function{};
+    ASSERT_TRUE(bus_.claim(uint32_t(find(1, 0, 0)), &function).is_ok());
+    ASSERT_TRUE(bus_.enable(function, 1).is_ok());  // through ECAM too
+    EXPECT_EQ(model_.at(1, 0, 0).config[0x04] & 0x7, 0x6);
+    EXPECT_EQ(port_io_.accesses(), 0u);
+    std::string text;
+    ASSERT_EQ(run("pci", &text), UMKA_KABI_OK);
+    EXPECT_THAT(text, HasSubstr("5 functions on 2 buses through ECAM\n"));
 }
 
 TEST_F(PciBusDriverTest, PciListsEveryFunctionAndItsBars) {
@@ -105,7 +127,7 @@ TEST_F(PciBusDriverTest, PciListsEveryFunctionAndItsBars) {
     EXPECT_THAT(text, HasSubstr("bb:dd.f vendor:device class driver  irq\n"));
     EXPECT_THAT(text, HasSubstr("00:01.1 8086:7010   0101  -       none\n"));
     EXPECT_THAT(text, HasSubstr("00:03.0 1af4:1042   0100  -       msix(2)\n"));
-    EXPECT_THAT(text, HasSubstr("6 functions on 1 buses\n"));
+    EXPECT_THAT(text, HasSubstr("6 functions on 1 buses through ports 0xcf8\n"));
     ASSERT_EQ(run("pci bars", &text), UMKA_KABI_OK) << text;
     EXPECT_THAT(text, HasSubstr("00:01.1 bar4 io 0xc040 +0x10\n"));
     EXPECT_THAT(text, HasSubstr("00:03.0 bar4 mem64 0xfe000000 +0x4000 prefetchable\n"));
@@ -151,9 +173,12 @@ TEST_F(PciBusDriverTest, AClaimIsExclusiveAndItsHandleGoesStaleOnRelease) {
 TEST_F(PciBusDriverTest, WithoutTheConfigurationPortsTheStartIsRefused) {
     model_ = testing::qemu_pc();
     ASSERT_TRUE(port_io_.publish().is_ok());
+    ASSERT_TRUE(mmio_.publish(harness_).is_ok());
     module_ = harness_.load(harness::module_under_test());  // no grant
     EXPECT_EQ(module_, nullptr);
-    EXPECT_THAT(harness_.last_reason(), HasSubstr("ports=0xcf8+8"));
+    EXPECT_THAT(harness_.last_reason(), HasSubstr("PCI configuration access refused"));
+    EXPECT_THAT(harness_.log().lines(),
+                ::testing::Contains(HasSubstr("is it granted ports=0xcf8+8?")));
     EXPECT_THAT(port_io_.last_refusal(), HasSubstr("no ports are granted"));
 }
 

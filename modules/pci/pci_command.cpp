@@ -1,6 +1,7 @@
 // The console's `pci` (served through console_command.CommandSet): one line per function,
 // `bb:dd.f vendor:device class driver irq`, from the table in PciState; `pci bars` lists
 // every implemented BAR.
+#include "config_path.h"
 #include "pci_bus_driver.h"
 #include "umka/line_text.h"
 
@@ -166,7 +167,8 @@ Status pci_command(const UmkaModuleBinding* binding, const char* const* words, u
         summary.number(state.function_count)
             .add(" functions on ")
             .number(state.buses_scanned)
-            .add(" buses");
+            .add(" buses through ")
+            .add(mechanism_name(Mechanism(state.mechanism)));
         if (state.dropped != 0) summary.add(", ").number(state.dropped).add(" not kept");
         if (state.bridges_refused != 0) {
             summary.add(", ").number(state.bridges_refused).add(" bridges refused");

@@ -1,7 +1,7 @@
 // The enumeration into PciState: each Function becomes a PciFunctionRecord (what drivers
 // and `pci` need; the full virtio capability list is read again by the driver that claims
 // the function, through its own config access).
-#include "legacy_config.h"
+#include "config_path.h"
 #include "pci_bus_driver.h"
 #include "umka/line_text.h"
 
@@ -76,19 +76,20 @@ void log_text(const UmkaModuleBinding* binding, services::LogLevel level, const 
 
 Status enumerate_into_state(const UmkaModuleBinding* binding) {
     State& state = state_of(binding);
-    bus::PortIoRef port_io;
-    if (Status bound = kabi::bind_required(binding, kPortIo, &port_io); bound.is_error()) {
-        return bound;
-    }
-    LegacyConfigAccess access(port_io, bus::PortRange{binding->required[kPortIo].capability},
-                              state.config_lock);
+    choose_mechanism(binding);
+    ConfigPath path(binding);
+    if (!path.ready()) return UMKA_KABI_EIO;
     StateSink sink(state);
-    Enumeration result = enumerate(access, BusRange{}, sink);
+    BusRange range{};
+    Enumeration result = enumerate(path.access(), range, sink);
     LineText<160> line;
-    if (access.first_error() != 0) {
-        line.add("pci: the configuration ports refused an access (errno ")
-            .number(uint64_t(access.first_error()))
-            .add("): is the module granted ports=0xcf8+8?");
+    if (path.first_error() != 0) {
+        line.add("pci: ")
+            .add(mechanism_name(path.mechanism()))
+            .add(" refused an access (errno ")
+            .number(uint64_t(path.first_error()))
+            .add(")");
+        if (path.mechanism() == Mechanism::LegacyPorts) line.add(": is it granted ports=0xcf8+8?");
         log_text(binding, services::LogLevel::Error, line.data(), line.length());
         return UMKA_KABI_EIO;
     }
@@ -101,7 +102,8 @@ Status enumerate_into_state(const UmkaModuleBinding* binding) {
         .number(result.function_count)
         .add(" functions on ")
         .number(result.buses_scanned)
-        .add(" buses");
+        .add(" buses through ")
+        .add(mechanism_name(path.mechanism()));
     if (result.dropped != 0) line.add(", ").number(result.dropped).add(" past the table dropped");
     log_text(binding, services::LogLevel::Info, line.data(), line.length());
     return Status::ok();

@@ -319,6 +319,36 @@ TEST_F(VirtioLibraryTest, AStatusTheDeviceNeverWroteIsAnError) {
     EXPECT_EQ(run(Operation::Read, 0, data_.device(), 512), UMKA_KABI_OK);
 }
 
+TEST(SplitQueue, ADeviceRewritingTheTableDoesNotCorruptTheFreeList) {
+    // Found by the used-ring fuzzer's author: release used to follow the table's `next`.
+    HostDma memory(SplitQueue::memory_bytes(4));
+    HostDma data(4096);
+    SplitQueue queue;
+    ASSERT_TRUE(queue.initialize(memory.region(), 4, false, false));
+    Segment two[2] = {{data.device(), 16, false}, {data.device() + 16, 1, true}};
+    ASSERT_EQ(queue.submit(two, 2, 1), SubmitResult::Submitted);  // descriptors 0, 1
+    ASSERT_EQ(queue.submit(two, 2, 2), SubmitResult::Submitted);  // descriptors 2, 3
+    auto* table = reinterpret_cast<Descriptor*>(memory.memory.get());
+    table[0].next = 2;  // the device relinks request 1 into request 2
+    // It completes request 1 (head 0), writing the used ring the way a device does.
+    auto* used = reinterpret_cast<uint16_t*>(memory.memory.get() + queue.device_area_address() -
+                                             memory.device());
+    reinterpret_cast<UsedElement*>(used + 2)[0] = UsedElement{0, 1};
+    __atomic_store_n(&used[1], uint16_t(1), __ATOMIC_RELEASE);
+    Completion completion{};
+    ASSERT_EQ(queue.poll(&completion), PollResult::Completed);
+    EXPECT_EQ(completion.token, 1u);
+    EXPECT_EQ(queue.free_descriptors(), 2);
+    // Request 2's descriptors are still its own: the next request takes 0 and 1 again.
+    Segment other[2] = {{data.device() + 1024, 16, false}, {data.device() + 2048, 1, true}};
+    ASSERT_EQ(queue.submit(other, 2, 3), SubmitResult::Submitted);
+    EXPECT_EQ(table[0].address, data.device() + 1024);
+    EXPECT_EQ(table[1].address, data.device() + 2048);
+    EXPECT_EQ(table[2].address, data.device());
+    EXPECT_EQ(table[3].address, data.device() + 16);
+    EXPECT_EQ(queue.free_descriptors(), 0);
+}
+
 TEST(SplitQueue, RefusesSizesAndMemoryItCannotUse) {
     HostDma memory(SplitQueue::memory_bytes(64));
     SplitQueue queue;

@@ -6,6 +6,7 @@
 // while its threads run, then each one's placement, CPU and joined exit status, the
 // wait-queue hand-off, and the errno every bad-argument call got. The QEMU scenario
 // `thread-api` asserts on these lines.
+#include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/nucleus_mechanism.hpp"
 #include "umka/kabi/thread_probe.hpp"
 #include "workload.h"
@@ -138,6 +139,30 @@ Status probe_rings(Command& command) {
     return Status::ok();
 }
 
+// bus_access.Mmio from a module granted nothing: every call refused, the map with EPERM and
+// its reason in the nucleus's log.
+Status probe_mmio(Command& command) {
+    static constexpr char kPackage[] = "bus_access";
+    static constexpr char kInterface[] = "Mmio";
+    umka::kabi::bus_access::MmioRef mmio;
+    if (!find_service(command.directory, kPackage, sizeof kPackage - 1, kInterface,
+                      sizeof kInterface - 1, 1, &mmio)) {
+        command.out.add("probe: the nucleus publishes no bus_access.Mmio\n");
+        return kNoProvider;
+    }
+    umka::kabi::bus_access::MmioWindow window{};
+    uint64_t length = 0;
+    uint64_t value = 0;
+    Output& out = command.out;
+    out.add("probe: mmio: map window 0 -> ").add(errno_name(mmio.map(0, &window, &length).code()));
+    out.add("\nprobe: mmio: read through a forged window -> ");
+    out.add(errno_name(mmio.read(umka::kabi::bus_access::MmioWindow{(uint64_t(3) << 32) | 1}, 0,
+                                 umka::kabi::bus_access::AccessWidth::Dword, &value)
+                           .code()));
+    out.add("\n");
+    return Status::ok();
+}
+
 }  // namespace
 
 Status probe_command(Command& command) {
@@ -145,11 +170,12 @@ Status probe_command(Command& command) {
         return probe_rings(command);
     }
     if (command.word_count == 1 && same_text(command.words[0], "dma")) return probe_dma(command);
+    if (command.word_count == 1 && same_text(command.words[0], "mmio")) return probe_mmio(command);
     uint64_t count = 0;
     if (command.word_count != 2 || !same_text(command.words[0], "threads")) {
         command.out.add(
             "usage: probe threads N   (N threads of the thread_probe module, 2..32) | probe "
-            "rings | probe dma\n");
+            "rings | probe dma | probe mmio\n");
         return UMKA_KABI_EINVAL;
     }
     if (!parse_count(command.out, "probe", "N", command.words[1], 1, kMaximumProbeThreads,

@@ -82,7 +82,7 @@ constexpr char kDescription[] =
     "checked allocate+free pairs\n"
     "probe       probe threads N (N <= 32): N threads of the thread_probe module (spawn, "
     "hand-off, join, bad calls) | probe rings: nucleus_mechanism.Rings with bad calls | probe "
-    "dma: bus_access.Dma buffers and bad calls\n"
+    "dma|mmio: bus_access.Dma buffers / Mmio refusals\n"
     "measure     measure caps | switch [ROUNDS] | ring [ROUNDS] (ROUNDS <= 10000000): a "
     "directory lookup / context switch / ring round trip, beside a baseline\n";
 

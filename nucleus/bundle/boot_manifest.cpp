@@ -101,10 +101,12 @@ Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor&
             }
         } else if (option.equals("critical")) {
             request.criticality = Criticality::Critical;
+        } else if (option.equals("ecam")) {
+            request.configuration_space = ConfigurationSpace::Ecam;
         } else {
-            return fail(
-                error, line_number, column,
-                "unknown module option (expected tier=N, transport=T, ports=B+N or critical)");
+            return fail(error, line_number, column,
+                        "unknown module option (expected tier=N, transport=T, ports=B+N, ecam or "
+                        "critical)");
         }
     }
     if (visitor.module != nullptr) visitor.module(visitor.context, request);

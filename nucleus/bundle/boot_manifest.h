@@ -4,6 +4,7 @@
 //
 //   # comment
 //   module serial_console.umod tier=0 transport=direct critical ports=0x3f8+8
+//   module pci_bus_driver.umod tier=0 transport=direct ports=0xcf8+8 ecam
 //   module console.umod tier=1 transport=ring
 //   param console.prompt=umka>
 //
@@ -26,6 +27,9 @@ struct TextSpan {
 
 enum class Transport : uint8_t { Direct, Ring, Ipc };
 enum class Criticality : uint8_t { Optional, Critical };
+// `ecam` on a module line: the module is the PCI bus driver and may map the memory-mapped
+// configuration space the ACPI MCFG table describes (bus_access.Mmio windows 0..n-1).
+enum class ConfigurationSpace : uint8_t { NotGranted, Ecam };
 inline constexpr uint8_t kMaximumTier = 2;
 
 const char* transport_name(Transport transport);
@@ -38,6 +42,7 @@ struct ModuleRequest {
     // I/O ports granted to the module (bus_access.PortIo): [port_base, port_base + port_count).
     uint16_t port_base = 0;
     uint16_t port_count = 0;
+    ConfigurationSpace configuration_space = ConfigurationSpace::NotGranted;
 };
 
 struct Parameter {

@@ -134,6 +134,7 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     new_->criticality = old_->criticality;
     new_->port_base = old_->port_base;
     new_->port_count = old_->port_count;
+    new_->configuration_space = old_->configuration_space;
     new_->state = ModuleState::Requested;
     // The same load-and-bind sequence as boot (modules/module_loading.h); the replacement
     // rule is checked between loading and binding, and it is bound withheld.
@@ -333,7 +334,8 @@ OldImage ModuleSwap::resume() {
     {
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
         regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner) +
-                               loader::transfer_dma_buffers(old_->owner, new_->owner);
+                               loader::transfer_dma_buffers(old_->owner, new_->owner) +
+                               loader::transfer_mmio_windows(old_->owner, new_->owner);
     }
     __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();

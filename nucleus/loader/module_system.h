@@ -41,6 +41,7 @@ struct ModuleRecord {
     bundle::Criticality criticality;
     uint16_t port_base;
     uint16_t port_count;
+    bundle::ConfigurationSpace configuration_space;  // `ecam`: Mmio windows of the MCFG
     SignatureState signature;
     ModuleState state;
     char reason[kReasonCapacity];  // why it was refused (empty when loaded)

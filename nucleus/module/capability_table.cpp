@@ -27,6 +27,8 @@ const char* capability_kind_name(CapabilityKind kind) {
         return "memory-region";
     case CapabilityKind::DmaBuffer:
         return "dma-buffer";
+    case CapabilityKind::MmioWindow:
+        return "mmio-window";
     }
     return "?";
 }

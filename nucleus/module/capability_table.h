@@ -32,6 +32,7 @@ enum class CapabilityKind : uint8_t {
     Module = 3,          // object: a loaded module (for unload, swap)
     MemoryRegion = 4,    // object: nucleus memory handed to a module (kernel_services.ModuleMemory)
     DmaBuffer = 5,       // object: frames a module shares with its device (bus_access.Dma)
+    MmioWindow = 6,      // object: device registers mapped for a module (bus_access.Mmio)
 };
 const char* capability_kind_name(CapabilityKind kind);
 

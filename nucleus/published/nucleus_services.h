@@ -27,6 +27,10 @@ size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner);
 Status publish_dma(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 size_t transfer_dma_buffers(uint32_t from_owner, uint32_t to_owner);
 
+// bus_access.Mmio (mmio_service.cpp), and the swap's transfer of a module's windows.
+Status publish_mmio(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+size_t transfer_mmio_windows(uint32_t from_owner, uint32_t to_owner);
+
 // kernel_services.Threads (threads_service.cpp).
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 

@@ -35,9 +35,10 @@ TEST(BootManifestTest, ModulesOptionsParametersAndComments) {
         "module serial_console.umod tier=0 transport=direct critical ports=0x3f8+8\n"
         "\n"
         "   module console.umod transport=ring tier=1   # trailing comment\r\n"
+        "module pci_bus_driver.umod ports=0xcf8+8 ecam\n"
         "param console.prompt=umka>\n";
     ASSERT_TRUE(parse(text, parsed, error).is_ok()) << error.reason;
-    ASSERT_EQ(parsed.modules.size(), 2u);
+    ASSERT_EQ(parsed.modules.size(), 3u);
     EXPECT_TRUE(parsed.modules[0].file.equals("serial_console.umod"));
     EXPECT_EQ(parsed.modules[0].criticality, Criticality::Critical);
     EXPECT_EQ(parsed.modules[0].transport, Transport::Direct);
@@ -48,6 +49,9 @@ TEST(BootManifestTest, ModulesOptionsParametersAndComments) {
     EXPECT_EQ(parsed.modules[1].tier, 1);
     EXPECT_EQ(parsed.modules[1].transport, Transport::Ring);
     EXPECT_EQ(parsed.modules[1].criticality, Criticality::Optional);
+    EXPECT_EQ(parsed.modules[1].configuration_space, ConfigurationSpace::NotGranted);
+    EXPECT_EQ(parsed.modules[2].configuration_space, ConfigurationSpace::Ecam);
+    EXPECT_EQ(parsed.modules[2].port_base, 0xcf8);
     ASSERT_EQ(parsed.parameters.size(), 1u);
     EXPECT_EQ(parsed.parameters[0].first, "console.prompt");
     EXPECT_EQ(parsed.parameters[0].second, "umka>");
@@ -110,7 +114,8 @@ TEST(BootManifestTest, ParsingCarriesOnAfterABadLine) {
     visitor.module = [](void* context, const ModuleRequest& request) {
         static_cast<Context*>(context)->parsed->modules.push_back(request);
     };
-    visitor.malformed = [](void* context, const ManifestError& error, const ModuleRequest* request) {
+    visitor.malformed = [](void* context, const ManifestError& error,
+                           const ModuleRequest* request) {
         static_cast<Context*>(context)->malformed->emplace_back(
             error.line, request != nullptr ? std::string(request->file.text, request->file.length)
                                            : std::string("-"));

@@ -88,6 +88,7 @@ def scenario_q35(build: Path, accel: str) -> None:
     expect("refused" not in mods and mods.count(" loaded") >= 7, f"a module did not load on q35:\n{mods}")
     rows = pci_rows(output)
     expect(rows.get("00:00.0") == "8086:29c0 0600 - none", f"no q35 MCH at 00:00.0: {rows}")
+    expect_text(output, "functions on 1 buses through ECAM")
     expect(rows.get("00:1f.0", "").startswith("8086:2918 0601"), f"no ICH9 LPC at 00:1f.0: {rows}")
     expect(rows.get("00:1f.2", "").startswith("8086:2922 0106 - msi("), f"no ICH9 AHCI with MSI at 00:1f.2: {rows}")
     expect_clean_power_off(status, output)
@@ -116,7 +117,8 @@ def scenario_pci(build: Path, accel: str) -> None:
     expect(rows.get("00:01.1", "").startswith("8086:7010 0101"), f"no PIIX3 IDE at 00:01.1: {rows}")
     disks_found = [address for address, row in rows.items() if row.startswith("1af4:1042 0100 - msix(")]
     expect(len(disks_found) == 2, f"expected two modern virtio-blk functions with MSI-X: {rows}")
-    expect_text(output, f"{len(rows)} functions on 1 buses")
+    expect_text(output, f"{len(rows)} functions on 1 buses through ports 0xcf8")
+    expect_text(output, "mmio: pci_bus_driver.umod asked for window 0: the MCFG describes no such")
     bars = command_output(output, "pci bars")
     for address in disks_found:
         # QEMU's modern virtio-pci: the MSI-X table in BAR 1, the structures in 64-bit BAR 4.
@@ -132,7 +134,7 @@ def scenario_dma(build: Path, accel: str) -> None:
     # bus_access.Dma through the workload module's `probe dma`, twice: every refusal names its
     # errno, the buffer is usable, and the second round leaves exactly as many free frames as
     # the first (the first may keep a page of records for later).
-    status, output = boot(build, accel, ["probe dma", "mem", "probe dma", "mem", "poweroff"])
+    status, output = boot(build, accel, ["probe dma", "mem", "probe dma", "mem", "probe mmio", "poweroff"])
     for occurrence in range(2):
         probe = command_output(output, "probe dma", occurrence)
         for call, answer in (("allocate 0 bytes", "EINVAL"), ("allocate with no direction", "EINVAL"),
@@ -149,6 +151,10 @@ def scenario_dma(build: Path, accel: str) -> None:
         expect_text(probe, "probe: dma: 256 allocate+release of 64 KiB, 0 failures")
     free = [int(value) for value in re.findall(r"^frames: total \d+, free (\d+),", output, re.MULTILINE)]
     expect(len(free) == 2 and free[0] == free[1], f"free frames after each probe differ (a leak): {free}")
+    # Mmio: the workload module is granted no window.
+    expect_text(output, "probe: mmio: map window 0 -> EPERM")
+    expect_text(output, "mmio: workload.umod asked for window 0: no window is granted to it")
+    expect_text(output, "probe: mmio: read through a forged window -> EINVAL")
     expect_clean_power_off(status, output)
 
 

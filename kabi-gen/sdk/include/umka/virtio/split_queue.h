@@ -13,7 +13,9 @@
 // Layout of the region (memory_bytes): descriptor table (16 bytes per entry, 16-aligned),
 // available ring (6 + 2 * size bytes), used ring (4-aligned, 6 + 8 * size), then per entry
 // an indirect table of kMaximumSegments descriptors and the driver's own bookkeeping
-// (token, device-writable bytes, chain length). The device is told only the first three.
+// (token, device-writable bytes, chain length; the free list's and the chains' links, so
+// the table's `next` fields, which the device could rewrite, are never read back). The
+// device is told only the first three.
 // Little-endian fields are written as native: this code builds for x86-64 only.
 #pragma once
 
@@ -93,7 +95,7 @@ class SplitQueue {
 public:
     // Bytes of DMA memory a queue of `size` entries needs.
     static constexpr uint64_t memory_bytes(uint16_t size) {
-        return bookkeeping_offset(size) + uint64_t(size) * sizeof(Entry);
+        return links_offset(size) + uint64_t(size) * sizeof(uint16_t);
     }
 
     // false: size 0, not a power of two or above kMaximumQueueSize, or memory smaller than
@@ -109,8 +111,7 @@ public:
         size_ = size;
         indirect_ = indirect;
         event_index_ = event_index;
-        for (uint16_t index = 0; index + 1 < size; ++index)
-            table()[index].next = uint16_t(index + 1);
+        for (uint16_t index = 0; index + 1 < size; ++index) links()[index] = uint16_t(index + 1);
         free_head_ = 0;
         free_count_ = size;
         available_index_ = 0;
@@ -154,7 +155,7 @@ public:
                 }
             }
             Descriptor& descriptor = table()[head];
-            free_head_ = descriptor.next;
+            free_head_ = links()[head];
             descriptor.address = indirect_table_address(head);
             descriptor.length = uint32_t(count * sizeof(Descriptor));
             descriptor.flags = kDescriptorIndirect;
@@ -162,7 +163,7 @@ public:
             uint16_t current = head;
             for (uint16_t index = 0; index < count; ++index) {
                 Descriptor& descriptor = table()[current];
-                uint16_t next = descriptor.next;
+                uint16_t next = links()[current];
                 descriptor.address = segments[index].device_address;
                 descriptor.length = segments[index].length;
                 descriptor.flags = segments[index].device_writes ? kDescriptorWrite : 0;
@@ -256,6 +257,7 @@ private:
         uint16_t chain;
         uint16_t in_flight;
     };
+    static_assert(sizeof(Entry) == 16, "links_offset counts 16 bytes per entry");
 
     static constexpr uint64_t align(uint64_t value, uint64_t to) {
         return (value + to - 1) & ~(to - 1);
@@ -269,6 +271,9 @@ private:
     }
     static constexpr uint64_t bookkeeping_offset(uint16_t size) {
         return indirect_offset(size) + uint64_t(size) * kMaximumSegments * sizeof(Descriptor);
+    }
+    static constexpr uint64_t links_offset(uint16_t size) {
+        return bookkeeping_offset(size) + uint64_t(size) * 16;  // sizeof(Entry)
     }
 
     Descriptor* table() const { return reinterpret_cast<Descriptor*>(memory_.cpu); }
@@ -299,6 +304,11 @@ private:
     Entry* entries() const {
         return reinterpret_cast<Entry*>(memory_.cpu + bookkeeping_offset(size_));
     }
+    // The free list and each chain's links, as the driver made them: the table's `next`
+    // fields are written for the device but never read back (it could rewrite them).
+    uint16_t* links() const {
+        return reinterpret_cast<uint16_t*>(memory_.cpu + links_offset(size_));
+    }
 
     static Descriptor describe(const Segment& segment) {
         return Descriptor{segment.device_address, segment.length,
@@ -309,14 +319,13 @@ private:
     // (never from the table, which the device can write).
     void release_chain(uint16_t head, Entry& entry) {
         uint16_t last = head;
-        for (uint16_t step = 1; step < entry.chain; ++step) last = next_of(last);
-        table()[last].next = free_head_;
+        for (uint16_t step = 1; step < entry.chain; ++step) last = links()[last];
+        links()[last] = free_head_;
         free_head_ = head;
         free_count_ = uint16_t(free_count_ + entry.chain);
         entry = Entry{};
         --in_flight_;
     }
-    uint16_t next_of(uint16_t index) const { return uint16_t(table()[index].next & (size_ - 1)); }
 
     PollResult fail(QueueProblem problem) {
         problem_ = problem;
