@@ -82,7 +82,13 @@ struct PciBus {
     static Status release(void* context, pcibus::PciFunction function) {
         Record* record = record_of(state_of(context), function);
         if (record == nullptr) return UMKA_KABI_EINVAL;
-        __atomic_add_fetch(&record->claim_generation, 1u, __ATOMIC_RELAXED);
+        // Only the release that moves the generation on clears the claim: of two racing
+        // releases of one handle, the second fails instead of dropping a newer claim.
+        uint32_t generation = uint32_t(function.value >> 32);
+        if (!__atomic_compare_exchange_n(&record->claim_generation, &generation, generation + 1,
+                                         false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            return UMKA_KABI_EINVAL;
+        }
         __atomic_store_n(&record->claimed, uint8_t(0), __ATOMIC_RELEASE);
         return Status::ok();
     }

@@ -3,6 +3,7 @@
 // every implemented BAR.
 #include "config_path.h"
 #include "pci_bus_driver.h"
+#include "umka/command_words.h"
 #include "umka/line_text.h"
 
 namespace umka::pci {
@@ -14,14 +15,6 @@ constexpr char kDescription[] =
     "pci         pci: every PCI function (bb:dd.f vendor:device class driver irq) | pci bars: "
     "their BARs\n";
 constexpr char kUsage[] = "usage: pci | pci bars\n";
-
-bool same_text(const char* left, const char* right) {
-    while (*left != '\0' && *left == *right) {
-        ++left;
-        ++right;
-    }
-    return *left == *right;
-}
 
 // Appends to the caller's buffer; what does not fit is cut and remembered.
 class Output {
@@ -153,7 +146,7 @@ Status describe_pci_command(char* output, uint64_t capacity, uint64_t* written) 
 
 Status pci_command(const UmkaModuleBinding* binding, const char* const* words, uint32_t count,
                    char* output, uint64_t capacity, uint64_t* written) {
-    if (!same_text(words[0], "pci")) return UMKA_KABI_ENOENT;
+    if (!umka::same_word(words[0], "pci")) return UMKA_KABI_ENOENT;
     Output out(output, capacity);
     const State& state = state_of(binding);
     Status status = Status::ok();
@@ -174,7 +167,7 @@ Status pci_command(const UmkaModuleBinding* binding, const char* const* words, u
             summary.add(", ").number(state.bridges_refused).add(" bridges refused");
         }
         out.line(summary);
-    } else if (count == 2 && same_text(words[1], "bars")) {
+    } else if (count == 2 && umka::same_word(words[1], "bars")) {
         list_bars(state, state.function_count, out);
     } else {
         out.add(kUsage, sizeof kUsage - 1);

@@ -214,7 +214,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             SubmitResult result = queue.submit(segments, count, token);
             if (broken) {
                 check(result == SubmitResult::Broken);
-            } else if (has_empty) {
+            } else if (has_empty || needed > queue_size) {  // empty, or never fits the ring
                 check(result == SubmitResult::BadRequest);
             } else if (free_before < needed) {
                 check(result == SubmitResult::NoRoom);
@@ -334,7 +334,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             uint8_t mode = input.byte();
             if (mode & 1) view.set_available_event(input.u16());
             if (mode & 2) view.set_used_flags(input.u16());
-            if (mode & 4) queue.suppress_interrupts((mode & 8) != 0);
+            if (mode & 4) {
+                if (mode & 8) {
+                    queue.disable_interrupts();
+                } else {
+                    (void)queue.enable_interrupts();
+                }
+            }
             (void)queue.needs_notify(notified_at);
             notified_at = queue.available_index();
             break;

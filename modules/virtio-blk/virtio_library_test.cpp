@@ -231,6 +231,49 @@ TEST_F(VirtioLibraryTest, DiscardZeroesWhereOfferedAndIsRefusedWhereNot) {
     EXPECT_EQ(run(Operation::Discard, 0, 0, 4096), UMKA_KABI_EOPNOTSUPP);
 }
 
+TEST_F(VirtioLibraryTest, AFlushTheDeviceDoesNotOfferIsRefused) {
+    ASSERT_NO_FATAL_FAILURE(bring_up(kAllFeatures & ~block::kFeatureFlush));
+    uint64_t requests = model_->requests();
+    EXPECT_EQ(run(Operation::Flush, 0, 0, 0), UMKA_KABI_EOPNOTSUPP);
+    EXPECT_EQ(model_->requests(), requests);
+}
+
+TEST_F(VirtioLibraryTest, InterruptsOffAndOnWithEventIndex) {
+    ASSERT_NO_FATAL_FAILURE(bring_up());
+    auto* available = reinterpret_cast<uint16_t*>(rings_.memory.get() +
+                                                  (queue_.driver_area_address() - rings_.device()));
+    queue_.disable_interrupts();
+    EXPECT_EQ(available[0], 0);  // with EVENT_IDX the flag stays 0 (virtio 1.x 2.7.7.2)
+    uint16_t event = available[2 + queue_.size()];
+    ASSERT_EQ(run(Operation::Read, 0, data_.device(), 512), UMKA_KABI_OK);
+    EXPECT_EQ(available[2 + queue_.size()], event);  // used_event not advanced while off
+    model_->hold(true);
+    ASSERT_EQ(submit(Operation::Read, 0, data_.device(), 512, 9), UMKA_KABI_OK);
+    model_->serve();                          // completed while interrupts were off
+    EXPECT_TRUE(queue_.enable_interrupts());  // so the driver polls once more
+    EXPECT_EQ(drain_completions().size(), 1u);
+    EXPECT_FALSE(queue_.enable_interrupts());
+}
+
+TEST_F(VirtioLibraryTest, InterruptsOffAndOnWithoutEventIndex) {
+    ASSERT_NO_FATAL_FAILURE(bring_up(kAllFeatures & ~kFeatureEventIndex));
+    auto* available = reinterpret_cast<uint16_t*>(rings_.memory.get() +
+                                                  (queue_.driver_area_address() - rings_.device()));
+    queue_.disable_interrupts();
+    EXPECT_EQ(available[0], kAvailableNoInterrupt);
+    EXPECT_FALSE(queue_.enable_interrupts());
+    EXPECT_EQ(available[0], 0);
+}
+
+TEST_F(VirtioLibraryTest, QueuesPastWhatTheTransportTracksAreRefused) {
+    model_ = std::make_unique<VirtioBlkModel>(kDiskSectors, kAllFeatures);
+    Transport transport(*model_, VirtioBlkModel::kNotifyMultiplier);
+    uint64_t accepted = 0;
+    ASSERT_EQ(transport.negotiate(block::kDriverFeatures, &accepted), TransportProblem::None);
+    EXPECT_EQ(transport.setup_queue(8, queue_, rings_.region(), 64, kNoVector),
+              TransportProblem::QueueMissing);
+}
+
 TEST_F(VirtioLibraryTest, ADeviceWithoutVersion1OrThatRefusesFeaturesIsRefused) {
     model_ = std::make_unique<VirtioBlkModel>(kDiskSectors, kAllFeatures);
     Transport transport(*model_, VirtioBlkModel::kNotifyMultiplier);
@@ -364,6 +407,12 @@ TEST(SplitQueue, RefusesSizesAndMemoryItCannotUse) {
     EXPECT_EQ(queue.submit(&empty, 1, 1), SubmitResult::BadRequest);
     Segment many[kMaximumSegments + 1] = {};
     EXPECT_EQ(queue.submit(many, kMaximumSegments + 1, 1), SubmitResult::BadRequest);
+    // Without indirect descriptors a request longer than the ring can never fit.
+    HostDma small(SplitQueue::memory_bytes(4));
+    ASSERT_TRUE(queue.initialize(small.region(), 4, false, false));
+    Segment five[5];
+    for (Segment& segment : five) segment = Segment{small.device(), 16, false};
+    EXPECT_EQ(queue.submit(five, 5, 1), SubmitResult::BadRequest);
 }
 
 }  // namespace

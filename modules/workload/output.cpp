@@ -1,3 +1,4 @@
+#include "umka/command_words.h"
 #include "umka/errno_text.h"
 #include "umka/line_text.h"
 #include "umka/number_text.h"
@@ -52,11 +53,7 @@ Output& Output::ratio(uint64_t numerator, uint64_t denominator) {
 }
 
 bool same_text(const char* left, const char* right) {
-    while (*left != '\0' && *left == *right) {
-        ++left;
-        ++right;
-    }
-    return *left == *right;
+    return umka::same_word(left, right);
 }
 
 bool parse_count(Output& out, const char* command, const char* what, const char* text,

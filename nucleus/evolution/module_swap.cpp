@@ -391,6 +391,7 @@ void ModuleSwap::abandon() {
         // What the abandoned instance allocated while it was prepared goes with it.
         (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::MemoryRegion);
         (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::DmaBuffer);
+        (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::MmioWindow);
         modules::Diagnostic ignored;
         (void)modules::unbind_instance(loader::kernel_loading(), *new_->binding, new_->file,
                                        ignored);

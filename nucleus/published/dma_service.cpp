@@ -1,13 +1,15 @@
 // bus_access.Dma: physically contiguous buffers a driver shares with its device. Each is a
 // capability of the calling module (kind DmaBuffer: ModuleMemory cannot release it, nor
 // Dma a memory region), zeroed before it is handed out (a device never sees what the
-// frames held before), optionally below 4 GiB for devices with 32-bit addressing, and
-// freed when the module releases it or is unloaded. A swap carries a driver's buffers to
-// its replacement, which the device may still be writing into.
+// frames held before), always below 4 GiB, and freed when the module releases it or when
+// a replacement is abandoned by a failed swap. A swap carries a driver's buffers to its
+// replacement, which the device may still be writing into. Not yet freed: what a module
+// allocated in its entry before it refused to bind (the bind's rollback only revokes the
+// capabilities; docs/devices.md).
 //
 // There is no IOMMU yet: the device address is the physical address, and a device can
-// reach all of memory (docs/devices.md). x86-64 DMA is cache-coherent, so sync() is an
-// ordering fence, not a flush.
+// reach all of memory (docs/devices.md). sync() is the architecture's DMA barrier
+// (arch::dma_barrier_*; on a cache-coherent bus an ordering fence, not a flush).
 #include <arch/cpu.h>
 #include <arch/memory.h>
 
@@ -43,13 +45,13 @@ struct DmaService {
         if (buffer == nullptr || mapping == nullptr || !valid_direction(direction)) {
             return Errno::InvalidArgument;
         }
-        uint64_t handle = TRY(grant_frames(caller, kBuffer, length, FramePlacement::Below4g,
-                                           FrameFill::Zeroed, uint32_t(direction) | kBelow4g));
-        FrameRun* run = owned_frames(handle, kBuffer, caller).release_value();
-        buffer->value = handle;
-        mapping->cpu_address = reinterpret_cast<uint64_t>(arch::physical_to_virtual(run->physical));
-        mapping->device_address = umka_kabi_dma_addr{run->physical};
-        mapping->length = run->length;
+        GrantedRun granted = TRY(grant_frames(caller, kBuffer, length, FramePlacement::Below4g,
+                                              FrameFill::Zeroed, uint32_t(direction) | kBelow4g));
+        buffer->value = granted.handle;
+        mapping->cpu_address =
+            reinterpret_cast<uint64_t>(arch::physical_to_virtual(granted.run.physical));
+        mapping->device_address = umka_kabi_dma_addr{granted.run.physical};
+        mapping->length = granted.run.length;
         return Status::ok();
     }
 
@@ -60,9 +62,9 @@ struct DmaService {
     [[gnu::always_inline]] static inline Status sync(void*, bus::DmaBuffer buffer, uint64_t offset,
                                                      uint64_t length, bus::DmaDirection direction) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
-        FrameRun* run = TRY(owned_frames(buffer.value, kBuffer, caller));
+        FrameRun run = TRY(owned_frames(buffer.value, kBuffer, caller));
         if (!valid_direction(direction)) return Errno::InvalidArgument;
-        if (offset > run->length || length > run->length - offset) return Errno::OutOfRange;
+        if (offset > run.length || length > run.length - offset) return Errno::OutOfRange;
         if (uint32_t(direction & bus::DmaDirection::ToDevice) != 0) arch::dma_barrier_to_device();
         if (uint32_t(direction & bus::DmaDirection::FromDevice) != 0) {
             arch::dma_barrier_from_device();
@@ -73,15 +75,11 @@ struct DmaService {
 
 constexpr bus::DmaVtable kDmaVtable = bus::make_dma_vtable<DmaService>();
 
-bool owned_buffer(void*, void*) {
-    return true;
-}
-
 }  // namespace
 
 size_t transfer_dma_buffers(uint32_t from_owner, uint32_t to_owner) {
-    return module_system().capabilities().transfer_owned(from_owner, to_owner, kBuffer,
-                                                         owned_buffer, nullptr);
+    return module_system().capabilities().transfer_owned(from_owner, to_owner, kBuffer, nullptr,
+                                                         nullptr);
 }
 
 Status publish_dma(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {

@@ -69,10 +69,10 @@ bool valid_width(bus::AccessWidth width, uint64_t offset) {
 // 10 ms of boot under TCG to map whole), of which a bus walk touches a few dozen.
 Result<volatile uint8_t*> register_at(bus::MmioWindow window, uint64_t offset,
                                       bus::AccessWidth width, const ModuleRecord* caller) {
-    FrameRun* run = TRY(owned_frames(window.value, kWindow, caller));
+    FrameRun run = TRY(owned_frames(window.value, kWindow, caller));
     if (!valid_width(width, offset)) return Errno::InvalidArgument;
-    if (offset > run->length || uint64_t(width) > run->length - offset) return Errno::OutOfRange;
-    uint64_t physical = run->physical + offset;
+    if (offset > run.length || uint64_t(width) > run.length - offset) return Errno::OutOfRange;
+    uint64_t physical = run.physical + offset;
     auto* at = static_cast<volatile uint8_t*>(arch::physical_to_virtual(physical));
     if (!arch::is_mapped(reinterpret_cast<uint64_t>(at))) {
         // Not present is never cached by the TLB, so other CPUs see the page at once.
@@ -103,6 +103,11 @@ struct MmioService {
                           Errno::NoDevice);
         }
         const acpi::EcamRegion& region = ecam.regions[index];
+        // The window is indexed bus << 20 from bus 0 of segment 0 (modules/pci/ecam_config.h).
+        if (region.segment != 0 || region.first_bus != 0) {
+            return refuse(caller, index, "its MCFG region is not segment 0 from bus 0",
+                          Errno::NoDevice);
+        }
         uint64_t base = region.bus_base(region.first_bus);
         uint64_t bytes = region.length();
         if (overlaps_memory(base, bytes)) {
@@ -120,6 +125,7 @@ struct MmioService {
     [[gnu::always_inline]] static inline Status read(void*, bus::MmioWindow window, uint64_t offset,
                                                      bus::AccessWidth width, uint64_t* value) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
+        if (value == nullptr) return Errno::InvalidArgument;
         volatile uint8_t* at = TRY(register_at(window, offset, width, caller));
         switch (width) {
         case bus::AccessWidth::Byte:
@@ -169,14 +175,10 @@ struct MmioService {
 
 constexpr bus::MmioVtable kMmioVtable = bus::make_mmio_vtable<MmioService>();
 
-bool any_window(void*, void*) {
-    return true;
-}
-
 }  // namespace
 
 size_t transfer_mmio_windows(uint32_t from_owner, uint32_t to_owner) {
-    return module_system().capabilities().transfer_owned(from_owner, to_owner, kWindow, any_window,
+    return module_system().capabilities().transfer_owned(from_owner, to_owner, kWindow, nullptr,
                                                          nullptr);
 }
 

@@ -28,7 +28,7 @@ struct ModuleMemoryService {
         FrameFill fill = uint32_t(flags & services::MemoryFlags::Zeroed) != 0 ? FrameFill::Zeroed
                                                                               : FrameFill::AsFound;
         region->value =
-            TRY(grant_frames(caller, kRegion, length, placement, fill, uint32_t(flags)));
+            TRY(grant_frames(caller, kRegion, length, placement, fill, uint32_t(flags))).handle;
         return Status::ok();
     }
 
@@ -39,11 +39,11 @@ struct ModuleMemoryService {
     [[gnu::always_inline]] static inline Status describe(void*, services::MemoryRegion region,
                                                          services::RegionInfo* info) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
-        FrameRun* record = TRY(owned_frames(region.value, kRegion, caller));
+        FrameRun record = TRY(owned_frames(region.value, kRegion, caller));
         *info = services::RegionInfo{};
-        info->address = reinterpret_cast<uint64_t>(arch::physical_to_virtual(record->physical));
-        info->length = record->length;
-        info->flags = services::MemoryFlags(record->flags);
+        info->address = reinterpret_cast<uint64_t>(arch::physical_to_virtual(record.physical));
+        info->length = record.length;
+        info->flags = services::MemoryFlags(record.flags);
         return Status::ok();
     }
 

@@ -53,9 +53,9 @@ void free_run(FrameRun& record) {
 
 }  // namespace
 
-Result<uint64_t> grant_frames(const ModuleRecord* caller, modules::CapabilityKind kind,
-                              uint64_t length, FramePlacement placement, FrameFill fill,
-                              uint32_t flags) {
+Result<GrantedRun> grant_frames(const ModuleRecord* caller, modules::CapabilityKind kind,
+                                uint64_t length, FramePlacement placement, FrameFill fill,
+                                uint32_t flags) {
     if (caller == nullptr || length == 0) return Errno::InvalidArgument;
     unsigned order = 0;
     while ((kFrameSize << order) < length) {
@@ -68,11 +68,14 @@ Result<uint64_t> grant_frames(const ModuleRecord* caller, modules::CapabilityKin
     if (fill == FrameFill::Zeroed) {
         __builtin_memset(arch::physical_to_virtual(frames.value()), 0, kFrameSize << order);
     }
+    FrameRun run{frames.value(), length, flags, uint8_t(order), {}};
     RecursiveSpinLockGuard guard(capability_writer_lock());
-    Result<uint64_t> handle =
-        insert(caller, kind, FrameRun{frames.value(), length, flags, uint8_t(order), {}});
-    if (handle.is_error()) (void)physical_memory().free(frames.value());
-    return handle;
+    Result<uint64_t> handle = insert(caller, kind, run);
+    if (handle.is_error()) {
+        (void)physical_memory().free(frames.value());
+        return handle.error();
+    }
+    return GrantedRun{handle.value(), run};
 }
 
 Result<uint64_t> grant_view(const ModuleRecord* caller, modules::CapabilityKind kind,
@@ -82,7 +85,10 @@ Result<uint64_t> grant_view(const ModuleRecord* caller, modules::CapabilityKind 
     return insert(caller, kind, FrameRun{physical, length, 0, kNotOwnedOrder, {}});
 }
 
-Result<FrameRun*> owned_frames(uint64_t handle, modules::CapabilityKind kind,
+namespace {
+
+// The live record behind `handle`, for the writer side (the caller holds the lock).
+Result<FrameRun*> owned_record(uint64_t handle, modules::CapabilityKind kind,
                                const ModuleRecord* caller) {
     if (caller == nullptr) return Errno::InvalidArgument;
     modules::CapabilityInfo info{};
@@ -100,9 +106,23 @@ Result<FrameRun*> owned_frames(uint64_t handle, modules::CapabilityKind kind,
     return static_cast<FrameRun*>(info.object);
 }
 
+}  // namespace
+
+Result<FrameRun> owned_frames(uint64_t handle, modules::CapabilityKind kind,
+                              const ModuleRecord* caller) {
+    FrameRun* record = TRY(owned_record(handle, kind, caller));
+    FrameRun copy;
+    __builtin_memcpy(&copy, record, sizeof copy);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    // Still the same capability: the copy is of this run, not of a record reused since.
+    TRY(owned_record(handle, kind, caller));
+    if (copy.physical == 0) return Errno::InvalidArgument;
+    return copy;
+}
+
 Status release_frames(uint64_t handle, modules::CapabilityKind kind, const ModuleRecord* caller) {
     RecursiveSpinLockGuard guard(capability_writer_lock());
-    FrameRun* record = TRY(owned_frames(handle, kind, caller));
+    FrameRun* record = TRY(owned_record(handle, kind, caller));
     TRY(module_system().capabilities().revoke(modules::CapabilityHandle{handle}));
     free_run(*record);
     return Status::ok();

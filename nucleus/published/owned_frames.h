@@ -28,18 +28,27 @@ inline constexpr uint8_t kNotOwnedOrder = 0xFF;
 enum class FramePlacement : uint8_t { Anywhere, Below4g };
 enum class FrameFill : uint8_t { AsFound, Zeroed };
 
+// A capability and the run it names, as granted (the run copied under the lock: the
+// caller's other threads may release the handle at once).
+struct GrantedRun {
+    uint64_t handle;
+    FrameRun run;
+};
+
 // 2^order contiguous frames covering `length` bytes (at most 2^kMaxOrder frames), as a
 // capability of `kind` owned by `caller`. EINVAL: no caller, length 0 or too large; ENOMEM.
-Result<uint64_t> grant_frames(const ModuleRecord* caller, modules::CapabilityKind kind,
-                              uint64_t length, FramePlacement placement, FrameFill fill,
-                              uint32_t flags);
+Result<GrantedRun> grant_frames(const ModuleRecord* caller, modules::CapabilityKind kind,
+                                uint64_t length, FramePlacement placement, FrameFill fill,
+                                uint32_t flags);
 // A capability of `kind` for memory the caller may use but does not own (never freed).
 Result<uint64_t> grant_view(const ModuleRecord* caller, modules::CapabilityKind kind,
                             uint64_t physical, uint64_t length);
-// The run behind `handle` if it is a live capability of `kind` that `caller` holds;
-// EINVAL otherwise.
-Result<FrameRun*> owned_frames(uint64_t handle, modules::CapabilityKind kind,
-                               const ModuleRecord* caller);
+// A copy of the run behind `handle` if it is a live capability of `kind` that `caller`
+// holds; EINVAL otherwise. Lock-free: the record is copied, then the capability checked
+// again, so a release racing the lookup (which revokes before the record is cleared and
+// reused) is seen as EINVAL, never as another module's memory.
+Result<FrameRun> owned_frames(uint64_t handle, modules::CapabilityKind kind,
+                              const ModuleRecord* caller);
 // Revokes the capability and frees the frames (a view's memory stays).
 Status release_frames(uint64_t handle, modules::CapabilityKind kind, const ModuleRecord* caller);
 
@@ -49,8 +58,8 @@ Status release_frames(uint64_t handle, modules::CapabilityKind kind, const Modul
     return module_system().record_containing(return_address);
 }
 
-// Unload: frees every run of `kind` that module instance `owner` still holds and revokes
-// its capabilities. Returns how many.
+// Frees every run of `kind` that module instance `owner` still holds and revokes its
+// capabilities (a replacement abandoned by a failed swap). Returns how many.
 size_t release_all_frames(uint32_t owner, modules::CapabilityKind kind);
 
 }  // namespace umka::loader

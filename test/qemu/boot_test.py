@@ -80,7 +80,8 @@ def scenario_boot(build: Path, accel: str, smp: int, uefi: bool) -> None:
 def scenario_q35(build: Path, accel: str) -> None:
     # QEMU's q35 (ICH9, PCIe): the nucleus boots the default bundle on it and reads the
     # PCI configuration space's place from the MCFG (QEMU's MCH puts it at 0xb0000000).
-    # The bus driver walks it through the 0xCF8 ports: the MCH, ICH9's LPC/SATA/SMBus.
+    # The bus driver walks it through ECAM (the MCFG window the nucleus grants it): the MCH,
+    # ICH9's LPC/SATA/SMBus.
     status, output = boot(build, accel, ["cpus", "mods", "pci", "poweroff"], "--machine", "q35", "--smp", "2")
     expect_text(output, "2 of 2 CPUs online")
     expect_text(output, "acpi: PCI segment 0 buses 0-255: configuration space at 0xb0000000")

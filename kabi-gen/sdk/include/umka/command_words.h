@@ -1,8 +1,8 @@
 // The words of a console command as console_command.CommandSet.execute hands them over:
 // `count` NUL-terminated words packed in `arguments[0, length)`. Checked, because a module
-// cannot trust its caller's buffer: the last byte must be a NUL and the buffer must hold
-// exactly `count` words, at most `capacity`. Header-only and freestanding, shared by every
-// module that offers commands.
+// cannot trust its caller's buffer: the last byte must be a NUL, the buffer must hold at
+// least `count` words (bytes after the count-th are ignored), and `count` is at most
+// `capacity`. Header-only and freestanding, shared by every module that offers commands.
 #pragma once
 
 #include <stdint.h>
@@ -21,6 +21,15 @@ inline bool split_command_words(const void* arguments, uint64_t length, uint32_t
         ++offset;
     }
     return found == count;
+}
+
+// Whether two NUL-terminated words are equal (a module has no strcmp).
+inline bool same_word(const char* left, const char* right) {
+    while (*left != '\0' && *left == *right) {
+        ++left;
+        ++right;
+    }
+    return *left == *right;
 }
 
 }  // namespace umka

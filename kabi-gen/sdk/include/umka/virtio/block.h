@@ -138,7 +138,7 @@ public:
     // `length` bytes of sectors are discarded). Errors, none submitted: EROFS (write or
     // discard on a read-only device), EINVAL (length not a whole number of blocks, 0, or a
     // sector not on a block boundary), ERANGE (past the capacity), E2BIG (more than
-    // largest_transfer()), EOPNOTSUPP (discard the device does not offer), EAGAIN (the
+    // largest_transfer()), EOPNOTSUPP (a discard or flush the device does not offer), EAGAIN (the
     // queue is full), EIO (the queue is broken: reset the device).
     int32_t submit(Operation operation, uint64_t sector, uint64_t data, uint32_t length,
                    uint64_t token) {
@@ -147,6 +147,9 @@ public:
             geometry_.read_only) {
             return UMKA_KABI_EROFS;
         }
+        // Without VIRTIO_BLK_F_FLUSH the device takes no flush command (its cache is
+        // write-through): refused here, so no caller takes it for a durable point.
+        if (operation == Operation::Flush && !geometry_.flush) return kNotSupported;
         if (operation != Operation::Flush) {
             uint32_t sectors_per_block = geometry_.block_size / kSectorBytes;
             if (length == 0 || length % geometry_.block_size != 0 ||
@@ -168,8 +171,9 @@ public:
         uint16_t slot = 0;
         if (!take_slot(&slot)) return UMKA_KABI_EAGAIN;
         Slot& record = slot_at(slot);
-        record.header =
-            Header{request_type(operation), 0, operation == Operation::Flush ? 0 : sector};
+        // The sector field is for reads and writes only (§5.2.6); a discard names its range.
+        bool addressed = operation == Operation::Read || operation == Operation::Write;
+        record.header = Header{request_type(operation), 0, addressed ? sector : 0};
         record.status = 0xFF;  // a device that never writes it reads as an error
         record.token = token;
         Segment segments[kMaximumSegments];

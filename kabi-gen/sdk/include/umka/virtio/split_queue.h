@@ -117,6 +117,7 @@ public:
         available_index_ = 0;
         last_used_ = 0;
         in_flight_ = 0;
+        interrupts_ = Interrupts::Enabled;
         problem_ = QueueProblem::None;
         return true;
     }
@@ -143,6 +144,7 @@ public:
         }
         bool use_indirect = indirect_ && count > 1;
         uint16_t needed = use_indirect ? 1 : count;
+        if (needed > size_) return SubmitResult::BadRequest;  // would never fit
         if (free_count_ < needed) return SubmitResult::NoRoom;
         uint16_t head = free_head_;
         if (use_indirect) {
@@ -216,7 +218,7 @@ public:
         if (entry.in_flight == 0) return fail(QueueProblem::UsedIdNotInFlight);
         if (element.length > entry.writable) return fail(QueueProblem::UsedLengthTooLarge);
         ++last_used_;
-        if (event_index_) {
+        if (event_index_ && interrupts_ == Interrupts::Enabled) {
             // Interrupt again once the device has used the next one.
             __atomic_store_n(used_event_field(), last_used_, __ATOMIC_RELEASE);
         }
@@ -226,13 +228,24 @@ public:
         return PollResult::Completed;
     }
 
-    // Interrupts off (the driver polls) or on (by flag, or by event index).
-    void suppress_interrupts(bool suppress) {
-        uint16_t flags = suppress ? kAvailableNoInterrupt : 0;
-        __atomic_store_n(available_flags_field(), flags, __ATOMIC_RELEASE);
-        if (!suppress && event_index_) {
+    // Interrupts off: the driver polls. With VIRTIO_F_EVENT_IDX the flag must stay 0
+    // (§2.7.7.2) and the device goes by used_event, which poll() then stops advancing.
+    void disable_interrupts() {
+        interrupts_ = Interrupts::Disabled;
+        if (!event_index_)
+            __atomic_store_n(available_flags_field(), kAvailableNoInterrupt, __ATOMIC_RELEASE);
+    }
+    // Interrupts on again. True when completions arrived meanwhile (the device may not
+    // interrupt for them): the driver polls once more instead of waiting.
+    bool enable_interrupts() {
+        interrupts_ = Interrupts::Enabled;
+        if (event_index_) {
             __atomic_store_n(used_event_field(), last_used_, __ATOMIC_RELEASE);
+        } else {
+            __atomic_store_n(available_flags_field(), uint16_t(0), __ATOMIC_RELEASE);
         }
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);  // our store before reading the used index
+        return __atomic_load_n(used_index_field(), __ATOMIC_ACQUIRE) != last_used_;
     }
 
     // The requests still in flight, for a reset: each token once, then the queue is empty
@@ -341,6 +354,8 @@ private:
     uint16_t in_flight_ = 0;
     bool indirect_ = false;
     bool event_index_ = false;
+    enum class Interrupts : uint8_t { Enabled, Disabled };
+    Interrupts interrupts_ = Interrupts::Enabled;
     QueueProblem problem_ = QueueProblem::None;
 };
 

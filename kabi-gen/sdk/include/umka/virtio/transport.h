@@ -138,7 +138,11 @@ public:
     // driver gave memory for that many), with interrupt vector `vector` (kNoVector: none).
     TransportProblem setup_queue(uint16_t index, SplitQueue& queue, const QueueMemory& memory,
                                  uint16_t largest, uint16_t vector) {
-        if (index >= queue_count()) return fail(TransportProblem::QueueMissing);
+        // Beyond kMaximumQueues there is no room for the queue's notify offset: refused,
+        // rather than ringing another queue's doorbell.
+        if (index >= queue_count() || index >= kMaximumQueues) {
+            return fail(TransportProblem::QueueMissing);
+        }
         uint16_t size = queue_size(index);
         if (size == 0) return fail(TransportProblem::QueueMissing);
         if (size > largest) {
@@ -156,8 +160,7 @@ public:
         write64(common::kQueueDescriptors, queue.descriptor_table_address());
         write64(common::kQueueDriver, queue.driver_area_address());
         write64(common::kQueueDevice, queue.device_area_address());
-        notify_offsets_[index < kMaximumQueues ? index : 0] =
-            uint16_t(read(Structure::Common, common::kQueueNotifyOffset, 2));
+        notify_offsets_[index] = uint16_t(read(Structure::Common, common::kQueueNotifyOffset, 2));
         write(Structure::Common, common::kQueueEnable, 2, 1);
         return TransportProblem::None;
     }
@@ -167,8 +170,9 @@ public:
                    status::kDriverOk);
     }
 
-    // Tells the device queue `index` has new buffers.
+    // Tells the device queue `index` (one that setup_queue accepted) has new buffers.
     void notify(uint16_t index) {
+        if (index >= kMaximumQueues) return;
         uint32_t offset =
             uint32_t(notify_offsets_[index < kMaximumQueues ? index : 0]) * notify_multiplier_;
         write(Structure::Notify, offset, 2, index);
