@@ -13,6 +13,7 @@ namespace bus = umka::kabi::bus_access;
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kBufferBytes = 3 * kPage;
 constexpr uint32_t kChurnRounds = 256;
+constexpr uint32_t kBufferLimit = 256;  // the nucleus's per-module limit
 constexpr bus::DmaDirection kBoth = bus::DmaDirection::ToDevice | bus::DmaDirection::FromDevice;
 
 void print_call(Output& out, const char* call, Status status) {
@@ -97,6 +98,20 @@ Status probe_dma(Command& command) {
     }
     out.add("probe: dma: ").number(kChurnRounds).add(" allocate+release of 64 KiB, ");
     out.number(failures).add(" failures\n");
+
+    // The per-module limit: 256 buffers (docs/devices.md); the 257th is refused.
+    bus::DmaBuffer held[kBufferLimit + 1] = {};
+    uint32_t granted = 0;
+    Status last = Status::ok();
+    for (uint32_t index = 0; index <= kBufferLimit; ++index) {
+        bus::DmaMapping held_mapping{};
+        last = dma.allocate(kPage, bus::DmaDirection::ToDevice, &held[index], &held_mapping);
+        if (last.is_error()) break;
+        ++granted;
+    }
+    out.add("probe: dma: ").number(granted).add(" buffers held, the next -> ");
+    out.add(errno_name(last.code())).add("\n");
+    for (uint32_t index = 0; index < granted; ++index) (void)dma.release(held[index]);
     return Status::ok();
 }
 

@@ -13,6 +13,8 @@
 #include <arch/cpu.h>
 #include <arch/memory.h>
 
+#include "nucleus/lib/spinlock.h"
+#include "nucleus/mm/frame_allocator.h"
 #include "nucleus/published/nucleus_services.h"
 #include "nucleus/published/owned_frames.h"
 #include "umka/kabi/bus_access.hpp"
@@ -29,6 +31,31 @@ constexpr uint8_t kKnownDirections =
 // Flags kept with the run: the direction, and that it was asked below 4 GiB.
 constexpr uint32_t kBelow4g = 1u << 8;
 
+// Per module: memory below 4 GiB is scarce and shared by every driver, and each buffer is a
+// capability-table entry, so one driver must not take them all.
+constexpr uint32_t kMaximumBuffersPerModule = 256;
+constexpr uint64_t kMaximumBytesPerModule = 64ull << 20;
+
+struct Holdings {
+    uint32_t buffers;
+    uint64_t bytes;
+};
+
+Holdings holdings_of(uint32_t owner) {
+    capability_writer_lock().assert_held();
+    Holdings holdings{0, 0};
+    module_system().capabilities().for_each_owned(
+        owner,
+        [](void* context, modules::CapabilityHandle, const modules::CapabilityInfo& info) {
+            if (info.kind != kBuffer) return;
+            auto& holdings = *static_cast<Holdings*>(context);
+            ++holdings.buffers;
+            holdings.bytes += static_cast<const FrameRun*>(info.object)->length;
+        },
+        &holdings);
+    return holdings;
+}
+
 bool valid_direction(bus::DmaDirection direction) {
     uint8_t bits = uint8_t(direction);
     return bits != 0 && (bits & ~kKnownDirections) == 0;
@@ -42,8 +69,21 @@ struct DmaService {
                                                          bus::DmaBuffer* buffer,
                                                          bus::DmaMapping* mapping) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
-        if (buffer == nullptr || mapping == nullptr || !valid_direction(direction)) {
+        if (caller == nullptr || buffer == nullptr || mapping == nullptr ||
+            !valid_direction(direction)) {
             return Errno::InvalidArgument;
+        }
+        // Larger than one run can be (2^kMaxOrder frames): a bad request, not a full quota.
+        if (length == 0 || length > (kFrameSize << FrameAllocator::kMaxOrder)) {
+            return Errno::InvalidArgument;
+        }
+        // Held across the grant (the lock is recursive), so two threads of one module cannot
+        // both pass the limit's check.
+        RecursiveSpinLockGuard guard(capability_writer_lock());
+        Holdings holdings = holdings_of(caller->owner);
+        if (holdings.buffers >= kMaximumBuffersPerModule ||
+            length > kMaximumBytesPerModule - holdings.bytes) {
+            return Errno::OutOfMemory;
         }
         GrantedRun granted = TRY(grant_frames(caller, kBuffer, length, FramePlacement::Below4g,
                                               FrameFill::Zeroed, uint32_t(direction) | kBelow4g));

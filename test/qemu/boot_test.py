@@ -150,6 +150,7 @@ def scenario_dma(build: Path, accel: str) -> None:
         expect_text(probe, "probe: dma: buffer of 12288 bytes: device address below 4 GiB, page-aligned, "
                            "zeroed, reads back what was written")
         expect_text(probe, "probe: dma: 256 allocate+release of 64 KiB, 0 failures")
+        expect_text(probe, "probe: dma: 256 buffers held, the next -> ENOMEM")
     free = [int(value) for value in re.findall(r"^frames: total \d+, free (\d+),", output, re.MULTILINE)]
     expect(len(free) == 2 and free[0] == free[1], f"free frames after each probe differ (a leak): {free}")
     # Mmio: the workload module is granted no window.
