@@ -76,11 +76,11 @@ uint32_t VirtioBlkModel::read(Structure structure, uint32_t offset, uint8_t byte
     case common::kQueueSize:
         return fault_ == Fault::QueueSizeZero ? 0 : queue_size_;
     case common::kQueueMsixVector:
-        return queue_vector_;
+        return fault_ == Fault::RefuseVector ? 0xFFFF : queue_vector_;
     case common::kQueueEnable:
         return queue_enable_;
     case common::kQueueNotifyOffset:
-        return 0;
+        return fault_ == Fault::NotifyOffsetHuge ? 0xFFFF : 0;
     default:
         return 0;
     }

@@ -26,12 +26,16 @@ enum class Fault : uint8_t {
     RefuseFeatures,        // FEATURES_OK does not stick
     NeedsResetAfterNext,   // the next notify sets DEVICE_NEEDS_RESET and completes nothing
     SilentStatus,          // completes requests without writing their status byte
+    NotifyOffsetHuge,      // queue_notify_off reads 0xFFFF
+    RefuseVector,          // queue_msix_vector reads back NO_VECTOR
 };
 
 class VirtioBlkModel final : public Registers {
 public:
     static constexpr uint16_t kQueueSize = 64;
     static constexpr uint32_t kNotifyMultiplier = 4;
+    // The structures' lengths, as QEMU's capabilities give them.
+    static constexpr Transport::Layout kLayout{kNotifyMultiplier, 0x1000, 0x1000};
 
     VirtioBlkModel(uint64_t sectors, uint64_t features);
 

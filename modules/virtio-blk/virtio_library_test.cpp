@@ -47,7 +47,7 @@ class VirtioLibraryTest : public ::testing::Test {
 protected:
     void bring_up(uint64_t device_features = kAllFeatures, uint16_t largest = 64) {
         model_ = std::make_unique<VirtioBlkModel>(kDiskSectors, device_features);
-        transport_ = std::make_unique<Transport>(*model_, VirtioBlkModel::kNotifyMultiplier);
+        transport_ = std::make_unique<Transport>(*model_, VirtioBlkModel::kLayout);
         ASSERT_EQ(transport_->negotiate(block::kDriverFeatures, &features_),
                   TransportProblem::None);
         ASSERT_TRUE(block::read_geometry(*transport_, features_, &geometry_));
@@ -265,9 +265,27 @@ TEST_F(VirtioLibraryTest, InterruptsOffAndOnWithoutEventIndex) {
     EXPECT_EQ(available[0], 0);
 }
 
+TEST_F(VirtioLibraryTest, ADoorbellOrConfigOutsideItsStructureOrARefusedVectorIsRefused) {
+    model_ = std::make_unique<VirtioBlkModel>(kDiskSectors, kAllFeatures);
+    Transport transport(*model_, VirtioBlkModel::kLayout);
+    uint64_t accepted = 0;
+    ASSERT_EQ(transport.negotiate(block::kDriverFeatures, &accepted), TransportProblem::None);
+    model_->set_fault(Fault::NotifyOffsetHuge);  // 0xFFFF * 4 is past the 4 KiB structure
+    EXPECT_EQ(transport.setup_queue(0, queue_, rings_.region(), 64, kNoVector),
+              TransportProblem::NotifyOutside);
+    model_->set_fault(Fault::RefuseVector);
+    EXPECT_EQ(transport.setup_queue(0, queue_, rings_.region(), 64, 1),
+              TransportProblem::VectorRefused);
+    EXPECT_EQ(transport.setup_queue(0, queue_, rings_.region(), 64, kNoVector),
+              TransportProblem::None);  // no vector asked, none to refuse
+    uint8_t bytes[8];
+    EXPECT_EQ(transport.read_config(0x1000 - 4, bytes, 8), TransportProblem::ConfigOutside);
+    EXPECT_EQ(transport.read_config(0xFFFFFFFC, bytes, 8), TransportProblem::ConfigOutside);
+}
+
 TEST_F(VirtioLibraryTest, QueuesPastWhatTheTransportTracksAreRefused) {
     model_ = std::make_unique<VirtioBlkModel>(kDiskSectors, kAllFeatures);
-    Transport transport(*model_, VirtioBlkModel::kNotifyMultiplier);
+    Transport transport(*model_, VirtioBlkModel::kLayout);
     uint64_t accepted = 0;
     ASSERT_EQ(transport.negotiate(block::kDriverFeatures, &accepted), TransportProblem::None);
     EXPECT_EQ(transport.setup_queue(8, queue_, rings_.region(), 64, kNoVector),
@@ -276,7 +294,7 @@ TEST_F(VirtioLibraryTest, QueuesPastWhatTheTransportTracksAreRefused) {
 
 TEST_F(VirtioLibraryTest, ADeviceWithoutVersion1OrThatRefusesFeaturesIsRefused) {
     model_ = std::make_unique<VirtioBlkModel>(kDiskSectors, kAllFeatures);
-    Transport transport(*model_, VirtioBlkModel::kNotifyMultiplier);
+    Transport transport(*model_, VirtioBlkModel::kLayout);
     uint64_t accepted = 0;
     model_->set_fault(Fault::NotModern);
     EXPECT_EQ(transport.negotiate(block::kDriverFeatures, &accepted), TransportProblem::NotModern);
@@ -289,7 +307,7 @@ TEST_F(VirtioLibraryTest, ADeviceWithoutVersion1OrThatRefusesFeaturesIsRefused) 
 
 TEST_F(VirtioLibraryTest, AQueueOfSizeZeroOrAConfigurationThatNeverSettlesIsRefused) {
     model_ = std::make_unique<VirtioBlkModel>(kDiskSectors, kAllFeatures);
-    Transport transport(*model_, VirtioBlkModel::kNotifyMultiplier);
+    Transport transport(*model_, VirtioBlkModel::kLayout);
     uint64_t accepted = 0;
     ASSERT_EQ(transport.negotiate(block::kDriverFeatures, &accepted), TransportProblem::None);
     model_->set_fault(Fault::QueueSizeZero);

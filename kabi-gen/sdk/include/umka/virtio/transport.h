@@ -67,6 +67,9 @@ enum class TransportProblem : uint8_t {
     QueueTooLarge,    // queue size above what the driver was given memory for
     ConfigUnstable,   // the configuration generation kept changing
     NeedsReset,       // the device set DEVICE_NEEDS_RESET
+    NotifyOutside,    // queue_notify_off * multiplier past the notify structure
+    ConfigOutside,    // a configuration read past the device structure
+    VectorRefused,    // the queue's MSI-X vector read back as NO_VECTOR
 };
 
 inline const char* transport_problem_name(TransportProblem problem) {
@@ -85,6 +88,12 @@ inline const char* transport_problem_name(TransportProblem problem) {
         return "queue larger than its memory";
     case TransportProblem::ConfigUnstable:
         return "device configuration kept changing";
+    case TransportProblem::NotifyOutside:
+        return "queue doorbell outside the notify structure";
+    case TransportProblem::ConfigOutside:
+        return "configuration read outside the device structure";
+    case TransportProblem::VectorRefused:
+        return "device refused the queue's MSI-X vector";
     case TransportProblem::NeedsReset:
         return "device set DEVICE_NEEDS_RESET";
     }
@@ -96,8 +105,17 @@ inline constexpr uint32_t kConfigReadAttempts = 16;
 
 class Transport {
 public:
-    Transport(Registers& registers, uint32_t notify_multiplier)
-        : registers_(registers), notify_multiplier_(notify_multiplier) {}
+    // Where the PCI vendor capabilities put the structures: the notify multiplier and the
+    // lengths of the notify and device structures, which bound what the device can make
+    // the driver touch.
+    struct Layout {
+        uint32_t notify_multiplier;
+        uint32_t notify_length;
+        uint32_t device_length;
+    };
+
+    Transport(Registers& registers, const Layout& layout)
+        : registers_(registers), layout_(layout) {}
 
     // Reset, ACKNOWLEDGE, DRIVER; then the features both sides know: `wanted` (what the
     // driver can use) of what the device offers, VERSION_1 required. FEATURES_OK is set and
@@ -157,10 +175,21 @@ public:
         }
         write(Structure::Common, common::kQueueSize, 2, size);
         write(Structure::Common, common::kQueueMsixVector, 2, vector);
+        // §4.1.5.1.2: a vector the device could not allocate reads back as NO_VECTOR.
+        if (vector != kNoVector &&
+            read(Structure::Common, common::kQueueMsixVector, 2) == kNoVector) {
+            return fail(TransportProblem::VectorRefused);
+        }
         write64(common::kQueueDescriptors, queue.descriptor_table_address());
         write64(common::kQueueDriver, queue.driver_area_address());
         write64(common::kQueueDevice, queue.device_area_address());
-        notify_offsets_[index] = uint16_t(read(Structure::Common, common::kQueueNotifyOffset, 2));
+        uint16_t notify_offset = uint16_t(read(Structure::Common, common::kQueueNotifyOffset, 2));
+        // The doorbell is a 2-byte write at offset * multiplier: it must stay in the structure
+        // (64-bit product: a device-chosen offset must not wrap it back inside).
+        if (uint64_t(notify_offset) * layout_.notify_multiplier + 2 > layout_.notify_length) {
+            return fail(TransportProblem::NotifyOutside);
+        }
+        notify_offsets_[index] = notify_offset;
         write(Structure::Common, common::kQueueEnable, 2, 1);
         return TransportProblem::None;
     }
@@ -173,8 +202,7 @@ public:
     // Tells the device queue `index` (one that setup_queue accepted) has new buffers.
     void notify(uint16_t index) {
         if (index >= kMaximumQueues) return;
-        uint32_t offset =
-            uint32_t(notify_offsets_[index < kMaximumQueues ? index : 0]) * notify_multiplier_;
+        uint32_t offset = uint32_t(notify_offsets_[index]) * layout_.notify_multiplier;
         write(Structure::Notify, offset, 2, index);
     }
 
@@ -187,6 +215,9 @@ public:
     // Reads device configuration bytes [offset, offset + length) consistently: again while
     // the configuration generation changes under the read, at most kConfigReadAttempts.
     TransportProblem read_config(uint32_t offset, void* out, uint32_t length) {
+        if (uint64_t(offset) + length > layout_.device_length) {
+            return fail(TransportProblem::ConfigOutside);
+        }
         auto* bytes = static_cast<uint8_t*>(out);
         for (uint32_t attempt = 0; attempt < kConfigReadAttempts; ++attempt) {
             uint32_t before = read(Structure::Common, common::kConfigGeneration, 1);
@@ -248,7 +279,7 @@ private:
     }
 
     Registers& registers_;
-    uint32_t notify_multiplier_;
+    Layout layout_;
     uint64_t features_ = 0;
     uint16_t notify_offsets_[kMaximumQueues] = {};
     TransportProblem problem_ = TransportProblem::None;
