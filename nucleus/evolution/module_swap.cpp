@@ -333,9 +333,7 @@ OldImage ModuleSwap::resume() {
     free_snapshots();
     {
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
-        regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner) +
-                               loader::transfer_dma_buffers(old_->owner, new_->owner) +
-                               loader::transfer_mmio_windows(old_->owner, new_->owner);
+        regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
     }
     __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();
@@ -389,9 +387,7 @@ void ModuleSwap::abandon() {
     if (new_ == nullptr) return;
     if (new_->binding != nullptr) {
         // What the abandoned instance allocated while it was prepared goes with it.
-        (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::MemoryRegion);
-        (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::DmaBuffer);
-        (void)loader::release_all_frames(new_->owner, modules::CapabilityKind::MmioWindow);
+        (void)loader::release_module_regions(new_->owner);
         modules::Diagnostic ignored;
         (void)modules::unbind_instance(loader::kernel_loading(), *new_->binding, new_->file,
                                        ignored);

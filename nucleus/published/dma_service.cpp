@@ -117,11 +117,6 @@ constexpr bus::DmaVtable kDmaVtable = bus::make_dma_vtable<DmaService>();
 
 }  // namespace
 
-size_t transfer_dma_buffers(uint32_t from_owner, uint32_t to_owner) {
-    return module_system().capabilities().transfer_owned(from_owner, to_owner, kBuffer, nullptr,
-                                                         nullptr);
-}
-
 Status publish_dma(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     return publish_vtable(registry, "bus_access", "Dma",
                           reinterpret_cast<const umka_kabi_vtable_header*>(&kDmaVtable),

@@ -177,11 +177,6 @@ constexpr bus::MmioVtable kMmioVtable = bus::make_mmio_vtable<MmioService>();
 
 }  // namespace
 
-size_t transfer_mmio_windows(uint32_t from_owner, uint32_t to_owner) {
-    return module_system().capabilities().transfer_owned(from_owner, to_owner, kWindow, nullptr,
-                                                         nullptr);
-}
-
 Status publish_mmio(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     return publish_vtable(registry, "bus_access", "Mmio",
                           reinterpret_cast<const umka_kabi_vtable_header*>(&kMmioVtable),

@@ -65,18 +65,7 @@ struct ModuleMemoryService {
 constexpr services::ModuleMemoryVtable kModuleMemoryVtable =
     services::make_module_memory_vtable<ModuleMemoryService>();
 
-bool owned_by_module(void*, void* object) {
-    return static_cast<const FrameRun*>(object)->order != kNotOwnedOrder;
-}
-
 }  // namespace
-
-size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner) {
-    // Views of the old instance's state regions stay behind: they describe memory that
-    // goes away with the old instance.
-    return module_system().capabilities().transfer_owned(
-        from_owner, to_owner, modules::CapabilityKind::MemoryRegion, owned_by_module, nullptr);
-}
 
 Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     return publish_vtable(registry, "kernel_services", "ModuleMemory",

@@ -17,19 +17,12 @@ Status publish_vtable(modules::ServiceRegistry& registry, const char* package, c
 
 // kernel_services.ModuleMemory (module_memory_service.cpp).
 Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
-// Live swap: the memory regions module instance `from_owner` allocated now belong to
-// `to_owner` (its replacement), so they stay valid and are freed through it. Runs after the
-// pause, under the capability writer lock; until it has, the replacement's
-// ModuleRecord::inherited_owner lets it use them. Returns how many moved.
-size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner);
 
-// bus_access.Dma (dma_service.cpp), and the swap's transfer of a driver's buffers.
+// bus_access.Dma (dma_service.cpp) and bus_access.Mmio (mmio_service.cpp). What a module
+// holds through them moves with a swap: transfer_module_regions (owned_frames.h).
 Status publish_dma(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
-size_t transfer_dma_buffers(uint32_t from_owner, uint32_t to_owner);
 
-// bus_access.Mmio (mmio_service.cpp), and the swap's transfer of a module's windows.
 Status publish_mmio(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
-size_t transfer_mmio_windows(uint32_t from_owner, uint32_t to_owner);
 
 // kernel_services.Threads (threads_service.cpp).
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);

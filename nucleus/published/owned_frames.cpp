@@ -128,23 +128,53 @@ Status release_frames(uint64_t handle, modules::CapabilityKind kind, const Modul
     return Status::ok();
 }
 
-size_t release_all_frames(uint32_t owner, modules::CapabilityKind kind) {
-    struct Sweep {
-        modules::CapabilityKind kind;
-        size_t released;
-    } sweep{kind, 0};
+namespace {
+
+// The kinds of capability whose object is a FrameRun.
+constexpr modules::CapabilityKind kRunKinds[] = {modules::CapabilityKind::MemoryRegion,
+                                                 modules::CapabilityKind::DmaBuffer,
+                                                 modules::CapabilityKind::MmioWindow};
+
+bool is_run_kind(modules::CapabilityKind kind) {
+    for (modules::CapabilityKind run_kind : kRunKinds) {
+        if (kind == run_kind) return true;
+    }
+    return false;
+}
+
+// A state view (a MemoryRegion the module does not own) stays with the old instance; a
+// Mmio window is a view too, of device registers, and moves.
+bool moves_with_swap(void* context, void* object) {
+    auto kind = *static_cast<const modules::CapabilityKind*>(context);
+    return kind != modules::CapabilityKind::MemoryRegion ||
+           static_cast<const FrameRun*>(object)->order != kNotOwnedOrder;
+}
+
+}  // namespace
+
+size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner) {
+    capability_writer_lock().assert_held();
+    size_t moved = 0;
+    for (modules::CapabilityKind kind : kRunKinds) {
+        moved += module_system().capabilities().transfer_owned(from_owner, to_owner, kind,
+                                                               moves_with_swap, &kind);
+    }
+    return moved;
+}
+
+size_t release_module_regions(uint32_t owner) {
+    size_t released = 0;
     RecursiveSpinLockGuard guard(capability_writer_lock());
     module_system().capabilities().for_each_owned(
         owner,
         [](void* context, modules::CapabilityHandle handle, const modules::CapabilityInfo& info) {
-            auto& sweep = *static_cast<Sweep*>(context);
-            if (info.kind != sweep.kind) return;
+            if (!is_run_kind(info.kind)) return;
             if (module_system().capabilities().revoke(handle).is_error()) return;
             free_run(*static_cast<FrameRun*>(info.object));
-            ++sweep.released;
+            ++*static_cast<size_t*>(context);
         },
-        &sweep);
-    return sweep.released;
+        &released);
+    return released;
 }
 
 }  // namespace umka::loader

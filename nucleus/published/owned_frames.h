@@ -58,8 +58,16 @@ Status release_frames(uint64_t handle, modules::CapabilityKind kind, const Modul
     return module_system().record_containing(return_address);
 }
 
-// Frees every run of `kind` that module instance `owner` still holds and revokes its
+// Live swap: the runs module instance `from_owner` holds (memory regions, DMA buffers,
+// Mmio windows) now belong to `to_owner`, its replacement, so they stay valid and are
+// freed through it; views of the old instance's state regions stay behind (that memory
+// goes with the old instance). Runs after the pause, under the capability writer lock;
+// until it has, the replacement's ModuleRecord::inherited_owner lets it use them. Returns
+// how many moved.
+size_t transfer_module_regions(uint32_t from_owner, uint32_t to_owner);
+
+// Frees every run module instance `owner` still holds, of every kind, and revokes the
 // capabilities (a replacement abandoned by a failed swap). Returns how many.
-size_t release_all_frames(uint32_t owner, modules::CapabilityKind kind);
+size_t release_module_regions(uint32_t owner);
 
 }  // namespace umka::loader
