@@ -151,7 +151,7 @@ constexpr umka::kabi::console_command::CommandSetVtable command_set_vtable =
     umka::kabi::console_command::make_command_set_vtable<Commands>();
 
 // Once committed (module_entry.h), so a dry-run swap never touches the bus. A carried
-// state that was enumerated keeps its table and claims.
+// state that was enumerated keeps its table and claims (and the registry its devices).
 int32_t start_pci(UmkaModuleBinding* binding) {
     if (__atomic_load_n(&umka::pci::state_of(binding).enumerated, __ATOMIC_ACQUIRE) != 0) {
         return UMKA_KABI_OK;
@@ -162,6 +162,7 @@ int32_t start_pci(UmkaModuleBinding* binding) {
             "PCI configuration access refused (ECAM window or ports 0xcf8+8; see the log)";
         return umka_module_refuse(binding, status.code(), kReason, sizeof kReason - 1);
     }
+    umka::pci::publish_devices(binding);
     return UMKA_KABI_OK;
 }
 

@@ -20,7 +20,7 @@ using Record = kabi::pci_bus_driver::PciFunctionRecord;
 using kabi::Status;
 
 // Manifest order of kabi-idl/modules/pci_bus_driver.kabi.
-enum Required : uint32_t { kLog = 0, kPortIo = 1, kMmio = 2, kRequiredCount = 3 };
+enum Required : uint32_t { kLog = 0, kPortIo = 1, kMmio = 2, kDevices = 3, kRequiredCount = 4 };
 enum Provided : uint32_t { kPciBus = 0, kCommandSet = 1, kProvidedCount = 2 };
 inline constexpr uint32_t kStateCount = 1;
 inline constexpr uint32_t kRecordCapacity = sizeof(State::functions) / sizeof(Record);
@@ -40,6 +40,9 @@ inline State& state_of(const UmkaModuleBinding* binding) {
 // state's records and marks the state enumerated. EIO (and nothing marked) when an access
 // was refused.
 Status enumerate_into_state(const UmkaModuleBinding* binding);
+
+// Publishes every enumerated function to the nucleus's device registry (logs refusals).
+void publish_devices(const UmkaModuleBinding* binding);
 
 // A Log line from module code; lost when no Log is bound (there is nowhere else to say it).
 void log_text(const UmkaModuleBinding* binding, kabi::kernel_services::LogLevel level,

@@ -15,6 +15,7 @@
 #include "module_harness.h"
 #include "qemu_machines.h"
 #include "umka/kabi/console_command.hpp"
+#include "umka/kabi/device_registry.hpp"
 #include "umka/kabi/pci_bus.hpp"
 
 namespace umka::pci {
@@ -26,12 +27,62 @@ using testing::PciModel;
 namespace pcibus = kabi::pci_bus;
 namespace commands = kabi::console_command;
 
+namespace registry = kabi::device_registry;
+
+// device_registry.Devices as the nucleus publishes it, recording what the bus driver
+// publishes; the test names the driver bound to a vendor:device pair.
+class DeviceRecorder {
+public:
+    DeviceRecorder() {
+        vtable_.vtable_size = sizeof(vtable_);
+        vtable_.version = 1;
+        vtable_.publish = &publish;
+        vtable_.bound = &bound;
+        vtable_.describe = &describe;
+    }
+    Status provide(harness::ModuleHarness& harness) {
+        return harness.provide("device_registry", "Devices", &vtable_, this);
+    }
+    void bind_to(uint16_t vendor, uint16_t device, const char* driver) {
+        vendor_ = vendor;
+        device_ = device;
+        driver_ = driver;
+    }
+    const std::vector<registry::DeviceDescription>& devices() const { return devices_; }
+
+private:
+    static int32_t publish(void* context, const registry::DeviceDescription* device) {
+        auto* self = static_cast<DeviceRecorder*>(context);
+        registry::DeviceDescription copy = *device;
+        if (copy.info.vendor_id == self->vendor_ && copy.info.device_id == self->device_) {
+            for (size_t index = 0; index < self->driver_.size(); ++index) {
+                copy.driver[index] = uint8_t(self->driver_[index]);
+            }
+        }
+        self->devices_.push_back(copy);
+        return UMKA_KABI_OK;
+    }
+    static int32_t bound(void*, uint32_t, registry::DeviceDescription*) { return UMKA_KABI_ENOENT; }
+    static int32_t describe(void* context, uint32_t index, registry::DeviceDescription* device) {
+        auto* self = static_cast<DeviceRecorder*>(context);
+        if (index >= self->devices_.size()) return UMKA_KABI_ENOENT;
+        *device = self->devices_[index];
+        return UMKA_KABI_OK;
+    }
+
+    registry::DevicesVtable vtable_{};
+    std::vector<registry::DeviceDescription> devices_;
+    uint16_t vendor_ = 0, device_ = 0;
+    std::string driver_;
+};
+
 class PciBusDriverTest : public ::testing::Test {
 protected:
     void boot(PciModel model, bool ecam = false) {
         model_ = std::move(model);
         ASSERT_TRUE(port_io_.publish().is_ok()) << harness_.last_reason();
         ASSERT_TRUE(mmio_.publish(harness_).is_ok()) << harness_.last_reason();
+        ASSERT_TRUE(devices_.provide(harness_).is_ok()) << harness_.last_reason();
         mmio_.grant(ecam);
         port_io_.grant_owner(harness_.next_owner());
         module_ = harness_.load(harness::module_under_test());
@@ -66,6 +117,7 @@ protected:
     harness::ModuleHarness harness_;
     harness::HostPortIo port_io_{harness_, ports_, ConfigPortsModel::kWindow};
     testing::EcamMmioModel mmio_{model_};
+    DeviceRecorder devices_;
     harness::HostModule* module_ = nullptr;
     pcibus::PciBusRef bus_;
     commands::CommandSetRef commands_;
@@ -96,9 +148,9 @@ TEST_F(PciBusDriverTest, EnumeratesBehindTheQ35RootPort) {
     EXPECT_GE(find(0, 31, 2), 0);
     std::string text;
     ASSERT_EQ(run("pci", &text), UMKA_KABI_OK) << text;
-    EXPECT_THAT(text, HasSubstr("00:00.0 8086:29c0   0600  -       none\n"));
-    EXPECT_THAT(text, HasSubstr("01:00.0 1af4:1042   0100  -       msix(2)\n"));
-    EXPECT_THAT(text, HasSubstr("00:1f.2 8086:2922   0106  -       intA\n"));
+    EXPECT_THAT(text, HasSubstr("00:00.0 8086:29c0   0600  -           none\n"));
+    EXPECT_THAT(text, HasSubstr("01:00.0 1af4:1042   0100  -           msix(2)\n"));
+    EXPECT_THAT(text, HasSubstr("00:1f.2 8086:2922   0106  -           intA\n"));
     EXPECT_THAT(text, HasSubstr("5 functions on 2 buses through ports 0xcf8\n"));
 }
 
@@ -124,9 +176,9 @@ TEST_F(PciBusDriverTest, PciListsEveryFunctionAndItsBars) {
     ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_pc()));
     std::string text;
     ASSERT_EQ(run("pci", &text), UMKA_KABI_OK) << text;
-    EXPECT_THAT(text, HasSubstr("bb:dd.f vendor:device class driver  irq\n"));
-    EXPECT_THAT(text, HasSubstr("00:01.1 8086:7010   0101  -       none\n"));
-    EXPECT_THAT(text, HasSubstr("00:03.0 1af4:1042   0100  -       msix(2)\n"));
+    EXPECT_THAT(text, HasSubstr("bb:dd.f vendor:device class driver      irq\n"));
+    EXPECT_THAT(text, HasSubstr("00:01.1 8086:7010   0101  -           none\n"));
+    EXPECT_THAT(text, HasSubstr("00:03.0 1af4:1042   0100  -           msix(2)\n"));
     EXPECT_THAT(text, HasSubstr("6 functions on 1 buses through ports 0xcf8\n"));
     ASSERT_EQ(run("pci bars", &text), UMKA_KABI_OK) << text;
     EXPECT_THAT(text, HasSubstr("00:01.1 bar4 io 0xc040 +0x10\n"));
@@ -159,7 +211,7 @@ TEST_F(PciBusDriverTest, AClaimIsExclusiveAndItsHandleGoesStaleOnRelease) {
     EXPECT_EQ(model_.at(0, 3, 0).config[0x04] & 0x7, 0x6);  // memory + bus master, no I/O
     std::string text;
     ASSERT_EQ(run("pci", &text), UMKA_KABI_OK);
-    EXPECT_THAT(text, HasSubstr("00:03.0 1af4:1042   0100  claimed msix(2)\n"));
+    EXPECT_THAT(text, HasSubstr("00:03.0 1af4:1042   0100  -*          msix(2)\n"));
 
     ASSERT_TRUE(bus_.release(function).is_ok());
     EXPECT_EQ(bus_.release(function).code(), UMKA_KABI_EINVAL);
@@ -174,6 +226,7 @@ TEST_F(PciBusDriverTest, WithoutTheConfigurationPortsTheStartIsRefused) {
     model_ = testing::qemu_pc();
     ASSERT_TRUE(port_io_.publish().is_ok());
     ASSERT_TRUE(mmio_.publish(harness_).is_ok());
+    ASSERT_TRUE(devices_.provide(harness_).is_ok());
     module_ = harness_.load(harness::module_under_test());  // no grant
     EXPECT_EQ(module_, nullptr);
     EXPECT_THAT(harness_.last_reason(), HasSubstr("PCI configuration access refused"));
@@ -198,6 +251,35 @@ TEST_F(PciBusDriverTest, AnEvolveKeepsTheTableAndTheClaims) {
     EXPECT_TRUE(bus_.bar(function, 4, &bar).is_ok());  // the claim's handle still holds
     pcibus::PciFunction second{};
     EXPECT_EQ(bus_.claim(uint32_t(find(0, 3, 0)), &second).code(), UMKA_KABI_EBUSY);
+}
+
+}  // namespace
+}  // namespace umka::pci
+
+namespace umka::pci {
+namespace {
+
+// Every function reaches the registry with its configuration space as the device has it,
+// and `pci` names the driver the registry bound.
+TEST_F(PciBusDriverTest, PublishesEveryFunctionToTheDeviceRegistry) {
+    devices_.bind_to(0x1AF4, 0x1042, "virtio_blk.umod");
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_q35()));
+    ASSERT_EQ(devices_.devices().size(), 5u);
+    for (const registry::DeviceDescription& device : devices_.devices()) {
+        Address address{0, device.info.address.bus, device.info.address.device,
+                        device.info.address.function};
+        for (uint16_t offset = 0; offset < 256; offset += 4) {
+            uint32_t word = uint32_t(device.config[offset]) | uint32_t(device.config[offset + 1]) << 8 |
+                            uint32_t(device.config[offset + 2]) << 16 |
+                            uint32_t(device.config[offset + 3]) << 24;
+            ASSERT_EQ(word, model_.read32(address, offset)) << "offset " << offset;
+        }
+    }
+    EXPECT_THAT(harness_.log().lines(),
+                ::testing::Contains(HasSubstr("pci: 5 devices published, 1 bound")));
+    std::string text;
+    ASSERT_EQ(run("pci", &text), UMKA_KABI_OK) << text;
+    EXPECT_THAT(text, HasSubstr("01:00.0 1af4:1042   0100  virtio_blk  msix(2)\n"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "config_path.h"
 #include "pci_bus_driver.h"
 #include "umka/command_words.h"
+#include "umka/kabi/device_registry.hpp"
 #include "umka/line_text.h"
 
 namespace umka::pci {
@@ -12,8 +13,8 @@ namespace {
 namespace pcibus = kabi::pci_bus;
 
 constexpr char kDescription[] =
-    "pci         pci: every PCI function (bb:dd.f vendor:device class driver irq) | pci bars: "
-    "their BARs\n";
+    "pci         pci: every PCI function (bb:dd.f vendor:device class driver irq; * claimed) | "
+    "pci bars: their BARs\n";
 constexpr char kUsage[] = "usage: pci | pci bars\n";
 
 // Appends to the caller's buffer; what does not fit is cut and remembered.
@@ -85,12 +86,43 @@ const char* bar_kind_name(pcibus::BarKind kind) {
     return "absent";
 }
 
-void list_functions(const State& state, uint32_t count, Output& out) {
+// The driver the device registry bound to the function at `address` ("" when none, or no
+// registry), without its ".umod".
+void driver_of(const UmkaModuleBinding* binding, const pcibus::PciAddress& address,
+               char (&name)[32]) {
+    name[0] = '\0';
+    kabi::device_registry::DevicesRef devices;
+    if (kabi::bind_required(binding, kDevices, &devices).is_error()) return;
+    for (uint32_t index = 0;; ++index) {
+        kabi::device_registry::DeviceDescription device{};
+        if (devices.describe(index, &device).is_error()) return;
+        const pcibus::PciAddress& where = device.info.address;
+        if (where.bus != address.bus || where.device != address.device ||
+            where.function != address.function) {
+            continue;
+        }
+        uint32_t length = 0;
+        while (length + 1 < sizeof name && device.driver[length] != 0 &&
+               device.driver[length] != '.') {
+            name[length] = char(device.driver[length]);
+            ++length;
+        }
+        name[length] = '\0';
+        return;
+    }
+}
+
+void list_functions(const UmkaModuleBinding* binding, const State& state, uint32_t count,
+                    Output& out) {
     LineText<80> heading;
-    heading.add("bb:dd.f vendor:device class driver  irq");
+    heading.add("bb:dd.f vendor:device class driver      irq");
     out.line(heading);
     for (uint32_t index = 0; index < count; ++index) {
         const Record& record = state.functions[index];
+        char driver[32];
+        driver_of(binding, record.info.address, driver);
+        uint32_t driver_length = 0;
+        while (driver[driver_length] != '\0') ++driver_length;
         LineText<160> line;
         add_address(line, record.info.address);
         line.add(" ")
@@ -101,8 +133,13 @@ void list_functions(const State& state, uint32_t count, Output& out) {
             .hex_digits(record.info.class_code, 2)
             .hex_digits(record.info.subclass, 2)
             .add("  ")
-            .add(__atomic_load_n(&record.claimed, __ATOMIC_ACQUIRE) != 0 ? "claimed" : "-      ")
-            .add(" ");
+            .add(driver_length != 0 ? driver : "-");
+        uint32_t column = driver_length != 0 ? driver_length : 1;
+        if (__atomic_load_n(&record.claimed, __ATOMIC_ACQUIRE) != 0) {
+            line.add("*");
+            ++column;
+        }
+        for (; column < 12; ++column) line.add(" ");
         add_interrupt(line, record);
         if (record.problem != 0) {
             line.add("  problem: ")
@@ -155,7 +192,7 @@ Status pci_command(const UmkaModuleBinding* binding, const char* const* words, u
         out.add(kNotYet, sizeof kNotYet - 1);
         status = UMKA_KABI_EINVAL;
     } else if (count == 1) {
-        list_functions(state, state.function_count, out);
+        list_functions(binding, state, state.function_count, out);
         LineText<120> summary;
         summary.number(state.function_count)
             .add(" functions on ")

@@ -334,6 +334,7 @@ OldImage ModuleSwap::resume() {
     {
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
         regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
+        (void)loader::transfer_device_bindings(old_->owner, new_->owner);
     }
     __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();

@@ -23,6 +23,7 @@ enum class LockLevel : uint8_t {
     TaskSlots,          // sched/scheduler.cpp: slot allocation (leaf)
     ModuleQueueTable,   // published/threads_service.cpp: module wait-queue handles (leaf)
     ModuleRingHandles,  // published/rings_service.cpp: module ring-binding handles (leaf)
+    DeviceRegistry,     // published/device_registry.cpp: published devices and their drivers
     AddressSpace,       // arch/*/mm: the kernel page tables
     PhysicalMemory,     // mm/physical_memory.cpp: the frame allocator (leaf)
     Console,            // lib/log.cpp: the console (leaf)
@@ -52,6 +53,8 @@ constexpr const char* lock_level_name(LockLevel level) {
         return "module-queue-table";
     case LockLevel::ModuleRingHandles:
         return "module-ring-handles";
+    case LockLevel::DeviceRegistry:
+        return "device-registry";
     case LockLevel::AddressSpace:
         return "address-space";
     case LockLevel::PhysicalMemory:

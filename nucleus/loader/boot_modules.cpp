@@ -44,6 +44,9 @@ void record_request(const bundle::InventoryRequest& request) {
     record->port_base = module.port_base;
     record->port_count = module.port_count;
     record->configuration_space = module.configuration_space;
+    for (size_t index = 0; index < bundle::kMaximumMatches; ++index) {
+        record->matches[index] = module.matches[index];
+    }
     // Names are taken whole or refused: a cut name could name another file of the bundle.
     bool named =
         umka::copy_name(record->file, sizeof record->file, module.file.text, module.file.length);

@@ -42,6 +42,7 @@ struct ModuleRecord {
     uint16_t port_base;
     uint16_t port_count;
     bundle::ConfigurationSpace configuration_space;  // `ecam`: Mmio windows of the MCFG
+    bundle::DeviceMatch matches[bundle::kMaximumMatches];  // `match=`: devices to bind
     SignatureState signature;
     ModuleState state;
     char reason[kReasonCapacity];  // why it was refused (empty when loaded)

@@ -1,7 +1,8 @@
 // bus_access.Mmio: device registers mapped uncached for the module they were granted to.
-// Today the grants are the PCI configuration space: a module whose boot-manifest line says
-// `ecam` (the PCI bus driver) may map window i = ECAM region i of the ACPI MCFG table.
-// (Device drivers' BAR windows come with the device registry: docs/devices.md.)
+// Two kinds of grant: a module whose boot-manifest line says `ecam` (the PCI bus driver)
+// may map window i = ECAM region i of the ACPI MCFG table; any other module maps the memory
+// BARs of the devices the device registry bound to it (device_registry.cpp: window 6k + i
+// is BAR i of its k-th device).
 //
 // A window is a capability of the calling module (kind MmioWindow, one per window and
 // module: a second map is EBUSY), found from the return address, so a module cannot act
@@ -85,6 +86,27 @@ Result<volatile uint8_t*> register_at(bus::MmioWindow window, uint64_t offset,
     return at;
 }
 
+// A BAR of a device bound to the caller (checked against RAM when it was published).
+Status map_device_window(ModuleRecord& caller, uint8_t index, bus::MmioWindow* window,
+                         uint64_t* length) {
+    Result<DeviceWindow> granted = device_window(caller, index);
+    if (granted.is_error()) {
+        return refuse(&caller, index,
+                      granted.error() == Errno::NoDevice
+                          ? "that BAR of its device is not a memory BAR"
+                          : "no device bound to it has that window (device_registry)",
+                      granted.error());
+    }
+    DeviceWindow bar = granted.release_value();
+    RecursiveSpinLockGuard guard(capability_writer_lock());
+    if (holds_window(caller, bar.base)) {
+        return refuse(&caller, index, "already mapped by this module", Errno::Busy);
+    }
+    window->value = TRY(grant_view(&caller, kWindow, bar.base, bar.length));
+    *length = bar.length;
+    return Status::ok();
+}
+
 struct MmioService {
     [[gnu::always_inline]] static inline Status map(void*, uint8_t index, bus::MmioWindow* window,
                                                     uint64_t* length) {
@@ -93,9 +115,7 @@ struct MmioService {
             return Errno::InvalidArgument;
         }
         if (caller->configuration_space != bundle::ConfigurationSpace::Ecam) {
-            return refuse(caller, index,
-                          "no window is granted to it (the manifest line lacks `ecam`)",
-                          Errno::NotPermitted);
+            return map_device_window(*caller, index, window, length);
         }
         const acpi::EcamRegions& ecam = system_description().ecam;
         if (index >= ecam.count) {

@@ -10,6 +10,8 @@
 
 namespace umka::loader {
 
+struct ModuleRecord;
+
 // Publishes a vtable the nucleus provides under package.name.
 Status publish_vtable(modules::ServiceRegistry& registry, const char* package, const char* name,
                       const umka_kabi_vtable_header* vtable, uint32_t version,
@@ -23,6 +25,18 @@ Status publish_module_memory(modules::ServiceRegistry& registry, modules::Diagno
 Status publish_dma(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 
 Status publish_mmio(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+
+// device_registry.Devices (device_registry.cpp). A device's memory BAR as the Mmio window
+// `window` of the module it is bound to: EPERM when no device bound to `caller` has that
+// window, ENODEV when its BAR is not memory.
+struct DeviceWindow {
+    uint64_t base;
+    uint64_t length;
+};
+Status publish_devices(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+Result<DeviceWindow> device_window(const ModuleRecord& caller, uint8_t window);
+// Live swap: the devices bound to `from_owner` are bound to `to_owner`. Returns how many.
+size_t transfer_device_bindings(uint32_t from_owner, uint32_t to_owner);
 
 // kernel_services.Threads (threads_service.cpp).
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
