@@ -1,0 +1,142 @@
+// Completions: the nucleus delivers no interrupts yet (docs/devices.md), so a thread of this
+// module polls each ready device's used ring while requests are in flight and sleeps on the
+// kick word while none are. Each completion goes to the first block_device.BlockCompletion
+// in the service directory (found once, when the first is due), outside the queue lock.
+// IrqHandler.handle_irq(device) runs the same pass for one device: it is what an interrupt
+// will call.
+#include "umka/kabi/block_device.hpp"
+#include "umka/kabi/service_directory.hpp"
+#include "virtio_blk_driver.h"
+
+namespace umka::virtio_blk {
+namespace {
+
+namespace block = kabi::block_device;
+namespace services = kabi::kernel_services;
+
+constexpr uint32_t kReapBatch = kQueueEntries;  // a reset drains the whole queue at once
+// While nothing is in flight the thread waits this long for a kick before looking again.
+constexpr uint64_t kIdleWaitNs = 100'000'000;
+
+struct Finished {
+    uint64_t cookie;
+    int32_t result;
+};
+
+Status bind_completion(const UmkaModuleBinding* binding, State& state,
+                       block::BlockCompletionRef* out) {
+    uint64_t slot = __atomic_load_n(&state.completion_slot, __ATOMIC_ACQUIRE);
+    if (slot == 0) {
+        kabi::service_directory::DirectoryRef directory;
+        if (Status status = kabi::bind_required(binding, kDirectory, &directory);
+            status.is_error()) {
+            return status;
+        }
+        static constexpr char kPackage[] = "block_device";
+        static constexpr char kInterface[] = "BlockCompletion";
+        if (Status status = directory.provider(kPackage, sizeof kPackage - 1, kInterface,
+                                               sizeof kInterface - 1, 0, 1, &slot);
+            status.is_error()) {
+            return status;
+        }
+        __atomic_store_n(&state.completion_slot, slot, __ATOMIC_RELEASE);
+    }
+    return kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(slot)), out);
+}
+
+bool in_flight(State& state) {
+    for (uint32_t index = 0; index < state.device_count; ++index) {
+        DeviceRecord& record = state.devices[index];
+        if (__atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) != uint32_t(Phase::Ready)) continue;
+        if (__atomic_load_n(&record.submitted, __ATOMIC_ACQUIRE) !=
+            __atomic_load_n(&record.completed, __ATOMIC_ACQUIRE)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+void lock_queue(DeviceRecord& record) {
+    while (__atomic_exchange_n(&record.queue_lock, 1u, __ATOMIC_ACQUIRE) != 0) {
+        while (__atomic_load_n(&record.queue_lock, __ATOMIC_RELAXED) != 0) __builtin_ia32_pause();
+    }
+}
+
+void unlock_queue(DeviceRecord& record) {
+    __atomic_store_n(&record.queue_lock, 0u, __ATOMIC_RELEASE);
+}
+
+uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
+    State& state = state_of(binding);
+    if (index >= state.device_count) return 0;
+    DeviceRecord& record = state.devices[index];
+    if (__atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) != uint32_t(Phase::Ready)) return 0;
+    DeviceObjects& objects = objects_of(record);
+    Finished finished[kReapBatch];
+    uint32_t count = 0;
+    bool broken = false;
+    lock_queue(record);
+    while (count < kReapBatch) {
+        uint64_t cookie = 0;
+        int32_t result = 0;
+        virtio::PollResult polled = objects.blocks.poll(&cookie, &result);
+        if (polled == virtio::PollResult::Empty) break;
+        if (polled == virtio::PollResult::Broken) {
+            broken = true;
+            break;
+        }
+        finished[count++] = Finished{cookie, result};
+    }
+    if (broken) {
+        // The device lied about its used ring: reset it, and every request it held ends
+        // with EIO, once. The device stays out of service (Broken).
+        (void)objects.transport.reset();
+        objects.blocks.fail_in_flight([&](uint64_t cookie, int32_t result) {
+            if (count < kReapBatch) finished[count++] = Finished{cookie, result};
+        });
+        __atomic_store_n(&record.phase, uint32_t(Phase::Broken), __ATOMIC_RELEASE);
+    }
+    __atomic_add_fetch(&record.completed, count, __ATOMIC_ACQ_REL);
+    unlock_queue(record);
+    if (broken) {
+        static constexpr char kBroken[] =
+            "virtio-blk: the device broke its used ring; reset, requests in flight failed";
+        log_text(binding, services::LogLevel::Error, kBroken, sizeof kBroken - 1);
+    }
+    if (count == 0) return 0;
+    block::BlockCompletionRef completion;
+    if (bind_completion(binding, state, &completion).is_error()) {
+        __atomic_add_fetch(&state.completions_lost, count, __ATOMIC_RELAXED);
+        return count;
+    }
+    for (uint32_t done = 0; done < count; ++done) {
+        completion.complete(finished[done].cookie, finished[done].result);
+    }
+    return count;
+}
+
+int32_t completion_thread(uint64_t argument) {
+    const auto* binding = reinterpret_cast<const UmkaModuleBinding*>(argument);
+    State& state = state_of(binding);
+    services::ThreadsRef threads;
+    if (kabi::bind_required(binding, kThreads, &threads).is_error()) return UMKA_KABI_EINVAL;
+    kabi::kernel_services::WaitQueue queue{state.wait_queue};
+    while (__atomic_load_n(&state.stopping, __ATOMIC_ACQUIRE) == 0) {
+        uint32_t seen = __atomic_load_n(&state.kick_word, __ATOMIC_ACQUIRE);
+        uint32_t done = 0;
+        for (uint32_t index = 0; index < state.device_count; ++index) done += reap(binding, index);
+        if (done != 0) continue;
+        if (in_flight(state)) {
+            threads.yield_now();
+        } else {
+            // A kick after `seen` was read changes the word: the wait returns at once.
+            (void)threads.queue_wait(queue, reinterpret_cast<uint64_t>(&state.kick_word), seen,
+                                     kIdleWaitNs);
+        }
+    }
+    return UMKA_KABI_OK;
+}
+
+}  // namespace umka::virtio_blk

@@ -1,0 +1,196 @@
+// Bringing up one device the registry bound to this driver: its virtio structures located
+// from the published configuration space, the BARs that hold them mapped (bus_access.Mmio
+// windows first_window + bar), the function claimed and bus mastering on (pci_bus.PciBus),
+// one DMA buffer for the queue and the request slots, features negotiated, queue 0 set up,
+// DRIVER_OK. A device that refuses any step is left Failed with the reason in the log; the
+// others go on.
+#include <new>
+
+#include "umka/kabi/device_registry.hpp"
+#include "umka/kabi/pci_bus.hpp"
+#include "umka/line_text.h"
+#include "umka/virtio/pci_capabilities.h"
+#include "virtio_blk_driver.h"
+
+namespace umka::virtio_blk {
+namespace {
+
+namespace bus = kabi::bus_access;
+namespace pcibus = kabi::pci_bus;
+namespace registry = kabi::device_registry;
+namespace services = kabi::kernel_services;
+
+constexpr uint64_t kQueueBytes = (virtio::SplitQueue::memory_bytes(kQueueEntries) + 63) & ~63ull;
+constexpr uint64_t kBufferBytes = kQueueBytes + uint64_t(kQueueEntries) * virtio::block::kSlotBytes;
+
+struct Setup {
+    const UmkaModuleBinding* binding;
+    DeviceRecord& record;
+    const registry::DeviceDescription& device;
+    LineText<200> line;
+
+    // Logs "virtio-blk bb:dd.f: <what>" and leaves the device Failed.
+    uint32_t fail(const char* what, int32_t error = 0) {
+        line.add(what);
+        if (error != 0) line.add(" (errno ").number(uint64_t(error)).add(")");
+        log_text(binding, services::LogLevel::Error, line.data(), line.length());
+        __atomic_store_n(&record.phase, uint32_t(Phase::Failed), __ATOMIC_RELEASE);
+        return 0;
+    }
+};
+
+// The PciBus index of the function at `address`, claimed, with bus mastering on.
+Status claim_function(const UmkaModuleBinding* binding, const pcibus::PciAddress& address) {
+    pcibus::PciBusRef bus;
+    if (Status status = kabi::bind_required(binding, kPciBus, &bus); status.is_error()) {
+        return status;
+    }
+    for (uint32_t index = 0; index < bus.function_count(); ++index) {
+        pcibus::PciDeviceInfo info{};
+        if (bus.describe(index, &info).is_error()) continue;
+        if (info.address.bus != address.bus || info.address.device != address.device ||
+            info.address.function != address.function) {
+            continue;
+        }
+        pcibus::PciFunction function{};
+        if (Status status = bus.claim(index, &function); status.is_error()) return status;
+        return bus.enable(function, 1);
+    }
+    return UMKA_KABI_ENODEV;
+}
+
+uint32_t set_up(Setup& setup) {
+    const registry::DeviceDescription& device = setup.device;
+    DeviceRecord& record = setup.record;
+    uint64_t bar_lengths[6]{};
+    for (uint32_t bar = 0; bar < 6; ++bar) {
+        pcibus::BarKind kind = device.bars[bar].kind;
+        if (kind == pcibus::BarKind::Memory32 || kind == pcibus::BarKind::Memory64) {
+            bar_lengths[bar] = device.bars[bar].length;
+        }
+    }
+    virtio::StructureLocations locations;
+    virtio::CapabilityProblem problem =
+        virtio::find_structures(device.config, bar_lengths, &locations);
+    if (problem != virtio::CapabilityProblem::None) {
+        return setup.fail(virtio::capability_problem_name(problem));
+    }
+    bus::MmioRef mmio;
+    bus::DmaRef dma;
+    if (kabi::bind_required(setup.binding, kMmio, &mmio).is_error() ||
+        kabi::bind_required(setup.binding, kDma, &dma).is_error()) {
+        return setup.fail("Mmio or Dma not bound");
+    }
+    const virtio::StructureLocation* structures[4] = {&locations.common, &locations.notify,
+                                                      &locations.isr, &locations.device};
+    MmioRegisters::Place places[4];
+    for (uint32_t index = 0; index < 4; ++index) {
+        uint8_t bar = structures[index]->bar;
+        if (record.windows[bar] == 0) {
+            bus::MmioWindow window{};
+            uint64_t length = 0;
+            Status mapped = mmio.map(uint8_t(device.first_window + bar), &window, &length);
+            if (mapped.is_error()) return setup.fail("its BAR window was refused", mapped.code());
+            record.windows[bar] = window.value;
+        }
+        places[index] = MmioRegisters::Place{record.windows[bar], structures[index]->offset};
+    }
+    if (Status claimed = claim_function(setup.binding, device.info.address); claimed.is_error()) {
+        return setup.fail("the PCI bus driver refused the claim", claimed.code());
+    }
+    bus::DmaBuffer buffer{};
+    bus::DmaMapping mapping{};
+    Status allocated = dma.allocate(kBufferBytes, bus::DmaDirection::ToDevice | bus::DmaDirection::FromDevice,
+                                    &buffer, &mapping);
+    if (allocated.is_error()) return setup.fail("no DMA memory for the queue", allocated.code());
+    record.dma_buffer = buffer.value;
+
+    auto* objects = reinterpret_cast<DeviceObjects*>(record.objects);
+    new (&objects->registers) MmioRegisters(mmio, places);
+    new (&objects->transport) virtio::Transport(
+        objects->registers,
+        virtio::Transport::Layout{locations.notify_multiplier, locations.notify.length,
+                                  locations.device.length});
+    new (&objects->queue) virtio::SplitQueue();
+    new (&objects->blocks) virtio::block::BlockQueue();
+    virtio::Transport& transport = objects->transport;
+    uint64_t features = 0;
+    if (virtio::TransportProblem refused = transport.negotiate(virtio::block::kDriverFeatures, &features);
+        refused != virtio::TransportProblem::None) {
+        return setup.fail(virtio::transport_problem_name(refused));
+    }
+    virtio::block::Geometry geometry;
+    if (!virtio::block::read_geometry(transport, features, &geometry)) {
+        transport.set_failed();
+        return setup.fail("its configuration is unstable or nonsense");
+    }
+    auto* cpu = reinterpret_cast<uint8_t*>(uintptr_t(mapping.cpu_address));
+    virtio::QueueMemory rings{cpu, mapping.device_address.value, kQueueBytes};
+    if (virtio::TransportProblem refused =
+            transport.setup_queue(0, objects->queue, rings, kQueueEntries, virtio::kNoVector);
+        refused != virtio::TransportProblem::None) {
+        return setup.fail(virtio::transport_problem_name(refused));
+    }
+    virtio::QueueMemory slots{cpu + kQueueBytes, mapping.device_address.value + kQueueBytes,
+                              kBufferBytes - kQueueBytes};
+    if (!objects->blocks.initialize(objects->queue, slots, geometry)) {
+        transport.set_failed();
+        return setup.fail("request slots do not fit");
+    }
+    // No interrupts yet: the completion thread polls the used ring.
+    objects->queue.disable_interrupts();
+    transport.ready();
+    if (objects->registers.first_error() != 0) {
+        return setup.fail("a register access was refused", objects->registers.first_error());
+    }
+
+    kabi::block_device::BlockGeometry& out = record.geometry;
+    out.sector_count = geometry.sectors;
+    out.sector_size = geometry.block_size;
+    out.max_request_sectors = uint32_t(objects->blocks.largest_transfer() / virtio::block::kSectorBytes);
+    out.optimal_alignment = geometry.physical_block_size / virtio::block::kSectorBytes;
+    out.read_only = geometry.read_only ? 1 : 0;
+    out.supports_discard = geometry.discard ? 1 : 0;
+    out.supports_fua = 0;
+    out.queue_depth = objects->queue.size();
+    record.address = device.info.address;
+    setup.line.number(geometry.sectors)
+        .add(" sectors, block ")
+        .number(geometry.block_size)
+        .add(", queue ")
+        .number(objects->queue.size())
+        .add(geometry.read_only ? ", read-only" : ", read-write")
+        .add(geometry.flush ? ", flush" : "")
+        .add(geometry.discard ? ", discard" : "");
+    log_text(setup.binding, services::LogLevel::Info, setup.line.data(), setup.line.length());
+    __atomic_store_n(&record.phase, uint32_t(Phase::Ready), __ATOMIC_RELEASE);
+    return 1;
+}
+
+}  // namespace
+
+uint32_t set_up_devices(const UmkaModuleBinding* binding) {
+    State& state = state_of(binding);
+    registry::DevicesRef devices;
+    if (kabi::bind_required(binding, kDevices, &devices).is_error()) return 0;
+    uint32_t ready = 0;
+    for (uint32_t index = 0; index < kMaximumDevices; ++index) {
+        registry::DeviceDescription device{};
+        if (devices.bound(index, &device).is_error()) break;
+        DeviceRecord& record = state.devices[index];
+        Setup setup{binding, record, device, {}};
+        const pcibus::PciAddress& where = device.info.address;
+        setup.line.add("virtio-blk ")
+            .hex_digits(where.bus, 2)
+            .add(":")
+            .hex_digits(where.device, 2)
+            .add(".")
+            .hex_digits(where.function, 1)
+            .add(": ");
+        ready += set_up(setup);
+        state.device_count = index + 1;
+    }
+    return ready;
+}
+
+}  // namespace umka::virtio_blk
