@@ -54,7 +54,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                              "ECAM described by the ACPI MCFG table); default pc")
     parser.add_argument("--disk", action="append", default=[], type=Path,
                         help="a raw image attached as a modern virtio-blk PCI device "
-                             "(disable-legacy=on); repeatable, in order")
+                             "(disable-legacy=on); FILE:ro attaches it read-only; repeatable, in order")
     parser.add_argument("--icount", action="store_true",
                         help="TCG with guest time = instructions executed (1 ns each): figures "
                              "count work, repeat exactly and ignore host load; CPUs take turns")
@@ -96,9 +96,14 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
     if arguments.icount:
         command += ["-icount", "shift=0,sleep=off"]
     for index, disk in enumerate(arguments.disk):
+        # FILE:ro attaches the image read-only (the device offers VIRTIO_BLK_F_RO).
+        read_only = str(disk).endswith(":ro")
+        if read_only:
+            disk = Path(str(disk)[:-3])
         if not disk.is_file():
             raise SystemExit(f"umka run: --disk {disk}: ENOENT: no such file")
-        command += ["-drive", f"file={disk},if=none,id=disk{index},format=raw",
+        command += ["-drive", f"file={disk},if=none,id=disk{index},format=raw"
+                    + (",readonly=on" if read_only else ""),
                     "-device", f"virtio-blk-pci,drive=disk{index},disable-legacy=on"]
     if arguments.uefi:
         image = esp_image.make_esp_image(
