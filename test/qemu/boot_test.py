@@ -10,6 +10,8 @@ checks what the guest printed. Exit status 0 means every assertion held.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -130,6 +132,64 @@ def scenario_pci(build: Path, accel: str) -> None:
     expect_text(output, "usage: pci | pci bars")
     expect(re.search(r"module pci_bus_driver \d+ loaded from pci_bus_driver\.umod", output) is not None,
            "the PCI bus driver module did not load")
+    expect_clean_power_off(status, output)
+
+
+def fill_pattern(seed: int, length: int) -> bytes:
+    """The documented `fill` pattern (kabi-gen/sdk/include/umka/fill_pattern.h), recomputed
+    here from its description: xorshift64 (13/7/17) seeded with seed ^ 0x9E3779B97F4A7C15."""
+    mask = (1 << 64) - 1
+    state = (seed ^ 0x9E3779B97F4A7C15) & mask or 1
+    words = []
+    for _ in range(length // 8):
+        state ^= (state << 13) & mask
+        state ^= state >> 7
+        state ^= (state << 17) & mask
+        words.append(state.to_bytes(8, "little"))
+    return b"".join(words)
+
+
+def scenario_blk(build: Path, accel: str) -> None:
+    # Two modern virtio-blk disks on q35 (ECAM, the registry binding both to the virtio-blk
+    # driver), the second read-only. The host is the oracle: the guest's SHA-256 of the
+    # images' sectors must be hashlib's, and after `blk fill` the image file on the host must
+    # hold exactly the documented pattern where the guest wrote and the old bytes elsewhere.
+    with tempfile.TemporaryDirectory() as directory:
+        first, second = Path(directory) / "vda.img", Path(directory) / "vdb.img"
+        original = os.urandom(4 << 20)
+        first.write_bytes(original)
+        read_only = os.urandom(1 << 20)
+        second.write_bytes(read_only)
+        script = ["blk", "blk sha256 vda 0 8192", "blk sha256 vdb 16 100", "blk fill vda 100 300 7",
+                  "blk sha256 vda 100 300", "blk fill vdb 0 8 1", "blk sha256 vda 8190 10",
+                  "blk sha256 vdc 0 1", "blk sha256 vda x 1", "blk bench vda read 64 200", "pci", "poweroff"]
+        status, output = boot(build, accel, script, "--machine", "q35", "--disk", str(first),
+                              "--disk", f"{second}:ro")
+        written = first.read_bytes()
+        unchanged = second.read_bytes()
+    listing = command_output(output, "blk")
+    expect(re.search(r"^vda 8192 512 \d+ \S+ rw$", listing, re.MULTILINE) is not None, f"no vda:\n{listing}")
+    expect(re.search(r"^vdb 2048 512 \d+ \S+ ro$", listing, re.MULTILINE) is not None, f"no read-only vdb:\n{listing}")
+    expect_text(listing, "2 block devices")
+    expect_text(output, f"vda 0+8192 sha256 {hashlib.sha256(original).hexdigest()}")
+    expect_text(output, f"vdb 16+100 sha256 {hashlib.sha256(read_only[16 * 512:116 * 512]).hexdigest()}")
+    pattern = fill_pattern(7, 300 * 512)
+    expect(written[100 * 512:400 * 512] == pattern, "the image does not hold the fill pattern where the guest wrote it")
+    expect(written[:100 * 512] == original[:100 * 512] and written[400 * 512:] == original[400 * 512:],
+           "the fill changed bytes outside sectors 100..399")
+    expect_text(output, f"vda 100+300 filled seed 7 sha256 {hashlib.sha256(pattern).hexdigest()}")
+    expect_text(output, f"vda 100+300 sha256 {hashlib.sha256(pattern).hexdigest()}")
+    expect(unchanged == read_only, "the read-only image changed")
+    expect("EROFS" in command_output(output, "blk fill vdb 0 8 1"), "a fill of the read-only disk did not say EROFS")
+    expect_text(command_output(output, "blk sha256 vda 8190 10"), "past the end")
+    expect("ENODEV" in command_output(output, "blk sha256 vdc 0 1"), "vdc should be ENODEV")
+    expect_text(command_output(output, "blk sha256 vda x 1"), "'x' is")
+    expect(re.search(r"^vda read 64 sectors x 200 requests: \d+ us, [\d.]+ MiB/s, \d+ requests/s$",
+                     command_output(output, "blk bench vda read 64 200"), re.MULTILINE) is not None,
+           "no bench line")
+    rows = pci_rows(output)
+    bound = [row for row in rows.values() if row.startswith("1af4:1042 0100 virtio_blk* msix(")]
+    expect(len(bound) == 2, f"both disks should be bound to virtio_blk and claimed: {rows}")
     expect_clean_power_off(status, output)
 
 
@@ -1097,6 +1157,7 @@ SCENARIOS = {
     "workload-limits": scenario_workload_limits,
     "q35": scenario_q35,
     "pci": scenario_pci,
+    "blk": scenario_blk,
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

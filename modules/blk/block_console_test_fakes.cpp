@@ -1,0 +1,319 @@
+// The host providers of block_console_test (block_console_test_fakes.h).
+#include "block_console_test_fakes.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace umka::blk_test {
+
+namespace directory = umka::kabi::service_directory;
+
+Driver::Driver(HostDma& dma, std::vector<RamDisk> disks)
+    : dma_(dma), disks_(std::move(disks)), thread_([this] { run(); }) {}
+
+Driver::~Driver() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+}
+
+void Driver::hold_completions(bool hold) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        hold_ = hold;
+    }
+    wake_.notify_all();
+}
+
+void Driver::wait_idle() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [this] { return ready_.empty() && !busy_; });
+}
+
+uint64_t Driver::requests() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+}
+
+uint64_t Driver::highest_sector() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return highest_sector_;
+}
+
+uint32_t Driver::most_in_flight() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return most_in_flight_;
+}
+
+// Checks what virtio-blk would refuse, so a module bug shows as a refusal here.
+KabiStatus Driver::submit(uint32_t device, const block::BlockRequest& request) {
+    if (device >= disks_.size()) return UMKA_KABI_ENODEV;
+    const block::BlockGeometry& geometry = disks_[device].geometry;
+    uint64_t block = geometry.sector_size / 512;
+    if (request.operation != block::BlockOperation::Flush) {
+        if (request.sector_count == 0 || request.first_sector % block != 0 ||
+            request.sector_count % block != 0) {
+            return UMKA_KABI_EINVAL;
+        }
+        if (request.sector_count > geometry.max_request_sectors) return UMKA_KABI_E2BIG;
+        if (request.first_sector >= geometry.sector_count ||
+            request.sector_count > geometry.sector_count - request.first_sector) {
+            return UMKA_KABI_ERANGE;
+        }
+        if (!dma_.holds(request.buffer.value, request.buffer_offset, request.device_address.value,
+                        uint64_t(request.sector_count) * 512)) {
+            return UMKA_KABI_EINVAL;
+        }
+        if (request.operation == block::BlockOperation::Write && geometry.read_only) {
+            return UMKA_KABI_EROFS;
+        }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (in_flight_ >= geometry.queue_depth) return UMKA_KABI_EAGAIN;
+    submitted_.push_back(Pending{device, request});
+    in_flight_ += 1;
+    most_in_flight_ = std::max(most_in_flight_, in_flight_);
+    requests_ += request.operation == block::BlockOperation::Flush ? 0 : 1;
+    if (request.sector_count != 0) {
+        highest_sector_ =
+            std::max(highest_sector_, request.first_sector + request.sector_count - 1);
+    }
+    return KabiStatus::ok();
+}
+
+KabiStatus Driver::kick(uint32_t device) {
+    if (device >= disks_.size()) return UMKA_KABI_ENODEV;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        while (!submitted_.empty()) {
+            ready_.push_back(submitted_.front());
+            submitted_.pop_front();
+        }
+    }
+    wake_.notify_all();
+    return KabiStatus::ok();
+}
+
+int32_t Driver::perform(const Pending& pending) {
+    RamDisk& disk = disks_[pending.device];
+    const block::BlockRequest& request = pending.request;
+    if (request.operation == block::BlockOperation::Flush) {
+        disk.flushes += 1;
+        return 0;
+    }
+    if (disk.failing_sector >= request.first_sector &&
+        disk.failing_sector < request.first_sector + request.sector_count) {
+        return UMKA_KABI_EIO;
+    }
+    auto* data = reinterpret_cast<uint8_t*>(uintptr_t(request.device_address.value));
+    uint8_t* sectors = disk.bytes.data() + request.first_sector * 512;
+    size_t bytes = size_t(request.sector_count) * 512;
+    if (request.operation == block::BlockOperation::Read) {
+        memcpy(data, sectors, bytes);
+    } else {
+        memcpy(sectors, data, bytes);
+    }
+    return 0;
+}
+
+// Completes outside the lock, as a driver's interrupt thread would: complete() may run
+// while the command thread submits the next request.
+void Driver::run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [this] { return stop_ || (!hold_ && !ready_.empty()); });
+        if (stop_) return;  // held requests are dropped with the device
+        Pending pending = ready_.front();
+        ready_.pop_front();
+        busy_ = true;
+        lock.unlock();
+        int32_t result = perform(pending);
+        lock.lock();
+        in_flight_ -= 1;  // the descriptor is free before the completion is reported
+        lock.unlock();
+        completion_.complete(pending.request.cookie, result);
+        lock.lock();
+        busy_ = false;
+        idle_.notify_all();
+    }
+}
+
+namespace {
+
+World& world_of(void* context) {
+    return *static_cast<World*>(context);
+}
+
+struct HostThreads {
+    static KabiStatus join(void*, services::Thread, int32_t*) { return UMKA_KABI_ENOSYS; }
+    static KabiStatus sleep_ns(void*, uint64_t) { return UMKA_KABI_ENOSYS; }
+    static void yield_now(void*) { std::this_thread::yield(); }
+    static services::Thread current(void*) { return services::Thread{0}; }
+    static KabiStatus spawn_thread(void*, uint64_t, uint64_t, services::ThreadPriority,
+                                   services::ThreadPlacement, uint32_t, const char*, uint64_t,
+                                   services::Thread*) {
+        return UMKA_KABI_ENOSYS;
+    }
+    static uint32_t cpu_count(void*) { return 2; }
+    static uint32_t current_cpu(void*) { return 0; }
+    static KabiStatus queue_create(void* context, services::WaitQueue* queue) {
+        HostWaitQueues& queues = world_of(context).threads;
+        std::lock_guard<std::mutex> lock(queues.mutex);
+        queue->value = ++queues.queues;
+        return KabiStatus::ok();
+    }
+    // The word is read under the lock queue_wake takes, so no wake is lost.
+    static KabiStatus queue_wait(void* context, services::WaitQueue queue, uint64_t word,
+                                 uint32_t expected, uint64_t timeout_ns) {
+        HostWaitQueues& queues = world_of(context).threads;
+        std::unique_lock<std::mutex> lock(queues.mutex);
+        if (queue.value == 0 || queue.value > queues.queues) return UMKA_KABI_EINVAL;
+        if (word % 4 != 0) return UMKA_KABI_EFAULT;
+        auto* value = reinterpret_cast<const uint32_t*>(uintptr_t(word));
+        if (__atomic_load_n(value, __ATOMIC_ACQUIRE) != expected) return UMKA_KABI_EAGAIN;
+        uint64_t seen = queues.wakes;
+        auto woken = [&] { return queues.wakes != seen; };
+        if (timeout_ns == 0) {
+            queues.wake.wait(lock, woken);
+            return KabiStatus::ok();
+        }
+        auto timeout = std::chrono::nanoseconds(timeout_ns / queues.time_divisor);
+        return queues.wake.wait_for(lock, timeout, woken) ? KabiStatus::ok()
+                                                          : KabiStatus(UMKA_KABI_ETIMEDOUT);
+    }
+    static KabiStatus queue_wake(void* context, services::WaitQueue queue, uint32_t,
+                                 uint32_t* woken) {
+        HostWaitQueues& queues = world_of(context).threads;
+        {
+            std::lock_guard<std::mutex> lock(queues.mutex);
+            if (queue.value == 0 || queue.value > queues.queues) return UMKA_KABI_EINVAL;
+            queues.wakes += 1;
+        }
+        queues.wake.notify_all();
+        *woken = 1;
+        return KabiStatus::ok();
+    }
+    static KabiStatus queue_destroy(void*, services::WaitQueue) { return KabiStatus::ok(); }
+};
+
+struct Dma {
+    static KabiStatus allocate(void* context, uint64_t length, bus::DmaDirection,
+                               bus::DmaBuffer* buffer, bus::DmaMapping* mapping) {
+        HostDma& dma = world_of(context).dma;
+        uint64_t rounded = (length + 4095) & ~uint64_t(4095);
+        auto* memory = static_cast<uint8_t*>(aligned_alloc(4096, rounded));
+        if (memory == nullptr) return UMKA_KABI_ENOMEM;
+        dma.allocations.push_back(HostDma::Allocation{memory, length});
+        buffer->value = dma.allocations.size();
+        mapping->cpu_address = uint64_t(uintptr_t(memory));
+        mapping->device_address = umka_kabi_dma_addr{mapping->cpu_address};
+        mapping->length = length;
+        return KabiStatus::ok();
+    }
+    static KabiStatus release(void*, bus::DmaBuffer) { return KabiStatus::ok(); }
+    static KabiStatus sync(void* context, bus::DmaBuffer buffer, uint64_t offset, uint64_t length,
+                           bus::DmaDirection) {
+        HostDma& dma = world_of(context).dma;
+        if (buffer.value == 0 || buffer.value > dma.allocations.size()) return UMKA_KABI_EINVAL;
+        if (offset + length > dma.allocations[buffer.value - 1].length) return UMKA_KABI_ERANGE;
+        return KabiStatus::ok();
+    }
+};
+
+// Each driver's context is the Driver.
+struct BlockDevice {
+    static Driver& driver(void* context) { return *static_cast<Driver*>(context); }
+    static KabiStatus geometry(void* context, block::BlockGeometry* geometry) {
+        *geometry = driver(context).disk(0).geometry;
+        return KabiStatus::ok();
+    }
+    static KabiStatus submit(void* context, const block::BlockRequest* request) {
+        return driver(context).submit(0, *request);
+    }
+    static void kick(void* context) { (void)driver(context).kick(0); }
+    static KabiStatus flush(void*) { return KabiStatus::ok(); }
+    static uint32_t device_count(void* context) { return driver(context).count(); }
+    static KabiStatus device_geometry(void* context, uint32_t device,
+                                      block::BlockGeometry* geometry) {
+        if (device >= driver(context).count()) return UMKA_KABI_ENODEV;
+        *geometry = driver(context).disk(device).geometry;
+        return KabiStatus::ok();
+    }
+    static KabiStatus device_submit(void* context, uint32_t device,
+                                    const block::BlockRequest* request) {
+        return driver(context).submit(device, *request);
+    }
+    static KabiStatus device_kick(void* context, uint32_t device) {
+        return driver(context).kick(device);
+    }
+};
+
+constexpr const char* kProviderNames[] = {"ramdisk0", "ramdisk1"};
+
+struct HostDirectory {
+    static KabiStatus provider(void* context, const char* package, uint64_t package_length,
+                               const char* interface, uint64_t interface_length, uint32_t index,
+                               uint32_t minimum_version, uint64_t* slot) {
+        World& world = world_of(context);
+        std::string wanted_package(package, package_length);
+        std::string wanted_interface(interface, interface_length);
+        const char* provider = nullptr;
+        if (wanted_package == "block_device" && wanted_interface == "BlockDevice") {
+            if (index >= world.providers) return UMKA_KABI_ENOENT;
+            provider = kProviderNames[index];
+        } else if (index != 0) {
+            return UMKA_KABI_ENOENT;
+        }
+        auto found = world.harness->registry().find(wanted_package.c_str(),
+                                                    wanted_interface.c_str(), provider);
+        if (found.is_error()) return UMKA_KABI_ENOENT;
+        if (found.value()->record->interface_version < minimum_version) return UMKA_KABI_ENOENT;
+        *slot = reinterpret_cast<uint64_t>(found.value());
+        return KabiStatus::ok();
+    }
+};
+
+constexpr services::ThreadsVtable kThreads = services::make_threads_vtable<HostThreads>();
+constexpr bus::DmaVtable kDma = bus::make_dma_vtable<Dma>();
+constexpr block::BlockDeviceVtable kBlockDevice = block::make_block_device_vtable<BlockDevice>();
+constexpr directory::DirectoryVtable kDirectory = directory::make_directory_vtable<HostDirectory>();
+
+}  // namespace
+
+void BlockConsole::SetUp() {
+    world_.harness = &harness_;
+    std::vector<RamDisk> first;
+    first.emplace_back(2048, 512, 32, 64, false);
+    first.emplace_back(4096, 512, 128, 16, false);
+    std::vector<RamDisk> second;
+    second.emplace_back(1024, 4096, 256, 4, true);
+    world_.drivers.push_back(std::make_unique<Driver>(world_.dma, std::move(first)));
+    world_.drivers.push_back(std::make_unique<Driver>(world_.dma, std::move(second)));
+    world_.providers = 2;
+    ASSERT_TRUE(harness_.provide("kernel_services", "Threads", &kThreads, &world_).is_ok());
+    ASSERT_TRUE(harness_.provide("bus_access", "Dma", &kDma, &world_).is_ok());
+    ASSERT_TRUE(harness_.provide("service_directory", "Directory", &kDirectory, &world_).is_ok());
+    for (uint32_t index = 0; index < world_.drivers.size(); ++index) {
+        ASSERT_TRUE(harness_
+                        .provide("block_device", "BlockDevice", &kBlockDevice,
+                                 world_.drivers[index].get(), kProviderNames[index])
+                        .is_ok())
+            << harness_.last_reason();
+    }
+    module_ = harness_.load(umka::harness::module_under_test());
+    ASSERT_NE(module_, nullptr) << harness_.last_reason();
+    ASSERT_TRUE(harness_.bind_provided(*module_, "console_command", "CommandSet", &set_).is_ok());
+    ASSERT_TRUE(
+        harness_.bind_provided(*module_, "block_device", "BlockCompletion", &completion_).is_ok());
+    for (auto& driver : world_.drivers) driver->attach(completion_);
+}
+
+// The driver threads call into the module: they stop before the harness unloads it.
+void BlockConsole::TearDown() {
+    world_.drivers.clear();
+}
+
+}  // namespace umka::blk_test
