@@ -372,7 +372,8 @@ def scenario_modules(build: Path, accel: str) -> None:
     # The default bundle runs the console at tier 1 over a ring; everything else direct.
     expect(rows == {"console_service": "1 ring", "kernel_heap": "0 direct", "scheduler": "0 direct",
                     "serial_console": "0 direct", "shell": "0 direct", "workload": "0 direct",
-                    "pci_bus_driver": "0 direct"}, f"mods rows: {rows}")
+                    "pci_bus_driver": "0 direct", "virtio_blk": "0 direct", "block_console": "0 direct"},
+           f"mods rows: {rows}")
     expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
            is not None, "the heap module did not serve 5000 checked allocations")
     expect(re.search(r"kernel_heap\s+-> nucleus\s+kernel_services.ModuleMemory v1", output) is not None,
@@ -398,12 +399,12 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     bundle = build / "evolution-refusals.cpio"
     expect(bundle.is_file(), f"{bundle} was not built (target evolution_refusals_bundle)")
     status, output = boot(build, accel, ["mods", "poweroff"], "--bundle", str(bundle))
-    expect_text(output, "17 entries, 7 modules requested")
+    expect_text(output, "19 entries, 9 modules requested")
     rows = re.findall(r"^(\w+)\s+(\d+)\s+\d \w+\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
-    expect(sorted(rows) == [("console_service", "1"), ("kernel_heap", "1"), ("pci_bus_driver", "1"),
-                            ("scheduler", "2"), ("serial_console", "1"), ("shell", "1"),
-                            ("workload", "1")], f"mods rows: {rows}")
+    expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("kernel_heap", "1"),
+                            ("pci_bus_driver", "1"), ("scheduler", "2"), ("serial_console", "1"),
+                            ("shell", "1"), ("virtio_blk", "1"), ("workload", "1")], f"mods rows: {rows}")
     expect("refused" not in output, "a module the manifest does not name was looked at")
     expect_clean_power_off(status, output)
 
