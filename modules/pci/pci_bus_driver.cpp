@@ -125,6 +125,19 @@ struct PciBus {
         access.write32(address, umka::pci::kCommand, command);
         return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
     }
+
+    static Status set_interrupts(void* context, pcibus::PciFunction function, bus::IrqKind kind) {
+        Record* record = record_of(state_of(context), function);
+        if (record == nullptr) return UMKA_KABI_EINVAL;
+        umka::pci::ConfigPath path(umka::pci::binding_of(context));
+        if (!path.ready()) return UMKA_KABI_EIO;
+        const pcibus::PciAddress& where = record->info.address;
+        Status status = umka::pci::set_interrupt_mode(
+            path.access(), umka::pci::Address{where.segment, where.bus, where.device, where.function},
+            kind);
+        if (status.is_error()) return status;
+        return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
+    }
 };
 static_assert(__is_empty(PciBus), "module code keeps no state of its own");
 

@@ -41,6 +41,9 @@ inline State& state_of(const UmkaModuleBinding* binding) {
 // was refused.
 Status enumerate_into_state(const UmkaModuleBinding* binding);
 
+// PciBus.set_interrupts on one function (interrupt_mode.cpp).
+Status set_interrupt_mode(ConfigAccess& access, Address address, kabi::bus_access::IrqKind kind);
+
 // Publishes every enumerated function to the nucleus's device registry (logs refusals).
 void publish_devices(const UmkaModuleBinding* binding);
 

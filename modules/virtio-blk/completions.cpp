@@ -1,9 +1,8 @@
-// Completions: the nucleus delivers no interrupts yet (docs/devices.md), so a thread of this
-// module polls each ready device's used ring while requests are in flight and sleeps on the
-// kick word while none are. Each completion goes to the first block_device.BlockCompletion
-// in the service directory (found once, when the first is due), outside the queue lock.
-// IrqHandler.handle_irq(device) runs the same pass for one device: it is what an interrupt
-// will call.
+// Completions: IrqHandler.handle_irq(device) reaps a device's used ring when its MSI-X vector
+// fires; a device the nucleus gave no vector is polled by a thread of this module while
+// requests are in flight (it sleeps on the kick word while none are). Each completion goes
+// to the first block_device.BlockCompletion in the service directory (found once, when the
+// first is due), outside the queue lock.
 #include "umka/kabi/block_device.hpp"
 #include "umka/kabi/service_directory.hpp"
 #include "virtio_blk_driver.h"
@@ -48,6 +47,7 @@ bool in_flight(State& state) {
     for (uint32_t index = 0; index < state.device_count; ++index) {
         DeviceRecord& record = state.devices[index];
         if (__atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) != uint32_t(Phase::Ready)) continue;
+        if (objects_of(record).interrupt_driven) continue;
         if (__atomic_load_n(&record.submitted, __ATOMIC_ACQUIRE) !=
             __atomic_load_n(&record.completed, __ATOMIC_ACQUIRE)) {
             return true;
@@ -126,7 +126,14 @@ int32_t completion_thread(uint64_t argument) {
     while (__atomic_load_n(&state.stopping, __ATOMIC_ACQUIRE) == 0) {
         uint32_t seen = __atomic_load_n(&state.kick_word, __ATOMIC_ACQUIRE);
         uint32_t done = 0;
-        for (uint32_t index = 0; index < state.device_count; ++index) done += reap(binding, index);
+        for (uint32_t index = 0; index < state.device_count; ++index) {
+            DeviceRecord& record = state.devices[index];
+            if (__atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) != uint32_t(Phase::Ready) ||
+                objects_of(record).interrupt_driven) {
+                continue;
+            }
+            done += reap(binding, index);
+        }
         if (done != 0) continue;
         if (in_flight(state)) {
             threads.yield_now();

@@ -25,6 +25,7 @@ constexpr uint64_t kBufferBytes = kQueueBytes + uint64_t(kQueueEntries) * virtio
 
 struct Setup {
     const UmkaModuleBinding* binding;
+    uint32_t index;  // bind order: the device's BlockDevice number and Irq ordinal
     DeviceRecord& record;
     const registry::DeviceDescription& device;
     LineText<200> line;
@@ -39,8 +40,9 @@ struct Setup {
     }
 };
 
-// The PciBus index of the function at `address`, claimed, with bus mastering on.
-Status claim_function(const UmkaModuleBinding* binding, const pcibus::PciAddress& address) {
+// The function at `address` claimed through the bus driver, with bus mastering on.
+Status claim_function(const UmkaModuleBinding* binding, const pcibus::PciAddress& address,
+                      pcibus::PciFunction* claimed) {
     pcibus::PciBusRef bus;
     if (Status status = kabi::bind_required(binding, kPciBus, &bus); status.is_error()) {
         return status;
@@ -52,11 +54,33 @@ Status claim_function(const UmkaModuleBinding* binding, const pcibus::PciAddress
             info.address.function != address.function) {
             continue;
         }
-        pcibus::PciFunction function{};
-        if (Status status = bus.claim(index, &function); status.is_error()) return status;
-        return bus.enable(function, 1);
+        if (Status status = bus.claim(index, claimed); status.is_error()) return status;
+        return bus.enable(*claimed, 1);
     }
     return UMKA_KABI_ENODEV;
+}
+
+// MSI-X table entry 0 for queue 0, delivered to IrqHandler with the device's index; MSI-X
+// on in the function. The reason it could not, when it could not (the device is polled).
+const char* attach_interrupt(const UmkaModuleBinding* binding, uint32_t index,
+                             pcibus::PciFunction function, uint64_t* irq_binding) {
+    bus::IrqRef irq;
+    pcibus::PciBusRef pci;
+    if (kabi::bind_required(binding, kIrq, &irq).is_error() ||
+        kabi::bind_required(binding, kPciBus, &pci).is_error()) {
+        return "Irq or PciBus not bound";
+    }
+    constexpr uint32_t kEntryBits = 11;  // bus_access.Irq: device ordinal, then table entry
+    bus::IrqBinding bound{};
+    if (irq.attach(bus::IrqKind::MsiX, uint16_t(index << kEntryBits), index, &bound).is_error()) {
+        return "the nucleus gave no MSI-X vector (see its log line)";
+    }
+    if (pci.set_interrupts(function, bus::IrqKind::MsiX).is_error()) {
+        (void)irq.detach(bound);
+        return "the bus driver could not turn MSI-X on";
+    }
+    *irq_binding = bound.value;
+    return nullptr;
 }
 
 uint32_t set_up(Setup& setup) {
@@ -95,7 +119,9 @@ uint32_t set_up(Setup& setup) {
         }
         places[index] = MmioRegisters::Place{record.windows[bar], structures[index]->offset};
     }
-    if (Status claimed = claim_function(setup.binding, device.info.address); claimed.is_error()) {
+    pcibus::PciFunction function{};
+    if (Status claimed = claim_function(setup.binding, device.info.address, &function);
+        claimed.is_error()) {
         return setup.fail("the PCI bus driver refused the claim", claimed.code());
     }
     bus::DmaBuffer buffer{};
@@ -113,6 +139,9 @@ uint32_t set_up(Setup& setup) {
                                   locations.device.length});
     new (&objects->queue) virtio::SplitQueue();
     new (&objects->blocks) virtio::block::BlockQueue();
+    objects->irq_binding = 0;
+    const char* polled = attach_interrupt(setup.binding, setup.index, function, &objects->irq_binding);
+    objects->interrupt_driven = polled == nullptr;
     virtio::Transport& transport = objects->transport;
     uint64_t features = 0;
     if (virtio::TransportProblem refused = transport.negotiate(virtio::block::kDriverFeatures, &features);
@@ -127,7 +156,8 @@ uint32_t set_up(Setup& setup) {
     auto* cpu = reinterpret_cast<uint8_t*>(uintptr_t(mapping.cpu_address));
     virtio::QueueMemory rings{cpu, mapping.device_address.value, kQueueBytes};
     if (virtio::TransportProblem refused =
-            transport.setup_queue(0, objects->queue, rings, kQueueEntries, virtio::kNoVector);
+            transport.setup_queue(0, objects->queue, rings, kQueueEntries,
+                                  objects->interrupt_driven ? 0 : virtio::kNoVector);
         refused != virtio::TransportProblem::None) {
         return setup.fail(virtio::transport_problem_name(refused));
     }
@@ -137,8 +167,8 @@ uint32_t set_up(Setup& setup) {
         transport.set_failed();
         return setup.fail("request slots do not fit");
     }
-    // No interrupts yet: the completion thread polls the used ring.
-    objects->queue.disable_interrupts();
+    // Without a vector the completion thread polls the used ring.
+    if (!objects->interrupt_driven) objects->queue.disable_interrupts();
     transport.ready();
     if (objects->registers.first_error() != 0) {
         return setup.fail("a register access was refused", objects->registers.first_error());
@@ -161,7 +191,9 @@ uint32_t set_up(Setup& setup) {
         .number(objects->queue.size())
         .add(geometry.read_only ? ", read-only" : ", read-write")
         .add(geometry.flush ? ", flush" : "")
-        .add(geometry.discard ? ", discard" : "");
+        .add(geometry.discard ? ", discard" : "")
+        .add(objects->interrupt_driven ? ", MSI-X" : ", polled: ");
+    if (!objects->interrupt_driven) setup.line.add(polled);
     log_text(setup.binding, services::LogLevel::Info, setup.line.data(), setup.line.length());
     __atomic_store_n(&record.phase, uint32_t(Phase::Ready), __ATOMIC_RELEASE);
     return 1;
@@ -169,7 +201,7 @@ uint32_t set_up(Setup& setup) {
 
 }  // namespace
 
-uint32_t set_up_devices(const UmkaModuleBinding* binding) {
+uint32_t set_up_devices(const UmkaModuleBinding* binding, uint32_t* polled) {
     State& state = state_of(binding);
     registry::DevicesRef devices;
     if (kabi::bind_required(binding, kDevices, &devices).is_error()) return 0;
@@ -178,7 +210,7 @@ uint32_t set_up_devices(const UmkaModuleBinding* binding) {
         registry::DeviceDescription device{};
         if (devices.bound(index, &device).is_error()) break;
         DeviceRecord& record = state.devices[index];
-        Setup setup{binding, record, device, {}};
+        Setup setup{binding, index, record, device, {}};
         const pcibus::PciAddress& where = device.info.address;
         setup.line.add("virtio-blk ")
             .hex_digits(where.bus, 2)
@@ -187,7 +219,9 @@ uint32_t set_up_devices(const UmkaModuleBinding* binding) {
             .add(".")
             .hex_digits(where.function, 1)
             .add(": ");
-        ready += set_up(setup);
+        uint32_t up = set_up(setup);
+        ready += up;
+        if (up != 0 && !objects_of(record).interrupt_driven) ++*polled;
         state.device_count = index + 1;
     }
     return ready;

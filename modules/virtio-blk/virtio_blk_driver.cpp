@@ -76,6 +76,7 @@ Status kick_device(const UmkaModuleBinding* binding, uint32_t device) {
     lock_queue(*record);
     objects.transport.notify(0);
     unlock_queue(*record);
+    if (objects.interrupt_driven) return Status::ok();
     // The completion thread polls while anything is in flight.
     __atomic_add_fetch(&state.kick_word, 1u, __ATOMIC_RELEASE);
     services::ThreadsRef threads;
@@ -114,9 +115,11 @@ struct BlockDevice {
 };
 static_assert(__is_empty(BlockDevice), "module code keeps no state of its own");
 
+// Runs on the nucleus's interrupt thread, the device's MSI-X entry masked until it returns.
 struct IrqHandler {
     static void handle_irq(void* context, uint64_t device) {
-        (void)reap(binding_of(context), uint32_t(device));
+        while (reap(binding_of(context), uint32_t(device)) != 0) {
+        }
     }
 };
 static_assert(__is_empty(IrqHandler), "module code keeps no state of its own");
@@ -133,12 +136,13 @@ int32_t start_virtio_blk(UmkaModuleBinding* binding) {
     services::WaitQueue queue{};
     if (Status status = threads.queue_create(&queue); status.is_error()) return status.code();
     state.wait_queue = queue.value;
-    uint32_t ready = set_up_devices(binding);
+    uint32_t polled = 0;
+    (void)set_up_devices(binding, &polled);
     if (state.device_count == 0) {
         static constexpr char kNone[] = "virtio-blk: no device is bound to this driver";
         log_text(binding, services::LogLevel::Info, kNone, sizeof kNone - 1);
     }
-    if (ready == 0) return UMKA_KABI_OK;
+    if (polled == 0) return UMKA_KABI_OK;  // every ready device interrupts
     static constexpr char kName[] = "virtio-blk";
     services::Thread thread{};
     Status spawned = threads.spawn_thread(reinterpret_cast<uint64_t>(&completion_thread),

@@ -28,7 +28,8 @@ enum Required : uint32_t {
     kPciBus = 4,
     kDevices = 5,
     kDirectory = 6,
-    kRequiredCount = 7
+    kIrq = 7,
+    kRequiredCount = 8
 };
 enum Provided : uint32_t { kBlockDevice = 0, kIrqHandler = 1, kProvidedCount = 2 };
 inline constexpr uint32_t kStateCount = 1;
@@ -69,6 +70,10 @@ struct DeviceObjects {
     virtio::Transport transport;
     virtio::SplitQueue queue;
     virtio::block::BlockQueue blocks;
+    // The queue's MSI-X vector (bus_access.Irq) when the nucleus gave one; else the
+    // completion thread polls this device.
+    uint64_t irq_binding;
+    bool interrupt_driven;
 };
 static_assert(sizeof(DeviceObjects) <= sizeof(DeviceRecord::objects));
 
@@ -84,8 +89,8 @@ inline State& state_of(const UmkaModuleBinding* binding) {
 }
 
 // Brings up every device the registry bound to this module (device_setup.cpp); returns how
-// many are ready.
-uint32_t set_up_devices(const UmkaModuleBinding* binding);
+// many are ready, and in *polled how many of those have no interrupt.
+uint32_t set_up_devices(const UmkaModuleBinding* binding, uint32_t* polled);
 
 // The completion thread's body and one pass over a device (completions.cpp).
 int32_t completion_thread(uint64_t binding);

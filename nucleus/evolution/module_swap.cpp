@@ -7,6 +7,7 @@
 #include "nucleus/crypto/module_signature.h"
 #include "nucleus/evolution/replacement_check.h"
 #include "nucleus/evolution/state_transfer.h"
+#include "nucleus/interrupts/device_interrupts.h"
 #include "nucleus/lib/format.h"
 #include "nucleus/published/nucleus_services.h"
 #include "nucleus/published/owned_frames.h"
@@ -335,6 +336,7 @@ OldImage ModuleSwap::resume() {
         RecursiveSpinLockGuard guard(loader::capability_writer_lock());
         regions_transferred_ = loader::transfer_module_regions(old_->owner, new_->owner);
         (void)loader::transfer_device_bindings(old_->owner, new_->owner);
+        (void)interrupts::transfer(old_->owner, new_->owner);
     }
     __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();

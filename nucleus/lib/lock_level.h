@@ -24,6 +24,7 @@ enum class LockLevel : uint8_t {
     ModuleQueueTable,   // published/threads_service.cpp: module wait-queue handles (leaf)
     ModuleRingHandles,  // published/rings_service.cpp: module ring-binding handles (leaf)
     DeviceRegistry,     // published/device_registry.cpp: published devices and their drivers
+    DeviceInterrupts,   // interrupts/device_interrupts.cpp: vectors and bindings
     AddressSpace,       // arch/*/mm: the kernel page tables
     PhysicalMemory,     // mm/physical_memory.cpp: the frame allocator (leaf)
     Console,            // lib/log.cpp: the console (leaf)
@@ -55,6 +56,8 @@ constexpr const char* lock_level_name(LockLevel level) {
         return "module-ring-handles";
     case LockLevel::DeviceRegistry:
         return "device-registry";
+    case LockLevel::DeviceInterrupts:
+        return "device-interrupts";
     case LockLevel::AddressSpace:
         return "address-space";
     case LockLevel::PhysicalMemory:

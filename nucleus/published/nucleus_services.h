@@ -35,6 +35,12 @@ struct DeviceWindow {
 };
 Status publish_devices(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 Result<DeviceWindow> device_window(const ModuleRecord& caller, uint8_t window);
+// The physical address of MSI-X table entry `entry` of the `ordinal`-th device bound to
+// `caller`, from the device's published capability list. ENODEV: no such device, no MSI-X,
+// or no such entry inside its BAR.
+Result<uint64_t> device_msix_entry(const ModuleRecord& caller, uint32_t ordinal, uint32_t entry);
+// bus_access.Irq (irq_service.cpp): MSI-X vectors of bound devices.
+Status publish_irq(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 // Live swap: the devices bound to `from_owner` are bound to `to_owner`. Returns how many.
 size_t transfer_device_bindings(uint32_t from_owner, uint32_t to_owner);
 

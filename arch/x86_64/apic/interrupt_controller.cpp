@@ -160,6 +160,12 @@ void send_rendezvous_interrupt(uint32_t hardware_id) {
     local_apic::send(hardware_id, local_apic::Delivery::Fixed, kVectorRendezvous);
 }
 
+MsiMessage msi_message(uint32_t hardware_id, uint8_t vector) {
+    // Intel SDM vol. 3, 11.11: destination id in address bits 19:12, physical mode, no
+    // redirection hint; data: the vector, fixed delivery, edge trigger.
+    return MsiMessage{0xFEE00000ull | (uint64_t(hardware_id & 0xFF) << 12), vector};
+}
+
 void stop_other_cpus() {
     // Before the local APIC is mapped only the boot CPU runs: there is no one to stop.
     if (!local_apic::is_mapped()) return;

@@ -7,6 +7,7 @@
 #include "arch/x86_64/apic/local_apic.h"
 #include "arch/x86_64/cpu/traps.h"
 #include "arch/x86_64/cpu/x86.h"
+#include "nucleus/interrupts/device_interrupts.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/panic.h"
 #include "nucleus/sched/scheduler.h"
@@ -102,6 +103,13 @@ void report_fatal_trap(const TrapFrame& frame) {
 
 extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
     using namespace umka::arch;
+    if (frame->vector >= kFirstDeviceVector &&
+        frame->vector < uint64_t(kFirstDeviceVector) + kDeviceVectorCount) {
+        // Acknowledged first, like the timer: the handler may wake a thread that runs next.
+        local_apic::end_of_interrupt();
+        umka::interrupts::on_device_vector(uint8_t(frame->vector));
+        return;
+    }
     switch (frame->vector) {
     case kVectorTimer:
         // Acknowledge first: the tick may switch to another thread before returning here.

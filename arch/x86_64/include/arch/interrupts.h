@@ -34,6 +34,20 @@ void start_periodic_timer(const ClockCalibration& calibration, uint32_t ticks_pe
 void start_secondary_periodic_timer();
 
 void send_rendezvous_interrupt(uint32_t hardware_id);
+
+// Vectors for modules' device interrupts (MSI/MSI-X): one table shared by every CPU, each
+// vector delivered to one CPU. The trap dispatch acknowledges them and calls
+// interrupts::on_device_vector (nucleus/interrupts/device_interrupts.h).
+inline constexpr uint8_t kFirstDeviceVector = 64;
+inline constexpr uint8_t kDeviceVectorCount = 64;
+
+// The message a PCI function writes to raise `vector` on the CPU with local interrupt
+// controller id `hardware_id` (x86-64: address 0xFEE00000 | id << 12, edge, fixed).
+struct MsiMessage {
+    uint64_t address;
+    uint32_t data;
+};
+MsiMessage msi_message(uint32_t hardware_id, uint8_t vector);
 // Stops every other CPU (used on fatal errors); does not return to them.
 void stop_other_cpus();
 

@@ -1,0 +1,228 @@
+#include "nucleus/interrupts/device_interrupts.h"
+
+#include <arch/interrupts.h>
+
+#include <atomic>
+
+#include "nucleus/lib/log.h"
+#include "nucleus/lib/spinlock.h"
+#include "nucleus/sched/scheduler.h"
+#include "umka/kabi/bus_access.hpp"
+#include "umka/module_entry.h"
+
+namespace umka::interrupts {
+namespace {
+
+enum class BindingState : uint8_t { Free, Bound, Stopping };
+
+struct Binding {
+    std::atomic<BindingState> state;
+    uint32_t generation;
+    uint32_t owner;
+    const char* module;
+    const UmkaServiceSlot* handler;
+    uint64_t cookie;
+    MaskedSource source;
+    uint8_t vector;
+    // Set by the interrupt, cleared by the thread; the thread waits while it is 0.
+    std::atomic<uint32_t> pending;
+    // A driver's mask() holds the source masked across handler runs.
+    std::atomic<uint32_t> held_masked;
+    sched::WaitQueue wake;
+    std::atomic<uint32_t> thread_done;
+    uint64_t window_start_ns;
+    uint32_t window_count;
+};
+
+struct Table {
+    SpinLock lock{LockLevel::DeviceInterrupts};
+    Binding bindings[kMaximumBindings]{};
+    // vector - kFirstDeviceVector -> binding index + 1 (0: free).
+    std::atomic<uint8_t> by_vector[arch::kDeviceVectorCount]{};
+    std::atomic<uint64_t> delivered{0};
+    std::atomic<uint64_t> spurious{0};
+    std::atomic<uint64_t> storms{0};
+};
+
+constinit Table table;
+
+void set_masked(const MaskedSource& source, bool masked) {
+    uint32_t control = *source.vector_control;
+    *source.vector_control = masked ? (control | 1u) : (control & ~1u);
+}
+
+bool nothing_pending(void* context) {
+    return static_cast<Binding*>(context)->pending.load(std::memory_order_acquire) == 0;
+}
+
+// Calls the handler; then unmasks unless the binding passed its storm limit this second,
+// in which case it sleeps out the second first.
+void run_handler(Binding& binding) {
+    kabi::bus_access::IrqHandlerRef handler;
+    if (kabi::bind_service(binding.handler, &handler).is_ok()) {
+        handler.handle_irq(binding.cookie);
+    }
+    uint64_t now = sched::now_ns();
+    if (now - binding.window_start_ns >= 1'000'000'000ull) {
+        binding.window_start_ns = now;
+        binding.window_count = 0;
+    }
+    if (++binding.window_count == kStormLimit) {
+        table.storms.fetch_add(1, std::memory_order_relaxed);
+        log("irq: %s vector %u: more than %u interrupts in a second; masked until the second "
+            "ends\n",
+            binding.module, unsigned(binding.vector), kStormLimit);
+        uint64_t rest = 1'000'000'000ull - (now - binding.window_start_ns);
+        sched::sleep_ns(rest);
+        binding.window_start_ns = sched::now_ns();
+        binding.window_count = 0;
+    }
+}
+
+int32_t interrupt_thread(uint64_t argument) {
+    Binding& binding = *reinterpret_cast<Binding*>(argument);
+    for (;;) {
+        binding.wake.wait([](void* context) { return !nothing_pending(context); }, &binding);
+        if (binding.state.load(std::memory_order_acquire) != BindingState::Bound) break;
+        binding.pending.store(0, std::memory_order_release);
+        run_handler(binding);
+        if (binding.state.load(std::memory_order_acquire) == BindingState::Bound &&
+            binding.held_masked.load(std::memory_order_acquire) == 0) {
+            set_masked(binding.source, false);
+        }
+    }
+    binding.thread_done.store(1, std::memory_order_release);
+    return 0;
+}
+
+Binding* live(uint64_t handle, uint32_t owner) {
+    uint32_t index = uint32_t(handle & 0xFFFFFFFFu);
+    if (index == 0 || index > kMaximumBindings) return nullptr;
+    Binding& binding = table.bindings[index - 1];
+    if (binding.state.load(std::memory_order_acquire) != BindingState::Bound ||
+        binding.generation != uint32_t(handle >> 32) || binding.owner != owner) {
+        return nullptr;
+    }
+    return &binding;
+}
+
+}  // namespace
+
+Result<BoundVector> bind(const BindingRequest& request) {
+    if (!sched::running()) return Errno::NoFunction;
+    Binding* binding = nullptr;
+    uint32_t index = 0;
+    uint8_t slot = 0;
+    {
+        SpinLockGuard guard(table.lock);
+        for (index = 0; index < kMaximumBindings; ++index) {
+            if (table.bindings[index].state.load(std::memory_order_acquire) == BindingState::Free)
+                break;
+        }
+        while (slot < arch::kDeviceVectorCount &&
+               table.by_vector[slot].load(std::memory_order_relaxed) != 0) {
+            ++slot;
+        }
+        if (index == kMaximumBindings || slot == arch::kDeviceVectorCount) return Errno::NoSpace;
+        binding = &table.bindings[index];
+        binding->generation += 1;
+        binding->owner = request.owner;
+        binding->module = request.module;
+        binding->handler = request.handler;
+        binding->cookie = request.cookie;
+        binding->source = request.source;
+        binding->vector = uint8_t(arch::kFirstDeviceVector + slot);
+        binding->pending.store(0, std::memory_order_relaxed);
+        binding->held_masked.store(0, std::memory_order_relaxed);
+        binding->thread_done.store(0, std::memory_order_relaxed);
+        binding->window_start_ns = 0;
+        binding->window_count = 0;
+        set_masked(binding->source, true);
+        binding->state.store(BindingState::Bound, std::memory_order_release);
+        table.by_vector[slot].store(uint8_t(index + 1), std::memory_order_release);
+    }
+    char name[24] = "irq:";
+    for (uint32_t at = 0; at < 18 && request.module[at] != '\0' && request.module[at] != '.'; ++at) {
+        name[4 + at] = request.module[at];
+    }
+    Result<sched::Task*> thread = sched::spawn(name, interrupt_thread,
+                                               reinterpret_cast<uint64_t>(binding), -5,
+                                               sched::Placement::Pinned, request.cpu);
+    if (thread.is_error()) {
+        SpinLockGuard guard(table.lock);
+        table.by_vector[slot].store(0, std::memory_order_release);
+        binding->state.store(BindingState::Free, std::memory_order_release);
+        return thread.error();
+    }
+    return BoundVector{uint64_t(binding->generation) << 32 | (index + 1), binding->vector};
+}
+
+Status unbind(uint64_t handle, uint32_t owner) {
+    Binding* binding = nullptr;
+    {
+        SpinLockGuard guard(table.lock);
+        binding = live(handle, owner);
+        if (binding == nullptr) return Errno::InvalidArgument;
+        set_masked(binding->source, true);
+        table.by_vector[binding->vector - arch::kFirstDeviceVector].store(0,
+                                                                          std::memory_order_release);
+        binding->state.store(BindingState::Stopping, std::memory_order_release);
+    }
+    binding->pending.store(1, std::memory_order_release);
+    binding->wake.wake_all();
+    while (binding->thread_done.load(std::memory_order_acquire) == 0) sched::yield();
+    binding->state.store(BindingState::Free, std::memory_order_release);
+    return Status::ok();
+}
+
+Status mask(uint64_t handle, uint32_t owner) {
+    Binding* binding = live(handle, owner);
+    if (binding == nullptr) return Errno::InvalidArgument;
+    binding->held_masked.store(1, std::memory_order_release);
+    set_masked(binding->source, true);
+    return Status::ok();
+}
+
+Status unmask(uint64_t handle, uint32_t owner) {
+    Binding* binding = live(handle, owner);
+    if (binding == nullptr) return Errno::InvalidArgument;
+    binding->held_masked.store(0, std::memory_order_release);
+    // While the handler runs (pending taken, thread not yet back) the thread unmasks.
+    set_masked(binding->source, false);
+    return Status::ok();
+}
+
+size_t transfer(uint32_t from_owner, uint32_t to_owner) {
+    SpinLockGuard guard(table.lock);
+    size_t moved = 0;
+    for (Binding& binding : table.bindings) {
+        if (binding.state.load(std::memory_order_acquire) == BindingState::Bound &&
+            binding.owner == from_owner) {
+            binding.owner = to_owner;
+            ++moved;
+        }
+    }
+    return moved;
+}
+
+Counters counters() {
+    return Counters{table.delivered.load(std::memory_order_relaxed),
+                    table.spurious.load(std::memory_order_relaxed),
+                    table.storms.load(std::memory_order_relaxed)};
+}
+
+void on_device_vector(uint8_t vector) {
+    uint8_t entry =
+        table.by_vector[vector - arch::kFirstDeviceVector].load(std::memory_order_acquire);
+    if (entry == 0) {
+        table.spurious.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    Binding& binding = table.bindings[entry - 1];
+    table.delivered.fetch_add(1, std::memory_order_relaxed);
+    set_masked(binding.source, true);
+    binding.pending.store(1, std::memory_order_release);
+    binding.wake.wake(1, sched::LocalPreemption::Deferred);
+}
+
+}  // namespace umka::interrupts

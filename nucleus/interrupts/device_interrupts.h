@@ -1,0 +1,66 @@
+// Modules' device interrupts: each binding owns one vector of the shared device range
+// (arch/interrupts.h), aimed at one CPU, and one nucleus thread that calls the module's
+// bus_access.IrqHandler. The interrupt itself only masks its source, counts and wakes that
+// thread; the source stays masked until the handler has returned, so a driver's handler
+// never runs twice at once and a device cannot interrupt faster than its handler runs.
+//
+// Storms: more than kStormLimit interrupts of one binding within one second and the source
+// stays masked for the rest of that second (counted and logged once per second); the rest
+// of the system goes on. A vector with no binding is counted as spurious, never fatal.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nucleus/lib/status.h"
+
+struct UmkaServiceSlot;
+
+namespace umka::interrupts {
+
+inline constexpr uint32_t kMaximumBindings = 32;
+inline constexpr uint32_t kStormLimit = 20000;  // interrupts per binding per second
+
+// How the nucleus masks a source: an MSI-X table entry's vector-control word (bit 0).
+struct MaskedSource {
+    volatile uint32_t* vector_control;
+};
+
+struct BindingRequest {
+    uint32_t owner;                 // the module instance (capability owner)
+    const char* module;             // its file name, for the log
+    const UmkaServiceSlot* handler; // its bus_access.IrqHandler
+    uint64_t cookie;                // passed to handle_irq
+    MaskedSource source;
+    uint32_t cpu;                   // CPU index the vector is delivered to
+};
+
+struct BoundVector {
+    uint64_t handle;  // generation << 32 | (index + 1)
+    uint8_t vector;
+};
+
+// Takes a free vector and binding and starts the binding's thread; the source is left
+// masked (the caller programs it, then calls unmask()). ENOSPC: no vector or binding left;
+// ENOSYS: no scheduler to run the thread.
+Result<BoundVector> bind(const BindingRequest& request);
+// Masks the source, stops the thread and frees the vector. EINVAL: not a live handle of
+// `owner`.
+Status unbind(uint64_t handle, uint32_t owner);
+Status mask(uint64_t handle, uint32_t owner);
+Status unmask(uint64_t handle, uint32_t owner);
+// Live swap: bindings of `from_owner` are `to_owner`'s (the handler slot is the same).
+size_t transfer(uint32_t from_owner, uint32_t to_owner);
+
+struct Counters {
+    uint64_t delivered;  // interrupts taken on bound vectors
+    uint64_t spurious;   // on a device vector with no binding
+    uint64_t storms;     // seconds in which a binding passed kStormLimit
+};
+Counters counters();
+
+// Called by arch's trap dispatch for a device vector (interrupts off, already
+// acknowledged).
+void on_device_vector(uint8_t vector);
+
+}  // namespace umka::interrupts

@@ -1,0 +1,126 @@
+// bus_access.Irq: MSI-X vectors for the devices the device registry bound to the calling
+// module (the only kind yet: legacy INTx through the I/O APIC and plain MSI are ENODEV with
+// the reason in the log). `vector_index` names the device and the table entry: bits 15..11
+// the ordinal of the bound device (as in device_registry.Devices.bound), bits 10..0 the
+// MSI-X table entry. The nucleus writes the entry (address and data aiming a vector of the
+// shared device range at one CPU, CPUs taken in turn) through its own uncached mapping and
+// delivers each interrupt to the caller's bus_access.IrqHandler on a nucleus thread
+// (nucleus/interrupts/device_interrupts.h), the entry masked until the handler returns.
+// The driver turns MSI-X on in the function's configuration space through its bus driver.
+//
+// Without an IOMMU's interrupt remapping a device (or a driver writing the table through a
+// BAR window it maps) can raise any vector: the binding counts and masks, it cannot stop
+// that.
+#include <arch/interrupts.h>
+#include <arch/memory.h>
+
+#include "nucleus/interrupts/device_interrupts.h"
+#include "nucleus/lib/log.h"
+#include "nucleus/mm/frame_allocator.h"
+#include "nucleus/published/nucleus_services.h"
+#include "nucleus/published/owned_frames.h"
+#include "nucleus/smp/cpu_table.h"
+#include "umka/kabi/bus_access.hpp"
+
+namespace umka::loader {
+namespace {
+
+namespace bus = umka::kabi::bus_access;
+
+constexpr uint32_t kEntryBits = 11;
+
+Status refuse(const ModuleRecord* caller, uint16_t vector_index, const char* reason, Errno error) {
+    log("irq: %s asked for device %u entry %u: %s\n", caller != nullptr ? caller->file : "?",
+        unsigned(vector_index >> kEntryBits), unsigned(vector_index & ((1u << kEntryBits) - 1)),
+        reason);
+    return error;
+}
+
+// Online CPUs in turn, so several devices' interrupts spread.
+Cpu& next_cpu() {
+    static constinit std::atomic<uint32_t> turn{0};
+    CpuTable& cpus = cpu_table();
+    for (uint32_t attempt = 0; attempt < cpus.count(); ++attempt) {
+        Cpu& cpu = cpus[turn.fetch_add(1, std::memory_order_relaxed) % cpus.count()];
+        if (cpu.state.load(std::memory_order_acquire) == CpuState::Online) return cpu;
+    }
+    return cpus[0];
+}
+
+uint32_t owner_of(const ModuleRecord* caller) {
+    return caller != nullptr ? caller->owner : 0;
+}
+
+struct IrqService {
+    [[gnu::always_inline]] static inline Status attach(void*, bus::IrqKind kind,
+                                                       uint16_t vector_index, uint64_t cookie,
+                                                       bus::IrqBinding* binding) {
+        ModuleRecord* caller = calling_module(__builtin_return_address(0));
+        if (caller == nullptr || binding == nullptr) return Errno::NoDevice;
+        if (kind != bus::IrqKind::MsiX) {
+            return refuse(caller, vector_index, "only MSI-X is delivered yet", Errno::NoDevice);
+        }
+        Result<uint64_t> entry = device_msix_entry(*caller, vector_index >> kEntryBits,
+                                                   vector_index & ((1u << kEntryBits) - 1));
+        if (entry.is_error()) {
+            return refuse(caller, vector_index,
+                          "no such MSI-X entry on a device bound to it (device_registry)",
+                          Errno::NoDevice);
+        }
+        Result<UmkaServiceSlot*> handler = module_system().registry().find(
+            "bus_access", "IrqHandler", caller->image.manifest_view.name());
+        if (handler.is_error()) {
+            return refuse(caller, vector_index, "it provides no bus_access.IrqHandler",
+                          Errno::NoDevice);
+        }
+        uint64_t physical = entry.value();
+        uint64_t page = physical & ~(kFrameSize - 1);
+        if (arch::map_physical(page, kFrameSize, arch::DeviceAccess::ReadWriteUncached)
+                .is_error()) {
+            return refuse(caller, vector_index, "its table page could not be mapped",
+                          Errno::NoSpace);
+        }
+        auto* table_entry = static_cast<volatile uint32_t*>(arch::physical_to_virtual(physical));
+        Cpu& cpu = next_cpu();
+        interrupts::BindingRequest request{caller->owner, caller->file, handler.value(), cookie,
+                                           interrupts::MaskedSource{&table_entry[3]}, cpu.index};
+        Result<interrupts::BoundVector> bound = interrupts::bind(request);
+        if (bound.is_error()) {
+            return refuse(caller, vector_index, "no vector or binding is free", Errno::NoSpace);
+        }
+        arch::MsiMessage message = arch::msi_message(cpu.hardware_id, bound.value().vector);
+        table_entry[0] = uint32_t(message.address);
+        table_entry[1] = uint32_t(message.address >> 32);
+        table_entry[2] = message.data;
+        (void)interrupts::unmask(bound.value().handle, caller->owner);
+        log("irq: %s device %u entry %u: vector %u on cpu %u\n", caller->file,
+            unsigned(vector_index >> kEntryBits), unsigned(vector_index & ((1u << kEntryBits) - 1)),
+            unsigned(bound.value().vector), cpu.index);
+        binding->value = bound.value().handle;
+        return Status::ok();
+    }
+
+    [[gnu::always_inline]] static inline Status detach(void*, bus::IrqBinding binding) {
+        return interrupts::unbind(binding.value,
+                                  owner_of(calling_module(__builtin_return_address(0))));
+    }
+    [[gnu::always_inline]] static inline Status mask(void*, bus::IrqBinding binding) {
+        return interrupts::mask(binding.value, owner_of(calling_module(__builtin_return_address(0))));
+    }
+    [[gnu::always_inline]] static inline Status unmask(void*, bus::IrqBinding binding) {
+        return interrupts::unmask(binding.value,
+                                  owner_of(calling_module(__builtin_return_address(0))));
+    }
+};
+
+constexpr bus::IrqVtable kIrqVtable = bus::make_irq_vtable<IrqService>();
+
+}  // namespace
+
+Status publish_irq(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
+    return publish_vtable(registry, "bus_access", "Irq",
+                          reinterpret_cast<const umka_kabi_vtable_header*>(&kIrqVtable),
+                          kIrqVtable.version, diagnostic);
+}
+
+}  // namespace umka::loader
