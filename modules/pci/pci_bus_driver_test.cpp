@@ -284,3 +284,33 @@ TEST_F(PciBusDriverTest, PublishesEveryFunctionToTheDeviceRegistry) {
 
 }  // namespace
 }  // namespace umka::pci
+
+namespace umka::pci {
+namespace {
+
+// set_interrupts: MSI-X on (function mask off) with INTx off, and back to INTx; a function
+// without MSI-X and plain MSI are ENODEV.
+TEST_F(PciBusDriverTest, SetInterruptsTurnsMsixOnAndOff) {
+    ASSERT_NO_FATAL_FAILURE(boot(testing::qemu_pc()));
+    ASSERT_TRUE(bus_.has_set_interrupts());
+    pcibus::PciFunction disk{};
+    ASSERT_TRUE(bus_.claim(uint32_t(find(0, 3, 0)), &disk).is_ok());
+    testing::ModelFunction& function = model_.at(0, 3, 0);
+    ASSERT_TRUE(bus_.set_interrupts(disk, kabi::bus_access::IrqKind::MsiX).is_ok());
+    uint16_t control = uint16_t(function.get32(0x98) >> 16);
+    EXPECT_EQ(control & 0xC000u, 0x8000u);   // enabled, not function-masked
+    EXPECT_EQ(control & 0x07FFu, 0x0001u);   // the table size is untouched
+    EXPECT_NE(function.get32(0x04) & (1u << 10), 0u);  // INTx disabled
+    ASSERT_TRUE(bus_.set_interrupts(disk, kabi::bus_access::IrqKind::Legacy).is_ok());
+    EXPECT_EQ(function.get32(0x98) >> 16 & 0x8000u, 0u);
+    EXPECT_EQ(function.get32(0x04) & (1u << 10), 0u);
+    EXPECT_EQ(bus_.set_interrupts(disk, kabi::bus_access::IrqKind::Msi).code(), UMKA_KABI_ENODEV);
+    pcibus::PciFunction bridge{};
+    ASSERT_TRUE(bus_.claim(uint32_t(find(0, 0, 0)), &bridge).is_ok());
+    EXPECT_EQ(bus_.set_interrupts(bridge, kabi::bus_access::IrqKind::MsiX).code(), UMKA_KABI_ENODEV);
+    EXPECT_EQ(bus_.set_interrupts(pcibus::PciFunction{12345}, kabi::bus_access::IrqKind::MsiX).code(),
+              UMKA_KABI_EINVAL);
+}
+
+}  // namespace
+}  // namespace umka::pci

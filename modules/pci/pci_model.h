@@ -83,6 +83,14 @@ public:
             function.put16(0x04, uint16_t(value));
             return;
         }
+        // Message Control of an MSI-X capability: enable (15) and function mask (14) are
+        // writable, the table size is not.
+        if (offset >= 0x40 && offset < 0x100 && function.config[offset] == 0x11) {
+            uint16_t control = uint16_t(function.get32(offset) >> 16);
+            function.put16(uint16_t(offset + 2),
+                           uint16_t((control & 0x3FFFu) | ((value >> 16) & 0xC000u)));
+            return;
+        }
         uint8_t layout = function.config[0x0E] & 0x7F;
         int bars = layout == 0 ? 6 : layout == 1 ? 2 : 0;
         if (offset >= 0x10 && offset < 0x10 + 4 * bars) {

@@ -24,6 +24,8 @@ struct Binding {
     uint64_t cookie;
     MaskedSource source;
     uint8_t vector;
+    uint32_t cpu;
+    std::atomic<uint64_t> delivered;
     // Set by the interrupt, cleared by the thread; the thread waits while it is 0.
     std::atomic<uint32_t> pending;
     // A driver's mask() holds the source masked across handler runs.
@@ -132,6 +134,8 @@ Result<BoundVector> bind(const BindingRequest& request) {
         binding->cookie = request.cookie;
         binding->source = request.source;
         binding->vector = uint8_t(arch::kFirstDeviceVector + slot);
+        binding->cpu = request.cpu;
+        binding->delivered.store(0, std::memory_order_relaxed);
         binding->pending.store(0, std::memory_order_relaxed);
         binding->held_masked.store(0, std::memory_order_relaxed);
         binding->thread_done.store(0, std::memory_order_relaxed);
@@ -211,6 +215,19 @@ Counters counters() {
                     table.storms.load(std::memory_order_relaxed)};
 }
 
+bool binding_view(uint32_t index, BindingView* view) {
+    SpinLockGuard guard(table.lock);
+    for (Binding& binding : table.bindings) {
+        if (binding.state.load(std::memory_order_acquire) != BindingState::Bound) continue;
+        if (index-- != 0) continue;
+        *view = BindingView{binding.module, binding.cookie,
+                            binding.delivered.load(std::memory_order_relaxed), binding.cpu,
+                            binding.vector, (*binding.source.vector_control & 1u) != 0};
+        return true;
+    }
+    return false;
+}
+
 void on_device_vector(uint8_t vector) {
     uint8_t entry =
         table.by_vector[vector - arch::kFirstDeviceVector].load(std::memory_order_acquire);
@@ -220,6 +237,7 @@ void on_device_vector(uint8_t vector) {
     }
     Binding& binding = table.bindings[entry - 1];
     table.delivered.fetch_add(1, std::memory_order_relaxed);
+    binding.delivered.fetch_add(1, std::memory_order_relaxed);
     set_masked(binding.source, true);
     binding.pending.store(1, std::memory_order_release);
     binding.wake.wake(1, sched::LocalPreemption::Deferred);

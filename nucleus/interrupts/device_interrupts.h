@@ -59,6 +59,17 @@ struct Counters {
 };
 Counters counters();
 
+// The `index`-th live binding, for introspection; false past the last.
+struct BindingView {
+    const char* module;
+    uint64_t cookie;
+    uint64_t delivered;
+    uint32_t cpu;
+    uint8_t vector;
+    bool masked;
+};
+bool binding_view(uint32_t index, BindingView* view);
+
 // Called by arch's trap dispatch for a device vector (interrupts off, already
 // acknowledged).
 void on_device_vector(uint8_t vector);

@@ -6,6 +6,7 @@
 
 #include "nucleus/acpi/acpi_tables.h"
 #include "nucleus/boot/timeline.h"
+#include "nucleus/interrupts/device_interrupts.h"
 #include "nucleus/introspection/introspection.h"
 #include "nucleus/introspection/record_text.h"
 #include "nucleus/lib/log.h"
@@ -178,6 +179,27 @@ struct MachineService {
         __builtin_memcpy(output, bytes + offset, count);
         *written = count;
         return Status::ok();
+    }
+
+    static Status interrupt_binding(void*, uint32_t index, api::InterruptBinding* record) {
+        interrupts::BindingView view{};
+        if (record == nullptr || !interrupts::binding_view(index, &view)) return Errno::NotFound;
+        *record = api::InterruptBinding{};
+        for (size_t at = 0; at + 1 < sizeof record->module && view.module[at] != '\0'; ++at) {
+            record->module[at] = uint8_t(view.module[at]);
+        }
+        record->cookie = view.cookie;
+        record->delivered = view.delivered;
+        record->vector = view.vector;
+        record->masked = view.masked ? 1 : 0;
+        record->cpu = view.cpu;
+        return Status::ok();
+    }
+
+    static void interrupt_totals(void*, api::InterruptTotals* totals) {
+        if (totals == nullptr) return;
+        interrupts::Counters counters = interrupts::counters();
+        *totals = api::InterruptTotals{counters.delivered, counters.spurious, counters.storms};
     }
 
     static api::PowerOffMethod power_off_method(void*) {

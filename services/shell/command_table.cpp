@@ -15,6 +15,7 @@ constexpr CommandEntry kCommands[] = {
     {"caps", "caps <module>: the capabilities a module holds", caps},
     {"wait", "wait MS: let other threads run for MS milliseconds (at most 600000)", wait},
     {"threads", "threads: id, name, CPU, state, switches, nice, virtual runtime, lag", threads},
+    {"irqs", "device interrupts: vector, CPU, module, cookie, delivered, masked; totals", irqs},
     {"rings", "ring bindings: consumer -> provider.interface, entries, counters, provider thread",
      rings},
     {"evolve",

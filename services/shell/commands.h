@@ -59,6 +59,7 @@ bool bound(const void* vtable, const char* command, const char* interface, Outpu
 
 kabi::Status cpus(const Services&, const Words&, Output&);
 kabi::Status mem(const Services&, const Words&, Output&);
+kabi::Status irqs(const Services&, const Words&, Output&);
 kabi::Status timeline(const Services&, const Words&, Output&);
 kabi::Status rendezvous(const Services&, const Words&, Output&);
 kabi::Status acpidump(const Services&, const Words&, Output&);

@@ -46,6 +46,8 @@ struct FakeMachine {
     bool has_rsdp = true;
     api::PowerOffMethod method = api::PowerOffMethod::AcpiS5;
     std::string notice;
+    std::vector<api::InterruptBinding> interrupts;
+    api::InterruptTotals totals{};
 
     static FakeMachine& of(void* context) { return *static_cast<FakeMachine*>(context); }
     static uint32_t cpu_count(void* context) { return uint32_t(of(context).cpus.size()); }
@@ -100,6 +102,14 @@ struct FakeMachine {
     static api::PowerOffMethod power_off_method(void* context) { return of(context).method; }
     static void power_off(void* context, const char* notice, uint64_t length) {
         of(context).notice.assign(notice, length);  // the host cannot power off: it returns
+    }
+    static Status interrupt_binding(void* context, uint32_t index, api::InterruptBinding* out) {
+        if (index >= of(context).interrupts.size()) return UMKA_KABI_ENOENT;
+        *out = of(context).interrupts[index];
+        return Status::ok();
+    }
+    static void interrupt_totals(void* context, api::InterruptTotals* out) {
+        *out = of(context).totals;
     }
 };
 
@@ -424,6 +434,22 @@ TEST_F(Shell, CpusListsEachCpuAndTheOnlineCount) {
               "  1      1  online    5123\n"
               "  2      4  failed    0\n"
               "2 of 3 CPUs online\n");
+}
+
+TEST_F(Shell, IrqsListsEachBindingAndTheTotals) {
+    api::InterruptBinding binding{};
+    std::memcpy(binding.module, "virtio_blk.umod", 15);
+    binding.vector = 64;
+    binding.cpu = 1;
+    binding.cookie = 0;
+    binding.delivered = 56;
+    binding.masked = 1;
+    machine_.interrupts = {binding};
+    machine_.totals = api::InterruptTotals{57, 2, 0};
+    EXPECT_EQ(run("irqs"),
+              "vector cpu module                   cookie   delivered masked\n"
+              "    64   1 virtio_blk.umod               0          56 yes\n"
+              "delivered 57, spurious 2, storms 0\n");
 }
 
 TEST_F(Shell, MemShowsFramesOrdersAndTheMap) {

@@ -162,7 +162,8 @@ def scenario_blk(build: Path, accel: str) -> None:
         second.write_bytes(read_only)
         script = ["blk", "blk sha256 vda 0 8192", "blk sha256 vdb 16 100", "blk fill vda 100 300 7",
                   "blk sha256 vda 100 300", "blk fill vdb 0 8 1", "blk sha256 vda 8190 10",
-                  "blk sha256 vdc 0 1", "blk sha256 vda x 1", "blk bench vda read 64 200", "pci", "poweroff"]
+                  "blk sha256 vdc 0 1", "blk sha256 vda x 1", "blk bench vda read 64 200", "pci", "irqs",
+                  "poweroff"]
         status, output = boot(build, accel, script, "--machine", "q35", "--disk", str(first),
                               "--disk", f"{second}:ro")
         written = first.read_bytes()
@@ -190,6 +191,15 @@ def scenario_blk(build: Path, accel: str) -> None:
     rows = pci_rows(output)
     bound = [row for row in rows.values() if row.startswith("1af4:1042 0100 virtio_blk* msix(")]
     expect(len(bound) == 2, f"both disks should be bound to virtio_blk and claimed: {rows}")
+    # Completions came by MSI-X: one binding per disk, vda's (which did nearly all the I/O)
+    # delivered interrupts, nothing spurious.
+    expect(output.count(", MSI-X\n") == 2, "a disk is polled instead of interrupting")
+    irqs = command_output(output, "irqs")
+    delivered = {int(cookie): int(count) for cookie, count in re.findall(
+        r"^\s*\d+\s+\d+ virtio_blk\.umod\s+(\d+)\s+(\d+) (?:yes|no)$", irqs, re.MULTILINE)}
+    expect(set(delivered) == {0, 1} and delivered[0] > 0, f"no MSI-X deliveries to virtio_blk:\n{irqs}")
+    expect(re.search(r"^delivered \d+, spurious 0, storms 0$", irqs, re.MULTILINE) is not None,
+           f"spurious interrupts or storms:\n{irqs}")
     expect_clean_power_off(status, output)
 
 
