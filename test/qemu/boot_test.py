@@ -393,7 +393,7 @@ def scenario_modules(build: Path, accel: str) -> None:
            "services lacks console_service -> serial_console over a ring")
     expect(re.search(r"serial_console\s+-> nucleus\s+bus_access.PortIo v1", output) is not None,
            "services lacks serial_console -> nucleus PortIo")
-    expect(re.search(r"shell\s+-> nucleus\s+introspection.Machine v1", output) is not None,
+    expect(re.search(r"shell\s+-> nucleus\s+introspection.Machine v2", output) is not None,
            "services lacks shell -> nucleus introspection.Machine")
     expect(re.search(r"console_service\s+-> shell\s+console_command.CommandSet v2", output) is not None,
            "services lacks console_service -> shell CommandSet")
