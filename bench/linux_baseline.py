@@ -58,34 +58,56 @@ def cpio_entry(name: str, mode: int, data: bytes = b"", inode: int = 1,
     return record + b"\0" * (-len(record) % 4)
 
 
-def initramfs(busybox: bytes) -> bytes:
+def initramfs(busybox: bytes, init: str = INIT, files: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+    """bin/busybox, dev/console and /init (`init`), plus `files` (path under lib/, contents):
+    later benchmarks (bench/block_bench.py) add the kernel modules their devices need."""
     entries = [
         cpio_entry("bin", 0o040755, inode=1),
         cpio_entry("dev", 0o040755, inode=2),
         cpio_entry("dev/console", 0o020600, inode=3, rdev=(5, 1)),
         cpio_entry("bin/busybox", 0o100755, busybox, inode=4),
-        cpio_entry("init", 0o100755, INIT.encode(), inode=5),
-        cpio_entry("TRAILER!!!", 0, inode=0),
+        cpio_entry("init", 0o100755, init.encode(), inode=5),
     ]
+    if files:
+        entries.append(cpio_entry("lib", 0o040755, inode=6))
+    for number, (name, data) in enumerate(files):
+        entries.append(cpio_entry(f"lib/{name}", 0o100644, data, inode=7 + number))
+    entries.append(cpio_entry("TRAILER!!!", 0, inode=0))
     archive = b"".join(entries)
     return archive + b"\0" * (-len(archive) % 512)
 
 
-def write_initramfs(work: Path) -> Path:
+def write_initramfs(work: Path, init: str = INIT, files: tuple[tuple[str, bytes], ...] = (),
+                    name: str = "linux-baseline-initramfs.cpio") -> Path:
     if not BUSYBOX.is_file():
         raise Unavailable(f"no {BUSYBOX} (apt-get install busybox-static)")
-    path = work / "linux-baseline-initramfs.cpio"
-    path.write_bytes(initramfs(BUSYBOX.read_bytes()))
+    path = work / name
+    path.write_bytes(initramfs(BUSYBOX.read_bytes(), init, files))
     return path
 
 
-def qemu_command(kernel: Path, initrd: Path, accel: str, smp: int, memory: str) -> list[str]:
+def kernel_modules(kernel: Path, names: list[str]) -> tuple[tuple[str, bytes], ...]:
+    """The kernel's own modules `names` (file names without .ko, in load order) from
+    /lib/modules/<its version>; Unavailable when one is missing."""
+    version = kernel.name.removeprefix("vmlinuz-")
+    found = []
+    for name in names:
+        matches = sorted(Path("/lib/modules", version, "kernel").rglob(f"{name}.ko"))
+        if not matches:
+            raise Unavailable(f"no {name}.ko for Linux {version} under /lib/modules")
+        found.append((f"{name}.ko", matches[0].read_bytes()))
+    return tuple(found)
+
+
+def qemu_command(kernel: Path, initrd: Path, accel: str, smp: int, memory: str,
+                 devices: list[str] | None = None) -> list[str]:
     # The same machine as test/qemu/umka_qemu.py's qemu_command: -machine pc, the probe's CPU
-    # model for the accelerator (never -cpu host), -smp, -m, no display, serial on stdio.
+    # model for the accelerator (never -cpu host), -smp, -m, no display, serial on stdio;
+    # `devices`: the same device options the UmkaOS run gets (umka_qemu.disk_options).
     return ["qemu-system-x86_64", "-machine", "pc", "-accel", accel,
             "-cpu", accel_probe.CPU_MODELS[accel], "-smp", str(smp), "-m", memory,
             "-display", "none", "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd),
-            "-append", KERNEL_COMMAND_LINE, "-serial", "stdio"]
+            "-append", KERNEL_COMMAND_LINE, "-serial", "stdio", *(devices or [])]
 
 
 def boot(command: list[str], timeout: float = 300.0) -> float:

@@ -185,6 +185,33 @@ class InitramfsTest(unittest.TestCase):
         with self.assertRaisesRegex(linux_baseline.Unavailable, "linux-image-amd64"):
             linux_baseline.find_kernel(Path("/nonexistent-boot"))
 
+    @staticmethod
+    def records(archive: bytes) -> list[tuple[str, list[int], bytes]]:
+        found, offset = [], 0
+        while True:
+            header = archive[offset:offset + 110]
+            fields = [int(header[6 + 8 * index:14 + 8 * index], 16) for index in range(13)]
+            name_size, file_size = fields[11], fields[6]
+            name = archive[offset + 110:offset + 110 + name_size - 1].decode()
+            offset += 110 + name_size
+            offset += -offset % 4
+            data = archive[offset:offset + file_size]
+            offset += file_size + (-file_size % 4)
+            if name == "TRAILER!!!":
+                return found
+            found.append((name, fields, data))
+
+    def test_block_baseline_carries_its_modules_and_script(self) -> None:
+        import block_bench
+        init = block_bench.linux_init()
+        archive = linux_baseline.initramfs(b"BUSYBOX", init, (("virtio_blk.ko", b"MODULE"),))
+        records = {name: data for name, _fields, data in self.records(archive)}
+        self.assertEqual(records["lib/virtio_blk.ko"], b"MODULE")
+        self.assertEqual(records["init"].decode(), init)
+        self.assertIn("insmod /lib/virtio_blk.ko", init)
+        self.assertEqual(init.count("read start rest < /proc/uptime"), len(block_bench.WORKLOADS))
+        self.assertIn(block_bench.MARKER, init)
+
     def test_newc_records(self) -> None:
         archive = linux_baseline.initramfs(b"BUSYBOX")
         self.assertEqual(len(archive) % 512, 0)

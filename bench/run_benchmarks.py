@@ -12,6 +12,8 @@
    and `measure switch` (smp 1) and `measure ring` (smp 4).
 4. Swap pause: bench/evolution/evolution_bench.py's measure() against the empty
    stop-the-world of the same boot.
+5. Block I/O: the virtio-blk driver's reads (`blk bench`) against Debian's Linux with its
+   virtio_blk reading the same image with `dd iflag=direct` (bench/block_bench.py).
 
 The table goes to stdout, the same rows and header as JSON to build/bench/report.json
 (--output); bench/render_performance.py turns that JSON into docs/performance.md.
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT / "test" / "qemu"))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "evolution"))
 import accel_probe  # noqa: E402
+import block_bench  # noqa: E402
 import linux_baseline  # noqa: E402
 import nucleus_size  # noqa: E402
 import report  # noqa: E402
@@ -321,7 +324,8 @@ def main() -> int:
     parser.add_argument("--boots", type=int, help="boots per configuration (default 5; --quick 2)")
     parser.add_argument("--repetitions", type=int, help="Google Benchmark repetitions (default 5; --quick 2)")
     parser.add_argument("--swap-cycles", type=int, help="A -> B -> A cycles per swap row (default 10; --quick 3)")
-    parser.add_argument("--skip", action="append", default=[], choices=("host", "size", "guest", "swap"),
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=("host", "size", "guest", "swap", "block"),
                         help="leave a part out (repeatable); the report says so")
     parser.add_argument("--output", type=Path, help="JSON report (default BUILD/bench/report.json)")
     arguments = parser.parse_args()
@@ -351,6 +355,9 @@ def main() -> int:
         rows += guest
     if "swap" not in arguments.skip:
         rows += swap_rows(build, accel, cycles, swap_smps)
+    if "block" not in arguments.skip:
+        with tempfile.TemporaryDirectory(prefix="umka-bench-") as work:
+            rows += block_bench.block_rows(build, accel, min(boots, 3), Path(work))
     finished = datetime.datetime.now(datetime.timezone.utc)
     header["minutes"] = round((finished - started).total_seconds() / 60, 1)
     document = {"schema": report.SCHEMA, "header": header, "rows": rows, "details": details}

@@ -15,10 +15,10 @@ namespace {
 constexpr char kDescription[] =
     "blk         blk: block devices (name sectors sector-size queue-depth provider ro|rw) | "
     "blk sha256 DEV FIRST COUNT | blk fill DEV FIRST COUNT SEED | "
-    "blk bench DEV read|write SECTORS REQUESTS (REQUESTS <= 1000000)\n";
+    "blk bench DEV read|write SECTORS REQUESTS [DEPTH] (REQUESTS <= 1000000, DEPTH <= 64)\n";
 constexpr char kUsage[] =
     "usage: blk | blk sha256 DEV FIRST COUNT | blk fill DEV FIRST COUNT SEED | blk bench DEV "
-    "read|write SECTORS REQUESTS\n";
+    "read|write SECTORS REQUESTS [DEPTH]\n";
 
 Status usage(Output& out) {
     out.add(kUsage, sizeof kUsage - 1);
@@ -211,14 +211,23 @@ void add_tenths(LineText<160>& line, uint64_t tenths) {
     line.number(tenths / 10).add(".").number(tenths % 10);
 }
 
-// blk bench DEV read|write SECTORS REQUESTS.
-Status bench(const UmkaModuleBinding* binding, const char* const* words, Output& out) {
+// blk bench DEV read|write SECTORS REQUESTS [DEPTH]: DEPTH requests in flight at most
+// (default: as many as the buffer and the queue allow).
+Status bench(const UmkaModuleBinding* binding, const char* const* words, uint32_t count,
+             Output& out) {
     bool writing = same_word(words[3], "write");
     if (!writing && !same_word(words[3], "read")) return usage(out);
     uint64_t sectors = 0;
     uint64_t requests = 0;
+    uint64_t depth = kSlotCount;
     if (!parse_number("SECTORS", words[4], kBufferSectors, &sectors, out) ||
-        !parse_number("REQUESTS", words[5], kMaximumBenchRequests, &requests, out)) {
+        !parse_number("REQUESTS", words[5], kMaximumBenchRequests, &requests, out) ||
+        (count == 7 && !parse_number("DEPTH", words[6], kSlotCount, &depth, out))) {
+        return UMKA_KABI_EINVAL;
+    }
+    if (depth == 0) {
+        static constexpr char kDepth[] = "blk: DEPTH must be 1 or more\n";
+        out.add(kDepth, sizeof kDepth - 1);
         return UMKA_KABI_EINVAL;
     }
     Device device{};
@@ -242,6 +251,7 @@ Status bench(const UmkaModuleBinding* binding, const char* const* words, Output&
         return report(out, "clock", UMKA_KABI_ENODEV);
     }
     uint32_t slots = slots_for(device, uint32_t(sectors));
+    if (slots > depth) slots = uint32_t(depth);
     if (writing) {
         // Every request writes its slot's part of the buffer: the seed-0 pattern.
         FillPattern pattern(0);
@@ -264,8 +274,8 @@ Status bench(const UmkaModuleBinding* binding, const char* const* words, Output&
     line.add(device.name).add(writing ? " write " : " read ").number(sectors);
     line.add(" sectors x ").number(requests).add(" requests: ").number(microseconds).add(" us, ");
     add_tenths(line, bytes * 10'000'000 / microseconds / (1024 * 1024));
-    line.add(" MiB/s, ").number(requests * 1'000'000 / microseconds).add(" requests/s");
-    out.line(line);
+    line.add(" MiB/s, ").number(requests * 1'000'000 / microseconds).add(" requests/s, ");
+    out.line(line.number(slots).add(" in flight"));
     return Status::ok();
 }
 
@@ -310,8 +320,8 @@ Status blk_command(const UmkaModuleBinding* binding, const char* const* words, u
             status = hash_or_fill(binding, words, false, out);
         } else if (count == 6 && same_word(words[1], "fill")) {
             status = hash_or_fill(binding, words, true, out);
-        } else if (count == 6 && same_word(words[1], "bench")) {
-            status = bench(binding, words, out);
+        } else if ((count == 6 || count == 7) && same_word(words[1], "bench")) {
+            status = bench(binding, words, count, out);
         } else {
             status = usage(out);
         }

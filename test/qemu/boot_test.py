@@ -185,7 +185,7 @@ def scenario_blk(build: Path, accel: str) -> None:
     expect_text(command_output(output, "blk sha256 vda 8190 10"), "past the end")
     expect("ENODEV" in command_output(output, "blk sha256 vdc 0 1"), "vdc should be ENODEV")
     expect_text(command_output(output, "blk sha256 vda x 1"), "'x' is")
-    expect(re.search(r"^vda read 64 sectors x 200 requests: \d+ us, [\d.]+ MiB/s, \d+ requests/s$",
+    expect(re.search(r"^vda read 64 sectors x 200 requests: \d+ us, [\d.]+ MiB/s, \d+ requests/s, \d+ in flight$",
                      command_output(output, "blk bench vda read 64 200"), re.MULTILINE) is not None,
            "no bench line")
     rows = pci_rows(output)

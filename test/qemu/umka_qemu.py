@@ -77,6 +77,19 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return arguments
 
 
+def disk_options(index: int, disk: Path) -> list[str]:
+    """QEMU options attaching raw image `disk` (FILE:ro: read-only, the device then offers
+    VIRTIO_BLK_F_RO) as the `index`-th modern virtio-blk PCI device. The Linux baseline
+    (bench/linux_baseline.py) gets the same options."""
+    read_only = str(disk).endswith(":ro")
+    if read_only:
+        disk = Path(str(disk)[:-3])
+    if not disk.is_file():
+        raise SystemExit(f"umka run: --disk {disk}: ENOENT: no such file")
+    return ["-drive", f"file={disk},if=none,id=disk{index},format=raw" + (",readonly=on" if read_only else ""),
+            "-device", f"virtio-blk-pci,drive=disk{index},disable-legacy=on"]
+
+
 def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
     build = arguments.build
     bundle = arguments.bundle or build / "bundle.cpio"
@@ -96,15 +109,7 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
     if arguments.icount:
         command += ["-icount", "shift=0,sleep=off"]
     for index, disk in enumerate(arguments.disk):
-        # FILE:ro attaches the image read-only (the device offers VIRTIO_BLK_F_RO).
-        read_only = str(disk).endswith(":ro")
-        if read_only:
-            disk = Path(str(disk)[:-3])
-        if not disk.is_file():
-            raise SystemExit(f"umka run: --disk {disk}: ENOENT: no such file")
-        command += ["-drive", f"file={disk},if=none,id=disk{index},format=raw"
-                    + (",readonly=on" if read_only else ""),
-                    "-device", f"virtio-blk-pci,drive=disk{index},disable-legacy=on"]
+        command += disk_options(index, disk)
     if arguments.uefi:
         image = esp_image.make_esp_image(
             work / "esp.img",
