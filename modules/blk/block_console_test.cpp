@@ -54,7 +54,7 @@ TEST_F(BlockConsole, ListsEveryDeviceOfEveryProviderInOrder) {
 }
 
 TEST_F(BlockConsole, SaysSoWhenThereIsNoDevice) {
-    world_.providers = 0;
+    world_.directory.list("block_device", "BlockDevice", {});
     int32_t status = -1;
     EXPECT_EQ(run("blk", &status), "no block devices\n");
     EXPECT_EQ(status, UMKA_KABI_OK);
@@ -127,7 +127,7 @@ TEST_F(BlockConsole, ARequestThatFailsStopsTheCommandNamingItsSector) {
 
 TEST_F(BlockConsole, ADeviceThatDoesNotCompleteTimesOutAndIsWaitedForLater) {
     // The host's wait queues run 100 times fast: the module's 5 s is 50 ms here.
-    world_.threads.time_divisor = 100;
+    world_.threads.set_time_divisor(100);
     world_.driver(0).hold_completions(true);
     int32_t status = -1;
     EXPECT_EQ(run("blk sha256 vda 0 8", &status), "blk: vda: request timed out (ETIMEDOUT)\n");
@@ -184,7 +184,7 @@ TEST_F(BlockConsole, RefusesBadWordsWithTheirErrno) {
     EXPECT_EQ(status, UMKA_KABI_EROFS);
     const std::string usage =
         "usage: blk | blk sha256 DEV FIRST COUNT | blk fill DEV FIRST COUNT SEED | blk bench "
-        "DEV read|write SECTORS REQUESTS\n";
+        "DEV read|write SECTORS REQUESTS [DEPTH]\n";
     for (const char* line :
          {"blk sha256 vda 0", "blk list", "blk bench vda copy 8 10", "blk fill vda 0 8"}) {
         EXPECT_EQ(run(line, &status), usage) << line;
@@ -196,7 +196,21 @@ TEST_F(BlockConsole, RefusesBadWordsWithTheirErrno) {
     EXPECT_EQ(run("blk bench vda read 33 10", &status),
               "blk: vda: SECTORS must be 1 to 32 in multiples of 1, REQUESTS 1 to 1000000\n");
     EXPECT_EQ(status, UMKA_KABI_ERANGE);
+    EXPECT_EQ(run("blk bench vda read 8 10 0", &status), "blk: DEPTH must be 1 or more\n");
+    EXPECT_EQ(status, UMKA_KABI_EINVAL);
+    EXPECT_EQ(run("blk bench vda read 8 10 65", &status), "blk: DEPTH: '65' is too large\n");
+    EXPECT_EQ(status, UMKA_KABI_EINVAL);
     EXPECT_EQ(world_.driver(0).requests(), 0u);
+}
+
+// DEPTH bounds the requests in flight: at 1 the device never holds two.
+TEST_F(BlockConsole, BenchDepthBoundsTheRequestsInFlight) {
+    int32_t status = -1;
+    std::string output = run("blk bench vda read 8 100 1", &status);
+    EXPECT_EQ(status, UMKA_KABI_OK) << output;
+    EXPECT_NE(output.find(", 1 in flight\n"), std::string::npos) << output;
+    EXPECT_EQ(world_.driver(0).requests(), 100u);
+    EXPECT_EQ(world_.driver(0).most_in_flight(), 1u);
 }
 
 TEST_F(BlockConsole, BenchRunsSequentialRequestsAndReportsRates) {
@@ -205,7 +219,7 @@ TEST_F(BlockConsole, BenchRunsSequentialRequestsAndReportsRates) {
     EXPECT_EQ(status, UMKA_KABI_OK) << output;
     EXPECT_TRUE(std::regex_match(output, std::regex("vda read 8 sectors x 1000 requests: [0-9]+ "
                                                     "us, [0-9]+\\.[0-9] MiB/s, [0-9]+ "
-                                                    "requests/s\n")))
+                                                    "requests/s, [0-9]+ in flight\n")))
         << output;
     EXPECT_EQ(world_.driver(0).requests(), 1000u);
     // 2048 sectors / 8: request 256 starts over at sector 0.

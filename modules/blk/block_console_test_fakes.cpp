@@ -6,8 +6,6 @@
 
 namespace umka::blk_test {
 
-namespace directory = umka::kabi::service_directory;
-
 Driver::Driver(HostDma& dma, std::vector<RamDisk> disks)
     : dma_(dma), disks_(std::move(disks)), thread_([this] { run(); }) {}
 
@@ -143,86 +141,6 @@ void Driver::run() {
 
 namespace {
 
-World& world_of(void* context) {
-    return *static_cast<World*>(context);
-}
-
-struct HostThreads {
-    static KabiStatus join(void*, services::Thread, int32_t*) { return UMKA_KABI_ENOSYS; }
-    static KabiStatus sleep_ns(void*, uint64_t) { return UMKA_KABI_ENOSYS; }
-    static void yield_now(void*) { std::this_thread::yield(); }
-    static services::Thread current(void*) { return services::Thread{0}; }
-    static KabiStatus spawn_thread(void*, uint64_t, uint64_t, services::ThreadPriority,
-                                   services::ThreadPlacement, uint32_t, const char*, uint64_t,
-                                   services::Thread*) {
-        return UMKA_KABI_ENOSYS;
-    }
-    static uint32_t cpu_count(void*) { return 2; }
-    static uint32_t current_cpu(void*) { return 0; }
-    static KabiStatus queue_create(void* context, services::WaitQueue* queue) {
-        HostWaitQueues& queues = world_of(context).threads;
-        std::lock_guard<std::mutex> lock(queues.mutex);
-        queue->value = ++queues.queues;
-        return KabiStatus::ok();
-    }
-    // The word is read under the lock queue_wake takes, so no wake is lost.
-    static KabiStatus queue_wait(void* context, services::WaitQueue queue, uint64_t word,
-                                 uint32_t expected, uint64_t timeout_ns) {
-        HostWaitQueues& queues = world_of(context).threads;
-        std::unique_lock<std::mutex> lock(queues.mutex);
-        if (queue.value == 0 || queue.value > queues.queues) return UMKA_KABI_EINVAL;
-        if (word % 4 != 0) return UMKA_KABI_EFAULT;
-        auto* value = reinterpret_cast<const uint32_t*>(uintptr_t(word));
-        if (__atomic_load_n(value, __ATOMIC_ACQUIRE) != expected) return UMKA_KABI_EAGAIN;
-        uint64_t seen = queues.wakes;
-        auto woken = [&] { return queues.wakes != seen; };
-        if (timeout_ns == 0) {
-            queues.wake.wait(lock, woken);
-            return KabiStatus::ok();
-        }
-        auto timeout = std::chrono::nanoseconds(timeout_ns / queues.time_divisor);
-        return queues.wake.wait_for(lock, timeout, woken) ? KabiStatus::ok()
-                                                          : KabiStatus(UMKA_KABI_ETIMEDOUT);
-    }
-    static KabiStatus queue_wake(void* context, services::WaitQueue queue, uint32_t,
-                                 uint32_t* woken) {
-        HostWaitQueues& queues = world_of(context).threads;
-        {
-            std::lock_guard<std::mutex> lock(queues.mutex);
-            if (queue.value == 0 || queue.value > queues.queues) return UMKA_KABI_EINVAL;
-            queues.wakes += 1;
-        }
-        queues.wake.notify_all();
-        *woken = 1;
-        return KabiStatus::ok();
-    }
-    static KabiStatus queue_destroy(void*, services::WaitQueue) { return KabiStatus::ok(); }
-};
-
-struct Dma {
-    static KabiStatus allocate(void* context, uint64_t length, bus::DmaDirection,
-                               bus::DmaBuffer* buffer, bus::DmaMapping* mapping) {
-        HostDma& dma = world_of(context).dma;
-        uint64_t rounded = (length + 4095) & ~uint64_t(4095);
-        auto* memory = static_cast<uint8_t*>(aligned_alloc(4096, rounded));
-        if (memory == nullptr) return UMKA_KABI_ENOMEM;
-        dma.allocations.push_back(HostDma::Allocation{memory, length});
-        buffer->value = dma.allocations.size();
-        mapping->cpu_address = uint64_t(uintptr_t(memory));
-        mapping->device_address = umka_kabi_dma_addr{mapping->cpu_address};
-        mapping->length = length;
-        return KabiStatus::ok();
-    }
-    static KabiStatus release(void*, bus::DmaBuffer) { return KabiStatus::ok(); }
-    static KabiStatus sync(void* context, bus::DmaBuffer buffer, uint64_t offset, uint64_t length,
-                           bus::DmaDirection) {
-        HostDma& dma = world_of(context).dma;
-        if (buffer.value == 0 || buffer.value > dma.allocations.size()) return UMKA_KABI_EINVAL;
-        if (offset + length > dma.allocations[buffer.value - 1].length) return UMKA_KABI_ERANGE;
-        return KabiStatus::ok();
-    }
-};
-
 // Each driver's context is the Driver.
 struct BlockDevice {
     static Driver& driver(void* context) { return *static_cast<Driver*>(context); }
@@ -251,40 +169,12 @@ struct BlockDevice {
     }
 };
 
-constexpr const char* kProviderNames[] = {"ramdisk0", "ramdisk1"};
-
-struct HostDirectory {
-    static KabiStatus provider(void* context, const char* package, uint64_t package_length,
-                               const char* interface, uint64_t interface_length, uint32_t index,
-                               uint32_t minimum_version, uint64_t* slot) {
-        World& world = world_of(context);
-        std::string wanted_package(package, package_length);
-        std::string wanted_interface(interface, interface_length);
-        const char* provider = nullptr;
-        if (wanted_package == "block_device" && wanted_interface == "BlockDevice") {
-            if (index >= world.providers) return UMKA_KABI_ENOENT;
-            provider = kProviderNames[index];
-        } else if (index != 0) {
-            return UMKA_KABI_ENOENT;
-        }
-        auto found = world.harness->registry().find(wanted_package.c_str(),
-                                                    wanted_interface.c_str(), provider);
-        if (found.is_error()) return UMKA_KABI_ENOENT;
-        if (found.value()->record->interface_version < minimum_version) return UMKA_KABI_ENOENT;
-        *slot = reinterpret_cast<uint64_t>(found.value());
-        return KabiStatus::ok();
-    }
-};
-
-constexpr services::ThreadsVtable kThreads = services::make_threads_vtable<HostThreads>();
-constexpr bus::DmaVtable kDma = bus::make_dma_vtable<Dma>();
 constexpr block::BlockDeviceVtable kBlockDevice = block::make_block_device_vtable<BlockDevice>();
-constexpr directory::DirectoryVtable kDirectory = directory::make_directory_vtable<HostDirectory>();
+constexpr const char* kProviderNames[] = {"ramdisk0", "ramdisk1"};
 
 }  // namespace
 
 void BlockConsole::SetUp() {
-    world_.harness = &harness_;
     std::vector<RamDisk> first;
     first.emplace_back(2048, 512, 32, 64, false);
     first.emplace_back(4096, 512, 128, 16, false);
@@ -292,10 +182,16 @@ void BlockConsole::SetUp() {
     second.emplace_back(1024, 4096, 256, 4, true);
     world_.drivers.push_back(std::make_unique<Driver>(world_.dma, std::move(first)));
     world_.drivers.push_back(std::make_unique<Driver>(world_.dma, std::move(second)));
-    world_.providers = 2;
-    ASSERT_TRUE(harness_.provide("kernel_services", "Threads", &kThreads, &world_).is_ok());
-    ASSERT_TRUE(harness_.provide("bus_access", "Dma", &kDma, &world_).is_ok());
-    ASSERT_TRUE(harness_.provide("service_directory", "Directory", &kDirectory, &world_).is_ok());
+    world_.directory.list("block_device", "BlockDevice", {kProviderNames[0], kProviderNames[1]});
+    ASSERT_TRUE(harness_
+                    .provide("kernel_services", "Threads", umka::harness::HostThreads::vtable(),
+                             &world_.threads)
+                    .is_ok());
+    ASSERT_TRUE(harness_.provide("bus_access", "Dma", HostDma::vtable(), &world_.dma).is_ok());
+    ASSERT_TRUE(harness_
+                    .provide("service_directory", "Directory",
+                             umka::harness::HostDirectory::vtable(), &world_.directory)
+                    .is_ok());
     for (uint32_t index = 0; index < world_.drivers.size(); ++index) {
         ASSERT_TRUE(harness_
                         .provide("block_device", "BlockDevice", &kBlockDevice,

@@ -1,8 +1,8 @@
 // The host world of block_console_test.cpp: RAM disks behind block_device.BlockDevice v2
 // (one driver thread per provider completes requests through the module's BlockCompletion,
-// as a virtio-blk driver does from its own thread), a Dma over aligned_alloc memory
-// (device address = host address), Threads wait queues over a condition variable, and a
-// Directory over the harness's registry.
+// as a virtio-blk driver does from its own thread), and the shared host providers of
+// test/host/module/: a Dma over aligned_alloc memory (device address = host address),
+// Threads wait queues over a condition variable, and a Directory over the harness's registry.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -19,20 +19,21 @@
 #include <vector>
 
 #include "command_line.h"
+#include "host_directory.h"
+#include "host_dma.h"
+#include "host_threads.h"
 #include "module_harness.h"
 #include "umka/kabi/block_console_state.hpp"
 #include "umka/kabi/block_device.hpp"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/kernel_services.hpp"
-#include "umka/kabi/service_directory.hpp"
 
 namespace umka::blk_test {
 
 namespace block = umka::kabi::block_device;
-namespace bus = umka::kabi::bus_access;
-namespace services = umka::kabi::kernel_services;
 using KabiStatus = umka::kabi::Status;
+using umka::harness::HostDma;
 
 struct RamDisk {
     RamDisk(uint64_t sectors, uint32_t sector_size, uint32_t max_request, uint32_t depth,
@@ -49,25 +50,6 @@ struct RamDisk {
     block::BlockGeometry geometry{};
     uint64_t failing_sector = ~uint64_t(0);  // a request covering it completes with EIO
     uint32_t flushes = 0;
-};
-
-// DMA memory: handle i + 1 is allocation i.
-struct HostDma {
-    struct Allocation {
-        uint8_t* memory;
-        uint64_t length;
-    };
-    std::vector<Allocation> allocations;
-    ~HostDma() {
-        for (Allocation& allocation : allocations) free(allocation.memory);
-    }
-    // Whether [address, address + length) lies in `buffer` at `offset`.
-    bool holds(uint64_t buffer, uint64_t offset, uint64_t address, uint64_t length) const {
-        if (buffer == 0 || buffer > allocations.size()) return false;
-        const Allocation& allocation = allocations[buffer - 1];
-        return address == uint64_t(uintptr_t(allocation.memory)) + offset &&
-               offset + length <= allocation.length;
-    }
 };
 
 // One BlockDevice provider with its own completion thread; requests wait for a kick.
@@ -113,23 +95,14 @@ private:
     std::thread thread_;
 };
 
-// futex-style wait queues; time_divisor > 1 makes timeouts pass that much faster.
-struct HostWaitQueues {
-    std::mutex mutex;
-    std::condition_variable wake;
-    uint64_t wakes = 0;
-    uint64_t queues = 0;
-    uint64_t time_divisor = 1;
-};
-
 // What the host Threads, Dma, Directory and BlockDevice vtables see.
 struct World {
-    umka::harness::ModuleHarness* harness = nullptr;
-    HostWaitQueues threads;
+    explicit World(umka::harness::ModuleHarness& harness) : directory(harness) {}
+    umka::harness::HostThreads threads;
     HostDma dma;
+    // Lists the BlockDevice providers (ramdisk0, ramdisk1; a test may list fewer).
+    umka::harness::HostDirectory directory;
     std::vector<std::unique_ptr<Driver>> drivers;
-    // Providers of BlockDevice the directory lists (the first `providers` drivers).
-    uint32_t providers = 0;
     Driver& driver(uint32_t index) { return *drivers[index]; }
 };
 
@@ -149,7 +122,7 @@ protected:
     }
 
     umka::harness::ModuleHarness harness_;
-    World world_;
+    World world_{harness_};
     umka::harness::HostModule* module_ = nullptr;
     umka::kabi::console_command::CommandSetRef set_;
     block::BlockCompletionRef completion_;

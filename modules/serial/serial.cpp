@@ -1,8 +1,8 @@
 // The 16550 UART driver module (kabi-idl/modules/serial_console.kabi; built a second time
 // as serial_console-v2.umod from kabi-idl/versions/serial_console.kabi, see
 // serial_versions.h): provides
-// char_device.CharDevice ("ttyS0") and bus_access.IrqHandler; requires kernel_services.Log
-// and bus_access.PortIo.
+// char_device.CharDevice ("ttyS0") and bus_access.IrqHandler; requires kernel_services.Log,
+// bus_access.PortIo and bus_access.Irq.
 //
 // Every register access goes through PortIo with the PortRange the nucleus granted: the
 // capability of this module's PortIo binding (binding->required[kPortIo].capability).
@@ -31,7 +31,7 @@ using umka::kabi::Status;
 namespace {
 
 // Manifest order of serial_console.kabi.
-enum Required : uint32_t { kLog = 0, kPortIo = 1, kRequiredCount = 2 };
+enum Required : uint32_t { kLog = 0, kPortIo = 1, kIrq = 2, kRequiredCount = 3 };
 enum Provided : uint32_t { kCharDevice = 0, kIrqHandler = 1, kProvidedCount = 2 };
 constexpr uint32_t kStateCount = 1;
 
@@ -58,10 +58,14 @@ constexpr uint8_t kFifoControlEnableAndClear = 0xC7;
 // DTR and RTS asserted (the other end may use flow control); OUT2, which gates the UART's
 // interrupt line on PCs, set so that routing the IRQ later needs only IER.
 constexpr uint8_t kModemControlReady = 0x0B;
-// Interrupts stay off (IER 0): this version is polled. handle_irq drains the receive FIFO
-// whenever the nucleus calls it (an IRQ it routed, or a timer); enabling IER.RDA needs
-// the bus_access.Irq binding a later manifest version will require.
+// Interrupts off (IER 0) while programming; then, when the nucleus routes the line
+// (bus_access.Irq, Legacy: the boot manifest's irq=4), IER.RDA: receive data and timeouts
+// interrupt, handle_irq drains the FIFO into the ring. Without the line the UART is polled.
 constexpr uint8_t kInterruptsOff = 0x00;
+constexpr uint8_t kInterruptReceiveData = 0x01;
+
+// SerialState.configured.
+enum class Configured : uint8_t { No = 0, Polled = 1, Interrupts = 2 };
 
 constexpr uint8_t kLineStatusDataReady = 0x01;
 constexpr uint8_t kLineStatusTransmitEmpty = 0x20;     // THRE: FIFO (or THR) empty
@@ -245,6 +249,37 @@ Status fifo_take(const Uart& uart, uint8_t* out, uint64_t capacity, uint64_t* mo
     return Status::ok();
 }
 
+// Asks the nucleus for the UART's line and turns the receive interrupt on. Polled when it
+// has none to give (no `irq=` on the manifest line, no Irq bound): the log says so.
+Configured route_receive_interrupt(void* context, const Uart& uart) {
+    bus::IrqRef irq;
+    bus::IrqBinding line{};
+    if (umka::kabi::bind_required(binding_of(context), kIrq, &irq).is_error() ||
+        irq.attach(bus::IrqKind::Legacy, 0, 0, &line).is_error()) {
+        log_line(context, services::LogLevel::Info,
+                 "ttyS0: no interrupt line granted: the receive FIFO is polled");
+        return Configured::Polled;
+    }
+    if (uart.write(Register::InterruptEnable, kInterruptReceiveData).is_error()) {
+        (void)irq.detach(line);
+        return Configured::Polled;
+    }
+    log_line(context, services::LogLevel::Info, "ttyS0: receive interrupt on");
+    return Configured::Interrupts;
+}
+
+// With the receive interrupt on only handle_irq takes bytes from the FIFO (one producer for
+// the ring, so none overtakes another). If the FIFO holds data nothing will interrupt for
+// — the ring was full when the handler ran, and an edge is not repeated — toggling IER.RDA
+// makes the UART raise its line again.
+void rearm_receive_interrupt(const Uart& uart) {
+    uint8_t status = 0;
+    if (uart.read(Register::LineStatus, &status).is_error()) return;
+    if ((status & kLineStatusDataReady) == 0) return;
+    (void)uart.write(Register::InterruptEnable, kInterruptsOff);
+    (void)uart.write(Register::InterruptEnable, kInterruptReceiveData);
+}
+
 // --- char_device.CharDevice ---------------------------------------------------------------
 
 struct SerialCharDevice {
@@ -282,7 +317,7 @@ struct SerialCharDevice {
                 }
                 return status;
             }
-            state.configured = 1;
+            state.configured = uint8_t(route_receive_interrupt(context, uart));
         }
         bool non_blocking = umka::kabi::char_device::any(mode & chardev::OpenMode::NonBlocking);
         __atomic_store_n(
@@ -299,8 +334,8 @@ struct SerialCharDevice {
         return Status::ok();
     }
 
-    // Bytes handle_irq buffered come first (they arrived first), then whatever the FIFO
-    // holds, up to `length`. Nothing available: EAGAIN when opened NonBlocking, otherwise
+    // Bytes handle_irq buffered come first (they arrived first), then, when the UART is
+    // polled, whatever the FIFO holds, up to `length`. Nothing available: EAGAIN when opened NonBlocking, otherwise
     // poll until a byte arrives (see kPausesPerPoll). EBADF while closed. As for write():
     // bytes taken are always reported as success (a short read); an error is returned by
     // the call that took nothing, so no byte is lost to a caller that ignores `transferred`
@@ -316,10 +351,16 @@ struct SerialCharDevice {
         if (Status status = uart.bind(context); status.is_error()) return UMKA_KABI_EIO;
 
         auto* out = static_cast<uint8_t*>(buffer);
+        bool interrupts = state.configured == uint8_t(Configured::Interrupts);
         for (uint32_t poll = 0;; ++poll) {
             uint64_t total = ring_take(state, out, length);
             uint64_t moved = 0;
-            Status status = fifo_take(uart, out + total, length - total, &moved);
+            Status status = Status::ok();
+            if (!interrupts) {
+                status = fifo_take(uart, out + total, length - total, &moved);
+            } else if (total == 0 && poll % 16 == 15) {
+                rearm_receive_interrupt(uart);
+            }
             umka::serial_driver::count_received(state, moved);
             total += moved;
             state.bytes_read += total;
@@ -415,8 +456,8 @@ struct SerialIrqHandler {
     // is full; what does not fit stays in the UART's FIFO for read() (no byte is dropped
     // here, and there is no drop counter in SerialState v1). Reading LSR and RBR is also
     // what acknowledges the 16550's receive interrupts. The cookie is unused: one UART.
-    // Not meant to race read() on another CPU: bytes read() takes straight from the FIFO
-    // could then overtake bytes this call is moving into the ring.
+    // It races no read(): with the interrupt on read() takes only from the ring, and without
+    // it nothing calls this.
     static void handle_irq(void* context, uint64_t) {
         serial::SerialState& state = state_of(context);
         Uart uart;

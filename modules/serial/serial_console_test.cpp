@@ -29,7 +29,7 @@ using SerialState = umka::kabi::serial_console::SerialState;
 
 constexpr auto kReadWrite = chardev::OpenMode::Read | chardev::OpenMode::Write;
 constexpr auto kNonBlocking = kReadWrite | chardev::OpenMode::NonBlocking;
-constexpr uint32_t kPortIoRequirement = 1;  // serial_console.kabi: requires Log, PortIo
+constexpr uint32_t kPortIoRequirement = 1;  // serial_console.kabi: requires Log, PortIo, Irq
 
 class SerialConsole : public umka::test::SerialTest {
 protected:
@@ -63,6 +63,43 @@ TEST_F(SerialConsole, BindsToLogAndPortIoWithoutTouchingThePorts) {
     EXPECT_EQ(port_io_.accesses(), 0u);  // the UART is programmed on first open, not at bind
     EXPECT_EQ(state().configured, 0u);
     EXPECT_EQ(state().opened, 0u);
+}
+
+// With the line granted (the boot manifest's irq=4) the first open turns the receive
+// interrupt on, and from then on only handle_irq takes bytes from the FIFO: read() returns
+// what the handler moved into the ring, in order, never bytes from the FIFO directly.
+TEST_F(SerialConsole, WithItsLineTheReceiveFifoIsDrainedByTheInterrupt) {
+    irq_line_.grant_line(true);
+    ASSERT_TRUE(device_.open(kNonBlocking).is_ok()) << port_io_.last_refusal();
+    EXPECT_EQ(irq_line_.attaches(), 1u);
+    EXPECT_EQ(irq_line_.last_kind(), umka::kabi::bus_access::IrqKind::Legacy);
+    EXPECT_EQ(uart_.interrupt_enable(), 0x01u);  // IER.RDA
+    EXPECT_EQ(state().configured, 2u);
+    EXPECT_THAT(harness_.log().lines(),
+                ::testing::Contains(::testing::HasSubstr("ttyS0: receive interrupt on")));
+    uart_.receive("abc");
+    EXPECT_EQ(read(UMKA_KABI_EAGAIN), "");  // still in the FIFO: the interrupt has not run
+    EXPECT_EQ(uart_.pending_input(), 3u);
+    irq_.handle_irq(0);
+    EXPECT_EQ(uart_.pending_input(), 0u);
+    uart_.receive("de");
+    EXPECT_EQ(read(), "abc");
+    irq_.handle_irq(0);
+    EXPECT_EQ(read(), "de");
+    // A second open does not ask again: the line stays routed.
+    ASSERT_TRUE(device_.open(kReadWrite).is_ok());
+    EXPECT_EQ(irq_line_.attaches(), 1u);
+}
+
+TEST_F(SerialConsole, WithoutALineTheFifoIsPolled) {
+    ASSERT_TRUE(device_.open(kNonBlocking).is_ok()) << port_io_.last_refusal();
+    EXPECT_EQ(irq_line_.attaches(), 1u);
+    EXPECT_EQ(uart_.interrupt_enable(), 0u);
+    EXPECT_EQ(state().configured, 1u);
+    EXPECT_THAT(harness_.log().lines(),
+                ::testing::Contains(::testing::HasSubstr("no interrupt line granted")));
+    uart_.receive("xyz");
+    EXPECT_EQ(read(), "xyz");
 }
 
 TEST_F(SerialConsole, InfoNamesTtyS0WithLinuxNumbers) {

@@ -48,7 +48,7 @@ bool in_flight(State& state) {
         DeviceRecord& record = state.devices[index];
         if (__atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) != uint32_t(Phase::Ready)) continue;
         if (objects_of(record).interrupt_driven) continue;
-        if (__atomic_load_n(&record.submitted, __ATOMIC_ACQUIRE) !=
+        if (__atomic_load_n(&objects_of(record).kicked, __ATOMIC_ACQUIRE) >
             __atomic_load_n(&record.completed, __ATOMIC_ACQUIRE)) {
             return true;
         }

@@ -29,14 +29,45 @@ struct Setup {
     DeviceRecord& record;
     const registry::DeviceDescription& device;
     LineText<200> line;
+    // What has been taken so far, given back by fail().
+    virtio::Transport* transport = nullptr;
+    pcibus::PciFunction function{};
+    uint64_t irq_binding = 0;
 
-    // Logs "virtio-blk bb:dd.f: <what>" and leaves the device Failed.
+    // Logs "virtio-blk bb:dd.f: <what>", tells the device the driver gave up on it (FAILED,
+    // virtio 1.2 §3.1.1), gives back what was taken (interrupt, DMA buffer, claim, windows)
+    // and leaves the device Failed.
     uint32_t fail(const char* what, int32_t error = 0) {
         line.add(what);
         if (error != 0) line.add(" (errno ").number(uint64_t(error)).add(")");
         log_text(binding, services::LogLevel::Error, line.data(), line.length());
+        if (transport != nullptr) transport->set_failed();
+        give_back();
         __atomic_store_n(&record.phase, uint32_t(Phase::Failed), __ATOMIC_RELEASE);
         return 0;
+    }
+
+    void give_back() {
+        bus::IrqRef irq;
+        if (irq_binding != 0 && kabi::bind_required(binding, kIrq, &irq).is_ok()) {
+            (void)irq.detach(bus::IrqBinding{irq_binding});
+        }
+        bus::DmaRef dma;
+        if (record.dma_buffer != 0 && kabi::bind_required(binding, kDma, &dma).is_ok()) {
+            (void)dma.release(bus::DmaBuffer{record.dma_buffer});
+            record.dma_buffer = 0;
+        }
+        pcibus::PciBusRef bus;
+        if (function.value != 0 && kabi::bind_required(binding, kPciBus, &bus).is_ok()) {
+            (void)bus.release(function);
+        }
+        bus::MmioRef mmio;
+        if (kabi::bind_required(binding, kMmio, &mmio).is_ok()) {
+            for (uint64_t& window : record.windows) {
+                if (window != 0) (void)mmio.unmap(bus::MmioWindow{window});
+                window = 0;
+            }
+        }
     }
 };
 
@@ -124,6 +155,7 @@ uint32_t set_up(Setup& setup) {
         claimed.is_error()) {
         return setup.fail("the PCI bus driver refused the claim", claimed.code());
     }
+    setup.function = function;
     bus::DmaBuffer buffer{};
     bus::DmaMapping mapping{};
     Status allocated = dma.allocate(kBufferBytes, bus::DmaDirection::ToDevice | bus::DmaDirection::FromDevice,
@@ -142,7 +174,10 @@ uint32_t set_up(Setup& setup) {
     objects->irq_binding = 0;
     const char* polled = attach_interrupt(setup.binding, setup.index, function, &objects->irq_binding);
     objects->interrupt_driven = polled == nullptr;
+    objects->kicked = 0;
+    setup.irq_binding = objects->irq_binding;
     virtio::Transport& transport = objects->transport;
+    setup.transport = &transport;
     uint64_t features = 0;
     if (virtio::TransportProblem refused = transport.negotiate(virtio::block::kDriverFeatures, &features);
         refused != virtio::TransportProblem::None) {

@@ -75,6 +75,8 @@ Status kick_device(const UmkaModuleBinding* binding, uint32_t device) {
     DeviceObjects& objects = objects_of(*record);
     lock_queue(*record);
     objects.transport.notify(0);
+    __atomic_store_n(&objects.kicked, __atomic_load_n(&record->submitted, __ATOMIC_ACQUIRE),
+                     __ATOMIC_RELEASE);
     unlock_queue(*record);
     if (objects.interrupt_driven) return Status::ok();
     // The completion thread polls while anything is in flight.

@@ -73,6 +73,9 @@ struct DeviceObjects {
     // The queue's MSI-X vector (bus_access.Irq) when the nucleus gave one; else the
     // completion thread polls this device.
     uint64_t irq_binding;
+    // VirtioBlkDevice.submitted at the last kick: the polling thread waits for those only
+    // (requests not yet kicked are not the device's yet).
+    uint64_t kicked;
     bool interrupt_driven;
 };
 static_assert(sizeof(DeviceObjects) <= sizeof(DeviceRecord::objects));

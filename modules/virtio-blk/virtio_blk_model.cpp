@@ -261,13 +261,16 @@ void VirtioBlkModel::process() {
     if ((status_ & status::kDriverOk) == 0 || queue_enable_ == 0) return;
     uint16_t* available = at<uint16_t>(driver_area_);
     uint16_t available_index = __atomic_load_n(&available[1], __ATOMIC_ACQUIRE);
+    bool completed = false;
     while (last_available_ != available_index) {
         uint16_t head = available[2 + last_available_ % queue_size_];
         ++last_available_;
         std::vector<Buffer> buffers;
         uint32_t written = gather(head, buffers) ? execute(buffers) : 0;
         complete(head, written);
+        completed = true;
     }
+    if (completed && queue_vector_ != 0xFFFF) ++interrupts_;
     // VIRTIO_F_EVENT_IDX: notify me once you make available past this one.
     uint16_t* used = at<uint16_t>(device_area_);
     auto* ring = reinterpret_cast<UsedElement*>(used + 2);

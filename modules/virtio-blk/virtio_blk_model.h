@@ -61,6 +61,11 @@ public:
     uint16_t queue_size_set() const { return queue_size_; }
     bool used_indirect() const { return used_indirect_; }
     uint16_t largest_chain() const { return largest_chain_; }
+    // The MSI-X vector the driver gave queue 0 (0xFFFF: none, the driver polls).
+    uint16_t queue_vector() const { return queue_vector_; }
+    // Interrupts the device would have raised: one per pass that completed something on a
+    // queue with a vector (a driver test delivers them to the driver's IrqHandler).
+    uint64_t interrupts() const { return interrupts_; }
 
 private:
     struct Buffer {
@@ -101,6 +106,7 @@ private:
     uint64_t discarded_sectors_ = 0;
     bool used_indirect_ = false;
     uint16_t largest_chain_ = 0;
+    uint64_t interrupts_ = 0;
 };
 
 }  // namespace umka::virtio::testing

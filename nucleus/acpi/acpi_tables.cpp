@@ -321,4 +321,18 @@ void for_each_io_controller(const PhysicalView& memory, const Summary& summary,
               });
 }
 
+void for_each_interrupt_override(const PhysicalView& memory, const Summary& summary,
+                                 void (*visit)(void* context, const InterruptOverride& entry),
+                                 void* context) {
+    if (summary.madt_physical == 0) return;
+    walk_madt(memory, summary.madt_physical,
+              [&](uint8_t type, const uint8_t* entry, uint8_t length) {
+                  if (type == kMadtInterruptOverride && length >= 10) {
+                      visit(context, InterruptOverride{entry[2], entry[3],
+                                                       read_field<uint32_t>(entry, 4),
+                                                       read_field<uint16_t>(entry, 8)});
+                  }
+              });
+}
+
 }  // namespace umka::acpi

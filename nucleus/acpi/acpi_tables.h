@@ -84,6 +84,16 @@ struct IoController {
     uint32_t interrupt_base;
 };
 
+// An interrupt source override (MADT type 2): ISA IRQ `source` arrives on global interrupt
+// line `line`, with the polarity and trigger `flags` give (MPS INTI flags: bits 1:0
+// polarity, 3:2 trigger; 0 in either means the bus's default).
+struct InterruptOverride {
+    uint8_t bus;
+    uint8_t source;
+    uint32_t line;
+    uint16_t flags;
+};
+
 // Parses the tables reachable from the RSDP. A missing or bad table is not fatal: the
 // summary says what was found and `*warning` names the first thing that was wrong (or
 // stays null). Returns an error only when the RSDP or root table itself is unusable.
@@ -96,6 +106,9 @@ void for_each_processor(const PhysicalView& memory, const Summary& summary,
 void for_each_io_controller(const PhysicalView& memory, const Summary& summary,
                             void (*visit)(void* context, const IoController& controller),
                             void* context);
+void for_each_interrupt_override(const PhysicalView& memory, const Summary& summary,
+                                 void (*visit)(void* context, const InterruptOverride& entry),
+                                 void* context);
 
 // Finds a table by signature through the root table (0 if absent).
 uint64_t find_table(const PhysicalView& memory, uint64_t rsdp_physical, const char signature[4]);

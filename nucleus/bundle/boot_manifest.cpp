@@ -130,13 +130,19 @@ Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor&
                 return fail(error, line_number, column,
                             "match must be VVVV:DDDD or class:CCSS in hex (e.g. match=1af4:1042)");
             }
+        } else if (starts_with(option, "irq=", value)) {
+            uint32_t irq = 0;
+            if (!parse_number(value, 15, irq)) {
+                return fail(error, line_number, column, "irq must be an ISA IRQ, 0 to 15");
+            }
+            request.isa_irq = uint8_t(irq);
         } else if (option.equals("critical")) {
             request.criticality = Criticality::Critical;
         } else if (option.equals("ecam")) {
             request.configuration_space = ConfigurationSpace::Ecam;
         } else {
             return fail(error, line_number, column,
-                        "unknown module option (expected tier=N, transport=T, ports=B+N, ecam, "
+                        "unknown module option (expected tier=N, transport=T, ports=B+N, irq=N, ecam, "
                         "match=V:D or critical)");
         }
     }

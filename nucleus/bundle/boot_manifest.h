@@ -3,7 +3,7 @@
 // initramfs/README.md:
 //
 //   # comment
-//   module serial_console.umod tier=0 transport=direct critical ports=0x3f8+8
+//   module serial_console.umod tier=0 transport=direct critical ports=0x3f8+8 irq=4
 //   module pci_bus_driver.umod tier=0 transport=direct ports=0xcf8+8 ecam
 //   module virtio_blk.umod tier=0 transport=direct match=1af4:1042
 //   module console.umod tier=1 transport=ring
@@ -42,6 +42,8 @@ struct DeviceMatch {
     uint16_t second = 0;  // device (VendorDevice only)
 };
 inline constexpr size_t kMaximumMatches = 4;
+// `irq=N` (0..15): the ISA IRQ the module may attach as bus_access.Irq's Legacy kind.
+inline constexpr uint8_t kNoIsaIrq = 0xFF;
 
 const char* transport_name(Transport transport);
 
@@ -55,6 +57,7 @@ struct ModuleRequest {
     uint16_t port_count = 0;
     ConfigurationSpace configuration_space = ConfigurationSpace::NotGranted;
     DeviceMatch matches[kMaximumMatches];
+    uint8_t isa_irq = kNoIsaIrq;
 };
 
 struct Parameter {

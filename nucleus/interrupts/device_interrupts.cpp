@@ -49,8 +49,21 @@ struct Table {
 constinit Table table;
 
 void set_masked(const MaskedSource& source, bool masked) {
+    if (source.kind != SourceKind::MsixEntry) {
+        arch::set_interrupt_line_masked(source.line, masked);
+        return;
+    }
     uint32_t control = *source.vector_control;
     *source.vector_control = masked ? (control | 1u) : (control & ~1u);
+}
+
+bool masked_while_handling(const MaskedSource& source) {
+    return source.kind != SourceKind::EdgeLine;
+}
+
+bool is_masked(const MaskedSource& source) {
+    // A line's mask bit lives in its controller; the binding's own record says for lines.
+    return source.kind == SourceKind::MsixEntry && (*source.vector_control & 1u) != 0;
 }
 
 bool nothing_pending(void* context) {
@@ -75,9 +88,15 @@ void run_handler(Binding& binding) {
             "ends\n",
             binding.module, unsigned(binding.vector), kStormLimit);
         uint64_t rest = 1'000'000'000ull - (now - binding.window_start_ns);
+        set_masked(binding.source, true);
         sched::sleep_ns(rest);
         binding.window_start_ns = sched::now_ns();
         binding.window_count = 0;
+        // An edge that came while masked is lost: the handler runs once more to catch up.
+        if (!masked_while_handling(binding.source)) {
+            set_masked(binding.source, false);
+            binding.pending.store(1, std::memory_order_release);
+        }
     }
 }
 
@@ -89,7 +108,8 @@ int32_t interrupt_thread(uint64_t argument) {
         binding.pending.store(0, std::memory_order_release);
         run_handler(binding);
         if (binding.state.load(std::memory_order_acquire) == BindingState::Bound &&
-            binding.held_masked.load(std::memory_order_acquire) == 0) {
+            binding.held_masked.load(std::memory_order_acquire) == 0 &&
+            masked_while_handling(binding.source)) {
             set_masked(binding.source, false);
         }
     }
@@ -222,7 +242,9 @@ bool binding_view(uint32_t index, BindingView* view) {
         if (index-- != 0) continue;
         *view = BindingView{binding.module, binding.cookie,
                             binding.delivered.load(std::memory_order_relaxed), binding.cpu,
-                            binding.vector, (*binding.source.vector_control & 1u) != 0};
+                            binding.vector,
+                            is_masked(binding.source) ||
+                                binding.held_masked.load(std::memory_order_relaxed) != 0};
         return true;
     }
     return false;
@@ -238,7 +260,7 @@ void on_device_vector(uint8_t vector) {
     Binding& binding = table.bindings[entry - 1];
     table.delivered.fetch_add(1, std::memory_order_relaxed);
     binding.delivered.fetch_add(1, std::memory_order_relaxed);
-    set_masked(binding.source, true);
+    if (masked_while_handling(binding.source)) set_masked(binding.source, true);
     binding.pending.store(1, std::memory_order_release);
     binding.wake.wake(1, sched::LocalPreemption::Deferred);
 }

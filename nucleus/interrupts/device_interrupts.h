@@ -21,9 +21,16 @@ namespace umka::interrupts {
 inline constexpr uint32_t kMaximumBindings = 32;
 inline constexpr uint32_t kStormLimit = 20000;  // interrupts per binding per second
 
-// How the nucleus masks a source: an MSI-X table entry's vector-control word (bit 0).
+// How the nucleus masks a source. An MSI-X entry (its vector-control word, bit 0) and a
+// level-triggered line are masked from the interrupt until the handler returns (MSI-X keeps
+// what arrives meanwhile pending; a level line is still asserted at unmask). An
+// edge-triggered line is never masked for that, since an edge that comes while it is masked
+// is lost: an interrupt during the handler runs the handler again instead.
+enum class SourceKind : uint8_t { MsixEntry, LevelLine, EdgeLine };
 struct MaskedSource {
-    volatile uint32_t* vector_control;
+    SourceKind kind;
+    volatile uint32_t* vector_control;  // MsixEntry
+    uint32_t line;                      // LevelLine, EdgeLine
 };
 
 struct BindingRequest {

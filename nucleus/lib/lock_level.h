@@ -25,6 +25,7 @@ enum class LockLevel : uint8_t {
     ModuleRingHandles,  // published/rings_service.cpp: module ring-binding handles (leaf)
     DeviceRegistry,     // published/device_registry.cpp: published devices and their drivers
     DeviceInterrupts,   // interrupts/device_interrupts.cpp: vectors and bindings
+    InterruptLines,     // arch: the I/O APICs' select/window pairs (leaf)
     AddressSpace,       // arch/*/mm: the kernel page tables
     PhysicalMemory,     // mm/physical_memory.cpp: the frame allocator (leaf)
     Console,            // lib/log.cpp: the console (leaf)
@@ -58,6 +59,8 @@ constexpr const char* lock_level_name(LockLevel level) {
         return "device-registry";
     case LockLevel::DeviceInterrupts:
         return "device-interrupts";
+    case LockLevel::InterruptLines:
+        return "interrupt-lines";
     case LockLevel::AddressSpace:
         return "address-space";
     case LockLevel::PhysicalMemory:
@@ -79,6 +82,7 @@ constexpr bool lock_level_nests_in_order(LockLevel level) {
 constexpr bool lock_level_is_leaf(LockLevel level) {
     return level == LockLevel::TaskSlots || level == LockLevel::ModuleQueueTable ||
            level == LockLevel::ModuleRingHandles || level == LockLevel::PhysicalMemory ||
+           level == LockLevel::InterruptLines ||
            level == LockLevel::Console;
 }
 

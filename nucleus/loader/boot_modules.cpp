@@ -47,6 +47,7 @@ void record_request(const bundle::InventoryRequest& request) {
     for (size_t index = 0; index < bundle::kMaximumMatches; ++index) {
         record->matches[index] = module.matches[index];
     }
+    record->legacy_irq = module.isa_irq;
     // Names are taken whole or refused: a cut name could name another file of the bundle.
     bool named =
         umka::copy_name(record->file, sizeof record->file, module.file.text, module.file.length);

@@ -1,6 +1,7 @@
 // bus_access.Irq: MSI-X vectors for the devices the device registry bound to the calling
-// module (the only kind yet: legacy INTx through the I/O APIC and plain MSI are ENODEV with
-// the reason in the log). `vector_index` names the device and the table entry: bits 15..11
+// module, and the ISA IRQ its boot-manifest line grants (`irq=N`: Legacy, routed through the
+// I/O APIC per the MADT's overrides). Plain MSI and PCI INTx are ENODEV with the reason in
+// the log. For MSI-X `vector_index` names the device and the table entry: bits 15..11
 // the ordinal of the bound device (as in device_registry.Devices.bound), bits 10..0 the
 // MSI-X table entry. The nucleus writes the entry (address and data aiming a vector of the
 // shared device range at one CPU, CPUs taken in turn) through its own uncached mapping and
@@ -15,11 +16,13 @@
 #include <arch/memory.h>
 
 #include "nucleus/interrupts/device_interrupts.h"
+#include "nucleus/interrupts/legacy_routing.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/mm/frame_allocator.h"
 #include "nucleus/published/nucleus_services.h"
 #include "nucleus/published/owned_frames.h"
 #include "nucleus/smp/cpu_table.h"
+#include "nucleus/system.h"
 #include "umka/kabi/bus_access.hpp"
 
 namespace umka::loader {
@@ -51,53 +54,116 @@ uint32_t owner_of(const ModuleRecord* caller) {
     return caller != nullptr ? caller->owner : 0;
 }
 
+// The caller's IrqHandler slot, or nullptr.
+UmkaServiceSlot* handler_of(const ModuleRecord& caller) {
+    Result<UmkaServiceSlot*> handler = module_system().registry().find(
+        "bus_access", "IrqHandler", caller.image.manifest_view.name());
+    return handler.is_error() ? nullptr : handler.value();
+}
+
+// MSI-X table entry `vector_index` (device ordinal << 11 | entry) of a device bound to the
+// caller, written to aim a fresh vector at the next CPU.
+Status attach_msix(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
+                   UmkaServiceSlot* handler, bus::IrqBinding* binding) {
+    uint32_t ordinal = vector_index >> kEntryBits;
+    uint32_t entry_index = vector_index & ((1u << kEntryBits) - 1);
+    Result<uint64_t> entry = device_msix_entry(caller, ordinal, entry_index);
+    if (entry.is_error()) {
+        return refuse(&caller, vector_index,
+                      "no such MSI-X entry on a device bound to it (device_registry)",
+                      Errno::NoDevice);
+    }
+    uint64_t physical = entry.value();
+    uint64_t page = physical & ~(kFrameSize - 1);
+    if (arch::map_physical(page, kFrameSize, arch::DeviceAccess::ReadWriteUncached).is_error()) {
+        return refuse(&caller, vector_index, "its table page could not be mapped", Errno::NoSpace);
+    }
+    auto* table_entry = static_cast<volatile uint32_t*>(arch::physical_to_virtual(physical));
+    Cpu& cpu = next_cpu();
+    interrupts::MaskedSource source{interrupts::SourceKind::MsixEntry, &table_entry[3], 0};
+    Result<interrupts::BoundVector> bound = interrupts::bind(
+        interrupts::BindingRequest{caller.owner, caller.file, handler, cookie, source, cpu.index});
+    if (bound.is_error()) {
+        return refuse(&caller, vector_index, "no vector or binding is free", Errno::NoSpace);
+    }
+    arch::MsiMessage message = arch::msi_message(cpu.hardware_id, bound.value().vector);
+    table_entry[0] = uint32_t(message.address);
+    table_entry[1] = uint32_t(message.address >> 32);
+    table_entry[2] = message.data;
+    (void)interrupts::unmask(bound.value().handle, caller.owner);
+    log("irq: %s device %u entry %u: MSI-X vector %u on cpu %u\n", caller.file, ordinal,
+        entry_index, unsigned(bound.value().vector), cpu.index);
+    binding->value = bound.value().handle;
+    return Status::ok();
+}
+
+// The ISA IRQ the boot manifest granted the caller (`irq=N`), on the interrupt line and with
+// the polarity and trigger the MADT's overrides give it.
+Status attach_legacy(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
+                     UmkaServiceSlot* handler, bus::IrqBinding* binding) {
+    if (caller.legacy_irq == bundle::kNoIsaIrq) {
+        return refuse(&caller, vector_index, "no ISA IRQ is granted to it (irq= on its line)",
+                      Errno::NoDevice);
+    }
+    struct Overrides {
+        acpi::InterruptOverride entries[interrupts::kIsaIrqCount];
+        size_t count;
+    } overrides{};
+    acpi::for_each_interrupt_override(
+        arch::kernel_physical_view(), system_description().acpi,
+        [](void* context, const acpi::InterruptOverride& entry) {
+            auto& found = *static_cast<Overrides*>(context);
+            if (found.count < interrupts::kIsaIrqCount) found.entries[found.count++] = entry;
+        },
+        &overrides);
+    interrupts::LegacyRoute route =
+        interrupts::route_isa_irq(caller.legacy_irq, overrides.entries, overrides.count);
+    bool level = route.trigger == arch::LineTrigger::Level;
+    interrupts::MaskedSource source{
+        level ? interrupts::SourceKind::LevelLine : interrupts::SourceKind::EdgeLine, nullptr,
+        route.line};
+    Cpu& cpu = next_cpu();
+    Result<interrupts::BoundVector> bound = interrupts::bind(
+        interrupts::BindingRequest{caller.owner, caller.file, handler, cookie, source, cpu.index});
+    if (bound.is_error()) {
+        return refuse(&caller, vector_index, "no vector or binding is free", Errno::NoSpace);
+    }
+    if (arch::route_interrupt_line(route.line, bound.value().vector, cpu.hardware_id,
+                                   route.polarity, route.trigger)
+            .is_error()) {
+        (void)interrupts::unbind(bound.value().handle, caller.owner);
+        return refuse(&caller, vector_index, "no interrupt controller has its line",
+                      Errno::NoDevice);
+    }
+    (void)interrupts::unmask(bound.value().handle, caller.owner);
+    log("irq: %s ISA IRQ %u: line %u (%s, %s) vector %u on cpu %u\n", caller.file,
+        unsigned(caller.legacy_irq), route.line, level ? "level" : "edge",
+        route.polarity == arch::LinePolarity::ActiveLow ? "active low" : "active high",
+        unsigned(bound.value().vector), cpu.index);
+    binding->value = bound.value().handle;
+    return Status::ok();
+}
+
 struct IrqService {
     [[gnu::always_inline]] static inline Status attach(void*, bus::IrqKind kind,
                                                        uint16_t vector_index, uint64_t cookie,
                                                        bus::IrqBinding* binding) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
         if (caller == nullptr || binding == nullptr) return Errno::NoDevice;
-        if (kind != bus::IrqKind::MsiX) {
-            return refuse(caller, vector_index, "only MSI-X is delivered yet", Errno::NoDevice);
-        }
-        Result<uint64_t> entry = device_msix_entry(*caller, vector_index >> kEntryBits,
-                                                   vector_index & ((1u << kEntryBits) - 1));
-        if (entry.is_error()) {
-            return refuse(caller, vector_index,
-                          "no such MSI-X entry on a device bound to it (device_registry)",
-                          Errno::NoDevice);
-        }
-        Result<UmkaServiceSlot*> handler = module_system().registry().find(
-            "bus_access", "IrqHandler", caller->image.manifest_view.name());
-        if (handler.is_error()) {
+        UmkaServiceSlot* handler = handler_of(*caller);
+        if (handler == nullptr) {
             return refuse(caller, vector_index, "it provides no bus_access.IrqHandler",
                           Errno::NoDevice);
         }
-        uint64_t physical = entry.value();
-        uint64_t page = physical & ~(kFrameSize - 1);
-        if (arch::map_physical(page, kFrameSize, arch::DeviceAccess::ReadWriteUncached)
-                .is_error()) {
-            return refuse(caller, vector_index, "its table page could not be mapped",
-                          Errno::NoSpace);
+        switch (kind) {
+        case bus::IrqKind::MsiX:
+            return attach_msix(*caller, vector_index, cookie, handler, binding);
+        case bus::IrqKind::Legacy:
+            return attach_legacy(*caller, vector_index, cookie, handler, binding);
+        case bus::IrqKind::Msi:
+            break;
         }
-        auto* table_entry = static_cast<volatile uint32_t*>(arch::physical_to_virtual(physical));
-        Cpu& cpu = next_cpu();
-        interrupts::BindingRequest request{caller->owner, caller->file, handler.value(), cookie,
-                                           interrupts::MaskedSource{&table_entry[3]}, cpu.index};
-        Result<interrupts::BoundVector> bound = interrupts::bind(request);
-        if (bound.is_error()) {
-            return refuse(caller, vector_index, "no vector or binding is free", Errno::NoSpace);
-        }
-        arch::MsiMessage message = arch::msi_message(cpu.hardware_id, bound.value().vector);
-        table_entry[0] = uint32_t(message.address);
-        table_entry[1] = uint32_t(message.address >> 32);
-        table_entry[2] = message.data;
-        (void)interrupts::unmask(bound.value().handle, caller->owner);
-        log("irq: %s device %u entry %u: vector %u on cpu %u\n", caller->file,
-            unsigned(vector_index >> kEntryBits), unsigned(vector_index & ((1u << kEntryBits) - 1)),
-            unsigned(bound.value().vector), cpu.index);
-        binding->value = bound.value().handle;
-        return Status::ok();
+        return refuse(caller, vector_index, "plain MSI is not delivered yet", Errno::NoDevice);
     }
 
     [[gnu::always_inline]] static inline Status detach(void*, bus::IrqBinding binding) {

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "nucleus/interrupts/legacy_routing.h"
 #include "test/host/acpi_capture.h"
 
 namespace umka::acpi {
@@ -52,6 +53,49 @@ TEST(AcpiTablesTest, QemuFourCpusFromTheMadt) {
     ASSERT_EQ(controllers.size(), 1u);
     EXPECT_EQ(controllers[0].address, 0xFEC00000u);
     EXPECT_EQ(controllers[0].interrupt_base, 0u);
+}
+
+void collect_override(void* context, const InterruptOverride& entry) {
+    static_cast<std::vector<InterruptOverride>*>(context)->push_back(entry);
+}
+
+// QEMU's pc and q35 MADTs: the timer (IRQ 0) on line 2, the PCI-routed IRQs 5, 9, 10 and 11
+// level-triggered active high; COM1's IRQ 4 has no override, so it is line 4, edge, high.
+TEST(AcpiTablesTest, QemuInterruptOverridesRouteIsaIrqs) {
+    for (const char* name : {"qemu-pc-smp4.txt", "qemu-q35-smp2.txt"}) {
+        SCOPED_TRACE(name);
+        auto capture = load_acpi_capture(data(name));
+        Summary summary;
+        const char* warning = nullptr;
+        ASSERT_TRUE(parse(capture.memory.view(), capture.rsdp, summary, &warning).is_ok());
+        std::vector<InterruptOverride> overrides;
+        for_each_interrupt_override(capture.memory.view(), summary, collect_override, &overrides);
+        ASSERT_EQ(overrides.size(), summary.interrupt_override_count);
+        interrupts::LegacyRoute timer =
+            interrupts::route_isa_irq(0, overrides.data(), overrides.size());
+        EXPECT_EQ(timer.line, 2u);
+        EXPECT_EQ(timer.trigger, arch::LineTrigger::Edge);
+        interrupts::LegacyRoute serial =
+            interrupts::route_isa_irq(4, overrides.data(), overrides.size());
+        EXPECT_EQ(serial.line, 4u);
+        EXPECT_EQ(serial.polarity, arch::LinePolarity::ActiveHigh);
+        EXPECT_EQ(serial.trigger, arch::LineTrigger::Edge);
+        interrupts::LegacyRoute pci =
+            interrupts::route_isa_irq(10, overrides.data(), overrides.size());
+        EXPECT_EQ(pci.line, 10u);
+        EXPECT_EQ(pci.trigger, arch::LineTrigger::Level);
+        EXPECT_EQ(pci.polarity, arch::LinePolarity::ActiveHigh);
+    }
+}
+
+TEST(AcpiTablesTest, OverrideFlagsGivePolarityAndTrigger) {
+    const InterruptOverride overrides[] = {{0, 3, 19, 0x000F}, {1, 4, 20, 0x000F}};
+    interrupts::LegacyRoute low_level = interrupts::route_isa_irq(3, overrides, 2);
+    EXPECT_EQ(low_level.line, 19u);
+    EXPECT_EQ(low_level.polarity, arch::LinePolarity::ActiveLow);
+    EXPECT_EQ(low_level.trigger, arch::LineTrigger::Level);
+    // An override for another bus is not ISA's.
+    EXPECT_EQ(interrupts::route_isa_irq(4, overrides, 2).line, 4u);
 }
 
 TEST(AcpiTablesTest, QemuPiix4PowerManagementFromFadtAndDsdt) {

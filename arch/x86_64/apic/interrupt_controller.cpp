@@ -2,6 +2,7 @@
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
 
+#include "arch/x86_64/apic/io_apic.h"
 #include "arch/x86_64/apic/local_apic.h"
 #include "arch/x86_64/cpu/traps.h"
 #include "arch/x86_64/cpu/x86.h"
@@ -104,6 +105,7 @@ Status initialize_interrupt_controller(const acpi::Summary& acpi) {
     if (base == 0) base = x86::read_msr(x86::kMsrApicBase) & ~0xFFFull;
     TRY(local_apic::map(base));
     local_apic::enable();
+    io_apic::initialize(acpi);
     return Status::ok();
 }
 

@@ -77,6 +77,14 @@ umka_host_sanitized(umka_module_harness)
 target_include_directories(umka_module_harness PUBLIC ${UMKA_MODULE_TEST_DIR})
 target_link_libraries(umka_module_harness PUBLIC umka_module_host)
 
+# Host providers several module tests share (host_dma.h, host_threads.h, host_directory.h):
+# DMA over aligned_alloc memory, Threads with real threads and wait queues, a Directory over
+# the harness's registry. Not part of the SDK's harness.
+add_library(umka_module_host_fakes STATIC ${UMKA_MODULE_TEST_DIR}/host_dma.cpp
+  ${UMKA_MODULE_TEST_DIR}/host_threads.cpp ${UMKA_MODULE_TEST_DIR}/host_directory.cpp)
+umka_host_sanitized(umka_module_host_fakes)
+target_link_libraries(umka_module_host_fakes PUBLIC umka_module_harness)
+
 # The same harness without sanitizers, -O2, for the SDK (lib/libumka_module_harness.a, with
 # umka_nucleus_bench installed as lib/libumka_nucleus_pure.a: the loader code it needs), so
 # an out-of-tree test links it with no sanitizer runtime. Its own directory: the archive has

@@ -48,6 +48,15 @@ struct MsiMessage {
     uint32_t data;
 };
 MsiMessage msi_message(uint32_t hardware_id, uint8_t vector);
+
+// Interrupt lines (global system interrupts: on x86-64 the I/O APICs' inputs, found in the
+// MADT). A routed line is left masked.
+enum class LinePolarity : uint8_t { ActiveHigh, ActiveLow };
+enum class LineTrigger : uint8_t { Edge, Level };
+// ENODEV: no controller has the line.
+Status route_interrupt_line(uint32_t line, uint8_t vector, uint32_t hardware_id,
+                            LinePolarity polarity, LineTrigger trigger);
+void set_interrupt_line_masked(uint32_t line, bool masked);
 // Stops every other CPU (used on fatal errors); does not return to them.
 void stop_other_cpus();
 
