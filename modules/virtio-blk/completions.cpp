@@ -89,9 +89,12 @@ uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
         }
         finished[count++] = Finished{cookie, result};
     }
-    if (broken) {
-        // The device lied about its used ring: reset it, and every request it held ends
-        // with EIO, once. The device stays out of service (Broken).
+    // Nothing completed: a device that set DEVICE_NEEDS_RESET (virtio 1.2 §2.1.2) will
+    // complete nothing more until it is reset, so it is treated like a broken ring.
+    bool needs_reset = !broken && count == 0 && objects.transport.needs_reset();
+    if (broken || needs_reset) {
+        // The device lied about its used ring, or asked for a reset: reset it, and every
+        // request it held ends with EIO, once. The device stays out of service (Broken).
         (void)objects.transport.reset();
         objects.blocks.fail_in_flight([&](uint64_t cookie, int32_t result) {
             if (count < kReapBatch) finished[count++] = Finished{cookie, result};
@@ -104,6 +107,10 @@ uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
         static constexpr char kBroken[] =
             "virtio-blk: the device broke its used ring; reset, requests in flight failed";
         log_text(binding, services::LogLevel::Error, kBroken, sizeof kBroken - 1);
+    } else if (needs_reset) {
+        static constexpr char kNeedsReset[] =
+            "virtio-blk: the device set DEVICE_NEEDS_RESET; reset, requests in flight failed";
+        log_text(binding, services::LogLevel::Error, kNeedsReset, sizeof kNeedsReset - 1);
     }
     if (count == 0) return 0;
     block::BlockCompletionRef completion;

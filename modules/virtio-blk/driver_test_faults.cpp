@@ -42,6 +42,31 @@ TEST_F(VirtioBlkDriver, ABrokenUsedRingResetsTheDeviceAndFailsWhatWasInFlightOnc
     EXPECT_EQ(completions_.count(), 5u);
 }
 
+// A device that sets DEVICE_NEEDS_RESET completes nothing more: the next interrupt resets it,
+// every request it held completes with EIO once, and it stays out of service.
+TEST_F(VirtioBlkDriver, DeviceNeedsResetFailsWhatWasInFlightOnce) {
+    FakeFunction& function = add_device();
+    start();
+    Buffer data = buffer(8);
+    world_.set_fault(0, Fault::NeedsResetAfterNext);
+    for (uint64_t cookie = 1; cookie <= 3; ++cookie) {
+        ASSERT_TRUE(submit(0, Operation::Read, cookie * 8, 8, data, cookie).is_ok());
+    }
+    ASSERT_TRUE(device_.device_kick(0).is_ok());
+    handler_.handle_irq(0);
+    std::map<uint64_t, std::vector<int32_t>> seen = by_cookie();
+    ASSERT_EQ(seen.size(), 3u);
+    for (const auto& [cookie, results] : seen) {
+        EXPECT_EQ(results, std::vector<int32_t>{UMKA_KABI_EIO}) << "cookie " << cookie;
+    }
+    EXPECT_EQ(function.model->status(), 0);  // reset
+    EXPECT_TRUE(logged("the device set DEVICE_NEEDS_RESET; reset, requests in flight failed"))
+        << log_text();
+    handler_.handle_irq(0);
+    EXPECT_EQ(completions_.count(), 3u);
+    EXPECT_EQ(device_.device_kick(0).code(), UMKA_KABI_ENODEV);
+}
+
 struct Refusal {
     const char* name;  // of the test case
     Fault fault;

@@ -71,6 +71,9 @@ struct BindingView {
     const char* module;
     uint64_t cookie;
     uint64_t delivered;
+    // From the interrupt to its handler's start (the binding's thread woken and run).
+    uint64_t latency_average_ns;
+    uint64_t latency_max_ns;
     uint32_t cpu;
     uint8_t vector;
     bool masked;

@@ -193,6 +193,8 @@ struct MachineService {
         record->vector = view.vector;
         record->masked = view.masked ? 1 : 0;
         record->cpu = view.cpu;
+        record->latency_average_ns = view.latency_average_ns;
+        record->latency_max_ns = view.latency_max_ns;
         return Status::ok();
     }
 

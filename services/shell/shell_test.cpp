@@ -444,11 +444,13 @@ TEST_F(Shell, IrqsListsEachBindingAndTheTotals) {
     binding.cookie = 0;
     binding.delivered = 56;
     binding.masked = 1;
+    binding.latency_average_ns = 41'500;
+    binding.latency_max_ns = 250'000;
     machine_.interrupts = {binding};
     machine_.totals = api::InterruptTotals{57, 2, 0};
     EXPECT_EQ(run("irqs"),
-              "vector cpu module                   cookie   delivered masked\n"
-              "    64   1 virtio_blk.umod               0          56 yes\n"
+              "vector cpu module                   cookie   delivered masked latency-us avg/max\n"
+              "    64   1 virtio_blk.umod               0          56 yes           41/250\n"
               "delivered 57, spurious 2, storms 0\n");
 }
 

@@ -196,7 +196,7 @@ def scenario_blk(build: Path, accel: str) -> None:
     expect(output.count(", MSI-X\n") == 2, "a disk is polled instead of interrupting")
     irqs = command_output(output, "irqs")
     delivered = {int(cookie): int(count) for cookie, count in re.findall(
-        r"^\s*\d+\s+\d+ virtio_blk\.umod\s+(\d+)\s+(\d+) (?:yes|no)$", irqs, re.MULTILINE)}
+        r"^\s*\d+\s+\d+ virtio_blk\.umod\s+(\d+)\s+(\d+) (?:yes|no)\s+\d+/\d+$", irqs, re.MULTILINE)}
     expect(set(delivered) == {0, 1} and delivered[0] > 0, f"no MSI-X deliveries to virtio_blk:\n{irqs}")
     expect(re.search(r"^delivered \d+, spurious 0, storms 0$", irqs, re.MULTILINE) is not None,
            f"spurious interrupts or storms:\n{irqs}")

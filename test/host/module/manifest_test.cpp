@@ -84,12 +84,14 @@ TEST(Manifest, ReadsWhatKabiGenGenerates) {
     const ManifestView& view = parsed.value();
     EXPECT_STREQ(view.name(), "serial_console");
     ASSERT_EQ(view.provided_count(), 2u);
-    ASSERT_EQ(view.required_count(), 2u);
+    ASSERT_EQ(view.required_count(), 3u);
     ASSERT_EQ(view.state_count(), 1u);
     EXPECT_STREQ(view.provided(0).package, "char_device");
     EXPECT_STREQ(view.provided(0).name, "CharDevice");
     EXPECT_STREQ(view.required(1).package, "bus_access");
     EXPECT_STREQ(view.required(1).name, "PortIo");
+    EXPECT_STREQ(view.required(2).package, "bus_access");
+    EXPECT_STREQ(view.required(2).name, "Irq");
     // transport(direct, ring): its CharDevice can be served over a ring binding.
     EXPECT_EQ(view.transport_mask(), UMKA_KABI_TRANSPORT_DIRECT | UMKA_KABI_TRANSPORT_RING);
 
