@@ -1,5 +1,7 @@
 #include "nucleus/interrupts/device_interrupts.h"
 
+#include "nucleus/interrupts/storm_window.h"
+
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
 
@@ -8,6 +10,7 @@
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/sched/scheduler.h"
+#include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/module_entry.h"
@@ -40,15 +43,15 @@ struct Binding {
     std::atomic<uint32_t> held_masked;
     sched::WaitQueue wake;
     std::atomic<uint32_t> thread_done;
-    uint64_t window_start_ns;
-    uint32_t window_count;
+    StormWindow storm{kStormLimit};
 };
 
 struct Table {
     SpinLock lock{LockLevel::DeviceInterrupts};
     Binding bindings[kMaximumBindings]{};
-    // vector - kFirstDeviceVector -> binding index + 1 (0: free).
-    std::atomic<uint8_t> by_vector[arch::kDeviceVectorCount]{};
+    // Per CPU: vector - kFirstDeviceVector -> binding index + 1 (0: free). A vector number
+    // is only unique on its CPU, so each CPU has the whole device range.
+    std::atomic<uint8_t> by_vector[kMaximumInterruptCpus][arch::kDeviceVectorCount]{};
     std::atomic<uint64_t> delivered{0};
     std::atomic<uint64_t> spurious{0};
     std::atomic<uint64_t> storms{0};
@@ -78,28 +81,20 @@ bool nothing_pending(void* context) {
     return static_cast<Binding*>(context)->pending.load(std::memory_order_acquire) == 0;
 }
 
-// Calls the handler; then unmasks unless the binding passed its storm limit this second,
-// in which case it sleeps out the second first.
+// Calls the handler; past the storm limit (storm_window.h) the source stays masked for the
+// rest of that second, the thread sleeping it out.
 void run_handler(Binding& binding) {
     kabi::bus_access::IrqHandlerRef handler;
     if (kabi::bind_service(binding.handler, &handler).is_ok()) {
         handler.handle_irq(binding.cookie);
     }
-    uint64_t now = sched::now_ns();
-    if (now - binding.window_start_ns >= 1'000'000'000ull) {
-        binding.window_start_ns = now;
-        binding.window_count = 0;
-    }
-    if (++binding.window_count == kStormLimit) {
+    uint64_t hold_ns = binding.storm.count(sched::now_ns());
+    if (hold_ns != 0) {
         table.storms.fetch_add(1, std::memory_order_relaxed);
-        log("irq: %s vector %u: more than %u interrupts in a second; masked until the second "
-            "ends\n",
+        log("irq: %s vector %u: %u interrupts within a second; masked for the rest of it\n",
             binding.module, unsigned(binding.vector), kStormLimit);
-        uint64_t rest = 1'000'000'000ull - (now - binding.window_start_ns);
         set_masked(binding.source, true);
-        sched::sleep_ns(rest);
-        binding.window_start_ns = sched::now_ns();
-        binding.window_count = 0;
+        sched::sleep_ns(hold_ns);
         // An edge that came while masked is lost: the handler runs once more to catch up.
         if (!masked_while_handling(binding.source)) {
             set_masked(binding.source, false);
@@ -156,8 +151,9 @@ Result<BoundVector> bind(const BindingRequest& request) {
             if (table.bindings[index].state.load(std::memory_order_acquire) == BindingState::Free)
                 break;
         }
+        if (request.cpu >= kMaximumInterruptCpus) return Errno::NoSpace;
         while (slot < arch::kDeviceVectorCount &&
-               table.by_vector[slot].load(std::memory_order_relaxed) != 0) {
+               table.by_vector[request.cpu][slot].load(std::memory_order_relaxed) != 0) {
             ++slot;
         }
         if (index == kMaximumBindings || slot == arch::kDeviceVectorCount) return Errno::NoSpace;
@@ -178,11 +174,10 @@ Result<BoundVector> bind(const BindingRequest& request) {
         binding->pending.store(0, std::memory_order_relaxed);
         binding->held_masked.store(0, std::memory_order_relaxed);
         binding->thread_done.store(0, std::memory_order_relaxed);
-        binding->window_start_ns = 0;
-        binding->window_count = 0;
+        binding->storm = StormWindow(kStormLimit);
         set_masked(binding->source, true);
         binding->state.store(BindingState::Bound, std::memory_order_release);
-        table.by_vector[slot].store(uint8_t(index + 1), std::memory_order_release);
+        table.by_vector[request.cpu][slot].store(uint8_t(index + 1), std::memory_order_release);
     }
     char name[24] = "irq:";
     for (uint32_t at = 0; at < 18 && request.module[at] != '\0' && request.module[at] != '.'; ++at) {
@@ -193,7 +188,7 @@ Result<BoundVector> bind(const BindingRequest& request) {
                                                sched::Placement::Pinned, request.cpu);
     if (thread.is_error()) {
         SpinLockGuard guard(table.lock);
-        table.by_vector[slot].store(0, std::memory_order_release);
+        table.by_vector[request.cpu][slot].store(0, std::memory_order_release);
         binding->state.store(BindingState::Free, std::memory_order_release);
         return thread.error();
     }
@@ -207,8 +202,8 @@ Status unbind(uint64_t handle, uint32_t owner) {
         binding = live(handle, owner);
         if (binding == nullptr) return Errno::InvalidArgument;
         set_masked(binding->source, true);
-        table.by_vector[binding->vector - arch::kFirstDeviceVector].store(0,
-                                                                          std::memory_order_release);
+        table.by_vector[binding->cpu][binding->vector - arch::kFirstDeviceVector].store(
+            0, std::memory_order_release);
         binding->state.store(BindingState::Stopping, std::memory_order_release);
     }
     binding->pending.store(1, std::memory_order_release);
@@ -274,8 +269,13 @@ bool binding_view(uint32_t index, BindingView* view) {
 }
 
 void on_device_vector(uint8_t vector) {
+    uint32_t cpu = cpu_table().current().index;
+    if (cpu >= kMaximumInterruptCpus) {
+        table.spurious.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     uint8_t entry =
-        table.by_vector[vector - arch::kFirstDeviceVector].load(std::memory_order_acquire);
+        table.by_vector[cpu][vector - arch::kFirstDeviceVector].load(std::memory_order_acquire);
     if (entry == 0) {
         table.spurious.fetch_add(1, std::memory_order_relaxed);
         return;

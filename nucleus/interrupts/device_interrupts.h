@@ -1,5 +1,5 @@
-// Modules' device interrupts: each binding owns one vector of the shared device range
-// (arch/interrupts.h), aimed at one CPU, and one nucleus thread that calls the module's
+// Modules' device interrupts: each binding owns one vector of its CPU's device range
+// (arch/interrupts.h; every CPU has its own), and one nucleus thread that calls the module's
 // bus_access.IrqHandler. The interrupt itself only masks its source, counts and wakes that
 // thread; the source stays masked until the handler has returned, so a driver's handler
 // never runs twice at once and a device cannot interrupt faster than its handler runs.
@@ -19,6 +19,8 @@ struct UmkaServiceSlot;
 namespace umka::interrupts {
 
 inline constexpr uint32_t kMaximumBindings = 32;
+// CPUs that take device interrupts (each with the whole device vector range of its own).
+inline constexpr uint32_t kMaximumInterruptCpus = 64;
 inline constexpr uint32_t kStormLimit = 20000;  // interrupts per binding per second
 
 // How the nucleus masks a source. An MSI-X entry (its vector-control word, bit 0) and a
@@ -47,9 +49,9 @@ struct BoundVector {
     uint8_t vector;
 };
 
-// Takes a free vector and binding and starts the binding's thread; the source is left
-// masked (the caller programs it, then calls unmask()). ENOSPC: no vector or binding left;
-// ENOSYS: no scheduler to run the thread.
+// Takes a free binding and a free vector of `request.cpu` and starts the binding's thread,
+// pinned to that CPU; the source is left masked (the caller programs it, then calls
+// unmask()). ENOSPC: no vector on that CPU or no binding left; ENOSYS: no scheduler.
 Result<BoundVector> bind(const BindingRequest& request);
 // Masks the source, stops the thread and frees the vector. EINVAL: not a live handle of
 // `owner`.

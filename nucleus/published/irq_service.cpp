@@ -4,7 +4,7 @@
 // the log. For MSI-X `vector_index` names the device and the table entry: bits 15..11
 // the ordinal of the bound device (as in device_registry.Devices.bound), bits 10..0 the
 // MSI-X table entry. The nucleus writes the entry (address and data aiming a vector of the
-// shared device range at one CPU, CPUs taken in turn) through its own uncached mapping and
+// device range of one CPU, CPUs taken in turn) through its own uncached mapping and
 // delivers each interrupt to the caller's bus_access.IrqHandler on a nucleus thread
 // (nucleus/interrupts/device_interrupts.h), the entry masked until the handler returns.
 // The driver turns MSI-X on in the function's configuration space through its bus driver.

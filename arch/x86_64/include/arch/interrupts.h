@@ -35,8 +35,8 @@ void start_secondary_periodic_timer();
 
 void send_rendezvous_interrupt(uint32_t hardware_id);
 
-// Vectors for modules' device interrupts (MSI/MSI-X): one table shared by every CPU, each
-// vector delivered to one CPU. The trap dispatch acknowledges them and calls
+// Vectors for modules' device interrupts (MSI-X, I/O APIC lines): the same range on every
+// CPU, a vector number naming a different binding on each. The trap dispatch acknowledges them and calls
 // interrupts::on_device_vector (nucleus/interrupts/device_interrupts.h).
 inline constexpr uint8_t kFirstDeviceVector = 64;
 inline constexpr uint8_t kDeviceVectorCount = 64;
