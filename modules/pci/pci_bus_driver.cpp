@@ -138,6 +138,20 @@ struct PciBus {
         if (status.is_error()) return status;
         return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
     }
+
+    static Status program_msi(void* context, pcibus::PciFunction function, uint64_t address,
+                              uint32_t data) {
+        Record* record = record_of(state_of(context), function);
+        if (record == nullptr) return UMKA_KABI_EINVAL;
+        umka::pci::ConfigPath path(umka::pci::binding_of(context));
+        if (!path.ready()) return UMKA_KABI_EIO;
+        const pcibus::PciAddress& where = record->info.address;
+        Status status = umka::pci::program_msi(
+            path.access(), umka::pci::Address{where.segment, where.bus, where.device, where.function},
+            address, data);
+        if (status.is_error()) return status;
+        return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
+    }
 };
 static_assert(__is_empty(PciBus), "module code keeps no state of its own");
 

@@ -43,6 +43,9 @@ Status enumerate_into_state(const UmkaModuleBinding* binding);
 
 // PciBus.set_interrupts on one function (interrupt_mode.cpp).
 Status set_interrupt_mode(ConfigAccess& access, Address address, kabi::bus_access::IrqKind kind);
+// PciBus.program_msi on one function (interrupt_mode.cpp).
+Status program_msi(ConfigAccess& access, Address address, uint64_t message_address,
+                   uint32_t message_data);
 
 // Publishes every enumerated function to the nucleus's device registry (logs refusals).
 void publish_devices(const UmkaModuleBinding* binding);

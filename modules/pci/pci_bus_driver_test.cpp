@@ -314,3 +314,36 @@ TEST_F(PciBusDriverTest, SetInterruptsTurnsMsixOnAndOff) {
 
 }  // namespace
 }  // namespace umka::pci
+
+namespace umka::pci {
+namespace {
+
+// program_msi: QEMU's edu device (one 64-bit MSI vector) gets the message, one vector, MSI
+// on and INTx off; a function without MSI is ENODEV.
+TEST_F(PciBusDriverTest, ProgramMsiWritesTheMessageAndTurnsMsiOn) {
+    PciModel model = testing::qemu_pc();
+    testing::ModelFunction& edu = model.add(0, 4, 0, 0x1234, 0x11E8, 0x00, 0xFF);
+    const uint8_t msi[] = {0x80, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // 64-bit, 1 vector
+    PciModel::capability(edu, 0x40, 0x05, msi, sizeof msi);
+    ASSERT_NO_FATAL_FAILURE(boot(std::move(model)));
+    ASSERT_TRUE(bus_.has_program_msi());
+    pcibus::PciFunction function{};
+    ASSERT_TRUE(bus_.claim(uint32_t(find(0, 4, 0)), &function).is_ok());
+    ASSERT_TRUE(bus_.program_msi(function, 0xFEE01000u, 0x45).is_ok());
+    testing::ModelFunction& programmed = model_.at(0, 4, 0);
+    EXPECT_EQ(programmed.get32(0x44), 0xFEE01000u);
+    EXPECT_EQ(programmed.get32(0x48), 0u);
+    EXPECT_EQ(programmed.get32(0x4C), 0x45u);
+    uint16_t control = uint16_t(programmed.get32(0x40) >> 16);
+    EXPECT_EQ(control & 0x0001u, 1u);   // MSI on
+    EXPECT_EQ(control & 0x0070u, 0u);   // one vector
+    EXPECT_NE(programmed.get32(0x04) & (1u << 10), 0u);  // INTx off
+    pcibus::PciFunction bridge{};
+    ASSERT_TRUE(bus_.claim(uint32_t(find(0, 0, 0)), &bridge).is_ok());
+    EXPECT_EQ(bus_.program_msi(bridge, 0xFEE00000u, 0x40).code(), UMKA_KABI_ENODEV);
+    EXPECT_EQ(bus_.program_msi(pcibus::PciFunction{99}, 0xFEE00000u, 0x40).code(),
+              UMKA_KABI_EINVAL);
+}
+
+}  // namespace
+}  // namespace umka::pci

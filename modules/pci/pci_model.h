@@ -83,6 +83,22 @@ public:
             function.put16(0x04, uint16_t(value));
             return;
         }
+        // An MSI capability (64-bit, as QEMU's edu has it): Message Control's enable (0) and
+        // Multiple Message Enable (6:4) are writable; address, upper address and data are.
+        // (bounded: tests build looping lists on purpose)
+        uint16_t at = function.config[0x34];
+        for (uint32_t hops = 0; hops < 48 && at >= 0x40 && at < 0xF0;
+             ++hops, at = function.config[at + 1]) {
+            if (function.config[at] != 0x05 || offset < at || offset >= at + 16) continue;
+            if (offset == at) {
+                uint16_t control = uint16_t(function.get32(offset) >> 16);
+                function.put16(uint16_t(offset + 2),
+                               uint16_t((control & ~0x0071u) | ((value >> 16) & 0x0071u)));
+            } else {
+                function.put32(offset, value);
+            }
+            return;
+        }
         // Message Control of an MSI-X capability: enable (15) and function mask (14) are
         // writable, the table size is not.
         if (offset >= 0x40 && offset < 0x100 && function.config[offset] == 0x11) {

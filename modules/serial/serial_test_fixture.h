@@ -21,11 +21,12 @@ class HostIrq {
 public:
     HostIrq() {
         vtable_.vtable_size = sizeof(vtable_);
-        vtable_.version = 1;
+        vtable_.version = 2;
         vtable_.attach = &attach;
         vtable_.detach = &detach;
         vtable_.mask = &mask;
         vtable_.unmask = &unmask;
+        vtable_.message = &message;
     }
     Status publish(harness::ModuleHarness& harness) {
         return harness.provide("bus_access", "Irq", &vtable_, this);
@@ -47,6 +48,9 @@ private:
     static int32_t detach(void*, kabi::bus_access::IrqBinding) { return UMKA_KABI_OK; }
     static int32_t mask(void*, kabi::bus_access::IrqBinding) { return UMKA_KABI_OK; }
     static int32_t unmask(void*, kabi::bus_access::IrqBinding) { return UMKA_KABI_OK; }
+    static int32_t message(void*, kabi::bus_access::IrqBinding, uint64_t*, uint32_t*) {
+        return UMKA_KABI_EINVAL;  // a Legacy line has no message
+    }
 
     kabi::bus_access::IrqVtable vtable_{};
     bool granted_ = false;

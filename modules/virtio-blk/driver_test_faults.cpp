@@ -67,6 +67,21 @@ TEST_F(VirtioBlkDriver, DeviceNeedsResetFailsWhatWasInFlightOnce) {
     EXPECT_EQ(device_.device_kick(0).code(), UMKA_KABI_ENODEV);
 }
 
+// A live swap of the driver while it drives a device is refused through its state import
+// (its queue objects point into the running image): the old instance keeps serving.
+TEST_F(VirtioBlkDriver, ALiveSwapWhileDrivingADeviceIsRefused) {
+    add_device();
+    start();
+    harness::HostModule* replacement = harness_.evolve(module_, harness::module_under_test());
+    EXPECT_EQ(replacement, nullptr);
+    EXPECT_EQ(int32_t(harness_.last_error()), UMKA_KABI_EOPNOTSUPP) << harness_.last_reason();
+    Buffer data = buffer(8);
+    ASSERT_TRUE(submit(0, Operation::Read, 0, 8, data, 7).is_ok());
+    ASSERT_TRUE(device_.device_kick(0).is_ok());
+    handler_.handle_irq(0);
+    EXPECT_EQ(completions_.count(), 1u);
+}
+
 struct Refusal {
     const char* name;  // of the test case
     Fault fault;

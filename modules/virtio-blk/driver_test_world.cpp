@@ -237,6 +237,10 @@ struct DeviceWorld::Vtables {
         found->interrupt_modes.push_back(kind);
         return kind == bus::IrqKind::Msi ? Status(UMKA_KABI_ENODEV) : Status::ok();
     }
+    // virtio-pci offers no plain MSI: the driver never asks.
+    static Status program_msi(void*, pcibus::PciFunction, uint64_t, uint32_t) {
+        return UMKA_KABI_ENODEV;
+    }
 
     // bus_access.Irq: binding i + 1 is attachment i.
     static Status attach(void* context, bus::IrqKind kind, uint16_t vector_index, uint64_t cookie,
@@ -259,6 +263,8 @@ struct DeviceWorld::Vtables {
     }
     static Status mask(void*, bus::IrqBinding) { return Status::ok(); }
     static Status unmask(void*, bus::IrqBinding) { return Status::ok(); }
+    // Only Msi bindings have a message; this world attaches MSI-X.
+    static Status message(void*, bus::IrqBinding, uint64_t*, uint32_t*) { return UMKA_KABI_EINVAL; }
 };
 
 namespace {

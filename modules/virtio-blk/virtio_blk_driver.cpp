@@ -160,6 +160,18 @@ int32_t start_virtio_blk(UmkaModuleBinding* binding) {
     return UMKA_KABI_OK;
 }
 
+// A live swap carries VirtioBlkState to the replacement, but the library objects in it
+// (DeviceObjects) hold a C++ vtable pointer into this image, which the swap unloads: while
+// a device is driven the swap is refused (the old module keeps running), with no device
+// the replacement starts fresh.
+int32_t import_state(const UmkaStateImport* import) {
+    if (import == nullptr || import->old_base == nullptr) return UMKA_KABI_EINVAL;
+    if (import->old_size < sizeof(State::device_count)) return UMKA_KABI_EINVAL;
+    const auto* old = static_cast<const State*>(import->old_base);
+    if (old->device_count != 0) return UMKA_KABI_EOPNOTSUPP;
+    return UMKA_KABI_OK;
+}
+
 }  // namespace
 
 uint32_t MmioRegisters::read(virtio::Structure structure, uint32_t offset, uint8_t bytes) {
@@ -203,6 +215,10 @@ UMKA_MODULE_ENTRY(binding) {
         return umka_module_refuse(binding, UMKA_KABI_EINVAL, "no VirtioBlkState region", 24);
     }
     if (int32_t status = umka_module_set_start(binding, start_virtio_blk); status != UMKA_KABI_OK) {
+        return status;
+    }
+    if (int32_t status = umka_module_set_state_import(binding, import_state);
+        status != UMKA_KABI_OK) {
         return status;
     }
     if (Status status = umka_module_provide(binding, kBlockDevice, &block_device_vtable, binding);

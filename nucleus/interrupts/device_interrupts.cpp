@@ -43,7 +43,10 @@ struct Binding {
     std::atomic<uint32_t> held_masked;
     sched::WaitQueue wake;
     std::atomic<uint32_t> thread_done;
+    // Counted by the interrupt (one CPU, interrupts off: one writer); a storm leaves the
+    // hold for the thread in `storm_hold_ns`.
     StormWindow storm{kStormLimit};
+    std::atomic<uint64_t> storm_hold_ns;
 };
 
 struct Table {
@@ -60,6 +63,7 @@ struct Table {
 constinit Table table;
 
 void set_masked(const MaskedSource& source, bool masked) {
+    if (source.kind == SourceKind::Msi) return;  // nothing the nucleus can mask
     if (source.kind != SourceKind::MsixEntry) {
         arch::set_interrupt_line_masked(source.line, masked);
         return;
@@ -69,7 +73,7 @@ void set_masked(const MaskedSource& source, bool masked) {
 }
 
 bool masked_while_handling(const MaskedSource& source) {
-    return source.kind != SourceKind::EdgeLine;
+    return source.kind == SourceKind::MsixEntry || source.kind == SourceKind::LevelLine;
 }
 
 bool is_masked(const MaskedSource& source) {
@@ -81,21 +85,19 @@ bool nothing_pending(void* context) {
     return static_cast<Binding*>(context)->pending.load(std::memory_order_acquire) == 0;
 }
 
-// Calls the handler; past the storm limit (storm_window.h) the source stays masked for the
-// rest of that second, the thread sleeping it out.
+// Calls the handler; after a storm (counted by the interrupt, storm_window.h) the source
+// stays masked and the handler held for the rest of that second, the thread sleeping it out.
 void run_handler(Binding& binding) {
     kabi::bus_access::IrqHandlerRef handler;
     if (kabi::bind_service(binding.handler, &handler).is_ok()) {
         handler.handle_irq(binding.cookie);
     }
-    uint64_t hold_ns = binding.storm.count(sched::now_ns());
+    uint64_t hold_ns = binding.storm_hold_ns.exchange(0, std::memory_order_acq_rel);
     if (hold_ns != 0) {
-        table.storms.fetch_add(1, std::memory_order_relaxed);
-        log("irq: %s vector %u: %u interrupts within a second; masked for the rest of it\n",
+        log("irq: %s vector %u: %u interrupts within a second; held for the rest of it\n",
             binding.module, unsigned(binding.vector), kStormLimit);
-        set_masked(binding.source, true);
         sched::sleep_ns(hold_ns);
-        // An edge that came while masked is lost: the handler runs once more to catch up.
+        // An edge or MSI that came meanwhile was lost or not handled: run once more.
         if (!masked_while_handling(binding.source)) {
             set_masked(binding.source, false);
             binding.pending.store(1, std::memory_order_release);
@@ -175,6 +177,7 @@ Result<BoundVector> bind(const BindingRequest& request) {
         binding->held_masked.store(0, std::memory_order_relaxed);
         binding->thread_done.store(0, std::memory_order_relaxed);
         binding->storm = StormWindow(kStormLimit);
+        binding->storm_hold_ns.store(0, std::memory_order_relaxed);
         set_masked(binding->source, true);
         binding->state.store(BindingState::Bound, std::memory_order_release);
         table.by_vector[request.cpu][slot].store(uint8_t(index + 1), std::memory_order_release);
@@ -230,6 +233,13 @@ Status unmask(uint64_t handle, uint32_t owner) {
     return Status::ok();
 }
 
+Result<BindingTarget> target(uint64_t handle, uint32_t owner) {
+    SpinLockGuard guard(table.lock);
+    Binding* binding = live(handle, owner);
+    if (binding == nullptr) return Errno::InvalidArgument;
+    return BindingTarget{binding->cpu, binding->vector, binding->source.kind};
+}
+
 size_t transfer(uint32_t from_owner, uint32_t to_owner) {
     SpinLockGuard guard(table.lock);
     size_t moved = 0;
@@ -283,7 +293,14 @@ void on_device_vector(uint8_t vector) {
     Binding& binding = table.bindings[entry - 1];
     table.delivered.fetch_add(1, std::memory_order_relaxed);
     binding.delivered.fetch_add(1, std::memory_order_relaxed);
-    if (masked_while_handling(binding.source)) set_masked(binding.source, true);
+    uint64_t hold_ns = binding.storm.count(sched::now_ns());
+    if (hold_ns != 0) {
+        table.storms.fetch_add(1, std::memory_order_relaxed);
+        set_masked(binding.source, true);  // an edge line too: held, edges lost meanwhile
+        binding.storm_hold_ns.store(hold_ns, std::memory_order_release);
+    } else if (masked_while_handling(binding.source)) {
+        set_masked(binding.source, true);
+    }
     uint64_t idle = 0;
     (void)binding.raised_cycles.compare_exchange_strong(idle, arch::read_cycle_counter(),
                                                         std::memory_order_acq_rel);

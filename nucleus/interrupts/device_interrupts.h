@@ -4,9 +4,9 @@
 // thread; the source stays masked until the handler has returned, so a driver's handler
 // never runs twice at once and a device cannot interrupt faster than its handler runs.
 //
-// Storms: more than kStormLimit interrupts of one binding within one second and the source
-// stays masked for the rest of that second (counted and logged once per second); the rest
-// of the system goes on. A vector with no binding is counted as spurious, never fatal.
+// Storms: kStormLimit interrupts of one binding within one second (counted as they arrive)
+// and the source stays masked, its handler held, for the rest of that second (counted and
+// logged); the rest of the system goes on. A vector with no binding is counted as spurious, never fatal.
 #pragma once
 
 #include <stddef.h>
@@ -28,7 +28,9 @@ inline constexpr uint32_t kStormLimit = 20000;  // interrupts per binding per se
 // what arrives meanwhile pending; a level line is still asserted at unmask). An
 // edge-triggered line is never masked for that, since an edge that comes while it is masked
 // is lost: an interrupt during the handler runs the handler again instead.
-enum class SourceKind : uint8_t { MsixEntry, LevelLine, EdgeLine };
+// A plain MSI without per-vector masking cannot be masked by the nucleus at all: like an
+// edge line it is never masked for the handler, and in a storm only its handler is held.
+enum class SourceKind : uint8_t { MsixEntry, LevelLine, EdgeLine, Msi };
 struct MaskedSource {
     SourceKind kind;
     volatile uint32_t* vector_control;  // MsixEntry
@@ -57,6 +59,13 @@ Result<BoundVector> bind(const BindingRequest& request);
 // `owner`.
 Status unbind(uint64_t handle, uint32_t owner);
 Status mask(uint64_t handle, uint32_t owner);
+// The CPU and vector of a live binding of `owner` (for the MSI message). EINVAL otherwise.
+struct BindingTarget {
+    uint32_t cpu;
+    uint8_t vector;
+    SourceKind kind;
+};
+Result<BindingTarget> target(uint64_t handle, uint32_t owner);
 Status unmask(uint64_t handle, uint32_t owner);
 // Live swap: bindings of `from_owner` are `to_owner`'s (the handler slot is the same).
 size_t transfer(uint32_t from_owner, uint32_t to_owner);

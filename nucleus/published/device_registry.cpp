@@ -196,36 +196,60 @@ Result<DeviceWindow> device_window(const ModuleRecord& caller, uint8_t window) {
     return Errno::NotPermitted;
 }
 
-Result<uint64_t> device_msix_entry(const ModuleRecord& caller, uint32_t ordinal, uint32_t entry) {
-    Table& devices = table();
-    SpinLockGuard guard(devices.lock);
+namespace {
+
+// The offset of capability `id` in a published configuration space, 0 when it has none
+// (the walk bounded like the bus driver's).
+uint32_t find_capability(const uint8_t (&config)[256], uint8_t id) {
+    if ((config[0x06] & 0x10) == 0) return 0;
+    uint32_t at = config[0x34] & 0xFCu;
+    for (uint32_t visited = 0; at >= 0x40 && at + 8 <= 256 && visited < 48; ++visited) {
+        if (config[at] == id) return at;
+        at = config[at + 1] & 0xFCu;
+    }
+    return 0;
+}
+
+// The `ordinal`-th device bound to `caller`, under the lock; nullptr when none.
+const Entry* bound_device(const Table& devices, const ModuleRecord& caller, uint32_t ordinal) {
     for (uint32_t index = 0; index < devices.count; ++index) {
         const Entry& bound = devices.entries[index];
         if (!bound_to(bound, caller)) continue;
-        if (ordinal-- != 0) continue;
-        // The MSI-X capability (id 0x11) in the published configuration space: Message
-        // Control's table size, then the table's BAR (BIR) and offset.
-        const uint8_t* config = bound.description.config;
-        if ((config[0x06] & 0x10) == 0) return Errno::NoDevice;
-        uint32_t at = config[0x34] & 0xFCu;
-        for (uint32_t visited = 0; at >= 0x40 && at + 8 <= 256 && visited < 48; ++visited) {
-            if (config[at] == 0x11) {
-                uint32_t table_size = ((config[at + 2] | config[at + 3] << 8) & 0x7FFu) + 1;
-                uint32_t location = uint32_t(config[at + 4]) | uint32_t(config[at + 5]) << 8 |
-                                    uint32_t(config[at + 6]) << 16 | uint32_t(config[at + 7]) << 24;
-                const pcibus::BarInfo& bar = bound.description.bars[location & 7u];
-                uint64_t offset = (location & ~7u) + uint64_t(entry) * 16;
-                if (entry >= table_size || (location & 7u) > 5 || !is_memory(bar) ||
-                    offset + 16 > bar.length) {
-                    return Errno::NoDevice;
-                }
-                return bar.base + offset;
-            }
-            at = config[at + 1] & 0xFCu;
-        }
+        if (ordinal-- == 0) return &bound;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+Status device_has_msi(const ModuleRecord& caller, uint32_t ordinal) {
+    Table& devices = table();
+    SpinLockGuard guard(devices.lock);
+    const Entry* bound = bound_device(devices, caller, ordinal);
+    if (bound == nullptr || find_capability(bound->description.config, 0x05) == 0) {
         return Errno::NoDevice;
     }
-    return Errno::NoDevice;
+    return Status::ok();
+}
+
+Result<uint64_t> device_msix_entry(const ModuleRecord& caller, uint32_t ordinal, uint32_t entry) {
+    Table& devices = table();
+    SpinLockGuard guard(devices.lock);
+    const Entry* bound = bound_device(devices, caller, ordinal);
+    if (bound == nullptr) return Errno::NoDevice;
+    // The MSI-X capability (id 0x11): Message Control's table size, then the table's BAR
+    // (BIR) and offset.
+    const uint8_t* config = bound->description.config;
+    uint32_t at = find_capability(bound->description.config, 0x11);
+    if (at == 0) return Errno::NoDevice;
+    uint32_t table_size = ((config[at + 2] | config[at + 3] << 8) & 0x7FFu) + 1;
+    uint32_t location = uint32_t(config[at + 4]) | uint32_t(config[at + 5]) << 8 |
+                        uint32_t(config[at + 6]) << 16 | uint32_t(config[at + 7]) << 24;
+    if (entry >= table_size || (location & 7u) > 5) return Errno::NoDevice;
+    const pcibus::BarInfo& bar = bound->description.bars[location & 7u];
+    uint64_t offset = (location & ~7u) + uint64_t(entry) * 16;
+    if (!is_memory(bar) || offset + 16 > bar.length) return Errno::NoDevice;
+    return bar.base + offset;
 }
 
 size_t transfer_device_bindings(uint32_t from_owner, uint32_t to_owner) {

@@ -1,7 +1,7 @@
-// bus_access.Irq: MSI-X vectors for the devices the device registry bound to the calling
-// module, and the ISA IRQ its boot-manifest line grants (`irq=N`: Legacy, routed through the
-// I/O APIC per the MADT's overrides). Plain MSI and PCI INTx are ENODEV with the reason in
-// the log. For MSI-X `vector_index` names the device and the table entry: bits 15..11
+// bus_access.Irq: MSI-X and MSI vectors for the devices the device registry bound to the
+// calling module, and the ISA IRQ its boot-manifest line grants (`irq=N`: Legacy, routed
+// through the I/O APIC per the MADT's overrides). PCI INTx is ENODEV with the reason in the
+// log. For MSI-X and MSI `vector_index` names the device and the table entry: bits 15..11
 // the ordinal of the bound device (as in device_registry.Devices.bound), bits 10..0 the
 // MSI-X table entry. The nucleus writes the entry (address and data aiming a vector of the
 // device range of one CPU, CPUs taken in turn) through its own uncached mapping and
@@ -97,6 +97,31 @@ Status attach_msix(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
     return Status::ok();
 }
 
+// The MSI capability of the `ordinal`-th device bound to the caller (vector_index >> 11; one
+// vector): a vector on the next CPU. The message is the driver's to hand to its bus driver
+// (Irq.message, PciBus.program_msi): configuration space is the bus driver's, not the
+// nucleus's. Without per-vector masking the nucleus cannot mask it (SourceKind::Msi).
+Status attach_msi(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
+                  UmkaServiceSlot* handler, bus::IrqBinding* binding) {
+    uint32_t ordinal = vector_index >> kEntryBits;
+    if (device_has_msi(caller, ordinal).is_error()) {
+        return refuse(&caller, vector_index,
+                      "no device bound to it (device_registry) has an MSI capability",
+                      Errno::NoDevice);
+    }
+    Cpu& cpu = next_cpu();
+    interrupts::MaskedSource source{interrupts::SourceKind::Msi, nullptr, 0};
+    Result<interrupts::BoundVector> bound = interrupts::bind(
+        interrupts::BindingRequest{caller.owner, caller.file, handler, cookie, source, cpu.index});
+    if (bound.is_error()) {
+        return refuse(&caller, vector_index, "no vector or binding is free", Errno::NoSpace);
+    }
+    log("irq: %s device %u: MSI vector %u on cpu %u\n", caller.file, ordinal,
+        unsigned(bound.value().vector), cpu.index);
+    binding->value = bound.value().handle;
+    return Status::ok();
+}
+
 // The ISA IRQ the boot manifest granted the caller (`irq=N`), on the interrupt line and with
 // the polarity and trigger the MADT's overrides give it.
 Status attach_legacy(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
@@ -161,9 +186,22 @@ struct IrqService {
         case bus::IrqKind::Legacy:
             return attach_legacy(*caller, vector_index, cookie, handler, binding);
         case bus::IrqKind::Msi:
-            break;
+            return attach_msi(*caller, vector_index, cookie, handler, binding);
         }
-        return refuse(caller, vector_index, "plain MSI is not delivered yet", Errno::NoDevice);
+        return refuse(caller, vector_index, "an unknown interrupt kind", Errno::NoDevice);
+    }
+
+    [[gnu::always_inline]] static inline Status message(void*, bus::IrqBinding binding,
+                                                        uint64_t* address, uint32_t* data) {
+        ModuleRecord* caller = calling_module(__builtin_return_address(0));
+        if (address == nullptr || data == nullptr) return Errno::InvalidArgument;
+        interrupts::BindingTarget target = TRY(interrupts::target(binding.value, owner_of(caller)));
+        if (target.kind != interrupts::SourceKind::Msi) return Errno::InvalidArgument;
+        arch::MsiMessage message = arch::msi_message(cpu_table()[target.cpu].hardware_id,
+                                                     target.vector);
+        *address = message.address;
+        *data = message.data;
+        return Status::ok();
     }
 
     [[gnu::always_inline]] static inline Status detach(void*, bus::IrqBinding binding) {

@@ -39,6 +39,8 @@ Result<DeviceWindow> device_window(const ModuleRecord& caller, uint8_t window);
 // `caller`, from the device's published capability list. ENODEV: no such device, no MSI-X,
 // or no such entry inside its BAR.
 Result<uint64_t> device_msix_entry(const ModuleRecord& caller, uint32_t ordinal, uint32_t entry);
+// OK when the `ordinal`-th device bound to `caller` has an MSI capability; ENODEV otherwise.
+Status device_has_msi(const ModuleRecord& caller, uint32_t ordinal);
 // bus_access.Irq (irq_service.cpp): MSI-X vectors of bound devices.
 Status publish_irq(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 // Live swap: the devices bound to `from_owner` are bound to `to_owner`. Returns how many.

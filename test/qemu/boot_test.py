@@ -203,6 +203,51 @@ def scenario_blk(build: Path, accel: str) -> None:
     expect_clean_power_off(status, output)
 
 
+DEFAULT_MODULES = ("serial_console", "console_service", "shell", "kernel_heap", "scheduler", "workload",
+                   "pci_bus_driver", "virtio_blk", "block_console")
+
+
+def scenario_edu(build: Path, accel: str) -> None:
+    # QEMU's edu device has one plain MSI vector: the edu_driver fixture takes it through
+    # bus_access.Irq (kind Msi) and its bus driver (PciBus.program_msi), then raises
+    # interrupts one at a time (each handled), then a storm: the nucleus holds the handler
+    # for the rest of each second past 20000 interrupts, says so, and the console answers.
+    manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
+    manifest += "module edu_driver.umod tier=0 transport=direct match=1234:11e8\n"
+    files = {name + ".umod": module_bytes(build, name) for name in DEFAULT_MODULES + ("edu_driver",)}
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
+        handle.write(bundle_with(build, manifest, files))
+        handle.flush()
+        # `wait 1100`: the last hold ends at most a second after the storm does.
+        status, output = boot(build, accel, ["pci", "edu irq 50", "irqs", "edu storm 1500", "irqs", "cpus",
+                                             "wait 1100", "edu irq 5", "edu irq 0", "poweroff"],
+                              "--bundle", handle.name, "--device", "edu", "--smp", "2")
+    rows = pci_rows(output)
+    expect(any(row.startswith("1234:11e8 00ff edu_driver* msi(") for row in rows.values()),
+           f"the edu device is not bound to edu_driver: {rows}")
+    expect(re.search(r"irq: edu_driver\.umod device 0: MSI vector \d+ on cpu \d+", output) is not None,
+           "no MSI binding for edu_driver")
+    expect_text(output, "edu: 50 interrupts raised one at a time, 50 handled by MSI")
+    first = command_output(output, "irqs", 0)
+    expect(re.search(r"^\s*\d+\s+\d+ edu_driver\.umod\s+0\s+(\d+) ", first, re.MULTILINE) is not None,
+           f"irqs lists no edu binding:\n{first}")
+    expect(re.search(r"^delivered \d+, spurious 0, storms 0$", first, re.MULTILINE) is not None,
+           f"a storm or a spurious interrupt before the storm:\n{first}")
+    stormed = command_output(output, "edu storm 1500")
+    raised = re.search(r"edu: storm: (\d+) interrupts raised in 1500 ms, (\d+) handled", stormed)
+    expect(raised is not None, f"the storm did not report:\n{stormed}")
+    expect(int(raised[1]) > 20000, f"too few interrupts for a storm ({raised[1]}): the test proves nothing")
+    expect(re.search(r"irq: edu_driver\.umod vector \d+: 20000 interrupts within a second; held for the "
+                     r"rest of it", output) is not None, "the nucleus did not report the storm")
+    second = command_output(output, "irqs", 1)
+    storms = re.search(r"^delivered \d+, spurious 0, storms (\d+)$", second, re.MULTILINE)
+    expect(storms is not None and int(storms[1]) >= 1, f"no storm counted:\n{second}")
+    expect_text(command_output(output, "cpus"), "CPUs online")
+    expect_text(output, "edu: 5 interrupts raised one at a time, 5 handled by MSI")
+    expect_text(command_output(output, "edu irq 0"), "usage: edu irq N (1..10000)")
+    expect_clean_power_off(status, output)
+
+
 def scenario_dma(build: Path, accel: str) -> None:
     # bus_access.Dma through the workload module's `probe dma`, twice: every refusal names its
     # errno, the buffer is usable, and the second round leaves exactly as many free frames as
@@ -1169,6 +1214,7 @@ SCENARIOS = {
     "q35": scenario_q35,
     "pci": scenario_pci,
     "blk": scenario_blk,
+    "edu": scenario_edu,
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

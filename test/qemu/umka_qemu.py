@@ -55,6 +55,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--disk", action="append", default=[], type=Path,
                         help="a raw image attached as a modern virtio-blk PCI device "
                              "(disable-legacy=on); FILE:ro attaches it read-only; repeatable, in order")
+    parser.add_argument("--device", action="append", default=[],
+                        help="another QEMU device, as -device takes it (e.g. edu); repeatable")
     parser.add_argument("--icount", action="store_true",
                         help="TCG with guest time = instructions executed (1 ns each): figures "
                              "count work, repeat exactly and ignore host load; CPUs take turns")
@@ -110,6 +112,8 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
         command += ["-icount", "shift=0,sleep=off"]
     for index, disk in enumerate(arguments.disk):
         command += disk_options(index, disk)
+    for device in arguments.device:
+        command += ["-device", device]
     if arguments.uefi:
         image = esp_image.make_esp_image(
             work / "esp.img",
