@@ -13,7 +13,7 @@ namespace umka::blk {
 namespace {
 
 constexpr char kDescription[] =
-    "blk         blk: block devices (name sectors sector-size queue-depth provider ro|rw) | "
+    "blk         blk: block devices (name sectors sector-size queue-depth driver@where ro|rw) | "
     "blk sha256 DEV FIRST COUNT | blk fill DEV FIRST COUNT SEED | "
     "blk bench DEV read|write SECTORS REQUESTS [DEPTH] (REQUESTS <= 1000000, DEPTH <= 64)\n";
 constexpr char kUsage[] =
@@ -135,6 +135,28 @@ void add_digest(LineText<160>& line, crypto::Sha256& hash) {
     for (uint8_t byte : digest) line.hex_digits(byte, 2);
 }
 
+// The driver and where the device is (BlockDevice v3), else the provider and device index.
+void add_origin(const Device& device, LineText<128>& line) {
+    block::BlockDeviceOrigin origin{};
+    if (device.provider.has_device_origin() &&
+        device.provider.device_origin(device.device_index, &origin).is_ok() &&
+        origin.driver[0] != 0) {
+        for (uint8_t byte : origin.driver) {
+            if (byte == 0) break;
+            char text[2] = {char(byte), '\0'};
+            line.add(text);
+        }
+        if (origin.location[0] != 0) line.add("@");
+        for (uint8_t byte : origin.location) {
+            if (byte == 0) break;
+            char text[2] = {char(byte), '\0'};
+            line.add(text);
+        }
+        return;
+    }
+    line.add("provider").number(device.provider_index).add(":").number(device.device_index);
+}
+
 Status list_devices(const UmkaModuleBinding* binding, Output& out) {
     uint32_t count = 0;
     for (; count < kMaximumDevices; ++count) {
@@ -145,13 +167,14 @@ Status list_devices(const UmkaModuleBinding* binding, Output& out) {
         device_name(count, device.name);
         line.add(device.name).add(" ");
         if (found.is_error()) {
-            out.line(line.add("geometry: ").add(errno_text(found.code())));
+            out.line(line.add("not ready: ").add(errno_text(found.code())));
             continue;
         }
         const block::BlockGeometry& geometry = device.geometry;
         line.number(geometry.sector_count).add(" ").number(geometry.sector_size).add(" ");
-        line.number(geometry.queue_depth).add(" provider").number(device.provider_index);
-        line.add(":").number(device.device_index).add(geometry.read_only ? " ro" : " rw");
+        line.number(geometry.queue_depth).add(" ");
+        add_origin(device, line);
+        line.add(geometry.read_only ? " ro" : " rw");
         out.line(line);
     }
     LineText<64> summary;

@@ -50,7 +50,10 @@ Status find_device(const UmkaModuleBinding* binding, uint32_t ordinal, Device* d
             device->ordinal = ordinal;
             device_name(ordinal, device->name);
             device->geometry = {};
-            return provider.device_geometry(device->device_index, &device->geometry);
+            // A device its driver could not bring up is there but not ready: EIO, so a
+            // listing goes on past it (ENODEV means no such device).
+            Status geometry = provider.device_geometry(device->device_index, &device->geometry);
+            return geometry.code() == UMKA_KABI_ENODEV ? Status(UMKA_KABI_EIO) : geometry;
         }
         first_ordinal += count;
         if (first_ordinal > ordinal) break;  // a count past 2^32 - ordinal wrapped

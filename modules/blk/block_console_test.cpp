@@ -46,8 +46,8 @@ std::string sodium_sha256(const uint8_t* data, size_t length) {
 TEST_F(BlockConsole, ListsEveryDeviceOfEveryProviderInOrder) {
     int32_t status = -1;
     EXPECT_EQ(run("blk", &status),
-              "vda 2048 512 64 provider0:0 rw\n"
-              "vdb 4096 512 16 provider0:1 rw\n"
+              "vda 2048 512 64 ramdisk@0 rw\n"
+              "vdb 4096 512 16 ramdisk@1 rw\n"
               "vdc 1024 4096 4 provider1:0 ro\n"
               "3 block devices\n");
     EXPECT_EQ(status, UMKA_KABI_OK);

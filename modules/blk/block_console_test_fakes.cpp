@@ -1,6 +1,8 @@
 // The host providers of block_console_test (block_console_test_fakes.h).
 #include "block_console_test_fakes.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <chrono>
 
@@ -166,6 +168,19 @@ struct BlockDevice {
     }
     static KabiStatus device_kick(void* context, uint32_t device) {
         return driver(context).kick(device);
+    }
+    // The first driver names itself (the listing shows ramdisk@<device>); the second does
+    // not, and the listing falls back to the provider and device index.
+    static KabiStatus device_origin(void* context, uint32_t device,
+                                    block::BlockDeviceOrigin* origin) {
+        // The second driver (its disk is read-only) does not name itself.
+        if (device >= driver(context).count() || driver(context).disk(0).geometry.read_only) {
+            return UMKA_KABI_ENODEV;
+        }
+        *origin = block::BlockDeviceOrigin{};
+        std::memcpy(origin->driver, "ramdisk", 7);
+        origin->location[0] = uint8_t('0' + device);
+        return KabiStatus::ok();
     }
 };
 

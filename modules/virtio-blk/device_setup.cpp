@@ -245,6 +245,7 @@ uint32_t set_up_devices(const UmkaModuleBinding* binding, uint32_t* polled) {
         registry::DeviceDescription device{};
         if (devices.bound(index, &device).is_error()) break;
         DeviceRecord& record = state.devices[index];
+        record.address = device.info.address;  // BlockDevice.device_origin, even if it fails
         Setup setup{binding, index, record, device, {}};
         const pcibus::PciAddress& where = device.info.address;
         setup.line.add("virtio-blk ")

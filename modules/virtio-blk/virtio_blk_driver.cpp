@@ -114,6 +114,21 @@ struct BlockDevice {
     static Status device_kick(void* context, uint32_t device) {
         return kick_device(binding_of(context), device);
     }
+    static Status device_origin(void* context, uint32_t device, block::BlockDeviceOrigin* origin) {
+        if (origin == nullptr) return UMKA_KABI_EINVAL;
+        State& state = state_of(binding_of(context));
+        if (device >= state.device_count) return UMKA_KABI_ENODEV;
+        *origin = block::BlockDeviceOrigin{};
+        static constexpr char kDriver[] = "virtio_blk";
+        __builtin_memcpy(origin->driver, kDriver, sizeof kDriver - 1);
+        const kabi::pci_bus::PciAddress& where = state.devices[device].address;
+        static constexpr char kDigits[] = "0123456789abcdef";
+        const char location[] = {kDigits[where.bus >> 4], kDigits[where.bus & 15], ':',
+                                 kDigits[where.device >> 4], kDigits[where.device & 15], '.',
+                                 kDigits[where.function & 7]};
+        __builtin_memcpy(origin->location, location, sizeof location);
+        return Status::ok();
+    }
 };
 static_assert(__is_empty(BlockDevice), "module code keeps no state of its own");
 

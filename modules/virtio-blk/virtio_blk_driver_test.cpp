@@ -38,6 +38,11 @@ TEST_F(VirtioBlkDriver, StartBringsTheDeviceUp) {
     EXPECT_EQ(threads_.spawned(), 0u);
 
     EXPECT_EQ(device_.device_count(), 1u);
+    block::BlockDeviceOrigin origin{};
+    ASSERT_TRUE(device_.device_origin(0, &origin).is_ok());
+    EXPECT_STREQ(reinterpret_cast<const char*>(origin.driver), "virtio_blk");
+    EXPECT_STREQ(reinterpret_cast<const char*>(origin.location), "00:04.0");
+    EXPECT_EQ(device_.device_origin(1, &origin).code(), UMKA_KABI_ENODEV);
     block::BlockGeometry geometry{};
     ASSERT_TRUE(device_.device_geometry(0, &geometry).is_ok());
     EXPECT_EQ(geometry.sector_count, kSectors);

@@ -169,8 +169,10 @@ def scenario_blk(build: Path, accel: str) -> None:
         written = first.read_bytes()
         unchanged = second.read_bytes()
     listing = command_output(output, "blk")
-    expect(re.search(r"^vda 8192 512 \d+ \S+ rw$", listing, re.MULTILINE) is not None, f"no vda:\n{listing}")
-    expect(re.search(r"^vdb 2048 512 \d+ \S+ ro$", listing, re.MULTILINE) is not None, f"no read-only vdb:\n{listing}")
+    expect(re.search(r"^vda 8192 512 64 virtio_blk@00:0[0-9a-f]\.0 rw$", listing, re.MULTILINE) is not None,
+           f"no vda:\n{listing}")
+    expect(re.search(r"^vdb 2048 512 64 virtio_blk@00:0[0-9a-f]\.0 ro$", listing, re.MULTILINE) is not None,
+           f"no read-only vdb:\n{listing}")
     expect_text(listing, "2 block devices")
     expect_text(output, f"vda 0+8192 sha256 {hashlib.sha256(original).hexdigest()}")
     expect_text(output, f"vdb 16+100 sha256 {hashlib.sha256(read_only[16 * 512:116 * 512]).hexdigest()}")
