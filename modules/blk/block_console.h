@@ -11,6 +11,7 @@
 #include "umka/kabi/block_device.hpp"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/kernel_services.hpp"
+#include "umka/command_output.h"
 #include "umka/line_text.h"
 #include "umka/module_entry.h"
 
@@ -67,33 +68,7 @@ inline State& state_of(const UmkaModuleBinding* binding) {
     return *kabi::module_state<State>(binding);
 }
 
-// Appends to the caller's buffer; what does not fit is cut and remembered.
-class Output {
-public:
-    Output(char* data, uint64_t capacity) : data_(data), capacity_(capacity) {}
-    template <uint64_t N>
-    void line(const LineText<N>& text) {
-        add(text.data(), text.length());
-        add("\n", 1);
-    }
-    void add(const char* text, uint64_t length) {
-        for (uint64_t index = 0; index < length; ++index) {
-            if (length_ == capacity_) {
-                truncated_ = true;
-                return;
-            }
-            data_[length_++] = text[index];
-        }
-    }
-    uint64_t length() const { return length_; }
-    bool truncated() const { return truncated_; }
-
-private:
-    char* data_;
-    uint64_t capacity_;
-    uint64_t length_ = 0;
-    bool truncated_ = false;
-};
+using Output = CommandOutput;
 
 // One block device as `blk` names it: vda is ordinal 0.
 struct Device {

@@ -104,51 +104,57 @@ struct PciBus {
 
     // Decoding on for the kinds of BAR the function has, bus mastering as asked.
     static Status enable(void* context, pcibus::PciFunction function, uint8_t bus_master) {
-        State& state = state_of(context);
-        Record* record = record_of(state, function);
-        if (record == nullptr) return UMKA_KABI_EINVAL;
-        umka::pci::ConfigPath path(umka::pci::binding_of(context));
-        if (!path.ready()) return UMKA_KABI_EIO;
-        umka::pci::ConfigAccess& access = path.access();
-        const pcibus::PciAddress& where = record->info.address;
-        umka::pci::Address address{where.segment, where.bus, where.device, where.function};
-        uint32_t command = access.read16(address, umka::pci::kCommand);
-        for (const pcibus::BarInfo& bar : record->bars) {
-            if (bar.kind == pcibus::BarKind::Io) command |= umka::pci::kCommandIo;
-            if (bar.kind == pcibus::BarKind::Memory32 || bar.kind == pcibus::BarKind::Memory64) {
-                command |= umka::pci::kCommandMemory;
+        return change_config(context, function, [&](umka::pci::ConfigAccess& access,
+                                                    umka::pci::Address address,
+                                                    const Record& record) {
+            uint32_t command = access.read16(address, umka::pci::kCommand);
+            for (const pcibus::BarInfo& bar : record.bars) {
+                if (bar.kind == pcibus::BarKind::Io) command |= umka::pci::kCommandIo;
+                if (bar.kind == pcibus::BarKind::Memory32 ||
+                    bar.kind == pcibus::BarKind::Memory64) {
+                    command |= umka::pci::kCommandMemory;
+                }
             }
-        }
-        constexpr uint32_t kCommandBusMaster = 1u << 2;
-        if (bus_master != 0) command |= kCommandBusMaster;
-        // The status half is written as zeros: its bits are write-one-to-clear.
-        access.write32(address, umka::pci::kCommand, command);
-        return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
+            constexpr uint32_t kCommandBusMaster = 1u << 2;
+            if (bus_master != 0) command |= kCommandBusMaster;
+            // The status half is written as zeros: its bits are write-one-to-clear.
+            access.write32(address, umka::pci::kCommand, command);
+            return Status::ok();
+        });
     }
 
     static Status set_interrupts(void* context, pcibus::PciFunction function, bus::IrqKind kind) {
-        Record* record = record_of(state_of(context), function);
-        if (record == nullptr) return UMKA_KABI_EINVAL;
-        umka::pci::ConfigPath path(umka::pci::binding_of(context));
-        if (!path.ready()) return UMKA_KABI_EIO;
-        const pcibus::PciAddress& where = record->info.address;
-        Status status = umka::pci::set_interrupt_mode(
-            path.access(), umka::pci::Address{where.segment, where.bus, where.device, where.function},
-            kind);
-        if (status.is_error()) return status;
-        return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
+        return change_config(context, function,
+                             [&](umka::pci::ConfigAccess& access, umka::pci::Address address,
+                                 const Record&) {
+                                 return umka::pci::set_interrupt_mode(access, address, kind);
+                             });
     }
 
     static Status program_msi(void* context, pcibus::PciFunction function, uint64_t address,
                               uint32_t data) {
+        return change_config(context, function,
+                             [&](umka::pci::ConfigAccess& access, umka::pci::Address where,
+                                 const Record&) {
+                                 return umka::pci::program_msi(access, where, address, data);
+                             });
+    }
+
+private:
+    // Runs `change(access, address, record)` on a claimed function's configuration space:
+    // EINVAL for a stale handle, EIO when the configuration path is missing or an access
+    // was refused, else what `change` answered.
+    template <typename Change>
+    static Status change_config(void* context, pcibus::PciFunction function, Change&& change) {
         Record* record = record_of(state_of(context), function);
         if (record == nullptr) return UMKA_KABI_EINVAL;
         umka::pci::ConfigPath path(umka::pci::binding_of(context));
         if (!path.ready()) return UMKA_KABI_EIO;
         const pcibus::PciAddress& where = record->info.address;
-        Status status = umka::pci::program_msi(
-            path.access(), umka::pci::Address{where.segment, where.bus, where.device, where.function},
-            address, data);
+        Status status = change(path.access(),
+                               umka::pci::Address{where.segment, where.bus, where.device,
+                                                  where.function},
+                               *record);
         if (status.is_error()) return status;
         return path.first_error() == 0 ? Status::ok() : Status(UMKA_KABI_EIO);
     }

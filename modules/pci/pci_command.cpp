@@ -3,6 +3,7 @@
 // every implemented BAR.
 #include "config_path.h"
 #include "pci_bus_driver.h"
+#include "umka/command_output.h"
 #include "umka/command_words.h"
 #include "umka/kabi/device_registry.hpp"
 #include "umka/line_text.h"
@@ -17,33 +18,7 @@ constexpr char kDescription[] =
     "pci bars: their BARs\n";
 constexpr char kUsage[] = "usage: pci | pci bars\n";
 
-// Appends to the caller's buffer; what does not fit is cut and remembered.
-class Output {
-public:
-    Output(char* data, uint64_t capacity) : data_(data), capacity_(capacity) {}
-    template <uint64_t N>
-    void line(const LineText<N>& text) {
-        add(text.data(), text.length());
-        add("\n", 1);
-    }
-    void add(const char* text, uint64_t length) {
-        for (uint64_t index = 0; index < length; ++index) {
-            if (length_ == capacity_) {
-                truncated_ = true;
-                return;
-            }
-            data_[length_++] = text[index];
-        }
-    }
-    uint64_t length() const { return length_; }
-    bool truncated() const { return truncated_; }
-
-private:
-    char* data_;
-    uint64_t capacity_;
-    uint64_t length_ = 0;
-    bool truncated_ = false;
-};
+using Output = CommandOutput;
 
 template <uint64_t N>
 void add_address(LineText<N>& line, const pcibus::PciAddress& address) {

@@ -98,6 +98,28 @@ bool bound_to(const Entry& entry, const ModuleRecord& caller) {
            (entry.owner == caller.owner || entry.owner == caller.inherited_owner);
 }
 
+// The offset of capability `id` in a published configuration space, 0 when it has none
+// (the walk bounded like the bus driver's).
+uint32_t find_capability(const uint8_t (&config)[256], uint8_t id) {
+    if ((config[0x06] & 0x10) == 0) return 0;
+    uint32_t at = config[0x34] & 0xFCu;
+    for (uint32_t visited = 0; at >= 0x40 && at + 8 <= 256 && visited < 48; ++visited) {
+        if (config[at] == id) return at;
+        at = config[at + 1] & 0xFCu;
+    }
+    return 0;
+}
+
+// The `ordinal`-th device bound to `caller`, under the lock; nullptr when none.
+const Entry* bound_device(const Table& devices, const ModuleRecord& caller, uint32_t ordinal) {
+    for (uint32_t index = 0; index < devices.count; ++index) {
+        const Entry& bound = devices.entries[index];
+        if (!bound_to(bound, caller)) continue;
+        if (ordinal-- == 0) return &bound;
+    }
+    return nullptr;
+}
+
 Status refuse(const ModuleRecord* caller, const registry::DeviceDescription& device,
               const char* reason, Errno error) {
     const pcibus::PciAddress& where = device.info.address;
@@ -156,14 +178,10 @@ struct DevicesService {
         if (caller == nullptr || device == nullptr) return Errno::InvalidArgument;
         Table& devices = table();
         SpinLockGuard guard(devices.lock);
-        for (uint32_t entry = 0; entry < devices.count; ++entry) {
-            if (!bound_to(devices.entries[entry], *caller)) continue;
-            if (index-- == 0) {
-                *device = devices.entries[entry].description;
-                return Status::ok();
-            }
-        }
-        return Errno::NotFound;
+        const Entry* bound = bound_device(devices, *caller, index);
+        if (bound == nullptr) return Errno::NotFound;
+        *device = bound->description;
+        return Status::ok();
     }
 
     [[gnu::always_inline]] static inline Status describe(void*, uint32_t index,
@@ -184,43 +202,12 @@ constexpr registry::DevicesVtable kDevicesVtable = registry::make_devices_vtable
 Result<DeviceWindow> device_window(const ModuleRecord& caller, uint8_t window) {
     Table& devices = table();
     SpinLockGuard guard(devices.lock);
-    uint32_t ordinal = window / kBarsPerDevice;
-    for (uint32_t index = 0; index < devices.count; ++index) {
-        const Entry& entry = devices.entries[index];
-        if (!bound_to(entry, caller)) continue;
-        if (ordinal-- != 0) continue;
-        const pcibus::BarInfo& bar = entry.description.bars[window % kBarsPerDevice];
-        if (!is_memory(bar)) return Errno::NoDevice;
-        return DeviceWindow{bar.base, bar.length};
-    }
-    return Errno::NotPermitted;
+    const Entry* bound = bound_device(devices, caller, window / kBarsPerDevice);
+    if (bound == nullptr) return Errno::NotPermitted;
+    const pcibus::BarInfo& bar = bound->description.bars[window % kBarsPerDevice];
+    if (!is_memory(bar)) return Errno::NoDevice;
+    return DeviceWindow{bar.base, bar.length};
 }
-
-namespace {
-
-// The offset of capability `id` in a published configuration space, 0 when it has none
-// (the walk bounded like the bus driver's).
-uint32_t find_capability(const uint8_t (&config)[256], uint8_t id) {
-    if ((config[0x06] & 0x10) == 0) return 0;
-    uint32_t at = config[0x34] & 0xFCu;
-    for (uint32_t visited = 0; at >= 0x40 && at + 8 <= 256 && visited < 48; ++visited) {
-        if (config[at] == id) return at;
-        at = config[at + 1] & 0xFCu;
-    }
-    return 0;
-}
-
-// The `ordinal`-th device bound to `caller`, under the lock; nullptr when none.
-const Entry* bound_device(const Table& devices, const ModuleRecord& caller, uint32_t ordinal) {
-    for (uint32_t index = 0; index < devices.count; ++index) {
-        const Entry& bound = devices.entries[index];
-        if (!bound_to(bound, caller)) continue;
-        if (ordinal-- == 0) return &bound;
-    }
-    return nullptr;
-}
-
-}  // namespace
 
 Status device_has_msi(const ModuleRecord& caller, uint32_t ordinal) {
     Table& devices = table();

@@ -61,6 +61,25 @@ UmkaServiceSlot* handler_of(const ModuleRecord& caller) {
     return handler.is_error() ? nullptr : handler.value();
 }
 
+// A binding of `source` on a vector of the next CPU (left masked); refused with the log line
+// when none is free.
+struct Placed {
+    uint64_t handle;
+    uint8_t vector;
+    Cpu* cpu;
+};
+Result<Placed> place(ModuleRecord& caller, uint16_t vector_index, UmkaServiceSlot* handler,
+                     uint64_t cookie, const interrupts::MaskedSource& source) {
+    Cpu& cpu = next_cpu();
+    Result<interrupts::BoundVector> bound = interrupts::bind(
+        interrupts::BindingRequest{caller.owner, caller.file, handler, cookie, source, cpu.index});
+    if (bound.is_error()) {
+        return refuse(&caller, vector_index, "no vector or binding is free", Errno::NoSpace)
+            .error();
+    }
+    return Placed{bound.value().handle, bound.value().vector, &cpu};
+}
+
 // MSI-X table entry `vector_index` (device ordinal << 11 | entry) of a device bound to the
 // caller, written to aim a fresh vector at the next CPU.
 Status attach_msix(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
@@ -79,21 +98,16 @@ Status attach_msix(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
         return refuse(&caller, vector_index, "its table page could not be mapped", Errno::NoSpace);
     }
     auto* table_entry = static_cast<volatile uint32_t*>(arch::physical_to_virtual(physical));
-    Cpu& cpu = next_cpu();
-    interrupts::MaskedSource source{interrupts::SourceKind::MsixEntry, &table_entry[3], 0};
-    Result<interrupts::BoundVector> bound = interrupts::bind(
-        interrupts::BindingRequest{caller.owner, caller.file, handler, cookie, source, cpu.index});
-    if (bound.is_error()) {
-        return refuse(&caller, vector_index, "no vector or binding is free", Errno::NoSpace);
-    }
-    arch::MsiMessage message = arch::msi_message(cpu.hardware_id, bound.value().vector);
+    Placed placed = TRY(place(caller, vector_index, handler, cookie,
+                              {interrupts::SourceKind::MsixEntry, &table_entry[3], 0}));
+    arch::MsiMessage message = arch::msi_message(placed.cpu->hardware_id, placed.vector);
     table_entry[0] = uint32_t(message.address);
     table_entry[1] = uint32_t(message.address >> 32);
     table_entry[2] = message.data;
-    (void)interrupts::unmask(bound.value().handle, caller.owner);
+    (void)interrupts::unmask(placed.handle, caller.owner);
     log("irq: %s device %u entry %u: MSI-X vector %u on cpu %u\n", caller.file, ordinal,
-        entry_index, unsigned(bound.value().vector), cpu.index);
-    binding->value = bound.value().handle;
+        entry_index, unsigned(placed.vector), placed.cpu->index);
+    binding->value = placed.handle;
     return Status::ok();
 }
 
@@ -109,16 +123,11 @@ Status attach_msi(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
                       "no device bound to it (device_registry) has an MSI capability",
                       Errno::NoDevice);
     }
-    Cpu& cpu = next_cpu();
-    interrupts::MaskedSource source{interrupts::SourceKind::Msi, nullptr, 0};
-    Result<interrupts::BoundVector> bound = interrupts::bind(
-        interrupts::BindingRequest{caller.owner, caller.file, handler, cookie, source, cpu.index});
-    if (bound.is_error()) {
-        return refuse(&caller, vector_index, "no vector or binding is free", Errno::NoSpace);
-    }
+    Placed placed =
+        TRY(place(caller, vector_index, handler, cookie, {interrupts::SourceKind::Msi, nullptr, 0}));
     log("irq: %s device %u: MSI vector %u on cpu %u\n", caller.file, ordinal,
-        unsigned(bound.value().vector), cpu.index);
-    binding->value = bound.value().handle;
+        unsigned(placed.vector), placed.cpu->index);
+    binding->value = placed.handle;
     return Status::ok();
 }
 
@@ -144,28 +153,22 @@ Status attach_legacy(ModuleRecord& caller, uint16_t vector_index, uint64_t cooki
     interrupts::LegacyRoute route =
         interrupts::route_isa_irq(caller.legacy_irq, overrides.entries, overrides.count);
     bool level = route.trigger == arch::LineTrigger::Level;
-    interrupts::MaskedSource source{
-        level ? interrupts::SourceKind::LevelLine : interrupts::SourceKind::EdgeLine, nullptr,
-        route.line};
-    Cpu& cpu = next_cpu();
-    Result<interrupts::BoundVector> bound = interrupts::bind(
-        interrupts::BindingRequest{caller.owner, caller.file, handler, cookie, source, cpu.index});
-    if (bound.is_error()) {
-        return refuse(&caller, vector_index, "no vector or binding is free", Errno::NoSpace);
-    }
-    if (arch::route_interrupt_line(route.line, bound.value().vector, cpu.hardware_id,
+    interrupts::SourceKind kind =
+        level ? interrupts::SourceKind::LevelLine : interrupts::SourceKind::EdgeLine;
+    Placed placed = TRY(place(caller, vector_index, handler, cookie, {kind, nullptr, route.line}));
+    if (arch::route_interrupt_line(route.line, placed.vector, placed.cpu->hardware_id,
                                    route.polarity, route.trigger)
             .is_error()) {
-        (void)interrupts::unbind(bound.value().handle, caller.owner);
+        (void)interrupts::unbind(placed.handle, caller.owner);
         return refuse(&caller, vector_index, "no interrupt controller has its line",
                       Errno::NoDevice);
     }
-    (void)interrupts::unmask(bound.value().handle, caller.owner);
+    (void)interrupts::unmask(placed.handle, caller.owner);
     log("irq: %s ISA IRQ %u: line %u (%s, %s) vector %u on cpu %u\n", caller.file,
         unsigned(caller.legacy_irq), route.line, level ? "level" : "edge",
         route.polarity == arch::LinePolarity::ActiveLow ? "active low" : "active high",
-        unsigned(bound.value().vector), cpu.index);
-    binding->value = bound.value().handle;
+        unsigned(placed.vector), placed.cpu->index);
+    binding->value = placed.handle;
     return Status::ok();
 }
 

@@ -8,6 +8,7 @@
 // program the message the nucleus gives. The console's `edu irq N` raises N interrupts one
 // at a time and waits for each to be handled; `edu storm MS` raises them as fast as it can
 // for MS milliseconds, for the nucleus's storm limit (docs/devices.md).
+#include "umka/command_output.h"
 #include "umka/command_words.h"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/console_command.hpp"
@@ -200,19 +201,7 @@ struct IrqHandler {
 };
 static_assert(__is_empty(IrqHandler), "module code keeps no state of its own");
 
-// Appends to the console's buffer; what does not fit is cut.
-struct Output {
-    char* data;
-    uint64_t capacity;
-    uint64_t length;
-    template <uint64_t N>
-    void line(const umka::LineText<N>& text) {
-        for (uint64_t index = 0; index < text.length() && length < capacity; ++index) {
-            data[length++] = text.data()[index];
-        }
-        if (length < capacity) data[length++] = '\n';
-    }
-};
+using Output = umka::CommandOutput;
 
 Status raise_one_at_a_time(const UmkaModuleBinding* binding, uint64_t count, Output& out) {
     State& state = state_of(binding);
@@ -290,7 +279,7 @@ struct Commands {
         }
         if (!umka::same_word(words[0], "edu")) return UMKA_KABI_ENOENT;
         const UmkaModuleBinding* binding = umka::kabi::binding_of(context);
-        Output out{static_cast<char*>(output), capacity, 0};
+        Output out(static_cast<char*>(output), capacity);
         Status status = UMKA_KABI_EINVAL;
         umka::ParsedNumber number{0, umka::NumberError::Empty};
         if (__atomic_load_n(&state_of(binding).ready, __ATOMIC_ACQUIRE) == 0) {
@@ -309,8 +298,8 @@ struct Commands {
             umka::LineText<64> line;
             out.line(line.add("usage: edu irq N (1..10000) | edu storm MS (1..5000)"));
         }
-        *written = out.length;
-        return status;
+        *written = out.length();
+        return status.is_ok() && out.truncated() ? Status(UMKA_KABI_ENOSPC) : status;
     }
 };
 static_assert(__is_empty(Commands), "module code keeps no state of its own");
