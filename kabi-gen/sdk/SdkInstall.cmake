@@ -9,6 +9,8 @@
 #   include/umka/name_copy.h                   names copied whole or refused
 #   include/umka/errno_text.h                  errno names for messages
 #   include/umka/command_words.h               a CommandSet's packed words, checked
+#   include/umka/command_output.h              a command's answer into the caller's buffer
+#   include/umka/fill_pattern.h                the documented `fill` data pattern
 #   include/umka/virtio/                       the virtio 1.x library (transport, split queue, blk)
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
@@ -44,6 +46,7 @@ install(DIRECTORY ${KABI_GENERATED_DIR}/umka DESTINATION include COMPONENT sdk
 install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/include/umka/line_text.h
   ${KABI_SDK_DIR}/include/umka/number_text.h ${KABI_SDK_DIR}/include/umka/name_copy.h
   ${KABI_SDK_DIR}/include/umka/errno_text.h ${KABI_SDK_DIR}/include/umka/command_words.h
+  ${KABI_SDK_DIR}/include/umka/command_output.h ${KABI_SDK_DIR}/include/umka/fill_pattern.h
   DESTINATION include/umka COMPONENT sdk)
 install(DIRECTORY ${KABI_SDK_DIR}/include/umka/virtio DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
