@@ -109,19 +109,26 @@ void check_manifest(const uint8_t* bytes, size_t size, std::vector<Violation>& v
                                                    " is above max_tier " +
                                                    std::to_string(header.max_tier)});
     }
-    if (header.reserved0 != 0 || header.reserved1 != 0 || header.reserved2 != 0) {
+    if (header.reserved0 != 0 || header.reserved2 != 0) {
         violations.push_back({rule::kManifest, "reserved header fields are not zero"});
     }
 
     size_t interfaces = size_t(header.provides_count) + header.requires_count;
-    size_t expected = kHeaderSize + interfaces * kInterfaceSize + header.state_count * kStateSize;
+    size_t expected = kHeaderSize + interfaces * kInterfaceSize + header.state_count * kStateSize +
+                      header.match_count * sizeof(umka_kabi_manifest_match);
     if (header.total_size != expected) {
         violations.push_back(
             {rule::kManifest, "total_size is " + std::to_string(header.total_size) + " but " +
                                   std::to_string(header.provides_count) + " provides, " +
-                                  std::to_string(header.requires_count) + " requires and " +
-                                  std::to_string(header.state_count) + " states take " +
+                                  std::to_string(header.requires_count) + " requires, " +
+                                  std::to_string(header.state_count) + " states and " +
+                                  std::to_string(header.match_count) + " device matches take " +
                                   std::to_string(expected) + " bytes"});
+    }
+    if (header.match_count > UMKA_KABI_MAXIMUM_MATCHES) {
+        violations.push_back(
+            {rule::kManifest, std::to_string(header.match_count) + " device matches; at most " +
+                                  std::to_string(UMKA_KABI_MAXIMUM_MATCHES) + " are allowed"});
     }
     if (expected > size) {
         violations.push_back({rule::kManifest, "the entries need " + std::to_string(expected) +
@@ -155,6 +162,25 @@ void check_manifest(const uint8_t* bytes, size_t size, std::vector<Violation>& v
         if (state.version == 0) {
             violations.push_back({rule::kManifest, where + " (" + state_name +
                                                        ") has version 0; versions start at 1"});
+        }
+    }
+    for (size_t index = 0; index < header.match_count; ++index) {
+        umka_kabi_manifest_match match;
+        std::memcpy(&match, entry, sizeof match);
+        entry += sizeof match;
+        std::string where = "matches[" + std::to_string(index) + "]";
+        if (match.bus != UMKA_KABI_MATCH_BUS_PCI) {
+            violations.push_back(
+                {rule::kManifest,
+                 where + " names bus " + std::to_string(match.bus) + "; only PCI (1) is known"});
+        }
+        if (match.kind != UMKA_KABI_MATCH_VENDOR_DEVICE && match.kind != UMKA_KABI_MATCH_CLASS) {
+            violations.push_back(
+                {rule::kManifest, where + " has kind " + std::to_string(match.kind) +
+                                      ", neither vendor/device (1) nor class (2)"});
+        }
+        if (match.reserved != 0 || (match.kind == UMKA_KABI_MATCH_CLASS && match.second != 0)) {
+            violations.push_back({rule::kManifest, where + " has reserved bits set"});
         }
     }
 }

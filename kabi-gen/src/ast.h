@@ -219,6 +219,19 @@ struct StateRef {
     const StateDecl* resolved = nullptr;
 };
 
+// A device a driver module drives (`matches pci vendor V device D;` or
+// `matches pci class C subclass S;`): the nucleus's device registry binds each published
+// device that fits to the module. Values as in kabi_base.h's umka_kabi_manifest_match.
+enum class DeviceMatchKind : uint8_t { VendorDevice = 1, Class = 2 };
+inline constexpr size_t kMaximumDeviceMatches = 4;  // UMKA_KABI_MAXIMUM_MATCHES
+
+struct DeviceMatchDecl {
+    DeviceMatchKind kind = DeviceMatchKind::VendorDevice;
+    uint16_t first = 0;   // vendor ID, or class << 8 | subclass
+    uint16_t second = 0;  // device ID; 0 for a class match
+    SourceLocation location;
+};
+
 struct ModuleDecl {
     std::string name;
     SourceLocation location;
@@ -230,6 +243,7 @@ struct ModuleDecl {
     TransportSpec transport;
     TierSpec tier;
     std::vector<StateRef> states;
+    std::vector<DeviceMatchDecl> matches;
 };
 
 struct Import {

@@ -79,7 +79,7 @@ typedef struct umka_kabi_ring_completion {
     uint8_t payload[UMKA_KABI_RING_PAYLOAD_SIZE];
 } umka_kabi_ring_completion;
 
-/* The .kabi_manifest section: one header, then provides[], requires[], states[]. */
+/* The .kabi_manifest section: one header, then provides[], requires[], states[], matches[]. */
 #define UMKA_KABI_MANIFEST_MAGIC 0x464d4b55u /* "UKMF" */
 #define UMKA_KABI_MANIFEST_FORMAT 1u
 #define UMKA_KABI_NAME_SIZE 48u
@@ -96,7 +96,7 @@ typedef struct umka_kabi_manifest_header {
     uint16_t provides_count;
     uint16_t requires_count;
     uint16_t state_count;
-    uint16_t reserved1;
+    uint16_t match_count; /* device matches of a driver module, at most UMKA_KABI_MAXIMUM_MATCHES */
     uint32_t total_size;
     uint32_t reserved2;
 } umka_kabi_manifest_header;
@@ -115,11 +115,27 @@ typedef struct umka_kabi_manifest_state {
     uint32_t size;
 } umka_kabi_manifest_state;
 
+/* A device a driver module drives (IDL `matches`): the device registry binds each published
+ * device that fits to the module. VendorDevice: first = vendor ID, second = device ID;
+ * Class: first = class << 8 | subclass, second = 0. */
+#define UMKA_KABI_MAXIMUM_MATCHES 4u
+#define UMKA_KABI_MATCH_BUS_PCI 1u
+#define UMKA_KABI_MATCH_VENDOR_DEVICE 1u
+#define UMKA_KABI_MATCH_CLASS 2u
+typedef struct umka_kabi_manifest_match {
+    uint8_t bus;
+    uint8_t kind;
+    uint16_t reserved;
+    uint16_t first;
+    uint16_t second;
+} umka_kabi_manifest_match;
+
 UMKA_KABI_STATIC_ASSERT(sizeof(umka_kabi_ring_request) == UMKA_KABI_RING_ENTRY_SIZE, "ring entry size");
 UMKA_KABI_STATIC_ASSERT(sizeof(umka_kabi_ring_completion) == UMKA_KABI_RING_ENTRY_SIZE, "ring entry size");
 UMKA_KABI_STATIC_ASSERT(sizeof(umka_kabi_manifest_header) == 80, "manifest header size");
 UMKA_KABI_STATIC_ASSERT(sizeof(umka_kabi_manifest_interface) == 104, "manifest interface size");
 UMKA_KABI_STATIC_ASSERT(sizeof(umka_kabi_manifest_state) == 56, "manifest state size");
+UMKA_KABI_STATIC_ASSERT(sizeof(umka_kabi_manifest_match) == 8, "manifest match size");
 
 #ifdef __cplusplus
 #include <type_traits>

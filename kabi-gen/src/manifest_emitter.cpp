@@ -1,5 +1,7 @@
 // The .kabi_manifest section contents for every module declared in a file: a constexpr
 // object in the layout of kabi_base.h, and a macro that places it in the section.
+#include <cstdio>
+
 #include "emitters.h"
 #include "naming.h"
 #include "semantic.h"
@@ -48,10 +50,14 @@ std::string emit_manifest_header(const File& file) {
             out += "    umka_kabi_manifest_state states[" + std::to_string(module.states.size()) +
                    "];\n";
         }
+        if (!module.matches.empty()) {
+            out += "    umka_kabi_manifest_match matches[" + std::to_string(module.matches.size()) +
+                   "];\n";
+        }
         out += "};\nstatic_assert(std::is_standard_layout_v<" + type + "> && sizeof(" + type +
                ") == " +
                std::to_string(80 + 104 * (module.provides.size() + module.requires_.size()) +
-                              56 * module.states.size()) +
+                              56 * module.states.size() + 8 * module.matches.size()) +
                ");\n\n";
         out += "inline constexpr " + type + " " + module.name + "_manifest = {\n";
         out +=
@@ -62,7 +68,7 @@ std::string emit_manifest_header(const File& file) {
             ", " + std::to_string(module.tier.maximum) + ", 0, " +
             std::to_string(module.provides.size()) + ", " +
             std::to_string(module.requires_.size()) + ", " + std::to_string(module.states.size()) +
-            ", 0, sizeof(" + type + "), 0},\n";
+            ", " + std::to_string(module.matches.size()) + ", sizeof(" + type + "), 0},\n";
         auto list = [&](const std::vector<InterfaceRef>& references) {
             if (references.empty()) return;
             out += "    {\n";
@@ -80,6 +86,19 @@ std::string emit_manifest_header(const File& file) {
                 uint64_t size = state.resolved ? state_layout(*state.resolved, version).size : 0;
                 out += "        {" + quoted(state.name) + ", " + std::to_string(version) + "u, " +
                        std::to_string(size) + "u},\n";
+            }
+            out += "    },\n";
+        }
+        if (!module.matches.empty()) {
+            out += "    {\n";
+            for (const DeviceMatchDecl& match : module.matches) {
+                char text[96];
+                snprintf(text, sizeof text,
+                         "        {UMKA_KABI_MATCH_BUS_PCI, %s, 0, 0x%04x, 0x%04x},\n",
+                         match.kind == DeviceMatchKind::Class ? "UMKA_KABI_MATCH_CLASS"
+                                                              : "UMKA_KABI_MATCH_VENDOR_DEVICE",
+                         unsigned(match.first), unsigned(match.second));
+                out += text;
             }
             out += "    },\n";
         }

@@ -1,6 +1,7 @@
 #include "parser.h"
 
 #include <set>
+#include <sstream>
 
 #include "lexer.h"
 
@@ -523,6 +524,45 @@ private:
         return reference;
     }
 
+    // An ID of `bits` bits: a hexadecimal literal, refused with its location when larger.
+    uint16_t expect_id(const std::string& what, uint64_t limit) {
+        SourceLocation where;
+        uint64_t value = expect_integer(what, &where);
+        if (value > limit) {
+            std::ostringstream hint;
+            hint << "PCI " << what << "s fit in " << (limit == 0xFF ? 8 : 16) << " bits (0x0..0x"
+                 << std::hex << limit << ")";
+            sink_.error("bad-match", where, what + " " + std::to_string(value) + " is out of range",
+                        hint.str());
+        }
+        return static_cast<uint16_t>(value & limit);
+    }
+
+    // matches pci vendor 0x1af4 device 0x1042;   matches pci class 0x01 subclass 0x00;
+    DeviceMatchDecl parse_device_match() {
+        DeviceMatchDecl match;
+        match.location = take().location;  // 'matches'
+        if (!at_word("pci")) fail(peek(), "a bus after 'matches' (only 'pci' is known)");
+        take();
+        if (at_word("vendor")) {
+            take();
+            match.kind = DeviceMatchKind::VendorDevice;
+            match.first = expect_id("a vendor ID", 0xFFFF);
+            expect_word("device", " after the vendor ID ('matches pci vendor V device D;')");
+            match.second = expect_id("a device ID", 0xFFFF);
+        } else if (at_word("class")) {
+            take();
+            match.kind = DeviceMatchKind::Class;
+            uint16_t class_code = expect_id("a class code", 0xFF);
+            expect_word("subclass", " after the class code ('matches pci class C subclass S;')");
+            match.first = uint16_t(class_code << 8 | expect_id("a subclass code", 0xFF));
+        } else {
+            fail(peek(), "'vendor' or 'class' after 'matches pci'");
+        }
+        expect(TokenKind::Semicolon);
+        return match;
+    }
+
     void parse_module(const std::string& doc) {
         ModuleDecl decl;
         decl.doc = doc;
@@ -558,8 +598,11 @@ private:
                 const Token& state = expect_identifier("a state schema name");
                 decl.states.push_back(StateRef{state.text, state.location, nullptr});
                 expect(TokenKind::Semicolon);
+            } else if (at_word("matches")) {
+                decl.matches.push_back(parse_device_match());
             } else {
-                fail(peek(), "'provides', 'requires', 'transport', 'tier', 'state' or '}'");
+                fail(peek(),
+                     "'provides', 'requires', 'transport', 'tier', 'state', 'matches' or '}'");
             }
         }
         take();

@@ -284,6 +284,24 @@ void Checker::check_module(ModuleDecl& module) {
                         "'" + reference.name + "' is required twice", "remove one line");
         }
     }
+    for (size_t index = 0; index < module.matches.size(); ++index) {
+        const DeviceMatchDecl& match = module.matches[index];
+        if (index == kMaximumDeviceMatches) {
+            sink_.error("too-many-matches", match.location,
+                        "module '" + module.name + "' has more than " +
+                            std::to_string(kMaximumDeviceMatches) + " 'matches' clauses",
+                        "match a class instead of each device, or split the driver");
+        }
+        for (size_t earlier = 0; earlier < index; ++earlier) {
+            const DeviceMatchDecl& other = module.matches[earlier];
+            if (other.kind == match.kind && other.first == match.first &&
+                other.second == match.second) {
+                sink_.error("duplicate-match", match.location,
+                            "module '" + module.name + "' lists the same device match twice",
+                            "remove one line");
+            }
+        }
+    }
     for (StateRef& state : module.states) {
         for (const StateDecl& decl : file_.states) {
             if (decl.name == state.name) state.resolved = &decl;

@@ -63,26 +63,6 @@ bool parse_ports(const TextSpan& text, uint16_t& base, uint16_t& count) {
     return true;
 }
 
-bool parse_hex16(const TextSpan& text, uint16_t& value) {
-    if (text.length != 4) return false;
-    ParsedNumber parsed = parse_unsigned(text.text, text.length, 0xFFFF, NumberBase::Hexadecimal);
-    value = uint16_t(parsed.value);
-    return parsed.ok();
-}
-
-// match=vvvv:dddd or match=class:ccss.
-bool parse_match(const TextSpan& text, DeviceMatch& match) {
-    TextSpan rest;
-    if (starts_with(text, "class:", rest)) {
-        match.kind = MatchKind::Class;
-        return parse_hex16(rest, match.first);
-    }
-    if (text.length != 9 || text.text[4] != ':') return false;
-    match.kind = MatchKind::VendorDevice;
-    return parse_hex16(TextSpan{text.text, 4}, match.first) &&
-           parse_hex16(TextSpan{text.text + 5, 4}, match.second);
-}
-
 Status fail(ManifestError& error, uint32_t line, uint32_t column, const char* reason) {
     error = ManifestError{line, column, reason};
     return Errno::InvalidArgument;
@@ -119,17 +99,6 @@ Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor&
                 return fail(error, line_number, column,
                             "ports must be BASE+COUNT inside 0..0xffff (e.g. ports=0x3f8+8)");
             }
-        } else if (starts_with(option, "match=", value)) {
-            size_t slot = 0;
-            while (slot < kMaximumMatches && request.matches[slot].kind != MatchKind::None) ++slot;
-            if (slot == kMaximumMatches) {
-                return fail(error, line_number, column, "more than 4 match= options");
-            }
-            if (!parse_match(value, request.matches[slot])) {
-                request.matches[slot] = DeviceMatch{};
-                return fail(error, line_number, column,
-                            "match must be VVVV:DDDD or class:CCSS in hex (e.g. match=1af4:1042)");
-            }
         } else if (starts_with(option, "irq=", value)) {
             uint32_t irq = 0;
             if (!parse_number(value, 15, irq)) {
@@ -141,9 +110,10 @@ Status parse_module(Cursor& cursor, uint32_t line_number, const ManifestVisitor&
         } else if (option.equals("ecam")) {
             request.configuration_space = ConfigurationSpace::Ecam;
         } else {
-            return fail(error, line_number, column,
-                        "unknown module option (expected tier=N, transport=T, ports=B+N, irq=N, ecam, "
-                        "match=V:D or critical)");
+            return fail(
+                error, line_number, column,
+                "unknown module option (expected tier=N, transport=T, ports=B+N, irq=N, ecam "
+                "or critical)");
         }
     }
     if (visitor.module != nullptr) visitor.module(visitor.context, request);

@@ -5,7 +5,7 @@
 //   # comment
 //   module serial_console.umod tier=0 transport=direct critical ports=0x3f8+8 irq=4
 //   module pci_bus_driver.umod tier=0 transport=direct ports=0xcf8+8 ecam
-//   module virtio_blk.umod tier=0 transport=direct match=1af4:1042
+//   module virtio_blk.umod tier=0 transport=direct
 //   module console.umod tier=1 transport=ring
 //   param console.prompt=umka>
 //
@@ -33,15 +33,6 @@ enum class Criticality : uint8_t { Optional, Critical };
 enum class ConfigurationSpace : uint8_t { NotGranted, Ecam };
 inline constexpr uint8_t kMaximumTier = 2;
 
-// `match=vvvv:dddd` (vendor and device ID) or `match=class:ccss` (class and subclass), four
-// hex digits each: the devices the device registry binds to this driver module.
-enum class MatchKind : uint8_t { None, VendorDevice, Class };
-struct DeviceMatch {
-    MatchKind kind = MatchKind::None;
-    uint16_t first = 0;   // vendor, or class << 8 | subclass
-    uint16_t second = 0;  // device (VendorDevice only)
-};
-inline constexpr size_t kMaximumMatches = 4;
 // `irq=N` (0..15): the ISA IRQ the module may attach as bus_access.Irq's Legacy kind.
 inline constexpr uint8_t kNoIsaIrq = 0xFF;
 
@@ -56,7 +47,6 @@ struct ModuleRequest {
     uint16_t port_base = 0;
     uint16_t port_count = 0;
     ConfigurationSpace configuration_space = ConfigurationSpace::NotGranted;
-    DeviceMatch matches[kMaximumMatches];
     uint8_t isa_irq = kNoIsaIrq;
 };
 

@@ -136,10 +136,9 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     new_->port_base = old_->port_base;
     new_->port_count = old_->port_count;
     new_->configuration_space = old_->configuration_space;
-    // Its grants: the replacement drives the same devices and line.
-    for (size_t index = 0; index < bundle::kMaximumMatches; ++index) {
-        new_->matches[index] = old_->matches[index];
-    }
+    // Its grants: the replacement takes over the same line, and the devices bound to its
+    // predecessor (transfer_device_bindings); its own manifest's matches bind devices
+    // published from then on.
     new_->legacy_irq = old_->legacy_irq;
     new_->state = ModuleState::Requested;
     // The same load-and-bind sequence as boot (modules/module_loading.h); the replacement

@@ -44,9 +44,6 @@ void record_request(const bundle::InventoryRequest& request) {
     record->port_base = module.port_base;
     record->port_count = module.port_count;
     record->configuration_space = module.configuration_space;
-    for (size_t index = 0; index < bundle::kMaximumMatches; ++index) {
-        record->matches[index] = module.matches[index];
-    }
     record->legacy_irq = module.isa_irq;
     // Names are taken whole or refused: a cut name could name another file of the bundle.
     bool named =

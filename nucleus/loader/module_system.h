@@ -42,7 +42,6 @@ struct ModuleRecord {
     uint16_t port_base;
     uint16_t port_count;
     bundle::ConfigurationSpace configuration_space;  // `ecam`: Mmio windows of the MCFG
-    bundle::DeviceMatch matches[bundle::kMaximumMatches];  // `match=`: devices to bind
     uint8_t legacy_irq;  // `irq=N`: the ISA IRQ it may attach; bundle::kNoIsaIrq when none
     SignatureState signature;
     ModuleState state;

@@ -9,7 +9,8 @@ namespace {
 constexpr size_t kHeaderSize = sizeof(umka_kabi_manifest_header);
 constexpr size_t kInterfaceSize = sizeof(umka_kabi_manifest_interface);
 constexpr size_t kStateSize = sizeof(umka_kabi_manifest_state);
-static_assert(kHeaderSize == 80 && kInterfaceSize == 104 && kStateSize == 56,
+constexpr size_t kMatchSize = sizeof(umka_kabi_manifest_match);
+static_assert(kHeaderSize == 80 && kInterfaceSize == 104 && kStateSize == 56 && kMatchSize == 8,
               "manifest format 1 layout (kabi_base.h)");
 
 template <typename T>
@@ -84,6 +85,14 @@ StateEntry ManifestView::state(size_t index) const {
     return StateEntry{reinterpret_cast<const char*>(bytes_ + offset), record.version, record.size};
 }
 
+DeviceMatch ManifestView::match(size_t index) const {
+    size_t offset = kHeaderSize +
+                    (size_t(header_.provides_count) + header_.requires_count) * kInterfaceSize +
+                    size_t(header_.state_count) * kStateSize + index * kMatchSize;
+    umka_kabi_manifest_match record = read_at<umka_kabi_manifest_match>(bytes_, offset);
+    return DeviceMatch{DeviceMatchKind(record.kind), record.first, record.second};
+}
+
 size_t ManifestView::find_provided(const char* package, const char* name) const {
     for (size_t index = 0; index < provided_count(); ++index) {
         InterfaceEntry entry = provided(index);
@@ -121,24 +130,26 @@ Result<ManifestView> ManifestView::parse(const void* bytes, size_t size, Diagnos
                       "manifest total_size %u does not match its section size %zu",
                       header.total_size, size);
     }
-    size_t needed = kHeaderSize +
-                    (size_t(header.provides_count) + header.requires_count) * kInterfaceSize +
-                    size_t(header.state_count) * kStateSize;
+    size_t needed =
+        kHeaderSize + (size_t(header.provides_count) + header.requires_count) * kInterfaceSize +
+        size_t(header.state_count) * kStateSize + size_t(header.match_count) * kMatchSize;
     if (needed != size) {
         return refuse(diagnostic, Errno::BadMessage,
-                      "manifest counts (%u provides, %u requires, %u states) need %zu bytes but "
-                      "the manifest holds %zu",
+                      "manifest counts (%u provides, %u requires, %u states, %u matches) need %zu "
+                      "bytes but the manifest holds %zu",
                       unsigned(header.provides_count), unsigned(header.requires_count),
-                      unsigned(header.state_count), needed, size);
+                      unsigned(header.state_count), unsigned(header.match_count), needed, size);
     }
     if (size_t(header.provides_count) + header.requires_count > kMaximumInterfaces ||
-        header.state_count > kMaximumStates) {
+        header.state_count > kMaximumStates || header.match_count > kMaximumMatches) {
         return refuse(diagnostic, Errno::BadMessage,
-                      "manifest lists %u interfaces and %u states; at most %zu and %zu are allowed",
+                      "manifest lists %u interfaces, %u states and %u device matches; at most "
+                      "%zu, %zu and %zu are allowed",
                       unsigned(header.provides_count + header.requires_count),
-                      unsigned(header.state_count), kMaximumInterfaces, kMaximumStates);
+                      unsigned(header.state_count), unsigned(header.match_count),
+                      kMaximumInterfaces, kMaximumStates, kMaximumMatches);
     }
-    if (header.reserved0 != 0 || header.reserved1 != 0 || header.reserved2 != 0) {
+    if (header.reserved0 != 0 || header.reserved2 != 0) {
         return refuse(diagnostic, Errno::BadMessage,
                       "manifest header reserved fields are not zero");
     }
@@ -201,6 +212,36 @@ Result<ManifestView> ManifestView::parse(const void* bytes, size_t size, Diagnos
             if (names_equal(view.state(earlier).name, entry.name)) {
                 return refuse(diagnostic, Errno::BadMessage, "state '%s' is listed twice",
                               entry.name);
+            }
+        }
+    }
+
+    size_t matches_offset = needed - size_t(header.match_count) * kMatchSize;
+    for (size_t index = 0; index < header.match_count; ++index) {
+        umka_kabi_manifest_match record =
+            read_at<umka_kabi_manifest_match>(view.bytes_, matches_offset + index * kMatchSize);
+        if (record.bus != UMKA_KABI_MATCH_BUS_PCI) {
+            return refuse(diagnostic, Errno::BadMessage,
+                          "matches[%zu] names bus %u; only PCI (%u) is known", index,
+                          unsigned(record.bus), UMKA_KABI_MATCH_BUS_PCI);
+        }
+        if (record.kind != UMKA_KABI_MATCH_VENDOR_DEVICE && record.kind != UMKA_KABI_MATCH_CLASS) {
+            return refuse(diagnostic, Errno::BadMessage,
+                          "matches[%zu] has kind %u, neither vendor/device (1) nor class (2)",
+                          index, unsigned(record.kind));
+        }
+        if (record.reserved != 0 || (record.kind == UMKA_KABI_MATCH_CLASS && record.second != 0)) {
+            return refuse(diagnostic, Errno::BadMessage, "matches[%zu] has reserved bits set",
+                          index);
+        }
+        DeviceMatch match = view.match(index);
+        for (size_t earlier = 0; earlier < index; ++earlier) {
+            DeviceMatch other = view.match(earlier);
+            if (other.kind == match.kind && other.first == match.first &&
+                other.second == match.second) {
+                return refuse(diagnostic, Errno::BadMessage,
+                              "matches[%zu] (%04x:%04x) is listed twice", index,
+                              unsigned(match.first), unsigned(match.second));
             }
         }
     }

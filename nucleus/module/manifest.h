@@ -1,8 +1,8 @@
 // A typed, read-only view of a module's .kabi_manifest section (format 1, layout in the
 // generated umka/kabi/kabi_base.h): name, version, provides[], requires[], states[],
-// transport mask and tier range. parse() validates everything once; the accessors then
-// only read. Fields are read with memcpy, so the bytes may sit at any alignment (a module
-// inside a cpio bundle is only 4-byte aligned).
+// matches[] (the devices a driver drives), transport mask and tier range. parse() validates
+// everything once; the accessors then only read. Fields are read with memcpy, so the bytes may sit
+// at any alignment (a module inside a cpio bundle is only 4-byte aligned).
 #pragma once
 
 #include <stddef.h>
@@ -31,6 +31,19 @@ struct StateEntry {
     uint32_t size;  // bytes of the current schema version
 };
 
+// One device match (IDL `matches pci ...`); fields as in umka_kabi_manifest_match.
+enum class DeviceMatchKind : uint8_t { VendorDevice = 1, Class = 2 };
+struct DeviceMatch {
+    DeviceMatchKind kind;
+    uint16_t first;   // vendor ID, or class << 8 | subclass
+    uint16_t second;  // device ID (0 for a class match)
+
+    bool fits(uint16_t vendor_id, uint16_t device_id, uint8_t class_code, uint8_t subclass) const {
+        if (kind == DeviceMatchKind::Class) return (uint16_t(class_code) << 8 | subclass) == first;
+        return vendor_id == first && device_id == second;
+    }
+};
+
 inline constexpr uint8_t kTransportMaskAll =
     UMKA_KABI_TRANSPORT_DIRECT | UMKA_KABI_TRANSPORT_RING | UMKA_KABI_TRANSPORT_IPC;
 inline constexpr uint8_t kHighestTier = 2;
@@ -38,6 +51,7 @@ inline constexpr uint8_t kHighestTier = 2;
 // validation stays cheap and the binder's per-module arrays stay small.
 inline constexpr size_t kMaximumInterfaces = 128;
 inline constexpr size_t kMaximumStates = 16;
+inline constexpr size_t kMaximumMatches = UMKA_KABI_MAXIMUM_MATCHES;
 
 class ManifestView {
 public:
@@ -58,6 +72,7 @@ public:
     size_t provided_count() const { return header_.provides_count; }
     size_t required_count() const { return header_.requires_count; }
     size_t state_count() const { return header_.state_count; }
+    size_t match_count() const { return header_.match_count; }
     const uint8_t* bytes() const { return bytes_; }
     size_t size() const { return header_.total_size; }
     bool is_valid() const { return bytes_ != nullptr; }
@@ -66,6 +81,7 @@ public:
     InterfaceEntry provided(size_t index) const;
     InterfaceEntry required(size_t index) const;
     StateEntry state(size_t index) const;
+    DeviceMatch match(size_t index) const;
 
     static constexpr size_t kNotFound = ~size_t(0);
     // Index in provides[] of package.name, or kNotFound.

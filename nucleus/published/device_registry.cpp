@@ -1,8 +1,9 @@
 // device_registry.Devices: the bus driver publishes what it enumerated; the nucleus binds
-// each device to the first loaded module whose boot-manifest line matches it
-// (`match=vvvv:dddd`, `match=class:ccss`) and from then on grants that module, and only it,
-// the device's memory BARs as bus_access.Mmio windows (mmio_service.cpp asks
-// device_window()). Matching is the boot manifest's policy; the registry only applies it.
+// each device to the first loaded module whose own manifest matches it (its IDL `matches pci
+// vendor V device D;` or `matches pci class C subclass S;`) and from then on grants that
+// module, and only it, the device's memory BARs as bus_access.Mmio windows (mmio_service.cpp
+// asks device_window()). What a driver drives is the driver's declaration, signed with it;
+// the registry only applies it.
 //
 // Binding happens when a device is published: boot binds every module before it starts any,
 // in dependency order, so a driver (which requires its bus) is loaded when its bus driver's
@@ -11,12 +12,13 @@
 //
 // Window numbering is per driver: the k-th device bound to a module has its BAR i at window
 // 6k + i. A BAR is checked once, at publish: it must not wrap or overlap RAM.
+#include "umka/kabi/device_registry.hpp"
+
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/published/nucleus_services.h"
 #include "nucleus/published/owned_frames.h"
 #include "nucleus/system.h"
-#include "umka/kabi/device_registry.hpp"
 #include "umka/name_copy.h"
 
 namespace umka::loader {
@@ -59,25 +61,17 @@ bool bar_overlaps_memory(const pcibus::BarInfo& bar) {
     return false;
 }
 
-bool matches(const bundle::DeviceMatch& match, const pcibus::PciDeviceInfo& info) {
-    switch (match.kind) {
-    case bundle::MatchKind::VendorDevice:
-        return info.vendor_id == match.first && info.device_id == match.second;
-    case bundle::MatchKind::Class:
-        return (uint16_t(info.class_code) << 8 | info.subclass) == match.first;
-    case bundle::MatchKind::None:
-        break;
-    }
-    return false;
-}
-
 const ModuleRecord* matching_driver(const pcibus::PciDeviceInfo& info) {
     ModuleSystem& system = module_system();
     for (size_t index = 0; index < system.record_count(); ++index) {
         const ModuleRecord& record = system.record(index);
-        if (record.state != ModuleState::Loaded) continue;
-        for (const bundle::DeviceMatch& match : record.matches) {
-            if (matches(match, info)) return &record;
+        if (record.state != ModuleState::Loaded || !record.image_loaded) continue;
+        const modules::ManifestView& manifest = record.image.manifest_view;
+        for (size_t index = 0; index < manifest.match_count(); ++index) {
+            if (manifest.match(index).fits(info.vendor_id, info.device_id, info.class_code,
+                                           info.subclass)) {
+                return &record;
+            }
         }
     }
     return nullptr;
@@ -129,8 +123,8 @@ Status refuse(const ModuleRecord* caller, const registry::DeviceDescription& dev
 }
 
 struct DevicesService {
-    [[gnu::always_inline]] static inline Status publish(
-        void*, const registry::DeviceDescription* device) {
+    [[gnu::always_inline]] static inline Status publish(void*,
+                                                        const registry::DeviceDescription* device) {
         ModuleRecord* caller = calling_module(__builtin_return_address(0));
         if (caller == nullptr || device == nullptr) return Errno::InvalidArgument;
         if (caller->configuration_space != bundle::ConfigurationSpace::Ecam) {

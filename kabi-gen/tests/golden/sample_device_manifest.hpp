@@ -13,17 +13,22 @@ struct SampleDriverManifest {
     umka_kabi_manifest_header header;
     umka_kabi_manifest_interface provides[2];
     umka_kabi_manifest_state states[1];
+    umka_kabi_manifest_match matches[2];
 };
-static_assert(std::is_standard_layout_v<SampleDriverManifest> && sizeof(SampleDriverManifest) == 344);
+static_assert(std::is_standard_layout_v<SampleDriverManifest> && sizeof(SampleDriverManifest) == 360);
 
 inline constexpr SampleDriverManifest sample_driver_manifest = {
-    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, sizeof(umka_kabi_manifest_header), "sample_driver", 4u, 3, 0, 1, 0, 2, 0, 1, 0, sizeof(SampleDriverManifest), 0},
+    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, sizeof(umka_kabi_manifest_header), "sample_driver", 4u, 3, 0, 1, 0, 2, 0, 1, 2, sizeof(SampleDriverManifest), 0},
     {
         {"sample_device", "Device", 3u, 3, 0, 1, 0},
         {"sample_device", "Strict", 2u, 1, 0, 2, 0},
     },
     {
         {"DeviceState", 3u, 24u},
+    },
+    {
+        {UMKA_KABI_MATCH_BUS_PCI, UMKA_KABI_MATCH_VENDOR_DEVICE, 0, 0x1af4, 0x1042},
+        {UMKA_KABI_MATCH_BUS_PCI, UMKA_KABI_MATCH_CLASS, 0, 0x0180, 0x0000},
     },
 };
 

@@ -241,7 +241,7 @@ const std::vector<BadModule>& bad_modules() {
                  image, section_offset(image, ".kabi_manifest") + kManifestTotalSize, 80);
          },
          tools::rule::kManifest,
-         {"total_size is 80 but 1 provides, 0 requires and 0 states take 184"}},
+         {"total_size is 80 but 1 provides, 0 requires, 0 states and 0 device matches take 184"}},
         {"ManifestNameUnterminated",
          "",
          [](Bytes& image) {

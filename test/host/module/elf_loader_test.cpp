@@ -211,7 +211,8 @@ INSTANTIATE_TEST_SUITE_P(
         FixtureCase{"absolute_pointer_module", "against symbol 'exported_scale'"},
         FixtureCase{"missing_manifest_module", "no .kabi_manifest section"},
         FixtureCase{"bad_manifest_module",
-                    "bad .kabi_manifest: manifest counts (3 provides, 0 requires, 0 states) need "
+                    "bad .kabi_manifest: manifest counts (3 provides, 0 requires, 0 states, 0 "
+                    "matches) need "
                     "392 bytes but the manifest holds 184"},
         FixtureCase{"missing_entry_module", "no exported function 'umka_module_entry' in .dynsym"},
         FixtureCase{"init_array_module", "section '.init_array' holds 1 constructor"},

@@ -1,5 +1,5 @@
 // Builds .kabi_manifest bytes (format 1) in memory for the manifest and resolver tests, the
-// same layout kabi-gen emits: header, provides[], requires[], states[].
+// same layout kabi-gen emits: header, provides[], requires[], states[], matches[].
 #pragma once
 
 #include <stdint.h>
@@ -42,6 +42,12 @@ public:
         states_.push_back(record);
         return *this;
     }
+    // kind: UMKA_KABI_MATCH_VENDOR_DEVICE or UMKA_KABI_MATCH_CLASS (first = class << 8 | sub).
+    ManifestBuilder& match(uint8_t kind, uint16_t first, uint16_t second,
+                           uint8_t bus = UMKA_KABI_MATCH_BUS_PCI) {
+        matches_.push_back(umka_kabi_manifest_match{bus, kind, 0, first, second});
+        return *this;
+    }
     umka_kabi_manifest_header& header() { return header_; }
 
     std::vector<uint8_t> build() const {
@@ -49,10 +55,12 @@ public:
         header.provides_count = uint16_t(provides_.size());
         header.requires_count = uint16_t(requires_list_.size());
         header.state_count = uint16_t(states_.size());
+        header.match_count = uint16_t(matches_.size());
         size_t size =
             sizeof(header) +
             (provides_.size() + requires_list_.size()) * sizeof(umka_kabi_manifest_interface) +
-            states_.size() * sizeof(umka_kabi_manifest_state);
+            states_.size() * sizeof(umka_kabi_manifest_state) +
+            matches_.size() * sizeof(umka_kabi_manifest_match);
         if (header.total_size == 0) header.total_size = uint32_t(size);
         std::vector<uint8_t> bytes(size);
         size_t offset = 0;
@@ -60,6 +68,7 @@ public:
         for (const auto& record : provides_) append(bytes, offset, &record, sizeof(record));
         for (const auto& record : requires_list_) append(bytes, offset, &record, sizeof(record));
         for (const auto& record : states_) append(bytes, offset, &record, sizeof(record));
+        for (const auto& record : matches_) append(bytes, offset, &record, sizeof(record));
         return bytes;
     }
 
@@ -87,6 +96,7 @@ private:
     std::vector<umka_kabi_manifest_interface> provides_;
     std::vector<umka_kabi_manifest_interface> requires_list_;
     std::vector<umka_kabi_manifest_state> states_;
+    std::vector<umka_kabi_manifest_match> matches_;
 };
 
 }  // namespace umka::test

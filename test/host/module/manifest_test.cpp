@@ -10,6 +10,7 @@
 #include "manifest_builder.h"
 #include "umka/kabi/nucleus_manifest.hpp"
 #include "umka/kabi/serial_console_manifest.hpp"
+#include "umka/kabi/virtio_blk_manifest.hpp"
 
 namespace {
 
@@ -143,8 +144,8 @@ TEST(Manifest, RefusesBadHeaderFields) {
     bytes = console().build();
     patch<uint16_t>(bytes, offsetof(umka_kabi_manifest_header, provides_count), 3);
     EXPECT_EQ(refusal(bytes),
-              "manifest counts (3 provides, 2 requires, 1 states) need 656 bytes but the manifest "
-              "holds 448");
+              "manifest counts (3 provides, 2 requires, 1 states, 0 matches) need 656 bytes but "
+              "the manifest holds 448");
 
     bytes = console().build();
     patch<uint8_t>(bytes, offsetof(umka_kabi_manifest_header, reserved0), 1);
@@ -221,7 +222,56 @@ TEST(Manifest, RefusesTooManyEntries) {
     ManifestBuilder many("m");
     for (int index = 0; index < 129; ++index) many.requires_("p.I" + std::to_string(index), 1);
     EXPECT_EQ(refusal(many.build()),
-              "manifest lists 129 interfaces and 0 states; at most 128 and 16 are allowed");
+              "manifest lists 129 interfaces, 0 states and 0 device matches; at most 128, 16 and "
+              "4 are allowed");
+    ManifestBuilder five("d");
+    for (uint16_t device = 0; device < 5; ++device) {
+        five.match(UMKA_KABI_MATCH_VENDOR_DEVICE, 0x1af4, device);
+    }
+    EXPECT_EQ(refusal(five.build()),
+              "manifest lists 0 interfaces, 0 states and 5 device matches; at most 128, 16 and 4 "
+              "are allowed");
+}
+
+// A driver's manifest names the devices it drives; the device registry binds by it.
+TEST(Manifest, ReadsDeviceMatches) {
+    std::vector<uint8_t> bytes = console()
+                                     .match(UMKA_KABI_MATCH_VENDOR_DEVICE, 0x1af4, 0x1042)
+                                     .match(UMKA_KABI_MATCH_CLASS, 0x0100, 0)
+                                     .build();
+    Diagnostic diagnostic;
+    auto parsed = ManifestView::parse(bytes.data(), bytes.size(), diagnostic);
+    ASSERT_TRUE(parsed.is_ok()) << diagnostic.text();
+    ASSERT_EQ(parsed.value().match_count(), 2u);
+    umka::modules::DeviceMatch device = parsed.value().match(0);
+    umka::modules::DeviceMatch storage = parsed.value().match(1);
+    EXPECT_TRUE(device.fits(0x1af4, 0x1042, 0x01, 0x00));
+    EXPECT_FALSE(device.fits(0x1af4, 0x1041, 0x01, 0x00));
+    EXPECT_TRUE(storage.fits(0x8086, 0x2922, 0x01, 0x00));
+    EXPECT_FALSE(storage.fits(0x8086, 0x2922, 0x01, 0x06));
+    EXPECT_EQ(parsed.value().state_count(), 1u);  // states[] still read before matches[]
+
+    // What kabi-gen generates from `matches pci vendor 0x1af4 device 0x1042;`.
+    const auto& driver = umka::kabi::virtio_blk::virtio_blk_manifest;
+    auto generated = ManifestView::parse(&driver, sizeof(driver), diagnostic);
+    ASSERT_TRUE(generated.is_ok()) << diagnostic.text();
+    ASSERT_EQ(generated.value().match_count(), 1u);
+    EXPECT_TRUE(generated.value().match(0).fits(0x1af4, 0x1042, 0x01, 0x00));
+    EXPECT_FALSE(generated.value().match(0).fits(0x1af4, 0x1001, 0x01, 0x00));
+}
+
+TEST(Manifest, RefusesBadDeviceMatches) {
+    EXPECT_EQ(refusal(ManifestBuilder("d").match(UMKA_KABI_MATCH_VENDOR_DEVICE, 1, 2, 2).build()),
+              "matches[0] names bus 2; only PCI (1) is known");
+    EXPECT_EQ(refusal(ManifestBuilder("d").match(3, 1, 2).build()),
+              "matches[0] has kind 3, neither vendor/device (1) nor class (2)");
+    EXPECT_EQ(refusal(ManifestBuilder("d").match(UMKA_KABI_MATCH_CLASS, 0x0100, 7).build()),
+              "matches[0] has reserved bits set");
+    EXPECT_EQ(refusal(ManifestBuilder("d")
+                          .match(UMKA_KABI_MATCH_VENDOR_DEVICE, 0x1af4, 0x1042)
+                          .match(UMKA_KABI_MATCH_VENDOR_DEVICE, 0x1af4, 0x1042)
+                          .build()),
+              "matches[1] (1af4:1042) is listed twice");
 }
 
 // Every single-byte corruption of a good manifest is either accepted or refused with a

@@ -3,8 +3,8 @@
 // status, 0x60 raise (the value is ORed into the status and an interrupt sent), 0x64
 // acknowledge (clears those bits). The device has one plain MSI vector (no per-vector mask).
 //
-// At start it takes its bound device (the registry binds 1234:11e8 by the bundle line's
-// match=), maps BAR 0, claims the function, attaches an Msi binding and has its bus driver
+// At start it takes its bound device (the registry binds 1234:11e8 by its IDL's
+// `matches`), maps BAR 0, claims the function, attaches an Msi binding and has its bus driver
 // program the message the nucleus gives. The console's `edu irq N` raises N interrupts one
 // at a time and waits for each to be handled; `edu storm MS` raises them as fast as it can
 // for MS milliseconds, for the nucleus's storm limit (docs/devices.md).
