@@ -9,7 +9,7 @@
 // Offsets are relative to the granted range's base (0x3F8 for COM1), so the same ELF runs
 // against the host's 16550 model. Like every module it keeps nothing in globals: the
 // binding is the context of both interfaces, and what the driver remembers (configured,
-// open mode, counters, the receive ring filled by handle_irq) is SerialState, nucleus
+// open mode, counters, the receive ring filled by handle_interrupt) is SerialState, nucleus
 // memory that survives a swap of this code.
 #include <stddef.h>
 #include <stdint.h>
@@ -60,7 +60,7 @@ constexpr uint8_t kFifoControlEnableAndClear = 0xC7;
 constexpr uint8_t kModemControlReady = 0x0B;
 // Interrupts off (IER 0) while programming; then, when the nucleus routes the line
 // (bus_access.Irq, Legacy: the boot manifest's irq=4), IER.RDA: receive data and timeouts
-// interrupt, handle_irq drains the FIFO into the ring. Without the line the UART is polled.
+// interrupt, handle_interrupt drains the FIFO into the ring. Without the line the UART is polled.
 constexpr uint8_t kInterruptsOff = 0x00;
 constexpr uint8_t kInterruptReceiveData = 0x01;
 
@@ -209,7 +209,7 @@ Status wait_for_transmitter(const Uart& uart, OpenState mode, bool* empty) {
 }
 
 // --- the receive ring (SerialState.receive_*) -------------------------------------------
-// Single producer (handle_irq) and single consumer (read): the producer publishes `tail`
+// Single producer (handle_interrupt) and single consumer (read): the producer publishes `tail`
 // with a release store after the byte, the consumer `head` after taking it, so the two
 // may run on different CPUs. Counters run freely; tail - head is the fill.
 
@@ -268,7 +268,7 @@ Configured route_receive_interrupt(void* context, const Uart& uart) {
     return Configured::Interrupts;
 }
 
-// With the receive interrupt on only handle_irq takes bytes from the FIFO (one producer for
+// With the receive interrupt on only handle_interrupt takes bytes from the FIFO (one producer for
 // the ring, so none overtakes another). If the FIFO holds data nothing will interrupt for
 // — the ring was full when the handler ran, and an edge is not repeated — toggling IER.RDA
 // makes the UART raise its line again.
@@ -334,12 +334,12 @@ struct SerialCharDevice {
         return Status::ok();
     }
 
-    // Bytes handle_irq buffered come first (they arrived first), then, when the UART is
-    // polled, whatever the FIFO holds, up to `length`. Nothing available: EAGAIN when opened NonBlocking, otherwise
-    // poll until a byte arrives (see kPausesPerPoll). EBADF while closed. As for write():
-    // bytes taken are always reported as success (a short read); an error is returned by
-    // the call that took nothing, so no byte is lost to a caller that ignores `transferred`
-    // on error.
+    // Bytes handle_interrupt buffered come first (they arrived first), then, when the UART is
+    // polled, whatever the FIFO holds, up to `length`. Nothing available: EAGAIN when opened
+    // NonBlocking, otherwise poll until a byte arrives (see kPausesPerPoll). EBADF while closed. As
+    // for write(): bytes taken are always reported as success (a short read); an error is returned
+    // by the call that took nothing, so no byte is lost to a caller that ignores `transferred` on
+    // error.
     static Status read(void* context, void* buffer, uint64_t length, uint64_t* transferred) {
         if (transferred == nullptr || (buffer == nullptr && length != 0)) return UMKA_KABI_EINVAL;
         *transferred = 0;
@@ -457,15 +457,17 @@ struct SerialIrqHandler {
     // here, and there is no drop counter in SerialState v1). Reading LSR and RBR is also
     // what acknowledges the 16550's receive interrupts. The cookie is unused: one UART.
     // It races no read(): with the interrupt on read() takes only from the ring, and without
-    // it nothing calls this.
-    static void handle_irq(void* context, uint64_t) {
+    // it nothing calls this. An interrupt with no byte waiting is NotMine (the nucleus counts
+    // it as unhandled).
+    static bus::IrqOutcome handle_interrupt(void* context, uint64_t) {
         serial::SerialState& state = state_of(context);
         Uart uart;
         if (uart.bind(context).is_error()) {
             log_line(context, services::LogLevel::Error,
-                     "ttyS0: handle_irq: no bus_access.PortIo binding");
-            return;
+                     "ttyS0: handle_interrupt: no bus_access.PortIo binding");
+            return bus::IrqOutcome::NotMine;
         }
+        bool data_waited = false;
         uint32_t head = __atomic_load_n(&state.receive_head, __ATOMIC_ACQUIRE);
         uint32_t tail = __atomic_load_n(&state.receive_tail, __ATOMIC_RELAXED);
         while (tail - head < kReceiveCapacity) {
@@ -475,15 +477,19 @@ struct SerialIrqHandler {
                 ((status & kLineStatusDataReady) != 0 &&
                  uart.read(Register::Data, &byte).is_error())) {
                 log_line(context, services::LogLevel::Error,
-                         "ttyS0: handle_irq: PortIo refused a UART register read");
+                         "ttyS0: handle_interrupt: PortIo refused a UART register read");
                 break;
             }
             if ((status & kLineStatusDataReady) == 0) break;
+            data_waited = true;
             state.receive_buffer[tail % kReceiveCapacity] = byte;
             ++tail;
             __atomic_store_n(&state.receive_tail, tail, __ATOMIC_RELEASE);
             umka::serial_driver::count_received(state, 1);
         }
+        // A full ring leaves bytes in the FIFO: the interrupt was still the UART's.
+        if (tail - head >= kReceiveCapacity) data_waited = true;
+        return data_waited ? bus::IrqOutcome::Handled : bus::IrqOutcome::NotMine;
     }
 };
 static_assert(__is_empty(SerialIrqHandler), "module code keeps no state of its own");

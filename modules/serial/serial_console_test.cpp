@@ -59,14 +59,14 @@ protected:
 TEST_F(SerialConsole, BindsToLogAndPortIoWithoutTouchingThePorts) {
     EXPECT_STREQ(module_->name(), "serial_console");
     EXPECT_EQ(device_.provider_version(), 1u);
-    EXPECT_EQ(irq_.provider_version(), 1u);
+    EXPECT_EQ(irq_.provider_version(), 2u);
     EXPECT_EQ(port_io_.accesses(), 0u);  // the UART is programmed on first open, not at bind
     EXPECT_EQ(state().configured, 0u);
     EXPECT_EQ(state().opened, 0u);
 }
 
 // With the line granted (the boot manifest's irq=4) the first open turns the receive
-// interrupt on, and from then on only handle_irq takes bytes from the FIFO: read() returns
+// interrupt on, and from then on only handle_interrupt takes bytes from the FIFO: read() returns
 // what the handler moved into the ring, in order, never bytes from the FIFO directly.
 TEST_F(SerialConsole, WithItsLineTheReceiveFifoIsDrainedByTheInterrupt) {
     irq_line_.grant_line(true);
@@ -80,11 +80,11 @@ TEST_F(SerialConsole, WithItsLineTheReceiveFifoIsDrainedByTheInterrupt) {
     uart_.receive("abc");
     EXPECT_EQ(read(UMKA_KABI_EAGAIN), "");  // still in the FIFO: the interrupt has not run
     EXPECT_EQ(uart_.pending_input(), 3u);
-    irq_.handle_irq(0);
+    irq_.handle_interrupt(0);
     EXPECT_EQ(uart_.pending_input(), 0u);
     uart_.receive("de");
     EXPECT_EQ(read(), "abc");
-    irq_.handle_irq(0);
+    irq_.handle_interrupt(0);
     EXPECT_EQ(read(), "de");
     // A second open does not ask again: the line stays routed.
     ASSERT_TRUE(device_.open(kReadWrite).is_ok());
@@ -245,7 +245,7 @@ TEST_F(SerialConsole, BlockingReadOfNothingGivesUpWithEINTRAndTheNextReadGetsThe
 TEST_F(SerialConsole, IrqDrainsIntoStateAndReadReturnsThoseBytesFirst) {
     ASSERT_TRUE(device_.open(kNonBlocking).is_ok());
     uart_.receive("ab");
-    irq_.handle_irq(0);
+    irq_.handle_interrupt(0);
     EXPECT_EQ(uart_.pending_input(), 0u);
     ASSERT_EQ(ring_fill(), 2u);
     EXPECT_EQ(state().receive_buffer[state().receive_head % 256], 'a');
@@ -260,10 +260,10 @@ TEST_F(SerialConsole, IrqStopsDrainingWhenTheRingIsFull) {
     std::string input;
     for (int index = 0; index < 300; ++index) input.push_back(char('A' + index % 26));
     uart_.receive(input);
-    irq_.handle_irq(0);
+    irq_.handle_interrupt(0);
     EXPECT_EQ(ring_fill(), 256u);
     EXPECT_EQ(uart_.pending_input(), 44u);  // left in the UART, not dropped
-    irq_.handle_irq(0);                     // full: takes nothing more
+    irq_.handle_interrupt(0);                     // full: takes nothing more
     EXPECT_EQ(uart_.pending_input(), 44u);
     EXPECT_EQ(read(), input);
 }
@@ -275,7 +275,7 @@ TEST_F(SerialConsole, StateSurvivesUnloadAndReload) {
     uart_.receive("xy");
     EXPECT_EQ(read(), "xy");
     uart_.receive("zz");
-    irq_.handle_irq(0);  // two bytes wait in the state's ring across the reload
+    irq_.handle_interrupt(0);  // two bytes wait in the state's ring across the reload
     size_t writes = uart_.writes().size();
 
     LoadOptions options;
@@ -300,7 +300,7 @@ TEST_F(SerialConsole, StateSurvivesUnloadAndReload) {
 TEST_F(SerialConsole, LiveSwapKeepsBufferedBytesAndCounters) {
     ASSERT_TRUE(device_.open(kNonBlocking).is_ok());
     uart_.receive("swap");
-    irq_.handle_irq(0);
+    irq_.handle_interrupt(0);
     HostModule* old_module = module_;
     LoadOptions options;
     options.carried_states = old_module->states;
@@ -345,7 +345,7 @@ TEST_F(SerialConsole, OffsetOutsideTheGrantIsERANGE) {
     port_io_.grant(*module_);
     ASSERT_TRUE(device_.open(kNonBlocking).is_ok());
     uart_.receive("r");
-    irq_.handle_irq(0);
+    irq_.handle_interrupt(0);
     port_io_.grant(*module_, 5);  // LSR (5) is now outside
     // Bytes already taken are delivered (a short read); the next call reports the error.
     EXPECT_EQ(read(), "r");
@@ -368,7 +368,7 @@ TEST_F(SerialConsole, PollReportsReadableAndWritable) {
     ASSERT_TRUE(device_.poll(chardev::PollEvents::Readable, &ready).is_ok());
     EXPECT_EQ(ready, chardev::PollEvents::Readable);
     // Bytes in the state's ring count as readable too.
-    irq_.handle_irq(0);
+    irq_.handle_interrupt(0);
     ASSERT_TRUE(device_.poll(chardev::PollEvents::Readable, &ready).is_ok());
     EXPECT_EQ(ready, chardev::PollEvents::Readable);
 }

@@ -16,7 +16,7 @@ namespace umka::test {
 
 // bus_access.Irq as the nucleus publishes it, for the driver's receive interrupt: attach
 // answers what the test says (ENODEV by default: no line granted, the UART is polled) and
-// records what was asked; the test raises the "interrupt" by calling handle_irq itself.
+// records what was asked; the test raises the "interrupt" by calling handle_interrupt itself.
 class HostIrq {
 public:
     HostIrq() {

@@ -1,4 +1,4 @@
-// Completions: IrqHandler.handle_irq(device) reaps a device's used ring when its MSI-X vector
+// Completions: IrqHandler.handle_interrupt(device) reaps a device's used ring when its MSI-X vector
 // fires; a device the nucleus gave no vector is polled by a thread of this module while
 // requests are in flight (it sleeps on the kick word while none are). Each completion goes
 // to the first block_device.BlockCompletion in the service directory (found once, when the

@@ -24,7 +24,7 @@ TEST_F(VirtioBlkDriver, ABrokenUsedRingResetsTheDeviceAndFailsWhatWasInFlightOnc
     ASSERT_TRUE(device_.device_kick(0).is_ok());
     world_.set_fault(0, Fault::UsedIdOutOfRange);  // the first completion names id 0xFFFF
     world_.serve(0);
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     std::map<uint64_t, std::vector<int32_t>> seen = by_cookie();
     ASSERT_EQ(seen.size(), 5u);
     for (const auto& [cookie, results] : seen) {
@@ -34,7 +34,7 @@ TEST_F(VirtioBlkDriver, ABrokenUsedRingResetsTheDeviceAndFailsWhatWasInFlightOnc
     EXPECT_TRUE(logged("the device broke its used ring; reset, requests in flight failed"))
         << log_text();
     // Out of service: later interrupts complete nothing, later requests are refused.
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     EXPECT_EQ(completions_.count(), 5u);
     Status later = submit(0, Operation::Read, 0, 8, data, 6);
     EXPECT_TRUE(later.code() == UMKA_KABI_ENODEV || later.code() == UMKA_KABI_EIO) << later.code();
@@ -53,7 +53,7 @@ TEST_F(VirtioBlkDriver, DeviceNeedsResetFailsWhatWasInFlightOnce) {
         ASSERT_TRUE(submit(0, Operation::Read, cookie * 8, 8, data, cookie).is_ok());
     }
     ASSERT_TRUE(device_.device_kick(0).is_ok());
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     std::map<uint64_t, std::vector<int32_t>> seen = by_cookie();
     ASSERT_EQ(seen.size(), 3u);
     for (const auto& [cookie, results] : seen) {
@@ -62,7 +62,7 @@ TEST_F(VirtioBlkDriver, DeviceNeedsResetFailsWhatWasInFlightOnce) {
     EXPECT_EQ(function.model->status(), 0);  // reset
     EXPECT_TRUE(logged("the device set DEVICE_NEEDS_RESET; reset, requests in flight failed"))
         << log_text();
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     EXPECT_EQ(completions_.count(), 3u);
     EXPECT_EQ(device_.device_kick(0).code(), UMKA_KABI_ENODEV);
 }
@@ -78,7 +78,7 @@ TEST_F(VirtioBlkDriver, ALiveSwapWhileDrivingADeviceIsRefused) {
     Buffer data = buffer(8);
     ASSERT_TRUE(submit(0, Operation::Read, 0, 8, data, 7).is_ok());
     ASSERT_TRUE(device_.device_kick(0).is_ok());
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     EXPECT_EQ(completions_.count(), 1u);
 }
 
@@ -105,7 +105,7 @@ TEST_P(RefusedDevice, IsLeftOutWithItsReasonAndMarkedFailed) {
     EXPECT_EQ(device_.device_kick(0).code(), UMKA_KABI_ENODEV);
     EXPECT_EQ(function.model->status() & kDriverOk, 0);
     EXPECT_NE(function.model->status() & kFailed, 0) << "status " << int(function.model->status());
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     EXPECT_EQ(completions_.count(), 0u);
 }
 
@@ -186,15 +186,15 @@ TEST_F(VirtioBlkDriver, WithoutAnInterruptTheModulesThreadCompletes) {
 TEST_F(VirtioBlkDriver, AnInterruptStormBreaksNothing) {
     add_device();
     start();
-    for (uint32_t storm = 0; storm < 100'000; ++storm) handler_.handle_irq(0);
+    for (uint32_t storm = 0; storm < 100'000; ++storm) handler_.handle_interrupt(0);
     EXPECT_EQ(completions_.count(), 0u);
     Buffer data = buffer(8);
     ASSERT_TRUE(submit(0, Operation::Write, 0, 8, data, 1).is_ok());
     ASSERT_TRUE(device_.device_kick(0).is_ok());
-    for (uint32_t storm = 0; storm < 100'000; ++storm) handler_.handle_irq(0);
+    for (uint32_t storm = 0; storm < 100'000; ++storm) handler_.handle_interrupt(0);
     // Cookies of no device are ignored too.
-    handler_.handle_irq(1);
-    handler_.handle_irq(~uint64_t(0));
+    handler_.handle_interrupt(1);
+    handler_.handle_interrupt(~uint64_t(0));
     ASSERT_EQ(completions_.count(), 1u);
     EXPECT_EQ(completions_.all()[0].cookie, 1u);
     EXPECT_EQ(completions_.all()[0].result, 0);

@@ -110,7 +110,7 @@ protected:
     // interrupt as the nucleus's interrupt thread would.
     void kick_and_interrupt(uint32_t device = 0) {
         ASSERT_TRUE(device_.device_kick(device).is_ok());
-        handler_.handle_irq(device);
+        handler_.handle_interrupt(device);
     }
     // The completions so far, cookie -> how many times, each with its result.
     std::map<uint64_t, std::vector<int32_t>> by_cookie() {

@@ -7,9 +7,10 @@
 // sector_size): the library refuses one that is not whole blocks (EINVAL), past the end
 // (ERANGE), larger than max_request_sectors (E2BIG), a write or discard on a read-only
 // device (EROFS) or a full queue (EAGAIN), before the device sees it.
+#include "virtio_blk_driver.h"
+
 #include "umka/kabi/block_device.hpp"
 #include "umka/kabi/virtio_blk_manifest.hpp"
-#include "virtio_blk_driver.h"
 
 namespace umka::virtio_blk {
 namespace {
@@ -54,9 +55,9 @@ Status submit_to(State& state, uint32_t device, const block::BlockRequest* reque
     DeviceObjects& objects = objects_of(*record);
     lock_queue(*record);
     uint16_t before = objects.queue.available_index();
-    int32_t result = objects.blocks.submit(operation, request->first_sector,
-                                           request->device_address.value, uint32_t(bytes),
-                                           request->cookie);
+    int32_t result =
+        objects.blocks.submit(operation, request->first_sector, request->device_address.value,
+                              uint32_t(bytes), request->cookie);
     if (result == UMKA_KABI_OK) {
         __atomic_add_fetch(&record->submitted, 1, __ATOMIC_ACQ_REL);
         // Batched: the doorbell rings at kick, unless the ring is full enough to need it.
@@ -100,7 +101,9 @@ struct BlockDevice {
     // Synchronous flush of device 0 is not offered: a flush is a request (device_submit with
     // BlockOperation::Flush) whose completion says when it is durable.
     static Status flush(void*) { return UMKA_KABI_EIO; }
-    static uint32_t device_count(void* context) { return state_of(binding_of(context)).device_count; }
+    static uint32_t device_count(void* context) {
+        return state_of(binding_of(context)).device_count;
+    }
     static Status device_geometry(void* context, uint32_t device, block::BlockGeometry* geometry) {
         if (geometry == nullptr) return UMKA_KABI_EINVAL;
         DeviceRecord* record = ready_device(state_of(binding_of(context)), device);
@@ -108,7 +111,8 @@ struct BlockDevice {
         *geometry = record->geometry;
         return Status::ok();
     }
-    static Status device_submit(void* context, uint32_t device, const block::BlockRequest* request) {
+    static Status device_submit(void* context, uint32_t device,
+                                const block::BlockRequest* request) {
         return submit_to(state_of(binding_of(context)), device, request);
     }
     static Status device_kick(void* context, uint32_t device) {
@@ -123,7 +127,7 @@ struct BlockDevice {
         __builtin_memcpy(origin->driver, kDriver, sizeof kDriver - 1);
         const kabi::pci_bus::PciAddress& where = state.devices[device].address;
         static constexpr char kDigits[] = "0123456789abcdef";
-        const char location[] = {kDigits[where.bus >> 4], kDigits[where.bus & 15], ':',
+        const char location[] = {kDigits[where.bus >> 4],    kDigits[where.bus & 15],    ':',
                                  kDigits[where.device >> 4], kDigits[where.device & 15], '.',
                                  kDigits[where.function & 7]};
         __builtin_memcpy(origin->location, location, sizeof location);
@@ -133,15 +137,21 @@ struct BlockDevice {
 static_assert(__is_empty(BlockDevice), "module code keeps no state of its own");
 
 // Runs on the nucleus's interrupt thread, the device's MSI-X entry masked until it returns.
+// An interrupt that finds no used entry (its completions were reaped by an earlier run) is
+// NotMine, which the nucleus counts as unhandled.
 struct IrqHandler {
-    static void handle_irq(void* context, uint64_t device) {
-        while (reap(binding_of(context), uint32_t(device)) != 0) {
+    static bus::IrqOutcome handle_interrupt(void* context, uint64_t device) {
+        uint32_t reaped = 0;
+        for (uint32_t batch; (batch = reap(binding_of(context), uint32_t(device))) != 0;) {
+            reaped += batch;
         }
+        return reaped != 0 ? bus::IrqOutcome::Handled : bus::IrqOutcome::NotMine;
     }
 };
 static_assert(__is_empty(IrqHandler), "module code keeps no state of its own");
 
-constexpr block::BlockDeviceVtable block_device_vtable = block::make_block_device_vtable<BlockDevice>();
+constexpr block::BlockDeviceVtable block_device_vtable =
+    block::make_block_device_vtable<BlockDevice>();
 constexpr bus::IrqHandlerVtable irq_handler_vtable = bus::make_irq_handler_vtable<IrqHandler>();
 
 int32_t start_virtio_blk(UmkaModuleBinding* binding) {
@@ -162,11 +172,10 @@ int32_t start_virtio_blk(UmkaModuleBinding* binding) {
     if (polled == 0) return UMKA_KABI_OK;  // every ready device interrupts
     static constexpr char kName[] = "virtio-blk";
     services::Thread thread{};
-    Status spawned = threads.spawn_thread(reinterpret_cast<uint64_t>(&completion_thread),
-                                          reinterpret_cast<uint64_t>(binding),
-                                          services::ThreadPriority::Normal,
-                                          services::ThreadPlacement::Anywhere, 0, kName,
-                                          sizeof kName - 1, &thread);
+    Status spawned = threads.spawn_thread(
+        reinterpret_cast<uint64_t>(&completion_thread), reinterpret_cast<uint64_t>(binding),
+        services::ThreadPriority::Normal, services::ThreadPlacement::Anywhere, 0, kName,
+        sizeof kName - 1, &thread);
     if (spawned.is_error()) {
         static constexpr char kReason[] = "the completion thread could not be started";
         return umka_module_refuse(binding, spawned.code(), kReason, sizeof kReason - 1);

@@ -64,7 +64,7 @@ TEST_F(VirtioBlkDriver, WritesAndReadsCompleteByInterrupt) {
     // The device served it and would interrupt; nothing completes before the interrupt.
     EXPECT_EQ(world_.interrupts(0), 1u);
     EXPECT_EQ(completions_.count(), 0u);
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     ASSERT_EQ(completions_.count(), 1u);
     EXPECT_EQ(completions_.all()[0].cookie, 1u);
     EXPECT_EQ(completions_.all()[0].result, 0);
@@ -104,11 +104,12 @@ TEST_F(VirtioBlkDriver, ManyRequestsInFlightCompleteExactlyOnce) {
                 << round << " " << index;
         }
         ASSERT_TRUE(device_.device_kick(0).is_ok());
-        handler_.handle_irq(0);  // the device has served nothing yet
+        // The device has served nothing yet: the interrupt is not the device's.
+        EXPECT_EQ(handler_.handle_interrupt(0), bus::IrqOutcome::NotMine);
         EXPECT_EQ(completions_.count(), round * kInFlight);
         world_.serve(0);
         world_.hold(0, false);
-        handler_.handle_irq(0);
+        EXPECT_EQ(handler_.handle_interrupt(0), bus::IrqOutcome::Handled);
         ASSERT_EQ(completions_.count(), (round + 1) * kInFlight);
     }
     std::map<uint64_t, std::vector<int32_t>> seen = by_cookie();
@@ -134,7 +135,7 @@ TEST_F(VirtioBlkDriver, AFullQueueRefusesWithEagainUntilCompletionsFreeIt) {
     EXPECT_EQ(submit(0, Operation::Read, 0, 1, data, 999).code(), UMKA_KABI_EAGAIN);
     world_.serve(0);
     world_.hold(0, false);
-    handler_.handle_irq(0);
+    handler_.handle_interrupt(0);
     ASSERT_EQ(completions_.count(), VirtioBlkModel::kQueueSize);
     EXPECT_EQ(by_cookie().count(999), 0u);
     ASSERT_TRUE(submit(0, Operation::Read, 0, 1, data, 1000).is_ok());
@@ -228,9 +229,10 @@ TEST_F(VirtioBlkDriver, TwoDevicesAreServedInBindOrder) {
     fill(data.memory, 8 * 512, 5);
     ASSERT_TRUE(submit(1, Operation::Write, 4000, 8, data, 7).is_ok());
     ASSERT_TRUE(device_.device_kick(1).is_ok());
-    handler_.handle_irq(0);  // device 0's interrupt completes nothing of device 1
+    // Device 0's interrupt completes nothing of device 1.
+    EXPECT_EQ(handler_.handle_interrupt(0), bus::IrqOutcome::NotMine);
     EXPECT_EQ(completions_.count(), 0u);
-    handler_.handle_irq(1);
+    EXPECT_EQ(handler_.handle_interrupt(1), bus::IrqOutcome::Handled);
     ASSERT_EQ(completions_.count(), 1u);
     EXPECT_EQ(completions_.all()[0].cookie, 7u);
     EXPECT_EQ(0, std::memcmp(second.model->disk().data() + 4000 * 512, data.memory, 8 * 512));

@@ -1,12 +1,11 @@
 #include "nucleus/interrupts/device_interrupts.h"
 
-#include "nucleus/interrupts/storm_window.h"
-
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
 
 #include <atomic>
 
+#include "nucleus/interrupts/storm_window.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/sched/scheduler.h"
@@ -31,6 +30,8 @@ struct Binding {
     uint8_t vector;
     uint32_t cpu;
     std::atomic<uint64_t> delivered;
+    // Handler runs that found nothing of their device's (IrqOutcome::NotMine).
+    std::atomic<uint64_t> unhandled;
     // Interrupt-to-handler latency: the cycle counter when the interrupt found the binding
     // idle, and per handler start the time since then.
     std::atomic<uint64_t> raised_cycles;
@@ -57,6 +58,7 @@ struct Table {
     std::atomic<uint8_t> by_vector[kMaximumInterruptCpus][arch::kDeviceVectorCount]{};
     std::atomic<uint64_t> delivered{0};
     std::atomic<uint64_t> spurious{0};
+    std::atomic<uint64_t> unhandled{0};
     std::atomic<uint64_t> storms{0};
 };
 
@@ -89,8 +91,10 @@ bool nothing_pending(void* context) {
 // stays masked and the handler held for the rest of that second, the thread sleeping it out.
 void run_handler(Binding& binding) {
     kabi::bus_access::IrqHandlerRef handler;
-    if (kabi::bind_service(binding.handler, &handler).is_ok()) {
-        handler.handle_irq(binding.cookie);
+    if (kabi::bind_service(binding.handler, &handler).is_ok() &&
+        handler.handle_interrupt(binding.cookie) == kabi::bus_access::IrqOutcome::NotMine) {
+        binding.unhandled.fetch_add(1, std::memory_order_relaxed);
+        table.unhandled.fetch_add(1, std::memory_order_relaxed);
     }
     uint64_t hold_ns = binding.storm_hold_ns.exchange(0, std::memory_order_acq_rel);
     if (hold_ns != 0) {
@@ -169,6 +173,7 @@ Result<BoundVector> bind(const BindingRequest& request) {
         binding->vector = uint8_t(arch::kFirstDeviceVector + slot);
         binding->cpu = request.cpu;
         binding->delivered.store(0, std::memory_order_relaxed);
+        binding->unhandled.store(0, std::memory_order_relaxed);
         binding->raised_cycles.store(0, std::memory_order_relaxed);
         binding->latency_count = 0;
         binding->latency_sum_ns = 0;
@@ -183,12 +188,13 @@ Result<BoundVector> bind(const BindingRequest& request) {
         table.by_vector[request.cpu][slot].store(uint8_t(index + 1), std::memory_order_release);
     }
     char name[24] = "irq:";
-    for (uint32_t at = 0; at < 18 && request.module[at] != '\0' && request.module[at] != '.'; ++at) {
+    for (uint32_t at = 0; at < 18 && request.module[at] != '\0' && request.module[at] != '.';
+         ++at) {
         name[4 + at] = request.module[at];
     }
-    Result<sched::Task*> thread = sched::spawn(name, interrupt_thread,
-                                               reinterpret_cast<uint64_t>(binding), -5,
-                                               sched::Placement::Pinned, request.cpu);
+    Result<sched::Task*> thread =
+        sched::spawn(name, interrupt_thread, reinterpret_cast<uint64_t>(binding), -5,
+                     sched::Placement::Pinned, request.cpu);
     if (thread.is_error()) {
         SpinLockGuard guard(table.lock);
         table.by_vector[request.cpu][slot].store(0, std::memory_order_release);
@@ -256,7 +262,8 @@ size_t transfer(uint32_t from_owner, uint32_t to_owner) {
 Counters counters() {
     return Counters{table.delivered.load(std::memory_order_relaxed),
                     table.spurious.load(std::memory_order_relaxed),
-                    table.storms.load(std::memory_order_relaxed)};
+                    table.storms.load(std::memory_order_relaxed),
+                    table.unhandled.load(std::memory_order_relaxed)};
 }
 
 bool binding_view(uint32_t index, BindingView* view) {
@@ -264,15 +271,18 @@ bool binding_view(uint32_t index, BindingView* view) {
     for (Binding& binding : table.bindings) {
         if (binding.state.load(std::memory_order_acquire) != BindingState::Bound) continue;
         if (index-- != 0) continue;
-        uint64_t average = binding.latency_count == 0
-                               ? 0
-                               : binding.latency_sum_ns / binding.latency_count;
-        *view = BindingView{binding.module, binding.cookie,
-                            binding.delivered.load(std::memory_order_relaxed), average,
-                            binding.latency_max_ns, binding.cpu,
-                            binding.vector,
-                            is_masked(binding.source) ||
-                                binding.held_masked.load(std::memory_order_relaxed) != 0};
+        uint64_t average =
+            binding.latency_count == 0 ? 0 : binding.latency_sum_ns / binding.latency_count;
+        *view = BindingView{
+            binding.module,
+            binding.cookie,
+            binding.delivered.load(std::memory_order_relaxed),
+            binding.unhandled.load(std::memory_order_relaxed),
+            average,
+            binding.latency_max_ns,
+            binding.cpu,
+            binding.vector,
+            is_masked(binding.source) || binding.held_masked.load(std::memory_order_relaxed) != 0};
         return true;
     }
     return false;

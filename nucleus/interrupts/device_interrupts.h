@@ -6,7 +6,9 @@
 //
 // Storms: kStormLimit interrupts of one binding within one second (counted as they arrive)
 // and the source stays masked, its handler held, for the rest of that second (counted and
-// logged); the rest of the system goes on. A vector with no binding is counted as spurious, never fatal.
+// logged); the rest of the system goes on. A vector with no binding is counted as spurious,
+// a handler that found nothing of its device's (IrqOutcome::NotMine) as unhandled; neither
+// is fatal.
 #pragma once
 
 #include <stddef.h>
@@ -38,12 +40,12 @@ struct MaskedSource {
 };
 
 struct BindingRequest {
-    uint32_t owner;                 // the module instance (capability owner)
-    const char* module;             // its file name, for the log
-    const UmkaServiceSlot* handler; // its bus_access.IrqHandler
-    uint64_t cookie;                // passed to handle_irq
+    uint32_t owner;                  // the module instance (capability owner)
+    const char* module;              // its file name, for the log
+    const UmkaServiceSlot* handler;  // its bus_access.IrqHandler
+    uint64_t cookie;                 // passed to handle_interrupt
     MaskedSource source;
-    uint32_t cpu;                   // CPU index the vector is delivered to
+    uint32_t cpu;  // CPU index the vector is delivered to
 };
 
 struct BoundVector {
@@ -74,6 +76,7 @@ struct Counters {
     uint64_t delivered;  // interrupts taken on bound vectors
     uint64_t spurious;   // on a device vector with no binding
     uint64_t storms;     // seconds in which a binding passed kStormLimit
+    uint64_t unhandled;  // handler runs that answered IrqOutcome::NotMine
 };
 Counters counters();
 
@@ -82,6 +85,7 @@ struct BindingView {
     const char* module;
     uint64_t cookie;
     uint64_t delivered;
+    uint64_t unhandled;
     // From the interrupt to its handler's start (the binding's thread woken and run).
     uint64_t latency_average_ns;
     uint64_t latency_max_ns;

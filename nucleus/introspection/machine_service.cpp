@@ -190,6 +190,7 @@ struct MachineService {
         }
         record->cookie = view.cookie;
         record->delivered = view.delivered;
+        record->unhandled = view.unhandled;
         record->vector = view.vector;
         record->masked = view.masked ? 1 : 0;
         record->cpu = view.cpu;
@@ -201,7 +202,8 @@ struct MachineService {
     static void interrupt_totals(void*, api::InterruptTotals* totals) {
         if (totals == nullptr) return;
         interrupts::Counters counters = interrupts::counters();
-        *totals = api::InterruptTotals{counters.delivered, counters.spurious, counters.storms};
+        *totals = api::InterruptTotals{counters.delivered, counters.spurious, counters.storms,
+                                       counters.unhandled};
     }
 
     static api::PowerOffMethod power_off_method(void*) {

@@ -123,8 +123,8 @@ Status attach_msi(ModuleRecord& caller, uint16_t vector_index, uint64_t cookie,
                       "no device bound to it (device_registry) has an MSI capability",
                       Errno::NoDevice);
     }
-    Placed placed =
-        TRY(place(caller, vector_index, handler, cookie, {interrupts::SourceKind::Msi, nullptr, 0}));
+    Placed placed = TRY(
+        place(caller, vector_index, handler, cookie, {interrupts::SourceKind::Msi, nullptr, 0}));
     log("irq: %s device %u: MSI vector %u on cpu %u\n", caller.file, ordinal,
         unsigned(placed.vector), placed.cpu->index);
     binding->value = placed.handle;
@@ -183,6 +183,12 @@ struct IrqService {
             return refuse(caller, vector_index, "it provides no bus_access.IrqHandler",
                           Errno::NoDevice);
         }
+        kabi::bus_access::IrqHandlerRef version_check;
+        if (kabi::bind_service(handler, &version_check).is_error()) {
+            return refuse(caller, vector_index,
+                          "its bus_access.IrqHandler is older than version 2 (handle_interrupt)",
+                          Errno::NoDevice);
+        }
         switch (kind) {
         case bus::IrqKind::MsiX:
             return attach_msix(*caller, vector_index, cookie, handler, binding);
@@ -200,8 +206,8 @@ struct IrqService {
         if (address == nullptr || data == nullptr) return Errno::InvalidArgument;
         interrupts::BindingTarget target = TRY(interrupts::target(binding.value, owner_of(caller)));
         if (target.kind != interrupts::SourceKind::Msi) return Errno::InvalidArgument;
-        arch::MsiMessage message = arch::msi_message(cpu_table()[target.cpu].hardware_id,
-                                                     target.vector);
+        arch::MsiMessage message =
+            arch::msi_message(cpu_table()[target.cpu].hardware_id, target.vector);
         *address = message.address;
         *data = message.data;
         return Status::ok();
@@ -212,7 +218,8 @@ struct IrqService {
                                   owner_of(calling_module(__builtin_return_address(0))));
     }
     [[gnu::always_inline]] static inline Status mask(void*, bus::IrqBinding binding) {
-        return interrupts::mask(binding.value, owner_of(calling_module(__builtin_return_address(0))));
+        return interrupts::mask(binding.value,
+                                owner_of(calling_module(__builtin_return_address(0))));
     }
     [[gnu::always_inline]] static inline Status unmask(void*, bus::IrqBinding binding) {
         return interrupts::unmask(binding.value,

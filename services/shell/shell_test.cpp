@@ -446,12 +446,15 @@ TEST_F(Shell, IrqsListsEachBindingAndTheTotals) {
     binding.masked = 1;
     binding.latency_average_ns = 41'500;
     binding.latency_max_ns = 250'000;
+    binding.unhandled = 3;
     machine_.interrupts = {binding};
-    machine_.totals = api::InterruptTotals{57, 2, 0};
+    machine_.totals = api::InterruptTotals{57, 2, 0, 3};
     EXPECT_EQ(run("irqs"),
-              "vector cpu module                   cookie   delivered masked latency-us avg/max\n"
-              "    64   1 virtio_blk.umod               0          56 yes           41/250\n"
-              "delivered 57, spurious 2, storms 0\n");
+              "vector cpu module                   cookie   delivered unhandled masked latency-us "
+              "avg/max\n"
+              "    64   1 virtio_blk.umod               0          56         3 yes           "
+              "41/250\n"
+              "delivered 57, spurious 2, unhandled 3, storms 0\n");
 }
 
 TEST_F(Shell, MemShowsFramesOrdersAndTheMap) {

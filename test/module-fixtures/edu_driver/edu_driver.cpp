@@ -8,12 +8,13 @@
 // program the message the nucleus gives. The console's `edu irq N` raises N interrupts one
 // at a time and waits for each to be handled; `edu storm MS` raises them as fast as it can
 // for MS milliseconds, for the nucleus's storm limit (docs/devices.md).
+#include "umka/kabi/edu_driver.hpp"
+
 #include "umka/command_output.h"
 #include "umka/command_words.h"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/device_registry.hpp"
-#include "umka/kabi/edu_driver.hpp"
 #include "umka/kabi/edu_driver_manifest.hpp"
 #include "umka/kabi/edu_driver_state.hpp"
 #include "umka/kabi/kernel_services.hpp"
@@ -182,13 +183,13 @@ int32_t start_edu(UmkaModuleBinding* binding) {
 
 // Acknowledges whatever the status register holds; the command thread waits on `handled`.
 struct IrqHandler {
-    static void handle_irq(void* context, uint64_t) {
+    static bus::IrqOutcome handle_interrupt(void* context, uint64_t) {
         const UmkaModuleBinding* binding = umka::kabi::binding_of(context);
         State& state = state_of(binding);
         uint32_t status = 0;
         if (read_register(binding, kInterruptStatus, &status).is_error() || status == 0) {
             __atomic_add_fetch(&state.empty, 1u, __ATOMIC_RELAXED);
-            return;
+            return bus::IrqOutcome::NotMine;
         }
         (void)write_register(binding, kInterruptAcknowledge, status);
         __atomic_add_fetch(&state.handled, 1u, __ATOMIC_RELEASE);
@@ -197,6 +198,7 @@ struct IrqHandler {
         if (umka::kabi::bind_required(binding, kThreads, &threads).is_ok()) {
             (void)threads.queue_wake(services::WaitQueue{state.wait_queue}, 1, &woken);
         }
+        return bus::IrqOutcome::Handled;
     }
 };
 static_assert(__is_empty(IrqHandler), "module code keeps no state of its own");
@@ -231,7 +233,8 @@ Status raise_one_at_a_time(const UmkaModuleBinding* binding, uint64_t count, Out
     umka::LineText<160> line;
     line.add("edu: ").number(count).add(" interrupts raised one at a time, ");
     line.number(handled_here).add(" handled by MSI, ").number(microseconds / (count ? count : 1));
-    out.line(line.add(" us each"));
+    line.add(" us each; ").number(__atomic_load_n(&state.empty, __ATOMIC_ACQUIRE));
+    out.line(line.add(" found nothing so far"));
     return handled_here == count ? Status::ok() : Status(UMKA_KABI_ETIMEDOUT);
 }
 
@@ -255,7 +258,9 @@ Status storm(const UmkaModuleBinding* binding, uint64_t milliseconds, Output& ou
     uint32_t handled = __atomic_load_n(&state.handled, __ATOMIC_ACQUIRE) - handled_before;
     umka::LineText<160> line;
     line.add("edu: storm: ").number(raised).add(" interrupts raised in ").number(milliseconds);
-    out.line(line.add(" ms, ").number(handled).add(" handled"));
+    line.add(" ms, ").number(handled).add(" handled; ");
+    line.number(__atomic_load_n(&state.empty, __ATOMIC_ACQUIRE));
+    out.line(line.add(" found nothing so far"));
     return Status::ok();
 }
 
