@@ -12,8 +12,10 @@
    and `measure switch` (smp 1) and `measure ring` (smp 4).
 4. Swap pause: bench/evolution/evolution_bench.py's measure() against the empty
    stop-the-world of the same boot.
-5. Block I/O: the virtio-blk driver's reads (`blk bench`) against Debian's Linux with its
-   virtio_blk reading the same image with `dd iflag=direct` (bench/block_bench.py).
+5. Block I/O: the virtio-blk driver's reads (`blk bench`: 4 KiB random at depth 1 and 32,
+   64 MiB sequential) against Debian's Linux with its virtio_blk reading the same offsets
+   of the same image with O_DIRECT (bench/linux_block_reader.c, `dd iflag=direct`;
+   bench/block_bench.py).
 
 The table goes to stdout, the same rows and header as JSON to build/bench/report.json
 (--output); bench/render_performance.py turns that JSON into docs/performance.md.

@@ -15,10 +15,11 @@ namespace {
 constexpr char kDescription[] =
     "blk         blk: block devices (name sectors sector-size queue-depth driver@where ro|rw) | "
     "blk sha256 DEV FIRST COUNT | blk fill DEV FIRST COUNT SEED | "
-    "blk bench DEV read|write SECTORS REQUESTS [DEPTH] (REQUESTS <= 1000000, DEPTH <= 64)\n";
+    "blk bench DEV read|write|randread|randwrite SECTORS REQUESTS [DEPTH] (REQUESTS <= 1000000, "
+    "DEPTH <= 64)\n";
 constexpr char kUsage[] =
     "usage: blk | blk sha256 DEV FIRST COUNT | blk fill DEV FIRST COUNT SEED | blk bench DEV "
-    "read|write SECTORS REQUESTS [DEPTH]\n";
+    "read|write|randread|randwrite SECTORS REQUESTS [DEPTH]\n";
 
 Status usage(Output& out) {
     out.add(kUsage, sizeof kUsage - 1);
@@ -234,12 +235,14 @@ void add_tenths(LineText<160>& line, uint64_t tenths) {
     line.number(tenths / 10).add(".").number(tenths % 10);
 }
 
-// blk bench DEV read|write SECTORS REQUESTS [DEPTH]: DEPTH requests in flight at most
-// (default: as many as the buffer and the queue allow).
+// blk bench DEV read|write|randread|randwrite SECTORS REQUESTS [DEPTH]: DEPTH requests in
+// flight at most (default: as many as the buffer and the queue allow); read and write walk
+// the device in order, randread and randwrite go to places drawn from FillPattern(1).
 Status bench(const UmkaModuleBinding* binding, const char* const* words, uint32_t count,
              Output& out) {
-    bool writing = same_word(words[3], "write");
-    if (!writing && !same_word(words[3], "read")) return usage(out);
+    bool random = same_word(words[3], "randread") || same_word(words[3], "randwrite");
+    bool writing = same_word(words[3], "write") || same_word(words[3], "randwrite");
+    if (!writing && !random && !same_word(words[3], "read")) return usage(out);
     uint64_t sectors = 0;
     uint64_t requests = 0;
     uint64_t depth = kSlotCount;
@@ -286,7 +289,7 @@ Status bench(const UmkaModuleBinding* binding, const char* const* words, uint32_
     plan.operation = writing ? block::BlockOperation::Write : block::BlockOperation::Read;
     plan.request_sectors = uint32_t(sectors);
     plan.request_count = requests;
-    plan.wrap = true;
+    plan.placement = random ? Placement::Random : Placement::Wrap;
     uint64_t start = clock.now_ns();
     if (Status ran = run_transfer(binding, device, plan, slots, out); ran.is_error()) return ran;
     uint64_t microseconds = (clock.now_ns() - start) / 1000;
@@ -294,7 +297,7 @@ Status bench(const UmkaModuleBinding* binding, const char* const* words, uint32_
     // At most 10^6 requests of 512 sectors: bytes * 10^7 stays below 2^64.
     uint64_t bytes = requests * sectors * kSectorBytes;
     LineText<160> line;
-    line.add(device.name).add(writing ? " write " : " read ").number(sectors);
+    line.add(device.name).add(" ").add(words[3]).add(" ").number(sectors);
     line.add(" sectors x ").number(requests).add(" requests: ").number(microseconds).add(" us, ");
     add_tenths(line, bytes * 10'000'000 / microseconds / (1024 * 1024));
     line.add(" MiB/s, ").number(requests * 1'000'000 / microseconds).add(" requests/s, ");

@@ -142,12 +142,14 @@ private:
     uint64_t sectors_[kSlotCount] = {};
 };
 
-// Where request `index` of `plan` goes and how many sectors it covers.
-void place_request(const TransferPlan& plan, const Device& device, uint64_t index, uint64_t* sector,
-                   uint32_t* sectors) {
-    if (plan.wrap) {
+// Where request `index` of `plan` goes and how many sectors it covers; `offsets` is the
+// Random placement's stream, asked once per request in order.
+void place_request(const TransferPlan& plan, const Device& device, uint64_t index,
+                   FillPattern& offsets, uint64_t* sector, uint32_t* sectors) {
+    if (plan.placement != Placement::Range) {
         uint64_t places = device.geometry.sector_count / plan.request_sectors;
-        *sector = (index % places) * plan.request_sectors;
+        uint64_t place = plan.placement == Placement::Wrap ? index : offsets.next_word();
+        *sector = (place % places) * plan.request_sectors;
         *sectors = plan.request_sectors;
         return;
     }
@@ -168,12 +170,13 @@ Status run_transfer(const UmkaModuleBinding* binding, const Device& device,
     uint64_t issued = 0;
     uint64_t finished = 0;
     uint32_t lengths[kSlotCount] = {};
+    FillPattern offsets(kRandomSeed);
     while (finished < plan.request_count) {
         for (; issued < plan.request_count && issued - finished < slots; ++issued) {
             uint32_t slot = uint32_t(issued % slots);
             uint64_t sector = 0;
             uint32_t sectors = 0;
-            place_request(plan, device, issued, &sector, &sectors);
+            place_request(plan, device, issued, offsets, &sector, &sectors);
             uint64_t offset = slot * slot_bytes;
             uint64_t bytes = uint64_t(sectors) * kSectorBytes;
             lengths[slot] = uint32_t(bytes);

@@ -6,12 +6,12 @@
 
 #include <stdint.h>
 
+#include "umka/command_output.h"
 #include "umka/kabi/block_console.hpp"
 #include "umka/kabi/block_console_state.hpp"
 #include "umka/kabi/block_device.hpp"
 #include "umka/kabi/bus_access.hpp"
 #include "umka/kabi/kernel_services.hpp"
-#include "umka/command_output.h"
 #include "umka/line_text.h"
 #include "umka/module_entry.h"
 
@@ -90,17 +90,22 @@ Status ensure_wait_queue(const UmkaModuleBinding* binding);
 // "vda" for ordinal 0 (ordinals past 25 are never made).
 void device_name(uint32_t ordinal, char (&name)[4]);
 
-// A run of requests on one device through the slots (blk_transfer.cpp): request k covers
-// [first_sector + k * request_sectors, ...) cut at first_sector + sector_count, or, when
-// `wrap`, request k of `request_sectors` sectors at the k-th place of the device's
-// sectors taken in steps of request_sectors, starting over at sector 0.
+// Where a run's requests go. Range: request k covers [first_sector + k * request_sectors,
+// ...) cut at first_sector + sector_count. Wrap: request k of request_sectors sectors at the
+// k-th place of the device's sectors taken in steps of request_sectors, starting over at
+// sector 0. Random: request k at place (the k-th word of FillPattern(kRandomSeed)) modulo
+// the number of places, so a host can replay the same offsets (bench/block_bench.py).
+enum class Placement : uint8_t { Range, Wrap, Random };
+inline constexpr uint64_t kRandomSeed = 1;
+
+// A run of requests on one device through the slots (blk_transfer.cpp).
 struct TransferPlan {
     block::BlockOperation operation;
     uint64_t first_sector;
     uint64_t sector_count;
     uint32_t request_sectors;
     uint64_t request_count;
-    bool wrap;
+    Placement placement;
     // Reads: hashes what arrives, in order. Writes: hashes what is sent.
     crypto::Sha256* hash;
     // Writes: each request's data is the pattern's next bytes (null: the buffer as it is).

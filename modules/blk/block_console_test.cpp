@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include <regex>
+#include <set>
 #include <string>
 
 #include "block_console_test_fakes.h"
@@ -184,7 +185,7 @@ TEST_F(BlockConsole, RefusesBadWordsWithTheirErrno) {
     EXPECT_EQ(status, UMKA_KABI_EROFS);
     const std::string usage =
         "usage: blk | blk sha256 DEV FIRST COUNT | blk fill DEV FIRST COUNT SEED | blk bench "
-        "DEV read|write SECTORS REQUESTS [DEPTH]\n";
+        "DEV read|write|randread|randwrite SECTORS REQUESTS [DEPTH]\n";
     for (const char* line :
          {"blk sha256 vda 0", "blk list", "blk bench vda copy 8 10", "blk fill vda 0 8"}) {
         EXPECT_EQ(run(line, &status), usage) << line;
@@ -229,6 +230,27 @@ TEST_F(BlockConsole, BenchRunsSequentialRequestsAndReportsRates) {
     std::vector<uint8_t> expected = reference_pattern(0, 8 * 512);
     RamDisk& disk = world_.driver(0).disk(0);
     EXPECT_TRUE(std::equal(expected.begin(), expected.end(), disk.bytes.begin()));
+}
+
+// randread goes where the documented stream says (xorshift64 of FillPattern(1), modulo the
+// places of SECTORS sectors), so a Linux baseline can replay the same offsets.
+TEST_F(BlockConsole, BenchRandomReadsGoWhereTheDocumentedStreamSays) {
+    int32_t status = -1;
+    std::string output = run("blk bench vda randread 8 500 4", &status);
+    EXPECT_EQ(status, UMKA_KABI_OK) << output;
+    EXPECT_EQ(output.rfind("vda randread 8 sectors x 500 requests: ", 0), 0u) << output;
+    uint64_t state = 1 ^ 0x9E3779B97F4A7C15ull;  // written out, not taken from FillPattern
+    std::vector<uint64_t> expected;
+    for (int request = 0; request < 500; ++request) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        expected.push_back(state % (2048 / 8) * 8);
+    }
+    std::vector<uint64_t> seen = world_.driver(0).first_sectors();
+    EXPECT_EQ(seen, expected);
+    std::set<uint64_t> distinct(seen.begin(), seen.end());
+    EXPECT_GT(distinct.size(), 200u);  // random, not a walk: most of the 256 places
 }
 
 }  // namespace

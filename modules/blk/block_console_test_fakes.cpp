@@ -1,10 +1,9 @@
 // The host providers of block_console_test (block_console_test_fakes.h).
 #include "block_console_test_fakes.h"
 
-#include <cstring>
-
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 namespace umka::blk_test {
 
@@ -43,6 +42,11 @@ uint64_t Driver::highest_sector() {
     return highest_sector_;
 }
 
+std::vector<uint64_t> Driver::first_sectors() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return first_sectors_;
+}
+
 uint32_t Driver::most_in_flight() {
     std::lock_guard<std::mutex> lock(mutex_);
     return most_in_flight_;
@@ -77,6 +81,9 @@ KabiStatus Driver::submit(uint32_t device, const block::BlockRequest& request) {
     in_flight_ += 1;
     most_in_flight_ = std::max(most_in_flight_, in_flight_);
     requests_ += request.operation == block::BlockOperation::Flush ? 0 : 1;
+    if (request.operation != block::BlockOperation::Flush) {
+        first_sectors_.push_back(request.first_sector);
+    }
     if (request.sector_count != 0) {
         highest_sector_ =
             std::max(highest_sector_, request.first_sector + request.sector_count - 1);

@@ -65,6 +65,7 @@ public:
     uint64_t requests();
     uint64_t highest_sector();
     uint32_t most_in_flight();
+    std::vector<uint64_t> first_sectors();  // of every read or write, in submission order
 
     KabiStatus submit(uint32_t device, const block::BlockRequest& request);
     KabiStatus kick(uint32_t device);
@@ -92,6 +93,7 @@ private:
     uint32_t most_in_flight_ = 0;
     uint64_t requests_ = 0;
     uint64_t highest_sector_ = 0;
+    std::vector<uint64_t> first_sectors_;
     std::thread thread_;
 };
 
