@@ -149,9 +149,9 @@ def fill_pattern(seed: int, length: int) -> bytes:
     return b"".join(words)
 
 
-def scenario_blk(build: Path, accel: str) -> None:
-    # Two modern virtio-blk disks on q35 (ECAM, the registry binding both to the virtio-blk
-    # driver), the second read-only. The host is the oracle: the guest's SHA-256 of the
+def scenario_blk(build: Path, accel: str, machine: str = "q35") -> None:
+    # Two modern virtio-blk disks on q35 (ECAM; `blk-pc`: pc, through the 0xCF8 ports), the
+    # registry binding both to the virtio-blk driver, the second read-only. The host is the oracle: the guest's SHA-256 of the
     # images' sectors must be hashlib's, and after `blk fill` the image file on the host must
     # hold exactly the documented pattern where the guest wrote and the old bytes elsewhere.
     with tempfile.TemporaryDirectory() as directory:
@@ -162,9 +162,9 @@ def scenario_blk(build: Path, accel: str) -> None:
         second.write_bytes(read_only)
         script = ["blk", "blk sha256 vda 0 8192", "blk sha256 vdb 16 100", "blk fill vda 100 300 7",
                   "blk sha256 vda 100 300", "blk fill vdb 0 8 1", "blk sha256 vda 8190 10",
-                  "blk sha256 vdc 0 1", "blk sha256 vda x 1", "blk bench vda read 64 200", "pci", "irqs",
-                  "poweroff"]
-        status, output = boot(build, accel, script, "--machine", "q35", "--disk", str(first),
+                  "blk sha256 vdc 0 1", "blk sha256 vda x 1", "blk bench vda read 64 200",
+                  "blk bench vda randread 8 300 16", "pci", "irqs", "poweroff"]
+        status, output = boot(build, accel, script, "--machine", machine, "--disk", str(first),
                               "--disk", f"{second}:ro")
         written = first.read_bytes()
         unchanged = second.read_bytes()
@@ -190,6 +190,9 @@ def scenario_blk(build: Path, accel: str) -> None:
     expect(re.search(r"^vda read 64 sectors x 200 requests: \d+ us, [\d.]+ MiB/s, \d+ requests/s, \d+ in flight$",
                      command_output(output, "blk bench vda read 64 200"), re.MULTILINE) is not None,
            "no bench line")
+    expect(re.search(r"^vda randread 8 sectors x 300 requests: \d+ us, [\d.]+ MiB/s, \d+ requests/s, 16 in flight$",
+                     command_output(output, "blk bench vda randread 8 300 16"), re.MULTILINE) is not None,
+           "no random-read bench line")
     rows = pci_rows(output)
     bound = [row for row in rows.values() if row.startswith("1af4:1042 0100 virtio_blk* msix(")]
     expect(len(bound) == 2, f"both disks should be bound to virtio_blk and claimed: {rows}")
@@ -1225,6 +1228,7 @@ SCENARIOS = {
     "q35": scenario_q35,
     "pci": scenario_pci,
     "blk": scenario_blk,
+    "blk-pc": lambda build, accel: scenario_blk(build, accel, "pc"),
     "edu": scenario_edu,
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
