@@ -65,10 +65,30 @@ int failure(const std::string& message) {
 
 using umka::tools::Arguments;
 
-// An entry name is one path component of printable characters: extraction then writes
-// only directly inside the chosen directory ("../x", "/etc/x" and "a/b" are refused), and
-// the nucleus looks modules up by exactly this name. Empty when acceptable, else why not.
+// An entry name is one path component of printable characters, or a path under root/ (the
+// root file system's tree: boot_files.BootFiles) whose every component is one: extraction
+// then writes only inside the chosen directory ("../x", "/etc/x", "a/b" and "root/../x" are
+// refused), and the nucleus looks modules up by exactly this name. Empty when acceptable,
+// else why not.
+std::string component_problem(const std::string& name);
+
 std::string name_problem(const std::string& name) {
+    static const std::string kRoot = "root/";
+    if (name.size() > kMaximumNameLength) {
+        return "the name is " + std::to_string(name.size()) + " characters, more than " +
+               std::to_string(kMaximumNameLength);
+    }
+    if (name.compare(0, kRoot.size(), kRoot) != 0) return component_problem(name);
+    for (size_t start = kRoot.size();;) {
+        size_t slash = name.find('/', start);
+        std::string problem = component_problem(name.substr(start, slash - start));
+        if (!problem.empty()) return "a component of the path: " + problem;
+        if (slash == std::string::npos) return "";
+        start = slash + 1;
+    }
+}
+
+std::string component_problem(const std::string& name) {
     if (name.empty()) return "the name is empty";
     if (name.size() > kMaximumNameLength) {
         return "the name is " + std::to_string(name.size()) + " characters, more than " +
@@ -293,6 +313,14 @@ int command_extract(const Arguments& arguments) {
     }
     for (const umka::bundle::Entry& entry : reading.entries) {
         std::string target = directory + "/" + entry_name(entry);
+        // A root/ path's directories (every component was checked above).
+        for (size_t slash = directory.size() + 1;
+             (slash = target.find('/', slash)) != std::string::npos; ++slash) {
+            std::string parent = target.substr(0, slash);
+            if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+                return failure("cannot create directory " + parent + ": " + std::strerror(errno));
+            }
+        }
         std::string error;
         if (!umka::tools::write_file(target, Bytes(entry.data, entry.data + entry.size), 0644,
                                      umka::tools::Overwrite::Refuse, error)) {

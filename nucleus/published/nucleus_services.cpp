@@ -86,6 +86,7 @@ Status publish_nucleus_services(modules::ServiceRegistry& registry,
     TRY(publish_dma(registry, diagnostic));
     TRY(publish_mmio(registry, diagnostic));
     TRY(publish_devices(registry, diagnostic));
+    TRY(publish_boot_files(registry, diagnostic));
     TRY(publish_irq(registry, diagnostic));
     TRY(publish_threads(registry, diagnostic));
     TRY(publish_service_directory(registry, diagnostic));

@@ -34,6 +34,8 @@ struct DeviceWindow {
     uint64_t length;
 };
 Status publish_devices(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+// boot_files.BootFiles (boot_files_service.cpp): the bundle's root/ tree, read-only.
+Status publish_boot_files(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
 Result<DeviceWindow> device_window(const ModuleRecord& caller, uint8_t window);
 // The physical address of MSI-X table entry `entry` of the `ordinal`-th device bound to
 // `caller`, from the device's published capability list. ENODEV: no such device, no MSI-X,

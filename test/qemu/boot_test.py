@@ -208,8 +208,57 @@ def scenario_blk(build: Path, accel: str, machine: str = "q35") -> None:
     expect_clean_power_off(status, output)
 
 
+def scenario_files(build: Path, accel: str) -> None:
+    # The VFS over tmpfs: the root holds the bundle's root/ tree (initramfs/root, compared
+    # byte for byte), files the guest writes hash as hashlib says, and every refusal names
+    # its path and errno.
+    script = ["ls /", "cat /etc/motd", "stat /etc/hostname", "mkdir /work", "mkdir /work",
+              "write /work/a hello files", "cat /work/a", "fill /work/f 300000 11", "sha256 /work/f",
+              "ln /work/f /work/hard", "stat /work/f", "ln -s /etc/motd /work/motd", "cat /work/motd",
+              "mv /work/a /work/b", "cat /work/a", "ls -l /work", "rm /work/nope", "rmdir /etc",
+              "rm /work", "cat /etc/motd/x", "mkdir /mnt", "mount empty /mnt tmpfs", "write /mnt/x on mnt",
+              "mv /mnt/x /work/x", "mount", "df", "umount /mnt", "cat /mnt/x", "rm /work/hard",
+              "stat /work/f", "fill /work/big 8000000 1", "poweroff"]
+    status, output = boot(build, accel, script)
+    root = Path(__file__).resolve().parents[2] / "initramfs" / "root"
+    motd = (root / "etc" / "motd").read_text()
+    expect(command_output(output, "cat /etc/motd") == motd, "cat /etc/motd is not initramfs/root/etc/motd")
+    expect_text(command_output(output, "ls /"), "etc/")
+    expect_text(command_output(output, "stat /etc/hostname"),
+                f"/etc/hostname: regular file, size {(root / 'etc' / 'hostname').stat().st_size}, ")
+    expect_text(command_output(output, "mkdir /work", 1), "mkdir: /work: EEXIST")
+    expect(command_output(output, "cat /work/a") == "hello files\n", "write then cat lost bytes")
+    digest = hashlib.sha256(fill_pattern(11, 300000 + 7)[:300000]).hexdigest()
+    expect_text(command_output(output, "sha256 /work/f"), f"{digest}  /work/f")
+    expect_text(command_output(output, "stat /work/f"), "size 300000, ")
+    expect_text(command_output(output, "stat /work/f"), ", links 2, ")
+    expect(command_output(output, "cat /work/motd") == motd, "the symlink does not lead to /etc/motd")
+    expect_text(command_output(output, "cat /work/a", 1), "cat: /work/a: ENOENT")
+    listing = command_output(output, "ls -l /work")
+    expect(re.search(r"^lrwxrwxrwx\s+1\s+9 motd -> /etc/motd$", listing, re.MULTILINE) is not None,
+           f"ls -l shows no symlink:\n{listing}")
+    expect(re.search(r"^-rw-r--r--\s+2\s+300000 f$", listing, re.MULTILINE) is not None, f"no f:\n{listing}")
+    expect_text(command_output(output, "rm /work/nope"), "rm: /work/nope: ENOENT")
+    expect_text(command_output(output, "rmdir /etc"), "rmdir: /etc: ENOTEMPTY")
+    expect_text(command_output(output, "rm /work"), "rm: /work: EISDIR")
+    expect_text(command_output(output, "cat /etc/motd/x"), "cat: /etc/motd/x: ENOTDIR")
+    expect_text(command_output(output, "mv /mnt/x /work/x"), "mv: /mnt/x: EXDEV")
+    mounts = command_output(output, "mount")
+    expect("boot on / type tmpfs" in mounts and "empty on /mnt type tmpfs" in mounts, f"mount table:\n{mounts}")
+    # /mnt holds x: its one data block and the root directory's, two inodes of its table.
+    usage = re.search(r"^/mnt\s+tmpfs\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", command_output(output, "df"),
+                      re.MULTILINE)
+    expect(usage is not None and int(usage[2]) == 2 and int(usage[1]) == int(usage[2]) + int(usage[3])
+           and int(usage[4]) - int(usage[5]) == 2, f"df of /mnt:\n{command_output(output, 'df')}")
+    expect_text(command_output(output, "cat /mnt/x"), "cat: /mnt/x: ENOENT")
+    expect_text(command_output(output, "stat /work/f", 1), ", links 1, ")
+    # A volume holds 4 MiB: the 8 MB file stops at ENOSPC, and the system goes on.
+    expect_text(command_output(output, "fill /work/big 8000000 1"), "fill: /work/big: ENOSPC")
+    expect_clean_power_off(status, output)
+
+
 DEFAULT_MODULES = ("serial_console", "console_service", "shell", "kernel_heap", "scheduler", "workload",
-                   "pci_bus_driver", "virtio_blk", "block_console")
+                   "pci_bus_driver", "virtio_blk", "block_console", "tmpfs", "vfs_service", "file_console")
 
 
 def scenario_edu(build: Path, accel: str) -> None:
@@ -441,7 +490,8 @@ def scenario_modules(build: Path, accel: str) -> None:
     # The default bundle runs the console at tier 1 over a ring; everything else direct.
     expect(rows == {"console_service": "1 ring", "kernel_heap": "0 direct", "scheduler": "0 direct",
                     "serial_console": "0 direct", "shell": "0 direct", "workload": "0 direct",
-                    "pci_bus_driver": "0 direct", "virtio_blk": "0 direct", "block_console": "0 direct"},
+                    "pci_bus_driver": "0 direct", "virtio_blk": "0 direct", "block_console": "0 direct",
+                    "tmpfs": "0 direct", "vfs_service": "0 direct", "file_console": "0 direct"},
            f"mods rows: {rows}")
     expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
            is not None, "the heap module did not serve 5000 checked allocations")
@@ -468,12 +518,13 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     bundle = build / "evolution-refusals.cpio"
     expect(bundle.is_file(), f"{bundle} was not built (target evolution_refusals_bundle)")
     status, output = boot(build, accel, ["mods", "poweroff"], "--bundle", str(bundle))
-    expect_text(output, "19 entries, 9 modules requested")
+    expect_text(output, "22 entries, 12 modules requested")
     rows = re.findall(r"^(\w+)\s+(\d+)\s+\d \w+\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
-    expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("kernel_heap", "1"),
-                            ("pci_bus_driver", "1"), ("scheduler", "2"), ("serial_console", "1"),
-                            ("shell", "1"), ("virtio_blk", "1"), ("workload", "1")], f"mods rows: {rows}")
+    expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("file_console", "1"),
+                            ("kernel_heap", "1"), ("pci_bus_driver", "1"), ("scheduler", "2"),
+                            ("serial_console", "1"), ("shell", "1"), ("tmpfs", "1"), ("vfs_service", "2"),
+                            ("virtio_blk", "1"), ("workload", "1")], f"mods rows: {rows}")
     expect("refused" not in output, "a module the manifest does not name was looked at")
     expect_clean_power_off(status, output)
 
@@ -1229,6 +1280,7 @@ SCENARIOS = {
     "pci": scenario_pci,
     "blk": scenario_blk,
     "blk-pc": lambda build, accel: scenario_blk(build, accel, "pc"),
+    "files": scenario_files,
     "edu": scenario_edu,
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,

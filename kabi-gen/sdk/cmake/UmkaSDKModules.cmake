@@ -271,7 +271,8 @@ endfunction()
 #                 MODULES <item>... [DEPENDS <target>...])
 # A boot bundle written by umka-bundle create: manifest.txt first, then each item in order.
 # An item is a module target of umka_add_module (stored as <file>.umod, its signed file), a
-# file (stored under its file name), or NAME=PATH (the file PATH stored as NAME). DEPENDS
+# file (stored under its file name), or NAME=PATH (the file PATH stored as NAME; NAME may be
+# a path under root/, the root file system's tree: docs/files.md). DEPENDS
 # names further targets that produce NAME=PATH files. A relative OUTPUT is under the current
 # binary directory. The target is in `all`.
 function(umka_add_bundle target)
@@ -288,7 +289,7 @@ function(umka_add_bundle target)
   set(inputs ${manifest})
   set(targets ${ARG_DEPENDS})
   foreach(item ${ARG_MODULES})
-    if(item MATCHES "^([^=/]+)=(.+)$")
+    if(item MATCHES "^([^=/]+|root/[^=]+)=(.+)$")
       get_filename_component(path ${CMAKE_MATCH_2} ABSOLUTE)
       list(APPEND entries ${CMAKE_MATCH_1}=${path})
       list(APPEND inputs ${path})

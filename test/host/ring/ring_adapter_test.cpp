@@ -119,12 +119,12 @@ TEST(RingAdapterTable, HoldsEveryRingCapableInterfaceAndNoOther) {
     const umka::ring::RingAdapter& adapter = char_device_adapter();
     EXPECT_STREQ(adapter.package, "char_device");
     EXPECT_EQ(adapter.interface_version, char_device::CharDeviceRef::interface_version);
-    // virtio_blk and vfs_service (ring, tiers 0..1) require them from ring-capable providers:
-    // no nucleus edit.
+    // virtio_blk (ring, tiers 0..1) requires it from a ring-capable provider: no nucleus edit.
     EXPECT_NE(HostAdapters::find("pci_bus", "PciBus"), nullptr);
-    EXPECT_NE(HostAdapters::find("block_device", "BlockDevice"), nullptr);
-    // Found through the service directory (virtio_blk), never required: no adapter.
+    // Found through the service directory (virtio_blk, block_console), never required: no
+    // adapter.
     EXPECT_EQ(HostAdapters::find("block_device", "BlockCompletion"), nullptr);
+    EXPECT_EQ(HostAdapters::find("block_device", "BlockDevice"), nullptr);
     // memory_service allows ring, but no module that could sit on a ring requires it.
     EXPECT_EQ(HostAdapters::find("memory", "FramePolicy"), nullptr);
     EXPECT_EQ(HostAdapters::find("char_device", "Nothing"), nullptr);

@@ -1,0 +1,367 @@
+// The Vfs calls: each resolves its paths (path_walk.h, across mounts), checks what Linux
+// checks for that system call, in Linux's order where the errno depends on it, and asks
+// the mount's file system for the one node operation it is.
+#include "file_operations.h"
+
+namespace umka::vfs {
+namespace {
+
+bool writes(uint32_t flags) {
+    return (flags & kAccessMask) != kReadOnly;
+}
+
+uint32_t flag(api::OpenFlags value) {
+    return uint32_t(value);
+}
+
+// The node's file system and volume; false when its mount went away.
+struct Place {
+    api::FileSystemRef file_system;
+    uint32_t volume;
+};
+
+bool place_of(MountedNamespace& names, uint32_t mount, Place* place) {
+    if (!names.file_system(mount, &place->file_system)) return false;
+    place->volume = names.state().mounts[mount].volume;
+    return true;
+}
+
+// A path resolved for an operation that names its last component (create, remove,
+// rename): "." and ".." are refused with `dot_error`, the root with `root_error`.
+Status resolve_last(MountedNamespace& names, const char* path, uint64_t length, Resolved* resolved,
+                    int32_t dot_error) {
+    if (Status found = resolve_path(names, path, length, FinalLink::NoFollow, resolved);
+        found.is_error()) {
+        return found;
+    }
+    if (resolved->last_is_dot || resolved->last_length == 0) return dot_error;
+    return Status::ok();
+}
+
+Status node_attributes(MountedNamespace& names, NodeId node, api::NodeAttributes* attributes) {
+    Place place;
+    if (!place_of(names, node.mount, &place)) return UMKA_KABI_EIO;
+    return place.file_system.node_attributes(place.volume, node.inode, attributes);
+}
+
+}  // namespace
+
+Status open_file(MountedNamespace& names, const char* path, uint64_t length, uint32_t flags,
+                 uint32_t mode, uint32_t* descriptor_out) {
+    bool create = (flags & flag(api::OpenFlags::Create)) != 0;
+    bool exclusive = create && (flags & flag(api::OpenFlags::Exclusive)) != 0;
+    // O_CREAT|O_EXCL never follows a final symlink (Linux: it fails with EEXIST instead).
+    FinalLink final_link = exclusive || (flags & flag(api::OpenFlags::NoFollow)) != 0
+                               ? FinalLink::NoFollow
+                               : FinalLink::Follow;
+    Resolved resolved{};
+    if (Status found = resolve_path(names, path, length, final_link, &resolved); found.is_error()) {
+        return found;
+    }
+    State& state = names.state();
+    uint32_t slot = 0;
+    while (slot < kMaximumDescriptors && state.descriptors[slot].in_use != 0) ++slot;
+    if (slot == kMaximumDescriptors) return UMKA_KABI_EMFILE;
+    NodeId node = resolved.node;
+    Place place;
+    if (resolved.presence == Presence::Missing) {
+        if (!create) return UMKA_KABI_ENOENT;
+        if (resolved.trailing_slash) return UMKA_KABI_EISDIR;
+        if (!place_of(names, resolved.parent.mount, &place)) return UMKA_KABI_EIO;
+        uint64_t inode = 0;
+        Status made = place.file_system.create_node(place.volume, resolved.parent.inode,
+                                                    resolved.last, resolved.last_length,
+                                                    api::NodeKind::Regular, mode & 07777, &inode);
+        if (made.is_error()) return made;
+        node = NodeId{resolved.parent.mount, inode};
+    } else {
+        if (exclusive) return UMKA_KABI_EEXIST;
+        if (resolved.kind == NodeKind::Symlink) return UMKA_KABI_ELOOP;  // O_NOFOLLOW
+        bool directory = resolved.kind == NodeKind::Directory;
+        if ((flags & flag(api::OpenFlags::Directory)) != 0 && !directory) {
+            return UMKA_KABI_ENOTDIR;
+        }
+        if (directory && (writes(flags) || (flags & flag(api::OpenFlags::Truncate)) != 0)) {
+            return UMKA_KABI_EISDIR;
+        }
+        if (!place_of(names, node.mount, &place)) return UMKA_KABI_EIO;
+        if ((flags & flag(api::OpenFlags::Truncate)) != 0 && writes(flags)) {
+            if (Status cut = place.file_system.truncate_node(place.volume, node.inode, 0);
+                cut.is_error()) {
+                return cut;
+            }
+        }
+    }
+    if (Status held = place.file_system.retain_node(place.volume, node.inode); held.is_error()) {
+        return held;
+    }
+    Descriptor& descriptor = state.descriptors[slot];
+    descriptor = Descriptor{};
+    descriptor.in_use = 1;
+    descriptor.flags = flags;
+    descriptor.mount = node.mount;
+    descriptor.inode = node.inode;
+    ++state.mounts[node.mount].open_count;
+    *descriptor_out = slot;
+    return Status::ok();
+}
+
+Status close_file(MountedNamespace& names, uint32_t number) {
+    Descriptor* descriptor = descriptor_of(names.state(), number);
+    if (descriptor == nullptr) return UMKA_KABI_EBADF;
+    Place place;
+    if (place_of(names, descriptor->mount, &place)) {
+        (void)place.file_system.release_node(place.volume, descriptor->inode);
+    }
+    --names.state().mounts[descriptor->mount].open_count;
+    *descriptor = Descriptor{};
+    return Status::ok();
+}
+
+Status transfer(MountedNamespace& names, uint32_t number, Direction direction, Position position,
+                uint64_t offset, void* buffer, uint64_t length, uint64_t* transferred) {
+    *transferred = 0;
+    Descriptor* descriptor = descriptor_of(names.state(), number);
+    if (descriptor == nullptr) return UMKA_KABI_EBADF;
+    bool writing = direction == Direction::Write;
+    uint32_t access = descriptor->flags & kAccessMask;
+    if (writing ? access == kReadOnly : access == 1 /* O_WRONLY */) return UMKA_KABI_EBADF;
+    Place place;
+    if (!place_of(names, descriptor->mount, &place)) return UMKA_KABI_EIO;
+    uint64_t at = position == Position::Explicit ? offset : descriptor->offset;
+    if (writing && position == Position::Description &&
+        (descriptor->flags & flag(api::OpenFlags::Append)) != 0) {
+        api::NodeAttributes attributes{};
+        if (Status got =
+                place.file_system.node_attributes(place.volume, descriptor->inode, &attributes);
+            got.is_error()) {
+            return got;
+        }
+        at = attributes.size;
+    }
+    Status moved = writing ? place.file_system.write_node(place.volume, descriptor->inode, at,
+                                                          buffer, length, transferred)
+                           : place.file_system.read_node(place.volume, descriptor->inode, at,
+                                                         buffer, length, transferred);
+    if (moved.is_error()) return moved;
+    if (position == Position::Description) descriptor->offset = at + *transferred;
+    return Status::ok();
+}
+
+Status seek_file(MountedNamespace& names, uint32_t number, int64_t offset, uint8_t whence,
+                 uint64_t* position) {
+    Descriptor* descriptor = descriptor_of(names.state(), number);
+    if (descriptor == nullptr) return UMKA_KABI_EBADF;
+    int64_t base = 0;
+    if (whence == 1) {
+        base = int64_t(descriptor->offset);
+    } else if (whence == 2) {
+        api::NodeAttributes attributes{};
+        if (Status got =
+                node_attributes(names, NodeId{descriptor->mount, descriptor->inode}, &attributes);
+            got.is_error()) {
+            return got;
+        }
+        base = int64_t(attributes.size);
+    } else if (whence != 0) {
+        return UMKA_KABI_EINVAL;
+    }
+    int64_t target = 0;
+    if (__builtin_add_overflow(base, offset, &target) || target < 0) return UMKA_KABI_EINVAL;
+    descriptor->offset = uint64_t(target);
+    *position = uint64_t(target);
+    return Status::ok();
+}
+
+Status stat_path(MountedNamespace& names, const char* path, uint64_t length, bool follow,
+                 api::NodeAttributes* attributes) {
+    Resolved resolved{};
+    if (Status found = resolve_path(names, path, length,
+                                    follow ? FinalLink::Follow : FinalLink::NoFollow, &resolved);
+        found.is_error()) {
+        return found;
+    }
+    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
+    return node_attributes(names, resolved.node, attributes);
+}
+
+Status stat_file(MountedNamespace& names, uint32_t number, api::NodeAttributes* attributes) {
+    Descriptor* descriptor = descriptor_of(names.state(), number);
+    if (descriptor == nullptr) return UMKA_KABI_EBADF;
+    return node_attributes(names, NodeId{descriptor->mount, descriptor->inode}, attributes);
+}
+
+Status read_directory_entry(MountedNamespace& names, uint32_t number,
+                            api::DirectoryRecord* record) {
+    Descriptor* descriptor = descriptor_of(names.state(), number);
+    if (descriptor == nullptr) return UMKA_KABI_EBADF;
+    Place place;
+    if (!place_of(names, descriptor->mount, &place)) return UMKA_KABI_EIO;
+    uint64_t next = 0;
+    Status read = place.file_system.read_directory_record(
+        place.volume, descriptor->inode, descriptor->offset, record, sizeof *record, &next);
+    if (read.is_error()) return read;
+    descriptor->offset = next;
+    return Status::ok();
+}
+
+Status make_node(MountedNamespace& names, const char* path, uint64_t length, NodeKind kind,
+                 uint32_t mode, const char* target, uint64_t target_length) {
+    Resolved resolved{};
+    if (Status found = resolve_last(names, path, length, &resolved, UMKA_KABI_EEXIST);
+        found.is_error()) {
+        return found;
+    }
+    if (resolved.presence == Presence::Exists) return UMKA_KABI_EEXIST;
+    // "a/" names a directory: only mkdir may create it.
+    if (resolved.trailing_slash && kind != NodeKind::Directory) return UMKA_KABI_ENOENT;
+    Place place;
+    if (!place_of(names, resolved.parent.mount, &place)) return UMKA_KABI_EIO;
+    uint64_t inode = 0;
+    if (kind == NodeKind::Symlink) {
+        return place.file_system.create_symlink(place.volume, resolved.parent.inode, resolved.last,
+                                                resolved.last_length, target, target_length,
+                                                &inode);
+    }
+    return place.file_system.create_node(place.volume, resolved.parent.inode, resolved.last,
+                                         resolved.last_length, api::NodeKind(kind), mode & 07777,
+                                         &inode);
+}
+
+Status remove_node(MountedNamespace& names, const char* path, uint64_t length, NodeKind kind) {
+    bool directory = kind == NodeKind::Directory;
+    Resolved resolved{};
+    // rmdir(".") is EINVAL, rmdir("..") ENOTEMPTY, unlink of either EISDIR.
+    if (Status found = resolve_path(names, path, length, FinalLink::NoFollow, &resolved);
+        found.is_error()) {
+        return found;
+    }
+    if (resolved.last_length == 0) return directory ? UMKA_KABI_EBUSY : UMKA_KABI_EISDIR;
+    if (resolved.last_is_dot) {
+        if (!directory) return UMKA_KABI_EISDIR;
+        return resolved.last_length == 1 ? UMKA_KABI_EINVAL : UMKA_KABI_ENOTEMPTY;
+    }
+    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
+    if (!directory && resolved.trailing_slash) {
+        return resolved.kind == NodeKind::Directory ? UMKA_KABI_EISDIR : UMKA_KABI_ENOTDIR;
+    }
+    // A mounted root is busy: it belongs to its mount, not to the directory above.
+    if (resolved.node.mount != resolved.parent.mount) return UMKA_KABI_EBUSY;
+    Place place;
+    if (!place_of(names, resolved.parent.mount, &place)) return UMKA_KABI_EIO;
+    if (directory) {
+        return place.file_system.remove_directory_name(place.volume, resolved.parent.inode,
+                                                       resolved.last, resolved.last_length);
+    }
+    return place.file_system.unlink_name(place.volume, resolved.parent.inode, resolved.last,
+                                         resolved.last_length);
+}
+
+Status rename_path(MountedNamespace& names, const char* from, uint64_t from_length, const char* to,
+                   uint64_t to_length) {
+    Resolved source{};
+    Resolved target{};
+    if (Status found = resolve_last(names, from, from_length, &source, UMKA_KABI_EBUSY);
+        found.is_error()) {
+        return found;
+    }
+    if (source.presence == Presence::Missing) return UMKA_KABI_ENOENT;
+    if (Status found = resolve_last(names, to, to_length, &target, UMKA_KABI_EBUSY);
+        found.is_error()) {
+        return found;
+    }
+    if (source.node.mount != source.parent.mount) return UMKA_KABI_EBUSY;
+    if (source.parent.mount != target.parent.mount) return UMKA_KABI_EXDEV;
+    if (target.presence == Presence::Exists && target.node.mount != target.parent.mount) {
+        return UMKA_KABI_EBUSY;
+    }
+    Place place;
+    if (!place_of(names, source.parent.mount, &place)) return UMKA_KABI_EIO;
+    return place.file_system.rename_name(place.volume, source.parent.inode, source.last,
+                                         source.last_length, target.parent.inode, target.last,
+                                         target.last_length);
+}
+
+Status link_path(MountedNamespace& names, const char* existing, uint64_t existing_length,
+                 const char* path, uint64_t length) {
+    Resolved source{};
+    Resolved target{};
+    if (Status found = resolve_path(names, existing, existing_length, FinalLink::NoFollow, &source);
+        found.is_error()) {
+        return found;
+    }
+    if (source.presence == Presence::Missing) return UMKA_KABI_ENOENT;
+    if (source.kind == NodeKind::Directory) return UMKA_KABI_EPERM;
+    if (Status found = resolve_last(names, path, length, &target, UMKA_KABI_EEXIST);
+        found.is_error()) {
+        return found;
+    }
+    if (target.presence == Presence::Exists) return UMKA_KABI_EEXIST;
+    if (source.node.mount != target.parent.mount) return UMKA_KABI_EXDEV;
+    Place place;
+    if (!place_of(names, target.parent.mount, &place)) return UMKA_KABI_EIO;
+    return place.file_system.link_node(place.volume, target.parent.inode, target.last,
+                                       target.last_length, source.node.inode);
+}
+
+Status read_link_path(MountedNamespace& names, const char* path, uint64_t length, void* buffer,
+                      uint64_t capacity, uint64_t* link_length) {
+    Resolved resolved{};
+    if (Status found = resolve_path(names, path, length, FinalLink::NoFollow, &resolved);
+        found.is_error()) {
+        return found;
+    }
+    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
+    if (resolved.kind != NodeKind::Symlink) return UMKA_KABI_EINVAL;
+    Place place;
+    if (!place_of(names, resolved.node.mount, &place)) return UMKA_KABI_EIO;
+    return place.file_system.read_symlink(place.volume, resolved.node.inode, buffer, capacity,
+                                          link_length);
+}
+
+Status truncate_path(MountedNamespace& names, const char* path, uint64_t length, uint64_t size) {
+    Resolved resolved{};
+    if (Status found = resolve_path(names, path, length, FinalLink::Follow, &resolved);
+        found.is_error()) {
+        return found;
+    }
+    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
+    if (resolved.kind == NodeKind::Directory) return UMKA_KABI_EISDIR;
+    Place place;
+    if (!place_of(names, resolved.node.mount, &place)) return UMKA_KABI_EIO;
+    return place.file_system.truncate_node(place.volume, resolved.node.inode, size);
+}
+
+Status sync_file(MountedNamespace& names, uint32_t number) {
+    Descriptor* descriptor = descriptor_of(names.state(), number);
+    if (descriptor == nullptr) return UMKA_KABI_EBADF;
+    Place place;
+    if (!place_of(names, descriptor->mount, &place)) return UMKA_KABI_EIO;
+    return place.file_system.sync_volume(place.volume);
+}
+
+Status sync_all(MountedNamespace& names) {
+    Status first = Status::ok();
+    for (uint32_t mount = 0; mount < kMaximumMounts; ++mount) {
+        Place place;
+        if (!place_of(names, mount, &place)) continue;
+        Status synced = place.file_system.sync_volume(place.volume);
+        if (synced.is_error() && first.is_ok()) first = synced;
+    }
+    return first;
+}
+
+Status usage_of(MountedNamespace& names, const char* path, uint64_t length,
+                api::FileSystemUsage* usage) {
+    Resolved resolved{};
+    if (Status found = resolve_path(names, path, length, FinalLink::Follow, &resolved);
+        found.is_error()) {
+        return found;
+    }
+    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
+    Place place;
+    if (!place_of(names, resolved.node.mount, &place)) return UMKA_KABI_EIO;
+    return place.file_system.volume_usage(place.volume, usage);
+}
+
+}  // namespace umka::vfs
