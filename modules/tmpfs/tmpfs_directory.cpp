@@ -1,10 +1,9 @@
-// Directories (records, lookup, create, link, unlink, rmdir, rename, listing) and the
-// consistency check.
+// Directories (records, lookup, create, symlink, link, unlink, rmdir, rename, listing) and
+// the link counts they keep. The consistency check is in tmpfs_store_check.cpp.
 #include "tmpfs_store.h"
 
 namespace umka::tmpfs {
 
-using layout::ArenaHeader;
 using layout::DirectoryRecord;
 using layout::InodeRecord;
 using layout::kRecordSize;
@@ -14,25 +13,29 @@ namespace {
 
 constexpr uint8_t kDirectoryKind = static_cast<uint8_t>(NodeKind::Directory);
 
-uint64_t capacity(const InodeRecord& directory) {
-    return directory.size / kBlockSize * kRecordsPerBlock;
-}
-
 bool same_name(const DirectoryRecord& record, const char* name, uint32_t length) {
     return record.name_length == length && __builtin_memcmp(record.name, name, length) == 0;
 }
 
-// Not __builtin_popcountll: without -mpopcnt it calls libgcc, which modules do not link.
-uint64_t count_bits(uint64_t word) {
-    uint64_t count = 0;
-    for (; word != 0; word &= word - 1) ++count;
-    return count;
+}  // namespace
+
+namespace detail {
+
+bool is_dot_or_dot_dot(const char* name, uint32_t length) {
+    return (length == 1 && name[0] == '.') || (length == 2 && name[0] == '.' && name[1] == '.');
 }
 
-// Steps of the walk that proves every directory hangs off the root.
-enum class ReachState : uint32_t { Unknown = 0, OnPath = 1, Reaches = 2 };
+Status validate_name(const char* name, uint32_t length) {
+    if (name == nullptr || length == 0) return UMKA_KABI_EINVAL;
+    if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
+    for (uint32_t index = 0; index < length; ++index) {
+        if (name[index] == '/' || name[index] == '\0') return UMKA_KABI_EINVAL;
+    }
+    if (is_dot_or_dot_dot(name, length)) return UMKA_KABI_EINVAL;
+    return Status::ok();
+}
 
-}  // namespace
+}  // namespace detail
 
 Status Store::record_offset(const InodeRecord& directory, uint64_t slot, uint64_t* offset) const {
     uint64_t logical = slot / kRecordsPerBlock;
@@ -47,7 +50,7 @@ Status Store::record_offset(const InodeRecord& directory, uint64_t slot, uint64_
 
 Status Store::find_entry(const InodeRecord& directory, const char* name, uint32_t length,
                          uint64_t* slot, DirectoryRecord* found) const {
-    uint64_t slots = capacity(directory);
+    uint64_t slots = detail::record_slots(directory);
     for (uint64_t index = 0; index < slots; ++index) {
         uint64_t offset = 0;
         Status status = record_offset(directory, index, &offset);
@@ -63,17 +66,13 @@ Status Store::find_entry(const InodeRecord& directory, const char* name, uint32_
 }
 
 Status Store::entry_blocks_needed(const InodeRecord& directory, uint32_t* needed) const {
-    uint64_t slots = capacity(directory);
-    for (uint64_t index = 0; index < slots; ++index) {
-        uint64_t offset = 0;
-        uint64_t inode = 0;
-        Status status = record_offset(directory, index, &offset);
-        if (status.is_error()) return status;
-        if (!load(offset, &inode)) return UMKA_KABI_EBADMSG;
-        if (inode == 0) {
-            *needed = 0;
-            return Status::ok();
-        }
+    uint64_t offset = 0;
+    bool found = false;
+    Status status = find_record(directory, false, &offset, &found);
+    if (status.is_error()) return status;
+    if (found) {
+        *needed = 0;
+        return Status::ok();
     }
     uint64_t logical = directory.size / kBlockSize;
     if (logical >= layout::kMaximumFileBlocks) return UMKA_KABI_ENOSPC;
@@ -86,15 +85,9 @@ Status Store::add_entry(uint64_t directory, const char* name, uint32_t length, u
     InodeRecord record{};
     Status status = load_directory(directory, &record);
     if (status.is_error()) return status;
-    uint64_t slots = capacity(record);
     uint64_t offset = 0;
     bool found = false;
-    for (uint64_t index = 0; index < slots && !found; ++index) {
-        uint64_t inode = 0;
-        if ((status = record_offset(record, index, &offset)).is_error()) return status;
-        if (!load(offset, &inode)) return UMKA_KABI_EBADMSG;
-        found = inode == 0;
-    }
+    if ((status = find_record(record, false, &offset, &found)).is_error()) return status;
     if (!found) {
         uint64_t logical = record.size / kBlockSize;
         uint32_t number = 0;
@@ -143,20 +136,39 @@ Status Store::remove_entry(uint64_t directory, uint64_t slot) const {
     return Status::ok();
 }
 
-Status Store::directory_is_empty(const InodeRecord& directory, bool* empty) const {
-    uint64_t slots = capacity(directory);
+Status Store::find_record(const InodeRecord& directory, bool in_use, uint64_t* offset,
+                          bool* found) const {
+    uint64_t slots = detail::record_slots(directory);
     for (uint64_t index = 0; index < slots; ++index) {
-        uint64_t offset = 0;
         uint64_t inode = 0;
-        Status status = record_offset(directory, index, &offset);
+        Status status = record_offset(directory, index, offset);
         if (status.is_error()) return status;
-        if (!load(offset, &inode)) return UMKA_KABI_EBADMSG;
-        if (inode != 0) {
-            *empty = false;
+        if (!load(*offset, &inode)) return UMKA_KABI_EBADMSG;
+        if ((inode != 0) == in_use) {
+            *found = true;
             return Status::ok();
         }
     }
-    *empty = true;
+    *found = false;
+    return Status::ok();
+}
+
+Status Store::directory_is_empty(const InodeRecord& directory, bool* empty) const {
+    uint64_t offset = 0;
+    bool found = false;
+    Status status = find_record(directory, true, &offset, &found);
+    if (status.is_ok()) *empty = !found;
+    return status;
+}
+
+Status Store::prepare_entry(uint64_t directory, const char* name, uint32_t length,
+                            InodeRecord* parent) const {
+    Status status = load_directory(directory, parent);
+    if (status.is_error()) return status;
+    if (parent->link_count == 0) return UMKA_KABI_ENOENT;
+    if ((status = detail::validate_name(name, length)).is_error()) return status;
+    uint64_t slot = 0;
+    if (find_entry(*parent, name, length, &slot, nullptr).is_ok()) return UMKA_KABI_EEXIST;
     return Status::ok();
 }
 
@@ -206,12 +218,8 @@ Status Store::create(uint64_t directory, const char* name, uint32_t length, Node
     if (inode == nullptr) return UMKA_KABI_EINVAL;
     if (kind != NodeKind::Regular && kind != NodeKind::Directory) return UMKA_KABI_EINVAL;
     InodeRecord parent{};
-    Status status = load_directory(directory, &parent);
+    Status status = prepare_entry(directory, name, length, &parent);
     if (status.is_error()) return status;
-    if (parent.link_count == 0) return UMKA_KABI_ENOENT;
-    if ((status = detail::validate_name(name, length)).is_error()) return status;
-    uint64_t slot = 0;
-    if (find_entry(parent, name, length, &slot, nullptr).is_ok()) return UMKA_KABI_EEXIST;
     bool directory_kind = kind == NodeKind::Directory;
     if (directory_kind && parent.link_count >= layout::kMaximumLinks) return UMKA_KABI_EMLINK;
     uint32_t needed = 0;
@@ -220,13 +228,8 @@ Status Store::create(uint64_t directory, const char* name, uint32_t length, Node
 
     uint64_t created = 0;
     if ((status = allocate_inode(&created)).is_error()) return status;
-    InodeRecord record{};
-    record.mode = detail::type_bits(kind) | (permissions & 07777);
-    record.link_count = directory_kind ? 2 : 1;
-    record.kind = static_cast<uint8_t>(kind);
-    record.parent = directory_kind ? directory : 0;
-    record.modified_ns = now_ns;
-    record.changed_ns = now_ns;
+    InodeRecord record =
+        detail::fresh_inode(kind, permissions, directory_kind ? directory : 0, now_ns);
     store_inode(created, record);
     if ((status = add_entry(directory, name, length, created, kind)).is_error()) {
         free_inode(created);
@@ -247,11 +250,7 @@ Status Store::link(uint64_t directory, const char* name, uint32_t length, uint64
     if (target.link_count == 0) return UMKA_KABI_ENOENT;
     if (target.link_count >= layout::kMaximumLinks) return UMKA_KABI_EMLINK;
     InodeRecord parent{};
-    if ((status = load_directory(directory, &parent)).is_error()) return status;
-    if (parent.link_count == 0) return UMKA_KABI_ENOENT;
-    if ((status = detail::validate_name(name, length)).is_error()) return status;
-    uint64_t slot = 0;
-    if (find_entry(parent, name, length, &slot, nullptr).is_ok()) return UMKA_KABI_EEXIST;
+    if ((status = prepare_entry(directory, name, length, &parent)).is_error()) return status;
     status = add_entry(directory, name, length, inode, static_cast<NodeKind>(target.kind));
     if (status.is_error()) return status;
     (void)adjust_links(inode, 1, now_ns);
@@ -404,7 +403,7 @@ Status Store::read_directory(uint64_t directory, uint64_t cookie, Entry* entry,
         *next_cookie = cookie + 1;
         return Status::ok();
     }
-    uint64_t slots = capacity(record);
+    uint64_t slots = detail::record_slots(record);
     for (uint64_t index = cookie - 2; index < slots; ++index) {
         uint64_t offset = 0;
         if ((status = record_offset(record, index, &offset)).is_error()) return status;
@@ -425,204 +424,70 @@ Status Store::read_directory(uint64_t directory, uint64_t cookie, Entry* entry,
     return UMKA_KABI_ENOENT;
 }
 
-uint64_t Store::scratch_offset(uint64_t inode) const {
-    return uint64_t{header().scratch_block} * kBlockSize +
-           (inode - 1) * sizeof(layout::CheckScratch);
-}
+Status Store::symlink(uint64_t directory, const char* name, uint32_t length, const char* target,
+                      uint32_t target_length, uint64_t now_ns, uint64_t* inode) {
+    if (inode == nullptr || target == nullptr || target_length == 0) return UMKA_KABI_EINVAL;
+    if (target_length > kMaximumLinkTarget) return UMKA_KABI_ENAMETOOLONG;
+    InodeRecord parent{};
+    Status status = prepare_entry(directory, name, length, &parent);
+    if (status.is_error()) return status;
+    uint32_t needed = 0;
+    if ((status = entry_blocks_needed(parent, &needed)).is_error()) return status;
+    if (header().free_blocks < needed + 1) return UMKA_KABI_ENOSPC;
+    if (header().free_inodes == 0) return UMKA_KABI_ENOSPC;
 
-bool Store::mark_visited(uint32_t number) const {
-    if (!block_is_used(number)) return false;
-    ArenaHeader header = this->header();
-    uint64_t counts = uint64_t{header.inode_count} * sizeof(layout::CheckScratch);
-    uint64_t offset = uint64_t{header.scratch_block} * kBlockSize +
-                      (counts + kBlockSize - 1) / kBlockSize * kBlockSize + (number - 1) / 8;
-    uint8_t byte = 0;
-    uint8_t bit = static_cast<uint8_t>(1u << ((number - 1) % 8));
-    if (!load(offset, &byte) || (byte & bit) != 0) return false;
-    return store(offset, static_cast<uint8_t>(byte | bit));
-}
-
-Status Store::check_inode_blocks(uint64_t inode, const InodeRecord& record) const {
-    (void)inode;
-    uint64_t data_blocks = 0;
-    uint64_t all_blocks = 0;
-    uint64_t end = (record.size + kBlockSize - 1) / kBlockSize;  // first logical past the data
-    bool ok = true;
-    auto visit_map = [&](uint32_t number) {
-        ok = ok && mark_visited(number);
-        all_blocks += 1;
-    };
-    auto visit_data = [&](uint32_t number, uint64_t logical) {
-        visit_map(number);
-        ok = ok && logical < end;
-        data_blocks += 1;
-    };
-    auto visit_table = [&](uint32_t table_number, uint64_t base) {
-        visit_map(table_number);
-        uint64_t table = block_offset(table_number);
-        for (uint64_t index = 0; ok && index < layout::kNumbersPerBlock; ++index) {
-            uint32_t number = 0;
-            ok = load(table + index * 4, &number);
-            if (ok && number != 0) visit_data(number, base + index);
-        }
-    };
-    for (uint32_t index = 0; ok && index < layout::kDirectBlocks; ++index) {
-        if (record.direct[index] != 0) visit_data(record.direct[index], index);
+    uint64_t created = 0;
+    if ((status = allocate_inode(&created)).is_error()) return status;
+    InodeRecord record = detail::fresh_inode(NodeKind::Symlink, 0777, 0, now_ns);
+    uint64_t written = 0;
+    if ((status = write_into(&record, 0, target, target_length, &written)).is_ok()) {
+        record.size = target_length;
+        store_inode(created, record);
+        status = add_entry(directory, name, length, created, NodeKind::Symlink);
     }
-    if (ok && record.single_indirect != 0) {
-        visit_table(record.single_indirect, layout::kDirectBlocks);
+    if (status.is_error()) {
+        store_inode(created, record);
+        free_inode(created);
+        return status;
     }
-    if (ok && record.double_indirect != 0) {
-        visit_map(record.double_indirect);
-        uint64_t outer = block_offset(record.double_indirect);
-        for (uint64_t slot = 0; ok && slot < layout::kNumbersPerBlock; ++slot) {
-            uint32_t inner = 0;
-            ok = load(outer + slot * 4, &inner);
-            uint64_t base =
-                layout::kDirectBlocks + layout::kNumbersPerBlock + slot * layout::kNumbersPerBlock;
-            if (ok && inner != 0) visit_table(inner, base);
-        }
-    }
-    if (!ok || all_blocks != record.allocated_blocks) return UMKA_KABI_EBADMSG;
-    // Directories and symlinks are never sparse: every block below the size is present.
-    if (record.kind != static_cast<uint8_t>(NodeKind::Regular) && data_blocks != end) {
-        return UMKA_KABI_EBADMSG;
-    }
-    if (record.kind == static_cast<uint8_t>(NodeKind::Symlink) && record.size == 0) {
-        return UMKA_KABI_EBADMSG;
-    }
+    touch(directory, now_ns);
+    *inode = created;
     return Status::ok();
 }
 
-Status Store::check_directory(uint64_t inode, const InodeRecord& record) const {
-    uint64_t slots = capacity(record);
-    layout::CheckScratch own{};
-    for (uint64_t index = 0; index < slots; ++index) {
-        uint64_t offset = 0;
-        DirectoryRecord entry;
-        if (record_offset(record, index, &offset).is_error() || !load(offset, &entry)) {
-            return UMKA_KABI_EBADMSG;
-        }
-        if (entry.inode == 0) continue;
-        InodeRecord child{};
-        if (detail::validate_name(entry.name, entry.name_length).is_error() ||
-            entry.inode == kRootInode || entry.inode == inode ||
-            load_inode(entry.inode, &child).is_error() || child.kind != entry.kind) {
-            return UMKA_KABI_EBADMSG;
-        }
-        if (child.kind == kDirectoryKind) {
-            if (child.parent != inode) return UMKA_KABI_EBADMSG;
-            own.subdirectories += 1;
-        }
-        layout::CheckScratch counts{};
-        if (!load(scratch_offset(entry.inode), &counts)) return UMKA_KABI_EBADMSG;
-        counts.entries += 1;
-        store(scratch_offset(entry.inode), counts);
-    }
-    layout::CheckScratch counts{};
-    if (!load(scratch_offset(inode), &counts)) return UMKA_KABI_EBADMSG;
-    counts.subdirectories = own.subdirectories;
-    store(scratch_offset(inode), counts);
+void Store::touch(uint64_t inode, uint64_t now_ns) const {
+    InodeRecord record{};
+    if (load_inode(inode, &record).is_error()) return;
+    record.modified_ns = now_ns;
+    record.changed_ns = now_ns;
+    store_inode(inode, record);
+}
+
+Status Store::adjust_links(uint64_t inode, int32_t delta, uint64_t now_ns) const {
+    InodeRecord record{};
+    Status status = load_inode(inode, &record);
+    if (status.is_error()) return status;
+    if (delta < 0 && record.link_count < static_cast<uint32_t>(-delta)) return UMKA_KABI_EBADMSG;
+    record.link_count = static_cast<uint32_t>(static_cast<int64_t>(record.link_count) + delta);
+    record.changed_ns = now_ns;
+    store_inode(inode, record);
     return Status::ok();
 }
 
-Status Store::check_reachable(uint64_t inode) const {
-    // Marks the path OnPath while climbing, so meeting a mark again is a ".." cycle; a walk
-    // that reaches the root (or a directory already proven) marks its path Reaches, which
-    // keeps the whole check linear.
-    uint64_t limit = header().inode_count;
-    for (int pass = 0; pass < 2; ++pass) {
-        uint64_t current = inode;
-        for (uint64_t steps = 0;; ++steps) {
-            if (current == kRootInode || steps > limit) break;
-            layout::CheckScratch counts{};
-            InodeRecord record{};
-            if (!load(scratch_offset(current), &counts) ||
-                load_directory(current, &record).is_error()) {
-                return UMKA_KABI_EBADMSG;
-            }
-            auto reach = static_cast<ReachState>(counts.reach);
-            if (reach == ReachState::Reaches) break;
-            if (pass == 0 && reach == ReachState::OnPath) return UMKA_KABI_EBADMSG;
-            counts.reach =
-                static_cast<uint32_t>(pass == 0 ? ReachState::OnPath : ReachState::Reaches);
-            store(scratch_offset(current), counts);
-            current = record.parent;
-            if (steps == limit) return UMKA_KABI_EBADMSG;
-        }
+void Store::drop_link(uint64_t inode, uint64_t now_ns) const {
+    InodeRecord record{};
+    if (load_inode(inode, &record).is_error()) return;
+    if (record.kind == static_cast<uint8_t>(NodeKind::Directory)) {
+        // A removed directory is empty; "." and its entry go together.
+        (void)free_blocks_from(&record, 0);
+        record.size = 0;
+        record.link_count = 0;
+    } else if (record.link_count > 0) {
+        record.link_count -= 1;
     }
-    return Status::ok();
-}
-
-Status Store::check() const {
-    ArenaHeader header = this->header();
-    if (!detail::header_agrees(header, length_)) return UMKA_KABI_EBADMSG;
-    uint8_t* scratch = span(uint64_t{header.scratch_block} * kBlockSize,
-                            uint64_t{header.scratch_blocks} * kBlockSize);
-    if (scratch == nullptr) return UMKA_KABI_EBADMSG;
-    __builtin_memset(scratch, 0, uint64_t{header.scratch_blocks} * kBlockSize);
-
-    InodeRecord root{};
-    if (load_directory(kRootInode, &root).is_error() || root.parent != kRootInode) {
-        return UMKA_KABI_EBADMSG;
-    }
-    uint64_t free_inodes = 0;
-    for (uint64_t inode = 1; inode <= header.inode_count; ++inode) {
-        InodeRecord record{};
-        Status status = load_inode(inode, &record);
-        if (status == UMKA_KABI_ENOENT) {
-            free_inodes += 1;
-            continue;
-        }
-        if (status.is_error() || check_inode_blocks(inode, record).is_error()) {
-            return UMKA_KABI_EBADMSG;
-        }
-        if (record.kind == kDirectoryKind && check_directory(inode, record).is_error()) {
-            return UMKA_KABI_EBADMSG;
-        }
-    }
-    if (free_inodes != header.free_inodes) return UMKA_KABI_EBADMSG;
-
-    // Every used bit must have been reached from some inode, and the counter must agree.
-    uint64_t bitmap = uint64_t{header.bitmap_block} * kBlockSize;
-    uint64_t visited =
-        uint64_t{header.scratch_block} * kBlockSize +
-        (uint64_t{header.inode_count} * sizeof(layout::CheckScratch) + kBlockSize - 1) /
-            kBlockSize * kBlockSize;
-    uint64_t used = 0;
-    for (uint64_t word = 0; word < (uint64_t{header.data_block_count} + 63) / 64; ++word) {
-        uint64_t marked = 0;
-        uint64_t reached = 0;
-        if (!load(bitmap + word * 8, &marked) || !load(visited + word * 8, &reached) ||
-            marked != reached) {
-            return UMKA_KABI_EBADMSG;
-        }
-        used += count_bits(marked);
-    }
-    if (used + header.free_blocks != header.data_block_count) return UMKA_KABI_EBADMSG;
-
-    for (uint64_t inode = 1; inode <= header.inode_count; ++inode) {
-        InodeRecord record{};
-        if (load_inode(inode, &record).is_error()) continue;
-        layout::CheckScratch counts{};
-        if (!load(scratch_offset(inode), &counts)) return UMKA_KABI_EBADMSG;
-        bool linked = true;
-        if (record.kind != kDirectoryKind) {
-            linked = record.link_count == counts.entries;
-        } else if (inode == kRootInode) {
-            linked = counts.entries == 0 && record.link_count == 2 + counts.subdirectories;
-        } else if (counts.entries == 1) {
-            linked =
-                record.link_count == 2 + counts.subdirectories && check_reachable(inode).is_ok();
-        } else {
-            linked = counts.entries == 0 && record.link_count == 0 && record.size == 0;
-        }
-        // Only an open reference may keep an inode that no name reaches.
-        if (!linked || (record.link_count == 0 && record.references == 0)) {
-            return UMKA_KABI_EBADMSG;
-        }
-    }
-    return Status::ok();
+    record.changed_ns = now_ns;
+    store_inode(inode, record);
+    if (record.link_count == 0 && record.references == 0) free_inode(inode);
 }
 
 }  // namespace umka::tmpfs

@@ -1,5 +1,5 @@
 // Arena geometry, inodes, the block bitmap, the block map and file contents. Directories
-// and the consistency check are in tmpfs_directory.cpp.
+// are in tmpfs_directory.cpp and the consistency check in tmpfs_store_check.cpp.
 #include "tmpfs_store.h"
 
 namespace umka::tmpfs {
@@ -65,37 +65,6 @@ bool compute_geometry(uint64_t length, Geometry* geometry) {
     return data >= layout::kMinimumDataBlocks;
 }
 
-bool header_agrees(const ArenaHeader& header, uint64_t length) {
-    Geometry geometry{};
-    if (!compute_geometry(length, &geometry)) return false;
-    uint32_t bitmap_block = 1 + geometry.inode_table_blocks;
-    uint32_t scratch_block = bitmap_block + geometry.bitmap_blocks;
-    return header.magic == layout::kMagic && header.version == layout::kVersion &&
-           header.block_size == kBlockSize && header.arena_length == length &&
-           header.inode_count == geometry.inode_count &&
-           header.data_block_count == geometry.data_block_count && header.inode_table_block == 1 &&
-           header.inode_table_blocks == geometry.inode_table_blocks &&
-           header.bitmap_block == bitmap_block && header.bitmap_blocks == geometry.bitmap_blocks &&
-           header.scratch_block == scratch_block &&
-           header.scratch_blocks == geometry.scratch_blocks &&
-           header.data_block == scratch_block + geometry.scratch_blocks &&
-           header.free_blocks <= header.data_block_count && header.free_inodes < header.inode_count;
-}
-
-bool is_dot_or_dot_dot(const char* name, uint32_t length) {
-    return (length == 1 && name[0] == '.') || (length == 2 && name[0] == '.' && name[1] == '.');
-}
-
-Status validate_name(const char* name, uint32_t length) {
-    if (name == nullptr || length == 0) return UMKA_KABI_EINVAL;
-    if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
-    for (uint32_t index = 0; index < length; ++index) {
-        if (name[index] == '/' || name[index] == '\0') return UMKA_KABI_EINVAL;
-    }
-    if (is_dot_or_dot_dot(name, length)) return UMKA_KABI_EINVAL;
-    return Status::ok();
-}
-
 uint32_t type_bits(NodeKind kind) {
     switch (kind) {
     case NodeKind::Regular:
@@ -106,6 +75,17 @@ uint32_t type_bits(NodeKind kind) {
         return 0120000;
     }
     return 0;
+}
+
+InodeRecord fresh_inode(NodeKind kind, uint32_t permissions, uint64_t parent, uint64_t now_ns) {
+    InodeRecord record{};
+    record.mode = type_bits(kind) | (permissions & 07777);
+    record.link_count = kind == NodeKind::Directory ? 2 : 1;
+    record.kind = static_cast<uint8_t>(kind);
+    record.parent = parent;
+    record.modified_ns = now_ns;
+    record.changed_ns = now_ns;
+    return record;
 }
 
 }  // namespace detail
@@ -143,14 +123,8 @@ Status Store::format(void* arena, uint64_t length, uint64_t now_ns, Store* store
     result.length_ = length;
     result.store_header(header);
 
-    InodeRecord root{};
-    root.mode = detail::type_bits(NodeKind::Directory) | 0755;
-    root.link_count = 2;
-    root.kind = static_cast<uint8_t>(NodeKind::Directory);
-    root.parent = kRootInode;
-    root.modified_ns = now_ns;
-    root.changed_ns = now_ns;
-    result.store_inode(kRootInode, root);
+    result.store_inode(kRootInode,
+                       detail::fresh_inode(NodeKind::Directory, 0755, kRootInode, now_ns));
     *store = result;
     return Status::ok();
 }
@@ -194,6 +168,14 @@ Status Store::load_directory(uint64_t inode, InodeRecord* record) const {
     Status status = load_inode(inode, record);
     if (status.is_error()) return status;
     if (record->kind != static_cast<uint8_t>(NodeKind::Directory)) return UMKA_KABI_ENOTDIR;
+    return Status::ok();
+}
+
+Status Store::load_regular(uint64_t inode, InodeRecord* record) const {
+    Status status = load_inode(inode, record);
+    if (status.is_error()) return status;
+    if (record->kind == static_cast<uint8_t>(NodeKind::Directory)) return UMKA_KABI_EISDIR;
+    if (record->kind != static_cast<uint8_t>(NodeKind::Regular)) return UMKA_KABI_EINVAL;
     return Status::ok();
 }
 
@@ -488,10 +470,8 @@ Status Store::read(uint64_t inode, uint64_t offset, void* buffer, uint64_t lengt
     if (transferred == nullptr || (buffer == nullptr && length != 0)) return UMKA_KABI_EINVAL;
     *transferred = 0;
     InodeRecord record{};
-    Status status = load_inode(inode, &record);
+    Status status = load_regular(inode, &record);
     if (status.is_error()) return status;
-    if (record.kind == static_cast<uint8_t>(NodeKind::Directory)) return UMKA_KABI_EISDIR;
-    if (record.kind != static_cast<uint8_t>(NodeKind::Regular)) return UMKA_KABI_EINVAL;
     if (offset >= record.size) return Status::ok();
     uint64_t total = minimum(length, record.size - offset);
     auto* out = static_cast<uint8_t*>(buffer);
@@ -540,10 +520,8 @@ Status Store::write(uint64_t inode, uint64_t offset, const void* data, uint64_t 
     if (transferred == nullptr || (data == nullptr && length != 0)) return UMKA_KABI_EINVAL;
     *transferred = 0;
     InodeRecord record{};
-    Status status = load_inode(inode, &record);
+    Status status = load_regular(inode, &record);
     if (status.is_error()) return status;
-    if (record.kind == static_cast<uint8_t>(NodeKind::Directory)) return UMKA_KABI_EISDIR;
-    if (record.kind != static_cast<uint8_t>(NodeKind::Regular)) return UMKA_KABI_EINVAL;
     if (length == 0) return Status::ok();
     if (offset >= layout::kMaximumFileSize) return UMKA_KABI_EFBIG;
     // Like Linux, a write that crosses the size limit is cut short rather than refused.
@@ -563,10 +541,8 @@ Status Store::write(uint64_t inode, uint64_t offset, const void* data, uint64_t 
 
 Status Store::truncate(uint64_t inode, uint64_t size, uint64_t now_ns) {
     InodeRecord record{};
-    Status status = load_inode(inode, &record);
+    Status status = load_regular(inode, &record);
     if (status.is_error()) return status;
-    if (record.kind == static_cast<uint8_t>(NodeKind::Directory)) return UMKA_KABI_EISDIR;
-    if (record.kind != static_cast<uint8_t>(NodeKind::Regular)) return UMKA_KABI_EINVAL;
     if (size > layout::kMaximumFileSize) return UMKA_KABI_EFBIG;
     if (size < record.size) {
         status = free_blocks_from(&record, divide_up(size, kBlockSize));
@@ -582,81 +558,6 @@ Status Store::truncate(uint64_t inode, uint64_t size, uint64_t now_ns) {
     record.changed_ns = now_ns;
     store_inode(inode, record);
     return status;
-}
-
-Status Store::symlink(uint64_t directory, const char* name, uint32_t length, const char* target,
-                      uint32_t target_length, uint64_t now_ns, uint64_t* inode) {
-    if (inode == nullptr || target == nullptr || target_length == 0) return UMKA_KABI_EINVAL;
-    if (target_length > kMaximumLinkTarget) return UMKA_KABI_ENAMETOOLONG;
-    InodeRecord parent{};
-    Status status = load_directory(directory, &parent);
-    if (status.is_error()) return status;
-    if (parent.link_count == 0) return UMKA_KABI_ENOENT;
-    if ((status = detail::validate_name(name, length)).is_error()) return status;
-    uint64_t slot = 0;
-    if (find_entry(parent, name, length, &slot, nullptr).is_ok()) return UMKA_KABI_EEXIST;
-    uint32_t needed = 0;
-    if ((status = entry_blocks_needed(parent, &needed)).is_error()) return status;
-    if (header().free_blocks < needed + 1) return UMKA_KABI_ENOSPC;
-    if (header().free_inodes == 0) return UMKA_KABI_ENOSPC;
-
-    uint64_t created = 0;
-    if ((status = allocate_inode(&created)).is_error()) return status;
-    InodeRecord record{};
-    record.mode = detail::type_bits(NodeKind::Symlink) | 0777;
-    record.link_count = 1;
-    record.kind = static_cast<uint8_t>(NodeKind::Symlink);
-    record.modified_ns = now_ns;
-    record.changed_ns = now_ns;
-    uint64_t written = 0;
-    if ((status = write_into(&record, 0, target, target_length, &written)).is_ok()) {
-        record.size = target_length;
-        store_inode(created, record);
-        status = add_entry(directory, name, length, created, NodeKind::Symlink);
-    }
-    if (status.is_error()) {
-        store_inode(created, record);
-        free_inode(created);
-        return status;
-    }
-    touch(directory, now_ns);
-    *inode = created;
-    return Status::ok();
-}
-
-void Store::touch(uint64_t inode, uint64_t now_ns) const {
-    InodeRecord record{};
-    if (load_inode(inode, &record).is_error()) return;
-    record.modified_ns = now_ns;
-    record.changed_ns = now_ns;
-    store_inode(inode, record);
-}
-
-Status Store::adjust_links(uint64_t inode, int32_t delta, uint64_t now_ns) const {
-    InodeRecord record{};
-    Status status = load_inode(inode, &record);
-    if (status.is_error()) return status;
-    if (delta < 0 && record.link_count < static_cast<uint32_t>(-delta)) return UMKA_KABI_EBADMSG;
-    record.link_count = static_cast<uint32_t>(static_cast<int64_t>(record.link_count) + delta);
-    record.changed_ns = now_ns;
-    store_inode(inode, record);
-    return Status::ok();
-}
-
-void Store::drop_link(uint64_t inode, uint64_t now_ns) const {
-    InodeRecord record{};
-    if (load_inode(inode, &record).is_error()) return;
-    if (record.kind == static_cast<uint8_t>(NodeKind::Directory)) {
-        // A removed directory is empty; "." and its entry go together.
-        (void)free_blocks_from(&record, 0);
-        record.size = 0;
-        record.link_count = 0;
-    } else if (record.link_count > 0) {
-        record.link_count -= 1;
-    }
-    record.changed_ns = now_ns;
-    store_inode(inode, record);
-    if (record.link_count == 0 && record.references == 0) free_inode(inode);
 }
 
 Status Store::retain(uint64_t inode) {

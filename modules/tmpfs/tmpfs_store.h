@@ -265,16 +265,28 @@ private:
     Status adjust_links(uint64_t inode, int32_t delta, uint64_t now_ns) const;
     void touch(uint64_t inode, uint64_t now_ns) const;
 
+    // Regular files only: EISDIR for a directory, EINVAL for a symlink.
+    Status load_regular(uint64_t inode, InodeRecord* record) const;
+
     // tmpfs_directory.cpp
     Status record_offset(const InodeRecord& directory, uint64_t slot, uint64_t* offset) const;
     Status find_entry(const InodeRecord& directory, const char* name, uint32_t length,
                       uint64_t* slot, layout::DirectoryRecord* found) const;
+    // The first record that is in use (or free when `in_use` is false); *found false if none.
+    Status find_record(const InodeRecord& directory, bool in_use, uint64_t* offset,
+                       bool* found) const;
+    // What create, symlink and link demand of the directory a new name goes into: a live
+    // directory, a valid name and no entry of that name yet.
+    Status prepare_entry(uint64_t directory, const char* name, uint32_t length,
+                         InodeRecord* parent) const;
     Status entry_blocks_needed(const InodeRecord& directory, uint32_t* needed) const;
     Status add_entry(uint64_t directory, const char* name, uint32_t length, uint64_t child,
                      NodeKind kind) const;
     Status remove_entry(uint64_t directory, uint64_t slot) const;
     Status directory_is_empty(const InodeRecord& directory, bool* empty) const;
     Status is_ancestor(uint64_t ancestor, uint64_t directory, bool* result) const;
+
+    // tmpfs_store_check.cpp
     Status check_inode_blocks(uint64_t inode, const InodeRecord& record) const;
     Status check_directory(uint64_t inode, const InodeRecord& record) const;
     Status check_reachable(uint64_t inode) const;
@@ -285,8 +297,11 @@ private:
     uint64_t length_ = 0;
 };
 
-// Shared by the two translation units; not part of the interface.
+// Shared by the translation units; not part of the interface.
 namespace detail {
+inline uint64_t record_slots(const layout::InodeRecord& directory) {
+    return directory.size / kBlockSize * layout::kRecordsPerBlock;
+}
 bool compute_geometry(uint64_t length, layout::Geometry* geometry);
 // True when `header` is exactly what format() writes for an arena of `length` bytes, apart
 // from the counters and hints, which only have to be in range.
@@ -295,6 +310,10 @@ bool header_agrees(const layout::ArenaHeader& header, uint64_t length);
 Status validate_name(const char* name, uint32_t length);
 bool is_dot_or_dot_dot(const char* name, uint32_t length);
 uint32_t type_bits(NodeKind kind);
+// A new inode's record before it has any blocks: a directory starts with "." and its entry
+// as links, anything else with its one entry.
+layout::InodeRecord fresh_inode(NodeKind kind, uint32_t permissions, uint64_t parent,
+                                uint64_t now_ns);
 }  // namespace detail
 
 }  // namespace umka::tmpfs

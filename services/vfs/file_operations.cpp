@@ -38,6 +38,18 @@ Status resolve_last(MountedNamespace& names, const char* path, uint64_t length, 
     return Status::ok();
 }
 
+// Whether `ancestor` is `node` or a directory above it (through "..", across mounts). A
+// walk longer than any path could be means a broken tree: no.
+bool is_ancestor(MountedNamespace& names, NodeId ancestor, NodeId node) {
+    for (uint32_t step = 0; step < kPathMaximum / 2; ++step) {
+        if (node == ancestor) return true;
+        NodeId parent{};
+        if (names.parent(node, &parent).is_error() || parent == node) return false;
+        node = parent;
+    }
+    return false;
+}
+
 Status node_attributes(MountedNamespace& names, NodeId node, api::NodeAttributes* attributes) {
     Place place;
     if (!place_of(names, node.mount, &place)) return UMKA_KABI_EIO;
@@ -176,12 +188,11 @@ Status seek_file(MountedNamespace& names, uint32_t number, int64_t offset, uint8
 Status stat_path(MountedNamespace& names, const char* path, uint64_t length, bool follow,
                  api::NodeAttributes* attributes) {
     Resolved resolved{};
-    if (Status found = resolve_path(names, path, length,
-                                    follow ? FinalLink::Follow : FinalLink::NoFollow, &resolved);
+    if (Status found = resolve_existing(
+            names, path, length, follow ? FinalLink::Follow : FinalLink::NoFollow, &resolved);
         found.is_error()) {
         return found;
     }
-    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
     return node_attributes(names, resolved.node, attributes);
 }
 
@@ -259,21 +270,40 @@ Status remove_node(MountedNamespace& names, const char* path, uint64_t length, N
 
 Status rename_path(MountedNamespace& names, const char* from, uint64_t from_length, const char* to,
                    uint64_t to_length) {
+    // Linux's order (do_renameat2): both parents, the mount, "." / "..", the source, then
+    // the ancestor traps, then what the file system checks (kinds, emptiness).
     Resolved source{};
     Resolved target{};
-    if (Status found = resolve_last(names, from, from_length, &source, UMKA_KABI_EBUSY);
+    if (Status found = resolve_path(names, from, from_length, FinalLink::NoFollow, &source);
         found.is_error()) {
         return found;
+    }
+    if (Status found = resolve_path(names, to, to_length, FinalLink::NoFollow, &target);
+        found.is_error()) {
+        return found;
+    }
+    if (source.parent.mount != target.parent.mount) return UMKA_KABI_EXDEV;
+    if (source.last_is_dot || source.last_length == 0 || target.last_is_dot ||
+        target.last_length == 0) {
+        return UMKA_KABI_EBUSY;
     }
     if (source.presence == Presence::Missing) return UMKA_KABI_ENOENT;
-    if (Status found = resolve_last(names, to, to_length, &target, UMKA_KABI_EBUSY);
-        found.is_error()) {
-        return found;
+    if (source.kind != NodeKind::Directory && (source.trailing_slash || target.trailing_slash)) {
+        return UMKA_KABI_ENOTDIR;
     }
-    if (source.node.mount != source.parent.mount) return UMKA_KABI_EBUSY;
-    if (source.parent.mount != target.parent.mount) return UMKA_KABI_EXDEV;
-    if (target.presence == Presence::Exists && target.node.mount != target.parent.mount) {
+    // A mounted root belongs to its mount, not to the directory it sits in.
+    if (source.node.mount != source.parent.mount ||
+        (target.presence == Presence::Exists && target.node.mount != target.parent.mount)) {
         return UMKA_KABI_EBUSY;
+    }
+    if (source.node != target.node) {
+        if (source.kind == NodeKind::Directory && is_ancestor(names, source.node, target.parent)) {
+            return UMKA_KABI_EINVAL;  // into its own subtree
+        }
+        if (target.presence == Presence::Exists && target.kind == NodeKind::Directory &&
+            is_ancestor(names, target.node, source.parent)) {
+            return UMKA_KABI_ENOTEMPTY;  // over a directory that holds the source
+        }
     }
     Place place;
     if (!place_of(names, source.parent.mount, &place)) return UMKA_KABI_EIO;
@@ -286,18 +316,19 @@ Status link_path(MountedNamespace& names, const char* existing, uint64_t existin
                  const char* path, uint64_t length) {
     Resolved source{};
     Resolved target{};
-    if (Status found = resolve_path(names, existing, existing_length, FinalLink::NoFollow, &source);
+    if (Status found =
+            resolve_existing(names, existing, existing_length, FinalLink::NoFollow, &source);
         found.is_error()) {
         return found;
     }
-    if (source.presence == Presence::Missing) return UMKA_KABI_ENOENT;
-    if (source.kind == NodeKind::Directory) return UMKA_KABI_EPERM;
+    // Linux's order (do_linkat): the new name's lookup, then the mount, then the kind.
     if (Status found = resolve_last(names, path, length, &target, UMKA_KABI_EEXIST);
         found.is_error()) {
         return found;
     }
     if (target.presence == Presence::Exists) return UMKA_KABI_EEXIST;
     if (source.node.mount != target.parent.mount) return UMKA_KABI_EXDEV;
+    if (source.kind == NodeKind::Directory) return UMKA_KABI_EPERM;
     Place place;
     if (!place_of(names, target.parent.mount, &place)) return UMKA_KABI_EIO;
     return place.file_system.link_node(place.volume, target.parent.inode, target.last,
@@ -307,11 +338,10 @@ Status link_path(MountedNamespace& names, const char* existing, uint64_t existin
 Status read_link_path(MountedNamespace& names, const char* path, uint64_t length, void* buffer,
                       uint64_t capacity, uint64_t* link_length) {
     Resolved resolved{};
-    if (Status found = resolve_path(names, path, length, FinalLink::NoFollow, &resolved);
+    if (Status found = resolve_existing(names, path, length, FinalLink::NoFollow, &resolved);
         found.is_error()) {
         return found;
     }
-    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
     if (resolved.kind != NodeKind::Symlink) return UMKA_KABI_EINVAL;
     Place place;
     if (!place_of(names, resolved.node.mount, &place)) return UMKA_KABI_EIO;
@@ -321,11 +351,10 @@ Status read_link_path(MountedNamespace& names, const char* path, uint64_t length
 
 Status truncate_path(MountedNamespace& names, const char* path, uint64_t length, uint64_t size) {
     Resolved resolved{};
-    if (Status found = resolve_path(names, path, length, FinalLink::Follow, &resolved);
+    if (Status found = resolve_existing(names, path, length, FinalLink::Follow, &resolved);
         found.is_error()) {
         return found;
     }
-    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
     if (resolved.kind == NodeKind::Directory) return UMKA_KABI_EISDIR;
     Place place;
     if (!place_of(names, resolved.node.mount, &place)) return UMKA_KABI_EIO;
@@ -354,11 +383,10 @@ Status sync_all(MountedNamespace& names) {
 Status usage_of(MountedNamespace& names, const char* path, uint64_t length,
                 api::FileSystemUsage* usage) {
     Resolved resolved{};
-    if (Status found = resolve_path(names, path, length, FinalLink::Follow, &resolved);
+    if (Status found = resolve_existing(names, path, length, FinalLink::Follow, &resolved);
         found.is_error()) {
         return found;
     }
-    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
     Place place;
     if (!place_of(names, resolved.node.mount, &place)) return UMKA_KABI_EIO;
     return place.file_system.volume_usage(place.volume, usage);

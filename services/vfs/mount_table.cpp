@@ -168,6 +168,14 @@ Status resolve_path(MountedNamespace& names, const char* path, uint64_t length,
     return resolve(names, names.root(), path, uint32_t(length), final_link, resolved);
 }
 
+Status resolve_existing(MountedNamespace& names, const char* path, uint64_t length,
+                        FinalLink final_link, Resolved* resolved) {
+    if (Status found = resolve_path(names, path, length, final_link, resolved); found.is_error()) {
+        return found;
+    }
+    return resolved->presence == Presence::Missing ? Status(UMKA_KABI_ENOENT) : Status::ok();
+}
+
 Status mount_at(const UmkaModuleBinding* binding, const char* source, uint64_t source_length,
                 const char* target, uint64_t target_length, const char* file_system,
                 uint64_t file_system_length) {
@@ -178,11 +186,10 @@ Status mount_at(const UmkaModuleBinding* binding, const char* source, uint64_t s
     if (target_length >= sizeof(Mount{}.path)) return UMKA_KABI_ENAMETOOLONG;
     MountedNamespace names(binding);
     Resolved resolved{};
-    if (Status found = resolve_path(names, target, target_length, FinalLink::Follow, &resolved);
+    if (Status found = resolve_existing(names, target, target_length, FinalLink::Follow, &resolved);
         found.is_error()) {
         return found;
     }
-    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
     if (resolved.kind != NodeKind::Directory) return UMKA_KABI_ENOTDIR;
     State& state = names.state();
     // A mounted root (the root itself, or another mount's) is busy, as on Linux without
@@ -199,11 +206,10 @@ Status mount_at(const UmkaModuleBinding* binding, const char* source, uint64_t s
 Status unmount_at(const UmkaModuleBinding* binding, const char* target, uint64_t target_length) {
     MountedNamespace names(binding);
     Resolved resolved{};
-    if (Status found = resolve_path(names, target, target_length, FinalLink::Follow, &resolved);
+    if (Status found = resolve_existing(names, target, target_length, FinalLink::Follow, &resolved);
         found.is_error()) {
         return found;
     }
-    if (resolved.presence == Presence::Missing) return UMKA_KABI_ENOENT;
     State& state = names.state();
     uint32_t index = resolved.node.mount;
     Mount& mount = state.mounts[index];

@@ -74,6 +74,11 @@ Status mount_entry(const UmkaModuleBinding* binding, uint32_t index, api::MountR
 Status resolve_path(MountedNamespace& names, const char* path, uint64_t length,
                     FinalLink final_link, Resolved* resolved);
 
+// resolve_path for a path that must name something: ENOENT when its last component is
+// missing.
+Status resolve_existing(MountedNamespace& names, const char* path, uint64_t length,
+                        FinalLink final_link, Resolved* resolved);
+
 // A descriptor of the table, or nullptr (EBADF).
 Descriptor* descriptor_of(State& state, uint32_t descriptor);
 

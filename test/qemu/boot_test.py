@@ -20,6 +20,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "umka_qemu.py"
+sys.path.insert(0, str(HERE))
+import file_differential  # noqa: E402
 BOOT_STEPS = ("early serial", "memory map", "frame allocator", "page tables", "descriptors and traps",
               "acpi", "interrupt controller", "timer calibration", "secondary cpus", "rendezvous",
               "bundle", "console ready")
@@ -254,6 +256,25 @@ def scenario_files(build: Path, accel: str) -> None:
     expect_text(command_output(output, "stat /work/f", 1), ", links 1, ")
     # A volume holds 4 MiB: the 8 MB file stops at ENOSPC, and the system goes on.
     expect_text(command_output(output, "fill /work/big 8000000 1"), "fill: /work/big: ENOSPC")
+    expect_clean_power_off(status, output)
+
+
+def scenario_files_differential(build: Path, accel: str) -> None:
+    # 240 random operations on the guest's VFS and on this machine's Linux must answer alike
+    # (file_differential.py). UMKA_FILES_SEED picks another sequence; the seed is printed.
+    seed = int(os.environ.get("UMKA_FILES_SEED", "2026"))
+    sequence = file_differential.operations(seed, 240)
+    lines = [file_differential.guest_line(operation) for operation in sequence]
+    status, output = boot(build, accel, [f"mkdir {file_differential.BASE}", *lines, "poweroff"], timeout=400)
+    guest = file_differential.guest_answers(output, lines, [operation[0] for operation in sequence])
+    host = file_differential.host_answers(sequence)
+    differences = [f"  {index}: {line!r}: guest {mine!r}, Linux {theirs!r}"
+                   for index, (line, mine, theirs) in enumerate(zip(lines, guest, host)) if mine != theirs]
+    refusals = sum(1 for answer in host if answer.startswith("E"))
+    print(f"files-differential: seed {seed}, {len(sequence)} operations, {refusals} refused on Linux, "
+          f"{len(differences)} differences")
+    expect(not differences, f"seed {seed}: the VFS and Linux disagree:\n" + "\n".join(differences[:20]))
+    expect(refusals > 40, f"seed {seed}: only {refusals} refusals: the sequence tests too little")
     expect_clean_power_off(status, output)
 
 
@@ -1281,6 +1302,7 @@ SCENARIOS = {
     "blk": scenario_blk,
     "blk-pc": lambda build, accel: scenario_blk(build, accel, "pc"),
     "files": scenario_files,
+    "files-differential": scenario_files_differential,
     "edu": scenario_edu,
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
