@@ -1,5 +1,6 @@
 // The file console module (kabi-idl/modules/file_console.kabi): its console_command.CommandSet
 // answers the file commands through the vfs.Vfs it was bound to. No state of its own.
+#include "appender.h"
 #include "file_commands.h"
 #include "umka/command_words.h"
 #include "umka/kabi/console_command.hpp"
@@ -9,14 +10,16 @@
 namespace {
 
 // Manifest order of kabi-idl/modules/file_console.kabi.
-enum Required : uint32_t { kLog = 0, kVfs = 1, kRequiredCount = 2 };
+enum Required : uint32_t { kLog = 0, kVfs = 1, kThreads = 2, kRequiredCount = 3 };
+static_assert(kVfs == umka::files::kAppenderVfs && kThreads == umka::files::kAppenderThreads);
 constexpr uint32_t kCommandSet = 0;
 constexpr uint32_t kMaximumWords = 64;
 
 constexpr char kDescription[] =
     "ls          ls [-l] [PATH] | cat PATH | stat PATH | mkdir PATH | rmdir PATH | rm PATH | "
     "mv FROM TO | ln [-s] TARGET PATH | write PATH [TEXT...] | fill PATH BYTES SEED | "
-    "sha256 PATH | mount [SOURCE TARGET TYPE] | umount PATH | df | sync: files (vfs.Vfs)\n";
+    "sha256 PATH | mount [SOURCE TARGET TYPE] | umount PATH | df | sync | append [PATH LINES]: "
+    "files (vfs.Vfs)\n";
 
 struct Commands {
     // Before an ordinary module's set (128): "stat" and friends are the files' here.
@@ -35,11 +38,19 @@ struct Commands {
         if (!umka::split_command_words(arguments, arguments_length, count, words, kMaximumWords)) {
             return UMKA_KABI_EINVAL;
         }
-        if (count == 0 || !umka::files::knows(words[0])) return UMKA_KABI_ENOENT;
+        if (count == 0) return UMKA_KABI_ENOENT;
+        const UmkaModuleBinding* binding = umka::kabi::binding_of(context);
+        if (umka::same_word(words[0], "append")) {
+            umka::CommandOutput out(static_cast<char*>(output), capacity);
+            umka::kabi::Status status = umka::files::append_command(binding, words, count, out);
+            *written = out.length();
+            return status;
+        }
+        if (!umka::files::knows(words[0])) return UMKA_KABI_ENOENT;
         umka::kabi::vfs::VfsRef vfs;
         umka::CommandOutput out(static_cast<char*>(output), capacity);
         umka::kabi::Status status = UMKA_KABI_ENODEV;
-        if (umka::kabi::bind_required(umka::kabi::binding_of(context), kVfs, &vfs).is_ok()) {
+        if (umka::kabi::bind_required(binding, kVfs, &vfs).is_ok()) {
             status = umka::files::run_file_command(vfs, words, count, out);
             // To the console ENOENT means "not a command of this set"; a path that does
             // not exist was already named with its errno in the output.
@@ -62,8 +73,11 @@ constexpr umka::kabi::console_command::CommandSetVtable command_set_vtable =
 UMKA_KABI_DEFINE_MANIFEST_FILE_CONSOLE();
 
 UMKA_MODULE_ENTRY(binding) {
-    if (!umka_module_binding_matches(binding, kRequiredCount, 1, 0)) {
+    if (!umka_module_binding_matches(binding, kRequiredCount, 1, 1)) {
         return umka_module_refuse(binding, UMKA_KABI_EINVAL, "binding of another manifest", 27);
+    }
+    if (umka::kabi::module_state<umka::files::AppenderState>(binding) == nullptr) {
+        return umka_module_refuse(binding, UMKA_KABI_EINVAL, "no FileConsoleState region", 26);
     }
     return umka_module_provide(binding, kCommandSet, &command_set_vtable, binding);
 }

@@ -214,13 +214,15 @@ def scenario_files(build: Path, accel: str) -> None:
     # The VFS over tmpfs: the root holds the bundle's root/ tree (initramfs/root, compared
     # byte for byte), files the guest writes hash as hashlib says, and every refusal names
     # its path and errno.
-    script = ["ls /", "cat /etc/motd", "stat /etc/hostname", "mkdir /work", "mkdir /work",
+    script = ["ls /", "cat /etc/motd", "stat /etc/hostname", "mkdir /work", "append /work/log 20000",
+              "append /work/other 5", "mkdir /work",
               "write /work/a hello files", "cat /work/a", "fill /work/f 300000 11", "sha256 /work/f",
               "ln /work/f /work/hard", "stat /work/f", "ln -s /etc/motd /work/motd", "cat /work/motd",
               "mv /work/a /work/b", "cat /work/a", "ls -l /work", "rm /work/nope", "rmdir /etc",
               "rm /work", "cat /etc/motd/x", "mkdir /mnt", "mount empty /mnt tmpfs", "write /mnt/x on mnt",
               "mv /mnt/x /work/x", "mount", "df", "umount /mnt", "cat /mnt/x", "rm /work/hard",
-              "stat /work/f", "fill /work/big 8000000 1", "poweroff"]
+              "stat /work/f", "wait 3000", "append", "sha256 /work/log", "fill /work/big 8000000 1",
+              "poweroff"]
     status, output = boot(build, accel, script)
     root = Path(__file__).resolve().parents[2] / "initramfs" / "root"
     motd = (root / "etc" / "motd").read_text()
@@ -256,6 +258,12 @@ def scenario_files(build: Path, accel: str) -> None:
     expect_text(command_output(output, "stat /work/f", 1), ", links 1, ")
     # A volume holds 4 MiB: the 8 MB file stops at ENOSPC, and the system goes on.
     expect_text(command_output(output, "fill /work/big 8000000 1"), "fill: /work/big: ENOSPC")
+    # The appender wrote from its own thread, one descriptor with O_APPEND, while every
+    # command above ran: each of its lines once, in order, nothing else in the file.
+    expect_text(command_output(output, "append /work/other 5"), "append: one is already running")
+    expect_text(command_output(output, "append"), "append: /work/log: 20000 of 20000 lines, done")
+    lines = "".join(f"line {number:06d}\n" for number in range(1, 20001)).encode()
+    expect_text(command_output(output, "sha256 /work/log"), f"{hashlib.sha256(lines).hexdigest()}  /work/log")
     expect_clean_power_off(status, output)
 
 
