@@ -164,6 +164,17 @@ int command_create(const Arguments& arguments) {
         return failure(std::to_string(inputs.size()) + " entries: a bundle holds at most " +
                        std::to_string(kMaximumEntries));
     }
+    // A root/ file may not also be a directory of another (root/etc and root/etc/motd):
+    // the root file system could not hold both.
+    for (const auto& [name, path] : inputs) {
+        for (const auto& [other, other_path] : inputs) {
+            if (other.size() > name.size() && other.compare(0, name.size(), name) == 0 &&
+                other[name.size()] == '/') {
+                return failure("entry '" + name + "' (" + path + ") is a file, but '" + other +
+                               "' needs it to be a directory");
+            }
+        }
+    }
     std::set<std::string> names;
     Bytes archive;
     uint32_t inode = 1;

@@ -117,8 +117,8 @@ Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Ou
         if (long_form) {
             char child[kPathCapacity];
             api::NodeAttributes node{};
-            if (!join(path, name, child) ||
-                vfs.stat_path(child, length_of(child), 0, &node).is_error()) {
+            bool joined = join(path, name, child);
+            if (!joined || vfs.stat_path(child, length_of(child), 0, &node).is_error()) {
                 line.add("?????????? ");
             } else {
                 add_mode(line, node.mode);
@@ -129,7 +129,7 @@ Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Ou
             line.add(name);
             char target[256];
             uint64_t target_length = 0;
-            if (record.kind == api::NodeKind::Symlink &&
+            if (joined && record.kind == api::NodeKind::Symlink &&
                 vfs.read_link_path(child, length_of(child), target, sizeof target - 1,
                                    &target_length)
                     .is_ok()) {

@@ -60,18 +60,21 @@ Status fill_from_boot_files(const UmkaModuleBinding* binding, uint32_t boot_file
         const char* path = reinterpret_cast<const char*>(file.name);
         uint64_t directory = 0;
         uint32_t last = 0;
-        if (Status made =
-                parent_directory(store, path, file.name_length, now_ns, &directory, &last);
-            made.is_error()) {
-            report(binding, log, file, "making its directories", made);
-            return made;
-        }
+        Status placed = parent_directory(store, path, file.name_length, now_ns, &directory, &last);
         uint64_t inode = 0;
-        if (Status created = store.create(directory, path + last, file.name_length - last,
-                                          NodeKind::Regular, file.mode & 07777, now_ns, &inode);
-            created.is_error()) {
-            report(binding, log, file, "creating it", created);
-            return created;
+        if (placed.is_ok()) {
+            placed = store.create(directory, path + last, file.name_length - last,
+                                  NodeKind::Regular, file.mode & 07777, now_ns, &inode);
+        }
+        if (placed.is_error()) {
+            report(binding, log, file, "placing it", placed);
+            // A name the tree cannot hold (a path through a file, a name given twice, an
+            // empty component) costs that entry only; running out of room costs the mount,
+            // since the root would then be less than the bundle without saying which part.
+            if (placed.code() == UMKA_KABI_ENOSPC || placed.code() == UMKA_KABI_EIO) {
+                return placed;
+            }
+            continue;
         }
         uint8_t chunk[kChunkBytes];
         for (uint64_t offset = 0; offset < file.size;) {

@@ -373,12 +373,18 @@ TEST_F(TmpfsModule, BootFileTooBigForTheVolumeLeavesNoVolume) {
     for (uint32_t index = 0; index < kVolumeSlots; ++index) EXPECT_EQ(mount_ok("empty"), index);
 }
 
-TEST_F(TmpfsModule, BootFileUnderAFileFailsTheMount) {
+// A name the tree cannot hold costs that entry, logged, not the whole root.
+TEST_F(TmpfsModule, BootFileUnderAFileIsSkippedAndLogged) {
     files_.add("etc", 0100644, text("a file"));
     files_.add("etc/motd", 0100644, text("hello\n"));
+    files_.add("etc2/motd", 0100644, text("kept\n"));
     uint32_t volume = 0;
-    EXPECT_EQ(mount("boot", &volume), UMKA_KABI_ENOTDIR);
-    EXPECT_EQ(memory_.live_regions(), 0u);
+    ASSERT_EQ(mount("boot", &volume), UMKA_KABI_OK);
+    EXPECT_EQ(memory_.live_regions(), 1u);
+    EXPECT_EQ(lookup(volume, walk(volume, "etc"), "motd"), UMKA_KABI_ENOTDIR);
+    EXPECT_EQ(lookup(volume, walk(volume, "etc2"), "motd"), UMKA_KABI_OK);
+    EXPECT_THAT(harness_.log().lines(),
+                testing::Contains(testing::HasSubstr("tmpfs: root/etc/motd: placing it failed")));
 }
 
 TEST_F(TmpfsModule, BadVolumeIsInvalid) {

@@ -26,12 +26,26 @@ bool place_of(MountedNamespace& names, uint32_t mount, Place* place) {
     return true;
 }
 
-// A path resolved for an operation that names its last component (create, remove,
-// rename): "." and ".." are refused with `dot_error`, the root with `root_error`.
+// The last component of an operation that names it (mkdir, rmdir, unlink, rename, link,
+// symlink) is looked up without following it even when the path ends in '/' (Linux:
+// filename_parentat, then the name itself): the slashes are taken off before the walk and
+// reported in `trailing_slash`, for each operation's own rule.
+Status resolve_named(MountedNamespace& names, const char* path, uint64_t length,
+                     Resolved* resolved) {
+    uint64_t trimmed = length;
+    while (trimmed > 1 && path[trimmed - 1] == '/') --trimmed;
+    if (Status found = resolve_path(names, path, trimmed, FinalLink::NoFollow, resolved);
+        found.is_error()) {
+        return found;
+    }
+    resolved->trailing_slash = trimmed != length;
+    return Status::ok();
+}
+
+// resolve_named, with "." and ".." refused with `dot_error`, and the root too.
 Status resolve_last(MountedNamespace& names, const char* path, uint64_t length, Resolved* resolved,
                     int32_t dot_error) {
-    if (Status found = resolve_path(names, path, length, FinalLink::NoFollow, resolved);
-        found.is_error()) {
+    if (Status found = resolve_named(names, path, length, resolved); found.is_error()) {
         return found;
     }
     if (resolved->last_is_dot || resolved->last_length == 0) return dot_error;
@@ -67,6 +81,14 @@ Status open_file(MountedNamespace& names, const char* path, uint64_t length, uin
                                ? FinalLink::NoFollow
                                : FinalLink::Follow;
     Resolved resolved{};
+    if (create) {
+        // O_CREAT walks to the parent first and refuses "name/" before it looks the name
+        // up (Linux's open_last_lookups): whatever the name is, that is EISDIR.
+        if (Status found = resolve_named(names, path, length, &resolved); found.is_error()) {
+            return found;
+        }
+        if (resolved.trailing_slash) return UMKA_KABI_EISDIR;
+    }
     if (Status found = resolve_path(names, path, length, final_link, &resolved); found.is_error()) {
         return found;
     }
@@ -74,11 +96,15 @@ Status open_file(MountedNamespace& names, const char* path, uint64_t length, uin
     uint32_t slot = 0;
     while (slot < kMaximumDescriptors && state.descriptors[slot].in_use != 0) ++slot;
     if (slot == kMaximumDescriptors) return UMKA_KABI_EMFILE;
+    // Then O_EXCL, then a directory, which O_CREAT never opens.
+    if (create && resolved.presence == Presence::Exists) {
+        if (exclusive) return UMKA_KABI_EEXIST;
+        if (resolved.kind == NodeKind::Directory) return UMKA_KABI_EISDIR;
+    }
     NodeId node = resolved.node;
     Place place;
     if (resolved.presence == Presence::Missing) {
         if (!create) return UMKA_KABI_ENOENT;
-        if (resolved.trailing_slash) return UMKA_KABI_EISDIR;
         if (!place_of(names, resolved.parent.mount, &place)) return UMKA_KABI_EIO;
         uint64_t inode = 0;
         Status made = place.file_system.create_node(place.volume, resolved.parent.inode,
@@ -87,7 +113,6 @@ Status open_file(MountedNamespace& names, const char* path, uint64_t length, uin
         if (made.is_error()) return made;
         node = NodeId{resolved.parent.mount, inode};
     } else {
-        if (exclusive) return UMKA_KABI_EEXIST;
         if (resolved.kind == NodeKind::Symlink) return UMKA_KABI_ELOOP;  // O_NOFOLLOW
         bool directory = resolved.kind == NodeKind::Directory;
         if ((flags & flag(api::OpenFlags::Directory)) != 0 && !directory) {
@@ -125,7 +150,8 @@ Status close_file(MountedNamespace& names, uint32_t number) {
     if (place_of(names, descriptor->mount, &place)) {
         (void)place.file_system.release_node(place.volume, descriptor->inode);
     }
-    --names.state().mounts[descriptor->mount].open_count;
+    Mount& mount = names.state().mounts[descriptor->mount];
+    if (mount.open_count != 0) --mount.open_count;
     *descriptor = Descriptor{};
     return Status::ok();
 }
@@ -141,8 +167,8 @@ Status transfer(MountedNamespace& names, uint32_t number, Direction direction, P
     Place place;
     if (!place_of(names, descriptor->mount, &place)) return UMKA_KABI_EIO;
     uint64_t at = position == Position::Explicit ? offset : descriptor->offset;
-    if (writing && position == Position::Description &&
-        (descriptor->flags & flag(api::OpenFlags::Append)) != 0) {
+    // O_APPEND writes at the end even through pwrite (Linux's documented behaviour).
+    if (writing && (descriptor->flags & flag(api::OpenFlags::Append)) != 0) {
         api::NodeAttributes attributes{};
         if (Status got =
                 place.file_system.node_attributes(place.volume, descriptor->inode, &attributes);
@@ -243,8 +269,7 @@ Status remove_node(MountedNamespace& names, const char* path, uint64_t length, N
     bool directory = kind == NodeKind::Directory;
     Resolved resolved{};
     // rmdir(".") is EINVAL, rmdir("..") ENOTEMPTY, unlink of either EISDIR.
-    if (Status found = resolve_path(names, path, length, FinalLink::NoFollow, &resolved);
-        found.is_error()) {
+    if (Status found = resolve_named(names, path, length, &resolved); found.is_error()) {
         return found;
     }
     if (resolved.last_length == 0) return directory ? UMKA_KABI_EBUSY : UMKA_KABI_EISDIR;
@@ -274,12 +299,10 @@ Status rename_path(MountedNamespace& names, const char* from, uint64_t from_leng
     // the ancestor traps, then what the file system checks (kinds, emptiness).
     Resolved source{};
     Resolved target{};
-    if (Status found = resolve_path(names, from, from_length, FinalLink::NoFollow, &source);
-        found.is_error()) {
+    if (Status found = resolve_named(names, from, from_length, &source); found.is_error()) {
         return found;
     }
-    if (Status found = resolve_path(names, to, to_length, FinalLink::NoFollow, &target);
-        found.is_error()) {
+    if (Status found = resolve_named(names, to, to_length, &target); found.is_error()) {
         return found;
     }
     if (source.parent.mount != target.parent.mount) return UMKA_KABI_EXDEV;
@@ -327,6 +350,7 @@ Status link_path(MountedNamespace& names, const char* existing, uint64_t existin
         return found;
     }
     if (target.presence == Presence::Exists) return UMKA_KABI_EEXIST;
+    if (target.trailing_slash) return UMKA_KABI_ENOENT;  // a new name "x/" is a directory's
     if (source.node.mount != target.parent.mount) return UMKA_KABI_EXDEV;
     if (source.kind == NodeKind::Directory) return UMKA_KABI_EPERM;
     Place place;
@@ -345,8 +369,11 @@ Status read_link_path(MountedNamespace& names, const char* path, uint64_t length
     if (resolved.kind != NodeKind::Symlink) return UMKA_KABI_EINVAL;
     Place place;
     if (!place_of(names, resolved.node.mount, &place)) return UMKA_KABI_EIO;
-    return place.file_system.read_symlink(place.volume, resolved.node.inode, buffer, capacity,
-                                          link_length);
+    Status read = place.file_system.read_symlink(place.volume, resolved.node.inode, buffer,
+                                                 capacity, link_length);
+    // readlink(2) answers the bytes it placed, never more than the buffer holds.
+    if (read.is_ok() && *link_length > capacity) *link_length = capacity;
+    return read;
 }
 
 Status truncate_path(MountedNamespace& names, const char* path, uint64_t length, uint64_t size) {

@@ -31,7 +31,10 @@ BASE = "/d"
 def random_path(chooser: random.Random) -> str:
     depth = chooser.choice((1, 2, 2, 2, 3))
     parts = [chooser.choice(NAMES) for _ in range(depth - 1)]
-    return "/".join(parts + [chooser.choice(NAMES if depth == 1 or chooser.random() < 0.3 else LEAVES)])
+    path = "/".join(parts + [chooser.choice(NAMES if depth == 1 or chooser.random() < 0.3 else LEAVES)])
+    # Now and then a trailing slash: it makes the last name a directory's, and follows a
+    # link there for stat and open but not for rmdir, unlink, rename, link or symlink.
+    return path + "/" if chooser.random() < 0.12 else path
 
 
 def operations(seed: int, count: int) -> list[list[str]]:
@@ -80,7 +83,8 @@ def stat_answer(kind: str, size: int, links: int) -> str:
 def host_answer(root: Path, operation: list[str]) -> str:
     """What Linux answers, in the form `answer` reads from the guest."""
     kind, rest = operation[0], operation[1:]
-    path = str(root / rest[0]) if kind != "symlink" else str(root / rest[1])
+    # os.path.join, not Path's "/": a trailing slash must reach the system call.
+    path = os.path.join(str(root), rest[0] if kind != "symlink" else rest[1])
     try:
         if kind == "mkdir":
             os.mkdir(path, 0o755)
@@ -98,9 +102,9 @@ def host_answer(root: Path, operation: list[str]) -> str:
         elif kind == "rmdir":
             os.rmdir(path)
         elif kind == "mv":
-            os.rename(path, str(root / rest[1]))
+            os.rename(path, os.path.join(str(root), rest[1]))
         elif kind == "ln":
-            os.link(path, str(root / rest[1]), follow_symlinks=False)
+            os.link(path, os.path.join(str(root), rest[1]), follow_symlinks=False)
         elif kind == "symlink":
             os.symlink(rest[0], path)
     except OSError as error:

@@ -109,7 +109,8 @@ TEST(UmkaBundle, CreateIsReproducible) {
 
 TEST(UmkaBundle, CreateRefusesUnsafeNamesAndMissingFiles) {
     std::string dir = work_dir("create_refusals");
-    for (std::string name : {"../x", "a/b", "..", "TRAILER!!!"}) {
+    for (std::string name :
+         {"../x", "a/b", "..", "TRAILER!!!", "root/../x", "root//x", "root/", "root/a/./b"}) {
         auto result = bundle({"create", "--output", dir + "/bad.cpio", name + "=" + kSigned});
         EXPECT_EQ(result.exit_code, 1) << name << ": " << result.output;
         EXPECT_NE(result.output.find("entry '" + name + "'"), std::string::npos) << result.output;
@@ -119,6 +120,25 @@ TEST(UmkaBundle, CreateRefusesUnsafeNamesAndMissingFiles) {
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_NE(result.output.find("/nonexistent/x.umod"), std::string::npos) << result.output;
     EXPECT_EQ(bundle({"create", "--output", dir + "/bad.cpio"}).exit_code, 2);
+}
+
+// The root file system's tree: root/ paths are entries, extracted into their directories;
+// a file that another entry needs as a directory is refused.
+TEST(UmkaBundle, RootTreePathsRoundTrip) {
+    std::string dir = work_dir("root_tree");
+    auto result = bundle({"create", "--output", dir + "/tree.cpio", "root/etc/motd=" + kSigned,
+                          "root/etc/deep/x=" + kSigned});
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    result = bundle({"extract", dir + "/tree.cpio", "--dir", dir + "/out"});
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_TRUE(exists(dir + "/out/root/etc/motd"));
+    EXPECT_TRUE(exists(dir + "/out/root/etc/deep/x"));
+    result = bundle({"create", "--output", dir + "/clash.cpio", "root/etc=" + kSigned,
+                     "root/etc/motd=" + kSigned});
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.output.find("'root/etc/motd' needs it to be a directory"), std::string::npos)
+        << result.output;
+    EXPECT_FALSE(exists(dir + "/clash.cpio"));
 }
 
 TEST(UmkaBundle, ExtractRefusesPathTraversalBeforeWritingAnything) {
