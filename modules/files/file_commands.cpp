@@ -143,19 +143,31 @@ Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Ou
     }
 }
 
-Status cat(const api::VfsRef& vfs, const char* path, Output& out) {
+// Reads the whole of `path` in chunks, handing each to `take`; a refusal is printed for
+// `command`. One loop for every command that consumes a file.
+template <typename Take>
+Status read_whole(const api::VfsRef& vfs, const char* command, const char* path, Output& out,
+                  Take take) {
     OpenFile file(vfs, path, api::OpenFlags{}, 0);
-    if (file.status().is_error()) return refuse(out, "cat", path, file.status());
-    char chunk[256];
+    if (file.status().is_error()) return refuse(out, command, path, file.status());
+    uint8_t chunk[512];
     for (;;) {
         uint64_t read = 0;
         if (Status got = vfs.read_file(file.descriptor(), chunk, sizeof chunk, &read);
             got.is_error()) {
-            return refuse(out, "cat", path, got);
+            return refuse(out, command, path, got);
         }
-        if (read == 0) return out.truncated() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
-        out.add(chunk, read);
+        if (read == 0) return Status::ok();
+        take(chunk, read);
     }
+}
+
+Status cat(const api::VfsRef& vfs, const char* path, Output& out) {
+    Status read = read_whole(vfs, "cat", path, out, [&out](const uint8_t* bytes, uint64_t length) {
+        out.add(reinterpret_cast<const char*>(bytes), length);
+    });
+    if (read.is_error()) return read;
+    return out.truncated() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
 }
 
 Status stat(const api::VfsRef& vfs, const char* path, Output& out) {
@@ -242,19 +254,11 @@ Status fill(const api::VfsRef& vfs, const char* const* words, Output& out) {
 }
 
 Status sha256(const api::VfsRef& vfs, const char* path, Output& out) {
-    OpenFile file(vfs, path, api::OpenFlags{}, 0);
-    if (file.status().is_error()) return refuse(out, "sha256", path, file.status());
     crypto::Sha256 hash;
-    uint8_t chunk[512];
-    for (;;) {
-        uint64_t read = 0;
-        if (Status got = vfs.read_file(file.descriptor(), chunk, sizeof chunk, &read);
-            got.is_error()) {
-            return refuse(out, "sha256", path, got);
-        }
-        if (read == 0) break;
-        hash.update(chunk, read);
-    }
+    Status read =
+        read_whole(vfs, "sha256", path, out,
+                   [&hash](const uint8_t* bytes, uint64_t length) { hash.update(bytes, length); });
+    if (read.is_error()) return read;
     uint8_t digest[crypto::kSha256DigestSize];
     hash.finish(digest);
     LineText<400> line;
