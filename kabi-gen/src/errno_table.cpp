@@ -78,6 +78,7 @@ const std::vector<ErrnoEntry>& errno_table() {
         {"EALREADY", 114},
         {"EINPROGRESS", 115},
         {"ESTALE", 116},
+        {"EUCLEAN", 117},
         {"EDQUOT", 122},
         {"ECANCELED", 125},
         {"EOWNERDEAD", 130},

@@ -32,6 +32,14 @@ public:
         (void)dma_.sync(bus::DmaBuffer{state_.dma_buffer}, offset, length, direction);
     }
 
+    Status hand_over(const block::BlockRequest& request) {
+        if (device_.completion_slot != 0) {
+            return device_.provider.device_submit_routed(device_.device_index, &request,
+                                                         device_.completion_slot);
+        }
+        return device_.provider.device_submit(device_.device_index, &request);
+    }
+
     // Hands the request to the driver; its bit is set first, since the completion may come
     // back (on the driver's thread) before device_submit returns.
     Status submit(uint32_t slot, block::BlockOperation operation, uint64_t sector, uint32_t sectors,
@@ -48,14 +56,14 @@ public:
         request.device_address = umka_kabi_dma_addr{state_.dma_device_address + offset};
         __atomic_store_n(&state_.results[slot], 0, __ATOMIC_RELAXED);
         __atomic_fetch_or(&state_.in_flight, bit, __ATOMIC_ACQ_REL);
-        Status submitted = device_.provider.device_submit(device_.device_index, &request);
+        Status submitted = hand_over(request);
         // EAGAIN: the device's queue is full (other users, or a driver that frees its
         // descriptor only after complete() returned): let it drain, then try again.
         for (uint32_t attempt = 0; submitted.code() == UMKA_KABI_EAGAIN && attempt < kRetries;
              ++attempt) {
             if (kick().is_error()) break;
             threads_.yield_now();
-            submitted = device_.provider.device_submit(device_.device_index, &request);
+            submitted = hand_over(request);
         }
         if (submitted.is_error()) {
             __atomic_fetch_and(&state_.in_flight, ~bit, __ATOMIC_ACQ_REL);

@@ -50,6 +50,15 @@ Status find_device(const UmkaModuleBinding* binding, uint32_t ordinal, Device* d
             device->ordinal = ordinal;
             device_name(ordinal, device->name);
             device->geometry = {};
+            static constexpr char kCompletion[] = "BlockCompletion";
+            device->completion_slot = 0;
+            if (provider.has_device_submit_routed() &&
+                directory
+                    .own_provision(kPackage, sizeof kPackage - 1, kCompletion,
+                                   sizeof kCompletion - 1, &device->completion_slot)
+                    .is_error()) {
+                device->completion_slot = 0;
+            }
             // A device its driver could not bring up is there but not ready: EIO, so a
             // listing goes on past it (ENODEV means no such device).
             Status geometry = provider.device_geometry(device->device_index, &device->geometry);

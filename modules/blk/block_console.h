@@ -78,6 +78,9 @@ struct Device {
     uint32_t ordinal;
     block::BlockGeometry geometry;
     char name[4];  // "vda" and its NUL
+    // This module's own BlockCompletion slot, which requests name so that they complete here
+    // whatever other BlockCompletion providers are loaded (0: the driver's default).
+    uint64_t completion_slot;
 };
 
 // The device of `ordinal` (provider order, then device index). ENODEV: fewer devices.

@@ -67,6 +67,20 @@ TEST_F(BlockConsole, LeavesOtherCommandsToOtherSets) {
     EXPECT_EQ(status, UMKA_KABI_ENOENT);
 }
 
+// Once the directory answers own_provision, every request names this module's
+// BlockCompletion, so it completes here even when another consumer's is listed first.
+TEST_F(BlockConsole, RoutesItsRequestsToItsOwnCompletion) {
+    world_.directory.set_caller("block_console");
+    int32_t status = -1;
+    std::string output = run("blk fill vda 8 100 7", &status);
+    ASSERT_EQ(status, UMKA_KABI_OK) << output;
+    EXPECT_GT(world_.driver(0).requests(), 0u);
+    EXPECT_EQ(world_.driver(0).routed(), world_.driver(0).requests() + 1) << "data and flush";
+    RamDisk& disk = world_.driver(0).disk(0);
+    std::vector<uint8_t> written(disk.bytes.begin() + 8 * 512, disk.bytes.begin() + 108 * 512);
+    EXPECT_EQ(written, reference_pattern(7, 100 * 512));
+}
+
 TEST_F(BlockConsole, FillWritesThePatternFlushesAndPrintsItsHash) {
     int32_t status = -1;
     std::string output = run("blk fill vda 8 100 7", &status);

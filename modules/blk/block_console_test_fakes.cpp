@@ -47,13 +47,19 @@ std::vector<uint64_t> Driver::first_sectors() {
     return first_sectors_;
 }
 
+uint64_t Driver::routed() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return routed_;
+}
+
 uint32_t Driver::most_in_flight() {
     std::lock_guard<std::mutex> lock(mutex_);
     return most_in_flight_;
 }
 
 // Checks what virtio-blk would refuse, so a module bug shows as a refusal here.
-KabiStatus Driver::submit(uint32_t device, const block::BlockRequest& request) {
+KabiStatus Driver::submit(uint32_t device, const block::BlockRequest& request,
+                          uint64_t completion) {
     if (device >= disks_.size()) return UMKA_KABI_ENODEV;
     const block::BlockGeometry& geometry = disks_[device].geometry;
     uint64_t block = geometry.sector_size / 512;
@@ -77,7 +83,8 @@ KabiStatus Driver::submit(uint32_t device, const block::BlockRequest& request) {
     }
     std::lock_guard<std::mutex> lock(mutex_);
     if (in_flight_ >= geometry.queue_depth) return UMKA_KABI_EAGAIN;
-    submitted_.push_back(Pending{device, request});
+    submitted_.push_back(Pending{device, request, completion});
+    routed_ += completion != 0 ? 1 : 0;
     in_flight_ += 1;
     most_in_flight_ = std::max(most_in_flight_, in_flight_);
     requests_ += request.operation == block::BlockOperation::Flush ? 0 : 1;
@@ -141,7 +148,15 @@ void Driver::run() {
         lock.lock();
         in_flight_ -= 1;  // the descriptor is free before the completion is reported
         lock.unlock();
-        completion_.complete(pending.request.cookie, result);
+        block::BlockCompletionRef routed;
+        if (pending.completion != 0 &&
+            umka::kabi::bind_service(
+                reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(pending.completion)), &routed)
+                .is_ok()) {
+            routed.complete(pending.request.cookie, result);
+        } else {
+            completion_.complete(pending.request.cookie, result);
+        }
         lock.lock();
         busy_ = false;
         idle_.notify_all();
@@ -172,6 +187,11 @@ struct BlockDevice {
     static KabiStatus device_submit(void* context, uint32_t device,
                                     const block::BlockRequest* request) {
         return driver(context).submit(device, *request);
+    }
+    static KabiStatus device_submit_routed(void* context, uint32_t device,
+                                           const block::BlockRequest* request,
+                                           uint64_t completion) {
+        return driver(context).submit(device, *request, completion);
     }
     static KabiStatus device_kick(void* context, uint32_t device) {
         return driver(context).kick(device);

@@ -65,15 +65,18 @@ public:
     uint64_t requests();
     uint64_t highest_sector();
     uint32_t most_in_flight();
+    uint64_t routed();  // requests submitted with a completion slot
     std::vector<uint64_t> first_sectors();  // of every read or write, in submission order
 
-    KabiStatus submit(uint32_t device, const block::BlockRequest& request);
+    // `completion`: the BlockCompletion slot the request completes to (0: the attached one).
+    KabiStatus submit(uint32_t device, const block::BlockRequest& request, uint64_t completion = 0);
     KabiStatus kick(uint32_t device);
 
 private:
     struct Pending {
         uint32_t device;
         block::BlockRequest request;
+        uint64_t completion;
     };
     void run();
     int32_t perform(const Pending& pending);
@@ -92,6 +95,7 @@ private:
     uint32_t in_flight_ = 0;
     uint32_t most_in_flight_ = 0;
     uint64_t requests_ = 0;
+    uint64_t routed_ = 0;
     uint64_t highest_sector_ = 0;
     std::vector<uint64_t> first_sectors_;
     std::thread thread_;

@@ -1,8 +1,13 @@
 // Completions: IrqHandler.handle_interrupt(device) reaps a device's used ring when its MSI-X vector
 // fires; a device the nucleus gave no vector is polled by a thread of this module while
-// requests are in flight (it sleeps on the kick word while none are). Each completion goes
-// to the first block_device.BlockCompletion in the service directory (found once, when the
-// first is due), outside the queue lock.
+// requests are in flight (it sleeps on the kick word while none are). Each completion goes,
+// outside the queue lock, to the BlockCompletion its request was routed to
+// (device_submit_routed), or else to the first block_device.BlockCompletion in the service
+// directory (found once, when the first is due).
+//
+// A route is an index into State::completion_routes, never a slot address, because the
+// request slot that carries it lives in DMA memory the device can write: a corrupted route
+// is dropped and counted (completions_lost), not called through.
 #include "umka/kabi/block_device.hpp"
 #include "umka/kabi/service_directory.hpp"
 #include "virtio_blk_driver.h"
@@ -19,8 +24,14 @@ constexpr uint64_t kIdleWaitNs = 100'000'000;
 
 struct Finished {
     uint64_t cookie;
+    uint64_t route;
     int32_t result;
 };
+
+constexpr char kCompletionPackage[] = "block_device";
+constexpr char kCompletionInterface[] = "BlockCompletion";
+// Providers of BlockCompletion looked at when a consumer names its slot.
+constexpr uint32_t kMaximumProviders = 16;
 
 Status bind_completion(const UmkaModuleBinding* binding, State& state,
                        block::BlockCompletionRef* out) {
@@ -31,16 +42,26 @@ Status bind_completion(const UmkaModuleBinding* binding, State& state,
             status.is_error()) {
             return status;
         }
-        static constexpr char kPackage[] = "block_device";
-        static constexpr char kInterface[] = "BlockCompletion";
-        if (Status status = directory.provider(kPackage, sizeof kPackage - 1, kInterface,
-                                               sizeof kInterface - 1, 0, 1, &slot);
+        if (Status status =
+                directory.provider(kCompletionPackage, sizeof kCompletionPackage - 1,
+                                   kCompletionInterface, sizeof kCompletionInterface - 1, 0, 1, &slot);
             status.is_error()) {
             return status;
         }
         __atomic_store_n(&state.completion_slot, slot, __ATOMIC_RELEASE);
     }
     return kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(slot)), out);
+}
+
+// The completion a request's route names; false for a route no consumer was given.
+bool completion_for(const UmkaModuleBinding* binding, State& state, uint64_t route,
+                    block::BlockCompletionRef* out) {
+    if (route == kDefaultRoute) return bind_completion(binding, state, out).is_ok();
+    if (route > kMaximumRoutes) return false;
+    uint64_t slot = __atomic_load_n(&state.completion_routes[route - 1], __ATOMIC_ACQUIRE);
+    if (slot == 0) return false;
+    return kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(slot)), out)
+        .is_ok();
 }
 
 bool in_flight(State& state) {
@@ -81,13 +102,14 @@ uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
     while (count < kReapBatch) {
         uint64_t cookie = 0;
         int32_t result = 0;
-        virtio::PollResult polled = objects.blocks.poll(&cookie, &result);
+        uint64_t route = kDefaultRoute;
+        virtio::PollResult polled = objects.blocks.poll(&cookie, &result, &route);
         if (polled == virtio::PollResult::Empty) break;
         if (polled == virtio::PollResult::Broken) {
             broken = true;
             break;
         }
-        finished[count++] = Finished{cookie, result};
+        finished[count++] = Finished{cookie, route, result};
     }
     // Nothing completed: a device that set DEVICE_NEEDS_RESET (virtio 1.2 §2.1.2) will
     // complete nothing more until it is reset, so it is treated like a broken ring.
@@ -96,8 +118,8 @@ uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
         // The device lied about its used ring, or asked for a reset: reset it, and every
         // request it held ends with EIO, once. The device stays out of service (Broken).
         (void)objects.transport.reset();
-        objects.blocks.fail_in_flight([&](uint64_t cookie, int32_t result) {
-            if (count < kReapBatch) finished[count++] = Finished{cookie, result};
+        objects.blocks.fail_in_flight([&](uint64_t cookie, int32_t result, uint64_t route) {
+            if (count < kReapBatch) finished[count++] = Finished{cookie, route, result};
         });
         __atomic_store_n(&record.phase, uint32_t(Phase::Broken), __ATOMIC_RELEASE);
     }
@@ -113,15 +135,61 @@ uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
         log_text(binding, services::LogLevel::Error, kNeedsReset, sizeof kNeedsReset - 1);
     }
     if (count == 0) return 0;
+    // Consecutive completions mostly share a route: bind once per run of them.
     block::BlockCompletionRef completion;
-    if (bind_completion(binding, state, &completion).is_error()) {
-        __atomic_add_fetch(&state.completions_lost, count, __ATOMIC_RELAXED);
-        return count;
-    }
+    uint64_t bound_route = ~uint64_t{0};
+    bool bound = false;
     for (uint32_t done = 0; done < count; ++done) {
+        if (finished[done].route != bound_route) {
+            bound_route = finished[done].route;
+            bound = completion_for(binding, state, bound_route, &completion);
+        }
+        if (!bound) {
+            __atomic_add_fetch(&state.completions_lost, 1u, __ATOMIC_RELAXED);
+            continue;
+        }
         completion.complete(finished[done].cookie, finished[done].result);
     }
     return count;
+}
+
+Status route_for(const UmkaModuleBinding* binding, uint64_t completion, uint64_t* route) {
+    State& state = state_of(binding);
+    if (completion == 0) return UMKA_KABI_ENOENT;
+    for (uint32_t index = 0; index < kMaximumRoutes; ++index) {
+        if (__atomic_load_n(&state.completion_routes[index], __ATOMIC_ACQUIRE) == completion) {
+            *route = index + 1;
+            return Status::ok();
+        }
+    }
+    // A new consumer: its slot must be one the directory hands out for BlockCompletion
+    // (looking it up also records this module's binding to it, so it stays published).
+    kabi::service_directory::DirectoryRef directory;
+    if (Status status = kabi::bind_required(binding, kDirectory, &directory); status.is_error()) {
+        return status;
+    }
+    bool known = false;
+    for (uint32_t index = 0; index < kMaximumProviders && !known; ++index) {
+        uint64_t slot = 0;
+        if (directory
+                .provider(kCompletionPackage, sizeof kCompletionPackage - 1, kCompletionInterface,
+                          sizeof kCompletionInterface - 1, index, 1, &slot)
+                .is_error()) {
+            break;
+        }
+        known = slot == completion;
+    }
+    if (!known) return UMKA_KABI_ENOENT;
+    for (uint32_t index = 0; index < kMaximumRoutes; ++index) {
+        uint64_t expected = 0;
+        if (__atomic_compare_exchange_n(&state.completion_routes[index], &expected, completion,
+                                        false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+            expected == completion) {
+            *route = index + 1;
+            return Status::ok();
+        }
+    }
+    return UMKA_KABI_ENOSPC;
 }
 
 int32_t completion_thread(uint64_t argument) {

@@ -42,7 +42,8 @@ virtio::block::Operation operation_of(block::BlockOperation operation, bool* kno
     return virtio::block::Operation::Read;
 }
 
-Status submit_to(State& state, uint32_t device, const block::BlockRequest* request) {
+Status submit_to(State& state, uint32_t device, const block::BlockRequest* request,
+                 uint64_t route = kDefaultRoute) {
     if (request == nullptr) return UMKA_KABI_EINVAL;
     DeviceRecord* record = ready_device(state, device);
     if (record == nullptr) return UMKA_KABI_ENODEV;
@@ -57,7 +58,7 @@ Status submit_to(State& state, uint32_t device, const block::BlockRequest* reque
     uint16_t before = objects.queue.available_index();
     int32_t result =
         objects.blocks.submit(operation, request->first_sector, request->device_address.value,
-                              uint32_t(bytes), request->cookie);
+                              uint32_t(bytes), request->cookie, route);
     if (result == UMKA_KABI_OK) {
         __atomic_add_fetch(&record->submitted, 1, __ATOMIC_ACQ_REL);
         // Batched: the doorbell rings at kick, unless the ring is full enough to need it.
@@ -117,6 +118,15 @@ struct BlockDevice {
     }
     static Status device_kick(void* context, uint32_t device) {
         return kick_device(binding_of(context), device);
+    }
+    static Status device_submit_routed(void* context, uint32_t device,
+                                       const block::BlockRequest* request, uint64_t completion) {
+        const UmkaModuleBinding* binding = binding_of(context);
+        uint64_t route = 0;
+        if (Status status = route_for(binding, completion, &route); status.is_error()) {
+            return status;
+        }
+        return submit_to(state_of(binding), device, request, route);
     }
     static Status device_origin(void* context, uint32_t device, block::BlockDeviceOrigin* origin) {
         if (origin == nullptr) return UMKA_KABI_EINVAL;

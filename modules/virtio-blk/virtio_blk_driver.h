@@ -95,6 +95,14 @@ inline State& state_of(const UmkaModuleBinding* binding) {
 // many are ready, and in *polled how many of those have no interrupt.
 uint32_t set_up_devices(const UmkaModuleBinding* binding, uint32_t* polled);
 
+// Where a request's completion goes: kDefaultRoute (the first BlockCompletion in the
+// directory) or 1 + an index into State::completion_routes.
+inline constexpr uint64_t kDefaultRoute = 0;
+inline constexpr uint32_t kMaximumRoutes = sizeof(State::completion_routes) / sizeof(uint64_t);
+// The route of `completion`, a BlockCompletion slot a consumer named (completions.cpp):
+// ENOENT when no BlockCompletion provider has that slot, ENOSPC when every route is taken.
+Status route_for(const UmkaModuleBinding* binding, uint64_t completion, uint64_t* route);
+
 // The completion thread's body and one pass over a device (completions.cpp).
 int32_t completion_thread(uint64_t binding);
 // Completes what device `index` finished; how many.

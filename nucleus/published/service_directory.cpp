@@ -1,5 +1,6 @@
 // service_directory.Directory: a module's lookup of every provider of an interface (the
-// console service finds the modules' console_command.CommandSet providers this way).
+// console service finds the modules' console_command.CommandSet providers this way), and of
+// its own provision of one (the slot a consumer hands a provider that calls it back).
 //
 // The calling module is found from the return address into its image (the thunk inlines
 // the caller's frame, as for kernel_services.Threads), and each lookup is recorded as one of
@@ -47,6 +48,28 @@ struct DirectoryService {
         modules::Diagnostic diagnostic;
         TRY(registry.bind(caller->image.manifest_view.name(), caller->owner, found, minimum_version,
                           diagnostic));
+        *slot = reinterpret_cast<uint64_t>(found);
+        return Status::ok();
+    }
+
+    [[gnu::always_inline]] static inline Status own_provision(void*, const char* package_data,
+                                                              uint64_t package_length,
+                                                              const char* interface_data,
+                                                              uint64_t interface_length,
+                                                              uint64_t* slot) {
+        ModuleRecord* caller = module_system().record_containing(__builtin_return_address(0));
+        if (caller == nullptr || caller->binding == nullptr) return Errno::NotPermitted;
+        char package[modules::kServiceNameSize];
+        char interface[modules::kServiceNameSize];
+        if (slot == nullptr || !copy_name(package_data, package_length, package) ||
+            !copy_name(interface_data, interface_length, interface)) {
+            return Errno::InvalidArgument;
+        }
+        RecursiveSpinLockGuard guard(capability_writer_lock());
+        // Slots are published under the module's name, which its replacement keeps, so the
+        // slot stays the same across a live swap of the caller.
+        UmkaServiceSlot* found = TRY(module_system().registry().find(
+            package, interface, caller->image.manifest_view.name()));
         *slot = reinterpret_cast<uint64_t>(found);
         return Status::ok();
     }

@@ -31,6 +31,24 @@ struct HostDirectory::Vtable {
         *slot = reinterpret_cast<uint64_t>(found.value());
         return kabi::Status::ok();
     }
+    static kabi::Status own_provision(void* context, const char* package, uint64_t package_length,
+                                      const char* interface, uint64_t interface_length,
+                                      uint64_t* slot) {
+        HostDirectory& self = *static_cast<HostDirectory*>(context);
+        std::string caller;
+        {
+            std::lock_guard<std::mutex> lock(self.mutex_);
+            self.lookups_ += 1;
+            caller = self.caller_;
+        }
+        if (caller.empty()) return UMKA_KABI_ENOENT;
+        auto found = self.harness_.registry().find(std::string(package, package_length).c_str(),
+                                                   std::string(interface, interface_length).c_str(),
+                                                   caller.c_str());
+        if (found.is_error()) return UMKA_KABI_ENOENT;
+        *slot = reinterpret_cast<uint64_t>(found.value());
+        return kabi::Status::ok();
+    }
 };
 
 const directory::DirectoryVtable* HostDirectory::vtable() {
@@ -43,6 +61,11 @@ void HostDirectory::list(const std::string& package, const std::string& interfac
                          std::vector<std::string> providers) {
     std::lock_guard<std::mutex> lock(mutex_);
     listed_[{package, interface}] = std::move(providers);
+}
+
+void HostDirectory::set_caller(const std::string& module) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    caller_ = module;
 }
 
 uint64_t HostDirectory::lookups() const {

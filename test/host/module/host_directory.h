@@ -1,7 +1,8 @@
 // service_directory.Directory for module tests, over the harness's service registry: the
 // index-th provider of package.interface. An interface the test lists (list()) has exactly
 // those providers, in that order (a test can list none); any other has one, its first
-// publisher in the registry.
+// publisher in the registry. own_provision answers for the module the test names as the
+// caller (set_caller): the harness cannot tell which loaded module is calling.
 #pragma once
 
 #include <stdint.h>
@@ -26,6 +27,8 @@ public:
 
     void list(const std::string& package, const std::string& interface,
               std::vector<std::string> providers);
+    // The module own_provision answers for (none: ENOENT).
+    void set_caller(const std::string& module);
     // How many lookups the module made (found or not).
     uint64_t lookups() const;
 
@@ -36,6 +39,7 @@ private:
     mutable std::mutex mutex_;  // a module may look up from its own threads
     std::map<std::pair<std::string, std::string>, std::vector<std::string>> listed_;
     uint64_t lookups_ = 0;
+    std::string caller_;
 };
 
 }  // namespace umka::harness

@@ -159,6 +159,8 @@ constexpr const char* errno_text(int64_t code) {
         return "EINPROGRESS";
     case UMKA_KABI_ESTALE:
         return "ESTALE";
+    case UMKA_KABI_EUCLEAN:
+        return "EUCLEAN";
     case UMKA_KABI_EDQUOT:
         return "EDQUOT";
     case UMKA_KABI_ECANCELED:

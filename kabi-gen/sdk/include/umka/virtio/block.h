@@ -141,7 +141,7 @@ public:
     // largest_transfer()), EOPNOTSUPP (a discard or flush the device does not offer), EAGAIN (the
     // queue is full), EIO (the queue is broken: reset the device).
     int32_t submit(Operation operation, uint64_t sector, uint64_t data, uint32_t length,
-                   uint64_t token) {
+                   uint64_t token, uint64_t route = 0) {
         if (queue_->problem() != QueueProblem::None) return UMKA_KABI_EIO;
         if ((operation == Operation::Write || operation == Operation::Discard) &&
             geometry_.read_only) {
@@ -176,6 +176,7 @@ public:
         record.header = Header{request_type(operation), 0, addressed ? sector : 0};
         record.status = 0xFF;  // a device that never writes it reads as an error
         record.token = token;
+        record.route = route;
         Segment segments[kMaximumSegments];
         uint16_t count = 0;
         segments[count++] =
@@ -201,15 +202,17 @@ public:
         return UMKA_KABI_OK;
     }
 
-    // One completion: its token and errno (OK, EIO for VIRTIO_BLK_S_IOERR or a status the
-    // device did not write, EOPNOTSUPP for VIRTIO_BLK_S_UNSUPP).
-    PollResult poll(uint64_t* token, int32_t* result) {
+    // One completion: its token, errno (OK, EIO for VIRTIO_BLK_S_IOERR or a status the
+    // device did not write, EOPNOTSUPP for VIRTIO_BLK_S_UNSUPP) and the route it was
+    // submitted with (where the driver sends the completion; this library never reads it).
+    PollResult poll(uint64_t* token, int32_t* result, uint64_t* route = nullptr) {
         Completion completion{};
         PollResult polled = queue_->poll(&completion);
         if (polled != PollResult::Completed) return polled;
         uint16_t slot = uint16_t(completion.token);
         Slot& record = slot_at(slot);
         *token = record.token;
+        if (route != nullptr) *route = record.route;
         uint8_t status = __atomic_load_n(&record.status, __ATOMIC_ACQUIRE);
         *result = status == kStatusOk            ? UMKA_KABI_OK
                   : status == kStatusUnsupported ? kNotSupported
@@ -218,12 +221,17 @@ public:
         return PollResult::Completed;
     }
 
-    // After a device reset: every request in flight completes with EIO, once.
+    // After a device reset: every request in flight completes with EIO, once
+    // (`complete(token, result)`, or `complete(token, result, route)`).
     template <typename Complete>
     uint16_t fail_in_flight(Complete&& complete) {
         return queue_->drain([&](uint64_t slot) {
             Slot& record = slot_at(uint16_t(slot));
-            complete(record.token, int32_t(UMKA_KABI_EIO));
+            if constexpr (requires { complete(record.token, int32_t(0), record.route); }) {
+                complete(record.token, int32_t(UMKA_KABI_EIO), record.route);
+            } else {
+                complete(record.token, int32_t(UMKA_KABI_EIO));
+            }
             record.in_use = 0;
         });
     }
@@ -253,7 +261,8 @@ private:
         uint8_t in_use;
         uint8_t reserved[6];
         uint64_t token;  // the driver's
-        uint64_t padding[2];
+        uint64_t route;  // the driver's
+        uint64_t padding;
     };
     static_assert(sizeof(Slot) == kSlotBytes);
 
