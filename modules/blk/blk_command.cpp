@@ -41,15 +41,6 @@ bool parse_number(const char* what, const char* word, uint64_t limit, uint64_t* 
     return false;
 }
 
-// "vda".."vdz" to its ordinal.
-bool parse_device_name(const char* word, uint32_t* ordinal) {
-    if (word[0] != 'v' || word[1] != 'd' || word[2] < 'a' || word[2] > 'z' || word[3] != '\0') {
-        return false;
-    }
-    *ordinal = uint32_t(word[2] - 'a');
-    return true;
-}
-
 Status report(Output& out, const char* name, int32_t code) {
     LineText<96> line;
     line.add("blk: ").add(name).add(": ").add(errno_text(code));
@@ -61,7 +52,9 @@ Status report(Output& out, const char* name, int32_t code) {
 Status open_device(const UmkaModuleBinding* binding, const char* word, Device* device,
                    Output& out) {
     uint32_t ordinal = 0;
-    if (!parse_device_name(word, &ordinal)) return report(out, word, UMKA_KABI_ENODEV);
+    uint64_t length = 0;
+    while (length < 4 && word[length] != '\0') ++length;  // a name is 3 bytes: 4 is too long
+    if (!block_devices::parse_name(word, length, &ordinal)) return report(out, word, UMKA_KABI_ENODEV);
     if (Status found = find_device(binding, ordinal, device); found.is_error()) {
         return report(out, word, found.code());
     }
@@ -165,7 +158,7 @@ Status list_devices(const UmkaModuleBinding* binding, Output& out) {
         Status found = find_device(binding, count, &device);
         if (found.code() == UMKA_KABI_ENODEV) break;
         LineText<128> line;
-        device_name(count, device.name);
+        block_devices::name_of(count, device.name);
         line.add(device.name).add(" ");
         if (found.is_error()) {
             out.line(line.add("not ready: ").add(errno_text(found.code())));

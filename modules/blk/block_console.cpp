@@ -15,59 +15,24 @@
 
 namespace umka::blk {
 
-void device_name(uint32_t ordinal, char (&name)[4]) {
-    name[0] = 'v';
-    name[1] = 'd';
-    name[2] = char('a' + ordinal % kMaximumDevices);
-    name[3] = '\0';
-}
-
 Status find_device(const UmkaModuleBinding* binding, uint32_t ordinal, Device* device) {
-    if (ordinal >= kMaximumDevices) return UMKA_KABI_ENODEV;
     kabi::service_directory::DirectoryRef directory;
     if (kabi::bind_required(binding, kDirectory, &directory).is_error()) return UMKA_KABI_ENODEV;
-    static constexpr char kPackage[] = "block_device";
-    static constexpr char kInterface[] = "BlockDevice";
-    constexpr uint32_t kMinimumVersion = 2;  // the device-indexed methods
-    uint32_t first_ordinal = 0;
-    for (uint32_t index = 0; index < kMaximumProviders; ++index) {
-        uint64_t slot = 0;
-        Status found = directory.provider(kPackage, sizeof kPackage - 1, kInterface,
-                                          sizeof kInterface - 1, index, kMinimumVersion, &slot);
-        if (found.code() == UMKA_KABI_ENOENT) break;
-        block::BlockDeviceRef provider;
-        if (found.is_error() ||
-            kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(slot)), &provider)
-                .is_error() ||
-            !provider.has_device_kick()) {
-            continue;  // not usable: its devices get no names, so later names stay put
-        }
-        uint32_t count = provider.device_count();
-        if (ordinal - first_ordinal < count) {
-            device->provider = provider;
-            device->provider_index = index;
-            device->device_index = ordinal - first_ordinal;
-            device->ordinal = ordinal;
-            device_name(ordinal, device->name);
-            device->geometry = {};
-            static constexpr char kCompletion[] = "BlockCompletion";
-            device->completion_slot = 0;
-            if (provider.has_device_submit_routed() &&
-                directory
-                    .own_provision(kPackage, sizeof kPackage - 1, kCompletion,
-                                   sizeof kCompletion - 1, &device->completion_slot)
-                    .is_error()) {
-                device->completion_slot = 0;
-            }
-            // A device its driver could not bring up is there but not ready: EIO, so a
-            // listing goes on past it (ENODEV means no such device).
-            Status geometry = provider.device_geometry(device->device_index, &device->geometry);
-            return geometry.code() == UMKA_KABI_ENODEV ? Status(UMKA_KABI_EIO) : geometry;
-        }
-        first_ordinal += count;
-        if (first_ordinal > ordinal) break;  // a count past 2^32 - ordinal wrapped
+    block_devices::Found found;
+    if (Status status = block_devices::find(directory, ordinal, &found); status.is_error()) {
+        return status;
     }
-    return UMKA_KABI_ENODEV;
+    device->provider = found.provider;
+    device->provider_index = found.provider_index;
+    device->device_index = found.device_index;
+    device->ordinal = ordinal;
+    block_devices::name_of(ordinal, device->name);
+    device->completion_slot = block_devices::own_completion(directory, found.provider);
+    device->geometry = {};
+    // A device its driver could not bring up is there but not ready: EIO, so a listing goes
+    // on past it (ENODEV means no such device).
+    Status geometry = found.provider.device_geometry(device->device_index, &device->geometry);
+    return geometry.code() == UMKA_KABI_ENODEV ? Status(UMKA_KABI_EIO) : geometry;
 }
 
 Status ensure_buffer(const UmkaModuleBinding* binding) {

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "umka/block_devices.h"
 #include "umka/command_output.h"
 #include "umka/kabi/block_console.hpp"
 #include "umka/kabi/block_console_state.hpp"
@@ -58,10 +59,7 @@ inline constexpr uint32_t kPreferredInFlight = 8;
 // A request not completed this long after the last completion is given up on.
 inline constexpr uint64_t kRequestTimeoutNs = 5'000'000'000ull;
 inline constexpr uint64_t kMaximumBenchRequests = 1'000'000;
-// vda .. vdz.
-inline constexpr uint32_t kMaximumDevices = 26;
-// Providers of block_device.BlockDevice looked at (a bound on the directory walk).
-inline constexpr uint32_t kMaximumProviders = 32;
+inline constexpr uint32_t kMaximumDevices = block_devices::kMaximumDevices;
 
 inline State& state_of(const UmkaModuleBinding* binding) {
     // umka_module_entry refused the binding unless the region is there and large enough.
@@ -91,7 +89,6 @@ Status ensure_buffer(const UmkaModuleBinding* binding);
 Status ensure_wait_queue(const UmkaModuleBinding* binding);
 
 // "vda" for ordinal 0 (ordinals past 25 are never made).
-void device_name(uint32_t ordinal, char (&name)[4]);
 
 // Where a run's requests go. Range: request k covers [first_sector + k * request_sectors,
 // ...) cut at first_sector + sector_count. Wrap: request k of request_sectors sectors at the
