@@ -342,6 +342,9 @@ OldImage ModuleSwap::resume() {
         (void)loader::transfer_device_bindings(old_->owner, new_->owner);
         (void)interrupts::transfer(old_->owner, new_->owner);
     }
+    // Outside the capability lock (the queue table has its own). Handles keep their slots, so
+    // a thread already waiting stays queued; only who may use the queue from now on changes.
+    (void)loader::transfer_wait_queues(old_->owner, new_->owner);
     __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();
     modules::Diagnostic ignored;

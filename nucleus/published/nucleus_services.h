@@ -50,6 +50,9 @@ size_t transfer_device_bindings(uint32_t from_owner, uint32_t to_owner);
 
 // kernel_services.Threads (threads_service.cpp).
 Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+// Live swap: the wait queues `from_owner` created become `to_owner`'s, under the same
+// handles (its state names them). Returns how many.
+size_t transfer_wait_queues(uint32_t from_owner, uint32_t to_owner);
 
 // Every page of [address, address + length) is mapped. A module passes addresses the
 // nucleus then reads; an unmapped one is EFAULT rather than a page fault in the nucleus.

@@ -229,4 +229,10 @@ Status publish_threads(modules::ServiceRegistry& registry, modules::Diagnostic& 
                           kThreadsVtable.version, diagnostic);
 }
 
+size_t transfer_wait_queues(uint32_t from_owner, uint32_t to_owner) {
+    if (queue_table == nullptr) return 0;
+    SpinLockGuard guard(queue_table_lock);
+    return queue_table->transfer(from_owner, to_owner);
+}
+
 }  // namespace umka::loader

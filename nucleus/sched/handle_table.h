@@ -129,6 +129,19 @@ public:
         return Status::ok();
     }
 
+    // Every live slot of `from` becomes `to`'s: a live swap hands the successor instance the
+    // objects its state names. Handles stay valid (same slot, same generation). How many.
+    size_t transfer(uint32_t from, uint32_t to) {
+        size_t moved = 0;
+        for (size_t index = 0; index < capacity_; ++index) {
+            HandleSlot& slot = slots_[index];
+            if (!slot.live || slot.owner != from) continue;
+            slot.owner = to;
+            ++moved;
+        }
+        return moved;
+    }
+
     size_t capacity() const { return capacity_; }
 
 private:

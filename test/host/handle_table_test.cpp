@@ -117,6 +117,23 @@ TEST_F(HandleTableTest, DestroyWhileInUseIsBusyUntilReleased) {
 
 // Random create/destroy against a model: every handle ever destroyed stays stale, every
 // live one stays valid for its owner alone, and no two live handles are equal.
+// A live swap: the successor instance's owner takes exactly the old owner's live slots, under
+// the handles the old instance stored in its state.
+TEST_F(HandleTableTest, TransferMovesOnlyTheOldOwnersLiveSlots) {
+    uint64_t first = create(kOwner);
+    uint64_t other = create(kOtherOwner);
+    uint64_t gone = create(kOwner);
+    ASSERT_TRUE(table_.destroy(gone, kOwner).is_ok());
+    constexpr uint32_t kSuccessor = 9;
+    EXPECT_EQ(table_.transfer(kOwner, kSuccessor), 1u);
+    uint32_t slot = 0;
+    EXPECT_EQ(table_.check(first, kSuccessor, &slot), HandleCheck::Valid);
+    EXPECT_EQ(table_.check(first, kOwner, &slot), HandleCheck::NotOwner);
+    EXPECT_EQ(table_.check(other, kOtherOwner, &slot), HandleCheck::Valid);
+    EXPECT_EQ(table_.check(gone, kSuccessor, &slot), HandleCheck::Stale);
+    EXPECT_EQ(table_.transfer(kOwner, kSuccessor), 0u);
+}
+
 TEST(HandleTableProperty, RandomLifetimesNeverRevalidateAnOldHandle) {
     std::vector<HandleSlot> slots(8);
     HandleTable table(slots.data(), slots.size());

@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "umka_qemu.py"
 sys.path.insert(0, str(HERE))
+import ext2_scenario  # noqa: E402
 import file_differential  # noqa: E402
 BOOT_STEPS = ("early serial", "memory map", "frame allocator", "page tables", "descriptors and traps",
               "acpi", "interrupt controller", "timer calibration", "secondary cpus", "rendezvous",
@@ -287,7 +288,7 @@ def scenario_files_differential(build: Path, accel: str) -> None:
 
 
 DEFAULT_MODULES = ("serial_console", "console_service", "shell", "kernel_heap", "scheduler", "workload",
-                   "pci_bus_driver", "virtio_blk", "block_console", "tmpfs", "vfs_service", "file_console")
+                   "pci_bus_driver", "virtio_blk", "block_console", "tmpfs", "ext2", "vfs_service", "file_console")
 
 
 def scenario_edu(build: Path, accel: str) -> None:
@@ -1311,6 +1312,9 @@ SCENARIOS = {
     "blk-pc": lambda build, accel: scenario_blk(build, accel, "pc"),
     "files": scenario_files,
     "files-differential": scenario_files_differential,
+    "ext2-1k": lambda build, accel: ext2_scenario.run(sys.modules[__name__], build, accel, 1024),
+    "ext2-4k": lambda build, accel: ext2_scenario.run(sys.modules[__name__], build, accel, 4096),
+    "ext2-read-only": lambda build, accel: ext2_scenario.run_read_only(sys.modules[__name__], build, accel),
     "edu": scenario_edu,
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
