@@ -36,6 +36,7 @@ inline void name_of(uint32_t ordinal, char (&name)[4]) {
 
 struct Found {
     kabi::block_device::BlockDeviceRef provider;
+    uint64_t slot;  // the provider's service slot (UmkaServiceSlot*), to bind again later
     uint32_t provider_index;
     uint32_t device_index;  // within its provider
 };
@@ -64,6 +65,7 @@ inline kabi::Status find(kabi::service_directory::DirectoryRef& directory, uint3
         uint32_t count = provider.device_count();
         if (ordinal - first_ordinal < count) {
             found->provider = provider;
+            found->slot = slot;
             found->provider_index = index;
             found->device_index = ordinal - first_ordinal;
             return kabi::Status::ok();
