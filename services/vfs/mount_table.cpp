@@ -5,6 +5,7 @@
 // the covered node, so a walk crosses mounts both ways as on Linux. File systems are found
 // through the service directory by their type_name, so a new driver needs no change here.
 #include "umka/kabi/service_directory.hpp"
+#include "fstab.h"
 #include "vfs_service.h"
 
 namespace umka::vfs {
@@ -158,8 +159,13 @@ Status ensure_root(const UmkaModuleBinding* binding) {
     }
     static constexpr char kType[] = "tmpfs";
     static constexpr char kSource[] = "boot";
-    return mount_into(binding, 0, kSource, sizeof kSource - 1, kType, sizeof kType - 1, "/", 1,
-                      NodeId{0, 0});
+    if (Status mounted = mount_into(binding, 0, kSource, sizeof kSource - 1, kType,
+                                    sizeof kType - 1, "/", 1, NodeId{0, 0});
+        mounted.is_error()) {
+        return mounted;
+    }
+    mount_from_fstab(binding);
+    return Status::ok();
 }
 
 Status resolve_path(MountedNamespace& names, const char* path, uint64_t length,

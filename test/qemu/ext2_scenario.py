@@ -76,7 +76,8 @@ def hashed_files(tree: dict[str, tuple]) -> list[str]:
 
 def guest_script(tree: dict[str, tuple]) -> list[str]:
     files = hashed_files(tree)
-    script = ["mkdir /mnt", f"mount vda {MOUNT} ext2", f"ls -l {MOUNT}", "df"]
+    # The root's /etc/fstab mounts vda on /mnt at the first file command (`mount` here).
+    script = ["mount", f"ls -l {MOUNT}", "df"]
     script += [f"sha256 {MOUNT}/{path}" for path in files]
     script += [f"stat {MOUNT}/hard1", f"cat {MOUNT}/fast-link", f"cat {MOUNT}/slow-link",
                f"stat {MOUNT}/sparse"]
@@ -89,7 +90,8 @@ def guest_script(tree: dict[str, tuple]) -> list[str]:
                f"rm {MOUNT}/group2/file000", f"rm {MOUNT}/doomed-dir/inside", f"rmdir {MOUNT}/doomed-dir",
                f"rmdir {MOUNT}/group3", f"rm {MOUNT}/nope", f"mv {MOUNT}/made {MOUNT}/made/moved/inside",
                f"fill {MOUNT}/made/huge 60000000 5", f"ls -l {MOUNT}/made", "df", "sync",
-               f"umount {MOUNT}", "poweroff"]
+               f"umount {MOUNT}", f"mount vda {MOUNT} ext2", f"cat {MOUNT}/hard2", f"umount {MOUNT}",
+               "poweroff"]
     return script
 
 
@@ -127,6 +129,10 @@ def run(helpers, build: Path, accel: str, block_size: int) -> None:
         subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", str(block_size), "-N", "2048",
                         "-d", str(source), str(image), "24M"], check=True)
         status, output = helpers.boot(build, accel, guest_script(tree), "--disk", str(image), timeout=400)
+        expect("fstab:3: vda on /mnt (ext2): mounted" in output and "vda on /mnt type ext2" in output,
+               "/etc/fstab did not mount vda on /mnt")
+        expect(command_output(output, f"cat {MOUNT}/hard2") == "written by umka\n",
+               "a second mount does not show what the first wrote")
         expect(re.search(r"^-rw-r--r--\s+1\s+20 " + "n" * 255 + "$", command_output(output, f"ls -l {MOUNT}"),
                          re.MULTILINE) is not None, "ls -l does not show the 255-byte name")
         for path in hashed_files(tree):
@@ -185,7 +191,7 @@ def run_read_only(helpers, build: Path, accel: str) -> None:
         subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "4096", "-d", str(source), str(image), "8M"],
                        check=True)
         before = image.read_bytes()
-        script = ["mkdir /mnt", f"mount vda {MOUNT} ext2", f"cat {MOUNT}/kept", f"write {MOUNT}/new x",
+        script = ["mount", f"cat {MOUNT}/kept", f"write {MOUNT}/new x",
                   f"rm {MOUNT}/kept", f"mkdir {MOUNT}/d", f"umount {MOUNT}", "poweroff"]
         status, output = helpers.boot(build, accel, script, "--disk", f"{image}:ro")
         expect(command_output(output, f"cat {MOUNT}/kept") == "read-only data\n", "cat on a read-only disk")
