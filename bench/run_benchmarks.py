@@ -16,6 +16,10 @@
    64 MiB sequential) against Debian's Linux with its virtio_blk reading the same offsets
    of the same image with O_DIRECT (bench/linux_block_reader.c, `dd iflag=direct`;
    bench/block_bench.py).
+6. Files: the VFS and the ext2 module (`fbench`: 10,000 files created, stat'ed and listed
+   with ls -l, 64 MiB written with fsync and read cold) against Debian's Linux with its ext2
+   doing the same system calls on a fresh copy of the same image (bench/linux_files_bench.c,
+   bench/files_bench.py).
 
 The table goes to stdout, the same rows and header as JSON to build/bench/report.json
 (--output); bench/render_performance.py turns that JSON into docs/performance.md.
@@ -41,6 +45,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "evolution"))
 import accel_probe  # noqa: E402
 import block_bench  # noqa: E402
+import files_bench  # noqa: E402
 import linux_baseline  # noqa: E402
 import nucleus_size  # noqa: E402
 import report  # noqa: E402
@@ -327,7 +332,7 @@ def main() -> int:
     parser.add_argument("--repetitions", type=int, help="Google Benchmark repetitions (default 5; --quick 2)")
     parser.add_argument("--swap-cycles", type=int, help="A -> B -> A cycles per swap row (default 10; --quick 3)")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=("host", "size", "guest", "swap", "block"),
+                        choices=("host", "size", "guest", "swap", "block", "files"),
                         help="leave a part out (repeatable); the report says so")
     parser.add_argument("--output", type=Path, help="JSON report (default BUILD/bench/report.json)")
     arguments = parser.parse_args()
@@ -360,6 +365,9 @@ def main() -> int:
     if "block" not in arguments.skip:
         with tempfile.TemporaryDirectory(prefix="umka-bench-") as work:
             rows += block_bench.block_rows(build, accel, min(boots, 3), Path(work))
+    if "files" not in arguments.skip:
+        with tempfile.TemporaryDirectory(prefix="umka-bench-") as work:
+            rows += files_bench.files_rows(build, accel, min(boots, 2), Path(work))
     finished = datetime.datetime.now(datetime.timezone.utc)
     header["minutes"] = round((finished - started).total_seconds() / 60, 1)
     document = {"schema": report.SCHEMA, "header": header, "rows": rows, "details": details}

@@ -85,9 +85,8 @@ Status Disk::transfer(block::BlockOperation operation, uint64_t offset, uint32_t
     if (__atomic_load_n(&state.pending_cookie, __ATOMIC_ACQUIRE) != 0) return UMKA_KABI_EIO;
     block::BlockDeviceRef provider;
     services::ThreadsRef threads;
-    if (kabi::bind_service(reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(
-                               record_.provider_slot)),
-                           &provider)
+    if (kabi::bind_service(
+            reinterpret_cast<const UmkaServiceSlot*>(uintptr_t(record_.provider_slot)), &provider)
             .is_error() ||
         kabi::bind_required(binding_, kThreads, &threads).is_error()) {
         return UMKA_KABI_EIO;
@@ -155,10 +154,9 @@ Status Disk::read(uint64_t offset, void* buffer, uint32_t length) {
             moved.is_error()) {
             return moved;
         }
-        (void)dma.sync(bus::DmaBuffer{state.dma_buffer}, 0, chunk,
-                       bus::DmaDirection::FromDevice);
-        __builtin_memcpy(out + done, reinterpret_cast<const void*>(uintptr_t(state.dma_cpu_address)),
-                         chunk);
+        (void)dma.sync(bus::DmaBuffer{state.dma_buffer}, 0, chunk, bus::DmaDirection::FromDevice);
+        __builtin_memcpy(out + done,
+                         reinterpret_cast<const void*>(uintptr_t(state.dma_cpu_address)), chunk);
         done += chunk;
     }
     return Status::ok();

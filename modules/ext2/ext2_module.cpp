@@ -4,6 +4,7 @@
 // what a replacement instance does first; the module's code holds nothing. Every call takes
 // the module's lock: the core is single-threaded and its disk requests sleep.
 #include "ext2_module.h"
+
 #include "umka/block_devices.h"
 #include "umka/kabi/ext2_manifest.hpp"
 #include "umka/kabi/service_directory.hpp"
@@ -77,8 +78,8 @@ struct Call {
     Status status;
 };
 
-#define EXT2_CALL(context, volume_index)        \
-    Call call(context, volume_index);           \
+#define EXT2_CALL(context, volume_index)            \
+    Call call(context, volume_index);               \
     if (call.status.is_error()) return call.status; \
     Volume& volume = call.volume
 
@@ -214,9 +215,8 @@ struct FileSystem {
         EXT2_CALL(context, volume_index);
         return volume.read(inode, offset, buffer, length, transferred);
     }
-    static Status write_node(void* context, uint32_t volume_index, uint64_t inode,
-                             uint64_t offset, const void* data, uint64_t length,
-                             uint64_t* transferred) {
+    static Status write_node(void* context, uint32_t volume_index, uint64_t inode, uint64_t offset,
+                             const void* data, uint64_t length, uint64_t* transferred) {
         EXT2_CALL(context, volume_index);
         return volume.write(inode, offset, data, length, now_ns(call.binding), transferred);
     }
@@ -240,11 +240,11 @@ struct FileSystem {
                                  uint64_t target_length, uint64_t* inode) {
         EXT2_CALL(context, volume_index);
         if (target_length > 4095) return UMKA_KABI_ENAMETOOLONG;
-        return volume.symlink(directory, name, name_length(length), target,
-                              uint32_t(target_length), now_ns(call.binding), inode);
+        return volume.symlink(directory, name, name_length(length), target, uint32_t(target_length),
+                              now_ns(call.binding), inode);
     }
-    static Status read_symlink(void* context, uint32_t volume_index, uint64_t inode,
-                               void* buffer, uint64_t capacity, uint64_t* length) {
+    static Status read_symlink(void* context, uint32_t volume_index, uint64_t inode, void* buffer,
+                               uint64_t capacity, uint64_t* length) {
         EXT2_CALL(context, volume_index);
         uint32_t size = 0;
         Status read = volume.read_link(inode, static_cast<char*>(buffer),
@@ -265,8 +265,7 @@ struct FileSystem {
     static Status remove_directory_name(void* context, uint32_t volume_index, uint64_t directory,
                                         const char* name, uint64_t length) {
         EXT2_CALL(context, volume_index);
-        return volume.remove_directory(directory, name, name_length(length),
-                                       now_ns(call.binding));
+        return volume.remove_directory(directory, name, name_length(length), now_ns(call.binding));
     }
     static Status rename_name(void* context, uint32_t volume_index, uint64_t from_directory,
                               const char* from_name, uint64_t from_length, uint64_t to_directory,
@@ -351,6 +350,5 @@ UMKA_MODULE_ENTRY(binding) {
     int32_t provided =
         umka_module_provide(binding, ext2::kFileSystem, &ext2::file_system_vtable, binding);
     if (provided != UMKA_KABI_OK) return provided;
-    return umka_module_provide(binding, ext2::kBlockCompletion, &ext2::completion_vtable,
-                               binding);
+    return umka_module_provide(binding, ext2::kBlockCompletion, &ext2::completion_vtable, binding);
 }

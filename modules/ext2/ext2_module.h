@@ -57,8 +57,7 @@ public:
     Status flush() override;
 
 private:
-    Status transfer(kabi::block_device::BlockOperation operation, uint64_t offset,
-                    uint32_t length);
+    Status transfer(kabi::block_device::BlockOperation operation, uint64_t offset, uint32_t length);
 
     const UmkaModuleBinding* binding_;
     const VolumeRecord& record_;

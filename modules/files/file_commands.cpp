@@ -14,12 +14,6 @@ namespace {
 
 namespace api = kabi::vfs;
 
-uint64_t length_of(const char* text) {
-    uint64_t length = 0;
-    while (text[length] != '\0') ++length;
-    return length;
-}
-
 // "cat: /etc/nope: ENOENT"
 Status refuse(Output& out, const char* command, const char* path, Status status) {
     LineText<400> line;
@@ -34,25 +28,6 @@ Status usage(Output& out, const char* text) {
     out.line(line);
     return UMKA_KABI_EINVAL;
 }
-
-// Closes the descriptor when the command is done with it, whatever path it leaves by.
-class OpenFile {
-public:
-    OpenFile(const api::VfsRef& vfs, const char* path, api::OpenFlags flags, uint32_t mode)
-        : vfs_(vfs), status_(vfs.open_file(path, length_of(path), flags, mode, &descriptor_)) {}
-    ~OpenFile() {
-        if (status_.is_ok()) (void)vfs_.close_file(descriptor_);
-    }
-    OpenFile(const OpenFile&) = delete;
-    OpenFile& operator=(const OpenFile&) = delete;
-    Status status() const { return status_; }
-    uint32_t descriptor() const { return descriptor_; }
-
-private:
-    const api::VfsRef& vfs_;
-    uint32_t descriptor_ = 0;
-    Status status_;
-};
 
 // "drwxr-xr-x" for a mode.
 void add_mode(LineText<400>& line, uint32_t mode) {

@@ -11,11 +11,37 @@ namespace umka::files {
 
 using kabi::Status;
 using Output = CommandOutput;
+namespace api = kabi::vfs;
 
 // A path the commands build (ls -l's children): PATH_MAX.
 inline constexpr uint64_t kPathCapacity = 4096;
 // fill's largest file: the documented bound, so one command cannot take all of tmpfs by a typo.
 inline constexpr uint64_t kMaximumFillBytes = 64ull << 20;
+
+inline uint64_t length_of(const char* text) {
+    uint64_t length = 0;
+    while (text[length] != '\0') ++length;
+    return length;
+}
+
+// Closes the descriptor when the command is done with it, whatever path it leaves by.
+class OpenFile {
+public:
+    OpenFile(const api::VfsRef& vfs, const char* path, api::OpenFlags flags, uint32_t mode)
+        : vfs_(vfs), status_(vfs.open_file(path, length_of(path), flags, mode, &descriptor_)) {}
+    ~OpenFile() {
+        if (status_.is_ok()) (void)vfs_.close_file(descriptor_);
+    }
+    OpenFile(const OpenFile&) = delete;
+    OpenFile& operator=(const OpenFile&) = delete;
+    Status status() const { return status_; }
+    uint32_t descriptor() const { return descriptor_; }
+
+private:
+    const api::VfsRef& vfs_;
+    uint32_t descriptor_ = 0;
+    Status status_;
+};
 
 // Whether `command` is one of the file commands.
 bool knows(const char* command);

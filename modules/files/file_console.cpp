@@ -1,6 +1,7 @@
 // The file console module (kabi-idl/modules/file_console.kabi): its console_command.CommandSet
 // answers the file commands through the vfs.Vfs it was bound to. No state of its own.
 #include "appender.h"
+#include "file_bench.h"
 #include "file_commands.h"
 #include "umka/command_words.h"
 #include "umka/kabi/console_command.hpp"
@@ -10,15 +11,17 @@
 namespace {
 
 // Manifest order of kabi-idl/modules/file_console.kabi.
-enum Required : uint32_t { kLog = 0, kVfs = 1, kThreads = 2, kRequiredCount = 3 };
-static_assert(kVfs == umka::files::kAppenderVfs && kThreads == umka::files::kAppenderThreads);
+enum Required : uint32_t { kLog = 0, kVfs = 1, kThreads = 2, kClock = 3, kRequiredCount = 4 };
+static_assert(kVfs == umka::files::kAppenderVfs && kThreads == umka::files::kAppenderThreads &&
+              kClock == umka::files::kBenchClock);
 constexpr uint32_t kCommandSet = 0;
 constexpr uint32_t kMaximumWords = 64;
 
 constexpr char kDescription[] =
     "ls          ls [-l] [PATH] | cat PATH | stat PATH | mkdir PATH | rmdir PATH | rm PATH | "
     "mv FROM TO | ln [-s] TARGET PATH | write PATH [TEXT...] | fill PATH BYTES SEED | "
-    "sha256 PATH | mount [SOURCE TARGET TYPE] | umount PATH | df | sync | append [PATH LINES]: "
+    "sha256 PATH | mount [SOURCE TARGET TYPE] | umount PATH | df | sync | append [PATH LINES] | "
+    "fbench DIR FILES MIB: "
     "files (vfs.Vfs)\n";
 
 struct Commands {
@@ -43,6 +46,12 @@ struct Commands {
         if (umka::same_word(words[0], "append")) {
             umka::CommandOutput out(static_cast<char*>(output), capacity);
             umka::kabi::Status status = umka::files::append_command(binding, words, count, out);
+            *written = out.length();
+            return status;
+        }
+        if (umka::same_word(words[0], "fbench")) {
+            umka::CommandOutput out(static_cast<char*>(output), capacity);
+            umka::kabi::Status status = umka::files::bench_command(binding, words, count, out);
             *written = out.length();
             return status;
         }

@@ -8,9 +8,11 @@
 namespace umka::vfs {
 namespace {
 
-void log_line(const UmkaModuleBinding* binding, services::LogLevel level, const LineText<200>& line) {
+void log_line(const UmkaModuleBinding* binding, services::LogLevel level,
+              const LineText<200>& line) {
     services::LogRef log;
-    if (kabi::bind_required(binding, kLog, &log).is_ok()) log.write(level, line.data(), line.length());
+    if (kabi::bind_required(binding, kLog, &log).is_ok())
+        log.write(level, line.data(), line.length());
 }
 
 // The whole file into `buffer`; false (logged) when it is missing, unreadable or too long.
@@ -25,7 +27,8 @@ bool read_fstab(const UmkaModuleBinding* binding, char (&buffer)[kFstabMaximumBy
     api::FileSystemRef file_system;
     uint64_t transferred = 0;
     LineText<200> line;
-    if (resolved.kind != NodeKind::Regular || !names.file_system(resolved.node.mount, &file_system) ||
+    if (resolved.kind != NodeKind::Regular ||
+        !names.file_system(resolved.node.mount, &file_system) ||
         file_system
             .read_node(names.state().mounts[resolved.node.mount].volume, resolved.node.inode, 0,
                        buffer, sizeof buffer, &transferred)
@@ -45,11 +48,14 @@ bool read_fstab(const UmkaModuleBinding* binding, char (&buffer)[kFstabMaximumBy
 void mount_entry_line(const UmkaModuleBinding* binding, uint32_t number, const FstabEntry& entry) {
     LineText<200> line;
     line.add("fstab:").number(number).add(": ").add(entry.source, entry.source_length).add(" on ");
-    line.add(entry.target, entry.target_length).add(" (").add(entry.type, entry.type_length).add("): ");
+    line.add(entry.target, entry.target_length)
+        .add(" (")
+        .add(entry.type, entry.type_length)
+        .add("): ");
     MountedNamespace names(binding);
-    bool made = make_node(names, entry.target, entry.target_length, NodeKind::Directory, 0755,
-                          nullptr, 0)
-                    .is_ok();
+    bool made =
+        make_node(names, entry.target, entry.target_length, NodeKind::Directory, 0755, nullptr, 0)
+            .is_ok();
     Status mounted = mount_at(binding, entry.source, entry.source_length, entry.target,
                               entry.target_length, entry.type, entry.type_length);
     if (mounted.is_ok()) {

@@ -63,7 +63,8 @@ TEST(FstabLine, EveryRefusalSaysWhy) {
     EXPECT_EQ(parse("vda /mnt ext2 nofail,").reason, "an empty option");
     EXPECT_EQ(parse("vda /mnt ext2 ,nofail").reason, "an option other than defaults or nofail");
     EXPECT_EQ(parse(std::string("vda /m\0t ext2", 13)).reason, "NUL byte in the line");
-    EXPECT_EQ(parse("vda /" + std::string(300, 'm') + " ext2").reason, "line longer than 256 bytes");
+    EXPECT_EQ(parse("vda /" + std::string(300, 'm') + " ext2").reason,
+              "line longer than 256 bytes");
     for (const char* line : {"vda /mnt", "vda /mnt ext2 ro"}) {
         EXPECT_EQ(parse(line).kind, FstabLine::Malformed) << line;
     }

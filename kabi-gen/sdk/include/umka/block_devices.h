@@ -51,9 +51,9 @@ inline kabi::Status find(kabi::service_directory::DirectoryRef& directory, uint3
     uint32_t first_ordinal = 0;
     for (uint32_t index = 0; index < kMaximumProviders; ++index) {
         uint64_t slot = 0;
-        kabi::Status looked = directory.provider(kPackage, sizeof kPackage - 1, kInterface,
-                                                 sizeof kInterface - 1, index, kMinimumVersion,
-                                                 &slot);
+        kabi::Status looked =
+            directory.provider(kPackage, sizeof kPackage - 1, kInterface, sizeof kInterface - 1,
+                               index, kMinimumVersion, &slot);
         if (looked.code() == UMKA_KABI_ENOENT) break;
         kabi::block_device::BlockDeviceRef provider;
         if (looked.is_error() ||
