@@ -111,6 +111,7 @@ Status open_file(MountedNamespace& names, const char* path, uint64_t length, uin
                                                     resolved.last, resolved.last_length,
                                                     api::NodeKind::Regular, mode & 07777, &inode);
         if (made.is_error()) return made;
+        names.remember_name(resolved.parent, resolved.last, resolved.last_length, inode);
         node = NodeId{resolved.parent.mount, inode};
     } else {
         if (resolved.kind == NodeKind::Symlink) return UMKA_KABI_ELOOP;  // O_NOFOLLOW
@@ -255,14 +256,16 @@ Status make_node(MountedNamespace& names, const char* path, uint64_t length, Nod
     Place place;
     if (!place_of(names, resolved.parent.mount, &place)) return UMKA_KABI_EIO;
     uint64_t inode = 0;
-    if (kind == NodeKind::Symlink) {
-        return place.file_system.create_symlink(place.volume, resolved.parent.inode, resolved.last,
-                                                resolved.last_length, target, target_length,
-                                                &inode);
-    }
-    return place.file_system.create_node(place.volume, resolved.parent.inode, resolved.last,
-                                         resolved.last_length, api::NodeKind(kind), mode & 07777,
-                                         &inode);
+    Status made =
+        kind == NodeKind::Symlink
+            ? place.file_system.create_symlink(place.volume, resolved.parent.inode, resolved.last,
+                                               resolved.last_length, target, target_length, &inode)
+            : place.file_system.create_node(place.volume, resolved.parent.inode, resolved.last,
+                                            resolved.last_length, api::NodeKind(kind), mode & 07777,
+                                            &inode);
+    if (made.is_ok())
+        names.remember_name(resolved.parent, resolved.last, resolved.last_length, inode);
+    return made;
 }
 
 Status remove_node(MountedNamespace& names, const char* path, uint64_t length, NodeKind kind) {
@@ -285,12 +288,13 @@ Status remove_node(MountedNamespace& names, const char* path, uint64_t length, N
     if (resolved.node.mount != resolved.parent.mount) return UMKA_KABI_EBUSY;
     Place place;
     if (!place_of(names, resolved.parent.mount, &place)) return UMKA_KABI_EIO;
-    if (directory) {
-        return place.file_system.remove_directory_name(place.volume, resolved.parent.inode,
-                                                       resolved.last, resolved.last_length);
-    }
-    return place.file_system.unlink_name(place.volume, resolved.parent.inode, resolved.last,
-                                         resolved.last_length);
+    Status removed =
+        directory ? place.file_system.remove_directory_name(place.volume, resolved.parent.inode,
+                                                            resolved.last, resolved.last_length)
+                  : place.file_system.unlink_name(place.volume, resolved.parent.inode,
+                                                  resolved.last, resolved.last_length);
+    if (removed.is_ok()) names.forget_name(resolved.parent, resolved.last, resolved.last_length);
+    return removed;
 }
 
 Status rename_path(MountedNamespace& names, const char* from, uint64_t from_length, const char* to,
@@ -330,9 +334,14 @@ Status rename_path(MountedNamespace& names, const char* from, uint64_t from_leng
     }
     Place place;
     if (!place_of(names, source.parent.mount, &place)) return UMKA_KABI_EIO;
-    return place.file_system.rename_name(place.volume, source.parent.inode, source.last,
-                                         source.last_length, target.parent.inode, target.last,
-                                         target.last_length);
+    Status renamed = place.file_system.rename_name(place.volume, source.parent.inode, source.last,
+                                                   source.last_length, target.parent.inode,
+                                                   target.last, target.last_length);
+    if (renamed.is_ok()) {
+        names.forget_name(source.parent, source.last, source.last_length);
+        names.forget_name(target.parent, target.last, target.last_length);
+    }
+    return renamed;
 }
 
 Status link_path(MountedNamespace& names, const char* existing, uint64_t existing_length,
@@ -355,8 +364,12 @@ Status link_path(MountedNamespace& names, const char* existing, uint64_t existin
     if (source.kind == NodeKind::Directory) return UMKA_KABI_EPERM;
     Place place;
     if (!place_of(names, target.parent.mount, &place)) return UMKA_KABI_EIO;
-    return place.file_system.link_node(place.volume, target.parent.inode, target.last,
-                                       target.last_length, source.node.inode);
+    Status linked = place.file_system.link_node(place.volume, target.parent.inode, target.last,
+                                                target.last_length, source.node.inode);
+    if (linked.is_ok()) {
+        names.remember_name(target.parent, target.last, target.last_length, source.node.inode);
+    }
+    return linked;
 }
 
 Status read_link_path(MountedNamespace& names, const char* path, uint64_t length, void* buffer,

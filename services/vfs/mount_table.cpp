@@ -4,8 +4,8 @@
 // lookup that lands on a covered node goes on at m's root, and ".." of m's root is ".." of
 // the covered node, so a walk crosses mounts both ways as on Linux. File systems are found
 // through the service directory by their type_name, so a new driver needs no change here.
-#include "umka/kabi/service_directory.hpp"
 #include "fstab.h"
+#include "umka/kabi/service_directory.hpp"
 #include "vfs_service.h"
 
 namespace umka::vfs {
@@ -77,6 +77,8 @@ Status mount_into(const UmkaModuleBinding* binding, uint32_t index, const char* 
         mounted.is_error()) {
         return mounted;
     }
+    // Names a mount that was here before may have left behind are not this volume's.
+    MountedNamespace(binding).forget_mount(index);
     Mount& mount = state_of(binding).mounts[index];
     mount = Mount{};
     mount.volume = volume;
@@ -103,18 +105,44 @@ bool MountedNamespace::file_system(uint32_t mount, api::FileSystemRef* file_syst
 
 Status MountedNamespace::lookup(NodeId directory, const char* name, uint32_t length,
                                 NodeId* child) {
-    api::FileSystemRef driver;
-    if (!file_system(directory.mount, &driver)) return UMKA_KABI_EIO;
     uint64_t inode = 0;
-    Status found = driver.lookup_name(state_.mounts[directory.mount].volume, directory.inode, name,
-                                      length, &inode);
-    if (found.is_error()) return found;
+    NameCache cache(reinterpret_cast<void*>(uintptr_t(state_.name_cache_address)));
+    bool cached = state_.name_cache_address != 0 &&
+                  cache.find(directory.mount, directory.inode, name, length, &inode);
+    if (!cached) {
+        api::FileSystemRef driver;
+        if (!file_system(directory.mount, &driver)) return UMKA_KABI_EIO;
+        Status found = driver.lookup_name(state_.mounts[directory.mount].volume, directory.inode,
+                                          name, length, &inode);
+        if (found.is_error()) return found;
+        if (state_.name_cache_address != 0) {
+            cache.insert(directory.mount, directory.inode, name, length, inode);
+        }
+    }
     NodeId node{directory.mount, inode};
     if (uint32_t covering = mount_covering(state_, node); covering != 0) {
         node = NodeId{covering, state_.mounts[covering].root_inode};
     }
     *child = node;
     return Status::ok();
+}
+
+void MountedNamespace::forget_name(NodeId directory, const char* name, uint32_t length) {
+    if (state_.name_cache_address == 0) return;
+    NameCache(reinterpret_cast<void*>(uintptr_t(state_.name_cache_address)))
+        .forget(directory.mount, directory.inode, name, length);
+}
+
+void MountedNamespace::remember_name(NodeId directory, const char* name, uint32_t length,
+                                     uint64_t inode) {
+    if (state_.name_cache_address == 0) return;
+    NameCache(reinterpret_cast<void*>(uintptr_t(state_.name_cache_address)))
+        .insert(directory.mount, directory.inode, name, length, inode);
+}
+
+void MountedNamespace::forget_mount(uint32_t mount) {
+    if (state_.name_cache_address == 0) return;
+    NameCache(reinterpret_cast<void*>(uintptr_t(state_.name_cache_address))).forget_mount(mount);
 }
 
 Status MountedNamespace::parent(NodeId directory, NodeId* parent) {
@@ -153,10 +181,34 @@ Status MountedNamespace::read_link(NodeId node, char* buffer, uint32_t capacity,
     return Status::ok();
 }
 
+namespace {
+
+// The name cache's region, once; without one every lookup asks the file system.
+void allocate_name_cache(const UmkaModuleBinding* binding) {
+    State& state = state_of(binding);
+    if (state.name_cache_address != 0) return;
+    services::ModuleMemoryRef memory;
+    services::MemoryRegion region{};
+    services::RegionInfo info{};
+    if (kabi::bind_required(binding, kModuleMemory, &memory).is_error() ||
+        memory.allocate(kNameCacheBytes, services::MemoryFlags::Zeroed, &region).is_error()) {
+        return;
+    }
+    if (memory.describe(region, &info).is_error() || info.length < kNameCacheBytes) {
+        (void)memory.release(region);
+        return;
+    }
+    state.name_cache_region = region.value;
+    state.name_cache_address = info.address;
+}
+
+}  // namespace
+
 Status ensure_root(const UmkaModuleBinding* binding) {
     if (__atomic_load_n(&state_of(binding).mounts[0].file_system_slot, __ATOMIC_ACQUIRE) != 0) {
         return Status::ok();
     }
+    allocate_name_cache(binding);
     static constexpr char kType[] = "tmpfs";
     static constexpr char kSource[] = "boot";
     if (Status mounted = mount_into(binding, 0, kSource, sizeof kSource - 1, kType,
@@ -233,6 +285,7 @@ Status unmount_at(const UmkaModuleBinding* binding, const char* target, uint64_t
         return unmounted;
     }
     mount = Mount{};
+    names.forget_mount(index);
     return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "name_cache.h"
 #include "path_walk.h"
 #include "umka/kabi/kernel_services.hpp"
 #include "umka/kabi/vfs.hpp"
@@ -20,7 +21,13 @@ using Mount = kabi::vfs_service::VfsMount;
 using Descriptor = kabi::vfs_service::VfsDescriptor;
 
 // Manifest order of kabi-idl/modules/vfs_service.kabi.
-enum Required : uint32_t { kLog = 0, kDirectory = 1, kThreads = 2, kRequiredCount = 3 };
+enum Required : uint32_t {
+    kLog = 0,
+    kDirectory = 1,
+    kThreads = 2,
+    kModuleMemory = 3,
+    kRequiredCount = 4
+};
 enum Provided : uint32_t { kVfs = 0, kProvidedCount = 1 };
 inline constexpr uint32_t kStateCount = 1;
 
@@ -49,6 +56,13 @@ public:
     Status parent(NodeId directory, NodeId* parent) override;
     Status kind(NodeId node, NodeKind* kind) override;
     Status read_link(NodeId node, char* buffer, uint32_t capacity, uint32_t* length) override;
+
+    // The name cache forgets a name the file system just removed or renamed away, or every
+    // name of a mount that comes or goes (name_cache.h).
+    void forget_name(NodeId directory, const char* name, uint32_t length);
+    // ... and learns a name the file system just made.
+    void remember_name(NodeId directory, const char* name, uint32_t length, uint64_t inode);
+    void forget_mount(uint32_t mount);
 
     // The file system serving `mount` (false: no such mount).
     bool file_system(uint32_t mount, api::FileSystemRef* file_system) const;
