@@ -152,7 +152,15 @@ Status Volume::load_inode(uint64_t inode, Inode* record) {
     bool valid = false;
     NodeKind kind = detail::kind_of(record->mode, &valid);
     if (!valid || (record->flags & layout::kExtentsFlag) != 0) return corrupt();
-    if (kind == NodeKind::Directory && (record->size % block_size() != 0)) return corrupt();
+    if (kind == NodeKind::Directory) {
+        // Directories have no holes: every block of i_size is allocated, counted in i_blocks
+        // and on the device. This also bounds every directory walk by the device size.
+        uint64_t blocks = record->size / block_size();
+        if (record->size % block_size() != 0 || blocks > header()->blocks_count ||
+            blocks > record->blocks / (block_size() / 512)) {
+            return corrupt();
+        }
+    }
     if (detail::inode_size(*record) > header()->maximum_file_size) return corrupt();
     return Status::ok();
 }

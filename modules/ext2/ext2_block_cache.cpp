@@ -211,8 +211,8 @@ Status Volume::get_block(uint32_t block, Fill fill, Buffer* buffer) {
         if (status.is_error()) return status;
         CacheSlot* entry = slot(index);
         if (fill == Fill::Read) {
-            if (device_->read(uint64_t{block} * state->block_size, slot_data(index),
-                              state->block_size)
+            if (device_
+                    ->read(uint64_t{block} * state->block_size, slot_data(index), state->block_size)
                     .is_error()) {
                 return UMKA_KABI_EIO;
             }

@@ -20,19 +20,19 @@ Status Volume::map_path(uint64_t logical, Path* path) const {
     }
     logical -= per;
     if (logical < per * per) {
-        *path = Path{layout::kDoubleIndirect,
-                     2,
-                     {static_cast<uint32_t>(logical / per), static_cast<uint32_t>(logical % per),
-                      0}};
+        *path =
+            Path{layout::kDoubleIndirect,
+                 2,
+                 {static_cast<uint32_t>(logical / per), static_cast<uint32_t>(logical % per), 0}};
         return Status::ok();
     }
     logical -= per * per;
     if (logical < per * per * per) {
-        *path = Path{layout::kTripleIndirect,
-                     3,
-                     {static_cast<uint32_t>(logical / (per * per)),
-                      static_cast<uint32_t>(logical / per % per),
-                      static_cast<uint32_t>(logical % per)}};
+        *path = Path{
+            layout::kTripleIndirect,
+            3,
+            {static_cast<uint32_t>(logical / (per * per)),
+             static_cast<uint32_t>(logical / per % per), static_cast<uint32_t>(logical % per)}};
         return Status::ok();
     }
     return UMKA_KABI_EFBIG;
@@ -93,8 +93,7 @@ Status Volume::map_block_for_write(uint64_t inode, Inode* record, uint64_t logic
     if (logical > 0 && map_block(*record, logical - 1, &goal).is_ok() && goal != 0) {
         goal += 1;
     } else {
-        goal = group_first_block(
-            static_cast<uint32_t>((inode - 1) / header()->inodes_per_group));
+        goal = group_first_block(static_cast<uint32_t>((inode - 1) / header()->inodes_per_group));
     }
     Path path{};
     if ((status = map_path(logical, &path)).is_error()) return status;

@@ -133,8 +133,8 @@ TEST_F(Ext2Corruption, MountRefusesBrokenSuperblocksAndDescriptors) {
 TEST_F(Ext2Corruption, DamageFoundWhileMountedFailsOnlyThatFile) {
     std::string tree = directory_.path() + "/tree";
     ::mkdir(tree.c_str(), 0755);
-    for (const char* path : {"/good", "/bad_dir", "/bad_dir2", "/p", "/p/q", "/loop", "/loop/a",
-                             "/loop/a/b", "/anc", "/anc/child", "/mover", "/mover2"}) {
+    for (const char* path : {"/good", "/bad_dir", "/bad_dir2", "/bad_size", "/p", "/p/q", "/loop",
+                             "/loop/a", "/loop/a/b", "/anc", "/anc/child", "/mover", "/mover2"}) {
         ::mkdir((tree + path).c_str(), 0755);
     }
     for (int index = 0; index < 5; ++index) {
@@ -149,6 +149,8 @@ TEST_F(Ext2Corruption, DamageFoundWhileMountedFailsOnlyThatFile) {
     // A block pointer past the device; rec_len 0; a rec_len past the block; a ".." loop of
     // one directory and of two; an entry naming an ancestor; blocks in use marked free.
     ASSERT_EQ(debugfs(image_, "sif /bad_ptr block[2] 9999999", true), 0);
+    // A directory claiming far more blocks than it has: refused before any walk.
+    ASSERT_EQ(debugfs(image_, "sif /bad_size size 1073741824", true), 0);
     uint64_t bad_dir = debugfs_numbers(image_, "bmap /bad_dir 0").at(0);
     poke<uint16_t>(image_, bad_dir * 1024 + 4, 0);
     uint64_t bad_dir2 = debugfs_numbers(image_, "bmap /bad_dir2 0").at(0);
@@ -158,7 +160,8 @@ TEST_F(Ext2Corruption, DamageFoundWhileMountedFailsOnlyThatFile) {
     ASSERT_EQ(debugfs(image_, "ln /anc /anc/child/up", true), 0);
     std::vector<uint64_t> bitmap_blocks = debugfs_numbers(image_, "blocks /bad_bitmap");
     ASSERT_FALSE(bitmap_blocks.empty());
-    uint32_t bitmap = peek<uint32_t>(image_, kDescriptors + offsetof(GroupDescriptor, block_bitmap));
+    uint32_t bitmap =
+        peek<uint32_t>(image_, kDescriptors + offsetof(GroupDescriptor, block_bitmap));
     std::string bits = read_file(image_).substr(bitmap * 1024, 1024);
     for (uint64_t block : bitmap_blocks) {
         uint64_t bit = block - 1;
@@ -189,6 +192,9 @@ TEST_F(Ext2Corruption, DamageFoundWhileMountedFailsOnlyThatFile) {
     EXPECT_STATUS(volume_.create(directory, "new", 3, NodeKind::Regular, 0644, ++now_, &inode),
                   UMKA_KABI_EUCLEAN);
     EXPECT_STATUS(volume_.lookup(inode_of("bad_dir2"), "y1", 2, &inode), UMKA_KABI_EUCLEAN);
+    uint64_t bad_size = 0;
+    ASSERT_OK(volume_.lookup(kRootInode, "bad_size", 8, &bad_size));
+    EXPECT_STATUS(volume_.read_directory(bad_size, 0, &entry, &next), UMKA_KABI_EUCLEAN);
 
     EXPECT_STATUS(rename("mover", "p/q/mover"), UMKA_KABI_EUCLEAN);
     EXPECT_STATUS(rename("mover2", "loop/a/b/mover2"), UMKA_KABI_EUCLEAN);
@@ -211,7 +217,8 @@ TEST_F(Ext2Corruption, DamageFoundWhileMountedFailsOnlyThatFile) {
 TEST_F(Ext2Corruption, CountsThatPromiseMissingBlocksAreCaught) {
     make_base();
     // Every block marked in use while the descriptor still counts free ones.
-    uint32_t bitmap = peek<uint32_t>(image_, kDescriptors + offsetof(GroupDescriptor, block_bitmap));
+    uint32_t bitmap =
+        peek<uint32_t>(image_, kDescriptors + offsetof(GroupDescriptor, block_bitmap));
     write_at(image_, bitmap * 1024, std::string(1024, '\xff'));
     ASSERT_OK(mount());
     uint64_t inode = 0;

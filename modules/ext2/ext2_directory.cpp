@@ -7,8 +7,8 @@
 
 namespace umka::ext2 {
 
-using layout::EntryHeader;
 using layout::entry_size;
+using layout::EntryHeader;
 using layout::kEntryHeaderSize;
 
 namespace {
@@ -42,26 +42,25 @@ uint8_t Volume::file_type(NodeKind kind) const {
     return 0;
 }
 
-Status Volume::check_directory_block(const uint8_t* data, uint32_t* bad_offset) const {
+bool Volume::directory_block_valid(const uint8_t* data) const {
     uint32_t size = block_size();
     for (uint32_t offset = 0; offset < size;) {
         EntryHeader entry{};
         __builtin_memcpy(&entry, data + offset, sizeof entry);
-        *bad_offset = offset;
         if (entry.record_length < entry_size(1) || entry.record_length % 4 != 0 ||
             entry.record_length > size - offset) {
-            return UMKA_KABI_EUCLEAN;
+            return false;
         }
         uint32_t name_length = entry.name_length;
         if (header()->has_filetype == 0) name_length |= uint32_t{entry.file_type} << 8;
         if (name_length > kMaximumNameLength || entry_size(name_length) > entry.record_length) {
-            return UMKA_KABI_EUCLEAN;
+            return false;
         }
-        if (entry.inode > header()->inodes_count) return UMKA_KABI_EUCLEAN;
-        if (entry.inode != 0 && name_length == 0) return UMKA_KABI_EUCLEAN;
+        if (entry.inode > header()->inodes_count) return false;
+        if (entry.inode != 0 && name_length == 0) return false;
         offset += entry.record_length;
     }
-    return Status::ok();
+    return true;
 }
 
 Status Volume::directory_block(const Inode& directory, uint64_t logical, Fill fill,
@@ -72,13 +71,11 @@ Status Volume::directory_block(const Inode& directory, uint64_t logical, Fill fi
     if (block == 0) return corrupt();  // directories have no holes
     if ((status = get_block(block, fill, buffer)).is_error()) return status;
     if (fill != Fill::Read) return Status::ok();
-    uint32_t bad_offset = 0;
-    if (check_directory_block(buffer->data(), &bad_offset).is_error()) return corrupt();
+    if (!directory_block_valid(buffer->data())) return corrupt();
     return Status::ok();
 }
 
-Status Volume::find_entry(const Inode& directory, const char* name, uint32_t length,
-                          Place* place) {
+Status Volume::find_entry(const Inode& directory, const char* name, uint32_t length, Place* place) {
     uint64_t blocks = directory.size / block_size();
     for (uint64_t logical = 0; logical < blocks; ++logical) {
         Buffer buffer;
@@ -187,7 +184,8 @@ Status Volume::remove_entry(uint64_t directory, Inode* record, const Place& plac
             place.previous + previous.record_length != place.offset) {
             return corrupt();
         }
-        previous.record_length = static_cast<uint16_t>(previous.record_length + entry.record_length);
+        previous.record_length =
+            static_cast<uint16_t>(previous.record_length + entry.record_length);
         buffer.store(place.previous, previous);
     } else {
         entry.inode = 0;
@@ -222,8 +220,8 @@ Status Volume::directory_is_empty(const Inode& directory, bool* empty) {
         for (uint32_t offset = 0; offset < buffer.size();) {
             EntryHeader entry{};
             buffer.load(offset, &entry);
-            const char* name = reinterpret_cast<const char*>(buffer.data() + offset +
-                                                             kEntryHeaderSize);
+            const char* name =
+                reinterpret_cast<const char*>(buffer.data() + offset + kEntryHeaderSize);
             if (entry.inode != 0 && !detail::is_dot_or_dot_dot(name, entry.name_length)) {
                 *empty = false;
                 return Status::ok();
@@ -253,8 +251,7 @@ bool dot_entries(const Buffer& buffer, EntryHeader* dot, EntryHeader* dot_dot) {
 
 }  // namespace
 
-Status Volume::parent_of(uint64_t directory, const Inode& record, uint64_t* parent) {
-    (void)directory;
+Status Volume::parent_of(const Inode& record, uint64_t* parent) {
     if (record.size < block_size()) return corrupt();
     Buffer buffer;
     Status status = directory_block(record, 0, Fill::Read, &buffer);
@@ -298,7 +295,7 @@ Status Volume::is_ancestor(uint64_t ancestor, uint64_t directory, bool* result) 
         if (status == UMKA_KABI_EIO) return status;
         if (status.is_error()) return corrupt();
         uint64_t parent = 0;
-        if ((status = parent_of(current, record, &parent)).is_error()) return status;
+        if ((status = parent_of(record, &parent)).is_error()) return status;
         if (parent == current) return corrupt();
         current = parent;
     }

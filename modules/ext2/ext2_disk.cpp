@@ -4,6 +4,7 @@
 // and the caller sleeps on completion_word until complete_request moves it. The cookie
 // tells a late completion of a request given up on (a timeout) from the current one.
 #include "ext2_module.h"
+#include "ext2_versions.h"
 
 namespace umka::ext2 {
 namespace {
@@ -70,6 +71,7 @@ void complete_request(const UmkaModuleBinding* binding, uint64_t cookie, int32_t
         __atomic_add_fetch(&state.stray_completions, 1, __ATOMIC_RELAXED);
         return;
     }
+    count_completed(state);
     __atomic_add_fetch(&state.completion_word, 1u, __ATOMIC_RELEASE);
     if (__atomic_load_n(&state.wait_queue_ready, __ATOMIC_ACQUIRE) == 0) return;
     services::ThreadsRef threads;

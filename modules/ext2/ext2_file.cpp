@@ -122,8 +122,7 @@ Status Volume::read_blocks(const Inode& record, uint64_t offset, uint8_t* out, u
                 }
                 ++run;
             }
-            if (device_->read(uint64_t{block} * size, out + done,
-                              static_cast<uint32_t>(run * size))
+            if (device_->read(uint64_t{block} * size, out + done, static_cast<uint32_t>(run * size))
                     .is_error()) {
                 return UMKA_KABI_EIO;
             }

@@ -6,7 +6,8 @@
 //
 // Invariants: nothing crashes, reads or writes outside the region or the image (ASan, UBSan,
 // the device's own bounds check), no call hangs (libFuzzer -timeout), and every status is
-// one the interface documents.
+// one the interface documents. When nothing was damaged, nothing may answer EUCLEAN and the
+// volume the operations leave mounts again read-write (clean) and walks without EUCLEAN.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,10 @@ private:
     size_t at_ = 0;
 };
 
+bool g_pristine = false;
+
 void expect(Status status) {
+    if (g_pristine && status.code() == UMKA_KABI_EUCLEAN) abort();
     switch (status.code()) {
     case 0:
     case UMKA_KABI_ENOENT:
@@ -178,8 +182,9 @@ void operate(Volume& volume, Input& input) {
             expect(volume.link(other, "linked", 6, inode, 5));
             break;
         case 8:
-            expect(volume.symlink(other, name, length, "/some/where/else/that/is/long/enough/"
-                                                       "to/need/a/block/of/its/own/xxxxxxxxxx",
+            expect(volume.symlink(other, name, length,
+                                  "/some/where/else/that/is/long/enough/"
+                                  "to/need/a/block/of/its/own/xxxxxxxxxx",
                                   70, 5, &created));
             break;
         case 9:
@@ -208,6 +213,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     Input input(data, size);
     size_t damage = input.byte() % (kMaximumDamage + 1);
+    g_pristine = damage == 0;
     for (size_t index = 0; index < damage; ++index) {
         uint8_t kind = input.byte();
         // Mostly the metadata at the front (superblock, descriptors, bitmaps, inode table,
@@ -245,5 +251,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (Volume::attach(g_region, sizeof g_region, &device, &successor).is_error()) abort();
     Status unmounted = successor.unmount(1700000001ull * 1000000000ull);
     expect(unmounted);
+    if (g_pristine && mode == MountMode::ReadWrite) {
+        if (Volume::mount(g_region, sizeof g_region, &device, sizeof g_image, MountMode::ReadWrite,
+                          1700000002ull * 1000000000ull, &volume, &reason)
+                .is_error() ||
+            volume.mode() != MountMode::ReadWrite) {
+            abort();
+        }
+        budget = kMaximumEntries;
+        walk(volume, kRootInode, 0, &budget);
+        expect(volume.unmount(1700000003ull * 1000000000ull));
+    }
     return 0;
 }

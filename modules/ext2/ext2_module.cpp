@@ -4,6 +4,7 @@
 // what a replacement instance does first; the module's code holds nothing. Every call takes
 // the module's lock: the core is single-threaded and its disk requests sleep.
 #include "ext2_module.h"
+#include "ext2_versions.h"
 
 #include "umka/block_devices.h"
 #include "umka/kabi/ext2_manifest.hpp"
@@ -346,6 +347,10 @@ UMKA_MODULE_ENTRY(binding) {
     }
     if (umka::kabi::module_state<ext2::State>(binding) == nullptr) {
         return umka_module_refuse(binding, UMKA_KABI_EINVAL, "no Ext2State region", 19);
+    }
+    if (int32_t status = umka_module_set_state_import(binding, ext2::import_ext2_state);
+        status != UMKA_KABI_OK) {
+        return status;
     }
     int32_t provided =
         umka_module_provide(binding, ext2::kFileSystem, &ext2::file_system_vtable, binding);

@@ -173,9 +173,8 @@ Status Volume::writable() const {
     return Status::ok();
 }
 
-Status Volume::mount(void* region, uint64_t region_length, Device* device,
-                     uint64_t device_bytes, MountMode mode, uint64_t now_ns, Volume* volume,
-                     const char** reason) {
+Status Volume::mount(void* region, uint64_t region_length, Device* device, uint64_t device_bytes,
+                     MountMode mode, uint64_t now_ns, Volume* volume, const char** reason) {
     const char* ignored = nullptr;
     if (reason == nullptr) reason = &ignored;
     *reason = nullptr;
@@ -191,7 +190,6 @@ Status Volume::mount(void* region, uint64_t region_length, Device* device,
     }
     Volume candidate;
     candidate.region_ = static_cast<uint8_t*>(region);
-    candidate.region_length_ = region_length;
     candidate.device_ = device;
     RegionHeader* state = candidate.header();
     __builtin_memset(state, 0, sizeof(RegionHeader));
@@ -251,7 +249,8 @@ Status Volume::mount(void* region, uint64_t region_length, Device* device,
         }
         uint32_t first = candidate.group_first_block(group);
         uint64_t end = uint64_t{first} + state->blocks_per_group;
-        uint32_t last = static_cast<uint32_t>((end < state->blocks_count ? end : state->blocks_count) - 1);
+        uint32_t last =
+            static_cast<uint32_t>((end < state->blocks_count ? end : state->blocks_count) - 1);
         refusal = check_descriptor(descriptor, first, last, state->inode_table_blocks,
                                    state->inodes_per_group);
         if (refusal.status.is_error()) {
@@ -319,7 +318,6 @@ Status Volume::attach(void* region, uint64_t region_length, Device* device, Volu
     }
     Volume candidate;
     candidate.region_ = static_cast<uint8_t*>(region);
-    candidate.region_length_ = region_length;
     candidate.device_ = device;
     RegionHeader* state = candidate.header();
     if (state->magic != layout::kRegionMagic || state->version != layout::kRegionVersion ||
@@ -330,8 +328,7 @@ Status Volume::attach(void* region, uint64_t region_length, Device* device, Volu
     uint32_t block_size = state->block_size;
     if ((block_size != 1024 && block_size != 2048 && block_size != 4096) ||
         !lay_out_cache(region_length, block_size, &expected) ||
-        expected.slot_count != state->slot_count ||
-        expected.bucket_count != state->bucket_count ||
+        expected.slot_count != state->slot_count || expected.bucket_count != state->bucket_count ||
         expected.data_offset != state->data_offset) {
         return UMKA_KABI_EBADMSG;
     }
@@ -346,8 +343,7 @@ MountMode Volume::mode() const {
 }
 
 Status Volume::write_superblock() {
-    if (device_->write(layout::kSuperblockOffset, &header()->superblock,
-                       layout::kSuperblockSize)
+    if (device_->write(layout::kSuperblockOffset, &header()->superblock, layout::kSuperblockSize)
             .is_error()) {
         return UMKA_KABI_EIO;
     }
@@ -404,9 +400,9 @@ Status Volume::load_descriptor(uint32_t group, GroupDescriptor* descriptor) {
     if (group >= state->group_count) return corrupt();
     uint64_t byte = uint64_t{group} * sizeof(GroupDescriptor);
     Buffer buffer;
-    Status status = get_block(
-        static_cast<uint32_t>(state->first_data_block + 1 + byte / state->block_size), Fill::Read,
-        &buffer);
+    Status status =
+        get_block(static_cast<uint32_t>(state->first_data_block + 1 + byte / state->block_size),
+                  Fill::Read, &buffer);
     if (status.is_error()) return status;
     if (!buffer.load(byte % state->block_size, descriptor)) return corrupt();
     return Status::ok();
@@ -417,9 +413,9 @@ Status Volume::store_descriptor(uint32_t group, const GroupDescriptor& descripto
     if (group >= state->group_count) return corrupt();
     uint64_t byte = uint64_t{group} * sizeof(GroupDescriptor);
     Buffer buffer;
-    Status status = get_block(
-        static_cast<uint32_t>(state->first_data_block + 1 + byte / state->block_size), Fill::Read,
-        &buffer);
+    Status status =
+        get_block(static_cast<uint32_t>(state->first_data_block + 1 + byte / state->block_size),
+                  Fill::Read, &buffer);
     if (status.is_error()) return status;
     if (!buffer.store(byte % state->block_size, descriptor)) return corrupt();
     return Status::ok();

@@ -100,8 +100,7 @@ Status Volume::drop_link(uint64_t inode, uint64_t now_ns) {
     return status.is_error() ? status : stored;
 }
 
-Status Volume::prepare_entry(uint64_t directory, const char* name, uint32_t length,
-                             Inode* parent) {
+Status Volume::prepare_entry(uint64_t directory, const char* name, uint32_t length, Inode* parent) {
     Status status = load_directory(directory, parent);
     if (status.is_error()) return status;
     if (parent->links_count == 0) return UMKA_KABI_ENOENT;
@@ -124,7 +123,7 @@ Status Volume::lookup(uint64_t directory, const char* name, uint32_t length, uin
             *inode = directory;
             return Status::ok();
         }
-        return parent_of(directory, record, inode);
+        return parent_of(record, inode);
     }
     Place place{};
     if ((status = find_entry(record, name, length, &place)).is_error()) return status;
@@ -353,8 +352,7 @@ Status Volume::rename(uint64_t from_directory, const char* from_name, uint32_t f
         if (status.is_error()) return status;
     } else {
         if (to.links_count == 0) return UMKA_KABI_ENOENT;
-        if (moving_directory && from_directory != to_directory &&
-            to.links_count >= kMaximumLinks) {
+        if (moving_directory && from_directory != to_directory && to.links_count >= kMaximumLinks) {
             return UMKA_KABI_EMLINK;
         }
         // The only step that can fail for space comes first, before anything else changes.

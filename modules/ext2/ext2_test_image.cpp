@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,8 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace umka::ext2::testing {
 
@@ -26,7 +25,7 @@ FileDevice::~FileDevice() {
 }
 
 uint64_t FileDevice::size() const {
-    struct stat status{};
+    struct stat status {};
     if (fstat(descriptor_, &status) != 0) return 0;
     return static_cast<uint64_t>(status.st_size);
 }
@@ -126,8 +125,7 @@ int check_image(const std::string& image, std::string* transcript) {
     return run("e2fsck -fn " + quote(image), transcript);
 }
 
-int debugfs(const std::string& image, const std::string& request, bool write,
-            std::string* output) {
+int debugfs(const std::string& image, const std::string& request, bool write, std::string* output) {
     return run(std::string("debugfs ") + (write ? "-w " : "") + "-R " + quote(request) + " " +
                    quote(image),
                output);
@@ -162,7 +160,7 @@ void scan(const std::string& root, const std::string& relative, bool links, Mode
         if (name == "." || name == "..") continue;
         std::string path = relative.empty() ? name : relative + "/" + name;
         std::string full = root + "/" + path;
-        struct stat status{};
+        struct stat status {};
         if (lstat(full.c_str(), &status) != 0) continue;
         if (S_ISDIR(status.st_mode)) {
             (*model)[path] = ModelNode{ModelNode::Kind::Directory, "", 0,
@@ -217,15 +215,16 @@ std::string sample(Volume& volume, uint64_t inode, uint64_t size) {
     std::string data(2 * kSampleBytes, '\0');
     uint64_t transferred = 0;
     EXPECT_EQ(volume.read(inode, 0, data.data(), kSampleBytes, &transferred).code(), 0);
-    EXPECT_EQ(volume.read(inode, size - kSampleBytes, data.data() + kSampleBytes, kSampleBytes,
-                          &transferred)
+    EXPECT_EQ(volume
+                  .read(inode, size - kSampleBytes, data.data() + kSampleBytes, kSampleBytes,
+                        &transferred)
                   .code(),
               0);
     return data;
 }
 
-void walk(Volume& volume, uint64_t directory, const std::string& prefix, bool links,
-          Model* model, int depth) {
+void walk(Volume& volume, uint64_t directory, const std::string& prefix, bool links, Model* model,
+          int depth) {
     ASSERT_LT(depth, 100) << prefix;
     Entry entry{};
     uint64_t cookie = 0;
@@ -304,7 +303,13 @@ Status resolve_parent(Volume& volume, const std::string& path, uint64_t* directo
                       std::string* name) {
     size_t slash = path.rfind('/');
     *name = slash == std::string::npos ? path : path.substr(slash + 1);
-    return resolve(volume, slash == std::string::npos ? "" : path.substr(0, slash), directory);
+    Status status =
+        resolve(volume, slash == std::string::npos ? "" : path.substr(0, slash), directory);
+    if (status.is_error()) return status;
+    // Like a kernel path walk, a parent that is not a directory fails the walk itself.
+    Attributes attributes{};
+    if ((status = volume.attributes(*directory, &attributes)).is_error()) return status;
+    return attributes.kind == NodeKind::Directory ? Status::ok() : Status(UMKA_KABI_ENOTDIR);
 }
 
 void write_at(const std::string& path, uint64_t offset, const std::string& data) {
@@ -397,9 +402,9 @@ Status Ext2Fixture::rename(const std::string& from, const std::string& to) {
     Status status = resolve_parent(volume_, from, &from_directory, &from_name);
     if (status.is_error()) return status;
     if ((status = resolve_parent(volume_, to, &to_directory, &to_name)).is_error()) return status;
-    return volume_.rename(from_directory, from_name.data(),
-                          static_cast<uint32_t>(from_name.size()), to_directory, to_name.data(),
-                          static_cast<uint32_t>(to_name.size()), ++now_);
+    return volume_.rename(from_directory, from_name.data(), static_cast<uint32_t>(from_name.size()),
+                          to_directory, to_name.data(), static_cast<uint32_t>(to_name.size()),
+                          ++now_);
 }
 
 Status Ext2Fixture::link(const std::string& existing, const std::string& path) {
@@ -409,8 +414,7 @@ Status Ext2Fixture::link(const std::string& existing, const std::string& path) {
     uint64_t directory = 0;
     std::string name;
     if ((status = resolve_parent(volume_, path, &directory, &name)).is_error()) return status;
-    return volume_.link(directory, name.data(), static_cast<uint32_t>(name.size()), inode,
-                        ++now_);
+    return volume_.link(directory, name.data(), static_cast<uint32_t>(name.size()), inode, ++now_);
 }
 
 Status Ext2Fixture::symlink(const std::string& path, const std::string& target) {

@@ -2,14 +2,13 @@
 // region, and e2fsprogs (mke2fs, e2fsck, debugfs) as the oracle.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdint.h>
 
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "ext2_volume.h"
 
@@ -142,6 +141,5 @@ protected:
     Volume volume_;
     uint64_t now_ = 1700000000ull * 1000000000ull;
 };
-
 
 }  // namespace umka::ext2::testing

@@ -78,9 +78,8 @@ public:
     // up ReadOnly. EINVAL: not ext2, unsupported revision/block size/incompat feature, or an
     // unusable region; EUCLEAN: a superblock or group descriptor that contradicts itself or
     // the device; EIO from the device. ReadWrite marks the superblock not-clean on disk at once.
-    static Status mount(void* region, uint64_t region_length, Device* device,
-                        uint64_t device_bytes, MountMode mode, uint64_t now_ns, Volume* volume,
-                        const char** reason);
+    static Status mount(void* region, uint64_t region_length, Device* device, uint64_t device_bytes,
+                        MountMode mode, uint64_t now_ns, Volume* volume, const char** reason);
     // Re-opens a region a Volume mounted (maybe in another module instance) without touching
     // the device: EBADMSG unless the header's magic, version and geometry match the length.
     static Status attach(void* region, uint64_t region_length, Device* device, Volume* volume);
@@ -110,15 +109,12 @@ public:
     Status link(uint64_t directory, const char* name, uint32_t length, uint64_t inode,
                 uint64_t now_ns);
     Status unlink(uint64_t directory, const char* name, uint32_t length, uint64_t now_ns);
-    Status remove_directory(uint64_t directory, const char* name, uint32_t length,
-                            uint64_t now_ns);
+    Status remove_directory(uint64_t directory, const char* name, uint32_t length, uint64_t now_ns);
     Status rename(uint64_t from_directory, const char* from_name, uint32_t from_length,
-                  uint64_t to_directory, const char* to_name, uint32_t to_length,
-                  uint64_t now_ns);
+                  uint64_t to_directory, const char* to_name, uint32_t to_length, uint64_t now_ns);
     // Cookie = byte position in the directory; 0 starts ("." and ".." are stored first);
     // ENOENT after the last entry.
-    Status read_directory(uint64_t directory, uint64_t cookie, Entry* entry,
-                          uint64_t* next_cookie);
+    Status read_directory(uint64_t directory, uint64_t cookie, Entry* entry, uint64_t* next_cookie);
     // ENFILE when kReferenceSlots distinct inodes are open at once.
     Status retain(uint64_t inode);
     Status release(uint64_t inode);
@@ -138,9 +134,9 @@ private:
     enum class Fill : uint8_t { Read, Zero, Overwrite };
     // What a directory walk found (ext2_directory.cpp).
     struct Place {
-        uint64_t logical;       // directory block
-        uint32_t offset;        // of the entry in the block
-        uint32_t previous;      // offset of the entry before it in the block, or kNoPrevious
+        uint64_t logical;   // directory block
+        uint32_t offset;    // of the entry in the block
+        uint32_t previous;  // offset of the entry before it in the block, or kNoPrevious
         layout::EntryHeader header;
     };
     static constexpr uint32_t kNoPrevious = 0xFFFFFFFFu;
@@ -204,8 +200,7 @@ private:
     Status map_block_for_write(uint64_t inode, Inode* record, uint64_t logical, bool* fresh,
                                uint32_t* block);
     Status free_blocks_from(Inode* record, uint64_t first_logical);
-    Status free_tree(uint32_t block, uint32_t level, uint64_t base, uint64_t first,
-                     Inode* record);
+    Status free_tree(uint32_t block, uint32_t level, uint64_t base, uint64_t first, Inode* record);
     Status zero_tail(const Inode& record, uint64_t from);
     bool is_fast_symlink(const Inode& record) const;
     Status release_attribute_block(Inode* record);
@@ -213,7 +208,7 @@ private:
     Status free_inode(uint64_t inode, Inode* record, uint64_t now_ns);
 
     // ext2_directory.cpp
-    Status check_directory_block(const uint8_t* data, uint32_t* reason_offset) const;
+    bool directory_block_valid(const uint8_t* data) const;
     Status directory_block(const Inode& directory, uint64_t logical, Fill fill, Buffer* buffer);
     Status find_entry(const Inode& directory, const char* name, uint32_t length, Place* place);
     Status entry_space(const Inode& directory, uint32_t length, uint32_t* needed_blocks);
@@ -223,7 +218,7 @@ private:
     Status set_entry_inode(uint64_t directory, Inode* record, const Place& place, uint64_t child,
                            NodeKind kind);
     Status directory_is_empty(const Inode& directory, bool* empty);
-    Status parent_of(uint64_t directory, const Inode& record, uint64_t* parent);
+    Status parent_of(const Inode& record, uint64_t* parent);
     Status set_parent(uint64_t directory, Inode* record, uint64_t parent);
     Status is_ancestor(uint64_t ancestor, uint64_t directory, bool* result);
     Status write_new_directory(uint64_t directory, Inode* record, uint64_t parent);
@@ -245,7 +240,6 @@ private:
     void set_size(Inode* record, uint64_t size);
 
     uint8_t* region_ = nullptr;
-    uint64_t region_length_ = 0;
     Device* device_ = nullptr;
 };
 

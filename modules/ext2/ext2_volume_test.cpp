@@ -134,7 +134,9 @@ class Ext2Mutation : public Ext2Fixture, public ::testing::WithParamInterface<ui
 
 TEST_P(Ext2Mutation, MutationsPassE2fsckAndDebugfsSeesThem) {
     uint32_t block_size = GetParam();
-    ASSERT_TRUE(make_image(image_, block_size, 8 * 1024));
+    // Four block groups: allocation crosses groups, backups of the superblock go stale.
+    ASSERT_TRUE(make_image(image_, block_size, block_size == 1024 ? 16 * 1024 : 8 * 1024, "",
+                           block_size == 1024 ? "-g 4096" : "-g 512"));
     // A small region: the cache must evict and write back all along.
     ASSERT_OK(mount(MountMode::ReadWrite, 256 * 1024));
     ASSERT_EQ(volume_.mode(), MountMode::ReadWrite);
@@ -269,15 +271,14 @@ TEST_P(Ext2Mutation, MutationsPassE2fsckAndDebugfsSeesThem) {
     Status status;
     for (int round = 0; round < 10000; ++round) {
         uint64_t written = 0;
-        status = volume_.write(filler, filled.size(), chunk.data(), chunk.size(), ++now_,
-                               &written);
+        status = volume_.write(filler, filled.size(), chunk.data(), chunk.size(), ++now_, &written);
         filled.append(chunk.data(), written);
         if (status.is_error() || written < chunk.size()) break;
     }
     uint64_t written = 0;
-    EXPECT_STATUS(volume_.write(filler, filled.size(), chunk.data(), chunk.size(), ++now_,
-                                &written),
-                  UMKA_KABI_ENOSPC);
+    EXPECT_STATUS(
+        volume_.write(filler, filled.size(), chunk.data(), chunk.size(), ++now_, &written),
+        UMKA_KABI_ENOSPC);
     EXPECT_EQ(written, 0u);
     EXPECT_LE(volume_.usage().free_blocks, 3u);
     file("filler", filled);
@@ -435,6 +436,188 @@ TEST_F(Ext2Fixture, ReadOnlyMountWritesNothing) {
     EXPECT_EQ(volume_.mode(), MountMode::ReadOnly);
     EXPECT_NE(std::string(reason).find("read-only-compatible"), std::string::npos) << reason;
     unmount();
+}
+
+// Revision 0 (no s_first_ino, 128-byte inodes, no features) and revision 1 without the
+// filetype feature: entries carry no type, so kinds come from the inodes.
+class Ext2Variant : public Ext2Fixture, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(Ext2Variant, MutatesOlderLayouts) {
+    ASSERT_TRUE(make_image(image_, 1024, 4 * 1024, "", GetParam()));
+    ASSERT_OK(mount());
+    ASSERT_EQ(volume_.mode(), MountMode::ReadWrite);
+    ASSERT_OK(create("dir", NodeKind::Directory));
+    ASSERT_OK(create("dir/file", NodeKind::Regular));
+    ASSERT_OK(put("dir/file", 0, pattern(40000, 3)));
+    ASSERT_OK(symlink("dir/link", "file"));
+    ASSERT_OK(create("other", NodeKind::Directory));
+    ASSERT_OK(rename("dir", "other/dir"));
+    ASSERT_OK(link("other/dir/file", "hard"));
+    Model model = walk_volume(volume_);
+    ASSERT_EQ(model.count("other/dir/link"), 1u);
+    EXPECT_EQ(model["other/dir/link"].kind, ModelNode::Kind::Symlink);
+    EXPECT_EQ(model["other/dir"].kind, ModelNode::Kind::Directory);
+    EXPECT_EQ(model["hard"].data, pattern(40000, 3));
+    EXPECT_EQ(model["hard"].links, 2u);
+    unmount();
+    expect_clean();
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, Ext2Variant, ::testing::Values("-r 0", "-O ^filetype"));
+
+// dir_index is compat: an htree directory reads linearly, and changing it clears
+// EXT2_INDEX_FL so e2fsck takes it for the linear directory it now is.
+TEST_F(Ext2Fixture, HtreeDirectoriesAreChangedAsLinearOnes) {
+    std::string tree = directory_.path() + "/tree";
+    ::mkdir(tree.c_str(), 0755);
+    ::mkdir((tree + "/big").c_str(), 0755);
+    for (int index = 0; index < 400; ++index) {
+        write_at(tree + "/big/file_with_a_long_name_" + std::to_string(index), 0,
+                 std::to_string(index));
+    }
+    ASSERT_TRUE(make_image(image_, 1024, 8 * 1024, tree));
+    std::string output;
+    run("e2fsck -fyD " + quote(image_), &output);  // builds the htree index
+    ASSERT_EQ(debugfs(image_, "stat /big", false, &output), 0);
+    ASSERT_NE(output.find("Flags: 0x1000"), std::string::npos) << output;
+    ASSERT_OK(mount());
+    EXPECT_EQ(contents("big/file_with_a_long_name_399"), "399");
+    for (int index = 0; index < 400; index += 3) {
+        ASSERT_OK(remove("big/file_with_a_long_name_" + std::to_string(index)));
+    }
+    for (int index = 0; index < 100; ++index) {
+        ASSERT_OK(create("big/new_" + std::to_string(index), NodeKind::Regular));
+    }
+    Model model = walk_volume(volume_);
+    EXPECT_EQ(model.size(), 2u + 400u - 134u + 100u);  // lost+found, big and the files
+    unmount();
+    expect_clean();
+    ASSERT_EQ(debugfs(image_, "stat /big", false, &output), 0);
+    EXPECT_EQ(output.find("Flags: 0x1000"), std::string::npos) << output;
+}
+
+TEST_F(Ext2Fixture, InodesRunOutAndAttributeBlocksAreFreed) {
+    ASSERT_TRUE(make_image(image_, 1024, 2 * 1024, "", "-N 48 -I 128"));
+    ASSERT_OK(mount());
+    ASSERT_OK(create("tagged", NodeKind::Regular));
+    ASSERT_OK(put("tagged", 0, "has an attribute block"));
+    unmount();
+    // 128-byte inodes have no room inside: the attribute goes to a block of its own.
+    std::string output;
+    ASSERT_EQ(debugfs(image_, "ea_set /tagged user.note " + std::string(100, 'v'), true, &output),
+              0)
+        << output;
+    ASSERT_EQ(debugfs(image_, "stat /tagged", false, &output), 0);
+    ASSERT_EQ(output.find("File ACL: 0"), std::string::npos) << output;
+    ASSERT_OK(mount());
+    uint64_t free_blocks = volume_.usage().free_blocks;
+    ASSERT_OK(remove("tagged"));
+    EXPECT_EQ(volume_.usage().free_blocks, free_blocks + 2);  // data and attribute block
+    int created = 0;
+    Status status;
+    while ((status = create("f" + std::to_string(created), NodeKind::Regular)).is_ok()) {
+        ASSERT_LT(++created, 1000);
+    }
+    EXPECT_STATUS(status, UMKA_KABI_ENOSPC);
+    EXPECT_EQ(volume_.usage().free_inodes, 0u);
+    EXPECT_STATUS(symlink("s", "target"), UMKA_KABI_ENOSPC);
+    ASSERT_OK(remove("f0"));
+    ASSERT_OK(create("d", NodeKind::Directory));
+    unmount();
+    expect_clean();
+}
+
+TEST_F(Ext2Fixture, LargeFilesSetTheLargeFileFeature) {
+    ASSERT_TRUE(make_image(image_, 4096, 8 * 1024, "", "-g 1024"));
+    // mke2fs sets large_file whatever it is told; debugfs clears it (backups included).
+    ASSERT_EQ(debugfs(image_, "feature -large_file", true), 0);
+    auto ro_compat = [&] {
+        std::string bytes =
+            read_file(image_).substr(1024 + offsetof(layout::Superblock, feature_ro_compat), 4);
+        uint32_t value = 0;
+        std::memcpy(&value, bytes.data(), 4);
+        return value;
+    };
+    ASSERT_EQ(ro_compat() & layout::kRoCompatLargeFile, 0u);
+    ASSERT_OK(mount());
+    ASSERT_OK(create("small", NodeKind::Regular));
+    ASSERT_OK(put("small", (1ull << 31) - 10, "under"));  // ends below 2 GiB
+    ASSERT_OK(create("large", NodeKind::Regular));
+    ASSERT_OK(put("large", 3ull << 30, "three gigabytes in"));
+    ASSERT_OK(put("large", 5ull << 30, "five"));
+    Attributes attributes{};
+    ASSERT_OK(volume_.attributes(inode_of("large"), &attributes));
+    EXPECT_EQ(attributes.size, (5ull << 30) + 4);
+    unmount();
+    EXPECT_NE(ro_compat() & layout::kRoCompatLargeFile, 0u);
+    expect_clean();
+    std::string output;
+    ASSERT_EQ(debugfs(image_, "stat /large", false, &output), 0);
+    EXPECT_NE(output.find("Size: 5368709124"), std::string::npos) << output;
+}
+
+TEST_F(Ext2Fixture, LinkCountStopsAt32000) {
+    ASSERT_TRUE(make_image(image_, 1024, 2 * 1024));
+    ASSERT_OK(mount());
+    ASSERT_OK(create("f", NodeKind::Regular));
+    ASSERT_OK(create("d", NodeKind::Directory));
+    unmount();
+    ASSERT_EQ(debugfs(image_, "sif /f links_count 32000", true), 0);
+    ASSERT_EQ(debugfs(image_, "sif /d links_count 32000", true), 0);
+    ASSERT_OK(mount());
+    EXPECT_STATUS(link("f", "g"), UMKA_KABI_EMLINK);
+    EXPECT_STATUS(create("d/sub", NodeKind::Directory), UMKA_KABI_EMLINK);
+    EXPECT_OK(create("d/file", NodeKind::Regular));
+    unmount();
+}
+
+// A device that fails on demand: EIO reaches the caller and leaves the volume usable.
+class FailingDevice final : public Device {
+public:
+    explicit FailingDevice(Device* inner) : inner_(inner) {}
+    Status read(uint64_t offset, void* buffer, uint32_t length) override {
+        return failing_ ? Status(UMKA_KABI_EIO) : inner_->read(offset, buffer, length);
+    }
+    Status write(uint64_t offset, const void* data, uint32_t length) override {
+        return failing_ ? Status(UMKA_KABI_EIO) : inner_->write(offset, data, length);
+    }
+    Status flush() override { return failing_ ? Status(UMKA_KABI_EIO) : inner_->flush(); }
+    bool failing_ = false;
+
+private:
+    Device* inner_;
+};
+
+TEST_F(Ext2Fixture, DeviceErrorsAnswerEio) {
+    std::string tree = directory_.path() + "/tree";
+    ::mkdir(tree.c_str(), 0755);
+    write_at(tree + "/file", 0, pattern(50000, 6));
+    ASSERT_TRUE(make_image(image_, 1024, 2 * 1024, tree));
+    FileDevice file(image_);
+    FailingDevice device(&file);
+    Region region(256 * 1024);
+    Volume volume;
+    const char* reason = nullptr;
+    device.failing_ = true;
+    EXPECT_STATUS(Volume::mount(region.data(), region.length(), &device, file.size(),
+                                MountMode::ReadWrite, 1, &volume, &reason),
+                  UMKA_KABI_EIO);
+    EXPECT_NE(reason, nullptr);
+    device.failing_ = false;
+    ASSERT_OK(Volume::mount(region.data(), region.length(), &device, file.size(),
+                            MountMode::ReadWrite, 1, &volume, &reason));
+    uint64_t inode = 0;
+    ASSERT_OK(volume.lookup(kRootInode, "file", 4, &inode));
+    std::string data(50000, '\0');
+    uint64_t transferred = 0;
+    device.failing_ = true;
+    EXPECT_STATUS(volume.read(inode, 0, data.data(), data.size(), &transferred), UMKA_KABI_EIO);
+    EXPECT_STATUS(volume.sync(), UMKA_KABI_EIO);
+    device.failing_ = false;
+    ASSERT_OK(volume.read(inode, 0, data.data(), data.size(), &transferred));
+    EXPECT_EQ(data, pattern(50000, 6));
+    ASSERT_OK(volume.unmount(2));
+    expect_clean();
 }
 
 TEST_F(Ext2Fixture, UsageAndRegionLimits) {

@@ -9,6 +9,7 @@
 #include "nucleus/evolution/state_transfer.h"
 #include "nucleus/interrupts/device_interrupts.h"
 #include "nucleus/lib/format.h"
+#include "nucleus/lib/log.h"
 #include "nucleus/published/nucleus_services.h"
 #include "nucleus/published/owned_frames.h"
 #include "nucleus/ring/ring_bindings.h"
@@ -217,6 +218,19 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
 void ModuleSwap::run_pause() {
     modules::Diagnostic& diagnostic = *pause_diagnostic_;
     uint64_t start = arch::read_cycle_counter();
+    // A caller half way through a call into the old image would finish it on the old state
+    // after the new instance took a copy: its update would be lost (or a lock it holds
+    // copied as held). Such a pause stores nothing; swap() tries again.
+    const modules::LoadedModule& image = old_->image;
+    uintptr_t begin = reinterpret_cast<uintptr_t>(image.base);
+    sched::CodeScan callers = sched::scan_paused(begin, begin + image.size, old_->owner);
+    if (callers.use != sched::CodeUse::Unused) {
+        caller_inside_ = true;
+        caller_task_ = callers.task;
+        pause_status_ = Errno::Busy;
+        transfer_cycles_ = arch::read_cycle_counter() - start;
+        return;
+    }
     const modules::ManifestView& manifest = new_->image.manifest_view;
     StateSource sources[modules::kMaximumBoundStates];
     size_t source_count = sources_of(*old_, sources);
@@ -275,7 +289,29 @@ Status ModuleSwap::refresh_prebuilt(modules::Diagnostic& diagnostic) {
 }
 
 Status ModuleSwap::swap(SwapTiming& timing, modules::Diagnostic& diagnostic) {
+    for (uint32_t attempt = 1;; ++attempt) {
+        Status paused = pause_once(timing, diagnostic);
+        if (!caller_inside_) {
+            if (attempt > 1) {
+                log("evolve: %u pause(s) found a call in flight inside '%s' (last: task %u); "
+                    "pause %u found none\n",
+                    attempt - 1, name_of(*old_), caller_task_, attempt);
+            }
+            return paused;
+        }
+        if (attempt == kPauseAttempts) {
+            return modules::refuse(diagnostic, Errno::Busy,
+                                   "a call into '%s' was in flight at each of %u pauses (task %u "
+                                   "inside its code); nothing changed",
+                                   name_of(*old_), attempt, caller_task_);
+        }
+        sched::sleep_ns(kPauseRetryNs);  // let the call return
+    }
+}
+
+Status ModuleSwap::pause_once(SwapTiming& timing, modules::Diagnostic& diagnostic) {
     pause_status_ = Status::ok();
+    caller_inside_ = false;
     pause_diagnostic_ = &diagnostic;
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
     if (Status refreshed = refresh_prebuilt(diagnostic); refreshed.is_error()) {

@@ -58,6 +58,9 @@ public:
 
     // Inside the pause (called by the rendezvous on the initiating CPU).
     void run_pause();
+    // One gathering of the CPUs and one pause; swap() repeats it while a caller is inside
+    // the old image (caller_inside_).
+    Status pause_once(SwapTiming& timing, modules::Diagnostic& diagnostic);
 
 private:
     struct Parked {
@@ -90,6 +93,12 @@ private:
     Parked parked_[kMaximumParkedImages] = {};
     // The pause's result and timing, written on the initiating CPU inside the rendezvous.
     Status pause_status_ = Status::ok();
+    bool caller_inside_ = false;
+    uint32_t caller_task_ = 0;
+    // A pause that finds a caller inside the old image is tried again after kPauseRetryNs,
+    // at most kPauseAttempts times in all (a few seconds under TCG, gathering included).
+    static constexpr uint32_t kPauseAttempts = 2000;
+    static constexpr uint64_t kPauseRetryNs = 2'000'000;
     modules::Diagnostic* pause_diagnostic_ = nullptr;
     uint64_t transfer_cycles_ = 0;
     PauseWork pause_work_ = PauseWork::CommitOnly;

@@ -105,7 +105,53 @@ CodeUse scan_saved(Task& task, ScanState& state) {
     return use;
 }
 
+// A task's context as a paused walk sees it: from `frame` (a held CPU's handler frame) or,
+// for a task off its CPU, from its saved frame.
+CodeUse walk_paused(Task& task, uint64_t frame, Range& range, uint64_t& frames) {
+    if (task.stack_top == 0) return CodeUse::Unsure;
+    if (frame != 0) {
+        if (frame > task.stack_top) return CodeUse::Unsure;
+        return walk(frame, frame, task.stack_top, range, frames);
+    }
+    uint64_t saved = task.stack_pointer;
+    if (in_range(&range, arch::saved_resume_address(saved))) return CodeUse::InUse;
+    return walk(arch::saved_frame_pointer(saved), saved, task.stack_top, range, frames);
+}
+
 }  // namespace
+
+CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner) {
+    CodeScan result{CodeUse::Unused, kNoTask, 0};
+    if (!running()) return result;
+    Range range{begin, end};
+    Task* self = cpus[arch::current_cpu_index()].current;
+    auto consider = [&](Task& task, uint64_t frame) {
+        if (&task == self || task.owner == skip_owner) return true;
+        CodeUse use = walk_paused(task, frame, range, result.frames_visited);
+        if (use == CodeUse::Unused) return true;
+        result.task = task.slot;
+        result.use = use;
+        return use != CodeUse::InUse;  // an Unsure one is reported unless a use turns up
+    };
+    for (Cpu& cpu : cpu_table()) {
+        if (&cpu == &cpu_table().current() ||
+            cpu.state.load(std::memory_order_acquire) != CpuState::Online) {
+            continue;
+        }
+        Task* running_task = cpus[cpu.index].current;
+        if (running_task == nullptr || running_task == &cpus[cpu.index].idle) continue;
+        if (!consider(*running_task, cpu.held_frame.load(std::memory_order_acquire))) return result;
+    }
+    for (uint32_t slot = 0; slot < detail::task_capacity(); ++slot) {
+        Task& task = detail::task_at(slot);
+        if (task.state.load(std::memory_order_acquire) == TaskState::Free ||
+            task.on_cpu.load(std::memory_order_acquire) != 0) {
+            continue;  // running ones were walked above
+        }
+        if (!consider(task, 0)) return result;
+    }
+    return result;
+}
 
 const char* code_use_name(CodeUse use) {
     switch (use) {
@@ -124,8 +170,8 @@ CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
     uint32_t capacity = detail::task_capacity();
     Result<void*> memory = loader::allocate_object(capacity);
     if (memory.is_error()) return CodeScan{CodeUse::Unsure, kNoTask, 0};
-    ScanState state{Range{begin, end}, capacity, static_cast<uint8_t*>(memory.value()), {kNoTask},
-                    {0}};
+    ScanState state{
+        Range{begin, end}, capacity, static_cast<uint8_t*>(memory.value()), {kNoTask}, {0}};
     CodeScan result{CodeUse::Unsure, kNoTask, 0};
     for (int round = 0; round < kRounds && result.use == CodeUse::Unsure; ++round) {
         if (smp::rendezvous(smp::RendezvousMode::RunEverywhere, scan_own_stack, &state)

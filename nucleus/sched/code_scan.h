@@ -30,4 +30,13 @@ struct CodeScan {
 // any run-queue lock.
 CodeScan scan_for_code(uintptr_t begin, uintptr_t end);
 
+// The same question inside a HoldUntilReleased pause, asked by the initiator about every
+// task but itself and the tasks of `skip_owner` (a module's own threads run its old code by
+// design; a swap parks the old image for them): the held CPUs' interrupted contexts are
+// walked from the frames they published (Cpu::held_frame), the others from their saved
+// frames. Nothing moves during the walk, so InUse is certain; Unsure means a context could
+// not be walked. A live swap asks it so that no caller is half way through a call into the
+// old image when the state is carried over.
+CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner);
+
 }  // namespace umka::sched

@@ -29,6 +29,9 @@ struct Cpu {
     std::atomic<CpuState> state;
     uint64_t online_cycles;  // cycle counter when it checked in
     uint64_t interrupts_handled;
+    // While held by a HoldUntilReleased rendezvous: the frame address of its rendezvous
+    // handler, from which the context it interrupted can be walked (0 when not held).
+    std::atomic<uint64_t> held_frame;
     arch::ArchCpu arch;
 };
 

@@ -39,8 +39,13 @@ void handle_rendezvous_interrupt() {
         return;
     }
     uint32_t generation = call.released.load(std::memory_order_acquire);
+    // Published before arriving: the initiator's function may walk this CPU's stack
+    // (sched::scan_paused), which stays as it is until the release.
+    Cpu& self = cpu_table().current();
+    self.held_frame.store(uint64_t(__builtin_frame_address(0)), std::memory_order_release);
     call.arrived.fetch_add(1, std::memory_order_acq_rel);
     while (call.released.load(std::memory_order_acquire) == generation) arch::cpu_relax();
+    self.held_frame.store(0, std::memory_order_release);
 }
 
 Result<RendezvousResult> rendezvous(RendezvousMode mode, CpuFunction function, void* argument) {

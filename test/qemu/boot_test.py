@@ -521,7 +521,7 @@ def scenario_modules(build: Path, accel: str) -> None:
     expect(rows == {"console_service": "1 ring", "kernel_heap": "0 direct", "scheduler": "0 direct",
                     "serial_console": "0 direct", "shell": "0 direct", "workload": "0 direct",
                     "pci_bus_driver": "0 direct", "virtio_blk": "0 direct", "block_console": "0 direct",
-                    "tmpfs": "0 direct", "vfs_service": "0 direct", "file_console": "0 direct"},
+                    "tmpfs": "0 direct", "ext2": "0 direct", "vfs_service": "0 direct", "file_console": "0 direct"},
            f"mods rows: {rows}")
     expect(re.search(r"heap exercise: 5000 allocate\+free pairs on cpu 0, 0 failures, 0 corrupted", output)
            is not None, "the heap module did not serve 5000 checked allocations")
@@ -548,13 +548,13 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     bundle = build / "evolution-refusals.cpio"
     expect(bundle.is_file(), f"{bundle} was not built (target evolution_refusals_bundle)")
     status, output = boot(build, accel, ["mods", "poweroff"], "--bundle", str(bundle))
-    expect_text(output, "22 entries, 12 modules requested")
+    expect_text(output, "24 entries, 13 modules requested")
     rows = re.findall(r"^(\w+)\s+(\d+)\s+\d \w+\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
-    expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("file_console", "1"),
-                            ("kernel_heap", "1"), ("pci_bus_driver", "1"), ("scheduler", "2"),
-                            ("serial_console", "1"), ("shell", "1"), ("tmpfs", "1"), ("vfs_service", "2"),
-                            ("virtio_blk", "1"), ("workload", "1")], f"mods rows: {rows}")
+    expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("ext2", "1"),
+                            ("file_console", "1"), ("kernel_heap", "1"), ("pci_bus_driver", "1"),
+                            ("scheduler", "2"), ("serial_console", "1"), ("shell", "1"), ("tmpfs", "1"),
+                            ("vfs_service", "3"), ("virtio_blk", "2"), ("workload", "1")], f"mods rows: {rows}")
     expect("refused" not in output, "a module the manifest does not name was looked at")
     expect_clean_power_off(status, output)
 
@@ -1315,6 +1315,7 @@ SCENARIOS = {
     "ext2-1k": lambda build, accel: ext2_scenario.run(sys.modules[__name__], build, accel, 1024),
     "ext2-4k": lambda build, accel: ext2_scenario.run(sys.modules[__name__], build, accel, 4096),
     "ext2-read-only": lambda build, accel: ext2_scenario.run_read_only(sys.modules[__name__], build, accel),
+    "ext2-swap": lambda build, accel: ext2_scenario.run_swap(sys.modules[__name__], build, accel),
     "edu": scenario_edu,
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,

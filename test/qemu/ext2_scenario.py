@@ -200,3 +200,42 @@ def run_read_only(helpers, build: Path, accel: str) -> None:
         expect("mounted read-only" in output, "the log does not say the volume is read-only")
         helpers.expect_clean_power_off(status, output)
         expect(image.read_bytes() == before, "the read-only image changed")
+
+
+def run_swap(helpers, build: Path, accel: str) -> None:
+    # The ext2 module swapped A -> B -> A twelve times (ext2-v2.umod: Ext2State version 2) while the
+    # console's appender writes 100,000 lines to /mnt/log through one O_APPEND descriptor:
+    # every swap must happen (the pause waits until no call is inside the old code; two CPUs,
+    # so the appender runs while the console swaps), and the
+    # file must hold each line exactly once, in order, in the guest and on the host.
+    expect, command_output = helpers.expect, helpers.command_output
+    lines = 100000
+    with tempfile.TemporaryDirectory() as directory:
+        image = Path(directory) / "swap.img"
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", str(image), "16M"], check=True)
+        swaps = ["evolve ext2 ext2-v2.umod", "evolve --allow-downgrade ext2 ext2.umod"] * 6
+        script = ["mount", f"append {MOUNT}/log {lines}", "wait 100"]
+        for swap in swaps:
+            script += [swap, "wait 50"]
+        script += ["append", *["wait 3000", "append"] * 6, f"sha256 {MOUNT}/log", f"umount {MOUNT}", "poweroff"]
+        status, output = helpers.boot(build, accel, script, "--disk", str(image), "--smp", "2", timeout=400)
+        for index, swap in enumerate(swaps):
+            helpers.expect_swapped(command_output(output, swap, index // 2), "ext2", swap.split()[-1])
+        caught = re.findall(r"evolve: (\d+) pause\(s\) found a call in flight inside 'ext2'", output)
+        print(f"ext2-swap: {len(swaps)} swaps; {len(caught)} of them found a call in flight at "
+              f"{sum(int(count) for count in caught)} pauses in all and waited it out")
+        progress = command_output(output, "append", 6)
+        expect(f"append: {MOUNT}/log: {lines} of {lines} lines, done" in progress,
+               f"the appender did not finish: {progress}")
+        early = command_output(output, "append", 0)
+        expect(f"of {lines} lines" in early and ", done" not in early,
+               f"the swaps did not happen while the appender wrote: {early}")
+        expected = "".join(f"line {number:06d}\n" for number in range(1, lines + 1)).encode()
+        digest = hashlib.sha256(expected).hexdigest()
+        expect(f"{digest}  {MOUNT}/log" in command_output(output, f"sha256 {MOUNT}/log"),
+               "the log lost or doubled a line across the swaps")
+        helpers.expect_clean_power_off(status, output)
+        check = subprocess.run(["e2fsck", "-fn", str(image)], capture_output=True, text=True)
+        expect(check.returncode == 0, f"e2fsck -fn: {check.stdout}{check.stderr}")
+        dumped = subprocess.run(["debugfs", "-R", "cat /log", str(image)], capture_output=True)
+        expect(dumped.stdout == expected, "debugfs's /log is not the lines the guest wrote")
