@@ -96,8 +96,8 @@ private:
     bool caller_inside_ = false;
     uint32_t caller_task_ = 0;
     // A pause that finds a caller inside the old image is tried again after kPauseRetryNs,
-    // at most kPauseAttempts times in all (a few seconds under TCG, gathering included).
-    static constexpr uint32_t kPauseAttempts = 2000;
+    // at most kPauseAttempts times in all (up to half a minute under TCG, gathering included).
+    static constexpr uint32_t kPauseAttempts = 5000;
     static constexpr uint64_t kPauseRetryNs = 2'000'000;
     modules::Diagnostic* pause_diagnostic_ = nullptr;
     uint64_t transfer_cycles_ = 0;

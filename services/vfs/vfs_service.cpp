@@ -1,6 +1,7 @@
 // The VFS service module's entry and its vfs.Vfs vtable: each call takes the call lock,
 // mounts the root on first use, and forwards to file_operations.cpp or mount_table.cpp.
 #include "file_operations.h"
+#include "vfs_versions.h"
 #include "umka/kabi/vfs_service_manifest.hpp"
 
 namespace umka::vfs {
@@ -21,6 +22,7 @@ CallGuard::CallGuard(const UmkaModuleBinding* binding) : state_(state_of(binding
         idle = 0;
         if (can_yield) threads.yield_now();
     }
+    count_call(state_);
 }
 
 CallGuard::~CallGuard() {
@@ -189,6 +191,10 @@ UMKA_MODULE_ENTRY(binding) {
     }
     if (umka::kabi::module_state<umka::vfs::State>(binding) == nullptr) {
         return umka_module_refuse(binding, UMKA_KABI_EINVAL, "no VfsState region", 18);
+    }
+    if (int32_t status = umka_module_set_state_import(binding, umka::vfs::import_vfs_state);
+        status != UMKA_KABI_OK) {
+        return status;
     }
     return umka_module_provide(binding, umka::vfs::kVfs, &umka::vfs::vfs_vtable, binding);
 }

@@ -548,7 +548,7 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     bundle = build / "evolution-refusals.cpio"
     expect(bundle.is_file(), f"{bundle} was not built (target evolution_refusals_bundle)")
     status, output = boot(build, accel, ["mods", "poweroff"], "--bundle", str(bundle))
-    expect_text(output, "24 entries, 13 modules requested")
+    expect_text(output, "25 entries, 13 modules requested")
     rows = re.findall(r"^(\w+)\s+(\d+)\s+\d \w+\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded$", output,
                       re.MULTILINE)
     expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("ext2", "1"),

@@ -203,25 +203,30 @@ def run_read_only(helpers, build: Path, accel: str) -> None:
 
 
 def run_swap(helpers, build: Path, accel: str) -> None:
-    # The ext2 module swapped A -> B -> A twelve times (ext2-v2.umod: Ext2State version 2) while the
-    # console's appender writes 100,000 lines to /mnt/log through one O_APPEND descriptor:
-    # every swap must happen (the pause waits until no call is inside the old code; two CPUs,
-    # so the appender runs while the console swaps), and the
+    # The ext2 module and the VFS each swapped A -> B -> A three times (ext2-v2.umod: Ext2State
+    # version 2; vfs_service-v2.umod: VfsState version 3), interleaved, while the console's
+    # appender writes 100,000 lines to /mnt/log through one O_APPEND descriptor that the VFS
+    # state carries across its swaps. Every swap must happen (the pause waits until no call is
+    # inside the old code; two CPUs, so the appender runs while the console swaps), and the
     # file must hold each line exactly once, in order, in the guest and on the host.
     expect, command_output = helpers.expect, helpers.command_output
     lines = 100000
     with tempfile.TemporaryDirectory() as directory:
         image = Path(directory) / "swap.img"
         subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", str(image), "16M"], check=True)
-        swaps = ["evolve ext2 ext2-v2.umod", "evolve --allow-downgrade ext2 ext2.umod"] * 6
+        swaps = ["evolve ext2 ext2-v2.umod", "evolve vfs_service vfs_service-v2.umod",
+                 "evolve --allow-downgrade ext2 ext2.umod",
+                 "evolve --allow-downgrade vfs_service vfs_service.umod"] * 3
         script = ["mount", f"append {MOUNT}/log {lines}", "wait 100"]
         for swap in swaps:
             script += [swap, "wait 50"]
         script += ["append", *["wait 3000", "append"] * 6, f"sha256 {MOUNT}/log", f"umount {MOUNT}", "poweroff"]
         status, output = helpers.boot(build, accel, script, "--disk", str(image), "--smp", "2", timeout=400)
         for index, swap in enumerate(swaps):
-            helpers.expect_swapped(command_output(output, swap, index // 2), "ext2", swap.split()[-1])
-        caught = re.findall(r"evolve: (\d+) pause\(s\) found a call in flight inside 'ext2'", output)
+            service, file = swap.split()[-2:]
+            helpers.expect_swapped(command_output(output, swap, index // 4), service, file)
+        caught = re.findall(r"evolve: (\d+) pause\(s\) found a call in flight inside '(?:ext2|vfs_service)'",
+                            output)
         print(f"ext2-swap: {len(swaps)} swaps; {len(caught)} of them found a call in flight at "
               f"{sum(int(count) for count in caught)} pauses in all and waited it out")
         progress = command_output(output, "append", 6)
