@@ -241,7 +241,7 @@ Status Volume::free_inode(uint64_t inode, Inode* record, uint64_t now_ns) {
     }
     record->links_count = 0;
     // 0 means "in use" to e2fsck, and a clock without a wall time starts at 0.
-    uint32_t deleted_at = detail::seconds(now_ns);
+    uint32_t deleted_at = seconds(now_ns);
     record->delete_time = deleted_at == 0 ? 1 : deleted_at;
     record->size = 0;
     record->size_high = 0;

@@ -212,7 +212,7 @@ Status Volume::write(uint64_t inode, uint64_t offset, const void* data, uint64_t
     status = write_into(inode, &record, offset, data, length, &done);
     if (done > 0) {
         if (offset + done > size) set_size(&record, offset + done);
-        record.modify_time = record.change_time = detail::seconds(now_ns);
+        record.modify_time = record.change_time = seconds(now_ns);
         if (status != UMKA_KABI_EUCLEAN) status = Status::ok();
     }
     Status stored = store_inode(inode, record);  // also keeps map blocks a failed write added
@@ -235,7 +235,7 @@ Status Volume::truncate(uint64_t inode, uint64_t size, uint64_t now_ns) {
         status = zero_tail(record, old_size);
     }
     if (status.is_ok()) set_size(&record, size);
-    record.modify_time = record.change_time = detail::seconds(now_ns);
+    record.modify_time = record.change_time = seconds(now_ns);
     Status stored = store_inode(inode, record);
     return status.is_error() ? status : stored;
 }

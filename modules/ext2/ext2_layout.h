@@ -210,7 +210,10 @@ static_assert(sizeof(CacheSlot) == 24);
 struct RegionHeader {
     uint64_t magic;
     uint32_t version;
-    uint32_t reserved_12;
+    // Added to the caller's clock so that times never run behind the disk's last recorded
+    // time: the module's clock counts from boot (no wall clock), so a mount continues from
+    // the superblock's last mount or write time. 0 with a clock that is already ahead.
+    uint32_t clock_offset_seconds;
     uint64_t region_length;
     uint64_t device_bytes;
     // Geometry, validated once at mount.

@@ -4,8 +4,8 @@
 // what a replacement instance does first; the module's code holds nothing. Every call takes
 // the module's lock: the core is single-threaded and its disk requests sleep.
 #include "ext2_module.h"
-#include "ext2_versions.h"
 
+#include "ext2_versions.h"
 #include "umka/block_devices.h"
 #include "umka/kabi/ext2_manifest.hpp"
 #include "umka/kabi/service_directory.hpp"

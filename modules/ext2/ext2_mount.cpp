@@ -281,6 +281,10 @@ Status Volume::mount(void* region, uint64_t region_length, Device* device, uint6
     }
     state->health = static_cast<uint8_t>(layout::Health::Clean);
 
+    uint32_t recorded = super.write_time > super.mount_time ? super.write_time : super.mount_time;
+    uint32_t clock = detail::seconds(now_ns);
+    state->clock_offset_seconds = recorded > clock ? recorded - clock : 0;
+
     MountMode granted = mode;
     if (mode == MountMode::ReadOnly) {
         *reason = "mounted read-only as asked";
@@ -298,7 +302,7 @@ Status Volume::mount(void* region, uint64_t region_length, Device* device, uint6
     if (granted == MountMode::ReadWrite) {
         super.state = static_cast<uint16_t>(super.state & ~layout::kStateValid);
         super.mount_count = static_cast<uint16_t>(super.mount_count + 1);
-        super.mount_time = detail::seconds(now_ns);
+        super.mount_time = candidate.seconds(now_ns);
         if ((status = candidate.write_superblock()).is_error() ||
             (status = device->flush()).is_error()) {
             *reason = "device write of the superblock failed";
@@ -369,7 +373,7 @@ Status Volume::unmount(uint64_t now_ns) {
         Superblock& super = header()->superblock;
         bool healthy = header()->health == static_cast<uint8_t>(layout::Health::Clean);
         super.state = healthy ? layout::kStateValid : layout::kStateError;
-        super.write_time = detail::seconds(now_ns);
+        super.write_time = seconds(now_ns);
         if ((status = write_back_all()).is_error()) result = status;
         if (result.is_ok() && (status = write_superblock()).is_error()) result = status;
         if (device_->flush().is_error() && result.is_ok()) result = UMKA_KABI_EIO;

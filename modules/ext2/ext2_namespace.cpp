@@ -60,7 +60,7 @@ NodeKind kind_from_file_type(uint8_t type, bool* known) {
 void Volume::touch(uint64_t inode, uint64_t now_ns) {
     Inode record{};
     if (load_inode(inode, &record).is_error()) return;
-    record.modify_time = detail::seconds(now_ns);
+    record.modify_time = seconds(now_ns);
     record.change_time = record.modify_time;
     (void)store_inode(inode, record);
 }
@@ -72,7 +72,7 @@ Status Volume::adjust_links(uint64_t inode, int32_t delta, uint64_t now_ns) {
     int32_t links = static_cast<int32_t>(record.links_count) + delta;
     if (links < 0 || links > static_cast<int32_t>(kMaximumLinks) + 2) return corrupt();
     record.links_count = static_cast<uint16_t>(links);
-    record.change_time = detail::seconds(now_ns);
+    record.change_time = seconds(now_ns);
     return store_inode(inode, record);
 }
 
@@ -91,7 +91,7 @@ Status Volume::drop_link(uint64_t inode, uint64_t now_ns) {
     } else if (record.links_count > 0) {
         record.links_count -= 1;
     }
-    record.change_time = detail::seconds(now_ns);
+    record.change_time = seconds(now_ns);
     if (record.links_count == 0 && !referenced(inode)) {
         Status freed = free_inode(inode, &record, now_ns);
         return status.is_error() ? status : freed;
@@ -153,7 +153,7 @@ Status Volume::create(uint64_t directory, const char* name, uint32_t length, Nod
         return status;
     }
     Inode record{};
-    uint32_t now = detail::seconds(now_ns);
+    uint32_t now = seconds(now_ns);
     record.mode = static_cast<uint16_t>(detail::type_bits(kind) | (permissions & 07777));
     record.links_count = making_directory ? 2 : 1;
     record.access_time = record.change_time = record.modify_time = now;
@@ -190,7 +190,7 @@ Status Volume::symlink(uint64_t directory, const char* name, uint32_t length, co
     uint64_t created = 0;
     if ((status = allocate_inode(directory, false, &created)).is_error()) return status;
     Inode record{};
-    uint32_t now = detail::seconds(now_ns);
+    uint32_t now = seconds(now_ns);
     record.mode = layout::kTypeSymlink | 0777;
     record.links_count = 1;
     record.access_time = record.change_time = record.modify_time = now;
@@ -365,7 +365,7 @@ Status Volume::rename(uint64_t from_directory, const char* from_name, uint32_t f
     if ((status = remove_entry(from_directory, &from, source)).is_error()) return status;
 
     if ((status = load_inode(moved_inode, &moved)).is_error()) return status;
-    moved.change_time = detail::seconds(now_ns);
+    moved.change_time = seconds(now_ns);
     if ((status = store_inode(moved_inode, moved)).is_error()) return status;
     if (moving_directory && from_directory != to_directory) {
         if ((status = set_parent(moved_inode, &moved, to_directory)).is_error()) return status;

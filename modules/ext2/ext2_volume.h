@@ -148,6 +148,8 @@ private:
     };
 
     RegionHeader* header() const { return reinterpret_cast<RegionHeader*>(region_); }
+    // ext2 seconds for the caller's clock, never behind the disk's last recorded time.
+    uint32_t seconds(uint64_t now_ns) const;
     uint32_t block_size() const { return header()->block_size; }
     // Marks the volume corrupt (unmount writes EXT2_ERROR_FS) and answers EUCLEAN.
     Status corrupt() const;
@@ -253,5 +255,9 @@ bool is_dot_or_dot_dot(const char* name, uint32_t length);
 Status validate_name(const char* name, uint32_t length);
 uint32_t seconds(uint64_t now_ns);
 }  // namespace detail
+
+inline uint32_t Volume::seconds(uint64_t now_ns) const {
+    return detail::seconds(now_ns) + header()->clock_offset_seconds;
+}
 
 }  // namespace umka::ext2

@@ -620,6 +620,24 @@ TEST_F(Ext2Fixture, DeviceErrorsAnswerEio) {
     expect_clean();
 }
 
+// A clock behind the disk's last recorded time (the module's counts from boot: no wall
+// clock) continues from that time, so no time goes backwards and no dtime is small enough
+// for e2fsck to take it for an orphan-list link.
+TEST_F(Ext2Fixture, ATimeBehindTheDiskContinuesFromItsLastRecordedTime) {
+    ASSERT_TRUE(make_image(image_, 1024, 4 * 1024));
+    device_ = std::make_unique<FileDevice>(image_);
+    now_ = 5ull * 1000000000ull;  // five seconds after boot
+    ASSERT_OK(mount(MountMode::ReadWrite, 256 * 1024));
+    uint64_t inode = 0;
+    ASSERT_OK(create("f", NodeKind::Regular, &inode));
+    Attributes attributes{};
+    ASSERT_OK(volume_.attributes(inode, &attributes));
+    EXPECT_GT(attributes.modified_ns, 1600000000ull * 1000000000ull) << "before the image was made";
+    ASSERT_OK(volume_.unlink(kRootInode, "f", 1, now_));
+    unmount();
+    expect_clean();
+}
+
 TEST_F(Ext2Fixture, UsageAndRegionLimits) {
     ASSERT_TRUE(make_image(image_, 4096, 16 * 1024));
     device_ = std::make_unique<FileDevice>(image_);

@@ -81,6 +81,7 @@ target_link_libraries(umka_module_harness PUBLIC umka_module_host)
 # DMA over aligned_alloc memory, Threads with real threads and wait queues, a Directory over
 # the harness's registry. Not part of the SDK's harness.
 add_library(umka_module_host_fakes STATIC ${UMKA_MODULE_TEST_DIR}/host_dma.cpp
+  ${UMKA_MODULE_TEST_DIR}/host_block_device.cpp
   ${UMKA_MODULE_TEST_DIR}/host_threads.cpp ${UMKA_MODULE_TEST_DIR}/host_directory.cpp)
 umka_host_sanitized(umka_module_host_fakes)
 target_link_libraries(umka_module_host_fakes PUBLIC umka_module_harness)
