@@ -203,7 +203,7 @@ def run_read_only(helpers, build: Path, accel: str) -> None:
 
 
 def run_swap(helpers, build: Path, accel: str) -> None:
-    # The ext2 module and the VFS each swapped A -> B -> A three times (ext2-v2.umod: Ext2State
+    # The ext2 module and the VFS each swapped A -> B -> A twice (ext2-v2.umod: Ext2State
     # version 2; vfs_service-v2.umod: VfsState version 3), interleaved, while the console's
     # appender writes 100,000 lines to /mnt/log through one O_APPEND descriptor that the VFS
     # state carries across its swaps. Every swap must happen (the pause waits until no call is
@@ -216,7 +216,7 @@ def run_swap(helpers, build: Path, accel: str) -> None:
         subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", str(image), "16M"], check=True)
         swaps = ["evolve ext2 ext2-v2.umod", "evolve vfs_service vfs_service-v2.umod",
                  "evolve --allow-downgrade ext2 ext2.umod",
-                 "evolve --allow-downgrade vfs_service vfs_service.umod"] * 3
+                 "evolve --allow-downgrade vfs_service vfs_service.umod"] * 2
         script = ["mount", f"append {MOUNT}/log {lines}", "wait 100"]
         for swap in swaps:
             script += [swap, "wait 50"]
