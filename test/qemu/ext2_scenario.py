@@ -1,6 +1,6 @@
 """The ext2 QEMU scenarios, with e2fsprogs as the oracle (boot_test.py registers them).
 
-The host builds a tree (hundreds of files, a deep directory, a 255-byte name, hard links,
+The host builds a tree (2,000 files, a deep directory, a 255-byte name, hard links,
 fast and slow symlinks, a sparse file reaching triple-indirect blocks at 1 KiB blocks) and
 an image of it with `mke2fs -d`; the guest mounts it, hashes every file, changes the tree
 (create, write, overwrite, rename, link, unlink, rmdir, fill to ENOSPC), unmounts and powers
@@ -26,10 +26,10 @@ TRIPLE_INDIRECT_OFFSET = 70 * 1024 * 1024
 
 def make_tree(root: Path, seed: int) -> None:
     generator = random.Random(seed)
-    for group in range(6):
+    for group in range(10):
         directory = root / f"group{group}"
         directory.mkdir()
-        for index in range(50):
+        for index in range(200):
             size = generator.choice((0, 1, 100, 1023, 1024, 1025, 4096, 5000, 13000))
             (directory / f"file{index:03d}").write_bytes(generator.randbytes(size))
     deep = root
@@ -126,7 +126,7 @@ def run(helpers, build: Path, accel: str, block_size: int) -> None:
         make_tree(source, 20261207 + block_size)
         tree = snapshot(source)
         image = work / "e2.img"
-        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", str(block_size), "-N", "2048",
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", str(block_size), "-N", "4096",
                         "-d", str(source), str(image), "24M"], check=True)
         status, output = helpers.boot(build, accel, guest_script(tree), "--disk", str(image), timeout=400)
         expect("fstab:3: vda on /mnt (ext2): mounted" in output and "vda on /mnt type ext2" in output,
