@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
     for (long index = 0; index < files; ++index) {
         struct stat attributes;
         snprintf(path, sizeof path, "%s/f%06ld", directory, index);
-        if (stat(path, &attributes) != 0 || attributes.st_size != SMALL_FILE_BYTES) fail("stat", path);
+        if (stat(path, &attributes) != 0 || attributes.st_size != SMALL_FILE_BYTES)
+            fail("stat", path);
     }
     marks[2] = now_us();
     int listing = open(directory, O_RDONLY | O_DIRECTORY);
@@ -128,11 +129,12 @@ int main(int argc, char** argv) {
     close(big);
     marks[5] = now_us();
     if (total != mebibytes * 1024 * 1024) fail("read", path);
-    printf("fbench %s: create %ld files %llu us, stat %llu us, ls -l %llu us (%ld entries), "
-           "write %ld MiB %llu us, read %llu us\n",
-           directory, files, (unsigned long long)(marks[1] - marks[0]),
-           (unsigned long long)(marks[2] - marks[1]), (unsigned long long)(marks[3] - marks[2]),
-           entries, mebibytes, (unsigned long long)(marks[4] - marks[3]),
-           (unsigned long long)(marks[5] - read_start));
+    printf(
+        "fbench %s: create %ld files %llu us, stat %llu us, ls -l %llu us (%ld entries), "
+        "write %ld MiB %llu us, read %llu us\n",
+        directory, files, (unsigned long long)(marks[1] - marks[0]),
+        (unsigned long long)(marks[2] - marks[1]), (unsigned long long)(marks[3] - marks[2]),
+        entries, mebibytes, (unsigned long long)(marks[4] - marks[3]),
+        (unsigned long long)(marks[5] - read_start));
     return 0;
 }

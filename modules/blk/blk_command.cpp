@@ -54,7 +54,8 @@ Status open_device(const UmkaModuleBinding* binding, const char* word, Device* d
     uint32_t ordinal = 0;
     uint64_t length = 0;
     while (length < 4 && word[length] != '\0') ++length;  // a name is 3 bytes: 4 is too long
-    if (!block_devices::parse_name(word, length, &ordinal)) return report(out, word, UMKA_KABI_ENODEV);
+    if (!block_devices::parse_name(word, length, &ordinal))
+        return report(out, word, UMKA_KABI_ENODEV);
     if (Status found = find_device(binding, ordinal, device); found.is_error()) {
         return report(out, word, found.code());
     }

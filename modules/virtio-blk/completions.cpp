@@ -42,9 +42,9 @@ Status bind_completion(const UmkaModuleBinding* binding, State& state,
             status.is_error()) {
             return status;
         }
-        if (Status status =
-                directory.provider(kCompletionPackage, sizeof kCompletionPackage - 1,
-                                   kCompletionInterface, sizeof kCompletionInterface - 1, 0, 1, &slot);
+        if (Status status = directory.provider(kCompletionPackage, sizeof kCompletionPackage - 1,
+                                               kCompletionInterface,
+                                               sizeof kCompletionInterface - 1, 0, 1, &slot);
             status.is_error()) {
             return status;
         }

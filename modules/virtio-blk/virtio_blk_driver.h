@@ -47,8 +47,7 @@ public:
         uint64_t window;  // MmioWindow handle
         uint32_t offset;  // of the structure in the window
     };
-    MmioRegisters(const kabi::bus_access::MmioRef& mmio, const Place (&places)[4])
-        : mmio_(mmio) {
+    MmioRegisters(const kabi::bus_access::MmioRef& mmio, const Place (&places)[4]) : mmio_(mmio) {
         for (uint32_t index = 0; index < 4; ++index) places_[index] = places[index];
     }
     uint32_t read(virtio::Structure structure, uint32_t offset, uint8_t bytes) override;

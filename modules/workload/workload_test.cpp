@@ -80,7 +80,8 @@ struct HostDirectory {
         return KabiStatus::ok();
     }
     // The module under test hands no callback slot to a provider: it never asks.
-    static KabiStatus own_provision(void*, const char*, uint64_t, const char*, uint64_t, uint64_t*) {
+    static KabiStatus own_provision(void*, const char*, uint64_t, const char*, uint64_t,
+                                    uint64_t*) {
         return UMKA_KABI_ENOENT;
     }
 };

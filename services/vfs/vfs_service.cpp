@@ -1,8 +1,8 @@
 // The VFS service module's entry and its vfs.Vfs vtable: each call takes the call lock,
 // mounts the root on first use, and forwards to file_operations.cpp or mount_table.cpp.
 #include "file_operations.h"
-#include "vfs_versions.h"
 #include "umka/kabi/vfs_service_manifest.hpp"
+#include "vfs_versions.h"
 
 namespace umka::vfs {
 

@@ -1,9 +1,8 @@
 // The host block device of module tests (host_block_device.h).
 #include "host_block_device.h"
 
-#include <cstring>
-
 #include <algorithm>
+#include <cstring>
 
 namespace umka::harness {
 
