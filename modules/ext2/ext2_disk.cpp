@@ -60,11 +60,14 @@ Status ensure_disk_resources(const UmkaModuleBinding* binding) {
 void complete_request(const UmkaModuleBinding* binding, uint64_t cookie, int32_t result) {
     State& state = state_of(binding);
     uint64_t expected = cookie;
-    if (cookie == 0) {
+    // Only the request in flight may set the result: a stray (a driver completing one twice)
+    // must not overwrite the current request's. One request is in flight at a time, so
+    // only a duplicate of that same request can pass this check alongside it.
+    if (cookie == 0 || __atomic_load_n(&state.pending_cookie, __ATOMIC_ACQUIRE) != cookie) {
         __atomic_add_fetch(&state.stray_completions, 1, __ATOMIC_RELAXED);
         return;
     }
-    // The result before the word: the caller reads it once it sees the word move.
+    // The result before the cookie clears: the caller reads it once it sees the cookie go.
     __atomic_store_n(&state.pending_result, result, __ATOMIC_RELAXED);
     if (!__atomic_compare_exchange_n(&state.pending_cookie, &expected, uint64_t{0}, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
