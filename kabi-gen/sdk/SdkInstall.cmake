@@ -12,6 +12,7 @@
 #   include/umka/command_output.h              a command's answer into the caller's buffer
 #   include/umka/fill_pattern.h                the documented `fill` data pattern
 #   include/umka/block_devices.h               the console's block device names (vda ...)
+#   include/umka/file_names.h                  a directory entry's name, checked as Linux does
 #   include/umka/virtio/                       the virtio 1.x library (transport, split queue, blk)
 #   lib/libumka_runtime.a                     freestanding memcpy & co, position independent
 #   lib/libumka_module_harness.a, libumka_nucleus_pure.a, include/umka-harness/
@@ -48,7 +49,7 @@ install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/includ
   ${KABI_SDK_DIR}/include/umka/number_text.h ${KABI_SDK_DIR}/include/umka/name_copy.h
   ${KABI_SDK_DIR}/include/umka/errno_text.h ${KABI_SDK_DIR}/include/umka/command_words.h
   ${KABI_SDK_DIR}/include/umka/command_output.h ${KABI_SDK_DIR}/include/umka/fill_pattern.h
-  ${KABI_SDK_DIR}/include/umka/block_devices.h DESTINATION include/umka COMPONENT sdk)
+  ${KABI_SDK_DIR}/include/umka/block_devices.h ${KABI_SDK_DIR}/include/umka/file_names.h DESTINATION include/umka COMPONENT sdk)
 install(DIRECTORY ${KABI_SDK_DIR}/include/umka/virtio DESTINATION include/umka COMPONENT sdk)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfigVersion.cmake

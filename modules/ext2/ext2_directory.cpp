@@ -222,7 +222,7 @@ Status Volume::directory_is_empty(const Inode& directory, bool* empty) {
             buffer.load(offset, &entry);
             const char* name =
                 reinterpret_cast<const char*>(buffer.data() + offset + kEntryHeaderSize);
-            if (entry.inode != 0 && !detail::is_dot_or_dot_dot(name, entry.name_length)) {
+            if (entry.inode != 0 && !file_names::is_dot_or_dot_dot(name, entry.name_length)) {
                 *empty = false;
                 return Status::ok();
             }

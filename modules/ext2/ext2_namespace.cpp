@@ -8,24 +8,6 @@ using layout::EntryHeader;
 using layout::kEntryHeaderSize;
 using layout::kMaximumLinks;
 
-namespace detail {
-
-bool is_dot_or_dot_dot(const char* name, uint32_t length) {
-    return (length == 1 && name[0] == '.') || (length == 2 && name[0] == '.' && name[1] == '.');
-}
-
-Status validate_name(const char* name, uint32_t length) {
-    if (name == nullptr || length == 0) return UMKA_KABI_EINVAL;
-    if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
-    for (uint32_t index = 0; index < length; ++index) {
-        if (name[index] == '/' || name[index] == '\0') return UMKA_KABI_EINVAL;
-    }
-    if (is_dot_or_dot_dot(name, length)) return UMKA_KABI_EINVAL;
-    return Status::ok();
-}
-
-}  // namespace detail
-
 namespace {
 
 bool is_directory(const layout::Inode& record) {
@@ -104,7 +86,7 @@ Status Volume::prepare_entry(uint64_t directory, const char* name, uint32_t leng
     Status status = load_directory(directory, parent);
     if (status.is_error()) return status;
     if (parent->links_count == 0) return UMKA_KABI_ENOENT;
-    if ((status = detail::validate_name(name, length)).is_error()) return status;
+    if ((status = file_names::validate(name, length)).is_error()) return status;
     Place place{};
     status = find_entry(*parent, name, length, &place);
     if (status.is_ok()) return UMKA_KABI_EEXIST;
@@ -118,7 +100,7 @@ Status Volume::lookup(uint64_t directory, const char* name, uint32_t length, uin
     if (status.is_error()) return status;
     if (name == nullptr || length == 0) return UMKA_KABI_ENOENT;
     if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
-    if (detail::is_dot_or_dot_dot(name, length)) {
+    if (file_names::is_dot_or_dot_dot(name, length)) {
         if (length == 1 || record.links_count == 0) {
             *inode = directory;
             return Status::ok();
@@ -248,7 +230,7 @@ Status Volume::unlink(uint64_t directory, const char* name, uint32_t length, uin
     if ((status = load_directory(directory, &parent)).is_error()) return status;
     if (name == nullptr || length == 0) return UMKA_KABI_ENOENT;
     if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
-    if (detail::is_dot_or_dot_dot(name, length)) return UMKA_KABI_EISDIR;
+    if (file_names::is_dot_or_dot_dot(name, length)) return UMKA_KABI_EISDIR;
     Place place{};
     if ((status = find_entry(parent, name, length, &place)).is_error()) return status;
     Inode child{};
@@ -270,7 +252,7 @@ Status Volume::remove_directory(uint64_t directory, const char* name, uint32_t l
     if (name == nullptr || length == 0) return UMKA_KABI_ENOENT;
     if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
     if (length == 1 && name[0] == '.') return UMKA_KABI_EINVAL;
-    if (detail::is_dot_or_dot_dot(name, length)) {
+    if (file_names::is_dot_or_dot_dot(name, length)) {
         return directory == kRootInode ? UMKA_KABI_EBUSY : UMKA_KABI_ENOTEMPTY;
     }
     Place place{};
@@ -300,8 +282,8 @@ Status Volume::rename(uint64_t from_directory, const char* from_name, uint32_t f
     Inode to{};
     if ((status = load_directory(from_directory, &from)).is_error()) return status;
     if ((status = load_directory(to_directory, &to)).is_error()) return status;
-    if ((status = detail::validate_name(from_name, from_length)).is_error()) return status;
-    if ((status = detail::validate_name(to_name, to_length)).is_error()) return status;
+    if ((status = file_names::validate(from_name, from_length)).is_error()) return status;
+    if ((status = file_names::validate(to_name, to_length)).is_error()) return status;
     Place source{};
     if ((status = find_entry(from, from_name, from_length, &source)).is_error()) return status;
     uint64_t moved_inode = source.header.inode;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ext2_layout.h"
+#include "umka/file_names.h"
 #include "umka/kabi/kabi_base.h"
 
 namespace umka::ext2 {
@@ -250,9 +251,6 @@ namespace detail {
 uint64_t inode_size(const layout::Inode& record);
 NodeKind kind_of(uint16_t mode, bool* valid);
 uint16_t type_bits(NodeKind kind);
-bool is_dot_or_dot_dot(const char* name, uint32_t length);
-// EINVAL or ENAMETOOLONG for a name no entry may have ("." and ".." included).
-Status validate_name(const char* name, uint32_t length);
 uint32_t seconds(uint64_t now_ns);
 }  // namespace detail
 

@@ -19,24 +19,6 @@ bool same_name(const DirectoryRecord& record, const char* name, uint32_t length)
 
 }  // namespace
 
-namespace detail {
-
-bool is_dot_or_dot_dot(const char* name, uint32_t length) {
-    return (length == 1 && name[0] == '.') || (length == 2 && name[0] == '.' && name[1] == '.');
-}
-
-Status validate_name(const char* name, uint32_t length) {
-    if (name == nullptr || length == 0) return UMKA_KABI_EINVAL;
-    if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
-    for (uint32_t index = 0; index < length; ++index) {
-        if (name[index] == '/' || name[index] == '\0') return UMKA_KABI_EINVAL;
-    }
-    if (is_dot_or_dot_dot(name, length)) return UMKA_KABI_EINVAL;
-    return Status::ok();
-}
-
-}  // namespace detail
-
 Status Store::record_offset(const InodeRecord& directory, uint64_t slot, uint64_t* offset) const {
     uint64_t logical = slot / kRecordsPerBlock;
     if (logical >= directory.size / kBlockSize) return UMKA_KABI_ENOENT;
@@ -166,7 +148,7 @@ Status Store::prepare_entry(uint64_t directory, const char* name, uint32_t lengt
     Status status = load_directory(directory, parent);
     if (status.is_error()) return status;
     if (parent->link_count == 0) return UMKA_KABI_ENOENT;
-    if ((status = detail::validate_name(name, length)).is_error()) return status;
+    if ((status = file_names::validate(name, length)).is_error()) return status;
     uint64_t slot = 0;
     if (find_entry(*parent, name, length, &slot, nullptr).is_ok()) return UMKA_KABI_EEXIST;
     return Status::ok();
@@ -202,7 +184,7 @@ Status Store::lookup(uint64_t directory, const char* name, uint32_t length, uint
         *inode = directory;
         return Status::ok();
     }
-    if (detail::is_dot_or_dot_dot(name, length)) {
+    if (file_names::is_dot_or_dot_dot(name, length)) {
         *inode = record.link_count == 0 ? directory : record.parent;
         return Status::ok();
     }
@@ -264,7 +246,7 @@ Status Store::unlink(uint64_t directory, const char* name, uint32_t length, uint
     if (status.is_error()) return status;
     if (name == nullptr || length == 0) return UMKA_KABI_ENOENT;
     if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
-    if (detail::is_dot_or_dot_dot(name, length)) return UMKA_KABI_EISDIR;
+    if (file_names::is_dot_or_dot_dot(name, length)) return UMKA_KABI_EISDIR;
     uint64_t slot = 0;
     DirectoryRecord found;
     if ((status = find_entry(parent, name, length, &slot, &found)).is_error()) return status;
@@ -285,7 +267,7 @@ Status Store::remove_directory(uint64_t directory, const char* name, uint32_t le
     if (name == nullptr || length == 0) return UMKA_KABI_ENOENT;
     if (length > kMaximumNameLength) return UMKA_KABI_ENAMETOOLONG;
     if (length == 1 && name[0] == '.') return UMKA_KABI_EINVAL;
-    if (detail::is_dot_or_dot_dot(name, length)) {
+    if (file_names::is_dot_or_dot_dot(name, length)) {
         return directory == kRootInode ? UMKA_KABI_EBUSY : UMKA_KABI_ENOTEMPTY;
     }
     uint64_t slot = 0;
@@ -314,8 +296,8 @@ Status Store::rename(uint64_t from_directory, const char* from_name, uint32_t fr
     Status status = load_directory(from_directory, &from);
     if (status.is_error()) return status;
     if ((status = load_directory(to_directory, &to)).is_error()) return status;
-    if ((status = detail::validate_name(from_name, from_length)).is_error()) return status;
-    if ((status = detail::validate_name(to_name, to_length)).is_error()) return status;
+    if ((status = file_names::validate(from_name, from_length)).is_error()) return status;
+    if ((status = file_names::validate(to_name, to_length)).is_error()) return status;
     uint64_t source_slot = 0;
     DirectoryRecord source;
     status = find_entry(from, from_name, from_length, &source_slot, &source);

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "umka/file_names.h"
 #include "umka/kabi/kabi_base.h"
 
 namespace umka::tmpfs {
@@ -306,9 +307,6 @@ bool compute_geometry(uint64_t length, layout::Geometry* geometry);
 // True when `header` is exactly what format() writes for an arena of `length` bytes, apart
 // from the counters and hints, which only have to be in range.
 bool header_agrees(const layout::ArenaHeader& header, uint64_t length);
-// EINVAL or ENAMETOOLONG for a name no entry may have ("." and ".." included).
-Status validate_name(const char* name, uint32_t length);
-bool is_dot_or_dot_dot(const char* name, uint32_t length);
 uint32_t type_bits(NodeKind kind);
 // A new inode's record before it has any blocks: a directory starts with "." and its entry
 // as links, anything else with its one entry.

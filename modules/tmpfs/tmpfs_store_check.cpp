@@ -126,7 +126,7 @@ Status Store::check_directory(uint64_t inode, const InodeRecord& record) const {
         }
         if (entry.inode == 0) continue;
         InodeRecord child{};
-        if (detail::validate_name(entry.name, entry.name_length).is_error() ||
+        if (file_names::validate(entry.name, entry.name_length).is_error() ||
             entry.inode == kRootInode || entry.inode == inode ||
             load_inode(entry.inode, &child).is_error() || child.kind != entry.kind) {
             return UMKA_KABI_EBADMSG;
