@@ -806,7 +806,7 @@ PROBE_BAD_CALLS = {
 
 def check_probe_run(section: str, count: int) -> None:
     expect(f"probe: started {count} threads" in section, f"the probe did not start {count} threads")
-    names = re.findall(r"^\s+\d+\s+(probe-\d+)\s+\d+\s+(?:running|runnable|blocked|zombie)\s", section, re.MULTILINE)
+    names = re.findall(r"^\s+\d+\s+(probe-\d+)\s+\d+\s+(?:running|runnable|blocked|exited|zombie)\s", section, re.MULTILINE)
     expect(sorted(names) == sorted(f"probe-{index}" for index in range(count)),
            f"the thread table should name probe-0..probe-{count - 1} while they live: {names}")
     rows = re.findall(r"^probe: thread\s+(\d+) (ping|pong|work) (cpu \d+|anywhere)\s+ran on cpu (\d+), "
