@@ -1,8 +1,8 @@
 // `append PATH LINES`: a thread writes "line 000001\n", "line 000002\n", ... to PATH through
-// one descriptor opened with O_APPEND and held to the end, yielding every 16 lines so that
-// other commands run while it writes. A host reads the file back and knows exactly what it
-// must hold: every line once, in order. It is also the writer a live swap of the VFS must
-// not disturb, once swaps can wait out calls in flight (docs/files.md, "Not yet").
+// one descriptor opened with O_APPEND and held to the end, in a descriptor table of its own,
+// yielding every 16 lines so that other commands run while it writes. A host reads the file
+// back and knows exactly what it must hold: every line once, in order. It is also the writer
+// a live swap of the VFS and of ext2 must not disturb (the ext2-swap scenario).
 #include "appender.h"
 
 #include "umka/errno_text.h"
@@ -47,11 +47,19 @@ int32_t appender_main(uint64_t argument) {
     const char* path = reinterpret_cast<const char*>(state.path);
     uint64_t length = 0;
     while (path[length] != '\0') ++length;
+    // The appender is an owner of its own: its descriptor lives in its own table.
+    api::DescriptorTable table{};
+    if (Status created = vfs.create_table(&table); created.is_error()) {
+        finish(state, created);
+        return 0;
+    }
     uint32_t descriptor = 0;
-    Status opened = vfs.open_file(
-        path, length, api::OpenFlags::WriteOnly | api::OpenFlags::Create | api::OpenFlags::Append,
-        0644, &descriptor);
+    Status opened = vfs.open_file_in(
+        table, path, length,
+        api::OpenFlags::WriteOnly | api::OpenFlags::Create | api::OpenFlags::Append, 0644,
+        &descriptor);
     if (opened.is_error()) {
+        (void)vfs.destroy_table(table);
         finish(state, opened);
         return 0;
     }
@@ -65,13 +73,18 @@ int32_t appender_main(uint64_t argument) {
             status = UMKA_KABI_ENODEV;
             break;
         }
-        status = vfs.write_file(descriptor, line, kLineBytes, &written);
+        status = vfs.write_file_in(table, descriptor, line, kLineBytes, &written);
         if (status.is_ok() && written != kLineBytes) status = UMKA_KABI_EIO;
         if (status.is_ok()) __atomic_store_n(&state.written_lines, number, __ATOMIC_RELEASE);
         if (number % kYieldEvery == 0) threads.yield_now();
     }
-    Status closed = vfs.close_file(descriptor);
-    finish(state, status.is_error() ? status : closed);
+    if (kabi::bind_required(binding, kAppenderVfs, &vfs).is_error()) {
+        finish(state, status.is_error() ? status : Status(UMKA_KABI_ENODEV));
+        return 0;
+    }
+    Status closed = vfs.close_file_in(table, descriptor);
+    Status destroyed = vfs.destroy_table(table);
+    finish(state, status.is_error() ? status : closed.is_error() ? closed : destroyed);
     return 0;
 }
 

@@ -51,8 +51,8 @@ bool small_file_path(const char* directory, uint64_t index, char (&path)[kBenchP
 
 class Bench {
 public:
-    Bench(const api::VfsRef& vfs, const services::ClockRef& clock, uint8_t* buffer, Output& out)
-        : vfs_(vfs), clock_(clock), buffer_(buffer), out_(out) {}
+    Bench(const Owner& owner, const services::ClockRef& clock, uint8_t* buffer, Output& out)
+        : owner_(owner), clock_(clock), buffer_(buffer), out_(out) {}
 
     Status create(const char* directory, uint64_t files) {
         uint8_t data[kSmallFileBytes];
@@ -62,12 +62,13 @@ public:
             if (!small_file_path(directory, index, path))
                 return refused(out_, "create", directory, UMKA_KABI_ENAMETOOLONG);
             OpenFile file(
-                vfs_, path,
+                owner_, path,
                 api::OpenFlags::WriteOnly | api::OpenFlags::Create | api::OpenFlags::Exclusive,
                 0644);
             if (file.status().is_error()) return refused(out_, "create", path, file.status());
             uint64_t written = 0;
-            Status put = vfs_.write_file(file.descriptor(), data, sizeof data, &written);
+            Status put = owner_.vfs.write_file_in(owner_.table, file.descriptor(), data,
+                                                  sizeof data, &written);
             if (put.is_ok() && written != sizeof data) put = UMKA_KABI_ENOSPC;
             if (put.is_error()) return refused(out_, "create", path, put);
         }
@@ -80,7 +81,8 @@ public:
             if (!small_file_path(directory, index, path))
                 return refused(out_, "stat", directory, UMKA_KABI_ENAMETOOLONG);
             api::NodeAttributes attributes{};
-            if (Status found = vfs_.stat_path(path, length_of(path), 1, &attributes);
+            if (Status found =
+                    owner_.vfs.stat_path_in(owner_.table, path, length_of(path), 1, &attributes);
                 found.is_error()) {
                 return refused(out_, "stat", path, found);
             }
@@ -91,12 +93,13 @@ public:
     }
 
     Status list_long(const char* directory, uint64_t* entries) {
-        OpenFile listing(vfs_, directory, api::OpenFlags::Directory, 0);
+        OpenFile listing(owner_, directory, api::OpenFlags::Directory, 0);
         if (listing.status().is_error()) return refused(out_, "ls -l", directory, listing.status());
         *entries = 0;
         for (;;) {
             api::DirectoryRecord record{};
-            Status read = vfs_.read_directory_entry(listing.descriptor(), &record, sizeof record);
+            Status read = owner_.vfs.read_directory_entry_in(owner_.table, listing.descriptor(),
+                                                             &record, sizeof record);
             if (read.code() == UMKA_KABI_ENOENT) return Status::ok();
             if (read.is_error()) return refused(out_, "ls -l", directory, read);
             const char* name = reinterpret_cast<const char*>(record.name);
@@ -109,7 +112,8 @@ public:
             __builtin_memcpy(child, text.data(), text.length());
             child[text.length()] = '\0';
             api::NodeAttributes attributes{};
-            if (Status found = vfs_.stat_path(child, text.length(), 0, &attributes);
+            if (Status found =
+                    owner_.vfs.stat_path_in(owner_.table, child, text.length(), 0, &attributes);
                 found.is_error()) {
                 return refused(out_, "ls -l", child, found);
             }
@@ -118,7 +122,7 @@ public:
     }
 
     Status write_big(const char* path, uint64_t bytes) {
-        OpenFile file(vfs_, path,
+        OpenFile file(owner_, path,
                       api::OpenFlags::WriteOnly | api::OpenFlags::Create | api::OpenFlags::Truncate,
                       0644);
         if (file.status().is_error()) return refused(out_, "write", path, file.status());
@@ -127,23 +131,26 @@ public:
             pattern.fill(buffer_, kChunkBytes / 8);
             uint64_t want = bytes - done < kChunkBytes ? bytes - done : kChunkBytes;
             uint64_t written = 0;
-            Status put = vfs_.write_file(file.descriptor(), buffer_, want, &written);
+            Status put =
+                owner_.vfs.write_file_in(owner_.table, file.descriptor(), buffer_, want, &written);
             if (put.is_ok() && written != want) put = UMKA_KABI_ENOSPC;
             if (put.is_error()) return refused(out_, "write", path, put);
         }
-        if (Status synced = vfs_.sync_file(file.descriptor()); synced.is_error()) {
+        if (Status synced = owner_.vfs.sync_file_in(owner_.table, file.descriptor());
+            synced.is_error()) {
             return refused(out_, "fsync", path, synced);
         }
         return Status::ok();
     }
 
     Status read_big(const char* path, uint64_t bytes) {
-        OpenFile file(vfs_, path, api::OpenFlags{}, 0);
+        OpenFile file(owner_, path, api::OpenFlags{}, 0);
         if (file.status().is_error()) return refused(out_, "read", path, file.status());
         uint64_t total = 0;
         for (;;) {
             uint64_t read = 0;
-            Status got = vfs_.read_file(file.descriptor(), buffer_, kChunkBytes, &read);
+            Status got = owner_.vfs.read_file_in(owner_.table, file.descriptor(), buffer_,
+                                                 kChunkBytes, &read);
             if (got.is_error()) return refused(out_, "read", path, got);
             if (read == 0) break;
             total += read;
@@ -154,7 +161,7 @@ public:
     uint64_t now_us() const { return clock_.now_ns() / 1000; }
 
 private:
-    const api::VfsRef& vfs_;
+    const Owner& owner_;
     const services::ClockRef& clock_;
     uint8_t* buffer_;
     Output& out_;
@@ -198,7 +205,14 @@ Status bench_command(const UmkaModuleBinding* binding, const char* const* words,
         kabi::bind_required(binding, kBenchClock, &clock).is_error()) {
         return refused(out, "start", directory, UMKA_KABI_ENODEV);
     }
-    if (Status made = vfs.make_directory(directory, length_of(directory), 0755); made.is_error()) {
+    // Its own descriptor table: the console's numbers stay as they were, and whatever a
+    // failed step left open is closed with the table.
+    OwnTable table(vfs);
+    if (table.status().is_error()) return refused(out, "start", directory, table.status());
+    const Owner& owner = table.owner();
+    if (Status made =
+            owner.vfs.make_directory_in(owner.table, directory, length_of(directory), 0755);
+        made.is_error()) {
         return refused(out, "mkdir", directory, made);
     }
     char big[kBenchPathCapacity];
@@ -208,7 +222,7 @@ Status bench_command(const UmkaModuleBinding* binding, const char* const* words,
         return refused(out, "write", directory, UMKA_KABI_ENAMETOOLONG);
     __builtin_memcpy(big, big_path.data(), big_path.length());
     big[big_path.length()] = '\0';
-    Bench bench(vfs, clock, appender_state(binding).bench_buffer, out);
+    Bench bench(owner, clock, appender_state(binding).bench_buffer, out);
     uint64_t marks[6];
     uint64_t entries = 0;
     marks[0] = bench.now_us();

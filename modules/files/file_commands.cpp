@@ -65,13 +65,14 @@ bool join(const char* path, const char* name, char (&joined)[kPathCapacity]) {
     return true;
 }
 
-Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Output& out) {
+Status list(const Owner& owner, const char* const* words, uint32_t count, Output& out) {
     bool long_form = count > 1 && same_word(words[1], "-l");
     uint32_t first = long_form ? 2 : 1;
     if (count > first + 1) return usage(out, "ls [-l] [PATH]");
-    const char* path = count == first + 1 ? words[first] : "/";
+    const char* path = count == first + 1 ? words[first] : ".";  // the working directory
     api::NodeAttributes attributes{};
-    if (Status found = vfs.stat_path(path, length_of(path), 1, &attributes); found.is_error()) {
+    if (Status found = owner.vfs.stat_path_in(owner.table, path, length_of(path), 1, &attributes);
+        found.is_error()) {
         return refuse(out, "ls", path, found);
     }
     if (attributes.kind != api::NodeKind::Directory) {
@@ -79,11 +80,12 @@ Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Ou
         out.line(line.add(path));
         return Status::ok();
     }
-    OpenFile directory(vfs, path, api::OpenFlags::Directory, 0);
+    OpenFile directory(owner, path, api::OpenFlags::Directory, 0);
     if (directory.status().is_error()) return refuse(out, "ls", path, directory.status());
     for (;;) {
         api::DirectoryRecord record{};
-        Status read = vfs.read_directory_entry(directory.descriptor(), &record, sizeof record);
+        Status read = owner.vfs.read_directory_entry_in(owner.table, directory.descriptor(),
+                                                        &record, sizeof record);
         if (read.code() == UMKA_KABI_ENOENT) return Status::ok();
         if (read.is_error()) return refuse(out, "ls", path, read);
         const char* name = reinterpret_cast<const char*>(record.name);
@@ -93,7 +95,8 @@ Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Ou
             char child[kPathCapacity];
             api::NodeAttributes node{};
             bool joined = join(path, name, child);
-            if (!joined || vfs.stat_path(child, length_of(child), 0, &node).is_error()) {
+            if (!joined ||
+                owner.vfs.stat_path_in(owner.table, child, length_of(child), 0, &node).is_error()) {
                 line.add("?????????? ");
             } else {
                 add_mode(line, node.mode);
@@ -105,8 +108,9 @@ Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Ou
             char target[256];
             uint64_t target_length = 0;
             if (joined && record.kind == api::NodeKind::Symlink &&
-                vfs.read_link_path(child, length_of(child), target, sizeof target - 1,
-                                   &target_length)
+                owner.vfs
+                    .read_link_path_in(owner.table, child, length_of(child), target,
+                                       sizeof target - 1, &target_length)
                     .is_ok()) {
                 target[target_length < sizeof target - 1 ? target_length : sizeof target - 1] = 0;
                 line.add(" -> ").add(target);
@@ -121,14 +125,15 @@ Status list(const api::VfsRef& vfs, const char* const* words, uint32_t count, Ou
 // Reads the whole of `path` in chunks, handing each to `take`; a refusal is printed for
 // `command`. One loop for every command that consumes a file.
 template <typename Take>
-Status read_whole(const api::VfsRef& vfs, const char* command, const char* path, Output& out,
+Status read_whole(const Owner& owner, const char* command, const char* path, Output& out,
                   Take take) {
-    OpenFile file(vfs, path, api::OpenFlags{}, 0);
+    OpenFile file(owner, path, api::OpenFlags{}, 0);
     if (file.status().is_error()) return refuse(out, command, path, file.status());
     uint8_t chunk[512];
     for (;;) {
         uint64_t read = 0;
-        if (Status got = vfs.read_file(file.descriptor(), chunk, sizeof chunk, &read);
+        if (Status got =
+                owner.vfs.read_file_in(owner.table, file.descriptor(), chunk, sizeof chunk, &read);
             got.is_error()) {
             return refuse(out, command, path, got);
         }
@@ -137,17 +142,19 @@ Status read_whole(const api::VfsRef& vfs, const char* command, const char* path,
     }
 }
 
-Status cat(const api::VfsRef& vfs, const char* path, Output& out) {
-    Status read = read_whole(vfs, "cat", path, out, [&out](const uint8_t* bytes, uint64_t length) {
-        out.add(reinterpret_cast<const char*>(bytes), length);
-    });
+Status cat(const Owner& owner, const char* path, Output& out) {
+    Status read =
+        read_whole(owner, "cat", path, out, [&out](const uint8_t* bytes, uint64_t length) {
+            out.add(reinterpret_cast<const char*>(bytes), length);
+        });
     if (read.is_error()) return read;
     return out.truncated() ? Status(UMKA_KABI_ENOSPC) : Status::ok();
 }
 
-Status stat(const api::VfsRef& vfs, const char* path, Output& out) {
+Status stat(const Owner& owner, const char* path, Output& out) {
     api::NodeAttributes attributes{};
-    if (Status found = vfs.stat_path(path, length_of(path), 0, &attributes); found.is_error()) {
+    if (Status found = owner.vfs.stat_path_in(owner.table, path, length_of(path), 0, &attributes);
+        found.is_error()) {
         return refuse(out, "stat", path, found);
     }
     static constexpr const char* kKinds[] = {
@@ -169,18 +176,19 @@ Status stat(const api::VfsRef& vfs, const char* path, Output& out) {
 }
 
 // write PATH WORDS...: the words joined by spaces and a newline, replacing the file.
-Status write(const api::VfsRef& vfs, const char* const* words, uint32_t count, Output& out) {
+Status write(const Owner& owner, const char* const* words, uint32_t count, Output& out) {
     const char* path = words[1];
-    OpenFile file(vfs, path,
+    OpenFile file(owner, path,
                   api::OpenFlags::WriteOnly | api::OpenFlags::Create | api::OpenFlags::Truncate,
                   0644);
     if (file.status().is_error()) return refuse(out, "write", path, file.status());
     for (uint32_t index = 2; index < count; ++index) {
         const char* separator = index + 1 < count ? " " : "\n";
         uint64_t written = 0;
-        Status put =
-            vfs.write_file(file.descriptor(), words[index], length_of(words[index]), &written);
-        if (put.is_ok()) put = vfs.write_file(file.descriptor(), separator, 1, &written);
+        Status put = owner.vfs.write_file_in(owner.table, file.descriptor(), words[index],
+                                             length_of(words[index]), &written);
+        if (put.is_ok())
+            put = owner.vfs.write_file_in(owner.table, file.descriptor(), separator, 1, &written);
         if (put.is_error()) return refuse(out, "write", path, put);
     }
     return Status::ok();
@@ -200,7 +208,7 @@ bool parse(const char* word, uint64_t limit, uint64_t* value, const char* what, 
 }
 
 // fill PATH BYTES SEED: the documented pattern (umka/fill_pattern.h), as `blk fill` writes.
-Status fill(const api::VfsRef& vfs, const char* const* words, Output& out) {
+Status fill(const Owner& owner, const char* const* words, Output& out) {
     const char* path = words[1];
     uint64_t bytes = 0;
     uint64_t seed = 0;
@@ -208,7 +216,7 @@ Status fill(const api::VfsRef& vfs, const char* const* words, Output& out) {
         !parse(words[3], ~uint64_t(0), &seed, "SEED", out)) {
         return UMKA_KABI_EINVAL;
     }
-    OpenFile file(vfs, path,
+    OpenFile file(owner, path,
                   api::OpenFlags::WriteOnly | api::OpenFlags::Create | api::OpenFlags::Truncate,
                   0644);
     if (file.status().is_error()) return refuse(out, "fill", path, file.status());
@@ -218,7 +226,7 @@ Status fill(const api::VfsRef& vfs, const char* const* words, Output& out) {
         pattern.fill(chunk, sizeof chunk / 8);
         uint64_t want = bytes - done < sizeof chunk ? bytes - done : sizeof chunk;
         uint64_t written = 0;
-        Status put = vfs.write_file(file.descriptor(), chunk, want, &written);
+        Status put = owner.vfs.write_file_in(owner.table, file.descriptor(), chunk, want, &written);
         if (put.is_ok() && written != want) put = UMKA_KABI_ENOSPC;
         if (put.is_error()) return refuse(out, "fill", path, put);
         done += want;
@@ -228,10 +236,10 @@ Status fill(const api::VfsRef& vfs, const char* const* words, Output& out) {
     return Status::ok();
 }
 
-Status sha256(const api::VfsRef& vfs, const char* path, Output& out) {
+Status sha256(const Owner& owner, const char* path, Output& out) {
     crypto::Sha256 hash;
     Status read =
-        read_whole(vfs, "sha256", path, out,
+        read_whole(owner, "sha256", path, out,
                    [&hash](const uint8_t* bytes, uint64_t length) { hash.update(bytes, length); });
     if (read.is_error()) return read;
     uint8_t digest[crypto::kSha256DigestSize];
@@ -242,10 +250,10 @@ Status sha256(const api::VfsRef& vfs, const char* path, Output& out) {
     return Status::ok();
 }
 
-Status mounts(const api::VfsRef& vfs, Output& out) {
+Status mounts(const Owner& owner, Output& out) {
     for (uint32_t index = 0;; ++index) {
         api::MountRecord record{};
-        if (vfs.mount_entry(index, &record, sizeof record).is_error()) return Status::ok();
+        if (owner.vfs.mount_entry(index, &record, sizeof record).is_error()) return Status::ok();
         LineText<400> line;
         line.add(reinterpret_cast<const char*>(record.source)).add(" on ");
         line.add(reinterpret_cast<const char*>(record.path)).add(" type ");
@@ -253,15 +261,16 @@ Status mounts(const api::VfsRef& vfs, Output& out) {
     }
 }
 
-Status disk_free(const api::VfsRef& vfs, Output& out) {
+Status disk_free(const Owner& owner, Output& out) {
     LineText<400> header;
     out.line(header.add("mount            type       blocks      used      free    inodes  ifree"));
     for (uint32_t index = 0;; ++index) {
         api::MountRecord record{};
-        if (vfs.mount_entry(index, &record, sizeof record).is_error()) return Status::ok();
+        if (owner.vfs.mount_entry(index, &record, sizeof record).is_error()) return Status::ok();
         const char* path = reinterpret_cast<const char*>(record.path);
         api::FileSystemUsage usage{};
-        if (Status got = vfs.usage_of(path, length_of(path), &usage); got.is_error()) {
+        if (Status got = owner.vfs.usage_of_in(owner.table, path, length_of(path), &usage);
+            got.is_error()) {
             (void)refuse(out, "df", path, got);
             continue;
         }
@@ -282,18 +291,28 @@ Status disk_free(const api::VfsRef& vfs, Output& out) {
     }
 }
 
+Status print_working_directory(const Owner& owner, Output& out) {
+    char path[kPathCapacity];
+    uint64_t length = 0;
+    Status got = owner.vfs.working_directory(owner.table, path, sizeof path, &length);
+    if (got.is_error()) return refuse(out, "pwd", ".", got);
+    out.add(path, length - 1);  // length counts the NUL
+    out.add("\n", 1);
+    return Status::ok();
+}
+
 // The one-path commands that print nothing on success.
-Status single_path(const api::VfsRef& vfs, const char* command, const char* path, Output& out) {
+Status single_path(const Owner& owner, const char* command, const char* path, Output& out) {
     uint64_t length = length_of(path);
     Status done = Status::ok();
     if (same_word(command, "mkdir")) {
-        done = vfs.make_directory(path, length, 0755);
+        done = owner.vfs.make_directory_in(owner.table, path, length, 0755);
     } else if (same_word(command, "rmdir")) {
-        done = vfs.remove_directory(path, length);
+        done = owner.vfs.remove_directory_in(owner.table, path, length);
     } else if (same_word(command, "rm")) {
-        done = vfs.unlink_path(path, length);
+        done = owner.vfs.unlink_path_in(owner.table, path, length);
     } else {
-        done = vfs.unmount_at(path, length);
+        done = owner.vfs.unmount_at_in(owner.table, path, length);
     }
     return done.is_error() ? refuse(out, command, path, done) : done;
 }
@@ -301,42 +320,49 @@ Status single_path(const api::VfsRef& vfs, const char* command, const char* path
 }  // namespace
 
 bool knows(const char* command) {
-    static constexpr const char* kCommands[] = {"ls",     "cat",   "stat",   "mkdir", "rmdir",
-                                                "rm",     "mv",    "ln",     "write", "fill",
-                                                "sha256", "mount", "umount", "df",    "sync"};
+    static constexpr const char* kCommands[] = {
+        "ls",   "cat",    "stat",  "mkdir",  "rmdir", "rm",   "mv", "ln", "write",
+        "fill", "sha256", "mount", "umount", "df",    "sync", "cd", "pwd"};
     for (const char* known : kCommands) {
         if (same_word(command, known)) return true;
     }
     return false;
 }
 
-Status run_file_command(const api::VfsRef& vfs, const char* const* words, uint32_t count,
-                        Output& out) {
+Status run_file_command(const Owner& owner, const char* const* words, uint32_t count, Output& out) {
     const char* command = words[0];
-    if (same_word(command, "ls")) return list(vfs, words, count, out);
+    if (same_word(command, "ls")) return list(owner, words, count, out);
     if (same_word(command, "sync")) {
         if (count != 1) return usage(out, "sync");
-        Status synced = vfs.sync_all();
+        Status synced = owner.vfs.sync_all();
         return synced.is_error() ? refuse(out, "sync", "/", synced) : synced;
     }
-    if (same_word(command, "df")) return count == 1 ? disk_free(vfs, out) : usage(out, "df");
+    if (same_word(command, "df")) return count == 1 ? disk_free(owner, out) : usage(out, "df");
+    if (same_word(command, "pwd"))
+        return count == 1 ? print_working_directory(owner, out) : usage(out, "pwd");
+    if (same_word(command, "cd")) {
+        const char* path = count == 1 ? "/" : words[1];
+        if (count > 2) return usage(out, "cd [PATH]");
+        Status changed = owner.vfs.change_directory(owner.table, path, length_of(path));
+        return changed.is_error() ? refuse(out, "cd", path, changed) : changed;
+    }
     if (same_word(command, "mount")) {
-        if (count == 1) return mounts(vfs, out);
+        if (count == 1) return mounts(owner, out);
         if (count != 4) return usage(out, "mount | mount SOURCE TARGET TYPE");
-        Status mounted = vfs.mount_at(words[1], length_of(words[1]), words[2], length_of(words[2]),
-                                      words[3], length_of(words[3]));
+        Status mounted = owner.vfs.mount_at_in(owner.table, words[1], length_of(words[1]), words[2],
+                                               length_of(words[2]), words[3], length_of(words[3]));
         return mounted.is_error() ? refuse(out, "mount", words[2], mounted) : mounted;
     }
     if (same_word(command, "write")) {
-        return count >= 2 ? write(vfs, words, count, out) : usage(out, "write PATH [TEXT...]");
+        return count >= 2 ? write(owner, words, count, out) : usage(out, "write PATH [TEXT...]");
     }
     if (same_word(command, "fill")) {
-        return count == 4 ? fill(vfs, words, out) : usage(out, "fill PATH BYTES SEED");
+        return count == 4 ? fill(owner, words, out) : usage(out, "fill PATH BYTES SEED");
     }
     if (same_word(command, "mv")) {
         if (count != 3) return usage(out, "mv FROM TO");
-        Status moved =
-            vfs.rename_path(words[1], length_of(words[1]), words[2], length_of(words[2]));
+        Status moved = owner.vfs.rename_path_in(owner.table, words[1], length_of(words[1]),
+                                                words[2], length_of(words[2]));
         return moved.is_error() ? refuse(out, "mv", words[1], moved) : moved;
     }
     if (same_word(command, "ln")) {
@@ -344,9 +370,10 @@ Status run_file_command(const api::VfsRef& vfs, const char* const* words, uint32
         if (count != 3 && !symbolic) return usage(out, "ln [-s] TARGET PATH");
         const char* target = words[symbolic ? 2 : 1];
         const char* path = words[symbolic ? 3 : 2];
-        Status linked = symbolic
-                            ? vfs.symlink_path(target, length_of(target), path, length_of(path))
-                            : vfs.link_path(target, length_of(target), path, length_of(path));
+        Status linked = symbolic ? owner.vfs.symlink_path_in(owner.table, target, length_of(target),
+                                                             path, length_of(path))
+                                 : owner.vfs.link_path_in(owner.table, target, length_of(target),
+                                                          path, length_of(path));
         return linked.is_error() ? refuse(out, "ln", path, linked) : linked;
     }
     if (count != 2) {
@@ -355,10 +382,10 @@ Status run_file_command(const api::VfsRef& vfs, const char* const* words, uint32
         text.add(command).add(kUsage);
         return usage(out, text.data());
     }
-    if (same_word(command, "cat")) return cat(vfs, words[1], out);
-    if (same_word(command, "stat")) return stat(vfs, words[1], out);
-    if (same_word(command, "sha256")) return sha256(vfs, words[1], out);
-    return single_path(vfs, command, words[1], out);
+    if (same_word(command, "cat")) return cat(owner, words[1], out);
+    if (same_word(command, "stat")) return stat(owner, words[1], out);
+    if (same_word(command, "sha256")) return sha256(owner, words[1], out);
+    return single_path(owner, command, words[1], out);
 }
 
 }  // namespace umka::files

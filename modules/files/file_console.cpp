@@ -20,8 +20,8 @@ constexpr uint32_t kMaximumWords = 64;
 constexpr char kDescription[] =
     "ls          ls [-l] [PATH] | cat PATH | stat PATH | mkdir PATH | rmdir PATH | rm PATH | "
     "mv FROM TO | ln [-s] TARGET PATH | write PATH [TEXT...] | fill PATH BYTES SEED | "
-    "sha256 PATH | mount [SOURCE TARGET TYPE] | umount PATH | df | sync | append [PATH LINES] | "
-    "fbench DIR FILES MIB: "
+    "sha256 PATH | mount [SOURCE TARGET TYPE] | umount PATH | df | sync | cd [PATH] | pwd | "
+    "append [PATH LINES] | fbench DIR FILES MIB: "
     "files (vfs.Vfs)\n";
 
 struct Commands {
@@ -60,12 +60,14 @@ struct Commands {
         umka::CommandOutput out(static_cast<char*>(output), capacity);
         umka::kabi::Status status = UMKA_KABI_ENODEV;
         if (umka::kabi::bind_required(binding, kVfs, &vfs).is_ok()) {
-            status = umka::files::run_file_command(vfs, words, count, out);
+            // The console is the owner of descriptor table 0.
+            umka::files::Owner console{vfs, umka::kabi::vfs::DescriptorTable{0}};
+            status = umka::files::run_file_command(console, words, count, out);
             // To the console ENOENT means "not a command of this set"; a path that does
             // not exist was already named with its errno in the output.
             if (status.code() == UMKA_KABI_ENOENT) status = UMKA_KABI_EINVAL;
         } else {
-            static constexpr char kNoVfs[] = "files: no vfs.Vfs version 2 is bound\n";
+            static constexpr char kNoVfs[] = "files: no vfs.Vfs version 3 is bound\n";
             out.add(kNoVfs, sizeof kNoVfs - 1);
         }
         *written = out.length();

@@ -3,6 +3,9 @@
 // the mount's file system for the one node operation it is.
 #include "file_operations.h"
 
+#include "descriptor_tables.h"
+#include "vfs_versions.h"
+
 namespace umka::vfs {
 namespace {
 
@@ -92,10 +95,7 @@ Status open_file(MountedNamespace& names, const char* path, uint64_t length, uin
     if (Status found = resolve_path(names, path, length, final_link, &resolved); found.is_error()) {
         return found;
     }
-    State& state = names.state();
-    uint32_t slot = 0;
-    while (slot < kMaximumDescriptors && state.descriptors[slot].in_use != 0) ++slot;
-    if (slot == kMaximumDescriptors) return UMKA_KABI_EMFILE;
+    if (Status room = check_descriptor_room(names); room.is_error()) return room;
     // Then O_EXCL, then a directory, which O_CREAT never opens.
     if (create && resolved.presence == Presence::Exists) {
         if (exclusive) return UMKA_KABI_EEXIST;
@@ -133,34 +133,24 @@ Status open_file(MountedNamespace& names, const char* path, uint64_t length, uin
     if (Status held = place.file_system.retain_node(place.volume, node.inode); held.is_error()) {
         return held;
     }
-    Descriptor& descriptor = state.descriptors[slot];
-    descriptor = Descriptor{};
-    descriptor.in_use = 1;
-    descriptor.flags = flags;
-    descriptor.mount = node.mount;
-    descriptor.inode = node.inode;
-    ++state.mounts[node.mount].open_count;
-    *descriptor_out = slot;
+    // Room was checked above, and the call lock keeps it.
+    if (Status installed = install_descriptor(names, node, flags, descriptor_out);
+        installed.is_error()) {
+        (void)place.file_system.release_node(place.volume, node.inode);
+        return installed;
+    }
+    count_open(names.state());
     return Status::ok();
 }
 
 Status close_file(MountedNamespace& names, uint32_t number) {
-    Descriptor* descriptor = descriptor_of(names.state(), number);
-    if (descriptor == nullptr) return UMKA_KABI_EBADF;
-    Place place;
-    if (place_of(names, descriptor->mount, &place)) {
-        (void)place.file_system.release_node(place.volume, descriptor->inode);
-    }
-    Mount& mount = names.state().mounts[descriptor->mount];
-    if (mount.open_count != 0) --mount.open_count;
-    *descriptor = Descriptor{};
-    return Status::ok();
+    return close_descriptor(names, number);
 }
 
 Status transfer(MountedNamespace& names, uint32_t number, Direction direction, Position position,
                 uint64_t offset, void* buffer, uint64_t length, uint64_t* transferred) {
     *transferred = 0;
-    Descriptor* descriptor = descriptor_of(names.state(), number);
+    Descriptor* descriptor = descriptor_of(names, number);
     if (descriptor == nullptr) return UMKA_KABI_EBADF;
     bool writing = direction == Direction::Write;
     uint32_t access = descriptor->flags & kAccessMask;
@@ -189,7 +179,7 @@ Status transfer(MountedNamespace& names, uint32_t number, Direction direction, P
 
 Status seek_file(MountedNamespace& names, uint32_t number, int64_t offset, uint8_t whence,
                  uint64_t* position) {
-    Descriptor* descriptor = descriptor_of(names.state(), number);
+    Descriptor* descriptor = descriptor_of(names, number);
     if (descriptor == nullptr) return UMKA_KABI_EBADF;
     int64_t base = 0;
     if (whence == 1) {
@@ -224,14 +214,14 @@ Status stat_path(MountedNamespace& names, const char* path, uint64_t length, boo
 }
 
 Status stat_file(MountedNamespace& names, uint32_t number, api::NodeAttributes* attributes) {
-    Descriptor* descriptor = descriptor_of(names.state(), number);
+    Descriptor* descriptor = descriptor_of(names, number);
     if (descriptor == nullptr) return UMKA_KABI_EBADF;
     return node_attributes(names, NodeId{descriptor->mount, descriptor->inode}, attributes);
 }
 
 Status read_directory_entry(MountedNamespace& names, uint32_t number,
                             api::DirectoryRecord* record) {
-    Descriptor* descriptor = descriptor_of(names.state(), number);
+    Descriptor* descriptor = descriptor_of(names, number);
     if (descriptor == nullptr) return UMKA_KABI_EBADF;
     Place place;
     if (!place_of(names, descriptor->mount, &place)) return UMKA_KABI_EIO;
@@ -402,7 +392,7 @@ Status truncate_path(MountedNamespace& names, const char* path, uint64_t length,
 }
 
 Status sync_file(MountedNamespace& names, uint32_t number) {
-    Descriptor* descriptor = descriptor_of(names.state(), number);
+    Descriptor* descriptor = descriptor_of(names, number);
     if (descriptor == nullptr) return UMKA_KABI_EBADF;
     Place place;
     if (!place_of(names, descriptor->mount, &place)) return UMKA_KABI_EIO;

@@ -56,7 +56,7 @@ void mount_entry_line(const UmkaModuleBinding* binding, uint32_t number, const F
     bool made =
         make_node(names, entry.target, entry.target_length, NodeKind::Directory, 0755, nullptr, 0)
             .is_ok();
-    Status mounted = mount_at(binding, entry.source, entry.source_length, entry.target,
+    Status mounted = mount_at(names, entry.source, entry.source_length, entry.target,
                               entry.target_length, entry.type, entry.type_length);
     if (mounted.is_ok()) {
         log_line(binding, services::LogLevel::Info, line.add("mounted"));

@@ -4,6 +4,7 @@
 // lookup that lands on a covered node goes on at m's root, and ".." of m's root is ".." of
 // the covered node, so a walk crosses mounts both ways as on Linux. File systems are found
 // through the service directory by their type_name, so a new driver needs no change here.
+#include "descriptor_tables.h"
 #include "fstab.h"
 #include "umka/kabi/service_directory.hpp"
 #include "vfs_service.h"
@@ -205,6 +206,7 @@ void allocate_name_cache(const UmkaModuleBinding* binding) {
 }  // namespace
 
 Status ensure_root(const UmkaModuleBinding* binding) {
+    ensure_console_table(state_of(binding));
     if (__atomic_load_n(&state_of(binding).mounts[0].file_system_slot, __ATOMIC_ACQUIRE) != 0) {
         return Status::ok();
     }
@@ -223,7 +225,8 @@ Status ensure_root(const UmkaModuleBinding* binding) {
 Status resolve_path(MountedNamespace& names, const char* path, uint64_t length,
                     FinalLink final_link, Resolved* resolved) {
     if (length >= kPathMaximum) return UMKA_KABI_ENAMETOOLONG;
-    return resolve(names, names.root(), path, uint32_t(length), final_link, resolved);
+    NodeId start = length != 0 && path[0] != '/' ? names.working_directory() : names.root();
+    return resolve(names, start, path, uint32_t(length), final_link, resolved);
 }
 
 Status resolve_existing(MountedNamespace& names, const char* path, uint64_t length,
@@ -234,7 +237,7 @@ Status resolve_existing(MountedNamespace& names, const char* path, uint64_t leng
     return resolved->presence == Presence::Missing ? Status(UMKA_KABI_ENOENT) : Status::ok();
 }
 
-Status mount_at(const UmkaModuleBinding* binding, const char* source, uint64_t source_length,
+Status mount_at(MountedNamespace& names, const char* source, uint64_t source_length,
                 const char* target, uint64_t target_length, const char* file_system,
                 uint64_t file_system_length) {
     if (source_length == 0 || source_length >= sizeof(Mount{}.source) || file_system_length == 0 ||
@@ -242,7 +245,6 @@ Status mount_at(const UmkaModuleBinding* binding, const char* source, uint64_t s
         return UMKA_KABI_EINVAL;
     }
     if (target_length >= sizeof(Mount{}.path)) return UMKA_KABI_ENAMETOOLONG;
-    MountedNamespace names(binding);
     Resolved resolved{};
     if (Status found = resolve_existing(names, target, target_length, FinalLink::Follow, &resolved);
         found.is_error()) {
@@ -255,14 +257,13 @@ Status mount_at(const UmkaModuleBinding* binding, const char* source, uint64_t s
     if (resolved.node.inode == state.mounts[resolved.node.mount].root_inode) return UMKA_KABI_EBUSY;
     for (uint32_t index = 1; index < kMaximumMounts; ++index) {
         if (state.mounts[index].file_system_slot != 0) continue;
-        return mount_into(binding, index, source, source_length, file_system, file_system_length,
-                          target, target_length, resolved.node);
+        return mount_into(names.binding(), index, source, source_length, file_system,
+                          file_system_length, target, target_length, resolved.node);
     }
     return UMKA_KABI_ENOSPC;
 }
 
-Status unmount_at(const UmkaModuleBinding* binding, const char* target, uint64_t target_length) {
-    MountedNamespace names(binding);
+Status unmount_at(MountedNamespace& names, const char* target, uint64_t target_length) {
     Resolved resolved{};
     if (Status found = resolve_existing(names, target, target_length, FinalLink::Follow, &resolved);
         found.is_error()) {

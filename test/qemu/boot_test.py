@@ -223,7 +223,8 @@ def scenario_files(build: Path, accel: str) -> None:
               "rm /work", "cat /etc/motd/x", "mkdir /mnt", "mount empty /mnt tmpfs", "write /mnt/x on mnt",
               "mv /mnt/x /work/x", "mount", "df", "umount /mnt", "cat /mnt/x", "rm /work/hard",
               "stat /work/f", "wait 3000", "append", "sha256 /work/log", "fill /work/big 8000000 1",
-              "poweroff"]
+              "rm /work/big", "cd /work", "pwd", "write rel relative", "cat /work/rel", "ls", "cd ..", "pwd", "cd /nope",
+              "cd /etc/motd", "pwd", "poweroff"]
     status, output = boot(build, accel, script)
     root = Path(__file__).resolve().parents[2] / "initramfs" / "root"
     motd = (root / "etc" / "motd").read_text()
@@ -265,6 +266,14 @@ def scenario_files(build: Path, accel: str) -> None:
     expect_text(command_output(output, "append"), "append: /work/log: 20000 of 20000 lines, done")
     lines = "".join(f"line {number:06d}\n" for number in range(1, 20001)).encode()
     expect_text(command_output(output, "sha256 /work/log"), f"{hashlib.sha256(lines).hexdigest()}  /work/log")
+    # The console's working directory (its descriptor table's): relative paths start there.
+    expect(command_output(output, "pwd") == "/work\n", f"pwd after cd /work: {command_output(output, 'pwd')!r}")
+    expect(command_output(output, "cat /work/rel") == "relative\n", "a relative write did not land in /work")
+    expect_text(command_output(output, "ls"), "rel")
+    expect(command_output(output, "pwd", 1) == "/\n", "cd .. from /work is not /")
+    expect_text(command_output(output, "cd /nope"), "cd: /nope: ENOENT")
+    expect_text(command_output(output, "cd /etc/motd"), "cd: /etc/motd: ENOTDIR")
+    expect(command_output(output, "pwd", 2) == "/\n", "a refused cd moved the directory")
     expect_clean_power_off(status, output)
 
 
