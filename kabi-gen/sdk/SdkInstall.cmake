@@ -35,6 +35,7 @@ add_library(umka_runtime STATIC ${KABI_SDK_DIR}/runtime/umka_runtime.c)
 set_target_properties(umka_runtime PROPERTIES C_STANDARD 11 POSITION_INDEPENDENT_CODE ON)
 target_compile_options(umka_runtime PRIVATE -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns
   -fno-stack-protector -mno-red-zone -mgeneral-regs-only -fPIC -fvisibility=hidden -O2 -Wall -Wextra -Werror)
+target_include_directories(umka_runtime PRIVATE ${KABI_SDK_DIR}/include)
 
 include(CMakePackageConfigHelpers)
 configure_file(${KABI_SDK_DIR}/cmake/UmkaSDKConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/sdk/UmkaSDKConfig.cmake @ONLY)
@@ -45,7 +46,7 @@ install(TARGETS kabi-gen RUNTIME DESTINATION bin COMPONENT sdk)
 install(TARGETS umka_runtime ARCHIVE DESTINATION lib COMPONENT sdk)
 install(DIRECTORY ${KABI_GENERATED_DIR}/umka DESTINATION include COMPONENT sdk
   FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
-install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/include/umka/line_text.h
+install(FILES ${KABI_SDK_DIR}/include/umka/module_entry.h ${KABI_SDK_DIR}/include/umka/fault_site.h ${KABI_SDK_DIR}/include/umka/line_text.h
   ${KABI_SDK_DIR}/include/umka/number_text.h ${KABI_SDK_DIR}/include/umka/name_copy.h
   ${KABI_SDK_DIR}/include/umka/errno_text.h ${KABI_SDK_DIR}/include/umka/command_words.h
   ${KABI_SDK_DIR}/include/umka/command_output.h ${KABI_SDK_DIR}/include/umka/fill_pattern.h

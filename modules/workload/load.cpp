@@ -137,11 +137,16 @@ void call_over_ring(ThreadContext& thread) {
     }
 }
 
+// A write the driver crashed in is answered EIO while the nucleus restarts the driver
+// (docs/crash-containment.md): written again, up to this many times in a row.
+constexpr uint32_t kCrashRetries = 3;
+
 // Marker writes over this thread's own ring binding, summing what the driver says it
 // transferred (a short write counts what it wrote; the rest is written again).
 void write_markers(ThreadContext& thread) {
     const auto* slot = reinterpret_cast<const UmkaServiceSlot*>(thread.worker.ring_slot);
     uint64_t rest = 0;
+    uint32_t crash_retries = 0;
     while (phase_of(thread.state) == Phase::Running) {
         chardev::CharDeviceRef device;
         uint64_t length = rest != 0 ? rest : kMarkerWriteBytes;
@@ -149,10 +154,15 @@ void write_markers(ThreadContext& thread) {
         Status status = umka::kabi::bind_service(slot, &device);
         if (status.is_ok()) status = device.write(kMarkers.bytes, length, &transferred);
         if (status.is_ok() && transferred > length) status = UMKA_KABI_EBADMSG;
+        if (status.code() == UMKA_KABI_EIO && crash_retries < kCrashRetries) {
+            ++crash_retries;
+            continue;
+        }
         if (status.is_error()) {
             fail(thread, status.code());
             return;
         }
+        crash_retries = 0;
         __atomic_fetch_add(&thread.worker.marker_bytes, transferred, __ATOMIC_RELAXED);
         rest = length - transferred;
         count_progress(thread);

@@ -204,22 +204,53 @@ Result<BoundVector> bind(const BindingRequest& request) {
     return BoundVector{uint64_t(binding->generation) << 32 | (index + 1), binding->vector};
 }
 
+namespace {
+
+// Under the table lock: masks the source and takes the vector away.
+void begin_stop(Binding& binding) {
+    set_masked(binding.source, true);
+    table.by_vector[binding.cpu][binding.vector - arch::kFirstDeviceVector].store(
+        0, std::memory_order_release);
+    binding.state.store(BindingState::Stopping, std::memory_order_release);
+}
+
+// Outside the lock: ends the binding's thread and frees the binding.
+void finish_stop(Binding& binding) {
+    binding.pending.store(1, std::memory_order_release);
+    binding.wake.wake_all();
+    while (binding.thread_done.load(std::memory_order_acquire) == 0) sched::yield();
+    binding.state.store(BindingState::Free, std::memory_order_release);
+}
+
+}  // namespace
+
 Status unbind(uint64_t handle, uint32_t owner) {
     Binding* binding = nullptr;
     {
         SpinLockGuard guard(table.lock);
         binding = live(handle, owner);
         if (binding == nullptr) return Errno::InvalidArgument;
-        set_masked(binding->source, true);
-        table.by_vector[binding->cpu][binding->vector - arch::kFirstDeviceVector].store(
-            0, std::memory_order_release);
-        binding->state.store(BindingState::Stopping, std::memory_order_release);
+        begin_stop(*binding);
     }
-    binding->pending.store(1, std::memory_order_release);
-    binding->wake.wake_all();
-    while (binding->thread_done.load(std::memory_order_acquire) == 0) sched::yield();
-    binding->state.store(BindingState::Free, std::memory_order_release);
+    finish_stop(*binding);
     return Status::ok();
+}
+
+size_t release_owner(uint32_t owner) {
+    size_t released = 0;
+    for (Binding& binding : table.bindings) {
+        {
+            SpinLockGuard guard(table.lock);
+            if (binding.state.load(std::memory_order_acquire) != BindingState::Bound ||
+                binding.owner != owner) {
+                continue;
+            }
+            begin_stop(binding);
+        }
+        finish_stop(binding);
+        ++released;
+    }
+    return released;
 }
 
 Status mask(uint64_t handle, uint32_t owner) {

@@ -71,6 +71,9 @@ Result<BindingTarget> target(uint64_t handle, uint32_t owner);
 Status unmask(uint64_t handle, uint32_t owner);
 // Live swap: bindings of `from_owner` are `to_owner`'s (the handler slot is the same).
 size_t transfer(uint32_t from_owner, uint32_t to_owner);
+// A module that failed (crash containment): every binding of `owner` is unbound (its
+// source masked); how many. Thread context.
+size_t release_owner(uint32_t owner);
 
 struct Counters {
     uint64_t delivered;  // interrupts taken on bound vectors

@@ -23,6 +23,7 @@ enum class LockLevel : uint8_t {
     TaskSlots,          // sched/scheduler.cpp: slot allocation (leaf)
     ModuleQueueTable,   // published/threads_service.cpp: module wait-queue handles (leaf)
     ModuleRingHandles,  // published/rings_service.cpp: module ring-binding handles (leaf)
+    CrashBook,          // containment/containment.cpp: crash reports and health (leaf)
     DeviceRegistry,     // published/device_registry.cpp: published devices and their drivers
     DeviceInterrupts,   // interrupts/device_interrupts.cpp: vectors and bindings
     InterruptLines,     // arch: the I/O APICs' select/window pairs (leaf)
@@ -55,6 +56,8 @@ constexpr const char* lock_level_name(LockLevel level) {
         return "module-queue-table";
     case LockLevel::ModuleRingHandles:
         return "module-ring-handles";
+    case LockLevel::CrashBook:
+        return "crash-book";
     case LockLevel::DeviceRegistry:
         return "device-registry";
     case LockLevel::DeviceInterrupts:
@@ -82,8 +85,7 @@ constexpr bool lock_level_nests_in_order(LockLevel level) {
 constexpr bool lock_level_is_leaf(LockLevel level) {
     return level == LockLevel::TaskSlots || level == LockLevel::ModuleQueueTable ||
            level == LockLevel::ModuleRingHandles || level == LockLevel::PhysicalMemory ||
-           level == LockLevel::InterruptLines ||
-           level == LockLevel::Console;
+           level == LockLevel::InterruptLines || level == LockLevel::Console;
 }
 
 }  // namespace umka

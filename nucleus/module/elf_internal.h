@@ -103,6 +103,9 @@ const char* dynamic_symbol_name(const ElfFacts& facts, uint32_t index, char* buf
 
 // A symbol (from .symtab, else .dynsym) naming something at `address` or in section
 // `section_index` (pass kSectionIndexUndefined to match by address only); nullptr if none.
+// The function symbol whose [value, value + size) holds `address` (a link-time address),
+// its start in `start`; nullptr when none does.
+const char* function_containing(const ElfFacts& facts, uint64_t address, uint64_t& start);
 const char* symbol_near(const ElfFacts& facts, uint16_t section_index, uint64_t address,
                         uint64_t length);
 

@@ -3,6 +3,7 @@
 #include "nucleus/module/elf_module.h"
 
 #include "nucleus/module/elf_internal.h"
+#include "nucleus/module/symbol_names.h"
 
 namespace umka::modules {
 
@@ -23,6 +24,32 @@ Status validate_module(const uint8_t* file, size_t size, ModuleLayout& layout,
     TRY(detail::check_symbols(facts, diagnostic));
     TRY(detail::check_relocations(facts, diagnostic));
     return Status::ok();
+}
+
+bool function_at(const uint8_t* file, size_t size, uint64_t image_offset, char* name,
+                 size_t capacity, uint64_t& function_offset) {
+    ModuleLayout layout{};
+    ElfFacts facts{FileReader(file, size), layout};
+    Diagnostic ignored;
+    if (file == nullptr || capacity == 0 || detail::check_file_header(facts, ignored).is_error() ||
+        detail::check_program_headers(facts, ignored).is_error() ||
+        detail::check_sections(facts, ignored).is_error()) {
+        return false;
+    }
+    uint64_t start = 0;
+    const char* symbol =
+        detail::function_containing(facts, layout.image_start + image_offset, start);
+    if (symbol == nullptr) return false;
+    char readable[128];
+    const char* shown = readable_symbol_name(symbol, readable, sizeof(readable));
+    size_t length = 0;
+    while (length + 1 < capacity && shown[length] != '\0') {
+        name[length] = shown[length];
+        ++length;
+    }
+    name[length] = '\0';
+    function_offset = image_offset - (start - layout.image_start);
+    return true;
 }
 
 namespace {
@@ -96,14 +123,18 @@ Result<LoadedModule> load_module(const uint8_t* file, size_t size, const ModuleM
     module.size = layout.image_size;
     module.entry = reinterpret_cast<UmkaModuleEntryFunction>(
         reinterpret_cast<uintptr_t>(base + (layout.entry_address - layout.image_start)));
+    if (layout.fault_site_address != 0) {
+        module.fault_site = reinterpret_cast<UmkaFaultSiteFunction>(
+            reinterpret_cast<uintptr_t>(base + (layout.fault_site_address - layout.image_start)));
+    }
     module.manifest = base + (layout.manifest_address - layout.image_start);
     module.manifest_size = layout.manifest_size;
     module.text_size = layout.text_size;
     for (size_t index = 0; index < layout.segment_count; ++index) {
         const LoadSegment& segment = layout.segments[index];
         if (!(segment.flags & elf::kSegmentExecute)) continue;
-        module.executable[module.executable_count++] = {segment.virtual_address - layout.image_start,
-                                                        segment.memory_size};
+        module.executable[module.executable_count++] = {
+            segment.virtual_address - layout.image_start, segment.memory_size};
     }
     module.relocation_count = layout.relocation_count;
     // Parsed again over the loaded copy, which is what the nucleus keeps pointing at. The

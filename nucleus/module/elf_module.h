@@ -22,6 +22,7 @@
 #include "nucleus/lib/status.h"
 #include "nucleus/module/diagnostic.h"
 #include "nucleus/module/manifest.h"
+#include "umka/fault_site.h"
 #include "umka/module_entry.h"
 
 namespace umka::modules {
@@ -69,7 +70,8 @@ struct ModuleLayout {
     uint64_t image_size;   // page-rounded span of all PT_LOAD segments
     uint64_t relocation_file_offset;
     uint64_t relocation_count;
-    uint64_t entry_address;  // umka_module_entry
+    uint64_t entry_address;       // umka_module_entry
+    uint64_t fault_site_address;  // umka_fault_site, 0 when the module has none
     uint64_t manifest_address;
     uint64_t manifest_file_offset;
     uint64_t manifest_size;
@@ -80,6 +82,8 @@ struct LoadedModule {
     uint8_t* base;  // where image_start landed (the reservation)
     size_t size;    // bytes reserved (image_size)
     UmkaModuleEntryFunction entry;
+    // The SDK runtime's fault-injection site (umka/fault_site.h); nullptr when absent.
+    UmkaFaultSiteFunction fault_site;
     const uint8_t* manifest;  // in loaded (read-only) memory
     size_t manifest_size;
     ManifestView manifest_view;  // parsed over `manifest`
@@ -120,5 +124,11 @@ Result<LoadedModule> load_module(const uint8_t* file, size_t size, const ModuleM
 
 // Releases a loaded image; the caller guarantees no CPU can still run its code.
 void unload_module(const LoadedModule& module, const ModuleMemory& memory);
+
+// Names the function of the module file `file` that holds the instruction at `image_offset`
+// from the loaded image's base (its readable name, cut to `capacity`), and the offset into
+// it. False for a file that does not validate or an address no function symbol covers.
+bool function_at(const uint8_t* file, size_t size, uint64_t image_offset, char* name,
+                 size_t capacity, uint64_t& function_offset);
 
 }  // namespace umka::modules

@@ -134,8 +134,12 @@ const char* dynamic_symbol_name(const ElfFacts& facts, uint32_t index, char* buf
     return buffer;
 }
 
-const char* symbol_near(const ElfFacts& facts, uint16_t section_index, uint64_t address,
-                        uint64_t length) {
+namespace {
+
+// The name of the first symbol of .symtab, then .dynsym, that `accept` takes (section and
+// file symbols and unnamed ones are skipped); nullptr when it takes none.
+template <typename Accept>
+const char* first_symbol(const ElfFacts& facts, Accept accept) {
     const FileTable* tables[] = {&facts.symbols, &facts.dynamic_symbols};
     const StringTable* strings[] = {&facts.symbol_strings, &facts.dynamic_strings};
     for (size_t table = 0; table < 2; ++table) {
@@ -144,17 +148,36 @@ const char* symbol_near(const ElfFacts& facts, uint16_t section_index, uint64_t 
             Symbol symbol;
             facts.file.read(tables[table]->offset + index * sizeof(symbol), symbol);
             uint8_t type = symbol_type(symbol.info);
-            if (type == kTypeSection || type == kTypeFile) continue;
-            bool in_section =
-                section_index != kSectionIndexUndefined && symbol.section_index == section_index;
-            bool at_address = symbol.value >= address && symbol.value - address < length;
-            if (!in_section && !at_address) continue;
+            if (type == kTypeSection || type == kTypeFile || !accept(symbol)) continue;
             const char* name =
                 facts.file.string_at(strings[table]->offset, strings[table]->size, symbol.name);
             if (name != nullptr && name[0] != '\0') return name;
         }
     }
     return nullptr;
+}
+
+}  // namespace
+
+const char* symbol_near(const ElfFacts& facts, uint16_t section_index, uint64_t address,
+                        uint64_t length) {
+    return first_symbol(facts, [&](const Symbol& symbol) {
+        bool in_section =
+            section_index != kSectionIndexUndefined && symbol.section_index == section_index;
+        return in_section || (symbol.value >= address && symbol.value - address < length);
+    });
+}
+
+const char* function_containing(const ElfFacts& facts, uint64_t address, uint64_t& start) {
+    const char* name = first_symbol(facts, [&](const Symbol& symbol) {
+        if (symbol_type(symbol.info) != kTypeFunction || address < symbol.value ||
+            address - symbol.value >= symbol.size) {
+            return false;
+        }
+        start = symbol.value;
+        return true;
+    });
+    return name;
 }
 
 Status check_sections(ElfFacts& facts, Diagnostic& diagnostic) {
@@ -254,6 +277,15 @@ Status check_symbols(ElfFacts& facts, Diagnostic& diagnostic) {
             return refuse(diagnostic, Errno::ExecFormat,
                           "thread-local symbol '%s': modules have no TLS",
                           readable_symbol_name(name, readable, sizeof(readable)));
+        }
+        if (names_equal(name, UMKA_FAULT_SITE_SYMBOL) &&
+            symbol_type(symbol.info) == kTypeFunction) {
+            // Optional: only the fault-injection fixture has it called (umka/fault_site.h).
+            const LoadSegment* site = segment_containing(layout, symbol.value, 1);
+            if (site != nullptr && (site->flags & kSegmentExecute)) {
+                layout.fault_site_address = symbol.value;
+            }
+            continue;
         }
         if (!names_equal(name, UMKA_MODULE_ENTRY_SYMBOL) || found_entry) continue;
         uint8_t binding = symbol_binding(symbol.info);

@@ -4,6 +4,7 @@
 
 #include "nucleus/boot/timeline.h"
 #include "nucleus/console/console.h"
+#include "nucleus/containment/containment.h"
 #include "nucleus/evolution/evolution_service.h"
 #include "nucleus/introspection/introspection.h"
 #include "nucleus/lib/log.h"
@@ -94,6 +95,7 @@ Status publish_nucleus_services(modules::ServiceRegistry& registry,
     TRY(publish_heap_calls(registry, diagnostic));
     TRY(evolution::publish_evolution_control(registry, diagnostic));
     TRY(introspection::publish_introspection(registry, diagnostic));
+    TRY(containment::publish_containment(registry, diagnostic));
     return arch::publish_bus_services(registry, diagnostic);
 }
 

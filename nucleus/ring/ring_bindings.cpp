@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "nucleus/containment/containment.h"
 #include "nucleus/introspection/introspection.h"
 #include "nucleus/introspection/record_text.h"
 #include "nucleus/lib/format.h"
@@ -66,18 +67,45 @@ bool is_closed(void* binding) {
            RingBindingState::Closed;
 }
 
+struct SlotCall {
+    ring::RingDispatch dispatch;
+    const umka_kabi_ring_request* request;
+    umka_kabi_ring_completion* completion;
+};
+
+void run_slot_call(void* argument) {
+    auto* call = static_cast<SlotCall*>(argument);
+    call->dispatch.dispatch(call->dispatch.context, *call->request, *call->completion);
+}
+
 // Each request runs with interrupts off, from the load of the provider's slot to the
 // return of its method. A live swap's pause is an IPI rendezvous that a CPU joins only with
 // interrupts on, so it falls between two requests, never inside one: every request is
 // served entirely by one version of the provider, and the state the swap copies is not
 // half-way through an update. Provider methods therefore must not sleep and must return
 // within well under a millisecond (docs/rings.md, "One version per request").
+//
+// The request is a guarded call (docs/crash-containment.md): a fault the provider's code
+// raises in it answers it with EIO, and this thread then reloads the provider (or waits
+// for the thread that does), so the requests still queued go to the fresh instance. Once
+// the provider failed (the restart policy), every request is answered with ENODEV.
 void dispatch_with_interrupts_off(void* context, const umka_kabi_ring_request& request,
                                   umka_kabi_ring_completion& completion) {
-    ring::RingDispatch slot_dispatch = static_cast<RingBinding*>(context)->dispatch.dispatcher();
+    auto* binding = static_cast<RingBinding*>(context);
+    if (binding->provider_failed.load(std::memory_order_relaxed)) {
+        completion.status = UMKA_KABI_ENODEV;
+        return;
+    }
+    SlotCall call{binding->dispatch.dispatcher(), &request, &completion};
+    containment::ContainedFault fault;
     arch::InterruptState state = arch::save_and_disable_interrupts();
-    slot_dispatch.dispatch(slot_dispatch.context, request, completion);
+    Status served = containment::guarded_call(run_slot_call, &call, binding->provider, fault);
     arch::restore_interrupts(state);
+    if (served.is_ok()) return;
+    completion.status = UMKA_KABI_EIO;
+    if (containment::recover(fault) == containment::Health::Failed) {
+        binding->provider_failed.store(true, std::memory_order_relaxed);
+    }
 }
 
 int32_t serve_binding(uint64_t argument) {
@@ -182,7 +210,8 @@ Status start_ring_binding(RingBinding& binding, sched::Placement placement, uint
     char name[24] = "ring:";
     copy_name(name + 5, sizeof name - 5, binding.consumer);
     binding.state.store(RingBindingState::Serving, std::memory_order_release);
-    Result<sched::Task*> thread = sched::spawn(name, serve_binding, reinterpret_cast<uint64_t>(&binding), 0, placement, cpu);
+    Result<sched::Task*> thread =
+        sched::spawn(name, serve_binding, reinterpret_cast<uint64_t>(&binding), 0, placement, cpu);
     if (thread.is_error()) {
         binding.state.store(RingBindingState::Prepared, std::memory_order_release);
         return thread.error();
@@ -330,7 +359,9 @@ bool cpu_runs_ring_provider(uint32_t cpu) {
     return false;
 }
 
-uint32_t ring_slot_count() { return uint32_t(kMaximumRingBindings); }
+uint32_t ring_slot_count() {
+    return uint32_t(kMaximumRingBindings);
+}
 
 Status ring_record(uint32_t slot, kabi::introspection::RingRecord& record) {
     if (slot >= kMaximumRingBindings) return Errno::NotFound;
@@ -349,7 +380,9 @@ Status ring_record(uint32_t slot, kabi::introspection::RingRecord& record) {
     record.full_waits = counters.full_ring_waits;
     record.entries = binding->caller.caller().capacity();
     RingBindingState state = binding->state.load(std::memory_order_acquire);
-    record.state = state == RingBindingState::Prepared ? 0 : state == RingBindingState::Serving ? 1 : 2;
+    record.state = state == RingBindingState::Prepared  ? 0
+                   : state == RingBindingState::Serving ? 1
+                                                        : 2;
     if (state == RingBindingState::Serving) {
         introspection::copy_text(record.provider_thread, binding->thread->name);
         record.provider_cpu = binding->thread->cpu;

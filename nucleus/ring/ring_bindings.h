@@ -82,6 +82,8 @@ struct RingBinding {
     ring::SlotDispatch dispatch;
     sched::Task* thread = nullptr;
     std::atomic<RingBindingState> state{RingBindingState::Prepared};
+    // Set when the provider crashed past its restart policy: requests get ENODEV.
+    std::atomic<bool> provider_failed{false};
 };
 
 struct RingBindingRequest {
@@ -125,6 +127,5 @@ uint64_t ring_requests_outstanding(const UmkaServiceSlot* const* slots, size_t s
 
 // True when a started binding's provider thread was last placed on `cpu`.
 bool cpu_runs_ring_provider(uint32_t cpu);
-
 
 }  // namespace umka::loader

@@ -43,7 +43,9 @@ constexpr int8_t kConsoleNice = -10;
 constinit std::atomic<bool> started{false};
 constinit SpinLock slot_lock{LockLevel::TaskSlots};  // slot allocation only
 
-uint32_t this_cpu() { return arch::current_cpu_index(); }
+uint32_t this_cpu() {
+    return arch::current_cpu_index();
+}
 
 void report(const char* call, umka::kabi::Status status) {
     if (status.is_error()) log("sched: %s failed: %s\n", call, errno_name(Errno(status.code())));
@@ -63,8 +65,9 @@ void finish_switch() {
     }
     report("task_exit", policy.task_exit(previous->slot));
     if (previous->reaping == Reaping::OnExit) {
-        previous->generation.store(next_generation(previous->generation.load(std::memory_order_relaxed)),
-                                   std::memory_order_relaxed);
+        previous->generation.store(
+            next_generation(previous->generation.load(std::memory_order_relaxed)),
+            std::memory_order_relaxed);
         previous->state.store(TaskState::Free, std::memory_order_release);
         previous->on_cpu.store(0, std::memory_order_release);
         return;
@@ -165,7 +168,9 @@ void start_idle(uint64_t) {
     idle_loop();
 }
 
-Result<void*> zeroed(size_t bytes) { return loader::allocate_zeroed(bytes); }
+Result<void*> zeroed(size_t bytes) {
+    return loader::allocate_zeroed(bytes);
+}
 
 }  // namespace
 
@@ -176,7 +181,9 @@ uint64_t deadline_after(uint64_t nanoseconds) {
 
 namespace detail {
 
-policy_api::SchedulerPolicyRef& policy_module() { return policy; }
+policy_api::SchedulerPolicyRef& policy_module() {
+    return policy;
+}
 
 }  // namespace detail
 
@@ -186,7 +193,9 @@ uint64_t now_ns() {
 
 namespace detail {
 
-Task* current_on_this_cpu() { return cpus[this_cpu()].current; }
+Task* current_on_this_cpu() {
+    return cpus[this_cpu()].current;
+}
 
 // Takes the calling task off its CPU unless it was woken meanwhile. The waker decides under
 // the same run-queue lock (see wake), so exactly one of them acts.
@@ -208,15 +217,19 @@ void block_current() {
 
 // Makes a blocked task runnable. If it has not left its CPU yet, it simply keeps running;
 // otherwise it is enqueued once its context is saved (on_cpu), never before.
-void begin_wait(Task* task) { task->wait_sequence.fetch_add(1, std::memory_order_relaxed); }
+void begin_wait(Task* task) {
+    task->wait_sequence.fetch_add(1, std::memory_order_relaxed);
+}
 
 void wake(Task* task, uint32_t wait_sequence, LocalPreemption preemption) {
     uint32_t unclaimed = wait_sequence - 1;
-    if (!task->woken_sequence.compare_exchange_strong(unclaimed, wait_sequence, std::memory_order_acq_rel)) {
+    if (!task->woken_sequence.compare_exchange_strong(unclaimed, wait_sequence,
+                                                      std::memory_order_acq_rel)) {
         return;  // another waker took this wait, or the wait is over
     }
     TaskState expected = TaskState::Blocked;
-    if (!task->state.compare_exchange_strong(expected, TaskState::Running, std::memory_order_acq_rel)) {
+    if (!task->state.compare_exchange_strong(expected, TaskState::Running,
+                                             std::memory_order_acq_rel)) {
         return;  // not blocked (already woken, or never slept)
     }
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
@@ -232,8 +245,9 @@ void wake(Task* task, uint32_t wait_sequence, LocalPreemption preemption) {
         task->cpu = target;
         (void)cpus[target].lock.lock();
         uint8_t preempt = 0;
-        report("enqueue_task", policy.enqueue_task(target, task->slot, policy_api::WakeReason::Unblocked,
-                                                   now_ns(), &preempt));
+        report("enqueue_task",
+               policy.enqueue_task(target, task->slot, policy_api::WakeReason::Unblocked, now_ns(),
+                                   &preempt));
         cpus[target].lock.unlock(arch::InterruptState::Disabled);
         if (preempt != 0 && (target != this_cpu() || preemption == LocalPreemption::Allowed)) {
             signal_cpu(target);
@@ -244,20 +258,27 @@ void wake(Task* task, uint32_t wait_sequence, LocalPreemption preemption) {
 
 }  // namespace detail
 
-
 const char* task_state_name(TaskState state) {
     switch (state) {
-    case TaskState::Free: return "free";
-    case TaskState::Runnable: return "runnable";
-    case TaskState::Running: return "running";
-    case TaskState::Blocked: return "blocked";
-    case TaskState::Exited: return "exited";
-    case TaskState::Zombie: return "zombie";
+    case TaskState::Free:
+        return "free";
+    case TaskState::Runnable:
+        return "runnable";
+    case TaskState::Running:
+        return "running";
+    case TaskState::Blocked:
+        return "blocked";
+    case TaskState::Exited:
+        return "exited";
+    case TaskState::Zombie:
+        return "zombie";
     }
     return "?";
 }
 
-bool running() { return started.load(std::memory_order_acquire); }
+bool running() {
+    return started.load(std::memory_order_acquire);
+}
 
 Status initialize() {
     // A live swap of the policy module migrates the arrays the nucleus keeps for it.
@@ -265,7 +286,8 @@ Status initialize() {
         log("sched: no pause hook for policy swaps (%s)\n", errno_name(hooked.error()));
     loader::ModuleSystem& system = loader::module_system();
     if (!system.initialized()) return Errno::NotFound;
-    Result<UmkaServiceSlot*> slot = system.registry().find("scheduler_policy", "SchedulerPolicy", nullptr);
+    Result<UmkaServiceSlot*> slot =
+        system.registry().find("scheduler_policy", "SchedulerPolicy", nullptr);
     if (slot.is_error()) return Errno::NotFound;
     if (umka::kabi::bind_service(slot.value(), &policy).is_error()) return Errno::InvalidArgument;
     // Recorded as a binding of the nucleus, so a live replacement of the policy must provide
@@ -286,7 +308,8 @@ Status initialize() {
     uint64_t task_bytes = uint64_t(layout.task_state_size) * task_capacity;
     void* queues = TRY(zeroed(queue_bytes));
     void* task_states = TRY(zeroed(task_bytes));
-    if (policy.attach(queues, queue_bytes, task_states, task_bytes).is_error()) return Errno::InvalidArgument;
+    if (policy.attach(queues, queue_bytes, task_states, task_bytes).is_error())
+        return Errno::InvalidArgument;
     policy_memory = PolicyMemory{queues, queue_bytes, task_states, task_bytes, layout};
     TRY(detail::initialize_task_slots(task_capacity));
 
@@ -308,7 +331,8 @@ Status initialize() {
     cpus[0].idle.stack_pointer = arch::prepare_thread_stack(idle_stack, start_idle, 0);
     Task& console = detail::task_at(0);
     __builtin_memcpy(console.name, "console", 8);
-    console.stack_top = arch::boot_stack_top_containing(uint64_t(__builtin_frame_address(0)));  // for scans of its stack (evolution)
+    console.stack_top = arch::boot_stack_top_containing(
+        uint64_t(__builtin_frame_address(0)));  // for scans of its stack (evolution)
     console.state.store(TaskState::Running, std::memory_order_relaxed);
     console.on_cpu.store(1, std::memory_order_relaxed);
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
@@ -327,7 +351,8 @@ Status initialize() {
     return status;
 }
 
-Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const SpawnOptions& options) {
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument,
+                    const SpawnOptions& options) {
     if (!running()) return Errno::NoFunction;
     if (options.placement == Placement::Pinned && options.cpu >= cpu_table().count()) {
         return Errno::NoDeviceOrAddress;
@@ -364,14 +389,16 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const 
     task->name[length] = '\0';
     task->entry = entry;
     task->argument = argument;
+    task->recovery_point = nullptr;
     task->switches = 0;
     task->owner = options.owner;
     task->reaping = options.reaping;
     task->exit_status = 0;
     task->stack_pointer = arch::prepare_thread_stack(task->stack_top, start_task, task->slot);
 
-    policy_api::TaskFlags flags =
-        options.placement == Placement::Pinned ? policy_api::TaskFlags::Pinned : policy_api::TaskFlags(0);
+    policy_api::TaskFlags flags = options.placement == Placement::Pinned
+                                      ? policy_api::TaskFlags::Pinned
+                                      : policy_api::TaskFlags(0);
     // Every policy call runs with interrupts off, so none spans a live swap's pause (the
     // policy Ref and the policy's state change inside it: docs/evolution.md).
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();
@@ -398,7 +425,8 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const 
 
 Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, int8_t nice,
                     Placement placement, uint32_t cpu) {
-    return spawn(name, entry, argument, SpawnOptions{nice, placement, cpu, Reaping::OnExit, kNucleusOwner});
+    return spawn(name, entry, argument,
+                 SpawnOptions{nice, placement, cpu, Reaping::OnExit, kNucleusOwner});
 }
 
 Task* current_task() {
@@ -413,7 +441,9 @@ uint64_t task_handle(const Task& task) {
     return SlotHandle::make(task.slot, task.generation.load(std::memory_order_acquire));
 }
 
-uint32_t cpu_count() { return cpu_table().count(); }
+uint32_t cpu_count() {
+    return cpu_table().count();
+}
 
 namespace {
 
@@ -440,7 +470,8 @@ Result<int32_t> join(uint64_t handle, uint32_t owner) {
     // Generation first and again last: the fields between belong to that generation.
     uint32_t generation = task.generation.load(std::memory_order_acquire);
     TaskState state = task.state.load(std::memory_order_acquire);
-    SlotView view{state != TaskState::Free && task.reaping == Reaping::ByJoin, generation, task.owner};
+    SlotView view{state != TaskState::Free && task.reaping == Reaping::ByJoin, generation,
+                  task.owner};
     if (check_handle(handle, view, owner) != HandleCheck::Valid ||
         task.generation.load(std::memory_order_acquire) != generation) {
         return Errno::InvalidArgument;
@@ -508,7 +539,9 @@ void run_idle() {
     idle_loop();
 }
 
-uint32_t thread_slot_count() { return running() ? detail::task_capacity() : 0; }
+uint32_t thread_slot_count() {
+    return running() ? detail::task_capacity() : 0;
+}
 
 Status thread_record(uint32_t slot, kabi::introspection::ThreadRecord& record) {
     if (!running() || slot >= detail::task_capacity()) return Errno::NotFound;

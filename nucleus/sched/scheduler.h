@@ -83,17 +83,19 @@ struct Task {
     TaskEntry entry;
     uint64_t argument;
     uint64_t switches;
-    uint64_t wake_at_ns;  // while sleeping: when the timer wakes it
-    Task* next_waiter;    // link in a wait queue
-    Task* next_sleeper;   // link in the sleeper list (a timed wait is on both)
+    uint64_t wake_at_ns;                   // while sleeping: when the timer wakes it
+    Task* next_waiter;                     // link in a wait queue
+    Task* next_sleeper;                    // link in the sleeper list (a timed wait is on both)
     std::atomic<uint32_t> wait_sequence;   // the current (or last) wait
     std::atomic<uint32_t> woken_sequence;  // the last wait a waker claimed
     // Moves on each time the slot is given back, so a handle to an earlier task is stale.
     std::atomic<uint32_t> generation;
     uint32_t owner;  // kNucleusOwner or the spawning module's owner id
     Reaping reaping;
-    int32_t exit_status;    // valid once Zombie
+    int32_t exit_status;     // valid once Zombie
     WaitQueue exit_waiters;  // join
+    // The innermost guarded call this task is in (nucleus/containment), nullptr outside one.
+    void* recovery_point = nullptr;
 };
 
 enum class Placement : uint8_t { Anywhere, Pinned };
@@ -113,7 +115,8 @@ struct SpawnOptions {
 
 // Errno::NoFunction without a policy, NoDeviceOrAddress for a CPU that does not exist,
 // TryAgain when every task slot is in use.
-Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, const SpawnOptions& options);
+Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument,
+                    const SpawnOptions& options);
 Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, int8_t nice,
                     Placement placement, uint32_t cpu);
 void yield();
@@ -142,6 +145,5 @@ void on_reschedule_interrupt();
 
 // A secondary CPU's idle loop, once the scheduler runs.
 [[noreturn]] void run_idle();
-
 
 }  // namespace umka::sched

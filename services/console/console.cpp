@@ -35,12 +35,7 @@ using ConsoleState = umka::kabi::console_service::ConsoleState;
 namespace {
 
 // Manifest order of console_service.kabi.
-enum Required : uint32_t {
-    kCharDevice = 0,
-    kLog = 1,
-    kDirectory = 2,
-    kRequiredCount = 3
-};
+enum Required : uint32_t { kCharDevice = 0, kLog = 1, kDirectory = 2, kRequiredCount = 3 };
 enum Provided : uint32_t { kConsole = 0, kInterrupt = 1, kProvidedCount = 2 };
 constexpr uint32_t kStateCount = 1;
 
@@ -108,18 +103,31 @@ bool is_retry(Status status) {
     return status.code() == UMKA_KABI_EAGAIN || status.code() == UMKA_KABI_EINTR;
 }
 
+// A request the driver crashed in is answered with EIO while the nucleus restarts it
+// (docs/crash-containment.md): tried again this many times in a row before the console
+// gives up. A driver that failed for good answers ENODEV, which is not retried.
+constexpr uint32_t kCrashRetries = 3;
+
+bool retry_after_crash(Status status, uint32_t& retries) {
+    if (status.code() != UMKA_KABI_EIO || retries == kCrashRetries) return false;
+    ++retries;
+    return true;
+}
+
 Status write_all(void* context, const void* data, uint64_t length) {
     const auto* bytes = static_cast<const uint8_t*>(data);
+    uint32_t crash_retries = 0;
     while (length != 0) {
         chardev::CharDeviceRef device;
         if (Status status = bind_device(context, &device); status.is_error()) return status;
         uint64_t transferred = 0;
         Status status = device.write(bytes, length, &transferred);
-        if (is_retry(status)) {
+        if (is_retry(status) || retry_after_crash(status, crash_retries)) {
             cpu_relax();
             continue;
         }
         if (status.is_error()) return status;
+        crash_retries = 0;
         // Success without progress would loop forever: the device is broken.
         if (transferred == 0 || transferred > length) return UMKA_KABI_EIO;
         bytes += transferred;
@@ -157,12 +165,13 @@ Status write_lines(void* context, const uint8_t* text, uint64_t length) {
 // One byte, waiting as the device does (it was opened blocking). A successful read of
 // nothing is a hang-up: the console cannot go on, EIO.
 Status read_byte(void* context, uint8_t* byte) {
+    uint32_t crash_retries = 0;
     for (;;) {
         chardev::CharDeviceRef device;
         if (Status status = bind_device(context, &device); status.is_error()) return status;
         uint64_t transferred = 0;
         Status status = device.read(byte, 1, &transferred);
-        if (is_retry(status)) {
+        if (is_retry(status) || retry_after_crash(status, crash_retries)) {
             cpu_relax();
             continue;
         }

@@ -233,6 +233,21 @@ TEST_F(ConsoleService, RetriesEagainAndCompletesShortWrites) {
     EXPECT_EQ(device_.output, "umka> mods\r\na\r\nb\r\numka> ");
 }
 
+TEST_F(ConsoleService, RetriesAWriteTheDriverCrashedIn) {
+    shell_.answers["mods"] = {UMKA_KABI_OK, "a\n"};
+    device_.crashed_writes = 3;  // the driver crashed (EIO) and came back three times
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> mods\r\na\r\numka> ");
+}
+
+TEST_F(ConsoleService, GivesUpAfterFourCrashedWritesInARow) {
+    device_.crashed_writes = 4;
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "");
+    EXPECT_THAT(harness_.log().lines(),
+                Contains("console: char device write failed (errno 5); console stops"));
+}
+
 TEST_F(ConsoleService, WriteFailureEndsRunWithEIO) {
     device_.write_budget = 3;  // half the prompt, then EIO
     EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);

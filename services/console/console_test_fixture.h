@@ -44,6 +44,7 @@ struct FakeDevice {
     size_t write_budget = SIZE_MAX;  // bytes accepted before writes fail with EIO
     size_t write_chunk = SIZE_MAX;   // at most this many bytes per write (short writes)
     int reads_answering_eagain = 0;  // EAGAIN before each of the first reads is served
+    int crashed_writes = 0;          // writes answered EIO (a driver restart) before the rest
     int poll_calls = 0;
 
     static FakeDevice& of(void* context) { return *static_cast<FakeDevice*>(context); }
@@ -77,6 +78,10 @@ struct FakeDevice {
         FakeDevice& self = of(context);
         *transferred = 0;
         if (self.write_budget == 0) return UMKA_KABI_EIO;
+        if (self.crashed_writes > 0) {
+            --self.crashed_writes;
+            return UMKA_KABI_EIO;
+        }
         size_t count = std::min<size_t>({length, self.write_budget, self.write_chunk});
         self.output.append(static_cast<const char*>(data), count);
         if (self.write_budget != SIZE_MAX) self.write_budget -= count;

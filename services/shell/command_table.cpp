@@ -23,6 +23,7 @@ constexpr CommandEntry kCommands[] = {
      "<service> <A> <B> <n>: live module swap",
      evolve},
     {"history", "the evolution log, its SHA-256 hash chain checked", history},
+    {"crashes", "contained module faults: each module's health, then every report kept", crashes},
     {"acpidump", "print the ACPI tables in hex", acpidump},
     {"poweroff", "power the machine off (ACPI S5)", poweroff},
 };

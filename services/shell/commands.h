@@ -8,6 +8,7 @@
 
 #include "output.h"
 #include "umka/kabi/console_command.hpp"
+#include "umka/kabi/containment.hpp"
 #include "umka/kabi/evolution.hpp"
 #include "umka/kabi/introspection.hpp"
 #include "umka/kabi/kernel_services.hpp"
@@ -35,6 +36,7 @@ struct Services {
     kabi::kernel_services::ModuleMemoryRef memory;
     // The console's Ctrl-C (unbound when no console provides it: long commands then run on).
     kabi::console_command::InterruptRef interrupt;
+    kabi::containment::CrashesRef crashes;
 };
 
 // A command's result: Ok, or EINVAL for bad arguments (the output says why), ECANCELED
@@ -72,5 +74,6 @@ kabi::Status threads(const Services&, const Words&, Output&);
 kabi::Status rings(const Services&, const Words&, Output&);
 kabi::Status history(const Services&, const Words&, Output&);
 kabi::Status evolve(const Services&, const Words&, Output&);
+kabi::Status crashes(const Services&, const Words&, Output&);
 
 }  // namespace umka::shell

@@ -25,7 +25,8 @@ enum Required : uint32_t {
     kThreads = 6,
     kMemory = 7,
     kDirectory = 8,
-    kRequiredCount = 9
+    kCrashes = 9,
+    kRequiredCount = 10
 };
 enum Provided : uint32_t { kCommandSet = 0, kProvidedCount = 1 };
 constexpr uint32_t kStateCount = 0;
@@ -49,6 +50,7 @@ umka::shell::Services bind_services(void* context) {
     (void)umka::kabi::bind_required(binding, kClock, &services.clock);
     (void)umka::kabi::bind_required(binding, kThreads, &services.threads);
     (void)umka::kabi::bind_required(binding, kMemory, &services.memory);
+    (void)umka::kabi::bind_required(binding, kCrashes, &services.crashes);
     directory_api::DirectoryRef directory;
     uint64_t slot = 0;
     if (umka::kabi::bind_required(binding, kDirectory, &directory).is_ok() &&

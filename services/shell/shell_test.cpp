@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "command_line.h"
 #include "module_harness.h"
 #include "umka/kabi/console_command.hpp"
+#include "umka/kabi/containment.hpp"
 #include "umka/kabi/evolution.hpp"
 #include "umka/kabi/introspection.hpp"
 #include "umka/kabi/kernel_services.hpp"
@@ -28,6 +30,7 @@ namespace control = umka::kabi::evolution;
 namespace commands = umka::kabi::console_command;
 namespace services = umka::kabi::kernel_services;
 namespace directory = umka::kabi::service_directory;
+namespace crash = umka::kabi::containment;
 using umka::kabi::Status;
 
 template <size_t N>
@@ -331,6 +334,38 @@ struct FakeDirectory {
     }
 };
 
+// The crash book as containment.Crashes reports it: the rows and reports a test puts here.
+struct FakeCrashes {
+    std::vector<crash::ModuleCrashes> rows;
+    std::vector<crash::CrashReport> reports;
+    uint64_t total = 0;
+
+    static FakeCrashes& of(void* context) { return *static_cast<FakeCrashes*>(context); }
+    static Status report_count(void* context, uint32_t* kept, uint64_t* total) {
+        *kept = uint32_t(of(context).reports.size());
+        *total = of(context).total;
+        return Status::ok();
+    }
+    static Status report(void* context, uint32_t index, crash::CrashReport* out) {
+        if (index >= of(context).reports.size()) return UMKA_KABI_ENOENT;
+        *out = of(context).reports[index];
+        return Status::ok();
+    }
+    static uint32_t module_count(void* context) { return uint32_t(of(context).rows.size()); }
+    static Status module(void* context, uint32_t index, crash::ModuleCrashes* out) {
+        if (index >= of(context).rows.size()) return UMKA_KABI_ENOENT;
+        *out = of(context).rows[index];
+        return Status::ok();
+    }
+};
+
+template <size_t N>
+void put_text(uint8_t (&field)[N], const char* text) {
+    std::memset(field, 0, N);
+    std::memcpy(field, text, std::min(N - 1, std::strlen(text)));
+}
+
+constexpr crash::CrashesVtable kCrashesVtable = crash::make_crashes_vtable<FakeCrashes>();
 constexpr api::MachineVtable kMachineVtable = api::make_machine_vtable<FakeMachine>();
 constexpr api::ModulesVtable kModulesVtable = api::make_modules_vtable<FakeModules>();
 constexpr api::SchedulingVtable kSchedulingVtable = api::make_scheduling_vtable<FakeScheduling>();
@@ -375,6 +410,7 @@ protected:
                         .provide("console_command", "Interrupt", &kInterruptVtable, &interrupt_,
                                  "console_service")
                         .is_ok());
+        ASSERT_TRUE(harness_.provide("containment", "Crashes", &kCrashesVtable, &crashes_).is_ok());
         module_ = harness_.load(umka::harness::module_under_test());
         ASSERT_NE(module_, nullptr) << harness_.last_reason();
         ASSERT_TRUE(
@@ -396,6 +432,7 @@ protected:
     FakeThreads threads_;
     FakeInterrupt interrupt_;
     FakeDirectory directory_;
+    FakeCrashes crashes_;
     HostModule* module_ = nullptr;
     commands::CommandSetRef set_;
 };
@@ -662,6 +699,51 @@ api::EvolutionEntry entry(uint64_t sequence, const char* file, uint32_t from, ui
     record.downgrade = downgrade;
     record.hash[0] = 0xab;
     return record;
+}
+
+TEST_F(Shell, CrashesWithNoneSaysSo) {
+    EXPECT_EQ(run("crashes"), "no crashes since boot\n");
+}
+
+TEST_F(Shell, CrashesShowsEachModuleThenEachReport) {
+    crash::ModuleCrashes row{};
+    put_text(row.module, "serial_console");
+    row.health = crash::Health::Failed;
+    row.crashes = 3;
+    row.restarts = 2;
+    row.last_sequence = 3;
+    crashes_.rows.push_back(row);
+    crash::CrashReport restarted{};
+    restarted.sequence = 2;
+    restarted.time_ns = 427'000'000;
+    restarted.cpu = 1;
+    restarted.instruction = 0xfffffc000009600a;
+    restarted.offset = 0x100a;
+    restarted.recovery_ns = 10'244'000;
+    restarted.outcome = crash::Health::Running;
+    put_text(restarted.module, "serial_console");
+    put_text(restarted.fault, "#UD invalid opcode");
+    put_text(restarted.symbol, "umka_fault_site.cold");
+    crash::CrashReport failed = restarted;
+    failed.sequence = 3;
+    failed.recovery_ns = 0;
+    failed.restart_error = UMKA_KABI_ENOEXEC;
+    failed.outcome = crash::Health::Failed;
+    failed.fault_address = 0x10;
+    failed.error_code = 2;
+    put_text(failed.fault, "#PF page fault");
+    put_text(failed.symbol, "");
+    crashes_.reports = {restarted, failed};
+    crashes_.total = 3;
+    EXPECT_EQ(run("crashes"),
+              "module            health      crashes restarts last\n"
+              "serial_console    failed            3        2 #3\n"
+              "crash reports: 2 kept of 3\n"
+              "#2 at 427 ms on cpu 1: #UD invalid opcode in serial_console rip 0xfffffc000009600a "
+              "(serial_console+0x100a, umka_fault_site.cold) cr2 0x0 error 0x0 -> running, back "
+              "in 10244 us\n"
+              "#3 at 427 ms on cpu 1: #PF page fault in serial_console rip 0xfffffc000009600a "
+              "(serial_console+0x100a) cr2 0x10 error 0x2 -> failed, restart failed: ENOEXEC\n");
 }
 
 TEST_F(Shell, HistoryShowsEntriesTheDowngradeMarkAndTheChain) {

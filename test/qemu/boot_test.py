@@ -562,7 +562,7 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
                       re.MULTILINE)
     expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("ext2", "1"),
                             ("file_console", "2"), ("kernel_heap", "1"), ("pci_bus_driver", "1"),
-                            ("scheduler", "2"), ("serial_console", "1"), ("shell", "1"), ("tmpfs", "1"),
+                            ("scheduler", "2"), ("serial_console", "1"), ("shell", "2"), ("tmpfs", "1"),
                             ("vfs_service", "5"), ("virtio_blk", "2"), ("workload", "1")], f"mods rows: {rows}")
     expect("refused" not in output, "a module the manifest does not name was looked at")
     expect_clean_power_off(status, output)

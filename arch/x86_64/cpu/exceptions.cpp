@@ -3,10 +3,12 @@
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
 #include <arch/memory.h>
+#include <arch/recovery.h>
 
 #include "arch/x86_64/apic/local_apic.h"
 #include "arch/x86_64/cpu/traps.h"
 #include "arch/x86_64/cpu/x86.h"
+#include "nucleus/containment/containment.h"
 #include "nucleus/interrupts/device_interrupts.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/panic.h"
@@ -139,6 +141,17 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
         }
         [[fallthrough]];
     default:
+        if (frame->vector < 32 && frame->vector != kVectorNmi &&
+            frame->vector != kVectorDoubleFault && frame->vector != kVectorMachineCheck &&
+            !umka::panic_in_progress()) {
+            // A fault raised by a module's code inside a guarded call may be contained:
+            // the frame then returns from that call instead (nucleus/containment).
+            FaultFacts facts{frame->vector,     exception_name(frame->vector),
+                             frame->rip,        frame->vector == 14 ? x86::read_cr2() : 0,
+                             frame->error_code, frame->rbp,
+                             frame->rsp};
+            if (umka::containment::contain_fault(facts, *frame)) return;
+        }
         report_fatal_trap(*frame);
     }
 }

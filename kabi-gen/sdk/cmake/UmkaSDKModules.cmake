@@ -94,7 +94,9 @@ set(UMKA_MODULE_LINK_OPTIONS
   -Wl,-z,max-page-size=0x1000 -Wl,-z,separate-code -Wl,--build-id=none
   # Debug info is most of a module file and is signed and verified at every boot; the
   # symbol table stays (modcheck and fault reports name symbols with it).
-  -Wl,--strip-debug)
+  -Wl,--strip-debug
+  # The fault-injection site (umka/fault_site.h) is in every module, used or not.
+  -Wl,--undefined=umka_fault_site)
 set(UMKA_MODULE_OUTPUT_DIR ${CMAKE_BINARY_DIR}/modules)
 set(UMKA_MODULE_SCRIPT ${CMAKE_CURRENT_LIST_FILE})
 # Extra compile options for every module (in tree: -Werror).

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "umka/fault_site.h"
+
 void* memcpy(void* restrict destination, const void* restrict source, size_t count) {
     unsigned char* to = destination;
     const unsigned char* from = source;
@@ -45,4 +47,33 @@ size_t strlen(const char* text) {
     size_t length = 0;
     while (text[length]) ++length;
     return length;
+}
+
+/* The fault-injection site (docs/crash-containment.md): the nucleus calls it, in place of
+   a guarded call into this module, only when the fault-injection fixture armed a fault for
+   this module. It is here, inside every module's own image, so that the fault is raised by
+   the module's code and attributed to it exactly as a real bug would be. Every module links
+   it (-Wl,--undefined in UmkaSDKModules.cmake); the nucleus finds it in .dynsym. */
+__attribute__((visibility("default"), used, noinline)) void umka_fault_site(uint32_t kind) {
+    volatile uint64_t divisor = 0;
+    switch (kind) {
+    case UMKA_FAULT_NULL_WRITE:
+        *(volatile uint64_t*)(uintptr_t)divisor = 0x5a;
+        break;
+    case UMKA_FAULT_INVALID_OPCODE:
+        __builtin_trap();
+    case UMKA_FAULT_DIVIDE_BY_ZERO: {
+        /* An integer division by zero raises #DE; volatile keeps the compiler from folding it. */
+        volatile uint64_t dividend = 1;
+        uint64_t quotient;
+        __asm__ volatile("xor %%edx, %%edx\n\tdivq %2" : "=a"(quotient) : "a"(dividend), "r"(divisor) : "rdx");
+        (void)quotient;
+        break;
+    }
+    case UMKA_FAULT_NONCANONICAL:
+        *(volatile uint64_t*)(uintptr_t)0x8000000000000000ull = 0x5a;
+        break;
+    default:
+        break;
+    }
 }

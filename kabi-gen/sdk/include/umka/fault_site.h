@@ -1,0 +1,23 @@
+/* The faults the fault-injection site in every module raises (umka_runtime.c,
+   docs/crash-containment.md). The values are those of containment.FaultKind. */
+#ifndef UMKA_FAULT_SITE_H
+#define UMKA_FAULT_SITE_H
+
+#include <stdint.h>
+
+#define UMKA_FAULT_SITE_SYMBOL "umka_fault_site"
+
+#define UMKA_FAULT_NULL_WRITE 1u     /* a write through a null pointer: #PF */
+#define UMKA_FAULT_INVALID_OPCODE 2u /* ud2: #UD */
+#define UMKA_FAULT_DIVIDE_BY_ZERO 3u /* an integer division by zero: #DE */
+#define UMKA_FAULT_NONCANONICAL 4u   /* a write to a non-canonical address: #GP */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+typedef void (*UmkaFaultSiteFunction)(uint32_t kind);
+#ifdef __cplusplus
+}
+#endif
+
+#endif

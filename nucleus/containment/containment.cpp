@@ -1,0 +1,272 @@
+// Guarded calls, fault containment and restart (see containment.h).
+#include "nucleus/containment/containment.h"
+
+#include <arch/cpu.h>
+#include <arch/recovery.h>
+
+#include "nucleus/containment/fault_injection.h"
+#include "nucleus/evolution/evolution_service.h"
+#include "nucleus/interrupts/device_interrupts.h"
+#include "nucleus/lib/log.h"
+#include "nucleus/lib/spinlock.h"
+#include "nucleus/loader/module_system.h"
+#include "nucleus/sched/scheduler.h"
+#include "nucleus/time/clock.h"
+
+namespace umka::containment {
+namespace {
+
+struct RecoveryPoint {
+    arch::RecoveryContext context;
+    RecoveryPoint* outer;
+    ContainedFault* fault;
+};
+
+constinit SpinLock book_lock{LockLevel::CrashBook};
+constinit CrashBook book;
+// Threads waiting for another thread's restart of a module they saw crash.
+constinit sched::WaitQueue restarts_finished;
+
+// How often a restart is tried while another evolution holds the engine.
+constexpr uint32_t kBusyRetries = 500;
+constexpr uint64_t kBusyRetryNs = 2'000'000;
+
+const loader::ModuleRecord* module_executing(uint64_t address) {
+    loader::ModuleSystem& system = loader::module_system();
+    if (!system.initialized()) return nullptr;
+    for (size_t index = 0; index < system.record_count(); ++index) {
+        const loader::ModuleRecord& record = system.record(index);
+        if (record.image_loaded && record.image.executes(reinterpret_cast<const void*>(address))) {
+            return &record;
+        }
+    }
+    return nullptr;
+}
+
+// The frame rule of containment.h: the module's own frames at the bottom, then only
+// nucleus frames up to the guarded call.
+struct FrameCheck {
+    const loader::ModuleRecord* module;
+    bool above_module = false;
+    uint64_t refused_address = 0;
+    const char* refusal = nullptr;
+};
+
+bool accept_frame(void* context, uint64_t address) {
+    auto& check = *static_cast<FrameCheck*>(context);
+    if (check.module->image.executes(reinterpret_cast<const void*>(address))) {
+        if (!check.above_module) return true;
+        check.refusal = "the module was re-entered from nucleus code";
+    } else if (module_executing(address) != nullptr) {
+        check.refusal = "another module's frame lies between the fault and the guarded call";
+    } else {
+        check.above_module = true;
+        return true;
+    }
+    check.refused_address = address;
+    return false;
+}
+
+RecoveryPoint* innermost_point() {
+    sched::Task* task = sched::current_task();
+    return task == nullptr ? nullptr : static_cast<RecoveryPoint*>(task->recovery_point);
+}
+
+void call_fault_site(void* argument) {
+    auto* armed = static_cast<ArmedFault*>(argument);
+    armed->site(armed->kind);
+}
+
+uint64_t cycles_now() {
+    return arch::read_cycle_counter();
+}
+
+// A failed module keeps its code and state (nothing calls it any more through its ring
+// bindings) but not its interrupt lines: they are masked and unbound, so a device it drove
+// is left to whoever takes over (the nucleus console reads the UART itself).
+void release_failed(const char* module) {
+    loader::ModuleSystem& system = loader::module_system();
+    for (size_t index = 0; index < system.record_count(); ++index) {
+        const loader::ModuleRecord& record = system.record(index);
+        if (record.state != loader::ModuleState::Loaded || !record.image_loaded ||
+            __builtin_strcmp(record.image.manifest_view.name(), module) != 0) {
+            continue;
+        }
+        size_t released = interrupts::release_owner(record.owner);
+        if (released != 0) {
+            log("containment: '%s' failed: %zu interrupt binding(s) released\n", module, released);
+        }
+    }
+}
+
+}  // namespace
+
+Status guarded_call(void (*function)(void*), void* argument, const char* module,
+                    ContainedFault& fault) {
+    sched::Task* task = sched::current_task();
+    if (task == nullptr) {
+        // Before the scheduler there is no task to unwind: the call is made unguarded.
+        function(argument);
+        return Status::ok();
+    }
+    RecoveryPoint point{};
+    point.outer = static_cast<RecoveryPoint*>(task->recovery_point);
+    point.fault = &fault;
+    task->recovery_point = &point;
+    uint64_t recovered;
+    ArmedFault armed;
+    if (module != nullptr && take_armed_fault(module, armed)) {
+        log("containment: injecting fault %u into '%s' (its fault site, in place of a call)\n",
+            armed.kind, module);
+        recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
+    } else {
+        recovered = arch_guarded_call(&point.context, function, argument);
+    }
+    task->recovery_point = point.outer;
+    return recovered == 0 ? Status::ok() : Status(Errno::IoError);
+}
+
+bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame) {
+    uint64_t fault_cycles = cycles_now();
+    const loader::ModuleRecord* module = module_executing(facts.instruction);
+    if (module == nullptr) return false;  // nucleus code: the machine stops
+    const char* name = module->image.manifest_view.name();
+    RecoveryPoint* point = innermost_point();
+    if (point == nullptr) {
+        log("containment: fault in '%s' outside any guarded call (a direct call or one of its "
+            "threads): not contained\n",
+            name);
+        return false;
+    }
+    FrameCheck check{module};
+    if (!arch::walk_frames_to(facts.frame_pointer, facts.stack_pointer, point->context.stack,
+                              accept_frame, &check)) {
+        log("containment: fault in '%s' not contained: %s (at %p)\n", name,
+            check.refusal != nullptr ? check.refusal : "its frame chain is broken",
+            reinterpret_cast<void*>(check.refused_address));
+        return false;
+    }
+    uint64_t offset = facts.instruction - reinterpret_cast<uint64_t>(module->image.base);
+    char symbol[kSymbolBytes] = {};
+    uint64_t symbol_offset = 0;
+    const bundle::Entry* file = loader::module_system().inventory().find(module->file);
+    if (file == nullptr || !modules::function_at(file->data, file->size, offset, symbol,
+                                                 sizeof symbol, symbol_offset)) {
+        symbol[0] = '\0';
+    }
+    CrashFacts crash{name,
+                     clock::cycles_to_nanoseconds(fault_cycles),
+                     facts.vector,
+                     facts.name,
+                     facts.instruction,
+                     offset,
+                     facts.fault_address,
+                     facts.error_code,
+                     arch::current_cpu_index(),
+                     symbol};
+    ContainedFault& fault = *point->fault;
+    {
+        SpinLockGuard guard(book_lock);
+        fault.decision = book.record_crash(crash, fault.sequence);
+    }
+    fault.fault_cycles = fault_cycles;
+    for (size_t index = 0; index < kNameBytes; ++index) {
+        fault.module[index] = name[index];
+        if (name[index] == '\0') break;
+    }
+    fault.module[kNameBytes - 1] = '\0';
+    log("containment: crash %lu: %s in '%s' at %p (%s+0x%lx%s%s+0x%lx) cr2 %p error 0x%lx "
+        "on cpu %u\n",
+        fault.sequence, facts.name, name, reinterpret_cast<void*>(facts.instruction), name, offset,
+        symbol[0] != '\0' ? ", " : "", symbol, symbol_offset,
+        reinterpret_cast<void*>(facts.fault_address), facts.error_code, crash.cpu);
+    arch::resume_from_fault(frame, point->context);
+    return true;
+}
+
+Health recover(const ContainedFault& fault) {
+    if (fault.decision == Decision::Fail) {
+        log("containment: '%s' failed: %u crashes within %lu s; not restarted, its ring "
+            "callers get ENODEV\n",
+            fault.module, kCrashesToFail, kCrashWindowNs / 1'000'000'000ull);
+        release_failed(fault.module);
+        restarts_finished.wake_all();
+        return Health::Failed;
+    }
+    if (fault.decision == Decision::AwaitRestart) {
+        struct Waiting {
+            const char* module;
+        } waiting{fault.module};
+        restarts_finished.wait(
+            [](void* context) {
+                return health_of(static_cast<Waiting*>(context)->module) != Health::Recovering;
+            },
+            &waiting);
+        return health_of(fault.module);
+    }
+    // Decision::Restart: this thread loads the fresh instance from the same bundle file.
+    char file[loader::kFileNameCapacity] = {};
+    {
+        loader::ModuleSystem& system = loader::module_system();
+        for (size_t index = 0; index < system.record_count(); ++index) {
+            const loader::ModuleRecord& record = system.record(index);
+            if (record.state == loader::ModuleState::Loaded && record.image_loaded &&
+                __builtin_strcmp(record.image.manifest_view.name(), fault.module) == 0) {
+                __builtin_memcpy(file, record.file, sizeof file);
+                break;
+            }
+        }
+    }
+    Status restarted = Errno::NotFound;
+    if (file[0] != '\0') {
+        evolution::EvolveRequest request{fault.module, file, evolution::EvolveMode::Swap,
+                                         evolution::DowngradePolicy::Allow};
+        for (uint32_t attempt = 0; attempt < kBusyRetries; ++attempt) {
+            evolution::EvolveReport report =
+                evolution::evolve(request, evolution::StateCheck::Skip);
+            restarted = report.status;
+            if (restarted.is_error() && restarted.error() == Errno::Busy &&
+                report.log_sequence == 0) {
+                sched::sleep_ns(kBusyRetryNs);  // another evolution runs: wait for it
+                continue;
+            }
+            if (restarted.is_error()) {
+                log("containment: restart of '%s' from %s refused: %s\n", fault.module, file,
+                    report.reason.text());
+            }
+            break;
+        }
+    }
+    uint64_t recovery_ns = clock::cycles_to_nanoseconds(cycles_now() - fault.fault_cycles);
+    {
+        SpinLockGuard guard(book_lock);
+        if (restarted.is_ok()) {
+            book.restarted(fault.module, fault.sequence, recovery_ns);
+        } else {
+            book.restart_failed(fault.module, fault.sequence, restarted.error());
+        }
+    }
+    restarts_finished.wake_all();
+    if (restarted.is_error()) {
+        log("containment: '%s' failed: its restart failed (%s)\n", fault.module,
+            errno_name(restarted.error()));
+        release_failed(fault.module);
+        return Health::Failed;
+    }
+    log("containment: '%s' restarted from %s in %lu us (crash %lu)\n", fault.module, file,
+        recovery_ns / 1000, fault.sequence);
+    return Health::Running;
+}
+
+Health health_of(const char* module) {
+    SpinLockGuard guard(book_lock);
+    return book.health_of(module);
+}
+
+// For containment_service.cpp: the book under its lock.
+void read_book(void (*reader)(const CrashBook& book, void* context), void* context) {
+    SpinLockGuard guard(book_lock);
+    reader(book, context);
+}
+
+}  // namespace umka::containment

@@ -1,0 +1,63 @@
+// Crash containment (docs/crash-containment.md). The nucleus makes a call into a module's
+// code through guarded_call(); a CPU fault raised by that module's code inside it is
+// contained: the faulting CPU unwinds to the guarded call, which returns IoError, and the
+// caller (a ring provider thread) answers the request with EIO and calls recover(), which
+// loads a fresh instance of the module from its verified bundle file through the live
+// evolution path (its state carried over) or, past the restart policy, marks it failed.
+//
+// A fault is contained only when it can be undone without leaving the nucleus inconsistent:
+// the faulting instruction is in a loaded module's code, and every frame between it and the
+// guarded call is that module's own (at the bottom) or the nucleus's dispatch code (above
+// it). A module frame above a nucleus frame means nucleus code, perhaps holding a lock, was
+// called by the module and called back into it: not contained, the machine stops with the
+// report as before. So does every fault in nucleus code.
+#pragma once
+
+#include <stdint.h>
+
+#include "nucleus/containment/crash_book.h"
+#include "nucleus/lib/status.h"
+#include "nucleus/module/diagnostic.h"
+#include "nucleus/module/service_registry.h"
+
+namespace umka::arch {
+struct FaultFacts;
+struct TrapFrame;
+}  // namespace umka::arch
+
+namespace umka::containment {
+
+// What a guarded call that returned IoError hands to recover().
+struct ContainedFault {
+    uint64_t sequence = 0;
+    Decision decision = Decision::Fail;
+    uint64_t fault_cycles = 0;
+    char module[kNameBytes] = {};
+};
+
+// Runs function(argument) guarded. `module` is the module the call enters (matched against
+// an armed fault injection; nullptr: none). IoError when a fault inside it was contained
+// (`fault` says which), Ok otherwise.
+Status guarded_call(void (*function)(void*), void* argument, const char* module,
+                    ContainedFault& fault);
+
+// After a contained fault, in thread context with interrupts on: restarts the module (the
+// caller whose crash asked for it), or waits until another caller's restart ends. The
+// module's health afterwards: Running (a fresh instance serves) or Failed.
+Health recover(const ContainedFault& fault);
+
+// Called by arch on a CPU exception, with interrupts off: true when the fault was contained
+// and `frame` now returns from the guarded call; false to stop the machine (the reason for a
+// fault in module code that could not be contained has been logged).
+bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame);
+
+// The health the crash book gives `module` (Running for one that never crashed).
+Health health_of(const char* module);
+
+// Runs `reader` on the crash book under its lock (for the published Crashes interface).
+void read_book(void (*reader)(const CrashBook& book, void* context), void* context);
+
+// Publishes containment.Crashes and containment.FaultInjection (at boot).
+Status publish_containment(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);
+
+}  // namespace umka::containment

@@ -1,0 +1,106 @@
+// The crash book: every contained fault, each crashed module's health, and the restart
+// policy (docs/crash-containment.md). Pure: the kernel wraps it in a lock and feeds it the
+// clock; the host tests drive every path with made-up times.
+//
+//   record_crash   a contained fault -> Restart (this caller reloads the module),
+//                  AwaitRestart (another caller already is), or Fail (the third crash
+//                  within the window, or a module already failed)
+//   restarted      the fresh instance serves: Running again, recovery time noted
+//   restart_failed the reload was refused: Failed, its errno noted
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nucleus/lib/status.h"
+
+namespace umka::containment {
+
+inline constexpr size_t kKeptReports = 16;
+inline constexpr size_t kTrackedModules = 32;
+// A module that crashes this many times within kCrashWindowNs is not restarted again.
+inline constexpr uint32_t kCrashesToFail = 3;
+inline constexpr uint64_t kCrashWindowNs = 60'000'000'000ull;
+inline constexpr size_t kNameBytes = 32;
+inline constexpr size_t kFaultNameBytes = 32;
+inline constexpr size_t kSymbolBytes = 112;
+
+enum class Health : uint8_t { Running = 0, Recovering = 1, Failed = 2 };
+enum class Decision : uint8_t { Restart, AwaitRestart, Fail };
+
+const char* health_name(Health health);
+
+// What the fault handler knows (strings are copied, cut to their fields).
+struct CrashFacts {
+    const char* module;
+    uint64_t time_ns;
+    uint64_t vector;
+    const char* fault_name;
+    uint64_t instruction;
+    uint64_t offset;  // in the module's image
+    uint64_t fault_address;
+    uint64_t error_code;
+    uint32_t cpu;
+    const char* symbol;  // nullptr or "" when unknown
+};
+
+struct CrashReport {
+    uint64_t sequence;
+    uint64_t time_ns;
+    uint64_t vector;
+    uint64_t instruction;
+    uint64_t offset;
+    uint64_t fault_address;
+    uint64_t error_code;
+    uint64_t recovery_ns;
+    uint32_t cpu;
+    Errno restart_error;
+    Health outcome;
+    char module[kNameBytes];
+    char fault[kFaultNameBytes];
+    char symbol[kSymbolBytes];
+};
+
+struct ModuleCrashes {
+    char module[kNameBytes];
+    Health health;
+    uint32_t crashes;
+    uint32_t restarts;
+    uint64_t last_sequence;
+    uint64_t recent_ns[kCrashesToFail];  // the latest crash times, oldest overwritten
+};
+
+class CrashBook {
+public:
+    constexpr CrashBook() = default;
+
+    // Records a contained fault; `sequence` receives its report's number.
+    Decision record_crash(const CrashFacts& facts, uint64_t& sequence);
+    // The module's fresh instance is serving: `recovery_ns` from the fault of `sequence`.
+    void restarted(const char* module, uint64_t sequence, uint64_t recovery_ns);
+    // Loading the fresh instance failed: the module is Failed.
+    void restart_failed(const char* module, uint64_t sequence, Errno error);
+
+    // Running for a module that never crashed.
+    Health health_of(const char* module) const;
+    size_t kept() const { return total_ < kKeptReports ? size_t(total_) : kKeptReports; }
+    uint64_t total() const { return total_; }
+    // index 0 is the oldest kept report; nullptr past the end.
+    const CrashReport* report(size_t index) const;
+    size_t module_count() const { return module_count_; }
+    const ModuleCrashes* module(size_t index) const {
+        return index < module_count_ ? &modules_[index] : nullptr;
+    }
+
+private:
+    ModuleCrashes* find(const char* module);
+    const ModuleCrashes* find(const char* module) const;
+    CrashReport* report_numbered(uint64_t sequence);
+
+    CrashReport reports_[kKeptReports]{};
+    uint64_t total_ = 0;
+    ModuleCrashes modules_[kTrackedModules]{};
+    size_t module_count_ = 0;
+};
+
+}  // namespace umka::containment

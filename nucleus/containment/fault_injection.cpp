@@ -1,0 +1,78 @@
+// The fault-injection switch (see fault_injection.h).
+#include "nucleus/containment/fault_injection.h"
+
+#include <atomic>
+
+#include "nucleus/containment/crash_book.h"
+#include "nucleus/lib/spinlock.h"
+#include "nucleus/loader/module_system.h"
+
+namespace umka::containment {
+namespace {
+
+constinit SpinLock armed_lock{LockLevel::CrashBook};
+// Read without the lock on every guarded call: false almost always.
+constinit std::atomic<bool> armed_flag{false};
+constinit char armed_module[kNameBytes] = {};
+constinit uint32_t armed_kind = 0;
+
+const loader::ModuleRecord* loaded_module(const char* name) {
+    loader::ModuleSystem& system = loader::module_system();
+    if (!system.initialized()) return nullptr;
+    for (size_t index = 0; index < system.record_count(); ++index) {
+        const loader::ModuleRecord& record = system.record(index);
+        if (record.state == loader::ModuleState::Loaded && record.image_loaded &&
+            __builtin_strcmp(record.image.manifest_view.name(), name) == 0) {
+            return &record;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+Status arm_fault(const char* module, uint32_t kind) {
+    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_NONCANONICAL) {
+        return Errno::InvalidArgument;
+    }
+    size_t length = __builtin_strlen(module);
+    if (length == 0 || length >= kNameBytes) return Errno::InvalidArgument;
+    const loader::ModuleRecord* record = loaded_module(module);
+    if (record == nullptr) return Errno::NotFound;
+    if (record->image.fault_site == nullptr) return Errno::NotSupported;
+    SpinLockGuard guard(armed_lock);
+    if (armed_flag.load(std::memory_order_relaxed)) return Errno::Busy;
+    __builtin_memcpy(armed_module, module, length + 1);
+    armed_kind = kind;
+    armed_flag.store(true, std::memory_order_release);
+    return Status::ok();
+}
+
+Status disarm_fault() {
+    SpinLockGuard guard(armed_lock);
+    if (!armed_flag.load(std::memory_order_relaxed)) return Errno::NotFound;
+    armed_flag.store(false, std::memory_order_relaxed);
+    return Status::ok();
+}
+
+bool take_armed_fault(const char* module, ArmedFault& armed) {
+    if (!armed_flag.load(std::memory_order_acquire)) return false;
+    uint32_t kind = 0;
+    {
+        SpinLockGuard guard(armed_lock);
+        if (!armed_flag.load(std::memory_order_relaxed) ||
+            __builtin_strcmp(armed_module, module) != 0) {
+            return false;
+        }
+        armed_flag.store(false, std::memory_order_relaxed);
+        kind = armed_kind;
+    }
+    // The instance serving now (a restart may have replaced the one armed against).
+    const loader::ModuleRecord* record = loaded_module(module);
+    if (record == nullptr || record->image.fault_site == nullptr) return false;
+    armed.site = record->image.fault_site;
+    armed.kind = kind;
+    return true;
+}
+
+}  // namespace umka::containment

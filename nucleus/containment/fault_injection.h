@@ -1,0 +1,27 @@
+// The fault-injection switch (containment.FaultInjection): armed by the fixture module for
+// one module and one kind; the next guarded call into that module takes it and runs the
+// module's own fault site (umka/fault_site.h) in place of the call.
+#pragma once
+
+#include <stdint.h>
+
+#include "nucleus/lib/status.h"
+#include "umka/fault_site.h"
+
+namespace umka::containment {
+
+struct ArmedFault {
+    UmkaFaultSiteFunction site = nullptr;
+    uint32_t kind = 0;
+};
+
+// NotFound: no loaded module of that name; NotSupported: it has no fault site;
+// InvalidArgument: an unknown kind or a bad name; Busy: a fault is already armed.
+Status arm_fault(const char* module, uint32_t kind);
+// NotFound: nothing armed.
+Status disarm_fault();
+// True, once, for the first guarded call into `module` after arm_fault(): `armed` then holds
+// the current instance's fault site.
+bool take_armed_fault(const char* module, ArmedFault& armed);
+
+}  // namespace umka::containment

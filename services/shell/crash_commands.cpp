@@ -1,0 +1,69 @@
+// crashes: what containment.Crashes reports (docs/crash-containment.md).
+#include "commands.h"
+#include "umka/errno_text.h"
+
+namespace umka::shell {
+namespace {
+
+namespace api = kabi::containment;
+using kabi::Status;
+
+const char* health_name(api::Health health) {
+    switch (health) {
+    case api::Health::Running:
+        return "running";
+    case api::Health::Recovering:
+        return "recovering";
+    case api::Health::Failed:
+        return "failed";
+    }
+    return "?";
+}
+
+}  // namespace
+
+Status crashes(const Services& services, const Words&, Output& out) {
+    if (!bound(services.crashes.vtable(), "crashes", "containment.Crashes", out))
+        return Status::ok();
+    uint32_t kept = 0;
+    uint64_t total = 0;
+    if (Status status = services.crashes.report_count(&kept, &total); status.is_error()) {
+        out.text("crashes: ").text(errno_text(status.code())).character('\n');
+        return Status::ok();
+    }
+    if (total == 0) {
+        out.text("no crashes since boot\n");
+        return Status::ok();
+    }
+    out.text("module            health      crashes restarts last\n");
+    uint32_t rows = services.crashes.module_count();
+    for (uint32_t index = 0; index < rows; ++index) {
+        api::ModuleCrashes row{};
+        if (services.crashes.module(index, &row).is_error()) continue;
+        out.left_field(row.module, 17).character(' ').left(health_name(row.health), 11);
+        out.right(row.crashes, 8).character(' ').right(row.restarts, 8).character(' ');
+        out.text("#").number(row.last_sequence).character('\n');
+    }
+    out.text("crash reports: ").number(kept).text(" kept of ").number(total).character('\n');
+    for (uint32_t index = 0; index < kept; ++index) {
+        api::CrashReport report{};
+        if (services.crashes.report(index, &report).is_error()) continue;
+        out.text("#").number(report.sequence).text(" at ").number(report.time_ns / 1000000);
+        out.text(" ms on cpu ").number(report.cpu).text(": ").field(report.fault).text(" in ");
+        out.field(report.module).text(" rip 0x").hex(report.instruction, 0).text(" (");
+        out.field(report.module).text("+0x").hex(report.offset, 0);
+        if (report.symbol[0] != 0) out.text(", ").field(report.symbol);
+        out.text(") cr2 0x").hex(report.fault_address, 0).text(" error 0x");
+        out.hex(report.error_code, 0).text(" -> ").text(health_name(report.outcome));
+        if (report.recovery_ns != 0) {
+            out.text(", back in ").number(report.recovery_ns / 1000).text(" us");
+        }
+        if (report.restart_error != 0) {
+            out.text(", restart failed: ").text(errno_text(int64_t(report.restart_error)));
+        }
+        out.character('\n');
+    }
+    return Status::ok();
+}
+
+}  // namespace umka::shell
