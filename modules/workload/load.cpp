@@ -121,25 +121,31 @@ void churn(ThreadContext& thread) {
     }
 }
 
+// A call the driver crashed in is answered EIO while the nucleus restarts the driver
+// (docs/crash-containment.md): made again, up to this many times in a row.
+constexpr uint32_t kCrashRetries = 3;
+
 // CharDevice.info (no side effect) over this thread's own ring binding.
 void call_over_ring(ThreadContext& thread) {
     const auto* slot = reinterpret_cast<const UmkaServiceSlot*>(thread.worker.ring_slot);
     chardev::CharDeviceInfo info{};
+    uint32_t crash_retries = 0;
     while (phase_of(thread.state) == Phase::Running) {
         chardev::CharDeviceRef device;
         Status status = umka::kabi::bind_service(slot, &device);
         if (status.is_ok()) status = device.info(&info);
+        if (status.code() == UMKA_KABI_EIO && crash_retries < kCrashRetries) {
+            ++crash_retries;
+            continue;
+        }
         if (status.is_error()) {
             fail(thread, status.code());
             return;
         }
+        crash_retries = 0;
         count_progress(thread);
     }
 }
-
-// A write the driver crashed in is answered EIO while the nucleus restarts the driver
-// (docs/crash-containment.md): written again, up to this many times in a row.
-constexpr uint32_t kCrashRetries = 3;
 
 // Marker writes over this thread's own ring binding, summing what the driver says it
 // transferred (a short write counts what it wrote; the rest is written again).

@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "umka_qemu.py"
 sys.path.insert(0, str(HERE))
+import crash_scenario  # noqa: E402
 import ext2_scenario  # noqa: E402
 import file_differential  # noqa: E402
 BOOT_STEPS = ("early serial", "memory map", "frame allocator", "page tables", "descriptors and traps",
@@ -1326,6 +1327,8 @@ SCENARIOS = {
     "ext2-read-only": lambda build, accel: ext2_scenario.run_read_only(sys.modules[__name__], build, accel),
     "ext2-swap": lambda build, accel: ext2_scenario.run_swap(sys.modules[__name__], build, accel),
     "edu": scenario_edu,
+    "crash-recovery": lambda build, accel: crash_scenario.run_recovery(sys.modules[__name__], build, accel),
+    "crash-failed": lambda build, accel: crash_scenario.run_failed(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

@@ -24,3 +24,95 @@ def boot_with_fixture(tests, build: Path, accel: str, script: list[str], *option
         handle.write(crash_bundle(tests, build))
         handle.flush()
         return tests.boot(build, accel, script, "--bundle", handle.name, *options)
+
+
+CRASH_LINE = (r"containment: crash (\d+): (#\w+ [a-z ]+) in 'serial_console' at 0x[0-9a-f]+ "
+              r"\(serial_console\+0x[0-9a-f]+, umka_fault_site(?:\.cold)?\+0x[0-9a-f]+\)")
+
+
+def free_frames(tests, output: str, occurrence: int) -> int:
+    found = re.search(r"frames: total \d+, free (\d+)", tests.command_output(output, "mem", occurrence))
+    tests.expect(found is not None, f"'mem' #{occurrence + 1} printed no frame counts")
+    return int(found[1])
+
+
+def capabilities(tests, output: str, occurrence: int) -> list[str]:
+    table = tests.command_output(output, "caps serial_console", occurrence)
+    return re.findall(r"service-binding \S+\s+(\S+) from", table)
+
+
+def load_progress(tests, output: str, occurrence: int) -> tuple[str, list[int]]:
+    table = tests.command_output(output, "load stats", occurrence)
+    return table, [int(count) for count in re.findall(r"^\s+thread\s+\d+: (\d+)", table, re.MULTILINE)]
+
+
+def run_recovery(tests, build: Path, accel: str) -> None:
+    """Two faults in the serial driver, each inside a request its ring provider thread serves,
+    while two threads call it over rings of their own: both are contained, attributed to
+    the driver's fault site, answered with EIO and the driver reloaded; the callers retry
+    and keep going, the console keeps answering, and a restart leaks no frame or capability."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "load start ring 2", "wait 200", "load stats", "mem", "caps serial_console",
+        "inject serial_console null", "wait 100", "mem", "caps serial_console",
+        "inject serial_console noncanonical", "wait 100", "load stats", "mem", "caps serial_console",
+        "crashes", "inject nosuch null", "inject serial_console bogus", "inject off", "load stop",
+        "mods", "poweroff"], "--smp", "2")
+    crashes = re.findall(CRASH_LINE, output)
+    tests.expect([(number, fault) for number, fault in crashes] ==
+                 [("1", "#PF page fault"), ("2", "#GP general protection")],
+                 f"crash reports {crashes}, expected #PF then #GP in serial_console's fault site")
+    restarts = re.findall(r"containment: 'serial_console' restarted from serial_console\.umod in (\d+) us "
+                          r"\(crash (\d)\)", output)
+    tests.expect([crash for _, crash in restarts] == ["1", "2"], f"restarts {restarts}")
+    print("recovery (fault to the fresh instance bound, us): " + ", ".join(us for us, _ in restarts))
+    before, first = load_progress(tests, output, 0)
+    after, second = load_progress(tests, output, 1)
+    tests.expect("2 threads, 2 still running" in after,
+                 f"a ring caller gave up over the crashes (EIO not retried?):\n{after}")
+    tests.expect(len(first) == 2 and len(second) == 2 and all(b > a for a, b in zip(first, second)),
+                 f"the ring callers did not keep calling across the restarts: {first} -> {second}")
+    # The first restart makes one-time allocations (evolution's records); a second leaks nothing.
+    tests.expect(free_frames(tests, output, 1) == free_frames(tests, output, 2),
+                 "a restart leaked frames: free frames after crash 1 and crash 2 differ")
+    caps = [capabilities(tests, output, index) for index in range(3)]
+    tests.expect(caps[0] == caps[1] == caps[2] and len(caps[0]) == 3,
+                 f"the restarted driver's capabilities differ: {caps}")
+    table = tests.command_output(output, "crashes")
+    tests.expect(re.search(r"^serial_console\s+running\s+2\s+2 #2$", table, re.MULTILINE) is not None,
+                 f"'crashes' does not show 2 crashes and 2 restarts:\n{table}")
+    reports = re.findall(r"^#(\d) at \d+ ms on cpu \d: (#\w+) [a-z ]+ in serial_console rip 0x[0-9a-f]+ "
+                         r"\(serial_console\+0x[0-9a-f]+, umka_fault_site\) cr2 0x[0-9a-f]+ error 0x[0-9a-f]+ "
+                         r"-> running, back in \d+ us$", table, re.MULTILINE)
+    tests.expect(reports == [("1", "#PF"), ("2", "#GP")], f"'crashes' reports {reports}:\n{table}")
+    tests.expect_text(tests.command_output(output, "inject nosuch null"), "inject: ENOENT nosuch")
+    tests.expect_text(tests.command_output(output, "inject serial_console bogus"),
+                      "inject: unknown fault 'bogus'")
+    tests.expect_text(tests.command_output(output, "inject off"), "inject: nothing was armed (ENOENT)")
+    mods = tests.command_output(output, "mods")
+    tests.expect(re.search(r"^serial_console\s+1\s+0 direct.*loaded$", mods, re.MULTILINE) is not None,
+                 f"the restarted serial driver is not listed as loaded:\n{mods}")
+    tests.expect_clean_power_off(status, output)
+
+
+def run_failed(tests, build: Path, accel: str) -> None:
+    """Three crashes of the serial driver within 60 s: restarted twice, then failed. The
+    console's writes get ENODEV, it stops, the nucleus console takes over (the failed driver's
+    interrupt line is released, so the nucleus reads the UART) and the machine still works."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "inject serial_console opcode", "wait 50", "inject serial_console divide", "wait 50",
+        "inject serial_console null", "mods", "poweroff"])
+    crashes = re.findall(CRASH_LINE, output)
+    tests.expect([fault for _, fault in crashes] == ["#UD invalid opcode", "#DE divide error", "#PF page fault"],
+                 f"crash reports {crashes}")
+    restarts = re.findall(r"containment: 'serial_console' restarted from serial_console\.umod in \d+ us "
+                          r"\(crash (\d)\)", output)
+    tests.expect(restarts == ["1", "2"], f"restarts {restarts}, expected crashes 1 and 2 only")
+    for text in ("containment: 'serial_console' failed: 3 crashes within 60 s; not restarted",
+                 "containment: 'serial_console' failed: 1 interrupt binding(s) released",
+                 "console: char device write failed (errno 19); console stops",
+                 "the nucleus console takes over"):
+        tests.expect_text(output, text)
+    tail = output.split("the nucleus console takes over", 1)[1]
+    tests.expect(re.search(r"^serial_console\s+loaded$", tail, re.MULTILINE) is not None,
+                 f"the nucleus console did not answer 'mods':\n{tail[:2000]}")
+    tests.expect_clean_power_off(status, output)

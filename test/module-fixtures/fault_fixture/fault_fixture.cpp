@@ -90,6 +90,9 @@ struct Commands {
             out.line(line.add("usage: inject MODULE null|opcode|divide|noncanonical | inject off"));
         }
         *written = out.length();
+        // ENOENT from execute means "not my command" to the console: a refusal that says
+        // ENOENT (no such module, nothing armed) is a bad argument here, explained above.
+        if (status.code() == UMKA_KABI_ENOENT) status = UMKA_KABI_EINVAL;
         return status.is_ok() && out.truncated() ? Status(UMKA_KABI_ENOSPC) : status;
     }
 };
