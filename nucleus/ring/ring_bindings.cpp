@@ -67,6 +67,16 @@ bool is_closed(void* binding) {
            RingBindingState::Closed;
 }
 
+// Every binding served by the failed module `provider` answers ENODEV from now on.
+void mark_provider_failed(const char* provider) {
+    SpinLockGuard guard(table_lock);
+    for (RingBinding* entry : table) {
+        if (entry != nullptr && __builtin_strcmp(entry->provider, provider) == 0) {
+            entry->provider_failed.store(true, std::memory_order_relaxed);
+        }
+    }
+}
+
 struct SlotCall {
     ring::RingDispatch dispatch;
     const umka_kabi_ring_request* request;
@@ -104,7 +114,7 @@ void dispatch_with_interrupts_off(void* context, const umka_kabi_ring_request& r
     if (served.is_ok()) return;
     completion.status = UMKA_KABI_EIO;
     if (containment::recover(fault) == containment::Health::Failed) {
-        binding->provider_failed.store(true, std::memory_order_relaxed);
+        mark_provider_failed(binding->provider);
     }
 }
 

@@ -2,3 +2,19 @@
 # sources are part of umka_nucleus_host.
 umka_host_test(containment_test ${PROJECT_SOURCE_DIR}/test/host/containment/crash_book_test.cpp)
 target_link_libraries(containment_test PRIVATE umka_nucleus_host)
+
+# The x86-64 guarded call and fault resume, driven by real faults (signals) on the host.
+# Frame pointers on, so the frame walk has a chain; no sanitizers, whose shadow stacks a
+# resumed fault would leave behind.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  add_executable(guarded_call_test ${PROJECT_SOURCE_DIR}/test/host/containment/guarded_call_test.cpp
+                 ${PROJECT_SOURCE_DIR}/arch/x86_64/cpu/guarded_call.S
+                 ${PROJECT_SOURCE_DIR}/arch/x86_64/cpu/recovery.cpp)
+  target_include_directories(guarded_call_test PRIVATE ${PROJECT_SOURCE_DIR}
+                             ${PROJECT_SOURCE_DIR}/arch/x86_64/include)
+  # No red zone: the test's own assembly pushes below the stack pointer.
+  target_compile_options(guarded_call_test PRIVATE -fno-omit-frame-pointer -mno-red-zone -O1)
+  target_link_libraries(guarded_call_test PRIVATE GTest::gtest_main)
+  add_test(NAME guarded_call_test COMMAND guarded_call_test)
+  set_tests_properties(guarded_call_test PROPERTIES LABELS host)
+endif()
