@@ -4,6 +4,8 @@
 #include <arch/cpu.h>
 #include <arch/recovery.h>
 
+#include <atomic>
+
 #include "nucleus/containment/fault_injection.h"
 #include "nucleus/evolution/evolution_service.h"
 #include "nucleus/interrupts/device_interrupts.h"
@@ -11,6 +13,7 @@
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/scheduler.h"
+#include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
 
 namespace umka::containment {
@@ -23,6 +26,14 @@ struct RecoveryPoint {
 };
 
 constinit SpinLock book_lock{LockLevel::CrashBook};
+
+// Per CPU: when its outermost guarded call began (cycles, 0 outside one) and whether the
+// watchdog sent it an NMI that its handler has not taken yet.
+struct Watch {
+    std::atomic<uint64_t> entered_cycles{0};
+    std::atomic<uint8_t> nmi_sent{0};
+};
+constinit Watch watches[kWatchedCpus];
 constinit CrashBook book;
 // Threads waiting for another thread's restart of a module they saw crash.
 constinit sched::WaitQueue restarts_finished;
@@ -113,6 +124,10 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
     point.outer = static_cast<RecoveryPoint*>(task->recovery_point);
     point.fault = &fault;
     task->recovery_point = &point;
+    // Guarded calls run with interrupts off (ring requests), so the CPU stays this one.
+    uint32_t cpu = arch::current_cpu_index();
+    Watch* watch = point.outer == nullptr && cpu < kWatchedCpus ? &watches[cpu] : nullptr;
+    if (watch != nullptr) watch->entered_cycles.store(cycles_now() | 1, std::memory_order_release);
     uint64_t recovered;
     ArmedFault armed;
     if (module != nullptr && take_armed_fault(module, armed)) {
@@ -122,6 +137,7 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
     } else {
         recovered = arch_guarded_call(&point.context, function, argument);
     }
+    if (watch != nullptr) watch->entered_cycles.store(0, std::memory_order_release);
     task->recovery_point = point.outer;
     return recovered == 0 ? Status::ok() : Status(Errno::IoError);
 }
@@ -256,6 +272,41 @@ Health recover(const ContainedFault& fault) {
     log("containment: '%s' restarted from %s in %lu us (crash %lu)\n", fault.module, file,
         recovery_ns / 1000, fault.sequence);
     return Health::Running;
+}
+
+void watch_guarded_calls() {
+    uint32_t self = arch::current_cpu_index();
+    uint32_t count = cpu_table().count();
+    if (count > kWatchedCpus) count = kWatchedCpus;
+    uint64_t now = cycles_now();
+    for (uint32_t cpu = 0; cpu < count; ++cpu) {
+        if (cpu == self) continue;
+        uint64_t entered = watches[cpu].entered_cycles.load(std::memory_order_acquire);
+        if (entered == 0 || now < entered ||
+            clock::cycles_to_nanoseconds(now - entered) < kWatchdogNs) {
+            continue;
+        }
+        if (watches[cpu].nmi_sent.exchange(1, std::memory_order_acq_rel) != 0) continue;
+        arch::interrupt_with_nmi(cpu_table()[cpu].hardware_id);
+    }
+}
+
+WatchdogNmi watchdog_nmi_here() {
+    uint32_t cpu = arch::current_cpu_index();
+    if (cpu >= kWatchedCpus || watches[cpu].nmi_sent.exchange(0, std::memory_order_acq_rel) == 0) {
+        return WatchdogNmi::None;
+    }
+    uint64_t entered = watches[cpu].entered_cycles.load(std::memory_order_acquire);
+    uint64_t now = cycles_now();
+    if (entered == 0 || now < entered ||
+        clock::cycles_to_nanoseconds(now - entered) < kWatchdogNs) {
+        return WatchdogNmi::Late;
+    }
+    // The call ends here either way (contained, or the machine stops). Cleared now, so
+    // another CPU's tick that read the old stamp sends at most one NMI more, which finds
+    // no call under way and is Late.
+    watches[cpu].entered_cycles.store(0, std::memory_order_release);
+    return WatchdogNmi::Overdue;
 }
 
 Health health_of(const char* module) {

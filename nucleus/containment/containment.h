@@ -51,6 +51,22 @@ Health recover(const ContainedFault& fault);
 // fault in module code that could not be contained has been logged).
 bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame);
 
+// The watchdog. A guarded call runs with interrupts off (a ring request), so a call that
+// never returns is stopped from another CPU: every timer tick looks at the other CPUs, and
+// one that has been inside its outermost guarded call for longer than kWatchdogNs gets one
+// NMI; its NMI handler then contains the call like a fault ("watchdog: ...") when the
+// instruction it stopped is the module's. With one CPU nothing can look (not contained).
+inline constexpr uint64_t kWatchdogNs = 5'000'000'000ull;
+inline constexpr const char* kWatchdogFaultName = "watchdog: over 5000 ms";
+// CPUs past this index are not watched.
+inline constexpr uint32_t kWatchedCpus = 256;
+void watch_guarded_calls();
+// What an NMI on this CPU is to the watchdog: not its (None), its but the call has ended or
+// a new one began meanwhile (Late: nothing to do), or its with the call still over the
+// limit (Overdue: contain it).
+enum class WatchdogNmi : uint8_t { None, Late, Overdue };
+WatchdogNmi watchdog_nmi_here();
+
 // The health the crash book gives `module` (Running for one that never crashed).
 Health health_of(const char* module);
 

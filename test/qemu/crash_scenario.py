@@ -116,3 +116,21 @@ def run_failed(tests, build: Path, accel: str) -> None:
     tests.expect(re.search(r"^serial_console\s+loaded$", tail, re.MULTILINE) is not None,
                  f"the nucleus console did not answer 'mods':\n{tail[:2000]}")
     tests.expect_clean_power_off(status, output)
+
+
+def run_watchdog(tests, build: Path, accel: str) -> None:
+    """An endless loop in the serial driver, inside a request served with interrupts off:
+    the other CPU's timer tick finds the call over its 5000 ms limit and sends an NMI, whose
+    handler contains it like a fault; the driver is back and the console answers."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "inject serial_console hang", "wait 100", "crashes", "poweroff"], "--smp", "2")
+    found = re.search(r"containment: crash 1: watchdog: over 5000 ms in 'serial_console' at 0x[0-9a-f]+ "
+                      r"\(serial_console\+0x[0-9a-f]+, umka_fault_site\+0x[0-9a-f]+\)", output)
+    tests.expect(found is not None, "the watchdog did not stop the endless loop in serial_console")
+    tests.expect_text(output, "containment: 'serial_console' restarted from serial_console.umod")
+    table = tests.command_output(output, "crashes")
+    stopped = re.search(r"^#1 at (\d+) ms on cpu \d: watchdog: over 5000 ms in serial_console .* -> running, "
+                        r"back in \d+ us$", table, re.MULTILINE)
+    tests.expect(stopped is not None, f"'crashes' has no watchdog report:\n{table}")
+    tests.expect(int(stopped[1]) >= 5000, f"stopped at {stopped[1]} ms, before the 5000 ms limit")
+    tests.expect_clean_power_off(status, output)

@@ -1,6 +1,7 @@
 // Boot-time interrupt setup, clock calibration and inter-processor signals on x86-64.
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
+#include <arch/recovery.h>
 
 #include "arch/x86_64/apic/io_apic.h"
 #include "arch/x86_64/apic/local_apic.h"
@@ -172,6 +173,10 @@ void stop_other_cpus() {
     // Before the local APIC is mapped only the boot CPU runs: there is no one to stop.
     if (!local_apic::is_mapped()) return;
     local_apic::send(0, local_apic::Delivery::Nmi, 0, local_apic::Destination::AllButSelf);
+}
+
+void interrupt_with_nmi(uint32_t hardware_id) {
+    local_apic::send(hardware_id, local_apic::Delivery::Nmi, 0);
 }
 
 void delay_microseconds(uint64_t microseconds) {

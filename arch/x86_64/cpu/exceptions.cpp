@@ -117,6 +117,7 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
         // Acknowledge first: the tick may switch to another thread before returning here.
         local_apic::end_of_interrupt();
         umka::clock::on_timer_tick();
+        umka::containment::watch_guarded_calls();
         umka::sched::on_timer_interrupt();
         return;
     case kVectorReschedule:
@@ -138,6 +139,17 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
                 umka::cpu_table().current().state.store(umka::CpuState::Halted);
             }
             halt_forever();
+        }
+        if (umka::containment::WatchdogNmi nmi = umka::containment::watchdog_nmi_here();
+            nmi == umka::containment::WatchdogNmi::Late) {
+            return;
+        } else if (nmi == umka::containment::WatchdogNmi::Overdue) {
+            // The watchdog's NMI: this CPU ran one guarded call past its limit. Stopped like
+            // a fault of the module whose code it was running (nucleus/containment).
+            FaultFacts facts{
+                frame->vector, umka::containment::kWatchdogFaultName, frame->rip, 0, 0, frame->rbp,
+                frame->rsp};
+            if (umka::containment::contain_fault(facts, *frame)) return;
         }
         [[fallthrough]];
     default:

@@ -73,6 +73,8 @@ __attribute__((visibility("default"), used, noinline)) void umka_fault_site(uint
     case UMKA_FAULT_NONCANONICAL:
         *(volatile uint64_t*)(uintptr_t)0x8000000000000000ull = 0x5a;
         break;
+    case UMKA_FAULT_HANG:
+        for (;;) __asm__ volatile("pause" ::: "memory");
     default:
         break;
     }

@@ -34,6 +34,10 @@ struct TrapFrame;
 // saved `context` with the value 1 (its stack above that call is abandoned).
 void resume_from_fault(TrapFrame& frame, const RecoveryContext& context);
 
+// Sends a non-maskable interrupt to the CPU `hardware_id`: the watchdog's way into a CPU
+// that runs a guarded call with interrupts off and does not come back.
+void interrupt_with_nmi(uint32_t hardware_id);
+
 // Walks the frame-pointer chain of a faulting context from `frame_pointer` while it stays
 // below `boundary` (the guarded call's stack) and inside [stack_low, boundary): `visit`
 // sees each return address and answers false to stop. True when the chain reached the

@@ -11,6 +11,7 @@
 #define UMKA_FAULT_INVALID_OPCODE 2u /* ud2: #UD */
 #define UMKA_FAULT_DIVIDE_BY_ZERO 3u /* an integer division by zero: #DE */
 #define UMKA_FAULT_NONCANONICAL 4u   /* a write to a non-canonical address: #GP */
+#define UMKA_FAULT_HANG 5u           /* an endless loop, interrupts as they were: the watchdog */
 
 #ifdef __cplusplus
 extern "C" {
