@@ -21,6 +21,9 @@
    doing the same system calls on a fresh copy of the same image (bench/linux_files_bench.c,
    bench/files_bench.py).
 
+7. Crash recovery: a fault in the serial driver to its fresh instance serving, against a
+   live swap of the same driver in the same boot (bench/crash_bench.py).
+
 The table goes to stdout, the same rows and header as JSON to build/bench/report.json
 (--output); bench/render_performance.py turns that JSON into docs/performance.md.
 """
@@ -45,6 +48,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "evolution"))
 import accel_probe  # noqa: E402
 import block_bench  # noqa: E402
+import crash_bench  # noqa: E402
 import files_bench  # noqa: E402
 import linux_baseline  # noqa: E402
 import nucleus_size  # noqa: E402
@@ -332,7 +336,7 @@ def main() -> int:
     parser.add_argument("--repetitions", type=int, help="Google Benchmark repetitions (default 5; --quick 2)")
     parser.add_argument("--swap-cycles", type=int, help="A -> B -> A cycles per swap row (default 10; --quick 3)")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=("host", "size", "guest", "swap", "block", "files"),
+                        choices=("host", "size", "guest", "swap", "block", "files", "crash"),
                         help="leave a part out (repeatable); the report says so")
     parser.add_argument("--output", type=Path, help="JSON report (default BUILD/bench/report.json)")
     arguments = parser.parse_args()
@@ -368,6 +372,8 @@ def main() -> int:
     if "files" not in arguments.skip:
         with tempfile.TemporaryDirectory(prefix="umka-bench-") as work:
             rows += files_bench.files_rows(build, accel, min(boots, 2), Path(work))
+    if "crash" not in arguments.skip:
+        rows += crash_bench.crash_rows(build, accel, 2 if quick else 3)
     finished = datetime.datetime.now(datetime.timezone.utc)
     header["minutes"] = round((finished - started).total_seconds() / 60, 1)
     document = {"schema": report.SCHEMA, "header": header, "rows": rows, "details": details}
