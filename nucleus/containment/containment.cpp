@@ -11,6 +11,7 @@
 #include "nucleus/interrupts/device_interrupts.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
+#include "nucleus/lib/verify.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
@@ -120,11 +121,13 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
         function(argument);
         return Status::ok();
     }
+    // The watchdog's stamp is per CPU, so a guarded call must not move: interrupts are off
+    // (as they are for a ring request) from here to its return.
+    VERIFY(arch::save_and_disable_interrupts() == arch::InterruptState::Disabled);
     RecoveryPoint point{};
     point.outer = static_cast<RecoveryPoint*>(task->recovery_point);
     point.fault = &fault;
     task->recovery_point = &point;
-    // Guarded calls run with interrupts off (ring requests), so the CPU stays this one.
     uint32_t cpu = arch::current_cpu_index();
     Watch* watch = point.outer == nullptr && cpu < kWatchedCpus ? &watches[cpu] : nullptr;
     if (watch != nullptr) watch->entered_cycles.store(cycles_now() | 1, std::memory_order_release);

@@ -35,9 +35,9 @@ struct ContainedFault {
     char module[kNameBytes] = {};
 };
 
-// Runs function(argument) guarded. `module` is the module the call enters (matched against
-// an armed fault injection; nullptr: none). IoError when a fault inside it was contained
-// (`fault` says which), Ok otherwise.
+// Runs function(argument) guarded, with interrupts off (a VERIFY). `module` is the module
+// the call enters (matched against an armed fault injection; nullptr: none). IoError when a
+// fault inside it was contained (`fault` says which), Ok otherwise.
 Status guarded_call(void (*function)(void*), void* argument, const char* module,
                     ContainedFault& fault);
 
