@@ -9,7 +9,7 @@ constexpr CommandEntry kCommands[] = {
     {"timeline", "every boot step, microseconds since nucleus entry", timeline},
     {"rendezvous", "run a function on every CPU, then stop all CPUs briefly; print timings",
      rendezvous},
-    {"mods", "modules: version, tier, transport, text size, load time, signature", mods},
+    {"mods", "modules: version, tier, transport, sizes, load time, signature, crashes", mods},
     {"services", "service bindings: consumer -> provider, interface, version, transport",
      services_command},
     {"caps", "caps <module>: the capabilities a module holds", caps},

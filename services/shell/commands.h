@@ -4,6 +4,7 @@
 // run them against fake providers.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "output.h"
@@ -75,5 +76,8 @@ kabi::Status rings(const Services&, const Words&, Output&);
 kabi::Status history(const Services&, const Words&, Output&);
 kabi::Status evolve(const Services&, const Words&, Output&);
 kabi::Status crashes(const Services&, const Words&, Output&);
+// For `mods`: ", crashed N, restarted M, <health>, last: <fault>" when `module` has crashed
+// since boot (nothing otherwise, or when containment.Crashes is not bound).
+void crash_summary(const Services&, const uint8_t* module, size_t module_bytes, Output&);
 
 }  // namespace umka::shell

@@ -20,7 +20,41 @@ const char* health_name(api::Health health) {
     return "?";
 }
 
+bool same_name(const uint8_t (&left)[32], const uint8_t* right, size_t right_bytes) {
+    for (size_t index = 0; index < sizeof(left); ++index) {
+        if (index == right_bytes) return left[index] == 0;
+        if (left[index] != right[index]) return false;
+        if (left[index] == 0) return true;
+    }
+    return true;
+}
+
 }  // namespace
+
+void crash_summary(const Services& services, const uint8_t* module, size_t module_bytes,
+                   Output& out) {
+    if (services.crashes.vtable() == nullptr) return;
+    uint32_t rows = services.crashes.module_count();
+    for (uint32_t index = 0; index < rows; ++index) {
+        api::ModuleCrashes row{};
+        if (services.crashes.module(index, &row).is_error() ||
+            !same_name(row.module, module, module_bytes))
+            continue;
+        out.text(", crashed ").number(row.crashes).text(", restarted ").number(row.restarts);
+        out.text(", ").text(health_name(row.health));
+        uint32_t kept = 0;
+        uint64_t total = 0;
+        if (services.crashes.report_count(&kept, &total).is_error()) return;
+        for (uint32_t report_index = 0; report_index < kept; ++report_index) {
+            api::CrashReport report{};
+            if (services.crashes.report(report_index, &report).is_error() ||
+                report.sequence != row.last_sequence)
+                continue;
+            out.text(", last: ").field(report.fault);
+        }
+        return;
+    }
+}
 
 Status crashes(const Services& services, const Words&, Output& out) {
     if (!bound(services.crashes.vtable(), "crashes", "containment.Crashes", out))

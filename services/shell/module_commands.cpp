@@ -36,6 +36,7 @@ Status mods(const Services& services, const Words&, Output& out) {
             out.right(record.load_us, 7).character(' ').right(record.verify_us, 6).text("  ");
             out.left_field(record.signature, 9).text("  loaded");
             if (record.start_failed != 0) out.text(", start failed: ").field(record.reason);
+            crash_summary(services, record.name, sizeof(record.name), out);
         } else {
             out.text("      - ").right(record.tier, 4).character(' ');
             out.left_field(record.transport, 9).text("        -        -       -      -  ");

@@ -365,6 +365,17 @@ void put_text(uint8_t (&field)[N], const char* text) {
     std::memcpy(field, text, std::min(N - 1, std::strlen(text)));
 }
 
+crash::ModuleCrashes crash_row(const char* module, crash::Health health, uint32_t crashes,
+                               uint32_t restarts, uint64_t last_sequence) {
+    crash::ModuleCrashes row{};
+    put_text(row.module, module);
+    row.health = health;
+    row.crashes = crashes;
+    row.restarts = restarts;
+    row.last_sequence = last_sequence;
+    return row;
+}
+
 constexpr crash::CrashesVtable kCrashesVtable = crash::make_crashes_vtable<FakeCrashes>();
 constexpr api::MachineVtable kMachineVtable = api::make_machine_vtable<FakeMachine>();
 constexpr api::ModulesVtable kModulesVtable = api::make_modules_vtable<FakeModules>();
@@ -594,6 +605,28 @@ TEST_F(Shell, ModsShowsLoadedAndRefusedModules) {
     EXPECT_EQ(run("mods"), "no modules (the bundle's manifest lists none)\n");
 }
 
+TEST_F(Shell, ModsNamesEachCrashedModulesCrashesAndLastFault) {
+    modules_.modules = {module_record("serial_console", api::ModuleState::Loaded),
+                        module_record("console_service", api::ModuleState::Loaded)};
+    crashes_.rows.push_back(crash_row("serial_console", crash::Health::Running, 2, 2, 2));
+    crash::CrashReport first{};
+    first.sequence = 1;
+    put_text(first.module, "serial_console");
+    put_text(first.fault, "#PF page fault");
+    crash::CrashReport second = first;
+    second.sequence = 2;
+    put_text(second.fault, "#GP general protection");
+    crashes_.reports = {first, second};
+    crashes_.total = 2;
+    EXPECT_EQ(run("mods"),
+              "module            version tier transport text-KiB file-KiB load-us sig-us  "
+              "signature  state\n"
+              "serial_console          1    1 ring             5       20     812    402  verified "
+              "  loaded, crashed 2, restarted 2, running, last: #GP general protection\n"
+              "console_service         1    1 ring             5       20     812    402  verified "
+              "  loaded\n");
+}
+
 TEST_F(Shell, ServicesShowsEachBinding) {
     modules_.modules = {module_record("shell", api::ModuleState::Loaded)};
     api::BindingRecord binding{};
@@ -706,13 +739,7 @@ TEST_F(Shell, CrashesWithNoneSaysSo) {
 }
 
 TEST_F(Shell, CrashesShowsEachModuleThenEachReport) {
-    crash::ModuleCrashes row{};
-    put_text(row.module, "serial_console");
-    row.health = crash::Health::Failed;
-    row.crashes = 3;
-    row.restarts = 2;
-    row.last_sequence = 3;
-    crashes_.rows.push_back(row);
+    crashes_.rows.push_back(crash_row("serial_console", crash::Health::Failed, 3, 2, 3));
     crash::CrashReport restarted{};
     restarted.sequence = 2;
     restarted.time_ns = 427'000'000;
