@@ -207,7 +207,8 @@ Health recover(const ContainedFault& fault) {
     if (fault.decision == Decision::Fail) {
         log("containment: '%s' failed: %u crashes within %lu s; not restarted, its ring "
             "callers get ENODEV\n",
-            fault.module, kCrashesToFail, kCrashWindowNs / 1'000'000'000ull);
+            fault.module, kCrashesToFail,
+            static_cast<unsigned long>(kCrashWindowNs / 1'000'000'000ull));
         release_failed(fault.module);
         restarts_finished.wake_all();
         return Health::Failed;

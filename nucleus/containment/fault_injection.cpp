@@ -32,7 +32,7 @@ const loader::ModuleRecord* loaded_module(const char* name) {
 }  // namespace
 
 Status arm_fault(const char* module, uint32_t kind) {
-    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_HANG) {
+    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_STACK_OVERFLOW) {
         return Errno::InvalidArgument;
     }
     size_t length = __builtin_strlen(module);

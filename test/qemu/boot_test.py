@@ -1330,6 +1330,7 @@ SCENARIOS = {
     "crash-recovery": lambda build, accel: crash_scenario.run_recovery(sys.modules[__name__], build, accel),
     "crash-failed": lambda build, accel: crash_scenario.run_failed(sys.modules[__name__], build, accel),
     "crash-watchdog": lambda build, accel: crash_scenario.run_watchdog(sys.modules[__name__], build, accel),
+    "crash-stack": lambda build, accel: crash_scenario.run_stack_overflow(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

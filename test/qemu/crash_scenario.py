@@ -156,3 +156,32 @@ def run_watchdog(tests, build: Path, accel: str) -> None:
     tests.expect(stopped is not None, f"'crashes' has no watchdog report:\n{table}")
     tests.expect(int(stopped[1]) >= 5000, f"stopped at {stopped[1]} ms, before the 5000 ms limit")
     tests.expect_clean_power_off(status, output)
+
+
+def run_stack_overflow(tests, build: Path, accel: str) -> None:
+    """Unbounded recursion in the serial driver, inside a request its ring provider thread
+    serves, on one CPU: the stack runs into its unmapped guard page, the page fault cannot
+    push its frame and becomes a double fault on its own stack; the nucleus contains it like
+    any fault (the recursion's frames are all the driver's), the driver is back, and the ring
+    caller that got EIO retries and keeps going."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "load start ring 1", "wait 100", "load stats", "inject serial_console stack", "wait 100",
+        "load stats", "crashes", "load stop", "poweroff"], "--smp", "1")
+    found = re.search(r"containment: crash 1: #DF stack overflow in 'serial_console' at 0x[0-9a-f]+ "
+                      r"\(serial_console\+0x[0-9a-f]+, umka_fault_recurse[.\w]*\+0x[0-9a-f]+\) "
+                      r"cr2 0x([0-9a-f]+) error 0x0 on cpu 0", output)
+    tests.expect(found is not None, "no #DF stack overflow report attributed to serial_console's recursion")
+    tests.expect(int(found[1], 16) >= 0xffff800000000000,
+                 f"the overflow's address {found[1]} is not in the nucleus's half (a thread stack's guard page)")
+    tests.expect_text(output, "containment: 'serial_console' restarted from serial_console.umod")
+    _, first = load_progress(tests, output, 0)
+    after, second = load_progress(tests, output, 1)
+    tests.expect("1 threads, 1 still running" in after or "1 thread, 1 still running" in after,
+                 f"the ring caller gave up over the overflow:\n{after}")
+    tests.expect(len(first) == 1 and len(second) == 1 and second[0] > first[0],
+                 f"the ring caller did not keep calling across the restart: {first} -> {second}")
+    table = tests.command_output(output, "crashes")
+    tests.expect(re.search(r"^#1 at \d+ ms on cpu 0: #DF stack overflow in serial_console .*umka_fault_recurse[.\w]*\) "
+                           r".* -> running, back in \d+ us$", table, re.MULTILINE) is not None,
+                 f"'crashes' has no stack overflow report:\n{table}")
+    tests.expect_clean_power_off(status, output)

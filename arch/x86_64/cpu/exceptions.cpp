@@ -57,6 +57,9 @@ const char* exception_name(uint64_t vector) {
 }
 
 constexpr int kBacktraceDepth = 16;
+// How far from the stack pointer a double fault's CR2 may lie for it to be a stack overflow:
+// the deepest push an exception frame makes, or the page a prologue's `sub rsp` skipped.
+constexpr uint64_t kStackOverflowReach = 4096;
 
 void print_backtrace(uint64_t frame_pointer) {
     log_panic("  backtrace (frame pointers):\n");
@@ -153,6 +156,19 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
         }
         [[fallthrough]];
     default:
+        if (frame->vector == kVectorDoubleFault && !umka::panic_in_progress()) {
+            // On its own stack (IST). A page fault whose frame could not be pushed, at an
+            // unmapped address beside the stack pointer, is a stack that ran into its guard
+            // page: a module's guarded call that overflowed its thread's stack is contained
+            // like a fault (the saved RIP and RSP are the overflowing instruction's).
+            uint64_t address = x86::read_cr2();
+            uint64_t distance = address > frame->rsp ? address - frame->rsp : frame->rsp - address;
+            if (distance <= kStackOverflowReach && !is_mapped(address)) {
+                FaultFacts facts{frame->vector,     "#DF stack overflow", frame->rip, address,
+                                 frame->error_code, frame->rbp,           frame->rsp};
+                if (umka::containment::contain_fault(facts, *frame)) return;
+            }
+        }
         if (frame->vector < 32 && frame->vector != kVectorNmi &&
             frame->vector != kVectorDoubleFault && frame->vector != kVectorMachineCheck &&
             !umka::panic_in_progress()) {

@@ -22,7 +22,8 @@ void resume_from_fault(TrapFrame& frame, const RecoveryContext& context) {
 
 bool walk_frames_to(uint64_t frame_pointer, uint64_t stack_low, uint64_t boundary,
                     bool (*visit)(void*, uint64_t), void* context) {
-    constexpr int kMaximumFrames = 256;
+    // A stack overflow's recursion fills the stack: 16 KiB holds no more than 1024 frames.
+    constexpr int kMaximumFrames = 1024;
     uint64_t frame = frame_pointer;
     for (int count = 0; count < kMaximumFrames; ++count) {
         if (frame >= boundary) return true;

@@ -54,6 +54,15 @@ size_t strlen(const char* text) {
    this module. It is here, inside every module's own image, so that the fault is raised by
    the module's code and attributed to it exactly as a real bug would be. Every module links
    it (-Wl,--undefined in UmkaSDKModules.cmake); the nucleus finds it in .dynsym. */
+/* Recurses until the stack runs out: each level keeps a volatile frame of its own and adds
+   to the deeper level's result, so the call is neither inlined nor a tail call. */
+static __attribute__((noinline)) uint64_t umka_fault_recurse(uint64_t depth) {
+    volatile uint64_t frame[24];
+    frame[0] = depth;
+    if (depth == UINT64_MAX) return frame[0];
+    return umka_fault_recurse(depth + 1) + frame[0];
+}
+
 __attribute__((visibility("default"), used, noinline)) void umka_fault_site(uint32_t kind) {
     volatile uint64_t divisor = 0;
     switch (kind) {
@@ -75,6 +84,9 @@ __attribute__((visibility("default"), used, noinline)) void umka_fault_site(uint
         break;
     case UMKA_FAULT_HANG:
         for (;;) __asm__ volatile("pause" ::: "memory");
+    case UMKA_FAULT_STACK_OVERFLOW:
+        (void)umka_fault_recurse(0);
+        break;
     default:
         break;
     }

@@ -12,6 +12,7 @@
 #define UMKA_FAULT_DIVIDE_BY_ZERO 3u /* an integer division by zero: #DE */
 #define UMKA_FAULT_NONCANONICAL 4u   /* a write to a non-canonical address: #GP */
 #define UMKA_FAULT_HANG 5u           /* an endless loop, interrupts as they were: the watchdog */
+#define UMKA_FAULT_STACK_OVERFLOW 6u /* unbounded recursion into the stack's guard page: #DF */
 
 #ifdef __cplusplus
 extern "C" {
