@@ -18,3 +18,11 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   add_test(NAME guarded_call_test COMMAND guarded_call_test)
   set_tests_properties(guarded_call_test PROPERTIES LABELS host)
 endif()
+
+# The Promela model of a crash racing ring requests (test/spin/containment.pml), checked by
+# spin like the ring's and the swap's models. Each broken variant must fail.
+umka_ring_spin_test(containment_spin_model containment.pml pass)
+umka_ring_spin_test(containment_spin_model_deeper_rings containment.pml pass -D REQUESTS=3 -D CAPACITY=2)
+umka_ring_spin_test(containment_spin_no_pause_wait_fails containment.pml fail -D NO_PAUSE_WAIT)
+umka_ring_spin_test(containment_spin_drop_in_flight_fails containment.pml fail -D DROP_IN_FLIGHT)
+umka_ring_spin_test(containment_spin_answer_twice_fails containment.pml fail -D ANSWER_TWICE)
