@@ -5,12 +5,14 @@ swap of the same driver to the same file in the same boot (`evolve serial_consol
 serial_console.umod`, its whole-swap time). The restart is that swap plus finding the fault,
 unwinding it and answering the request with EIO, so the ratio is what containment adds.
 
-Each boot carries the fault-injection fixture, swaps the driver once to warm the paths both
-share, takes a crash (#PF), swaps again (the baseline) and takes a second crash (#UD): a
-third crash within 60 s would fail the driver (the restart policy), so more samples mean
-more boots. Figures are the nucleus's own (`restarted ... in N us`, `evolve`'s total).
+Each boot carries the fault-injection fixture and a restart policy that never fails the
+driver (`param containment.crashes=16`, `param containment.window_ms=1`: 16 crashes within
+1 ms, which restarts of milliseconds never reach). It swaps the driver once to warm the
+paths both share, swaps it SWAPS more times (the baseline), then takes CRASHES crashes,
+cycling through #PF, #UD, #DE and #GP. Figures are the nucleus's own (`restarted ... in N
+us`, `evolve`'s total); median and maximum over every crash.
 
-    python3 bench/crash_bench.py --build build --accel tcg --boots 3
+    python3 bench/crash_bench.py --build build --accel tcg --boots 1
 """
 
 from __future__ import annotations
@@ -32,16 +34,21 @@ import umka_qemu  # noqa: E402
 
 MEMORY = "512M"
 PROMPT = b"umka> "
+SWAPS = 10
+CRASHES = 100
+POLICY = "param containment.crashes=16\nparam containment.window_ms=1\n"
+FAULTS = ("null", "opcode", "divide", "noncanonical")
 # The first swap warms the paths a swap and a restart share (TCG translates code on first
-# use); the second is the baseline.
-SCRIPT = ["evolve serial_console serial_console.umod", "inject serial_console null", "wait 50",
-          "evolve serial_console serial_console.umod", "inject serial_console opcode", "wait 50",
-          "poweroff"]
+# use); the others are the baseline. Each inject faults at the console's next write (its
+# own answer), and the next command is read only once the fresh instance serves.
+SCRIPT = (["evolve serial_console serial_console.umod"] * (1 + SWAPS)
+          + [f"inject serial_console {FAULTS[index % len(FAULTS)]}" for index in range(CRASHES)]
+          + ["poweroff"])
 RESTART = re.compile(r"containment: 'serial_console' restarted from serial_console\.umod in (\d+) us")
 SWAP_TOTAL = re.compile(r"^\s+total\s+(\d+) us$", re.MULTILINE)
 
 
-def one_boot(build: Path, accel: str, smp: int, bundle: Path) -> tuple[list[int], int]:
+def one_boot(build: Path, accel: str, smp: int, bundle: Path) -> tuple[list[int], list[int]]:
     arguments = umka_qemu.parse_arguments(["--build", str(build), "--accel", accel, "--smp", str(smp),
                                            "--memory", MEMORY, "--bundle", str(bundle)])
     with tempfile.TemporaryDirectory() as scratch:
@@ -50,17 +57,17 @@ def one_boot(build: Path, accel: str, smp: int, bundle: Path) -> tuple[list[int]
     output = run.output.replace("\r", "")
     restarts = [int(value) for value in RESTART.findall(output)]
     swaps = SWAP_TOTAL.findall(output)
-    if run.status != 0 or len(restarts) != 2 or len(swaps) != 2:
-        raise RuntimeError(f"boot failed (status {run.status}, {len(restarts)} restarts): "
-                           f"{output.strip()[-300:]}")
-    return restarts, int(swaps[1])
+    if run.status != 0 or len(restarts) != CRASHES or len(swaps) != 1 + SWAPS:
+        raise RuntimeError(f"boot failed (status {run.status}, {len(restarts)} restarts of {CRASHES}, "
+                           f"{len(swaps)} swaps of {1 + SWAPS}): {output.strip()[-300:]}")
+    return restarts, [int(total) for total in swaps[1:]]
 
 
 def crash_rows(build: Path, accel: str, boots: int, smps: tuple[int, ...] = (1, 4)) -> list[dict]:
     suite = f"crash {accel}"
     rows: list[dict] = []
     with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
-        handle.write(crash_scenario.crash_bundle(boot_test, build))
+        handle.write(crash_scenario.crash_bundle(boot_test, build, POLICY))
         handle.flush()
         for smp in smps:
             figure = f"serial driver: fault -> fresh instance serving, smp {smp}"
@@ -71,9 +78,9 @@ def crash_rows(build: Path, accel: str, boots: int, smps: tuple[int, ...] = (1, 
                 for number in range(boots):
                     print(f"bench: crash recovery boot {number + 1}/{boots}, smp {smp}", file=sys.stderr,
                           flush=True)
-                    times, swap = one_boot(build, accel, smp, Path(handle.name))
+                    times, totals = one_boot(build, accel, smp, Path(handle.name))
                     restarts += times
-                    swaps += [swap, swap]  # each restart of the boot against its swap
+                    swaps += totals
             except (RuntimeError, boot_test.Failure) as error:
                 rows.append(report.failed_row(suite, figure, str(error)))
                 continue
@@ -87,7 +94,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", required=True, type=Path)
     parser.add_argument("--accel", choices=("kvm", "tcg"), default="tcg")
-    parser.add_argument("--boots", type=int, default=3)
+    parser.add_argument("--boots", type=int, default=1)
     arguments = parser.parse_args()
     rows = crash_rows(arguments.build.resolve(), arguments.accel, arguments.boots)
     for entry in rows:

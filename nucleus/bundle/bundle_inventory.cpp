@@ -54,6 +54,15 @@ void add_module(void* context, const ModuleRequest& module) {
     }
 }
 
+void add_parameter(void* context, const Parameter& parameter) {
+    Inventory& inventory = *static_cast<ManifestReading*>(context)->inventory;
+    if (inventory.parameter_count == kMaximumBootParameters) {
+        ++inventory.dropped_parameters;
+        return;
+    }
+    inventory.parameters[inventory.parameter_count++] = parameter;
+}
+
 void add_malformed(void* context, const ManifestError& error, const ModuleRequest* module) {
     ManifestReading& reading = *static_cast<ManifestReading*>(context);
     Inventory& inventory = *reading.inventory;
@@ -104,6 +113,13 @@ const Entry* Inventory::find(const char* name) const {
     return find(name, length);
 }
 
+const TextSpan* Inventory::parameter(const char* key) const {
+    for (uint32_t index = parameter_count; index-- > 0;) {
+        if (parameters[index].key.equals(key)) return &parameters[index].value;
+    }
+    return nullptr;
+}
+
 Inventory build_inventory(const uint8_t* archive, size_t size, const InventoryStorage& storage) {
     Inventory inventory;
     inventory.archive = archive;
@@ -138,7 +154,7 @@ Inventory build_inventory(const uint8_t* archive, size_t size, const InventorySt
         return inventory;
     }
     ManifestReading manifest_reading{&storage, &inventory};
-    ManifestVisitor visitor{&manifest_reading, add_module, nullptr, add_malformed};
+    ManifestVisitor visitor{&manifest_reading, add_module, add_parameter, add_malformed};
     ManifestError first{};
     (void)parse_boot_manifest(reinterpret_cast<const char*>(manifest->data), manifest->size,
                               visitor, first);

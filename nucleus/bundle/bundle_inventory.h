@@ -27,6 +27,8 @@ inline constexpr size_t kMaximumBundleEntries = 128;
 inline constexpr size_t kMaximumModuleRequests = 64;
 // Malformed lines kept for the report; more are counted, not kept.
 inline constexpr size_t kMaximumReportedManifestErrors = 8;
+// `param` lines kept; more are counted (dropped_parameters), not kept.
+inline constexpr size_t kMaximumBootParameters = 16;
 
 enum class InventoryProblem : uint8_t {
     None,
@@ -74,12 +76,18 @@ struct Inventory {
     uint32_t manifest_error_count = 0;
     ManifestError manifest_errors[kMaximumReportedManifestErrors] = {};
     uint32_t missing_count = 0;  // requests refused as FileMissing
+    // The manifest's `param key=value` lines, in order (spans into the manifest's bytes).
+    Parameter parameters[kMaximumBootParameters] = {};
+    uint32_t parameter_count = 0;
+    uint32_t dropped_parameters = 0;
 
     // Whether modules can be loaded from it at all (problem == None).
     bool usable() const { return problem == InventoryProblem::None; }
     // The entry named exactly `name` (all `length` bytes); nullptr when absent.
     const Entry* find(const char* name, size_t length) const;
     const Entry* find(const char* name) const;
+    // The value of the last `param` line whose key is exactly `key`; nullptr when none.
+    const TextSpan* parameter(const char* key) const;
 };
 
 // Reads the archive once into `storage` and checks the manifest against it.

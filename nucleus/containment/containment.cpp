@@ -16,6 +16,7 @@
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
+#include "umka/number_text.h"
 
 namespace umka::containment {
 namespace {
@@ -203,12 +204,55 @@ bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame) {
     return true;
 }
 
+namespace {
+
+// One `param` of the restart policy: absent leaves `value` as it is; a value that is not a
+// number in 1..limit is refused with the reason in the log and leaves it too.
+void read_policy_parameter(const bundle::Inventory& inventory, const char* key, uint64_t limit,
+                           uint64_t& value, bool& given) {
+    const bundle::TextSpan* text = inventory.parameter(key);
+    if (text == nullptr) return;
+    ParsedNumber parsed = parse_unsigned(text->text, text->length, limit);
+    if (!parsed.ok() || parsed.value == 0) {
+        log("containment: param %s=%.*s refused: not a number in 1..%lu; the default stays\n", key,
+            int(text->length), text->text, static_cast<unsigned long>(limit));
+        return;
+    }
+    value = parsed.value;
+    given = true;
+}
+
+}  // namespace
+
+void configure_policy(const bundle::Inventory& inventory) {
+    CrashPolicy policy;
+    uint64_t crashes = policy.crashes_to_fail;
+    uint64_t window_ms = policy.window_ns / 1'000'000ull;
+    bool given = false;
+    read_policy_parameter(inventory, "containment.crashes", kMaximumCrashesToFail, crashes, given);
+    read_policy_parameter(inventory, "containment.window_ms", kMaximumCrashWindowMs, window_ms,
+                          given);
+    if (!given) return;
+    policy.crashes_to_fail = uint32_t(crashes);
+    policy.window_ns = window_ms * 1'000'000ull;
+    SpinLockGuard guard(book_lock);
+    VERIFY(book.set_policy(policy).is_ok());  // in range (read above), before any crash (boot)
+    log("containment: restart policy from the boot manifest: failed at %u crashes within %lu "
+        "ms\n",
+        policy.crashes_to_fail, static_cast<unsigned long>(window_ms));
+}
+
 Health recover(const ContainedFault& fault) {
     if (fault.decision == Decision::Fail) {
-        log("containment: '%s' failed: %u crashes within %lu s; not restarted, its ring "
+        CrashPolicy policy;
+        {
+            SpinLockGuard guard(book_lock);
+            policy = book.policy();
+        }
+        log("containment: '%s' failed: %u crashes within %lu ms; not restarted, its ring "
             "callers get ENODEV\n",
-            fault.module, kCrashesToFail,
-            static_cast<unsigned long>(kCrashWindowNs / 1'000'000'000ull));
+            fault.module, policy.crashes_to_fail,
+            static_cast<unsigned long>(policy.window_ns / 1'000'000ull));
         release_failed(fault.module);
         restarts_finished.wake_all();
         return Health::Failed;

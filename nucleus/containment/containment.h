@@ -20,6 +20,10 @@
 #include "nucleus/module/diagnostic.h"
 #include "nucleus/module/service_registry.h"
 
+namespace umka::bundle {
+struct Inventory;
+}  // namespace umka::bundle
+
 namespace umka::arch {
 struct FaultFacts;
 struct TrapFrame;
@@ -72,6 +76,11 @@ Health health_of(const char* module);
 
 // Runs `reader` on the crash book under its lock (for the published Crashes interface).
 void read_book(void (*reader)(const CrashBook& book, void* context), void* context);
+
+// Sets the restart policy from the boot manifest's `param containment.crashes=N` (1..16)
+// and `param containment.window_ms=M` (1..86400000), before any crash; a bad value is
+// refused in the log and the default (3 within 60000 ms) stays.
+void configure_policy(const bundle::Inventory& inventory);
 
 // Publishes containment.Crashes and containment.FaultInjection (at boot).
 Status publish_containment(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic);

@@ -3,6 +3,7 @@
 #include "nucleus/containment/containment.h"
 #include "nucleus/containment/fault_injection.h"
 #include "nucleus/introspection/record_text.h"
+#include "nucleus/loader/module_system.h"
 #include "nucleus/published/nucleus_services.h"
 #include "umka/kabi/containment.hpp"
 #include "umka/name_copy.h"
@@ -124,6 +125,7 @@ constexpr api::FaultInjectionVtable kFaultInjectionVtable =
 }  // namespace
 
 Status publish_containment(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
+    configure_policy(loader::module_system().inventory());
     TRY(loader::publish_vtable(registry, "containment", "Crashes",
                                reinterpret_cast<const umka_kabi_vtable_header*>(&kCrashesVtable),
                                kCrashesVtable.version, diagnostic));

@@ -61,6 +61,16 @@ const CrashReport* CrashBook::report(size_t index) const {
     return &reports_[(first - 1 + index) % kKeptReports];
 }
 
+Status CrashBook::set_policy(const CrashPolicy& policy) {
+    if (total_ != 0 || policy.crashes_to_fail == 0 ||
+        policy.crashes_to_fail > kMaximumCrashesToFail || policy.window_ns < 1'000'000ull ||
+        policy.window_ns > kMaximumCrashWindowMs * 1'000'000ull) {
+        return Errno::InvalidArgument;
+    }
+    policy_ = policy;
+    return Status::ok();
+}
+
 Decision CrashBook::record_crash(const CrashFacts& facts, uint64_t& sequence) {
     sequence = ++total_;
     CrashReport& report = reports_[(sequence - 1) % kKeptReports];
@@ -89,7 +99,8 @@ Decision CrashBook::record_crash(const CrashFacts& facts, uint64_t& sequence) {
         *entry = ModuleCrashes{};
         copy_cut(entry->module, facts.module);
     }
-    entry->recent_ns[entry->crashes % kCrashesToFail] = facts.time_ns;
+    const uint32_t limit = policy_.crashes_to_fail;
+    entry->recent_ns[entry->crashes % limit] = facts.time_ns;
     ++entry->crashes;
     entry->last_sequence = sequence;
     if (entry->health == Health::Failed) {
@@ -100,10 +111,10 @@ Decision CrashBook::record_crash(const CrashFacts& facts, uint64_t& sequence) {
         report.outcome = Health::Recovering;
         return Decision::AwaitRestart;
     }
-    // The oldest of the last kCrashesToFail crash times, when there are that many.
-    if (entry->crashes >= kCrashesToFail) {
-        uint64_t oldest = entry->recent_ns[entry->crashes % kCrashesToFail];
-        if (facts.time_ns - oldest < kCrashWindowNs) {
+    // The oldest of the last `limit` crash times, when there are that many.
+    if (entry->crashes >= limit) {
+        uint64_t oldest = entry->recent_ns[entry->crashes % limit];
+        if (facts.time_ns - oldest < policy_.window_ns) {
             entry->health = Health::Failed;
             report.outcome = Health::Failed;
             return Decision::Fail;

@@ -18,9 +18,15 @@ namespace umka::containment {
 
 inline constexpr size_t kKeptReports = 16;
 inline constexpr size_t kTrackedModules = 32;
-// A module that crashes this many times within kCrashWindowNs is not restarted again.
-inline constexpr uint32_t kCrashesToFail = 3;
-inline constexpr uint64_t kCrashWindowNs = 60'000'000'000ull;
+// The restart policy: a module that crashes `crashes_to_fail` times within `window_ns` is
+// not restarted again. The default is 3 within 60 s; the boot manifest may set another
+// (`param containment.crashes=N`, `param containment.window_ms=M`: containment.cpp).
+struct CrashPolicy {
+    uint32_t crashes_to_fail = 3;
+    uint64_t window_ns = 60'000'000'000ull;
+};
+inline constexpr uint32_t kMaximumCrashesToFail = 16;
+inline constexpr uint64_t kMaximumCrashWindowMs = 86'400'000;  // a day
 inline constexpr size_t kNameBytes = 32;
 inline constexpr size_t kFaultNameBytes = 32;
 inline constexpr size_t kSymbolBytes = 112;
@@ -67,12 +73,17 @@ struct ModuleCrashes {
     uint32_t crashes;
     uint32_t restarts;
     uint64_t last_sequence;
-    uint64_t recent_ns[kCrashesToFail];  // the latest crash times, oldest overwritten
+    uint64_t recent_ns[kMaximumCrashesToFail];  // the latest crash times, oldest overwritten
 };
 
 class CrashBook {
 public:
     constexpr CrashBook() = default;
+
+    // Before the first crash only (the recent crash times are kept per policy). InvalidArgument
+    // for a count outside 1..kMaximumCrashesToFail or a window outside 1 ms..a day.
+    Status set_policy(const CrashPolicy& policy);
+    const CrashPolicy& policy() const { return policy_; }
 
     // Records a contained fault; `sequence` receives its report's number.
     Decision record_crash(const CrashFacts& facts, uint64_t& sequence);
@@ -101,6 +112,7 @@ private:
     uint64_t total_ = 0;
     ModuleCrashes modules_[kTrackedModules]{};
     size_t module_count_ = 0;
+    CrashPolicy policy_{};
 };
 
 }  // namespace umka::containment

@@ -108,6 +108,26 @@ TEST(BundleInventoryTest, MalformedLineRefusesOnlyItselfAndSaysWhere) {
     EXPECT_EQ(inventory.manifest_errors[1].line, 3u);  // the param line: reported, no request
 }
 
+TEST(BundleInventoryTest, ParametersAreKeptAndTheLastOfAKeyWins) {
+    std::string manifest =
+        "param containment.crashes=5\nmodule a.umod\nparam x.y=1\n"
+        "param containment.crashes=7\n";
+    for (size_t extra = 0; extra < kMaximumBootParameters; ++extra) {
+        manifest += "param filler" + std::to_string(extra) + "=1\n";
+    }
+    Read read(make_archive({{"manifest.txt", manifest}, {"a.umod", "A"}}));
+    const Inventory& inventory = read.inventory;
+    ASSERT_EQ(inventory.parameter_count, kMaximumBootParameters);
+    EXPECT_EQ(inventory.dropped_parameters, 3u);
+    const TextSpan* crashes = inventory.parameter("containment.crashes");
+    ASSERT_NE(crashes, nullptr);
+    EXPECT_EQ(std::string(crashes->text, crashes->length), "7");
+    EXPECT_NE(inventory.parameter("x.y"), nullptr);
+    EXPECT_EQ(inventory.parameter("x"), nullptr);
+    EXPECT_EQ(inventory.parameter("containment.crashes2"), nullptr);
+    EXPECT_EQ(inventory.request_count, 1u);
+}
+
 TEST(BundleInventoryTest, ASecondManifestRefusesTheBundle) {
     Read read(make_archive({{"manifest.txt", "module a.umod\n"},
                             {"a.umod", "A"},

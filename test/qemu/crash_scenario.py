@@ -10,18 +10,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def crash_bundle(tests, build: Path) -> bytes:
-    """The default bundle plus the fixture (its `inject` command)."""
+def crash_bundle(tests, build: Path, extra_lines: str = "") -> bytes:
+    """The default bundle plus the fixture (its `inject` command) and `extra_lines` of
+    manifest (a restart policy's `param` lines)."""
     manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
-    manifest += "module fault_fixture.umod tier=0 transport=direct\n"
+    manifest += "module fault_fixture.umod tier=0 transport=direct\n" + extra_lines
     files = {name + ".umod": tests.module_bytes(build, name)
              for name in tests.DEFAULT_MODULES + ("fault_fixture",)}
     return tests.bundle_with(build, manifest, files)
 
 
-def boot_with_fixture(tests, build: Path, accel: str, script: list[str], *options: str) -> tuple[int, str]:
+def boot_with_fixture(tests, build: Path, accel: str, script: list[str], *options: str,
+                      extra_lines: str = "") -> tuple[int, str]:
     with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
-        handle.write(crash_bundle(tests, build))
+        handle.write(crash_bundle(tests, build, extra_lines))
         handle.flush()
         return tests.boot(build, accel, script, "--bundle", handle.name, *options)
 
@@ -129,7 +131,7 @@ def run_failed(tests, build: Path, accel: str) -> None:
     restarts = re.findall(r"containment: 'serial_console' restarted from serial_console\.umod in \d+ us "
                           r"\(crash (\d)\)", output)
     tests.expect(restarts == ["1", "2"], f"restarts {restarts}, expected crashes 1 and 2 only")
-    for text in ("containment: 'serial_console' failed: 3 crashes within 60 s; not restarted",
+    for text in ("containment: 'serial_console' failed: 3 crashes within 60000 ms; not restarted",
                  "containment: 'serial_console' failed: 1 interrupt binding(s) released",
                  "console: char device write failed (errno 19); console stops",
                  "the nucleus console takes over"):
@@ -163,10 +165,16 @@ def run_stack_overflow(tests, build: Path, accel: str) -> None:
     serves, on one CPU: the stack runs into its unmapped guard page, the page fault cannot
     push its frame and becomes a double fault on its own stack; the nucleus contains it like
     any fault (the recursion's frames are all the driver's), the driver is back, and the ring
-    caller that got EIO retries and keeps going."""
+    caller that got EIO retries and keeps going. The bundle's manifest also sets the restart
+    policy: a window it takes, a crash count out of range it refuses with the reason."""
     status, output = boot_with_fixture(tests, build, accel, [
         "load start ring 1", "wait 100", "load stats", "inject serial_console stack", "wait 100",
-        "load stats", "crashes", "load stop", "poweroff"], "--smp", "1")
+        "load stats", "crashes", "load stop", "poweroff"], "--smp", "1",
+        extra_lines="param containment.crashes=0\nparam containment.window_ms=5000\n")
+    tests.expect_text(output, "containment: param containment.crashes=0 refused: not a number in 1..16; "
+                              "the default stays")
+    tests.expect_text(output, "containment: restart policy from the boot manifest: failed at 3 crashes "
+                              "within 5000 ms")
     found = re.search(r"containment: crash 1: #DF stack overflow in 'serial_console' at 0x[0-9a-f]+ "
                       r"\(serial_console\+0x[0-9a-f]+, umka_fault_recurse[.\w]*\+0x[0-9a-f]+\) "
                       r"cr2 0x([0-9a-f]+) error 0x0 on cpu 0", output)

@@ -71,6 +71,47 @@ TEST(CrashBook, ThirdCrashWithinTheWindowFails) {
     EXPECT_EQ(book.module(0)->restarts, 2u);
 }
 
+TEST(CrashBook, APolicyFromTheBootManifestSetsCountAndWindow) {
+    CrashBook book;
+    ASSERT_TRUE(book.set_policy(CrashPolicy{5, 2 * kSecond}).is_ok());
+    uint64_t sequence = 0;
+    // Four crashes within 2 s restart; the fifth within 2 s of the first fails.
+    for (uint64_t crash = 0; crash < 4; ++crash) {
+        ASSERT_EQ(book.record_crash(facts("serial_console", kSecond + crash * 100), sequence),
+                  Decision::Restart);
+        book.restarted("serial_console", sequence, 10);
+    }
+    EXPECT_EQ(book.record_crash(facts("serial_console", 2 * kSecond), sequence), Decision::Fail);
+    // One crash fails at once, whatever the window.
+    CrashBook strict;
+    ASSERT_TRUE(strict.set_policy(CrashPolicy{1, 1'000'000}).is_ok());
+    EXPECT_EQ(strict.record_crash(facts("serial_console", kSecond), sequence), Decision::Fail);
+    // Two within 1 ms: crashes 2 ms apart never fail (the bench's policy, in kind).
+    CrashBook relaxed;
+    ASSERT_TRUE(relaxed.set_policy(CrashPolicy{2, 1'000'000}).is_ok());
+    for (uint64_t crash = 0; crash < 100; ++crash) {
+        ASSERT_EQ(relaxed.record_crash(facts("serial_console", (crash + 1) * 2'000'000), sequence),
+                  Decision::Restart);
+        relaxed.restarted("serial_console", sequence, 10);
+    }
+    EXPECT_EQ(relaxed.module(0)->restarts, 100u);
+}
+
+TEST(CrashBook, APolicyOutOfRangeOrAfterACrashIsRefused) {
+    CrashBook book;
+    EXPECT_EQ(book.set_policy(CrashPolicy{0, kSecond}).error(), Errno::InvalidArgument);
+    EXPECT_EQ(book.set_policy(CrashPolicy{kMaximumCrashesToFail + 1, kSecond}).error(),
+              Errno::InvalidArgument);
+    EXPECT_EQ(book.set_policy(CrashPolicy{3, 999'999}).error(), Errno::InvalidArgument);
+    EXPECT_EQ(book.set_policy(CrashPolicy{3, (kMaximumCrashWindowMs + 1) * 1'000'000}).error(),
+              Errno::InvalidArgument);
+    EXPECT_EQ(book.policy().crashes_to_fail, 3u);
+    EXPECT_EQ(book.policy().window_ns, 60 * kSecond);
+    uint64_t sequence = 0;
+    (void)book.record_crash(facts("ext2", kSecond), sequence);
+    EXPECT_EQ(book.set_policy(CrashPolicy{5, kSecond}).error(), Errno::InvalidArgument);
+}
+
 TEST(CrashBook, CrashesFurtherApartThanTheWindowKeepRestarting) {
     CrashBook book;
     uint64_t sequence = 0;
