@@ -109,8 +109,13 @@ void check_manifest(const uint8_t* bytes, size_t size, std::vector<Violation>& v
                                                    " is above max_tier " +
                                                    std::to_string(header.max_tier)});
     }
-    if (header.reserved0 != 0 || header.reserved2 != 0) {
+    if (header.reserved0 != 0) {
         violations.push_back({rule::kManifest, "reserved header fields are not zero"});
+    }
+    if (header.watchdog_ms > 60'000) {
+        violations.push_back(
+            {rule::kManifest,
+             "watchdog limit " + std::to_string(header.watchdog_ms) + " ms is over 60000 ms"});
     }
 
     size_t interfaces = size_t(header.provides_count) + header.requires_count;

@@ -244,7 +244,14 @@ struct ModuleDecl {
     TierSpec tier;
     std::vector<StateRef> states;
     std::vector<DeviceMatchDecl> matches;
+    // `watchdog N ms;`: how long one guarded call into the module may run before the
+    // nucleus stops it (0: not written, the nucleus's default).
+    uint32_t watchdog_ms = 0;
+    SourceLocation watchdog_location;
 };
+
+// The range a `watchdog` clause may name (the nucleus refuses a manifest outside it too).
+inline constexpr uint64_t kMaximumWatchdogMs = 60'000;
 
 struct Import {
     std::string package;

@@ -68,7 +68,8 @@ std::string emit_manifest_header(const File& file) {
             ", " + std::to_string(module.tier.maximum) + ", 0, " +
             std::to_string(module.provides.size()) + ", " +
             std::to_string(module.requires_.size()) + ", " + std::to_string(module.states.size()) +
-            ", " + std::to_string(module.matches.size()) + ", sizeof(" + type + "), 0},\n";
+            ", " + std::to_string(module.matches.size()) + ", sizeof(" + type + "), " +
+            std::to_string(module.watchdog_ms) + "u},\n";
         auto list = [&](const std::vector<InterfaceRef>& references) {
             if (references.empty()) return;
             out += "    {\n";

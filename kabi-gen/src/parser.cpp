@@ -190,6 +190,22 @@ private:
         return spec;
     }
 
+    // watchdog N ms;
+    void parse_watchdog_clause(ModuleDecl& decl) {
+        decl.watchdog_location = take().location;  // 'watchdog'
+        uint64_t limit = expect_integer("a limit in milliseconds");
+        expect_word("ms", " after the watchdog limit ('watchdog 1000 ms;')");
+        expect(TokenKind::Semicolon);
+        if (limit == 0 || limit > kMaximumWatchdogMs) {
+            sink_.error("bad-watchdog", decl.watchdog_location,
+                        "watchdog limit " + std::to_string(limit) + " ms is not valid",
+                        "a guarded call may run 1 to " + std::to_string(kMaximumWatchdogMs) +
+                            " ms; write e.g. 'watchdog 1000 ms;'");
+            return;
+        }
+        decl.watchdog_ms = static_cast<uint32_t>(limit);
+    }
+
     TierSpec parse_tier_clause() {
         TierSpec spec;
         spec.location = take().location;  // 'tier'
@@ -600,9 +616,12 @@ private:
                 expect(TokenKind::Semicolon);
             } else if (at_word("matches")) {
                 decl.matches.push_back(parse_device_match());
+            } else if (at_word("watchdog")) {
+                parse_watchdog_clause(decl);
             } else {
                 fail(peek(),
-                     "'provides', 'requires', 'transport', 'tier', 'state', 'matches' or '}'");
+                     "'provides', 'requires', 'transport', 'tier', 'state', 'matches', "
+                     "'watchdog' or '}'");
             }
         }
         take();

@@ -9,6 +9,7 @@
 #include "nucleus/containment/fault_injection.h"
 #include "nucleus/evolution/evolution_service.h"
 #include "nucleus/interrupts/device_interrupts.h"
+#include "nucleus/lib/format.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/lib/verify.h"
@@ -29,13 +30,44 @@ struct RecoveryPoint {
 
 constinit SpinLock book_lock{LockLevel::CrashBook};
 
-// Per CPU: when its outermost guarded call began (cycles, 0 outside one) and whether the
-// watchdog sent it an NMI that its handler has not taken yet.
+// Per CPU: when its outermost guarded call began (cycles, 0 outside one), the module it
+// entered, and whether the watchdog sent it an NMI that its handler has not taken yet. The
+// tick that sends the NMI writes the limit it found over and the fault's name first, so
+// the NMI handler reads them without a lock.
 struct Watch {
     std::atomic<uint64_t> entered_cycles{0};
+    std::atomic<const char*> module{nullptr};
     std::atomic<uint8_t> nmi_sent{0};
+    uint64_t overdue_limit_ns = 0;
+    char fault_name[kFaultNameBytes] = {};
 };
 constinit Watch watches[kWatchedCpus];
+
+// Each module's watchdog limit (its manifest's `watchdog N ms`, else kWatchdogNs), set when
+// it is bound; under book_lock.
+struct WatchdogLimit {
+    char module[kNameBytes];
+    uint64_t limit_ns;
+};
+constinit WatchdogLimit watchdog_limits[kTrackedModules];
+constinit size_t watchdog_limit_count = 0;
+
+bool same_module(const char* left, const char* right) {
+    for (size_t index = 0; index < kNameBytes; ++index) {
+        if (left[index] != right[index]) return false;
+        if (left[index] == '\0') return true;
+    }
+    return true;
+}
+
+uint64_t watchdog_limit_of(const char* module) {
+    for (size_t index = 0; module != nullptr && index < watchdog_limit_count; ++index) {
+        if (same_module(watchdog_limits[index].module, module)) {
+            return watchdog_limits[index].limit_ns;
+        }
+    }
+    return kWatchdogNs;
+}
 constinit CrashBook book;
 // Threads waiting for another thread's restart of a module they saw crash.
 constinit sched::WaitQueue restarts_finished;
@@ -131,7 +163,10 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
     task->recovery_point = &point;
     uint32_t cpu = arch::current_cpu_index();
     Watch* watch = point.outer == nullptr && cpu < kWatchedCpus ? &watches[cpu] : nullptr;
-    if (watch != nullptr) watch->entered_cycles.store(cycles_now() | 1, std::memory_order_release);
+    if (watch != nullptr) {
+        watch->module.store(module, std::memory_order_relaxed);
+        watch->entered_cycles.store(cycles_now() | 1, std::memory_order_release);
+    }
     uint64_t recovered;
     ArmedFault armed;
     if (module != nullptr && take_armed_fault(module, armed)) {
@@ -322,6 +357,28 @@ Health recover(const ContainedFault& fault) {
     return Health::Running;
 }
 
+void set_watchdog_limit(const char* module, uint32_t milliseconds) {
+    uint64_t limit = milliseconds == 0 ? kWatchdogNs : milliseconds * 1'000'000ull;
+    SpinLockGuard guard(book_lock);
+    size_t index = 0;
+    while (index < watchdog_limit_count && !same_module(watchdog_limits[index].module, module)) {
+        ++index;
+    }
+    if (index == watchdog_limit_count) {
+        if (watchdog_limit_count == kTrackedModules) {
+            log("containment: no room for the watchdog limit of '%s'; it gets %lu ms\n", module,
+                static_cast<unsigned long>(kWatchdogNs / 1'000'000ull));
+            return;
+        }
+        ++watchdog_limit_count;
+        size_t length = 0;
+        while (module[length] != '\0' && length + 1 < kNameBytes) ++length;
+        __builtin_memcpy(watchdog_limits[index].module, module, length);
+        watchdog_limits[index].module[length] = '\0';
+    }
+    watchdog_limits[index].limit_ns = limit;
+}
+
 void watch_guarded_calls() {
     uint32_t self = arch::current_cpu_index();
     uint32_t count = cpu_table().count();
@@ -329,17 +386,30 @@ void watch_guarded_calls() {
     uint64_t now = cycles_now();
     for (uint32_t cpu = 0; cpu < count; ++cpu) {
         if (cpu == self) continue;
-        uint64_t entered = watches[cpu].entered_cycles.load(std::memory_order_acquire);
+        Watch& watch = watches[cpu];
+        uint64_t entered = watch.entered_cycles.load(std::memory_order_acquire);
         if (entered == 0 || now < entered ||
-            clock::cycles_to_nanoseconds(now - entered) < kWatchdogNs) {
+            clock::cycles_to_nanoseconds(now - entered) < kMinimumWatchdogNs) {
             continue;
         }
-        if (watches[cpu].nmi_sent.exchange(1, std::memory_order_acq_rel) != 0) continue;
+        // Rare: only a call already past the shortest limit a manifest may ask for.
+        uint64_t limit;
+        {
+            SpinLockGuard guard(book_lock);
+            limit = watchdog_limit_of(watch.module.load(std::memory_order_relaxed));
+        }
+        if (clock::cycles_to_nanoseconds(now - entered) < limit) continue;
+        // One tick wins the right to send; it writes what the handler reads, then sends.
+        if (watch.nmi_sent.exchange(1, std::memory_order_acq_rel) != 0) continue;
+        watch.overdue_limit_ns = limit;
+        format(watch.fault_name, sizeof watch.fault_name, "watchdog: over %lu ms",
+               static_cast<unsigned long>(limit / 1'000'000ull));
+        std::atomic_thread_fence(std::memory_order_release);
         arch::interrupt_with_nmi(cpu_table()[cpu].hardware_id);
     }
 }
 
-WatchdogNmi watchdog_nmi_here() {
+WatchdogNmi watchdog_nmi_here(const char*& fault_name) {
     uint32_t cpu = arch::current_cpu_index();
     if (cpu >= kWatchedCpus || watches[cpu].nmi_sent.exchange(0, std::memory_order_acq_rel) == 0) {
         return WatchdogNmi::None;
@@ -347,9 +417,10 @@ WatchdogNmi watchdog_nmi_here() {
     uint64_t entered = watches[cpu].entered_cycles.load(std::memory_order_acquire);
     uint64_t now = cycles_now();
     if (entered == 0 || now < entered ||
-        clock::cycles_to_nanoseconds(now - entered) < kWatchdogNs) {
+        clock::cycles_to_nanoseconds(now - entered) < watches[cpu].overdue_limit_ns) {
         return WatchdogNmi::Late;
     }
+    fault_name = watches[cpu].fault_name;
     // The call ends here either way (contained, or the machine stops). Cleared now, so
     // another CPU's tick that read the old stamp sends at most one NMI more, which finds
     // no call under way and is Late.

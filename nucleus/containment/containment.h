@@ -60,8 +60,11 @@ bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame);
 // one that has been inside its outermost guarded call for longer than kWatchdogNs gets one
 // NMI; its NMI handler then contains the call like a fault ("watchdog: ...") when the
 // instruction it stopped is the module's. With one CPU nothing can look (not contained).
+// kWatchdogNs is the default; a module's manifest may set its own (`watchdog N ms`, 1 to
+// 60000), which set_watchdog_limit() records when the module is bound.
 inline constexpr uint64_t kWatchdogNs = 5'000'000'000ull;
-inline constexpr const char* kWatchdogFaultName = "watchdog: over 5000 ms";
+inline constexpr uint64_t kMinimumWatchdogNs = 1'000'000ull;
+void set_watchdog_limit(const char* module, uint32_t milliseconds);
 // CPUs past this index are not watched.
 inline constexpr uint32_t kWatchedCpus = 256;
 void watch_guarded_calls();
@@ -69,7 +72,8 @@ void watch_guarded_calls();
 // a new one began meanwhile (Late: nothing to do), or its with the call still over the
 // limit (Overdue: contain it).
 enum class WatchdogNmi : uint8_t { None, Late, Overdue };
-WatchdogNmi watchdog_nmi_here();
+// Overdue: `fault_name` is "watchdog: over N ms", the limit the call ran past.
+WatchdogNmi watchdog_nmi_here(const char*& fault_name);
 
 // The health the crash book gives `module` (Running for one that never crashed).
 Health health_of(const char* module);

@@ -4,6 +4,7 @@
 
 #include "nucleus/boot/timeline.h"
 #include "nucleus/bundle/bundle_inventory.h"
+#include "nucleus/containment/containment.h"
 #include "nucleus/crypto/module_signature.h"
 #include "nucleus/evolution/replacement_check.h"
 #include "nucleus/evolution/state_transfer.h"
@@ -406,6 +407,8 @@ Status ModuleSwap::start_replacement(modules::Diagnostic& diagnostic) {
     if (new_ == nullptr || new_->binding == nullptr) {
         return modules::refuse(diagnostic, Errno::InvalidArgument, "no committed replacement");
     }
+    // Committed: from the next guarded call on, the new manifest's watchdog limit applies.
+    containment::set_watchdog_limit(name_of(*new_), new_->image.manifest_view.watchdog_ms());
     Status started = modules::start_module(*new_->binding, name_of(*new_), diagnostic);
     if (started.is_error()) {
         new_->start_error = started.error();

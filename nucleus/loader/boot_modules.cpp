@@ -6,16 +6,17 @@
 
 #include "nucleus/bundle/bundle_inventory.h"
 #include "nucleus/console/console.h"
+#include "nucleus/containment/containment.h"
 #include "nucleus/crypto/module_signature.h"
 #include "nucleus/lib/format.h"
 #include "nucleus/lib/log.h"
+#include "nucleus/lib/verify.h"
 #include "nucleus/loader/module_system.h"
-#include "nucleus/published/nucleus_services.h"
-#include "nucleus/ring/ring_bindings.h"
 #include "nucleus/module/dependency_resolver.h"
 #include "nucleus/module/transport_choice.h"
-#include "nucleus/lib/verify.h"
 #include "nucleus/panic.h"
+#include "nucleus/published/nucleus_services.h"
+#include "nucleus/ring/ring_bindings.h"
 #include "nucleus/smp/rendezvous.h"
 #include "nucleus/time/clock.h"
 #include "umka/kabi/console.hpp"
@@ -158,6 +159,8 @@ Status bind(ModuleRecord& record, modules::Diagnostic& diagnostic) {
     TRY(modules::bind_image(kernel_loading(), record.image, options, record.binding, progress,
                             diagnostic));
     prepare_module_ring_bindings(record);
+    containment::set_watchdog_limit(record.image.manifest_view.name(),
+                                    record.image.manifest_view.watchdog_ms());
     record.load_cycles += progress.load_cycles;
     return Status::ok();
 }

@@ -149,11 +149,16 @@ Result<ManifestView> ManifestView::parse(const void* bytes, size_t size, Diagnos
                       unsigned(header.state_count), unsigned(header.match_count),
                       kMaximumInterfaces, kMaximumStates, kMaximumMatches);
     }
-    if (header.reserved0 != 0 || header.reserved2 != 0) {
+    if (header.reserved0 != 0) {
         return refuse(diagnostic, Errno::BadMessage,
                       "manifest header reserved fields are not zero");
     }
     TRY(check_name(view.name(), UMKA_KABI_NAME_SIZE, "module name", diagnostic));
+    if (header.watchdog_ms > kMaximumWatchdogMs) {
+        return refuse(diagnostic, Errno::BadMessage,
+                      "module '%s' asks for a watchdog limit of %u ms; at most %u ms is allowed",
+                      view.name(), unsigned(header.watchdog_ms), unsigned(kMaximumWatchdogMs));
+    }
     if (header.module_version == 0) {
         return refuse(diagnostic, Errno::BadMessage, "module '%s' has version 0", view.name());
     }

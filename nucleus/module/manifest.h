@@ -52,6 +52,7 @@ inline constexpr uint8_t kHighestTier = 2;
 inline constexpr size_t kMaximumInterfaces = 128;
 inline constexpr size_t kMaximumStates = 16;
 inline constexpr size_t kMaximumMatches = UMKA_KABI_MAXIMUM_MATCHES;
+inline constexpr uint32_t kMaximumWatchdogMs = 60'000;
 
 class ManifestView {
 public:
@@ -69,6 +70,9 @@ public:
     uint8_t transport_mask() const { return header_.transport_mask; }
     uint8_t min_tier() const { return header_.min_tier; }
     uint8_t max_tier() const { return header_.max_tier; }
+    // How long one guarded call into the module may run (IDL `watchdog N ms`); 0: the
+    // nucleus's default.
+    uint32_t watchdog_ms() const { return header_.watchdog_ms; }
     size_t provided_count() const { return header_.provides_count; }
     size_t required_count() const { return header_.requires_count; }
     size_t state_count() const { return header_.state_count; }

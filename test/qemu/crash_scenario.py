@@ -72,14 +72,18 @@ def run_recovery(tests, build: Path, accel: str) -> None:
         "inject serial_console noncanonical", "wait 100", "load stats", "heap", "mem", "caps serial_console",
         "crashes", "inject nosuch null", "inject serial_console bogus", "inject off", "load stop",
         "mods", "poweroff"], "--smp", "2")
-    crashes = re.findall(CRASH_LINE, output)
-    tests.expect([(number, fault) for number, fault in crashes] ==
-                 [("1", "#PF page fault"), ("2", "#GP general protection")],
-                 f"crash reports {crashes}, expected #PF then #GP in serial_console's fault site")
-    restarts = re.findall(r"containment: 'serial_console' restarted from serial_console\.umod in (\d+) us "
-                          r"\(crash (\d)\)", output)
-    tests.expect([crash for _, crash in restarts] == ["1", "2"], f"restarts {restarts}")
-    print("recovery (fault to the fresh instance bound, us): " + ", ".join(us for us, _ in restarts))
+    # The nucleus's log lines are not read here: under ring load the driver writes the UART
+    # for the load threads and the console while the nucleus logs the crash, and the bytes
+    # of the two writers interleave. The `crashes` table is one command's coherent output.
+    table = tests.command_output(output, "crashes")
+    tests.expect(re.search(r"^serial_console\s+running\s+2\s+2 #2$", table, re.MULTILINE) is not None,
+                 f"'crashes' does not show 2 crashes and 2 restarts:\n{table}")
+    reports = re.findall(r"^#(\d) at \d+ ms on cpu \d: (#\w+) [a-z ]+ in serial_console rip 0x[0-9a-f]+ "
+                         r"\(serial_console\+0x[0-9a-f]+, umka_fault_site\) cr2 0x[0-9a-f]+ error 0x[0-9a-f]+ "
+                         r"-> running, back in (\d+) us$", table, re.MULTILINE)
+    tests.expect([(number, fault) for number, fault, _ in reports] == [("1", "#PF"), ("2", "#GP")],
+                 f"'crashes' reports {reports}, expected #PF then #GP in serial_console's fault site:\n{table}")
+    print("recovery (fault to the fresh instance bound, us): " + ", ".join(us for _, _, us in reports))
     before, first = load_progress(tests, output, 0)
     after, second = load_progress(tests, output, 1)
     tests.expect("2 threads, 2 still running" in after,
@@ -100,13 +104,6 @@ def run_recovery(tests, build: Path, accel: str) -> None:
     caps = [capabilities(tests, output, index) for index in range(3)]
     tests.expect(caps[0] == caps[1] == caps[2] and len(caps[0]) == 3,
                  f"the restarted driver's capabilities differ: {caps}")
-    table = tests.command_output(output, "crashes")
-    tests.expect(re.search(r"^serial_console\s+running\s+2\s+2 #2$", table, re.MULTILINE) is not None,
-                 f"'crashes' does not show 2 crashes and 2 restarts:\n{table}")
-    reports = re.findall(r"^#(\d) at \d+ ms on cpu \d: (#\w+) [a-z ]+ in serial_console rip 0x[0-9a-f]+ "
-                         r"\(serial_console\+0x[0-9a-f]+, umka_fault_site\) cr2 0x[0-9a-f]+ error 0x[0-9a-f]+ "
-                         r"-> running, back in \d+ us$", table, re.MULTILINE)
-    tests.expect(reports == [("1", "#PF"), ("2", "#GP")], f"'crashes' reports {reports}:\n{table}")
     tests.expect_text(tests.command_output(output, "inject nosuch null"), "inject: ENOENT nosuch")
     tests.expect_text(tests.command_output(output, "inject serial_console bogus"),
                       "inject: unknown fault 'bogus'")
@@ -144,19 +141,21 @@ def run_failed(tests, build: Path, accel: str) -> None:
 
 def run_watchdog(tests, build: Path, accel: str) -> None:
     """An endless loop in the serial driver, inside a request served with interrupts off:
-    the other CPU's timer tick finds the call over its 5000 ms limit and sends an NMI, whose
-    handler contains it like a fault; the driver is back and the console answers."""
+    the other CPU's timer tick finds the call over the limit the driver's manifest sets
+    (`watchdog 1000 ms` in its IDL; the default is 5000 ms) and sends an NMI, whose handler
+    contains it like a fault; the driver is back and the console answers."""
     status, output = boot_with_fixture(tests, build, accel, [
         "inject serial_console hang", "wait 100", "crashes", "poweroff"], "--smp", "2")
-    found = re.search(r"containment: crash 1: watchdog: over 5000 ms in 'serial_console' at 0x[0-9a-f]+ "
+    found = re.search(r"containment: crash 1: watchdog: over 1000 ms in 'serial_console' at 0x[0-9a-f]+ "
                       r"\(serial_console\+0x[0-9a-f]+, umka_fault_site\+0x[0-9a-f]+\)", output)
-    tests.expect(found is not None, "the watchdog did not stop the endless loop in serial_console")
+    tests.expect(found is not None,
+                 "the watchdog did not stop the endless loop in serial_console at its manifest's 1000 ms")
     tests.expect_text(output, "containment: 'serial_console' restarted from serial_console.umod")
     table = tests.command_output(output, "crashes")
-    stopped = re.search(r"^#1 at (\d+) ms on cpu \d: watchdog: over 5000 ms in serial_console .* -> running, "
+    stopped = re.search(r"^#1 at (\d+) ms on cpu \d: watchdog: over 1000 ms in serial_console .* -> running, "
                         r"back in \d+ us$", table, re.MULTILINE)
     tests.expect(stopped is not None, f"'crashes' has no watchdog report:\n{table}")
-    tests.expect(int(stopped[1]) >= 5000, f"stopped at {stopped[1]} ms, before the 5000 ms limit")
+    tests.expect(int(stopped[1]) >= 1000, f"stopped at {stopped[1]} ms after boot, before the 1000 ms limit")
     tests.expect_clean_power_off(status, output)
 
 
@@ -175,21 +174,20 @@ def run_stack_overflow(tests, build: Path, accel: str) -> None:
                               "the default stays")
     tests.expect_text(output, "containment: restart policy from the boot manifest: failed at 3 crashes "
                               "within 5000 ms")
-    found = re.search(r"containment: crash 1: #DF stack overflow in 'serial_console' at 0x[0-9a-f]+ "
-                      r"\(serial_console\+0x[0-9a-f]+, umka_fault_recurse[.\w]*\+0x[0-9a-f]+\) "
-                      r"cr2 0x([0-9a-f]+) error 0x0 on cpu 0", output)
-    tests.expect(found is not None, "no #DF stack overflow report attributed to serial_console's recursion")
+    # The table, not the log line: the load thread's and the console's writes may interleave
+    # with the nucleus's log (run_recovery).
+    table = tests.command_output(output, "crashes")
+    found = re.search(r"^#1 at \d+ ms on cpu 0: #DF stack overflow in serial_console rip 0x[0-9a-f]+ "
+                      r"\(serial_console\+0x[0-9a-f]+, umka_fault_recurse[.\w]*\) cr2 0x([0-9a-f]+) error 0x0 "
+                      r"-> running, back in \d+ us$", table, re.MULTILINE)
+    tests.expect(found is not None,
+                 f"'crashes' has no #DF stack overflow attributed to serial_console's recursion:\n{table}")
     tests.expect(int(found[1], 16) >= 0xffff800000000000,
                  f"the overflow's address {found[1]} is not in the nucleus's half (a thread stack's guard page)")
-    tests.expect_text(output, "containment: 'serial_console' restarted from serial_console.umod")
     _, first = load_progress(tests, output, 0)
     after, second = load_progress(tests, output, 1)
     tests.expect("1 threads, 1 still running" in after or "1 thread, 1 still running" in after,
                  f"the ring caller gave up over the overflow:\n{after}")
     tests.expect(len(first) == 1 and len(second) == 1 and second[0] > first[0],
                  f"the ring caller did not keep calling across the restart: {first} -> {second}")
-    table = tests.command_output(output, "crashes")
-    tests.expect(re.search(r"^#1 at \d+ ms on cpu 0: #DF stack overflow in serial_console .*umka_fault_recurse[.\w]*\) "
-                           r".* -> running, back in \d+ us$", table, re.MULTILINE) is not None,
-                 f"'crashes' has no stack overflow report:\n{table}")
     tests.expect_clean_power_off(status, output)

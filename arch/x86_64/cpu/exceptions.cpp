@@ -143,16 +143,19 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
             }
             halt_forever();
         }
-        if (umka::containment::WatchdogNmi nmi = umka::containment::watchdog_nmi_here();
-            nmi == umka::containment::WatchdogNmi::Late) {
-            return;
-        } else if (nmi == umka::containment::WatchdogNmi::Overdue) {
-            // The watchdog's NMI: this CPU ran one guarded call past its limit. Stopped like
-            // a fault of the module whose code it was running (nucleus/containment).
-            FaultFacts facts{
-                frame->vector, umka::containment::kWatchdogFaultName, frame->rip, 0, 0, frame->rbp,
-                frame->rsp};
-            if (umka::containment::contain_fault(facts, *frame)) return;
+        {
+            const char* watchdog_fault = nullptr;
+            if (umka::containment::WatchdogNmi nmi =
+                    umka::containment::watchdog_nmi_here(watchdog_fault);
+                nmi == umka::containment::WatchdogNmi::Late) {
+                return;
+            } else if (nmi == umka::containment::WatchdogNmi::Overdue) {
+                // The watchdog's NMI: this CPU ran one guarded call past its limit. Stopped like
+                // a fault of the module whose code it was running (nucleus/containment).
+                FaultFacts facts{frame->vector, watchdog_fault, frame->rip, 0, 0,
+                                 frame->rbp,    frame->rsp};
+                if (umka::containment::contain_fault(facts, *frame)) return;
+            }
         }
         [[fallthrough]];
     default:

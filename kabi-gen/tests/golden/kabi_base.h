@@ -158,7 +158,7 @@ typedef struct umka_kabi_manifest_header {
     uint16_t state_count;
     uint16_t match_count; /* device matches of a driver module, at most UMKA_KABI_MAXIMUM_MATCHES */
     uint32_t total_size;
-    uint32_t reserved2;
+    uint32_t watchdog_ms; /* IDL `watchdog N ms`: a guarded call's limit; 0: the nucleus default */
 } umka_kabi_manifest_header;
 typedef struct umka_kabi_manifest_interface {
     char package[UMKA_KABI_NAME_SIZE];

@@ -17,7 +17,7 @@ struct SampleConsumerManifest {
 static_assert(std::is_standard_layout_v<SampleConsumerManifest> && sizeof(SampleConsumerManifest) == 288);
 
 inline constexpr SampleConsumerManifest sample_consumer_manifest = {
-    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, sizeof(umka_kabi_manifest_header), "sample_consumer", 1u, 7, 0, 2, 0, 1, 1, 0, 0, sizeof(SampleConsumerManifest), 0},
+    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, sizeof(umka_kabi_manifest_header), "sample_consumer", 1u, 7, 0, 2, 0, 1, 1, 0, 0, sizeof(SampleConsumerManifest), 0u},
     {
         {"sample_consumer", "Consumer", 1u, 7, 0, 2, 0},
     },

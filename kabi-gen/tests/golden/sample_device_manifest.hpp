@@ -18,7 +18,7 @@ struct SampleDriverManifest {
 static_assert(std::is_standard_layout_v<SampleDriverManifest> && sizeof(SampleDriverManifest) == 360);
 
 inline constexpr SampleDriverManifest sample_driver_manifest = {
-    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, sizeof(umka_kabi_manifest_header), "sample_driver", 4u, 3, 0, 1, 0, 2, 0, 1, 2, sizeof(SampleDriverManifest), 0},
+    {UMKA_KABI_MANIFEST_MAGIC, UMKA_KABI_MANIFEST_FORMAT, sizeof(umka_kabi_manifest_header), "sample_driver", 4u, 3, 0, 1, 0, 2, 0, 1, 2, sizeof(SampleDriverManifest), 250u},
     {
         {"sample_device", "Device", 3u, 3, 0, 1, 0},
         {"sample_device", "Strict", 2u, 1, 0, 2, 0},

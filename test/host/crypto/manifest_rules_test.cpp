@@ -123,8 +123,16 @@ TEST(ManifestRules, UnknownTransportBits) {
 
 TEST(ManifestRules, ReservedFieldsMustBeZero) {
     Manifest manifest = valid_manifest();
-    manifest.header.reserved2 = 1;
+    manifest.header.reserved0 = 1;
     EXPECT_TRUE(mentions(check(manifest), "reserved header fields are not zero"));
+}
+
+TEST(ManifestRules, WatchdogLimitHasAMaximum) {
+    Manifest manifest = valid_manifest();
+    manifest.header.watchdog_ms = 60'000;
+    EXPECT_TRUE(check(manifest).empty());
+    manifest.header.watchdog_ms = 60'001;
+    EXPECT_TRUE(mentions(check(manifest), "watchdog limit 60001 ms is over 60000 ms"));
 }
 
 TEST(ManifestRules, InterfaceProblemsNameTheEntry) {

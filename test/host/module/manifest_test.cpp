@@ -152,6 +152,19 @@ TEST(Manifest, RefusesBadHeaderFields) {
     EXPECT_EQ(refusal(bytes), "manifest header reserved fields are not zero");
 }
 
+TEST(Manifest, ReadsTheWatchdogLimitAndRefusesOneOverTheMaximum) {
+    std::vector<uint8_t> bytes = console().build();
+    patch<uint32_t>(bytes, offsetof(umka_kabi_manifest_header, watchdog_ms), 60'000);
+    Diagnostic diagnostic;
+    auto parsed = ManifestView::parse(bytes.data(), bytes.size(), diagnostic);
+    ASSERT_TRUE(parsed.is_ok()) << diagnostic.text();
+    EXPECT_EQ(parsed.value().watchdog_ms(), 60'000u);
+    patch<uint32_t>(bytes, offsetof(umka_kabi_manifest_header, watchdog_ms), 60'001);
+    EXPECT_EQ(
+        refusal(bytes),
+        "module 'console' asks for a watchdog limit of 60001 ms; at most 60000 ms is allowed");
+}
+
 TEST(Manifest, RefusesBadModuleNameVersionTransportTier) {
     ManifestBuilder unterminated = console();
     std::memset(unterminated.header().name, 'a', UMKA_KABI_NAME_SIZE);
