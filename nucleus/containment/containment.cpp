@@ -270,8 +270,10 @@ void configure_policy(const bundle::Inventory& inventory) {
     if (!given) return;
     policy.crashes_to_fail = uint32_t(crashes);
     policy.window_ns = window_ms * 1'000'000ull;
-    SpinLockGuard guard(book_lock);
-    VERIFY(book.set_policy(policy).is_ok());  // in range (read above), before any crash (boot)
+    {
+        SpinLockGuard guard(book_lock);           // a leaf: the log comes after it
+        VERIFY(book.set_policy(policy).is_ok());  // in range (read above), before any crash
+    }
     log("containment: restart policy from the boot manifest: failed at %u crashes within %lu "
         "ms\n",
         policy.crashes_to_fail, static_cast<unsigned long>(window_ms));
@@ -359,24 +361,27 @@ Health recover(const ContainedFault& fault) {
 
 void set_watchdog_limit(const char* module, uint32_t milliseconds) {
     uint64_t limit = milliseconds == 0 ? kWatchdogNs : milliseconds * 1'000'000ull;
-    SpinLockGuard guard(book_lock);
-    size_t index = 0;
-    while (index < watchdog_limit_count && !same_module(watchdog_limits[index].module, module)) {
-        ++index;
-    }
-    if (index == watchdog_limit_count) {
-        if (watchdog_limit_count == kTrackedModules) {
-            log("containment: no room for the watchdog limit of '%s'; it gets %lu ms\n", module,
-                static_cast<unsigned long>(kWatchdogNs / 1'000'000ull));
+    {
+        SpinLockGuard guard(book_lock);  // a leaf: the log comes after it
+        size_t index = 0;
+        while (index < watchdog_limit_count &&
+               !same_module(watchdog_limits[index].module, module)) {
+            ++index;
+        }
+        if (index < kTrackedModules) {
+            if (index == watchdog_limit_count) {
+                ++watchdog_limit_count;
+                size_t length = 0;
+                while (module[length] != '\0' && length + 1 < kNameBytes) ++length;
+                __builtin_memcpy(watchdog_limits[index].module, module, length);
+                watchdog_limits[index].module[length] = '\0';
+            }
+            watchdog_limits[index].limit_ns = limit;
             return;
         }
-        ++watchdog_limit_count;
-        size_t length = 0;
-        while (module[length] != '\0' && length + 1 < kNameBytes) ++length;
-        __builtin_memcpy(watchdog_limits[index].module, module, length);
-        watchdog_limits[index].module[length] = '\0';
     }
-    watchdog_limits[index].limit_ns = limit;
+    log("containment: no room for the watchdog limit of '%s'; it gets %lu ms\n", module,
+        static_cast<unsigned long>(kWatchdogNs / 1'000'000ull));
 }
 
 void watch_guarded_calls() {
