@@ -174,6 +174,12 @@ void report(const ModuleRecord& record) {
             (record.image.text_size + 1023) / 1024, signature_state_name(record.signature),
             clock::cycles_to_microseconds(record.verify_cycles),
             clock::cycles_to_microseconds(record.load_cycles));
+        if (record.tier == 1) {
+            // Not silently: tier 1 promises a memory domain this nucleus does not build yet.
+            log("module %s: tier 1 without a memory domain: PKS domains are not built, so its "
+                "writes are not isolated from the nucleus (docs/crash-containment.md)\n",
+                record.image.manifest_view.name());
+        }
     } else {
         log("module %s refused: %s\n", record.file, record.reason);
     }
