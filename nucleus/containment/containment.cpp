@@ -42,32 +42,6 @@ struct Watch {
     char fault_name[kFaultNameBytes] = {};
 };
 constinit Watch watches[kWatchedCpus];
-
-// Each module's watchdog limit (its manifest's `watchdog N ms`, else kWatchdogNs), set when
-// it is bound; under book_lock.
-struct WatchdogLimit {
-    char module[kNameBytes];
-    uint64_t limit_ns;
-};
-constinit WatchdogLimit watchdog_limits[kTrackedModules];
-constinit size_t watchdog_limit_count = 0;
-
-bool same_module(const char* left, const char* right) {
-    for (size_t index = 0; index < kNameBytes; ++index) {
-        if (left[index] != right[index]) return false;
-        if (left[index] == '\0') return true;
-    }
-    return true;
-}
-
-uint64_t watchdog_limit_of(const char* module) {
-    for (size_t index = 0; module != nullptr && index < watchdog_limit_count; ++index) {
-        if (same_module(watchdog_limits[index].module, module)) {
-            return watchdog_limits[index].limit_ns;
-        }
-    }
-    return kWatchdogNs;
-}
 constinit CrashBook book;
 // Threads waiting for another thread's restart of a module they saw crash.
 constinit sched::WaitQueue restarts_finished;
@@ -361,27 +335,15 @@ Health recover(const ContainedFault& fault) {
 
 void set_watchdog_limit(const char* module, uint32_t milliseconds) {
     uint64_t limit = milliseconds == 0 ? kWatchdogNs : milliseconds * 1'000'000ull;
+    bool recorded;
     {
         SpinLockGuard guard(book_lock);  // a leaf: the log comes after it
-        size_t index = 0;
-        while (index < watchdog_limit_count &&
-               !same_module(watchdog_limits[index].module, module)) {
-            ++index;
-        }
-        if (index < kTrackedModules) {
-            if (index == watchdog_limit_count) {
-                ++watchdog_limit_count;
-                size_t length = 0;
-                while (module[length] != '\0' && length + 1 < kNameBytes) ++length;
-                __builtin_memcpy(watchdog_limits[index].module, module, length);
-                watchdog_limits[index].module[length] = '\0';
-            }
-            watchdog_limits[index].limit_ns = limit;
-            return;
-        }
+        recorded = book.set_watchdog_limit(module, limit);
     }
-    log("containment: no room for the watchdog limit of '%s'; it gets %lu ms\n", module,
-        static_cast<unsigned long>(kWatchdogNs / 1'000'000ull));
+    if (!recorded) {
+        log("containment: no room for the watchdog limit of '%s'; it gets %lu ms\n", module,
+            static_cast<unsigned long>(kWatchdogNs / 1'000'000ull));
+    }
 }
 
 void watch_guarded_calls() {
@@ -401,8 +363,9 @@ void watch_guarded_calls() {
         uint64_t limit;
         {
             SpinLockGuard guard(book_lock);
-            limit = watchdog_limit_of(watch.module.load(std::memory_order_relaxed));
+            limit = book.watchdog_limit_ns(watch.module.load(std::memory_order_relaxed));
         }
+        if (limit == 0) limit = kWatchdogNs;
         if (clock::cycles_to_nanoseconds(now - entered) < limit) continue;
         // One tick wins the right to send; it writes what the handler reads, then sends.
         if (watch.nmi_sent.exchange(1, std::memory_order_acq_rel) != 0) continue;

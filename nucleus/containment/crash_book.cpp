@@ -151,4 +151,26 @@ Health CrashBook::health_of(const char* module) const {
     return entry == nullptr ? Health::Running : entry->health;
 }
 
+bool CrashBook::set_watchdog_limit(const char* module, uint64_t limit_ns) {
+    size_t index = 0;
+    while (index < watchdog_limit_count_ && !same_name(watchdog_limits_[index].module, module)) {
+        ++index;
+    }
+    if (index == kTrackedModules) return false;
+    if (index == watchdog_limit_count_) {
+        ++watchdog_limit_count_;
+        copy_cut(watchdog_limits_[index].module, module);
+    }
+    watchdog_limits_[index].limit_ns = limit_ns;
+    return true;
+}
+
+uint64_t CrashBook::watchdog_limit_ns(const char* module) const {
+    for (size_t index = 0; module != nullptr && index < watchdog_limit_count_; ++index) {
+        if (same_name(watchdog_limits_[index].module, module))
+            return watchdog_limits_[index].limit_ns;
+    }
+    return 0;
+}
+
 }  // namespace umka::containment

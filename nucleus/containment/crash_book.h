@@ -103,6 +103,12 @@ public:
         return index < module_count_ ? &modules_[index] : nullptr;
     }
 
+    // Each module's watchdog limit (its manifest's), recorded when it is bound; a later
+    // record replaces it. False when the table is full. 0 from watchdog_limit_ns: none
+    // recorded (nullptr or an unknown module), the caller's default applies.
+    bool set_watchdog_limit(const char* module, uint64_t limit_ns);
+    uint64_t watchdog_limit_ns(const char* module) const;
+
 private:
     ModuleCrashes* find(const char* module);
     const ModuleCrashes* find(const char* module) const;
@@ -113,6 +119,12 @@ private:
     ModuleCrashes modules_[kTrackedModules]{};
     size_t module_count_ = 0;
     CrashPolicy policy_{};
+    struct WatchdogLimit {
+        char module[kNameBytes];
+        uint64_t limit_ns;
+    };
+    WatchdogLimit watchdog_limits_[kTrackedModules]{};
+    size_t watchdog_limit_count_ = 0;
 };
 
 }  // namespace umka::containment

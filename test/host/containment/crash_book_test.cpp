@@ -112,6 +112,25 @@ TEST(CrashBook, APolicyOutOfRangeOrAfterACrashIsRefused) {
     EXPECT_EQ(book.set_policy(CrashPolicy{5, kSecond}).error(), Errno::InvalidArgument);
 }
 
+TEST(CrashBook, WatchdogLimitsPerModuleReplacedByALaterRecord) {
+    CrashBook book;
+    EXPECT_EQ(book.watchdog_limit_ns("serial_console"), 0u);
+    EXPECT_EQ(book.watchdog_limit_ns(nullptr), 0u);
+    ASSERT_TRUE(book.set_watchdog_limit("serial_console", 2 * kSecond));
+    ASSERT_TRUE(book.set_watchdog_limit("ext2", 5 * kSecond));
+    EXPECT_EQ(book.watchdog_limit_ns("serial_console"), 2 * kSecond);
+    ASSERT_TRUE(book.set_watchdog_limit("serial_console", kSecond));  // a swap's new manifest
+    EXPECT_EQ(book.watchdog_limit_ns("serial_console"), kSecond);
+    EXPECT_EQ(book.watchdog_limit_ns("ext2"), 5 * kSecond);
+    EXPECT_EQ(book.watchdog_limit_ns("serial"), 0u);
+    for (size_t index = 2; index < kTrackedModules; ++index) {
+        ASSERT_TRUE(book.set_watchdog_limit(("m" + std::to_string(index)).c_str(), kSecond));
+    }
+    EXPECT_FALSE(book.set_watchdog_limit("one_too_many", kSecond));
+    EXPECT_EQ(book.watchdog_limit_ns("one_too_many"), 0u);
+    EXPECT_TRUE(book.set_watchdog_limit("ext2", 3 * kSecond));  // a known module still updates
+}
+
 TEST(CrashBook, CrashesFurtherApartThanTheWindowKeepRestarting) {
     CrashBook book;
     uint64_t sequence = 0;
