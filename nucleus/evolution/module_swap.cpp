@@ -14,6 +14,7 @@
 #include "nucleus/published/nucleus_services.h"
 #include "nucleus/published/owned_frames.h"
 #include "nucleus/ring/ring_bindings.h"
+#include "nucleus/smp/cpu_table.h"
 #include "nucleus/smp/rendezvous.h"
 #include "nucleus/time/clock.h"
 #include "umka/module_signing_key.h"
@@ -202,6 +203,7 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
         snapshots_[snapshot_count_++] = copy.value();
     }
     take_snapshots(sources, source_count, snapshots_, snapshot_sources_);
+    TRY(allocate_prescan(diagnostic));
     StateTarget targets[modules::kMaximumBoundStates];
     size_t count = targets_of(*new_, targets);
     Result<size_t> carried =
@@ -224,7 +226,7 @@ void ModuleSwap::run_pause() {
     // copied as held). Such a pause stores nothing; swap() tries again.
     const modules::LoadedModule& image = old_->image;
     uintptr_t begin = reinterpret_cast<uintptr_t>(image.base);
-    sched::CodeScan callers = sched::scan_paused(begin, begin + image.size, old_->owner);
+    sched::CodeScan callers = sched::scan_paused(begin, begin + image.size, old_->owner, &prescan_);
     if (callers.use != sched::CodeUse::Unused) {
         caller_inside_ = true;
         caller_task_ = callers.task;
@@ -237,7 +239,8 @@ void ModuleSwap::run_pause() {
     size_t source_count = sources_of(*old_, sources);
     pause_work_ = PauseWork::CommitOnly;
     pause_status_ = Status::ok();
-    if (!snapshots_current(sources, snapshot_sources_, source_count)) {
+    if (since_refresh_ == SinceRefresh::MayHaveChanged &&
+        !snapshots_current(sources, snapshot_sources_, source_count)) {
         // Some old region changed after Validate copied it: import the final bytes.
         pause_work_ = PauseWork::Rebuilt;
         StateTarget targets[modules::kMaximumBoundStates];
@@ -248,7 +251,7 @@ void ModuleSwap::run_pause() {
     }
     PauseWork regions = pause_work_;
     for (size_t index = 0; index < hook_count_ && pause_status_.is_ok(); ++index) {
-        pause_status_ = hooks_[index]->commit(state_check_, regions, diagnostic);
+        pause_status_ = hooks_[index]->commit(state_check_, regions, since_refresh_, diagnostic);
         if (hooks_[index]->facts != nullptr && hooks_[index]->facts().work == PauseWork::Rebuilt)
             pause_work_ = PauseWork::Rebuilt;
     }
@@ -319,6 +322,15 @@ Status ModuleSwap::pause_once(SwapTiming& timing, modules::Diagnostic& diagnosti
         arch::restore_interrupts(interrupts);
         return refreshed;
     }
+    // Outside the pause, like the refresh: walk the saved stacks now; the pause walks only
+    // the held CPUs' contexts and the tasks that ran in between.
+    const modules::LoadedModule& image = old_->image;
+    uintptr_t begin = reinterpret_cast<uintptr_t>(image.base);
+    (void)sched::prescan_saved(begin, begin + image.size, old_->owner, prescan_);
+    // With one CPU online and this one's interrupts off since the refresh, nothing can
+    // write the old state before the pause: the refresh's comparison is the pause's.
+    since_refresh_ =
+        cpu_table().online_count() == 1 ? SinceRefresh::Unchanged : SinceRefresh::MayHaveChanged;
     Result<smp::RendezvousResult> held =
         smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, pause_entry, this);
     arch::restore_interrupts(interrupts);
@@ -423,6 +435,20 @@ void ModuleSwap::free_snapshots() {
         snapshots_[index] = nullptr;
     }
     snapshot_count_ = 0;
+    if (prescan_.runs != nullptr) loader::free_zeroed(prescan_.runs);
+    prescan_ = sched::PrescanMarks{nullptr, 0};
+}
+
+Status ModuleSwap::allocate_prescan(modules::Diagnostic& diagnostic) {
+    // Slots added after this are walked in the pause (not marked).
+    uint32_t capacity = sched::task_slot_capacity();
+    Result<void*> runs = loader::allocate_zeroed(uint64_t(capacity) * sizeof(uint64_t));
+    if (runs.is_error()) {
+        return modules::refuse(diagnostic, Errno::OutOfMemory,
+                               "no memory for the code scan's marks (%u task slots)", capacity);
+    }
+    prescan_ = sched::PrescanMarks{static_cast<uint64_t*>(runs.value()), capacity};
+    return Status::ok();
 }
 
 void ModuleSwap::abandon() {

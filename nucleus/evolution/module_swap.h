@@ -73,6 +73,7 @@ private:
                 size_t retired_count);
     bool try_unload(Parked& parked);
     void free_snapshots();
+    Status allocate_prescan(modules::Diagnostic& diagnostic);
     Status refresh_prebuilt(modules::Diagnostic& diagnostic);
 
     StateCheck state_check_ = StateCheck::Skip;
@@ -101,6 +102,10 @@ private:
     static constexpr uint64_t kPauseRetryNs = 2'000'000;
     modules::Diagnostic* pause_diagnostic_ = nullptr;
     uint64_t transfer_cycles_ = 0;
+    // The code scan of the saved stacks right before the pause (sched::prescan_saved), so
+    // that the pause walks only the running contexts and what ran since.
+    sched::PrescanMarks prescan_{nullptr, 0};
+    SinceRefresh since_refresh_ = SinceRefresh::MayHaveChanged;
     PauseWork pause_work_ = PauseWork::CommitOnly;
     // Validate's copies of the old state regions, from which the new ones were built.
     void* snapshots_[modules::kMaximumBoundStates] = {};

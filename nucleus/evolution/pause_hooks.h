@@ -11,8 +11,8 @@
 //   refresh  right before the pause (the initiating CPU has interrupts off until it): bring
 //            the pre-built state up to date if the live one changed since; may refuse
 //   commit   inside the pause, before the service slots are stored: keep the pre-built
-//            state if the live one still equals the snapshot, import it again otherwise;
-//            may refuse
+//            state if the live one still equals the snapshot (or nothing ran since
+//            refresh), import it again otherwise; may refuse
 //   switch   inside the pause, after the stores (cannot fail)
 //   finish   after the pause: free what the old instance used
 //   abandon  the swap was refused at any phase up to commit: free what prepare allocated
@@ -54,8 +54,10 @@ struct PauseHook {
     // `regions`: Rebuilt when the replacement's own state regions were imported again
     // since dry_run (anything it put there, like an attach, is gone).
     Status (*refresh)(PauseWork regions, modules::Diagnostic& diagnostic);
-    // `regions`: as for refresh, for the import inside this pause.
-    Status (*commit)(StateCheck check, PauseWork regions, modules::Diagnostic& diagnostic);
+    // `regions`: as for refresh, for the import inside this pause. `since`: Unchanged when
+    // nothing can have written the live state after refresh (no comparison needed).
+    Status (*commit)(StateCheck check, PauseWork regions, SinceRefresh since,
+                     modules::Diagnostic& diagnostic);
     void (*switch_over)();
     void (*finish)();
     void (*abandon)();

@@ -25,6 +25,14 @@ enum class PauseWork : uint8_t {
     Rebuilt,     // some old state changed since Validate: imported again inside the pause
 };
 
+// Whether the live state may have changed since the refresh right before the pause made the
+// pre-built state current (module_swap.cpp's refresh_prebuilt).
+enum class SinceRefresh : uint8_t {
+    MayHaveChanged,  // other CPUs ran until they stopped: compare the live bytes again
+    Unchanged,       // no other CPU is online and the initiator kept interrupts off: nothing
+                     // ran, so the refresh's comparison still holds
+};
+
 // Whether `length` bytes at `left` and `right` are equal. Word-wise: inside the pause it
 // is the whole cost of a region that did not change.
 bool same_bytes(const void* left, const void* right, uint64_t length);

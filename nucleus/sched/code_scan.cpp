@@ -85,24 +85,30 @@ void scan_own_stack(void* argument) {
 }
 
 // A task off its CPU: where it resumes and its saved chain, if it stayed off its CPU
-// throughout.
-CodeUse scan_saved(Task& task, ScanState& state) {
+// throughout (`runs`: its slot_runs while it was walked).
+CodeUse scan_saved(Task& task, Range& range, uint64_t& frames, uint64_t& runs) {
     if (task.stack_top == 0) return CodeUse::Unsure;
-    uint64_t switches = __atomic_load_n(&task.switches, __ATOMIC_ACQUIRE);
+    runs = __atomic_load_n(&task.slot_runs, __ATOMIC_ACQUIRE);
     if (task.on_cpu.load(std::memory_order_acquire) != 0) return CodeUse::Unsure;
     uint64_t saved = task.stack_pointer;
-    uint64_t frames = 1;
+    ++frames;
     CodeUse use =
-        in_range(&state.range, arch::saved_resume_address(saved))
+        in_range(&range, arch::saved_resume_address(saved))
             ? CodeUse::InUse
-            : walk(arch::saved_frame_pointer(saved), saved, task.stack_top, state.range, frames);
-    state.frames.fetch_add(frames, std::memory_order_relaxed);
+            : walk(arch::saved_frame_pointer(saved), saved, task.stack_top, range, frames);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (task.on_cpu.load(std::memory_order_acquire) != 0 ||
-        __atomic_load_n(&task.switches, __ATOMIC_ACQUIRE) != switches) {
+        __atomic_load_n(&task.slot_runs, __ATOMIC_ACQUIRE) != runs) {
         return CodeUse::Unsure;
     }
     return use;
+}
+
+uint64_t switch_ins_everywhere() {
+    uint64_t total = 0;
+    for (Cpu& cpu : cpu_table())
+        total += __atomic_load_n(&cpus[cpu.index].switch_ins, __ATOMIC_ACQUIRE);
+    return total;
 }
 
 // A task's context as a paused walk sees it: from `frame` (a held CPU's handler frame) or,
@@ -120,7 +126,47 @@ CodeUse walk_paused(Task& task, uint64_t frame, Range& range, uint64_t& frames) 
 
 }  // namespace
 
-CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner) {
+uint32_t task_slot_capacity() {
+    return detail::task_capacity();
+}
+
+uint64_t prescan_saved(uintptr_t begin, uintptr_t end, uint32_t skip_owner, PrescanMarks& marks) {
+    for (uint32_t slot = 0; slot < marks.capacity; ++slot)
+        marks.runs[slot] = PrescanMarks::kNotWalkedClean;
+    marks.unclean_count = 0;
+    marks.switch_ins = switch_ins_everywhere();
+    marks.slots_walked = 0;
+    if (!running()) return 0;
+    Range range{begin, end};
+    Task* self = cpus[arch::current_cpu_index()].current;
+    uint64_t frames = 0;
+    uint32_t capacity = detail::task_capacity();
+    if (capacity > marks.capacity) {
+        marks.unclean_count = PrescanMarks::kMaximumUnclean + 1;  // grown: look at every slot
+        capacity = marks.capacity;
+    }
+    detail::for_each_task(capacity, [&](Task& task) {
+        if (&task == self || task.owner == skip_owner ||
+            task.state.load(std::memory_order_acquire) == TaskState::Free ||
+            task.on_cpu.load(std::memory_order_acquire) != 0) {
+            return true;  // skipped by the pause too, not run yet, or walked there running
+        }
+        uint64_t runs = 0;
+        if (scan_saved(task, range, frames, runs) == CodeUse::Unused) {
+            marks.runs[task.slot] = runs;
+        } else if (marks.unclean_count < PrescanMarks::kMaximumUnclean) {
+            marks.unclean[marks.unclean_count++] = task.slot;
+        } else {
+            marks.unclean_count = PrescanMarks::kMaximumUnclean + 1;
+        }
+        return true;
+    });
+    marks.slots_walked = capacity;
+    return frames;
+}
+
+CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner,
+                     const PrescanMarks* marks) {
     CodeScan result{CodeUse::Unused, kNoTask, 0};
     if (!running()) return result;
     Range range{begin, end};
@@ -142,14 +188,32 @@ CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner) {
         if (running_task == nullptr || running_task == &cpus[cpu.index].idle) continue;
         if (!consider(*running_task, cpu.held_frame.load(std::memory_order_acquire))) return result;
     }
-    for (uint32_t slot = 0; slot < detail::task_capacity(); ++slot) {
-        Task& task = detail::task_at(slot);
+    if (marks != nullptr && marks->unclean_count <= PrescanMarks::kMaximumUnclean &&
+        marks->slots_walked == detail::task_capacity() &&
+        marks->switch_ins == switch_ins_everywhere()) {
+        // No task was switched in since the walk before the pause: every task off its CPU
+        // then is off it still, on the stack walked (a task created since never ran). Only
+        // what that walk could not mark clean is looked at again.
+        for (uint32_t index = 0; index < marks->unclean_count; ++index) {
+            Task& task = detail::task_at(marks->unclean[index]);
+            if (task.state.load(std::memory_order_acquire) == TaskState::Free) continue;
+            if (!consider(task, 0)) return result;
+        }
+        return result;
+    }
+    detail::for_each_task(detail::task_capacity(), [&](Task& task) {
         if (task.state.load(std::memory_order_acquire) == TaskState::Free ||
             task.on_cpu.load(std::memory_order_acquire) != 0) {
-            continue;  // running ones were walked above
+            return true;  // running ones were walked above
         }
-        if (!consider(task, 0)) return result;
-    }
+        uint32_t slot = task.slot;
+        if (marks != nullptr && slot < marks->capacity &&
+            marks->runs[slot] != PrescanMarks::kNotWalkedClean &&
+            marks->runs[slot] == __atomic_load_n(&task.slot_runs, __ATOMIC_ACQUIRE)) {
+            return true;  // walked clean before the pause and not run since: the same stack
+        }
+        return consider(task, 0);
+    });
     return result;
 }
 
@@ -190,7 +254,10 @@ CodeScan scan_for_code(uintptr_t begin, uintptr_t end) {
                 task.state.load(std::memory_order_acquire) == TaskState::Free) {
                 continue;
             }
-            CodeUse use = scan_saved(task, state);
+            uint64_t frames = 0;
+            uint64_t runs = 0;
+            CodeUse use = scan_saved(task, state.range, frames, runs);
+            state.frames.fetch_add(frames, std::memory_order_relaxed);
             if (use == CodeUse::Unused) {
                 state.clean[slot] = 1;
             } else if (use == CodeUse::InUse) {

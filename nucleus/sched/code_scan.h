@@ -30,13 +30,42 @@ struct CodeScan {
 // any run-queue lock.
 CodeScan scan_for_code(uintptr_t begin, uintptr_t end);
 
+// What a walk before a pause found, per task slot: the slot's switch-in count
+// (Task::slot_runs) when its saved chain was walked clean, or kNotWalkedClean. The caller
+// owns the array (`capacity` entries; slots added later count as not walked).
+struct PrescanMarks {
+    static constexpr uint64_t kNotWalkedClean = ~uint64_t(0);
+    static constexpr uint32_t kMaximumUnclean = 8;
+    uint64_t* runs;
+    uint32_t capacity;
+    // Every CPU's context switches, summed before the walk: unchanged in the pause, no task
+    // has run since, so the pause walks only the running contexts and `unclean`.
+    uint64_t switch_ins = 0;
+    uint32_t slots_walked = 0;  // the table's capacity at the walk
+    // Live tasks the walk could not mark clean (in use, or not walkable); more than
+    // kMaximumUnclean: the pause looks at every slot.
+    uint32_t unclean[kMaximumUnclean] = {};
+    uint32_t unclean_count = 0;
+};
+
+// Task slots now (the size a PrescanMarks array needs; the table only grows).
+uint32_t task_slot_capacity();
+
+// Right before a HoldUntilReleased pause (the initiator, interrupts off): walks the saved
+// chain of every task off its CPU, but the caller and the tasks of `skip_owner`, and marks
+// the clean ones, so that the pause walks only what ran since. A walk the task's running
+// disturbed is left unmarked. Returns the frames visited.
+uint64_t prescan_saved(uintptr_t begin, uintptr_t end, uint32_t skip_owner, PrescanMarks& marks);
+
 // The same question inside a HoldUntilReleased pause, asked by the initiator about every
 // task but itself and the tasks of `skip_owner` (a module's own threads run its old code by
 // design; a swap parks the old image for them): the held CPUs' interrupted contexts are
 // walked from the frames they published (Cpu::held_frame), the others from their saved
-// frames. Nothing moves during the walk, so InUse is certain; Unsure means a context could
-// not be walked. A live swap asks it so that no caller is half way through a call into the
-// old image when the state is carried over.
-CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner);
+// frames, except a task `marks` found clean that has not run since (its slot_runs is
+// unchanged, so its stack is the one walked). Nothing moves during the walk, so InUse is
+// certain; Unsure means a context could not be walked. A live swap asks it so that no caller
+// is half way through a call into the old image when the state is carried over.
+CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner,
+                     const PrescanMarks* marks);
 
 }  // namespace umka::sched

@@ -213,13 +213,16 @@ Status policy_swap_refresh(PauseWork regions, modules::Diagnostic& diagnostic) {
 // snapshot's bytes (import_states is a pure function of them) and the replacement's own
 // state regions were not imported again (that would undo the attach): then nothing is
 // imported here. Otherwise attach and import the live arrays, as the whole swap used to.
-Status policy_swap_commit(StateCheck check, PauseWork regions, modules::Diagnostic& diagnostic) {
+// With no other CPU online the refresh right before the pause settled it (`since`).
+Status policy_swap_commit(StateCheck check, PauseWork regions, SinceRefresh since,
+                          modules::Diagnostic& diagnostic) {
     const PolicyMemory& live = policy_memory;
     if (live.task_bytes != pending.snapshot_task_bytes) {
         return modules::refuse(diagnostic, Errno::TryAgain,
                                "the task table grew while the swap was prepared; try again");
     }
-    bool current = regions == PauseWork::CommitOnly && snapshot_current();
+    bool current = regions == PauseWork::CommitOnly &&
+                   (since == SinceRefresh::Unchanged || snapshot_current());
     pending.facts.work = current ? PauseWork::CommitOnly : PauseWork::Rebuilt;
     if (!current) {
         if (umka::kabi::Status status =

@@ -34,6 +34,7 @@ namespace umka::sched {
 
 using StateCheck = evolution::StateCheck;
 using PauseWork = evolution::PauseWork;
+using SinceRefresh = evolution::SinceRefresh;
 
 struct PolicySwapFacts {
     uint32_t tasks_compared;  // tasks whose policy view matched before and after
@@ -51,7 +52,8 @@ Status policy_swap_dry_run(modules::Diagnostic& diagnostic);
 // `regions`: whether the replacement's own state regions were imported again since the
 // last attach (Rebuilt: attach again).
 Status policy_swap_refresh(PauseWork regions, modules::Diagnostic& diagnostic);
-Status policy_swap_commit(StateCheck check, PauseWork regions, modules::Diagnostic& diagnostic);
+Status policy_swap_commit(StateCheck check, PauseWork regions, SinceRefresh since,
+                          modules::Diagnostic& diagnostic);
 void policy_swap_switch();
 void policy_swap_finish();
 void policy_swap_abandon();

@@ -98,6 +98,8 @@ void switch_to(uint32_t cpu_index, Task* next) {
     if (next != &cpu.idle) next->state.store(TaskState::Running, std::memory_order_relaxed);
     next->cpu = cpu_index;
     ++next->switches;
+    __atomic_store_n(&next->slot_runs, next->slot_runs + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&cpu.switch_ins, cpu.switch_ins + 1, __ATOMIC_RELEASE);
     TaskState previous_state = previous->state.load(std::memory_order_relaxed);
     if (previous != &cpu.idle && previous_state == TaskState::Running) {
         previous->state.store(TaskState::Runnable, std::memory_order_relaxed);

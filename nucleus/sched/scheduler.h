@@ -83,6 +83,9 @@ struct Task {
     TaskEntry entry;
     uint64_t argument;
     uint64_t switches;
+    // Switch-ins of this slot over every task it held, never reset: an unchanged count
+    // proves nothing ran on the slot's stack since it was read (sched::prescan_saved).
+    uint64_t slot_runs;
     uint64_t wake_at_ns;                   // while sleeping: when the timer wakes it
     Task* next_waiter;                     // link in a wait queue
     Task* next_sleeper;                    // link in the sleeper list (a timed wait is on both)

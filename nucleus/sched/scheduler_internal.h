@@ -20,6 +20,10 @@ struct CpuScheduler {
     Task* current;
     Task* switching_from;  // set across a switch, read by the resumed side
     Task idle;             // this CPU's idle context (not known to the policy)
+    // Context switches into another task on this CPU; written only by this CPU, under its
+    // lock. Summed over the CPUs, an unchanged total proves no task was switched in
+    // anywhere (code_scan.cpp's pause scan).
+    uint64_t switch_ins;
 };
 
 // The arrays attached to the policy (services/scheduler/README.md §1) and their layout.
@@ -70,6 +74,25 @@ policy_api::SchedulerPolicyRef& policy_module();
 Status initialize_task_slots(uint32_t per_chunk);
 uint32_t task_capacity();
 Task& task_at(uint32_t slot);
+// The chunk of slots [index * task_chunk_size(), (index + 1) * task_chunk_size()).
+uint32_t task_chunk_size();
+Task* task_chunk(uint32_t index);
+
+// Calls visit(task) for slots [0, count) in order, chunk by chunk: no divide per slot (an
+// emulated divide costs tens of nanoseconds, and a swap's pause visits every slot). Stops
+// at the first visit that returns false; returns whether it ran to the end.
+template <typename Visit>
+bool for_each_task(uint32_t count, Visit&& visit) {
+    uint32_t per_chunk = task_chunk_size();
+    for (uint32_t first = 0, chunk = 0; first < count; first += per_chunk, ++chunk) {
+        Task* tasks = task_chunk(chunk);
+        uint32_t in_chunk = count - first < per_chunk ? count - first : per_chunk;
+        for (uint32_t index = 0; index < in_chunk; ++index) {
+            if (!visit(tasks[index])) return false;
+        }
+    }
+    return true;
+}
 // Adds one chunk of slots unless the capacity is no longer `seen_capacity` (another caller
 // grew it). Stops every CPU for the copy and re-attach. TryAgain when it cannot.
 Status grow_task_slots(uint32_t seen_capacity);

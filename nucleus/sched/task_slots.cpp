@@ -72,7 +72,6 @@ void attach_larger(void* argument) {
     growth->status = Status::ok();
 }
 
-
 }  // namespace
 
 Status initialize_task_slots(uint32_t per_chunk) {
@@ -89,6 +88,14 @@ uint32_t task_capacity() {
 
 Task& task_at(uint32_t slot) {
     return chunks[slot / slots_per_chunk][slot % slots_per_chunk];
+}
+
+uint32_t task_chunk_size() {
+    return slots_per_chunk;
+}
+
+Task* task_chunk(uint32_t index) {
+    return chunks[index];
 }
 
 Status grow_task_slots(uint32_t seen_capacity) {
@@ -115,8 +122,12 @@ Status grow_task_slots(uint32_t seen_capacity) {
             if (states.is_ok()) loader::free_zeroed(states.value());
             status = Errno::TryAgain;
         } else {
-            Growth growth{static_cast<Task*>(chunk.value()), states.value(), nullptr, old_bytes,
-                          new_bytes, Errno::InvalidArgument};
+            Growth growth{static_cast<Task*>(chunk.value()),
+                          states.value(),
+                          nullptr,
+                          old_bytes,
+                          new_bytes,
+                          Errno::InvalidArgument};
             initialize_chunk(growth.chunk, old_capacity);
             Result<smp::RendezvousResult> stopped =
                 smp::rendezvous(smp::RendezvousMode::HoldUntilReleased, attach_larger, &growth);

@@ -16,7 +16,7 @@ Status dry_run(modules::Diagnostic&) {
 Status refresh(PauseWork, modules::Diagnostic&) {
     return Status::ok();
 }
-Status commit(StateCheck, PauseWork, modules::Diagnostic&) {
+Status commit(StateCheck, PauseWork, SinceRefresh, modules::Diagnostic&) {
     return Status::ok();
 }
 void nothing() {}
