@@ -202,8 +202,10 @@ void BM_CachedThroughput(benchmark::State& state) {
     queue_throughput<CachedQueue>(state, "the cached-index queue");
 }
 
-// Batches of kBatch: the ring's producer stages entries and publishes them with one index
-// store, its consumer releases once per batch; the baselines' push/pop of arrays do the same.
+// Batches of kBatch, each side working as the baselines' push/pop of arrays do: the
+// producer copies a batch into the free slots in a row (try_reserve_run, one copy per run)
+// and publishes it with one index store, the consumer copies out what is ready in a row
+// (peek_run) and releases it with one store.
 constexpr uint64_t kBatch = 32;
 
 void BM_RingThroughputBatched(benchmark::State& state, const char* baseline) {
@@ -216,32 +218,44 @@ void BM_RingThroughputBatched(benchmark::State& state, const char* baseline) {
         pin_to_cpu(1);
         SpscProducer<Request> producer(binding.pair.requests(), signals.signals(),
                                        RingParty::Caller, RingParty::Provider);
-        Request entry = make_entry();
-        for (uint64_t i = 0; i < total; ++i) {
-            Request* slot;
-            while ((slot = producer.try_reserve()) == nullptr) (void)producer.wait_for_space();
-            entry.request_id = i;
-            *slot = entry;
-            producer.stage();
-            if (i % kBatch == kBatch - 1) producer.flush();
+        std::vector<Request> batch(kBatch, make_entry());
+        for (uint64_t i = 0; i < total; i += kBatch) {
+            for (uint64_t j = 0; j < kBatch; ++j) batch[j].request_id = i + j;
+            for (uint64_t pushed = 0; pushed < kBatch;) {
+                uint64_t count = 0;
+                Request* run = producer.try_reserve_run(kBatch - pushed, count);
+                if (run == nullptr) {
+                    (void)producer.wait_for_space();
+                    continue;
+                }
+                std::memcpy(run, batch.data() + pushed, count * sizeof(Request));
+                producer.stage(count);
+                pushed += count;
+            }
+            producer.flush();
         }
-        producer.flush();
     });
     SpscConsumer<Request> consumer(binding.pair.requests(), signals.signals(), RingParty::Provider,
                                    RingParty::Caller);
+    std::vector<Request> batch(kBatch);
     uint64_t expected = 0, wrong = 0;
     for (auto _ : state) {
-        for (uint64_t i = 0; i < kMessagesPerIteration; ++i) {
-            const Request* entry;
-            while ((entry = consumer.peek()) == nullptr) (void)consumer.wait_for_entries();
-            Request copy = *entry;
-            consumer.consume();
-            if (i % kBatch == kBatch - 1) consumer.release();
-            wrong += copy.request_id != expected++;
-            benchmark::DoNotOptimize(copy);
+        for (uint64_t taken = 0; taken < kMessagesPerIteration;) {
+            uint64_t count = 0;
+            const Request* run =
+                consumer.peek_run(std::min<uint64_t>(kBatch, kMessagesPerIteration - taken), count);
+            if (run == nullptr) {
+                (void)consumer.wait_for_entries();
+                continue;
+            }
+            std::memcpy(batch.data(), run, count * sizeof(Request));
+            consumer.consume(count);
+            consumer.release();
+            for (uint64_t j = 0; j < count; ++j) wrong += batch[j].request_id != expected++;
+            taken += count;
         }
+        benchmark::DoNotOptimize(batch.data());
     }
-    consumer.release();
     producer_thread.join();
     if (wrong != 0) state.SkipWithError("the ring lost or reordered messages");
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kMessagesPerIteration));

@@ -189,11 +189,29 @@ public:
         return &entries_[next & mask_];
     }
 
+    // Up to `wanted` free slots in a row starting at the slot try_reserve() returns (a run
+    // stops at the end of the entry array), for a burst filled with one copy; `count` gets
+    // how many (0: the ring is full). Filling them and calling stage(count) is the same as
+    // try_reserve() and stage() that many times.
+    Entry* try_reserve_run(uint64_t wanted, uint64_t& count) {
+        uint64_t next = head_ + staged_;
+        uint64_t free = mask_ + 1 - (next - cached_tail_);
+        if (free < wanted) {
+            cached_tail_ = detail::shared(control_->tail).load(std::memory_order_acquire);
+            free = mask_ + 1 - (next - cached_tail_);
+        }
+        uint64_t to_end = mask_ + 1 - (next & mask_);
+        count = wanted < free ? wanted : free;
+        if (count > to_end) count = to_end;
+        return count == 0 ? nullptr : &entries_[next & mask_];
+    }
+
     // Marks the reserved slot filled but keeps it invisible, so that several entries go
     // out with one index store by flush() (or the next publish()). The store is the
     // expensive part of a publish (see publish()), so batching pays when entries come in
     // bursts; the consumer sees nothing until the flush.
     void stage() { ++staged_; }
+    void stage(uint64_t count) { staged_ += count; }
 
     // Makes the reserved slot (and any staged before it) visible and rings the doorbell if
     // the consumer sleeps.
@@ -270,8 +288,21 @@ public:
         return &entries_[tail_ & mask_];
     }
 
+    // Up to `wanted` published entries in a row from the one peek() returns (a run stops at
+    // the end of the entry array), for a burst taken with one copy; `count` gets how many
+    // (0: none). consume(count) then takes them.
+    const Entry* peek_run(uint64_t wanted, uint64_t& count) {
+        if (cached_head_ - tail_ < wanted) reload_head(std::memory_order_acquire);
+        uint64_t ready = cached_head_ - tail_;
+        uint64_t to_end = mask_ + 1 - (tail_ & mask_);
+        count = wanted < ready ? wanted : ready;
+        if (count > to_end) count = to_end;
+        return count == 0 ? nullptr : &entries_[tail_ & mask_];
+    }
+
     // Takes the entry peek() returned. Private to this end until release().
     void consume() { ++tail_; }
+    void consume(uint64_t count) { tail_ += count; }
 
     // Hands every consumed slot back to the producer in one store and wakes the producer
     // if it waits for space. Batching consume() calls under one release() saves stores.

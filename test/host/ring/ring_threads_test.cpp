@@ -64,6 +64,9 @@ struct StreamOptions {
     // Membarrier: plain index stores, sleepers run the barrier (IndexOrder::PeerBarrier);
     // None: sequentially consistent index stores (IndexOrder::Fenced, the kernel's choice).
     PeerBarrier barrier = PeerBarrier::Membarrier;
+    // Both ends move runs (try_reserve_run of up to 5, peek_run of up to 3) instead of
+    // one entry at a time.
+    bool runs = false;
 };
 
 struct StreamResult {
@@ -82,12 +85,26 @@ StreamResult stream(const StreamOptions& options) {
     std::thread producer_thread([&] {
         SpscProducer<Request> producer(pair.pair.requests(), signals.signals(), RingParty::Caller,
                                        RingParty::Provider);
-        for (uint64_t i = 0; i < options.count; ++i) {
+        for (uint64_t i = 0; i < options.count;) {
+            if (options.runs) {
+                uint64_t count = 0;
+                uint64_t wanted = std::min<uint64_t>(5, options.count - i);
+                Request* run = producer.try_reserve_run(wanted, count);
+                if (run == nullptr) {
+                    if (producer.wait_for_space() == WaitOutcome::Closed) return;
+                    continue;
+                }
+                for (uint64_t k = 0; k < count; ++k) put_sequence(run[k], i + k);
+                producer.stage(count);
+                producer.flush();
+                i += count;
+                continue;
+            }
             Request* slot;
             while ((slot = producer.try_reserve()) == nullptr) {
                 if (producer.wait_for_space() == WaitOutcome::Closed) return;
             }
-            put_sequence(*slot, i);
+            put_sequence(*slot, i++);
             producer.publish();
             if (options.producer_pause.count() != 0)
                 std::this_thread::sleep_for(options.producer_pause);
@@ -98,20 +115,35 @@ StreamResult stream(const StreamOptions& options) {
     StreamResult result;
     SpscConsumer<Request> consumer(pair.pair.requests(), signals.signals(), RingParty::Provider,
                                    RingParty::Caller);
-    for (;;) {
-        const Request* entry = consumer.peek();
-        if (entry == nullptr) {
-            if (consumer.wait_for_entries() == WaitOutcome::Closed) break;
-            continue;
-        }
+    auto take = [&](const Request& entry) {
         uint64_t value;
-        std::memcpy(&value, entry->payload, sizeof(value));
-        consumer.consume();
+        std::memcpy(&value, entry.payload, sizeof(value));
         if (value != result.received && result.first_bad_index == ~uint64_t{0}) {
             result.first_bad_index = result.received;
             result.first_bad_value = value;
         }
         ++result.received;
+    };
+    for (;;) {
+        if (options.runs) {
+            uint64_t count = 0;
+            const Request* run = consumer.peek_run(3, count);
+            if (run == nullptr) {
+                if (consumer.wait_for_entries() == WaitOutcome::Closed) break;
+                continue;
+            }
+            for (uint64_t k = 0; k < count; ++k) take(run[k]);
+            consumer.consume(count);
+            consumer.release();
+            continue;
+        }
+        const Request* entry = consumer.peek();
+        if (entry == nullptr) {
+            if (consumer.wait_for_entries() == WaitOutcome::Closed) break;
+            continue;
+        }
+        take(*entry);
+        consumer.consume();
         if (result.received % 8 == 0) consumer.release();  // batched hand-back
         if (options.consumer_work.count() != 0) busy_for(options.consumer_work);
         if (options.consumer_stall_every != 0 &&
@@ -142,6 +174,15 @@ TEST(RingThreads, TinyRingStreamKeepsEveryMessageInOrderUnderBackpressure) {
     expect_exact_stream(result, count);
     EXPECT_GT(result.counters.full_ring_waits, 0u) << "backpressure never happened";
     EXPECT_GT(result.counters.space_wakeups, 0u) << "a waiting producer was never woken";
+}
+
+TEST(RingThreads, RunsAcrossTheWrapKeepEveryMessageInOrder) {
+    // A ring of 8 with runs of up to 5 in and 3 out: runs end at the wrap and at the other
+    // end's index; with no polling, every empty or full ring sleeps.
+    const uint64_t count = messages(200'000);
+    StreamResult result = stream(
+        {.entries = 8, .spin_polls = 0, .count = count, .consumer_stall_every = 0, .runs = true});
+    expect_exact_stream(result, count);
 }
 
 TEST(RingThreads, SleepingEndsOnEveryMessageStillLoseNothing) {

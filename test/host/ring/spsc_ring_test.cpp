@@ -240,6 +240,69 @@ TEST(SpscRing, StagedEntriesStayInvisibleUntilOneFlush) {
     }
 }
 
+// Runs stop at the end of the entry array and at the other end's index, and mix with the
+// one-entry calls: a burst of 3 in a ring of 8 at every offset, with partial takes.
+TEST(SpscRing, RunsStopAtTheWrapAndAtTheOtherEnd) {
+    Pair pair(8);
+    ScriptedSignals scripted;
+    Ends ends(pair.pair, &scripted.signals);
+    uint64_t count = 99;
+    EXPECT_EQ(ends.consumer.peek_run(4, count), nullptr);
+    EXPECT_EQ(count, 0u);
+
+    uint64_t next_push = 0, next_pop = 0;
+    for (int round = 0; round < 200; ++round) {
+        // Fill up to 3 with runs; a run never crosses the end of the array.
+        for (uint64_t wanted = 3; wanted > 0;) {
+            Request* run = ends.producer.try_reserve_run(wanted, count);
+            if (run == nullptr) break;
+            uint64_t first_slot = ends.producer.next_index() % 8;
+            ASSERT_LE(first_slot + count, 8u) << "a run crossed the end of the array";
+            for (uint64_t i = 0; i < count; ++i) {
+                std::memset(&run[i], 0, sizeof(Request));
+                uint64_t value = next_push++;
+                std::memcpy(run[i].payload, &value, sizeof(value));
+            }
+            ends.producer.stage(count);
+            wanted -= count;
+        }
+        ends.producer.flush();
+        ASSERT_LE(ends.producer.occupancy(), 8u);
+        // Take round % 3 + 1 entries with runs, the rest of the time one by one.
+        uint64_t take = round % 3 + 1;
+        while (take > 0) {
+            const Request* run = ends.consumer.peek_run(take, count);
+            if (run == nullptr) break;
+            uint64_t first_slot = ends.consumer.tail() % 8;
+            ASSERT_LE(first_slot + count, 8u);
+            for (uint64_t i = 0; i < count; ++i) {
+                uint64_t value = 0;
+                std::memcpy(&value, run[i].payload, sizeof(value));
+                ASSERT_EQ(value, next_pop++) << "out of order in round " << round;
+            }
+            ends.consumer.consume(count);
+            take -= count;
+        }
+        ends.consumer.release();
+    }
+    uint64_t value = 0;
+    while (ends.pop(value)) ASSERT_EQ(value, next_pop++);
+    EXPECT_EQ(next_pop, next_push);
+
+    // A full ring gives no run; a consumed but unreleased slot is not free.
+    while (ends.push(next_push)) ++next_push;
+    EXPECT_EQ(ends.producer.try_reserve_run(1, count), nullptr);
+    EXPECT_EQ(count, 0u);
+    ASSERT_NE(ends.consumer.peek_run(2, count), nullptr);
+    ends.consumer.consume(count);
+    EXPECT_EQ(ends.producer.try_reserve_run(1, count), nullptr) << "slot reused before release()";
+    ends.consumer.release();
+    EXPECT_NE(ends.producer.try_reserve_run(8, count), nullptr);
+    EXPECT_GE(count, 1u);
+    EXPECT_LE(count, 2u);
+    EXPECT_TRUE(scripted.wakes.empty()) << "a doorbell without a sleeper";
+}
+
 TEST(SpscRing, WaitForSpacePublishesStagedEntriesBeforeSleeping) {
     Pair pair(2);
     ScriptedSignals scripted;
