@@ -127,7 +127,8 @@ class GuestParsingTest(unittest.TestCase):
               "switches); yield without a switch: 3000 ns; ratio 6.00\numka> measure ring\n"
               "ring round trip (CharDevice.info, caller cpu 0, provider cpu 2): 3249 ns per call over "
               "20000 calls (3 doorbells)\ndirect call through the service slot: 183 ns per call; "
-              "ring/direct 17.75\numka> measure caps\ncapability lookup (service_directory.Directory."
+              "ring/direct 17.75\none cache line to cpu 2 and back: 1625 ns per round trip; ring/ping-pong "
+              "2.00x\numka> measure caps\ncapability lookup (service_directory.Directory."
               "provider of kernel_services.Log): 845.20 ns; baseline call (kernel_services.Log.level) "
               "18.60 ns; ratio 45.44 (100000 rounds each)\numka> mods\n"
               "serial_console          1    1 ring             3       16    1200    900  verified   loaded\numka> poweroff\n")
@@ -146,6 +147,13 @@ class GuestParsingTest(unittest.TestCase):
             "guest tcg", self.runs(), "measure caps",
             r"capability lookup \(.*?\): ([\d.]+) ns; baseline call \(.*?\) ([\d.]+) ns", "caps", "call")
         self.assertAlmostEqual(rows[0]["ratio"], 845.2 / 18.6)
+        ring, direct = run_benchmarks.pair_rows("guest tcg", self.runs(), "measure ring",
+                                                run_benchmarks.RING_VERSUS_DIRECT, "ring", "direct")
+        self.assertAlmostEqual(ring["ratio"], 3249 / 183)
+        ring, line = run_benchmarks.pair_rows("guest tcg", self.runs(), "measure ring",
+                                              run_benchmarks.RING_VERSUS_LINE, "ring", "line")
+        self.assertAlmostEqual(ring["ratio"], 3249 / 1625)
+        self.assertEqual(line["value"], 1625)
 
     def test_unparsable_output_is_a_failed_row(self) -> None:
         rows = run_benchmarks.pair_rows("guest tcg", [{"output": "umka> measure ring\nusage\numka> "}],

@@ -195,6 +195,12 @@ def parsed(runs: list[dict], command: str, pattern: str) -> list[tuple[float, ..
     return values
 
 
+# `measure ring`'s round trip against a direct call, and against one cache line moved to
+# the provider's CPU and back (the floor of any cross-CPU call).
+RING_VERSUS_DIRECT = r"ring round trip \(.*?\): (\d+) ns per call.*?direct call through the service slot: (\d+) ns"
+RING_VERSUS_LINE = r"ring round trip \(.*?\): (\d+) ns per call.*?one cache line to cpu \d+ and back: (\d+) ns"
+
+
 def pair_rows(suite: str, runs: list[dict], command: str, pattern: str, figure: str,
               baseline_figure: str, unit: str = "ns") -> list[dict]:
     try:
@@ -276,10 +282,12 @@ def guest_rows(build: Path, accel: str, boots: int, work: Path) -> tuple[list[di
                           r"context switch: (\d+) ns per switch.*?yield without a switch: (\d+) ns",
                           "context switch (yield + pick + switch), smp 1", "yield with no switch, smp 1")
     if 4 in runs:
-        rows += pair_rows(suite, runs[4], "measure ring",
-                          r"ring round trip \(.*?\): (\d+) ns per call.*?direct call through the service slot: (\d+) ns",
+        rows += pair_rows(suite, runs[4], "measure ring", RING_VERSUS_DIRECT,
                           "ring round trip across CPUs (CharDevice.info), smp 4",
                           "direct call through the service slot, smp 4")
+        rows += pair_rows(suite, runs[4], "measure ring", RING_VERSUS_LINE,
+                          "ring round trip across CPUs, against the line's round trip, smp 4",
+                          "one cache line to the provider's CPU and back, smp 4")
     return rows, details
 
 

@@ -8,7 +8,8 @@
 //           (measure_switch.cpp);
 //   ring    CharDevice.info over a ring binding whose provider thread runs on another
 //           CPU (nucleus_mechanism.Rings) against a direct call through the provider's
-//           own service slot.
+//           own service slot, and against one cache line handed to that CPU and back
+//           (measure_pingpong.cpp: the floor of any cross-CPU call).
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/nucleus_mechanism.hpp"
 #include "workload.h"
@@ -136,6 +137,12 @@ Status measure_ring(Command& command, uint64_t rounds) {
         command.out.add("measure: a CharDevice.info call failed\n");
         return UMKA_KABI_EIO;
     }
+    // On the CPU the provider thread used, now that the ring is closed.
+    uint64_t ping_pong_ns = 0;
+    Status bounced =
+        time_ping_pong(command, interrupt, counters.provider_cpu, rounds, &ping_pong_ns);
+    if (bounced.code() == UMKA_KABI_ECANCELED) return interrupted(command);
+    if (bounced.is_error()) return bounced;
     Output& out = command.out;
     out.add("ring round trip (CharDevice.info, caller cpu ").number(here).add(", provider cpu ");
     out.number(counters.provider_cpu).add("): ").number(ring_ns / rounds);
@@ -143,6 +150,9 @@ Status measure_ring(Command& command, uint64_t rounds) {
     out.add(" doorbells)\n");
     out.add("direct call through the service slot: ").number(direct_ns / rounds);
     out.add(" ns per call; ring/direct ").ratio(ring_ns, direct_ns).add("\n");
+    out.add("one cache line to cpu ").number(counters.provider_cpu).add(" and back: ");
+    out.number(ping_pong_ns / rounds).add(" ns per round trip; ring/ping-pong ");
+    out.ratio(ring_ns, ping_pong_ns).add("\n");
     return Status::ok();
 }
 

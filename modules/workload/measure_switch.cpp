@@ -165,18 +165,11 @@ Status run_switch(Command& command, Interrupt& interrupt, uint32_t cpu, PingPong
     run->yield_ns = game.stayed.median();
     reset(game);
     __atomic_store_n(&game.partner, PartnerState::Running, __ATOMIC_RELEASE);
-    static constexpr char kName[] = "yield-partner";
     services::Thread partner{};
     // High is the console's own weight (nice -10), so neither side is favoured.
-    Status spawned = command.threads.spawn_thread(
-        reinterpret_cast<uint64_t>(&partner_turns), reinterpret_cast<uint64_t>(&game),
-        services::ThreadPriority::High, services::ThreadPlacement::OnCpu, cpu, kName,
-        sizeof kName - 1, &partner);
-    if (spawned.is_error()) {
-        command.out.add("measure: could not start the partner thread (");
-        command.out.add(errno_name(spawned.code())).add(")\n");
-        return spawned;
-    }
+    Status spawned = spawn_partner(command, &partner_turns, reinterpret_cast<uint64_t>(&game), cpu,
+                                   "yield-partner", &partner);
+    if (spawned.is_error()) return spawned;
     bool finished = console_turns(command, interrupt, game, Phase::WithPartner);
     if (!finished) __atomic_store_n(&game.partner, PartnerState::Stop, __ATOMIC_RELEASE);
     int32_t exit_status = 0;

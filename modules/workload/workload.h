@@ -124,6 +124,17 @@ Status probe_dma(Command& command);
 // `measure switch ROUNDS` (measure_switch.cpp), after measure_command checked ROUNDS.
 Status measure_switch(Command& command, uint64_t rounds);
 
+// A partner thread of a measurement, pinned to `cpu` at the console's weight (High); prints
+// the spawn error, naming the thread.
+Status spawn_partner(Command& command, int32_t (*function)(uint64_t), uint64_t argument,
+                     uint32_t cpu, const char* name, services::Thread* thread);
+
+// Nanoseconds for `rounds` round trips of one cache line between this CPU and a partner
+// thread pinned to `cpu` (measure_pingpong.cpp): the floor of a cross-CPU call. ECANCELED on
+// Ctrl-C, ETIMEDOUT when the partner never answers, the spawn error (printed) otherwise.
+Status time_ping_pong(Command& command, Interrupt& interrupt, uint32_t cpu, uint64_t rounds,
+                      uint64_t* elapsed_ns);
+
 // nucleus_mechanism.Rings (its slot kept in the state once found); false when the nucleus
 // publishes none.
 bool find_rings(Command& command, umka::kabi::nucleus_mechanism::RingsRef* rings);

@@ -226,7 +226,7 @@ TEST_F(Workload, MeasureSwitchNamesTheSpawnErrorOfItsPartner) {
     int32_t status = 0;
     // The yields alone run (the host's yield returns at once); the partner is refused.
     EXPECT_EQ(run("measure switch 10", &status),
-              "measure: could not start the partner thread (EAGAIN)\n");
+              "measure: could not start yield-partner on cpu 0 (EAGAIN)\n");
     EXPECT_EQ(status, UMKA_KABI_EAGAIN);
 }
 

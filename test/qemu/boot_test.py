@@ -745,6 +745,8 @@ def scenario_ring_load(build: Path, accel: str) -> None:
                      r"over 500 calls", output) is not None, "measure ring did not run")
     expect(re.search(r"direct call through the service slot: \d+ ns per call; ring/direct \d+\.\d\dx",
                      output) is not None, "measure ring printed no direct baseline")
+    expect(re.search(r"one cache line to cpu [1-3] and back: [1-9]\d* ns per round trip; ring/ping-pong "
+                     r"\d+\.\d\dx", output) is not None, "measure ring printed no ping-pong floor")
     expect_clean_power_off(status, output)
 
 
