@@ -299,16 +299,25 @@ def summary_row(suite: str, figure: str, triple: tuple[float, float, float], n: 
     return entry
 
 
+def add_note(entry: dict, text: str) -> None:
+    entry["note"] = f"{entry['note']}; {text}" if entry.get("note") else text
+
+
 def swap_rows(build: Path, accel: str, cycles: int, smps: list[int]) -> list[dict]:
+    """The pause of each service at each CPU count, and under TCG also at smp 1 with
+    -icount (guest time = instructions executed, 1 ns each): the pause's work, free of
+    the emulator's costs for code that runs once per swap."""
     import evolution_bench  # the guest's evolution bundle comes with test/qemu/boot_test.py
     suite = f"swap {accel}"
     rows = []
-    for smp in smps:
+    configurations = [(smp, False) for smp in smps] + ([(1, True)] if accel == "tcg" else [])
+    for smp, icount in configurations:
         for service in ("scheduler", "kernel_heap"):
-            print(f"bench: {2 * cycles} swaps of {service}, smp {smp}", file=sys.stderr, flush=True)
-            where = f"{service}, smp {smp}"
+            print(f"bench: {2 * cycles} swaps of {service}, smp {smp}{', icount' if icount else ''}",
+                  file=sys.stderr, flush=True)
+            where = f"{service}, smp {smp}" + (", icount (1 ns = 1 instruction)" if icount else "")
             try:
-                result = evolution_bench.measure(build, accel, smp, service, cycles)
+                result = evolution_bench.measure(build, accel, smp, service, cycles, icount=icount)
             except Exception as error:  # noqa: BLE001 - any failure becomes the row's reason
                 rows.append(report.failed_row(suite, f"swap pause, {where}", str(error).strip()[:300]))
                 continue
@@ -326,9 +335,9 @@ def swap_rows(build: Path, accel: str, cycles: int, smps: list[int]) -> list[dic
                     rows.append(report.alone(summary_row(suite, f"{label}, {where}", result[key], swaps)))
             if result.get("prebuilt_current"):
                 current, pauses = result["prebuilt_current"]
-                pause["note"] += f"; the pre-built state was current in {current} of {pauses} pauses"
+                add_note(pause, f"the pre-built state was current in {current} of {pauses} pauses")
             if swaps != result["attempted"]:
-                pause["note"] += f"; only {swaps} of {result['attempted']} swaps completed"
+                add_note(pause, f"only {swaps} of {result['attempted']} swaps completed")
     return rows
 
 

@@ -48,15 +48,17 @@ class MeasureError(Exception):
 
 
 def measure(build: Path, accel: str, smp: int, service: str, cycles: int,
-            rendezvous: int = RENDEZVOUS_RUNS) -> dict:
-    """One boot: `rendezvous` empty stop-the-worlds, then 2 x `cycles` swaps of `service`.
+            rendezvous: int = RENDEZVOUS_RUNS, icount: bool = False) -> dict:
+    """One boot: `rendezvous` empty stop-the-worlds, then 2 x `cycles` swaps of `service`;
+    with `icount`, under TCG's -icount (guest time = instructions executed, 1 ns each).
     Returns min/median/max (us) of the pause, the state transfer, the gathering and the whole
     swap, the empty stop-the-world hold windows (us) of the same boot, and how many pauses
     found the pre-built state current."""
     command = f"evolve --allow-downgrade cycle {service} {service}-v2.umod {service}.umod {cycles}"
     script = [WORKLOADS[service], "wait 200"] + ["rendezvous"] * rendezvous + [command, "load stop", "poweroff"]
     with contextlib.redirect_stdout(io.StringIO()):  # the guest's console: parsed, not shown
-        status, output = boot_test.boot_evolution(build, accel, script, smp=smp, timeout=3000)
+        status, output = boot_test.boot_evolution(build, accel, script, smp=smp, timeout=3000,
+                                                  options=("--icount",) if icount else ())
     if status != 0:
         tail = " / ".join(line.strip() for line in output.strip().splitlines()[-4:])
         raise MeasureError(f"the guest did not power off (smp {smp}, {service}, status {status}): {tail}")
@@ -94,6 +96,8 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=50, help="A -> B -> A cycles (2 swaps each)")
     parser.add_argument("--smp", type=int, action="append", help="CPU counts (default 1, 2, 4)")
     parser.add_argument("--service", action="append", choices=sorted(WORKLOADS))
+    parser.add_argument("--icount", action="store_true",
+                        help="TCG with -icount: guest time = instructions executed (1 ns each)")
     arguments = parser.parse_args()
     print(f"guest ({arguments.accel}), {2 * arguments.cycles} swaps per row; times in us, min / median / max")
     print("| CPUs | service | swaps | pause | state transfer | gathering | whole swap | "
@@ -102,7 +106,8 @@ def main() -> int:
     for smp in arguments.smp or [1, 2, 4]:
         for service in arguments.service or ["scheduler", "kernel_heap"]:
             try:
-                print(table_row(measure(arguments.build, arguments.accel, smp, service, arguments.cycles)), flush=True)
+                print(table_row(measure(arguments.build, arguments.accel, smp, service, arguments.cycles,
+                                        icount=arguments.icount)), flush=True)
             except MeasureError as error:
                 raise SystemExit(f"evolution bench: {error}") from None
     return 0
