@@ -66,6 +66,7 @@ constexpr uint8_t kInterruptReceiveData = 0x01;
 
 // SerialState.configured.
 enum class Configured : uint8_t { No = 0, Polled = 1, Interrupts = 2 };
+static_assert(uint8_t(Configured::Interrupts) == umka::serial_driver::kLastConfigured);
 
 constexpr uint8_t kLineStatusDataReady = 0x01;
 constexpr uint8_t kLineStatusTransmitEmpty = 0x20;     // THRE: FIFO (or THR) empty
@@ -95,6 +96,7 @@ static_assert(kReceiveCapacity == 256 && (kReceiveCapacity & (kReceiveCapacity -
 // SerialState.opened: zero while closed ("nonzero while the device is open"), and which
 // kind of open it is, so read() knows whether to wait.
 enum class OpenState : uint8_t { Closed = 0, Blocking = 1, NonBlocking = 2 };
+static_assert(uint8_t(OpenState::NonBlocking) == umka::serial_driver::kLastOpenState);
 
 constexpr char kDeviceName[] = "ttyS0";
 constexpr uint16_t kTtySerialMajor = 4;  // Linux: ttyS<n> is major 4, minor 64 + n

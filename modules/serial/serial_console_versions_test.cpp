@@ -138,3 +138,26 @@ TEST_F(SerialVersions, ACorruptRingIsRefusedAndTheOldDriverKeepsServing) {
 }
 
 }  // namespace
+
+namespace {
+
+// A crash that poisoned the whole state (FaultKind::CorruptState writes 0xa5 everywhere):
+// the ring looks empty, but no mode the driver writes is 0xa5, so the import refuses it.
+TEST_F(SerialVersions, APoisonedStateIsRefusedThoughItsRingLooksEmpty) {
+    ASSERT_TRUE(device_.open(kNonBlocking).is_ok());
+    auto& old_state = state<schema::SerialStateV1>();
+    schema::SerialStateV1 kept = old_state;
+    __builtin_memset(&old_state, 0xa5, sizeof old_state);
+    EXPECT_EQ(old_state.receive_tail - old_state.receive_head, 0u);
+    EXPECT_EQ(evolve(umka::harness::module_under_test()), UMKA_KABI_EINVAL);
+    old_state = kept;
+    old_state.opened = 3;  // one past NonBlocking
+    EXPECT_EQ(evolve(umka::harness::module_under_test()), UMKA_KABI_EINVAL);
+    old_state = kept;
+    old_state.configured = 3;  // one past Interrupts
+    EXPECT_EQ(evolve(umka::harness::module_under_test()), UMKA_KABI_EINVAL);
+    old_state = kept;
+    EXPECT_EQ(evolve(umka::harness::module_under_test()), 0);
+}
+
+}  // namespace

@@ -16,8 +16,10 @@ int32_t import_serial_state(const UmkaStateImport* import) {
             .is_error()) {
         return UMKA_KABI_EINVAL;
     }
-    // The ring's counters run freely; more than the buffer holds is no ring at all.
-    if (state.receive_tail - state.receive_head > sizeof(state.receive_buffer)) {
+    // The ring's counters run freely; more than the buffer holds is no ring at all. A mode
+    // the driver never writes is no state of it either (a crash may have scribbled it).
+    if (state.receive_tail - state.receive_head > sizeof(state.receive_buffer) ||
+        state.configured > kLastConfigured || state.opened > kLastOpenState) {
         return UMKA_KABI_EINVAL;
     }
     __builtin_memcpy(import->new_base, &state, sizeof(state));

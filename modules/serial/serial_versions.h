@@ -17,6 +17,11 @@ namespace umka::serial_driver {
 
 namespace schema = kabi::serial_console;
 
+// The largest values SerialState.configured (Configured::Interrupts) and .opened
+// (OpenState::NonBlocking) take (serial.cpp); a state with more is none of this driver's.
+inline constexpr uint8_t kLastConfigured = 2;
+inline constexpr uint8_t kLastOpenState = 2;
+
 // Linux's TIOCGICOUNT and the struct serial_icounter_struct it fills (20 ints).
 inline constexpr uint32_t kTiocGetInterruptCounts = 0x545D;
 inline constexpr uint64_t kInterruptCountsSize = 80;

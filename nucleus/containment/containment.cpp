@@ -144,8 +144,14 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
     uint64_t recovered;
     ArmedFault armed;
     if (module != nullptr && take_armed_fault(module, armed)) {
-        log("containment: injecting fault %u into '%s' (its fault site, in place of a call)\n",
-            armed.kind, module);
+        if (armed.armed == UMKA_FAULT_CORRUPT_STATE) {
+            log("containment: injecting fault %u into '%s' (%lu bytes of its state overwritten, "
+                "then its fault site, in place of a call)\n",
+                armed.armed, module, armed.scribbled);
+        } else {
+            log("containment: injecting fault %u into '%s' (its fault site, in place of a call)\n",
+                armed.kind, module);
+        }
         recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
     } else {
         recovered = arch_guarded_call(&point.context, function, argument);
@@ -293,13 +299,19 @@ Health recover(const ContainedFault& fault) {
         }
     }
     Status restarted = Errno::NotFound;
+    RestartState state = RestartState::Carried;
     if (file[0] != '\0') {
+        // The state may be what crashed it: one the fresh instance refuses is replaced by
+        // fresh state (the log says so), rather than leaving the module failed.
         evolution::EvolveRequest request{fault.module, file, evolution::EvolveMode::Swap,
-                                         evolution::DowngradePolicy::Allow};
+                                         evolution::DowngradePolicy::Allow,
+                                         evolution::RefusedState::StartFresh};
         for (uint32_t attempt = 0; attempt < kBusyRetries; ++attempt) {
             evolution::EvolveReport report =
                 evolution::evolve(request, evolution::StateCheck::Skip);
             restarted = report.status;
+            if (report.facts.state_start == evolution::StateStart::Fresh)
+                state = RestartState::Fresh;
             if (restarted.is_error() && restarted.error() == Errno::Busy &&
                 report.log_sequence == 0) {
                 sched::sleep_ns(kBusyRetryNs);  // another evolution runs: wait for it
@@ -316,7 +328,7 @@ Health recover(const ContainedFault& fault) {
     {
         SpinLockGuard guard(book_lock);
         if (restarted.is_ok()) {
-            book.restarted(fault.module, fault.sequence, recovery_ns);
+            book.restarted(fault.module, fault.sequence, recovery_ns, state);
         } else {
             book.restart_failed(fault.module, fault.sequence, restarted.error());
         }

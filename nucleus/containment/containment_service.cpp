@@ -64,6 +64,7 @@ struct CrashesService {
                 out.cpu = report->cpu;
                 out.restart_error = uint32_t(report->restart_error);
                 out.outcome = api::Health(uint8_t(report->outcome));
+                out.restart_state = api::RestartState(uint8_t(report->restart_state));
                 copy_text(out.module, report->module);
                 copy_text(out.fault, report->fault);
                 copy_text(out.symbol, report->symbol);

@@ -125,7 +125,8 @@ Decision CrashBook::record_crash(const CrashFacts& facts, uint64_t& sequence) {
     return Decision::Restart;
 }
 
-void CrashBook::restarted(const char* module, uint64_t sequence, uint64_t recovery_ns) {
+void CrashBook::restarted(const char* module, uint64_t sequence, uint64_t recovery_ns,
+                          RestartState state) {
     ModuleCrashes* entry = find(module);
     if (entry == nullptr) return;
     entry->health = Health::Running;
@@ -133,6 +134,7 @@ void CrashBook::restarted(const char* module, uint64_t sequence, uint64_t recove
     if (CrashReport* report = report_numbered(sequence)) {
         report->recovery_ns = recovery_ns;
         report->outcome = Health::Running;
+        report->restart_state = state;
     }
 }
 

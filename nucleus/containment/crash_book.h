@@ -33,6 +33,8 @@ inline constexpr size_t kSymbolBytes = 112;
 
 enum class Health : uint8_t { Running = 0, Recovering = 1, Failed = 2 };
 enum class Decision : uint8_t { Restart, AwaitRestart, Fail };
+// What a restarted instance began with (containment.RestartState).
+enum class RestartState : uint8_t { Carried = 0, Fresh = 1 };
 
 const char* health_name(Health health);
 
@@ -62,6 +64,7 @@ struct CrashReport {
     uint32_t cpu;
     Errno restart_error;
     Health outcome;
+    RestartState restart_state;
     char module[kNameBytes];
     char fault[kFaultNameBytes];
     char symbol[kSymbolBytes];
@@ -88,7 +91,8 @@ public:
     // Records a contained fault; `sequence` receives its report's number.
     Decision record_crash(const CrashFacts& facts, uint64_t& sequence);
     // The module's fresh instance is serving: `recovery_ns` from the fault of `sequence`.
-    void restarted(const char* module, uint64_t sequence, uint64_t recovery_ns);
+    void restarted(const char* module, uint64_t sequence, uint64_t recovery_ns,
+                   RestartState state = RestartState::Carried);
     // Loading the fresh instance failed: the module is Failed.
     void restart_failed(const char* module, uint64_t sequence, Errno error);
 

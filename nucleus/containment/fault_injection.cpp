@@ -15,6 +15,8 @@ constinit SpinLock armed_lock{LockLevel::CrashBook};
 constinit std::atomic<bool> armed_flag{false};
 constinit char armed_module[kNameBytes] = {};
 constinit uint32_t armed_kind = 0;
+// What FaultKind::CorruptState writes over a module's state (as slab poisoning does).
+constexpr uint8_t kStatePoison = 0xa5;
 
 const loader::ModuleRecord* loaded_module(const char* name) {
     loader::ModuleSystem& system = loader::module_system();
@@ -32,7 +34,7 @@ const loader::ModuleRecord* loaded_module(const char* name) {
 }  // namespace
 
 Status arm_fault(const char* module, uint32_t kind) {
-    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_STACK_OVERFLOW) {
+    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_CORRUPT_STATE) {
         return Errno::InvalidArgument;
     }
     size_t length = __builtin_strlen(module);
@@ -71,7 +73,19 @@ bool take_armed_fault(const char* module, ArmedFault& armed) {
     const loader::ModuleRecord* record = loaded_module(module);
     if (record == nullptr || record->image.fault_site == nullptr) return false;
     armed.site = record->image.fault_site;
+    armed.armed = kind;
     armed.kind = kind;
+    armed.scribbled = 0;
+    if (kind == UMKA_FAULT_CORRUPT_STATE) {
+        // The module's bug, done on its behalf: a poison byte over every region it keeps,
+        // then the crash. Not zeroes: a zero state is a valid fresh one.
+        const UmkaModuleBinding& binding = record->binding->binding;
+        for (uint32_t index = 0; index < binding.state_count; ++index) {
+            __builtin_memset(binding.states[index].base, kStatePoison, binding.states[index].size);
+            armed.scribbled += binding.states[index].size;
+        }
+        armed.kind = UMKA_FAULT_INVALID_OPCODE;
+    }
     return true;
 }
 

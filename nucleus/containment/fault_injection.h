@@ -12,7 +12,9 @@ namespace umka::containment {
 
 struct ArmedFault {
     UmkaFaultSiteFunction site = nullptr;
-    uint32_t kind = 0;
+    uint32_t kind = 0;       // what the site raises
+    uint32_t armed = 0;      // what was armed (CorruptState raises InvalidOpcode)
+    uint64_t scribbled = 0;  // CorruptState: bytes of state overwritten before it
 };
 
 // NotFound: no loaded module of that name; NotSupported: it has no fault site;
@@ -21,7 +23,8 @@ Status arm_fault(const char* module, uint32_t kind);
 // NotFound: nothing armed.
 Status disarm_fault();
 // True, once, for the first guarded call into `module` after arm_fault(): `armed` then holds
-// the current instance's fault site.
+// the current instance's fault site. For CorruptState the instance's state regions are
+// overwritten here, before its site runs.
 bool take_armed_fault(const char* module, ArmedFault& armed);
 
 }  // namespace umka::containment

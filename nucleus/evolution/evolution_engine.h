@@ -43,11 +43,18 @@ enum class OldImage : uint8_t {
 // Whether a replacement with a lower module version than the running one may go in.
 enum class DowngradePolicy : uint8_t { Refuse, Allow };
 
+// What a replacement's refusal of the state it was to carry over does: refuse the swap (a
+// live swap: the old module serves on), or start the replacement with fresh state
+// (a restart after a crash, docs/crash-containment.md: the old state may be what crashed
+// it). Only for modules whose state no pause hook keeps beside their regions.
+enum class RefusedState : uint8_t { RefuseSwap, StartFresh };
+
 struct EvolveRequest {
     const char* service;  // the running provider module's name ("scheduler")
     const char* file;     // a file of the boot bundle ("scheduler-v2.umod")
     EvolveMode mode;
     DowngradePolicy downgrade = DowngradePolicy::Refuse;
+    RefusedState refused_state = RefusedState::RefuseSwap;
 };
 
 // Guest cycles per phase; the caller converts to microseconds.
@@ -62,12 +69,19 @@ struct PhaseCycles {
 };
 
 // What the environment reports about the modules involved (for the report and the log).
+// What the replacement's state regions began with.
+enum class StateStart : uint8_t {
+    Carried,  // imported (or copied) from the old instance's
+    Fresh,    // zero-filled: it refused the old state (RefusedState::StartFresh)
+};
+
 struct ModuleFacts {
     uint32_t old_version;
     uint32_t new_version;  // 0 until Prepare read the new manifest
     const uint8_t* old_image_hash;
     const uint8_t* new_image_hash;  // nullptr until Prepare read the file
     size_t states_carried;          // regions with a predecessor
+    StateStart state_start;
 };
 
 struct SwapTiming {

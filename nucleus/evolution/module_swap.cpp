@@ -88,6 +88,8 @@ uint64_t ModuleSwap::time_microseconds() {
 Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& diagnostic) {
     old_ = new_ = nullptr;
     hook_count_ = 0;
+    refused_state_ = request.refused_state;
+    fresh_state_ = false;
     import_function_ = nullptr;
     retired_count_ = 0;
     regions_transferred_ = 0;
@@ -209,8 +211,13 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
     Result<size_t> carried =
         transfer_states(snapshot_sources_, source_count, targets, count, import_function_,
                         TransferMode::Prebuild, manifest.name(), diagnostic);
-    TRY(carried.status());
-    facts_.states_carried = carried.value();
+    if (carried.is_error() && refused_state_ == RefusedState::StartFresh && hook_count_ == 0) {
+        start_fresh(diagnostic);
+        diagnostic.clear();
+    } else {
+        TRY(carried.status());
+        facts_.states_carried = carried.value();
+    }
     for (size_t index = 0; index < hook_count_; ++index) TRY(hooks_[index]->dry_run(diagnostic));
     RecursiveSpinLockGuard guard(loader::capability_writer_lock());
     return modules::plan_swap_provided(*old_->binding, *new_->binding, old_->image.manifest_view,
@@ -239,7 +246,7 @@ void ModuleSwap::run_pause() {
     size_t source_count = sources_of(*old_, sources);
     pause_work_ = PauseWork::CommitOnly;
     pause_status_ = Status::ok();
-    if (since_refresh_ == SinceRefresh::MayHaveChanged &&
+    if (!fresh_state_ && since_refresh_ == SinceRefresh::MayHaveChanged &&
         !snapshots_current(sources, snapshot_sources_, source_count)) {
         // Some old region changed after Validate copied it: import the final bytes.
         pause_work_ = PauseWork::Rebuilt;
@@ -278,7 +285,7 @@ Status ModuleSwap::refresh_prebuilt(modules::Diagnostic& diagnostic) {
     StateSource sources[modules::kMaximumBoundStates];
     size_t source_count = sources_of(*old_, sources);
     PauseWork regions = PauseWork::CommitOnly;
-    if (!snapshots_current(sources, snapshot_sources_, source_count)) {
+    if (!fresh_state_ && !snapshots_current(sources, snapshot_sources_, source_count)) {
         regions = PauseWork::Rebuilt;
         take_snapshots(sources, source_count, snapshots_, snapshot_sources_);
         StateTarget targets[modules::kMaximumBoundStates];
@@ -437,6 +444,24 @@ void ModuleSwap::free_snapshots() {
     snapshot_count_ = 0;
     if (prescan_.runs != nullptr) loader::free_zeroed(prescan_.runs);
     prescan_ = sched::PrescanMarks{nullptr, 0};
+}
+
+// The replacement's regions as at a first load (zero-filled, origin FRESH, the manifest's
+// schema versions): its start sees no predecessor. The old state stays with the old image
+// until it is unloaded, unread.
+void ModuleSwap::start_fresh(const modules::Diagnostic& refusal) {
+    const modules::ManifestView& manifest = new_->image.manifest_view;
+    for (size_t index = 0; index < manifest.state_count(); ++index) {
+        UmkaStateRegion& region = new_->binding->states[index];
+        __builtin_memset(region.base, 0, region.size);
+        region.schema_version = manifest.state(index).version;
+        region.origin = UMKA_STATE_ORIGIN_FRESH;
+    }
+    fresh_state_ = true;
+    facts_.states_carried = 0;
+    facts_.state_start = StateStart::Fresh;
+    log("evolve: '%s' refused the state it was to carry over (%s); it starts with fresh state\n",
+        manifest.name(), refusal.text());
 }
 
 Status ModuleSwap::allocate_prescan(modules::Diagnostic& diagnostic) {

@@ -114,15 +114,35 @@ bool retry_after_crash(Status status, uint32_t& retries) {
     return true;
 }
 
+// A driver restarted with fresh state (it refused the state of the instance that crashed,
+// docs/crash-containment.md) has no open device and answers EBADF: opened again, once per
+// call, and the call tried again.
+bool reopen_after_reset(void* context, Status status, bool& reopened) {
+    if (status.code() != UMKA_KABI_EBADF || reopened) return false;
+    reopened = true;
+    chardev::CharDeviceRef device;
+    if (bind_device(context, &device).is_error() ||
+        device.open(chardev::OpenMode::Read | chardev::OpenMode::Write).is_error()) {
+        return false;
+    }
+    LineText text;
+    log_line(context, services::LogLevel::Warning,
+             text.add("console: the char device was closed under it (a restart with fresh "
+                      "state); opened it again"));
+    return true;
+}
+
 Status write_all(void* context, const void* data, uint64_t length) {
     const auto* bytes = static_cast<const uint8_t*>(data);
     uint32_t crash_retries = 0;
+    bool reopened = false;
     while (length != 0) {
         chardev::CharDeviceRef device;
         if (Status status = bind_device(context, &device); status.is_error()) return status;
         uint64_t transferred = 0;
         Status status = device.write(bytes, length, &transferred);
-        if (is_retry(status) || retry_after_crash(status, crash_retries)) {
+        if (is_retry(status) || retry_after_crash(status, crash_retries) ||
+            reopen_after_reset(context, status, reopened)) {
             cpu_relax();
             continue;
         }
@@ -166,12 +186,14 @@ Status write_lines(void* context, const uint8_t* text, uint64_t length) {
 // nothing is a hang-up: the console cannot go on, EIO.
 Status read_byte(void* context, uint8_t* byte) {
     uint32_t crash_retries = 0;
+    bool reopened = false;
     for (;;) {
         chardev::CharDeviceRef device;
         if (Status status = bind_device(context, &device); status.is_error()) return status;
         uint64_t transferred = 0;
         Status status = device.read(byte, 1, &transferred);
-        if (is_retry(status) || retry_after_crash(status, crash_retries)) {
+        if (is_retry(status) || retry_after_crash(status, crash_retries) ||
+            reopen_after_reset(context, status, reopened)) {
             cpu_relax();
             continue;
         }
@@ -324,14 +346,15 @@ Status drain_input(void* context, ConsoleState& state) {
         chardev::CharDeviceRef device;
         if (Status status = bind_device(context, &device); status.is_error()) return status;
         chardev::PollEvents ready{};
+        // EBADF: the driver was restarted with fresh state; the next write opens it again.
         if (Status status = device.poll(chardev::PollEvents::Readable, &ready); status.is_error()) {
-            return status;
+            return status.code() == UMKA_KABI_EBADF ? Status::ok() : status;
         }
         if (!chardev::any(ready & chardev::PollEvents::Readable)) return Status::ok();
         uint8_t bytes[kInterruptChunk];
         uint64_t transferred = 0;
         Status status = device.read(bytes, sizeof bytes, &transferred);
-        if (is_retry(status)) return Status::ok();
+        if (is_retry(status) || status.code() == UMKA_KABI_EBADF) return Status::ok();
         if (status.is_error()) return status;
         if (transferred > sizeof bytes) return UMKA_KABI_EIO;
         for (uint64_t index = 0; index < transferred; ++index) {

@@ -92,6 +92,7 @@ Status crashes(const Services& services, const Words&, Output& out) {
         if (report.recovery_ns != 0) {
             out.text(", back in ").number(report.recovery_ns / 1000).text(" us");
         }
+        if (report.restart_state == api::RestartState::Fresh) out.text(", with fresh state");
         if (report.restart_error != 0) {
             out.text(", restart failed: ").text(errno_text(int64_t(report.restart_error)));
         }

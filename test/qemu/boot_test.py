@@ -1333,6 +1333,7 @@ SCENARIOS = {
     "crash-failed": lambda build, accel: crash_scenario.run_failed(sys.modules[__name__], build, accel),
     "crash-watchdog": lambda build, accel: crash_scenario.run_watchdog(sys.modules[__name__], build, accel),
     "crash-stack": lambda build, accel: crash_scenario.run_stack_overflow(sys.modules[__name__], build, accel),
+    "crash-fresh-state": lambda build, accel: crash_scenario.run_fresh_state(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

@@ -61,6 +61,16 @@ def load_progress(tests, output: str, occurrence: int) -> tuple[str, list[int]]:
     return table, [int(count) for count in re.findall(r"^\s+thread\s+\d+: (\d+)", table, re.MULTILINE)]
 
 
+def expect_one_caller_kept_calling(tests, output: str, what: str) -> None:
+    """`load stats` before and after: the one ring caller still runs and called more."""
+    _, first = load_progress(tests, output, 0)
+    after, second = load_progress(tests, output, 1)
+    tests.expect("1 threads, 1 still running" in after or "1 thread, 1 still running" in after,
+                 f"the ring caller gave up over {what}:\n{after}")
+    tests.expect(len(first) == 1 and len(second) == 1 and second[0] > first[0],
+                 f"the ring caller did not keep calling across the restart: {first} -> {second}")
+
+
 def run_recovery(tests, build: Path, accel: str) -> None:
     """Two faults in the serial driver, each inside a request its ring provider thread serves,
     while two threads call it over rings of their own: both are contained, attributed to
@@ -184,10 +194,34 @@ def run_stack_overflow(tests, build: Path, accel: str) -> None:
                  f"'crashes' has no #DF stack overflow attributed to serial_console's recursion:\n{table}")
     tests.expect(int(found[1], 16) >= 0xffff800000000000,
                  f"the overflow's address {found[1]} is not in the nucleus's half (a thread stack's guard page)")
-    _, first = load_progress(tests, output, 0)
-    after, second = load_progress(tests, output, 1)
-    tests.expect("1 threads, 1 still running" in after or "1 thread, 1 still running" in after,
-                 f"the ring caller gave up over the overflow:\n{after}")
-    tests.expect(len(first) == 1 and len(second) == 1 and second[0] > first[0],
-                 f"the ring caller did not keep calling across the restart: {first} -> {second}")
+    expect_one_caller_kept_calling(tests, output, "the overflow")
+    tests.expect_clean_power_off(status, output)
+
+
+def run_fresh_state(tests, build: Path, accel: str) -> None:
+    """A crash that leaves the serial driver's state garbage (every byte of it 0xa5, then
+    #UD in its code), under ring load: the restart's fresh instance refuses to import that
+    state (no mode the driver writes is 0xa5), so it starts with fresh state instead of the
+    driver failing, and `crashes` says so; the console finds the device closed, opens it
+    again and keeps answering, and the ring caller that got EIO keeps calling."""
+    # Nothing is typed while the driver restarts: bytes that arrive then go to the crashed
+    # instance's receive ring, which the fresh state does not keep. The console's note that
+    # it opened the device again comes after the restart; an empty line then brings a prompt.
+    status, output = boot_with_fixture(tests, build, accel, [
+        "load start ring 1", "wait 100", "load stats", "inject serial_console state",
+        r"@when opened it again @send \n", "wait 100", "load stats", "crashes", "mods", "load stop",
+        "poweroff"], "--smp", "2")
+    # The table, not the log lines: the console's writes may interleave with the nucleus's
+    # log (run_recovery). That the console answers `crashes` and `mods` after the restart is
+    # itself the proof that it opened the fresh driver again.
+    table = tests.command_output(output, "crashes")
+    tests.expect(re.search(r"^#1 at \d+ ms on cpu \d: #UD invalid opcode in serial_console rip 0x[0-9a-f]+ "
+                           r"\(serial_console\+0x[0-9a-f]+, umka_fault_site[.\w]*\) .*-> running, back in \d+ us, "
+                           r"with fresh state$", table, re.MULTILINE) is not None,
+                 f"'crashes' has no #UD in serial_console followed by a restart with fresh state:\n{table}")
+    mods = tests.command_output(output, "mods")
+    tests.expect(re.search(r"^serial_console\s.*loaded, crashed 1, restarted 1, running, last: #UD invalid opcode$",
+                           mods, re.MULTILINE) is not None,
+                 f"'mods' does not list the driver restarted once:\n{mods}")
+    expect_one_caller_kept_calling(tests, output, "the crash")
     tests.expect_clean_power_off(status, output)

@@ -31,13 +31,15 @@ constexpr KindName kKinds[] = {
     {"noncanonical", containment::FaultKind::NonCanonical},
     {"hang", containment::FaultKind::Hang},
     {"stack", containment::FaultKind::StackOverflow},
+    {"state", containment::FaultKind::CorruptState},
 };
 
 struct Commands {
     static uint8_t precedence(void*) { return 128; }
     static Status describe(void*, void* output, uint64_t capacity, uint64_t* written) {
         static constexpr char kText[] =
-            "inject      inject MODULE null|opcode|divide|noncanonical|hang|stack: MODULE's next "
+            "inject      inject MODULE null|opcode|divide|noncanonical|hang|stack|state: MODULE's "
+            "next "
             "guarded "
             "call raises that fault | inject off\n";
         uint64_t length = sizeof kText - 1 < capacity ? sizeof kText - 1 : capacity;
@@ -75,7 +77,7 @@ struct Commands {
             if (kind == nullptr) {
                 out.line(line.add("inject: unknown fault '")
                              .add(words[2])
-                             .add("' (null, opcode, divide, noncanonical, hang, stack)"));
+                             .add("' (null, opcode, divide, noncanonical, hang, stack, state)"));
             } else {
                 status = injection.arm(words[1], __builtin_strlen(words[1]), kind->kind);
                 if (status.is_ok()) {
@@ -90,8 +92,9 @@ struct Commands {
                 }
             }
         } else {
-            out.line(line.add(
-                "usage: inject MODULE null|opcode|divide|noncanonical|hang|stack | inject off"));
+            out.line(
+                line.add("usage: inject MODULE null|opcode|divide|noncanonical|hang|stack|state | "
+                         "inject off"));
         }
         *written = out.length();
         // ENOENT from execute means "not my command" to the console: a refusal that says

@@ -13,6 +13,9 @@
 #define UMKA_FAULT_NONCANONICAL 4u   /* a write to a non-canonical address: #GP */
 #define UMKA_FAULT_HANG 5u           /* an endless loop, interrupts as they were: the watchdog */
 #define UMKA_FAULT_STACK_OVERFLOW 6u /* unbounded recursion into the stack's guard page: #DF */
+/* The nucleus overwrites the module's state regions with 0xa5, then runs the site with
+   UMKA_FAULT_INVALID_OPCODE: the site itself never sees this kind. */
+#define UMKA_FAULT_CORRUPT_STATE 7u
 
 #ifdef __cplusplus
 extern "C" {
