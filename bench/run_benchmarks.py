@@ -213,7 +213,7 @@ def pair_rows(suite: str, runs: list[dict], command: str, pattern: str, figure: 
 
 
 def module_rows(suite: str, runs: list[dict]) -> list[dict]:
-    pattern = r"^(\w+)\s+\d+\s+\d+ \w+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+verified\s+loaded$"
+    pattern = r"^(\w+)\s+\d+\s+\d+ \w+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+verified\s+loaded(?:, no memory domain)?$"
     loads: dict[str, list[tuple[int, int, int]]] = {}
     for run in runs:
         for name, _text, file_kib, load_us, verify_us in re.findall(pattern, section(run["output"], "mods"),

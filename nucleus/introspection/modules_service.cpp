@@ -96,6 +96,9 @@ struct ModulesService {
         const ModuleRecord& record = system.record(index);
         *out = api::ModuleRecord{};
         out->tier = record.tier;
+        // No module gets a memory domain yet (PKS domains are not built,
+        // docs/crash-containment.md).
+        out->isolation = api::Isolation::None;
         copy_text(out->transport, bundle::transport_name(record.transport));
         copy_text(out->signature, loader::signature_state_name(record.signature));
         copy_text(out->reason, record.reason);

@@ -35,6 +35,9 @@ Status mods(const Services& services, const Words&, Output& out) {
             out.right(kibibytes(record.file_bytes), 8).character(' ');
             out.right(record.load_us, 7).character(' ').right(record.verify_us, 6).text("  ");
             out.left_field(record.signature, 9).text("  loaded");
+            // Tier 1 promises isolation; say so when the module runs without it.
+            if (record.tier >= 1 && record.isolation == api::Isolation::None)
+                out.text(", no memory domain");
             if (record.start_failed != 0) out.text(", start failed: ").field(record.reason);
             crash_summary(services, record.name, sizeof(record.name), out);
         } else {

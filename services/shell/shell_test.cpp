@@ -598,7 +598,7 @@ TEST_F(Shell, ModsShowsLoadedAndRefusedModules) {
               "module            version tier transport text-KiB file-KiB load-us sig-us  "
               "signature  state\n"
               "console_service         1    1 ring             5       20     812    402  verified "
-              "  loaded\n"
+              "  loaded, no memory domain\n"
               "bad.umod                -    1 ring             -        -       -      -  verified "
               "  refused: ENOEXEC: unsigned\n");
     modules_.modules.clear();
@@ -622,9 +622,10 @@ TEST_F(Shell, ModsNamesEachCrashedModulesCrashesAndLastFault) {
               "module            version tier transport text-KiB file-KiB load-us sig-us  "
               "signature  state\n"
               "serial_console          1    1 ring             5       20     812    402  verified "
-              "  loaded, crashed 2, restarted 2, running, last: #GP general protection\n"
+              "  loaded, no memory domain, crashed 2, restarted 2, running, last: #GP general "
+              "protection\n"
               "console_service         1    1 ring             5       20     812    402  verified "
-              "  loaded\n");
+              "  loaded, no memory domain\n");
 }
 
 TEST_F(Shell, ServicesShowsEachBinding) {
