@@ -147,12 +147,15 @@ uint64_t prescan_saved(uintptr_t begin, uintptr_t end, uint32_t skip_owner, Pres
     }
     detail::for_each_task(capacity, [&](Task& task) {
         if (&task == self || task.owner == skip_owner ||
-            task.state.load(std::memory_order_acquire) == TaskState::Free ||
-            task.on_cpu.load(std::memory_order_acquire) != 0) {
-            return true;  // skipped by the pause too, not run yet, or walked there running
+            task.state.load(std::memory_order_acquire) == TaskState::Free) {
+            return true;  // skipped by the pause too, or a task created later (never run)
         }
+        // A task on a CPU now is listed, not skipped: it may be leaving its CPU in a switch
+        // whose switch-in was counted before the sum above, and then be off every CPU in
+        // the pause with no change to the sum.
         uint64_t runs = 0;
-        if (scan_saved(task, range, frames, runs) == CodeUse::Unused) {
+        if (task.on_cpu.load(std::memory_order_acquire) == 0 &&
+            scan_saved(task, range, frames, runs) == CodeUse::Unused) {
             marks.runs[task.slot] = runs;
         } else if (marks.unclean_count < PrescanMarks::kMaximumUnclean) {
             marks.unclean[marks.unclean_count++] = task.slot;
@@ -196,7 +199,10 @@ CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner,
         // what that walk could not mark clean is looked at again.
         for (uint32_t index = 0; index < marks->unclean_count; ++index) {
             Task& task = detail::task_at(marks->unclean[index]);
-            if (task.state.load(std::memory_order_acquire) == TaskState::Free) continue;
+            if (task.state.load(std::memory_order_acquire) == TaskState::Free ||
+                task.on_cpu.load(std::memory_order_acquire) != 0) {
+                continue;  // running ones were walked above
+            }
             if (!consider(task, 0)) return result;
         }
         return result;

@@ -42,8 +42,8 @@ struct PrescanMarks {
     // has run since, so the pause walks only the running contexts and `unclean`.
     uint64_t switch_ins = 0;
     uint32_t slots_walked = 0;  // the table's capacity at the walk
-    // Live tasks the walk could not mark clean (in use, or not walkable); more than
-    // kMaximumUnclean: the pause looks at every slot.
+    // Live tasks the walk could not mark clean (in use, not walkable, or on a CPU then);
+    // more than kMaximumUnclean: the pause looks at every slot.
     uint32_t unclean[kMaximumUnclean] = {};
     uint32_t unclean_count = 0;
 };
