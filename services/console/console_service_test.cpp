@@ -240,6 +240,28 @@ TEST_F(ConsoleService, RetriesAWriteTheDriverCrashedIn) {
     EXPECT_EQ(device_.output, "umka> mods\r\na\r\numka> ");
 }
 
+TEST_F(ConsoleService, OpensAgainADeviceARestartWithFreshStateLeftClosed) {
+    shell_.answers["mods"] = {UMKA_KABI_OK, "a\n"};
+    device_.writes_before_reset = 1;  // the prompt goes out, then the driver starts fresh
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> mods\r\na\r\numka> ");
+    // At the start, again after the reset, and by the run() that follows the command.
+    EXPECT_EQ(device_.open_calls, 3);
+    EXPECT_THAT(harness_.log().lines(),
+                Contains("console: the char device was closed under it (a restart with fresh "
+                         "state); opened it again"));
+}
+
+TEST_F(ConsoleService, StopsWhenTheDeviceStaysClosedAfterOpeningAgain) {
+    device_.writes_before_reset = 1;
+    device_.stays_closed = true;
+    EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);
+    EXPECT_EQ(device_.output, "umka> ");
+    EXPECT_EQ(device_.open_calls, 2);  // once at the start, once again: not a loop
+    EXPECT_THAT(harness_.log().lines(),
+                Contains("console: char device read failed (errno 9); console stops"));
+}
+
 TEST_F(ConsoleService, GivesUpAfterFourCrashedWritesInARow) {
     device_.crashed_writes = 4;
     EXPECT_EQ(run("mods\r"), UMKA_KABI_EIO);

@@ -46,6 +46,11 @@ struct FakeDevice {
     int reads_answering_eagain = 0;  // EAGAIN before each of the first reads is served
     int crashed_writes = 0;          // writes answered EIO (a driver restart) before the rest
     int poll_calls = 0;
+    // A driver restarted with fresh state: after this many writes the device is closed
+    // (EBADF) until it is opened again; with stays_closed, opening does not help.
+    int writes_before_reset = -1;
+    bool closed = false;
+    bool stays_closed = false;
 
     static FakeDevice& of(void* context) { return *static_cast<FakeDevice*>(context); }
     static Status info(void*, chardev::CharDeviceInfo* info) {
@@ -57,12 +62,14 @@ struct FakeDevice {
         FakeDevice& self = of(context);
         ++self.open_calls;
         self.opened_mode = mode;
+        if (self.open_status == UMKA_KABI_OK && !self.stays_closed) self.closed = false;
         return self.open_status;
     }
     static Status close(void*) { return Status::ok(); }
     static Status read(void* context, void* buffer, uint64_t length, uint64_t* transferred) {
         FakeDevice& self = of(context);
         *transferred = 0;
+        if (self.closed) return UMKA_KABI_EBADF;
         if (self.reads_answering_eagain > 0) {
             --self.reads_answering_eagain;
             return UMKA_KABI_EAGAIN;
@@ -77,6 +84,7 @@ struct FakeDevice {
     static Status write(void* context, const void* data, uint64_t length, uint64_t* transferred) {
         FakeDevice& self = of(context);
         *transferred = 0;
+        if (self.closed) return UMKA_KABI_EBADF;
         if (self.write_budget == 0) return UMKA_KABI_EIO;
         if (self.crashed_writes > 0) {
             --self.crashed_writes;
@@ -86,12 +94,14 @@ struct FakeDevice {
         self.output.append(static_cast<const char*>(data), count);
         if (self.write_budget != SIZE_MAX) self.write_budget -= count;
         *transferred = count;
+        if (self.writes_before_reset > 0 && --self.writes_before_reset == 0) self.closed = true;
         return Status::ok();
     }
     static Status control(void*, uint32_t, void*, uint64_t) { return UMKA_KABI_ENOTTY; }
     static Status poll(void* context, chardev::PollEvents interest, chardev::PollEvents* ready) {
         FakeDevice& self = of(context);
         ++self.poll_calls;
+        if (self.closed) return UMKA_KABI_EBADF;
         *ready = chardev::PollEvents::Writable;
         if (self.position < self.input.size()) *ready = *ready | chardev::PollEvents::Readable;
         *ready = *ready & interest;
