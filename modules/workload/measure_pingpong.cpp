@@ -32,11 +32,9 @@ int32_t partner_answers(uint64_t argument) {
 
 Status spawn_partner(Command& command, int32_t (*function)(uint64_t), uint64_t argument,
                      uint32_t cpu, const char* name, services::Thread* thread) {
-    size_t length = 0;
-    while (name[length] != '\0') ++length;
     Status spawned = command.threads.spawn_thread(
         reinterpret_cast<uint64_t>(function), argument, services::ThreadPriority::High,
-        services::ThreadPlacement::OnCpu, cpu, name, length, thread);
+        services::ThreadPlacement::OnCpu, cpu, name, __builtin_strlen(name), thread);
     if (spawned.is_error()) {
         command.out.add("measure: could not start ").add(name).add(" on cpu ").number(cpu);
         command.out.add(" (").add(errno_name(spawned.code())).add(")\n");

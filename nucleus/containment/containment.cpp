@@ -93,7 +93,7 @@ RecoveryPoint* innermost_point() {
 
 void call_fault_site(void* argument) {
     auto* armed = static_cast<ArmedFault*>(argument);
-    armed->site(armed->kind);
+    armed->site(site_kind(armed->kind));
 }
 
 uint64_t cycles_now() {
@@ -144,14 +144,12 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
     uint64_t recovered;
     ArmedFault armed;
     if (module != nullptr && take_armed_fault(module, armed)) {
-        if (armed.armed == UMKA_FAULT_CORRUPT_STATE) {
-            log("containment: injecting fault %u into '%s' (%lu bytes of its state overwritten, "
-                "then its fault site, in place of a call)\n",
-                armed.armed, module, armed.scribbled);
-        } else {
-            log("containment: injecting fault %u into '%s' (its fault site, in place of a call)\n",
-                armed.kind, module);
+        if (armed.scribbled != 0) {
+            log("containment: the state of '%s' overwritten (%lu bytes)\n", module,
+                armed.scribbled);
         }
+        log("containment: injecting fault %u into '%s' (its fault site, in place of a call)\n",
+            armed.kind, module);
         recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
     } else {
         recovered = arch_guarded_call(&point.context, function, argument);

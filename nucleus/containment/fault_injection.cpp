@@ -73,7 +73,6 @@ bool take_armed_fault(const char* module, ArmedFault& armed) {
     const loader::ModuleRecord* record = loaded_module(module);
     if (record == nullptr || record->image.fault_site == nullptr) return false;
     armed.site = record->image.fault_site;
-    armed.armed = kind;
     armed.kind = kind;
     armed.scribbled = 0;
     if (kind == UMKA_FAULT_CORRUPT_STATE) {
@@ -84,7 +83,6 @@ bool take_armed_fault(const char* module, ArmedFault& armed) {
             __builtin_memset(binding.states[index].base, kStatePoison, binding.states[index].size);
             armed.scribbled += binding.states[index].size;
         }
-        armed.kind = UMKA_FAULT_INVALID_OPCODE;
     }
     return true;
 }

@@ -12,10 +12,14 @@ namespace umka::containment {
 
 struct ArmedFault {
     UmkaFaultSiteFunction site = nullptr;
-    uint32_t kind = 0;       // what the site raises
-    uint32_t armed = 0;      // what was armed (CorruptState raises InvalidOpcode)
-    uint64_t scribbled = 0;  // CorruptState: bytes of state overwritten before it
+    uint32_t kind = 0;       // as armed (containment.FaultKind)
+    uint64_t scribbled = 0;  // CorruptState: bytes of state overwritten before the site runs
 };
+
+// The kind the module's fault site raises for `armed`: CorruptState crashes with ud2.
+inline uint32_t site_kind(uint32_t armed) {
+    return armed == UMKA_FAULT_CORRUPT_STATE ? UMKA_FAULT_INVALID_OPCODE : armed;
+}
 
 // NotFound: no loaded module of that name; NotSupported: it has no fault site;
 // InvalidArgument: an unknown kind or a bad name; Busy: a fault is already armed.

@@ -89,7 +89,6 @@ Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& di
     old_ = new_ = nullptr;
     hook_count_ = 0;
     refused_state_ = request.refused_state;
-    fresh_state_ = false;
     import_function_ = nullptr;
     retired_count_ = 0;
     regions_transferred_ = 0;
@@ -246,7 +245,7 @@ void ModuleSwap::run_pause() {
     size_t source_count = sources_of(*old_, sources);
     pause_work_ = PauseWork::CommitOnly;
     pause_status_ = Status::ok();
-    if (!fresh_state_ && since_refresh_ == SinceRefresh::MayHaveChanged &&
+    if (!starts_fresh() && since_refresh_ == SinceRefresh::MayHaveChanged &&
         !snapshots_current(sources, snapshot_sources_, source_count)) {
         // Some old region changed after Validate copied it: import the final bytes.
         pause_work_ = PauseWork::Rebuilt;
@@ -285,7 +284,7 @@ Status ModuleSwap::refresh_prebuilt(modules::Diagnostic& diagnostic) {
     StateSource sources[modules::kMaximumBoundStates];
     size_t source_count = sources_of(*old_, sources);
     PauseWork regions = PauseWork::CommitOnly;
-    if (!fresh_state_ && !snapshots_current(sources, snapshot_sources_, source_count)) {
+    if (!starts_fresh() && !snapshots_current(sources, snapshot_sources_, source_count)) {
         regions = PauseWork::Rebuilt;
         take_snapshots(sources, source_count, snapshots_, snapshot_sources_);
         StateTarget targets[modules::kMaximumBoundStates];
@@ -457,7 +456,6 @@ void ModuleSwap::start_fresh(const modules::Diagnostic& refusal) {
         region.schema_version = manifest.state(index).version;
         region.origin = UMKA_STATE_ORIGIN_FRESH;
     }
-    fresh_state_ = true;
     facts_.states_carried = 0;
     facts_.state_start = StateStart::Fresh;
     log("evolve: '%s' refused the state it was to carry over (%s); it starts with fresh state\n",

@@ -75,13 +75,13 @@ private:
     void free_snapshots();
     Status allocate_prescan(modules::Diagnostic& diagnostic);
     void start_fresh(const modules::Diagnostic& refusal);
+    // The replacement refused the old state and starts with zero-filled regions
+    // (RefusedState::StartFresh): nothing is compared or imported before or in the pause.
+    bool starts_fresh() const { return facts_.state_start == StateStart::Fresh; }
     Status refresh_prebuilt(modules::Diagnostic& diagnostic);
 
     StateCheck state_check_ = StateCheck::Skip;
     RefusedState refused_state_ = RefusedState::RefuseSwap;
-    // The replacement refused the old state and starts with zero-filled regions
-    // (RefusedState::StartFresh): nothing is compared or imported before or in the pause.
-    bool fresh_state_ = false;
     loader::ModuleRecord* old_ = nullptr;
     loader::ModuleRecord* new_ = nullptr;
     const PauseHook* hooks_[kMaximumPauseHooks] = {};
