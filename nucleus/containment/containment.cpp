@@ -14,6 +14,8 @@
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/lib/verify.h"
 #include "nucleus/loader/module_system.h"
+#include "nucleus/module/module_binder.h"
+#include "nucleus/ring/ring_bindings.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
@@ -26,6 +28,7 @@ struct RecoveryPoint {
     arch::RecoveryContext context;
     RecoveryPoint* outer;
     ContainedFault* fault;
+    CrashPhase phase;
 };
 
 constinit SpinLock book_lock{LockLevel::CrashBook};
@@ -100,10 +103,11 @@ uint64_t cycles_now() {
     return arch::read_cycle_counter();
 }
 
-// A failed module keeps its code and state (nothing calls it any more through its ring
-// bindings) but not its interrupt lines: they are masked and unbound, so a device it drove
-// is left to whoever takes over (the nucleus console reads the UART itself).
+// A failed module keeps its code and state (its ring bindings answer ENODEV from now on,
+// before any of its code runs) but not its interrupt lines: they are masked and unbound, so a
+// device it drove is left to whoever takes over (the nucleus console reads the UART itself).
 void release_failed(const char* module) {
+    loader::mark_provider_failed(module);
     loader::ModuleSystem& system = loader::module_system();
     for (size_t index = 0; index < system.record_count(); ++index) {
         const loader::ModuleRecord& record = system.record(index);
@@ -120,36 +124,48 @@ void release_failed(const char* module) {
 
 }  // namespace
 
-Status guarded_call(void (*function)(void*), void* argument, const char* module,
-                    ContainedFault& fault) {
+namespace {
+
+// The one way into a guarded call. A request (CrashPhase::Call) runs with interrupts off, on
+// one CPU, under the watchdog's per-CPU stamp, and takes an armed call fault; a start-up runs
+// with interrupts as they are (a start may sleep), unwatched, and takes an armed EveryStart.
+Status run_guarded(void (*function)(void*), void* argument, const char* module,
+                   ContainedFault& fault, CrashPhase phase, UmkaFaultSiteFunction start_site) {
     sched::Task* task = sched::current_task();
     if (task == nullptr) {
         // Before the scheduler there is no task to unwind: the call is made unguarded.
         function(argument);
         return Status::ok();
     }
-    // The watchdog's stamp is per CPU, so a guarded call must not move: interrupts are off
-    // (as they are for a ring request) from here to its return.
-    VERIFY(arch::save_and_disable_interrupts() == arch::InterruptState::Disabled);
     RecoveryPoint point{};
     point.outer = static_cast<RecoveryPoint*>(task->recovery_point);
     point.fault = &fault;
+    point.phase = phase;
+    Watch* watch = nullptr;
+    if (phase == CrashPhase::Call) {
+        // The watchdog's stamp is per CPU, so a request must not move: interrupts are off
+        // (as they are for a ring request) from here to its return.
+        VERIFY(arch::save_and_disable_interrupts() == arch::InterruptState::Disabled);
+        uint32_t cpu = arch::current_cpu_index();
+        if (point.outer == nullptr && cpu < kWatchedCpus) watch = &watches[cpu];
+    }
     task->recovery_point = &point;
-    uint32_t cpu = arch::current_cpu_index();
-    Watch* watch = point.outer == nullptr && cpu < kWatchedCpus ? &watches[cpu] : nullptr;
     if (watch != nullptr) {
         watch->module.store(module, std::memory_order_relaxed);
         watch->entered_cycles.store(cycles_now() | 1, std::memory_order_release);
     }
     uint64_t recovered;
     ArmedFault armed;
-    if (module != nullptr && take_armed_fault(module, armed)) {
+    bool injected = module != nullptr &&
+                    (phase == CrashPhase::Call ? take_armed_fault(module, armed)
+                                               : start_fault_armed(module, start_site, armed));
+    if (injected) {
         if (armed.scribbled != 0) {
             log("containment: the state of '%s' overwritten (%lu bytes)\n", module,
                 armed.scribbled);
         }
-        log("containment: injecting fault %u into '%s' (its fault site, in place of a call)\n",
-            armed.kind, module);
+        log("containment: injecting fault %u into '%s' (its fault site, in place of %s)\n",
+            armed.kind, module, phase == CrashPhase::Call ? "a call" : "its start");
         recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
     } else {
         recovered = arch_guarded_call(&point.context, function, argument);
@@ -157,6 +173,39 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
     if (watch != nullptr) watch->entered_cycles.store(0, std::memory_order_release);
     task->recovery_point = point.outer;
     return recovered == 0 ? Status::ok() : Status(Errno::IoError);
+}
+
+struct StartCall {
+    modules::ModuleBindingBlock* block;
+    const char* module;
+    modules::Diagnostic* diagnostic;
+    Status status;
+};
+
+void run_start(void* argument) {
+    auto& call = *static_cast<StartCall*>(argument);
+    call.status = modules::start_module(*call.block, call.module, *call.diagnostic);
+}
+
+}  // namespace
+
+Status guarded_call(void (*function)(void*), void* argument, const char* module,
+                    ContainedFault& fault) {
+    return run_guarded(function, argument, module, fault, CrashPhase::Call, nullptr);
+}
+
+Status guarded_start(loader::ModuleRecord& record, modules::Diagnostic& diagnostic,
+                     uint64_t& crash_sequence) {
+    crash_sequence = 0;
+    const char* module = record.image.manifest_view.name();
+    StartCall call{record.binding, module, &diagnostic, Status::ok()};
+    ContainedFault fault;
+    Status ran =
+        run_guarded(run_start, &call, module, fault, CrashPhase::StartUp, record.image.fault_site);
+    if (ran.is_ok()) return call.status;
+    crash_sequence = fault.sequence;
+    return modules::refuse(diagnostic, Errno::IoError, "start of '%s' crashed (crash %lu)", module,
+                           static_cast<unsigned long>(fault.sequence));
 }
 
 bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame) {
@@ -196,7 +245,8 @@ bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame) {
                      facts.fault_address,
                      facts.error_code,
                      arch::current_cpu_index(),
-                     symbol};
+                     symbol,
+                     point->phase};
     ContainedFault& fault = *point->fault;
     {
         SpinLockGuard guard(book_lock);
@@ -208,9 +258,10 @@ bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame) {
         if (name[index] == '\0') break;
     }
     fault.module[kNameBytes - 1] = '\0';
-    log("containment: crash %lu: %s in '%s' at %p (%s+0x%lx%s%s+0x%lx) cr2 %p error 0x%lx "
+    log("containment: crash %lu: %s in %s'%s' at %p (%s+0x%lx%s%s+0x%lx) cr2 %p error 0x%lx "
         "on cpu %u\n",
-        fault.sequence, facts.name, name, reinterpret_cast<void*>(facts.instruction), name, offset,
+        fault.sequence, facts.name, point->phase == CrashPhase::StartUp ? "the start-up of " : "",
+        name, reinterpret_cast<void*>(facts.instruction), name, offset,
         symbol[0] != '\0' ? ", " : "", symbol, symbol_offset,
         reinterpret_cast<void*>(facts.fault_address), facts.error_code, crash.cpu);
     arch::resume_from_fault(frame, point->context);
@@ -257,21 +308,115 @@ void configure_policy(const bundle::Inventory& inventory) {
         policy.crashes_to_fail, static_cast<unsigned long>(window_ms));
 }
 
-Health recover(const ContainedFault& fault) {
-    if (fault.decision == Decision::Fail) {
-        CrashPolicy policy;
+namespace {
+
+Health fail_past_policy(const char* module) {
+    CrashPolicy policy;
+    {
+        SpinLockGuard guard(book_lock);
+        policy = book.policy();
+    }
+    log("containment: '%s' failed: %u crashes within %lu ms; not restarted, its ring "
+        "callers get ENODEV\n",
+        module, policy.crashes_to_fail,
+        static_cast<unsigned long>(policy.window_ns / 1'000'000ull));
+    release_failed(module);
+    restarts_finished.wake_all();
+    return Health::Failed;
+}
+
+// One reload of `module` from its bundle file. `crash_sequence` receives the crash report of
+// a start-up that crashed (0 otherwise).
+Status reload(const char* module, const char (&file)[loader::kFileNameCapacity],
+              RestartState& state, uint64_t& crash_sequence) {
+    // The state may be what crashed it: one the fresh instance refuses is replaced by fresh
+    // state (the log says so), rather than leaving the module failed.
+    evolution::EvolveRequest request{module, file, evolution::EvolveMode::Swap,
+                                     evolution::DowngradePolicy::Allow,
+                                     evolution::RefusedState::StartFresh};
+    Status restarted = Errno::Busy;
+    crash_sequence = 0;
+    for (uint32_t attempt = 0; attempt < kBusyRetries; ++attempt) {
+        evolution::EvolveReport report = evolution::evolve(request, evolution::StateCheck::Skip);
+        restarted = report.status;
+        if (report.facts.state_start == evolution::StateStart::Fresh) state = RestartState::Fresh;
+        if (restarted.is_error() && restarted.error() == Errno::Busy && report.log_sequence == 0) {
+            sched::sleep_ns(kBusyRetryNs);  // another evolution runs: wait for it
+            continue;
+        }
+        if (restarted.is_error()) {
+            log("containment: restart of '%s' from %s refused: %s\n", module, file,
+                report.reason.text());
+        } else if (report.start_crash != 0) {
+            crash_sequence = report.start_crash;
+            return Errno::IoError;
+        }
+        break;
+    }
+    return restarted;
+}
+
+// Decision::Restart: this thread loads fresh instances from the module's bundle file until
+// one starts, or a crash in a fresh instance's start-up is past the policy.
+Health restart(const char* module, uint64_t sequence, uint64_t fault_ns) {
+    char file[loader::kFileNameCapacity] = {};
+    {
+        loader::ModuleSystem& system = loader::module_system();
+        for (size_t index = 0; index < system.record_count(); ++index) {
+            const loader::ModuleRecord& record = system.record(index);
+            if (record.state == loader::ModuleState::Loaded && record.image_loaded &&
+                __builtin_strcmp(record.image.manifest_view.name(), module) == 0) {
+                __builtin_memcpy(file, record.file, sizeof file);
+                break;
+            }
+        }
+    }
+    for (;;) {
+        Status restarted = Errno::NotFound;
+        RestartState state = RestartState::Carried;
+        uint64_t start_crash = 0;
+        if (file[0] != '\0') restarted = reload(module, file, state, start_crash);
+        if (start_crash != 0) {
+            CrashBook::Decided decided{};
+            bool kept;
+            {
+                SpinLockGuard guard(book_lock);
+                book.restart_crashed(sequence);
+                kept = book.decision_of(start_crash, decided);
+            }
+            log("containment: the fresh instance of '%s' crashed in its start-up (crash %lu)\n",
+                module, static_cast<unsigned long>(start_crash));
+            if (!kept || decided.decision == Decision::Fail) return fail_past_policy(module);
+            sequence = start_crash;
+            fault_ns = decided.time_ns;
+            continue;
+        }
+        uint64_t recovery_ns = clock::cycles_to_nanoseconds(cycles_now()) - fault_ns;
         {
             SpinLockGuard guard(book_lock);
-            policy = book.policy();
+            if (restarted.is_ok()) {
+                book.restarted(module, sequence, recovery_ns, state);
+            } else {
+                book.restart_failed(module, sequence, restarted.error());
+            }
         }
-        log("containment: '%s' failed: %u crashes within %lu ms; not restarted, its ring "
-            "callers get ENODEV\n",
-            fault.module, policy.crashes_to_fail,
-            static_cast<unsigned long>(policy.window_ns / 1'000'000ull));
-        release_failed(fault.module);
         restarts_finished.wake_all();
-        return Health::Failed;
+        if (restarted.is_error()) {
+            log("containment: '%s' failed: its restart failed (%s)\n", module,
+                errno_name(restarted.error()));
+            release_failed(module);
+            return Health::Failed;
+        }
+        log("containment: '%s' restarted from %s in %lu us (crash %lu)\n", module, file,
+            static_cast<unsigned long>(recovery_ns / 1000), static_cast<unsigned long>(sequence));
+        return Health::Running;
     }
+}
+
+}  // namespace
+
+Health recover(const ContainedFault& fault) {
+    if (fault.decision == Decision::Fail) return fail_past_policy(fault.module);
     if (fault.decision == Decision::AwaitRestart) {
         struct Waiting {
             const char* module;
@@ -283,64 +428,19 @@ Health recover(const ContainedFault& fault) {
             &waiting);
         return health_of(fault.module);
     }
-    // Decision::Restart: this thread loads the fresh instance from the same bundle file.
-    char file[loader::kFileNameCapacity] = {};
-    {
-        loader::ModuleSystem& system = loader::module_system();
-        for (size_t index = 0; index < system.record_count(); ++index) {
-            const loader::ModuleRecord& record = system.record(index);
-            if (record.state == loader::ModuleState::Loaded && record.image_loaded &&
-                __builtin_strcmp(record.image.manifest_view.name(), fault.module) == 0) {
-                __builtin_memcpy(file, record.file, sizeof file);
-                break;
-            }
-        }
-    }
-    Status restarted = Errno::NotFound;
-    RestartState state = RestartState::Carried;
-    if (file[0] != '\0') {
-        // The state may be what crashed it: one the fresh instance refuses is replaced by
-        // fresh state (the log says so), rather than leaving the module failed.
-        evolution::EvolveRequest request{fault.module, file, evolution::EvolveMode::Swap,
-                                         evolution::DowngradePolicy::Allow,
-                                         evolution::RefusedState::StartFresh};
-        for (uint32_t attempt = 0; attempt < kBusyRetries; ++attempt) {
-            evolution::EvolveReport report =
-                evolution::evolve(request, evolution::StateCheck::Skip);
-            restarted = report.status;
-            if (report.facts.state_start == evolution::StateStart::Fresh)
-                state = RestartState::Fresh;
-            if (restarted.is_error() && restarted.error() == Errno::Busy &&
-                report.log_sequence == 0) {
-                sched::sleep_ns(kBusyRetryNs);  // another evolution runs: wait for it
-                continue;
-            }
-            if (restarted.is_error()) {
-                log("containment: restart of '%s' from %s refused: %s\n", fault.module, file,
-                    report.reason.text());
-            }
-            break;
-        }
-    }
-    uint64_t recovery_ns = clock::cycles_to_nanoseconds(cycles_now() - fault.fault_cycles);
+    return restart(fault.module, fault.sequence, clock::cycles_to_nanoseconds(fault.fault_cycles));
+}
+
+Health recover_start(uint64_t crash_sequence) {
+    CrashBook::Decided decided{};
+    bool kept;
     {
         SpinLockGuard guard(book_lock);
-        if (restarted.is_ok()) {
-            book.restarted(fault.module, fault.sequence, recovery_ns, state);
-        } else {
-            book.restart_failed(fault.module, fault.sequence, restarted.error());
-        }
+        kept = book.decision_of(crash_sequence, decided);
     }
-    restarts_finished.wake_all();
-    if (restarted.is_error()) {
-        log("containment: '%s' failed: its restart failed (%s)\n", fault.module,
-            errno_name(restarted.error()));
-        release_failed(fault.module);
-        return Health::Failed;
-    }
-    log("containment: '%s' restarted from %s in %lu us (crash %lu)\n", fault.module, file,
-        recovery_ns / 1000, fault.sequence);
-    return Health::Running;
+    if (!kept) return Health::Failed;  // 16 newer crashes meanwhile: nothing to act on
+    if (decided.decision == Decision::Fail) return fail_past_policy(decided.module);
+    return restart(decided.module, crash_sequence, decided.time_ns);
 }
 
 void set_watchdog_limit(const char* module, uint32_t milliseconds) {

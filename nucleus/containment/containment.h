@@ -24,6 +24,10 @@ namespace umka::bundle {
 struct Inventory;
 }  // namespace umka::bundle
 
+namespace umka::loader {
+struct ModuleRecord;
+}  // namespace umka::loader
+
 namespace umka::arch {
 struct FaultFacts;
 struct TrapFrame;
@@ -45,10 +49,23 @@ struct ContainedFault {
 Status guarded_call(void (*function)(void*), void* argument, const char* module,
                     ContainedFault& fault);
 
+// Runs the start function of `record`, a module instance just committed by a swap (a
+// restart's or a live one's), guarded, with interrupts as they are: a start may sleep, so
+// the watchdog does not watch it. A fault in its code is contained like a request's
+// (CrashPhase::StartUp): IoError, with `crash_sequence` set to the crash report's number,
+// which the caller of the swap hands to recover_start(). Otherwise the start's own status.
+Status guarded_start(loader::ModuleRecord& record, modules::Diagnostic& diagnostic,
+                     uint64_t& crash_sequence);
+
 // After a contained fault, in thread context with interrupts on: restarts the module (the
-// caller whose crash asked for it), or waits until another caller's restart ends. The
-// module's health afterwards: Running (a fresh instance serves) or Failed.
+// caller whose crash asked for it), or waits until another caller's restart ends. A fresh
+// instance that crashes in its start-up is reloaded again, each crash counted against the
+// restart policy, until one starts or the module fails. The module's health afterwards:
+// Running (a fresh instance serves) or Failed.
 Health recover(const ContainedFault& fault);
+// The same after a swap outside containment (`evolve`) whose new instance crashed in its
+// start-up: `crash_sequence` is EvolveReport::start_crash (the report names the module).
+Health recover_start(uint64_t crash_sequence);
 
 // Called by arch on a CPU exception, with interrupts off: true when the fault was contained
 // and `frame` now returns from the guarded call; false to stop the machine (the reason for a

@@ -65,6 +65,7 @@ struct CrashesService {
                 out.restart_error = uint32_t(report->restart_error);
                 out.outcome = api::Health(uint8_t(report->outcome));
                 out.restart_state = api::RestartState(uint8_t(report->restart_state));
+                out.phase = api::CrashPhase(uint8_t(report->phase));
                 copy_text(out.module, report->module);
                 copy_text(out.fault, report->fault);
                 copy_text(out.symbol, report->symbol);

@@ -83,6 +83,7 @@ Decision CrashBook::record_crash(const CrashFacts& facts, uint64_t& sequence) {
     report.fault_address = facts.fault_address;
     report.error_code = facts.error_code;
     report.cpu = facts.cpu;
+    report.phase = facts.phase;
     copy_cut(report.module, facts.module);
     copy_cut(report.fault, facts.fault_name);
     copy_cut(report.symbol, facts.symbol);
@@ -107,7 +108,7 @@ Decision CrashBook::record_crash(const CrashFacts& facts, uint64_t& sequence) {
         report.outcome = Health::Failed;
         return Decision::Fail;
     }
-    if (entry->health == Health::Recovering) {
+    if (entry->health == Health::Recovering && facts.phase != CrashPhase::StartUp) {
         report.outcome = Health::Recovering;
         return Decision::AwaitRestart;
     }
@@ -146,6 +147,19 @@ void CrashBook::restart_failed(const char* module, uint64_t sequence, Errno erro
         report->restart_error = error;
         report->outcome = Health::Failed;
     }
+}
+
+void CrashBook::restart_crashed(uint64_t sequence) {
+    if (CrashReport* report = report_numbered(sequence)) report->restart_error = Errno::IoError;
+}
+
+bool CrashBook::decision_of(uint64_t sequence, Decided& decided) const {
+    const CrashReport* report = const_cast<CrashBook*>(this)->report_numbered(sequence);
+    if (report == nullptr) return false;
+    decided.decision = report->outcome == Health::Failed ? Decision::Fail : Decision::Restart;
+    decided.time_ns = report->time_ns;
+    __builtin_memcpy(decided.module, report->module, kNameBytes);
+    return true;
 }
 
 Health CrashBook::health_of(const char* module) const {

@@ -7,6 +7,8 @@
 //                  within the window, or a module already failed)
 //   restarted      the fresh instance serves: Running again, recovery time noted
 //   restart_failed the reload was refused: Failed, its errno noted
+//   restart_crashed the reload's fresh instance crashed in its start-up (a crash of its own,
+//                  recorded first with CrashPhase::StartUp): tried again or failed
 #pragma once
 
 #include <stddef.h>
@@ -35,6 +37,8 @@ enum class Health : uint8_t { Running = 0, Recovering = 1, Failed = 2 };
 enum class Decision : uint8_t { Restart, AwaitRestart, Fail };
 // What a restarted instance began with (containment.RestartState).
 enum class RestartState : uint8_t { Carried = 0, Fresh = 1 };
+// Where the fault was raised (containment.CrashPhase).
+enum class CrashPhase : uint8_t { Call = 0, StartUp = 1 };
 
 const char* health_name(Health health);
 
@@ -50,6 +54,7 @@ struct CrashFacts {
     uint64_t error_code;
     uint32_t cpu;
     const char* symbol;  // nullptr or "" when unknown
+    CrashPhase phase = CrashPhase::Call;
 };
 
 struct CrashReport {
@@ -65,6 +70,7 @@ struct CrashReport {
     Errno restart_error;
     Health outcome;
     RestartState restart_state;
+    CrashPhase phase;
     char module[kNameBytes];
     char fault[kFaultNameBytes];
     char symbol[kSymbolBytes];
@@ -88,13 +94,27 @@ public:
     Status set_policy(const CrashPolicy& policy);
     const CrashPolicy& policy() const { return policy_; }
 
-    // Records a contained fault; `sequence` receives its report's number.
+    // Records a contained fault; `sequence` receives its report's number. A start-up crash
+    // of a module already Recovering is its restarter's own fresh instance crashing: counted
+    // against the policy like any crash, and Restart (the restarter tries again) or Fail,
+    // never AwaitRestart.
     Decision record_crash(const CrashFacts& facts, uint64_t& sequence);
+    // What record_crash decided for report `sequence` (Restart or Fail: the decisions a
+    // restarter acts on), its time and module. False when the report is no longer kept.
+    struct Decided {
+        Decision decision;
+        uint64_t time_ns;
+        char module[kNameBytes];
+    };
+    bool decision_of(uint64_t sequence, Decided& decided) const;
     // The module's fresh instance is serving: `recovery_ns` from the fault of `sequence`.
     void restarted(const char* module, uint64_t sequence, uint64_t recovery_ns,
                    RestartState state = RestartState::Carried);
     // Loading the fresh instance failed: the module is Failed.
     void restart_failed(const char* module, uint64_t sequence, Errno error);
+    // The fresh instance loaded for `sequence` crashed in its start-up: that report notes
+    // EIO; the module's health is the start-up crash's own (recorded before).
+    void restart_crashed(uint64_t sequence);
 
     // Running for a module that never crashed.
     Health health_of(const char* module) const;

@@ -15,6 +15,10 @@ constinit SpinLock armed_lock{LockLevel::CrashBook};
 constinit std::atomic<bool> armed_flag{false};
 constinit char armed_module[kNameBytes] = {};
 constinit uint32_t armed_kind = 0;
+// EveryStart: armed for start-ups from arm_fault() until disarm_fault(), beside the one-shot
+// call fault above.
+constinit std::atomic<bool> start_flag{false};
+constinit char start_module[kNameBytes] = {};
 // What FaultKind::CorruptState writes over a module's state (as slab poisoning does).
 constexpr uint8_t kStatePoison = 0xa5;
 
@@ -34,7 +38,7 @@ const loader::ModuleRecord* loaded_module(const char* name) {
 }  // namespace
 
 Status arm_fault(const char* module, uint32_t kind) {
-    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_CORRUPT_STATE) {
+    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_EVERY_START) {
         return Errno::InvalidArgument;
     }
     size_t length = __builtin_strlen(module);
@@ -43,6 +47,12 @@ Status arm_fault(const char* module, uint32_t kind) {
     if (record == nullptr) return Errno::NotFound;
     if (record->image.fault_site == nullptr) return Errno::NotSupported;
     SpinLockGuard guard(armed_lock);
+    if (kind == UMKA_FAULT_EVERY_START) {
+        if (start_flag.load(std::memory_order_relaxed)) return Errno::Busy;
+        __builtin_memcpy(start_module, module, length + 1);
+        start_flag.store(true, std::memory_order_release);
+        return Status::ok();
+    }
     if (armed_flag.load(std::memory_order_relaxed)) return Errno::Busy;
     __builtin_memcpy(armed_module, module, length + 1);
     armed_kind = kind;
@@ -52,9 +62,24 @@ Status arm_fault(const char* module, uint32_t kind) {
 
 Status disarm_fault() {
     SpinLockGuard guard(armed_lock);
-    if (!armed_flag.load(std::memory_order_relaxed)) return Errno::NotFound;
-    armed_flag.store(false, std::memory_order_relaxed);
-    return Status::ok();
+    bool call = armed_flag.exchange(false, std::memory_order_relaxed);
+    bool start = start_flag.exchange(false, std::memory_order_relaxed);
+    return call || start ? Status::ok() : Status(Errno::NotFound);
+}
+
+bool start_fault_armed(const char* module, UmkaFaultSiteFunction site, ArmedFault& armed) {
+    if (!start_flag.load(std::memory_order_acquire) || site == nullptr) return false;
+    {
+        SpinLockGuard guard(armed_lock);
+        if (!start_flag.load(std::memory_order_relaxed) ||
+            __builtin_strcmp(start_module, module) != 0) {
+            return false;
+        }
+    }
+    armed.site = site;
+    armed.kind = UMKA_FAULT_EVERY_START;
+    armed.scribbled = 0;
+    return true;
 }
 
 bool take_armed_fault(const char* module, ArmedFault& armed) {

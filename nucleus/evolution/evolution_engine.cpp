@@ -102,7 +102,8 @@ EvolveReport EvolutionEngine::evolve(const EvolveRequest& request) {
             report.cycles.resume = environment.read_cycles() - resumed;
             report.outcome = report.old_image == OldImage::Parked ? LogOutcome::SwappedParked
                                                                   : LogOutcome::Swapped;
-            report.start_status = environment.start_replacement(report.start_reason);
+            report.start_status =
+                environment.start_replacement(report.start_reason, report.start_crash);
         }
     }
     if (report.status.is_error()) environment.abandon();

@@ -107,8 +107,10 @@ public:
     virtual OldImage resume() = 0;
     // After resume, never for a dry run or a refused swap: the new module's start function
     // (module_entry.h), where it may call other services. The swap is committed whatever
-    // it returns; an error is reported, the new module keeps serving.
-    virtual Status start_replacement(modules::Diagnostic& diagnostic) = 0;
+    // it returns; an error is reported, the new module keeps serving. A start the nucleus
+    // contained as a crash (IoError) sets `crash_sequence` to its crash report's number: the
+    // caller of evolve() then owes the module its recovery (containment::recover_start).
+    virtual Status start_replacement(modules::Diagnostic& diagnostic, uint64_t& crash_sequence) = 0;
     virtual void abandon() = 0;
     // Facts about the current attempt (valid from the start of prepare to its end).
     virtual ModuleFacts facts() = 0;
@@ -135,6 +137,8 @@ struct EvolveReport {
     // The committed module's start (Phase::Resume only; ok when it has none).
     Status start_status;
     modules::Diagnostic start_reason;
+    // Not 0: the start crashed, contained as this crash report (start_status IoError).
+    uint64_t start_crash;
 };
 
 class EvolutionEngine {

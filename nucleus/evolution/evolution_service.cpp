@@ -1,5 +1,6 @@
 #include "nucleus/evolution/evolution_service.h"
 
+#include "nucleus/containment/containment.h"
 #include "nucleus/introspection/record_text.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/loader/module_system.h"
@@ -46,6 +47,9 @@ Result<EvolveReport> run(const char* service_data, uint64_t service_length, cons
     EvolveReport result =
         evolution::evolve(EvolveRequest{service, file, engine_mode, downgrade}, check);
     if (result.status.error() == Errno::Busy && result.log_sequence == 0) return Errno::Busy;
+    // Its new instance crashed in its start-up: this caller restarts it, as a crash in a
+    // request makes the provider thread do (the report still says the start failed).
+    if (result.start_crash != 0) (void)containment::recover_start(result.start_crash);
     return result;
 }
 

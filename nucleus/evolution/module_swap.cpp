@@ -421,13 +421,13 @@ OldImage ModuleSwap::resume() {
     return OldImage::Parked;
 }
 
-Status ModuleSwap::start_replacement(modules::Diagnostic& diagnostic) {
+Status ModuleSwap::start_replacement(modules::Diagnostic& diagnostic, uint64_t& crash_sequence) {
     if (new_ == nullptr || new_->binding == nullptr) {
         return modules::refuse(diagnostic, Errno::InvalidArgument, "no committed replacement");
     }
     // Committed: from the next guarded call on, the new manifest's watchdog limit applies.
     containment::set_watchdog_limit(name_of(*new_), new_->image.manifest_view.watchdog_ms());
-    Status started = modules::start_module(*new_->binding, name_of(*new_), diagnostic);
+    Status started = containment::guarded_start(*new_, diagnostic, crash_sequence);
     if (started.is_error()) {
         new_->start_error = started.error();
         format(new_->reason, sizeof new_->reason, "%s", diagnostic.text());

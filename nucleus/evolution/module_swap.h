@@ -32,7 +32,7 @@ public:
     Status validate(modules::Diagnostic& diagnostic) override;
     Status swap(SwapTiming& timing, modules::Diagnostic& diagnostic) override;
     OldImage resume() override;
-    Status start_replacement(modules::Diagnostic& diagnostic) override;
+    Status start_replacement(modules::Diagnostic& diagnostic, uint64_t& crash_sequence) override;
     void abandon() override;
     ModuleFacts facts() override { return facts_; }
     size_t collect_parked() override;

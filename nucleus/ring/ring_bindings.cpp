@@ -67,16 +67,6 @@ bool is_closed(void* binding) {
            RingBindingState::Closed;
 }
 
-// Every binding served by the failed module `provider` answers ENODEV from now on.
-void mark_provider_failed(const char* provider) {
-    SpinLockGuard guard(table_lock);
-    for (RingBinding* entry : table) {
-        if (entry != nullptr && __builtin_strcmp(entry->provider, provider) == 0) {
-            entry->provider_failed.store(true, std::memory_order_relaxed);
-        }
-    }
-}
-
 struct SlotCall {
     ring::RingDispatch dispatch;
     const umka_kabi_ring_request* request;
@@ -113,9 +103,8 @@ void dispatch_with_interrupts_off(void* context, const umka_kabi_ring_request& r
     arch::restore_interrupts(state);
     if (served.is_ok()) return;
     completion.status = UMKA_KABI_EIO;
-    if (containment::recover(fault) == containment::Health::Failed) {
-        mark_provider_failed(binding->provider);
-    }
+    // A module that ends failed has its bindings marked by containment (mark_provider_failed).
+    (void)containment::recover(fault);
 }
 
 int32_t serve_binding(uint64_t argument) {
@@ -151,6 +140,15 @@ ModuleRecord* loaded_module_named(const char* name) {
 }
 
 }  // namespace
+
+void mark_provider_failed(const char* provider) {
+    SpinLockGuard guard(table_lock);
+    for (RingBinding* entry : table) {
+        if (entry != nullptr && __builtin_strcmp(entry->provider, provider) == 0) {
+            entry->provider_failed.store(true, std::memory_order_relaxed);
+        }
+    }
+}
 
 KernelRingSignals::KernelRingSignals() {
     signals.context = this;

@@ -125,6 +125,10 @@ bool consumer_uses_ring(const char* consumer, const char* package, const char* i
 // after the pause.
 uint64_t ring_requests_outstanding(const UmkaServiceSlot* const* slots, size_t slot_count);
 
+// Every binding served by the failed module `provider` answers ENODEV from now on, before
+// any of its code runs (containment calls it when the module fails).
+void mark_provider_failed(const char* provider);
+
 // True when a started binding's provider thread was last placed on `cpu`.
 bool cpu_runs_ring_provider(uint32_t cpu);
 

@@ -84,11 +84,19 @@ Status crashes(const Services& services, const Words&, Output& out) {
         if (services.crashes.report(index, &report).is_error()) continue;
         out.text("#").number(report.sequence).text(" at ").number(report.time_ns / 1000000);
         out.text(" ms on cpu ").number(report.cpu).text(": ").field(report.fault).text(" in ");
+        if (report.phase == api::CrashPhase::StartUp) out.text("the start-up of ");
         out.field(report.module).text(" rip 0x").hex(report.instruction, 0).text(" (");
         out.field(report.module).text("+0x").hex(report.offset, 0);
         if (report.symbol[0] != 0) out.text(", ").field(report.symbol);
         out.text(") cr2 0x").hex(report.fault_address, 0).text(" error 0x");
-        out.hex(report.error_code, 0).text(" -> ").text(health_name(report.outcome));
+        out.hex(report.error_code, 0).text(" -> ");
+        if (report.restart_error == uint32_t(UMKA_KABI_EIO)) {
+            // Its restart's fresh instance crashed in its start-up: the next report says how
+            // that ended.
+            out.text("its restart crashed in start-up\n");
+            continue;
+        }
+        out.text(health_name(report.outcome));
         if (report.recovery_ns != 0) {
             out.text(", back in ").number(report.recovery_ns / 1000).text(" us");
         }

@@ -774,6 +774,34 @@ TEST_F(Shell, CrashesShowsEachModuleThenEachReport) {
               "(serial_console+0x100a) cr2 0x10 error 0x2 -> failed, restart failed: ENOEXEC\n");
 }
 
+TEST_F(Shell, CrashesNamesAStartUpCrashAndTheRestartItEnded) {
+    crashes_.rows.push_back(crash_row("serial_console", crash::Health::Failed, 2, 0, 2));
+    crash::CrashReport call{};
+    call.sequence = 1;
+    call.time_ns = 300'000'000;
+    call.instruction = 0xfffffc000000100a;
+    call.offset = 0x100a;
+    call.restart_error = UMKA_KABI_EIO;
+    call.outcome = crash::Health::Recovering;
+    put_text(call.module, "serial_console");
+    put_text(call.fault, "#UD invalid opcode");
+    crash::CrashReport start = call;
+    start.sequence = 2;
+    start.restart_error = 0;
+    start.outcome = crash::Health::Failed;
+    start.phase = crash::CrashPhase::StartUp;
+    crashes_.reports = {call, start};
+    crashes_.total = 2;
+    EXPECT_EQ(run("crashes"),
+              "module            health      crashes restarts last\n"
+              "serial_console    failed            2        0 #2\n"
+              "crash reports: 2 kept of 2\n"
+              "#1 at 300 ms on cpu 0: #UD invalid opcode in serial_console rip 0xfffffc000000100a "
+              "(serial_console+0x100a) cr2 0x0 error 0x0 -> its restart crashed in start-up\n"
+              "#2 at 300 ms on cpu 0: #UD invalid opcode in the start-up of serial_console rip "
+              "0xfffffc000000100a (serial_console+0x100a) cr2 0x0 error 0x0 -> failed\n");
+}
+
 TEST_F(Shell, HistoryShowsEntriesTheDowngradeMarkAndTheChain) {
     EXPECT_EQ(run("history"), "history: no evolution yet\n");
     history_.entries = {entry(1, "scheduler-v2.umod", 2, 3, control::EvolveOutcome::Swapped, 0),

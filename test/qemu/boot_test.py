@@ -1343,6 +1343,8 @@ SCENARIOS = {
     "crash-watchdog": lambda build, accel: crash_scenario.run_watchdog(sys.modules[__name__], build, accel),
     "crash-stack": lambda build, accel: crash_scenario.run_stack_overflow(sys.modules[__name__], build, accel),
     "crash-fresh-state": lambda build, accel: crash_scenario.run_fresh_state(sys.modules[__name__], build, accel),
+    "crash-every-start": lambda build, accel: crash_scenario.run_every_start(sys.modules[__name__], build, accel),
+    "crash-every-start-evolve": lambda build, accel: crash_scenario.run_every_start_evolve(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

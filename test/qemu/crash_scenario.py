@@ -230,3 +230,53 @@ def run_fresh_state(tests, build: Path, accel: str) -> None:
     tests.expect(len(first) == 2 and len(second) == 2 and all(b > a for a, b in zip(first, second)),
                  f"the load threads did not keep counting across the restart: {first} -> {second}")
     tests.expect_clean_power_off(status, output)
+
+
+START_CRASH = (r"containment: crash (\d+): #UD invalid opcode in the start-up of 'serial_console' at 0x[0-9a-f]+ "
+               r"\(serial_console\+0x[0-9a-f]+, umka_fault_site(?:\.cold)?\+0x[0-9a-f]+\)")
+
+
+def expect_failed_in_start_up(tests, output: str, starts: list[int]) -> None:
+    """Crashes `starts` were start-ups; the last two those of the restarts' fresh instances.
+    The third crash within 60 s failed the driver, the console fell back and the machine
+    still works."""
+    found = [int(number) for number in re.findall(START_CRASH, output)]
+    tests.expect(found == starts, f"start-up crashes {found}, expected {starts}")
+    noted = [int(number) for number in re.findall(
+        r"containment: the fresh instance of 'serial_console' crashed in its start-up \(crash (\d)\)", output)]
+    tests.expect(noted == [2, 3], f"restarts whose fresh instance crashed: {noted}, expected [2, 3]")
+    tests.expect(re.search(r"containment: 'serial_console' restarted from", output) is None,
+                 "a fresh instance whose start crashed was reported restarted")
+    for text in ("containment: 'serial_console' failed: 3 crashes within 60000 ms; not restarted",
+                 "containment: 'serial_console' failed: 1 interrupt binding(s) released",
+                 "the nucleus console takes over"):
+        tests.expect_text(output, text)
+    tail = output.split("the nucleus console takes over", 1)[1]
+    rows = {name: state for name, state in re.findall(r"^(\w+)\s+(loaded|failed\S*)", tail, re.MULTILINE)}
+    tests.expect(rows.get("serial_console") == "loaded" and rows.get("workload") == "loaded",
+                 f"the nucleus console's 'mods' does not list the driver and the workload:\n{tail[:2000]}")
+
+
+def run_every_start(tests, build: Path, accel: str) -> None:
+    """A driver whose every new instance crashes in its start-up, while two threads load the
+    CPUs: one #UD in a request sets off a restart; each fresh instance's start is guarded
+    like a request, so its crash is contained too, counted, and the restart tried again;
+    the third crash within 60 s fails the driver, and the rest keeps running."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "load start cpu 2", "wait 100", "inject serial_console start", "inject serial_console opcode",
+        "mods", "poweroff"], "--smp", "2")
+    tests.expect_text(output, "inject: armed start in 'serial_console': every new instance's start-up faults")
+    calls = re.findall(CRASH_LINE, output)
+    tests.expect([fault for _, fault in calls] == ["#UD invalid opcode"], f"call crashes {calls}")
+    expect_failed_in_start_up(tests, output, [2, 3])
+    tests.expect_clean_power_off(status, output)
+
+
+def run_every_start_evolve(tests, build: Path, accel: str) -> None:
+    """The same crash in the start-up of a live swap's new instance (`evolve`): the swap is
+    committed, its start crashes; the console's `evolve`, the caller of the swap, restarts
+    the driver as a provider thread would, until the policy fails it."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "inject serial_console start", "evolve serial_console serial_console.umod", "mods", "poweroff"])
+    expect_failed_in_start_up(tests, output, [1, 2, 3])
+    tests.expect_clean_power_off(status, output)

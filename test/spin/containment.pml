@@ -17,7 +17,11 @@
  *       Restart       the live evolution path: a pause that the CPUs join only between two
  *                     guarded calls (interrupts on), a fresh instance stored in the slot,
  *                     the old image freed once no call can be inside it; the restart
- *                     itself may fail (a refused file or state): Failed;
+ *                     itself may fail (a refused file or state): Failed; the fresh
+ *                     instance's start, guarded too, may crash (from the same budget):
+ *                     counted like any crash, and the restarter restarts again (other
+ *                     threads' calls meanwhile run the committed instance) or, at the
+ *                     FAIL_AFTER-th crash, fails the module;
  *       AwaitRestart  sleep until the module is no longer Recovering;
  *       Fail          every binding of the provider is marked failed (ENODEV from then).
  * Checked:
@@ -101,6 +105,19 @@ inline record_crash(decision) {
     }
 }
 
+/* A crash in the start of the restarter's own fresh instance (record_crash with
+   CrashPhase::StartUp): counted, never AwaitRestart. */
+inline record_start_crash(decision) {
+    d_step {
+        assert(health == RECOVERING);
+        crashes++;
+        if
+        :: crashes >= FAIL_AFTER -> health = FAILED; decision = fail
+        :: else -> decision = restart
+        fi
+    }
+}
+
 inline mark_all_failed() {
     each = 0;
     do
@@ -113,22 +130,35 @@ inline mark_all_failed() {
 inline recover(decision, failed) {
     if
     :: decision == restart ->
-        old = slot;
-        paused = true;
+        do
+        :: true ->
+            old = slot;
+            paused = true;
 #ifndef NO_PAUSE_WAIT
-        /* The rendezvous: every CPU stops between two guarded calls. */
-        (inside[old] == 0);
+            /* The rendezvous: every CPU stops between two guarded calls. */
+            (inside[old] == 0);
 #endif
-        if
-        :: d_step { slot = next_instance; next_instance++ };
-           freed[old] = true;
-           paused = false;
-           d_step { assert(health == RECOVERING); health = RUNNING };
-           failed = false
-        :: paused = false;   /* the restart was refused: the old instance stays, failed */
-           d_step { assert(health == RECOVERING); health = FAILED };
-           failed = true
-        fi
+            if
+            :: d_step { slot = next_instance; next_instance++ };
+               freed[old] = true;
+               paused = false;
+               if
+               :: d_step { assert(health == RECOVERING); health = RUNNING };
+                  failed = false;
+                  break
+               :: atomic { crash_budget > 0 -> crash_budget-- };   /* its start crashed */
+                  record_start_crash(decision);
+                  if
+                  :: decision == fail -> failed = true; break
+                  :: else -> skip   /* load another fresh instance */
+                  fi
+               fi
+            :: paused = false;   /* the restart was refused: the old instance stays, failed */
+               d_step { assert(health == RECOVERING); health = FAILED };
+               failed = true;
+               break
+            fi
+        od
     :: decision == await_restart ->
         (health != RECOVERING);
         failed = (health == FAILED)

@@ -71,6 +71,58 @@ TEST(CrashBook, ThirdCrashWithinTheWindowFails) {
     EXPECT_EQ(book.module(0)->restarts, 2u);
 }
 
+CrashFacts start_up(const char* module, uint64_t time_ns) {
+    CrashFacts crash = facts(module, time_ns);
+    crash.phase = CrashPhase::StartUp;
+    return crash;
+}
+
+TEST(CrashBook, AStartUpCrashDuringARestartIsTheRestartersToRetryNotToAwait) {
+    CrashBook book;
+    uint64_t call = 0;
+    uint64_t start = 0;
+    ASSERT_EQ(book.record_crash(facts("serial_console", kSecond), call), Decision::Restart);
+    // The restarter's own fresh instance crashed in its start: it tries again.
+    EXPECT_EQ(book.record_crash(start_up("serial_console", kSecond + 5), start), Decision::Restart);
+    EXPECT_EQ(book.health_of("serial_console"), Health::Recovering);
+    book.restart_crashed(call);
+    EXPECT_EQ(book.report(0)->restart_error, Errno::IoError);
+    EXPECT_EQ(book.report(0)->phase, CrashPhase::Call);
+    EXPECT_EQ(book.report(1)->phase, CrashPhase::StartUp);
+    CrashBook::Decided decided{};
+    ASSERT_TRUE(book.decision_of(start, decided));
+    EXPECT_EQ(decided.decision, Decision::Restart);
+    EXPECT_EQ(decided.time_ns, kSecond + 5);
+    EXPECT_STREQ(decided.module, "serial_console");
+    // A call's fault meanwhile (another thread) still waits for that restart.
+    uint64_t other = 0;
+    EXPECT_EQ(book.record_crash(facts("serial_console", kSecond + 6), other),
+              Decision::AwaitRestart);
+    book.restarted("serial_console", start, 20);
+    EXPECT_EQ(book.health_of("serial_console"), Health::Running);
+    EXPECT_EQ(book.report(1)->outcome, Health::Running);
+    EXPECT_EQ(book.module(0)->crashes, 3u);
+    EXPECT_EQ(book.module(0)->restarts, 1u);
+}
+
+TEST(CrashBook, StartUpCrashesCountAgainstThePolicyUntilTheModuleFails) {
+    CrashBook book;
+    uint64_t sequence = 0;
+    ASSERT_EQ(book.record_crash(facts("serial_console", kSecond), sequence), Decision::Restart);
+    ASSERT_EQ(book.record_crash(start_up("serial_console", 2 * kSecond), sequence),
+              Decision::Restart);
+    EXPECT_EQ(book.record_crash(start_up("serial_console", 3 * kSecond), sequence), Decision::Fail);
+    EXPECT_EQ(book.health_of("serial_console"), Health::Failed);
+    CrashBook::Decided decided{};
+    ASSERT_TRUE(book.decision_of(sequence, decided));
+    EXPECT_EQ(decided.decision, Decision::Fail);
+    // A live swap's start-up crash of a running module starts a restart like any crash.
+    uint64_t live = 0;
+    EXPECT_EQ(book.record_crash(start_up("ext2", 4 * kSecond), live), Decision::Restart);
+    EXPECT_EQ(book.health_of("ext2"), Health::Recovering);
+    EXPECT_FALSE(book.decision_of(999, decided)) << "no such report";
+}
+
 TEST(CrashBook, APolicyFromTheBootManifestSetsCountAndWindow) {
     CrashBook book;
     ASSERT_TRUE(book.set_policy(CrashPolicy{5, 2 * kSecond}).is_ok());

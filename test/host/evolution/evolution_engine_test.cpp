@@ -26,6 +26,7 @@ struct ScriptedEnvironment final : Environment {
     PauseWork pause_work = PauseWork::CommitOnly;  // what the pause reports it did
     bool swapped = false;                          // the "system": which module serves
     bool new_bound = false;
+    uint64_t start_crash = 0;  // what start_replacement reports as its crash
 
     uint64_t read_cycles() override { return clock += 10; }
     uint64_t time_microseconds() override { return 42; }
@@ -54,7 +55,8 @@ struct ScriptedEnvironment final : Environment {
         if (resume_answer == OldImage::Parked) ++parked;
         return resume_answer;
     }
-    Status start_replacement(modules::Diagnostic& diagnostic) override {
+    Status start_replacement(modules::Diagnostic& diagnostic, uint64_t& crash) override {
+        crash = start_crash;
         return step("start", diagnostic);
     }
     void abandon() override {
@@ -197,6 +199,17 @@ TEST_F(EvolutionEngineTest, AFailedStartIsReportedButTheSwapStaysCommitted) {
               (std::vector<std::string>{"prepare", "validate", "swap", "resume", "start"}));
 }
 
+TEST_F(EvolutionEngineTest, AStartThatCrashedCarriesItsCrashReportOut) {
+    EvolveReport clean = run();
+    EXPECT_EQ(clean.start_crash, 0u) << "no crash unless the start reports one";
+    environment_.fail_at = "start";
+    environment_.start_crash = 7;
+    EvolveReport report = run();
+    EXPECT_TRUE(report.status.is_ok()) << "the swap itself happened";
+    EXPECT_TRUE(report.start_status.is_error());
+    EXPECT_EQ(report.start_crash, 7u) << "the caller owes the module its recovery";
+}
+
 TEST_F(EvolutionEngineTest, AnOldImageThatMayStillRunIsParkedAndReported) {
     environment_.resume_answer = OldImage::Parked;
     EvolveReport report = run();
@@ -229,7 +242,7 @@ struct ReentrantEnvironment final : Environment {
     Status validate(modules::Diagnostic&) override { return Status::ok(); }
     Status swap(SwapTiming&, modules::Diagnostic&) override { return Status::ok(); }
     OldImage resume() override { return OldImage::Unloaded; }
-    Status start_replacement(modules::Diagnostic&) override { return Status::ok(); }
+    Status start_replacement(modules::Diagnostic&, uint64_t&) override { return Status::ok(); }
     void abandon() override {}
     ModuleFacts facts() override { return ModuleFacts{}; }
     size_t collect_parked() override { return 0; }

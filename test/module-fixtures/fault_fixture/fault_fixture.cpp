@@ -32,16 +32,16 @@ constexpr KindName kKinds[] = {
     {"hang", containment::FaultKind::Hang},
     {"stack", containment::FaultKind::StackOverflow},
     {"state", containment::FaultKind::CorruptState},
+    {"start", containment::FaultKind::EveryStart},
 };
 
 struct Commands {
     static uint8_t precedence(void*) { return 128; }
     static Status describe(void*, void* output, uint64_t capacity, uint64_t* written) {
         static constexpr char kText[] =
-            "inject      inject MODULE null|opcode|divide|noncanonical|hang|stack|state: MODULE's "
-            "next "
-            "guarded "
-            "call raises that fault | inject off\n";
+            "inject      inject MODULE null|opcode|divide|noncanonical|hang|stack|state|start: "
+            "MODULE's next guarded call raises that fault (start: every new instance's start-up, "
+            "until off) | inject off\n";
         uint64_t length = sizeof kText - 1 < capacity ? sizeof kText - 1 : capacity;
         __builtin_memcpy(output, kText, length);
         *written = length;
@@ -75,14 +75,17 @@ struct Commands {
                 if (umka::same_word(words[2], candidate.word)) kind = &candidate;
             }
             if (kind == nullptr) {
-                out.line(line.add("inject: unknown fault '")
-                             .add(words[2])
-                             .add("' (null, opcode, divide, noncanonical, hang, stack, state)"));
+                out.line(
+                    line.add("inject: unknown fault '")
+                        .add(words[2])
+                        .add("' (null, opcode, divide, noncanonical, hang, stack, state, start)"));
             } else {
                 status = injection.arm(words[1], __builtin_strlen(words[1]), kind->kind);
                 if (status.is_ok()) {
                     line.add("inject: armed ").add(kind->word).add(" in '").add(words[1]);
-                    out.line(line.add("': its next guarded call faults"));
+                    out.line(line.add(kind->kind == containment::FaultKind::EveryStart
+                                          ? "': every new instance's start-up faults"
+                                          : "': its next guarded call faults"));
                 } else {
                     line.add("inject: ")
                         .add(umka::errno_text(status.code()))
@@ -93,8 +96,8 @@ struct Commands {
             }
         } else {
             out.line(
-                line.add("usage: inject MODULE null|opcode|divide|noncanonical|hang|stack|state | "
-                         "inject off"));
+                line.add("usage: inject MODULE null|opcode|divide|noncanonical|hang|stack|state|"
+                         "start | inject off"));
         }
         *written = out.length();
         // ENOENT from execute means "not my command" to the console: a refusal that says

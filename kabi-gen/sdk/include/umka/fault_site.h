@@ -16,6 +16,9 @@
 /* The nucleus overwrites the module's state regions with 0xa5, then runs the site with
    UMKA_FAULT_INVALID_OPCODE: the site itself never sees this kind. */
 #define UMKA_FAULT_CORRUPT_STATE 7u
+/* The start-up of every new instance of the module runs the site with
+   UMKA_FAULT_INVALID_OPCODE until disarmed: the site never sees this kind either. */
+#define UMKA_FAULT_EVERY_START 8u
 
 #ifdef __cplusplus
 extern "C" {
