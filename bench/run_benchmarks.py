@@ -25,6 +25,10 @@
    live swap of the same driver in the same boot, median and maximum over 100 crashes
    (bench/crash_bench.py).
 
+8. Memory domains: a ring round trip and a direct call into the nucleus with PKS domains on
+   and off (`param containment.domains=off`), the same workload in both
+   (bench/domain_bench.py).
+
 The table goes to stdout, the same rows and header as JSON to build/bench/report.json
 (--output); bench/render_performance.py turns that JSON into docs/performance.md.
 """
@@ -50,6 +54,7 @@ sys.path.insert(0, str(HERE / "evolution"))
 import accel_probe  # noqa: E402
 import block_bench  # noqa: E402
 import crash_bench  # noqa: E402
+import domain_bench  # noqa: E402
 import files_bench  # noqa: E402
 import linux_baseline  # noqa: E402
 import nucleus_size  # noqa: E402
@@ -213,7 +218,7 @@ def pair_rows(suite: str, runs: list[dict], command: str, pattern: str, figure: 
 
 
 def module_rows(suite: str, runs: list[dict]) -> list[dict]:
-    pattern = r"^(\w+)\s+\d+\s+\d+ \w+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+verified\s+loaded(?:, no memory domain)?$"
+    pattern = r"^(\w+)\s+\d+\s+\d+ \w+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+verified\s+loaded(?:, (?:no )?memory domain)?$"
     loads: dict[str, list[tuple[int, int, int]]] = {}
     for run in runs:
         for name, _text, file_kib, load_us, verify_us in re.findall(pattern, section(run["output"], "mods"),
@@ -354,7 +359,7 @@ def main() -> int:
     parser.add_argument("--repetitions", type=int, help="Google Benchmark repetitions (default 5; --quick 2)")
     parser.add_argument("--swap-cycles", type=int, help="A -> B -> A cycles per swap row (default 10; --quick 3)")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=("host", "size", "guest", "swap", "block", "files", "crash"),
+                        choices=("host", "size", "guest", "swap", "block", "files", "crash", "domains"),
                         help="leave a part out (repeatable); the report says so")
     parser.add_argument("--output", type=Path, help="JSON report (default BUILD/bench/report.json)")
     arguments = parser.parse_args()
@@ -392,6 +397,8 @@ def main() -> int:
             rows += files_bench.files_rows(build, accel, min(boots, 2), Path(work))
     if "crash" not in arguments.skip:
         rows += crash_bench.crash_rows(build, accel, 1)
+    if "domains" not in arguments.skip:
+        rows += domain_bench.domain_rows(build, accel, min(boots, 3))
     finished = datetime.datetime.now(datetime.timezone.utc)
     header["minutes"] = round((finished - started).total_seconds() / 60, 1)
     document = {"schema": report.SCHEMA, "header": header, "rows": rows, "details": details}

@@ -190,6 +190,14 @@ constexpr bool header_is_valid(const umka_kabi_vtable_header* header) {
 struct NoMigrationHooks {};
 
 }  // namespace umka::kabi
+
+// Opens every slot of a vtable made by make_<name>_vtable(): a declaration in scope for the
+// call to the provider. Empty unless the build that makes the vtable defines it; the
+// nucleus defines it to leave the calling module's memory domain for the length of the
+// call (nucleus/containment/nucleus_entry.h).
+#ifndef UMKA_KABI_PROVIDER_ENTRY
+#define UMKA_KABI_PROVIDER_ENTRY
+#endif
 #endif
 
 #endif /* UMKA_KABI_KABI_BASE_H */

@@ -310,7 +310,8 @@ private:
                 body = "return " + call + ";";
             out_ += "    vtable." + method->name + " = [](void* context" +
                     slot_parameters(*method, Language::Cpp) + ") -> " +
-                    slot_result(*method, Language::Cpp) + " { " + body + " };\n";
+                    slot_result(*method, Language::Cpp) + " { UMKA_KABI_PROVIDER_ENTRY " + body +
+                    " };\n";
         }
         out_ += "    return vtable;\n}\n\n";
     }

@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "nucleus/containment/fault_injection.h"
+#include "nucleus/containment/memory_domain.h"
 #include "nucleus/evolution/evolution_service.h"
 #include "nucleus/interrupts/device_interrupts.h"
 #include "nucleus/lib/format.h"
@@ -96,7 +97,7 @@ RecoveryPoint* innermost_point() {
 
 void call_fault_site(void* argument) {
     auto* armed = static_cast<ArmedFault*>(argument);
-    armed->site(site_kind(armed->kind));
+    armed->site(site_kind(armed->kind), armed->target);
 }
 
 uint64_t cycles_now() {
@@ -166,8 +167,18 @@ Status run_guarded(void (*function)(void*), void* argument, const char* module,
         }
         log("containment: injecting fault %u into '%s' (its fault site, in place of %s)\n",
             armed.kind, module, phase == CrashPhase::Call ? "a call" : "its start");
-        recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
+        {
+            ModuleDomain domain;
+            recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
+        }
+        if (armed.kind == UMKA_FAULT_WILD_WRITE) {
+            log("containment: the wild write into the nucleus at %p %s\n",
+                reinterpret_cast<void*>(armed.target),
+                wild_write_target_intact() ? "did not land: the word holds its value"
+                                           : "landed: the word was overwritten");
+        }
     } else {
+        ModuleDomain domain;
         recovered = arch_guarded_call(&point.context, function, argument);
     }
     if (watch != nullptr) watch->entered_cycles.store(0, std::memory_order_release);

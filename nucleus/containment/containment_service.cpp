@@ -2,6 +2,7 @@
 // fixture's switch), published by the nucleus.
 #include "nucleus/containment/containment.h"
 #include "nucleus/containment/fault_injection.h"
+#include "nucleus/containment/memory_domain.h"
 #include "nucleus/introspection/record_text.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/published/nucleus_services.h"
@@ -128,6 +129,7 @@ constexpr api::FaultInjectionVtable kFaultInjectionVtable =
 
 Status publish_containment(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     configure_policy(loader::module_system().inventory());
+    configure_domains(loader::module_system().inventory());
     TRY(loader::publish_vtable(registry, "containment", "Crashes",
                                reinterpret_cast<const umka_kabi_vtable_header*>(&kCrashesVtable),
                                kCrashesVtable.version, diagnostic));

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "nucleus/containment/crash_book.h"
+#include "nucleus/containment/memory_domain.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
 
@@ -19,6 +20,10 @@ constinit uint32_t armed_kind = 0;
 // call fault above.
 constinit std::atomic<bool> start_flag{false};
 constinit char start_module[kNameBytes] = {};
+// What a WildWrite aims at: a word of the nucleus's .data, as any global is. volatile: the
+// nucleus reads it back after the crash to see whether the write landed.
+constexpr uint64_t kWildTargetValue = 0x6e75636c65757321ull;  // "!suelcun"
+constinit volatile uint64_t wild_target = kWildTargetValue;
 // What FaultKind::CorruptState writes over a module's state (as slab poisoning does).
 constexpr uint8_t kStatePoison = 0xa5;
 
@@ -38,7 +43,7 @@ const loader::ModuleRecord* loaded_module(const char* name) {
 }  // namespace
 
 Status arm_fault(const char* module, uint32_t kind) {
-    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_EVERY_START) {
+    if (kind < UMKA_FAULT_NULL_WRITE || kind > UMKA_FAULT_WILD_WRITE) {
         return Errno::InvalidArgument;
     }
     size_t length = __builtin_strlen(module);
@@ -46,6 +51,10 @@ Status arm_fault(const char* module, uint32_t kind) {
     const loader::ModuleRecord* record = loaded_module(module);
     if (record == nullptr) return Errno::NotFound;
     if (record->image.fault_site == nullptr) return Errno::NotSupported;
+    // Without a domain the write would land in the nucleus: refused, not run.
+    if (kind == UMKA_FAULT_WILD_WRITE && domain_support() != DomainSupport::On) {
+        return Errno::NotSupported;
+    }
     SpinLockGuard guard(armed_lock);
     if (kind == UMKA_FAULT_EVERY_START) {
         if (start_flag.load(std::memory_order_relaxed)) return Errno::Busy;
@@ -65,6 +74,14 @@ Status disarm_fault() {
     bool call = armed_flag.exchange(false, std::memory_order_relaxed);
     bool start = start_flag.exchange(false, std::memory_order_relaxed);
     return call || start ? Status::ok() : Status(Errno::NotFound);
+}
+
+uint64_t wild_write_target() {
+    return reinterpret_cast<uint64_t>(&wild_target);
+}
+
+bool wild_write_target_intact() {
+    return wild_target == kWildTargetValue;
 }
 
 bool start_fault_armed(const char* module, UmkaFaultSiteFunction site, ArmedFault& armed) {
@@ -100,6 +117,7 @@ bool take_armed_fault(const char* module, ArmedFault& armed) {
     armed.site = record->image.fault_site;
     armed.kind = kind;
     armed.scribbled = 0;
+    armed.target = kind == UMKA_FAULT_WILD_WRITE ? wild_write_target() : 0;
     if (kind == UMKA_FAULT_CORRUPT_STATE) {
         // The module's bug, done on its behalf: a poison byte over every region it keeps,
         // then the crash. Not zeroes: a zero state is a valid fresh one.

@@ -15,6 +15,7 @@ struct ArmedFault {
     UmkaFaultSiteFunction site = nullptr;
     uint32_t kind = 0;       // as armed (containment.FaultKind)
     uint64_t scribbled = 0;  // CorruptState: bytes of state overwritten before the site runs
+    uint64_t target = 0;     // WildWrite: the nucleus word the site writes to
 };
 
 // The kind the module's fault site raises for `armed`: CorruptState and EveryStart crash
@@ -25,7 +26,8 @@ inline uint32_t site_kind(uint32_t armed) {
                : armed;
 }
 
-// NotFound: no loaded module of that name; NotSupported: it has no fault site;
+// NotFound: no loaded module of that name; NotSupported: it has no fault site, or the
+// kind is WildWrite and module code runs without memory domains (the write would land);
 // InvalidArgument: an unknown kind or a bad name; Busy: a call fault is already armed (for
 // EveryStart: a start-up fault is). The two are armed apart, so one call fault can set off
 // a restart whose every start-up crashes.
@@ -36,6 +38,11 @@ Status disarm_fault();
 // the current instance's fault site. For CorruptState the instance's state regions are
 // overwritten here, before its site runs.
 bool take_armed_fault(const char* module, ArmedFault& armed);
+// The word of the nucleus's .bss a WildWrite aims at, and whether it still holds the value
+// it was given at boot (the write did not land).
+uint64_t wild_write_target();
+bool wild_write_target_intact();
+
 // True for every start-up of a new instance of `module` while EveryStart is armed for it
 // (until disarm_fault()): `armed` then holds `site`, the new instance's fault site.
 bool start_fault_armed(const char* module, UmkaFaultSiteFunction site, ArmedFault& armed);

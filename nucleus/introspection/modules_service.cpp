@@ -1,5 +1,6 @@
 // introspection.Modules: the module records (`mods`), service bindings (`services`) and the
 // capabilities a module holds (`caps`).
+#include "nucleus/containment/memory_domain.h"
 #include "nucleus/introspection/introspection.h"
 #include "nucleus/introspection/record_text.h"
 #include "nucleus/loader/module_system.h"
@@ -96,9 +97,13 @@ struct ModulesService {
         const ModuleRecord& record = system.record(index);
         *out = api::ModuleRecord{};
         out->tier = record.tier;
-        // No module gets a memory domain yet (PKS domains are not built,
-        // docs/crash-containment.md).
-        out->isolation = api::Isolation::None;
+        // A module's ring requests run in its memory domain when there are domains
+        // (docs/crash-containment.md, "Memory domains"); its direct calls never do.
+        out->isolation = record.state == ModuleState::Loaded &&
+                                 containment::domain_support() == containment::DomainSupport::On &&
+                                 loader::provider_serves_ring(record.image.manifest_view.name())
+                             ? api::Isolation::MemoryDomain
+                             : api::Isolation::None;
         copy_text(out->transport, bundle::transport_name(record.transport));
         copy_text(out->signature, loader::signature_state_name(record.signature));
         copy_text(out->reason, record.reason);

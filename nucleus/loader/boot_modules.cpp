@@ -175,9 +175,10 @@ void report(const ModuleRecord& record) {
             clock::cycles_to_microseconds(record.verify_cycles),
             clock::cycles_to_microseconds(record.load_cycles));
         if (record.tier == 1) {
-            // Not silently: tier 1 promises a memory domain this nucleus does not build yet.
-            log("module %s: tier 1 without a memory domain: PKS domains are not built, so its "
-                "writes are not isolated from the nucleus (docs/crash-containment.md)\n",
+            // Not silently: tier 1 promises a memory domain, which only the code on a guarded
+            // path (ring requests, a swap's start) runs in, not the module's own threads.
+            log("module %s: tier 1 without a memory domain of its own: only ring requests and "
+                "swap starts run in one (docs/crash-containment.md)\n",
                 record.image.manifest_view.name());
         }
     } else {

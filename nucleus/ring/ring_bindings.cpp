@@ -336,6 +336,18 @@ bool consumer_uses_ring(const char* consumer, const char* package, const char* i
     return false;
 }
 
+bool provider_serves_ring(const char* provider) {
+    SpinLockGuard guard(table_lock);
+    for (RingBinding* binding : table) {
+        if (binding != nullptr &&
+            binding->state.load(std::memory_order_acquire) == RingBindingState::Serving &&
+            __builtin_strcmp(binding->provider, provider) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 uint64_t ring_requests_outstanding(const UmkaServiceSlot* const* slots, size_t slot_count) {
     // Spin lock holders have interrupts off, so none of the CPUs stopped in the pause holds
     // table_lock: taking it here cannot wait for them.

@@ -119,6 +119,10 @@ void start_boot_ring_bindings();
 // `services`, whose registry rows only know the provider's direct record).
 bool consumer_uses_ring(const char* consumer, const char* package, const char* interface);
 
+// True while module `provider` serves a started ring binding (its requests run guarded, in
+// its memory domain when there are domains).
+bool provider_serves_ring(const char* provider);
+
 // Requests outstanding (submitted, completion not yet published) on the started bindings
 // whose provider slot is one of `slots`. Called inside a live swap's pause, where no other
 // CPU runs, so the count is exact: these requests are served by whatever the slots hold

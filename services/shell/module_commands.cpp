@@ -38,6 +38,7 @@ Status mods(const Services& services, const Words&, Output& out) {
             // Tier 1 promises isolation; say so when the module runs without it.
             if (record.tier >= 1 && record.isolation == api::Isolation::None)
                 out.text(", no memory domain");
+            if (record.isolation == api::Isolation::MemoryDomain) out.text(", memory domain");
             if (record.start_failed != 0) out.text(", start failed: ").field(record.reason);
             crash_summary(services, record.name, sizeof(record.name), out);
         } else {

@@ -605,6 +605,21 @@ TEST_F(Shell, ModsShowsLoadedAndRefusedModules) {
     EXPECT_EQ(run("mods"), "no modules (the bundle's manifest lists none)\n");
 }
 
+TEST_F(Shell, ModsSaysWhichModulesRunInAMemoryDomain) {
+    api::ModuleRecord driver = module_record("serial_console", api::ModuleState::Loaded);
+    driver.tier = 0;
+    set_text(driver.transport, "direct");
+    driver.isolation = api::Isolation::MemoryDomain;
+    modules_.modules = {driver, module_record("console_service", api::ModuleState::Loaded)};
+    EXPECT_EQ(run("mods"),
+              "module            version tier transport text-KiB file-KiB load-us sig-us  "
+              "signature  state\n"
+              "serial_console          1    0 direct           5       20     812    402  verified "
+              "  loaded, memory domain\n"
+              "console_service         1    1 ring             5       20     812    402  verified "
+              "  loaded, no memory domain\n");
+}
+
 TEST_F(Shell, ModsNamesEachCrashedModulesCrashesAndLastFault) {
     modules_.modules = {module_record("serial_console", api::ModuleState::Loaded),
                         module_record("console_service", api::ModuleState::Loaded)};

@@ -60,6 +60,23 @@ TEST(PageTableEntryTest, HighPhysicalBitsSurviveAndReservedBitsDoNot) {
     EXPECT_EQ(decode_leaf(encode_leaf(mapping), 1).physical, 0x5000u);
 }
 
+TEST(PageTableEntryTest, ProtectionKeysTakeBits59To62AndRoundTrip) {
+    PageMapping mapping{0x456000, PageAccess::ReadWrite, PageCaching::WriteBack, PageSize::Small4K,
+                        true};
+    EXPECT_EQ(encode_leaf(mapping) & pte::kProtectionKeyMask, 0u) << "key 0 unless asked";
+    for (uint8_t key = 0; key < 16; ++key) {
+        mapping.protection_key = key;
+        uint64_t entry = encode_leaf(mapping);
+        EXPECT_EQ((entry >> 59) & 0xf, key);
+        EXPECT_EQ(entry & pte::kAddressMask, 0x456000u) << "the key leaves the address alone";
+        EXPECT_TRUE(entry & pte::kNoExecute);
+        EXPECT_EQ(decode_leaf(entry, 1).protection_key, key);
+    }
+    mapping.protection_key = 0x1f;  // only four bits exist
+    EXPECT_EQ(decode_leaf(encode_leaf(mapping), 1).protection_key, 0xf);
+    EXPECT_TRUE(encode_leaf(mapping) & pte::kNoExecute) << "a wide key never reaches NX";
+}
+
 TEST(PageTableEntryTest, NotPresentEncodesToZero) {
     EXPECT_EQ(encode_leaf(PageMapping{}), 0u);
     EXPECT_FALSE(decode_leaf(0, 1).present);

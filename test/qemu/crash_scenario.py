@@ -119,7 +119,7 @@ def run_recovery(tests, build: Path, accel: str) -> None:
                       "inject: unknown fault 'bogus'")
     tests.expect_text(tests.command_output(output, "inject off"), "inject: nothing was armed (ENOENT)")
     mods = tests.command_output(output, "mods")
-    tests.expect(re.search(r"^serial_console\s+1\s+0 direct.*loaded, crashed 2, restarted 2, running, "
+    tests.expect(re.search(r"^serial_console\s+1\s+0 direct.*loaded, memory domain, crashed 2, restarted 2, running, "
                            r"last: #GP general protection$", mods, re.MULTILINE) is not None,
                  f"'mods' does not list the restarted serial driver as loaded with its crashes:\n{mods}")
     tests.expect_clean_power_off(status, output)
@@ -221,7 +221,7 @@ def run_fresh_state(tests, build: Path, accel: str) -> None:
                            r"with fresh state$", table, re.MULTILINE) is not None,
                  f"'crashes' has no #UD in serial_console followed by a restart with fresh state:\n{table}")
     mods = tests.command_output(output, "mods")
-    tests.expect(re.search(r"^serial_console\s.*loaded, crashed 1, restarted 1, running, last: #UD invalid opcode$",
+    tests.expect(re.search(r"^serial_console\s.*loaded, memory domain, crashed 1, restarted 1, running, last: #UD invalid opcode$",
                            mods, re.MULTILINE) is not None,
                  f"'mods' does not list the driver restarted once:\n{mods}")
     _, first = load_progress(tests, output, 0)
@@ -279,4 +279,58 @@ def run_every_start_evolve(tests, build: Path, accel: str) -> None:
     status, output = boot_with_fixture(tests, build, accel, [
         "inject serial_console start", "evolve serial_console serial_console.umod", "mods", "poweroff"])
     expect_failed_in_start_up(tests, output, [1, 2, 3])
+    tests.expect_clean_power_off(status, output)
+
+
+def run_wild(tests, build: Path, accel: str) -> None:
+    """The isolation violation: the serial driver's code writes into the nucleus's own
+    memory (a word of its .data) while two threads load the CPUs. Its ring request runs in
+    its memory domain (PKS: the nucleus's data write-disabled), so the write faults with the
+    protection-key bit instead of landing; the fault is contained like any other, the word
+    still holds its value, and the driver is back."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "load start cpu 2", "wait 100", "load stats", "inject serial_console wild", "wait 100",
+        "load stats", "crashes", "mods", "load stop", "poweroff"], "--smp", "2")
+    tests.expect_text(output, "containment: memory domains on")
+    landed = re.search(r"containment: the wild write into the nucleus at (0x[0-9a-f]+) (did not land|landed)", output)
+    tests.expect(landed is not None and landed[2] == "did not land",
+                 f"the wild write's fate: {landed[0] if landed else 'not reported'}")
+    table = tests.command_output(output, "crashes")
+    found = re.search(r"^#1 at \d+ ms on cpu \d: #PF protection key in serial_console rip 0x[0-9a-f]+ "
+                      r"\(serial_console\+0x[0-9a-f]+, umka_fault_site[.\w]*\) cr2 0x([0-9a-f]+) error 0x([0-9a-f]+) "
+                      r"-> running, back in \d+ us$", table, re.MULTILINE)
+    tests.expect(found is not None, f"'crashes' has no protection-key fault in serial_console:\n{table}")
+    tests.expect(int(found[1], 16) == int(landed[1], 16),
+                 f"CR2 {found[1]} is not the nucleus word aimed at ({landed[1]})")
+    tests.expect(int(found[2], 16) & 0x22 == 0x22, f"error code {found[2]}: not a write with the PK bit")
+    mods = tests.command_output(output, "mods")
+    tests.expect(re.search(r"^serial_console\s.*loaded, memory domain, crashed 1, restarted 1, running, "
+                           r"last: #PF protection key$", mods, re.MULTILINE) is not None,
+                 f"'mods' does not show the driver back in its memory domain:\n{mods}")
+    _, before = load_progress(tests, output, 0)
+    _, after = load_progress(tests, output, 1)
+    tests.expect(all(later > earlier for earlier, later in zip(before, after)),
+                 f"a load thread stopped across the crash: {before} -> {after}")
+    tests.expect_clean_power_off(status, output)
+
+
+def run_no_domains(tests, build: Path, accel: str) -> None:
+    """A CPU without PKS (qemu64): no memory domains, said at boot and in `mods`; a wild
+    write is refused rather than run (it would land in the nucleus), and every other fault
+    is still contained."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "mods", "inject serial_console wild", "inject serial_console opcode", "wait 50", "crashes",
+        "poweroff"], "--cpu", "qemu64")
+    tests.expect_text(output, "containment: no memory domains: the CPU has no PKS (supervisor protection keys); "
+                              "module code can write the nucleus's memory")
+    tests.expect_text(tests.command_output(output, "inject serial_console wild"),
+                      "inject: EOPNOTSUPP serial_console (no memory domain: the write would land in the nucleus)")
+    mods = tests.command_output(output, "mods")
+    tests.expect(re.search(r"^serial_console\s+1\s+0 direct.*verified\s+loaded$", mods, re.MULTILINE) is not None,
+                 f"'mods' gives the driver a memory domain on a CPU without PKS:\n{mods}")
+    tests.expect(re.search(r"^console_service\s.*loaded, no memory domain$", mods, re.MULTILINE) is not None,
+                 f"'mods' does not say the tier-1 console has no memory domain:\n{mods}")
+    table = tests.command_output(output, "crashes")
+    tests.expect(re.search(r"^#1 .*#UD invalid opcode in serial_console .* -> running, back in \d+ us$", table,
+                           re.MULTILINE) is not None, f"the #UD was not contained without domains:\n{table}")
     tests.expect_clean_power_off(status, output)

@@ -47,6 +47,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--script", type=Path, help="console lines to type, one per prompt")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds (with --script)")
     parser.add_argument("--memory", default="512M", help="guest RAM (default 512M)")
+    parser.add_argument("--cpu", default="",
+                        help="QEMU CPU model instead of the accelerator's (e.g. qemu64: no PKS, so no "
+                             "memory domains)")
     parser.add_argument("--image", default="nucleus", help="nucleus image name in the build (default nucleus)")
     parser.add_argument("--cmdline", default="", help="nucleus command line")
     parser.add_argument("--machine", choices=("pc", "q35"), default="pc",
@@ -102,7 +105,8 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
         "qemu-system-x86_64",
         "-machine", f"{arguments.machine},acpi=off" if arguments.no_acpi else arguments.machine,
         "-accel", accel,
-        "-cpu", accel_probe.CPU_MODELS[accel],  # why these models: accel_probe.KVM_CPU_MODEL
+        # why these models: accel_probe.KVM_CPU_MODEL
+        "-cpu", arguments.cpu or accel_probe.CPU_MODELS[accel],
         "-smp", str(arguments.smp),
         "-m", arguments.memory,
         "-display", "none",

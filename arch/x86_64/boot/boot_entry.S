@@ -164,7 +164,9 @@ higher_half_entry:
     jmp 1b
 
     .section .bss
-    .align 16
+    /* Whole pages: they are mapped without the nucleus data's protection key
+       (address_space.cpp), since the console task runs module code on this stack. */
+    .align 4096
     .globl boot_stack, boot_stack_top   /* the scheduler scans the console task's stack */
 boot_stack:
     .skip 65536

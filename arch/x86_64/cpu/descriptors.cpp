@@ -2,6 +2,7 @@
 // descriptor's busy bit and the interrupt stacks are per CPU.
 #include <arch/cpu.h>
 #include <arch/memory.h>
+#include <arch/memory_domain.h>
 
 #include "arch/x86_64/cpu/traps.h"
 #include "arch/x86_64/cpu/x86.h"
@@ -66,13 +67,9 @@ void initialize_interrupt_table() {
     for (uint64_t entry = 0; entry < trap_entry_count; ++entry) {
         uint64_t vector = trap_entry_vectors[entry];
         uint64_t address = trap_entry_addresses[entry];
-        interrupt_table[vector] = GateDescriptor{uint16_t(address),
-                                                 kKernelCodeSelector,
-                                                 0,
-                                                 kInterruptGatePresent,
-                                                 uint16_t(address >> 16),
-                                                 uint32_t(address >> 32),
-                                                 0};
+        interrupt_table[vector] = GateDescriptor{
+            uint16_t(address),       kKernelCodeSelector,     0, kInterruptGatePresent,
+            uint16_t(address >> 16), uint32_t(address >> 32), 0};
     }
     load_interrupt_table();
 }
@@ -141,6 +138,8 @@ Status load_cpu_descriptors(Cpu& cpu) {
         interrupt_table[vector].interrupt_stack = uint8_t(interrupt_stack_for(vector));
     }
     load_interrupt_table();
+    // Protection keys in force from here (all rights until a module's code runs).
+    if (memory_domains_supported()) enable_memory_domains();
     // lgdt/segment reloads clear nothing in GS base, but set it last for clarity.
     set_current_cpu(&cpu);
     return Status::ok();

@@ -3,6 +3,7 @@
 #include <arch/cpu.h>
 #include <arch/interrupts.h>
 #include <arch/memory.h>
+#include <arch/memory_domain.h>
 #include <arch/recovery.h>
 
 #include "arch/x86_64/apic/local_apic.h"
@@ -56,6 +57,8 @@ const char* exception_name(uint64_t vector) {
     return vector < 32 ? kNames[vector] : "interrupt";
 }
 
+// The page-fault error code bit of a protection-key violation (SDM Vol. 3A, 4.7).
+constexpr uint64_t kPageFaultKeyBit = 1u << 5;
 constexpr int kBacktraceDepth = 16;
 // How far from the stack pointer a double fault's CR2 may lie for it to be a stack overflow:
 // the deepest push an exception frame makes, or the page a prologue's `sub rsp` skipped.
@@ -106,7 +109,9 @@ void report_fatal_trap(const TrapFrame& frame) {
 
 }  // namespace umka::arch
 
-extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
+namespace {
+
+void dispatch_trap(umka::arch::TrapFrame* frame) {
     using namespace umka::arch;
     if (frame->vector >= kFirstDeviceVector &&
         frame->vector < uint64_t(kFirstDeviceVector) + kDeviceVectorCount) {
@@ -177,7 +182,12 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
             !umka::panic_in_progress()) {
             // A fault raised by a module's code inside a guarded call may be contained:
             // the frame then returns from that call instead (nucleus/containment).
-            FaultFacts facts{frame->vector,     exception_name(frame->vector),
+            // A page fault with the PK bit: a write the interrupted code's memory domain
+            // forbids (arch/memory_domain.h), the isolation violation.
+            const char* name = frame->vector == 14 && (frame->error_code & kPageFaultKeyBit) != 0
+                                   ? "#PF protection key"
+                                   : exception_name(frame->vector);
+            FaultFacts facts{frame->vector,     name,
                              frame->rip,        frame->vector == 14 ? x86::read_cr2() : 0,
                              frame->error_code, frame->rbp,
                              frame->rsp};
@@ -185,4 +195,20 @@ extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
         }
         report_fatal_trap(*frame);
     }
+}
+
+}  // namespace
+
+// Every trap runs the nucleus with all rights: the interrupted code may have been a
+// module's, in its memory domain. The interrupted rights come back on the way out (after
+// a thread switch inside, on whichever CPU the thread resumes: they are its own).
+extern "C" void arch_trap_dispatch(umka::arch::TrapFrame* frame) {
+    using namespace umka::arch;
+    DomainRights interrupted = kNucleusRights;
+    if (memory_domains_enabled()) {
+        interrupted = read_domain_rights();
+        if (interrupted != kNucleusRights) write_domain_rights(kNucleusRights);
+    }
+    dispatch_trap(frame);
+    if (interrupted != kNucleusRights) write_domain_rights(interrupted);
 }

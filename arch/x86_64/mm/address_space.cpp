@@ -1,4 +1,5 @@
 #include <arch/memory.h>
+#include <arch/memory_domain.h>
 
 #include "arch/x86_64/cpu/x86.h"
 #include "arch/x86_64/mm/page_table_entry.h"
@@ -8,6 +9,7 @@ extern "C" {
 extern char __nucleus_physical_start[], __nucleus_physical_end[];
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
+extern char boot_stack[], boot_stack_top[];
 }
 
 namespace umka::arch {
@@ -165,29 +167,37 @@ Status build_kernel_address_space(PhysicalMemory& frames, const MemoryMap& memor
     table_frames = &frames;
     root_table = TRY(new_table());
 
-    // The image, section by section: text RX, rodata R, data and bss RW.
+    // The image, section by section: text RX, rodata R, data and bss RW. Data and bss carry
+    // the nucleus's protection key (arch/memory_domain.h), so a module's code cannot write
+    // them; the boot stack does not: the console task runs on it, module code included.
     struct Section {
         const char* start;
         const char* end;
         PageAccess access;
+        uint8_t key;
     };
     const Section sections[] = {
-        {__text_start, __text_end, PageAccess::ReadExecute},
-        {__rodata_start, __rodata_end, PageAccess::ReadOnly},
-        {__data_start, __data_end, PageAccess::ReadWrite},
+        {__text_start, __text_end, PageAccess::ReadExecute, 0},
+        {__rodata_start, __rodata_end, PageAccess::ReadOnly, 0},
+        {__data_start, __data_end, PageAccess::ReadWrite, kNucleusDataKey},
     };
+    const uint64_t stack_start = reinterpret_cast<uint64_t>(boot_stack);
+    const uint64_t stack_end = reinterpret_cast<uint64_t>(boot_stack_top);
     for (const Section& section : sections) {
         uint64_t start = reinterpret_cast<uint64_t>(section.start);
         uint64_t length = reinterpret_cast<uint64_t>(section.end) - start;
         for (uint64_t offset = 0; offset < length; offset += kFrameSize) {
+            uint64_t page = start + offset;
+            bool stack = page >= stack_start && page < stack_end;
             PageMapping mapping{physical_of(section.start) + offset,
                                 section.access,
                                 PageCaching::WriteBack,
                                 PageSize::Small4K,
                                 true,
                                 true,
-                                false};
-            TRY(map_one(start + offset, mapping, ExistingMapping::Refuse));
+                                false,
+                                stack ? uint8_t(0) : section.key};
+            TRY(map_one(page, mapping, ExistingMapping::Refuse));
         }
     }
 
@@ -310,8 +320,13 @@ Result<void*> reserve_module_pages(size_t bytes) {
         Result<uint64_t> frame = table_frames->allocate();
         Status status = frame.status();
         if (frame.is_ok()) {
-            PageMapping mapping{frame.value(), PageAccess::ReadWrite, PageCaching::WriteBack,
-                                PageSize::Small4K,  true, true, false};
+            PageMapping mapping{frame.value(),
+                                PageAccess::ReadWrite,
+                                PageCaching::WriteBack,
+                                PageSize::Small4K,
+                                true,
+                                true,
+                                false};
             status = map_one(base + offset, mapping, ExistingMapping::Refuse);
             if (status.is_error()) (void)table_frames->free(frame.value());
         }
@@ -339,8 +354,13 @@ Status protect_module_pages(void* start, size_t bytes, ModulePageAccess module_a
     for (uint64_t page = first; page < first + bytes; page += kFrameSize) {
         uint64_t* leaf = leaf_entry(page);
         if (leaf == nullptr) return Errno::BadAddress;
-        PageMapping mapping{*leaf & pte::kAddressMask, access, PageCaching::WriteBack,
-                            PageSize::Small4K, true, true, false};
+        PageMapping mapping{*leaf & pte::kAddressMask,
+                            access,
+                            PageCaching::WriteBack,
+                            PageSize::Small4K,
+                            true,
+                            true,
+                            false};
         *leaf = encode_leaf(mapping);
         invalidate(page);
     }

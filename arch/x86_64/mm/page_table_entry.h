@@ -27,6 +27,8 @@ struct PageMapping {
     bool present = false;
     bool global = false;
     bool user = false;
+    // Bits 62:59: the page's protection key (arch/memory_domain.h); 0 is no domain's.
+    uint8_t protection_key = 0;
 };
 
 namespace pte {
@@ -40,6 +42,8 @@ inline constexpr uint64_t kDirty = 1ull << 6;
 inline constexpr uint64_t kLargePage = 1ull << 7;  // in PD (2 MiB) and PDPT (1 GiB) entries
 inline constexpr uint64_t kGlobal = 1ull << 8;
 inline constexpr uint64_t kNoExecute = 1ull << 63;
+inline constexpr unsigned kProtectionKeyShift = 59;
+inline constexpr uint64_t kProtectionKeyMask = 0xfull << kProtectionKeyShift;
 inline constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;
 inline constexpr uint64_t kLargeAddressMask = 0x000fffffffe00000ull;
 }  // namespace pte
@@ -56,6 +60,8 @@ constexpr uint64_t encode_leaf(const PageMapping& mapping) {
     if (mapping.caching == PageCaching::Uncached) entry |= pte::kCacheDisable | pte::kWriteThrough;
     if (mapping.global) entry |= pte::kGlobal;
     if (mapping.user) entry |= pte::kUser;
+    entry |=
+        (uint64_t(mapping.protection_key) << pte::kProtectionKeyShift) & pte::kProtectionKeyMask;
     return entry;
 }
 
@@ -74,6 +80,7 @@ constexpr PageMapping decode_leaf(uint64_t entry, unsigned level) {
     mapping.caching = (entry & pte::kCacheDisable) ? PageCaching::Uncached : PageCaching::WriteBack;
     mapping.global = (entry & pte::kGlobal) != 0;
     mapping.user = (entry & pte::kUser) != 0;
+    mapping.protection_key = uint8_t((entry & pte::kProtectionKeyMask) >> pte::kProtectionKeyShift);
     return mapping;
 }
 

@@ -63,7 +63,7 @@ static __attribute__((noinline)) uint64_t umka_fault_recurse(uint64_t depth) {
     return umka_fault_recurse(depth + 1) + frame[0];
 }
 
-__attribute__((visibility("default"), used, noinline)) void umka_fault_site(uint32_t kind) {
+__attribute__((visibility("default"), used, noinline)) void umka_fault_site(uint32_t kind, uint64_t target) {
     volatile uint64_t divisor = 0;
     switch (kind) {
     case UMKA_FAULT_NULL_WRITE:
@@ -86,6 +86,9 @@ __attribute__((visibility("default"), used, noinline)) void umka_fault_site(uint
         for (;;) __asm__ volatile("pause" ::: "memory");
     case UMKA_FAULT_STACK_OVERFLOW:
         (void)umka_fault_recurse(0);
+        break;
+    case UMKA_FAULT_WILD_WRITE:
+        *(volatile uint64_t*)(uintptr_t)target = 0x5a5a5a5a5a5a5a5aull;
         break;
     default:
         break;

@@ -87,7 +87,7 @@ constexpr ConsumerVtable make_consumer_vtable() {
     ConsumerVtable vtable{};
     vtable.vtable_size = sizeof(ConsumerVtable);
     vtable.version = 1;
-    vtable.use_pair = [](void* context, const ::umka::kabi::sample_consumer::Pair* pair) -> int32_t { return ::umka::kabi::status_raw(Impl::use_pair(context, pair)); };
+    vtable.use_pair = [](void* context, const ::umka::kabi::sample_consumer::Pair* pair) -> int32_t { UMKA_KABI_PROVIDER_ENTRY return ::umka::kabi::status_raw(Impl::use_pair(context, pair)); };
     return vtable;
 }
 

@@ -172,13 +172,13 @@ constexpr DeviceVtable make_device_vtable() {
     DeviceVtable vtable{};
     vtable.vtable_size = sizeof(DeviceVtable);
     vtable.version = 3;
-    vtable.configure = [](void* context, const ::umka::kabi::sample_device::Config* config, ::umka::kabi::sample_device::Config* previous) -> int32_t { return ::umka::kabi::status_raw(Impl::configure(context, config, previous)); };
-    vtable.fill = [](void* context, uint8_t pattern, void* buffer_data, uint64_t buffer_length, uint64_t* written) -> int32_t { return ::umka::kabi::status_raw(Impl::fill(context, pattern, buffer_data, buffer_length, written)); };
+    vtable.configure = [](void* context, const ::umka::kabi::sample_device::Config* config, ::umka::kabi::sample_device::Config* previous) -> int32_t { UMKA_KABI_PROVIDER_ENTRY return ::umka::kabi::status_raw(Impl::configure(context, config, previous)); };
+    vtable.fill = [](void* context, uint8_t pattern, void* buffer_data, uint64_t buffer_length, uint64_t* written) -> int32_t { UMKA_KABI_PROVIDER_ENTRY return ::umka::kabi::status_raw(Impl::fill(context, pattern, buffer_data, buffer_length, written)); };
     vtable.removed_reset = &umka_kabi_tombstone;
-    vtable.counter = [](void* context) -> uint64_t { return Impl::counter(context); };
-    vtable.adjust = [](void* context, uint32_t* value, int32_t delta) -> int32_t { return ::umka::kabi::status_raw(Impl::adjust(context, value, delta)); };
-    vtable.measure = [](void* context, const char* text_data, uint64_t text_length, ::umka::kabi::sample_device::Token token) -> uint32_t { return Impl::measure(context, text_data, text_length, token); };
-    vtable.poke = [](void* context, ::umka::kabi::sample_device::Mode mode) -> void { Impl::poke(context, mode); };
+    vtable.counter = [](void* context) -> uint64_t { UMKA_KABI_PROVIDER_ENTRY return Impl::counter(context); };
+    vtable.adjust = [](void* context, uint32_t* value, int32_t delta) -> int32_t { UMKA_KABI_PROVIDER_ENTRY return ::umka::kabi::status_raw(Impl::adjust(context, value, delta)); };
+    vtable.measure = [](void* context, const char* text_data, uint64_t text_length, ::umka::kabi::sample_device::Token token) -> uint32_t { UMKA_KABI_PROVIDER_ENTRY return Impl::measure(context, text_data, text_length, token); };
+    vtable.poke = [](void* context, ::umka::kabi::sample_device::Mode mode) -> void { UMKA_KABI_PROVIDER_ENTRY Impl::poke(context, mode); };
     return vtable;
 }
 
@@ -247,8 +247,8 @@ constexpr StrictVtable make_strict_vtable() {
     StrictVtable vtable{};
     vtable.vtable_size = sizeof(StrictVtable);
     vtable.version = 2;
-    vtable.ping = [](void* context) -> int32_t { return ::umka::kabi::status_raw(Impl::ping(context)); };
-    vtable.pong = [](void* context) -> int32_t { return ::umka::kabi::status_raw(Impl::pong(context)); };
+    vtable.ping = [](void* context) -> int32_t { UMKA_KABI_PROVIDER_ENTRY return ::umka::kabi::status_raw(Impl::ping(context)); };
+    vtable.pong = [](void* context) -> int32_t { UMKA_KABI_PROVIDER_ENTRY return ::umka::kabi::status_raw(Impl::pong(context)); };
     return vtable;
 }
 

@@ -26,3 +26,10 @@ umka_ring_spin_test(containment_spin_model_deeper_rings containment.pml pass -D 
 umka_ring_spin_test(containment_spin_no_pause_wait_fails containment.pml fail -D NO_PAUSE_WAIT)
 umka_ring_spin_test(containment_spin_drop_in_flight_fails containment.pml fail -D DROP_IN_FLIGHT)
 umka_ring_spin_test(containment_spin_answer_twice_fails containment.pml fail -D ANSWER_TWICE)
+
+# The memory-domain switch protocol over a fake rights register, through a generated
+# provider thunk with the nucleus's entry hook.
+umka_host_test(memory_domain_test ${PROJECT_SOURCE_DIR}/test/host/containment/memory_domain_test.cpp)
+target_include_directories(memory_domain_test PRIVATE ${PROJECT_SOURCE_DIR}
+                           ${PROJECT_SOURCE_DIR}/arch/x86_64/include)
+target_link_libraries(memory_domain_test PRIVATE umka_kabi_headers)

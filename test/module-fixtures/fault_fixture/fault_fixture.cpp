@@ -33,13 +33,15 @@ constexpr KindName kKinds[] = {
     {"stack", containment::FaultKind::StackOverflow},
     {"state", containment::FaultKind::CorruptState},
     {"start", containment::FaultKind::EveryStart},
+    {"wild", containment::FaultKind::WildWrite},
 };
 
 struct Commands {
     static uint8_t precedence(void*) { return 128; }
     static Status describe(void*, void* output, uint64_t capacity, uint64_t* written) {
         static constexpr char kText[] =
-            "inject      inject MODULE null|opcode|divide|noncanonical|hang|stack|state|start: "
+            "inject      inject MODULE "
+            "null|opcode|divide|noncanonical|hang|stack|state|start|wild: "
             "MODULE's next guarded call raises that fault (start: every new instance's start-up, "
             "until off) | inject off\n";
         uint64_t length = sizeof kText - 1 < capacity ? sizeof kText - 1 : capacity;
@@ -75,10 +77,10 @@ struct Commands {
                 if (umka::same_word(words[2], candidate.word)) kind = &candidate;
             }
             if (kind == nullptr) {
-                out.line(
-                    line.add("inject: unknown fault '")
-                        .add(words[2])
-                        .add("' (null, opcode, divide, noncanonical, hang, stack, state, start)"));
+                out.line(line.add("inject: unknown fault '")
+                             .add(words[2])
+                             .add("' (null, opcode, divide, noncanonical, hang, stack, state, "
+                                  "start, wild)"));
             } else {
                 status = injection.arm(words[1], __builtin_strlen(words[1]), kind->kind);
                 if (status.is_ok()) {
@@ -91,13 +93,17 @@ struct Commands {
                         .add(umka::errno_text(status.code()))
                         .add(" ")
                         .add(words[1]);
+                    if (kind->kind == containment::FaultKind::WildWrite &&
+                        status.code() == UMKA_KABI_EOPNOTSUPP) {
+                        line.add(" (no memory domain: the write would land in the nucleus)");
+                    }
                     out.line(line);
                 }
             }
         } else {
             out.line(
                 line.add("usage: inject MODULE null|opcode|divide|noncanonical|hang|stack|state|"
-                         "start | inject off"));
+                         "start|wild | inject off"));
         }
         *written = out.length();
         // ENOENT from execute means "not my command" to the console: a refusal that says

@@ -19,11 +19,13 @@
 /* The start-up of every new instance of the module runs the site with
    UMKA_FAULT_INVALID_OPCODE until disarmed: the site never sees this kind either. */
 #define UMKA_FAULT_EVERY_START 8u
+#define UMKA_FAULT_WILD_WRITE 9u /* a write to `target`, a word of the nucleus's memory */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-typedef void (*UmkaFaultSiteFunction)(uint32_t kind);
+/* `target`: the address UMKA_FAULT_WILD_WRITE writes to; unused by the other kinds. */
+typedef void (*UmkaFaultSiteFunction)(uint32_t kind, uint64_t target);
 #ifdef __cplusplus
 }
 #endif
