@@ -57,6 +57,16 @@ void configure_domains(const bundle::Inventory& inventory) {
     }
 }
 
+arch::DomainRights enter_nucleus() {
+    arch::DomainRights caller = arch::read_domain_rights();
+    if (caller != arch::kNucleusRights) arch::write_domain_rights(arch::kNucleusRights);
+    return caller;
+}
+
+void leave_nucleus(arch::DomainRights caller) {
+    arch::write_domain_rights(caller);
+}
+
 DomainSupport domain_support() {
     return support;
 }

@@ -16,16 +16,19 @@ namespace umka::containment {
 // on every nucleus entry, in every domain: the nucleus's data stays readable.
 extern constinit bool domain_switching;
 
+// The caller's rights, after switching to the nucleus's when they differ; and back to them.
+// Out of line (memory_domain.cpp), so that each of the nucleus's many slots carries only
+// the tests.
+arch::DomainRights enter_nucleus();
+void leave_nucleus(arch::DomainRights caller);
+
 class NucleusEntry {
 public:
     NucleusEntry() {
-        if (__builtin_expect(domain_switching, false)) {
-            caller_ = arch::read_domain_rights();
-            if (caller_ != arch::kNucleusRights) arch::write_domain_rights(arch::kNucleusRights);
-        }
+        if (__builtin_expect(domain_switching, false)) caller_ = enter_nucleus();
     }
     ~NucleusEntry() {
-        if (caller_ != arch::kNucleusRights) arch::write_domain_rights(caller_);
+        if (__builtin_expect(caller_ != arch::kNucleusRights, false)) leave_nucleus(caller_);
     }
     NucleusEntry(const NucleusEntry&) = delete;
     NucleusEntry& operator=(const NucleusEntry&) = delete;
