@@ -129,7 +129,9 @@ namespace {
 
 // The one way into a guarded call. A request (CrashPhase::Call) runs with interrupts off, on
 // one CPU, under the watchdog's per-CPU stamp, and takes an armed call fault; a start-up runs
-// with interrupts as they are (a start may sleep), unwatched, and takes an armed EveryStart.
+// with interrupts as they are (a start may sleep), unwatched, and takes an armed EveryStart;
+// a module thread runs with interrupts as they are, unwatched, and takes an armed call fault
+// when it begins.
 Status run_guarded(void (*function)(void*), void* argument, const char* module,
                    ContainedFault& fault, CrashPhase phase, UmkaFaultSiteFunction start_site) {
     sched::Task* task = sched::current_task();
@@ -158,15 +160,18 @@ Status run_guarded(void (*function)(void*), void* argument, const char* module,
     uint64_t recovered;
     ArmedFault armed;
     bool injected = module != nullptr &&
-                    (phase == CrashPhase::Call ? take_armed_fault(module, armed)
-                                               : start_fault_armed(module, start_site, armed));
+                    (phase == CrashPhase::StartUp ? start_fault_armed(module, start_site, armed)
+                                                  : take_armed_fault(module, armed));
     if (injected) {
         if (armed.scribbled != 0) {
             log("containment: the state of '%s' overwritten (%lu bytes)\n", module,
                 armed.scribbled);
         }
         log("containment: injecting fault %u into '%s' (its fault site, in place of %s)\n",
-            armed.kind, module, phase == CrashPhase::Call ? "a call" : "its start");
+            armed.kind, module,
+            phase == CrashPhase::Call      ? "a call"
+            : phase == CrashPhase::StartUp ? "its start"
+                                           : "a thread's entry");
         {
             ModuleDomain domain;
             recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
@@ -198,7 +203,33 @@ void run_start(void* argument) {
     call.status = modules::start_module(*call.block, call.module, *call.diagnostic);
 }
 
+struct ThreadCall {
+    int32_t (*entry)(uint64_t);
+    uint64_t argument;
+    int32_t result;
+};
+
+void run_thread(void* argument) {
+    auto& call = *static_cast<ThreadCall*>(argument);
+    call.result = call.entry(call.argument);
+}
+
 }  // namespace
+
+int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument) {
+    // The module that spawned it, by the owner the task carries.
+    sched::Task* task = sched::current_task();
+    const loader::ModuleRecord* spawner =
+        task != nullptr ? loader::module_system().record_of_owner(task->owner) : nullptr;
+    if (spawner == nullptr || !spawner->image_loaded) return entry(argument);
+    ThreadCall call{entry, argument, 0};
+    ContainedFault fault;
+    Status ran = run_guarded(run_thread, &call, spawner->image.manifest_view.name(), fault,
+                             CrashPhase::Thread, nullptr);
+    if (ran.is_ok()) return call.result;
+    (void)recover(fault);
+    return int32_t(Errno::IoError);
+}
 
 Status guarded_call(void (*function)(void*), void* argument, const char* module,
                     ContainedFault& fault) {
@@ -271,7 +302,10 @@ bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame) {
     fault.module[kNameBytes - 1] = '\0';
     log("containment: crash %lu: %s in %s'%s' at %p (%s+0x%lx%s%s+0x%lx) cr2 %p error 0x%lx "
         "on cpu %u\n",
-        fault.sequence, facts.name, point->phase == CrashPhase::StartUp ? "the start-up of " : "",
+        fault.sequence, facts.name,
+        point->phase == CrashPhase::StartUp  ? "the start-up of "
+        : point->phase == CrashPhase::Thread ? "a thread of "
+                                             : "",
         name, reinterpret_cast<void*>(facts.instruction), name, offset,
         symbol[0] != '\0' ? ", " : "", symbol, symbol_offset,
         reinterpret_cast<void*>(facts.fault_address), facts.error_code, crash.cpu);

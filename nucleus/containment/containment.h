@@ -57,6 +57,12 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
 Status guarded_start(loader::ModuleRecord& record, modules::Diagnostic& diagnostic,
                      uint64_t& crash_sequence);
 
+// The body of a module's thread (kernel_services.Threads spawns it with this as its
+// sched::TaskRunner): entry(argument) runs guarded, with interrupts as they are and in the
+// module's memory domain, for the whole life of the thread. A fault in its code is contained
+// (CrashPhase::Thread): the thread recovers the module (recover()) and ends with EIO.
+int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument);
+
 // After a contained fault, in thread context with interrupts on: restarts the module (the
 // caller whose crash asked for it), or waits until another caller's restart ends. A fresh
 // instance that crashes in its start-up is reloaded again, each crash counted against the

@@ -400,6 +400,8 @@ OldImage ModuleSwap::resume() {
     // Outside the capability lock (the queue table has its own). Handles keep their slots, so
     // a thread already waiting stays queued; only who may use the queue from now on changes.
     (void)loader::transfer_wait_queues(old_->owner, new_->owner);
+    // Its threads go on running whatever code they are in; joining them is the new one's.
+    (void)sched::transfer_threads(old_->owner, new_->owner);
     __atomic_store_n(&new_->inherited_owner, 0u, __ATOMIC_RELEASE);
     for (size_t index = 0; index < hook_count_; ++index) hooks_[index]->finish();
     modules::Diagnostic ignored;

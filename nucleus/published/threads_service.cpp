@@ -12,6 +12,7 @@
 
 #include <new>
 
+#include "nucleus/containment/containment.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/published/nucleus_services.h"
@@ -92,7 +93,11 @@ struct ThreadsService {
         char name[sizeof(sched::Task::name)];
         __builtin_memcpy(name, name_data, name_length);
         name[name_length] = '\0';
-        sched::SpawnOptions options{nice, where, cpu, sched::Reaping::ByJoin, caller->owner};
+        // The thread's body is guarded: a fault in the module's code ends the thread with EIO
+        // and restarts the module, rather than the machine (nucleus/containment).
+        sched::SpawnOptions options{nice,          where,
+                                    cpu,           sched::Reaping::ByJoin,
+                                    caller->owner, containment::run_module_thread};
         sched::Task* task = TRY(
             sched::spawn(name, reinterpret_cast<sched::TaskEntry>(function), argument, options));
         thread->value = sched::task_handle(*task);

@@ -162,7 +162,8 @@ void start_task(uint64_t slot) {
     finish_switch();
     arch::enable_interrupts();
     Task& task = detail::task_at(uint32_t(slot));
-    exit_current(task.entry(task.argument));
+    exit_current(task.runner != nullptr ? task.runner(task.entry, task.argument)
+                                        : task.entry(task.argument));
 }
 
 void start_idle(uint64_t) {
@@ -391,6 +392,7 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument,
     task->name[length] = '\0';
     task->entry = entry;
     task->argument = argument;
+    task->runner = options.runner;
     task->recovery_point = nullptr;
     task->switches = 0;
     task->owner = options.owner;
@@ -462,6 +464,19 @@ bool exited_or_reaped(void* context) {
 }
 
 }  // namespace
+
+size_t transfer_threads(uint32_t from_owner, uint32_t to_owner) {
+    size_t moved = 0;
+    detail::for_each_task(detail::task_capacity(), [&](Task& task) {
+        if (task.state.load(std::memory_order_acquire) != TaskState::Free &&
+            task.owner == from_owner) {
+            task.owner = to_owner;
+            ++moved;
+        }
+        return true;
+    });
+    return moved;
+}
 
 Result<int32_t> join(uint64_t handle, uint32_t owner) {
     if (!running()) return Errno::InvalidArgument;

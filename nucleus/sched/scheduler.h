@@ -27,6 +27,8 @@ const char* task_state_name(TaskState state);
 
 // Returning from the entry ends the task with that exit status.
 using TaskEntry = int32_t (*)(uint64_t argument);
+// Runs a task's entry in its place when set (a module thread's: guarded by containment).
+using TaskRunner = int32_t (*)(TaskEntry entry, uint64_t argument);
 
 // Who gives an exited task's slot back: the scheduler at once (nucleus threads), or join.
 enum class Reaping : uint8_t { OnExit, ByJoin };
@@ -82,6 +84,7 @@ struct Task {
     uint64_t stack_top;  // 0 for the console task (it runs on the boot stack)
     TaskEntry entry;
     uint64_t argument;
+    TaskRunner runner;  // nullptr: entry(argument) runs as it is
     uint64_t switches;
     // Switch-ins of this slot over every task it held, never reset: an unchanged count
     // proves nothing ran on the slot's stack since it was read (sched::prescan_saved).
@@ -114,6 +117,7 @@ struct SpawnOptions {
     uint32_t cpu;  // Pinned: the CPU; Anywhere: ignored
     Reaping reaping;
     uint32_t owner;
+    TaskRunner runner = nullptr;
 };
 
 // Errno::NoFunction without a policy, NoDeviceOrAddress for a CPU that does not exist,
@@ -136,6 +140,9 @@ uint64_t task_handle(const Task& task);
 // exit status. InvalidArgument for a handle that is malformed, stale, another owner's, the
 // caller itself, or already being joined.
 Result<int32_t> join(uint64_t handle, uint32_t owner);
+// Gives every live task of `from_owner` to `to_owner` (a module's threads to the instance
+// that replaced it, so that it can join them): how many.
+size_t transfer_threads(uint32_t from_owner, uint32_t to_owner);
 uint32_t cpu_count();
 // The scheduler's clock: nanoseconds since boot (sleeps and timed waits are against it).
 uint64_t now_ns();

@@ -817,6 +817,26 @@ TEST_F(Shell, CrashesNamesAStartUpCrashAndTheRestartItEnded) {
               "0xfffffc000000100a (serial_console+0x100a) cr2 0x0 error 0x0 -> failed\n");
 }
 
+TEST_F(Shell, CrashesNamesACrashInAModuleThread) {
+    crashes_.rows.push_back(crash_row("workload", crash::Health::Running, 1, 1, 1));
+    crash::CrashReport report{};
+    report.sequence = 1;
+    report.time_ns = 388'000'000;
+    report.instruction = 0xfffffc000002f000;
+    report.offset = 0x1000;
+    report.recovery_ns = 44'908'000;
+    report.outcome = crash::Health::Running;
+    report.phase = crash::CrashPhase::Thread;
+    put_text(report.module, "workload");
+    put_text(report.fault, "#UD invalid opcode");
+    crashes_.reports = {report};
+    crashes_.total = 1;
+    EXPECT_THAT(run("crashes"),
+                HasSubstr("#1 at 388 ms on cpu 0: #UD invalid opcode in a thread of workload rip "
+                          "0xfffffc000002f000 (workload+0x1000) cr2 0x0 error 0x0 -> running, back "
+                          "in 44908 us\n"));
+}
+
 TEST_F(Shell, HistoryShowsEntriesTheDowngradeMarkAndTheChain) {
     EXPECT_EQ(run("history"), "history: no evolution yet\n");
     history_.entries = {entry(1, "scheduler-v2.umod", 2, 3, control::EvolveOutcome::Swapped, 0),

@@ -1350,6 +1350,7 @@ SCENARIOS = {
     "crash-every-start-evolve": lambda build, accel: crash_scenario.run_every_start_evolve(sys.modules[__name__], build, accel),
     "crash-wild": lambda build, accel: crash_scenario.run_wild(sys.modules[__name__], build, accel),
     "crash-no-domains": lambda build, accel: crash_scenario.run_no_domains(sys.modules[__name__], build, accel),
+    "crash-thread": lambda build, accel: crash_scenario.run_thread(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

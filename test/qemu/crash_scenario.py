@@ -334,3 +334,29 @@ def run_no_domains(tests, build: Path, accel: str) -> None:
     tests.expect(re.search(r"^#1 .*#UD invalid opcode in serial_console .* -> running, back in \d+ us$", table,
                            re.MULTILINE) is not None, f"the #UD was not contained without domains:\n{table}")
     tests.expect_clean_power_off(status, output)
+
+
+def run_thread(tests, build: Path, accel: str) -> None:
+    """Faults in a module's own threads (kernel_services.Threads), whose bodies the nucleus
+    runs guarded: a #UD as a workload thread begins, then unbounded recursion into a thread
+    stack's guard page (#DF). Each is contained, the thread ends with EIO, the workload
+    module is restarted, and its next threads run and count."""
+    status, output = boot_with_fixture(tests, build, accel, [
+        "inject workload opcode", "load start cpu 1", "wait 200", "load stop",
+        "inject workload stack", "load start cpu 1", "wait 200", "load stop",
+        "load start cpu 1", "wait 100", "load stats", "load stop", "crashes", "poweroff"], "--smp", "2")
+    table = tests.command_output(output, "crashes")
+    opcode = re.search(r"^#1 at \d+ ms on cpu \d: #UD invalid opcode in a thread of workload rip 0x[0-9a-f]+ "
+                       r"\(workload\+0x[0-9a-f]+, umka_fault_site[.\w]*\) .* -> running, back in \d+ us$",
+                       table, re.MULTILINE)
+    tests.expect(opcode is not None, f"'crashes' has no #UD in a workload thread, restarted:\n{table}")
+    overflow = re.search(r"^#2 at \d+ ms on cpu \d: #DF stack overflow in a thread of workload rip 0x[0-9a-f]+ "
+                         r"\(workload\+0x[0-9a-f]+, umka_fault_recurse[.\w]*\) .* -> running, back in \d+ us$",
+                         table, re.MULTILINE)
+    tests.expect(overflow is not None, f"'crashes' has no stack overflow in a workload thread:\n{table}")
+    # The fresh instance joins the thread that crashed (its threads are handed over).
+    stops = re.findall(r"^load: stopped 1 threads\n(load: \d+ threads could not be joined)?", output, re.MULTILINE)
+    tests.expect(stops == ["", "", ""], f"a crashed thread could not be joined after the restart: {stops}")
+    _, counts = load_progress(tests, output, 0)
+    tests.expect(len(counts) == 1 and counts[0] > 0, f"the fresh workload's thread did not count: {counts}")
+    tests.expect_clean_power_off(status, output)
