@@ -104,6 +104,35 @@ uint64_t cycles_now() {
     return arch::read_cycle_counter();
 }
 
+// What an injected fault's site runs in place of, and where a crash was ("in " + this).
+const char* replaced_by_site(CrashPhase phase) {
+    switch (phase) {
+    case CrashPhase::Call:
+        return "a call";
+    case CrashPhase::StartUp:
+        return "its start";
+    case CrashPhase::Thread:
+        return "a thread's entry";
+    case CrashPhase::Handler:
+        return "its interrupt handler";
+    }
+    return "?";
+}
+
+const char* phase_prefix(CrashPhase phase) {
+    switch (phase) {
+    case CrashPhase::Call:
+        return "";
+    case CrashPhase::StartUp:
+        return "the start-up of ";
+    case CrashPhase::Thread:
+        return "a thread of ";
+    case CrashPhase::Handler:
+        return "the interrupt handler of ";
+    }
+    return "";
+}
+
 // A failed module keeps its code and state (its ring bindings answer ENODEV from now on,
 // before any of its code runs) but not its interrupt lines: they are masked and unbound, so a
 // device it drove is left to whoever takes over (the nucleus console reads the UART itself).
@@ -130,8 +159,8 @@ namespace {
 // The one way into a guarded call. A request (CrashPhase::Call) runs with interrupts off, on
 // one CPU, under the watchdog's per-CPU stamp, and takes an armed call fault; a start-up runs
 // with interrupts as they are (a start may sleep), unwatched, and takes an armed EveryStart;
-// a module thread runs with interrupts as they are, unwatched, and takes an armed call fault
-// when it begins.
+// a module thread's body and an interrupt handler run with interrupts as they are,
+// unwatched, and take an armed call fault as they begin.
 Status run_guarded(void (*function)(void*), void* argument, const char* module,
                    ContainedFault& fault, CrashPhase phase, UmkaFaultSiteFunction start_site) {
     sched::Task* task = sched::current_task();
@@ -168,10 +197,7 @@ Status run_guarded(void (*function)(void*), void* argument, const char* module,
                 armed.scribbled);
         }
         log("containment: injecting fault %u into '%s' (its fault site, in place of %s)\n",
-            armed.kind, module,
-            phase == CrashPhase::Call      ? "a call"
-            : phase == CrashPhase::StartUp ? "its start"
-                                           : "a thread's entry");
+            armed.kind, module, replaced_by_site(phase));
         {
             ModuleDomain domain;
             recovered = arch_guarded_call(&point.context, call_fault_site, &armed);
@@ -216,19 +242,28 @@ void run_thread(void* argument) {
 
 }  // namespace
 
+Status guarded_module_call(void (*function)(void*), void* argument, uint32_t owner,
+                           CrashPhase phase) {
+    const loader::ModuleRecord* module = loader::module_system().record_of_owner(owner);
+    if (module == nullptr || !module->image_loaded) {
+        function(argument);
+        return Status::ok();
+    }
+    ContainedFault fault;
+    Status ran =
+        run_guarded(function, argument, module->image.manifest_view.name(), fault, phase, nullptr);
+    if (ran.is_ok()) return ran;
+    (void)recover(fault);
+    return ran;
+}
+
 int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument) {
     // The module that spawned it, by the owner the task carries.
     sched::Task* task = sched::current_task();
-    const loader::ModuleRecord* spawner =
-        task != nullptr ? loader::module_system().record_of_owner(task->owner) : nullptr;
-    if (spawner == nullptr || !spawner->image_loaded) return entry(argument);
     ThreadCall call{entry, argument, 0};
-    ContainedFault fault;
-    Status ran = run_guarded(run_thread, &call, spawner->image.manifest_view.name(), fault,
-                             CrashPhase::Thread, nullptr);
-    if (ran.is_ok()) return call.result;
-    (void)recover(fault);
-    return int32_t(Errno::IoError);
+    if (task == nullptr) return entry(argument);
+    Status ran = guarded_module_call(run_thread, &call, task->owner, CrashPhase::Thread);
+    return ran.is_ok() ? call.result : int32_t(Errno::IoError);
 }
 
 Status guarded_call(void (*function)(void*), void* argument, const char* module,
@@ -302,13 +337,10 @@ bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame) {
     fault.module[kNameBytes - 1] = '\0';
     log("containment: crash %lu: %s in %s'%s' at %p (%s+0x%lx%s%s+0x%lx) cr2 %p error 0x%lx "
         "on cpu %u\n",
-        fault.sequence, facts.name,
-        point->phase == CrashPhase::StartUp  ? "the start-up of "
-        : point->phase == CrashPhase::Thread ? "a thread of "
-                                             : "",
-        name, reinterpret_cast<void*>(facts.instruction), name, offset,
-        symbol[0] != '\0' ? ", " : "", symbol, symbol_offset,
-        reinterpret_cast<void*>(facts.fault_address), facts.error_code, crash.cpu);
+        fault.sequence, facts.name, phase_prefix(point->phase), name,
+        reinterpret_cast<void*>(facts.instruction), name, offset, symbol[0] != '\0' ? ", " : "",
+        symbol, symbol_offset, reinterpret_cast<void*>(facts.fault_address), facts.error_code,
+        crash.cpu);
     arch::resume_from_fault(frame, point->context);
     return true;
 }

@@ -63,6 +63,13 @@ Status guarded_start(loader::ModuleRecord& record, modules::Diagnostic& diagnost
 // (CrashPhase::Thread): the thread recovers the module (recover()) and ends with EIO.
 int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument);
 
+// A call into the code of the module that `owner` is (an interrupt handler: phase Handler)
+// from a nucleus thread, guarded like a module thread's body. IoError after a contained
+// fault, once this thread has recovered the module (which may have failed meanwhile); Ok
+// otherwise, and when no loaded module is `owner` (the call then runs unguarded).
+Status guarded_module_call(void (*function)(void*), void* argument, uint32_t owner,
+                           CrashPhase phase);
+
 // After a contained fault, in thread context with interrupts on: restarts the module (the
 // caller whose crash asked for it), or waits until another caller's restart ends. A fresh
 // instance that crashes in its start-up is reloaded again, each crash counted against the

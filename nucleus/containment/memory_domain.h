@@ -1,9 +1,10 @@
 // Memory domains (docs/crash-containment.md, "Memory domains"). While the nucleus runs a
-// module's code on a guarded path (a ring request, a swap's start, a module thread), the CPU is in
-// the module's domain: the nucleus image's writable memory is write-disabled (arch/
-// memory_domain.h: PKS on x86-64). A write there from the module's code faults, and the
-// fault is contained like any other: the isolation violation. Every nucleus service the
-// module calls leaves the domain for the length of the call (nucleus_entry.h).
+// module's code on a guarded path (a ring request, a swap's start, a module thread, an
+// interrupt handler), the CPU is in the module's domain: the nucleus image's writable
+// memory is write-disabled (arch/memory_domain.h: PKS on x86-64). A write there from the
+// module's code faults, and the fault is contained like any other: the isolation
+// violation. Every nucleus service the module calls leaves the domain for the length of
+// the call (nucleus_entry.h).
 #pragma once
 
 #include <stdint.h>

@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "nucleus/containment/containment.h"
 #include "nucleus/interrupts/storm_window.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
@@ -44,6 +45,9 @@ struct Binding {
     std::atomic<uint32_t> held_masked;
     sched::WaitQueue wake;
     std::atomic<uint32_t> thread_done;
+    // Set when the binding was stopped from its own thread (its handler's module failed and
+    // was released there): the thread frees the binding as it leaves.
+    std::atomic<uint32_t> free_on_exit;
     // Counted by the interrupt (one CPU, interrupts off: one writer); a storm leaves the
     // hold for the thread in `storm_hold_ns`.
     StormWindow storm{kStormLimit};
@@ -89,10 +93,25 @@ bool nothing_pending(void* context) {
 
 // Calls the handler; after a storm (counted by the interrupt, storm_window.h) the source
 // stays masked and the handler held for the rest of that second, the thread sleeping it out.
-void run_handler(Binding& binding) {
+struct HandlerCall {
     kabi::bus_access::IrqHandlerRef handler;
-    if (kabi::bind_service(binding.handler, &handler).is_ok() &&
-        handler.handle_interrupt(binding.cookie) == kabi::bus_access::IrqOutcome::NotMine) {
+    uint64_t cookie;
+    kabi::bus_access::IrqOutcome outcome;
+};
+
+void call_handler(void* argument) {
+    auto& call = *static_cast<HandlerCall*>(argument);
+    call.outcome = call.handler.handle_interrupt(call.cookie);
+}
+
+void run_handler(Binding& binding) {
+    HandlerCall call{{}, binding.cookie, kabi::bus_access::IrqOutcome::Handled};
+    if (kabi::bind_service(binding.handler, &call.handler).is_error()) return;
+    // The driver's code, guarded: a fault in it restarts the driver (this thread does it),
+    // and the next interrupt finds the fresh instance behind the same handler slot.
+    Status ran = containment::guarded_module_call(call_handler, &call, binding.owner,
+                                                  containment::CrashPhase::Handler);
+    if (ran.is_ok() && call.outcome == kabi::bus_access::IrqOutcome::NotMine) {
         binding.unhandled.fetch_add(1, std::memory_order_relaxed);
         table.unhandled.fetch_add(1, std::memory_order_relaxed);
     }
@@ -130,6 +149,9 @@ int32_t interrupt_thread(uint64_t argument) {
         }
     }
     binding.thread_done.store(1, std::memory_order_release);
+    if (binding.free_on_exit.load(std::memory_order_acquire) != 0) {
+        binding.state.store(BindingState::Free, std::memory_order_release);
+    }
     return 0;
 }
 
@@ -181,6 +203,7 @@ Result<BoundVector> bind(const BindingRequest& request) {
         binding->pending.store(0, std::memory_order_relaxed);
         binding->held_masked.store(0, std::memory_order_relaxed);
         binding->thread_done.store(0, std::memory_order_relaxed);
+        binding->free_on_exit.store(0, std::memory_order_relaxed);
         binding->storm = StormWindow(kStormLimit);
         binding->storm_hold_ns.store(0, std::memory_order_relaxed);
         set_masked(binding->source, true);
@@ -216,6 +239,15 @@ void begin_stop(Binding& binding) {
 
 // Outside the lock: ends the binding's thread and frees the binding.
 void finish_stop(Binding& binding) {
+    sched::Task* self = sched::current_task();
+    if (self != nullptr && self->entry == interrupt_thread &&
+        self->argument == reinterpret_cast<uint64_t>(&binding)) {
+        // Its own thread, recovering a handler's crash that failed the module: it cannot
+        // wait for itself. It leaves its loop on return (the binding is no longer Bound).
+        binding.free_on_exit.store(1, std::memory_order_release);
+        binding.pending.store(1, std::memory_order_release);
+        return;
+    }
     binding.pending.store(1, std::memory_order_release);
     binding.wake.wake_all();
     while (binding.thread_done.load(std::memory_order_acquire) == 0) sched::yield();

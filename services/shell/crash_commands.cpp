@@ -86,6 +86,7 @@ Status crashes(const Services& services, const Words&, Output& out) {
         out.text(" ms on cpu ").number(report.cpu).text(": ").field(report.fault).text(" in ");
         if (report.phase == api::CrashPhase::StartUp) out.text("the start-up of ");
         if (report.phase == api::CrashPhase::Thread) out.text("a thread of ");
+        if (report.phase == api::CrashPhase::Handler) out.text("the interrupt handler of ");
         out.field(report.module).text(" rip 0x").hex(report.instruction, 0).text(" (");
         out.field(report.module).text("+0x").hex(report.offset, 0);
         if (report.symbol[0] != 0) out.text(", ").field(report.symbol);

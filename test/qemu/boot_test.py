@@ -1351,6 +1351,7 @@ SCENARIOS = {
     "crash-wild": lambda build, accel: crash_scenario.run_wild(sys.modules[__name__], build, accel),
     "crash-no-domains": lambda build, accel: crash_scenario.run_no_domains(sys.modules[__name__], build, accel),
     "crash-thread": lambda build, accel: crash_scenario.run_thread(sys.modules[__name__], build, accel),
+    "crash-handler": lambda build, accel: crash_scenario.run_handler(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

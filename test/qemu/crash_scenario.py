@@ -360,3 +360,29 @@ def run_thread(tests, build: Path, accel: str) -> None:
     _, counts = load_progress(tests, output, 0)
     tests.expect(len(counts) == 1 and counts[0] > 0, f"the fresh workload's thread did not count: {counts}")
     tests.expect_clean_power_off(status, output)
+
+
+def run_handler(tests, build: Path, accel: str) -> None:
+    """A fault in a driver's interrupt handler, which the nucleus's interrupt thread runs
+    guarded: QEMU's edu device raises one MSI, the edu_driver fixture's handler takes #UD;
+    the thread contains it, restarts the driver (its interrupt binding moves to the fresh
+    instance) and the next interrupts are handled."""
+    manifest_lines = "module edu_driver.umod tier=0 transport=direct\n"
+    manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
+    manifest += "module fault_fixture.umod tier=0 transport=direct\n" + manifest_lines
+    files = {name + ".umod": tests.module_bytes(build, name)
+             for name in tests.DEFAULT_MODULES + ("fault_fixture", "edu_driver")}
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
+        handle.write(tests.bundle_with(build, manifest, files))
+        handle.flush()
+        status, output = tests.boot(build, accel, [
+            "edu irq 3", "inject edu_driver opcode", "edu irq 1", "wait 500", "edu irq 5", "crashes", "poweroff"],
+            "--bundle", handle.name, "--device", "edu", "--smp", "2")
+    tests.expect_text(output, "edu: 3 interrupts raised one at a time, 3 handled by MSI")
+    table = tests.command_output(output, "crashes")
+    found = re.search(r"^#1 at \d+ ms on cpu \d: #UD invalid opcode in the interrupt handler of edu_driver rip "
+                      r"0x[0-9a-f]+ \(edu_driver\+0x[0-9a-f]+, umka_fault_site[.\w]*\) .* -> running, back in \d+ us$",
+                      table, re.MULTILINE)
+    tests.expect(found is not None, f"'crashes' has no #UD in edu_driver's interrupt handler, restarted:\n{table}")
+    tests.expect_text(output, "edu: 5 interrupts raised one at a time, 5 handled by MSI")
+    tests.expect_clean_power_off(status, output)
