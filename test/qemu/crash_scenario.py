@@ -340,10 +340,16 @@ def run_thread(tests, build: Path, accel: str) -> None:
     """Faults in a module's own threads (kernel_services.Threads), whose bodies the nucleus
     runs guarded: a #UD as a workload thread begins, then unbounded recursion into a thread
     stack's guard page (#DF). Each is contained, the thread ends with EIO, the workload
-    module is restarted, and its next threads run and count."""
+    module is restarted, and its next threads run and count.
+
+    The crash comes from a thread, after `load start` may have printed its prompt, so the
+    next line is typed only once the restart is logged (an empty line then, for a fresh
+    prompt): in 2 of about 20 runs under load, a line typed while the restart ran was never
+    echoed and the console sat at its prompt (docs/crash-containment.md, "Not contained
+    yet")."""
     status, output = boot_with_fixture(tests, build, accel, [
-        "inject workload opcode", "load start cpu 1", "wait 200", "load stop",
-        "inject workload stack", "load start cpu 1", "wait 200", "load stop",
+        "inject workload opcode", "load start cpu 1", "@when (crash 1) @send \\n", "load stop",
+        "inject workload stack", "load start cpu 1", "@when (crash 2) @send \\n", "load stop",
         "load start cpu 1", "wait 100", "load stats", "load stop", "crashes", "poweroff"], "--smp", "2")
     table = tests.command_output(output, "crashes")
     opcode = re.search(r"^#1 at \d+ ms on cpu \d: #UD invalid opcode in a thread of workload rip 0x[0-9a-f]+ "
