@@ -58,9 +58,9 @@ Status guarded_start(loader::ModuleRecord& record, modules::Diagnostic& diagnost
                      uint64_t& crash_sequence);
 
 // The body of a module's thread (kernel_services.Threads spawns it with this as its
-// sched::TaskRunner): entry(argument) runs guarded, with interrupts as they are and in the
-// module's memory domain, for the whole life of the thread. A fault in its code is contained
-// (CrashPhase::Thread): the thread recovers the module (recover()) and ends with EIO.
+// sched::TaskRunner): entry(argument) runs guarded, with interrupts as they are and without
+// a memory domain (containment.cpp says why), for the whole life of the thread. A fault in its code
+// is contained (CrashPhase::Thread): the thread recovers the module (recover()) and ends with EIO.
 int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument);
 
 // A call into the code of the module that `owner` is (an interrupt handler: phase Handler)

@@ -1,6 +1,6 @@
 // Memory domains (docs/crash-containment.md, "Memory domains"). While the nucleus runs a
-// module's code on a guarded path (a ring request, a swap's start, a module thread, an
-// interrupt handler), the CPU is in the module's domain: the nucleus image's writable
+// module's code on a guarded path (a ring request, a swap's start, an interrupt handler;
+// not a module thread's body), the CPU is in the module's domain: the nucleus image's writable
 // memory is write-disabled (arch/memory_domain.h: PKS on x86-64). A write there from the
 // module's code faults, and the fault is contained like any other: the isolation
 // violation. Every nucleus service the module calls leaves the domain for the length of
@@ -35,14 +35,18 @@ DomainSupport domain_support();
 // exit gives them back without reading the register.
 class ModuleDomain {
 public:
-    ModuleDomain() {
-        if (domain_switching) arch::write_domain_rights(arch::kModuleRights);
+    // `enter` false: the scope changes nothing (a path that runs without a domain).
+    explicit ModuleDomain(bool enter = true) : entered_(enter && domain_switching) {
+        if (entered_) arch::write_domain_rights(arch::kModuleRights);
     }
     ~ModuleDomain() {
-        if (domain_switching) arch::write_domain_rights(arch::kNucleusRights);
+        if (entered_) arch::write_domain_rights(arch::kNucleusRights);
     }
     ModuleDomain(const ModuleDomain&) = delete;
     ModuleDomain& operator=(const ModuleDomain&) = delete;
+
+private:
+    bool entered_;
 };
 
 }  // namespace umka::containment
