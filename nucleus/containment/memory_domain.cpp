@@ -6,8 +6,6 @@
 
 namespace umka::containment {
 
-constinit bool domain_switching = false;
-
 namespace {
 
 constinit DomainSupport support = DomainSupport::NoPks;
@@ -55,16 +53,6 @@ void configure_domains(const bundle::Inventory& inventory) {
         log("containment: no memory domains: %s; module code can write the nucleus's memory\n",
             domain_support_text(support));
     }
-}
-
-arch::DomainRights enter_nucleus() {
-    arch::DomainRights caller = arch::read_domain_rights();
-    if (caller != arch::kNucleusRights) arch::write_domain_rights(arch::kNucleusRights);
-    return caller;
-}
-
-void leave_nucleus(arch::DomainRights caller) {
-    arch::write_domain_rights(caller);
 }
 
 DomainSupport domain_support() {

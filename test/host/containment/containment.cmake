@@ -29,7 +29,8 @@ umka_ring_spin_test(containment_spin_answer_twice_fails containment.pml fail -D 
 
 # The memory-domain switch protocol over a fake rights register, through a generated
 # provider thunk with the nucleus's entry hook.
-umka_host_test(memory_domain_test ${PROJECT_SOURCE_DIR}/test/host/containment/memory_domain_test.cpp)
+umka_host_test(memory_domain_test ${PROJECT_SOURCE_DIR}/test/host/containment/memory_domain_test.cpp
+               ${PROJECT_SOURCE_DIR}/nucleus/containment/nucleus_entry.cpp)
 target_include_directories(memory_domain_test PRIVATE ${PROJECT_SOURCE_DIR}
                            ${PROJECT_SOURCE_DIR}/arch/x86_64/include)
 target_link_libraries(memory_domain_test PRIVATE umka_kabi_headers)

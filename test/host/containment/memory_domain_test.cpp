@@ -32,19 +32,6 @@ void write_domain_rights(DomainRights value) {
 }
 }  // namespace arch
 
-namespace containment {
-constinit bool domain_switching = false;
-// As memory_domain.cpp has it (the host test links no kernel code).
-arch::DomainRights enter_nucleus() {
-    arch::DomainRights caller = arch::read_domain_rights();
-    if (caller != arch::kNucleusRights) arch::write_domain_rights(arch::kNucleusRights);
-    return caller;
-}
-void leave_nucleus(arch::DomainRights caller) {
-    arch::write_domain_rights(caller);
-}
-}  // namespace containment
-
 namespace {
 
 namespace api = umka::kabi::kernel_services;
