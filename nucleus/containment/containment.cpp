@@ -16,6 +16,7 @@
 #include "nucleus/lib/verify.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/module/module_binder.h"
+#include "nucleus/sched/code_scan.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
@@ -235,6 +236,9 @@ Status guarded_module_call(void (*function)(void*), void* argument, uint32_t own
     Status ran =
         run_guarded(function, argument, module->image.manifest_view.name(), fault, phase, nullptr);
     if (ran.is_ok()) return ran;
+    // Out of the crashed code: a note that this thread was entering it (an interrupt
+    // handler's, sched/code_scan.h) would make the restart's pause wait for it for ever.
+    sched::clear_entering();
     (void)recover(fault);
     return ran;
 }

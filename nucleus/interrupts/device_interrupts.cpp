@@ -9,6 +9,7 @@
 #include "nucleus/interrupts/storm_window.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
+#include "nucleus/sched/code_scan.h"
 #include "nucleus/sched/scheduler.h"
 #include "nucleus/smp/cpu_table.h"
 #include "nucleus/time/clock.h"
@@ -104,13 +105,30 @@ void call_handler(void* argument) {
     call.outcome = call.handler.handle_interrupt(call.cookie);
 }
 
+// The slot is loaded, and the image it leads into noted on this thread, with interrupts
+// off. A live swap's pause (an IPI rendezvous, taken only with interrupts on) then comes
+// either before the load, and the handler is the new instance's, or after the note, and the
+// pause sees this thread about to enter the old image and tries again (sched/code_scan.h).
+// Between a bare load and the handler's first instruction the pause saw nothing: the old
+// instance then ran on the state the swap had already carried over, and what a UART's
+// handler drained from its FIFO went into a ring no one read (input typed while the serial
+// driver restarted was lost).
+kabi::Status load_handler(const Binding& binding, HandlerCall& call) {
+    arch::InterruptState interrupts = arch::save_and_disable_interrupts();
+    kabi::Status bound = kabi::bind_service(binding.handler, &call.handler);
+    if (bound.is_ok()) sched::note_entering(reinterpret_cast<uint64_t>(call.handler.vtable()));
+    arch::restore_interrupts(interrupts);
+    return bound;
+}
+
 void run_handler(Binding& binding) {
     HandlerCall call{{}, binding.cookie, kabi::bus_access::IrqOutcome::Handled};
-    if (kabi::bind_service(binding.handler, &call.handler).is_error()) return;
+    if (load_handler(binding, call).is_error()) return;
     // The driver's code, guarded: a fault in it restarts the driver (this thread does it),
     // and the next interrupt finds the fresh instance behind the same handler slot.
     Status ran = containment::guarded_module_call(call_handler, &call, binding.owner,
                                                   containment::CrashPhase::Handler);
+    sched::clear_entering();
     if (ran.is_ok() && call.outcome == kabi::bus_access::IrqOutcome::NotMine) {
         binding.unhandled.fetch_add(1, std::memory_order_relaxed);
         table.unhandled.fetch_add(1, std::memory_order_relaxed);

@@ -64,6 +64,10 @@ struct ScanState {
     std::atomic<uint64_t> frames;
 };
 
+bool is_entering(const Task& task, Range& range) {
+    return in_range(&range, task.entering_code.load(std::memory_order_acquire));
+}
+
 // In the rendezvous interrupt of each CPU: its current context, from this handler's frame
 // through the interrupt frame into whatever it interrupted. The idle context runs only
 // nucleus code and policy calls made with interrupts off, so it needs no walk.
@@ -75,7 +79,9 @@ void scan_own_stack(void* argument) {
     if (current->stack_top == 0 || here > current->stack_top) return;  // unknown: stays unsure
     uint64_t frames = 0;
     Range range = state.range;
-    CodeUse use = walk(here, here, current->stack_top, range, frames);
+    CodeUse use = is_entering(*current, range)
+                      ? CodeUse::InUse
+                      : walk(here, here, current->stack_top, range, frames);
     if (use == CodeUse::InUse) {
         state.in_use_task.store(current->slot, std::memory_order_relaxed);
     } else if (use == CodeUse::Unused) {
@@ -93,7 +99,7 @@ CodeUse scan_saved(Task& task, Range& range, uint64_t& frames, uint64_t& runs) {
     uint64_t saved = task.stack_pointer;
     ++frames;
     CodeUse use =
-        in_range(&range, arch::saved_resume_address(saved))
+        is_entering(task, range) || in_range(&range, arch::saved_resume_address(saved))
             ? CodeUse::InUse
             : walk(arch::saved_frame_pointer(saved), saved, task.stack_top, range, frames);
     std::atomic_thread_fence(std::memory_order_acquire);
@@ -114,6 +120,7 @@ uint64_t switch_ins_everywhere() {
 // A task's context as a paused walk sees it: from `frame` (a held CPU's handler frame) or,
 // for a task off its CPU, from its saved frame.
 CodeUse walk_paused(Task& task, uint64_t frame, Range& range, uint64_t& frames) {
+    if (is_entering(task, range)) return CodeUse::InUse;
     if (task.stack_top == 0) return CodeUse::Unsure;
     if (frame != 0) {
         if (frame > task.stack_top) return CodeUse::Unsure;
@@ -221,6 +228,16 @@ CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner,
         return consider(task, 0);
     });
     return result;
+}
+
+void note_entering(uint64_t image_address) {
+    Task* self = current_task();
+    if (self != nullptr) self->entering_code.store(image_address, std::memory_order_release);
+}
+
+void clear_entering() {
+    Task* self = current_task();
+    if (self != nullptr) self->entering_code.store(0, std::memory_order_release);
 }
 
 const char* code_use_name(CodeUse use) {

@@ -68,4 +68,12 @@ uint64_t prescan_saved(uintptr_t begin, uintptr_t end, uint32_t skip_owner, Pres
 CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner,
                      const PrescanMarks* marks);
 
+// A call a stack walk cannot see: a nucleus thread that loaded a service slot has not yet
+// entered the code the slot led to, so no return address says it will. Noting an address
+// of the image it is about to enter (the record's vtable) makes every scan above count the
+// task as InUse until clear_entering(). The caller loads the slot and notes it with
+// interrupts off, so that a pause falls before the load or after the note.
+void note_entering(uint64_t image_address);
+void clear_entering();
+
 }  // namespace umka::sched

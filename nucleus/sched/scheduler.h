@@ -102,6 +102,10 @@ struct Task {
     WaitQueue exit_waiters;  // join
     // The innermost guarded call this task is in (nucleus/containment), nullptr outside one.
     void* recovery_point = nullptr;
+    // An address inside the module image this task is about to call into (the vtable of a
+    // service record it loaded), 0 when none: a live swap's pause takes it for a return
+    // address into that image (code_scan.h, note_entering).
+    std::atomic<uint64_t> entering_code{0};
 };
 
 enum class Placement : uint8_t { Anywhere, Pinned };

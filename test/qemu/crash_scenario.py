@@ -344,9 +344,7 @@ def run_thread(tests, build: Path, accel: str) -> None:
 
     The crash comes from a thread, after `load start` may have printed its prompt, so the
     next line is typed only once the restart is logged (an empty line then, for a fresh
-    prompt): in 2 of about 20 runs under load, a line typed while the restart ran was never
-    echoed and the console sat at its prompt (docs/crash-containment.md, "Not contained
-    yet")."""
+    prompt): a `load stop` typed at once could stop the thread before it crashed."""
     status, output = boot_with_fixture(tests, build, accel, [
         "inject workload opcode", "load start cpu 1", "@when (crash 1) @send \\n", "load stop",
         "inject workload stack", "load start cpu 1", "@when (crash 2) @send \\n", "load stop",

@@ -205,12 +205,14 @@ def run_read_only(helpers, build: Path, accel: str) -> None:
 def run_swap(helpers, build: Path, accel: str) -> None:
     # The ext2 module and the VFS each swapped A -> B -> A twice (ext2-v2.umod: Ext2State
     # version 2; vfs_service-v2.umod: VfsState version 3), interleaved, while the console's
-    # appender writes 100,000 lines to /mnt/log through one O_APPEND descriptor that the VFS
+    # appender writes 250,000 lines to /mnt/log through one O_APPEND descriptor that the VFS
     # state carries across its swaps. Every swap must happen (the pause waits until no call is
     # inside the old code; two CPUs, so the appender runs while the console swaps), and the
     # file must hold each line exactly once, in order, in the guest and on the host.
     expect, command_output = helpers.expect, helpers.command_output
-    lines = 100000
+    # Enough that the appender is still writing when the last swap is done (about 13,000
+    # lines a second under TCG; the swaps' pauses wait out its calls, several seconds in all).
+    lines = 250000
     with tempfile.TemporaryDirectory() as directory:
         image = Path(directory) / "swap.img"
         subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", str(image), "16M"], check=True)
@@ -220,7 +222,7 @@ def run_swap(helpers, build: Path, accel: str) -> None:
         script = ["mount", f"append {MOUNT}/log {lines}", "wait 100"]
         for swap in swaps:
             script += [swap, "wait 50"]
-        script += ["append", *["wait 3000", "append"] * 6, f"sha256 {MOUNT}/log", f"umount {MOUNT}", "poweroff"]
+        script += ["append", *["wait 3000", "append"] * 12, f"sha256 {MOUNT}/log", f"umount {MOUNT}", "poweroff"]
         status, output = helpers.boot(build, accel, script, "--disk", str(image), "--smp", "2", timeout=400)
         for index, swap in enumerate(swaps):
             service, file = swap.split()[-2:]
@@ -229,7 +231,7 @@ def run_swap(helpers, build: Path, accel: str) -> None:
                             output)
         print(f"ext2-swap: {len(swaps)} swaps; {len(caught)} of them found a call in flight at "
               f"{sum(int(count) for count in caught)} pauses in all and waited it out")
-        progress = command_output(output, "append", 6)
+        progress = command_output(output, "append", 12)
         expect(f"append: {MOUNT}/log: {lines} of {lines} lines, done" in progress,
                f"the appender did not finish: {progress}")
         early = command_output(output, "append", 0)

@@ -161,8 +161,12 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
     process = subprocess.Popen(command + ["-serial", "stdio"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = bytearray()
-    # The last bytes of the output without `interleaved` bytes: where the prompt shows.
+    # Since the last line was typed, without `interleaved` bytes: `tail` keeps what a prompt
+    # split across two chunks needs, `prompted` says a prompt showed. The prompt need not end
+    # the output: the nucleus may log a line right after it (a driver's restart), and the
+    # console is waiting for input all the same.
     tail = b""
+    prompted = False
     sent_at = 0  # where the output stood when the last line was typed
     marker_at = -1
     pending = list(lines)
@@ -183,7 +187,9 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 out.write(chunk)
                 out.flush()
                 output += chunk
-                tail = (tail + (chunk.replace(interleaved, b"") if interleaved else chunk))[-len(PROMPT):]
+                window = tail + (chunk.replace(interleaved, b"") if interleaved else chunk)
+                prompted = prompted or PROMPT in window
+                tail = window[-(len(PROMPT) - 1):]
                 # Only the new bytes (and a marker's length before them) are searched: a
                 # workload may print megabytes.
                 if marker_at < 0:
@@ -196,12 +202,12 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 waiting = [text for text in waiting if text not in output]
                 if wait_for and not waiting and not pending:
                     return 0
-                if pending and parse_directive(pending[0]) is None and tail == PROMPT:
+                if pending and parse_directive(pending[0]) is None and prompted:
                     line = pending.pop(0)
                     process.stdin.write(line.encode() + b"\n")
                     process.stdin.flush()
                     sent_at = len(output)
-                    tail = b""  # the next line waits for the next prompt
+                    tail, prompted = b"", False  # the next line waits for the next prompt
             elif process.poll() is not None:
                 break
             # Checked on every wake-up: the text may have come with the line's own echo.
@@ -210,6 +216,7 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 pending.pop(0)
                 process.stdin.write(directive[1])
                 process.stdin.flush()
+                tail, prompted = b"", False  # a prompt before the bytes is not one after them
         status = process.wait()
         if LOADER_FAILURE in output:
             out.write(b"\numka run: the UEFI loader refused to boot the nucleus\n")
