@@ -39,13 +39,14 @@ struct RecoveryPoint {
 using internal::book;
 using internal::book_lock;
 
-// Per CPU: when its outermost guarded call began (cycles, 0 outside one), the module it
-// entered, and whether the watchdog sent it an NMI that its handler has not taken yet. The
-// tick that sends the NMI writes the limit it found over and the fault's name first, so
-// the NMI handler reads them without a lock.
+// Per CPU: whether the watchdog sent it an NMI that its handler has not taken yet, and for
+// which task. The stamp itself is the task's (sched::Task::watched_since): a watched call
+// that runs with interrupts on (an interrupt handler) may be preempted, and another task's
+// request may begin and end on its CPU meanwhile. The tick that sends the NMI writes the
+// task, the limit it found over and the fault's name first, so the NMI handler reads them
+// without a lock.
 struct Watch {
-    std::atomic<uint64_t> entered_cycles{0};
-    std::atomic<const char*> module{nullptr};
+    std::atomic<sched::Task*> task{nullptr};
     std::atomic<uint8_t> nmi_sent{0};
     uint64_t overdue_limit_ns = 0;
     char fault_name[kFaultNameBytes] = {};
@@ -136,10 +137,12 @@ const char* phase_prefix(CrashPhase phase) {
 namespace {
 
 // The one way into a guarded call. A request (CrashPhase::Call) runs with interrupts off, on
-// one CPU, under the watchdog's per-CPU stamp, and takes an armed call fault; a start-up runs
-// with interrupts as they are (a start may sleep), unwatched, and takes an armed EveryStart;
-// a module thread's body and an interrupt handler run with interrupts as they are,
-// unwatched, and take an armed call fault as they begin.
+// one CPU, watched, and takes an armed call fault; an interrupt handler runs with interrupts
+// as they are, watched, and takes an armed call fault as it begins; a start-up runs with
+// interrupts as they are (a start may sleep), unwatched, and takes an armed EveryStart; a
+// module thread's body (its whole life) runs with interrupts as they are, unwatched, and
+// takes an armed call fault as it begins. The watchdog stamps the task's outermost watched
+// call (watch_guarded_calls).
 Status run_guarded(void (*function)(void*), void* argument, const char* module,
                    ContainedFault& fault, CrashPhase phase, UmkaFaultSiteFunction start_site) {
     sched::Task* task = sched::current_task();
@@ -152,18 +155,17 @@ Status run_guarded(void (*function)(void*), void* argument, const char* module,
     point.outer = static_cast<RecoveryPoint*>(task->recovery_point);
     point.fault = &fault;
     point.phase = phase;
-    Watch* watch = nullptr;
     if (phase == CrashPhase::Call) {
-        // The watchdog's stamp is per CPU, so a request must not move: interrupts are off
-        // (as they are for a ring request) from here to its return.
+        // A request runs on one CPU, with interrupts off (as they are for a ring request)
+        // from here to its return: a live swap's pause falls between two requests.
         VERIFY(arch::save_and_disable_interrupts() == arch::InterruptState::Disabled);
-        uint32_t cpu = arch::current_cpu_index();
-        if (point.outer == nullptr && cpu < kWatchedCpus) watch = &watches[cpu];
     }
+    bool watched = (phase == CrashPhase::Call || phase == CrashPhase::Handler) &&
+                   task->watched_since.load(std::memory_order_relaxed) == 0;
     task->recovery_point = &point;
-    if (watch != nullptr) {
-        watch->module.store(module, std::memory_order_relaxed);
-        watch->entered_cycles.store(cycles_now() | 1, std::memory_order_release);
+    if (watched) {
+        task->watched_module.store(module, std::memory_order_relaxed);
+        task->watched_since.store(cycles_now() | 1, std::memory_order_release);
     }
     // A module thread's body runs without a domain. It calls the nucleus far more often than
     // a request does, and under TCG each call from a domain costs two IA32_PKRS writes, each
@@ -195,7 +197,7 @@ Status run_guarded(void (*function)(void*), void* argument, const char* module,
         ModuleDomain domain(in_domain);
         recovered = arch_guarded_call(&point.context, function, argument);
     }
-    if (watch != nullptr) watch->entered_cycles.store(0, std::memory_order_release);
+    if (watched) task->watched_since.store(0, std::memory_order_release);
     task->recovery_point = point.outer;
     return recovered == 0 ? Status::ok() : Status(Errno::IoError);
 }
@@ -352,7 +354,10 @@ void watch_guarded_calls() {
     for (uint32_t cpu = 0; cpu < count; ++cpu) {
         if (cpu == self) continue;
         Watch& watch = watches[cpu];
-        uint64_t entered = watch.entered_cycles.load(std::memory_order_acquire);
+        // Only the task the CPU runs: a preempted handler is not running over its limit.
+        sched::Task* task = sched::task_running_on(cpu);
+        if (task == nullptr) continue;
+        uint64_t entered = task->watched_since.load(std::memory_order_acquire);
         if (entered == 0 || now < entered ||
             clock::cycles_to_nanoseconds(now - entered) < kMinimumWatchdogNs) {
             continue;
@@ -361,12 +366,13 @@ void watch_guarded_calls() {
         uint64_t limit;
         {
             SpinLockGuard guard(book_lock);
-            limit = book.watchdog_limit_ns(watch.module.load(std::memory_order_relaxed));
+            limit = book.watchdog_limit_ns(task->watched_module.load(std::memory_order_relaxed));
         }
         if (limit == 0) limit = kWatchdogNs;
         if (clock::cycles_to_nanoseconds(now - entered) < limit) continue;
         // One tick wins the right to send; it writes what the handler reads, then sends.
         if (watch.nmi_sent.exchange(1, std::memory_order_acq_rel) != 0) continue;
+        watch.task.store(task, std::memory_order_relaxed);
         watch.overdue_limit_ns = limit;
         format(watch.fault_name, sizeof watch.fault_name, "watchdog: over %lu ms",
                static_cast<unsigned long>(limit / 1'000'000ull));
@@ -375,22 +381,30 @@ void watch_guarded_calls() {
     }
 }
 
-WatchdogNmi watchdog_nmi_here(const char*& fault_name) {
+WatchdogNmi watchdog_nmi_here(uint64_t instruction, const char*& fault_name) {
     uint32_t cpu = arch::current_cpu_index();
     if (cpu >= kWatchedCpus || watches[cpu].nmi_sent.exchange(0, std::memory_order_acq_rel) == 0) {
         return WatchdogNmi::None;
     }
-    uint64_t entered = watches[cpu].entered_cycles.load(std::memory_order_acquire);
+    // Still the task the tick saw, still in the call it saw over the limit.
+    sched::Task* task = sched::task_running_on(cpu);
+    if (task == nullptr || task != watches[cpu].task.load(std::memory_order_relaxed)) {
+        return WatchdogNmi::Late;
+    }
+    uint64_t entered = task->watched_since.load(std::memory_order_acquire);
     uint64_t now = cycles_now();
     if (entered == 0 || now < entered ||
         clock::cycles_to_nanoseconds(now - entered) < watches[cpu].overdue_limit_ns) {
         return WatchdogNmi::Late;
     }
+    // Over its limit but in the nucleus just now (a service the module called): stopping it
+    // there would stop the machine. The stamp stays, and the next tick tries again.
+    if (module_executing(instruction) == nullptr) return WatchdogNmi::Late;
     fault_name = watches[cpu].fault_name;
     // The call ends here either way (contained, or the machine stops). Cleared now, so
     // another CPU's tick that read the old stamp sends at most one NMI more, which finds
     // no call under way and is Late.
-    watches[cpu].entered_cycles.store(0, std::memory_order_release);
+    task->watched_since.store(0, std::memory_order_release);
     return WatchdogNmi::Overdue;
 }
 

@@ -85,11 +85,14 @@ Health recover_start(uint64_t crash_sequence);
 // fault in module code that could not be contained has been logged).
 bool contain_fault(const arch::FaultFacts& facts, arch::TrapFrame& frame);
 
-// The watchdog. A guarded call runs with interrupts off (a ring request), so a call that
-// never returns is stopped from another CPU: every timer tick looks at the other CPUs, and
-// one that has been inside its outermost guarded call for longer than kWatchdogNs gets one
-// NMI; its NMI handler then contains the call like a fault ("watchdog: ...") when the
-// instruction it stopped is the module's. With one CPU nothing can look (not contained).
+// The watchdog. It watches ring requests (run with interrupts off) and interrupt handlers
+// (run with them on, on their binding's pinned thread), not module threads or starts, which
+// may run or sleep as long as they like. A call that never returns is stopped from another
+// CPU: every timer tick looks at the task each other CPU runs, and one that has been inside
+// its outermost watched call for longer than kWatchdogNs gets an NMI; its NMI handler then
+// contains the call like a fault ("watchdog: ...") when the instruction it stopped is the
+// module's (in nucleus code, the next tick tries again). With one CPU nothing can look (not
+// contained).
 // kWatchdogNs is the default; a module's manifest may set its own (`watchdog N ms`, 1 to
 // 60000), which set_watchdog_limit() records when the module is bound.
 inline constexpr uint64_t kWatchdogNs = 5'000'000'000ull;
@@ -98,12 +101,13 @@ void set_watchdog_limit(const char* module, uint32_t milliseconds);
 // CPUs past this index are not watched.
 inline constexpr uint32_t kWatchedCpus = 256;
 void watch_guarded_calls();
-// What an NMI on this CPU is to the watchdog: not its (None), its but the call has ended or
-// a new one began meanwhile (Late: nothing to do), or its with the call still over the
-// limit (Overdue: contain it).
+// What an NMI on this CPU is to the watchdog: not its (None); its, but the call has ended, a
+// new one began meanwhile, another task runs now, or the call is in nucleus code at
+// `instruction` (Late: nothing to do now; a call still over its limit is sent another NMI);
+// or its with the call still over the limit, in its module's code (Overdue: contain it).
 enum class WatchdogNmi : uint8_t { None, Late, Overdue };
 // Overdue: `fault_name` is "watchdog: over N ms", the limit the call ran past.
-WatchdogNmi watchdog_nmi_here(const char*& fault_name);
+WatchdogNmi watchdog_nmi_here(uint64_t instruction, const char*& fault_name);
 
 // The health the crash book gives `module` (Running for one that never crashed).
 Health health_of(const char* module);

@@ -433,6 +433,12 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument, int8_t
                  SpawnOptions{nice, placement, cpu, Reaping::OnExit, kNucleusOwner});
 }
 
+Task* task_running_on(uint32_t cpu) {
+    if (!running() || cpu >= cpu_table().count()) return nullptr;
+    Task* task = __atomic_load_n(&cpus[cpu].current, __ATOMIC_ACQUIRE);
+    return task == nullptr || task->slot == kNone ? nullptr : task;
+}
+
 Task* current_task() {
     if (!running()) return nullptr;
     arch::InterruptState interrupts = arch::save_and_disable_interrupts();

@@ -106,6 +106,11 @@ struct Task {
     // service record it loaded), 0 when none: a live swap's pause takes it for a return
     // address into that image (code_scan.h, note_entering).
     std::atomic<uint64_t> entering_code{0};
+    // The watchdog's view (nucleus/containment): when this task's outermost watched guarded
+    // call (a request or an interrupt handler) began, in cycles (0 outside one), and the
+    // module it entered. Written by the task; read by other CPUs' ticks.
+    std::atomic<uint64_t> watched_since{0};
+    std::atomic<const char*> watched_module{nullptr};
 };
 
 enum class Placement : uint8_t { Anywhere, Pinned };
@@ -139,6 +144,10 @@ void sleep_ns(uint64_t nanoseconds);
 // The calling task (nullptr before the scheduler runs) and its handle, for Reaping::ByJoin
 // tasks: handle_table.h's (generation << 32) | (slot + 1).
 Task* current_task();
+// The task CPU `cpu` runs now (nullptr: idle, no scheduler, or no such CPU): a snapshot that
+// may be stale as soon as it is read. Task slots are never freed, so the pointer stays
+// readable; a reader that acts on it checks again on that CPU.
+Task* task_running_on(uint32_t cpu);
 uint64_t task_handle(const Task& task);
 // Waits for the ByJoin task `handle` of `owner` to exit, gives its slot back and returns its
 // exit status. InvalidArgument for a handle that is malformed, stale, another owner's, the

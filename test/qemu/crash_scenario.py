@@ -370,7 +370,9 @@ def run_handler(tests, build: Path, accel: str) -> None:
     """A fault in a driver's interrupt handler, which the nucleus's interrupt thread runs
     guarded: QEMU's edu device raises one MSI, the edu_driver fixture's handler takes #UD;
     the thread contains it, restarts the driver (its interrupt binding moves to the fresh
-    instance) and the next interrupts are handled."""
+    instance) and the next interrupts are handled. Then an endless loop in the handler, which
+    runs with interrupts on: the other CPU's tick finds the handler's thread over the 5000 ms
+    limit and stops it with an NMI, and the driver is back again."""
     manifest_lines = "module edu_driver.umod tier=0 transport=direct\n"
     manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
     manifest += "module fault_fixture.umod tier=0 transport=direct\n" + manifest_lines
@@ -380,7 +382,8 @@ def run_handler(tests, build: Path, accel: str) -> None:
         handle.write(tests.bundle_with(build, manifest, files))
         handle.flush()
         status, output = tests.boot(build, accel, [
-            "edu irq 3", "inject edu_driver opcode", "edu irq 1", "wait 500", "edu irq 5", "crashes", "poweroff"],
+            "edu irq 3", "inject edu_driver opcode", "edu irq 1", "wait 500", "edu irq 5",
+            "inject edu_driver hang", "edu irq 1", "wait 6000", "edu irq 4", "crashes", "poweroff"],
             "--bundle", handle.name, "--device", "edu", "--smp", "2")
     tests.expect_text(output, "edu: 3 interrupts raised one at a time, 3 handled by MSI")
     table = tests.command_output(output, "crashes")
@@ -389,4 +392,9 @@ def run_handler(tests, build: Path, accel: str) -> None:
                       table, re.MULTILINE)
     tests.expect(found is not None, f"'crashes' has no #UD in edu_driver's interrupt handler, restarted:\n{table}")
     tests.expect_text(output, "edu: 5 interrupts raised one at a time, 5 handled by MSI")
+    hang = re.search(r"^#2 at (\d+) ms on cpu \d: watchdog: over 5000 ms in the interrupt handler of edu_driver rip "
+                     r"0x[0-9a-f]+ \(edu_driver\+0x[0-9a-f]+, umka_fault_site[.\w]*\) .* -> running, back in \d+ us$",
+                     table, re.MULTILINE)
+    tests.expect(hang is not None, f"'crashes' has no watchdog stop of edu_driver's handler, restarted:\n{table}")
+    tests.expect_text(output, "edu: 4 interrupts raised one at a time, 4 handled by MSI")
     tests.expect_clean_power_off(status, output)

@@ -151,7 +151,7 @@ void dispatch_trap(umka::arch::TrapFrame* frame) {
         {
             const char* watchdog_fault = nullptr;
             if (umka::containment::WatchdogNmi nmi =
-                    umka::containment::watchdog_nmi_here(watchdog_fault);
+                    umka::containment::watchdog_nmi_here(frame->rip, watchdog_fault);
                 nmi == umka::containment::WatchdogNmi::Late) {
                 return;
             } else if (nmi == umka::containment::WatchdogNmi::Overdue) {
