@@ -113,6 +113,12 @@ int32_t give_up(UmkaModuleBinding* binding, const char (&reason)[N], Status stat
 
 int32_t start_edu(UmkaModuleBinding* binding) {
     State& state = state_of(binding);
+    // A restart (or a live swap) that carried the state over carries the set-up device: the
+    // window, the claim, the wait queue and the interrupt binding are this instance's now.
+    if (binding->states[0].origin == UMKA_STATE_ORIGIN_CARRIED &&
+        __atomic_load_n(&state.ready, __ATOMIC_ACQUIRE) != 0) {
+        return UMKA_KABI_OK;
+    }
     registry::DevicesRef devices;
     bus::MmioRef mmio;
     bus::IrqRef irq;
