@@ -297,13 +297,28 @@ void load_boot_modules() {
 void start_boot_modules() {
     ModuleSystem& system = module_system();
     if (!system.initialized()) return;
-    for (uint32_t order = 1; order <= system.record_count(); ++order) {
-        for (size_t index = 0; index < system.record_count(); ++index) {
+    // A restart adds a record for the fresh instance, which its restart starts: only the
+    // boot bundle's records are started here.
+    const size_t boot_records = system.record_count();
+    for (uint32_t order = 1; order <= boot_records; ++order) {
+        for (size_t index = 0; index < boot_records; ++index) {
             ModuleRecord& record = system.record(index);
             if (record.load_order != order || record.state != ModuleState::Loaded) continue;
             modules::Diagnostic diagnostic;
-            Status started = modules::start_module(*record.binding,
-                                                   record.image.manifest_view.name(), diagnostic);
+            // Guarded like a swap's start: a fault in it is contained and the module
+            // restarted (its fresh instances' starts guarded too), or it ends failed.
+            uint64_t crash_sequence = 0;
+            Status started = containment::guarded_start(record, diagnostic, crash_sequence);
+            if (crash_sequence != 0) {
+                if (containment::recover_start(crash_sequence) == containment::Health::Running) {
+                    continue;  // a fresh instance started
+                }
+                if (record.criticality == bundle::Criticality::Critical) {
+                    panic("modules: critical module %s crashed in its start and failed",
+                          record.file);
+                }
+                continue;  // failed: the log said why
+            }
             if (started.is_error()) {
                 record.start_error = started.error();
                 format(record.reason, sizeof record.reason, "%s", diagnostic.text());

@@ -1352,6 +1352,7 @@ SCENARIOS = {
     "crash-no-domains": lambda build, accel: crash_scenario.run_no_domains(sys.modules[__name__], build, accel),
     "crash-thread": lambda build, accel: crash_scenario.run_thread(sys.modules[__name__], build, accel),
     "crash-handler": lambda build, accel: crash_scenario.run_handler(sys.modules[__name__], build, accel),
+    "crash-boot-start": lambda build, accel: crash_scenario.run_boot_start(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

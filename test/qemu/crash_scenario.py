@@ -400,3 +400,35 @@ def run_handler(tests, build: Path, accel: str) -> None:
     # The fresh instances carried the set-up device over: none set it up again.
     tests.expect("edu_driver: error" not in output, "a restarted edu_driver set its device up again")
     tests.expect_clean_power_off(status, output)
+
+
+def run_boot_start(tests, build: Path, accel: str) -> None:
+    """A crash in a start function at boot, which the nucleus runs guarded like a swap's: the
+    start_crash fixture's first start raises #UD. It is contained and reported "in the
+    start-up of", the module is restarted from its bundle file with its state carried over,
+    the fresh instance's start (the second) goes on, and the boot completes: the console
+    answers and `crashes` has the report."""
+    manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
+    manifest += "module start_crash.umod tier=0 transport=direct\n"
+    files = {name + ".umod": tests.module_bytes(build, name)
+             for name in tests.DEFAULT_MODULES + ("start_crash",)}
+    with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
+        handle.write(tests.bundle_with(build, manifest, files))
+        handle.flush()
+        status, output = tests.boot(build, accel, ["crashes", "mods", "poweroff"], "--bundle", handle.name,
+                                    "--smp", "2")
+    tests.expect_text(output, "start_crash: start 1: raising #UD")
+    tests.expect(re.search(r"containment: crash 1: #UD invalid opcode in the start-up of 'start_crash' at 0x[0-9a-f]+ "
+                           r"\(start_crash\+0x[0-9a-f]+, ", output) is not None,
+                 "the #UD in start_crash's boot start was not contained and attributed")
+    tests.expect(re.search(r"containment: 'start_crash' restarted from start_crash\.umod in \d+ us \(crash 1\)",
+                           output) is not None, "start_crash was not restarted after its start crashed")
+    tests.expect_text(output, "start_crash: start 2: started")
+    table = tests.command_output(output, "crashes")
+    tests.expect(re.search(r"^#1 at \d+ ms on cpu \d: #UD invalid opcode in the start-up of start_crash rip "
+                           r"0x[0-9a-f]+ \(start_crash\+0x[0-9a-f]+, .*::start\) cr2 .* -> running, back in \d+ us$",
+                           table, re.MULTILINE) is not None, f"'crashes' has no report of the boot start's #UD:\n{table}")
+    mods = tests.command_output(output, "mods")
+    tests.expect(re.search(r"^start_crash\s+1\s+0 direct.*loaded, crashed 1, restarted 1, running", mods, re.MULTILINE)
+                 is not None, f"'mods' does not list start_crash as restarted and running:\n{mods}")
+    tests.expect_clean_power_off(status, output)
