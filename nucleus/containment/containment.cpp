@@ -165,6 +165,7 @@ Status run_guarded(void (*function)(void*), void* argument, const char* module,
     task->recovery_point = &point;
     if (watched) {
         task->watched_module.store(module, std::memory_order_relaxed);
+        task->watched_phase = uint8_t(phase);
         task->watched_since.store(cycles_now() | 1, std::memory_order_release);
     }
     // A module thread's body runs without a domain. It calls the nucleus far more often than
@@ -239,7 +240,8 @@ Status guarded_module_call(void (*function)(void*), void* argument, uint32_t own
         run_guarded(function, argument, module->image.manifest_view.name(), fault, phase, nullptr);
     if (ran.is_ok()) return ran;
     // Out of the crashed code: a note that this thread was entering it (an interrupt
-    // handler's, sched/code_scan.h) would make the restart's pause wait for it for ever.
+    // handler's, sched/code_scan.h) would make every pause of the restart find it in use,
+    // until the restart gave up and the module failed.
     sched::clear_entering();
     (void)recover(fault);
     return ran;
@@ -397,9 +399,19 @@ WatchdogNmi watchdog_nmi_here(uint64_t instruction, const char*& fault_name) {
         clock::cycles_to_nanoseconds(now - entered) < watches[cpu].overdue_limit_ns) {
         return WatchdogNmi::Late;
     }
-    // Over its limit but in the nucleus just now (a service the module called): stopping it
-    // there would stop the machine. The stamp stays, and the next tick tries again.
-    if (module_executing(instruction) == nullptr) return WatchdogNmi::Late;
+    // A handler runs with interrupts on, so the NMI may have stopped code nested on it: the
+    // timer's interrupt (the scheduler policy module's tick), or a nucleus service the
+    // handler called. Stopped only in its own module's code; elsewhere the stamp stays and
+    // the next tick tries again. A request runs with interrupts off: anything but its
+    // module's code there is a nucleus (or another module's) hang, which contain_fault
+    // refuses, and the machine stops with the report.
+    const loader::ModuleRecord* executing = module_executing(instruction);
+    const char* watched = task->watched_module.load(std::memory_order_relaxed);
+    bool in_watched_module = executing != nullptr && watched != nullptr &&
+                             __builtin_strcmp(executing->image.manifest_view.name(), watched) == 0;
+    if (!in_watched_module && CrashPhase(task->watched_phase) == CrashPhase::Handler) {
+        return WatchdogNmi::Late;
+    }
     fault_name = watches[cpu].fault_name;
     // The call ends here either way (contained, or the machine stops). Cleared now, so
     // another CPU's tick that read the old stamp sends at most one NMI more, which finds

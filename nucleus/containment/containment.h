@@ -50,10 +50,11 @@ Status guarded_call(void (*function)(void*), void* argument, const char* module,
                     ContainedFault& fault);
 
 // Runs the start function of `record`, a module instance just committed by a swap (a
-// restart's or a live one's), guarded, with interrupts as they are: a start may sleep, so
-// the watchdog does not watch it. A fault in its code is contained like a request's
-// (CrashPhase::StartUp): IoError, with `crash_sequence` set to the crash report's number,
-// which the caller of the swap hands to recover_start(). Otherwise the start's own status.
+// restart's or a live one's) or one of the boot bundle, guarded, with interrupts as they
+// are: a start may sleep, so the watchdog does not watch it. A fault in its code is
+// contained like a request's (CrashPhase::StartUp): IoError, with `crash_sequence` set to
+// the crash report's number, which the caller hands to recover_start(). Otherwise the
+// start's own status.
 Status guarded_start(loader::ModuleRecord& record, modules::Diagnostic& diagnostic,
                      uint64_t& crash_sequence);
 
@@ -63,9 +64,10 @@ Status guarded_start(loader::ModuleRecord& record, modules::Diagnostic& diagnost
 // is contained (CrashPhase::Thread): the thread recovers the module (recover()) and ends with EIO.
 int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument);
 
-// A call into the code of the module that `owner` is (an interrupt handler: phase Handler)
-// from a nucleus thread, guarded like a module thread's body. IoError after a contained
-// fault, once this thread has recovered the module (which may have failed meanwhile); Ok
+// A call into the code of the module that `owner` is from a nucleus thread (an interrupt
+// handler: phase Handler, watched; a module thread's body: phase Thread), with interrupts as
+// they are. IoError after a contained fault, once this thread has cleared its entering note
+// (sched/code_scan.h) and recovered the module (which may have failed meanwhile); Ok
 // otherwise, and when no loaded module is `owner` (the call then runs unguarded).
 Status guarded_module_call(void (*function)(void*), void* argument, uint32_t owner,
                            CrashPhase phase);
@@ -76,8 +78,9 @@ Status guarded_module_call(void (*function)(void*), void* argument, uint32_t own
 // restart policy, until one starts or the module fails. The module's health afterwards:
 // Running (a fresh instance serves) or Failed.
 Health recover(const ContainedFault& fault);
-// The same after a swap outside containment (`evolve`) whose new instance crashed in its
-// start-up: `crash_sequence` is EvolveReport::start_crash (the report names the module).
+// The same after a start outside containment's own restarts crashed (a live `evolve`'s new
+// instance, or a boot start): `crash_sequence` is that crash's report number
+// (EvolveReport::start_crash, guarded_start's; the report names the module).
 Health recover_start(uint64_t crash_sequence);
 
 // Called by arch on a CPU exception, with interrupts off: true when the fault was contained
@@ -102,9 +105,11 @@ void set_watchdog_limit(const char* module, uint32_t milliseconds);
 inline constexpr uint32_t kWatchedCpus = 256;
 void watch_guarded_calls();
 // What an NMI on this CPU is to the watchdog: not its (None); its, but the call has ended, a
-// new one began meanwhile, another task runs now, or the call is in nucleus code at
-// `instruction` (Late: nothing to do now; a call still over its limit is sent another NMI);
-// or its with the call still over the limit, in its module's code (Overdue: contain it).
+// new one began meanwhile, another task runs now, or an interrupt handler's call is outside
+// its module's code at `instruction` (Late: nothing to do now; a call still over its limit
+// is sent another NMI at the next tick); or its with the call still over the limit (Overdue:
+// contain it; a request stopped outside its module's code stops the machine, as a fault
+// there would).
 enum class WatchdogNmi : uint8_t { None, Late, Overdue };
 // Overdue: `fault_name` is "watchdog: over N ms", the limit the call ran past.
 WatchdogNmi watchdog_nmi_here(uint64_t instruction, const char*& fault_name);

@@ -297,8 +297,9 @@ void load_boot_modules() {
 void start_boot_modules() {
     ModuleSystem& system = module_system();
     if (!system.initialized()) return;
-    // A restart adds a record for the fresh instance, which its restart starts: only the
-    // boot bundle's records are started here.
+    // A restart (a start that crashed) loads the fresh instance into a record of its own,
+    // with load order 0, and starts it itself: the loops below start only the boot
+    // bundle's records, by their load order.
     const size_t boot_records = system.record_count();
     for (uint32_t order = 1; order <= boot_records; ++order) {
         for (size_t index = 0; index < boot_records; ++index) {
@@ -313,6 +314,8 @@ void start_boot_modules() {
                 if (containment::recover_start(crash_sequence) == containment::Health::Running) {
                     continue;  // a fresh instance started
                 }
+                record.start_error = started.error();
+                format(record.reason, sizeof record.reason, "%s; failed", diagnostic.text());
                 if (record.criticality == bundle::Criticality::Critical) {
                     panic("modules: critical module %s crashed in its start and failed",
                           record.file);

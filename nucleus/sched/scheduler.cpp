@@ -394,6 +394,11 @@ Result<Task*> spawn(const char* name, TaskEntry entry, uint64_t argument,
     task->argument = argument;
     task->runner = options.runner;
     task->recovery_point = nullptr;
+    // A slot given back mid-call (not possible today: tasks end by returning) must not
+    // hand its successor a note or a watchdog stamp.
+    task->entering_code.store(0, std::memory_order_relaxed);
+    task->watched_since.store(0, std::memory_order_relaxed);
+    task->watched_module.store(nullptr, std::memory_order_relaxed);
     task->switches = 0;
     task->owner = options.owner;
     task->reaping = options.reaping;

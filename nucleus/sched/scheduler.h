@@ -111,6 +111,7 @@ struct Task {
     // module it entered. Written by the task; read by other CPUs' ticks.
     std::atomic<uint64_t> watched_since{0};
     std::atomic<const char*> watched_module{nullptr};
+    uint8_t watched_phase = 0;  // the containment::CrashPhase of that call
 };
 
 enum class Placement : uint8_t { Anywhere, Pinned };

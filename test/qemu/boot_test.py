@@ -974,7 +974,10 @@ def boot_evolution(build: Path, accel: str, script: list[str], smp: int,
 
 
 def command_output(output: str, command: str, occurrence: int = 0) -> str:
-    sections = output.split(f"umka> {command}\n")
+    # The nucleus may log a line between the prompt and the echo of the command typed at it
+    # (a restart's "containment: ..." line, a module's "[ N us] ..." one).
+    logged = r"(?:(?:[a-z_]+: |\[ *\d+ us\] )[^\n]*\n)*"
+    sections = re.split(f"umka> {logged}{re.escape(command)}\n", output)
     expect(len(sections) > occurrence + 1, f"'{command}' did not run {occurrence + 1} time(s)")
     return sections[occurrence + 1].split("umka>")[0]
 

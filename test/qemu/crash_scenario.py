@@ -343,11 +343,11 @@ def run_thread(tests, build: Path, accel: str) -> None:
     module is restarted, and its next threads run and count.
 
     The crash comes from a thread, after `load start` may have printed its prompt, so the
-    next line is typed only once the restart is logged (an empty line then, for a fresh
-    prompt): a `load stop` typed at once could stop the thread before it crashed."""
+    next line waits for the restart's log line as well as for the prompt (`@wait`): a
+    `load stop` typed at once could stop the thread before it crashed."""
     status, output = boot_with_fixture(tests, build, accel, [
-        "inject workload opcode", "load start cpu 1", "@when (crash 1) @send \\n", "load stop",
-        "inject workload stack", "load start cpu 1", "@when (crash 2) @send \\n", "load stop",
+        "inject workload opcode", "load start cpu 1", "@wait (crash 1)", "load stop",
+        "inject workload stack", "load start cpu 1", "@wait (crash 2)", "load stop",
         "load start cpu 1", "wait 100", "load stats", "load stop", "crashes", "poweroff"], "--smp", "2")
     table = tests.command_output(output, "crashes")
     opcode = re.search(r"^#1 at \d+ ms on cpu \d: #UD invalid opcode in a thread of workload rip 0x[0-9a-f]+ "

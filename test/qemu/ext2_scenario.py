@@ -222,7 +222,7 @@ def run_swap(helpers, build: Path, accel: str) -> None:
         script = ["mount", f"append {MOUNT}/log {lines}", "wait 100"]
         for swap in swaps:
             script += [swap, "wait 50"]
-        script += ["append", *["wait 3000", "append"] * 12, f"sha256 {MOUNT}/log", f"umount {MOUNT}", "poweroff"]
+        script += ["append", *["wait 3000", "append"] * 16, f"sha256 {MOUNT}/log", f"umount {MOUNT}", "poweroff"]
         status, output = helpers.boot(build, accel, script, "--disk", str(image), "--smp", "2", timeout=400)
         for index, swap in enumerate(swaps):
             service, file = swap.split()[-2:]
@@ -231,7 +231,7 @@ def run_swap(helpers, build: Path, accel: str) -> None:
                             output)
         print(f"ext2-swap: {len(swaps)} swaps; {len(caught)} of them found a call in flight at "
               f"{sum(int(count) for count in caught)} pauses in all and waited it out")
-        progress = command_output(output, "append", 12)
+        progress = command_output(output, "append", 16)
         expect(f"append: {MOUNT}/log: {lines} of {lines} lines, done" in progress,
                f"the appender did not finish: {progress}")
         early = command_output(output, "append", 0)

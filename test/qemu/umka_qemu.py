@@ -138,16 +138,23 @@ def qemu_command(arguments: argparse.Namespace, work: Path) -> list[str]:
 
 DIRECTIVE = "@when "
 SEND = " @send "
+WAIT = "@wait "
 
 
-def parse_directive(line: str) -> tuple[bytes, bytes] | None:
-    """(text to wait for, bytes to send) of a `@when TEXT @send BYTES` line, else None."""
+def parse_directive(line: str) -> tuple[bytes, bytes | None] | None:
+    """(text to wait for, bytes to send) of a `@when TEXT @send BYTES` line, (text, None) of a
+    `@wait TEXT` line, else None."""
+    decode = lambda value: codecs.escape_decode(value.encode())[0]  # noqa: E731
+    if line.startswith(WAIT):
+        text = line[len(WAIT):]
+        if not text:
+            raise SystemExit(f"umka run: script line {line!r}: expected '@wait TEXT'")
+        return decode(text), None
     if not line.startswith(DIRECTIVE):
         return None
     text, separator, payload = line[len(DIRECTIVE):].partition(SEND)
     if not separator or not text or not payload:
         raise SystemExit(f"umka run: script line {line!r}: expected '@when TEXT @send BYTES'")
-    decode = lambda value: codecs.escape_decode(value.encode())[0]  # noqa: E731
     return decode(text), decode(payload)
 
 
@@ -202,21 +209,23 @@ def run_scripted(command: list[str], lines: list[str], wait_for: list[bytes], ti
                 waiting = [text for text in waiting if text not in output]
                 if wait_for and not waiting and not pending:
                     return 0
-                if pending and parse_directive(pending[0]) is None and prompted:
-                    line = pending.pop(0)
-                    process.stdin.write(line.encode() + b"\n")
-                    process.stdin.flush()
-                    sent_at = len(output)
-                    tail, prompted = b"", False  # the next line waits for the next prompt
             elif process.poll() is not None:
                 break
             # Checked on every wake-up: the text may have come with the line's own echo.
             directive = parse_directive(pending[0]) if pending else None
             if directive is not None and output.find(directive[0], sent_at) >= 0:
                 pending.pop(0)
-                process.stdin.write(directive[1])
+                if directive[1] is not None:
+                    process.stdin.write(directive[1])
+                    process.stdin.flush()
+                    tail, prompted = b"", False  # a prompt before the bytes is not one after them
+                # `@wait` types nothing: the next line still goes at a prompt since the last one.
+            if pending and parse_directive(pending[0]) is None and prompted:
+                line = pending.pop(0)
+                process.stdin.write(line.encode() + b"\n")
                 process.stdin.flush()
-                tail, prompted = b"", False  # a prompt before the bytes is not one after them
+                sent_at = len(output)
+                tail, prompted = b"", False  # the next line waits for the next prompt
         status = process.wait()
         if LOADER_FAILURE in output:
             out.write(b"\numka run: the UEFI loader refused to boot the nucleus\n")
