@@ -310,17 +310,9 @@ void start_boot_modules() {
             // restarted (its fresh instances' starts guarded too), or it ends failed.
             uint64_t crash_sequence = 0;
             Status started = containment::guarded_start(record, diagnostic, crash_sequence);
-            if (crash_sequence != 0) {
-                if (containment::recover_start(crash_sequence) == containment::Health::Running) {
-                    continue;  // a fresh instance started
-                }
-                record.start_error = started.error();
-                format(record.reason, sizeof record.reason, "%s; failed", diagnostic.text());
-                if (record.criticality == bundle::Criticality::Critical) {
-                    panic("modules: critical module %s crashed in its start and failed",
-                          record.file);
-                }
-                continue;  // failed: the log said why
+            if (crash_sequence != 0 &&
+                containment::recover_start(crash_sequence) == containment::Health::Running) {
+                continue;  // a fresh instance started
             }
             if (started.is_error()) {
                 record.start_error = started.error();
