@@ -22,12 +22,6 @@ constexpr uint32_t kReapBatch = kQueueEntries;  // a reset drains the whole queu
 // While nothing is in flight the thread waits this long for a kick before looking again.
 constexpr uint64_t kIdleWaitNs = 100'000'000;
 
-struct Finished {
-    uint64_t cookie;
-    uint64_t route;
-    int32_t result;
-};
-
 constexpr char kCompletionPackage[] = "block_device";
 constexpr char kCompletionInterface[] = "BlockCompletion";
 // Providers of BlockCompletion looked at when a consumer names its slot.
@@ -134,7 +128,12 @@ uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
             "virtio-blk: the device set DEVICE_NEEDS_RESET; reset, requests in flight failed";
         log_text(binding, services::LogLevel::Error, kNeedsReset, sizeof kNeedsReset - 1);
     }
-    if (count == 0) return 0;
+    deliver(binding, finished, count);
+    return count;
+}
+
+void deliver(const UmkaModuleBinding* binding, const Finished* finished, uint32_t count) {
+    State& state = state_of(binding);
     // Consecutive completions mostly share a route: bind once per run of them.
     block::BlockCompletionRef completion;
     uint64_t bound_route = ~uint64_t{0};
@@ -150,7 +149,6 @@ uint32_t reap(const UmkaModuleBinding* binding, uint32_t index) {
         }
         completion.complete(finished[done].cookie, finished[done].result);
     }
-    return count;
 }
 
 Status route_for(const UmkaModuleBinding* binding, uint64_t completion, uint64_t* route) {

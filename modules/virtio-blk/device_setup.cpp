@@ -4,6 +4,12 @@
 // one DMA buffer for the queue and the request slots, features negotiated, queue 0 set up,
 // DRIVER_OK. A device that refuses any step is left Failed with the reason in the log; the
 // others go on.
+//
+// A device Inherited from a crashed instance (import_state) is brought up on the handles that
+// instance held: its windows, claim, DMA buffer and MSI-X binding are the crashed instance's,
+// handed over by the nucleus's restart. The device is reset first, so it no longer touches
+// the queue; then each request the old queue held in flight completes with EIO, once, and
+// the queue is set up again in the same buffer.
 #include <new>
 
 #include "umka/kabi/device_registry.hpp"
@@ -43,6 +49,9 @@ struct Setup {
         log_text(binding, services::LogLevel::Error, line.data(), line.length());
         if (transport != nullptr) transport->set_failed();
         give_back();
+        record.function = 0;
+        record.irq_binding = 0;
+        record.queue_size = 0;
         __atomic_store_n(&record.phase, uint32_t(Phase::Failed), __ATOMIC_RELEASE);
         return 0;
     }
@@ -56,6 +65,8 @@ struct Setup {
         if (record.dma_buffer != 0 && kabi::bind_required(binding, kDma, &dma).is_ok()) {
             (void)dma.release(bus::DmaBuffer{record.dma_buffer});
             record.dma_buffer = 0;
+            record.dma_cpu = 0;
+            record.dma_device = 0;
         }
         pcibus::PciBusRef bus;
         if (function.value != 0 && kabi::bind_required(binding, kPciBus, &bus).is_ok()) {
@@ -150,36 +161,76 @@ uint32_t set_up(Setup& setup) {
         }
         places[index] = MmioRegisters::Place{record.windows[bar], structures[index]->offset};
     }
-    pcibus::PciFunction function{};
-    if (Status claimed = claim_function(setup.binding, device.info.address, &function);
-        claimed.is_error()) {
-        return setup.fail("the PCI bus driver refused the claim", claimed.code());
-    }
+    bool inherited = __atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) == uint32_t(Phase::Inherited);
+    pcibus::PciFunction function{inherited ? record.function : 0};
     setup.function = function;
-    bus::DmaBuffer buffer{};
-    bus::DmaMapping mapping{};
-    Status allocated = dma.allocate(kBufferBytes, bus::DmaDirection::ToDevice | bus::DmaDirection::FromDevice,
-                                    &buffer, &mapping);
-    if (allocated.is_error()) return setup.fail("no DMA memory for the queue", allocated.code());
-    record.dma_buffer = buffer.value;
+    if (function.value == 0) {
+        if (Status claimed = claim_function(setup.binding, device.info.address, &function);
+            claimed.is_error()) {
+            return setup.fail("the PCI bus driver refused the claim", claimed.code());
+        }
+        setup.function = function;
+        record.function = function.value;
+    }
+    if (!inherited || record.dma_buffer == 0) {
+        bus::DmaBuffer buffer{};
+        bus::DmaMapping mapping{};
+        Status allocated =
+            dma.allocate(kBufferBytes, bus::DmaDirection::ToDevice | bus::DmaDirection::FromDevice,
+                         &buffer, &mapping);
+        if (allocated.is_error())
+            return setup.fail("no DMA memory for the queue", allocated.code());
+        record.dma_buffer = buffer.value;
+        record.dma_cpu = mapping.cpu_address;
+        record.dma_device = mapping.device_address.value;
+        record.queue_size = 0;
+    }
 
     auto* objects = reinterpret_cast<DeviceObjects*>(record.objects);
     new (&objects->registers) MmioRegisters(mmio, places);
-    new (&objects->transport) virtio::Transport(
-        objects->registers,
-        virtio::Transport::Layout{locations.notify_multiplier, locations.notify.length,
-                                  locations.device.length});
+    new (&objects->transport)
+        virtio::Transport(objects->registers, virtio::Transport::Layout{locations.notify_multiplier,
+                                                                        locations.notify.length,
+                                                                        locations.device.length});
     new (&objects->queue) virtio::SplitQueue();
     new (&objects->blocks) virtio::block::BlockQueue();
-    objects->irq_binding = 0;
-    const char* polled = attach_interrupt(setup.binding, setup.index, function, &objects->irq_binding);
-    objects->interrupt_driven = polled == nullptr;
-    objects->kicked = 0;
-    setup.irq_binding = objects->irq_binding;
     virtio::Transport& transport = objects->transport;
     setup.transport = &transport;
+    auto* cpu = reinterpret_cast<uint8_t*>(uintptr_t(record.dma_cpu));
+    virtio::QueueMemory rings{cpu, record.dma_device, kQueueBytes};
+    virtio::QueueMemory slots{cpu + kQueueBytes, record.dma_device + kQueueBytes,
+                              kBufferBytes - kQueueBytes};
+    Finished failed[kQueueEntries];
+    uint32_t failed_count = 0;
+    if (inherited) {
+        // Until the reset the device may still complete into the old rings.
+        if (virtio::TransportProblem refused = transport.reset();
+            refused != virtio::TransportProblem::None) {
+            return setup.fail(virtio::transport_problem_name(refused));
+        }
+        failed_count = virtio::block::BlockQueue::fail_abandoned(
+            rings, record.queue_size, slots, [&](uint64_t cookie, int32_t result, uint64_t route) {
+                if (failed_count < kQueueEntries)
+                    failed[failed_count++] = Finished{cookie, route, result};
+            });
+        // Every request the crashed instance was given is accounted for now.
+        __atomic_store_n(&record.completed, __atomic_load_n(&record.submitted, __ATOMIC_ACQUIRE),
+                         __ATOMIC_RELEASE);
+        setup.line.add("taken over after a crash: reset, ")
+            .number(failed_count)
+            .add(" request(s) in flight failed (EIO); ");
+    }
+    setup.irq_binding = inherited ? record.irq_binding : 0;
+    const char* polled = nullptr;
+    if (setup.irq_binding == 0) {
+        polled = attach_interrupt(setup.binding, setup.index, function, &setup.irq_binding);
+    }
+    record.irq_binding = setup.irq_binding;
+    objects->interrupt_driven = polled == nullptr;
+    objects->kicked = __atomic_load_n(&record.submitted, __ATOMIC_ACQUIRE);
     uint64_t features = 0;
-    if (virtio::TransportProblem refused = transport.negotiate(virtio::block::kDriverFeatures, &features);
+    if (virtio::TransportProblem refused =
+            transport.negotiate(virtio::block::kDriverFeatures, &features);
         refused != virtio::TransportProblem::None) {
         return setup.fail(virtio::transport_problem_name(refused));
     }
@@ -188,16 +239,12 @@ uint32_t set_up(Setup& setup) {
         transport.set_failed();
         return setup.fail("its configuration is unstable or nonsense");
     }
-    auto* cpu = reinterpret_cast<uint8_t*>(uintptr_t(mapping.cpu_address));
-    virtio::QueueMemory rings{cpu, mapping.device_address.value, kQueueBytes};
     if (virtio::TransportProblem refused =
             transport.setup_queue(0, objects->queue, rings, kQueueEntries,
                                   objects->interrupt_driven ? 0 : virtio::kNoVector);
         refused != virtio::TransportProblem::None) {
         return setup.fail(virtio::transport_problem_name(refused));
     }
-    virtio::QueueMemory slots{cpu + kQueueBytes, mapping.device_address.value + kQueueBytes,
-                              kBufferBytes - kQueueBytes};
     if (!objects->blocks.initialize(objects->queue, slots, geometry)) {
         transport.set_failed();
         return setup.fail("request slots do not fit");
@@ -212,13 +259,15 @@ uint32_t set_up(Setup& setup) {
     kabi::block_device::BlockGeometry& out = record.geometry;
     out.sector_count = geometry.sectors;
     out.sector_size = geometry.block_size;
-    out.max_request_sectors = uint32_t(objects->blocks.largest_transfer() / virtio::block::kSectorBytes);
+    out.max_request_sectors =
+        uint32_t(objects->blocks.largest_transfer() / virtio::block::kSectorBytes);
     out.optimal_alignment = geometry.physical_block_size / virtio::block::kSectorBytes;
     out.read_only = geometry.read_only ? 1 : 0;
     out.supports_discard = geometry.discard ? 1 : 0;
     out.supports_fua = 0;
     out.queue_depth = objects->queue.size();
     record.address = device.info.address;
+    record.queue_size = objects->queue.size();
     setup.line.number(geometry.sectors)
         .add(" sectors, block ")
         .number(geometry.block_size)
@@ -231,6 +280,8 @@ uint32_t set_up(Setup& setup) {
     if (!objects->interrupt_driven) setup.line.add(polled);
     log_text(setup.binding, services::LogLevel::Info, setup.line.data(), setup.line.length());
     __atomic_store_n(&record.phase, uint32_t(Phase::Ready), __ATOMIC_RELEASE);
+    // Ready first: a consumer that retries from its completion finds the device serving.
+    deliver(setup.binding, failed, failed_count);
     return 1;
 }
 

@@ -82,6 +82,73 @@ TEST_F(VirtioBlkDriver, ALiveSwapWhileDrivingADeviceIsRefused) {
     EXPECT_EQ(completions_.count(), 1u);
 }
 
+// The nucleus's restart after a crash hands the new instance what the crashed one held. Its
+// import keeps the handles and start takes the device over: reset, every request the
+// crashed instance had in flight completes with EIO once, and the same claim, windows, DMA
+// buffer and MSI-X binding serve new requests (nothing claimed, mapped or allocated again).
+TEST_F(VirtioBlkDriver, ARestartAfterACrashTakesTheDeviceOverAndFailsWhatWasInFlightOnce) {
+    FakeFunction& function = add_device();
+    start();
+    Buffer data = buffer(24);
+    world_.hold(0, true);
+    for (uint64_t cookie = 1; cookie <= 3; ++cookie) {
+        ASSERT_TRUE(
+            submit(0, Operation::Read, cookie * 8, 8, data, cookie, (cookie - 1) * 4096).is_ok());
+    }
+    ASSERT_TRUE(device_.device_kick(0).is_ok());
+    ASSERT_EQ(completions_.count(), 0u);
+    uint32_t windows = function.windows_mapped;
+    uint32_t enables = function.enables;
+    size_t buffers = dma_.count();
+    size_t attachments = world_.attachments().size();
+    // As a crash can leave it: the queue lock taken.
+    state().devices[0].queue_lock = 1;
+
+    harness::HostModule* replacement =
+        harness_.evolve(module_, harness::module_under_test(), UMKA_STATE_IMPORT_CAUSE_CRASH);
+    ASSERT_NE(replacement, nullptr) << harness_.last_reason();
+    module_ = replacement;
+    ASSERT_TRUE(harness_.bind_provided(*module_, "block_device", "BlockDevice", &device_).is_ok());
+    ASSERT_TRUE(harness_.bind_provided(*module_, "bus_access", "IrqHandler", &handler_).is_ok());
+    EXPECT_TRUE(logged("taken over after a crash: reset, 3 request(s) in flight failed (EIO)"))
+        << log_text();
+    std::map<uint64_t, std::vector<int32_t>> seen = by_cookie();
+    ASSERT_EQ(seen.size(), 3u);
+    for (uint64_t cookie = 1; cookie <= 3; ++cookie) {
+        EXPECT_EQ(seen[cookie], std::vector<int32_t>{UMKA_KABI_EIO}) << "cookie " << cookie;
+    }
+    EXPECT_NE(function.model->status() & kDriverOk, 0);
+    EXPECT_EQ(function.windows_mapped, windows);
+    EXPECT_EQ(function.enables, enables) << "the claim was taken over, not made again";
+    EXPECT_TRUE(function.claimed);
+    EXPECT_EQ(dma_.count(), buffers);
+    EXPECT_EQ(world_.attachments().size(), attachments);
+    EXPECT_EQ(state().devices[0].phase, 1u);
+
+    // The retry: served by the new instance, on the same interrupt binding.
+    world_.hold(0, false);
+    fill(function.model->disk().data() + 8 * 512, 8 * 512, 0x5A);
+    ASSERT_TRUE(submit(0, Operation::Read, 8, 8, data, 1).is_ok());
+    kick_and_interrupt();
+    ASSERT_EQ(completions_.count(), 4u);
+    EXPECT_EQ(completions_.all().back().result, UMKA_KABI_OK);
+    EXPECT_EQ(0, std::memcmp(function.model->disk().data() + 8 * 512, data.memory, 8 * 512));
+    handler_.handle_interrupt(0);
+    EXPECT_EQ(completions_.count(), 4u) << "the old requests do not come back";
+}
+
+// A polled device's completion thread runs on in the crashed image over the old state: the
+// restart's import refuses (EBUSY) rather than have two instances reap one queue.
+TEST_F(VirtioBlkDriver, ARestartAfterACrashWithAPollingThreadRefusesTheState) {
+    add_device();
+    world_.refuse_interrupts();
+    start();
+    harness::HostModule* replacement =
+        harness_.evolve(module_, harness::module_under_test(), UMKA_STATE_IMPORT_CAUSE_CRASH);
+    EXPECT_EQ(replacement, nullptr);
+    EXPECT_EQ(int32_t(harness_.last_error()), UMKA_KABI_EBUSY) << harness_.last_reason();
+}
+
 struct Refusal {
     const char* name;  // of the test case
     Fault fault;

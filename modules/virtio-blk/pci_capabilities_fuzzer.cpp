@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (found.common.found || found.notify_multiplier != 0xABCD) abort();
         return 0;
     }
-    for (const StructureLocation* location : {&found.common, &found.notify, &found.isr, &found.device}) {
+    for (const StructureLocation* location :
+         {&found.common, &found.notify, &found.isr, &found.device}) {
         if (!location->found || location->bar > 5 || bars[location->bar] == 0) abort();
         if (uint64_t(location->offset) + location->length > bars[location->bar]) abort();
     }

@@ -1,10 +1,10 @@
 // The virtio PCI capability walk (umka/virtio/pci_capabilities.h) over configuration space
 // laid out as QEMU's virtio-blk-pci (disable-legacy=on) has it, and over hostile copies.
+#include "umka/virtio/pci_capabilities.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
-
-#include "umka/virtio/pci_capabilities.h"
 
 namespace umka::virtio {
 namespace {

@@ -46,7 +46,13 @@ Status submit_to(State& state, uint32_t device, const block::BlockRequest* reque
                  uint64_t route = kDefaultRoute) {
     if (request == nullptr) return UMKA_KABI_EINVAL;
     DeviceRecord* record = ready_device(state, device);
-    if (record == nullptr) return UMKA_KABI_ENODEV;
+    if (record == nullptr) {
+        // Between a crash restart's swap and its start: the device is about to serve again.
+        bool inherited = device < state.device_count &&
+                         __atomic_load_n(&state.devices[device].phase, __ATOMIC_ACQUIRE) ==
+                             uint32_t(Phase::Inherited);
+        return inherited ? UMKA_KABI_EAGAIN : UMKA_KABI_ENODEV;
+    }
     bool known = false;
     virtio::block::Operation operation = operation_of(request->operation, &known);
     if (!known) return UMKA_KABI_EINVAL;
@@ -170,9 +176,12 @@ int32_t start_virtio_blk(UmkaModuleBinding* binding) {
     if (Status status = kabi::bind_required(binding, kThreads, &threads); status.is_error()) {
         return status.code();
     }
-    services::WaitQueue queue{};
-    if (Status status = threads.queue_create(&queue); status.is_error()) return status.code();
-    state.wait_queue = queue.value;
+    // A crash restart keeps the crashed instance's queue (the nucleus handed it over).
+    if (state.wait_queue == 0) {
+        services::WaitQueue queue{};
+        if (Status status = threads.queue_create(&queue); status.is_error()) return status.code();
+        state.wait_queue = queue.value;
+    }
     uint32_t polled = 0;
     (void)set_up_devices(binding, &polled);
     if (state.device_count == 0) {
@@ -198,11 +207,36 @@ int32_t start_virtio_blk(UmkaModuleBinding* binding) {
 // (DeviceObjects) hold a C++ vtable pointer into this image, which the swap unloads: while
 // a device is driven the swap is refused (the old module keeps running), with no device
 // the replacement starts fresh.
+//
+// A restart after a crash (UMKA_STATE_IMPORT_CAUSE_CRASH) is the same file, and the nucleus
+// hands the new instance everything the crashed one held: the state is kept but for the
+// objects, and each device it drove is Inherited, which start resets and sets up again on
+// the same handles (device_setup.cpp). The queue lock may have been held when it crashed.
+// Refused (the restart then starts fresh) while a polling completion thread exists: it runs
+// on in the crashed image over the old state and would reap the queue set up again.
 int32_t import_state(const UmkaStateImport* import) {
     if (import == nullptr || import->old_base == nullptr) return UMKA_KABI_EINVAL;
     if (import->old_size < sizeof(State::device_count)) return UMKA_KABI_EINVAL;
     const auto* old = static_cast<const State*>(import->old_base);
-    if (old->device_count != 0) return UMKA_KABI_EOPNOTSUPP;
+    if (old->device_count == 0) return UMKA_KABI_OK;
+    if (import->cause != UMKA_STATE_IMPORT_CAUSE_CRASH) return UMKA_KABI_EOPNOTSUPP;
+    if (import->old_schema_version != kabi::virtio_blk::virtio_blk_state_version ||
+        import->old_size < sizeof(State) || import->new_size < sizeof(State) ||
+        old->device_count > kMaximumDevices) {
+        return UMKA_KABI_EOPNOTSUPP;
+    }
+    if (old->thread != 0) return UMKA_KABI_EBUSY;
+    auto* state = static_cast<State*>(import->new_base);
+    __builtin_memcpy(state, old, sizeof(State));
+    state->stopping = 0;
+    for (uint32_t index = 0; index < state->device_count; ++index) {
+        DeviceRecord& record = state->devices[index];
+        record.queue_lock = 0;
+        __builtin_memset(record.objects, 0, sizeof record.objects);
+        if (record.phase == uint32_t(Phase::Ready) || record.phase == uint32_t(Phase::Broken)) {
+            record.phase = uint32_t(Phase::Inherited);
+        }
+    }
     return UMKA_KABI_OK;
 }
 

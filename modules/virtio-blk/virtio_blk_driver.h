@@ -35,7 +35,9 @@ enum Provided : uint32_t { kBlockDevice = 0, kIrqHandler = 1, kProvidedCount = 2
 inline constexpr uint32_t kStateCount = 1;
 inline constexpr uint32_t kMaximumDevices = sizeof(State::devices) / sizeof(DeviceRecord);
 
-enum class Phase : uint32_t { Absent = 0, Ready = 1, Failed = 2, Broken = 3 };
+// Inherited: taken over from a crashed instance (import_state); start resets the device,
+// fails what it held in flight with EIO and sets it up again on the same handles.
+enum class Phase : uint32_t { Absent = 0, Ready = 1, Failed = 2, Broken = 3, Inherited = 4 };
 
 // The largest queue this driver sets up (the device may offer more).
 inline constexpr uint16_t kQueueEntries = 64;
@@ -63,18 +65,17 @@ private:
 };
 
 // The library's objects for one device. They point into the device's DMA buffer and at each
-// other, so they live in the state (nucleus memory) and are built once, at start.
+// other, so they live in the state (nucleus memory) and are built by each instance's start
+// (a crash restart's import zeroes them: VirtioBlkDevice keeps the handles they were built on).
 struct DeviceObjects {
     MmioRegisters registers;
     virtio::Transport transport;
     virtio::SplitQueue queue;
     virtio::block::BlockQueue blocks;
-    // The queue's MSI-X vector (bus_access.Irq) when the nucleus gave one; else the
-    // completion thread polls this device.
-    uint64_t irq_binding;
     // VirtioBlkDevice.submitted at the last kick: the polling thread waits for those only
     // (requests not yet kicked are not the device's yet).
     uint64_t kicked;
+    // VirtioBlkDevice.irq_binding != 0; else the completion thread polls this device.
     bool interrupt_driven;
 };
 static_assert(sizeof(DeviceObjects) <= sizeof(DeviceRecord::objects));
@@ -101,6 +102,16 @@ inline constexpr uint32_t kMaximumRoutes = sizeof(State::completion_routes) / si
 // The route of `completion`, a BlockCompletion slot a consumer named (completions.cpp):
 // ENOENT when no BlockCompletion provider has that slot, ENOSPC when every route is taken.
 Status route_for(const UmkaModuleBinding* binding, uint64_t completion, uint64_t* route);
+
+// A finished request and where its completion goes.
+struct Finished {
+    uint64_t cookie;
+    uint64_t route;
+    int32_t result;
+};
+// Sends each completion to the BlockCompletion its route names, outside the queue lock
+// (completions.cpp); a route no consumer was given is counted in completions_lost.
+void deliver(const UmkaModuleBinding* binding, const Finished* finished, uint32_t count);
 
 // The completion thread's body and one pass over a device (completions.cpp).
 int32_t completion_thread(uint64_t binding);

@@ -110,7 +110,7 @@ Status reload(const char* module, const char (&file)[loader::kFileNameCapacity],
     // state (the log says so), rather than leaving the module failed.
     evolution::EvolveRequest request{module, file, evolution::EvolveMode::Swap,
                                      evolution::DowngradePolicy::Allow,
-                                     evolution::RefusedState::StartFresh};
+                                     evolution::SwapCause::CrashRestart};
     Status restarted = Errno::Busy;
     crash_sequence = 0;
     for (uint32_t attempt = 0; attempt < kBusyRetries; ++attempt) {

@@ -20,6 +20,7 @@
 
 #include "nucleus/evolution/evolution_log.h"
 #include "nucleus/evolution/state_snapshot.h"
+#include "nucleus/evolution/state_transfer.h"
 #include "nucleus/lib/status.h"
 #include "nucleus/module/diagnostic.h"
 
@@ -43,18 +44,12 @@ enum class OldImage : uint8_t {
 // Whether a replacement with a lower module version than the running one may go in.
 enum class DowngradePolicy : uint8_t { Refuse, Allow };
 
-// What a replacement's refusal of the state it was to carry over does: refuse the swap (a
-// live swap: the old module serves on), or start the replacement with fresh state
-// (a restart after a crash, docs/crash-containment.md: the old state may be what crashed
-// it). Only for modules whose state no pause hook keeps beside their regions.
-enum class RefusedState : uint8_t { RefuseSwap, StartFresh };
-
 struct EvolveRequest {
     const char* service;  // the running provider module's name ("scheduler")
     const char* file;     // a file of the boot bundle ("scheduler-v2.umod")
     EvolveMode mode;
     DowngradePolicy downgrade = DowngradePolicy::Refuse;
-    RefusedState refused_state = RefusedState::RefuseSwap;
+    SwapCause cause = SwapCause::Evolve;
 };
 
 // Guest cycles per phase; the caller converts to microseconds.
@@ -72,7 +67,7 @@ struct PhaseCycles {
 // What the replacement's state regions began with.
 enum class StateStart : uint8_t {
     Carried,  // imported (or copied) from the old instance's
-    Fresh,    // zero-filled: it refused the old state (RefusedState::StartFresh)
+    Fresh,    // zero-filled: it refused the old state (SwapCause::CrashRestart)
 };
 
 struct ModuleFacts {

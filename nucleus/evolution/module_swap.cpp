@@ -88,7 +88,7 @@ uint64_t ModuleSwap::time_microseconds() {
 Status ModuleSwap::prepare(const EvolveRequest& request, modules::Diagnostic& diagnostic) {
     old_ = new_ = nullptr;
     hook_count_ = 0;
-    refused_state_ = request.refused_state;
+    cause_ = request.cause;
     import_function_ = nullptr;
     retired_count_ = 0;
     regions_transferred_ = 0;
@@ -209,8 +209,8 @@ Status ModuleSwap::validate(modules::Diagnostic& diagnostic) {
     size_t count = targets_of(*new_, targets);
     Result<size_t> carried =
         transfer_states(snapshot_sources_, source_count, targets, count, import_function_,
-                        TransferMode::Prebuild, manifest.name(), diagnostic);
-    if (carried.is_error() && refused_state_ == RefusedState::StartFresh && hook_count_ == 0) {
+                        TransferMode::Prebuild, cause_, manifest.name(), diagnostic);
+    if (carried.is_error() && cause_ == SwapCause::CrashRestart && hook_count_ == 0) {
         start_fresh(diagnostic);
         diagnostic.clear();
     } else {
@@ -252,7 +252,7 @@ void ModuleSwap::run_pause() {
         StateTarget targets[modules::kMaximumBoundStates];
         size_t count = targets_of(*new_, targets);
         pause_status_ = transfer_states(sources, source_count, targets, count, import_function_,
-                                        TransferMode::Commit, manifest.name(), diagnostic)
+                                        TransferMode::Commit, cause_, manifest.name(), diagnostic)
                             .status();
     }
     PauseWork regions = pause_work_;
@@ -290,7 +290,8 @@ Status ModuleSwap::refresh_prebuilt(modules::Diagnostic& diagnostic) {
         StateTarget targets[modules::kMaximumBoundStates];
         size_t count = targets_of(*new_, targets);
         TRY(transfer_states(snapshot_sources_, source_count, targets, count, import_function_,
-                            TransferMode::Prebuild, new_->image.manifest_view.name(), diagnostic)
+                            TransferMode::Prebuild, cause_, new_->image.manifest_view.name(),
+                            diagnostic)
                 .status());
     }
     for (size_t index = 0; index < hook_count_; ++index)

@@ -76,12 +76,12 @@ private:
     Status allocate_prescan(modules::Diagnostic& diagnostic);
     void start_fresh(const modules::Diagnostic& refusal);
     // The replacement refused the old state and starts with zero-filled regions
-    // (RefusedState::StartFresh): nothing is compared or imported before or in the pause.
+    // (SwapCause::CrashRestart): nothing is compared or imported before or in the pause.
     bool starts_fresh() const { return facts_.state_start == StateStart::Fresh; }
     Status refresh_prebuilt(modules::Diagnostic& diagnostic);
 
     StateCheck state_check_ = StateCheck::Skip;
-    RefusedState refused_state_ = RefusedState::RefuseSwap;
+    SwapCause cause_ = SwapCause::Evolve;
     loader::ModuleRecord* old_ = nullptr;
     loader::ModuleRecord* new_ = nullptr;
     const PauseHook* hooks_[kMaximumPauseHooks] = {};

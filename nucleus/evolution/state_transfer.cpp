@@ -16,7 +16,8 @@ const StateSource* predecessor_of(const StateTarget& target, const StateSource* 
 Result<size_t> transfer_states(const StateSource* sources, size_t source_count,
                                const StateTarget* targets, size_t target_count,
                                UmkaStateImportFunction import_function, TransferMode mode,
-                               const char* module_name, modules::Diagnostic& diagnostic) {
+                               SwapCause cause, const char* module_name,
+                               modules::Diagnostic& diagnostic) {
     const char* phase = mode == TransferMode::DryRun     ? "dry run"
                         : mode == TransferMode::Prebuild ? "build before the pause"
                                                          : "commit";
@@ -51,7 +52,8 @@ Result<size_t> transfer_states(const StateSource* sources, size_t source_count,
                 target.base,
                 target.size,
                 mode == TransferMode::DryRun ? UMKA_STATE_IMPORT_DRY_RUN : UMKA_STATE_IMPORT_COMMIT,
-                0};
+                cause == SwapCause::CrashRestart ? UMKA_STATE_IMPORT_CAUSE_CRASH
+                                                 : UMKA_STATE_IMPORT_CAUSE_EVOLVE};
             int32_t result = import_function(&import);
             if (result != 0) {
                 Errno error =

@@ -32,6 +32,14 @@ struct StateTarget {
     uint64_t size;            // at least the manifest's size
 };
 
+// Why the module is replaced. A live evolution whose replacement refuses the state it was
+// to carry over is refused (the old module serves on). A restart after a crash
+// (docs/crash-containment.md) tells the import so (UMKA_STATE_IMPORT_CAUSE_CRASH: it may take
+// over what the crashed instance held), and a state it refuses is replaced by fresh state
+// (the old state may be what crashed it); only for modules whose state no pause hook keeps
+// beside their regions.
+enum class SwapCause : uint8_t { Evolve, CrashRestart };
+
 // Prebuild: into the real region before the pause, from a snapshot (state_snapshot.h); the
 // module sees UMKA_STATE_IMPORT_COMMIT, as for Commit (inside the pause).
 enum class TransferMode : uint8_t { DryRun, Prebuild, Commit };
@@ -42,6 +50,7 @@ enum class TransferMode : uint8_t { DryRun, Prebuild, Commit };
 Result<size_t> transfer_states(const StateSource* sources, size_t source_count,
                                const StateTarget* targets, size_t target_count,
                                UmkaStateImportFunction import_function, TransferMode mode,
-                               const char* module_name, modules::Diagnostic& diagnostic);
+                               SwapCause cause, const char* module_name,
+                               modules::Diagnostic& diagnostic);
 
 }  // namespace umka::evolution

@@ -570,7 +570,7 @@ def scenario_evolution_bundle(build: Path, accel: str) -> None:
     expect(sorted(rows) == [("block_console", "1"), ("console_service", "1"), ("ext2", "1"),
                             ("file_console", "2"), ("kernel_heap", "1"), ("pci_bus_driver", "1"),
                             ("scheduler", "2"), ("serial_console", "1"), ("shell", "2"), ("tmpfs", "1"),
-                            ("vfs_service", "5"), ("virtio_blk", "2"), ("workload", "1")], f"mods rows: {rows}")
+                            ("vfs_service", "5"), ("virtio_blk", "3"), ("workload", "1")], f"mods rows: {rows}")
     expect("refused" not in output, "a module the manifest does not name was looked at")
     expect_clean_power_off(status, output)
 
@@ -1356,6 +1356,7 @@ SCENARIOS = {
     "crash-thread": lambda build, accel: crash_scenario.run_thread(sys.modules[__name__], build, accel),
     "crash-handler": lambda build, accel: crash_scenario.run_handler(sys.modules[__name__], build, accel),
     "crash-boot-start": lambda build, accel: crash_scenario.run_boot_start(sys.modules[__name__], build, accel),
+    "crash-disk": lambda build, accel: crash_scenario.run_disk_in_flight(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

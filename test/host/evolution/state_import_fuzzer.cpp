@@ -81,11 +81,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     import_behaviour = input.next();
     bool with_function = input.next() % 2 == 0;
     TransferMode mode = input.next() % 2 == 0 ? TransferMode::DryRun : TransferMode::Commit;
+    SwapCause cause = input.next() % 2 == 0 ? SwapCause::Evolve : SwapCause::CrashRestart;
 
     umka::modules::Diagnostic diagnostic;
     umka::Result<size_t> carried =
         transfer_states(sources.data(), sources.size(), targets.data(), targets.size(),
-                        with_function ? fuzzed_import : nullptr, mode, "fuzzed", diagnostic);
+                        with_function ? fuzzed_import : nullptr, mode, cause, "fuzzed", diagnostic);
     if (carried.is_error()) {
         if (diagnostic.text()[0] == '\0') abort();
     } else {

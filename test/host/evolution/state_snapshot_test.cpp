@@ -43,7 +43,7 @@ protected:
         void* const snapshots[2] = {copy_[0].bytes, copy_[1].bytes};
         take_snapshots(live_, 2, snapshots, copies_);
         ASSERT_TRUE(transfer_states(copies_, 2, targets_, 2, summing_import, TransferMode::Commit,
-                                    "m", diagnostic_)
+                                    SwapCause::Evolve, "m", diagnostic_)
                         .is_ok());
     }
 
@@ -52,7 +52,7 @@ protected:
         Region fresh{};
         StateTarget target{targets_[index].name, 2, fresh.bytes, sizeof fresh.bytes};
         EXPECT_TRUE(transfer_states(&live_[index], 1, &target, 1, summing_import,
-                                    TransferMode::Commit, "m", diagnostic_)
+                                    TransferMode::Commit, SwapCause::Evolve, "m", diagnostic_)
                         .is_ok());
         return {fresh.bytes, fresh.bytes + sizeof fresh.bytes};
     }
@@ -92,8 +92,8 @@ TEST_F(StateSnapshotTest, AnyChangedByteIsSeenAndImportingAgainGivesTheFinalStat
     ASSERT_FALSE(snapshots_current(live_, copies_, 2));
     EXPECT_NE(built(1), imported_now(1)) << "the pre-built state is stale";
     // The pause's path: import the live bytes again.
-    ASSERT_TRUE(transfer_states(live_, 2, targets_, 2, summing_import, TransferMode::Commit, "m",
-                                diagnostic_)
+    ASSERT_TRUE(transfer_states(live_, 2, targets_, 2, summing_import, TransferMode::Commit,
+                                SwapCause::Evolve, "m", diagnostic_)
                     .is_ok());
     EXPECT_EQ(built(1), imported_now(1));
 }

@@ -47,7 +47,7 @@ TEST_F(StateTransferTest, TheSameVersionWithoutAnImportFunctionIsCopied) {
     StateSource source{"HeapState", 1, &old_, 48};
     StateTarget target{"HeapState", 1, &new_, sizeof new_};
     Result<size_t> carried = transfer_states(&source, 1, &target, 1, nullptr, TransferMode::Commit,
-                                             "kernel_heap", diagnostic_);
+                                             SwapCause::Evolve, "kernel_heap", diagnostic_);
     ASSERT_TRUE(carried.is_ok()) << diagnostic_.text();
     EXPECT_EQ(carried.value(), 1u);
     EXPECT_EQ(std::memcmp(new_.bytes, old_.bytes, 48), 0);
@@ -58,7 +58,7 @@ TEST_F(StateTransferTest, AVersionChangeWithoutAnImportFunctionIsRefused) {
     StateSource source{"HeapState", 1, &old_, 48};
     StateTarget target{"HeapState", 2, &new_, sizeof new_};
     Result<size_t> carried = transfer_states(&source, 1, &target, 1, nullptr, TransferMode::DryRun,
-                                             "kernel_heap", diagnostic_);
+                                             SwapCause::Evolve, "kernel_heap", diagnostic_);
     ASSERT_TRUE(carried.is_error());
     EXPECT_EQ(carried.error(), Errno::InvalidArgument);
     EXPECT_NE(std::string(diagnostic_.text()).find("version 1 -> 2 needs an import function"),
@@ -74,7 +74,7 @@ TEST_F(StateTransferTest, TheImportFunctionGetsBothRegionsAndTheMode) {
     for (TransferMode mode : {TransferMode::DryRun, TransferMode::Prebuild, TransferMode::Commit}) {
         seen_imports.clear();
         Result<size_t> carried = transfer_states(&source, 1, targets, 2, recording_import, mode,
-                                                 "scheduler", diagnostic_);
+                                                 SwapCause::Evolve, "scheduler", diagnostic_);
         ASSERT_TRUE(carried.is_ok()) << diagnostic_.text();
         EXPECT_EQ(carried.value(), 1u);
         ASSERT_EQ(seen_imports.size(), 1u);
@@ -86,18 +86,34 @@ TEST_F(StateTransferTest, TheImportFunctionGetsBothRegionsAndTheMode) {
         EXPECT_EQ(import.new_base, &new_);
         EXPECT_EQ(import.mode, mode == TransferMode::DryRun ? UMKA_STATE_IMPORT_DRY_RUN
                                                             : UMKA_STATE_IMPORT_COMMIT);
+        EXPECT_EQ(import.cause, UMKA_STATE_IMPORT_CAUSE_EVOLVE);
         EXPECT_EQ(new_.bytes[0], 0) << "zero-filled before the import";
         EXPECT_EQ(new_.bytes[1], 0x22);
     }
     EXPECT_EQ(other_.bytes[0], 0) << "a region without a predecessor is left alone";
 }
 
+// A restart after a crash tells the import, which may then take over what the crashed
+// instance held (a device, its handles) where a live swap would be refused.
+TEST_F(StateTransferTest, ARestartAfterACrashTellsTheImport) {
+    StateSource source{"VirtioBlkState", 3, &old_, 32};
+    StateTarget target{"VirtioBlkState", 3, &new_, sizeof new_};
+    seen_imports.clear();
+    Result<size_t> carried =
+        transfer_states(&source, 1, &target, 1, recording_import, TransferMode::Commit,
+                        SwapCause::CrashRestart, "virtio_blk", diagnostic_);
+    ASSERT_TRUE(carried.is_ok()) << diagnostic_.text();
+    ASSERT_EQ(seen_imports.size(), 1u);
+    EXPECT_EQ(seen_imports[0].cause, UMKA_STATE_IMPORT_CAUSE_CRASH);
+}
+
 TEST_F(StateTransferTest, AnImportRefusalStopsWithTheModulesErrno) {
     import_answer = int32_t(Errno::BadMessage);
     StateSource source{"SerialState", 1, &old_, 16};
     StateTarget target{"SerialState", 1, &new_, sizeof new_};
-    Result<size_t> carried = transfer_states(&source, 1, &target, 1, recording_import,
-                                             TransferMode::DryRun, "serial_console", diagnostic_);
+    Result<size_t> carried =
+        transfer_states(&source, 1, &target, 1, recording_import, TransferMode::DryRun,
+                        SwapCause::Evolve, "serial_console", diagnostic_);
     ASSERT_TRUE(carried.is_error());
     EXPECT_EQ(carried.error(), Errno::BadMessage);
     EXPECT_NE(std::string(diagnostic_.text()).find("'serial_console' refused state 'SerialState'"),
@@ -106,7 +122,7 @@ TEST_F(StateTransferTest, AnImportRefusalStopsWithTheModulesErrno) {
     // Before the pause the refusal names that phase (the module still saw a commit).
     Result<size_t> prebuilt =
         transfer_states(&source, 1, &target, 1, recording_import, TransferMode::Prebuild,
-                        "serial_console", diagnostic_);
+                        SwapCause::Evolve, "serial_console", diagnostic_);
     ASSERT_TRUE(prebuilt.is_error());
     EXPECT_NE(std::string(diagnostic_.text()).find("in the build before the pause: EBADMSG"),
               std::string::npos)
@@ -118,7 +134,7 @@ TEST_F(StateTransferTest, ATooSmallTargetForACopyIsRefused) {
     StateSource source{"HeapState", 1, &old_, 64};
     StateTarget target{"HeapState", 1, &new_, 32};
     Result<size_t> carried = transfer_states(&source, 1, &target, 1, nullptr, TransferMode::DryRun,
-                                             "kernel_heap", diagnostic_);
+                                             SwapCause::Evolve, "kernel_heap", diagnostic_);
     EXPECT_EQ(carried.error(), Errno::InvalidArgument);
 }
 

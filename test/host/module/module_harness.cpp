@@ -236,7 +236,8 @@ size_t find_state(const modules::ManifestView& manifest, const char* name) {
 
 }  // namespace
 
-Status ModuleHarness::import_states(HostModule& current, HostModule& replacement, uint32_t mode) {
+Status ModuleHarness::import_states(HostModule& current, HostModule& replacement, uint32_t mode,
+                                    uint32_t cause) {
     const modules::ManifestView& old_manifest = current.manifest();
     const modules::ManifestView& new_manifest = replacement.manifest();
     UmkaStateImportFunction import = replacement.block->binding.import_state;
@@ -274,6 +275,7 @@ Status ModuleHarness::import_states(HostModule& current, HostModule& replacement
         request.new_base = target;
         request.new_size = new_region.size;
         request.mode = mode;
+        request.cause = cause;
         if (int32_t status = import(&request); status != 0) {
             return fail(static_cast<Errno>(status),
                         std::string("'") + new_manifest.name() + "' refused state " + state.name +
@@ -284,14 +286,14 @@ Status ModuleHarness::import_states(HostModule& current, HostModule& replacement
     return Status::ok();
 }
 
-HostModule* ModuleHarness::evolve(HostModule* current, const std::string& path) {
+HostModule* ModuleHarness::evolve(HostModule* current, const std::string& path, uint32_t cause) {
     LoadOptions options;
     options.publication = modules::Publication::Withhold;
     HostModule* replacement = load(path, options);
     if (replacement == nullptr) return nullptr;
-    Status imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_DRY_RUN);
+    Status imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_DRY_RUN, cause);
     if (imported.is_ok()) {
-        imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_COMMIT);
+        imported = import_states(*current, *replacement, UMKA_STATE_IMPORT_COMMIT, cause);
     }
     if (imported.is_ok()) imported = swap(current, replacement);
     if (imported.is_error()) {

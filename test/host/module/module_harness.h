@@ -153,7 +153,10 @@ public:
     // then swaps everything `current` provides and unloads `current`. Returns the
     // replacement, or nullptr with the reason in last_reason() and, for a refused import,
     // the function's errno in last_error(); `current` then keeps serving, untouched.
-    HostModule* evolve(HostModule* current, const std::string& path);
+    // `cause` is what the import is told (UMKA_STATE_IMPORT_CAUSE_CRASH: the nucleus's
+    // restart of a crashed module, which hands the replacement what `current` held).
+    HostModule* evolve(HostModule* current, const std::string& path,
+                       uint32_t cause = UMKA_STATE_IMPORT_CAUSE_EVOLVE);
 
     // A generated consumer Ref (e.g. module_fixture::CounterRef) bound to what `module`
     // publishes as package.name — the same slot other modules call through.
@@ -181,7 +184,8 @@ public:
 private:
     Errno fail(Errno error, const std::string& reason);
     // One pass of evolve's state import over every state with a predecessor.
-    Status import_states(HostModule& current, HostModule& replacement, uint32_t mode);
+    Status import_states(HostModule& current, HostModule& replacement, uint32_t mode,
+                         uint32_t cause);
 
     std::vector<modules::CapabilityEntry> capability_entries_;
     std::vector<modules::ServiceEntry> service_entries_;

@@ -98,10 +98,18 @@ typedef struct UmkaStateRegion {
    stop-the-world pause only if they changed once more. UMKA_STATE_IMPORT_DRY_RUN (into a
    scratch region) is for tools and tests. It must be a pure function of the old bytes (the
    nucleus keeps a result built from bytes equal to the final ones): no service calls, no
-   locks, no allocation (every other CPU may be stopped). A module that sets no import function can only take over regions whose
-   schema version is the one it declares; the nucleus then copies the bytes as they are. */
+   locks, no allocation (every other CPU may be stopped). A module that sets no import function can
+   only take over regions whose schema version is the one it declares; the nucleus then copies the
+   bytes as they are. */
 #define UMKA_STATE_IMPORT_DRY_RUN 0u
 #define UMKA_STATE_IMPORT_COMMIT 1u
+
+/* Why the old instance is being replaced. After a crash (docs/crash-containment.md) the
+   replacement is loaded from the same file; its import may take over what the crashed
+   instance held (devices, handles) and must expect the state to be mid-operation (a lock
+   held, a request half done). A state it refuses then is replaced by fresh state. */
+#define UMKA_STATE_IMPORT_CAUSE_EVOLVE 0u
+#define UMKA_STATE_IMPORT_CAUSE_CRASH 1u
 
 typedef struct UmkaStateImport {
     uint32_t state_index;        /* the new module's manifest `states` order */
@@ -110,8 +118,8 @@ typedef struct UmkaStateImport {
     uint64_t old_size;
     void* new_base; /* zero-filled, at least the new manifest's size, 16-byte aligned */
     uint64_t new_size;
-    uint32_t mode; /* UMKA_STATE_IMPORT_* */
-    uint32_t reserved;
+    uint32_t mode;  /* UMKA_STATE_IMPORT_DRY_RUN or _COMMIT */
+    uint32_t cause; /* UMKA_STATE_IMPORT_CAUSE_* */
 } UmkaStateImport;
 
 /* Returns 0 or a positive errno (the module refuses the old state). */

@@ -236,6 +236,26 @@ public:
         });
     }
 
+    // After a device reset, the requests an earlier instance of this driver left in flight
+    // in its queue of `size` entries (`rings`, SplitQueue::drain_abandoned) and its request
+    // `slots`: each completes with EIO, once (`complete(token, result, route)`). A token
+    // that names no slot in use is skipped. Returns how many completed.
+    template <typename Complete>
+    static uint16_t fail_abandoned(const QueueMemory& rings, uint16_t size,
+                                   const QueueMemory& slots, Complete&& complete) {
+        if (slots.cpu == nullptr || slots.length < uint64_t(size) * kSlotBytes) return 0;
+        uint16_t failed = 0;
+        SplitQueue::drain_abandoned(rings, size, [&](uint64_t token) {
+            if (token >= size) return;
+            Slot& record = reinterpret_cast<Slot*>(slots.cpu)[token];
+            if (record.in_use == 0) return;
+            complete(record.token, int32_t(UMKA_KABI_EIO), record.route);
+            record.in_use = 0;
+            ++failed;
+        });
+        return failed;
+    }
+
     const Geometry& geometry() const { return geometry_; }
     SplitQueue& queue() { return *queue_; }
 

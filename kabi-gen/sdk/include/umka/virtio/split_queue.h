@@ -263,6 +263,29 @@ public:
         return drained;
     }
 
+    // A queue an earlier instance of this driver set up in `memory` with `size` entries,
+    // taken over after the device was reset (so the device no longer reads or writes it):
+    // each request its bookkeeping holds in flight is visited once, by token, and the record
+    // cleared. Only the driver's own records are read, never the rings; a size that does not
+    // fit `memory` visits nothing. Returns how many were visited.
+    template <typename Visit>
+    static uint16_t drain_abandoned(const QueueMemory& memory, uint16_t size, Visit&& visit) {
+        if (size == 0 || size > kMaximumQueueSize || (size & (size - 1)) != 0 ||
+            memory.cpu == nullptr || memory.length < memory_bytes(size) ||
+            (reinterpret_cast<uintptr_t>(memory.cpu) & 15) != 0) {
+            return 0;
+        }
+        auto* entries = reinterpret_cast<Entry*>(memory.cpu + bookkeeping_offset(size));
+        uint16_t drained = 0;
+        for (uint16_t id = 0; id < size; ++id) {
+            if (entries[id].in_flight == 0) continue;
+            visit(entries[id].token);
+            entries[id] = Entry{};
+            ++drained;
+        }
+        return drained;
+    }
+
 private:
     struct Entry {
         uint64_t token;
