@@ -10,6 +10,11 @@ containment.domains=off`, the same bundle otherwise), each figure a ratio of the
 - A direct call into the nucleus (`measure caps`' baseline, Log.level from the workload
   module): with domains, every slot the nucleus provides reads IA32_PKRS at entry, in a
   domain or not.
+- A direct call into a tier-1 module (`measure direct`: console_command.Interrupt.poll of the
+  console service, tier 1 in the default bundle): it goes through the nucleus's trampoline,
+  guarded and in the module's domain. Against a third boot with the console service at
+  tier 0 (domains on), where the same call is an ordinary direct call; the boot with domains
+  off gives the trampoline's cost without the domain switch.
 
     python3 bench/domain_bench.py --build build --accel tcg --boots 2
 """
@@ -33,21 +38,26 @@ import umka_qemu  # noqa: E402
 MEMORY = "512M"
 PROMPT = b"umka> "
 SMP = 4
-SCRIPT = ["measure ring", "measure caps", "poweroff"]
+SCRIPT = ["measure ring", "measure caps", "measure direct 20000", "poweroff"]
 RING = re.compile(r"ring round trip \(.*?\): (\d+) ns per call")
-CALL = re.compile(r"baseline call \(.*?\) ([\d.]+) ns")
+CALL = re.compile(r"capability lookup .*?baseline call \(.*?\) ([\d.]+) ns")
+DIRECT = re.compile(r"direct call \(console_command\.Interrupt\.poll\): ([\d.]+) ns")
+TIER_ONE = "module console_service.umod tier=1 transport=ring"
 ON = "containment: memory domains on"
 OFF = "containment: no memory domains: turned off by the boot manifest"
 
 
-def bundle(build: Path, domains: str) -> bytes:
+def bundle(build: Path, domains: str, console_tier: int = 1) -> bytes:
     manifest = (HERE.parent / "initramfs" / "default" / "manifest.txt").read_text()
+    if TIER_ONE not in manifest:
+        raise RuntimeError(f"the default manifest has no line '{TIER_ONE}'")
+    manifest = manifest.replace(TIER_ONE, f"module console_service.umod tier={console_tier} transport=ring")
     manifest += f"param containment.domains={domains}\n"
     files = {name + ".umod": boot_test.module_bytes(build, name) for name in boot_test.DEFAULT_MODULES}
     return boot_test.bundle_with(build, manifest, files)
 
 
-def one_boot(build: Path, accel: str, path: Path, marker: str) -> tuple[float, float]:
+def one_boot(build: Path, accel: str, path: Path, marker: str) -> tuple[float, float, float]:
     arguments = umka_qemu.parse_arguments(["--build", str(build), "--accel", accel, "--smp", str(SMP),
                                            "--memory", MEMORY, "--bundle", str(path)])
     with tempfile.TemporaryDirectory() as scratch:
@@ -56,24 +66,26 @@ def one_boot(build: Path, accel: str, path: Path, marker: str) -> tuple[float, f
     output = run.output.replace("\r", "")
     ring = RING.search(output)
     call = CALL.search(output)
-    if run.status != 0 or marker not in output or ring is None or call is None:
+    direct = DIRECT.search(output)
+    if run.status != 0 or marker not in output or ring is None or call is None or direct is None:
         raise RuntimeError(f"boot failed (status {run.status}, '{marker}' "
                            f"{'seen' if marker in output else 'missing'}): {output.strip()[-300:]}")
-    return float(ring[1]), float(call[1])
+    return float(ring[1]), float(call[1]), float(direct[1])
 
 
 def domain_rows(build: Path, accel: str, boots: int) -> list[dict]:
     suite = f"domains {accel}"
-    samples: dict[str, list[tuple[float, float]]] = {"on": [], "off": []}
+    samples: dict[str, list[tuple[float, float, float]]] = {"on": [], "off": [], "tier0": []}
     try:
-        for domains, marker in (("on", ON), ("off", OFF)):
+        for name, domains, tier, marker in (("on", "on", 1, ON), ("off", "off", 1, OFF),
+                                            ("tier0", "on", 0, ON)):
             with tempfile.NamedTemporaryFile(suffix=".cpio") as handle:
-                handle.write(bundle(build, domains))
+                handle.write(bundle(build, domains, tier))
                 handle.flush()
                 for number in range(boots):
-                    print(f"bench: memory domains {domains}, boot {number + 1}/{boots}", file=sys.stderr,
-                          flush=True)
-                    samples[domains].append(one_boot(build, accel, Path(handle.name), marker))
+                    print(f"bench: memory domains {domains}, console service at tier {tier}, boot "
+                          f"{number + 1}/{boots}", file=sys.stderr, flush=True)
+                    samples[name].append(one_boot(build, accel, Path(handle.name), marker))
     except (RuntimeError, boot_test.Failure) as error:
         return [report.failed_row(suite, "memory domains: ring round trip and nucleus call", str(error))]
     rows = []
@@ -85,6 +97,14 @@ def domain_rows(build: Path, accel: str, boots: int) -> list[dict]:
         baseline = report.row(suite, baseline_figure, [pair[index] for pair in samples["off"]], "ns")
         measured = report.row(suite, figure, [pair[index] for pair in samples["on"]], "ns")
         rows += [report.divide(measured, baseline), baseline]
+    unguarded = report.row(suite, f"direct call into the console service at tier 0 (Interrupt.poll, "
+                           f"unguarded), smp {SMP}", [triple[2] for triple in samples["tier0"]], "ns")
+    for name, figure in (("on", "through the trampoline, in its memory domain"),
+                         ("off", "through the trampoline, domains off")):
+        measured = report.row(suite, f"direct call into the console service at tier 1 (Interrupt.poll), "
+                              f"{figure}, smp {SMP}", [triple[2] for triple in samples[name]], "ns")
+        rows.append(report.divide(measured, unguarded))
+    rows.append(unguarded)
     return rows
 
 

@@ -11,6 +11,13 @@
 //     can be placed at tier 1 on a ring, so an interface nobody could call over a ring
 //     costs the nucleus image nothing (about 1 KiB of adapter code each).
 // Interfaces left out are listed in a comment with the first rule they fail.
+//
+// The same header carries kGuardedResults, for the nucleus's guarded direct call into a
+// tier-1 provider (nucleus/containment/direct_guard.h): for every interface some module that
+// allows tier 1 provides, what each vtable slot returns, so a call the nucleus unwinds from a
+// crash answers a status method EIO and any other zero, as a ring binding torn down does.
+// The trampoline forwards at most 12 argument words (six in registers, six on the stack): a
+// method with more makes the header fail to compile, naming it.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -43,6 +50,61 @@ const char* exclusion(const VtableDecl& vtable, bool provided_by_ring_module,
     if (!provided_by_ring_module) return "no module that allows ring provides it";
     if (!required_by_ring_module) return "no module that allows ring at tier 1 requires it";
     return nullptr;
+}
+
+constexpr size_t kGuardedArgumentWords = 12;
+
+// The kGuardedResults table: 's' a status slot (tombstones answer ENOSYS, a status), 'v'
+// a value or nothing.
+std::string guarded_results(const std::vector<const File*>& files) {
+    std::map<InterfaceKey, std::string> kinds;
+    std::string too_wide;
+    std::map<InterfaceKey, const VtableDecl*> vtables;
+    for (const File* file : files) {
+        for (const VtableDecl& vtable : file->vtables)
+            vtables[{file->package, vtable.name}] = &vtable;
+    }
+    for (const File* file : files) {
+        for (const ModuleDecl& module : file->modules) {
+            if (!allows_ring_tier(module.tier)) continue;
+            for (const InterfaceRef& reference : module.provides) {
+                if (!reference.owner || !reference.resolved) continue;
+                InterfaceKey key{reference.owner->package, reference.resolved->name};
+                const VtableDecl& vtable = *reference.resolved;
+                std::string letters;
+                for (const Method& method : vtable.methods) {
+                    letters += method.tombstone || returns_status(method) ? 's' : 'v';
+                    if (method.tombstone) continue;
+                    std::string parameters = slot_parameters(method, Language::Cpp);
+                    size_t words =
+                        1 + size_t(std::count(parameters.begin(), parameters.end(), ','));
+                    if (words > kGuardedArgumentWords) {
+                        too_wide += "#error \"" + key.first + "." + key.second + "." + method.name +
+                                    " takes " + std::to_string(words) +
+                                    " argument words; a guarded direct call forwards at most " +
+                                    std::to_string(kGuardedArgumentWords) + "\"\n";
+                    }
+                }
+                kinds[key] = letters;
+            }
+        }
+    }
+    std::string out =
+        "// What each slot of an interface a tier-1 module may provide returns ('s' a status, "
+        "'v'\n// a value or nothing): a guarded direct call unwound from a crash answers EIO "
+        "or zero.\n";
+    out += too_wide;
+    out +=
+        "struct GuardedResults {\n    const char* package;\n    const char* interface;\n"
+        "    const char* slots;\n};\n";
+    out += "inline constexpr size_t kGuardedResultsCount = " + std::to_string(kinds.size()) + ";\n";
+    out += "inline constexpr GuardedResults kGuardedResults[" +
+           std::to_string(std::max<size_t>(kinds.size(), 1)) + "] = {\n";
+    for (const auto& [key, letters] : kinds) {
+        out += "    {\"" + key.first + "\", \"" + key.second + "\", \"" + letters + "\"},\n";
+    }
+    out += "};\n\n";
+    return out;
 }
 
 }  // namespace
@@ -118,7 +180,9 @@ std::string emit_ring_adapter_table(const std::vector<const File*>& files) {
                "RingVtable<typename Builder::Caller>::vtable,\n";
         out += "        " + space + name + "Ref::interface_version),\n";
     }
-    out += "};\n\n}  // namespace umka::kabi\n";
+    out += "};\n\n";
+    out += guarded_results(files);
+    out += "}  // namespace umka::kabi\n";
     return out;
 }
 

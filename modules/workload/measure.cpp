@@ -1,4 +1,5 @@
-// `measure caps | switch [ROUNDS] | ring [ROUNDS]`: what a public path costs, each beside a
+// `measure caps | switch [ROUNDS] | ring [ROUNDS] | direct [ROUNDS]`: what a public path
+// costs, each beside a
 // baseline taken in the same run, timed with kernel_services.Clock (nanoseconds: a module
 // has no cycle counter of its own).
 //   caps    a service_directory.Directory lookup (the caller identified, the registry
@@ -9,8 +10,12 @@
 //   ring    CharDevice.info over a ring binding whose provider thread runs on another
 //           CPU (nucleus_mechanism.Rings) against a direct call through the provider's
 //           own service slot, and against one cache line handed to that CPU and back
-//           (measure_pingpong.cpp: the floor of any cross-CPU call).
+//           (measure_pingpong.cpp: the floor of any cross-CPU call);
+//   direct  console_command.Interrupt.poll, a direct call into the console service (through
+//           the nucleus's trampoline, guarded and in its memory domain, when the service is
+//           at tier 1: docs/crash-containment.md), against kernel_services.Log.level.
 #include "umka/kabi/char_device.hpp"
+#include "umka/kabi/console_command.hpp"
 #include "umka/kabi/nucleus_mechanism.hpp"
 #include "workload.h"
 
@@ -20,6 +25,9 @@ namespace {
 namespace chardev = umka::kabi::char_device;
 namespace mechanism = umka::kabi::nucleus_mechanism;
 
+constexpr char kUsage[] =
+    "usage: measure caps | measure switch [ROUNDS] | measure ring [ROUNDS] | measure direct "
+    "[ROUNDS]\n";
 constexpr uint64_t kCapsRounds = 100000;
 constexpr uint32_t kWarmUpCalls = 64;
 
@@ -33,11 +41,40 @@ bool parse_rounds(Command& command, uint64_t* rounds) {
     *rounds = kDefaultRounds;
     if (command.word_count == 1) return true;
     if (command.word_count != 2) {
-        command.out.add("usage: measure caps | measure switch [ROUNDS] | measure ring [ROUNDS]\n");
+        command.out.add(kUsage);
         return false;
     }
     return parse_count(command.out, "measure", "ROUNDS", command.words[1], 1, kMaximumRounds,
                        rounds);
+}
+
+// "WHAT X.XX ns; baseline call (kernel_services.Log.level) Y.YY ns; ratio R (N rounds
+// each)": both in hundredths of a nanosecond per round.
+void report_against_baseline(Output& out, const char* what, uint64_t measured_ns,
+                             uint64_t baseline_ns, uint64_t rounds) {
+    const uint64_t totals[2] = {measured_ns, baseline_ns};
+    for (uint32_t index = 0; index < 2; ++index) {
+        uint64_t centi = totals[index] * 100 / rounds;
+        out.add(index == 0 ? what : " ns; baseline call (kernel_services.Log.level) ");
+        out.number(centi / 100).add(".").add(centi % 100 < 10 ? "0" : "").number(centi % 100);
+    }
+    out.add(" ns; ratio ").ratio(measured_ns, baseline_ns);
+    out.add(" (").number(rounds).add(" rounds each)\n");
+}
+
+// The baseline: `rounds` calls of kernel_services.Log.level, a nucleus service that looks
+// nothing up, in *ns. False when Ctrl-C stopped it.
+bool time_log_level(Command& command, services::LogRef& log, Interrupt& interrupt, uint64_t rounds,
+                    uint64_t* ns) {
+    uint64_t sink = 0;
+    uint64_t start = command.clock.now_ns();
+    for (uint64_t round = 0; round < rounds; ++round) {
+        if (round % 1024 == 0 && interrupt.poll()) return false;
+        sink += uint64_t(log.level());
+    }
+    *ns = command.clock.now_ns() - start;
+    __asm__ volatile("" : : "r"(sink));
+    return true;
 }
 
 Status measure_caps(Command& command) {
@@ -50,13 +87,10 @@ Status measure_caps(Command& command) {
     static constexpr char kInterface[] = "Log";
     Interrupt interrupt(command.directory, command.clock);
     uint64_t sink = 0;
+    uint64_t baseline = 0;
+    if (!time_log_level(command, log, interrupt, kCapsRounds, &baseline))
+        return interrupted(command);
     uint64_t start = command.clock.now_ns();
-    for (uint64_t round = 0; round < kCapsRounds; ++round) {
-        if (round % 1024 == 0 && interrupt.poll()) return interrupted(command);
-        sink += uint64_t(log.level());
-    }
-    uint64_t baseline = command.clock.now_ns() - start;
-    start = command.clock.now_ns();
     for (uint64_t round = 0; round < kCapsRounds; ++round) {
         if (round % 1024 == 0 && interrupt.poll()) return interrupted(command);
         uint64_t slot = 0;
@@ -71,16 +105,50 @@ Status measure_caps(Command& command) {
     }
     uint64_t lookups = command.clock.now_ns() - start;
     __asm__ volatile("" : : "r"(sink));
-    // Hundredths of a nanosecond per round.
-    uint64_t lookup_centi = lookups * 100 / kCapsRounds;
-    uint64_t baseline_centi = baseline * 100 / kCapsRounds;
-    Output& out = command.out;
-    out.add("capability lookup (service_directory.Directory.provider of kernel_services.Log): ");
-    out.number(lookup_centi / 100).add(".").add(lookup_centi % 100 < 10 ? "0" : "");
-    out.number(lookup_centi % 100).add(" ns; baseline call (kernel_services.Log.level) ");
-    out.number(baseline_centi / 100).add(".").add(baseline_centi % 100 < 10 ? "0" : "");
-    out.number(baseline_centi % 100).add(" ns; ratio ").ratio(lookups, baseline);
-    out.add(" (").number(kCapsRounds).add(" rounds each)\n");
+    report_against_baseline(
+        command.out,
+        "capability lookup (service_directory.Directory.provider of kernel_services.Log): ",
+        lookups, baseline, kCapsRounds);
+    return Status::ok();
+}
+
+Status measure_direct(Command& command, uint64_t rounds) {
+    services::LogRef log;
+    if (umka::kabi::bind_required(command.binding, kLog, &log).is_error()) {
+        command.out.add("measure: kernel_services.Log is not bound\n");
+        return UMKA_KABI_EINVAL;
+    }
+    static constexpr char kPackage[] = "console_command";
+    static constexpr char kInterface[] = "Interrupt";
+    umka::kabi::console_command::InterruptRef target;
+    if (!find_service(command.directory, kPackage, sizeof kPackage - 1, kInterface,
+                      sizeof kInterface - 1, 1, &target)) {
+        command.out.add("measure: no console_command.Interrupt provider\n");
+        return kNoProvider;
+    }
+    Interrupt interrupt(command.directory, command.clock);
+    uint64_t sink = 0;
+    uint8_t flag = 0;
+    for (uint32_t round = 0; round < kWarmUpCalls; ++round) {
+        sink += uint64_t(log.level()) + uint64_t(target.poll(&flag).code());
+    }
+    uint64_t baseline = 0;
+    if (!time_log_level(command, log, interrupt, rounds, &baseline)) return interrupted(command);
+    uint64_t start = command.clock.now_ns();
+    for (uint64_t round = 0; round < rounds; ++round) {
+        if (round % 1024 == 0 && interrupt.poll()) return interrupted(command);
+        Status polled = target.poll(&flag);
+        if (polled.is_error()) {
+            command.out.add("measure: Interrupt.poll failed: ").add(errno_name(polled.code()));
+            command.out.add("\n");
+            return polled;
+        }
+        sink += flag;
+    }
+    uint64_t calls = command.clock.now_ns() - start;
+    __asm__ volatile("" : : "r"(sink));
+    report_against_baseline(command.out, "direct call (console_command.Interrupt.poll): ", calls,
+                            baseline, rounds);
     return Status::ok();
 }
 
@@ -171,7 +239,11 @@ Status measure_command(Command& command) {
         if (!parse_rounds(command, &rounds)) return UMKA_KABI_EINVAL;
         return measure_ring(command, rounds);
     }
-    command.out.add("usage: measure caps | measure switch [ROUNDS] | measure ring [ROUNDS]\n");
+    if (command.word_count >= 1 && same_text(command.words[0], "direct")) {
+        if (!parse_rounds(command, &rounds)) return UMKA_KABI_EINVAL;
+        return measure_direct(command, rounds);
+    }
+    command.out.add(kUsage);
     return UMKA_KABI_EINVAL;
 }
 

@@ -83,8 +83,9 @@ constexpr char kDescription[] =
     "probe       probe threads N (N <= 32): N threads of the thread_probe module (spawn, "
     "hand-off, join, bad calls) | probe rings: nucleus_mechanism.Rings with bad calls | probe "
     "dma|mmio: bus_access.Dma buffers / Mmio refusals\n"
-    "measure     measure caps | switch [ROUNDS] | ring [ROUNDS] (ROUNDS <= 10000000): a "
-    "directory lookup / context switch / ring round trip, beside a baseline\n";
+    "measure     measure caps | switch [ROUNDS] | ring [ROUNDS] | direct [ROUNDS] (ROUNDS <= "
+    "10000000): a directory lookup / context switch / ring round trip / direct call into the "
+    "console service, beside a baseline\n";
 
 struct Commands {
     // After the shell's (0): an ordinary module's set (console_command.kabi).

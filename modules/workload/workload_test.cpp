@@ -222,6 +222,24 @@ TEST_F(Workload, MeasureCapsComparesADirectoryLookupWithABaseline) {
     EXPECT_EQ(world_.lookups, 100001u);
 }
 
+// `measure direct` times console_command.Interrupt.poll (a direct call into the console
+// service) beside Log.level: every round reaches the provider, and none is counted without
+// one.
+TEST_F(Workload, MeasureDirectTimesCallsIntoTheInterruptProvider) {
+    world_.offer_interrupt = true;
+    int32_t status = 0;
+    std::string output = run("measure direct 1000", &status);
+    EXPECT_EQ(status, UMKA_KABI_OK) << output;
+    EXPECT_EQ(output.rfind("direct call (console_command.Interrupt.poll): ", 0), 0u) << output;
+    EXPECT_NE(output.find("baseline call (kernel_services.Log.level)"), std::string::npos);
+    EXPECT_NE(output.find("(1000 rounds each)"), std::string::npos) << output;
+    EXPECT_GE(world_.polls, 1000u) << "each round polled the provider";
+    world_.offer_interrupt = false;
+    EXPECT_EQ(run("measure direct 10", &status),
+              "measure: no console_command.Interrupt provider\n");
+    EXPECT_EQ(status, UMKA_KABI_ENODEV);
+}
+
 TEST_F(Workload, MeasureSwitchNamesTheSpawnErrorOfItsPartner) {
     int32_t status = 0;
     // The yields alone run (the host's yield returns at once); the partner is refused.

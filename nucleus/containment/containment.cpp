@@ -114,6 +114,8 @@ const char* replaced_by_site(CrashPhase phase) {
         return "a thread's entry";
     case CrashPhase::Handler:
         return "its interrupt handler";
+    case CrashPhase::DirectCall:
+        return "a direct call";
     }
     return "?";
 }
@@ -128,6 +130,8 @@ const char* phase_prefix(CrashPhase phase) {
         return "a thread of ";
     case CrashPhase::Handler:
         return "the interrupt handler of ";
+    case CrashPhase::DirectCall:
+        return "a direct call into ";
     }
     return "";
 }
@@ -137,8 +141,9 @@ const char* phase_prefix(CrashPhase phase) {
 namespace {
 
 // The one way into a guarded call. A request (CrashPhase::Call) runs with interrupts off, on
-// one CPU, watched, and takes an armed call fault; an interrupt handler runs with interrupts
-// as they are, watched, and takes an armed call fault as it begins; a start-up runs with
+// one CPU, watched, and takes an armed call fault; an interrupt handler, and a direct call
+// through the trampoline (direct_guard.h, which may sleep), run with interrupts as they are,
+// watched, and take an armed call fault as they begin; a start-up runs with
 // interrupts as they are (a start may sleep), unwatched, and takes an armed EveryStart; a
 // module thread's body (its whole life) runs with interrupts as they are, unwatched, and
 // takes an armed call fault as it begins. The watchdog stamps the task's outermost watched
@@ -160,7 +165,7 @@ Status run_guarded(void (*function)(void*), void* argument, const char* module,
         // from here to its return: a live swap's pause falls between two requests.
         VERIFY(arch::save_and_disable_interrupts() == arch::InterruptState::Disabled);
     }
-    bool watched = (phase == CrashPhase::Call || phase == CrashPhase::Handler) &&
+    bool watched = phase != CrashPhase::StartUp && phase != CrashPhase::Thread &&
                    task->watched_since.load(std::memory_order_relaxed) == 0;
     task->recovery_point = &point;
     if (watched) {
@@ -399,17 +404,17 @@ WatchdogNmi watchdog_nmi_here(uint64_t instruction, const char*& fault_name) {
         clock::cycles_to_nanoseconds(now - entered) < watches[cpu].overdue_limit_ns) {
         return WatchdogNmi::Late;
     }
-    // A handler runs with interrupts on, so the NMI may have stopped code nested on it: the
-    // timer's interrupt (the scheduler policy module's tick), or a nucleus service the
-    // handler called. Stopped only in its own module's code; elsewhere the stamp stays and
-    // the next tick tries again. A request runs with interrupts off: anything but its
-    // module's code there is a nucleus (or another module's) hang, which contain_fault
-    // refuses, and the machine stops with the report.
+    // A handler or a direct call runs with interrupts on, so the NMI may have stopped code
+    // nested on it: the timer's interrupt (the scheduler policy module's tick), or a nucleus
+    // service the module called. Stopped only in its own module's code; elsewhere the stamp stays
+    // and the next tick tries again. A request runs with interrupts off: anything but its module's
+    // code there is a nucleus (or another module's) hang, which contain_fault refuses, and the
+    // machine stops with the report.
     const loader::ModuleRecord* executing = module_executing(instruction);
     const char* watched = task->watched_module.load(std::memory_order_relaxed);
     bool in_watched_module = executing != nullptr && watched != nullptr &&
                              __builtin_strcmp(executing->image.manifest_view.name(), watched) == 0;
-    if (!in_watched_module && CrashPhase(task->watched_phase) == CrashPhase::Handler) {
+    if (!in_watched_module && CrashPhase(task->watched_phase) != CrashPhase::Call) {
         return WatchdogNmi::Late;
     }
     fault_name = watches[cpu].fault_name;

@@ -72,6 +72,19 @@ int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument);
 Status guarded_module_call(void (*function)(void*), void* argument, uint32_t owner,
                            CrashPhase phase);
 
+// The slot `consumer` calls package.interface through, given the provider's `shared` slot:
+// when the provider is a tier-1 module, a guard of the consumer's own (direct_guard.h), so
+// each call runs guarded in the provider's memory domain; `shared` otherwise, and when no
+// guard can be made (the log says why). One guard per consumer and shared slot: asked
+// again, the same slot. For a boot module's `requires` entries (ring_bindings.cpp) and a
+// module's directory lookups (service_directory.cpp).
+const UmkaServiceSlot* guarded_slot(const char* consumer, const char* package,
+                                    const char* interface, const UmkaServiceSlot* shared);
+// Whether some consumer calls `provider` through a guard.
+bool provider_is_guarded(const char* provider);
+// `provider` failed: its guarded direct calls answer ENODEV from now on.
+void mark_guards_failed(const char* provider);
+
 // After a contained fault, in thread context with interrupts on: restarts the module (the
 // caller whose crash asked for it), or waits until another caller's restart ends. A fresh
 // instance that crashes in its start-up is reloaded again, each crash counted against the

@@ -38,7 +38,7 @@ enum class Decision : uint8_t { Restart, AwaitRestart, Fail };
 // What a restarted instance began with (containment.RestartState).
 enum class RestartState : uint8_t { Carried = 0, Fresh = 1 };
 // Where the fault was raised (containment.CrashPhase).
-enum class CrashPhase : uint8_t { Call = 0, StartUp = 1, Thread = 2, Handler = 3 };
+enum class CrashPhase : uint8_t { Call = 0, StartUp = 1, Thread = 2, Handler = 3, DirectCall = 4 };
 
 const char* health_name(Health health);
 

@@ -29,15 +29,7 @@ constexpr uint8_t kStatePoison = 0xa5;
 
 const loader::ModuleRecord* loaded_module(const char* name) {
     loader::ModuleSystem& system = loader::module_system();
-    if (!system.initialized()) return nullptr;
-    for (size_t index = 0; index < system.record_count(); ++index) {
-        const loader::ModuleRecord& record = system.record(index);
-        if (record.state == loader::ModuleState::Loaded && record.image_loaded &&
-            __builtin_strcmp(record.image.manifest_view.name(), name) == 0) {
-            return &record;
-        }
-    }
-    return nullptr;
+    return system.initialized() ? system.loaded_named(name) : nullptr;
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ constexpr uint64_t kBusyRetryNs = 2'000'000;
 // device it drove is left to whoever takes over (the nucleus console reads the UART itself).
 void release_failed(const char* module) {
     loader::mark_provider_failed(module);
+    mark_guards_failed(module);
     loader::ModuleSystem& system = loader::module_system();
     for (size_t index = 0; index < system.record_count(); ++index) {
         const loader::ModuleRecord& record = system.record(index);

@@ -1,5 +1,6 @@
 // introspection.Modules: the module records (`mods`), service bindings (`services`) and the
 // capabilities a module holds (`caps`).
+#include "nucleus/containment/containment.h"
 #include "nucleus/containment/memory_domain.h"
 #include "nucleus/introspection/introspection.h"
 #include "nucleus/introspection/record_text.h"
@@ -97,13 +98,17 @@ struct ModulesService {
         const ModuleRecord& record = system.record(index);
         *out = api::ModuleRecord{};
         out->tier = record.tier;
-        // A module's ring requests run in its memory domain when there are domains
-        // (docs/crash-containment.md, "Memory domains"); its direct calls never do.
-        out->isolation = record.state == ModuleState::Loaded &&
-                                 containment::domain_support() == containment::DomainSupport::On &&
-                                 loader::provider_serves_ring(record.image.manifest_view.name())
-                             ? api::Isolation::MemoryDomain
-                             : api::Isolation::None;
+        // A module's ring requests and guarded direct calls run in its memory domain when
+        // there are domains (docs/crash-containment.md, "Memory domains"); unguarded direct
+        // calls never do.
+        const char* name =
+            record.state == ModuleState::Loaded ? record.image.manifest_view.name() : "";
+        out->isolation =
+            record.state == ModuleState::Loaded &&
+                    containment::domain_support() == containment::DomainSupport::On &&
+                    (loader::provider_serves_ring(name) || containment::provider_is_guarded(name))
+                ? api::Isolation::MemoryDomain
+                : api::Isolation::None;
         copy_text(out->transport, bundle::transport_name(record.transport));
         copy_text(out->signature, loader::signature_state_name(record.signature));
         copy_text(out->reason, record.reason);

@@ -176,9 +176,11 @@ void report(const ModuleRecord& record) {
             clock::cycles_to_microseconds(record.load_cycles));
         if (record.tier == 1) {
             // Not silently: tier 1 promises a memory domain, which only the code on a guarded
-            // path (ring requests, swap starts, interrupt handlers) runs in.
+            // path (ring requests, guarded direct calls, swap starts, interrupt handlers)
+            // runs in.
             log("module %s: tier 1 without a memory domain of its own: only ring requests, "
-                "swap starts and interrupt handlers run in one (docs/crash-containment.md)\n",
+                "guarded direct calls, swap starts and interrupt handlers run in one "
+                "(docs/crash-containment.md)\n",
                 record.image.manifest_view.name());
         }
     } else {

@@ -20,7 +20,9 @@ constexpr size_t kServicesPerModule = 8;
 constexpr size_t kBindingsPerModule = 16;
 constexpr size_t kCapabilitiesPerModule = 24;
 
-Result<void*> reserve(void*, size_t bytes) { return arch::reserve_module_pages(bytes); }
+Result<void*> reserve(void*, size_t bytes) {
+    return arch::reserve_module_pages(bytes);
+}
 
 Status protect(void*, void* start, size_t bytes, modules::SegmentAccess access) {
     arch::ModulePageAccess page_access =
@@ -30,7 +32,9 @@ Status protect(void*, void* start, size_t bytes, modules::SegmentAccess access) 
     return arch::protect_module_pages(start, bytes, page_access);
 }
 
-void release(void*, void* start, size_t bytes) { arch::release_module_pages(start, bytes); }
+void release(void*, void* start, size_t bytes) {
+    arch::release_module_pages(start, bytes);
+}
 
 constexpr modules::ModuleMemory kKernelModuleMemory{nullptr, reserve, protect, release};
 
@@ -67,26 +71,37 @@ constinit bundle::Entry bundle_entries[bundle::kMaximumBundleEntries];
 constinit bundle::InventoryRequest bundle_requests[bundle::kMaximumModuleRequests];
 }  // namespace
 
-modules::LoadEnvironment& kernel_loading() { return kernel_loading_environment; }
+modules::LoadEnvironment& kernel_loading() {
+    return kernel_loading_environment;
+}
 
 const bundle::Inventory& read_bundle(const uint8_t* bytes, size_t size) {
-    bundle::InventoryStorage storage{bundle_entries, bundle::kMaximumBundleEntries,
-                                     bundle_requests, bundle::kMaximumModuleRequests};
+    bundle::InventoryStorage storage{bundle_entries, bundle::kMaximumBundleEntries, bundle_requests,
+                                     bundle::kMaximumModuleRequests};
     instance.keep_inventory(bundle::build_inventory(bytes, size, storage));
     return instance.inventory();
 }
 
-ModuleSystem& module_system() { return instance; }
+ModuleSystem& module_system() {
+    return instance;
+}
 
-RecursiveSpinLock& capability_writer_lock() { return capability_lock; }
+RecursiveSpinLock& capability_writer_lock() {
+    return capability_lock;
+}
 
-const modules::ModuleMemory& kernel_module_memory() { return kKernelModuleMemory; }
+const modules::ModuleMemory& kernel_module_memory() {
+    return kKernelModuleMemory;
+}
 
 const char* signature_state_name(SignatureState state) {
     switch (state) {
-    case SignatureState::NotChecked: return "unchecked";
-    case SignatureState::Verified: return "verified";
-    case SignatureState::Refused: return "refused";
+    case SignatureState::NotChecked:
+        return "unchecked";
+    case SignatureState::Verified:
+        return "verified";
+    case SignatureState::Refused:
+        return "refused";
     }
     return "?";
 }
@@ -104,7 +119,8 @@ void free_zeroed(void* memory) {
     if (memory == nullptr) return;
     Status freed = physical_memory().free(arch::direct_map_to_physical(memory));
     // Only a nucleus bug gets here (a pointer allocate_zeroed did not return); keep going.
-    if (freed.is_error()) log("modules: freeing %p failed (%s)\n", memory, errno_name(freed.error()));
+    if (freed.is_error())
+        log("modules: freeing %p failed (%s)\n", memory, errno_name(freed.error()));
 }
 
 Status ModuleSystem::initialize(size_t module_count) {
@@ -133,7 +149,8 @@ Status ModuleSystem::initialize(size_t module_count) {
     void* capability_memory = TRY(allocate_zeroed(sizeof(modules::CapabilityTable)));
     registry_ = new (registry_memory) modules::ServiceRegistry(modules::ServiceRegistryStorage{
         service_entries, services, record_cells, 2 * services, binding_entries, bindings});
-    capabilities_ = new (capability_memory) modules::CapabilityTable(capability_entries, capabilities);
+    capabilities_ =
+        new (capability_memory) modules::CapabilityTable(capability_entries, capabilities);
     return Status::ok();
 }
 
@@ -148,7 +165,8 @@ ModuleRecord* ModuleSystem::add_record() {
 ModuleRecord* ModuleSystem::take_spare_record() {
     for (size_t index = 0; index < record_count_; ++index) {
         ModuleRecord& record = records_[index];
-        if (record.state == ModuleState::Replaced && !record.image_loaded && record.binding == nullptr) {
+        if (record.state == ModuleState::Replaced && !record.image_loaded &&
+            record.binding == nullptr) {
             uint32_t owner = record.owner;
             record = ModuleRecord{};
             record.owner = owner;
@@ -167,6 +185,17 @@ ModuleRecord* ModuleSystem::record_containing(const void* address) {
     for (size_t index = 0; index < record_count_; ++index) {
         ModuleRecord& record = records_[index];
         if (record.image_loaded && record.image.contains(address, 1)) return &record;
+    }
+    return nullptr;
+}
+
+ModuleRecord* ModuleSystem::loaded_named(const char* name) {
+    for (size_t index = 0; index < record_count_; ++index) {
+        ModuleRecord& record = records_[index];
+        if (record.state == ModuleState::Loaded && record.image_loaded &&
+            __builtin_strcmp(record.image.manifest_view.name(), name) == 0) {
+            return &record;
+        }
     }
     return nullptr;
 }

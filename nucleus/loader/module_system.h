@@ -79,6 +79,8 @@ public:
     ModuleRecord* record_of_owner(uint32_t owner);
     // The loaded module whose image contains `address` (for attributing calls and faults).
     ModuleRecord* record_containing(const void* address);
+    // The loaded instance of the module named `name`; nullptr when none is loaded.
+    ModuleRecord* loaded_named(const char* name);
 
     bool initialized() const { return records_ != nullptr; }
 

@@ -9,6 +9,7 @@
 // loaded (the registry refuses with EBUSY), so the slot address handed out stays valid.
 #include "umka/kabi/service_directory.hpp"
 
+#include "nucleus/containment/containment.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/published/nucleus_services.h"
 
@@ -41,14 +42,18 @@ struct DirectoryService {
             !copy_name(interface_data, interface_length, interface)) {
             return Errno::InvalidArgument;
         }
-        RecursiveSpinLockGuard guard(capability_writer_lock());
-        modules::ServiceRegistry& registry = module_system().registry();
-        UmkaServiceSlot* found =
-            TRY(registry.find_provider(package, interface, index, minimum_version));
-        modules::Diagnostic diagnostic;
-        TRY(registry.bind(caller->image.manifest_view.name(), caller->owner, found, minimum_version,
-                          diagnostic));
-        *slot = reinterpret_cast<uint64_t>(found);
+        UmkaServiceSlot* found;
+        {
+            RecursiveSpinLockGuard guard(capability_writer_lock());
+            modules::ServiceRegistry& registry = module_system().registry();
+            found = TRY(registry.find_provider(package, interface, index, minimum_version));
+            modules::Diagnostic diagnostic;
+            TRY(registry.bind(caller->image.manifest_view.name(), caller->owner, found,
+                              minimum_version, diagnostic));
+        }
+        // A tier-1 provider is called through the nucleus's trampoline (containment.h).
+        *slot = reinterpret_cast<uint64_t>(containment::guarded_slot(
+            caller->image.manifest_view.name(), package, interface, found));
         return Status::ok();
     }
 

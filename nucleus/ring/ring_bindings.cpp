@@ -279,6 +279,12 @@ void prepare_module_ring_bindings(ModuleRecord& record) {
                 log("ring: %s -> %s.%s stays direct: %s\n", manifest.name(), needed.package,
                     needed.name, choice.reason);
             }
+            // A tier-1 provider is reached through the nucleus's trampoline, which guards
+            // each call and runs it in the provider's memory domain.
+            __atomic_store_n(
+                entry,
+                containment::guarded_slot(manifest.name(), needed.package, needed.name, *entry),
+                __ATOMIC_RELEASE);
             continue;
         }
         Result<RingBinding*> binding =

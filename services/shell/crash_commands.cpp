@@ -87,6 +87,7 @@ Status crashes(const Services& services, const Words&, Output& out) {
         if (report.phase == api::CrashPhase::StartUp) out.text("the start-up of ");
         if (report.phase == api::CrashPhase::Thread) out.text("a thread of ");
         if (report.phase == api::CrashPhase::Handler) out.text("the interrupt handler of ");
+        if (report.phase == api::CrashPhase::DirectCall) out.text("a direct call into ");
         out.field(report.module).text(" rip 0x").hex(report.instruction, 0).text(" (");
         out.field(report.module).text("+0x").hex(report.offset, 0);
         if (report.symbol[0] != 0) out.text(", ").field(report.symbol);

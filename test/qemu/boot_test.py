@@ -528,12 +528,15 @@ def scenario_modules(build: Path, accel: str) -> None:
     rows = {name: tier + note for name, tier, note in
             re.findall(r"^(\w+)\s+\d+\s+(\d \w+)\s+\d+\s+\d+\s+\d+\s+\d+\s+verified\s+loaded(, (?:no )?memory domain)?$",
                        output, re.MULTILINE)}
-    # The default bundle runs the console at tier 1 over a ring; everything else direct. Tier 1
-    # says its own code has no memory domain; the serial driver, served over the console's
-    # ring, runs its requests in one (TCG's `max` CPU has PKS).
+    # The default bundle runs the console at tier 1 over a ring; everything else direct. The
+    # serial driver, served over the console's ring, runs its requests in a memory domain
+    # (TCG's `max` CPU has PKS), and so does the console when the shell calls it directly,
+    # through the nucleus's trampoline (its Interrupt service).
     expect_text(output, "containment: memory domains on: module code on a guarded path runs with the "
                         "nucleus's data write-disabled (PKS key 1)")
-    expect(rows == {"console_service": "1 ring, no memory domain", "kernel_heap": "0 direct",
+    expect_text(output, "containment: shell -> console_service console_command.Interrupt: direct calls through "
+                        "the nucleus's trampoline")
+    expect(rows == {"console_service": "1 ring, memory domain", "kernel_heap": "0 direct",
                     "scheduler": "0 direct", "serial_console": "0 direct, memory domain", "shell": "0 direct",
                     "workload": "0 direct", "pci_bus_driver": "0 direct", "virtio_blk": "0 direct",
                     "block_console": "0 direct", "tmpfs": "0 direct", "ext2": "0 direct", "vfs_service": "0 direct",
@@ -1357,6 +1360,7 @@ SCENARIOS = {
     "crash-handler": lambda build, accel: crash_scenario.run_handler(sys.modules[__name__], build, accel),
     "crash-boot-start": lambda build, accel: crash_scenario.run_boot_start(sys.modules[__name__], build, accel),
     "crash-disk": lambda build, accel: crash_scenario.run_disk_in_flight(sys.modules[__name__], build, accel),
+    "crash-direct": lambda build, accel: crash_scenario.run_direct_call(sys.modules[__name__], build, accel),
     "dma": scenario_dma,
     "console-interrupt": scenario_console_interrupt,
     "module-tampered": scenario_module_tampered,

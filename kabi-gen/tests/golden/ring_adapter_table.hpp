@@ -30,4 +30,18 @@ inline constexpr typename Builder::Adapter kRingAdapters[1] = {
         ::umka::kabi::sample_device::DeviceRef::interface_version),
 };
 
+// What each slot of an interface a tier-1 module may provide returns ('s' a status, 'v'
+// a value or nothing): a guarded direct call unwound from a crash answers EIO or zero.
+struct GuardedResults {
+    const char* package;
+    const char* interface;
+    const char* slots;
+};
+inline constexpr size_t kGuardedResultsCount = 3;
+inline constexpr GuardedResults kGuardedResults[3] = {
+    {"sample_consumer", "Consumer", "s"},
+    {"sample_device", "Device", "sssvsvv"},
+    {"sample_device", "Strict", "ss"},
+};
+
 }  // namespace umka::kabi

@@ -17,6 +17,21 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   target_link_libraries(guarded_call_test PRIVATE GTest::gtest_main)
   add_test(NAME guarded_call_test COMMAND guarded_call_test)
   set_tests_properties(guarded_call_test PROPERTIES LABELS host)
+
+  # The guarded direct call's trampoline between a consumer and a fake provider, with real
+  # faults in the provider (as above).
+  add_executable(direct_call_test ${PROJECT_SOURCE_DIR}/test/host/containment/direct_call_test.cpp
+                 ${PROJECT_SOURCE_DIR}/arch/x86_64/cpu/direct_call.S
+                 ${PROJECT_SOURCE_DIR}/arch/x86_64/cpu/guarded_call.S
+                 ${PROJECT_SOURCE_DIR}/arch/x86_64/cpu/recovery.cpp
+                 ${PROJECT_SOURCE_DIR}/nucleus/containment/direct_guard.cpp)
+  target_include_directories(direct_call_test PRIVATE ${PROJECT_SOURCE_DIR}
+                             ${PROJECT_SOURCE_DIR}/arch/x86_64/include
+                             ${PROJECT_SOURCE_DIR}/kabi-gen/sdk/include)
+  target_compile_options(direct_call_test PRIVATE -fno-omit-frame-pointer -mno-red-zone -O1)
+  target_link_libraries(direct_call_test PRIVATE GTest::gtest_main umka_kabi_headers)
+  add_test(NAME direct_call_test COMMAND direct_call_test)
+  set_tests_properties(direct_call_test PROPERTIES LABELS host)
 endif()
 
 # The Promela model of a crash racing ring requests (test/spin/containment.pml), checked by

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "arch/x86_64/cpu/traps.h"
+#include "signal_resume.h"
 
 namespace umka::arch {
 namespace {
@@ -36,19 +37,7 @@ void on_fault(int, siginfo_t*, void* argument) {
     walked.clear();
     walk_complete = walk_frames_to(uint64_t(registers[REG_RBP]), uint64_t(registers[REG_RSP]),
                                    active->stack, visit, nullptr);
-    TrapFrame frame{};
-    resume_from_fault(frame, *active);
-    // cs and ss stay the host's (resume_from_fault sets the kernel's, for the nucleus).
-    registers[REG_RBX] = greg_t(frame.rbx);
-    registers[REG_RBP] = greg_t(frame.rbp);
-    registers[REG_R12] = greg_t(frame.r12);
-    registers[REG_R13] = greg_t(frame.r13);
-    registers[REG_R14] = greg_t(frame.r14);
-    registers[REG_R15] = greg_t(frame.r15);
-    registers[REG_RIP] = greg_t(frame.rip);
-    registers[REG_RSP] = greg_t(frame.rsp);
-    registers[REG_RAX] = greg_t(frame.rax);
-    registers[REG_EFL] = greg_t(frame.rflags);
+    resume_signal_context(*context, *active);
 }
 
 // The faults, in assembly so no sanitizer or optimiser stands in the way.
