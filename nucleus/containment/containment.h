@@ -80,6 +80,9 @@ Status guarded_module_call(void (*function)(void*), void* argument, uint32_t own
 // module's directory lookups (service_directory.cpp).
 const UmkaServiceSlot* guarded_slot(const char* consumer, const char* package,
                                     const char* interface, const UmkaServiceSlot* shared);
+// At boot, before any module is bound: guards are made unless the boot manifest says
+// `param containment.direct_guards=off` (for measuring their cost; logged).
+void configure_direct_guards(const bundle::Inventory& inventory);
 // Whether some consumer calls `provider` through a guard.
 bool provider_is_guarded(const char* provider);
 // `provider` failed: its guarded direct calls answer ENODEV from now on.

@@ -130,6 +130,7 @@ constexpr api::FaultInjectionVtable kFaultInjectionVtable =
 Status publish_containment(modules::ServiceRegistry& registry, modules::Diagnostic& diagnostic) {
     configure_policy(loader::module_system().inventory());
     configure_domains(loader::module_system().inventory());
+    configure_direct_guards(loader::module_system().inventory());
     TRY(loader::publish_vtable(registry, "containment", "Crashes",
                                reinterpret_cast<const umka_kabi_vtable_header*>(&kCrashesVtable),
                                kCrashesVtable.version, diagnostic));

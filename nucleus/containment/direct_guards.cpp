@@ -6,6 +6,7 @@
 
 #include "nucleus/containment/containment.h"
 #include "nucleus/containment/direct_guard.h"
+#include "nucleus/containment/memory_domain.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
@@ -25,6 +26,7 @@ struct GuardTable {
     size_t count = 0;  // guards[0, count) are in use; never shrinks
 };
 constinit GuardTable guard_table;
+constinit bool guards_made = true;  // configure_direct_guards
 
 const char* guarded_results(const char* package, const char* interface) {
     for (size_t index = 0; index < kabi::kGuardedResultsCount; ++index) {
@@ -50,8 +52,17 @@ void invoke(void* argument) {
 
 }  // namespace
 
+void configure_direct_guards(const bundle::Inventory& inventory) {
+    guards_made = read_switch(inventory, "containment.direct_guards") != Switch::Off;
+    if (!guards_made) {
+        log("containment: direct calls into tier-1 modules are not guarded: turned off by the "
+            "boot manifest (param containment.direct_guards=off)\n");
+    }
+}
+
 const UmkaServiceSlot* guarded_slot(const char* consumer, const char* package,
                                     const char* interface, const UmkaServiceSlot* shared) {
+    if (!guards_made) return shared;
     const modules::ServiceEntry* service = loader::module_system().registry().entry_of(shared);
     const loader::ModuleRecord* provider =
         service != nullptr ? loader::module_system().loaded_named(service->provider) : nullptr;

@@ -17,6 +17,16 @@ bool same_text(const bundle::TextSpan& text, const char* word) {
 
 }  // namespace
 
+Switch read_switch(const bundle::Inventory& inventory, const char* key) {
+    const bundle::TextSpan* setting = inventory.parameter(key);
+    if (setting == nullptr) return Switch::Absent;
+    if (same_text(*setting, "on")) return Switch::On;
+    if (same_text(*setting, "off")) return Switch::Off;
+    log("containment: param %s=%.*s refused: not on or off; the default stays\n", key,
+        int(setting->length), setting->text);
+    return Switch::Absent;
+}
+
 const char* domain_support_text(DomainSupport value) {
     switch (value) {
     case DomainSupport::On:
@@ -30,16 +40,10 @@ const char* domain_support_text(DomainSupport value) {
 }
 
 void configure_domains(const bundle::Inventory& inventory) {
-    const bundle::TextSpan* setting = inventory.parameter("containment.domains");
-    if (setting != nullptr && !same_text(*setting, "off") && !same_text(*setting, "on")) {
-        log("containment: param containment.domains=%.*s refused: not on or off; the default "
-            "stays\n",
-            int(setting->length), setting->text);
-        setting = nullptr;
-    }
+    Switch setting = read_switch(inventory, "containment.domains");
     if (!arch::memory_domains_enabled()) {
         support = DomainSupport::NoPks;
-    } else if (setting != nullptr && same_text(*setting, "off")) {
+    } else if (setting == Switch::Off) {
         support = DomainSupport::TurnedOff;
     } else {
         support = DomainSupport::On;

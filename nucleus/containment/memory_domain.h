@@ -28,6 +28,11 @@ const char* domain_support_text(DomainSupport support);
 // boot manifest does not turn them off (`param containment.domains=off`, for measuring
 // their cost). Logs which, and why not.
 void configure_domains(const bundle::Inventory& inventory);
+
+// An on/off `param` of the boot manifest: Absent when not given, and when its value is
+// neither (refused in the log, naming the key and the value).
+enum class Switch : uint8_t { Absent, On, Off };
+Switch read_switch(const bundle::Inventory& inventory, const char* key);
 DomainSupport domain_support();
 
 // The scope in which the nucleus runs a module's code on a guarded path. Entered from
