@@ -7,6 +7,7 @@
 #include "nucleus/containment/containment.h"
 #include "nucleus/containment/direct_guard.h"
 #include "nucleus/containment/memory_domain.h"
+#include "nucleus/containment/nucleus_entry.h"
 #include "nucleus/lib/log.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
@@ -122,6 +123,10 @@ void mark_guards_failed(const char* provider) {
 namespace {
 
 uint64_t dispatch(arch::DirectCallFrame* frame) {
+    // Entered straight from the consumer's code, which may run in a memory domain of its
+    // own (a ring request, a handler): the nucleus's rights until the call ends, as every
+    // slot the nucleus provides gives them (nucleus_entry.h), and the caller's back after.
+    NucleusEntry entry;
     auto& guard = *reinterpret_cast<DirectGuard*>(frame->registers[0]);
     if (guard.state.load(std::memory_order_acquire) == GuardState::ProviderFailed)
         return direct_failure(guard.results, frame->method, Errno::NoDevice);

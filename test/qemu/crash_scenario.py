@@ -494,16 +494,19 @@ def run_disk_in_flight(tests, build: Path, accel: str) -> None:
 
 
 def run_direct_call(tests, build: Path, accel: str) -> None:
-    """A crash in a direct call into a tier-1 module: the bundle places virtio_blk at tier 1,
-    so block_console's direct calls to it go through the nucleus's trampoline (guarded, in
-    virtio_blk's memory domain). A null dereference in the next call is contained "in a
+    """A crash in a direct call into a tier-1 module: the bundle places virtio_blk (and the PCI
+    bus driver it calls, from inside its own domain) at tier 1, so block_console's direct
+    calls to it go through the nucleus's trampoline (guarded, in virtio_blk's memory domain). A null dereference in the next call is contained "in a
     direct call into virtio_blk" on block_console's own thread, that call answers EIO, the
     driver is restarted (taking its disk over), and the retry reads what the host's image
     holds."""
     manifest = (HERE.parent.parent / "initramfs" / "default" / "manifest.txt").read_text()
     manifest = manifest.replace("module virtio_blk.umod tier=0 transport=direct",
                                 "module virtio_blk.umod tier=1 transport=direct")
-    tests.expect("virtio_blk.umod tier=1" in manifest, "the default manifest has no virtio_blk line to change")
+    manifest = manifest.replace("module pci_bus_driver.umod tier=0 transport=direct",
+                                "module pci_bus_driver.umod tier=1 transport=direct")
+    tests.expect("virtio_blk.umod tier=1" in manifest and "pci_bus_driver.umod tier=1" in manifest,
+                 "the default manifest has no virtio_blk or pci_bus_driver line to change")
     manifest += "module fault_fixture.umod tier=0 transport=direct\n"
     files = {name + ".umod": tests.module_bytes(build, name)
              for name in tests.DEFAULT_MODULES + ("fault_fixture",)}
@@ -520,6 +523,11 @@ def run_direct_call(tests, build: Path, accel: str) -> None:
     tests.expect(re.search(r"containment: block_console -> virtio_blk block_device\.BlockDevice: direct calls "
                            r"through the nucleus's trampoline", output) is not None,
                  "block_console's binding to the tier-1 virtio_blk is not guarded")
+    # virtio_blk's start and restarts run in its own memory domain and call the tier-1 bus
+    # driver through a guard of their own: a guarded call made from inside a domain.
+    tests.expect(re.search(r"containment: virtio_blk -> pci_bus_driver pci_bus\.PciBus: direct calls "
+                           r"through the nucleus's trampoline", output) is not None,
+                 "virtio_blk's binding to the tier-1 bus driver is not guarded")
     digest = f"vda 0+8192 sha256 {hashlib.sha256(original).hexdigest()}"
     tests.expect_text(tests.command_output(output, "blk sha256 vda 0 8192", 0), digest)
     # The crashed call answers EIO, or zero from a value method (device_count: then "ENODEV").
