@@ -26,6 +26,9 @@ def timed_run(command: list[str], marker: bytes, lines: list[str] | None = None,
               prompt: bytes | None = None, timeout: float = 300.0) -> TimedRun:
     pending = list(lines or [])
     output = bytearray()
+    # Where the last line was typed: the next is typed once a prompt appears after it,
+    # wherever it appears (a log line may follow the prompt: "umka> containment: ...").
+    typed_at = 0
     marker_seconds = None
     start = time.monotonic()
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -44,9 +47,10 @@ def timed_run(command: list[str], marker: bytes, lines: list[str] | None = None,
                 if marker_seconds is None and marker in output[-(len(chunk) + len(marker)):]:
                     marker_seconds = time.monotonic() - start
                 if (marker_seconds is not None and pending and prompt is not None
-                        and output.endswith(prompt)):
+                        and output.find(prompt, typed_at) >= 0):
                     process.stdin.write(pending.pop(0).encode() + b"\n")
                     process.stdin.flush()
+                    typed_at = len(output)
             elif process.poll() is not None:
                 break
         return TimedRun(process.wait(), marker_seconds, output.decode(errors="replace"))
