@@ -83,7 +83,10 @@ def disk_boot(build: Path, accel: str, smp: int, bundle: Path, disk: Path) -> li
     output = run.output.replace("\r", "")
     restarts = [int(value) for value in DISK_RESTART.findall(output)]
     taken = [int(value) for value in TAKEOVER.findall(output)]
-    if run.status != 0 or len(restarts) != CRASHES or len(taken) != CRASHES or min(taken) == 0:
+    # At smp 4 the nucleus's log line of a restart can be garbled by the console's output on
+    # another CPU (docs/crash-containment.md): a few may be missing; the takeovers may not.
+    if (run.status != 0 or not CRASHES - 5 <= len(restarts) <= CRASHES or len(taken) != CRASHES
+            or min(taken) == 0):
         raise RuntimeError(f"boot failed (status {run.status}, {len(restarts)} restarts and {len(taken)} "
                            f"takeovers with I/O in flight of {CRASHES}): {output.strip()[-300:]}")
     return restarts

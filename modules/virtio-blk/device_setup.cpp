@@ -39,6 +39,13 @@ struct Setup {
     virtio::Transport* transport = nullptr;
     pcibus::PciFunction function{};
     uint64_t irq_binding = 0;
+    // An Inherited device until its reset: the device may still write the buffer, so a
+    // failure keeps it (and leaves the requests in flight to their callers' timeout).
+    bool device_may_write_buffer = false;
+    // The requests a crashed instance left in flight, failed after the reset: answered once,
+    // when the device serves again or is given up.
+    Finished failed[kQueueEntries] = {};
+    uint32_t failed_count = 0;
 
     // Logs "virtio-blk bb:dd.f: <what>", tells the device the driver gave up on it (FAILED,
     // virtio 1.2 §3.1.1), gives back what was taken (interrupt, DMA buffer, claim, windows)
@@ -46,6 +53,8 @@ struct Setup {
     uint32_t fail(const char* what, int32_t error = 0) {
         line.add(what);
         if (error != 0) line.add(" (errno ").number(uint64_t(error)).add(")");
+        if (device_may_write_buffer)
+            line.add("; its DMA buffer is kept (the device was not reset)");
         log_text(binding, services::LogLevel::Error, line.data(), line.length());
         if (transport != nullptr) transport->set_failed();
         give_back();
@@ -53,6 +62,7 @@ struct Setup {
         record.irq_binding = 0;
         record.queue_size = 0;
         __atomic_store_n(&record.phase, uint32_t(Phase::Failed), __ATOMIC_RELEASE);
+        deliver(binding, failed, failed_count);
         return 0;
     }
 
@@ -62,7 +72,8 @@ struct Setup {
             (void)irq.detach(bus::IrqBinding{irq_binding});
         }
         bus::DmaRef dma;
-        if (record.dma_buffer != 0 && kabi::bind_required(binding, kDma, &dma).is_ok()) {
+        if (record.dma_buffer != 0 && !device_may_write_buffer &&
+            kabi::bind_required(binding, kDma, &dma).is_ok()) {
             (void)dma.release(bus::DmaBuffer{record.dma_buffer});
             record.dma_buffer = 0;
             record.dma_cpu = 0;
@@ -128,6 +139,13 @@ const char* attach_interrupt(const UmkaModuleBinding* binding, uint32_t index,
 uint32_t set_up(Setup& setup) {
     const registry::DeviceDescription& device = setup.device;
     DeviceRecord& record = setup.record;
+    // An Inherited device's handles are this instance's to give back from the first failure.
+    bool inherited = __atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) == uint32_t(Phase::Inherited);
+    if (inherited) {
+        setup.function = pcibus::PciFunction{record.function};
+        setup.irq_binding = record.irq_binding;
+        setup.device_may_write_buffer = record.dma_buffer != 0;
+    }
     uint64_t bar_lengths[6]{};
     for (uint32_t bar = 0; bar < 6; ++bar) {
         pcibus::BarKind kind = device.bars[bar].kind;
@@ -161,9 +179,7 @@ uint32_t set_up(Setup& setup) {
         }
         places[index] = MmioRegisters::Place{record.windows[bar], structures[index]->offset};
     }
-    bool inherited = __atomic_load_n(&record.phase, __ATOMIC_ACQUIRE) == uint32_t(Phase::Inherited);
     pcibus::PciFunction function{inherited ? record.function : 0};
-    setup.function = function;
     if (function.value == 0) {
         if (Status claimed = claim_function(setup.binding, device.info.address, &function);
             claimed.is_error()) {
@@ -200,27 +216,25 @@ uint32_t set_up(Setup& setup) {
     virtio::QueueMemory rings{cpu, record.dma_device, kQueueBytes};
     virtio::QueueMemory slots{cpu + kQueueBytes, record.dma_device + kQueueBytes,
                               kBufferBytes - kQueueBytes};
-    Finished failed[kQueueEntries];
-    uint32_t failed_count = 0;
     if (inherited) {
         // Until the reset the device may still complete into the old rings.
         if (virtio::TransportProblem refused = transport.reset();
             refused != virtio::TransportProblem::None) {
             return setup.fail(virtio::transport_problem_name(refused));
         }
-        failed_count = virtio::block::BlockQueue::fail_abandoned(
+        setup.device_may_write_buffer = false;
+        setup.failed_count = virtio::block::BlockQueue::fail_abandoned(
             rings, record.queue_size, slots, [&](uint64_t cookie, int32_t result, uint64_t route) {
-                if (failed_count < kQueueEntries)
-                    failed[failed_count++] = Finished{cookie, route, result};
+                if (setup.failed_count < kQueueEntries)
+                    setup.failed[setup.failed_count++] = Finished{cookie, route, result};
             });
         // Every request the crashed instance was given is accounted for now.
         __atomic_store_n(&record.completed, __atomic_load_n(&record.submitted, __ATOMIC_ACQUIRE),
                          __ATOMIC_RELEASE);
         setup.line.add("taken over after a crash: reset, ")
-            .number(failed_count)
+            .number(setup.failed_count)
             .add(" request(s) in flight failed (EIO); ");
     }
-    setup.irq_binding = inherited ? record.irq_binding : 0;
     const char* polled = nullptr;
     if (setup.irq_binding == 0) {
         polled = attach_interrupt(setup.binding, setup.index, function, &setup.irq_binding);
@@ -281,7 +295,7 @@ uint32_t set_up(Setup& setup) {
     log_text(setup.binding, services::LogLevel::Info, setup.line.data(), setup.line.length());
     __atomic_store_n(&record.phase, uint32_t(Phase::Ready), __ATOMIC_RELEASE);
     // Ready first: a consumer that retries from its completion finds the device serving.
-    deliver(setup.binding, failed, failed_count);
+    deliver(setup.binding, setup.failed, setup.failed_count);
     return 1;
 }
 

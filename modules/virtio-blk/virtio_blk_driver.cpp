@@ -233,9 +233,8 @@ int32_t import_state(const UmkaStateImport* import) {
         DeviceRecord& record = state->devices[index];
         record.queue_lock = 0;
         __builtin_memset(record.objects, 0, sizeof record.objects);
-        if (record.phase == uint32_t(Phase::Ready) || record.phase == uint32_t(Phase::Broken)) {
-            record.phase = uint32_t(Phase::Inherited);
-        }
+        // A Broken device (it lied about its used ring) stays out of service.
+        if (record.phase == uint32_t(Phase::Ready)) record.phase = uint32_t(Phase::Inherited);
     }
     return UMKA_KABI_OK;
 }

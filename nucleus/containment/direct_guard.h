@@ -23,7 +23,8 @@
 
 namespace umka::containment {
 
-inline constexpr size_t kGuardNameBytes = 24;
+// A manifest's names fit (UMKA_KABI_NAME_SIZE, the NUL included): a guard's are never cut.
+inline constexpr size_t kGuardNameBytes = UMKA_KABI_NAME_SIZE;
 
 struct GuardedVtable {
     umka_kabi_vtable_header header{};  // the provider's, as bound

@@ -9,6 +9,7 @@
 #include "nucleus/containment/memory_domain.h"
 #include "nucleus/containment/nucleus_entry.h"
 #include "nucleus/lib/log.h"
+#include "nucleus/lib/recursive_spinlock.h"
 #include "nucleus/lib/spinlock.h"
 #include "nucleus/loader/module_system.h"
 #include "nucleus/sched/code_scan.h"
@@ -22,7 +23,7 @@ namespace {
 constexpr size_t kMaximumDirectGuards = 32;
 
 struct GuardTable {
-    SpinLock lock{LockLevel::RingBindings};
+    SpinLock lock{LockLevel::DirectGuards};
     DirectGuard guards[kMaximumDirectGuards];
     size_t count = 0;  // guards[0, count) are in use; never shrinks
 };
@@ -64,21 +65,28 @@ void configure_direct_guards(const bundle::Inventory& inventory) {
 const UmkaServiceSlot* guarded_slot(const char* consumer, const char* package,
                                     const char* interface, const UmkaServiceSlot* shared) {
     if (!guards_made) return shared;
-    const modules::ServiceEntry* service = loader::module_system().registry().entry_of(shared);
-    const loader::ModuleRecord* provider =
-        service != nullptr ? loader::module_system().loaded_named(service->provider) : nullptr;
-    if (provider == nullptr || provider->tier != 1) return shared;
-    const char* provider_name = provider->image.manifest_view.name();
-    // A module's calls into itself stay in its own code (a guard would make a fault there
-    // one the frame rule refuses, re-entered from the nucleus).
-    if (__builtin_strcmp(provider_name, consumer) == 0) return shared;
-    const char* results = guarded_results(package, interface);
-    const UmkaServiceRecord* current = umka_service_slot_load(shared);
-    const char* refusal = results == nullptr   ? "kabi-gen listed no results for the interface"
-                          : current == nullptr ? "the provider has not published it"
-                                               : "every direct-call guard is in use";
-    DirectGuard* guard = nullptr;
+    const char* refusal = nullptr;
+    char provider_name[kGuardNameBytes] = {};
+    DirectGuard* made = nullptr;
     {
+        // The registry and the module table change only under the capability writer lock
+        // (a swap's bind and retire); the log comes after both locks.
+        RecursiveSpinLockGuard writer(loader::capability_writer_lock());
+        const modules::ServiceEntry* service = loader::module_system().registry().entry_of(shared);
+        const loader::ModuleRecord* provider =
+            service != nullptr ? loader::module_system().loaded_named(service->provider) : nullptr;
+        if (provider == nullptr || provider->tier != 1) return shared;
+        const char* name = provider->image.manifest_view.name();
+        // A module's calls into itself stay in its own code (a guard would make a fault there
+        // one the frame rule refuses, re-entered from the nucleus).
+        if (__builtin_strcmp(name, consumer) == 0) return shared;
+        for (size_t index = 0; index + 1 < kGuardNameBytes && name[index] != '\0'; ++index)
+            provider_name[index] = name[index];
+        const char* results = guarded_results(package, interface);
+        const UmkaServiceRecord* current = umka_service_slot_load(shared);
+        refusal = results == nullptr   ? "kabi-gen listed no results for the interface"
+                  : current == nullptr ? "the provider has not published it"
+                                       : "every direct-call guard is in use";
         SpinLockGuard locked(guard_table.lock);
         for (size_t index = 0; index < guard_table.count; ++index) {
             DirectGuard& known = guard_table.guards[index];
@@ -86,13 +94,13 @@ const UmkaServiceSlot* guarded_slot(const char* consumer, const char* package,
                 return &known.slot;
         }
         if (results != nullptr && current != nullptr && guard_table.count < kMaximumDirectGuards) {
-            guard = &guard_table.guards[guard_table.count];
-            initialize_guard(*guard, shared, *current, results, consumer, provider_name, package,
+            made = &guard_table.guards[guard_table.count];
+            initialize_guard(*made, shared, *current, results, consumer, provider_name, package,
                              interface);
             ++guard_table.count;
         }
     }
-    if (guard == nullptr) {
+    if (made == nullptr) {
         log("containment: %s -> %s %s.%s stays an unguarded direct call: %s\n", consumer,
             provider_name, package, interface, refusal);
         return shared;
@@ -100,7 +108,7 @@ const UmkaServiceSlot* guarded_slot(const char* consumer, const char* package,
     log("containment: %s -> %s %s.%s: direct calls through the nucleus's trampoline (guarded, "
         "in %s's memory domain)\n",
         consumer, provider_name, package, interface, provider_name);
-    return &guard->slot;
+    return &made->slot;
 }
 
 bool provider_is_guarded(const char* provider) {
@@ -141,16 +149,26 @@ uint64_t dispatch(arch::DirectCallFrame* frame) {
         resolve_direct(umka_service_slot_load(guard.provider_slot), frame->method);
     if (target.is_ok()) sched::note_entering(reinterpret_cast<uint64_t>(target.value().function));
     arch::restore_interrupts(interrupts);
+    bool interrupts_were_on = interrupts == arch::InterruptState::Enabled;
     if (target.is_error()) return direct_failure(guard.results, frame->method, target.error());
     frame->registers[0] = reinterpret_cast<uint64_t>(target.value().context);
     const loader::ModuleRecord* module =
         loader::module_system().record_containing(target.value().function);
     Invocation call{target.value().function, frame, 0};
+    // Recovery runs on this thread, inside this call: it may sleep, so not with interrupts
+    // off (a call made inside a ring request); and a module already on this stack (it
+    // called a module that calls it back) would resume over the restarted instance's state.
+    // Those calls, and a slot that is not module code (a nucleus tombstone), run unguarded,
+    // as any direct call: a fault in them stops the machine.
+    bool guarded =
+        module != nullptr && interrupts_were_on &&
+        !sched::on_own_stack(reinterpret_cast<uintptr_t>(module->image.base),
+                             reinterpret_cast<uintptr_t>(module->image.base) + module->image.size);
     Status ran = Status::ok();
-    if (module != nullptr) {
+    if (guarded) {
         ran = guarded_module_call(invoke, &call, module->owner, CrashPhase::DirectCall);
     } else {
-        invoke(&call);  // not module code (a nucleus tombstone): nothing to guard
+        invoke(&call);
     }
     if (task != nullptr) task->entering_code.store(outer_note, std::memory_order_release);
     return ran.is_ok() ? call.result : direct_failure(guard.results, frame->method, Errno::IoError);

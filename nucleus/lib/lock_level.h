@@ -17,6 +17,7 @@ enum class LockLevel : uint8_t {
     Rendezvous,         // smp/rendezvous.cpp: held for a whole rendezvous
     CapabilityWriter,   // loader/module_system.cpp, recursive on its CPU
     RingBindings,       // ring/ring_bindings.cpp: the table of ring bindings
+    DirectGuards,       // containment/direct_guards.cpp: the guards of direct calls (leaf)
     WaitQueue,          // sched::WaitQueue's own lock
     Sleepers,           // sched/wait_queue.cpp: the sleeper list
     RunQueue,           // sched: one per CPU, several only in CPU-id order
@@ -44,6 +45,8 @@ constexpr const char* lock_level_name(LockLevel level) {
         return "capability-writer";
     case LockLevel::RingBindings:
         return "ring-bindings";
+    case LockLevel::DirectGuards:
+        return "direct-guards";
     case LockLevel::WaitQueue:
         return "wait-queue";
     case LockLevel::Sleepers:
@@ -83,9 +86,10 @@ constexpr bool lock_level_nests_in_order(LockLevel level) {
 
 // A leaf is held only around its own data: no lock of any level is taken under it.
 constexpr bool lock_level_is_leaf(LockLevel level) {
-    return level == LockLevel::TaskSlots || level == LockLevel::ModuleQueueTable ||
-           level == LockLevel::ModuleRingHandles || level == LockLevel::PhysicalMemory ||
-           level == LockLevel::InterruptLines || level == LockLevel::Console;
+    return level == LockLevel::TaskSlots || level == LockLevel::DirectGuards ||
+           level == LockLevel::ModuleQueueTable || level == LockLevel::ModuleRingHandles ||
+           level == LockLevel::PhysicalMemory || level == LockLevel::InterruptLines ||
+           level == LockLevel::Console;
 }
 
 }  // namespace umka

@@ -128,17 +128,6 @@ void free_binding(RingBinding* binding) {
     free_object(binding);
 }
 
-ModuleRecord* loaded_module_named(const char* name) {
-    ModuleSystem& system = module_system();
-    for (size_t index = 0; index < system.record_count(); ++index) {
-        ModuleRecord& record = system.record(index);
-        if (record.image_loaded && __builtin_strcmp(record.image.manifest_view.name(), name) == 0) {
-            return &record;
-        }
-    }
-    return nullptr;
-}
-
 }  // namespace
 
 void mark_provider_failed(const char* provider) {
@@ -265,7 +254,7 @@ void prepare_module_ring_bindings(ModuleRecord& record) {
         const UmkaServiceSlot** entry = &record.binding->required[index].slot;
         const modules::ServiceEntry* service = registry.entry_of(*entry);
         ModuleRecord* provider =
-            service != nullptr ? loaded_module_named(service->provider) : nullptr;
+            service != nullptr ? module_system().loaded_named(service->provider) : nullptr;
         modules::BindingQuery query{
             record.tier,
             record.transport,

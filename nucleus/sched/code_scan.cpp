@@ -235,6 +235,16 @@ void note_entering(uint64_t image_address) {
     if (self != nullptr) self->entering_code.store(image_address, std::memory_order_release);
 }
 
+bool on_own_stack(uintptr_t begin, uintptr_t end) {
+    Task* self = current_task();
+    if (self == nullptr || self->stack_top == 0) return false;
+    uint64_t here = uint64_t(__builtin_frame_address(0));
+    if (here > self->stack_top) return false;
+    Range range{begin, end};
+    uint64_t frames = 0;
+    return walk(here, here, self->stack_top, range, frames) == CodeUse::InUse;
+}
+
 void clear_entering() {
     Task* self = current_task();
     if (self != nullptr) self->entering_code.store(0, std::memory_order_release);

@@ -76,4 +76,8 @@ CodeScan scan_paused(uintptr_t begin, uintptr_t end, uint32_t skip_owner,
 void note_entering(uint64_t image_address);
 void clear_entering();
 
+// Whether the calling task's own frames, from here to its stack's top, return into
+// [begin, end): the task is already inside that image (false when it cannot tell).
+bool on_own_stack(uintptr_t begin, uintptr_t end);
+
 }  // namespace umka::sched

@@ -60,10 +60,10 @@ struct FakeVtable {
     int32_t (*crash_status)(void*, uint64_t);
     uint32_t (*crash_value)(void*);
 };
-// Version 1 had the first three methods only.
+// Version 1 had the first two methods only.
 constexpr FakeVtable kVersion2{{sizeof(FakeVtable), 2}, divide, weigh, crash_status, crash_value};
 constexpr FakeVtable kVersion1{
-    {sizeof(FakeVtable) - sizeof(void*), 1}, divide, weigh, crash_status, nullptr};
+    {sizeof(FakeVtable) - 2 * sizeof(void*), 1}, divide, weigh, nullptr, nullptr};
 constexpr char kResults[] = "svsv";
 
 int dispatches = 0;
@@ -172,10 +172,13 @@ TEST_F(DirectCall, AFaultAnswersEioOrZeroAndTheCallerGoesOn) {
 TEST_F(DirectCall, TheHeaderIsTheProvidersAndASlotPastItIsEnosys) {
     bind(kVersion1);
     EXPECT_EQ(vtable().header.version, 1u);
-    EXPECT_EQ(vtable().header.vtable_size, sizeof(FakeVtable) - sizeof(void*));
-    // A consumer that ignored the header: the provider's vtable has no slot 3.
-    EXPECT_EQ(reinterpret_cast<const FakeVtable&>(guard_.vtable).crash_value(context()), 0u);
-    EXPECT_EQ(direct_failure(kResults, 2, Errno::NoFunction), 38u);
+    EXPECT_EQ(vtable().header.vtable_size, sizeof(FakeVtable) - 2 * sizeof(void*));
+    // A consumer that ignored the header: the provider's vtable has no slots 2 and 3. Through
+    // the trampoline, the status slot answers ENOSYS and the value slot zero.
+    const auto& all_slots = reinterpret_cast<const FakeVtable&>(guard_.vtable);
+    EXPECT_EQ(all_slots.crash_status(context(), 3), 38);  // ENOSYS
+    EXPECT_EQ(all_slots.crash_value(context()), 0u);
+    EXPECT_EQ(dispatches, 2);
     EXPECT_EQ(faults, 0);
     EXPECT_EQ(provider_.calls, 0);
 }
