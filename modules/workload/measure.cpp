@@ -13,7 +13,8 @@
 //           (measure_pingpong.cpp: the floor of any cross-CPU call);
 //   direct  console_command.Interrupt.poll, a direct call into the console service (through
 //           the nucleus's trampoline, guarded and in its memory domain, when the service is
-//           at tier 1: docs/crash-containment.md), against kernel_services.Log.level.
+//           at tier 1: docs/crash-containment.md), against kernel_services.Log.level, both
+//           on a thread of the workload's own.
 #include "umka/kabi/char_device.hpp"
 #include "umka/kabi/console_command.hpp"
 #include "umka/kabi/nucleus_mechanism.hpp"
@@ -112,43 +113,76 @@ Status measure_caps(Command& command) {
     return Status::ok();
 }
 
-Status measure_direct(Command& command, uint64_t rounds) {
+// The timing of `measure direct`, on a thread of its own: a command runs inside the console
+// service's code (it executes the command), so a call from the command's thread into the
+// console service re-enters it, and the nucleus makes such a call unguarded
+// (docs/crash-containment.md, "Direct calls into a tier-1 module").
+struct DirectRun {
+    Command* command;
     services::LogRef log;
-    if (umka::kabi::bind_required(command.binding, kLog, &log).is_error()) {
+    umka::kabi::console_command::InterruptRef target;
+    uint64_t rounds;
+    uint64_t baseline_ns;
+    uint64_t calls_ns;
+    Status status;
+};
+
+int32_t time_direct_calls(uint64_t argument) {
+    auto& run = *reinterpret_cast<DirectRun*>(argument);
+    Command& command = *run.command;
+    Interrupt interrupt(command.directory, command.clock);
+    uint64_t sink = 0;
+    uint8_t flag = 0;
+    for (uint32_t round = 0; round < kWarmUpCalls; ++round) {
+        sink += uint64_t(run.log.level()) + uint64_t(run.target.poll(&flag).code());
+    }
+    if (!time_log_level(command, run.log, interrupt, run.rounds, &run.baseline_ns)) {
+        run.status = UMKA_KABI_ECANCELED;
+        return 0;
+    }
+    uint64_t start = command.clock.now_ns();
+    for (uint64_t round = 0; round < run.rounds; ++round) {
+        if (round % 1024 == 0 && interrupt.poll()) {
+            run.status = UMKA_KABI_ECANCELED;
+            return 0;
+        }
+        run.status = run.target.poll(&flag);
+        if (run.status.is_error()) return 0;
+        sink += flag;
+    }
+    run.calls_ns = command.clock.now_ns() - start;
+    __asm__ volatile("" : : "r"(sink));
+    return 0;
+}
+
+Status measure_direct(Command& command, uint64_t rounds) {
+    DirectRun run{&command, {}, {}, rounds, 0, 0, Status::ok()};
+    if (umka::kabi::bind_required(command.binding, kLog, &run.log).is_error()) {
         command.out.add("measure: kernel_services.Log is not bound\n");
         return UMKA_KABI_EINVAL;
     }
     static constexpr char kPackage[] = "console_command";
     static constexpr char kInterface[] = "Interrupt";
-    umka::kabi::console_command::InterruptRef target;
     if (!find_service(command.directory, kPackage, sizeof kPackage - 1, kInterface,
-                      sizeof kInterface - 1, 1, &target)) {
+                      sizeof kInterface - 1, 1, &run.target)) {
         command.out.add("measure: no console_command.Interrupt provider\n");
         return kNoProvider;
     }
-    Interrupt interrupt(command.directory, command.clock);
-    uint64_t sink = 0;
-    uint8_t flag = 0;
-    for (uint32_t round = 0; round < kWarmUpCalls; ++round) {
-        sink += uint64_t(log.level()) + uint64_t(target.poll(&flag).code());
+    services::Thread caller{};
+    Status spawned = spawn_partner(command, &time_direct_calls, reinterpret_cast<uint64_t>(&run),
+                                   command.threads.current_cpu(), "direct-caller", &caller);
+    if (spawned.is_error()) return spawned;
+    int32_t exit_status = 0;
+    (void)command.threads.join(caller, &exit_status);
+    if (run.status.code() == UMKA_KABI_ECANCELED) return interrupted(command);
+    if (run.status.is_error()) {
+        command.out.add("measure: Interrupt.poll failed: ").add(errno_name(run.status.code()));
+        command.out.add("\n");
+        return run.status;
     }
-    uint64_t baseline = 0;
-    if (!time_log_level(command, log, interrupt, rounds, &baseline)) return interrupted(command);
-    uint64_t start = command.clock.now_ns();
-    for (uint64_t round = 0; round < rounds; ++round) {
-        if (round % 1024 == 0 && interrupt.poll()) return interrupted(command);
-        Status polled = target.poll(&flag);
-        if (polled.is_error()) {
-            command.out.add("measure: Interrupt.poll failed: ").add(errno_name(polled.code()));
-            command.out.add("\n");
-            return polled;
-        }
-        sink += flag;
-    }
-    uint64_t calls = command.clock.now_ns() - start;
-    __asm__ volatile("" : : "r"(sink));
-    report_against_baseline(command.out, "direct call (console_command.Interrupt.poll): ", calls,
-                            baseline, rounds);
+    report_against_baseline(command.out,
+                            "direct call (console_command.Interrupt.poll): ", run.calls_ns,
+                            run.baseline_ns, rounds);
     return Status::ok();
 }
 

@@ -518,7 +518,7 @@ def run_direct_call(tests, build: Path, accel: str) -> None:
         bundle.write_bytes(tests.bundle_with(build, manifest, files))
         status, output = tests.boot(build, accel, [
             "blk sha256 vda 0 8192", "inject virtio_blk null", "blk sha256 vda 0 8192", "wait 200",
-            "blk sha256 vda 0 8192", "crashes", "mods", "poweroff"],
+            "blk sha256 vda 0 8192", "crashes", "mods", "measure direct 1000", "poweroff"],
             "--bundle", str(bundle), "--machine", "q35", "--disk", str(disk), "--smp", "2")
     tests.expect(re.search(r"containment: block_console -> virtio_blk block_device\.BlockDevice: direct calls "
                            r"through the nucleus's trampoline", output) is not None,
@@ -547,4 +547,9 @@ def run_direct_call(tests, build: Path, accel: str) -> None:
     mods = tests.command_output(output, "mods")
     tests.expect(re.search(r"^virtio_blk\s+\d+\s+1 direct.*loaded, memory domain, crashed 1, restarted 1, running",
                            mods, re.MULTILINE) is not None, f"'mods' does not list virtio_blk at tier 1, restarted:\n{mods}")
+    # The console service at tier 1, called from a workload thread through its guard.
+    measured = tests.command_output(output, "measure direct 1000")
+    tests.expect(re.search(r"^direct call \(console_command\.Interrupt\.poll\): [\d.]+ ns; baseline call "
+                           r"\(kernel_services\.Log\.level\) [\d.]+ ns; ratio [\d.]+x \(1000 rounds each\)$",
+                           measured, re.MULTILINE) is not None, f"'measure direct' printed no figures:\n{measured}")
     tests.expect_clean_power_off(status, output)
