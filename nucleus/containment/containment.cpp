@@ -240,9 +240,14 @@ Status guarded_module_call(void (*function)(void*), void* argument, uint32_t own
         function(argument);
         return Status::ok();
     }
+    return guarded_module_call(function, argument, *module, phase);
+}
+
+Status guarded_module_call(void (*function)(void*), void* argument,
+                           const loader::ModuleRecord& module, CrashPhase phase) {
     ContainedFault fault;
     Status ran =
-        run_guarded(function, argument, module->image.manifest_view.name(), fault, phase, nullptr);
+        run_guarded(function, argument, module.image.manifest_view.name(), fault, phase, nullptr);
     if (ran.is_ok()) return ran;
     // Out of the crashed code: a note that this thread was entering it (an interrupt
     // handler's, sched/code_scan.h) would make every pause of the restart find it in use,

@@ -71,6 +71,10 @@ int32_t run_module_thread(int32_t (*entry)(uint64_t), uint64_t argument);
 // otherwise, and when no loaded module is `owner` (the call then runs unguarded).
 Status guarded_module_call(void (*function)(void*), void* argument, uint32_t owner,
                            CrashPhase phase);
+// The same, for a caller that has the loaded module's record already (a direct call's
+// dispatch found it from the method's address).
+Status guarded_module_call(void (*function)(void*), void* argument,
+                           const loader::ModuleRecord& module, CrashPhase phase);
 
 // The slot `consumer` calls package.interface through, given the provider's `shared` slot:
 // when the provider is a tier-1 module, a guard of the consumer's own (direct_guard.h), so

@@ -166,7 +166,7 @@ uint64_t dispatch(arch::DirectCallFrame* frame) {
                              reinterpret_cast<uintptr_t>(module->image.base) + module->image.size);
     Status ran = Status::ok();
     if (guarded) {
-        ran = guarded_module_call(invoke, &call, module->owner, CrashPhase::DirectCall);
+        ran = guarded_module_call(invoke, &call, *module, CrashPhase::DirectCall);
     } else {
         invoke(&call);
     }

@@ -104,20 +104,14 @@ namespace {
 
 class DirectCall : public ::testing::Test {
 protected:
+    static constexpr int kSignals[] = {SIGSEGV, SIGILL};
     void SetUp() override {
-        struct sigaction action {};
-        action.sa_sigaction = on_fault;
-        action.sa_flags = SA_SIGINFO | SA_NODEFER;
-        sigemptyset(&action.sa_mask);
-        for (int signal : {SIGSEGV, SIGILL})
-            ASSERT_EQ(sigaction(signal, &action, &saved_[signal]), 0);
+        ASSERT_TRUE(arch::install_fault_handlers(on_fault, kSignals, saved_));
         faults = 0;
         dispatches = 0;
         bind(kVersion2);
     }
-    void TearDown() override {
-        for (int signal : {SIGSEGV, SIGILL}) sigaction(signal, &saved_[signal], nullptr);
-    }
+    void TearDown() override { arch::restore_fault_handlers(kSignals, saved_); }
     void bind(const FakeVtable& vtable) {
         provider_record_ = UmkaServiceRecord{&vtable.header, &provider_, vtable.header.version,
                                              UMKA_KABI_TRANSPORT_DIRECT};

@@ -116,20 +116,13 @@ uint64_t with_values_in_preserved_registers(void (*function)(void*)) {
 
 class GuardedCall : public ::testing::Test {
 protected:
+    static constexpr int kSignals[] = {SIGSEGV, SIGILL, SIGFPE};
     void SetUp() override {
-        struct sigaction action {};
-        action.sa_sigaction = on_fault;
-        action.sa_flags = SA_SIGINFO | SA_NODEFER;
-        sigemptyset(&action.sa_mask);
-        for (int signal : {SIGSEGV, SIGILL, SIGFPE}) {
-            ASSERT_EQ(sigaction(signal, &action, &saved_[signal]), 0);
-        }
+        ASSERT_TRUE(install_fault_handlers(on_fault, kSignals, saved_));
         faults = 0;
         reject_at = -1;
     }
-    void TearDown() override {
-        for (int signal : {SIGSEGV, SIGILL, SIGFPE}) sigaction(signal, &saved_[signal], nullptr);
-    }
+    void TearDown() override { restore_fault_handlers(kSignals, saved_); }
     struct sigaction saved_[NSIG] {};
 };
 

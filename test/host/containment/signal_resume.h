@@ -6,6 +6,7 @@
 
 #include <arch/recovery.h>
 #include <signal.h>
+#include <stddef.h>
 #include <ucontext.h>
 
 #include "arch/x86_64/cpu/traps.h"
@@ -26,6 +27,27 @@ inline void resume_signal_context(ucontext_t& context, const RecoveryContext& po
     registers[REG_RSP] = greg_t(frame.rsp);
     registers[REG_RAX] = greg_t(frame.rax);
     registers[REG_EFL] = greg_t(frame.rflags);
+}
+
+// Sends `signals` to `handler` (SA_SIGINFO, and SA_NODEFER so a fault in the resumed code
+// is caught again), keeping the old actions in `saved` (indexed by signal) for
+// restore_fault_handlers.
+template <size_t Count>
+bool install_fault_handlers(void (*handler)(int, siginfo_t*, void*), const int (&signals)[Count],
+                            struct sigaction (&saved)[NSIG]) {
+    struct sigaction action {};
+    action.sa_sigaction = handler;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    for (int signal : signals) {
+        if (sigaction(signal, &action, &saved[signal]) != 0) return false;
+    }
+    return true;
+}
+
+template <size_t Count>
+void restore_fault_handlers(const int (&signals)[Count], const struct sigaction (&saved)[NSIG]) {
+    for (int signal : signals) sigaction(signal, &saved[signal], nullptr);
 }
 
 }  // namespace umka::arch
